@@ -1,0 +1,132 @@
+"""Domain types shared by the registry, the platform clients and the warehouse.
+
+Plain dataclasses and enums: no Dagster, no DuckDB, no httpx.
+All datetimes are naive and mean UTC (the warehouse stores naive UTC ``TIMESTAMP``s).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Platform(StrEnum):
+    TIKTOK = "tiktok"
+    YOUTUBE = "youtube"
+    INSTAGRAM = "instagram"
+    X = "x"
+
+
+class Outcome(StrEnum):
+    """How one scrape attempt of one video ended. Exactly one per attempt."""
+
+    OK = "ok"
+    NOT_FOUND = "not_found"  # the platform says unambiguously the video is gone
+    PRIVATE = "private"  # exists, not readable anonymously (private post/account, tombstone)
+    LOGIN_REQUIRED = "login_required"  # exists, platform wants a login to show it
+    BLOCKED = "blocked"  # challenge page, login wall without proof of deletion, suspicious status
+    RATE_LIMITED = "rate_limited"  # 429 / platform rate limit after retries ran out
+    QUOTA_EXHAUSTED = "quota_exhausted"  # daily API quota used up (YouTube): wait for reset
+    UPSTREAM_ERROR = "upstream_error"  # 5xx after retries ran out
+    TIMEOUT = "timeout"  # no answer in time after retries ran out
+    PARSE_ERROR = "parse_error"  # payload changed shape; detail names the missing field
+    CIRCUIT_OPEN = "circuit_open"  # not attempted: the platform's breaker tripped earlier in this run
+
+
+#: Outcomes that say nothing about the video itself: retry later, never count as data.
+TRANSIENT_OUTCOMES: frozenset[Outcome] = frozenset(
+    {
+        Outcome.BLOCKED,
+        Outcome.RATE_LIMITED,
+        Outcome.QUOTA_EXHAUSTED,
+        Outcome.UPSTREAM_ERROR,
+        Outcome.TIMEOUT,
+        Outcome.CIRCUIT_OPEN,
+    }
+)
+
+#: After this many ``not_found`` outcomes in a row a video is marked unavailable and no longer scraped.
+NOT_FOUND_STREAK_LIMIT = 3
+
+
+@dataclass(frozen=True, slots=True)
+class VideoRef:
+    """A video identified without ambiguity: ``video_id == f"{platform}:{external_id}"``."""
+
+    platform: Platform
+    external_id: str
+    url: str  # canonical URL
+    account: str | None = None  # handle when the pasted URL names it
+
+    @property
+    def video_id(self) -> str:
+        return f"{self.platform.value}:{self.external_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class ShortLink:
+    """A short link (``vm.tiktok.com/...``, ``tiktok.com/t/...``) that needs a redirect lookup."""
+
+    platform: Platform
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class VideoToScrape:
+    """What a platform client needs to scrape one registered video."""
+
+    video_id: str
+    platform: Platform
+    external_id: str
+    url: str
+    account: str | None = None
+    #: The instant this observation stands for. Real clients observe "now" and ignore it;
+    #: the simulated platform returns the metrics as of this instant (reproducible backfills).
+    observe_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class Observation:
+    """One row of ``raw.snapshots``. A metric the platform hides is ``None``, never 0."""
+
+    video_id: str
+    observed_at: datetime
+    views: int | None
+    likes: int | None
+    comments: int | None
+    shares: int | None
+    saves: int | None
+    title: str | None = None  # title, or caption when the platform has no title
+    account: str | None = None  # handle
+    posted_at: datetime | None = None
+    duration_s: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)  # platform-specific extras (reposts, quotes...)
+    source: str = "unknown"  # "simulated", "youtube_api", "tiktok_web", "instagram_web", "x_syndication", "import"
+    run_id: str | None = None
+
+
+@dataclass(slots=True)
+class Attempt:
+    """One row of ``raw.scrape_attempts``."""
+
+    video_id: str
+    platform: Platform
+    attempted_at: datetime
+    outcome: Outcome
+    http_status: int | None = None
+    detail: str | None = None  # short, human-readable, never contains a secret
+    duration_ms: float | None = None
+    tries: int = 1  # HTTP requests spent on this attempt, retries included
+    source: str = "unknown"
+    run_id: str | None = None
+    partition_key: str | None = None
+
+
+@dataclass(slots=True)
+class ScrapeResult:
+    """What a client yields per video: always an attempt; an observation only when ``outcome == ok``."""
+
+    attempt: Attempt
+    observation: Observation | None = None
