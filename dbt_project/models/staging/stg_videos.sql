@@ -1,0 +1,18 @@
+select
+    video_id,
+    platform,
+    external_id,
+    url,
+    nullif(trim(account), '') as account,
+    is_active,
+    cadence,
+    track_until,
+    labels,
+    metadata,
+    availability,
+    consecutive_not_found,
+    posted_at,
+    added_at,
+    updated_at,
+    stopped_at
+from {{ source('registry', 'videos') }}

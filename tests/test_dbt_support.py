@@ -1,0 +1,165 @@
+"""Helpers for the dbt tests (no tests here): a warehouse with the raw tables, snapshot loading, dbt runs.
+
+The raw tables come from W-foundation's migrations (`orchestration.warehouse.open_warehouse`) when that package
+exists; until then from the DDL in CONTRACTS.md, kept here verbatim.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+REPO = Path(__file__).resolve().parents[1]
+DBT_PROJECT = REPO / "dbt_project"
+
+CONTRACT_DDL = """
+CREATE SCHEMA IF NOT EXISTS registry; CREATE SCHEMA IF NOT EXISTS raw; CREATE SCHEMA IF NOT EXISTS meta;
+CREATE TABLE IF NOT EXISTS meta.schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMP NOT NULL);
+CREATE TABLE IF NOT EXISTS registry.videos (
+  video_id TEXT PRIMARY KEY, platform TEXT NOT NULL, external_id TEXT NOT NULL, url TEXT NOT NULL, account TEXT,
+  is_active BOOLEAN NOT NULL, cadence TEXT NOT NULL, track_until TIMESTAMP, labels TEXT[] NOT NULL,
+  metadata JSON NOT NULL, availability TEXT NOT NULL, consecutive_not_found INTEGER NOT NULL,
+  posted_at TIMESTAMP, added_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL, stopped_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS registry.pending_links (
+  url TEXT PRIMARY KEY, platform TEXT NOT NULL, note TEXT NOT NULL,
+  cadence TEXT NOT NULL, track_until TIMESTAMP, labels TEXT[] NOT NULL, metadata JSON NOT NULL,
+  added_at TIMESTAMP NOT NULL, resolved_video_id TEXT, resolved_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS raw.snapshots (
+  video_id TEXT NOT NULL, observed_at TIMESTAMP NOT NULL,
+  views BIGINT, likes BIGINT, comments BIGINT, shares BIGINT, saves BIGINT,
+  title TEXT, account TEXT, posted_at TIMESTAMP, duration_s DOUBLE, extra JSON,
+  source TEXT NOT NULL, run_id TEXT, ingested_at TIMESTAMP NOT NULL,
+  PRIMARY KEY (video_id, observed_at)
+);
+CREATE TABLE IF NOT EXISTS raw.scrape_attempts (
+  video_id TEXT NOT NULL, platform TEXT NOT NULL, attempted_at TIMESTAMP NOT NULL,
+  outcome TEXT NOT NULL, http_status INTEGER, detail TEXT, duration_ms DOUBLE, tries INTEGER NOT NULL,
+  source TEXT NOT NULL, run_id TEXT, partition_key TEXT,
+  PRIMARY KEY (video_id, attempted_at)
+);
+"""
+
+
+def have_open_warehouse() -> bool:
+    try:
+        from orchestration.warehouse import open_warehouse  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@contextmanager
+def connect(path: Path, *, read_only: bool = False):
+    """A connection to a warehouse with the raw tables (migrations when available, else the contract DDL)."""
+    if have_open_warehouse():
+        from orchestration.warehouse import open_warehouse
+
+        with open_warehouse(path, read_only=read_only) as con:
+            yield con
+        return
+    con = duckdb.connect(str(path), read_only=read_only)
+    try:
+        if not read_only:
+            con.execute(CONTRACT_DDL)
+        yield con
+    finally:
+        con.close()
+
+
+def create_warehouse(path: Path) -> Path:
+    with connect(path):
+        pass
+    return path
+
+
+SNAPSHOT_COLUMNS = ("video_id", "observed_at", "views", "likes", "comments", "shares", "saves", "account", "ingested_at")
+
+
+def insert_snapshots(path: Path, rows: Iterable[Sequence[Any]], *, source: str = "test") -> None:
+    """Rows are tuples in SNAPSHOT_COLUMNS order (account and ingested_at may be omitted)."""
+    full = []
+    for row in rows:
+        row = tuple(row) + (None,) * (len(SNAPSHOT_COLUMNS) - len(row))
+        d = dict(zip(SNAPSHOT_COLUMNS, row))
+        d["ingested_at"] = d["ingested_at"] or datetime.utcnow().replace(tzinfo=None)
+        full.append(d)
+    with connect(path) as con:
+        con.executemany(
+            "INSERT INTO raw.snapshots (video_id, observed_at, views, likes, comments, shares, saves, account,"
+            " source, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                [d["video_id"], d["observed_at"], d["views"], d["likes"], d["comments"], d["shares"], d["saves"],
+                 d["account"], source, d["ingested_at"]]
+                for d in full
+            ],
+        )
+
+
+def register_videos(path: Path, videos: Iterable[dict[str, Any]]) -> None:
+    """Insert registry rows; keys: video_id (required), account, labels, is_active, ..."""
+    now = datetime(2024, 1, 1)
+    with connect(path) as con:
+        for v in videos:
+            platform, external_id = v["video_id"].split(":", 1)
+            con.execute(
+                "INSERT INTO registry.videos VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, NULL, ?, ?, ?)",
+                [
+                    v["video_id"], platform, external_id, v.get("url", f"https://example.test/{external_id}"),
+                    v.get("account"), v.get("is_active", True), v.get("cadence", "auto"), v.get("labels", []),
+                    v.get("metadata", "{}"), v.get("availability", "available"), v.get("consecutive_not_found", 0),
+                    now, now, v.get("stopped_at"),
+                ],
+            )
+
+
+def dbt(*args: str, warehouse: Path) -> Any:
+    """Run dbt in-process against `warehouse`; raise with dbt's own message when the command fails."""
+    from dbt.cli.main import dbtRunner
+
+    os.environ["VIEWTRAIL_WAREHOUSE"] = str(Path(warehouse).absolute())
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    try:
+        result = dbtRunner().invoke(
+            [*args, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT), "--quiet"]
+        )
+    finally:
+        _release_dbt_connection()
+    if not result.success:
+        details = ""
+        if result.result is not None and hasattr(result.result, "results"):
+            details = "; ".join(
+                f"{r.node.unique_id}: {r.status}: {r.message}"
+                for r in result.result.results
+                if str(r.status) not in ("success", "pass")
+            )
+        raise AssertionError(f"dbt {' '.join(args)} failed: {result.exception or details}")
+    return result
+
+
+def _release_dbt_connection() -> None:
+    """dbt-duckdb keeps its DuckDB instance open in-process after a command; close it so the test (and the
+    next dbt command) can open the file with other settings, as separate processes would."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        if DuckDBConnectionManager._ENV is not None:
+            try:
+                DuckDBConnectionManager._ENV.close()
+            finally:
+                DuckDBConnectionManager._ENV = None
+
+
+def query(path: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.sql(sql).fetchall()
+    finally:
+        con.close()
