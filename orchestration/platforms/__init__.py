@@ -1,0 +1,9 @@
+"""Platform clients: one interface (:mod:`.base`), four real httpx clients and a simulated one.
+
+Build clients with :func:`orchestration.platforms.factory.build_client`.
+"""
+
+from orchestration.platforms.base import ClientSettings, PlatformClient, default_settings, scrape_sync
+from orchestration.platforms.factory import build_client, settings_from_env
+
+__all__ = ["ClientSettings", "PlatformClient", "build_client", "default_settings", "scrape_sync", "settings_from_env"]

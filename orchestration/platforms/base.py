@@ -1,0 +1,214 @@
+"""The interface every platform client implements, and the settings real clients share.
+
+A client turns registered videos (:class:`VideoToScrape`) into :class:`ScrapeResult` s: always one
+:class:`Attempt` per input video, plus an :class:`Observation` when the outcome is ``ok``.
+
+Plain Python: no Dagster, no DuckDB. ``scrape`` is an async generator so a batch of 10,000 videos streams
+(results are yielded as they complete; memory stays flat); :func:`scrape_sync` drives it for sync callers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from orchestration.models import Platform, ScrapeResult, VideoRef, VideoToScrape
+
+__all__ = [
+    "DEFAULT_USER_AGENT",
+    "ClientSettings",
+    "PlatformClient",
+    "default_settings",
+    "scrape_sync",
+]
+
+#: A current desktop Chrome on Windows: platforms serve their normal public pages to it.
+DEFAULT_USER_AGENT = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36"
+)
+
+#: Production endpoints; tests and the fake platform server override ``ClientSettings.base_url``.
+DEFAULT_BASE_URLS: dict[Platform, str] = {
+    Platform.YOUTUBE: "https://www.googleapis.com/youtube/v3",
+    Platform.TIKTOK: "https://www.tiktok.com",
+    Platform.INSTAGRAM: "https://www.instagram.com",
+    Platform.X: "https://cdn.syndication.twimg.com",
+}
+
+#: Polite defaults per platform: (concurrency, requests per minute).
+DEFAULT_LIMITS: dict[Platform, tuple[int, float]] = {
+    Platform.YOUTUBE: (4, 600.0),  # an official API; 1 request carries 50 videos
+    Platform.TIKTOK: (4, 60.0),
+    Platform.INSTAGRAM: (2, 20.0),  # instaloader's experience: ~200 requests / 11 min before 429s
+    Platform.X: (4, 120.0),
+}
+
+
+async def _asyncio_sleep(seconds: float) -> None:
+    await asyncio.sleep(seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class ClientSettings:
+    """How a real client talks to its platform. Every field has a polite default (see ``default_settings``).
+
+    Secrets (``api_key``, ``session_id``) are excluded from ``repr`` so they never reach a log line.
+    """
+
+    base_url: str
+    concurrency: int = 4  # requests in flight at once
+    rate_per_min: float = 60.0  # request-rate limit (token bucket, aiolimiter)
+    timeout_s: float = 20.0  # per request (connect, read, write, pool)
+    max_retries: int = 3  # extra tries per request after the first for 429 / 5xx / timeouts
+    backoff_base_s: float = 1.0  # first backoff; doubles per retry, with jitter
+    backoff_cap_s: float = 60.0  # longest single wait; a Retry-After beyond it ends the retries
+    retry_budget: int = 200  # total retries one ``scrape`` call may spend across all videos
+    breaker_threshold: int = 5  # consecutive blocked/rate_limited outcomes that stop the platform for the run
+    user_agent: str = DEFAULT_USER_AGENT
+    max_in_flight: int | None = None  # videos (or batches) scheduled at once; default 2 x concurrency
+    batch_size: int = 50  # YouTube only: ids per videos.list call (1..50)
+    daily_units: int = 10_000  # YouTube only: local daily quota budget, in API units
+    api_key: str | None = field(default=None, repr=False)  # YouTube Data API key
+    session_id: str | None = field(default=None, repr=False)  # Instagram ``sessionid`` cookie
+    state_dir: Path | None = None  # where YouTube quota usage persists; default <data dir>/state
+    #: Async sleep used for backoff waits; tests inject a recorder instead of waiting for real.
+    sleep: Callable[[float], Awaitable[None]] = field(default=_asyncio_sleep, repr=False, compare=False)
+    #: Naive-UTC clock used for attempted_at/observed_at and quota days; tests may inject one.
+    clock: Callable[[], datetime] | None = field(default=None, repr=False, compare=False)
+    #: Swappable transport (``httpx.MockTransport`` in tests, or a browser-impersonating transport).
+    transport: httpx.AsyncBaseTransport | None = field(default=None, repr=False, compare=False)
+    extra_headers: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def with_overrides(self, **overrides: Any) -> ClientSettings:
+        """A copy with the given fields replaced (unknown names raise ``TypeError``)."""
+        return replace(self, **overrides)
+
+
+def default_settings(platform: Platform | str, **overrides: Any) -> ClientSettings:
+    """The polite defaults for ``platform`` with ``overrides`` applied (no environment is read here)."""
+    platform = Platform(platform)
+    concurrency, rate = DEFAULT_LIMITS[platform]
+    base = ClientSettings(base_url=DEFAULT_BASE_URLS[platform], concurrency=concurrency, rate_per_min=rate)
+    return replace(base, **overrides) if overrides else base
+
+
+class PlatformClient(ABC):
+    """Scrapes one platform. Instances are cheap; use one per platform per run and ``aclose`` it."""
+
+    platform: Platform
+    source: str  # value stored in raw.snapshots.source / raw.scrape_attempts.source
+    observes_past: bool = False  # True only for the simulated platform (can observe any instant)
+
+    @abstractmethod
+    def scrape(
+        self,
+        videos: Iterable[VideoToScrape],
+        *,
+        run_id: str | None = None,
+        partition_key: str | None = None,
+    ) -> AsyncIterator[ScrapeResult]:
+        """Yield one :class:`ScrapeResult` per input video, in completion order, as results arrive.
+
+        Implemented as an ``async def`` generator. ``videos`` is consumed lazily (bounded in-flight work).
+        """
+
+    async def resolve_short_link(self, url: str) -> VideoRef:
+        """Follow a short link's redirects to the video it names (TikTok only)."""
+        raise NotImplementedError(f"{self.platform.value} has no short links to resolve")
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook, default no-op
+        """Release network resources. The client stays usable (resources are re-created lazily)."""
+
+    async def __aenter__(self) -> PlatformClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+
+_DONE = object()
+
+
+def _drive(client: PlatformClient, videos: Iterable[VideoToScrape], kw: dict[str, Any]):  # noqa: ANN202
+    """Run ``client.scrape`` on a private event loop, yielding results one by one."""
+    loop = asyncio.new_event_loop()
+    agen = client.scrape(videos, **kw)
+    try:
+        while True:
+            try:
+                result = loop.run_until_complete(agen.__anext__())
+            except StopAsyncIteration:
+                break
+            yield result
+    finally:
+        try:
+            loop.run_until_complete(agen.aclose())
+            # Connections belong to this loop: close them here; the client re-creates them on next use.
+            loop.run_until_complete(client.aclose())
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            loop.close()
+
+
+def scrape_sync(client: PlatformClient, videos: Iterable[VideoToScrape], **kw: Any) -> Iterator[ScrapeResult]:
+    """Run ``client.scrape(videos, **kw)`` for synchronous callers, streaming results as they complete.
+
+    Works from plain threads (Dagster ops, the CLI). Called from inside a running event loop, it runs the
+    scrape on a helper thread so it never blocks or nests that loop. Network resources are closed when
+    the iteration ends (or is abandoned), so call it once per batch.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        yield from _drive(client, videos, kw)
+        return
+
+    # Inside a running loop (e.g. a notebook): stream through a bounded queue from a helper thread.
+    q: queue.Queue[Any] = queue.Queue(maxsize=256)
+    stop = threading.Event()
+
+    def put(item: Any) -> None:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def worker() -> None:
+        gen = _drive(client, videos, kw)
+        try:
+            for result in gen:
+                put(result)
+                if stop.is_set():
+                    break
+        except BaseException as exc:  # handed to the consumer thread
+            put(exc)
+            return
+        finally:
+            gen.close()
+        put(_DONE)
+
+    thread = threading.Thread(target=worker, name=f"scrape-{client.platform.value}", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = q.get()
+            if item is _DONE:
+                break
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=30)

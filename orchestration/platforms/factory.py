@@ -1,0 +1,130 @@
+"""Build the right client for a platform from explicit settings and the environment.
+
+Environment (read only for settings not passed explicitly; ``{P}`` is ``TIKTOK``, ``YOUTUBE``,
+``INSTAGRAM`` or ``X``):
+
+* ``VIEWTRAIL_{P}_MODE``: ``simulated`` (default) or ``real``
+* ``VIEWTRAIL_{P}_BASE_URL``: endpoint override (the fake platform server, a proxy)
+* ``VIEWTRAIL_{P}_CONCURRENCY``, ``VIEWTRAIL_{P}_RATE_PER_MIN``, ``VIEWTRAIL_{P}_TIMEOUT_S``,
+  ``VIEWTRAIL_{P}_MAX_RETRIES``
+* ``YOUTUBE_API_KEY`` (required for real YouTube), ``VIEWTRAIL_YOUTUBE_DAILY_UNITS`` (default 10000)
+* ``INSTAGRAM_SESSIONID`` (optional; unlocks Instagram play counts)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import os
+from typing import Any
+
+from orchestration.errors import InvalidInputError
+from orchestration.models import Platform
+from orchestration.platforms.base import ClientSettings, PlatformClient, default_settings
+
+__all__ = ["MODES", "build_client", "client_mode", "settings_from_env"]
+
+MODES = ("simulated", "real")
+
+_REAL_CLIENTS: dict[Platform, tuple[str, str]] = {
+    Platform.YOUTUBE: ("orchestration.platforms.youtube", "YouTubeClient"),
+    Platform.TIKTOK: ("orchestration.platforms.tiktok", "TikTokClient"),
+    Platform.INSTAGRAM: ("orchestration.platforms.instagram", "InstagramClient"),
+    Platform.X: ("orchestration.platforms.x", "XClient"),
+}
+
+_SETTING_NAMES = frozenset(f.name for f in dataclasses.fields(ClientSettings))
+
+
+def _platform(platform: Platform | str) -> Platform:
+    try:
+        return Platform(str(platform).lower())
+    except ValueError:
+        choices = ", ".join(p.value for p in Platform)
+        raise InvalidInputError(f"Unknown platform {platform!r}: use one of {choices}.") from None
+
+
+def client_mode(platform: Platform | str, mode: str | None = None) -> str:
+    """``mode`` if given, else ``VIEWTRAIL_{P}_MODE``, else ``simulated``; validated."""
+    platform = _platform(platform)
+    var = f"VIEWTRAIL_{platform.value.upper()}_MODE"
+    chosen = (mode if mode is not None else os.environ.get(var, "") or "simulated").strip().lower()
+    if chosen not in MODES:
+        source = "mode" if mode is not None else var
+        raise InvalidInputError(f"{source}={chosen!r} is not a client mode: use 'simulated' or 'real'.")
+    return chosen
+
+
+def _env_number(var: str, kind: type, minimum: float) -> Any:
+    raw = os.environ.get(var)
+    if raw is None or not raw.strip():
+        return None
+    try:
+        value = kind(raw.strip())
+    except ValueError:
+        raise InvalidInputError(f"{var}={raw!r} is not a number: set it to a {kind.__name__} >= {minimum}.") from None
+    if value < minimum:
+        raise InvalidInputError(f"{var}={raw!r} is too small: set it to a {kind.__name__} >= {minimum}.")
+    return value
+
+
+def settings_from_env(platform: Platform | str, **overrides: Any) -> ClientSettings:
+    """Real-client settings: polite defaults, then the environment, then ``overrides`` (highest)."""
+    platform = _platform(platform)
+    unknown = set(overrides) - _SETTING_NAMES
+    if unknown:
+        raise TypeError(f"unknown client settings: {', '.join(sorted(unknown))}")
+    prefix = f"VIEWTRAIL_{platform.value.upper()}_"
+    env: dict[str, Any] = {}
+    base_url = os.environ.get(prefix + "BASE_URL", "").strip()
+    if base_url:
+        env["base_url"] = base_url.rstrip("/")
+    for name, var, kind, minimum in (
+        ("concurrency", "CONCURRENCY", int, 1),
+        ("rate_per_min", "RATE_PER_MIN", float, 0.1),
+        ("timeout_s", "TIMEOUT_S", float, 0.1),
+        ("max_retries", "MAX_RETRIES", int, 0),
+    ):
+        value = _env_number(prefix + var, kind, minimum)
+        if value is not None:
+            env[name] = value
+    if platform is Platform.YOUTUBE:
+        units = _env_number("VIEWTRAIL_YOUTUBE_DAILY_UNITS", int, 1)
+        if units is not None:
+            env["daily_units"] = units
+        key = os.environ.get("YOUTUBE_API_KEY", "").strip()
+        if key:
+            env["api_key"] = key
+    if platform is Platform.INSTAGRAM:
+        session = os.environ.get("INSTAGRAM_SESSIONID", "").strip()
+        if session:
+            env["session_id"] = session
+    env.update(overrides)
+    return default_settings(platform, **env)
+
+
+def build_client(platform: Platform | str, mode: str | None = None, **settings: Any) -> PlatformClient:
+    """The client for ``platform`` in ``mode`` (``None`` = ``VIEWTRAIL_{P}_MODE``, default ``simulated``).
+
+    Real mode: ``settings`` are :class:`ClientSettings` fields overriding the environment, or
+    ``settings=ClientSettings(...)`` to pass a complete object. Simulated mode: keyword arguments that are
+    not ClientSettings fields (e.g. ``seed``) go to ``SimulatedClient(platform, ...)``; real-client
+    settings are ignored there.
+    """
+    platform = _platform(platform)
+    chosen = client_mode(platform, mode)
+    if chosen == "simulated":
+        simulated = importlib.import_module("orchestration.platforms.simulated")
+        kwargs = {k: v for k, v in settings.items() if k not in _SETTING_NAMES and k != "settings"}
+        return simulated.SimulatedClient(platform, **kwargs)
+
+    explicit = settings.pop("settings", None)
+    if explicit is not None:
+        if not isinstance(explicit, ClientSettings):
+            raise TypeError("settings= must be a ClientSettings")
+        resolved = explicit.with_overrides(**settings) if settings else explicit
+    else:
+        resolved = settings_from_env(platform, **settings)
+    module_name, class_name = _REAL_CLIENTS[platform]
+    client_class = getattr(importlib.import_module(module_name), class_name)
+    return client_class(resolved)
