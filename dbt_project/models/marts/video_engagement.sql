@@ -1,0 +1,68 @@
+{{
+  config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['video_id', 'day'],
+    on_schema_change='fail',
+  )
+}}
+{#-
+  Engagement per video per day, same grain as video_daily. Incremental runs rewrite the video_daily rows that
+  the latest video_daily run rewrote (their snapshots_ingested_through is newer than ours), computing the
+  first of them from the day before so engagements_gained is right.
+-#}
+
+with daily as (
+    select video_id, day, views, likes, comments, shares, saves, views_gained, snapshots_ingested_through
+    from {{ ref('video_daily') }}
+),
+
+{% if is_incremental() %}
+changed as (
+    select video_id, min(day) as from_day
+    from daily
+    where snapshots_ingested_through > (
+        select coalesce(max(snapshots_ingested_through), timestamp '-infinity') from {{ this }}
+    )
+    group by video_id
+),
+
+source_days as (
+    select d.*, c.from_day
+    from daily as d
+    join changed as c using (video_id)
+    where d.day >= c.from_day - 1
+),
+{% else %}
+source_days as (
+    select *, date '0001-01-01' as from_day
+    from daily
+),
+{% endif %}
+
+with_engagements as (
+    select
+        *,
+        likes + comments + shares + coalesce(saves, 0) as engagements
+    from source_days
+),
+
+with_gains as (
+    select
+        *,
+        engagements - lag(engagements) over (partition by video_id order by day) as engagements_gained
+    from with_engagements
+)
+
+select
+    video_id,
+    day,
+    views,
+    views_gained,
+    engagements,
+    engagements_gained,
+    case when views > 0 then engagements / views end as engagement_rate,
+    case when views_gained > 0 then engagements_gained / views_gained end as daily_engagement_rate,
+    snapshots_ingested_through
+from with_gains
+where day >= from_day

@@ -1,0 +1,108 @@
+{#- One row per video as of its last day in video_daily: gains over 1/7/14/30 days, the last 24 hours' rate,
+    and how the video compares with the other videos of its account. Rebuilt in full: one row per video. -#}
+{%- set windows = [1, 7, 14, 30] %}
+
+with daily as (
+    select video_id, day, views
+    from {{ ref('video_daily') }}
+),
+
+as_of as (
+    select video_id, max(day) as as_of_day
+    from daily
+    group by video_id
+),
+
+views_back as (
+    select
+        a.video_id,
+        a.as_of_day,
+        max(d.views) filter (where d.day = a.as_of_day) as views,
+        {%- for n in windows %}
+        max(d.views) filter (where d.day = a.as_of_day - {{ n }}) as views_{{ n }}d_ago{{ "," if not loop.last }}
+        {%- endfor %}
+    from as_of as a
+    join daily as d
+        on d.video_id = a.video_id and d.day >= a.as_of_day - {{ windows | max }}
+    group by a.video_id, a.as_of_day
+),
+
+last_snapshot as (
+    select video_id, last_observed_at, views as last_views
+    from {{ ref('int_video_snapshot_summary') }}
+),
+
+day_ago as (
+    select video_id, last_observed_at, last_views, last_observed_at - interval 24 hour as day_ago_at
+    from last_snapshot
+),
+
+day_ago_bracketed as (
+    select
+        d.video_id,
+        d.last_observed_at,
+        d.last_views,
+        d.day_ago_at,
+        prev_snap.observed_at as prev_at,
+        prev_snap.views as prev_views,
+        next_snap.observed_at as next_at,
+        next_snap.views as next_views
+    from day_ago as d
+    asof left join {{ ref('stg_snapshots') }} as prev_snap
+        on d.video_id = prev_snap.video_id and d.day_ago_at >= prev_snap.observed_at
+    asof left join {{ ref('stg_snapshots') }} as next_snap
+        on d.video_id = next_snap.video_id and d.day_ago_at < next_snap.observed_at
+),
+
+hourly_rate as (
+    select
+        video_id,
+        last_observed_at,
+        -- no snapshot at or before 24 hours ago: the history is shorter than a day
+        (last_views - {{ interpolate_metric('views', 'day_ago_at', rounded=false) }}) / 24.0 as views_per_hour_24h
+    from day_ago_bracketed
+),
+
+with_account as (
+    select
+        b.*,
+        v.platform,
+        v.account
+    from views_back as b
+    join {{ ref('int_videos') }} as v using (video_id)
+),
+
+account_medians as (
+    select
+        platform,
+        account,
+        count(views) as videos_with_views,
+        median(views) as median_views
+    from with_account
+    where account is not null
+    group by platform, account
+)
+
+select
+    w.video_id,
+    w.platform,
+    w.account,
+    w.as_of_day,
+    r.last_observed_at,
+    w.views,
+    {%- for n in windows %}
+    w.views - w.views_{{ n }}d_ago as views_gained_{{ n }}d,
+    {%- endfor %}
+    {%- for n in windows %}
+    case when w.views_{{ n }}d_ago <> 0 then 100.0 * (w.views - w.views_{{ n }}d_ago) / w.views_{{ n }}d_ago end
+        as increase_{{ n }}d_pct,
+    {%- endfor %}
+    r.views_per_hour_24h,
+    case
+        when w.account is null or m.videos_with_views < 3 or m.median_views = 0 then null
+        else w.views / m.median_views
+    end as outlier_multiplier
+from with_account as w
+left join hourly_rate as r using (video_id)
+left join account_medians as m
+    on m.platform = w.platform and m.account = w.account
