@@ -1,0 +1,263 @@
+"""Instagram: the logged-out post page, and the logged-in media info API when a session cookie is set.
+
+Wire format:
+* logged out: ``GET {base_url}/p/{shortcode}/`` (redirects followed). The media sits in
+  ``<script type="application/json" data-sjs>`` blocks:
+  ``require[..]["__bbox"]["require"][..] -> ["RelayPrefetchedStreamCache", "next", [], [key, {"__bbox":
+  {"result": {"data": {"xig_polaris_media": {"if_not_gated_logged_out": MEDIA}}}}}]]``. The client searches
+  every data-sjs block for ``xig_polaris_media`` (robust to the wrapper changing).
+* with ``INSTAGRAM_SESSIONID``: ``GET {base_url}/api/v1/media/{pk}/info/`` with headers ``X-IG-App-ID:
+  936619743392459`` and ``Cookie: sessionid=...`` (no redirects followed, so the cookie never travels
+  elsewhere) -> ``{"items": [MEDIA], "status": "ok"}``. On "media not found" it falls back to the page.
+
+MEDIA: ``pk``, ``code``, ``taken_at`` (epoch), ``like_count``, ``comment_count``, ``caption.text``,
+``user.username``, ``video_duration``, and views as ``play_count``/``ig_play_count``/``view_count`` when
+present (usually only with a session). ``like_and_view_counts_disabled`` -> likes/views null;
+``comments_disabled`` -> comments null.
+
+Outcomes: a redirect to ``/accounts/login`` (or ``/``) without a session -> ``blocked`` (Instagram throttles
+anonymous clients that way; public posts render logged out), with a session -> ``login_required`` (cookie
+rejected); media gated for logged-out viewers -> ``login_required`` (or ``private`` for the long shortcodes of
+private posts); HTTP 404 or "Sorry, this page isn't available" -> ``not_found``. Never ``not_found`` for a
+login wall.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import json
+import re
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from orchestration.models import Observation, Outcome, Platform, ScrapeResult, VideoToScrape
+from orchestration.platforms.http import Fetched, HttpPlatformClient, RunContext, to_count
+
+__all__ = ["InstagramClient", "find_media", "pk_to_shortcode", "shortcode_to_pk"]
+
+IG_APP_ID = "936619743392459"
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_INDEX = {c: i for i, c in enumerate(_ALPHABET)}
+_SJS = re.compile(r"<script\b[^>]*\bdata-sjs\b[^>]*>(.*?)</script>", re.DOTALL)
+_NOT_AVAILABLE = re.compile(r"Sorry, this page isn(?:'|&#x27;|&#39;|’)t available", re.IGNORECASE)
+_PRIVATE_PAGE = re.compile(r"This (?:account|profile) is private", re.IGNORECASE)
+_PRIVATE_SUFFIX = 28  # private posts carry 28 extra characters after the 11-character shortcode
+
+
+def shortcode_to_pk(shortcode: str) -> int:
+    """``Chunk8-jurw`` -> 2913440072144448240 (base 64 over ``A-Za-z0-9-_``; private-post suffix ignored)."""
+    code = shortcode[:-_PRIVATE_SUFFIX] if len(shortcode) > _PRIVATE_SUFFIX else shortcode
+    if not code:
+        raise ValueError("empty shortcode")
+    value = 0
+    for char in code:
+        if char not in _INDEX:
+            raise ValueError(f"{char!r} is not a shortcode character")
+        value = value * 64 + _INDEX[char]
+    return value
+
+
+def pk_to_shortcode(pk: int | str) -> str:
+    value = int(str(pk).split("_")[0])
+    if value < 0:
+        raise ValueError("negative media pk")
+    chars = []
+    while True:
+        value, digit = divmod(value, 64)
+        chars.append(_ALPHABET[digit])
+        if value == 0:
+            return "".join(reversed(chars))
+
+
+def _walk(node: Any) -> Iterator[dict[str, Any]]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, dict):
+            yield current
+            stack.extend(current.values())
+        elif isinstance(current, list):
+            stack.extend(current)
+
+
+def find_media(page: str) -> tuple[bool, dict[str, Any] | None]:
+    """``(found_polaris, media)`` from the post page's data-sjs JSON blocks.
+
+    ``found_polaris`` is True when an ``xig_polaris_media`` object exists (the post page rendered);
+    ``media`` is its ``if_not_gated_logged_out`` object, or ``None`` when gated.
+    """
+    found = False
+    for block in _SJS.findall(page):
+        if "xig_polaris_media" not in block:
+            continue
+        try:
+            data = json.loads(html_lib.unescape(block) if block.lstrip().startswith("{&") else block)
+        except ValueError:
+            continue
+        for node in _walk(data):
+            if "xig_polaris_media" not in node:
+                continue
+            found = True
+            polaris = node["xig_polaris_media"]
+            if not isinstance(polaris, dict):
+                continue
+            media = polaris.get("if_not_gated_logged_out")
+            if isinstance(media, dict):
+                return True, media
+            if "like_count" in polaris or "taken_at" in polaris:
+                return True, polaris
+    return found, None
+
+
+def _first_count(media: dict[str, Any], *keys: str) -> int | None:
+    for key in keys:
+        if media.get(key) is not None:
+            return to_count(media[key], key)
+    return None
+
+
+def media_observation(video: VideoToScrape, media: dict[str, Any], observed_at: datetime) -> Observation:
+    """Observation from a media object (page or API); ``ValueError``/``KeyError`` name the changed field."""
+    if "like_count" not in media and "comment_count" not in media:
+        raise KeyError("media.like_count and media.comment_count missing")
+    hidden = bool(media.get("like_and_view_counts_disabled"))
+    likes = None if hidden else _first_count(media, "like_count")
+    views = None if hidden else _first_count(media, "play_count", "ig_play_count", "view_count", "video_view_count",
+                                              "video_play_count")
+    comments = None if media.get("comments_disabled") else _first_count(media, "comment_count")
+    caption = media.get("caption")
+    user = media.get("user") or media.get("owner")
+    taken_at = media.get("taken_at")
+    duration = media.get("video_duration")
+    extra = {k: media[k] for k in ("media_type", "product_type", "pk") if media.get(k) is not None}
+    if "pk" in extra:
+        extra["pk"] = str(extra["pk"])
+    return Observation(
+        video_id=video.video_id,
+        observed_at=observed_at,
+        views=views,
+        likes=likes,
+        comments=comments,
+        shares=_first_count(media, "reshare_count", "share_count"),
+        saves=_first_count(media, "save_count"),
+        title=(caption.get("text") if isinstance(caption, dict) else None) or None,
+        account=user.get("username") if isinstance(user, dict) else None,
+        posted_at=datetime.fromtimestamp(int(str(taken_at)), UTC).replace(tzinfo=None) if taken_at else None,
+        duration_s=float(duration) if duration else None,
+        extra=extra,
+    )
+
+
+def _is_login_path(path: str) -> bool:
+    return path.startswith("/accounts/login") or path in ("", "/") or path.startswith("/challenge")
+
+
+class InstagramClient(HttpPlatformClient):
+    platform = Platform.INSTAGRAM
+    source = "instagram_web"
+
+    async def _scrape_batch(self, batch: list[VideoToScrape], ctx: RunContext) -> list[ScrapeResult]:
+        return [await self._scrape_one(video, ctx) for video in batch]
+
+    async def _scrape_one(self, video: VideoToScrape, ctx: RunContext) -> ScrapeResult:
+        started, mono = self.now(), time.monotonic()
+        tries = 0
+
+        def done(outcome: Outcome, fetched: Fetched, detail: str | None = None,
+                 observation: Observation | None = None) -> ScrapeResult:
+            fetched.tries += tries  # requests spent before this one (the API call, when it fell back)
+            return self.result(video, outcome, started=started, started_mono=mono, ctx=ctx, fetched=fetched,
+                               detail=detail, observation=observation)
+
+        if self.settings.session_id:
+            api = await self._scrape_api(video)
+            if api[0] is not None:
+                outcome, fetched, detail, observation = api
+                return done(outcome, fetched, detail, observation)
+            tries = api[1].tries  # "media not found" with a session: ask the public page which it is
+
+        fetched = await self.fetch(
+            f"p/{video.external_id}/",
+            headers={"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"},
+            follow_redirects=True,
+        )
+        response = fetched.response
+        if response is not None and _is_login_path(self.relative_path(str(response.url))):
+            return done(Outcome.BLOCKED, fetched, "redirected to the login page (Instagram's anonymous rate limit)")
+        failure = self.generic_failure(fetched)
+        if failure is not None:
+            return done(failure[0], fetched, failure[1])
+        assert response is not None
+        page = response.text
+        if response.status_code == 404 or (response.status_code == 200 and _NOT_AVAILABLE.search(page)
+                                           and "xig_polaris_media" not in page):
+            return done(Outcome.NOT_FOUND, fetched, "post page says it isn't available")
+        if response.status_code != 200:
+            return done(Outcome.BLOCKED, fetched, f"unexpected HTTP {response.status_code}")
+        found, media = find_media(page)
+        if media is None:
+            if found:
+                if len(video.external_id) > _PRIVATE_SUFFIX or _PRIVATE_PAGE.search(page):
+                    return done(Outcome.PRIVATE, fetched, "private post")
+                return done(Outcome.LOGIN_REQUIRED, fetched, "post gated for logged-out viewers")
+            if _PRIVATE_PAGE.search(page):
+                return done(Outcome.PRIVATE, fetched, "private account")
+            if _SJS.search(page):
+                return done(Outcome.PARSE_ERROR, fetched, "no xig_polaris_media in data-sjs JSON")
+            return done(Outcome.BLOCKED, fetched, "no data-sjs JSON in page (login wall or challenge)")
+        try:
+            observation = media_observation(video, media, self.now())
+        except (ValueError, KeyError, TypeError, OverflowError) as exc:
+            return done(Outcome.PARSE_ERROR, fetched, str(exc))
+        return done(Outcome.OK, fetched, observation=observation)
+
+    async def _scrape_api(
+        self, video: VideoToScrape
+    ) -> tuple[Outcome | None, Fetched, str | None, Observation | None]:
+        """Logged-in media info. Outcome ``None`` means: fall back to the public page."""
+        try:
+            pk = shortcode_to_pk(video.external_id)
+        except ValueError as exc:
+            return Outcome.PARSE_ERROR, Fetched(tries=0), f"bad shortcode: {exc}", None
+        fetched = await self.fetch(
+            f"api/v1/media/{pk}/info/",
+            headers={
+                "X-IG-App-ID": IG_APP_ID,
+                "Cookie": f"sessionid={self.settings.session_id}",
+                "Accept": "application/json",
+                "X-Requested-With": "XMLHttpRequest",
+            },
+            follow_redirects=False,
+        )
+        response = fetched.response
+        if response is not None and response.is_redirect:
+            location = response.headers.get("Location", "")
+            if _is_login_path(self.relative_path(str(response.url.join(location)))):
+                return Outcome.LOGIN_REQUIRED, fetched, "session cookie rejected (redirect to login)", None
+            return Outcome.BLOCKED, fetched, "unexpected redirect from media info API", None
+        failure = self.generic_failure(fetched)
+        if failure is not None:
+            return failure[0], fetched, failure[1], None
+        assert response is not None
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        message = str(payload.get("message", "")) if isinstance(payload, dict) else ""
+        if response.status_code in (401, 403) or message in ("login_required", "checkpoint_required"):
+            return Outcome.LOGIN_REQUIRED, fetched, f"session cookie rejected ({message or response.status_code})", None
+        if response.status_code in (400, 404) or "not found" in message.lower():
+            return None, fetched, None, None
+        if response.status_code != 200 or not isinstance(payload, dict):
+            return Outcome.PARSE_ERROR, fetched, f"media info answer not JSON (HTTP {response.status_code})", None
+        items = payload.get("items")
+        if not isinstance(items, list) or not items or not isinstance(items[0], dict):
+            return Outcome.PARSE_ERROR, fetched, "media info answer has no items[0]", None
+        try:
+            observation = media_observation(video, items[0], self.now())
+        except (ValueError, KeyError, TypeError, OverflowError) as exc:
+            return Outcome.PARSE_ERROR, fetched, str(exc), None
+        return Outcome.OK, fetched, None, observation

@@ -1,0 +1,232 @@
+"""TikTok: the public video page and its ``__UNIVERSAL_DATA_FOR_REHYDRATION__`` JSON.
+
+Wire format: ``GET {base_url}/@{account or _}/video/{id}`` (redirects followed, at most 5), HTML with
+``<script id="__UNIVERSAL_DATA_FOR_REHYDRATION__" type="application/json">{...}</script>`` whose
+``__DEFAULT_SCOPE__["webapp.video-detail"]`` holds ``statusCode`` and ``itemInfo.itemStruct``.
+
+Outcomes:
+* ``statusCode`` 0 with an ``itemStruct`` -> ``ok`` (counts from ``statsV2`` else ``stats``, strings or ints);
+* 10216 (private post) / 10222 (private account) -> ``private``;
+* ``isContentClassified`` without video data -> ``login_required`` (age-gated);
+* a redirect to ``/login`` -> ``login_required``;
+* 10204 -> ``blocked``: TikTok sends it for deleted videos *and* for blocked clients (yt-dlp reads it as an IP
+  block). It becomes ``not_found`` only when this client already read a video page successfully in the
+  same run (so the client is demonstrably not blocked); 10202 (page not found) and HTTP 404 -> ``not_found``;
+* challenge page (no data script; ``id="cs"``/``wci``/``rci`` elements or "Please wait...") -> ``blocked``.
+
+Plain httpx often receives challenge pages; a browser-impersonating transport (curl_cffi) is the known
+remedy and can be plugged in through ``ClientSettings.transport``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from orchestration.errors import ViewtrailError
+from orchestration.models import Observation, Outcome, Platform, ScrapeResult, VideoRef, VideoToScrape
+from orchestration.platforms.http import HttpPlatformClient, RunContext, to_count
+
+__all__ = ["PRIVATE_CODES", "ShortLinkError", "TikTokClient", "parse_video_page"]
+
+_DATA_SCRIPT = re.compile(
+    r"<script[^>]*\bid=[\"']__UNIVERSAL_DATA_FOR_REHYDRATION__[\"'][^>]*>(.*?)</script>", re.DOTALL
+)
+_CHALLENGE = re.compile(r"""\bid=["'](?:cs|wci|rci)["']|Please wait\.\.\.""")
+PRIVATE_CODES = {10216: "private post", 10222: "private account"}
+NOT_FOUND_CODES = {10202: "page not found"}
+AMBIGUOUS_GONE = 10204
+_STATS = {"views": "playCount", "likes": "diggCount", "comments": "commentCount", "shares": "shareCount",
+          "saves": "collectCount"}
+
+
+class ShortLinkError(ViewtrailError, ValueError):
+    """A short link that does not lead to a TikTok video."""
+
+
+def _path(url: str) -> str:
+    return urlsplit(url).path
+
+
+def parse_video_page(html: str, final_path: str = "") -> tuple[Outcome, str | None, dict[str, Any] | None, int]:
+    """Classify a video page: ``(outcome, detail, itemStruct or None, statusCode)``.
+
+    ``ok`` means the itemStruct is present; the caller turns it into an observation. 10204 is returned as
+    ``blocked`` here; the client may upgrade it to ``not_found`` (see module docs).
+    """
+    if final_path.rstrip("/").endswith("/login") or final_path.startswith("/login"):
+        return Outcome.LOGIN_REQUIRED, "redirected to /login", None, -1
+    match = _DATA_SCRIPT.search(html)
+    if match is None:
+        if _CHALLENGE.search(html):
+            return Outcome.BLOCKED, "challenge page (no data script)", None, -1
+        return Outcome.BLOCKED, "no __UNIVERSAL_DATA_FOR_REHYDRATION__ script in page", None, -1
+    try:
+        data = json.loads(match.group(1))
+    except ValueError:
+        return Outcome.PARSE_ERROR, "__UNIVERSAL_DATA_FOR_REHYDRATION__ is not valid JSON", None, -1
+    scope = data.get("__DEFAULT_SCOPE__") if isinstance(data, dict) else None
+    if not isinstance(scope, dict):
+        return Outcome.PARSE_ERROR, "missing __DEFAULT_SCOPE__", None, -1
+    detail = scope.get("webapp.video-detail")
+    if not isinstance(detail, dict):
+        return Outcome.PARSE_ERROR, "missing __DEFAULT_SCOPE__['webapp.video-detail']", None, -1
+    try:
+        status = int(str(detail.get("statusCode", 0) or 0))
+    except ValueError:
+        return Outcome.PARSE_ERROR, "webapp.video-detail.statusCode is not a number", None, -1
+    item = (detail.get("itemInfo") or {}).get("itemStruct") if isinstance(detail.get("itemInfo"), dict) else None
+    status_msg = str(detail.get("statusMsg") or "")[:60]
+    if status in PRIVATE_CODES:
+        return Outcome.PRIVATE, f"statusCode {status} ({PRIVATE_CODES[status]})", None, status
+    if status in NOT_FOUND_CODES:
+        return Outcome.NOT_FOUND, f"statusCode {status} ({NOT_FOUND_CODES[status]})", None, status
+    if status == AMBIGUOUS_GONE:
+        return Outcome.BLOCKED, "statusCode 10204 (unavailable: deleted video or blocked client)", None, status
+    if status != 0:
+        return Outcome.BLOCKED, f"unexpected statusCode {status} {status_msg}".rstrip(), None, status
+    if not isinstance(item, dict) or not item:
+        return Outcome.PARSE_ERROR, "missing webapp.video-detail.itemInfo.itemStruct", None, status
+    if not isinstance(item.get("video"), dict) and item.get("isContentClassified"):
+        return Outcome.LOGIN_REQUIRED, "age-restricted (isContentClassified): login required", None, status
+    if item.get("privateItem") is True:
+        return Outcome.PRIVATE, "itemStruct.privateItem", None, status
+    return Outcome.OK, None, item, status
+
+
+def item_observation(video: VideoToScrape, item: dict[str, Any], observed_at: datetime) -> Observation:
+    """Observation from an ``itemStruct``; ``ValueError``/``KeyError`` name the field that changed."""
+    stats_v2 = item.get("statsV2") if isinstance(item.get("statsV2"), dict) else {}
+    stats = item.get("stats") if isinstance(item.get("stats"), dict) else {}
+    if not stats_v2 and not stats:
+        raise KeyError("itemStruct.stats and itemStruct.statsV2 missing")
+    counts = {}
+    for metric, key in _STATS.items():
+        raw = stats_v2.get(key, stats.get(key))
+        counts[metric] = to_count(raw, f"itemStruct.stats.{key}")
+    author = item.get("author")
+    account = author.get("uniqueId") if isinstance(author, dict) else (author if isinstance(author, str) else None)
+    created = item.get("createTime")
+    posted_at = (
+        datetime.fromtimestamp(int(str(created)), UTC).replace(tzinfo=None) if created not in (None, "", 0, "0")
+        else None
+    )
+    video_info = item.get("video") if isinstance(item.get("video"), dict) else {}
+    duration = video_info.get("duration")
+    extra: dict[str, Any] = {}
+    reposts = stats_v2.get("repostCount", stats.get("repostCount"))
+    if reposts is not None:
+        extra["reposts"] = to_count(reposts, "itemStruct.statsV2.repostCount")
+    if item.get("imagePost"):
+        extra["photo_post"] = True
+    return Observation(
+        video_id=video.video_id,
+        observed_at=observed_at,
+        title=item.get("desc") or None,
+        account=account or None,
+        posted_at=posted_at,
+        duration_s=float(duration) if duration not in (None, "", 0, "0") else None,
+        extra=extra,
+        **counts,
+    )
+
+
+class TikTokClient(HttpPlatformClient):
+    platform = Platform.TIKTOK
+    source = "tiktok_web"
+
+    def __init__(self, settings) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(settings)
+        self._pages_read = 0  # successful video pages this client has parsed: proves we are not blocked
+
+    async def _scrape_batch(self, batch: list[VideoToScrape], ctx: RunContext) -> list[ScrapeResult]:
+        return [await self._scrape_one(video, ctx) for video in batch]
+
+    async def _scrape_one(self, video: VideoToScrape, ctx: RunContext) -> ScrapeResult:
+        started, mono = self.now(), time.monotonic()
+        account = video.account or "_"
+        fetched = await self.fetch(
+            f"@{account}/video/{video.external_id}",
+            headers={"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"},
+            follow_redirects=True,
+        )
+
+        def done(outcome: Outcome, detail: str | None = None, observation: Observation | None = None) -> ScrapeResult:
+            return self.result(video, outcome, started=started, started_mono=mono, ctx=ctx, fetched=fetched,
+                               detail=detail, observation=observation)
+
+        response = fetched.response
+        if response is not None and self.relative_path(str(response.url)).startswith("/login"):
+            return done(Outcome.LOGIN_REQUIRED, "redirected to /login")
+        failure = self.generic_failure(fetched)
+        if failure is not None:
+            return done(*failure)
+        assert response is not None
+        if response.status_code == 404:
+            return done(Outcome.NOT_FOUND, "HTTP 404")
+        if response.status_code in (401, 403):
+            return done(Outcome.BLOCKED, f"HTTP {response.status_code}")
+        if response.status_code != 200:
+            return done(Outcome.BLOCKED, f"unexpected HTTP {response.status_code}")
+        outcome, detail, item, status = parse_video_page(response.text, self.relative_path(str(response.url)))
+        if status == AMBIGUOUS_GONE and self._pages_read > 0:
+            # This client read other pages fine in this run, so 10204 is about the video, not about us.
+            return done(Outcome.NOT_FOUND, "statusCode 10204 (video unavailable) while other pages load")
+        if outcome is not Outcome.OK:
+            return done(outcome, detail)
+        assert item is not None
+        if str(item.get("id", video.external_id)) != video.external_id:
+            return done(Outcome.PARSE_ERROR, f"itemStruct.id {str(item.get('id'))[:25]} is not the requested id")
+        try:
+            observation = item_observation(video, item, self.now())
+        except (ValueError, KeyError, TypeError, OverflowError) as exc:
+            return done(Outcome.PARSE_ERROR, str(exc))
+        self._pages_read += 1
+        return done(Outcome.OK, observation=observation)
+
+    async def resolve_short_link(self, url: str) -> VideoRef:
+        """Follow ``vm.tiktok.com`` / ``vt.tiktok.com`` / ``tiktok.com/t/`` redirects to the video.
+
+        HEAD first (cheap), GET when HEAD is refused. Raises :class:`ShortLinkError` (one sentence) when the
+        link leads nowhere useful, or the network fails.
+        """
+        from orchestration.urls import InvalidVideoUrl, parse_video_url
+
+        state = self._loop_state()
+        shown = self.scrub(url)
+        final_url: str | None = None
+        last_error = ""
+        for method in ("HEAD", "GET"):
+            try:
+                async with state.semaphore:
+                    await state.limiter.acquire()
+                    response = await state.http.request(method, url, follow_redirects=True)
+                    await response.aread()
+            except Exception as exc:  # noqa: BLE001 - any network trouble becomes one clear error
+                last_error = f"{type(exc).__name__}"
+                continue
+            if response.status_code < 400 or response.history:
+                final_url = str(response.url)
+                break
+            last_error = f"HTTP {response.status_code}"
+        if final_url is None:
+            raise ShortLinkError(f"Could not follow the TikTok short link {shown} ({last_error}): try again later "
+                                 "or paste the full video URL.")
+        parts = urlsplit(final_url)
+        if parts.path.startswith("/login"):
+            raise ShortLinkError(f"TikTok asked for a login while resolving {shown}: paste the full video URL.")
+        # Rebuild on the public host so links resolved through a proxy or the fake server parse the same way.
+        public = f"https://www.tiktok.com{parts.path}"
+        try:
+            ref = parse_video_url(public)
+        except InvalidVideoUrl:
+            raise ShortLinkError(f"The TikTok short link {shown} leads to {self.scrub(parts.path)}, which is not a "
+                                 "video: paste the full video URL.") from None
+        if not isinstance(ref, VideoRef):
+            raise ShortLinkError(f"The TikTok short link {shown} redirects to another short link: paste the full "
+                                 "video URL.")
+        return ref

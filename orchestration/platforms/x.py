@@ -1,0 +1,195 @@
+"""X (Twitter): the public syndication endpoint used by embedded tweets.
+
+Wire format: ``GET {base_url}/tweet-result?id={id}&token={token}&lang=en`` where ``token`` is what the embed
+script computes in JavaScript: ``((Number(id) / 1e15) * Math.PI).toString(36).replace(/(0+|\\.)/g, '')``
+(:func:`syndication_token` is a faithful port, including V8's shortest base-36 digits).
+
+Fields: ``__typename`` (``Tweet``; ``TweetTombstone`` = withheld/protected), ``id_str``, ``text``,
+``created_at``, ``favorite_count`` (likes), ``conversation_count`` (replies), ``user.screen_name``,
+``video.viewCount`` and ``mediaDetails[].video_info.duration_millis`` on video posts. Retweet, quote and
+bookmark counts are not in this payload (``shares`` is null unless ``retweet_count`` appears).
+
+Outcomes: 404 -> ``not_found``; ``TweetTombstone`` -> ``private``; empty ``{}`` -> ``blocked`` (the endpoint
+sends it for several unrelated reasons: unavailable, not deleted); 429 -> ``rate_limited`` after retries.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from orchestration.models import Observation, Outcome, Platform, ScrapeResult, VideoToScrape
+from orchestration.platforms.http import HttpPlatformClient, RunContext, to_count
+
+__all__ = ["XClient", "js_number_to_string", "syndication_token"]
+
+_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+_TOKEN_STRIP = re.compile(r"(0+|\.)")
+
+
+def _exponent(value: float) -> int:
+    """V8 ``Double(value).Exponent()``: value == significand * 2**exponent with a 53-bit significand."""
+    if value == 0:
+        return -1074
+    _, exp = math.frexp(value)
+    return max(exp - 53, -1074)
+
+
+def js_number_to_string(value: float, radix: int = 36) -> str:
+    """JavaScript's ``Number.prototype.toString(radix)`` for finite numbers (port of V8 DoubleToRadixCString)."""
+    if not 2 <= radix <= 36:
+        raise ValueError("radix must be in 2..36")
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    if value == 0:
+        return "0"
+    negative = value < 0
+    value = -value if negative else value
+    integer = math.floor(value)
+    fraction = value - integer
+    # Only as many fraction digits as the double's precision supports.
+    delta = max(0.5 * (math.nextafter(value, math.inf) - value), math.nextafter(0.0, 1.0))
+    fraction_digits: list[str] = []
+    if fraction >= delta:
+        while True:
+            fraction *= radix
+            delta *= radix
+            digit = int(fraction)
+            fraction_digits.append(_DIGITS[digit])
+            fraction -= digit
+            if fraction > 0.5 or (fraction == 0.5 and (digit & 1)):
+                if fraction + delta > 1:
+                    # Round up, propagating the carry through the digits written so far.
+                    while True:
+                        if not fraction_digits:
+                            integer += 1
+                            break
+                        last = _DIGITS.index(fraction_digits.pop())
+                        if last + 1 < radix:
+                            fraction_digits.append(_DIGITS[last + 1])
+                            break
+                    break
+            if not fraction >= delta:
+                break
+    integer = float(integer)
+    integer_digits: list[str] = []
+    while _exponent(integer / radix) > 0:
+        integer /= radix
+        integer_digits.append("0")
+    while True:
+        remainder = math.fmod(integer, radix)
+        integer_digits.append(_DIGITS[int(remainder)])
+        integer = (integer - remainder) / radix
+        if not integer > 0:
+            break
+    text = "".join(reversed(integer_digits))
+    if fraction_digits:
+        text += "." + "".join(fraction_digits)
+    return "-" + text if negative else text
+
+
+def syndication_token(tweet_id: str | int) -> str:
+    """The ``token`` query parameter the syndication endpoint expects for ``tweet_id``."""
+    number = float(int(str(tweet_id)))  # Number("...") rounds to the nearest double, as int->float does
+    return _TOKEN_STRIP.sub("", js_number_to_string((number / 1e15) * math.pi, 36))
+
+
+def _parse_created(text: Any) -> datetime | None:
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        parsed = datetime.strptime(text, "%a %b %d %H:%M:%S %z %Y")  # legacy v1.1 format
+    return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
+
+
+def tweet_observation(video: VideoToScrape, tweet: dict[str, Any], observed_at: datetime) -> Observation:
+    if "favorite_count" not in tweet:
+        raise KeyError("tweet.favorite_count missing")
+    user = tweet.get("user") if isinstance(tweet.get("user"), dict) else {}
+    video_info = tweet.get("video") if isinstance(tweet.get("video"), dict) else {}
+    duration_ms = video_info.get("durationMs")
+    for media in tweet.get("mediaDetails") or []:
+        millis = ((media or {}).get("video_info") or {}).get("duration_millis") if isinstance(media, dict) else None
+        if duration_ms is None and millis is not None:
+            duration_ms = millis
+    extra: dict[str, Any] = {}
+    for key in ("quote_count", "bookmark_count"):
+        if tweet.get(key) is not None:
+            extra[key.removesuffix("_count") + "s"] = to_count(tweet[key], f"tweet.{key}")
+    return Observation(
+        video_id=video.video_id,
+        observed_at=observed_at,
+        views=to_count(video_info.get("viewCount"), "tweet.video.viewCount"),
+        likes=to_count(tweet.get("favorite_count"), "tweet.favorite_count"),
+        comments=to_count(tweet.get("conversation_count"), "tweet.conversation_count"),
+        shares=to_count(tweet.get("retweet_count"), "tweet.retweet_count"),
+        saves=None,
+        title=tweet.get("text") or None,
+        account=user.get("screen_name") or None,
+        posted_at=_parse_created(tweet.get("created_at")),
+        duration_s=float(duration_ms) / 1000.0 if duration_ms else None,
+        extra=extra,
+    )
+
+
+class XClient(HttpPlatformClient):
+    platform = Platform.X
+    source = "x_syndication"
+
+    async def _scrape_batch(self, batch: list[VideoToScrape], ctx: RunContext) -> list[ScrapeResult]:
+        return [await self._scrape_one(video, ctx) for video in batch]
+
+    async def _scrape_one(self, video: VideoToScrape, ctx: RunContext) -> ScrapeResult:
+        started, mono = self.now(), time.monotonic()
+        if not video.external_id.isdigit():
+            return self.result(video, Outcome.PARSE_ERROR, started=started, started_mono=mono, ctx=ctx,
+                               detail="external_id is not a numeric tweet id")
+        fetched = await self.fetch(
+            "tweet-result",
+            params={"id": video.external_id, "token": syndication_token(video.external_id), "lang": "en"},
+            headers={"Accept": "application/json", "Origin": "https://platform.twitter.com",
+                     "Referer": "https://platform.twitter.com/"},
+        )
+
+        def done(outcome: Outcome, detail: str | None = None, observation: Observation | None = None) -> ScrapeResult:
+            return self.result(video, outcome, started=started, started_mono=mono, ctx=ctx, fetched=fetched,
+                               detail=detail, observation=observation)
+
+        failure = self.generic_failure(fetched)
+        if failure is not None:
+            return done(*failure)
+        response = fetched.response
+        assert response is not None
+        if response.status_code == 404:
+            return done(Outcome.NOT_FOUND, "HTTP 404 from tweet-result")
+        if response.status_code != 200:
+            return done(Outcome.BLOCKED, f"unexpected HTTP {response.status_code}")
+        try:
+            tweet = response.json()
+        except ValueError:
+            return done(Outcome.PARSE_ERROR, "tweet-result answer is not JSON")
+        if not isinstance(tweet, dict):
+            return done(Outcome.PARSE_ERROR, "tweet-result answer is not an object")
+        if not tweet:
+            return done(Outcome.BLOCKED, "empty {} from tweet-result (unavailable)")
+        typename = tweet.get("__typename")
+        if typename == "TweetTombstone":
+            tombstone = ((tweet.get("tombstone") or {}).get("text") or {}).get("text", "") \
+                if isinstance(tweet.get("tombstone"), dict) else ""
+            return done(Outcome.PRIVATE, f"TweetTombstone {str(tombstone)[:80]}".rstrip())
+        if typename not in (None, "Tweet"):
+            return done(Outcome.PARSE_ERROR, f"unexpected __typename {str(typename)[:30]}")
+        if str(tweet.get("id_str", video.external_id)) != video.external_id:
+            return done(Outcome.PARSE_ERROR, "tweet.id_str is not the requested id")
+        try:
+            observation = tweet_observation(video, tweet, self.now())
+        except (ValueError, KeyError, TypeError) as exc:
+            return done(Outcome.PARSE_ERROR, str(exc))
+        return done(Outcome.OK, observation=observation)
