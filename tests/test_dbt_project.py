@@ -1,0 +1,235 @@
+"""The dbt project against a real DuckDB warehouse: unit tests, generic tests, and mart values by hand."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from test_dbt_support import (
+    connect,
+    create_warehouse,
+    dbt,
+    insert_snapshots,
+    query,
+    register_videos,
+)
+
+pytestmark = pytest.mark.slow
+
+MARTS = ["video_daily", "video_engagement", "video_growth", "video_latest", "account_daily", "label_daily"]
+
+
+def test_unit_tests_pass_on_empty_relations(warehouse_path: Path) -> None:
+    create_warehouse(warehouse_path)
+    dbt("parse", warehouse=warehouse_path)
+    dbt("run", "--empty", warehouse=warehouse_path)
+    dbt("test", "--select", "test_type:unit", warehouse=warehouse_path)
+
+
+def test_marts_land_in_schema_marts(warehouse_path: Path) -> None:
+    create_warehouse(warehouse_path)
+    dbt("run", "--empty", warehouse=warehouse_path)
+    tables = {row[0] for row in query(warehouse_path, "select table_name from information_schema.tables where table_schema = 'marts'")}
+    assert tables == set(MARTS)
+
+
+def _attempts(path: Path, rows: list[tuple]) -> None:
+    with connect(path) as con:
+        con.executemany(
+            "INSERT INTO raw.scrape_attempts (video_id, platform, attempted_at, outcome, tries, source) VALUES (?, ?, ?, ?, 1, 'test')",
+            rows,
+        )
+
+
+def test_build_computes_marts_by_hand(warehouse_path: Path) -> None:
+    create_warehouse(warehouse_path)
+    register_videos(
+        warehouse_path,
+        [
+            {"video_id": "tiktok:111", "account": "alice", "labels": ["launch", "summer"]},
+            {"video_id": "tiktok:222", "account": "alice", "labels": ["launch"], "is_active": False},
+            {"video_id": "youtube:yt1", "account": "bob"},
+        ],
+    )
+    d = datetime
+    insert_snapshots(
+        warehouse_path,
+        [
+            # video_id, observed_at, views, likes, comments, shares, saves, account
+            ("tiktok:111", d(2024, 1, 1, 12), 100, 10, 1, 1, 0),
+            ("tiktok:111", d(2024, 1, 2, 12), 300, 30, 3, 3, 2),
+            ("tiktok:222", d(2024, 1, 2, 6), 1000, 50, 5, 5, 5),
+            ("tiktok:222", d(2024, 1, 2, 18), 1600, 80, 8, 8, 8),
+            ("youtube:yt1", d(2024, 1, 1, 0), 500, 50, 5, None, None),
+            ("youtube:yt1", d(2024, 1, 1, 6), 600, 60, 6, None, None),
+            # history imported for a video that is not in the registry
+            ("instagram:ig9", d(2024, 1, 1, 0), 10, 1, 0, None, None, "carol"),
+        ],
+    )
+    _attempts(
+        warehouse_path,
+        [
+            ("youtube:yt1", "youtube", d(2024, 1, 1, 0), "ok"),
+            ("youtube:yt1", "youtube", d(2024, 1, 1, 6), "ok"),
+            ("youtube:yt1", "youtube", d(2024, 1, 1, 12), "rate_limited"),
+            ("youtube:yt1", "youtube", d(2024, 1, 1, 13), "timeout"),
+        ],
+    )
+    dbt("build", "--exclude-resource-type", "unit_test", warehouse=warehouse_path)
+
+    daily = query(
+        warehouse_path,
+        "select video_id, day, views, likes, saves, views_gained, observations, is_interpolated"
+        " from marts.video_daily order by video_id, day",
+    )
+    assert daily == [
+        ("instagram:ig9", date(2024, 1, 1), 10, 1, None, None, 1, False),
+        # Jan 1 ends halfway between 12:00 Jan 1 and 12:00 Jan 2: (100 + 300) / 2
+        ("tiktok:111", date(2024, 1, 1), 200, 20, 1, None, 1, False),
+        ("tiktok:111", date(2024, 1, 2), 300, 30, 2, 100, 1, False),
+        ("tiktok:222", date(2024, 1, 2), 1600, 80, 8, None, 2, False),
+        ("youtube:yt1", date(2024, 1, 1), 600, 60, None, None, 2, False),
+    ]
+
+    engagement = query(
+        warehouse_path,
+        "select video_id, day, engagements, engagements_gained, engagement_rate from marts.video_engagement"
+        " where video_id = 'tiktok:111' order by day",
+    )
+    # Jan 1: 20 + 2 + 2 + 1 (interpolated: likes 20, comments 2, shares 2, saves 1); Jan 2: 30 + 3 + 3 + 2
+    assert engagement == [
+        ("tiktok:111", date(2024, 1, 1), 25, None, 25 / 200),
+        ("tiktok:111", date(2024, 1, 2), 38, 13, 38 / 300),
+    ]
+
+    account = query(
+        warehouse_path,
+        "select platform, account, day, videos, views, views_gained, engagements, engagement_rate"
+        " from marts.account_daily order by all",
+    )
+    assert account == [
+        ("instagram", "carol", date(2024, 1, 1), 1, 10, None, None, None),
+        ("tiktok", "alice", date(2024, 1, 1), 1, 200, None, 25, 25 / 200),
+        # the stopped video keeps counting; its first day has no gain
+        ("tiktok", "alice", date(2024, 1, 2), 2, 1900, 100, 38 + 104, 142 / 1900),
+        # YouTube exposes no shares, so engagements (likes + comments + shares + saves) are unknown
+        ("youtube", "bob", date(2024, 1, 1), 1, 600, None, None, None),
+    ]
+
+    labels = query(warehouse_path, "select label, day, videos, views from marts.label_daily order by all")
+    assert labels == [
+        ("launch", date(2024, 1, 1), 1, 200),
+        ("launch", date(2024, 1, 2), 2, 1900),
+        ("summer", date(2024, 1, 1), 1, 200),
+        ("summer", date(2024, 1, 2), 1, 300),
+    ]
+
+    latest = query(
+        warehouse_path,
+        "select video_id, account, status, views, snapshot_count, last_outcome, consecutive_failures"
+        " from marts.video_latest order by video_id",
+    )
+    assert latest == [
+        ("instagram:ig9", "carol", "untracked", 10, 1, None, 0),
+        ("tiktok:111", "alice", "active", 300, 2, None, 0),
+        ("tiktok:222", "alice", "stopped", 1600, 2, None, 0),
+        ("youtube:yt1", "bob", "active", 600, 2, "timeout", 2),
+    ]
+
+    growth = query(
+        warehouse_path,
+        "select video_id, as_of_day, views, views_gained_1d, increase_1d_pct, views_gained_7d, views_per_hour_24h"
+        " from marts.video_growth order by video_id",
+    )
+    assert growth == [
+        ("instagram:ig9", date(2024, 1, 1), 10, None, None, None, None),
+        # exactly 24 h between the two snapshots: (300 - 100) / 24
+        ("tiktok:111", date(2024, 1, 2), 300, 100, 50.0, None, pytest.approx(200 / 24)),
+        ("tiktok:222", date(2024, 1, 2), 1600, None, None, None, None),
+        ("youtube:yt1", date(2024, 1, 1), 600, None, None, None, None),
+    ]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Incremental runs give the same tables as a full refresh
+
+
+def _simulated_history(seed: int) -> list[tuple]:
+    """Snapshots like a scraper produces: irregular times, multi-day gaps, hidden metrics, decreasing counts."""
+    rng = random.Random(seed)
+    start = datetime(2024, 3, 1)
+    rows = []
+    for n in range(24):
+        platform = ["tiktok", "youtube", "instagram", "x"][n % 4]
+        video_id = f"{platform}:v{n}"
+        t = start + timedelta(hours=rng.randint(0, 72), minutes=rng.randint(0, 59))
+        views = rng.randint(0, 1000)
+        likes = views // 10
+        for _ in range(rng.randint(1, 40)):
+            # mostly hours apart, sometimes a multi-day gap, sometimes exactly at midnight
+            step = rng.choice([1, 2, 3, 6, 6, 12, 24, 60, 100])
+            t = t + timedelta(hours=step, minutes=rng.randint(0, 59))
+            if rng.random() < 0.1:
+                t = t.replace(hour=0, minute=0)
+                t = t + timedelta(days=1)
+            delta = rng.randint(-30, 500) if rng.random() < 0.9 else -rng.randint(0, 200)
+            views = max(0, views + delta)
+            likes = max(0, likes + rng.randint(-2, 40))
+            rows.append(
+                (
+                    video_id,
+                    t,
+                    views if platform != "instagram" or rng.random() < 0.7 else None,
+                    likes,
+                    rng.randint(0, 50),
+                    None if platform in ("youtube", "x") else rng.randint(0, 30),
+                    None if platform in ("youtube", "x") or rng.random() < 0.2 else rng.randint(0, 30),
+                )
+            )
+    # keep one row per (video_id, observed_at), as the primary key demands
+    return list({(r[0], r[1]): r for r in rows}.values())
+
+
+def _mart_rows(path: Path, table: str, exclude: tuple[str, ...] = ("snapshots_ingested_through",)) -> list[tuple]:
+    cols = [
+        r[0]
+        for r in query(
+            path,
+            f"select column_name from information_schema.columns where table_schema = 'marts' and table_name = '{table}'"
+            " order by ordinal_position",
+        )
+        if r[0] not in exclude
+    ]
+    return query(path, f"select {', '.join(cols)} from marts.{table} order by all")
+
+
+def test_incremental_runs_equal_full_refresh(warehouse_path: Path) -> None:
+    history = _simulated_history(seed=4)
+    rng = random.Random(7)
+    cutoff = datetime(2024, 3, 8)
+    before = [r for r in history if r[1] < cutoff]
+    after = [r for r in history if r[1] >= cutoff]
+    # late snapshots: observed before the cutoff but only loaded with the second batch
+    late = rng.sample(before, k=len(before) // 5)
+    first_batch = [r for r in before if r not in late]
+    create_warehouse(warehouse_path)
+    register_videos(warehouse_path, [{"video_id": f"{p}:v{n}", "labels": ["all", p]} for n, p in
+                                     enumerate(["tiktok", "youtube", "instagram", "x"] * 6)])
+    insert_snapshots(warehouse_path, first_batch)
+    dbt("build", "--exclude-resource-type", "unit_test", warehouse=warehouse_path)
+    insert_snapshots(warehouse_path, late + after[: len(after) // 2])
+    dbt("build", "--exclude-resource-type", "unit_test", warehouse=warehouse_path)
+    insert_snapshots(warehouse_path, after[len(after) // 2 :])
+    dbt("build", "--exclude-resource-type", "unit_test", warehouse=warehouse_path)
+    incremental = {table: _mart_rows(warehouse_path, table) for table in MARTS}
+
+    dbt("build", "--full-refresh", "--exclude-resource-type", "unit_test", warehouse=warehouse_path)
+    full = {table: _mart_rows(warehouse_path, table) for table in MARTS}
+
+    assert len(full["video_daily"]) > 300
+    assert sum(1 for r in full["video_daily"] if r[-1]) > 50  # interpolated days exist
+    for table in MARTS:
+        assert incremental[table] == full[table], f"{table}: incremental runs differ from a full refresh"
