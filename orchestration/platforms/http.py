@@ -22,6 +22,7 @@ import email.utils
 import ipaddress
 import itertools
 import logging
+import random
 import re
 import time
 from abc import abstractmethod
@@ -35,7 +36,6 @@ import httpx
 from aiolimiter import AsyncLimiter
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 from tenacity.stop import stop_base
-from tenacity.wait import wait_exponential_jitter
 
 from orchestration import config
 from orchestration.errors import ViewtrailError
@@ -224,9 +224,6 @@ class HttpPlatformClient(PlatformClient):
         self._consecutive_bad = 0
         self.breaker_open = False
         self._retries_left = settings.retry_budget
-        self._wait_backoff = wait_exponential_jitter(
-            initial=settings.backoff_base_s, max=settings.backoff_cap_s, jitter=settings.backoff_base_s
-        )
 
     # ----------------------------------------------------------------------------------- helpers
     def now(self) -> datetime:
@@ -282,7 +279,10 @@ class HttpPlatformClient(PlatformClient):
         delay = self._retry_after(retry_state)
         if delay is not None:
             return min(delay, self.settings.backoff_cap_s)
-        return self._wait_backoff(retry_state)
+        # Exponential backoff with full jitter on top: base * 2**(n-1) + U(0, base), capped.
+        base = self.settings.backoff_base_s
+        exponential = base * 2 ** (retry_state.attempt_number - 1)
+        return min(self.settings.backoff_cap_s, exponential + random.uniform(0, base))
 
     def _before_sleep(self, retry_state: RetryCallState) -> None:
         self._retries_left -= 1

@@ -42,7 +42,7 @@ IG_APP_ID = "936619743392459"
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 _INDEX = {c: i for i, c in enumerate(_ALPHABET)}
 _SJS = re.compile(r"<script\b[^>]*\bdata-sjs\b[^>]*>(.*?)</script>", re.DOTALL)
-_NOT_AVAILABLE = re.compile(r"Sorry, this page isn(?:'|&#x27;|&#39;|’)t available", re.IGNORECASE)
+_NOT_AVAILABLE = re.compile(r"Sorry, this page isn(?:'|&#0*39;|&#x0*27;|’)t available", re.IGNORECASE)
 _PRIVATE_PAGE = re.compile(r"This (?:account|profile) is private", re.IGNORECASE)
 _PRIVATE_SUFFIX = 28  # private posts carry 28 extra characters after the 11-character shortcode
 

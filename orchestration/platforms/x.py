@@ -28,6 +28,14 @@ __all__ = ["XClient", "js_number_to_string", "syndication_token"]
 
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 _TOKEN_STRIP = re.compile(r"(0+|\.)")
+#: Feature switches the official embed (and react-tweet) send; the endpoint answers without them too.
+_FEATURES = ";".join([
+    "tfw_timeline_list:", "tfw_follower_count_sunset:true", "tfw_tweet_edit_backend:on", "tfw_refsrc_session:on",
+    "tfw_fosnr_soft_interventions_enabled:on", "tfw_show_birdwatch_pivots_enabled:on",
+    "tfw_show_business_verified_badge:on", "tfw_duplicate_scribes_to_settings:on",
+    "tfw_use_profile_image_shape_enabled:on", "tfw_show_blue_verified_badge:on", "tfw_legacy_timeline_sunset:true",
+    "tfw_show_gov_verified_badge:on", "tfw_show_business_affiliate_badge:on", "tfw_tweet_edit_frontend:on",
+])
 
 
 def _exponent(value: float) -> int:
@@ -153,7 +161,8 @@ class XClient(HttpPlatformClient):
                                detail="external_id is not a numeric tweet id")
         fetched = await self.fetch(
             "tweet-result",
-            params={"id": video.external_id, "token": syndication_token(video.external_id), "lang": "en"},
+            params={"id": video.external_id, "lang": "en", "features": _FEATURES,
+                    "token": syndication_token(video.external_id)},
             headers={"Accept": "application/json", "Origin": "https://platform.twitter.com",
                      "Referer": "https://platform.twitter.com/"},
         )
