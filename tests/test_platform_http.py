@@ -246,3 +246,10 @@ def test_parse_retry_after_date():
 def test_scrub_url_removes_secret_query_params():
     text = "GET https://www.googleapis.com/youtube/v3/videos?part=snippet&key=AIzaSECRET&id=x failed"
     assert "AIzaSECRET" not in scrub_url(text) and "id=x" in scrub_url(text)
+
+
+def test_videos_of_another_platform_are_refused():
+    handler, calls = scripted(ok())
+    with pytest.raises(ValueError, match="only scrapes x videos"):
+        run(client_for("x", handler), [video("tiktok", "7106594312292453675")])
+    assert calls == []

@@ -191,3 +191,14 @@ def test_iso8601_durations(text, seconds):
 def test_bad_durations_raise(text):
     with pytest.raises(ValueError):
         parse_iso8601_duration(text)
+
+
+def test_unwritable_state_dir_still_enforces_the_budget_in_memory(tmp_path):
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the state directory should be")
+    handler, calls = api((200, "videos_list_empty.json"))
+    client = client_for("youtube", handler, api_key=KEY, state_dir=blocker, daily_units=2, batch_size=1,
+                        max_in_flight=1)
+    results = run(client, [video("youtube", f"{i:011d}") for i in range(4)])
+    assert len(calls) == 2
+    assert [r.attempt.outcome for r in results] == [Outcome.NOT_FOUND] * 2 + [Outcome.QUOTA_EXHAUSTED] * 2

@@ -39,7 +39,7 @@ from tenacity.stop import stop_base
 
 from orchestration import config
 from orchestration.errors import ViewtrailError
-from orchestration.models import Attempt, Observation, Outcome, Platform, ScrapeResult, VideoToScrape
+from orchestration.models import Attempt, Observation, Outcome, ScrapeResult, VideoToScrape
 from orchestration.platforms.base import ClientSettings, PlatformClient
 
 __all__ = [
@@ -450,6 +450,15 @@ class HttpPlatformClient(PlatformClient):
             ]
         return results
 
+    def _own_videos(self, videos: Iterable[VideoToScrape]) -> Iterator[VideoToScrape]:
+        for item in videos:
+            if item.platform != self.platform:
+                raise ValueError(
+                    f"{item.video_id} is a {item.platform} video; the {self.platform.value} client only scrapes "
+                    f"{self.platform.value} videos"
+                )
+            yield item
+
     async def scrape(
         self,
         videos: Iterable[VideoToScrape],
@@ -460,7 +469,7 @@ class HttpPlatformClient(PlatformClient):
         ctx = RunContext(run_id=run_id, partition_key=partition_key)
         self._retries_left = self.settings.retry_budget
         limit = self.settings.max_in_flight or 2 * self.settings.concurrency
-        batches = _chunks(iter(videos), max(1, self.batch_size))
+        batches = _chunks(self._own_videos(videos), max(1, self.batch_size))
         pending: set[asyncio.Task[list[ScrapeResult]]] = set()
         exhausted = False
         try:

@@ -24,14 +24,12 @@ login wall.
 
 from __future__ import annotations
 
-import html as html_lib
 import json
 import re
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from orchestration.models import Observation, Outcome, Platform, ScrapeResult, VideoToScrape
 from orchestration.platforms.http import Fetched, HttpPlatformClient, RunContext, to_count
@@ -94,7 +92,7 @@ def find_media(page: str) -> tuple[bool, dict[str, Any] | None]:
         if "xig_polaris_media" not in block:
             continue
         try:
-            data = json.loads(html_lib.unescape(block) if block.lstrip().startswith("{&") else block)
+            data = json.loads(block)
         except ValueError:
             continue
         for node in _walk(data):

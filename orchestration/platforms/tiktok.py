@@ -48,17 +48,13 @@ class ShortLinkError(ViewtrailError, ValueError):
     """A short link that does not lead to a TikTok video."""
 
 
-def _path(url: str) -> str:
-    return urlsplit(url).path
-
-
 def parse_video_page(html: str, final_path: str = "") -> tuple[Outcome, str | None, dict[str, Any] | None, int]:
     """Classify a video page: ``(outcome, detail, itemStruct or None, statusCode)``.
 
     ``ok`` means the itemStruct is present; the caller turns it into an observation. 10204 is returned as
     ``blocked`` here; the client may upgrade it to ``not_found`` (see module docs).
     """
-    if final_path.rstrip("/").endswith("/login") or final_path.startswith("/login"):
+    if final_path.startswith("/login"):
         return Outcome.LOGIN_REQUIRED, "redirected to /login", None, -1
     match = _DATA_SCRIPT.search(html)
     if match is None:

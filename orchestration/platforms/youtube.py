@@ -69,6 +69,9 @@ class QuotaTracker:
     def __init__(self, path: Path, daily_units: int) -> None:
         self.path = path
         self.daily_units = daily_units
+        # In-memory copy: the budget still holds within a run when the state file cannot be written.
+        self._memory: dict[str, Any] = {}
+        self._warned = False
 
     @staticmethod
     def quota_day(now_utc: datetime) -> str:
@@ -87,15 +90,25 @@ class QuotaTracker:
         except (OSError, ValueError):
             data = {}
         if not isinstance(data, dict) or data.get("quota_day") != day:
-            return {"quota_day": day, "units_used": 0, "exhausted": False}
+            data = {"quota_day": day, "units_used": 0, "exhausted": False}
+        memory = self._memory if self._memory.get("quota_day") == day else {}
+        data["units_used"] = max(int(data.get("units_used", 0)), int(memory.get("units_used", 0)))
+        data["exhausted"] = bool(data.get("exhausted")) or bool(memory.get("exhausted"))
         return data
 
     def _save(self, data: dict[str, Any]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".youtube_quota.", suffix=".tmp")
-        with os.fdopen(fd, "w") as handle:
-            json.dump(data, handle)
-        os.replace(tmp, self.path)
+        self._memory = dict(data)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".youtube_quota.", suffix=".tmp")
+            with os.fdopen(fd, "w") as handle:
+                json.dump(data, handle)
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            if not self._warned:
+                self._warned = True
+                log.warning("youtube: cannot persist quota usage to %s (%s); counting in memory for this run",
+                            self.path, type(exc).__name__)
 
     def status(self, now_utc: datetime) -> dict[str, Any]:
         data = self._load(self.quota_day(now_utc))
