@@ -1,0 +1,81 @@
+"""`viewtrail report ID|URL`: a video's recent daily table in the terminal and a PNG chart of its views."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from orchestration.reporting import (
+    ReportError,
+    VideoReport,
+    default_chart_path,
+    load_video_report,
+    open_reporting_db,
+    resolve_video_id,
+    write_views_chart,
+)
+
+
+def _fmt(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.2%}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def render_table(report: VideoReport) -> Table:
+    heading = report.video_id + (f" · @{report.account}" if report.account else "")
+    if report.status:
+        heading += f" · {report.status}"
+    table = Table(title=heading, caption=f"end-of-day values (UTC) from {report.source}")
+    for name in ("day", "views", "gained", "likes", "comments", "shares", "saves", "engagement", "snapshots"):
+        table.add_column(name, justify="left" if name == "day" else "right")
+    for row in report.days:
+        style = "dim italic" if row.is_interpolated else None
+        table.add_row(
+            row.day.isoformat() + (" ~" if row.is_interpolated else ""),
+            _fmt(row.views), _fmt(row.views_gained), _fmt(row.likes), _fmt(row.comments), _fmt(row.shares),
+            _fmt(row.saves), _fmt(row.engagement_rate), str(row.observations),
+            style=style,
+        )
+    return table
+
+
+def report(
+    video: Annotated[str, typer.Argument(help="Video id (youtube:dQw4w9WgXcQ) or video URL.")],
+    days: Annotated[int, typer.Option("--days", "-d", help="How many recent days to show.")] = 14,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="PNG path (default data/reports/<id>.png).")] = None,
+) -> None:
+    """Print a video's recent daily history and write a PNG chart of its views.
+
+    Reads the analyst copy data/analytics.duckdb (published after each build), or the warehouse read-only
+    when no copy exists yet. Days marked ~ have no snapshot of their own: their values are interpolated.
+
+    Examples:
+
+      viewtrail report youtube:dQw4w9WgXcQ
+
+      viewtrail report https://www.tiktok.com/@scout2015/video/6718335390845095173 --days 30 -o chart.png
+    """
+    console = Console()
+    try:
+        with open_reporting_db() as (con, path):
+            video_id = resolve_video_id(con, video)
+            data = load_video_report(con, path, video_id, days=days)
+        chart = write_views_chart(data, out or default_chart_path(video_id))
+    except ReportError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(code=1) from None
+    console.print(render_table(data))
+    console.print(f"Chart written to {chart}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("report")(report)

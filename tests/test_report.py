@@ -1,0 +1,104 @@
+"""`viewtrail report`: the daily table and the PNG chart, read from the analyst copy or the warehouse."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from orchestration.cli import report_cmd
+from orchestration.reporting import ReportError, load_video_report, open_reporting_db, resolve_video_id
+from test_dbt_support import create_warehouse, dbt, insert_snapshots, register_videos
+
+pytestmark = pytest.mark.slow
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _app() -> typer.Typer:
+    app = typer.Typer()
+
+    @app.callback()
+    def main() -> None:  # a group, as in the real CLI
+        pass
+
+    report_cmd.register(app)
+    return app
+
+
+@pytest.fixture(scope="module")
+def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("report") / "warehouse.duckdb"
+    create_warehouse(path)
+    register_videos(path, [{"video_id": "youtube:dQw4w9WgXcQ", "account": "rick"}])
+    insert_snapshots(
+        path,
+        [
+            ("youtube:dQw4w9WgXcQ", datetime(2024, 1, 1, 12), 1000, 10, 1),
+            ("youtube:dQw4w9WgXcQ", datetime(2024, 1, 1, 18), 1600, 16, 2),
+            # two days without a snapshot: Jan 2 and Jan 3 are interpolated (10 views/hour from Jan 1 18:00)
+            ("youtube:dQw4w9WgXcQ", datetime(2024, 1, 4, 18), 2320, 20, 3),
+        ],
+    )
+    dbt("build", "--exclude-resource-type", "unit_test", warehouse=path)
+    return path
+
+
+def test_report_prints_daily_table_and_writes_png(built_warehouse: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("VIEWTRAIL_WAREHOUSE", str(built_warehouse))
+    monkeypatch.setenv("VIEWTRAIL_ANALYTICS", str(tmp_path / "absent.duckdb"))
+    monkeypatch.setenv("COLUMNS", "160")
+    out = tmp_path / "chart.png"
+    result = CliRunner().invoke(
+        _app(), ["report", "https://www.youtube.com/watch?v=dQw4w9WgXcQ", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    # end-of-day values: Jan 1 1600 + 6 h x 10 = 1660, Jan 2 1900, Jan 3 2140, Jan 4 the last snapshot
+    for day, views in [("2024-01-01", "1,660"), ("2024-01-02 ~", "1,900"), ("2024-01-03 ~", "2,140"),
+                       ("2024-01-04", "2,320")]:
+        line = next(line for line in result.output.splitlines() if day in line)
+        assert views in line
+    assert "2024-01-01 ~" not in result.output
+    assert out.read_bytes()[:8] == PNG_MAGIC
+    assert out.stat().st_size > 5_000
+
+
+def test_report_prefers_the_analyst_copy(built_warehouse: Path, tmp_path: Path, monkeypatch) -> None:
+    analytics = tmp_path / "analytics.duckdb"
+    shutil.copy(built_warehouse, analytics)
+    con = duckdb.connect(str(analytics))
+    con.execute("update marts.video_daily set views = 7777777 where day = date '2024-01-02'")
+    con.close()
+    # the live warehouse is held by a writer: the report must not need it
+    writer = duckdb.connect(str(built_warehouse))
+    try:
+        with open_reporting_db(analytics=analytics, warehouse=built_warehouse) as (rcon, path):
+            report = load_video_report(rcon, path, resolve_video_id(rcon, "youtube:dQw4w9WgXcQ"), days=3)
+    finally:
+        writer.close()
+    assert path == analytics
+    assert [r.day.isoformat() for r in report.days] == ["2024-01-02", "2024-01-03", "2024-01-04"]
+    assert report.days[0].views == 7777777
+    assert [r.is_interpolated for r in report.days] == [True, True, False]
+    assert [p.views for p in report.observed] == [2320]
+
+
+def test_report_unknown_video_is_a_clear_error(built_warehouse: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("VIEWTRAIL_WAREHOUSE", str(built_warehouse))
+    monkeypatch.setenv("VIEWTRAIL_ANALYTICS", str(tmp_path / "absent.duckdb"))
+    result = CliRunner().invoke(_app(), ["report", "tiktok:7000000000000000000", "--out", str(tmp_path / "x.png")])
+    assert result.exit_code == 1
+    assert "tiktok:7000000000000000000 has no daily history yet" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_report_without_any_data_says_to_build(tmp_path: Path) -> None:
+    with pytest.raises(ReportError, match="run `viewtrail build` first"):
+        with open_reporting_db(analytics=tmp_path / "a.duckdb", warehouse=tmp_path / "w.duckdb"):
+            pass
