@@ -20,9 +20,9 @@ def planted(monkeypatch, tmp_path, caplog):
     monkeypatch.setenv("YOUTUBE_API_KEY", KEY)
     monkeypatch.setenv("INSTAGRAM_SESSIONID", SESSION)
     monkeypatch.setenv("VIEWTRAIL_DATA_DIR", str(tmp_path))
-    caplog.set_level(logging.DEBUG)  # root, httpx and httpcore included
+    caplog.set_level(logging.DEBUG)  # root, httpx and httpcore included (levels restored after the test)
     for name in ("httpx", "httpcore", "orchestration"):
-        logging.getLogger(name).setLevel(logging.DEBUG)
+        caplog.set_level(logging.DEBUG, logger=name)
     return caplog
 
 
@@ -110,3 +110,40 @@ def test_instagram_session_never_leaks(planted):
     text = everything_text(results, planted, [repr(client.settings), repr(client)])
     assert "HTTP Request" in planted.text
     assert SESSION not in text and "PLANTEDsessionCookie" not in text
+
+
+def test_key_stays_out_of_httpcore_debug_logs_over_a_real_socket(planted, tmp_path):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    body = fixture_text("youtube", "videos_list_ok.json").encode()
+    seen_keys = []
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self):  # noqa: N802
+            seen_keys.append(self.headers.get("X-Goog-Api-Key"))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        client = build_client("youtube", "real", base_url=f"http://127.0.0.1:{httpd.server_address[1]}/youtube/v3",
+                              state_dir=tmp_path, rate_per_min=1e6)
+        results = run(client, [video("youtube", "dQw4w9WgXcQ")])
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert seen_keys == [KEY]
+    assert results[0].attempt.outcome.value == "ok"
+    assert any(r.name.startswith("httpcore") for r in planted.records)  # the wire-level log was on
+    assert KEY not in everything_text(results, planted)
