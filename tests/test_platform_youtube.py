@@ -202,3 +202,17 @@ def test_unwritable_state_dir_still_enforces_the_budget_in_memory(tmp_path):
     results = run(client, [video("youtube", f"{i:011d}") for i in range(4)])
     assert len(calls) == 2
     assert [r.attempt.outcome for r in results] == [Outcome.NOT_FOUND] * 2 + [Outcome.QUOTA_EXHAUSTED] * 2
+
+
+def test_quota_status_is_visible_without_an_api_key(tmp_path, monkeypatch):
+    monkeypatch.setenv("VIEWTRAIL_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("VIEWTRAIL_YOUTUBE_DAILY_UNITS", "300")
+    monkeypatch.delenv("YOUTUBE_API_KEY", raising=False)
+    from orchestration.platforms.youtube import quota_status_from_env
+
+    now = datetime(2026, 11, 22, 20, 0)
+    assert quota_status_from_env(now)["units_used"] == 0
+    QuotaTracker(tmp_path / "state" / "youtube_quota.json", 300).spend(now, 7)
+    status = quota_status_from_env(now)
+    assert (status["units_used"], status["units_left"], status["daily_units"]) == (7, 293, 300)
+    assert status["resets_at"] == datetime(2026, 11, 23, 8, 0)

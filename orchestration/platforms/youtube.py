@@ -28,7 +28,7 @@ from orchestration.models import Observation, Outcome, Platform, ScrapeResult, V
 from orchestration.platforms.base import ClientSettings
 from orchestration.platforms.http import Fetched, HttpPlatformClient, RunContext, to_count
 
-__all__ = ["MissingApiKeyError", "QuotaTracker", "YouTubeClient", "parse_iso8601_duration"]
+__all__ = ["MissingApiKeyError", "QuotaTracker", "YouTubeClient", "parse_iso8601_duration", "quota_status_from_env"]
 
 log = logging.getLogger(__name__)
 
@@ -291,3 +291,16 @@ class YouTubeClient(HttpPlatformClient):
             duration_s=parse_iso8601_duration(duration) if isinstance(duration, str) else None,
             extra=extra,
         )
+
+
+def quota_status_from_env(now_utc: datetime | None = None) -> dict[str, Any]:
+    """Today's YouTube quota usage as the next real client would see it; needs no API key (for status commands).
+
+    Reads ``VIEWTRAIL_YOUTUBE_DAILY_UNITS`` and ``<VIEWTRAIL_DATA_DIR>/state/youtube_quota.json``.
+    """
+    from orchestration.platforms.factory import settings_from_env
+
+    settings = settings_from_env(Platform.YOUTUBE)
+    state_dir = settings.state_dir or (config.data_dir() / "state")
+    tracker = QuotaTracker(Path(state_dir) / "youtube_quota.json", settings.daily_units)
+    return tracker.status(now_utc or datetime.now(UTC).replace(tzinfo=None))
