@@ -10,6 +10,7 @@ import pytest
 
 from fixtures.platform_support import client_for, fixture_text, run, video
 from orchestration.models import Outcome, Platform
+from orchestration.platforms import resolve_short_link_sync
 from orchestration.platforms.tiktok import ShortLinkError, parse_video_page
 
 VID = "7106594312292453675"
@@ -141,15 +142,7 @@ def test_parse_video_page_is_usable_without_a_client():
 
 # ------------------------------------------------------------------------------------ short links
 def resolve(handler, url):
-    client = client_for("tiktok", handler)
-
-    async def go():
-        try:
-            return await client.resolve_short_link(url)
-        finally:
-            await client.aclose()
-
-    return asyncio.run(go())
+    return resolve_short_link_sync(client_for("tiktok", handler), url)
 
 
 def test_short_link_resolves_with_head_redirects():
@@ -194,3 +187,24 @@ def test_short_link_network_failure_is_a_clear_error():
 
     with pytest.raises(ShortLinkError, match="Could not follow"):
         resolve(handler, "https://vm.tiktok.com/ZMdown00/")
+
+
+def test_short_link_resolves_from_inside_a_running_loop_and_async():
+    def handler(request):
+        if request.url.host == "www.tiktok.com" and request.url.path.startswith("/t/"):
+            return httpx.Response(301, headers={"Location": f"https://www.tiktok.com/@chef.lin/video/{VID}"})
+        return httpx.Response(200)
+
+    async def inside():
+        sync_ref = resolve_short_link_sync(client_for("tiktok", handler), "https://www.tiktok.com/t/ZTabc/")
+        async with client_for("tiktok", handler) as client:
+            async_ref = await client.resolve_short_link("https://www.tiktok.com/t/ZTabc/")
+        return sync_ref, async_ref
+
+    sync_ref, async_ref = asyncio.run(inside())
+    assert sync_ref == async_ref and sync_ref.external_id == VID
+
+
+def test_other_platforms_have_no_short_links():
+    with pytest.raises(NotImplementedError):
+        resolve_short_link_sync(client_for("x", lambda r: httpx.Response(200)), "https://t.co/abc")

@@ -3,7 +3,21 @@
 Build clients with :func:`orchestration.platforms.factory.build_client`.
 """
 
-from orchestration.platforms.base import ClientSettings, PlatformClient, default_settings, scrape_sync
+from orchestration.platforms.base import (
+    ClientSettings,
+    PlatformClient,
+    default_settings,
+    resolve_short_link_sync,
+    scrape_sync,
+)
 from orchestration.platforms.factory import build_client, settings_from_env
 
-__all__ = ["ClientSettings", "PlatformClient", "build_client", "default_settings", "scrape_sync", "settings_from_env"]
+__all__ = [
+    "ClientSettings",
+    "PlatformClient",
+    "build_client",
+    "default_settings",
+    "resolve_short_link_sync",
+    "scrape_sync",
+    "settings_from_env",
+]

@@ -28,6 +28,7 @@ __all__ = [
     "ClientSettings",
     "PlatformClient",
     "default_settings",
+    "resolve_short_link_sync",
     "scrape_sync",
 ]
 
@@ -212,3 +213,32 @@ def scrape_sync(client: PlatformClient, videos: Iterable[VideoToScrape], **kw: A
     finally:
         stop.set()
         thread.join(timeout=30)
+
+
+def resolve_short_link_sync(client: PlatformClient, url: str) -> VideoRef:
+    """``client.resolve_short_link(url)`` for synchronous callers (the CLI); closes connections afterwards."""
+
+    async def resolve() -> VideoRef:
+        try:
+            return await client.resolve_short_link(url)
+        finally:
+            await client.aclose()
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(resolve())
+    box: dict[str, Any] = {}
+
+    def worker() -> None:
+        try:
+            box["ref"] = asyncio.run(resolve())
+        except BaseException as exc:  # handed back to the calling thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=worker, name="resolve-short-link", daemon=True)
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box["ref"]
