@@ -223,12 +223,17 @@ def test_incremental_runs_equal_full_refresh(warehouse_path: Path) -> None:
     insert_snapshots(warehouse_path, late + after[: len(after) // 2])
     dbt("build", "--exclude-resource-type", "unit_test", warehouse=warehouse_path)
     insert_snapshots(warehouse_path, after[len(after) // 2 :])
+    # `viewtrail delete` removes a video with its snapshots: it must disappear from the incremental tables too
+    with connect(warehouse_path) as con:
+        con.execute("delete from raw.snapshots where video_id = 'tiktok:v0'")
+        con.execute("delete from registry.videos where video_id = 'tiktok:v0'")
     dbt("build", "--exclude-resource-type", "unit_test", warehouse=warehouse_path)
     incremental = {table: _mart_rows(warehouse_path, table) for table in MARTS}
 
     dbt("build", "--full-refresh", "--exclude-resource-type", "unit_test", warehouse=warehouse_path)
     full = {table: _mart_rows(warehouse_path, table) for table in MARTS}
 
+    assert not any(r[0] == "tiktok:v0" for r in incremental["video_daily"] + incremental["video_engagement"])
     assert len(full["video_daily"]) > 300
     assert sum(1 for r in full["video_daily"] if r[-1]) > 50  # interpolated days exist
     for table in MARTS:

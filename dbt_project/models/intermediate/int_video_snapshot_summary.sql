@@ -1,3 +1,5 @@
+-- Materialized: several marts read it, and it aggregates the whole snapshot history.
+{{ config(materialized='table') }}
 -- Per video: first/last snapshot times, snapshot count, and the latest snapshot's counters and content fields
 -- (content fields take the latest non-null value: a platform may omit a title in one response).
 select

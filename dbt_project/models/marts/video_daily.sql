@@ -4,6 +4,7 @@
     incremental_strategy='delete+insert',
     unique_key=['video_id', 'day'],
     on_schema_change='fail',
+    post_hook="delete from {{ this }} where video_id not in (select video_id from {{ ref('stg_snapshots') }})",
   )
 }}
 {#-
@@ -14,6 +15,7 @@
   Incremental runs recompute, for each video that received snapshots ingested after the previous run
   (high-water mark `snapshots_ingested_through`), every day from the day before the snapshot preceding the
   earliest new one up to its last day: exactly the days whose brackets, observation counts or gains can change.
+  The post-hook drops videos whose snapshots were deleted (`viewtrail delete`).
 -#}
 {%- set metrics = snapshot_metrics() %}
 

@@ -4,6 +4,7 @@
     incremental_strategy='delete+insert',
     unique_key=['video_id', 'day'],
     on_schema_change='fail',
+    post_hook="delete from {{ this }} as e where not exists (select 1 from {{ ref('video_daily') }} as d where d.video_id = e.video_id and d.day = e.day)",
   )
 }}
 {#-

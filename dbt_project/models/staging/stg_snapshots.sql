@@ -1,6 +1,7 @@
--- Snapshots typed and de-duplicated: one row per (video_id, observed_at). raw.snapshots' primary key already
--- forbids duplicates; this keeps the marts correct even if a future loader or an attached copy lacks it
--- (the earliest ingested row wins, which is also what ON CONFLICT DO NOTHING keeps).
+-- Snapshots typed, one row per (video_id, observed_at). Exact duplicates cannot reach the marts: raw.snapshots'
+-- primary key (video_id, observed_at) rejects them at load time (loaders use ON CONFLICT DO NOTHING), and the
+-- unique_combination test on this model guards it. No window here on purpose: every mart reads this view, and
+-- a de-duplicating window over all history costs more than the whole incremental hour.
 select
     cast(video_id as varchar) as video_id,
     cast(observed_at as timestamp) as observed_at,
@@ -17,4 +18,3 @@ select
     run_id,
     cast(ingested_at as timestamp) as ingested_at
 from {{ source('raw', 'snapshots') }}
-qualify row_number() over (partition by video_id, observed_at order by ingested_at, source, run_id) = 1
