@@ -12,8 +12,8 @@ select
     min(attempted_at) as first_attempt_at,
     max(attempted_at) as last_attempt_at,
     arg_max(outcome, attempted_at) as last_outcome,
-    arg_max(http_status, attempted_at) as last_http_status,
-    arg_max(detail, attempted_at) as last_detail,
+    arg_max_null(http_status, attempted_at) as last_http_status,
+    arg_max_null(detail, attempted_at) as last_detail,
     max(last_ok_at) as last_ok_at,
     cast(count(*) filter (where attempted_at > coalesce(last_ok_at, timestamp '-infinity')) as integer)
         as consecutive_failures

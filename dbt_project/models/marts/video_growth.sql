@@ -38,20 +38,21 @@ day_ago as (
 ),
 
 day_ago_bracketed as (
+    -- the snapshots bracketing 24 h before the last one, found with one hash join and aggregate (no sort of
+    -- the whole history, which an ASOF join over all snapshots would need); *_null keeps a bracket's null views
     select
         d.video_id,
         d.last_observed_at,
         d.last_views,
         d.day_ago_at,
-        prev_snap.observed_at as prev_at,
-        prev_snap.views as prev_views,
-        next_snap.observed_at as next_at,
-        next_snap.views as next_views
+        max(s.observed_at) filter (where s.observed_at <= d.day_ago_at) as prev_at,
+        arg_max_null(s.views, s.observed_at) filter (where s.observed_at <= d.day_ago_at) as prev_views,
+        min(s.observed_at) filter (where s.observed_at > d.day_ago_at) as next_at,
+        arg_min_null(s.views, s.observed_at) filter (where s.observed_at > d.day_ago_at) as next_views
     from day_ago as d
-    asof left join {{ ref('stg_snapshots') }} as prev_snap
-        on d.video_id = prev_snap.video_id and d.day_ago_at >= prev_snap.observed_at
-    asof left join {{ ref('stg_snapshots') }} as next_snap
-        on d.video_id = next_snap.video_id and d.day_ago_at < next_snap.observed_at
+    join {{ ref('stg_snapshots') }} as s
+        on s.video_id = d.video_id
+    group by d.video_id, d.last_observed_at, d.last_views, d.day_ago_at
 ),
 
 hourly_rate as (
