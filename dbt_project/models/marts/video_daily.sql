@@ -4,7 +4,7 @@
     incremental_strategy='delete+insert',
     unique_key=['video_id', 'day'],
     on_schema_change='fail',
-    post_hook="delete from {{ this }} where video_id not in (select video_id from {{ ref('stg_snapshots') }})",
+    post_hook="delete from {{ this }} where video_id in (select distinct video_id from {{ this }} except select distinct video_id from {{ ref('stg_snapshots') }})",
   )
 }}
 {#-
@@ -37,22 +37,51 @@ new_snapshots as (
     group by video_id
 ),
 
-recompute_from as (
-    -- the previous snapshot's day bounds the first day whose bracket includes the new snapshot; one more day
-    -- before it covers an end-of-day instant that falls exactly on that previous snapshot
+touched as (
+    -- per touched video: the snapshot just before its earliest new one, and its very first snapshot
     select
         n.video_id,
-        cast(coalesce(max(s.observed_at), n.first_new_at) as date) - 1 as from_day
+        n.first_new_at,
+        max(s.observed_at) as before_new_at,
+        least(min(s.observed_at), n.first_new_at) as first_at
     from new_snapshots as n
     left join snapshots as s
         on s.video_id = n.video_id and s.observed_at < n.first_new_at
     group by n.video_id, n.first_new_at
 ),
 
+recompute_from as (
+    -- the previous snapshot's day bounds the first day whose bracket includes the new snapshot; one more day
+    -- before it covers an end-of-day instant that falls exactly on that previous snapshot
+    select
+        video_id,
+        first_at,
+        cast(coalesce(before_new_at, first_new_at) as date) - 1 as from_day
+    from touched
+),
+
+floors as (
+    -- the oldest snapshot the recomputation needs: the bracket before the end of the day before from_day
+    -- (reading only from there keeps an hourly run from sorting each touched video's whole history)
+    select
+        r.video_id,
+        r.from_day,
+        r.first_at,
+        least(
+            cast(r.from_day - 1 as timestamp),
+            coalesce(max(s.observed_at), timestamp '-infinity')
+        ) as floor_at
+    from recompute_from as r
+    left join snapshots as s
+        on s.video_id = r.video_id and s.observed_at <= cast(r.from_day as timestamp)
+    group by r.video_id, r.from_day, r.first_at
+),
+
 video_snapshots as (
     select s.*
     from snapshots as s
-    where s.video_id in (select video_id from recompute_from)
+    join floors as f
+        on s.video_id = f.video_id and s.observed_at >= f.floor_at
 ),
 {% else %}
 video_snapshots as (
@@ -75,15 +104,16 @@ compute_range as (
         b.video_id,
         b.last_day,
         {% if is_incremental() -%}
-        r.from_day,
-        greatest(b.first_day, r.from_day - 1) as compute_from_day
+        f.from_day,
+        -- the video's true first day (video_snapshots starts at the floor, not at the first snapshot)
+        greatest(cast(f.first_at as date), f.from_day - 1) as compute_from_day
         {%- else -%}
         b.first_day as from_day,
         b.first_day as compute_from_day
         {%- endif %}
     from bounds as b
     {% if is_incremental() -%}
-    join recompute_from as r using (video_id)
+    join floors as f using (video_id)
     {%- endif %}
 ),
 
