@@ -117,8 +117,8 @@ def test_build_computes_marts_by_hand(warehouse_path: Path) -> None:
         ("tiktok", "alice", date(2024, 1, 1), 1, 200, None, 25, 25 / 200),
         # the stopped video keeps counting; its first day has no gain
         ("tiktok", "alice", date(2024, 1, 2), 2, 1900, 100, 38 + 104, 142 / 1900),
-        # YouTube exposes no shares, so engagements (likes + comments + shares + saves) are unknown
-        ("youtube", "bob", date(2024, 1, 1), 1, 600, None, None, None),
+        # YouTube exposes no shares and no saves: they count as 0, so engagements = 60 likes + 6 comments
+        ("youtube", "bob", date(2024, 1, 1), 1, 600, None, 66, 66 / 600),
     ]
 
     labels = query(warehouse_path, "select label, day, videos, views from marts.label_daily order by all")
