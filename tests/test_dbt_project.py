@@ -113,7 +113,7 @@ def test_build_computes_marts_by_hand(warehouse_path: Path) -> None:
         " from marts.account_daily order by all",
     )
     assert account == [
-        ("instagram", "carol", date(2024, 1, 1), 1, None, None, None, None),
+        ("instagram", "carol", date(2024, 1, 1), 1, None, None, 2, None),
         ("tiktok", "alice", date(2024, 1, 1), 1, 200, None, 25, 25 / 200),
         # the stopped video keeps counting; its first day has no gain
         ("tiktok", "alice", date(2024, 1, 2), 2, 1900, 100, 38 + 104, 142 / 1900),
