@@ -1,0 +1,163 @@
+"""Versioned schema migrations of the warehouse.
+
+Each migration is ``(version, name, sql)``; applied migrations are recorded in ``meta.schema_migrations``.
+A migration runs in its own transaction together with its bookkeeping row, so a crash leaves the warehouse
+at the previous version, never half-migrated. Migrations are append-only: never edit a released one, add a
+new version instead (see docs/schema.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import duckdb
+
+from orchestration.errors import ViewtrailError
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+class WarehouseSchemaError(ViewtrailError):
+    """The warehouse schema is not at the version this code needs (and cannot be migrated here)."""
+
+
+_BOOTSTRAP = """
+CREATE SCHEMA IF NOT EXISTS meta;
+CREATE TABLE IF NOT EXISTS meta.schema_migrations (
+  version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMP NOT NULL
+);
+"""
+
+_V1_BASE_TABLES = """
+CREATE SCHEMA IF NOT EXISTS registry;
+CREATE SCHEMA IF NOT EXISTS raw;
+CREATE TABLE registry.videos (
+  video_id TEXT PRIMARY KEY,
+  platform TEXT NOT NULL,
+  external_id TEXT NOT NULL,
+  url TEXT NOT NULL,
+  account TEXT,
+  is_active BOOLEAN NOT NULL,
+  cadence TEXT NOT NULL,
+  track_until TIMESTAMP,
+  labels TEXT[] NOT NULL,
+  metadata JSON NOT NULL,
+  added_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL, stopped_at TIMESTAMP
+);
+CREATE TABLE registry.pending_links (
+  url TEXT PRIMARY KEY, platform TEXT NOT NULL, note TEXT NOT NULL,
+  cadence TEXT NOT NULL, track_until TIMESTAMP, labels TEXT[] NOT NULL, metadata JSON NOT NULL,
+  added_at TIMESTAMP NOT NULL, resolved_video_id TEXT, resolved_at TIMESTAMP
+);
+CREATE TABLE raw.snapshots (
+  video_id TEXT NOT NULL, observed_at TIMESTAMP NOT NULL,
+  views BIGINT, likes BIGINT, comments BIGINT, shares BIGINT, saves BIGINT,
+  title TEXT, account TEXT, posted_at TIMESTAMP, duration_s DOUBLE, extra JSON,
+  source TEXT NOT NULL, run_id TEXT, ingested_at TIMESTAMP NOT NULL,
+  PRIMARY KEY (video_id, observed_at)
+);
+CREATE TABLE raw.scrape_attempts (
+  video_id TEXT NOT NULL, platform TEXT NOT NULL, attempted_at TIMESTAMP NOT NULL,
+  outcome TEXT NOT NULL, http_status INTEGER, detail TEXT, duration_ms DOUBLE, tries INTEGER NOT NULL,
+  source TEXT NOT NULL, run_id TEXT, partition_key TEXT,
+  PRIMARY KEY (video_id, attempted_at)
+);
+"""
+
+# Rebuilds registry.videos rather than appending columns with ALTER TABLE ADD COLUMN: DuckDB cannot add a
+# NOT NULL column to an existing table, and a rebuild keeps the column order of the documented contract.
+_V2_AVAILABILITY = """
+CREATE TABLE registry.videos_v2 (
+  video_id TEXT PRIMARY KEY,
+  platform TEXT NOT NULL,
+  external_id TEXT NOT NULL,
+  url TEXT NOT NULL,
+  account TEXT,
+  is_active BOOLEAN NOT NULL,
+  cadence TEXT NOT NULL,
+  track_until TIMESTAMP,
+  labels TEXT[] NOT NULL,
+  metadata JSON NOT NULL,
+  availability TEXT NOT NULL,
+  consecutive_not_found INTEGER NOT NULL,
+  posted_at TIMESTAMP,
+  added_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL, stopped_at TIMESTAMP
+);
+INSERT INTO registry.videos_v2
+SELECT video_id, platform, external_id, url, account, is_active, cadence, track_until, labels, metadata,
+       'available', 0, NULL, added_at, updated_at, stopped_at
+FROM registry.videos;
+DROP TABLE registry.videos;
+ALTER TABLE registry.videos_v2 RENAME TO videos;
+"""
+
+MIGRATIONS: list[Migration] = [
+    Migration(1, "base tables: registry.videos, registry.pending_links, raw.snapshots, raw.scrape_attempts",
+              _V1_BASE_TABLES),
+    Migration(2, "registry.videos: availability, consecutive_not_found, posted_at", _V2_AVAILABILITY),
+]
+
+#: The schema version this code reads and writes.
+LATEST_VERSION: int = MIGRATIONS[-1].version
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _has_migrations_table(con: duckdb.DuckDBPyConnection) -> bool:
+    rows = con.sql(
+        "SELECT 1 FROM information_schema.tables "
+        "WHERE table_schema = 'meta' AND table_name = 'schema_migrations'"
+    ).fetchall()
+    return bool(rows)
+
+
+def current_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The highest applied migration version, 0 for an empty database."""
+    if not _has_migrations_table(con):
+        return 0
+    (version,) = con.sql("SELECT coalesce(max(version), 0) FROM meta.schema_migrations").fetchone()
+    return int(version)
+
+
+def pending_migrations(con: duckdb.DuckDBPyConnection) -> list[Migration]:
+    version = current_version(con)
+    return [m for m in MIGRATIONS if m.version > version]
+
+
+def apply_migrations(con: duckdb.DuckDBPyConnection, *, up_to: int | None = None) -> list[Migration]:
+    """Apply every pending migration (optionally only up to version ``up_to``), each in its own transaction.
+
+    Returns the migrations applied. Refuses a warehouse written by newer code (version above LATEST_VERSION).
+    """
+    version = current_version(con)
+    if version > LATEST_VERSION:
+        raise WarehouseSchemaError(
+            f"The warehouse is at schema version {version} but this viewtrail only knows up to "
+            f"{LATEST_VERSION}; upgrade viewtrail before opening it."
+        )
+    con.execute(_BOOTSTRAP)
+    applied: list[Migration] = []
+    for migration in MIGRATIONS:
+        if migration.version <= version or (up_to is not None and migration.version > up_to):
+            continue
+        con.begin()
+        try:
+            con.execute(migration.sql)
+            con.execute(
+                "INSERT INTO meta.schema_migrations VALUES (?, ?, ?)",
+                [migration.version, migration.name, _utc_now()],
+            )
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+        applied.append(migration)
+    return applied
