@@ -124,14 +124,21 @@ def dbt(*args: str, warehouse: Path) -> Any:
     """Run dbt in-process against `warehouse`; raise with dbt's own message when the command fails."""
     from dbt.cli.main import dbtRunner
 
+    # profiles.yml reads the path from the environment; restore it afterwards so no other test sees it
+    saved = {key: os.environ.get(key) for key in ("VIEWTRAIL_WAREHOUSE", "DO_NOT_TRACK")}
     os.environ["VIEWTRAIL_WAREHOUSE"] = str(Path(warehouse).absolute())
-    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ["DO_NOT_TRACK"] = "1"
     try:
         result = dbtRunner().invoke(
             [*args, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT), "--quiet"]
         )
     finally:
         _release_dbt_connection()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
     if not result.success:
         details = ""
         if result.result is not None and hasattr(result.result, "results"):

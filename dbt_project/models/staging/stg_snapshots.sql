@@ -1,7 +1,7 @@
 -- Snapshots typed, one row per (video_id, observed_at). Exact duplicates cannot reach the marts: raw.snapshots'
--- primary key (video_id, observed_at) rejects them at load time (loaders use ON CONFLICT DO NOTHING), and the
--- unique_combination test on this model guards it. No window here on purpose: every mart reads this view, and
--- a de-duplicating window over all history costs more than the whole incremental hour.
+-- primary key (video_id, observed_at) rejects them at load time (loaders use ON CONFLICT DO NOTHING). No
+-- de-duplicating window here on purpose: every mart reads this view, and a window over all history costs more
+-- than the whole incremental hour while removing nothing the key allows in.
 select
     cast(video_id as varchar) as video_id,
     cast(observed_at as timestamp) as observed_at,
