@@ -266,6 +266,8 @@ as one DuckDB `CREATE TABLE AS`, run on the same file; the bench checks it retur
 Times are wall clock including process start; a `dbt run` that builds one view costs {overhead}
 (parsing, connecting), which dominates small sizes. "of which video_daily" is dbt's own timing of that model
 (other models and tests run beside it on the second thread); "of which data tests" sums the tests' own timings.
+On this shared 2-vCPU VM the same run varies by up to ~40% from one run to the next (the 10k incremental
+build measured between 7 and 11 s over the session); rerun `make bench` on your own machine.
 
 {_fmt_table(rows)}
 
