@@ -240,3 +240,26 @@ def test_incremental_runs_equal_full_refresh(warehouse_path: Path) -> None:
     assert sum(1 for r in full["video_daily"] if r[-1]) > 50  # interpolated days exist
     for table in MARTS:
         assert incremental[table] == full[table], f"{table}: incremental runs differ from a full refresh"
+
+
+def test_every_mart_column_is_documented(warehouse_path: Path) -> None:
+    """The marts are the analysts' contract: each built column has a description, and no documented column is
+    missing from the built table (a rename would show up here)."""
+    import json
+
+    from test_dbt_support import DBT_PROJECT
+
+    create_warehouse(warehouse_path)
+    dbt("run", "--empty", warehouse=warehouse_path)
+    dbt("docs", "generate", warehouse=warehouse_path)
+    catalog = json.loads((DBT_PROJECT / "target" / "catalog.json").read_text())
+    manifest = json.loads((DBT_PROJECT / "target" / "manifest.json").read_text())
+    marts = {k: n for k, n in manifest["nodes"].items() if n["resource_type"] == "model" and n["schema"] == "marts"}
+    assert sorted(n["name"] for n in marts.values()) == sorted(MARTS)
+    problems = []
+    for key, node in marts.items():
+        built = set(catalog["nodes"][key]["columns"])
+        documented = {name for name, col in node["columns"].items() if col.get("description")}
+        problems += [f"{node['name']}.{c} is not documented" for c in sorted(built - documented)]
+        problems += [f"{node['name']}.{c} is documented but not built" for c in sorted(set(node["columns"]) - built)]
+    assert problems == []
