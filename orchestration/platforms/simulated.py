@@ -1,0 +1,351 @@
+"""The simulated platform: deterministic, made-up metrics for any video at any instant.
+
+THIS IS A SIMULATION. Nothing here is real platform data. It is what ``make demo``, the tests and the
+benchmarks run on (``VIEWTRAIL_{P}_MODE=simulated``, the default), and what the fake platform HTTP server
+(:mod:`orchestration.testing.fake_platform`) renders in each real platform's wire format.
+
+:func:`simulate` is a pure function of ``(video_id, at, seed)``: every random-looking choice comes from
+``blake2b`` of the video id, the seed and (for per-hour events) the hour, never from Python's salted
+``hash()`` or a global RNG, so backfills and re-runs reproduce the same numbers in any process.
+The model is described in ``docs/simulation.md``.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import math
+import struct
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from orchestration.models import Attempt, Observation, Outcome, Platform, ScrapeResult, VideoRef, VideoToScrape
+from orchestration.platforms.base import PlatformClient
+
+__all__ = [
+    "ACCOUNTS",
+    "DEFAULT_FAULT_RATE",
+    "DISAPPEAR_RATE",
+    "POSTED_FROM",
+    "POSTED_UNTIL",
+    "SimulatedClient",
+    "SimulatedState",
+    "simulate",
+    "video_profile",
+]
+
+#: Videos are "posted" uniformly within this window (naive UTC).
+POSTED_FROM = datetime(2026, 6, 1)
+POSTED_UNTIL = datetime(2026, 11, 20)
+
+#: Share of (video, hour) pairs whose scrape fails transiently (timeout / upstream_error / rate_limited).
+DEFAULT_FAULT_RATE = 0.015
+#: Share of videos that disappear (``not_found`` from a deterministic day on).
+DISAPPEAR_RATE = 0.02
+#: Share of (video, hour) pairs where the platform reports views ~1% low (a count correction).
+CORRECTION_RATE = 0.03
+CORRECTION_FACTOR = 0.99
+
+_TRANSIENT_FAULTS = (Outcome.TIMEOUT, Outcome.UPSTREAM_ERROR, Outcome.RATE_LIMITED)
+
+_HANDLES = (
+    "ana.cooks", "dailyfitlab", "mika_travels", "urbanbeats", "thegardenguy", "techtinker",
+    "lena.draws", "coastalkitchen", "pixelpuppy", "quietminutes", "streetsoccer", "moonlitvinyl",
+)  # fmt: skip
+#: A small pool per platform so several videos share an account (outlier-vs-account-median metrics work).
+ACCOUNTS: dict[Platform, tuple[str, ...]] = {
+    Platform.TIKTOK: _HANDLES,
+    Platform.INSTAGRAM: tuple(h.replace("-", "_") for h in _HANDLES),
+    Platform.YOUTUBE: tuple("".join(part.capitalize() for part in h.replace("_", ".").split(".")) for h in _HANDLES),
+    Platform.X: tuple(h.replace(".", "_") for h in _HANDLES),
+}
+
+_ADJECTIVES = ("Quick", "Honest", "Tiny", "Late-night", "Budget", "Rainy-day", "Lazy", "Perfect", "Weird", "Simple")
+_TOPICS = ("pasta", "morning run", "city walk", "bass line", "tomato harvest", "desk setup", "sketchbook tour",
+           "fish tacos", "puppy training", "breathing break", "street match", "record haul")  # fmt: skip
+_SUFFIXES = ("you need to try", "in 60 seconds", "(part 2)", "gone wrong", "- day 14", "I wish I knew sooner")
+
+_DURATION_RANGE_S: dict[Platform, tuple[float, float]] = {
+    Platform.TIKTOK: (7.0, 180.0),
+    Platform.YOUTUBE: (25.0, 1500.0),
+    Platform.INSTAGRAM: (5.0, 90.0),
+    Platform.X: (4.0, 140.0),
+}
+
+
+def _digest(*parts: object) -> bytes:
+    text = "\x1f".join(str(p) for p in parts)
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16, person=b"viewtrail-sim").digest()
+
+
+def _unit(*parts: object) -> float:
+    """A uniform number in [0, 1) determined by ``parts``."""
+    (value,) = struct.unpack(">Q", _digest(*parts)[:8])
+    return value / 2.0**64
+
+
+def _platform_of(video_id: str) -> Platform:
+    prefix, sep, _ = video_id.partition(":")
+    try:
+        return Platform(prefix) if sep else Platform.TIKTOK
+    except ValueError:
+        return Platform.TIKTOK
+
+
+@dataclass(frozen=True, slots=True)
+class VideoProfile:
+    """The time-independent traits of one simulated video."""
+
+    video_id: str
+    platform: Platform
+    posted_at: datetime
+    account: str
+    title: str
+    duration_s: float
+    scale: float  # views the launch burst converges to
+    burst_tau_h: float  # launch burst time constant (hours)
+    tail_tau_h: float  # long-tail time scale (hours)
+    tail_weight: float  # long-tail views per log-unit, relative to scale
+    like_rate: float
+    comment_rate: float
+    share_rate: float
+    save_rate: float
+    views_hidden: bool  # Instagram: no public view count for this post
+    likes_hidden: bool  # Instagram: author hid the like count
+    disappears_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class SimulatedState:
+    """What the simulated platform reports for one video at one instant.
+
+    ``outcome`` is ``ok`` (metrics filled), a transient fault, or ``not_found`` once the video disappeared.
+    The metrics and content fields are filled for every outcome (what the curve says), so the fake server
+    and tests can compare; clients only emit an observation when ``outcome`` is ``ok``.
+    A metric the platform does not expose is ``None``.
+    """
+
+    video_id: str
+    platform: Platform
+    at: datetime
+    outcome: Outcome
+    views: int | None
+    likes: int | None
+    comments: int | None
+    shares: int | None
+    saves: int | None
+    title: str
+    account: str
+    posted_at: datetime
+    duration_s: float
+    corrected: bool  # views reported ~1% low this hour (a platform count correction)
+
+
+@functools.lru_cache(maxsize=65_536)  # pure, and hashing a dozen traits dominates simulate()
+def video_profile(video_id: str, seed: int = 0) -> VideoProfile:
+    """The deterministic traits of ``video_id`` ("{platform}:{external_id}") under ``seed``."""
+    platform = _platform_of(video_id)
+
+    def u(name: str) -> float:
+        return _unit(seed, video_id, name)
+
+    span_s = (POSTED_UNTIL - POSTED_FROM).total_seconds()
+    posted_at = POSTED_FROM + timedelta(seconds=int(u("posted") * span_s))
+    account_index = int(u("account") * len(ACCOUNTS[platform]))
+    account = ACCOUNTS[platform][account_index]
+    title = " ".join(
+        (
+            _ADJECTIVES[int(u("t1") * len(_ADJECTIVES))],
+            _TOPICS[int(u("t2") * len(_TOPICS))],
+            _SUFFIXES[int(u("t3") * len(_SUFFIXES))],
+        )
+    )
+    low, high = _DURATION_RANGE_S[platform]
+    duration_s = float(round(low + (high - low) * u("duration") ** 2))
+    # Heavy tail: Pareto(alpha=1.15) from 1,500 views, times an account multiplier (some accounts are bigger).
+    account_multiplier = 0.5 + 2.5 * _unit(seed, platform.value, account, "account-size") ** 2
+    pareto = (1.0 - u("scale")) ** (-1.0 / 1.15)
+    scale = min(1_500.0 * pareto * account_multiplier, 60_000_000.0)
+    disappears = u("disappears") < DISAPPEAR_RATE
+    disappears_at = posted_at + timedelta(hours=24 + int(u("disappear-day") * 60 * 24)) if disappears else None
+    return VideoProfile(
+        video_id=video_id,
+        platform=platform,
+        posted_at=posted_at,
+        account=account,
+        title=title,
+        duration_s=duration_s,
+        scale=scale,
+        burst_tau_h=4.0 + 44.0 * u("tau"),
+        tail_tau_h=24.0 * (5.0 + 25.0 * u("tau2")),
+        tail_weight=0.03 + 0.25 * u("tail"),
+        like_rate=0.015 + 0.11 * u("likes"),
+        comment_rate=0.0005 + 0.01 * u("comments"),
+        share_rate=0.0005 + 0.02 * u("shares"),
+        save_rate=0.0005 + 0.02 * u("saves"),
+        views_hidden=platform is Platform.INSTAGRAM and u("views-hidden") < 0.30,
+        likes_hidden=platform is Platform.INSTAGRAM and u("likes-hidden") < 0.05,
+        disappears_at=disappears_at,
+    )
+
+
+def _naive_utc(at: datetime) -> datetime:
+    if at.tzinfo is not None:
+        at = at.astimezone(UTC).replace(tzinfo=None)
+    return at
+
+
+def _cumulative_views(profile: VideoProfile, hours: float) -> float:
+    if hours <= 0:
+        return 0.0
+    burst = 1.0 - math.exp(-hours / profile.burst_tau_h)
+    tail = profile.tail_weight * math.log1p(hours / profile.tail_tau_h)
+    return profile.scale * (burst + tail)
+
+
+def simulate(
+    video_id: str, at: datetime, seed: int = 0, *, fault_rate: float = DEFAULT_FAULT_RATE
+) -> SimulatedState:
+    """The simulated platform's answer for ``video_id`` at ``at`` (naive UTC; aware datetimes are converted).
+
+    Pure and deterministic. Before ``posted_at`` the counts are the posted_at values (zeros).
+    """
+    at = _naive_utc(at)
+    profile = video_profile(video_id, seed)
+    platform = profile.platform
+    hours = (at - profile.posted_at).total_seconds() / 3600.0
+    hour_bucket = int(at.replace(minute=0, second=0, microsecond=0).timestamp() // 3600)
+
+    raw_views = _cumulative_views(profile, hours)
+    corrected = hours > 1 and _unit(seed, video_id, hour_bucket, "correction") < CORRECTION_RATE
+    # Engagement follows the uncorrected curve so it stays monotone; only the view count is corrected.
+    views = int(raw_views * (CORRECTION_FACTOR if corrected else 1.0))
+    likes = int(raw_views * profile.like_rate)
+    comments = int(raw_views * profile.comment_rate)
+    shares: int | None = int(raw_views * profile.share_rate)
+    saves: int | None = int(raw_views * profile.save_rate)
+    views_out: int | None = views
+    likes_out: int | None = likes
+    if platform is Platform.YOUTUBE:
+        shares = saves = None  # the Data API exposes neither
+    elif platform is Platform.X:
+        saves = None  # bookmarks are not public
+    elif platform is Platform.INSTAGRAM:
+        saves = None  # save counts are visible to the author only
+        if profile.views_hidden:
+            views_out = None
+        if profile.likes_hidden:
+            likes_out = None
+
+    if profile.disappears_at is not None and at >= profile.disappears_at:
+        outcome = Outcome.NOT_FOUND
+    elif fault_rate > 0 and _unit(seed, video_id, hour_bucket, "fault") < fault_rate:
+        outcome = _TRANSIENT_FAULTS[int(_unit(seed, video_id, hour_bucket, "fault-kind") * len(_TRANSIENT_FAULTS))]
+    else:
+        outcome = Outcome.OK
+
+    return SimulatedState(
+        video_id=video_id,
+        platform=platform,
+        at=at,
+        outcome=outcome,
+        views=views_out,
+        likes=likes_out,
+        comments=comments,
+        shares=shares,
+        saves=saves,
+        title=profile.title,
+        account=profile.account,
+        posted_at=profile.posted_at,
+        duration_s=profile.duration_s,
+        corrected=corrected,
+    )
+
+
+_FAULT_DETAILS = {
+    Outcome.TIMEOUT: "simulated timeout",
+    Outcome.UPSTREAM_ERROR: "simulated upstream error (HTTP 503)",
+    Outcome.RATE_LIMITED: "simulated rate limit (HTTP 429)",
+    Outcome.NOT_FOUND: "simulated: the video was removed",
+}
+_FAULT_STATUS = {Outcome.UPSTREAM_ERROR: 503, Outcome.RATE_LIMITED: 429, Outcome.NOT_FOUND: 404}
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+
+
+class SimulatedClient(PlatformClient):
+    """A :class:`~orchestration.platforms.base.PlatformClient` over :func:`simulate` (no network, no sleeps).
+
+    ``observed_at`` and ``attempted_at`` are ``video.observe_at`` (or now), naive UTC truncated to seconds.
+    """
+
+    observes_past = True
+    source = "simulated"
+
+    def __init__(self, platform: Platform | str, seed: int = 0, fault_rate: float | None = None, **_: object):
+        self.platform = Platform(platform)
+        self.seed = seed
+        self.fault_rate = DEFAULT_FAULT_RATE if fault_rate is None else fault_rate
+
+    def result_for(
+        self, video: VideoToScrape, *, run_id: str | None = None, partition_key: str | None = None
+    ) -> ScrapeResult:
+        """The one result ``scrape`` yields for ``video`` (synchronous)."""
+        at = _naive_utc(video.observe_at).replace(microsecond=0) if video.observe_at else _utc_now()
+        state = simulate(video.video_id, at, self.seed, fault_rate=self.fault_rate)
+        attempt = Attempt(
+            video_id=video.video_id,
+            platform=self.platform,
+            attempted_at=at,
+            outcome=state.outcome,
+            http_status=200 if state.outcome is Outcome.OK else _FAULT_STATUS.get(state.outcome),
+            detail=_FAULT_DETAILS.get(state.outcome),
+            duration_ms=0.0,
+            tries=1,
+            source=self.source,
+            run_id=run_id,
+            partition_key=partition_key,
+        )
+        if state.outcome is not Outcome.OK:
+            return ScrapeResult(attempt=attempt)
+        observation = Observation(
+            video_id=video.video_id,
+            observed_at=at,
+            views=state.views,
+            likes=state.likes,
+            comments=state.comments,
+            shares=state.shares,
+            saves=state.saves,
+            title=state.title,
+            account=state.account,
+            posted_at=state.posted_at,
+            duration_s=state.duration_s,
+            extra={"simulated": True},
+            source=self.source,
+            run_id=run_id,
+        )
+        return ScrapeResult(attempt=attempt, observation=observation)
+
+    async def scrape(
+        self,
+        videos: Iterable[VideoToScrape],
+        *,
+        run_id: str | None = None,
+        partition_key: str | None = None,
+    ) -> AsyncIterator[ScrapeResult]:
+        for video in videos:
+            yield self.result_for(video, run_id=run_id, partition_key=partition_key)
+
+    async def resolve_short_link(self, url: str) -> VideoRef:
+        """TikTok only: a short link "redirects" to a deterministic simulated video (same link, same video)."""
+        if self.platform is not Platform.TIKTOK:
+            raise NotImplementedError(f"{self.platform.value} has no short links to resolve")
+        from orchestration.urls import canonical_url  # local: urls imports nothing from here, but keep it lazy
+
+        external_id = "7" + str(int.from_bytes(_digest(self.seed, "short-link", url.strip())[:8], "big"))[:18].zfill(18)
+        video_id = f"tiktok:{external_id}"
+        account = video_profile(video_id, self.seed).account
+        return VideoRef(Platform.TIKTOK, external_id, canonical_url(Platform.TIKTOK, external_id, account), account)
