@@ -1,7 +1,7 @@
 """Helpers for the dbt tests (no tests here): a warehouse with the raw tables, snapshot loading, dbt runs.
 
-The raw tables come from W-foundation's migrations (`orchestration.warehouse.open_warehouse`) when that package
-exists; until then from the DDL in CONTRACTS.md, kept here verbatim.
+The raw tables come from W-foundation's migrations (`orchestration.warehouse.open_warehouse`); the DDL from
+CONTRACTS.md below is only a fallback for a checkout without that module.
 """
 
 from __future__ import annotations
@@ -48,35 +48,46 @@ CREATE TABLE IF NOT EXISTS raw.scrape_attempts (
 """
 
 
-def have_open_warehouse() -> bool:
+def _open_warehouse():
+    """W-foundation's open_warehouse (migrations), or None while that module does not exist."""
     try:
-        from orchestration.warehouse import open_warehouse  # noqa: F401
+        from orchestration.warehouse import open_warehouse
     except ImportError:
-        return False
-    return True
+        try:
+            from orchestration.warehouse.connection import open_warehouse
+        except ImportError:
+            return None
+    return open_warehouse
+
+
+def have_open_warehouse() -> bool:
+    return _open_warehouse() is not None
 
 
 @contextmanager
 def connect(path: Path, *, read_only: bool = False):
-    """A connection to a warehouse with the raw tables (migrations when available, else the contract DDL)."""
-    if have_open_warehouse():
-        from orchestration.warehouse import open_warehouse
-
-        with open_warehouse(path, read_only=read_only) as con:
-            yield con
-        return
+    """A plain connection to a warehouse made by `create_warehouse` (tests write rows directly, like a loader)."""
+    if not read_only and not Path(path).exists():
+        create_warehouse(path)
     con = duckdb.connect(str(path), read_only=read_only)
     try:
-        if not read_only:
-            con.execute(CONTRACT_DDL)
         yield con
     finally:
         con.close()
 
 
 def create_warehouse(path: Path) -> Path:
-    with connect(path):
-        pass
+    """The raw tables exactly as production creates them: W-foundation's migrations, else the contract DDL."""
+    open_warehouse = _open_warehouse()
+    if open_warehouse is not None:
+        with open_warehouse(path):
+            pass
+    else:
+        con = duckdb.connect(str(path))
+        try:
+            con.execute(CONTRACT_DDL)
+        finally:
+            con.close()
     return path
 
 
