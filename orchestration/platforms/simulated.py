@@ -235,8 +235,8 @@ def simulate(
         saves = None  # save counts are visible to the author only
         if profile.views_hidden:
             views_out = None
-        if profile.likes_hidden:
-            likes_out = None
+        if profile.likes_hidden:  # Instagram's switch hides likes and views together
+            likes_out = views_out = None
 
     if profile.disappears_at is not None and at >= profile.disappears_at:
         outcome = Outcome.NOT_FOUND
