@@ -86,6 +86,8 @@ class _State:
     seen: Counter[str] = field(default_factory=Counter)  # request key -> times seen (fault determinism)
     requests: Counter[str] = field(default_factory=Counter)  # platform -> requests served
     faults_served: Counter[str] = field(default_factory=Counter)  # fault kind -> times injected
+    release: asyncio.Event | None = None  # set on stop(): requests held by "timeout" faults return at once
+    loop: asyncio.AbstractEventLoop | None = None
 
     def now(self) -> datetime:
         at = self.settings.at
@@ -253,7 +255,12 @@ def build_app(state: _State) -> Starlette:
         if kind == "5xx":
             return body_5xx()
         if kind == "timeout":
-            await asyncio.sleep(state.settings.hang_s)
+            if state.release is None:
+                state.release, state.loop = asyncio.Event(), asyncio.get_running_loop()
+            try:  # hold the request; stop() releases held requests so shutdown stays quick and quiet
+                await asyncio.wait_for(state.release.wait(), state.settings.hang_s)
+            except TimeoutError:
+                pass
             return Response("too late", status_code=504)
         return None
 
@@ -493,9 +500,11 @@ class FakePlatformServer:
         return self
 
     def stop(self) -> None:
+        state = self._state
+        if state.release is not None and state.loop is not None and not state.loop.is_closed():
+            state.loop.call_soon_threadsafe(state.release.set)  # let requests held by "timeout" faults end
         if self._server is not None:
             self._server.should_exit = True
-            self._server.force_exit = True  # do not wait for requests held by "timeout" faults
         if self._thread is not None:
             self._thread.join(timeout=10)
         self._server = self._thread = None
