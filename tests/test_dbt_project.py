@@ -160,7 +160,12 @@ def test_build_computes_marts_by_hand(warehouse_path: Path) -> None:
 
 
 def _simulated_history(seed: int) -> list[tuple]:
-    """Snapshots like a scraper produces: irregular times, multi-day gaps, hidden metrics, decreasing counts."""
+    """Snapshots as the scraper stores them from the simulated platform (orchestration.platforms.simulated):
+    irregular times, multi-day gaps, snapshots exactly at midnight, hidden metrics, the platform's ~1% view
+    corrections, and failed attempts leaving holes. Times are relative to 2024-03-01 so the two batches below
+    split the history the same way whatever the simulated posting dates are."""
+    from orchestration.platforms.simulated import simulate
+
     rng = random.Random(seed)
     start = datetime(2024, 3, 1)
     rows = []
@@ -168,31 +173,28 @@ def _simulated_history(seed: int) -> list[tuple]:
         platform = ["tiktok", "youtube", "instagram", "x"][n % 4]
         video_id = f"{platform}:v{n}"
         t = start + timedelta(hours=rng.randint(0, 72), minutes=rng.randint(0, 59))
-        views = rng.randint(0, 1000)
-        likes = views // 10
         for _ in range(rng.randint(1, 40)):
             # mostly hours apart, sometimes a multi-day gap, sometimes exactly at midnight
             step = rng.choice([1, 2, 3, 6, 6, 12, 24, 60, 100])
             t = t + timedelta(hours=step, minutes=rng.randint(0, 59))
             if rng.random() < 0.1:
-                t = t.replace(hour=0, minute=0)
-                t = t + timedelta(days=1)
-            delta = rng.randint(-30, 500) if rng.random() < 0.9 else -rng.randint(0, 200)
-            views = max(0, views + delta)
-            likes = max(0, likes + rng.randint(-2, 40))
-            rows.append(
-                (
-                    video_id,
-                    t,
-                    views if platform != "instagram" or rng.random() < 0.7 else None,
-                    likes,
-                    rng.randint(0, 50),
-                    None if platform in ("youtube", "x") else rng.randint(0, 30),
-                    None if platform in ("youtube", "x") or rng.random() < 0.2 else rng.randint(0, 30),
-                )
-            )
+                t = t.replace(hour=0, minute=0) + timedelta(days=1)
+            # the simulated video lives on its own timeline: observe it as many hours after posting
+            state = simulate(video_id, _simulated_instant(video_id, t - start))
+            if state.outcome != "ok":
+                continue  # a failed attempt stores no snapshot
+            views = state.views
+            if views is not None and rng.random() < 0.05:
+                views = max(0, views - rng.randint(1, 500))  # a platform removing invalid views
+            rows.append((video_id, t, views, state.likes, state.comments, state.shares, state.saves, state.account))
     # keep one row per (video_id, observed_at), as the primary key demands
     return list({(r[0], r[1]): r for r in rows}.values())
+
+
+def _simulated_instant(video_id: str, since_start: timedelta) -> datetime:
+    from orchestration.platforms.simulated import video_profile
+
+    return video_profile(video_id).posted_at + since_start
 
 
 def _mart_rows(path: Path, table: str, exclude: tuple[str, ...] = ("snapshots_ingested_through",)) -> list[tuple]:
