@@ -168,8 +168,11 @@ def write_views_chart(report: VideoReport, out: Path) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     fig, ax = plt.subplots(figsize=(10, 4.5), dpi=100)
     try:
-        # a day's value stands for the end of that day (24:00 UTC)
+        # a day's value stands for the end of that day (24:00 UTC), except on the video's last day, whose value
+        # is the last snapshot's: plot it at that snapshot's time rather than pretend to know midnight
         ends = [datetime.combine(r.day, datetime.min.time()) + timedelta(days=1) for r in report.days]
+        if report.observed and report.observed[-1].observed_at.date() == report.days[-1].day:
+            ends[-1] = report.observed[-1].observed_at
         values = [r.views for r in report.days]
         ax.plot(ends, [v if v is not None else float("nan") for v in values], color="#4c72b0", linewidth=1.5,
                 label="views at end of day")
