@@ -123,7 +123,7 @@ def current_version(con: duckdb.DuckDBPyConnection) -> int:
     """The highest applied migration version, 0 for an empty database."""
     if not _has_migrations_table(con):
         return 0
-    (version,) = con.sql("SELECT coalesce(max(version), 0) FROM meta.schema_migrations").fetchone()
+    (version,) = con.execute("SELECT coalesce(max(version), 0) FROM meta.schema_migrations").fetchall()[0]
     return int(version)
 
 
