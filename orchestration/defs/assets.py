@@ -1,0 +1,274 @@
+"""One hourly-partitioned snapshot asset per platform: plan, scrape (no warehouse held), write, check.
+
+Why one asset per platform rather than one asset with a platform dimension: a blocked or out-of-quota
+platform then fails or degrades only its own asset and partitions; each platform keeps its own
+materialization history and checks; and single-run backfills stay on a plain time partitioning
+(multi-partitions + single-run backfills have open bugs in Dagster 1.13).
+"""
+
+
+
+from datetime import UTC, datetime, timedelta
+
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetKey,
+    BackfillPolicy,
+    Config,
+    Failure,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
+from pydantic import Field
+
+from orchestration import config as vt_config
+from orchestration.defs.partitions import hourly_partitions
+from orchestration.defs.resources import PlatformClientsResource, WarehouseResource
+from orchestration.defs.warehouse_io import write_results
+from orchestration.models import Outcome, Platform, ScrapeResult, VideoToScrape
+from orchestration.platforms.base import scrape_sync
+from orchestration.scheduling import (
+    VideoSchedule,
+    advance,
+    cadence_hours,
+    due_videos,
+    hours_in,
+    is_tracked,
+    load_video_schedules,
+    observe_offset,
+)
+
+#: A real client observes "now": partitions whose hour ended longer ago than this are refused.
+REAL_CLIENT_MAX_LAG = timedelta(hours=2)
+#: Below this share of due videos scraped successfully, the success check warns.
+SUCCESS_SHARE_WARN_BELOW = 0.9
+
+CHECK_SUCCESS = "due_videos_scraped"
+CHECK_FRESHNESS = "no_stale_videos"
+CHECK_DUPLICATES = "no_duplicate_observations"
+
+
+def snapshot_asset_key(platform: Platform | str) -> AssetKey:
+    return AssetKey(["raw", f"{Platform(platform).value}_snapshots"])
+
+
+SNAPSHOT_ASSET_KEYS = [snapshot_asset_key(p) for p in Platform]
+
+
+class SnapshotRunConfig(Config):
+    """Targeted runs (sensors, `viewtrail rescrape`) name their videos; scheduled runs leave this empty."""
+
+    video_ids: list[str] = Field(default_factory=list, description="Only these videos, observed now.")
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _naive(at: datetime) -> datetime:
+    return at.astimezone(UTC).replace(tzinfo=None) if at.tzinfo else at
+
+
+def _to_scrape(video: VideoSchedule, observe_at: datetime) -> VideoToScrape:
+    return VideoToScrape(
+        video_id=video.video_id,
+        platform=video.platform,
+        external_id=video.external_id,
+        url=video.url,
+        account=video.account,
+        observe_at=observe_at,
+    )
+
+
+def _resolve_pending_links(context, warehouse: WarehouseResource, client) -> int:
+    """TikTok short links added by `track` wait in registry.pending_links: resolve them before planning."""
+    if vt_config.offline():
+        return 0
+    from orchestration.platforms.base import resolve_short_link_sync
+
+    with warehouse.connect() as con:
+        pending = con.execute(
+            "SELECT url, cadence, track_until, labels, metadata FROM registry.pending_links"
+            " WHERE resolved_video_id IS NULL AND platform = 'tiktok' ORDER BY added_at"
+        ).fetchall()
+    if not pending:
+        return 0
+    resolved = []
+    for url, cadence, track_until, labels, metadata in pending:  # network: no connection held
+        try:
+            ref = resolve_short_link_sync(client, url)
+        except Exception as error:  # noqa: BLE001 - a bad link must not stop the partition
+            context.log.warning(f"short link {url} not resolved yet: {error}")
+            continue
+        resolved.append((url, ref, cadence, track_until, labels, metadata))
+    now = _utcnow()
+    with warehouse.connect() as con:
+        con.execute("BEGIN TRANSACTION")
+        for url, ref, cadence, track_until, labels, metadata in resolved:
+            con.execute(
+                "INSERT INTO registry.videos (video_id, platform, external_id, url, account, is_active, cadence,"
+                " track_until, labels, metadata, availability, consecutive_not_found, posted_at, added_at,"
+                " updated_at, stopped_at) VALUES (?, ?, ?, ?, ?, true, ?, ?, ?, ?, 'available', 0, NULL, ?, ?, NULL)"
+                " ON CONFLICT DO NOTHING",
+                [ref.video_id, ref.platform.value, ref.external_id, ref.url, ref.account, cadence, track_until,
+                 labels, metadata, now, now],
+            )
+            con.execute(
+                "UPDATE registry.pending_links SET resolved_video_id = ?, resolved_at = ? WHERE url = ?",
+                [ref.video_id, now, url],
+            )
+        con.execute("COMMIT")
+    return len(resolved)
+
+
+def _plan_and_scrape(
+    context, client, videos: list[VideoSchedule], hours: list[datetime], targeted: bool, observes_past: bool
+) -> tuple[list[ScrapeResult], int]:
+    """Scrape hour by hour, carrying each video's state forward (so a transient fault is retried next hour)."""
+    state = {v.video_id: v for v in videos}
+    results: list[ScrapeResult] = []
+    due_total = 0
+    if targeted:
+        # A request names its videos: scrape each once, as of now (a rescrape means "fresh numbers").
+        now = _utcnow().replace(microsecond=0)
+        due = [v for v in videos if is_tracked(v, hours[-1])]
+        plan = [(hours[-1], due, lambda v: now)]
+    elif not observes_past:
+        last = hours[-1]
+        due = due_videos(state.values(), last)
+        plan = [(last, due, lambda v: None)]  # the client observes the current instant
+    else:
+        plan = None
+    steps = plan if plan is not None else [(h, None, lambda v, h=h: h + observe_offset(v.video_id)) for h in hours]
+    for hour, due, observe in steps:
+        if due is None:
+            due = due_videos(state.values(), hour)
+        if not due:
+            continue
+        due_total += len(due)
+        key = hour.strftime("%Y-%m-%d-%H:%M")
+        batch = [_to_scrape(v, observe(v)) for v in due]
+        for result in scrape_sync(client, batch, run_id=context.run_id, partition_key=key):
+            results.append(result)
+            video = state.get(result.attempt.video_id)
+            if video is not None:
+                state[video.video_id] = advance(video, result)
+    return results, due_total
+
+
+def _checks(con, platform: Platform, start: datetime, end: datetime, results, due_total: int):
+    ok = sum(1 for r in results if Outcome(r.attempt.outcome) is Outcome.OK)
+    share = ok / due_total if due_total else 1.0
+    yield AssetCheckResult(
+        check_name=CHECK_SUCCESS,
+        passed=share >= SUCCESS_SHARE_WARN_BELOW,
+        severity=AssetCheckSeverity.WARN,
+        metadata={"due": due_total, "ok": ok, "share": round(share, 4), "threshold": SUCCESS_SHARE_WARN_BELOW},
+    )
+    duplicates = con.execute(
+        "SELECT count(*) FROM (SELECT s.video_id, s.observed_at FROM raw.snapshots s"
+        " JOIN registry.videos v USING (video_id) WHERE v.platform = ? AND s.observed_at >= ? AND s.observed_at < ?"
+        " GROUP BY ALL HAVING count(*) > 1)",
+        [platform.value, start, end],
+    ).fetchall()[0][0]
+    yield AssetCheckResult(check_name=CHECK_DUPLICATES, passed=duplicates == 0, metadata={"duplicate_keys": duplicates})
+    # Freshness as of the end of the window: no tracked video's last observation older than 2x its cadence.
+    videos = load_video_schedules(con, platform, end)
+    last_ok = dict(
+        con.execute(
+            "SELECT s.video_id, max(s.observed_at) FROM raw.snapshots s JOIN registry.videos v USING (video_id)"
+            " WHERE v.platform = ? AND s.observed_at < ? GROUP BY 1",
+            [platform.value, end],
+        ).fetchall()
+    )
+    stale = []
+    for v in videos:
+        if not is_tracked(v, end):
+            continue
+        allowed = timedelta(hours=2 * cadence_hours(v, end))
+        seen = last_ok.get(v.video_id)
+        reference = seen if seen is not None else v.added_at
+        if end - reference > allowed:
+            stale.append(v.video_id)
+    yield AssetCheckResult(
+        check_name=CHECK_FRESHNESS,
+        passed=not stale,
+        severity=AssetCheckSeverity.WARN,
+        metadata={"stale_videos": len(stale), "examples": MetadataValue.text(", ".join(stale[:10]))},
+    )
+
+
+def build_snapshot_asset(platform: Platform):
+    key = snapshot_asset_key(platform)
+
+    @asset(
+        key=key,
+        partitions_def=hourly_partitions,
+        backfill_policy=BackfillPolicy.single_run(),
+        pool="duckdb",
+        group_name="raw",
+        kinds={"duckdb", "python"},
+        description=(
+            f"Hourly snapshots of tracked {platform.value} videos in raw.snapshots (and every attempt in "
+            "raw.scrape_attempts). A partition scrapes the videos due in that hour."
+        ),
+        check_specs=[
+            AssetCheckSpec(CHECK_SUCCESS, asset=key, description="Share of due videos scraped successfully."),
+            AssetCheckSpec(CHECK_FRESHNESS, asset=key, description="No tracked video older than twice its cadence."),
+            AssetCheckSpec(CHECK_DUPLICATES, asset=key, description="No duplicate (video_id, observed_at)."),
+        ],
+    )
+    def snapshot_asset(
+        context: AssetExecutionContext,
+        config: SnapshotRunConfig,
+        warehouse: WarehouseResource,
+        platforms: PlatformClientsResource,
+    ) -> MaterializeResult:
+        window = context.partition_time_window
+        start, end = _naive(window.start), _naive(window.end)
+        hours = hours_in(start, end)
+        client = platforms.build(platform)
+        now = _utcnow()
+        if not client.observes_past and end < now - REAL_CLIENT_MAX_LAG:
+            raise Failure(
+                description=(
+                    f"The {platform.value} client is in real mode and can only observe the present, but partition "
+                    f"{context.partition_key_range.start}..{context.partition_key_range.end} ended at {end:%Y-%m-%d %H:%M} UTC. "
+                    "Backfill old partitions only with the simulated platform; real scrapes run for the hour that just ended."
+                )
+            )
+        resolved = _resolve_pending_links(context, warehouse, client) if platform is Platform.TIKTOK else 0
+        targeted = bool(config.video_ids)
+        with warehouse.connect() as con:
+            videos = load_video_schedules(con, platform, start, config.video_ids or None)
+        # Network I/O: no warehouse connection is open here; results stay in memory until the write.
+        results, due_total = _plan_and_scrape(context, client, videos, hours, targeted, client.observes_past)
+        with warehouse.connect() as con:
+            summary = write_results(con, results)
+            checks = list(_checks(con, platform, start, end, results, due_total))
+        outcomes: dict[str, int] = {}
+        for r in results:
+            outcomes[Outcome(r.attempt.outcome).value] = outcomes.get(Outcome(r.attempt.outcome).value, 0) + 1
+        context.log.info(f"{platform.value}: {len(results)} attempts over {len(hours)} hour(s); outcomes {outcomes}")
+        return MaterializeResult(
+            metadata={
+                "hours": len(hours),
+                "videos_due": due_total,
+                "attempts": len(results),
+                "outcomes": MetadataValue.json(outcomes),
+                "targeted_videos": len(config.video_ids),
+                "short_links_resolved": resolved,
+                "client": client.source,
+                **{f"write_{k}": v for k, v in summary.items()},
+            },
+            check_results=checks,
+        )
+
+    return snapshot_asset
+
+
+snapshot_assets = [build_snapshot_asset(p) for p in Platform]

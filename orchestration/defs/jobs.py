@@ -1,0 +1,23 @@
+"""Jobs: scrape the four platforms for an hour range; rebuild dbt + the analyst copy."""
+
+from __future__ import annotations
+
+from dagster import AssetSelection, define_asset_job
+
+from orchestration.defs.assets import SNAPSHOT_ASSET_KEYS
+from orchestration.defs.partitions import hourly_partitions
+
+#: The four platform snapshot assets; a failing platform fails only its own step.
+scrape_job = define_asset_job(
+    "scrape_snapshots",
+    selection=AssetSelection.assets(*SNAPSHOT_ASSET_KEYS),
+    partitions_def=hourly_partitions,
+    description="Scrape the videos due in the selected hour(s) on every platform.",
+)
+
+#: dbt build (models + data tests as asset checks) then the analyst copy.
+build_job = define_asset_job(
+    "build_marts",
+    selection=AssetSelection.assets(*SNAPSHOT_ASSET_KEYS).downstream(include_self=False),
+    description="dbt build of staging, intermediate and marts, then publish data/analytics.duckdb and Parquet.",
+)

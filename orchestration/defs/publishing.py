@@ -1,0 +1,43 @@
+"""The `analytics_copy` asset: the analyst-facing copy published after each dbt build."""
+
+
+
+from pathlib import Path
+
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+
+from orchestration.defs.dbt import DBT_AUTOMATION
+from orchestration.defs.resources import WarehouseResource
+from orchestration.publish import publish
+
+MART_KEYS = [
+    AssetKey(["marts", name])
+    for name in ("video_daily", "video_engagement", "video_growth", "video_latest", "account_daily", "label_daily")
+]
+
+
+@asset(
+    key=AssetKey("analytics_copy"),
+    deps=MART_KEYS,
+    pool="duckdb",
+    group_name="published",
+    kinds={"duckdb", "parquet"},
+    automation_condition=DBT_AUTOMATION,
+    description=(
+        "Read-only analyst copy data/analytics.duckdb (written to a temp file, atomically renamed) and Parquet "
+        "exports of the marts under data/marts/. Open these, never the live warehouse."
+    ),
+)
+def analytics_copy(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    with warehouse.connect() as con:
+        summary = publish(
+            con, analytics_path=Path(warehouse.analytics_path), export_dir=Path(warehouse.marts_export_dir)
+        )
+    context.log.info(f"published {summary.analytics_path} and {len(summary.marts_exported)} Parquet marts")
+    return MaterializeResult(
+        metadata={
+            "path": MetadataValue.path(str(summary.analytics_path)),
+            "parquet_dir": MetadataValue.path(str(summary.export_dir)),
+            "tables": MetadataValue.json(summary.tables),
+        }
+    )
