@@ -1,0 +1,36 @@
+"""The warehouse: one DuckDB file with the registry of tracked videos and the raw scrape data.
+
+Public API (other packages import from here, not from the submodules).
+"""
+
+from orchestration.warehouse.connection import (
+    WarehouseLockedError,
+    WarehouseMissingError,
+    lock_timeout_from_env,
+    open_warehouse,
+)
+from orchestration.warehouse.migrations import LATEST_VERSION, WarehouseSchemaError, apply_migrations
+from orchestration.warehouse.snapshots import (
+    ATTEMPT_SCHEMA,
+    SNAPSHOT_SCHEMA,
+    WriteSummary,
+    results_to_frames,
+    write_scrape_frames,
+    write_scrape_results,
+)
+
+__all__ = [
+    "ATTEMPT_SCHEMA",
+    "LATEST_VERSION",
+    "SNAPSHOT_SCHEMA",
+    "WarehouseLockedError",
+    "WarehouseMissingError",
+    "WarehouseSchemaError",
+    "WriteSummary",
+    "apply_migrations",
+    "lock_timeout_from_env",
+    "open_warehouse",
+    "results_to_frames",
+    "write_scrape_frames",
+    "write_scrape_results",
+]

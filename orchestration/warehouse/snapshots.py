@@ -1,0 +1,287 @@
+"""Writing scrape results into the warehouse: snapshots, attempts, and what they tell the registry.
+
+Everything one call writes happens in one transaction, as bulk ``INSERT ... SELECT`` from a polars frame
+(never row by row), with ``ON CONFLICT DO NOTHING`` on both primary keys: writing the same results twice
+(a retried run, a re-materialized partition) inserts nothing the second time and moves no registry counter.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import duckdb
+import polars as pl
+
+from orchestration.models import NOT_FOUND_STREAK_LIMIT, Outcome, ScrapeResult
+
+#: Column order and types of ``raw.snapshots`` minus ``ingested_at`` (set when written).
+SNAPSHOT_SCHEMA: dict[str, pl.DataType] = {
+    "video_id": pl.String(),
+    "observed_at": pl.Datetime("us"),
+    "views": pl.Int64(),
+    "likes": pl.Int64(),
+    "comments": pl.Int64(),
+    "shares": pl.Int64(),
+    "saves": pl.Int64(),
+    "title": pl.String(),
+    "account": pl.String(),
+    "posted_at": pl.Datetime("us"),
+    "duration_s": pl.Float64(),
+    "extra": pl.String(),  # JSON text
+    "source": pl.String(),
+    "run_id": pl.String(),
+}
+
+#: Column order and types of ``raw.scrape_attempts``.
+ATTEMPT_SCHEMA: dict[str, pl.DataType] = {
+    "video_id": pl.String(),
+    "platform": pl.String(),
+    "attempted_at": pl.Datetime("us"),
+    "outcome": pl.String(),
+    "http_status": pl.Int32(),
+    "detail": pl.String(),
+    "duration_ms": pl.Float64(),
+    "tries": pl.Int32(),
+    "source": pl.String(),
+    "run_id": pl.String(),
+    "partition_key": pl.String(),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class WriteSummary:
+    """What one write did. ``*_duplicate`` counts input rows already stored (or repeated within the input)."""
+
+    snapshots_inserted: int = 0
+    snapshots_duplicate: int = 0
+    attempts_inserted: int = 0
+    attempts_duplicate: int = 0
+    videos_marked_unavailable: int = 0
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _naive_utc(value: datetime | None) -> datetime | None:
+    if value is None or value.tzinfo is None:
+        return value
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+def results_to_frames(results: Iterable[ScrapeResult]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``(snapshots, attempts)`` frames with exactly the tables' columns (snapshots without ``ingested_at``).
+
+    Orchestration stages these to Parquet and writes them later with :func:`write_scrape_frames`.
+    """
+    snapshots: dict[str, list] = {name: [] for name in SNAPSHOT_SCHEMA}
+    attempts: dict[str, list] = {name: [] for name in ATTEMPT_SCHEMA}
+    for result in results:
+        a = result.attempt
+        for name, value in (
+            ("video_id", a.video_id),
+            ("platform", str(a.platform)),
+            ("attempted_at", _naive_utc(a.attempted_at)),
+            ("outcome", str(a.outcome)),
+            ("http_status", a.http_status),
+            ("detail", a.detail),
+            ("duration_ms", a.duration_ms),
+            ("tries", a.tries),
+            ("source", a.source),
+            ("run_id", a.run_id),
+            ("partition_key", a.partition_key),
+        ):
+            attempts[name].append(value)
+        o = result.observation
+        if o is None:
+            continue
+        for name, value in (
+            ("video_id", o.video_id),
+            ("observed_at", _naive_utc(o.observed_at)),
+            ("views", o.views),
+            ("likes", o.likes),
+            ("comments", o.comments),
+            ("shares", o.shares),
+            ("saves", o.saves),
+            ("title", o.title),
+            ("account", o.account),
+            ("posted_at", _naive_utc(o.posted_at)),
+            ("duration_s", o.duration_s),
+            ("extra", json.dumps(o.extra, sort_keys=True, default=str) if o.extra else None),
+            ("source", o.source),
+            ("run_id", o.run_id),
+        ):
+            snapshots[name].append(value)
+    return (
+        pl.DataFrame(snapshots, schema=SNAPSHOT_SCHEMA),
+        pl.DataFrame(attempts, schema=ATTEMPT_SCHEMA),
+    )
+
+
+def _conform(frame: pl.DataFrame, schema: dict[str, pl.DataType], what: str) -> pl.DataFrame:
+    """Select the table's columns in order with the table's types; tz-aware instants become naive UTC."""
+    missing = [name for name in schema if name not in frame.columns]
+    if missing:
+        raise ValueError(f"The {what} frame lacks columns {missing}; build it with results_to_frames().")
+    columns = []
+    for name, dtype in schema.items():
+        column = pl.col(name)
+        current = frame.schema[name]
+        if isinstance(current, pl.Datetime) and current.time_zone is not None:
+            column = column.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+        if name == "extra" and current != pl.String():
+            column = column.cast(pl.String())
+        columns.append(column.cast(dtype).alias(name))
+    return frame.select(columns)
+
+
+def write_scrape_results(con: duckdb.DuckDBPyConnection, results: Iterable[ScrapeResult]) -> WriteSummary:
+    """Store scrape results (see :func:`write_scrape_frames`)."""
+    snapshots, attempts = results_to_frames(results)
+    return write_scrape_frames(con, snapshots, attempts)
+
+
+def write_scrape_frames(
+    con: duckdb.DuckDBPyConnection, snapshots: pl.DataFrame, attempts: pl.DataFrame
+) -> WriteSummary:
+    """Store snapshots and attempts in one transaction and update ``registry.videos`` from them.
+
+    - snapshots: ``ON CONFLICT (video_id, observed_at) DO NOTHING``; ``ingested_at`` = now (UTC).
+    - attempts: ``ON CONFLICT (video_id, attempted_at) DO NOTHING``.
+    - registry, from newly stored rows only (so a repeated write changes nothing): account and posted_at
+      filled from the latest ok observation that knows them; ``consecutive_not_found`` +1 per not_found,
+      reset to 0 by ok; ``availability='unavailable'`` once the streak reaches ``NOT_FOUND_STREAK_LIMIT``
+      (an ok makes it available again). Transient outcomes (and private/login/parse errors) only add attempts.
+    """
+    snaps = _conform(snapshots, SNAPSHOT_SCHEMA, "snapshots")
+    atts = _conform(attempts, ATTEMPT_SCHEMA, "attempts")
+    snaps_unique = snaps.unique(subset=["video_id", "observed_at"], keep="first", maintain_order=True)
+    atts_unique = atts.unique(subset=["video_id", "attempted_at"], keep="first", maintain_order=True)
+    now = _utc_now()
+
+    con.register("_vt_snaps_in", snaps_unique)
+    con.register("_vt_atts_in", atts_unique)
+    try:
+        con.begin()
+        try:
+            con.execute(
+                """
+                CREATE OR REPLACE TEMP TABLE _vt_new_snaps AS
+                SELECT s.* FROM _vt_snaps_in s
+                WHERE NOT EXISTS (SELECT 1 FROM raw.snapshots r
+                                  WHERE r.video_id = s.video_id AND r.observed_at = s.observed_at)
+                """
+            )
+            con.execute(
+                """
+                CREATE OR REPLACE TEMP TABLE _vt_new_atts AS
+                SELECT a.* FROM _vt_atts_in a
+                WHERE NOT EXISTS (SELECT 1 FROM raw.scrape_attempts r
+                                  WHERE r.video_id = a.video_id AND r.attempted_at = a.attempted_at)
+                """
+            )
+            con.execute(
+                """
+                INSERT INTO raw.snapshots
+                SELECT video_id, observed_at, views, likes, comments, shares, saves, title, account, posted_at,
+                       duration_s, CAST(extra AS JSON), source, run_id, ?::TIMESTAMP
+                FROM _vt_new_snaps
+                ON CONFLICT DO NOTHING
+                """,
+                [now],
+            )
+            con.execute(
+                """
+                INSERT INTO raw.scrape_attempts
+                SELECT video_id, platform, attempted_at, outcome, http_status, detail, duration_ms, tries,
+                       source, run_id, partition_key
+                FROM _vt_new_atts
+                ON CONFLICT DO NOTHING
+                """
+            )
+            snapshots_inserted = con.sql("SELECT count(*) FROM _vt_new_snaps").fetchall()[0][0]
+            attempts_inserted = con.sql("SELECT count(*) FROM _vt_new_atts").fetchall()[0][0]
+            marked = _update_registry(con, now)
+            con.execute("DROP TABLE IF EXISTS _vt_new_snaps")
+            con.execute("DROP TABLE IF EXISTS _vt_new_atts")
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+    finally:
+        con.unregister("_vt_snaps_in")
+        con.unregister("_vt_atts_in")
+    return WriteSummary(
+        snapshots_inserted=int(snapshots_inserted),
+        snapshots_duplicate=snaps.height - int(snapshots_inserted),
+        attempts_inserted=int(attempts_inserted),
+        attempts_duplicate=atts.height - int(attempts_inserted),
+        videos_marked_unavailable=marked,
+    )
+
+
+def _update_registry(con: duckdb.DuckDBPyConnection, now: datetime) -> int:
+    """Apply the newly stored rows (temp tables ``_vt_new_snaps``/``_vt_new_atts``) to registry.videos."""
+    con.execute(
+        """
+        UPDATE registry.videos v
+        SET account = coalesce(s.account, v.account),
+            posted_at = coalesce(s.posted_at, v.posted_at),
+            updated_at = ?::TIMESTAMP
+        FROM (
+            SELECT video_id,
+                   arg_max(account, observed_at) FILTER (WHERE account IS NOT NULL) AS account,
+                   arg_max(posted_at, observed_at) FILTER (WHERE posted_at IS NOT NULL) AS posted_at
+            FROM _vt_new_snaps GROUP BY video_id
+        ) s
+        WHERE v.video_id = s.video_id
+          AND ((s.account IS NOT NULL AND s.account IS DISTINCT FROM v.account)
+               OR (s.posted_at IS NOT NULL AND s.posted_at IS DISTINCT FROM v.posted_at))
+        """,
+        [now],
+    )
+    # Per video: was there an ok among the new attempts, and how many not_found came after the last ok
+    # (or in total when there was none).
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _vt_streaks AS
+        WITH last_ok AS (
+            SELECT video_id, max(attempted_at) FILTER (WHERE outcome = '{Outcome.OK}') AS last_ok_at
+            FROM _vt_new_atts
+            WHERE outcome IN ('{Outcome.OK}', '{Outcome.NOT_FOUND}')
+            GROUP BY video_id
+        )
+        SELECT l.video_id, l.last_ok_at IS NOT NULL AS had_ok,
+               count(*) FILTER (WHERE a.outcome = '{Outcome.NOT_FOUND}'
+                                  AND (l.last_ok_at IS NULL OR a.attempted_at > l.last_ok_at)) AS not_found
+        FROM last_ok l JOIN _vt_new_atts a USING (video_id)
+        GROUP BY l.video_id, l.last_ok_at
+        """
+    )
+    newly_unavailable = con.sql(
+        f"""
+        SELECT count(*) FROM registry.videos v JOIN _vt_streaks s USING (video_id)
+        WHERE v.availability <> 'unavailable'
+          AND (CASE WHEN s.had_ok THEN 0 ELSE v.consecutive_not_found END) + s.not_found >= {NOT_FOUND_STREAK_LIMIT}
+        """
+    ).fetchall()[0][0]
+    con.execute(
+        f"""
+        UPDATE registry.videos v
+        SET consecutive_not_found = (CASE WHEN s.had_ok THEN 0 ELSE v.consecutive_not_found END) + s.not_found,
+            availability = CASE
+                WHEN (CASE WHEN s.had_ok THEN 0 ELSE v.consecutive_not_found END) + s.not_found
+                     >= {NOT_FOUND_STREAK_LIMIT} THEN 'unavailable'
+                WHEN s.had_ok THEN 'available'
+                ELSE v.availability END,
+            updated_at = ?::TIMESTAMP
+        FROM _vt_streaks s
+        WHERE v.video_id = s.video_id
+        """,
+        [now],
+    )
+    con.execute("DROP TABLE IF EXISTS _vt_streaks")
+    return int(newly_unavailable)
