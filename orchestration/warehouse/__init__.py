@@ -10,6 +10,22 @@ from orchestration.warehouse.connection import (
     open_warehouse,
 )
 from orchestration.warehouse.migrations import LATEST_VERSION, WarehouseSchemaError, apply_migrations
+from orchestration.warehouse.registry import (
+    StatusSummary,
+    TrackOutcome,
+    TrackResult,
+    add_pending_link,
+    delete_videos,
+    list_videos,
+    parse_meta_pairs,
+    status_summary,
+    track_frame,
+    track_refs,
+    untrack,
+    validate_cadence,
+    validate_days,
+    validate_metadata,
+)
 from orchestration.warehouse.snapshots import (
     ATTEMPT_SCHEMA,
     SNAPSHOT_SCHEMA,
@@ -21,6 +37,20 @@ from orchestration.warehouse.snapshots import (
 
 __all__ = [
     "ATTEMPT_SCHEMA",
+    "StatusSummary",
+    "TrackOutcome",
+    "TrackResult",
+    "add_pending_link",
+    "delete_videos",
+    "list_videos",
+    "parse_meta_pairs",
+    "status_summary",
+    "track_frame",
+    "track_refs",
+    "untrack",
+    "validate_cadence",
+    "validate_days",
+    "validate_metadata",
     "LATEST_VERSION",
     "SNAPSHOT_SCHEMA",
     "WarehouseLockedError",

@@ -1,0 +1,478 @@
+"""The registry of tracked videos: track (insert or update), untrack, delete, list, status, pending short links.
+
+Writes are set-based (a polars frame registered in DuckDB, one ``INSERT``/``UPDATE`` per call) so that
+importing ten thousand URLs takes seconds, and each call is one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from orchestration.errors import InvalidInputError
+from orchestration.models import Platform, VideoRef
+
+MAX_METADATA_KEYS = 20
+MAX_METADATA_VALUE_CHARS = 255
+MAX_CADENCE_HOURS = 720
+
+
+class TrackOutcome(StrEnum):
+    CREATED = "created"  # a new row in registry.videos
+    UPDATED = "updated"  # already tracked: options updated
+    RESUMED = "resumed"  # was untracked: active again, options updated
+
+
+@dataclass(frozen=True, slots=True)
+class TrackResult:
+    video_id: str
+    outcome: TrackOutcome
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+# --------------------------------------------------------------------------------------------- validation
+
+
+def validate_cadence(value: str | int | None) -> str | None:
+    """``'auto'`` or a whole number of hours 1..720 as text; ``None`` passes through (keep / default)."""
+    if value is None:
+        return None
+    text = str(value).strip().lower()
+    if text == "auto":
+        return "auto"
+    try:
+        hours = int(text)
+    except ValueError:
+        raise InvalidInputError(
+            f"Cadence {str(value)!r} is not valid; use 'auto' or a whole number of hours from 1 to "
+            f"{MAX_CADENCE_HOURS}."
+        ) from None
+    if not 1 <= hours <= MAX_CADENCE_HOURS:
+        raise InvalidInputError(
+            f"Cadence {hours} hours is out of range; use 'auto' or a number of hours from 1 to {MAX_CADENCE_HOURS}."
+        )
+    return str(hours)
+
+
+def validate_days(days: int | str | None) -> int | None:
+    """Tracking duration in days (> 0) or ``None`` (no expiry / keep)."""
+    if days is None or (isinstance(days, str) and not days.strip()):
+        return None
+    try:
+        number = int(str(days).strip())
+    except ValueError:
+        raise InvalidInputError(f"Days {str(days)!r} is not a whole number; give a number of days above 0.") from None
+    if number <= 0:
+        raise InvalidInputError(f"Days must be above 0 (got {number}); leave it out to track without an end date.")
+    return number
+
+
+def validate_metadata(metadata: Mapping[str, Any] | None) -> dict[str, Any]:
+    """At most 20 keys; keys non-empty text; values at most 255 characters (as text)."""
+    data = dict(metadata or {})
+    if len(data) > MAX_METADATA_KEYS:
+        raise InvalidInputError(
+            f"Metadata has {len(data)} keys but at most {MAX_METADATA_KEYS} are allowed; drop some keys."
+        )
+    for key, value in data.items():
+        if not isinstance(key, str) or not key.strip():
+            raise InvalidInputError("Metadata keys must be non-empty text; give them as key=value.")
+        shown = value if isinstance(value, str) else json.dumps(value)
+        if len(shown) > MAX_METADATA_VALUE_CHARS:
+            raise InvalidInputError(
+                f"Metadata value of {key!r} is {len(shown)} characters long but at most "
+                f"{MAX_METADATA_VALUE_CHARS} are allowed; shorten it."
+            )
+    return data
+
+
+def parse_meta_pairs(pairs: Iterable[str]) -> dict[str, str]:
+    """``["client=acme", "campaign=q4"]`` -> dict; a pair without ``=`` is an error."""
+    result: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise InvalidInputError(f"Metadata {pair!r} is not key=value; write it like --meta client=acme.")
+        result[key.strip()] = value
+    return validate_metadata(result)
+
+
+def clean_labels(labels: Iterable[str] | None) -> list[str]:
+    """Trimmed, non-empty, first occurrence kept."""
+    seen: dict[str, None] = {}
+    for label in labels or ():
+        text = str(label).strip()
+        if text:
+            seen.setdefault(text, None)
+    return list(seen)
+
+
+# --------------------------------------------------------------------------------------------- tracking
+
+TRACK_FRAME_SCHEMA: dict[str, pl.DataType] = {
+    "video_id": pl.String(),
+    "platform": pl.String(),
+    "external_id": pl.String(),
+    "url": pl.String(),
+    "account": pl.String(),
+    "cadence": pl.String(),  # NULL = keep the stored one ('auto' for new videos)
+    "track_until": pl.Datetime("us"),  # NULL = keep the stored one (no expiry for new videos)
+    "labels": pl.List(pl.String()),  # added to the stored ones
+    "metadata": pl.String(),  # JSON object merged into the stored one
+    "active": pl.Boolean(),  # False: register without tracking (imported history)
+}
+
+
+def track_refs(
+    con: duckdb.DuckDBPyConnection,
+    refs: Sequence[VideoRef],
+    *,
+    cadence: str | int | None = None,
+    days: int | None = None,
+    labels: Iterable[str] = (),
+    metadata: Mapping[str, Any] | None = None,
+    now: datetime | None = None,
+) -> list[TrackResult]:
+    """Track videos: insert new ones, update (and resume) known ones; one transaction, never a duplicate.
+
+    Options given are applied to every ref; on a known video, ``cadence``/``days`` replace the stored values
+    only when given, labels are added, metadata keys are merged (given keys win).
+    """
+    now = now or utc_now()
+    cadence = validate_cadence(cadence)
+    days = validate_days(days)
+    labels = clean_labels(labels)
+    meta_json = json.dumps(validate_metadata(metadata), sort_keys=True)
+    track_until = now + timedelta(days=days) if days is not None else None
+    frame = pl.DataFrame(
+        {
+            "video_id": [r.video_id for r in refs],
+            "platform": [str(r.platform) for r in refs],
+            "external_id": [r.external_id for r in refs],
+            "url": [r.url for r in refs],
+            "account": [r.account for r in refs],
+            "cadence": [cadence] * len(refs),
+            "track_until": [track_until] * len(refs),
+            "labels": [labels] * len(refs),
+            "metadata": [meta_json] * len(refs),
+            "active": [True] * len(refs),
+        },
+        schema=TRACK_FRAME_SCHEMA,
+    )
+    return track_frame(con, frame, now=now)
+
+
+def track_frame(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, *, now: datetime | None = None) -> list[TrackResult]:
+    """Set-based core of tracking, one row per video (see :data:`TRACK_FRAME_SCHEMA`); one transaction.
+
+    Repeated video ids in ``frame`` collapse (first row wins). Rows with ``active=False`` register a video
+    without tracking it (inactive) and never deactivate an already tracked one.
+    """
+    now = now or utc_now()
+    frame = frame.select([pl.col(n).cast(t) for n, t in TRACK_FRAME_SCHEMA.items()])
+    frame = frame.unique(subset=["video_id"], keep="first", maintain_order=True)
+    if frame.height == 0:
+        return []
+    con.register("_vt_track_in", frame)
+    try:
+        con.begin()
+        try:
+            con.execute(
+                """
+                CREATE OR REPLACE TEMP TABLE _vt_track AS
+                SELECT t.*, v.video_id IS NULL AS is_new, coalesce(v.is_active, false) AS was_active
+                FROM _vt_track_in t LEFT JOIN registry.videos v USING (video_id)
+                """
+            )
+            con.execute(
+                """
+                UPDATE registry.videos v
+                SET is_active = v.is_active OR t.active,
+                    stopped_at = CASE WHEN v.is_active OR t.active THEN NULL ELSE v.stopped_at END,
+                    account = coalesce(v.account, t.account),
+                    cadence = coalesce(t.cadence, v.cadence),
+                    track_until = CASE WHEN t.track_until IS NOT NULL THEN t.track_until
+                                       WHEN t.active AND NOT v.is_active AND v.track_until <= ?::TIMESTAMP
+                                       THEN NULL
+                                       ELSE v.track_until END,
+                    labels = list_concat(v.labels, list_filter(t.labels, lambda x: NOT list_contains(v.labels, x))),
+                    metadata = json_merge_patch(v.metadata, t.metadata::JSON),
+                    updated_at = ?::TIMESTAMP
+                FROM _vt_track t
+                WHERE v.video_id = t.video_id AND NOT t.is_new
+                """,
+                [now, now],
+            )
+            con.execute(
+                """
+                INSERT INTO registry.videos
+                SELECT video_id, platform, external_id, url, account, active, coalesce(cadence, 'auto'),
+                       track_until, labels, metadata::JSON, 'available', 0, NULL, ?::TIMESTAMP, ?::TIMESTAMP,
+                       CASE WHEN active THEN NULL ELSE ?::TIMESTAMP END
+                FROM _vt_track WHERE is_new
+                """,
+                [now, now, now],
+            )
+            too_many = con.sql(
+                f"""
+                SELECT v.video_id, len(json_keys(v.metadata)) AS n FROM registry.videos v
+                JOIN _vt_track t USING (video_id) WHERE len(json_keys(v.metadata)) > {MAX_METADATA_KEYS}
+                LIMIT 1
+                """
+            ).fetchall()
+            if too_many:
+                video_id, n = too_many[0]
+                raise InvalidInputError(
+                    f"{video_id} would have {n} metadata keys after merging but at most {MAX_METADATA_KEYS} are "
+                    f"allowed; drop some keys."
+                )
+            rows = con.sql("SELECT video_id, is_new, was_active, active FROM _vt_track").fetchall()
+            con.execute("DROP TABLE IF EXISTS _vt_track")
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+    finally:
+        con.unregister("_vt_track_in")
+    order = {video_id: i for i, video_id in enumerate(frame["video_id"].to_list())}
+    results = []
+    for video_id, is_new, was_active, active in sorted(rows, key=lambda r: order[r[0]]):
+        if is_new:
+            outcome = TrackOutcome.CREATED
+        elif active and not was_active:
+            outcome = TrackOutcome.RESUMED
+        else:
+            outcome = TrackOutcome.UPDATED
+        results.append(TrackResult(video_id, outcome))
+    return results
+
+
+def add_pending_link(
+    con: duckdb.DuckDBPyConnection,
+    url: str,
+    platform: Platform | str,
+    note: str,
+    *,
+    cadence: str | int | None = None,
+    days: int | None = None,
+    labels: Iterable[str] = (),
+    metadata: Mapping[str, Any] | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """Store a short link waiting for a redirect lookup; returns False when it was already pending (updated)."""
+    now = now or utc_now()
+    cadence = validate_cadence(cadence) or "auto"
+    days = validate_days(days)
+    meta_json = json.dumps(validate_metadata(metadata), sort_keys=True)
+    track_until = now + timedelta(days=days) if days is not None else None
+    existed = bool(con.execute("SELECT 1 FROM registry.pending_links WHERE url = ?", [url]).fetchall())
+    con.execute(
+        """
+        INSERT INTO registry.pending_links
+        VALUES (?, ?, ?, ?, ?, ?, ?::JSON, ?, NULL, NULL)
+        ON CONFLICT (url) DO UPDATE SET note = excluded.note, cadence = excluded.cadence,
+            track_until = excluded.track_until, labels = excluded.labels, metadata = excluded.metadata
+        """,
+        [url, str(platform), note, cadence, track_until, clean_labels(labels), meta_json, now],
+    )
+    return not existed
+
+
+def pending_links(con: duckdb.DuckDBPyConnection, *, unresolved_only: bool = True) -> pl.DataFrame:
+    where = "WHERE resolved_video_id IS NULL" if unresolved_only else ""
+    return con.sql(f"SELECT * FROM registry.pending_links {where} ORDER BY added_at, url").pl()
+
+
+# --------------------------------------------------------------------------------------------- stop / delete
+
+
+def known_video_ids(con: duckdb.DuckDBPyConnection, video_ids: Iterable[str]) -> set[str]:
+    ids = list(dict.fromkeys(video_ids))
+    if not ids:
+        return set()
+    rows = con.execute("SELECT video_id FROM registry.videos WHERE list_contains(?, video_id)", [ids]).fetchall()
+    return {r[0] for r in rows}
+
+
+def untrack(
+    con: duckdb.DuckDBPyConnection, video_ids: Iterable[str], *, now: datetime | None = None
+) -> dict[str, str]:
+    """Stop tracking (history kept). Per id: ``'stopped'``, ``'already stopped'`` or ``'unknown'``."""
+    now = now or utc_now()
+    ids = list(dict.fromkeys(video_ids))
+    rows = dict(
+        con.execute("SELECT video_id, is_active FROM registry.videos WHERE list_contains(?, video_id)", [ids]).fetchall()
+    ) if ids else {}
+    to_stop = [i for i in ids if rows.get(i)]
+    if to_stop:
+        con.execute(
+            "UPDATE registry.videos SET is_active = false, stopped_at = ?, updated_at = ? "
+            "WHERE list_contains(?, video_id)",
+            [now, now, to_stop],
+        )
+    return {i: ("unknown" if i not in rows else "stopped" if rows[i] else "already stopped") for i in ids}
+
+
+def delete_videos(con: duckdb.DuckDBPyConnection, video_ids: Iterable[str]) -> dict[str, int | None]:
+    """Remove videos with their snapshots and attempts permanently, in one transaction.
+
+    Returns per id the number of snapshots removed, ``None`` for ids not in the registry (nothing removed).
+    """
+    ids = list(dict.fromkeys(video_ids))
+    if not ids:
+        return {}
+    con.begin()
+    try:
+        known = {
+            r[0]
+            for r in con.execute(
+                "SELECT video_id FROM registry.videos WHERE list_contains(?, video_id)", [ids]
+            ).fetchall()
+        }
+        counts = dict(
+            con.execute(
+                "SELECT video_id, count(*) FROM raw.snapshots WHERE list_contains(?, video_id) GROUP BY 1", [ids]
+            ).fetchall()
+        )
+        targets = [i for i in ids if i in known]
+        if targets:
+            con.execute("DELETE FROM raw.snapshots WHERE list_contains(?, video_id)", [targets])
+            con.execute("DELETE FROM raw.scrape_attempts WHERE list_contains(?, video_id)", [targets])
+            con.execute("DELETE FROM registry.videos WHERE list_contains(?, video_id)", [targets])
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    return {i: (int(counts.get(i, 0)) if i in known else None) for i in ids}
+
+
+# --------------------------------------------------------------------------------------------- reading
+
+
+def list_videos(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    platform: Platform | str | None = None,
+    label: str | None = None,
+    active: bool | None = None,
+) -> pl.DataFrame:
+    """Registered videos with their last snapshot, filtered; ordered by platform then video id."""
+    where, params = [], []
+    if platform is not None:
+        where.append("v.platform = ?")
+        params.append(str(platform))
+    if label is not None:
+        where.append("list_contains(v.labels, ?)")
+        params.append(label)
+    if active is not None:
+        where.append("v.is_active = ?")
+        params.append(active)
+    clause = ("WHERE " + " AND ".join(where)) if where else ""
+    return con.sql(
+        f"""
+        SELECT v.video_id, v.platform, v.external_id, v.url, v.account, v.is_active, v.cadence, v.track_until,
+               v.labels, v.metadata, v.availability, v.consecutive_not_found, v.posted_at, v.added_at,
+               v.updated_at, v.stopped_at,
+               s.snapshots, s.last_observed_at,
+               (SELECT views FROM raw.snapshots x WHERE x.video_id = v.video_id
+                ORDER BY observed_at DESC LIMIT 1) AS last_views
+        FROM registry.videos v
+        LEFT JOIN (SELECT video_id, count(*) AS snapshots, max(observed_at) AS last_observed_at
+                   FROM raw.snapshots GROUP BY video_id) s USING (video_id)
+        {clause}
+        ORDER BY v.platform, v.video_id
+        """,
+        params=params,
+    ).pl()
+
+
+@dataclass(frozen=True, slots=True)
+class StatusSummary:
+    by_platform: pl.DataFrame  # platform, active, inactive, unavailable, pending_links, last_ok_at
+    failing: pl.DataFrame  # video_id, outcome, attempted_at, detail: active videos whose latest attempt failed
+    overdue: pl.DataFrame  # video_id, cadence, last_observed_at, due_hours: active videos past their cadence
+    pending_links: int
+
+
+def _auto_hours(age_hours: float) -> int:
+    try:
+        from orchestration.scheduling import auto_cadence_hours
+    except ImportError:  # scheduling is another stream's module; the registry must not depend on it
+        return 24
+    return auto_cadence_hours(age_hours)
+
+
+def status_summary(con: duckdb.DuckDBPyConnection, *, now: datetime | None = None, grace_hours: float = 2.0) -> StatusSummary:
+    """Counts by platform and state, last successful scrape, failing and overdue videos."""
+    now = now or utc_now()
+    by_platform = con.sql(
+        """
+        WITH p AS (SELECT unnest(['tiktok', 'youtube', 'instagram', 'x']) AS platform),
+        v AS (
+            SELECT platform,
+                   count(*) FILTER (WHERE is_active AND availability = 'available') AS active,
+                   count(*) FILTER (WHERE NOT is_active) AS inactive,
+                   count(*) FILTER (WHERE availability = 'unavailable') AS unavailable
+            FROM registry.videos GROUP BY platform),
+        ok AS (SELECT platform, max(attempted_at) AS last_ok_at FROM raw.scrape_attempts
+               WHERE outcome = 'ok' GROUP BY platform),
+        pend AS (SELECT platform, count(*) AS pending_links FROM registry.pending_links
+                 WHERE resolved_video_id IS NULL GROUP BY platform)
+        SELECT p.platform, coalesce(v.active, 0) AS active, coalesce(v.inactive, 0) AS inactive,
+               coalesce(v.unavailable, 0) AS unavailable, coalesce(pend.pending_links, 0) AS pending_links,
+               ok.last_ok_at
+        FROM p LEFT JOIN v USING (platform) LEFT JOIN ok USING (platform) LEFT JOIN pend USING (platform)
+        ORDER BY p.platform
+        """
+    ).pl()
+    failing = con.sql(
+        """
+        SELECT a.video_id, a.outcome, a.attempted_at, a.detail
+        FROM (SELECT *, row_number() OVER (PARTITION BY video_id ORDER BY attempted_at DESC) AS rn
+              FROM raw.scrape_attempts) a
+        JOIN registry.videos v USING (video_id)
+        WHERE a.rn = 1 AND a.outcome <> 'ok' AND v.is_active
+        ORDER BY a.attempted_at DESC
+        """
+    ).pl()
+    candidates = con.sql(
+        """
+        SELECT v.video_id, v.cadence, coalesce(v.posted_at, v.added_at) AS anchor, v.added_at,
+               max(s.observed_at) AS last_observed_at
+        FROM registry.videos v LEFT JOIN raw.snapshots s USING (video_id)
+        WHERE v.is_active AND v.availability = 'available'
+          AND (v.track_until IS NULL OR v.track_until > ?::TIMESTAMP)
+        GROUP BY ALL
+        """,
+        params=[now],
+    ).fetchall()
+    overdue_rows = []
+    for video_id, cadence, anchor, added_at, last in candidates:
+        if cadence == "auto":
+            hours = _auto_hours(max((now - anchor).total_seconds() / 3600.0, 0.0))
+        else:
+            try:
+                hours = int(cadence)
+            except ValueError:
+                hours = 24
+        since = last or added_at
+        if (now - since).total_seconds() / 3600.0 > hours + grace_hours:
+            overdue_rows.append((video_id, cadence, last, hours))
+    overdue = pl.DataFrame(
+        overdue_rows,
+        schema={"video_id": pl.String(), "cadence": pl.String(), "last_observed_at": pl.Datetime("us"),
+                "cadence_hours": pl.Int64()},
+        orient="row",
+    )
+    pending = int(by_platform["pending_links"].sum())
+    return StatusSummary(by_platform=by_platform, failing=failing, overdue=overdue, pending_links=pending)
