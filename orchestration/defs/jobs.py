@@ -5,6 +5,8 @@ from __future__ import annotations
 from dagster import AssetSelection, define_asset_job
 
 from orchestration.defs.assets import SNAPSHOT_ASSET_KEYS
+from orchestration.defs.dbt import viewtrail_dbt_assets
+from orchestration.defs.publishing import analytics_copy
 from orchestration.defs.partitions import hourly_partitions
 
 #: The four platform snapshot assets; a failing platform fails only its own step.
@@ -15,9 +17,12 @@ scrape_job = define_asset_job(
     description="Scrape the videos due in the selected hour(s) on every platform.",
 )
 
+#: Every dbt model (including those fed only by the registry) and the analyst copy.
+BUILD_SELECTION = AssetSelection.assets(viewtrail_dbt_assets, analytics_copy)
+
 #: dbt build (models + data tests as asset checks) then the analyst copy.
 build_job = define_asset_job(
     "build_marts",
-    selection=AssetSelection.assets(*SNAPSHOT_ASSET_KEYS).downstream(include_self=False),
+    selection=BUILD_SELECTION,
     description="dbt build of staging, intermediate and marts, then publish data/analytics.duckdb and Parquet.",
 )
