@@ -1,0 +1,137 @@
+"""Pipeline commands: `viewtrail demo`, `viewtrail build`, `viewtrail rescrape`.
+
+All three go through Dagster (in-process runs recorded in ``DAGSTER_HOME`` when it is set) or through the
+sensors' request queue; none of them writes around the pipeline.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from orchestration import config
+from orchestration.errors import ViewtrailError
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"Error: {message}", err=True)
+    return typer.Exit(code=1)
+
+
+@contextlib.contextmanager
+def _quiet_dbt_output():
+    """dagster-dbt echoes dbt's raw log lines to stdout; keep the terminal to our progress lines."""
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        yield buffer
+
+
+def demo(
+    videos: Annotated[int, typer.Option("--videos", help="How many sample videos to track.", min=4)] = 200,
+    days: Annotated[int, typer.Option("--days", help="Days of hourly history to backfill.", min=1, max=60)] = 14,
+) -> None:
+    """Run the main job on a fresh demo warehouse with the simulated platform (offline).
+
+    Creates a demo warehouse at VIEWTRAIL_WAREHOUSE (default data/warehouse.duckdb), tracks sample videos on
+    TikTok, YouTube, Instagram and X, backfills the last DAYS days of hourly partitions through Dagster (one
+    run per platform), builds the dbt marts, publishes data/analytics.duckdb and data/marts/*.parquet, and
+    prints a short report. Refuses to replace a warehouse holding non-demo data.
+
+    Examples:
+
+      viewtrail demo
+
+      VIEWTRAIL_DATA_DIR=./demo-data viewtrail demo --videos 50 --days 3
+    """
+    from orchestration.demo import render_report, run_demo
+
+    console = Console()
+
+    def progress(line: str) -> None:
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+    try:
+        with console.status("viewtrail demo running…"), _quiet_dbt_output():
+            report = run_demo(videos=videos, days=days, progress=progress)
+    except ViewtrailError as exc:
+        raise _fail(str(exc)) from None
+    render_report(report, console)
+
+
+def build() -> None:
+    """Build the dbt marts and publish the analyst copy, as one Dagster run.
+
+    Runs `dbt build` (models and data tests) on the warehouse, then writes data/analytics.duckdb (atomically
+    replaced) and data/marts/*.parquet. Works on a warehouse filled only by `viewtrail import-snapshots`.
+
+    Examples:
+
+      viewtrail build
+
+      VIEWTRAIL_WAREHOUSE=/srv/viewtrail/warehouse.duckdb viewtrail build
+    """
+    from orchestration.demo import build_and_publish, dagster_instance, pipeline_resources
+
+    warehouse = config.warehouse_path()
+    if not warehouse.exists():
+        raise _fail(
+            f"There is no warehouse at {warehouse} yet; track videos (viewtrail track URL) or import snapshots "
+            f"first, or run `viewtrail demo`."
+        )
+    console = Console()
+    try:
+        with console.status("dbt build and publish…"), _quiet_dbt_output(), dagster_instance() as instance:
+            result = build_and_publish(instance, pipeline_resources())
+    except ViewtrailError as exc:
+        raise _fail(str(exc)) from None
+    console.print(
+        f"Built the marts and published {config.analytics_path()} and {config.marts_export_dir()}/ "
+        f"(run {result.run_id})."
+    )
+
+
+def rescrape(
+    videos: Annotated[list[str], typer.Argument(help="Video ids (youtube:dQw4w9WgXcQ) or video URLs.")],
+) -> None:
+    """Ask for fresh snapshots of some videos now, outside their cadence.
+
+    Queues one request; while the Dagster daemon runs (`make ui`), the rescrape sensor launches one run for
+    exactly these videos and consumes the request once.
+
+    Examples:
+
+      viewtrail rescrape youtube:dQw4w9WgXcQ
+
+      viewtrail rescrape https://www.tiktok.com/@scout2015/video/6718335390845095173 x:1790000000000000000
+    """
+    from orchestration.models import ShortLink
+    from orchestration.queue import enqueue_rescrape
+    from orchestration.urls import InvalidVideoUrl, parse_video_ref
+
+    ids: list[str] = []
+    for text in videos:
+        try:
+            ref = parse_video_ref(text)
+        except InvalidVideoUrl as exc:
+            raise _fail(str(exc)) from None
+        if isinstance(ref, ShortLink):
+            raise _fail(
+                f"{text} is a short link; open it in a browser and pass the full video URL (or its video id) instead."
+            )
+        ids.append(ref.video_id)
+    ids = list(dict.fromkeys(ids))
+    path = enqueue_rescrape(ids)
+    typer.echo(
+        f"Queued a rescrape of {len(ids)} video(s) ({path.stem if path else 'nothing new'}); the rescrape sensor "
+        f"runs it within a minute while `make ui` (the Dagster daemon) is running."
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo)
+    app.command("build")(build)
+    app.command("rescrape")(rescrape)
