@@ -1,0 +1,322 @@
+"""The ``viewtrail`` command line: manage the registry of tracked videos and look at its state.
+
+Other work streams add commands through ``orchestration/cli/<x>_cmd(s).py`` modules exposing
+``register(app)``; they are registered at the bottom of this module when installed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+from datetime import datetime
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from orchestration import config
+from orchestration.cli._common import (
+    enqueue_new_videos,
+    err,
+    fail,
+    friendly_errors,
+    out,
+    readable_warehouse,
+    writable_warehouse,
+)
+from orchestration.errors import InvalidInputError
+from orchestration.models import Platform, ShortLink, VideoRef
+from orchestration.urls import InvalidVideoUrl, parse_platform, parse_video_ref, parse_video_url
+from orchestration.warehouse.registry import (
+    TrackOutcome,
+    add_pending_link,
+    delete_videos,
+    list_videos,
+    parse_meta_pairs,
+    status_summary,
+    track_refs,
+    untrack,
+    validate_cadence,
+    validate_days,
+)
+
+app = typer.Typer(
+    name="viewtrail",
+    help="Track views, likes, comments and shares of TikTok, YouTube, Instagram and X videos over time.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
+    epilog=(
+        "Examples:\n\n"
+        "    viewtrail track https://youtu.be/dQw4w9WgXcQ --label launch\n\n"
+        "    viewtrail import urls.csv\n\n"
+        "    viewtrail list --active\n\n"
+        "    viewtrail status\n\n"
+        "The warehouse is data/warehouse.duckdb (VIEWTRAIL_WAREHOUSE overrides it)."
+    ),
+)
+
+PlatformOption = Annotated[
+    str | None,
+    typer.Option("--platform", "-p", help="tiktok, youtube, instagram or x (needed for bare ids)."),
+]
+
+
+def _platform(value: str | None) -> Platform | None:
+    return parse_platform(value) if value else None
+
+
+def _fmt_time(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+def _fmt_int(value: int | None) -> str:
+    return f"{value:,}" if value is not None else "-"
+
+
+def resolve_short_links(links: list[ShortLink]) -> tuple[list[VideoRef], list[tuple[ShortLink, str]]]:
+    """Resolve short links through the platform client; those that cannot be resolved come back with a note.
+
+    Runs before the warehouse is opened: the connection is never held across network I/O.
+    """
+    resolved: list[VideoRef] = []
+    pending: list[tuple[ShortLink, str]] = []
+    if not links:
+        return resolved, pending
+    if config.offline():
+        note = "offline mode (VIEWTRAIL_OFFLINE) forbids the redirect lookup; track it again when online"
+        return resolved, [(link, note) for link in links]
+    for link in links:
+        try:
+            from orchestration.platforms.base import resolve_short_link_sync
+            from orchestration.platforms.factory import build_client
+
+            ref = resolve_short_link_sync(build_client(link.platform), link.url)
+            resolved.append(ref)
+        except Exception as error:  # any failure keeps the link pending rather than losing it
+            pending.append((link, f"redirect lookup failed ({error}); track it again later"))
+    return resolved, pending
+
+
+def _target_ids(texts: list[str], platform: str | None) -> list[str]:
+    ids: list[str] = []
+    for text in texts:
+        ref = parse_video_ref(text, _platform(platform))
+        if isinstance(ref, ShortLink):
+            raise InvalidInputError(
+                f"{text} is a short link; give the video id (e.g. tiktok:7234567890123456789) or its full URL instead."
+            )
+        ids.append(ref.video_id)
+    return list(dict.fromkeys(ids))
+
+
+@app.command(
+    epilog=(
+        "Examples:\n\n"
+        "    viewtrail track https://www.tiktok.com/@user/video/7234567890123456789\n\n"
+        "    viewtrail track dQw4w9WgXcQ --platform youtube --cadence 6 --days 30\n\n"
+        "    viewtrail track https://youtu.be/dQw4w9WgXcQ https://x.com/u/status/1790000000000000000 "
+        "--label launch --meta client=acme"
+    )
+)
+@friendly_errors
+def track(
+    urls: Annotated[list[str], typer.Argument(help="Video URLs, ids (youtube:dQw4w9WgXcQ) or bare ids with --platform.")],
+    platform: PlatformOption = None,
+    cadence: Annotated[
+        str | None, typer.Option("--cadence", "-c", help="'auto' (default for new videos) or hours between snapshots, 1..720.")
+    ] = None,
+    days: Annotated[int | None, typer.Option("--days", "-d", help="Stop tracking after N days (default: never).")] = None,
+    label: Annotated[list[str] | None, typer.Option("--label", "-l", help="Label to add (repeatable).")] = None,
+    meta: Annotated[list[str] | None, typer.Option("--meta", "-m", help="Metadata key=value (repeatable).")] = None,
+) -> None:
+    """Track videos (re-tracking a known video updates it; an untracked one resumes).
+
+    Short links (vm.tiktok.com, tiktok.com/t/) are resolved through TikTok when online; otherwise, or when the
+    lookup fails, they are stored as pending links with a note.
+    """
+    cadence = validate_cadence(cadence)
+    days = validate_days(days)
+    metadata = parse_meta_pairs(meta or [])
+    expected = _platform(platform)
+    refs: list[VideoRef] = []
+    links: list[ShortLink] = []
+    problems: list[str] = []
+    for text in urls:
+        try:
+            parsed = parse_video_url(text, expected)
+        except InvalidVideoUrl as error:
+            problems.append(str(error))
+            continue
+        (links if isinstance(parsed, ShortLink) else refs).append(parsed)
+    if problems:
+        for problem in problems[:-1]:
+            err.print(problem, markup=False, style="red")
+        raise fail(problems[-1] + ("" if len(problems) == 1 else f" ({len(problems)} invalid; nothing was tracked)"))
+    resolved, pending = resolve_short_links(links)
+    refs.extend(resolved)
+    with writable_warehouse() as con:
+        results = track_refs(con, refs, cadence=cadence, days=days, labels=label or [], metadata=metadata)
+        for link, note in pending:
+            add_pending_link(con, link.url, link.platform, note, cadence=cadence, days=days, labels=label or [],
+                             metadata=metadata)
+    words = {
+        TrackOutcome.CREATED: "now tracked",
+        TrackOutcome.UPDATED: "already tracked, updated",
+        TrackOutcome.RESUMED: "tracking resumed",
+    }
+    for result in results:
+        out.print(f"{result.video_id}: {words[result.outcome]}", markup=False)
+    for link, note in pending:
+        out.print(f"{link.url}: pending ({note})", markup=False)
+    enqueue_new_videos(r.video_id for r in results if r.outcome is not TrackOutcome.UPDATED)
+
+
+@app.command(
+    name="untrack",
+    epilog=(
+        "Examples:\n\n"
+        "    viewtrail untrack youtube:dQw4w9WgXcQ\n\n"
+        "    viewtrail untrack https://www.instagram.com/reel/C1a2B3c4D5e/\n\n"
+        "History is kept; `viewtrail track` the same video to resume."
+    )
+)
+@friendly_errors
+def untrack_cmd(
+    videos: Annotated[list[str], typer.Argument(help="Video ids or URLs.")],
+    platform: PlatformOption = None,
+) -> None:
+    """Stop tracking videos; their snapshots stay in the warehouse."""
+    ids = _target_ids(videos, platform)
+    with writable_warehouse() as con:
+        states = untrack(con, ids)
+    unknown = [i for i, state in states.items() if state == "unknown"]
+    for video_id, state in states.items():
+        if state != "unknown":
+            out.print(f"{video_id}: {state}", markup=False)
+    if unknown:
+        raise fail(f"Not in the registry: {', '.join(unknown)}; check the id with `viewtrail list`.")
+
+
+@app.command(
+    epilog=(
+        "Examples:\n\n"
+        "    viewtrail delete youtube:dQw4w9WgXcQ --yes\n\n"
+        "    viewtrail delete https://x.com/user/status/1790000000000000000 --yes"
+    )
+)
+@friendly_errors
+def delete(
+    videos: Annotated[list[str], typer.Argument(help="Video ids or URLs.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm permanent deletion (required).")] = False,
+    platform: PlatformOption = None,
+) -> None:
+    """Delete videos with all their snapshots and scrape attempts, permanently (use untrack to keep history)."""
+    ids = _target_ids(videos, platform)
+    if not yes:
+        raise fail(
+            f"Deleting removes {len(ids)} video(s) and all their snapshots permanently; add --yes to confirm "
+            f"(or use `viewtrail untrack` to keep the history)."
+        )
+    with writable_warehouse() as con:
+        removed = delete_videos(con, ids)
+    unknown = [i for i, n in removed.items() if n is None]
+    for video_id, n in removed.items():
+        if n is not None:
+            out.print(f"{video_id}: deleted with {n} snapshot(s)", markup=False)
+    if unknown:
+        raise fail(f"Not in the registry: {', '.join(unknown)}; nothing was deleted for them.")
+
+
+@app.command(
+    name="list",
+    epilog=(
+        "Examples:\n\n"
+        "    viewtrail list\n\n"
+        "    viewtrail list --platform tiktok --label launch --active\n\n"
+        "    viewtrail list --inactive --json > stopped.json"
+    ),
+)
+@friendly_errors
+def list_cmd(
+    platform: PlatformOption = None,
+    label: Annotated[str | None, typer.Option("--label", "-l", help="Only videos with this label.")] = None,
+    active: Annotated[
+        bool | None, typer.Option("--active/--inactive", help="Only tracked (--active) or untracked (--inactive) videos.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array instead of a table.")] = False,
+) -> None:
+    """List registered videos with their state and last snapshot."""
+    with readable_warehouse() as con:
+        frame = list_videos(con, platform=_platform(platform), label=label, active=active)
+    if as_json:
+        rows = []
+        for row in frame.iter_rows(named=True):
+            row["metadata"] = json.loads(row["metadata"]) if row["metadata"] else {}
+            rows.append({k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()})
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    if frame.height == 0:
+        out.print("No videos match; track one with `viewtrail track URL`.", markup=False)
+        return
+    table = Table(title=f"{frame.height} video(s)")
+    table.add_column("video", no_wrap=True, min_width=max(len(v) for v in frame["video_id"].to_list()))
+    for name in ("account", "state", "cadence", "labels", "snapshots", "views", "last snapshot (UTC)"):
+        table.add_column(name, justify="right" if name in {"snapshots", "views"} else "left")
+    for row in frame.iter_rows(named=True):
+        if row["availability"] == "unavailable":
+            state = "[red]unavailable[/red]"
+        else:
+            state = "[green]active[/green]" if row["is_active"] else "[dim]inactive[/dim]"
+        table.add_row(
+            row["video_id"], row["account"] or "-", state, row["cadence"], ", ".join(row["labels"]) or "-",
+            _fmt_int(row["snapshots"] or 0), _fmt_int(row["last_views"]), _fmt_time(row["last_observed_at"]),
+        )
+    out.print(table)
+
+
+@app.command(epilog="Examples:\n\n    viewtrail status")
+@friendly_errors
+def status() -> None:
+    """Counts by platform and state, last successful scrape, videos failing or overdue, pending short links."""
+    with readable_warehouse() as con:
+        summary = status_summary(con)
+    table = Table(title="viewtrail status")
+    for name in ("platform", "active", "inactive", "unavailable", "pending links", "last successful scrape (UTC)"):
+        table.add_column(name, justify="left" if name.startswith(("platform", "last")) else "right")
+    for row in summary.by_platform.iter_rows(named=True):
+        table.add_row(row["platform"], str(row["active"]), str(row["inactive"]), str(row["unavailable"]),
+                      str(row["pending_links"]), _fmt_time(row["last_ok_at"]))
+    out.print(table)
+    if summary.failing.height:
+        failing = Table(title=f"{summary.failing.height} tracked video(s) whose last attempt failed")
+        for name in ("video", "outcome", "when (UTC)", "detail"):
+            failing.add_column(name)
+        for row in summary.failing.head(20).iter_rows(named=True):
+            failing.add_row(row["video_id"], row["outcome"], _fmt_time(row["attempted_at"]), row["detail"] or "-")
+        out.print(failing)
+    else:
+        out.print("No tracked video is failing.")
+    if summary.overdue.height:
+        overdue = Table(title=f"{summary.overdue.height} video(s) overdue for a snapshot")
+        for name in ("video", "cadence", "every (h)", "last snapshot (UTC)"):
+            overdue.add_column(name)
+        for row in summary.overdue.head(20).iter_rows(named=True):
+            overdue.add_row(row["video_id"], row["cadence"], str(row["cadence_hours"]),
+                            _fmt_time(row["last_observed_at"]))
+        out.print(overdue)
+    else:
+        out.print("No tracked video is overdue.")
+
+
+def _register_plugins() -> None:
+    for module_name in ("orchestration.cli.import_cmds", "orchestration.cli.report_cmd",
+                        "orchestration.cli.pipeline_cmds"):
+        if importlib.util.find_spec(module_name) is None:
+            continue
+        importlib.import_module(module_name).register(app)
+
+
+_register_plugins()

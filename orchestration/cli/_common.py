@@ -1,0 +1,85 @@
+"""Helpers shared by the CLI commands: consoles, one-sentence errors, warehouse opening, queue hand-off."""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import duckdb
+import typer
+from rich.console import Console
+
+from orchestration.errors import ViewtrailError
+from orchestration.urls import InvalidVideoUrl
+from orchestration.warehouse import lock_timeout_from_env, open_warehouse
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fail(message: str) -> typer.Exit:
+    """Print one red sentence on stderr; ``raise fail(...)`` exits 1."""
+    err.print(f"[red]{_escape(message)}[/red]")
+    return typer.Exit(1)
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def friendly_errors(func: F) -> F:
+    """User errors become one red sentence on stderr and exit code 1, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (ViewtrailError, InvalidVideoUrl) as error:
+            raise fail(str(error)) from None
+        except duckdb.Error as error:
+            first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise fail(f"The warehouse refused the operation ({first_line}); nothing was changed.") from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def say_waiting(message: str) -> None:
+    err.print(f"[yellow]{_escape(message)}[/yellow]")
+
+
+@contextmanager
+def writable_warehouse() -> Iterator[duckdb.DuckDBPyConnection]:
+    """The warehouse opened read-write, waiting (with a message) while a pipeline run holds the lock."""
+    with open_warehouse(lock_timeout_s=lock_timeout_from_env(), on_wait=say_waiting) as con:
+        yield con
+
+
+@contextmanager
+def readable_warehouse() -> Iterator[duckdb.DuckDBPyConnection]:
+    """Read commands also open read-write: it creates/migrates a fresh warehouse and waits on a busy lock."""
+    with writable_warehouse() as con:
+        yield con
+
+
+def enqueue_new_videos(video_ids: Iterable[str]) -> bool:
+    """Ask the pipeline for a first scrape of these videos, when the queue module is installed."""
+    ids = list(video_ids)
+    if not ids:
+        return False
+    try:
+        queue = importlib.import_module("orchestration.queue")
+    except ImportError:
+        return False
+    try:
+        queue.enqueue_new_videos(ids)
+    except OSError as error:
+        err.print(f"[yellow]Could not queue a first scrape ({error}); the next scheduled run picks them up.[/yellow]")
+        return False
+    return True
