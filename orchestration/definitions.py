@@ -16,14 +16,17 @@ from orchestration.defs.publishing import analytics_copy  # noqa: E402
 from orchestration.defs.resources import platform_clients_from_env, warehouse_from_env  # noqa: E402
 from orchestration.defs.schedules import hourly_scrape_schedule  # noqa: E402
 
-try:
-    from orchestration.defs.sensors import all_sensors  # noqa: E402
-except ImportError:  # pragma: no cover - while sensors are being written
-    all_sensors = []
+from orchestration.defs.sensors import all_sensors, notifier_from_env, sensor_settings_from_env  # noqa: E402
 
 
 def build_resources() -> dict[str, object]:
-    return {"warehouse": warehouse_from_env(), "platforms": platform_clients_from_env(), "dbt": dbt_resource()}
+    return {
+        "warehouse": warehouse_from_env(),
+        "platforms": platform_clients_from_env(),
+        "dbt": dbt_resource(),
+        "sensor_settings": sensor_settings_from_env(),
+        "notifier": notifier_from_env(),
+    }
 
 
 defs = Definitions(

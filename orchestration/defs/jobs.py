@@ -7,13 +7,11 @@ from dagster import AssetSelection, define_asset_job
 from orchestration.defs.assets import SNAPSHOT_ASSET_KEYS
 from orchestration.defs.dbt import viewtrail_dbt_assets
 from orchestration.defs.publishing import analytics_copy
-from orchestration.defs.partitions import hourly_partitions
 
 #: The four platform snapshot assets; a failing platform fails only its own step.
 scrape_job = define_asset_job(
     "scrape_snapshots",
     selection=AssetSelection.assets(*SNAPSHOT_ASSET_KEYS),
-    partitions_def=hourly_partitions,
     description="Scrape the videos due in the selected hour(s) on every platform.",
 )
 

@@ -1,0 +1,55 @@
+"""Failure notifications: a clear line in a log file and, when configured, a JSON webhook POST.
+
+``notify_failure`` has no Dagster import; the run-failure sensor in ``sensors.py`` calls it.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+WEBHOOK_TIMEOUT_S = 10.0
+
+
+def failure_line(job_name: str, run_id: str, message: str, at: datetime | None = None) -> str:
+    at = at or datetime.now(UTC).replace(tzinfo=None)
+    one_line = " ".join(str(message).split())[:500]
+    return f"{at:%Y-%m-%d %H:%M:%S} UTC  run {run_id} of job {job_name} FAILED: {one_line}"
+
+
+def notify_failure(
+    *,
+    job_name: str,
+    run_id: str,
+    message: str,
+    log_path: Path,
+    webhook_url: str | None = None,
+    extra: dict | None = None,
+) -> str | None:
+    """Append one line to ``log_path``; POST a JSON message to ``webhook_url`` if set.
+
+    Returns ``None`` when everything went out, else a short description of the webhook problem (a broken
+    webhook must not hide the failure it reports: the log line is written first, and the error is returned).
+    """
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("a", encoding="utf-8") as log:
+        log.write(failure_line(job_name, run_id, message) + "\n")
+    if not webhook_url:
+        return None
+    payload = {
+        "text": f"viewtrail: run {run_id} of job {job_name} failed: {' '.join(str(message).split())[:500]}",
+        "job_name": job_name,
+        "run_id": run_id,
+        "message": message,
+        **(extra or {}),
+    }
+    try:
+        response = httpx.post(webhook_url, content=json.dumps(payload), headers={"Content-Type": "application/json"},
+                              timeout=WEBHOOK_TIMEOUT_S)  # fmt: skip
+        response.raise_for_status()
+    except httpx.HTTPError as error:
+        return f"webhook POST failed: {error.__class__.__name__}"  # never echo the URL (it may hold a token)
+    return None

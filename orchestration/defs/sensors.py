@@ -1,0 +1,278 @@
+"""Sensors that trigger re-scrapes, and the run-failure notifier.
+
+None of them opens the live warehouse: they read the queue files (``orchestration.queue``), the published
+analyst copy (opened read-only for a moment; publishing replaces it atomically, so nobody waits), and
+Dagster's own event log.
+
+Targeted runs scrape exactly the named videos of the last complete hourly partition, observed "now"
+(``SnapshotRunConfig.video_ids``); each run only selects the platforms the videos belong to.
+"""
+
+
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+from dagster import (
+    ConfigurableResource,
+    DefaultSensorStatus,
+    RunFailureSensorContext,
+    RunRequest,
+    SensorEvaluationContext,
+    SensorResult,
+    SkipReason,
+    run_failure_sensor,
+    sensor,
+)
+
+from orchestration import config
+from orchestration.defs.assets import snapshot_asset_key
+from orchestration.defs.jobs import scrape_job
+from orchestration.defs.notifications import notify_failure
+from orchestration.defs.partitions import hourly_partitions
+from orchestration.defs.resources import WarehouseResource
+from orchestration.models import TRANSIENT_OUTCOMES, Platform
+from orchestration.queue import QueueKind, mark_consumed, pending_requests
+
+_TRANSIENT = sorted(o.value for o in TRANSIENT_OUTCOMES)
+
+
+class SensorSettings(ConfigurableResource):
+    """Knobs of the re-scrape sensors (defaults fit a few thousand videos)."""
+
+    queue_dir: str
+    #: Failures: first retry this long after a transient failure, doubling per consecutive failure, capped.
+    retry_base_minutes: float = 10.0
+    retry_cap_minutes: float = 6 * 60.0
+    #: Momentum: a video whose views/hour (last 24 h) reaches this multiple of its previous rate ...
+    momentum_factor: float = 2.0
+    #: ... and at least this many views/hour ...
+    momentum_min_views_per_hour: float = 50.0
+    #: ... is re-scraped hourly for this many hours.
+    momentum_hours: int = 24
+
+
+class NotifierResource(ConfigurableResource):
+    log_path: str
+    webhook_url: str | None = None  # VIEWTRAIL_WEBHOOK_URL (may hold a token: never logged)
+
+
+def sensor_settings_from_env() -> SensorSettings:
+    return SensorSettings(queue_dir=str(config.queue_dir()))
+
+
+def notifier_from_env() -> NotifierResource:
+    import os
+
+    from dagster import EnvVar
+
+    url = EnvVar("VIEWTRAIL_WEBHOOK_URL") if os.environ.get("VIEWTRAIL_WEBHOOK_URL", "").strip() else None
+    return NotifierResource(log_path=str(config.data_dir() / "logs" / "failures.log"), webhook_url=url)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def current_partition_key(now: datetime | None = None) -> str:
+    """The last complete hour: the partition a targeted run writes under."""
+    at = (now or _utcnow()).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    return at.strftime("%Y-%m-%d-%H:%M")
+
+
+def targeted_run_request(video_ids: Iterable[str], *, run_key: str, reason: str, now: datetime | None = None):
+    """One run scraping exactly ``video_ids`` (only their platforms' assets). None if no id names a platform."""
+    by_platform: dict[Platform, list[str]] = defaultdict(list)
+    for video_id in dict.fromkeys(video_ids):
+        prefix = video_id.split(":", 1)[0]
+        try:
+            by_platform[Platform(prefix)].append(video_id)
+        except ValueError:
+            continue  # not a video id; the CLI validates, this only guards hand-written queue files
+    if not by_platform:
+        return None
+    ops = {
+        snapshot_asset_key(p).to_python_identifier(): {"config": {"video_ids": sorted(ids)}}
+        for p, ids in sorted(by_platform.items())
+    }
+    return RunRequest(
+        run_key=run_key,
+        partition_key=current_partition_key(now),
+        asset_selection=[snapshot_asset_key(p) for p in sorted(by_platform)],
+        run_config={"ops": ops},
+        tags={"viewtrail/reason": reason, "viewtrail/videos": str(sum(map(len, by_platform.values())))},
+    )
+
+
+def _queue_tick(context: SensorEvaluationContext, settings: SensorSettings, kind: QueueKind) -> SensorResult:
+    """Launch one run per queued request; consume files only once the cursor shows their run was requested.
+
+    Tick N yields run requests and advances the cursor to the newest request id; tick N+1 moves those files to
+    ``done/``. A crash in between re-yields the same run keys, which Dagster dedups: each request runs once.
+    """
+    root = Path(settings.queue_dir)
+    cursor = context.cursor or ""
+    requests = pending_requests(kind, root=root)
+    for request in requests:
+        if cursor and request.request_id <= cursor:
+            mark_consumed(request)
+    fresh = [r for r in requests if not cursor or r.request_id > cursor]
+    if not fresh:
+        return SensorResult(skip_reason=SkipReason(f"no new {kind.value} requests"), cursor=cursor or None)
+    run_requests = []
+    for request in fresh:
+        run_request = targeted_run_request(request.video_ids, run_key=f"{kind.value}:{request.request_id}",
+                                           reason=f"{kind.value} request")  # fmt: skip
+        if run_request is not None:
+            run_requests.append(run_request)
+    return SensorResult(run_requests=run_requests, cursor=max(r.request_id for r in fresh))
+
+
+@sensor(job=scrape_job, minimum_interval_seconds=20, default_status=DefaultSensorStatus.RUNNING,
+        description="First snapshot for newly tracked videos within about a minute (queue files from `track`).")  # fmt: skip
+def new_videos_sensor(context: SensorEvaluationContext, sensor_settings: SensorSettings):
+    return _queue_tick(context, sensor_settings, QueueKind.NEW)
+
+
+@sensor(job=scrape_job, minimum_interval_seconds=20, default_status=DefaultSensorStatus.RUNNING,
+        description="Runs `viewtrail rescrape` requests, exactly those videos, once per request.")  # fmt: skip
+def rescrape_sensor(context: SensorEvaluationContext, sensor_settings: SensorSettings):
+    return _queue_tick(context, sensor_settings, QueueKind.RESCRAPE)
+
+
+def _read_published(path: Path, sql: str, params: Sequence = ()) -> list[tuple] | None:
+    """Rows from the analyst copy, or None when it does not exist yet / is not readable right now."""
+    if not path.exists():
+        return None
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        return con.execute(sql, list(params)).fetchall()
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+
+
+def _load_cursor(cursor: str | None) -> dict:
+    try:
+        return json.loads(cursor) if cursor else {}
+    except ValueError:
+        return {}
+
+
+def retry_delay(consecutive_failures: int, base_minutes: float, cap_minutes: float) -> timedelta:
+    """Growing, capped delay before retrying a video that failed transiently ``consecutive_failures`` times."""
+    exponent = max(consecutive_failures - 1, 0)
+    return timedelta(minutes=min(base_minutes * (2 ** min(exponent, 20)), cap_minutes))
+
+
+def _digest(items: Iterable[str]) -> str:
+    return hashlib.blake2b("|".join(items).encode(), digest_size=8).hexdigest()
+
+
+@sensor(job=scrape_job, minimum_interval_seconds=300, default_status=DefaultSensorStatus.RUNNING,
+        description="Retries videos whose last attempt failed transiently, with growing capped delays.")  # fmt: skip
+def failed_scrapes_sensor(
+    context: SensorEvaluationContext, sensor_settings: SensorSettings, warehouse: WarehouseResource
+):
+    state = _load_cursor(context.cursor)
+    retried: dict[str, str] = state.get("retried", {})  # video_id -> last_attempt_at already retried
+    placeholders = ", ".join("?" for _ in _TRANSIENT)
+    rows = _read_published(
+        Path(warehouse.analytics_path),
+        "SELECT video_id, last_attempt_at, coalesce(consecutive_failures, 1) FROM marts.video_latest"
+        f" WHERE is_active AND availability = 'available' AND last_outcome IN ({placeholders})",
+        _TRANSIENT,
+    )
+    if rows is None:
+        return SensorResult(skip_reason=SkipReason("no analyst copy published yet"), cursor=context.cursor)
+    now = _utcnow()
+    due = []
+    still_failing: dict[str, str] = {}
+    for video_id, last_attempt_at, failures in rows:
+        stamp = last_attempt_at.isoformat() if last_attempt_at else ""
+        still_failing[video_id] = stamp
+        if retried.get(video_id) == stamp:
+            continue  # this failure was already retried; wait for the copy to show the retry's outcome
+        if last_attempt_at and now < last_attempt_at + retry_delay(
+            int(failures), sensor_settings.retry_base_minutes, sensor_settings.retry_cap_minutes
+        ):
+            continue
+        due.append((video_id, stamp))
+    # Forget videos that recovered, so the cursor stays small.
+    retried = {v: s for v, s in retried.items() if v in still_failing}
+    if not due:
+        return SensorResult(skip_reason=SkipReason("no failed scrape is due for a retry"),
+                            cursor=json.dumps({"retried": retried}, sort_keys=True))  # fmt: skip
+    for video_id, stamp in due:
+        retried[video_id] = stamp
+    request = targeted_run_request([v for v, _ in due], run_key=f"retry:{_digest(f'{v}@{s}' for v, s in due)}",
+                                   reason="retry transient failures")  # fmt: skip
+    return SensorResult(run_requests=[request] if request else [], cursor=json.dumps({"retried": retried}, sort_keys=True))
+
+
+@sensor(job=scrape_job, minimum_interval_seconds=600, default_status=DefaultSensorStatus.RUNNING,
+        description="Videos whose views per hour jumped are re-scraped hourly for the next 24 hours.")  # fmt: skip
+def momentum_sensor(context: SensorEvaluationContext, sensor_settings: SensorSettings, warehouse: WarehouseResource):
+    """Cursor: {"copy": mtime of the analyst copy last read, "rates": {video: views/h}, "boost": {video: until},
+    "last_run_hour": hour of the last boosted run}. Rates are compared only when the growth mart was republished."""
+    state = _load_cursor(context.cursor)
+    rates: dict[str, float] = state.get("rates", {})
+    boost: dict[str, str] = state.get("boost", {})
+    now = _utcnow()
+    path = Path(warehouse.analytics_path)
+    copy_stamp = path.stat().st_mtime if path.exists() else None
+    if copy_stamp is not None and copy_stamp != state.get("copy"):
+        rows = _read_published(
+            path,
+            "SELECT g.video_id, g.views_per_hour_24h FROM marts.video_growth g"
+            " JOIN marts.video_latest l USING (video_id)"
+            " WHERE l.is_active AND l.availability = 'available' AND g.views_per_hour_24h IS NOT NULL",
+        )
+        if rows is not None:
+            until = (now + timedelta(hours=sensor_settings.momentum_hours)).isoformat()
+            for video_id, rate in rows:
+                previous = rates.get(video_id)
+                rate = float(rate)
+                if (
+                    previous is not None
+                    and rate >= sensor_settings.momentum_min_views_per_hour
+                    and rate >= sensor_settings.momentum_factor * max(previous, 1e-9)
+                ):
+                    boost[video_id] = until
+                rates[video_id] = rate
+            state["copy"] = copy_stamp
+    boost = {v: u for v, u in boost.items() if datetime.fromisoformat(u) > now}
+    hour = now.replace(minute=0, second=0, microsecond=0).isoformat()
+    new_state = {"copy": state.get("copy"), "rates": rates, "boost": boost, "last_run_hour": state.get("last_run_hour")}
+    if not boost or state.get("last_run_hour") == hour:
+        reason = "no video has momentum" if not boost else "boosted videos already re-scraped this hour"
+        return SensorResult(skip_reason=SkipReason(reason), cursor=json.dumps(new_state, sort_keys=True))
+    new_state["last_run_hour"] = hour
+    request = targeted_run_request(sorted(boost), run_key=f"momentum:{hour}", reason="momentum")
+    return SensorResult(run_requests=[request] if request else [], cursor=json.dumps(new_state, sort_keys=True))
+
+
+@run_failure_sensor(name="notify_run_failures", default_status=DefaultSensorStatus.RUNNING,
+                    monitor_all_code_locations=False,
+                    description="Writes a line to data/logs/failures.log and POSTs VIEWTRAIL_WEBHOOK_URL when set.")  # fmt: skip
+def notify_run_failures(context: RunFailureSensorContext, notifier: NotifierResource):
+    run = context.dagster_run
+    message = context.failure_event.message or "run failed"
+    problem = notify_failure(
+        job_name=run.job_name, run_id=run.run_id, message=message, log_path=Path(notifier.log_path),
+        webhook_url=notifier.webhook_url, extra={"partition": run.tags.get("dagster/partition")},
+    )  # fmt: skip
+    if problem:
+        context.log.warning(problem)
+
+
+all_sensors = [new_videos_sensor, rescrape_sensor, failed_scrapes_sensor, momentum_sensor, notify_run_failures]
