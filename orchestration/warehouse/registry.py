@@ -172,11 +172,14 @@ def track_refs(
     return track_frame(con, frame, now=now)
 
 
-def track_frame(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, *, now: datetime | None = None) -> list[TrackResult]:
+def track_frame(
+    con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, *, now: datetime | None = None, transaction: bool = True
+) -> list[TrackResult]:
     """Set-based core of tracking, one row per video (see :data:`TRACK_FRAME_SCHEMA`); one transaction.
 
     Repeated video ids in ``frame`` collapse (first row wins). Rows with ``active=False`` register a video
-    without tracking it (inactive) and never deactivate an already tracked one.
+    without tracking it (inactive) and never deactivate an already tracked one. ``transaction=False`` runs
+    inside the caller's transaction (bulk imports write registry and snapshots atomically).
     """
     now = now or utc_now()
     frame = frame.select([pl.col(n).cast(t) for n, t in TRACK_FRAME_SCHEMA.items()])
@@ -185,62 +188,15 @@ def track_frame(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, *, now: dat
         return []
     con.register("_vt_track_in", frame)
     try:
-        con.begin()
+        if transaction:
+            con.begin()
         try:
-            con.execute(
-                """
-                CREATE OR REPLACE TEMP TABLE _vt_track AS
-                SELECT t.*, v.video_id IS NULL AS is_new, coalesce(v.is_active, false) AS was_active
-                FROM _vt_track_in t LEFT JOIN registry.videos v USING (video_id)
-                """
-            )
-            con.execute(
-                """
-                UPDATE registry.videos v
-                SET is_active = v.is_active OR t.active,
-                    stopped_at = CASE WHEN v.is_active OR t.active THEN NULL ELSE v.stopped_at END,
-                    account = coalesce(v.account, t.account),
-                    cadence = coalesce(t.cadence, v.cadence),
-                    track_until = CASE WHEN t.track_until IS NOT NULL THEN t.track_until
-                                       WHEN t.active AND NOT v.is_active AND v.track_until <= ?::TIMESTAMP
-                                       THEN NULL
-                                       ELSE v.track_until END,
-                    labels = list_concat(v.labels, list_filter(t.labels, lambda x: NOT list_contains(v.labels, x))),
-                    metadata = json_merge_patch(v.metadata, t.metadata::JSON),
-                    updated_at = ?::TIMESTAMP
-                FROM _vt_track t
-                WHERE v.video_id = t.video_id AND NOT t.is_new
-                """,
-                [now, now],
-            )
-            con.execute(
-                """
-                INSERT INTO registry.videos
-                SELECT video_id, platform, external_id, url, account, active, coalesce(cadence, 'auto'),
-                       track_until, labels, metadata::JSON, 'available', 0, NULL, ?::TIMESTAMP, ?::TIMESTAMP,
-                       CASE WHEN active THEN NULL ELSE ?::TIMESTAMP END
-                FROM _vt_track WHERE is_new
-                """,
-                [now, now, now],
-            )
-            too_many = con.sql(
-                f"""
-                SELECT v.video_id, len(json_keys(v.metadata)) AS n FROM registry.videos v
-                JOIN _vt_track t USING (video_id) WHERE len(json_keys(v.metadata)) > {MAX_METADATA_KEYS}
-                LIMIT 1
-                """
-            ).fetchall()
-            if too_many:
-                video_id, n = too_many[0]
-                raise InvalidInputError(
-                    f"{video_id} would have {n} metadata keys after merging but at most {MAX_METADATA_KEYS} are "
-                    f"allowed; drop some keys."
-                )
-            rows = con.sql("SELECT video_id, is_new, was_active, active FROM _vt_track").fetchall()
-            con.execute("DROP TABLE IF EXISTS _vt_track")
-            con.commit()
+            rows = _track_in_transaction(con, now)
+            if transaction:
+                con.commit()
         except BaseException:
-            con.rollback()
+            if transaction:
+                con.rollback()
             raise
     finally:
         con.unregister("_vt_track_in")
@@ -255,6 +211,61 @@ def track_frame(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, *, now: dat
             outcome = TrackOutcome.UPDATED
         results.append(TrackResult(video_id, outcome))
     return results
+
+
+def _track_in_transaction(con: duckdb.DuckDBPyConnection, now: datetime) -> list[tuple]:
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _vt_track AS
+        SELECT t.*, v.video_id IS NULL AS is_new, coalesce(v.is_active, false) AS was_active
+        FROM _vt_track_in t LEFT JOIN registry.videos v USING (video_id)
+        """
+    )
+    con.execute(
+        """
+        UPDATE registry.videos v
+        SET is_active = v.is_active OR t.active,
+            stopped_at = CASE WHEN v.is_active OR t.active THEN NULL ELSE v.stopped_at END,
+            account = coalesce(v.account, t.account),
+            cadence = coalesce(t.cadence, v.cadence),
+            track_until = CASE WHEN t.track_until IS NOT NULL THEN t.track_until
+                               WHEN t.active AND NOT v.is_active AND v.track_until <= ?::TIMESTAMP
+                               THEN NULL
+                               ELSE v.track_until END,
+            labels = list_concat(v.labels, list_filter(t.labels, lambda x: NOT list_contains(v.labels, x))),
+            metadata = json_merge_patch(v.metadata, t.metadata::JSON),
+            updated_at = ?::TIMESTAMP
+        FROM _vt_track t
+        WHERE v.video_id = t.video_id AND NOT t.is_new
+        """,
+        [now, now],
+    )
+    con.execute(
+        """
+        INSERT INTO registry.videos
+        SELECT video_id, platform, external_id, url, account, active, coalesce(cadence, 'auto'),
+               track_until, labels, metadata::JSON, 'available', 0, NULL, ?::TIMESTAMP, ?::TIMESTAMP,
+               CASE WHEN active THEN NULL ELSE ?::TIMESTAMP END
+        FROM _vt_track WHERE is_new
+        """,
+        [now, now, now],
+    )
+    too_many = con.sql(
+        f"""
+        SELECT v.video_id, len(json_keys(v.metadata)) AS n FROM registry.videos v
+        JOIN _vt_track t USING (video_id) WHERE len(json_keys(v.metadata)) > {MAX_METADATA_KEYS}
+        LIMIT 1
+        """
+    ).fetchall()
+    if too_many:
+        video_id, n = too_many[0]
+        raise InvalidInputError(
+            f"{video_id} would have {n} metadata keys after merging but at most {MAX_METADATA_KEYS} are "
+            f"allowed; drop some keys."
+        )
+    rows = con.sql("SELECT video_id, is_new, was_active, active FROM _vt_track").fetchall()
+    con.execute("DROP TABLE IF EXISTS _vt_track")
+    return rows
 
 
 def add_pending_link(
