@@ -152,7 +152,7 @@ def _plan_and_scrape(
         due_total += len(due)
         key = hour.strftime("%Y-%m-%d-%H:%M")
         batch = [_to_scrape(v, observe(v)) for v in due]
-        for result in scrape_sync(client, batch, run_id=context.run_id, partition_key=key):
+        for result in scrape_sync(client, batch, run_id=context.run.run_id, partition_key=key):
             results.append(result)
             video = state.get(result.attempt.video_id)
             if video is not None:

@@ -1,0 +1,141 @@
+"""The code location: definitions load with one lineage graph, and the platform snapshot assets behave.
+
+Partitions run in-process (``dagster.materialize``) against a temp warehouse with the simulated platform.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from dagster import AssetKey, DagsterInstance, materialize
+
+from orchestration.definitions import defs
+from orchestration.defs.assets import SNAPSHOT_ASSET_KEYS, snapshot_assets
+from orchestration.defs.resources import PlatformClientsResource, WarehouseResource
+from orchestration.models import Platform, VideoRef
+from orchestration.urls import canonical_url
+from orchestration.warehouse import open_warehouse, track_refs
+
+PAST_HOUR = "2026-11-10-13:00"
+
+
+def refs(n: int = 12) -> list[VideoRef]:
+    out = []
+    for i in range(n):
+        platform = list(Platform)[i % 4]
+        external_id = (
+            str(7_310_000_000_000_000_000 + i) if platform in (Platform.TIKTOK, Platform.X) else f"Abc{i:08d}"
+        )
+        account = "someone" if platform in (Platform.TIKTOK, Platform.X) else None
+        out.append(VideoRef(platform, external_id, canonical_url(platform, external_id, account), account))
+    return out
+
+
+@pytest.fixture
+def warehouse(tmp_path) -> WarehouseResource:
+    resource = WarehouseResource(
+        path=str(tmp_path / "warehouse.duckdb"),
+        analytics_path=str(tmp_path / "analytics.duckdb"),
+        marts_export_dir=str(tmp_path / "marts"),
+    )
+    with open_warehouse(resource.path) as con:
+        track_refs(con, refs(), now=datetime(2026, 11, 1))
+    return resource
+
+
+def resources(warehouse, **platform_config):
+    return {"warehouse": warehouse, "platforms": PlatformClientsResource(simulated_fault_rate=0.0, **platform_config)}
+
+
+def table(warehouse, sql):
+    with open_warehouse(warehouse.path, read_only=True) as con:
+        return con.sql(sql).fetchall()
+
+
+def test_definitions_load_with_lineage_from_platform_assets_to_published_copy():
+    graph = defs.resolve_asset_graph()
+    keys = graph.get_all_asset_keys()
+    assert set(SNAPSHOT_ASSET_KEYS) <= keys
+    stg = graph.get(AssetKey(["staging", "stg_snapshots"]))
+    assert set(SNAPSHOT_ASSET_KEYS) <= set(stg.parent_keys)
+    assert AssetKey(["raw", "snapshots"]) not in keys  # no invented combined asset
+    for mart in ("video_daily", "video_engagement", "video_growth", "video_latest", "account_daily", "label_daily"):
+        assert AssetKey(["marts", mart]) in graph.get(AssetKey("analytics_copy")).parent_keys
+    # every step that writes the warehouse is in the one-writer pool
+    for assets_def in defs.assets:
+        if hasattr(assets_def, "op"):
+            assert assets_def.op.pool == "duckdb", assets_def
+    assert {s.name for s in defs.sensors} >= {"new_videos_sensor", "rescrape_sensor", "failed_scrapes_sensor",
+                                             "momentum_sensor", "notify_run_failures"}  # fmt: skip
+    schedule = defs.get_schedule_def("hourly_scrape")
+    assert schedule.cron_schedule.startswith("2 ")
+
+
+def test_a_past_partition_materializes_with_the_simulated_platform_and_reruns_change_nothing(warehouse):
+    result = materialize(snapshot_assets, partition_key=PAST_HOUR, resources=resources(warehouse))
+    assert result.success
+    rows = table(warehouse, "SELECT * EXCLUDE (ingested_at, run_id) FROM raw.snapshots ORDER BY ALL")
+    attempts = table(warehouse, "SELECT video_id, attempted_at, outcome, partition_key FROM raw.scrape_attempts ORDER BY ALL")
+    assert len(attempts) == 12  # never-scraped videos are all due
+    assert {a[3] for a in attempts} == {PAST_HOUR}
+    hour = datetime(2026, 11, 10, 13)
+    assert all(hour <= r[1] < hour + timedelta(hours=1) for r in rows)  # observed as of the partition's hour
+    assert len(rows) == sum(1 for a in attempts if a[2] == "ok") > 0
+
+    again = materialize(snapshot_assets, partition_key=PAST_HOUR, resources=resources(warehouse))
+    assert again.success
+    assert table(warehouse, "SELECT * EXCLUDE (ingested_at, run_id) FROM raw.snapshots ORDER BY ALL") == rows
+    assert table(warehouse, "SELECT count(*) FROM raw.scrape_attempts") == [(12,)]
+    checks = {e.check_name: e.passed for e in again.get_asset_check_evaluations()}
+    assert checks["no_duplicate_observations"] and checks["due_videos_scraped"]
+
+
+def test_a_range_backfill_is_one_run_observing_each_hour(warehouse):
+    with DagsterInstance.ephemeral() as instance:
+        result = materialize(
+            [snapshot_assets[1]],  # youtube
+            resources=resources(warehouse),
+            instance=instance,
+            tags={"dagster/asset_partition_range_start": "2026-11-10-00:00",
+                  "dagster/asset_partition_range_end": "2026-11-10-05:00"},  # fmt: skip
+        )
+        assert result.success
+        assert len(instance.get_runs()) == 1
+    observed = table(warehouse, "SELECT DISTINCT date_trunc('hour', observed_at) FROM raw.snapshots ORDER BY 1")
+    # the simulated videos are a few days old or older: new videos hourly, older ones on their slots
+    assert observed[0][0] == datetime(2026, 11, 10, 0)
+    hours = table(warehouse, "SELECT DISTINCT partition_key FROM raw.scrape_attempts")
+    assert {h[0] for h in hours} <= {f"2026-11-10-0{h}:00" for h in range(6)}
+
+
+def test_a_real_client_refuses_an_old_partition_and_only_its_platform_fails(warehouse):
+    result = materialize(
+        snapshot_assets,
+        partition_key=PAST_HOUR,
+        resources=resources(warehouse, youtube_mode="real", youtube_base_url="http://127.0.0.1:9", youtube_api_key="SECRET-KEY-123"),
+        raise_on_error=False,
+    )
+    assert not result.success
+    failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert [e.step_key for e in failures] == ["raw__youtube_snapshots"]
+    message = failures[0].event_specific_data.error.message
+    assert "can only observe the present" in message and "simulated" in message
+    assert "SECRET-KEY-123" not in str(result.all_events)
+    platforms = {r[0] for r in table(warehouse, "SELECT DISTINCT platform FROM raw.scrape_attempts")}
+    assert platforms == {"tiktok", "instagram", "x"}
+
+
+def test_a_targeted_run_scrapes_exactly_the_named_videos_now(warehouse):
+    target = refs()[1].video_id  # a youtube video
+    hour = (datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=1)).strftime("%Y-%m-%d-%H:00")
+    result = materialize(
+        [snapshot_assets[1]],
+        partition_key=hour,
+        resources=resources(warehouse),
+        run_config={"ops": {"raw__youtube_snapshots": {"config": {"video_ids": [target]}}}},
+    )
+    assert result.success
+    rows = table(warehouse, "SELECT video_id, observed_at FROM raw.snapshots")
+    assert [r[0] for r in rows] == [target]
+    assert datetime.now(UTC).replace(tzinfo=None) - rows[0][1] < timedelta(minutes=5)
