@@ -152,7 +152,7 @@ def track_refs(
     cadence = validate_cadence(cadence)
     days = validate_days(days)
     labels = clean_labels(labels)
-    meta_json = json.dumps(validate_metadata(metadata), sort_keys=True)
+    meta_json = json.dumps(validate_metadata(metadata), sort_keys=True, separators=(",", ":"))
     track_until = now + timedelta(days=days) if days is not None else None
     frame = pl.DataFrame(
         {
@@ -284,7 +284,7 @@ def add_pending_link(
     now = now or utc_now()
     cadence = validate_cadence(cadence) or "auto"
     days = validate_days(days)
-    meta_json = json.dumps(validate_metadata(metadata), sort_keys=True)
+    meta_json = json.dumps(validate_metadata(metadata), sort_keys=True, separators=(",", ":"))
     track_until = now + timedelta(days=days) if days is not None else None
     existed = bool(con.execute("SELECT 1 FROM registry.pending_links WHERE url = ?", [url]).fetchall())
     con.execute(
