@@ -58,7 +58,9 @@ def test_definitions_load_with_lineage_from_platform_assets_to_published_copy():
     keys = graph.get_all_asset_keys()
     assert set(SNAPSHOT_ASSET_KEYS) <= keys
     stg = graph.get(AssetKey(["staging", "stg_snapshots"]))
-    assert set(SNAPSHOT_ASSET_KEYS) <= set(stg.parent_keys)
+    assert set(SNAPSHOT_ASSET_KEYS) == set(stg.parent_keys)
+    videos = graph.get(AssetKey(["staging", "stg_videos"]))
+    assert set(videos.parent_keys) == {*SNAPSHOT_ASSET_KEYS, AssetKey(["registry", "videos"])}
     assert AssetKey(["raw", "snapshots"]) not in keys  # no invented combined asset
     for mart in ("video_daily", "video_engagement", "video_growth", "video_latest", "account_daily", "label_daily"):
         assert AssetKey(["marts", mart]) in graph.get(AssetKey("analytics_copy")).parent_keys
@@ -139,3 +141,28 @@ def test_a_targeted_run_scrapes_exactly_the_named_videos_now(warehouse):
     rows = table(warehouse, "SELECT video_id, observed_at FROM raw.snapshots")
     assert [r[0] for r in rows] == [target]
     assert datetime.now(UTC).replace(tzinfo=None) - rows[0][1] < timedelta(minutes=5)
+
+
+def test_dbt_and_the_published_copy_are_requested_after_new_snapshots(warehouse):
+    from dagster import AssetMaterialization, evaluate_automation_conditions
+
+    build_keys = [k for k in defs.resolve_asset_graph().get_all_asset_keys()
+                  if k not in SNAPSHOT_ASSET_KEYS and k != AssetKey(["registry", "videos"])]  # fmt: skip
+
+    def requested(evaluation) -> set[str]:
+        return {k.to_user_string() for k in build_keys if evaluation.get_num_requested(k)}
+
+    with DagsterInstance.ephemeral() as instance:
+        quiet = evaluate_automation_conditions(defs=defs, instance=instance)
+        assert requested(quiet) == set()  # no snapshots landed: nothing to build
+
+        result = materialize(snapshot_assets[:1], partition_key=PAST_HOUR, resources=resources(warehouse),
+                             instance=instance)  # fmt: skip
+        assert result.success
+        after = evaluate_automation_conditions(defs=defs, instance=instance, cursor=quiet.cursor)
+        # the whole build, stg_videos included (scrape loads update registry columns too)
+        assert requested(after) == set(map(lambda k: k.to_user_string(), build_keys))
+        for key in build_keys:
+            instance.report_runless_asset_event(AssetMaterialization(key))
+        handled = evaluate_automation_conditions(defs=defs, instance=instance, cursor=after.cursor)
+        assert requested(handled) == set()  # built: not requested again until new snapshots land

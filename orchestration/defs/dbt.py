@@ -26,6 +26,9 @@ from orchestration.defs.resources import WarehouseResource
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 RAW_SOURCE_KEYS = {AssetKey(["raw", "snapshots"]), AssetKey(["raw", "scrape_attempts"])}
+#: registry.videos is written by the CLI (track) and ALSO by every scrape load (account, posted_at,
+#: availability), so models reading it depend on the platform assets as well as on the external registry.
+REGISTRY_SOURCE_KEY = AssetKey(["registry", "videos"])
 
 #: dbt runs after new snapshots land: whenever any upstream snapshot partition was updated since the last
 #: dbt run, and nothing upstream is in progress. ``eager()`` also waits for *missing* upstream partitions,
@@ -59,7 +62,8 @@ def ensure_manifest() -> Path:
 class ViewtrailDbtTranslator(DagsterDbtTranslator):
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None) -> AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
-        if not any(dep.asset_key in RAW_SOURCE_KEYS for dep in spec.deps):
+        dep_keys = {dep.asset_key for dep in spec.deps}
+        if not dep_keys & (RAW_SOURCE_KEYS | {REGISTRY_SOURCE_KEY}):
             return spec
         deps = [dep for dep in spec.deps if dep.asset_key not in RAW_SOURCE_KEYS]
         deps += [AssetDep(key) for key in SNAPSHOT_ASSET_KEYS]

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 from dagster import (
+    AutomationConditionSensorDefinition,
     ConfigurableResource,
     DefaultSensorStatus,
     RunFailureSensorContext,
@@ -32,7 +33,7 @@ from dagster import (
 
 from orchestration import config
 from orchestration.defs.assets import snapshot_asset_key
-from orchestration.defs.jobs import scrape_job
+from orchestration.defs.jobs import BUILD_SELECTION, scrape_job
 from orchestration.defs.notifications import notify_failure
 from orchestration.defs.partitions import hourly_partitions
 from orchestration.defs.resources import WarehouseResource
@@ -275,4 +276,14 @@ def notify_run_failures(context: RunFailureSensorContext, notifier: NotifierReso
         context.log.warning(problem)
 
 
-all_sensors = [new_videos_sensor, rescrape_sensor, failed_scrapes_sensor, momentum_sensor, notify_run_failures]
+#: dbt build + publish after new snapshots land (the dbt assets' and analytics_copy's automation condition).
+#: Declared explicitly so it starts RUNNING with `make ui` (the implicit default sensor may start stopped).
+build_after_snapshots_sensor = AutomationConditionSensorDefinition(
+    "build_after_new_snapshots",
+    target=BUILD_SELECTION,
+    default_status=DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=60,
+    description="Runs dbt build and publishes the analyst copy once new snapshots landed and no scrape is running.",
+)
+
+all_sensors = [build_after_snapshots_sensor, new_videos_sensor, rescrape_sensor, failed_scrapes_sensor, momentum_sensor, notify_run_failures]
