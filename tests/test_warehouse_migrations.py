@@ -1,0 +1,73 @@
+"""Versioned migrations: a warehouse created by an older schema version upgrades in place on open."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import duckdb
+import pytest
+
+from orchestration.warehouse import (
+    LATEST_VERSION,
+    WarehouseMissingError,
+    WarehouseSchemaError,
+    apply_migrations,
+    open_warehouse,
+)
+
+T = datetime(2026, 10, 1, 12)
+
+
+def test_v1_warehouse_upgrades_in_place_keeping_rows(warehouse_path):
+    con = duckdb.connect(str(warehouse_path))
+    apply_migrations(con, up_to=1)
+    con.execute(
+        "INSERT INTO registry.videos VALUES ('youtube:dQw4w9WgXcQ', 'youtube', 'dQw4w9WgXcQ', "
+        "'https://www.youtube.com/watch?v=dQw4w9WgXcQ', 'rick', true, '6', NULL, ['launch'], '{\"k\":\"v\"}', ?, ?, NULL)",
+        [T, T],
+    )
+    con.execute("INSERT INTO raw.snapshots (video_id, observed_at, views, source, ingested_at) "
+                "VALUES ('youtube:dQw4w9WgXcQ', ?, 42, 'old', ?)", [T, T])
+    assert con.sql("SELECT max(version) FROM meta.schema_migrations").fetchall() == [(1,)]
+    con.close()
+
+    with open_warehouse(warehouse_path) as con:
+        assert con.sql("SELECT max(version) FROM meta.schema_migrations").fetchall() == [(LATEST_VERSION,)]
+        assert con.sql(
+            "SELECT video_id, account, is_active, cadence, labels, availability, consecutive_not_found, posted_at, "
+            "added_at FROM registry.videos"
+        ).fetchall() == [("youtube:dQw4w9WgXcQ", "rick", True, "6", ["launch"], "available", 0, None, T)]
+        assert con.sql("SELECT views FROM raw.snapshots").fetchall() == [(42,)]
+        # the contract's column order after the rebuild
+        columns = [r[0] for r in con.sql(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'registry' "
+            "AND table_name = 'videos' ORDER BY ordinal_position").fetchall()]
+        assert columns[10:13] == ["availability", "consecutive_not_found", "posted_at"]
+    # re-opening applies nothing more and keeps everything
+    with open_warehouse(warehouse_path) as con:
+        assert con.sql("SELECT count(*) FROM meta.schema_migrations").fetchall() == [(LATEST_VERSION,)]
+        assert con.sql("SELECT count(*) FROM registry.videos").fetchall() == [(1,)]
+
+
+def test_read_only_open_refuses_unmigrated_or_missing_warehouse(warehouse_path):
+    with pytest.raises(WarehouseMissingError):
+        with open_warehouse(warehouse_path, read_only=True):
+            pass
+    con = duckdb.connect(str(warehouse_path))
+    apply_migrations(con, up_to=1)
+    con.close()
+    with pytest.raises(WarehouseSchemaError, match="open it once read-write"):
+        with open_warehouse(warehouse_path, read_only=True):
+            pass
+    with open_warehouse(warehouse_path):
+        pass
+    with open_warehouse(warehouse_path, read_only=True) as con:
+        assert con.sql("SELECT count(*) FROM registry.videos").fetchall() == [(0,)]
+
+
+def test_warehouse_from_newer_code_is_refused(warehouse_path):
+    with open_warehouse(warehouse_path) as con:
+        con.execute("INSERT INTO meta.schema_migrations VALUES (?, 'future', ?)", [LATEST_VERSION + 1, T])
+    with pytest.raises(WarehouseSchemaError, match="upgrade viewtrail"):
+        with open_warehouse(warehouse_path):
+            pass
