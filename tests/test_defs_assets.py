@@ -166,3 +166,19 @@ def test_dbt_and_the_published_copy_are_requested_after_new_snapshots(warehouse)
             instance.report_runless_asset_event(AssetMaterialization(key))
         handled = evaluate_automation_conditions(defs=defs, instance=instance, cursor=after.cursor)
         assert requested(handled) == set()  # built: not requested again until new snapshots land
+
+
+def test_pending_tiktok_short_links_are_resolved_and_scraped_by_the_tiktok_asset(warehouse):
+    from orchestration.warehouse.registry import add_pending_link, pending_links
+
+    with open_warehouse(warehouse.path) as con:
+        add_pending_link(con, "https://vm.tiktok.com/ZMabc123/", "tiktok", "short link", labels=["promo"],
+                         now=datetime(2026, 11, 1))  # fmt: skip
+    result = materialize(snapshot_assets[:1], partition_key=PAST_HOUR, resources=resources(warehouse))
+    assert result.success
+    with open_warehouse(warehouse.path, read_only=True) as con:
+        assert pending_links(con).height == 0  # nothing left unresolved
+        (resolved,) = con.sql("SELECT resolved_video_id FROM registry.pending_links").fetchall()[0]
+        labels = con.execute("SELECT labels FROM registry.videos WHERE video_id = ?", [resolved]).fetchall()[0][0]
+        scraped = con.execute("SELECT count(*) FROM raw.scrape_attempts WHERE video_id = ?", [resolved]).fetchall()[0][0]
+    assert resolved.startswith("tiktok:") and labels == ["promo"] and scraped == 1

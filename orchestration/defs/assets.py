@@ -86,7 +86,7 @@ def _to_scrape(video: VideoSchedule, observe_at: datetime) -> VideoToScrape:
 
 def _resolve_pending_links(context, warehouse: WarehouseResource, client) -> int:
     """TikTok short links added by `track` wait in registry.pending_links: resolve them before planning."""
-    if vt_config.offline():
+    if vt_config.offline() and client.source != "simulated":  # VIEWTRAIL_OFFLINE: no network, links stay pending
         return 0
     from orchestration.platforms.base import resolve_short_link_sync
 
