@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from orchestration.cli import app
 from orchestration.queue import QueueKind, pending_requests
+from orchestration.urls import parse_video_url
 from orchestration.warehouse import open_warehouse
 
 YT = "https://youtu.be/dQw4w9WgXcQ"
@@ -106,7 +107,6 @@ def test_short_link_lookup_failure_online_is_pending(warehouse_path, monkeypatch
     # a closed port on 127.0.0.1: the lookup fails fast, without leaving this machine
     monkeypatch.setenv("VIEWTRAIL_TIKTOK_MODE", "real")
     monkeypatch.setenv("VIEWTRAIL_TIKTOK_BASE_URL", "http://127.0.0.1:9")
-    import orchestration.cli as cli
 
     def refuse(client, url):
         raise ConnectionError("connection refused")
@@ -116,7 +116,25 @@ def test_short_link_lookup_failure_online_is_pending(warehouse_path, monkeypatch
     assert "pending" in result.stdout
     ((note,),) = rows(warehouse_path, "SELECT note FROM registry.pending_links")
     assert "lookup failed" in note
-    assert cli.app is app
+
+
+def test_short_link_resolved_online_is_tracked_and_pending_entry_marked(warehouse_path, monkeypatch):
+    run("track", "https://vm.tiktok.com/ZMabc123/")  # offline: pending
+    monkeypatch.setenv("VIEWTRAIL_OFFLINE", "0")
+    target = "https://www.tiktok.com/@bob/video/7234567890123456789"
+    seen = []
+
+    def resolve(client, url):  # stands in for the redirect lookup (no network in tests)
+        seen.append((client.platform, url))
+        return parse_video_url(target)
+
+    monkeypatch.setattr("orchestration.platforms.base.resolve_short_link_sync", resolve)
+    result = run("track", "https://vm.tiktok.com/ZMabc123/")
+    assert "tiktok:7234567890123456789: now tracked" in result.stdout
+    assert seen == [("tiktok", "https://vm.tiktok.com/ZMabc123/")]
+    assert rows(warehouse_path, "SELECT resolved_video_id, resolved_at IS NOT NULL FROM registry.pending_links") == [
+        ("tiktok:7234567890123456789", True)]
+    assert rows(warehouse_path, "SELECT account FROM registry.videos") == [("bob",)]
 
 
 def test_untrack_keeps_history_and_track_resumes(warehouse_path):

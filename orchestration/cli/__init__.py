@@ -76,12 +76,14 @@ def _fmt_int(value: int | None) -> str:
     return f"{value:,}" if value is not None else "-"
 
 
-def resolve_short_links(links: list[ShortLink]) -> tuple[list[VideoRef], list[tuple[ShortLink, str]]]:
+def resolve_short_links(
+    links: list[ShortLink],
+) -> tuple[list[tuple[ShortLink, VideoRef]], list[tuple[ShortLink, str]]]:
     """Resolve short links through the platform client; those that cannot be resolved come back with a note.
 
     Runs before the warehouse is opened: the connection is never held across network I/O.
     """
-    resolved: list[VideoRef] = []
+    resolved: list[tuple[ShortLink, VideoRef]] = []
     pending: list[tuple[ShortLink, str]] = []
     if not links:
         return resolved, pending
@@ -94,10 +96,20 @@ def resolve_short_links(links: list[ShortLink]) -> tuple[list[VideoRef], list[tu
             from orchestration.platforms.factory import build_client
 
             ref = resolve_short_link_sync(build_client(link.platform), link.url)
-            resolved.append(ref)
+            resolved.append((link, ref))
         except Exception as error:  # any failure keeps the link pending rather than losing it
             pending.append((link, f"redirect lookup failed ({error}); track it again later"))
     return resolved, pending
+
+
+def mark_links_resolved(con, resolved: list[tuple[ShortLink, VideoRef]]) -> None:  # noqa: ANN001
+    """A short link stored as pending earlier and resolved now records the video it leads to."""
+    for link, ref in resolved:
+        con.execute(
+            "UPDATE registry.pending_links SET resolved_video_id = ?, resolved_at = now()::TIMESTAMP "
+            "WHERE url = ? AND resolved_video_id IS NULL",
+            [ref.video_id, link.url],
+        )
 
 
 def _target_ids(texts: list[str], platform: str | None) -> list[str]:
@@ -156,9 +168,10 @@ def track(
             err.print(problem, markup=False, style="red")
         raise fail(problems[-1] + ("" if len(problems) == 1 else f" ({len(problems)} invalid; nothing was tracked)"))
     resolved, pending = resolve_short_links(links)
-    refs.extend(resolved)
+    refs.extend(ref for _, ref in resolved)
     with writable_warehouse() as con:
         results = track_refs(con, refs, cadence=cadence, days=days, labels=label or [], metadata=metadata)
+        mark_links_resolved(con, resolved)
         for link, note in pending:
             add_pending_link(con, link.url, link.platform, note, cadence=cadence, days=days, labels=label or [],
                              metadata=metadata)

@@ -49,7 +49,7 @@ def import_urls(
     are skipped. The same video twice in a file is registered once. Exits with 1 when any row was invalid
     (the valid rows are still registered).
     """
-    from orchestration.cli import resolve_short_links
+    from orchestration.cli import mark_links_resolved, resolve_short_links
 
     with _progress() as bar:
         task = bar.add_task("checking rows", total=None)
@@ -57,13 +57,22 @@ def import_urls(
     resolved, pending = resolve_short_links([row.ref for row in checked.short_links])  # type: ignore[misc]
     by_url = {row.ref.url: row for row in checked.short_links}
     rows = list(checked.rows)
-    for ref, link_row in zip(resolved, [r for r in checked.short_links if r.ref.url not in {p[0].url for p in pending}], strict=False):
-        rows.append(UrlImportRow(link_row.line, ref, link_row.cadence, link_row.days, link_row.labels))
+    for link, ref in resolved:
+        row = by_url[link.url]
+        rows.append(UrlImportRow(row.line, ref, row.cadence, row.days, row.labels))
     with writable_warehouse() as con:
-        results = write_url_import(con, rows)
-        for link, note in pending:
-            row = by_url[link.url]
-            add_pending_link(con, link.url, link.platform, note, cadence=row.cadence, days=row.days, labels=row.labels)
+        con.begin()  # registry rows and pending links land together or not at all
+        try:
+            results = write_url_import(con, rows, transaction=False)
+            mark_links_resolved(con, resolved)
+            for link, note in pending:
+                row = by_url[link.url]
+                add_pending_link(con, link.url, link.platform, note, cadence=row.cadence, days=row.days,
+                                 labels=row.labels)
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
     created = sum(r.outcome is TrackOutcome.CREATED for r in results)
     resumed = sum(r.outcome is TrackOutcome.RESUMED for r in results)
     updated = len(results) - created - resumed

@@ -181,9 +181,11 @@ def read_url_file(path: Path | str, *, platform: Platform | str | None = None, p
 
 
 def write_url_import(
-    con: duckdb.DuckDBPyConnection, rows: list[UrlImportRow], *, now: datetime | None = None
+    con: duckdb.DuckDBPyConnection, rows: list[UrlImportRow], *, now: datetime | None = None, transaction: bool = True
 ) -> list[TrackResult]:
-    """Track all rows in one transaction (one bulk insert/update); the same rules as ``track``."""
+    """Track all rows in one transaction (one bulk insert/update); the same rules as ``track``.
+
+    ``transaction=False`` runs inside the caller's transaction."""
     now = now or utc_now()
     refs = [row.ref for row in rows]
     assert all(isinstance(ref, VideoRef) for ref in refs), "short links must be resolved first"
@@ -202,7 +204,7 @@ def write_url_import(
         },
         schema=TRACK_FRAME_SCHEMA,
     )
-    return track_frame(con, frame, now=now)
+    return track_frame(con, frame, now=now, transaction=transaction)
 
 
 # ----------------------------------------------------------------------------------------- snapshot history
