@@ -190,3 +190,19 @@ def test_import_snapshots_contradicting_rows_in_one_file_write_nothing(warehouse
 def test_import_snapshots_requires_columns(warehouse_path, tmp_path):
     result = run("import-snapshots", str(write(tmp_path, "d.csv", "url,observed_at,views\nx,y,1\n")), code=1)
     assert "likes" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_import_csv_line_numbers_survive_blank_lines_and_multiline_cells(warehouse_path, tmp_path):
+    path = write(tmp_path, "odd.csv", (
+        "url,label\n"
+        "https://youtu.be/dQw4w9WgXcQ,a\n"
+        "\n"
+        'https://example.com/x,"two\nlines"\n'                     # starts on line 4
+        '"https://x.com/u/status/1790000000000000000",c\n'         # line 6
+        "https://www.tiktok.com/@bob,\n"                            # line 7: a profile, not a video
+    ))
+    result = run("import", str(path), code=1)
+    assert "line 4:" in result.stderr and "line 7:" in result.stderr and "profile" in result.stderr
+    assert "line 3:" not in result.stderr  # blank lines are skipped, not errors
+    assert rows(warehouse_path, "SELECT video_id FROM registry.videos ORDER BY 1") == [
+        ("x:1790000000000000000",), ("youtube:dQw4w9WgXcQ",)]

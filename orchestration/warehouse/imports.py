@@ -95,20 +95,29 @@ def _read_csv(text: str, path: Path) -> tuple[pl.DataFrame, list[int]]:
         first = str(error).strip().splitlines()[0] if str(error).strip() else "unreadable"
         raise InvalidInputError(f"{path} is not a readable CSV file ({first}); check quoting and column counts.") from None
     frame = frame.rename({name: name.strip().lower() for name in frame.columns})
-    # Line numbers: the header is line 1; csv.reader knows where quoted multi-line fields end.
-    lines: list[int] = []
+    # Line numbers: the header is line 1; csv.reader knows where quoted multi-line fields start and end.
+    starts_all: list[int] = []  # every record after the header, blank ones included
+    blank: list[bool] = []
     reader = csv.reader(io.StringIO(text))
+    previous_end = 0
     header_seen = False
     for record in reader:
-        if not record or all(not cell.strip() for cell in record):
-            continue
+        start, previous_end = previous_end + 1, reader.line_num
+        is_blank = not record or all(not cell.strip() for cell in record)
         if not header_seen:
-            header_seen = True
+            header_seen = not is_blank
             continue
-        lines.append(reader.line_num)
-    if len(lines) != frame.height:  # polars and csv disagree (e.g. blank rows); fall back to row order
-        lines = [i + 2 for i in range(frame.height)]
-    return frame, lines
+        starts_all.append(start)
+        blank.append(is_blank)
+    starts_filled = [line for line, is_blank in zip(starts_all, blank, strict=True) if not is_blank]
+    if frame.height == len(starts_all):
+        keep = pl.Series([not b for b in blank])
+        return frame.filter(keep), starts_filled
+    if frame.height == len(starts_filled):
+        return frame, starts_filled
+    # polars and csv disagree (unusual quoting): fall back to row order, dropping empty rows
+    frame = frame.filter(~pl.all_horizontal(pl.all().is_null() | (pl.all().str.strip_chars() == "")))
+    return frame, [i + 2 for i in range(frame.height)]
 
 
 def read_url_file(path: Path | str, *, platform: Platform | str | None = None, progress: Progress | None = None) -> UrlImport:
