@@ -42,7 +42,7 @@ def test_import_csv_registers_valid_rows_reports_invalid_with_line_numbers(wareh
         "https://example.com/nope,,,\n"                                 # line 4: bad host
         "https://www.tiktok.com/@bob/video/7234567890123456789,,900,\n" # line 5: bad cadence
         "https://x.com/u/status/1790000000000000000,a;b,auto,10\n"     # line 6
-        ",,,\n"                                                          # line 7: empty url
+        ",orphan,,\n"                                                    # line 7: empty url
     ))
     result = run("import", str(path), code=1)
     assert "2 new" in result.stdout and "1 repeated" in result.stdout
