@@ -163,3 +163,9 @@ def test_short_links_resolve_deterministically_on_tiktok_only():
     assert a.platform is Platform.TIKTOK and a.external_id.isdigit()
     with pytest.raises(NotImplementedError):
         asyncio.run(SimulatedClient(Platform.YOUTUBE).resolve_short_link("https://youtu.be/x"))
+
+
+def test_a_client_refuses_another_platforms_videos():
+    client = SimulatedClient(Platform.YOUTUBE)
+    with pytest.raises(ValueError, match="only scrapes youtube"):
+        list(scrape_sync(client, [_video(IDS[Platform.TIKTOK][0], NOW)]))
