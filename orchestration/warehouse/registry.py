@@ -394,11 +394,10 @@ def list_videos(
         SELECT v.video_id, v.platform, v.external_id, v.url, v.account, v.is_active, v.cadence, v.track_until,
                v.labels, v.metadata, v.availability, v.consecutive_not_found, v.posted_at, v.added_at,
                v.updated_at, v.stopped_at,
-               s.snapshots, s.last_observed_at,
-               (SELECT views FROM raw.snapshots x WHERE x.video_id = v.video_id
-                ORDER BY observed_at DESC LIMIT 1) AS last_views
+               coalesce(s.snapshots, 0) AS snapshots, s.last_observed_at, s.last_views
         FROM registry.videos v
-        LEFT JOIN (SELECT video_id, count(*) AS snapshots, max(observed_at) AS last_observed_at
+        LEFT JOIN (SELECT video_id, count(*) AS snapshots, max(observed_at) AS last_observed_at,
+                          arg_max(views, observed_at) AS last_views
                    FROM raw.snapshots GROUP BY video_id) s USING (video_id)
         {clause}
         ORDER BY v.platform, v.video_id
