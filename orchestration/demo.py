@@ -371,7 +371,7 @@ def run_demo(
     resources = pipeline_resources(simulated=True)
     with dagster_instance() as instance:
         progress(
-            f"3/4 backfilling {days} days of hourly partitions ({_partition_key(first_hour)} .. "
+            f"3/4 backfilling {days} day(s) of hourly partitions ({_partition_key(first_hour)} .. "
             f"{_partition_key(last_hour)}) with the simulated platform in one run"
         )
         backfill_snapshots(instance, resources, first_hour, last_hour, progress)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import io
+import sys
+import warnings
 from typing import Annotated
 
 import typer
@@ -24,9 +26,11 @@ def _fail(message: str) -> typer.Exit:
 
 @contextlib.contextmanager
 def _quiet_dbt_output():
-    """dagster-dbt echoes dbt's raw log lines to stdout; keep the terminal to our progress lines."""
+    """dagster-dbt echoes dbt's raw log lines to stdout and Dagster warns about beta APIs; the full logs are in
+    the Dagster event log (`make ui`), so keep the terminal to our progress lines."""
     buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer):
+    with contextlib.redirect_stdout(buffer), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         yield buffer
 
 
@@ -49,13 +53,13 @@ def demo(
     """
     from orchestration.demo import render_report, run_demo
 
-    console = Console()
+    console = Console(file=sys.stdout, soft_wrap=True)  # bound now: dbt output is redirected below
 
     def progress(line: str) -> None:
         console.print(line, markup=False, highlight=False, soft_wrap=True)
 
     try:
-        with console.status("viewtrail demo running…"), _quiet_dbt_output():
+        with _quiet_dbt_output():
             report = run_demo(videos=videos, days=days, progress=progress)
     except ViewtrailError as exc:
         raise _fail(str(exc)) from None
@@ -82,9 +86,9 @@ def build() -> None:
             f"There is no warehouse at {warehouse} yet; track videos (viewtrail track URL) or import snapshots "
             f"first, or run `viewtrail demo`."
         )
-    console = Console()
+    console = Console(file=sys.stdout, soft_wrap=True)
     try:
-        with console.status("dbt build and publish…"), _quiet_dbt_output(), dagster_instance() as instance:
+        with _quiet_dbt_output(), dagster_instance() as instance:
             result = build_and_publish(instance, pipeline_resources())
     except ViewtrailError as exc:
         raise _fail(str(exc)) from None
