@@ -169,3 +169,14 @@ def test_unregistered_video_results_are_stored_without_registry_row(warehouse_pa
         assert summary.snapshots_inserted == 1
         assert con.sql("SELECT count(*) FROM registry.videos").fetchall()[0][0] == 0
 
+
+
+def test_parquet_paths_are_accepted(warehouse_path, tmp_path):
+    snapshots, attempts = results_to_frames([_ok(T0), _failed(T0 + timedelta(hours=1), Outcome.TIMEOUT)])
+    snapshots.write_parquet(tmp_path / "s.parquet")
+    attempts.write_parquet(tmp_path / "a.parquet")
+    with open_warehouse(warehouse_path) as con:
+        _register(con)
+        summary = write_scrape_frames(con, tmp_path / "s.parquet", str(tmp_path / "a.parquet"))
+        assert (summary.snapshots_inserted, summary.attempts_inserted) == (1, 2)
+        assert _video(con)[0] == "rick"

@@ -8,9 +8,11 @@ Everything one call writes happens in one transaction, as bulk ``INSERT ... SELE
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import duckdb
 import polars as pl
@@ -145,9 +147,14 @@ def write_scrape_results(con: duckdb.DuckDBPyConnection, results: Iterable[Scrap
 
 
 def write_scrape_frames(
-    con: duckdb.DuckDBPyConnection, snapshots: pl.DataFrame, attempts: pl.DataFrame
+    con: duckdb.DuckDBPyConnection,
+    snapshots: pl.DataFrame | str | os.PathLike[str],
+    attempts: pl.DataFrame | str | os.PathLike[str],
 ) -> WriteSummary:
     """Store snapshots and attempts in one transaction and update ``registry.videos`` from them.
+
+    ``snapshots``/``attempts`` are frames as built by :func:`results_to_frames`, or paths of Parquet files
+    holding them (staged by an earlier step).
 
     - snapshots: ``ON CONFLICT (video_id, observed_at) DO NOTHING``; ``ingested_at`` = now (UTC).
     - attempts: ``ON CONFLICT (video_id, attempted_at) DO NOTHING``.
@@ -156,6 +163,10 @@ def write_scrape_frames(
       reset to 0 by ok; ``availability='unavailable'`` once the streak reaches ``NOT_FOUND_STREAK_LIMIT``
       (an ok makes it available again). Transient outcomes (and private/login/parse errors) only add attempts.
     """
+    if not isinstance(snapshots, pl.DataFrame):
+        snapshots = pl.read_parquet(Path(snapshots))
+    if not isinstance(attempts, pl.DataFrame):
+        attempts = pl.read_parquet(Path(attempts))
     snaps = _conform(snapshots, SNAPSHOT_SCHEMA, "snapshots")
     atts = _conform(attempts, ATTEMPT_SCHEMA, "attempts")
     snaps_unique = snaps.unique(subset=["video_id", "observed_at"], keep="first", maintain_order=True)
