@@ -1,0 +1,49 @@
+"""`viewtrail rescrape` and `viewtrail build` as a user runs them (the real typer app)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from orchestration.cli import app
+from orchestration.queue import QueueKind, pending_requests
+
+runner = CliRunner()
+
+
+def test_rescrape_queues_one_request_with_the_parsed_deduplicated_ids(warehouse_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "rescrape",
+            "youtube:dQw4w9WgXcQ",
+            "https://youtu.be/dQw4w9WgXcQ?t=42",  # the same video, pasted differently
+            "https://www.tiktok.com/@scout2015/video/6718335390845095173",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "Queued a rescrape of 2 video(s)" in result.output
+    (request,) = pending_requests(QueueKind.RESCRAPE)
+    assert request.video_ids == ("youtube:dQw4w9WgXcQ", "tiktok:6718335390845095173")
+
+
+def test_rescrape_with_a_bad_url_says_what_is_wrong_and_queues_nothing(warehouse_path: Path) -> None:
+    result = runner.invoke(app, ["rescrape", "youtube:dQw4w9WgXcQ", "https://example.com/watch?v=1"])
+    assert result.exit_code == 1
+    assert "example.com" in result.output and "Traceback" not in result.output
+    assert pending_requests(QueueKind.RESCRAPE) == []
+
+
+def test_rescrape_refuses_short_links_with_a_hint(warehouse_path: Path) -> None:
+    result = runner.invoke(app, ["rescrape", "https://vm.tiktok.com/ZMabcdef/"])
+    assert result.exit_code == 1
+    assert "short link" in result.output
+    assert pending_requests(QueueKind.RESCRAPE) == []
+
+
+def test_build_without_a_warehouse_says_what_to_do(warehouse_path: Path) -> None:
+    result = runner.invoke(app, ["build"])
+    assert result.exit_code == 1
+    assert "no warehouse" in result.output and "viewtrail demo" in result.output
+    assert not warehouse_path.exists()
