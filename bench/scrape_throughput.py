@@ -42,7 +42,7 @@ from orchestration.platforms.x import syndication_token  # noqa: E402
 BENCHMARKS_MD = REPO / "docs" / "benchmarks.md"
 START, END = "<!-- scrape-bench:start -->", "<!-- scrape-bench:end -->"
 #: Seconds of work aimed at per measurement: N = max(floor, rate estimate x target) keeps the bench short.
-TARGET_S = 2.5
+TARGET_S = 2.0
 #: Connections per AsyncClient in the sharded bare loop: httpcore 1.0's pool spends time proportional to
 #: (queued requests x connections) per event, so one pool of 64 connections costs far more CPU than 8 of 8.
 POOL_SIZE = 8
@@ -201,10 +201,10 @@ def measure(port: int, platforms: list[Platform], concurrencies: list[int], late
                 client_s, ok = asyncio.run(run_client(base, platform, batch, concurrency, state_dir))
                 sharded_s = None
                 if concurrency > POOL_SIZE:
-                    sharded_n = n * 4  # faster: more work to measure the same ~seconds
+                    sharded_n = n * 2  # faster: more work to measure about the same seconds
                     sharded_batch = videos(platform, sharded_n, offset)
                     offset += sharded_n
-                    sharded_s = asyncio.run(run_bare(base, platform, sharded_batch, concurrency, POOL_SIZE)) / 4
+                    sharded_s = asyncio.run(run_bare(base, platform, sharded_batch, concurrency, POOL_SIZE)) / 2
                 row = Row(platform, concurrency, n, client_s, ok, bare_s, sharded_s)
                 rows.append(row)
                 sharded = f"{row.sharded_rate:8.1f}/s" if row.sharded_rate else "       -"
@@ -245,8 +245,11 @@ def render(rows: list[Row], latency_ms: float, total_s: float, load_before: floa
     at64 = [r for r in rows if r.concurrency == max(x.concurrency for x in rows)]
     if at64:
         worst = min(at64, key=lambda r: r.client_rate / r.bare_rate)
-        lines += ["", f"Target (issue 3): client >= 80% of the bare ceiling at concurrency 64. Lowest ratio at "
-                      f"c={worst.concurrency}: {worst.platform.value} {worst.client_rate / worst.bare_rate:.0%}."]
+        below = [r.platform.value for r in at64 if r.client_rate < 0.8 * r.bare_rate]
+        verdict = f"missed by {', '.join(below)}" if below else "met by every platform"
+        lines += ["", f"Target (issue 3): client >= 80% of the bare ceiling at concurrency {worst.concurrency}: "
+                      f"{verdict} (lowest: {worst.platform.value} {worst.client_rate / worst.bare_rate:.0%}). "
+                      "The single-pool ceiling itself falls from c=16 to c=64; see the pools-of-8 column."]
     return "\n".join(lines)
 
 
