@@ -10,6 +10,7 @@ intermediate -> marts -> analytics_copy. ``registry.videos`` stays an external s
 
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
@@ -42,15 +43,28 @@ DBT_AUTOMATION = (
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
+def dbt_executable() -> str:
+    """The venv's dbt, whether or not the venv is activated (make runs .venv/bin/... without activating, and
+    `dagster dev` starts its code server with a bare PATH)."""
+    for candidate in (Path(sys.prefix) / "bin" / "dbt", Path(sys.executable).with_name("dbt")):
+        if candidate.exists():
+            return str(candidate)
+    return shutil.which("dbt") or "dbt"
+
+
 def ensure_manifest() -> Path:
     """Make sure dbt's manifest exists so loading the definitions never fails (runs `dbt parse` if needed)."""
+    # `dagster dev` runs `dbt parse` through prepare_if_dev with plain "dbt" from PATH, and make does not
+    # activate the venv: put the venv's bin on PATH for this process and its children.
+    venv_bin = str(Path(sys.prefix) / "bin")
+    if (Path(venv_bin) / "dbt").exists() and venv_bin not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = venv_bin + os.pathsep + os.environ.get("PATH", "")
     dbt_project.prepare_if_dev()
     manifest = dbt_project.manifest_path
     if not manifest.exists():
         env = {**os.environ, "VIEWTRAIL_WAREHOUSE": os.environ.get("VIEWTRAIL_WAREHOUSE") or str(config.warehouse_path())}
-        dbt = Path(sys.executable).with_name("dbt")
         subprocess.run(
-            [str(dbt) if dbt.exists() else "dbt", "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
+            [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
              "--profiles-dir", str(DBT_PROJECT_DIR)],
             check=True,
             env=env,
@@ -127,10 +141,4 @@ viewtrail_dbt_assets = build_dbt_assets()
 
 
 def dbt_resource() -> DbtCliResource:
-    # The venv's dbt, whether or not the venv is activated (make runs .venv/bin/... without activating).
-    beside = Path(sys.executable).with_name("dbt")
-    return DbtCliResource(
-        project_dir=dbt_project,
-        profiles_dir=str(DBT_PROJECT_DIR),
-        dbt_executable=str(beside) if beside.exists() else "dbt",
-    )
+    return DbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable())
