@@ -41,7 +41,7 @@ async def _scrape_pass(server: FakePlatformServer, todo: dict[Platform, list[Vid
     async def one(platform: Platform) -> list[ScrapeResult]:
         client = build_client(
             platform, "real", base_url=server.base_url(platform), api_key="test-key", rate_per_min=1_000_000.0,
-            concurrency=16, max_retries=2, sleep=SleepRecorder(), timeout_s=1.0, state_dir=state_dir,
+            concurrency=16, max_retries=2, sleep=SleepRecorder(), timeout_s=2.0, state_dir=state_dir,
         )
         try:
             return [r async for r in client.scrape(todo[platform], run_id=run_id)]
@@ -69,10 +69,10 @@ def test_two_thousand_videos_with_faults_end_in_one_outcome_each_and_are_stored_
     first_by_video: dict[str, Outcome] = {}
     attempts_written = 0
     ok_written = 0
-    with FakePlatformServer(fault_rate=0.05, hang_s=3.0, retry_after_s=0.01, at=AT) as server:
+    with FakePlatformServer(fault_rate=0.05, hang_s=5.0, retry_after_s=0.01, at=AT) as server:
         todo = videos
         # Two passes with faults, then passes without (a loaded machine may still time a request out).
-        for number, fault_rate in enumerate((0.05, 0.05, 0.0, 0.0), start=1):
+        for number, fault_rate in enumerate((0.05, 0.05, 0.0, 0.0, 0.0), start=1):
             if not any(todo.values()):
                 break
             server.configure(fault_rate=fault_rate)
