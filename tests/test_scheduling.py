@@ -164,3 +164,12 @@ def test_advance_mirrors_the_warehouse_write():
 def test_default_table_is_documented_order():
     bounds = [b for b, _ in DEFAULT_AUTO_CADENCE if b is not None]
     assert bounds == sorted(bounds)
+
+
+def test_auto_cadence_table_from_the_environment():
+    from orchestration.scheduling import parse_auto_cadence
+
+    assert parse_auto_cadence("24:1,*:12") == ((24.0, 1), (None, 12))
+    for bad in ("24:1", "48:1,24:2,*:3", "x:1,*:2", "24:0,*:1"):
+        with pytest.raises(ValueError, match="VIEWTRAIL_AUTO_CADENCE"):
+            parse_auto_cadence(bad)

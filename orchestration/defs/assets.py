@@ -34,6 +34,7 @@ from orchestration.platforms.base import scrape_sync
 from orchestration.scheduling import (
     VideoSchedule,
     advance,
+    auto_cadence_from_env,
     cadence_hours,
     due_videos,
     hours_in,
@@ -129,6 +130,7 @@ def _plan_and_scrape(
     context, client, videos: list[VideoSchedule], hours: list[datetime], targeted: bool, observes_past: bool
 ) -> tuple[list[ScrapeResult], int]:
     """Scrape hour by hour, carrying each video's state forward (so a transient fault is retried next hour)."""
+    table = auto_cadence_from_env()
     state = {v.video_id: v for v in videos}
     results: list[ScrapeResult] = []
     due_total = 0
@@ -139,14 +141,14 @@ def _plan_and_scrape(
         plan = [(hours[-1], due, lambda v: now)]
     elif not observes_past:
         last = hours[-1]
-        due = due_videos(state.values(), last)
+        due = due_videos(state.values(), last, table)
         plan = [(last, due, lambda v: None)]  # the client observes the current instant
     else:
         plan = None
     steps = plan if plan is not None else [(h, None, lambda v, h=h: h + observe_offset(v.video_id)) for h in hours]
     for hour, due, observe in steps:
         if due is None:
-            due = due_videos(state.values(), hour)
+            due = due_videos(state.values(), hour, table)
         if not due:
             continue
         due_total += len(due)
@@ -189,7 +191,7 @@ def _checks(con, platform: Platform, start: datetime, end: datetime, results, du
     for v in videos:
         if not is_tracked(v, end):
             continue
-        allowed = timedelta(hours=2 * cadence_hours(v, end))
+        allowed = timedelta(hours=2 * cadence_hours(v, end, auto_cadence_from_env()))
         seen = last_ok.get(v.video_id)
         reference = seen if seen is not None else v.added_at
         if end - reference > allowed:
