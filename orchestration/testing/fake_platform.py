@@ -8,7 +8,8 @@ A test and bench utility, never production: the numbers are :func:`orchestration
   absent from ``items``; needs an ``X-Goog-Api-Key`` header; ``youtube_quota_exceeded`` switch -> 403
   ``quotaExceeded``);
 * TikTok ``GET /tiktok/@{user}/video/{id}`` (HTML with ``__UNIVERSAL_DATA_FOR_REHYDRATION__``; gone videos
-  answer ``statusCode`` 10202);
+  answer ``statusCode`` 10202) and short links ``GET /tiktok/t/{code}`` (301 to ``/@{user}/video/{id}``, a
+  deterministic video per code, see :func:`short_link_video_id`; non-alphanumeric codes 404);
 * Instagram ``GET /instagram/p/{code}/`` (logged-out page with ``data-sjs`` JSON; gone posts 404) and
   ``GET /instagram/api/v1/media/{pk}/info/`` (the logged-in media API);
 * X ``GET /x/tweet-result?id=..&token=..`` (syndication JSON; the token must be the embed script's; gone
@@ -49,10 +50,10 @@ from starlette.routing import Route
 
 from orchestration.models import Outcome, Platform
 from orchestration.platforms.instagram import pk_to_shortcode
-from orchestration.platforms.simulated import SimulatedState, _unit, simulate
+from orchestration.platforms.simulated import SimulatedState, _digest, _unit, simulate
 from orchestration.platforms.x import syndication_token
 
-__all__ = ["FAULTS", "FakePlatformServer", "FakePlatformSettings", "build_app"]
+__all__ = ["FAULTS", "FakePlatformServer", "FakePlatformSettings", "build_app", "short_link_video_id"]
 
 FAULTS = ("429", "5xx", "timeout", "challenge", "login", "malformed")
 PREFIXES: dict[Platform, str] = {p: f"/{p.value}" for p in Platform}
@@ -201,6 +202,11 @@ def _tiktok_item(state: SimulatedState, external_id: str) -> dict[str, Any]:
     }
 
 
+def short_link_video_id(code: str, seed: int = 0) -> str:
+    """The TikTok video id the fake short link ``/tiktok/t/{code}`` redirects to (deterministic)."""
+    return "7" + str(int.from_bytes(_digest(seed, "fake-short-link", code)[:8], "big"))[:18].zfill(18)
+
+
 # ----------------------------------------------------------------------------------------- Instagram
 def _instagram_media(state: SimulatedState, code: str, pk: int) -> dict[str, Any]:
     media: dict[str, Any] = {
@@ -315,6 +321,24 @@ def build_app(state: _State) -> Starlette:
         detail = {"itemInfo": {"itemStruct": _tiktok_item(sim, external_id)}, "statusCode": 0, "statusMsg": ""}
         return HTMLResponse(_tiktok_page(detail, sim.title))
 
+    async def tiktok_short_link(request: Request) -> Response:
+        # vm.tiktok.com/{code} and tiktok.com/t/{code} answer a redirect to the video page. The target is the
+        # UNPREFIXED page path (also served below), because TikTokClient.resolve_short_link rebuilds the final
+        # path on www.tiktok.com and parses it as a public URL.
+        code = request.path_params["code"]
+        kind = state.draw_fault(Platform.TIKTOK, f"tiktok/t/{code}")
+        await pause()
+        failed = await common_fault(kind, lambda: HTMLResponse("<html><body>502 Bad Gateway</body></html>", 502))
+        if failed is not None:
+            return failed
+        if kind == "login":
+            return RedirectResponse(f"/login?redirect_url=%2Ft%2F{code}", status_code=302)
+        if not code.isalnum():
+            return HTMLResponse("<html><body>Page not available</body></html>", 404)
+        external_id = short_link_video_id(code, state.settings.seed)
+        account = state.state(f"tiktok:{external_id}").account
+        return RedirectResponse(f"/@{account}/video/{external_id}?_r=1", status_code=301)
+
     async def tiktok_login(request: Request) -> Response:
         return HTMLResponse("<html><head><title>Log in | TikTok</title></head><body>Log in</body></html>")
 
@@ -410,6 +434,10 @@ def build_app(state: _State) -> Starlette:
         Route(f"{yt}/videos", youtube_videos),
         Route(tt + "/@{user}/video/{video_id}", tiktok_video),
         Route(f"{tt}/login", tiktok_login),
+        Route(tt + "/t/{code}", tiktok_short_link),
+        Route(tt + "/t/{code}/", tiktok_short_link),
+        Route("/@{user}/video/{video_id}", tiktok_video),  # where short links lead (see tiktok_short_link)
+        Route("/login", tiktok_login),
         Route(ig + "/p/{code}/", instagram_post),
         Route(ig + "/api/v1/media/{pk}/info/", instagram_media_info),
         Route(f"{ig}/accounts/login/", instagram_login),
