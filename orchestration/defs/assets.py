@@ -11,9 +11,6 @@ materialization history and checks; and single-run backfills stay on a plain tim
 from datetime import UTC, datetime, timedelta
 
 from dagster import (
-    AssetCheckResult,
-    AssetCheckSeverity,
-    AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
     BackfillPolicy,
@@ -26,6 +23,7 @@ from dagster import (
 from pydantic import Field
 
 from orchestration import config as vt_config
+from orchestration.defs.checks import snapshot_check_results, snapshot_check_specs
 from orchestration.defs.partitions import hourly_partitions
 from orchestration.defs.resources import PlatformClientsResource, WarehouseResource
 from orchestration.defs.warehouse_io import write_results
@@ -35,7 +33,6 @@ from orchestration.scheduling import (
     VideoSchedule,
     advance,
     auto_cadence_from_env,
-    cadence_hours,
     due_videos,
     hours_in,
     is_tracked,
@@ -45,12 +42,6 @@ from orchestration.scheduling import (
 
 #: A real client observes "now": partitions whose hour ended longer ago than this are refused.
 REAL_CLIENT_MAX_LAG = timedelta(hours=2)
-#: Below this share of due videos scraped successfully, the success check warns.
-SUCCESS_SHARE_WARN_BELOW = 0.9
-
-CHECK_SUCCESS = "due_videos_scraped"
-CHECK_FRESHNESS = "no_stale_videos"
-CHECK_DUPLICATES = "no_duplicate_observations"
 
 
 def snapshot_asset_key(platform: Platform | str) -> AssetKey:
@@ -162,48 +153,6 @@ def _plan_and_scrape(
     return results, due_total
 
 
-def _checks(con, platform: Platform, start: datetime, end: datetime, results, due_total: int):
-    ok = sum(1 for r in results if Outcome(r.attempt.outcome) is Outcome.OK)
-    share = ok / due_total if due_total else 1.0
-    yield AssetCheckResult(
-        check_name=CHECK_SUCCESS,
-        passed=share >= SUCCESS_SHARE_WARN_BELOW,
-        severity=AssetCheckSeverity.WARN,
-        metadata={"due": due_total, "ok": ok, "share": round(share, 4), "threshold": SUCCESS_SHARE_WARN_BELOW},
-    )
-    duplicates = con.execute(
-        "SELECT count(*) FROM (SELECT s.video_id, s.observed_at FROM raw.snapshots s"
-        " JOIN registry.videos v USING (video_id) WHERE v.platform = ? AND s.observed_at >= ? AND s.observed_at < ?"
-        " GROUP BY ALL HAVING count(*) > 1)",
-        [platform.value, start, end],
-    ).fetchall()[0][0]
-    yield AssetCheckResult(check_name=CHECK_DUPLICATES, passed=duplicates == 0, metadata={"duplicate_keys": duplicates})
-    # Freshness as of the end of the window: no tracked video's last observation older than 2x its cadence.
-    videos = load_video_schedules(con, platform, end)
-    last_ok = dict(
-        con.execute(
-            "SELECT s.video_id, max(s.observed_at) FROM raw.snapshots s JOIN registry.videos v USING (video_id)"
-            " WHERE v.platform = ? AND s.observed_at < ? GROUP BY 1",
-            [platform.value, end],
-        ).fetchall()
-    )
-    stale = []
-    for v in videos:
-        if not is_tracked(v, end):
-            continue
-        allowed = timedelta(hours=2 * cadence_hours(v, end, auto_cadence_from_env()))
-        seen = last_ok.get(v.video_id)
-        reference = seen if seen is not None else v.added_at
-        if end - reference > allowed:
-            stale.append(v.video_id)
-    yield AssetCheckResult(
-        check_name=CHECK_FRESHNESS,
-        passed=not stale,
-        severity=AssetCheckSeverity.WARN,
-        metadata={"stale_videos": len(stale), "examples": MetadataValue.text(", ".join(stale[:10]))},
-    )
-
-
 def build_snapshot_asset(platform: Platform):
     key = snapshot_asset_key(platform)
 
@@ -218,11 +167,7 @@ def build_snapshot_asset(platform: Platform):
             f"Hourly snapshots of tracked {platform.value} videos in raw.snapshots (and every attempt in "
             "raw.scrape_attempts). A partition scrapes the videos due in that hour."
         ),
-        check_specs=[
-            AssetCheckSpec(CHECK_SUCCESS, asset=key, description="Share of due videos scraped successfully."),
-            AssetCheckSpec(CHECK_FRESHNESS, asset=key, description="No tracked video older than twice its cadence."),
-            AssetCheckSpec(CHECK_DUPLICATES, asset=key, description="No duplicate (video_id, observed_at)."),
-        ],
+        check_specs=snapshot_check_specs(key),
     )
     def snapshot_asset(
         context: AssetExecutionContext,
@@ -251,7 +196,7 @@ def build_snapshot_asset(platform: Platform):
         results, due_total = _plan_and_scrape(context, client, videos, hours, targeted, client.observes_past)
         with warehouse.connect() as con:
             summary = write_results(con, results)
-            checks = list(_checks(con, platform, start, end, results, due_total))
+            checks = snapshot_check_results(con, platform, context.partition_keys)
         outcomes: dict[str, int] = {}
         for r in results:
             outcomes[Outcome(r.attempt.outcome).value] = outcomes.get(Outcome(r.attempt.outcome).value, 0) + 1
