@@ -39,7 +39,13 @@ def instance():
 
 @pytest.fixture
 def settings(tmp_path) -> SensorSettings:
-    return SensorSettings(queue_dir=str(tmp_path / "queue"), momentum_min_views_per_hour=10)
+    return SensorSettings(
+        queue_dir=str(tmp_path / "queue"),
+        momentum_min_views_per_hour=10,
+        momentum_factor=2.0,
+        retry_base_minutes=10,
+        retry_cap_minutes=360,
+    )
 
 
 @pytest.fixture
@@ -225,3 +231,21 @@ def test_failure_notification_logs_a_line_and_posts_json(tmp_path):
     problem = notify_failure(job_name="j", run_id="r-2", message="boom", log_path=log, webhook_url=url)
     assert problem and "secret" not in problem
     assert log.read_text().count("FAILED") == 2
+
+
+def test_sensor_settings_defaults_and_env(monkeypatch, tmp_path):
+    from orchestration.defs.sensors import sensor_settings_from_env
+
+    monkeypatch.setenv("VIEWTRAIL_DATA_DIR", str(tmp_path))
+    for var in ("VIEWTRAIL_MOMENTUM_FACTOR", "VIEWTRAIL_RETRY_BASE_MINUTES"):
+        monkeypatch.delenv(var, raising=False)
+    s = sensor_settings_from_env()
+    assert (s.momentum_factor, s.momentum_min_views_per_hour) == (3.0, 100.0)
+    # retries after 1 h, 2 h, 4 h ... capped at 24 h
+    delays = [retry_delay(n, s.retry_base_minutes, s.retry_cap_minutes) for n in (1, 2, 3, 6, 40)]
+    assert delays == [timedelta(hours=h) for h in (1, 2, 4, 24, 24)]
+    monkeypatch.setenv("VIEWTRAIL_MOMENTUM_FACTOR", "5")
+    assert sensor_settings_from_env().momentum_factor == 5.0
+    monkeypatch.setenv("VIEWTRAIL_MOMENTUM_FACTOR", "fast")
+    with pytest.raises(ValueError, match="VIEWTRAIL_MOMENTUM_FACTOR"):
+        sensor_settings_from_env()

@@ -48,12 +48,12 @@ class SensorSettings(ConfigurableResource):
 
     queue_dir: str
     #: Failures: first retry this long after a transient failure, doubling per consecutive failure, capped.
-    retry_base_minutes: float = 10.0
-    retry_cap_minutes: float = 6 * 60.0
+    retry_base_minutes: float = 60.0  # 1 h, 2 h, 4 h, ... (VIEWTRAIL_RETRY_BASE_MINUTES)
+    retry_cap_minutes: float = 24 * 60.0  # capped at 24 h (VIEWTRAIL_RETRY_CAP_MINUTES)
     #: Momentum: a video whose views/hour (last 24 h) reaches this multiple of its previous rate ...
-    momentum_factor: float = 2.0
+    momentum_factor: float = 3.0  # VIEWTRAIL_MOMENTUM_FACTOR
     #: ... and at least this many views/hour ...
-    momentum_min_views_per_hour: float = 50.0
+    momentum_min_views_per_hour: float = 100.0  # VIEWTRAIL_MOMENTUM_MIN_VIEWS_PER_HOUR
     #: ... is re-scraped hourly for this many hours.
     momentum_hours: int = 24
 
@@ -63,8 +63,31 @@ class NotifierResource(ConfigurableResource):
     webhook_url: str | None = None  # VIEWTRAIL_WEBHOOK_URL (may hold a token: never logged)
 
 
+_SETTINGS_ENV = {
+    "retry_base_minutes": "VIEWTRAIL_RETRY_BASE_MINUTES",
+    "retry_cap_minutes": "VIEWTRAIL_RETRY_CAP_MINUTES",
+    "momentum_factor": "VIEWTRAIL_MOMENTUM_FACTOR",
+    "momentum_min_views_per_hour": "VIEWTRAIL_MOMENTUM_MIN_VIEWS_PER_HOUR",
+}
+
+
 def sensor_settings_from_env() -> SensorSettings:
-    return SensorSettings(queue_dir=str(config.queue_dir()))
+    """Sensor knobs; each numeric one can be overridden by its env var (a positive number)."""
+    import os
+
+    overrides: dict[str, float] = {}
+    for field, var in _SETTINGS_ENV.items():
+        text = os.environ.get(var, "").strip()
+        if not text:
+            continue
+        try:
+            value = float(text)
+        except ValueError:
+            value = -1.0
+        if value <= 0:
+            raise ValueError(f"{var}={text!r} must be a positive number.")
+        overrides[field] = value
+    return SensorSettings(queue_dir=str(config.queue_dir()), **overrides)
 
 
 def notifier_from_env() -> NotifierResource:
