@@ -36,8 +36,8 @@ class QueuedRequest:
     path: Path
 
 
-def _kind_dir(kind: QueueKind, root: Path | None = None) -> Path:
-    return (root or config.queue_dir()) / kind.value
+def _kind_dir(kind: QueueKind | str, root: Path | None = None) -> Path:
+    return (root or config.queue_dir()) / QueueKind(kind).value
 
 
 def _enqueue(kind: QueueKind, video_ids: list[str], root: Path | None = None) -> Path | None:
@@ -66,8 +66,9 @@ def enqueue_rescrape(ids: list[str], *, root: Path | None = None) -> Path | None
     return _enqueue(QueueKind.RESCRAPE, ids, root)
 
 
-def pending_requests(kind: QueueKind, *, root: Path | None = None) -> list[QueuedRequest]:
+def pending_requests(kind: QueueKind | str, *, root: Path | None = None) -> list[QueuedRequest]:
     """Requests not yet consumed, oldest first. Unreadable files are skipped (and left for a human)."""
+    kind = QueueKind(kind)
     directory = _kind_dir(kind, root)
     if not directory.is_dir():
         return []
@@ -97,3 +98,8 @@ def mark_consumed(request: QueuedRequest) -> None:
         os.replace(request.path, done / request.path.name)
     except FileNotFoundError:
         pass
+
+
+#: Names used in the orchestration brief.
+Request = QueuedRequest
+consume = mark_consumed

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-WEBHOOK_TIMEOUT_S = 10.0
+WEBHOOK_TIMEOUT_S = 5.0  # short: a slow webhook must not hold up the sensor daemon
 
 
 def failure_line(job_name: str, run_id: str, message: str, at: datetime | None = None) -> str:
