@@ -232,6 +232,12 @@ ORDER BY v.video_id
 """
 
 
+#: Public name of the one query behind :func:`load_video_schedules` (named params ``$as_of``, ``$platform``):
+#: every registered video of a platform with its last attempt before ``$as_of``; tracking filters
+#: (is_active, availability, track_until) are applied in Python by :func:`is_tracked`.
+DUE_CANDIDATES_SQL = _SCHEDULE_SQL
+
+
 def load_video_schedules(
     con, platform: Platform | str, as_of: datetime, video_ids: Sequence[str] | None = None
 ) -> list[VideoSchedule]:
