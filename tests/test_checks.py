@@ -121,6 +121,7 @@ class _Rewriting:
         return self.con.execute(sql.replace(self.old, self.new), params)
 
 
+@pytest.mark.filterwarnings("ignore::dagster.PreviewWarning")
 def test_dagster_wrappers(con, warehouse_path):
     from dagster import AssetKey, build_asset_check_context
 
@@ -153,3 +154,41 @@ def test_dagster_wrappers(con, warehouse_path):
     unpartitioned = checks.build_snapshot_checks("youtube")
     out = unpartitioned[2](build_asset_check_context(resources={"warehouse": FakeWarehouse()}))
     assert out.passed and opened == [True]
+
+
+def test_standalone_checks_run_with_the_partition_in_a_real_run(con, warehouse_path):
+    import warnings
+
+    from dagster import AssetKey, DagsterInstance, asset, materialize
+
+    from orchestration.defs.partitions import hourly_partitions
+
+    _video(con, "youtube:a")
+    _attempt(con, "youtube:a", H + timedelta(minutes=5), "timeout")
+    con.close()
+
+    @asset(key=AssetKey(["raw", "youtube_snapshots"]), partitions_def=hourly_partitions)
+    def youtube_snapshots():
+        return None
+
+    class FakeWarehouse:
+        @contextmanager
+        def connect(self, *, read_only=False):
+            with open_warehouse(warehouse_path, read_only=read_only) as c:
+                yield c
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        defs = checks.build_snapshot_checks("youtube", partitions_def=hourly_partitions)
+        with DagsterInstance.ephemeral() as instance:
+            result = materialize(
+                [youtube_snapshots, *defs],
+                partition_key=KEY,
+                resources={"warehouse": FakeWarehouse()},
+                instance=instance,
+            )
+    evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert set(evaluations) == set(checks.CHECKS)
+    success = evaluations[checks.CHECK_SUCCESS]
+    assert not success.passed and success.metadata["due"].value == 1 and success.metadata["ok"].value == 0
+    assert evaluations[checks.CHECK_DUPLICATES].passed
