@@ -182,3 +182,23 @@ def test_pending_tiktok_short_links_are_resolved_and_scraped_by_the_tiktok_asset
         labels = con.execute("SELECT labels FROM registry.videos WHERE video_id = ?", [resolved]).fetchall()[0][0]
         scraped = con.execute("SELECT count(*) FROM raw.scrape_attempts WHERE video_id = ?", [resolved]).fetchall()[0][0]
     assert resolved.startswith("tiktok:") and labels == ["promo"] and scraped == 1
+
+
+def test_the_last_hour_materializes_with_real_clients_against_the_fake_platform_server(warehouse, tmp_path, monkeypatch):
+    from orchestration.testing.fake_platform import FakePlatformServer
+
+    monkeypatch.setenv("VIEWTRAIL_DATA_DIR", str(tmp_path))  # YouTube quota bookkeeping goes under the data dir
+    hour = (datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=1)).strftime("%Y-%m-%d-%H:00")
+    with FakePlatformServer(fault_rate=0.0) as server:
+        platforms = {f"{p.value}_mode": "real" for p in Platform}
+        platforms |= {f"{p.value}_base_url": server.base_url(p) for p in Platform}
+        result = materialize(snapshot_assets, partition_key=hour, resources=resources(warehouse, youtube_api_key="test-key",
+                                                                                         **platforms))  # fmt: skip
+    assert result.success
+    attempts = table(warehouse, "SELECT platform, outcome, source FROM raw.scrape_attempts ORDER BY ALL")
+    assert len(attempts) == 12 and {a[0] for a in attempts} == {p.value for p in Platform}
+    assert all(a[2] != "simulated" for a in attempts)  # the real clients' sources, over HTTP
+    snapshots = table(warehouse, "SELECT video_id, observed_at, views FROM raw.snapshots")
+    assert len(snapshots) == sum(1 for a in attempts if a[1] == "ok") >= 8
+    now = datetime.now(UTC).replace(tzinfo=None)
+    assert all(now - s[1] < timedelta(minutes=5) for s in snapshots)  # real clients observe the present
