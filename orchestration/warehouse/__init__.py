@@ -1,22 +1,30 @@
-"""The warehouse: one DuckDB file with the registry, raw snapshots and scrape attempts (docs/schema.md).
+"""The warehouse: one DuckDB file with the registry of tracked videos and the raw scrape data.
 
-No Dagster here: orchestration/defs wires these functions into assets.
+Public API (other packages import from here, not from the submodules).
 """
 
 from orchestration.warehouse.connection import (
-    DEFAULT_LOCK_TIMEOUT_S,
     WarehouseLockedError,
     WarehouseMissingError,
     lock_timeout_from_env,
     open_warehouse,
 )
-from orchestration.warehouse.migrations import (
-    LATEST_VERSION,
-    MIGRATIONS,
-    Migration,
-    WarehouseSchemaError,
-    apply_migrations,
-    current_version,
+from orchestration.warehouse.migrations import LATEST_VERSION, WarehouseSchemaError, apply_migrations
+from orchestration.warehouse.registry import (
+    StatusSummary,
+    TrackOutcome,
+    TrackResult,
+    add_pending_link,
+    delete_videos,
+    list_videos,
+    parse_meta_pairs,
+    status_summary,
+    track_frame,
+    track_refs,
+    untrack,
+    validate_cadence,
+    validate_days,
+    validate_metadata,
 )
 from orchestration.warehouse.snapshots import (
     ATTEMPT_SCHEMA,
@@ -29,17 +37,27 @@ from orchestration.warehouse.snapshots import (
 
 __all__ = [
     "ATTEMPT_SCHEMA",
-    "DEFAULT_LOCK_TIMEOUT_S",
+    "StatusSummary",
+    "TrackOutcome",
+    "TrackResult",
+    "add_pending_link",
+    "delete_videos",
+    "list_videos",
+    "parse_meta_pairs",
+    "status_summary",
+    "track_frame",
+    "track_refs",
+    "untrack",
+    "validate_cadence",
+    "validate_days",
+    "validate_metadata",
     "LATEST_VERSION",
-    "MIGRATIONS",
-    "Migration",
     "SNAPSHOT_SCHEMA",
     "WarehouseLockedError",
     "WarehouseMissingError",
     "WarehouseSchemaError",
     "WriteSummary",
     "apply_migrations",
-    "current_version",
     "lock_timeout_from_env",
     "open_warehouse",
     "results_to_frames",

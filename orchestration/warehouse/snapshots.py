@@ -1,14 +1,14 @@
-"""Writing scrape results: snapshots, attempts, and what they teach the registry.
+"""Writing scrape results into the warehouse: snapshots, attempts, and what they tell the registry.
 
-Idempotent by construction: rows are keyed on ``(video_id, observed_at)`` / ``(video_id, attempted_at)`` and
-inserted with ``ON CONFLICT DO NOTHING``; the registry's not-found streak is recomputed from the stored attempt
-history, so writing the same results twice (a retried run) changes nothing. Everything happens in one
-transaction: a crash leaves either all of a batch or none of it.
+Everything one call writes happens in one transaction, as bulk ``INSERT ... SELECT`` from a polars frame
+(never row by row), with ``ON CONFLICT DO NOTHING`` on both primary keys: writing the same results twice
+(a retried run, a re-materialized partition) inserts nothing the second time and moves no registry counter.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,6 +19,7 @@ import polars as pl
 
 from orchestration.models import NOT_FOUND_STREAK_LIMIT, Outcome, ScrapeResult
 
+#: Column order and types of ``raw.snapshots`` minus ``ingested_at`` (set when written).
 SNAPSHOT_SCHEMA: dict[str, pl.DataType] = {
     "video_id": pl.String(),
     "observed_at": pl.Datetime("us"),
@@ -36,6 +37,7 @@ SNAPSHOT_SCHEMA: dict[str, pl.DataType] = {
     "run_id": pl.String(),
 }
 
+#: Column order and types of ``raw.scrape_attempts``.
 ATTEMPT_SCHEMA: dict[str, pl.DataType] = {
     "video_id": pl.String(),
     "platform": pl.String(),
@@ -53,11 +55,13 @@ ATTEMPT_SCHEMA: dict[str, pl.DataType] = {
 
 @dataclass(frozen=True, slots=True)
 class WriteSummary:
-    snapshots_inserted: int
-    snapshots_skipped: int  # already stored at the same (video_id, observed_at)
-    attempts_inserted: int
-    attempts_skipped: int
-    videos_marked_unavailable: int  # crossed the not-found streak limit in this write
+    """What one write did. ``*_duplicate`` counts input rows already stored (or repeated within the input)."""
+
+    snapshots_inserted: int = 0
+    snapshots_duplicate: int = 0
+    attempts_inserted: int = 0
+    attempts_duplicate: int = 0
+    videos_marked_unavailable: int = 0
 
 
 def _utc_now() -> datetime:
@@ -71,190 +75,223 @@ def _naive_utc(value: datetime | None) -> datetime | None:
 
 
 def results_to_frames(results: Iterable[ScrapeResult]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Convert ScrapeResults to the (snapshots, attempts) frames :func:`write_scrape_frames` takes."""
-    snapshots: list[dict] = []
-    attempts: list[dict] = []
+    """``(snapshots, attempts)`` frames with exactly the tables' columns (snapshots without ``ingested_at``).
+
+    Orchestration stages these to Parquet and writes them later with :func:`write_scrape_frames`.
+    """
+    snapshots: dict[str, list] = {name: [] for name in SNAPSHOT_SCHEMA}
+    attempts: dict[str, list] = {name: [] for name in ATTEMPT_SCHEMA}
     for result in results:
         a = result.attempt
-        attempts.append(
-            {
-                "video_id": a.video_id,
-                "platform": str(a.platform),
-                "attempted_at": _naive_utc(a.attempted_at),
-                "outcome": str(a.outcome),
-                "http_status": a.http_status,
-                "detail": a.detail,
-                "duration_ms": a.duration_ms,
-                "tries": a.tries,
-                "source": a.source,
-                "run_id": a.run_id,
-                "partition_key": a.partition_key,
-            }
-        )
+        for name, value in (
+            ("video_id", a.video_id),
+            ("platform", str(a.platform)),
+            ("attempted_at", _naive_utc(a.attempted_at)),
+            ("outcome", str(a.outcome)),
+            ("http_status", a.http_status),
+            ("detail", a.detail),
+            ("duration_ms", a.duration_ms),
+            ("tries", a.tries),
+            ("source", a.source),
+            ("run_id", a.run_id),
+            ("partition_key", a.partition_key),
+        ):
+            attempts[name].append(value)
         o = result.observation
-        if o is not None and a.outcome == Outcome.OK:
-            snapshots.append(
-                {
-                    "video_id": o.video_id,
-                    "observed_at": _naive_utc(o.observed_at),
-                    "views": o.views,
-                    "likes": o.likes,
-                    "comments": o.comments,
-                    "shares": o.shares,
-                    "saves": o.saves,
-                    "title": o.title,
-                    "account": o.account,
-                    "posted_at": _naive_utc(o.posted_at),
-                    "duration_s": o.duration_s,
-                    "extra": json.dumps(o.extra, default=str) if o.extra else None,
-                    "source": o.source,
-                    "run_id": o.run_id,
-                }
-            )
+        if o is None:
+            continue
+        for name, value in (
+            ("video_id", o.video_id),
+            ("observed_at", _naive_utc(o.observed_at)),
+            ("views", o.views),
+            ("likes", o.likes),
+            ("comments", o.comments),
+            ("shares", o.shares),
+            ("saves", o.saves),
+            ("title", o.title),
+            ("account", o.account),
+            ("posted_at", _naive_utc(o.posted_at)),
+            ("duration_s", o.duration_s),
+            ("extra", json.dumps(o.extra, sort_keys=True, default=str) if o.extra else None),
+            ("source", o.source),
+            ("run_id", o.run_id),
+        ):
+            snapshots[name].append(value)
     return (
-        pl.DataFrame(snapshots, schema=SNAPSHOT_SCHEMA, orient="row") if snapshots else pl.DataFrame(schema=SNAPSHOT_SCHEMA),
-        pl.DataFrame(attempts, schema=ATTEMPT_SCHEMA, orient="row") if attempts else pl.DataFrame(schema=ATTEMPT_SCHEMA),
+        pl.DataFrame(snapshots, schema=SNAPSHOT_SCHEMA),
+        pl.DataFrame(attempts, schema=ATTEMPT_SCHEMA),
     )
 
 
+def _conform(frame: pl.DataFrame, schema: dict[str, pl.DataType], what: str) -> pl.DataFrame:
+    """Select the table's columns in order with the table's types; tz-aware instants become naive UTC."""
+    missing = [name for name in schema if name not in frame.columns]
+    if missing:
+        raise ValueError(f"The {what} frame lacks columns {missing}; build it with results_to_frames().")
+    columns = []
+    for name, dtype in schema.items():
+        column = pl.col(name)
+        current = frame.schema[name]
+        if isinstance(current, pl.Datetime) and current.time_zone is not None:
+            column = column.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+        if name == "extra" and current != pl.String():
+            column = column.cast(pl.String())
+        columns.append(column.cast(dtype).alias(name))
+    return frame.select(columns)
+
+
 def write_scrape_results(con: duckdb.DuckDBPyConnection, results: Iterable[ScrapeResult]) -> WriteSummary:
-    """Store a batch of scrape results in one transaction (see module docstring for the guarantees)."""
+    """Store scrape results (see :func:`write_scrape_frames`)."""
     snapshots, attempts = results_to_frames(results)
     return write_scrape_frames(con, snapshots, attempts)
 
 
-def _as_frame(data: pl.DataFrame | str | Path | None, schema: dict[str, pl.DataType], what: str) -> pl.DataFrame:
-    if data is None:
-        return pl.DataFrame(schema=schema)
-    frame = data if isinstance(data, pl.DataFrame) else pl.read_parquet(data)
-    missing = [c for c in schema if c not in frame.columns]
-    if missing:
-        raise ValueError(f"The {what} frame lacks the column(s) {', '.join(missing)}; give every column of the table.")
-    return frame.select([pl.col(c).cast(t) for c, t in schema.items()])
-
-
 def write_scrape_frames(
     con: duckdb.DuckDBPyConnection,
-    snapshots: pl.DataFrame | str | Path | None,
-    attempts: pl.DataFrame | str | Path | None,
+    snapshots: pl.DataFrame | str | os.PathLike[str],
+    attempts: pl.DataFrame | str | os.PathLike[str],
 ) -> WriteSummary:
-    """Store snapshot and attempt rows (polars frames or Parquet paths, columns as the tables minus
-    ``ingested_at``) in one transaction, then update ``registry.videos``.
+    """Store snapshots and attempts in one transaction and update ``registry.videos`` from them.
 
-    Registry updates (only for videos whose attempts were new in this write):
-    - ``account``/``posted_at`` filled from the latest ok observation that knows them;
-    - ``consecutive_not_found`` = number of ``not_found`` attempts after the latest ``ok`` one
-      (other outcomes neither count nor break the streak; transient outcomes change nothing);
-    - ``availability`` = 'unavailable' once that streak reaches NOT_FOUND_STREAK_LIMIT, 'available' otherwise.
+    ``snapshots``/``attempts`` are frames as built by :func:`results_to_frames`, or paths of Parquet files
+    holding them (staged by an earlier step).
+
+    - snapshots: ``ON CONFLICT (video_id, observed_at) DO NOTHING``; ``ingested_at`` = now (UTC).
+    - attempts: ``ON CONFLICT (video_id, attempted_at) DO NOTHING``.
+    - registry, from newly stored rows only (so a repeated write changes nothing): account and posted_at
+      filled from the latest ok observation that knows them; ``consecutive_not_found`` = not_found attempts after the
+      latest ok one (by attempted_at, so out-of-order backfills agree); ``availability='unavailable'`` once the streak reaches ``NOT_FOUND_STREAK_LIMIT``
+      (an ok makes it available again). Transient outcomes (and private/login/parse errors) only add attempts.
     """
-    snap = _as_frame(snapshots, SNAPSHOT_SCHEMA, "snapshots")
-    att = _as_frame(attempts, ATTEMPT_SCHEMA, "attempts")
+    if not isinstance(snapshots, pl.DataFrame):
+        snapshots = pl.read_parquet(Path(snapshots))
+    if not isinstance(attempts, pl.DataFrame):
+        attempts = pl.read_parquet(Path(attempts))
+    snaps = _conform(snapshots, SNAPSHOT_SCHEMA, "snapshots")
+    atts = _conform(attempts, ATTEMPT_SCHEMA, "attempts")
+    snaps_unique = snaps.unique(subset=["video_id", "observed_at"], keep="first", maintain_order=True)
+    atts_unique = atts.unique(subset=["video_id", "attempted_at"], keep="first", maintain_order=True)
     now = _utc_now()
-    con.register("_vt_stage_snapshots", snap)
-    con.register("_vt_stage_attempts", att)
-    con.begin()
+
+    con.register("_vt_snaps_in", snaps_unique)
+    con.register("_vt_atts_in", atts_unique)
     try:
-        # Only new rows matter below (for counts and registry updates); dedupe the batch itself too.
-        con.execute(
-            """
-            CREATE OR REPLACE TEMP TABLE _vt_new_attempts AS
-            SELECT s.* FROM (SELECT DISTINCT ON (video_id, attempted_at) * FROM _vt_stage_attempts
-                             ORDER BY video_id, attempted_at) s
-            ANTI JOIN raw.scrape_attempts t USING (video_id, attempted_at)
-            """
-        )
-        con.execute(
-            """
-            CREATE OR REPLACE TEMP TABLE _vt_new_snapshots AS
-            SELECT s.* FROM (SELECT DISTINCT ON (video_id, observed_at) * FROM _vt_stage_snapshots
-                             ORDER BY video_id, observed_at) s
-            ANTI JOIN raw.snapshots t USING (video_id, observed_at)
-            """
-        )
-        (new_attempts,) = con.sql("SELECT count(*) FROM _vt_new_attempts").fetchall()[0]
-        (new_snapshots,) = con.sql("SELECT count(*) FROM _vt_new_snapshots").fetchall()[0]
-        con.execute(
-            """
-            INSERT INTO raw.snapshots
-            SELECT video_id, observed_at, views, likes, comments, shares, saves, title, account, posted_at,
-                   duration_s, extra::JSON, source, run_id, ? AS ingested_at
-            FROM _vt_new_snapshots
-            ON CONFLICT DO NOTHING
-            """,
-            [now],
-        ).fetchall()
-        con.execute(
-            """
-            INSERT INTO raw.scrape_attempts
-            SELECT video_id, platform, attempted_at, outcome, http_status, detail, duration_ms, tries,
-                   source, run_id, partition_key
-            FROM _vt_new_attempts
-            ON CONFLICT DO NOTHING
-            """
-        ).fetchall()
-        # Content fields from the latest new observation of each video that knows them.
-        con.execute(
-            """
-            UPDATE registry.videos AS v
-            SET account = coalesce(n.account, v.account), posted_at = coalesce(n.posted_at, v.posted_at)
-            FROM (
-              SELECT video_id,
-                     arg_max(account, observed_at) FILTER (WHERE account IS NOT NULL) AS account,
-                     arg_max(posted_at, observed_at) FILTER (WHERE posted_at IS NOT NULL) AS posted_at
-              FROM _vt_new_snapshots GROUP BY video_id
-            ) n
-            WHERE v.video_id = n.video_id
-              AND (n.account IS NOT NULL OR n.posted_at IS NOT NULL)
-            """
-        ).fetchall()
-        (marked_before,) = con.sql(
-            """
-            SELECT count(*) FROM registry.videos
-            WHERE availability = 'unavailable'
-              AND video_id IN (SELECT video_id FROM _vt_new_attempts)
-            """
-        ).fetchall()[0]
-        con.execute(
-            """
-            UPDATE registry.videos AS v
-            SET consecutive_not_found = s.streak,
-                availability = CASE WHEN s.streak >= ? THEN 'unavailable' ELSE 'available' END
-            FROM (
-              SELECT a.video_id,
-                     count(*) FILTER (WHERE a.outcome = 'not_found'
-                                      AND (l.last_ok IS NULL OR a.attempted_at > l.last_ok)) AS streak
-              FROM raw.scrape_attempts a
-              JOIN (
-                SELECT video_id, max(attempted_at) FILTER (WHERE outcome = 'ok') AS last_ok
-                FROM raw.scrape_attempts
-                WHERE video_id IN (SELECT video_id FROM _vt_new_attempts WHERE outcome IN ('ok', 'not_found'))
-                GROUP BY video_id
-              ) l USING (video_id)
-              GROUP BY a.video_id
-            ) s
-            WHERE v.video_id = s.video_id
-            """,
-            [NOT_FOUND_STREAK_LIMIT],
-        ).fetchall()
-        (marked_after,) = con.sql(
-            """
-            SELECT count(*) FROM registry.videos
-            WHERE availability = 'unavailable'
-              AND video_id IN (SELECT video_id FROM _vt_new_attempts)
-            """
-        ).fetchall()[0]
-        con.execute("DROP TABLE _vt_new_attempts; DROP TABLE _vt_new_snapshots")
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
+        con.begin()
+        try:
+            con.execute(
+                """
+                CREATE OR REPLACE TEMP TABLE _vt_new_snaps AS
+                SELECT s.* FROM _vt_snaps_in s
+                WHERE NOT EXISTS (SELECT 1 FROM raw.snapshots r
+                                  WHERE r.video_id = s.video_id AND r.observed_at = s.observed_at)
+                """
+            )
+            con.execute(
+                """
+                CREATE OR REPLACE TEMP TABLE _vt_new_atts AS
+                SELECT a.* FROM _vt_atts_in a
+                WHERE NOT EXISTS (SELECT 1 FROM raw.scrape_attempts r
+                                  WHERE r.video_id = a.video_id AND r.attempted_at = a.attempted_at)
+                """
+            )
+            con.execute(
+                """
+                INSERT INTO raw.snapshots
+                SELECT video_id, observed_at, views, likes, comments, shares, saves, title, account, posted_at,
+                       duration_s, CAST(extra AS JSON), source, run_id, ?::TIMESTAMP
+                FROM _vt_new_snaps
+                ON CONFLICT DO NOTHING
+                """,
+                [now],
+            )
+            con.execute(
+                """
+                INSERT INTO raw.scrape_attempts
+                SELECT video_id, platform, attempted_at, outcome, http_status, detail, duration_ms, tries,
+                       source, run_id, partition_key
+                FROM _vt_new_atts
+                ON CONFLICT DO NOTHING
+                """
+            )
+            snapshots_inserted = con.sql("SELECT count(*) FROM _vt_new_snaps").fetchall()[0][0]
+            attempts_inserted = con.sql("SELECT count(*) FROM _vt_new_atts").fetchall()[0][0]
+            marked = _update_registry(con, now)
+            con.execute("DROP TABLE IF EXISTS _vt_new_snaps")
+            con.execute("DROP TABLE IF EXISTS _vt_new_atts")
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
     finally:
-        con.unregister("_vt_stage_snapshots")
-        con.unregister("_vt_stage_attempts")
+        con.unregister("_vt_snaps_in")
+        con.unregister("_vt_atts_in")
     return WriteSummary(
-        snapshots_inserted=int(new_snapshots),
-        snapshots_skipped=snap.height - int(new_snapshots),
-        attempts_inserted=int(new_attempts),
-        attempts_skipped=att.height - int(new_attempts),
-        videos_marked_unavailable=max(0, int(marked_after) - int(marked_before)),
+        snapshots_inserted=int(snapshots_inserted),
+        snapshots_duplicate=snaps.height - int(snapshots_inserted),
+        attempts_inserted=int(attempts_inserted),
+        attempts_duplicate=atts.height - int(attempts_inserted),
+        videos_marked_unavailable=marked,
     )
+
+
+def _update_registry(con: duckdb.DuckDBPyConnection, now: datetime) -> int:
+    """Apply the newly stored rows (temp tables ``_vt_new_snaps``/``_vt_new_atts``) to registry.videos."""
+    con.execute(
+        """
+        UPDATE registry.videos v
+        SET account = coalesce(s.account, v.account),
+            posted_at = coalesce(s.posted_at, v.posted_at),
+            updated_at = ?::TIMESTAMP
+        FROM (
+            SELECT video_id,
+                   arg_max(account, observed_at) FILTER (WHERE account IS NOT NULL) AS account,
+                   arg_max(posted_at, observed_at) FILTER (WHERE posted_at IS NOT NULL) AS posted_at
+            FROM _vt_new_snaps GROUP BY video_id
+        ) s
+        WHERE v.video_id = s.video_id
+          AND ((s.account IS NOT NULL AND s.account IS DISTINCT FROM v.account)
+               OR (s.posted_at IS NOT NULL AND s.posted_at IS DISTINCT FROM v.posted_at))
+        """,
+        [now],
+    )
+    # The streak is recomputed from the stored attempt history (not from arrival order): a backfill may
+    # write an older partition after a newer one, and the streak must follow attempted_at.
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _vt_streaks AS
+        WITH touched AS (
+            SELECT DISTINCT video_id FROM _vt_new_atts
+            WHERE outcome IN ('{Outcome.OK}', '{Outcome.NOT_FOUND}')
+        ), last_ok AS (
+            SELECT a.video_id, max(a.attempted_at) FILTER (WHERE a.outcome = '{Outcome.OK}') AS last_ok_at
+            FROM raw.scrape_attempts a JOIN touched USING (video_id)
+            GROUP BY a.video_id
+        )
+        SELECT l.video_id,
+               count(*) FILTER (WHERE a.outcome = '{Outcome.NOT_FOUND}'
+                                  AND (l.last_ok_at IS NULL OR a.attempted_at > l.last_ok_at)) AS streak
+        FROM last_ok l JOIN raw.scrape_attempts a USING (video_id)
+        GROUP BY l.video_id
+        """
+    )
+    newly_unavailable = con.sql(
+        f"""
+        SELECT count(*) FROM registry.videos v JOIN _vt_streaks s USING (video_id)
+        WHERE v.availability <> 'unavailable' AND s.streak >= {NOT_FOUND_STREAK_LIMIT}
+        """
+    ).fetchall()[0][0]
+    con.execute(
+        f"""
+        UPDATE registry.videos v
+        SET consecutive_not_found = s.streak,
+            availability = CASE WHEN s.streak >= {NOT_FOUND_STREAK_LIMIT} THEN 'unavailable' ELSE 'available' END,
+            updated_at = ?::TIMESTAMP
+        FROM _vt_streaks s
+        WHERE v.video_id = s.video_id
+          AND (v.consecutive_not_found <> s.streak
+               OR v.availability <> CASE WHEN s.streak >= {NOT_FOUND_STREAK_LIMIT} THEN 'unavailable' ELSE 'available' END)
+        """,
+        [now],
+    )
+    con.execute("DROP TABLE IF EXISTS _vt_streaks")
+    return int(newly_unavailable)
