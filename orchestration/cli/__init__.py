@@ -28,18 +28,6 @@ from orchestration.cli._common import (
 from orchestration.errors import InvalidInputError
 from orchestration.models import Platform, ShortLink, VideoRef
 from orchestration.urls import InvalidVideoUrl, parse_platform, parse_video_ref, parse_video_url
-from orchestration.warehouse.registry import (
-    TrackOutcome,
-    add_pending_link,
-    delete_videos,
-    list_videos,
-    parse_meta_pairs,
-    status_summary,
-    track_refs,
-    untrack,
-    validate_cadence,
-    validate_days,
-)
 
 app = typer.Typer(
     name="viewtrail",
@@ -149,6 +137,15 @@ def track(
     Short links (vm.tiktok.com, tiktok.com/t/) are resolved through TikTok when online; otherwise, or when the
     lookup fails, they are stored as pending links with a note.
     """
+    from orchestration.warehouse.registry import (
+        TrackOutcome,
+        add_pending_link,
+        parse_meta_pairs,
+        track_refs,
+        validate_cadence,
+        validate_days,
+    )
+
     cadence = validate_cadence(cadence)
     days = validate_days(days)
     metadata = parse_meta_pairs(meta or [])
@@ -202,6 +199,8 @@ def untrack_cmd(
     platform: PlatformOption = None,
 ) -> None:
     """Stop tracking videos; their snapshots stay in the warehouse."""
+    from orchestration.warehouse.registry import untrack
+
     ids = _target_ids(videos, platform)
     with writable_warehouse() as con:
         states = untrack(con, ids)
@@ -227,6 +226,8 @@ def delete(
     platform: PlatformOption = None,
 ) -> None:
     """Delete videos with all their snapshots and scrape attempts, permanently (use untrack to keep history)."""
+    from orchestration.warehouse.registry import delete_videos
+
     ids = _target_ids(videos, platform)
     if not yes:
         raise fail(
@@ -262,6 +263,8 @@ def list_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array instead of a table.")] = False,
 ) -> None:
     """List registered videos with their state and last snapshot."""
+    from orchestration.warehouse.registry import list_videos
+
     with readable_warehouse() as con:
         frame = list_videos(con, platform=_platform(platform), label=label, active=active)
     if as_json:
@@ -294,6 +297,8 @@ def list_cmd(
 @friendly_errors
 def status() -> None:
     """Counts by platform and state, last successful scrape, videos failing or overdue, pending short links."""
+    from orchestration.warehouse.registry import status_summary
+
     with readable_warehouse() as con:
         summary = status_summary(con)
     table = Table(title="viewtrail status")

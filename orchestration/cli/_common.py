@@ -6,15 +6,16 @@ import functools
 import importlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import duckdb
 import typer
 from rich.console import Console
 
 from orchestration.errors import ViewtrailError
 from orchestration.urls import InvalidVideoUrl
-from orchestration.warehouse import lock_timeout_from_env, open_warehouse
+
+if TYPE_CHECKING:  # duckdb and polars load only when a command opens the warehouse: --help stays fast
+    import duckdb
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -43,7 +44,11 @@ def friendly_errors(func: F) -> F:
             return func(*args, **kwargs)
         except (ViewtrailError, InvalidVideoUrl) as error:
             raise fail(str(error)) from None
-        except duckdb.Error as error:
+        except Exception as error:
+            import duckdb
+
+            if not isinstance(error, duckdb.Error):
+                raise
             first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             raise fail(f"The warehouse refused the operation ({first_line}); nothing was changed.") from None
 
@@ -57,6 +62,8 @@ def say_waiting(message: str) -> None:
 @contextmanager
 def writable_warehouse() -> Iterator[duckdb.DuckDBPyConnection]:
     """The warehouse opened read-write, waiting (with a message) while a pipeline run holds the lock."""
+    from orchestration.warehouse.connection import lock_timeout_from_env, open_warehouse
+
     with open_warehouse(lock_timeout_s=lock_timeout_from_env(), on_wait=say_waiting) as con:
         yield con
 

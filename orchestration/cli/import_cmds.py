@@ -10,14 +10,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from orchestration.cli._common import enqueue_new_videos, err, fail, friendly_errors, out, writable_warehouse
 
-from orchestration.warehouse.imports import (
-    UrlImportRow,
-    read_snapshot_file,
-    read_url_file,
-    write_snapshot_import,
-    write_url_import,
-)
-from orchestration.warehouse.registry import TrackOutcome, add_pending_link
 
 _MAX_SHOWN = 50
 
@@ -49,6 +41,9 @@ def import_urls(
     are skipped. The same video twice in a file is registered once. Exits with 1 when any row was invalid
     (the valid rows are still registered).
     """
+    from orchestration.warehouse.imports import UrlImportRow, read_url_file, write_url_import
+    from orchestration.warehouse.registry import TrackOutcome, add_pending_link
+
     from orchestration.cli import mark_links_resolved, resolve_short_links
 
     with _progress() as bar:
@@ -99,6 +94,9 @@ def import_snapshots(
     differs from a stored observation at the same instant is reported and not written (exit 1). Any
     malformed row is reported with its line number and nothing at all is written.
     """
+    from orchestration.warehouse.imports import read_snapshot_file, write_snapshot_import
+    from orchestration.warehouse.registry import TrackOutcome
+
     with _progress() as bar:
         task = bar.add_task("checking rows", total=None)
         checked = read_snapshot_file(file, progress=lambda done, total: bar.update(task, completed=done, total=total))

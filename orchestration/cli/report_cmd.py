@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from orchestration.reporting import (
-    ReportError,
-    VideoReport,
-    default_chart_path,
-    load_video_report,
-    open_reporting_db,
-    resolve_video_id,
-    write_views_chart,
-)
+if TYPE_CHECKING:
+    from orchestration.reporting import VideoReport
 
 
 def _fmt(value: object) -> str:
@@ -64,6 +57,16 @@ def report(
 
       viewtrail report https://www.tiktok.com/@scout2015/video/6718335390845095173 --days 30 -o chart.png
     """
+    # duckdb and matplotlib load here, not when the CLI starts
+    from orchestration.reporting import (
+        ReportError,
+        default_chart_path,
+        load_video_report,
+        open_reporting_db,
+        resolve_video_id,
+        write_views_chart,
+    )
+
     console = Console()
     try:
         with open_reporting_db() as (con, path):
