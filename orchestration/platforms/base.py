@@ -123,6 +123,16 @@ class PlatformClient(ABC):
         Implemented as an ``async def`` generator. ``videos`` is consumed lazily (bounded in-flight work).
         """
 
+    def _own_videos(self, videos: Iterable[VideoToScrape]) -> Iterator[VideoToScrape]:
+        """``videos``, lazily, refusing one of another platform (a mixed batch is a caller bug, not an outcome)."""
+        for item in videos:
+            if item.platform != self.platform:
+                raise ValueError(
+                    f"{item.video_id} is a {item.platform} video; the {self.platform.value} client only scrapes "
+                    f"{self.platform.value} videos"
+                )
+            yield item
+
     async def resolve_short_link(self, url: str) -> VideoRef:
         """Follow a short link's redirects to the video it names (TikTok only)."""
         raise NotImplementedError(f"{self.platform.value} has no short links to resolve")

@@ -450,15 +450,6 @@ class HttpPlatformClient(PlatformClient):
             ]
         return results
 
-    def _own_videos(self, videos: Iterable[VideoToScrape]) -> Iterator[VideoToScrape]:
-        for item in videos:
-            if item.platform != self.platform:
-                raise ValueError(
-                    f"{item.video_id} is a {item.platform} video; the {self.platform.value} client only scrapes "
-                    f"{self.platform.value} videos"
-                )
-            yield item
-
     async def scrape(
         self,
         videos: Iterable[VideoToScrape],

@@ -336,12 +336,7 @@ class SimulatedClient(PlatformClient):
         run_id: str | None = None,
         partition_key: str | None = None,
     ) -> AsyncIterator[ScrapeResult]:
-        for video in videos:
-            if video.platform != self.platform:  # same contract as the real clients
-                raise ValueError(
-                    f"{video.video_id} is a {video.platform} video; the simulated {self.platform.value} client only "
-                    f"scrapes {self.platform.value} videos"
-                )
+        for video in self._own_videos(videos):
             yield self.result_for(video, run_id=run_id, partition_key=partition_key)
 
     async def resolve_short_link(self, url: str) -> VideoRef:
