@@ -53,15 +53,14 @@ def dbt_executable() -> str:
 
 
 def ensure_manifest() -> Path:
-    """Make sure dbt's manifest exists so loading the definitions never fails (runs `dbt parse` if needed)."""
-    # `dagster dev` runs `dbt parse` through prepare_if_dev with plain "dbt" from PATH, and make does not
-    # activate the venv: put the venv's bin on PATH for this process and its children.
-    venv_bin = str(Path(sys.prefix) / "bin")
-    if (Path(venv_bin) / "dbt").exists() and venv_bin not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = venv_bin + os.pathsep + os.environ.get("PATH", "")
-    dbt_project.prepare_if_dev()
+    """Make sure dbt's manifest exists so loading the definitions never fails.
+
+    Runs `dbt parse` with the venv's dbt (not whatever "dbt" is on PATH: `dagster dev` starts its code server
+    with a bare PATH) when the manifest is missing, and under `dagster dev` on every load so model edits show
+    up, which is what ``DbtProject.prepare_if_dev`` would do.
+    """
     manifest = dbt_project.manifest_path
-    if not manifest.exists():
+    if dbt_project.preparer.using_dagster_dev() or not manifest.exists():
         env = {**os.environ, "VIEWTRAIL_WAREHOUSE": os.environ.get("VIEWTRAIL_WAREHOUSE") or str(config.warehouse_path())}
         subprocess.run(
             [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
