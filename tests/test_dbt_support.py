@@ -1,7 +1,6 @@
 """Helpers for the dbt tests (no tests here): a warehouse with the raw tables, snapshot loading, dbt runs.
 
-The raw tables come from W-foundation's migrations (`orchestration.warehouse.open_warehouse`); the DDL from
-CONTRACTS.md below is only a fallback for a checkout without that module.
+The raw tables come from the production migrations (`orchestration.warehouse.open_warehouse`).
 """
 
 from __future__ import annotations
@@ -15,54 +14,10 @@ from typing import Any
 
 import duckdb
 
+from orchestration.warehouse import open_warehouse
+
 REPO = Path(__file__).resolve().parents[1]
 DBT_PROJECT = REPO / "dbt_project"
-
-CONTRACT_DDL = """
-CREATE SCHEMA IF NOT EXISTS registry; CREATE SCHEMA IF NOT EXISTS raw; CREATE SCHEMA IF NOT EXISTS meta;
-CREATE TABLE IF NOT EXISTS meta.schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMP NOT NULL);
-CREATE TABLE IF NOT EXISTS registry.videos (
-  video_id TEXT PRIMARY KEY, platform TEXT NOT NULL, external_id TEXT NOT NULL, url TEXT NOT NULL, account TEXT,
-  is_active BOOLEAN NOT NULL, cadence TEXT NOT NULL, track_until TIMESTAMP, labels TEXT[] NOT NULL,
-  metadata JSON NOT NULL, availability TEXT NOT NULL, consecutive_not_found INTEGER NOT NULL,
-  posted_at TIMESTAMP, added_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL, stopped_at TIMESTAMP
-);
-CREATE TABLE IF NOT EXISTS registry.pending_links (
-  url TEXT PRIMARY KEY, platform TEXT NOT NULL, note TEXT NOT NULL,
-  cadence TEXT NOT NULL, track_until TIMESTAMP, labels TEXT[] NOT NULL, metadata JSON NOT NULL,
-  added_at TIMESTAMP NOT NULL, resolved_video_id TEXT, resolved_at TIMESTAMP
-);
-CREATE TABLE IF NOT EXISTS raw.snapshots (
-  video_id TEXT NOT NULL, observed_at TIMESTAMP NOT NULL,
-  views BIGINT, likes BIGINT, comments BIGINT, shares BIGINT, saves BIGINT,
-  title TEXT, account TEXT, posted_at TIMESTAMP, duration_s DOUBLE, extra JSON,
-  source TEXT NOT NULL, run_id TEXT, ingested_at TIMESTAMP NOT NULL,
-  PRIMARY KEY (video_id, observed_at)
-);
-CREATE TABLE IF NOT EXISTS raw.scrape_attempts (
-  video_id TEXT NOT NULL, platform TEXT NOT NULL, attempted_at TIMESTAMP NOT NULL,
-  outcome TEXT NOT NULL, http_status INTEGER, detail TEXT, duration_ms DOUBLE, tries INTEGER NOT NULL,
-  source TEXT NOT NULL, run_id TEXT, partition_key TEXT,
-  PRIMARY KEY (video_id, attempted_at)
-);
-"""
-
-
-def _open_warehouse():
-    """W-foundation's open_warehouse (migrations), or None while that module does not exist."""
-    try:
-        from orchestration.warehouse import open_warehouse
-    except ImportError:
-        try:
-            from orchestration.warehouse.connection import open_warehouse
-        except ImportError:
-            return None
-    return open_warehouse
-
-
-def have_open_warehouse() -> bool:
-    return _open_warehouse() is not None
-
 
 @contextmanager
 def connect(path: Path, *, read_only: bool = False):
@@ -77,17 +32,9 @@ def connect(path: Path, *, read_only: bool = False):
 
 
 def create_warehouse(path: Path) -> Path:
-    """The raw tables exactly as production creates them: W-foundation's migrations, else the contract DDL."""
-    open_warehouse = _open_warehouse()
-    if open_warehouse is not None:
-        with open_warehouse(path):
-            pass
-    else:
-        con = duckdb.connect(str(path))
-        try:
-            con.execute(CONTRACT_DDL)
-        finally:
-            con.close()
+    """The raw tables exactly as production creates them (the migrations run on the first read-write open)."""
+    with open_warehouse(path):
+        pass
     return path
 
 
