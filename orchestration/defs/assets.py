@@ -8,6 +8,7 @@ materialization history and checks; and single-run backfills stay on a plain tim
 
 
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 from dagster import (
@@ -26,7 +27,6 @@ from orchestration import config as vt_config
 from orchestration.defs.checks import snapshot_check_results, snapshot_check_specs
 from orchestration.defs.partitions import hourly_partitions
 from orchestration.defs.resources import PlatformClientsResource, WarehouseResource
-from orchestration.defs.warehouse_io import write_results
 from orchestration.models import Outcome, Platform, ScrapeResult, VideoToScrape
 from orchestration.platforms.base import scrape_sync
 from orchestration.scheduling import (
@@ -39,6 +39,7 @@ from orchestration.scheduling import (
     load_video_schedules,
     observe_offset,
 )
+from orchestration.warehouse.snapshots import write_scrape_results
 
 #: A real client observes "now": partitions whose hour ended longer ago than this are refused.
 REAL_CLIENT_MAX_LAG = timedelta(hours=2)
@@ -195,7 +196,7 @@ def build_snapshot_asset(platform: Platform):
         # Network I/O: no warehouse connection is open here; results stay in memory until the write.
         results, due_total = _plan_and_scrape(context, client, videos, hours, targeted, client.observes_past)
         with warehouse.connect() as con:
-            summary = write_results(con, results)
+            summary = write_scrape_results(con, results)
             checks = snapshot_check_results(con, platform, context.partition_keys)
         outcomes: dict[str, int] = {}
         for r in results:
@@ -210,7 +211,7 @@ def build_snapshot_asset(platform: Platform):
                 "targeted_videos": len(config.video_ids),
                 "short_links_resolved": resolved,
                 "client": client.source,
-                **{f"write_{k}": v for k, v in summary.items()},
+                **{f"write_{k}": v for k, v in dataclasses.asdict(summary).items()},
             },
             check_results=checks,
         )

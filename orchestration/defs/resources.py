@@ -14,7 +14,7 @@ from pathlib import Path
 from dagster import ConfigurableResource, EnvVar
 
 from orchestration import config
-from orchestration.defs.warehouse_io import open_warehouse
+from orchestration.warehouse.connection import open_warehouse
 from orchestration.models import Platform
 from orchestration.platforms.base import PlatformClient
 from orchestration.platforms.factory import build_client

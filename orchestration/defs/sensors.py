@@ -35,7 +35,6 @@ from orchestration import config
 from orchestration.defs.assets import snapshot_asset_key
 from orchestration.defs.jobs import BUILD_SELECTION, scrape_job
 from orchestration.defs.notifications import notify_failure
-from orchestration.defs.partitions import hourly_partitions
 from orchestration.defs.resources import WarehouseResource
 from orchestration.models import TRANSIENT_OUTCOMES, Platform
 from orchestration.queue import QueueKind, mark_consumed, pending_requests
