@@ -6,8 +6,6 @@ Other work streams add commands through ``orchestration/cli/<x>_cmd(s).py`` modu
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import json
 from datetime import datetime
 from typing import Annotated
@@ -329,12 +327,8 @@ def status() -> None:
         out.print("No tracked video is overdue.")
 
 
-def _register_plugins() -> None:
-    for module_name in ("orchestration.cli.import_cmds", "orchestration.cli.report_cmd",
-                        "orchestration.cli.pipeline_cmds"):
-        if importlib.util.find_spec(module_name) is None:
-            continue
-        importlib.import_module(module_name).register(app)
+# The other command groups live in their own modules (each keeps its heavy imports inside its commands).
+from orchestration.cli import import_cmds, pipeline_cmds, report_cmd  # noqa: E402
 
-
-_register_plugins()
+for _commands in (import_cmds, report_cmd, pipeline_cmds):
+    _commands.register(app)

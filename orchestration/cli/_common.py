@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import importlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -11,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import typer
 from rich.console import Console
 
+from orchestration import queue
 from orchestration.errors import ViewtrailError
 from orchestration.urls import InvalidVideoUrl
 
@@ -76,13 +76,9 @@ def readable_warehouse() -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 def enqueue_new_videos(video_ids: Iterable[str]) -> bool:
-    """Ask the pipeline for a first scrape of these videos, when the queue module is installed."""
+    """Ask the pipeline (the new-videos sensor) for a first scrape of these videos."""
     ids = list(video_ids)
     if not ids:
-        return False
-    try:
-        queue = importlib.import_module("orchestration.queue")
-    except ImportError:
         return False
     try:
         queue.enqueue_new_videos(ids)

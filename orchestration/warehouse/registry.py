@@ -18,6 +18,7 @@ import polars as pl
 
 from orchestration.errors import InvalidInputError
 from orchestration.models import Platform, VideoRef
+from orchestration.scheduling import auto_cadence_from_env, auto_cadence_hours
 
 MAX_METADATA_KEYS = 20
 MAX_METADATA_VALUE_CHARS = 255
@@ -414,14 +415,6 @@ class StatusSummary:
     pending_links: int
 
 
-def _auto_hours(age_hours: float) -> int:
-    try:
-        from orchestration.scheduling import auto_cadence_hours
-    except ImportError:  # scheduling is another stream's module; the registry must not depend on it
-        return 24
-    return auto_cadence_hours(age_hours)
-
-
 def status_summary(con: duckdb.DuckDBPyConnection, *, now: datetime | None = None, grace_hours: float = 2.0) -> StatusSummary:
     """Counts by platform and state, last successful scrape, failing and overdue videos."""
     now = now or utc_now()
@@ -467,9 +460,10 @@ def status_summary(con: duckdb.DuckDBPyConnection, *, now: datetime | None = Non
         params=[now],
     ).fetchall()
     overdue_rows = []
+    auto_table = auto_cadence_from_env()  # the same table the scheduler uses (VIEWTRAIL_AUTO_CADENCE)
     for video_id, cadence, anchor, added_at, last in candidates:
         if cadence == "auto":
-            hours = _auto_hours(max((now - anchor).total_seconds() / 3600.0, 0.0))
+            hours = auto_cadence_hours(max((now - anchor).total_seconds() / 3600.0, 0.0), auto_table)
         else:
             try:
                 hours = int(cadence)
