@@ -158,30 +158,37 @@ def prepare_demo_warehouse(path: Path) -> None:
 
 
 def register_sample_videos(con: Any, videos: Sequence[SampleVideo], added_at: datetime) -> None:
-    """Insert the sample videos into registry.videos (auto cadence, active) and mark the warehouse as a demo."""
+    """Track the sample videos (auto cadence, active) and mark the warehouse as a demo, in one transaction."""
+    import polars as pl
+
+    from orchestration.warehouse.registry import TRACK_FRAME_SCHEMA, track_frame
+
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(f"CREATE TABLE IF NOT EXISTS {DEMO_MARKER_TABLE} (created_at TIMESTAMP NOT NULL, videos INTEGER)")
         con.execute(f"INSERT INTO {DEMO_MARKER_TABLE} VALUES (?, ?)", [added_at, len(videos)])
-        con.executemany(
-            "INSERT INTO registry.videos (video_id, platform, external_id, url, account, is_active, cadence,"
-            " track_until, labels, metadata, availability, consecutive_not_found, posted_at, added_at, updated_at,"
-            " stopped_at) VALUES (?, ?, ?, ?, ?, true, 'auto', NULL, ?, ?, 'available', 0, NULL, ?, ?, NULL)"
-            " ON CONFLICT DO NOTHING",
-            [
+        track_frame(
+            con,
+            pl.DataFrame(
                 [
-                    v.video_id,
-                    v.platform.value,
-                    v.external_id,
-                    v.url,
-                    v.account,
-                    list(v.labels),
-                    json.dumps({"source": "viewtrail demo"}),
-                    added_at,
-                    added_at,
-                ]
-                for v in videos
-            ],
+                    {
+                        "video_id": v.video_id,
+                        "platform": v.platform.value,
+                        "external_id": v.external_id,
+                        "url": v.url,
+                        "account": v.account,
+                        "cadence": "auto",
+                        "track_until": None,
+                        "labels": list(v.labels),
+                        "metadata": json.dumps({"source": "viewtrail demo"}),
+                        "active": True,
+                    }
+                    for v in videos
+                ],
+                schema=TRACK_FRAME_SCHEMA,
+            ),
+            now=added_at,
+            transaction=False,
         )
         con.execute("COMMIT")
     except BaseException:
