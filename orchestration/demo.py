@@ -6,26 +6,23 @@
    platform asset covering the whole range (``BackfillPolicy.single_run()``), in-process, recorded in the
    Dagster instance of ``DAGSTER_HOME`` when it is set (so the runs show in ``make ui``);
 4. build the dbt models and publish the analyst copy (``data/analytics.duckdb`` + ``data/marts/*.parquet``),
-   again as Dagster runs;
+   again as Dagster runs (:mod:`orchestration.runs`);
 5. print a short report.
-
-Also home of the pipeline helpers behind ``viewtrail build`` (dbt + publish through Dagster).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from orchestration import config
+from orchestration.clock import last_complete_hour, partition_key
 from orchestration.errors import ViewtrailError
 from orchestration.models import Platform
 
@@ -36,9 +33,6 @@ DEMO_MARKER_TABLE = "meta.demo_warehouse"
 DEMO_LABELS = ("launch", "tutorial", "behind-the-scenes", "collab", "evergreen")
 
 Progress = Callable[[str], None]
-
-#: In-process runs log to the Dagster event log (visible in the UI); the terminal only shows warnings.
-QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 class DemoError(ViewtrailError):
@@ -197,120 +191,6 @@ def register_sample_videos(con: Any, videos: Sequence[SampleVideo], added_at: da
 
 
 # --------------------------------------------------------------------------------------------------
-# running through Dagster
-
-
-@contextmanager
-def dagster_instance() -> Iterator[Any]:
-    """The instance of ``DAGSTER_HOME`` when set (runs show in the UI), else an ephemeral one."""
-    from dagster import DagsterInstance
-
-    home = os.environ.get("DAGSTER_HOME", "").strip()
-    if home:
-        Path(home).mkdir(parents=True, exist_ok=True)
-        with DagsterInstance.get() as instance:
-            yield instance
-    else:
-        with DagsterInstance.ephemeral() as instance:
-            yield instance
-
-
-def pipeline_resources(*, simulated: bool = False) -> dict[str, Any]:
-    """Resources for in-process runs, read from the environment now (tests and the CLI set it before)."""
-    from orchestration.defs.dbt import dbt_resource
-    from orchestration.defs.resources import PlatformClientsResource, WarehouseResource, platform_clients_from_env
-
-    warehouse = WarehouseResource(
-        path=str(config.warehouse_path()),
-        analytics_path=str(config.analytics_path()),
-        marts_export_dir=str(config.marts_export_dir()),
-    )
-    platforms = PlatformClientsResource() if simulated else platform_clients_from_env()
-    return {"warehouse": warehouse, "platforms": platforms, "dbt": dbt_resource()}
-
-
-def _partition_key(hour: datetime) -> str:
-    return hour.strftime("%Y-%m-%d-%H:%M")
-
-
-def last_complete_hour(now: datetime | None = None) -> datetime:
-    now = now or datetime.now(UTC).replace(tzinfo=None)
-    return now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
-
-
-def backfill_snapshots(
-    instance: Any, resources: dict[str, Any], first_hour: datetime, last_hour: datetime, progress: Progress
-) -> dict[str, dict[str, Any]]:
-    """Materialize each platform's snapshot asset for [first_hour, last_hour]: one run per platform covering the
-    whole range (single-run backfill). Returns the materialization metadata per asset key.
-
-    One run per platform rather than one run with four steps: the four steps share the pool "duckdb" (limit 1),
-    and an in-process run polls a blocked step's slot with a back-off of up to 15 s, which would add minutes
-    of idle waiting; four one-step runs each get the slot at once. A failing platform fails only its own run.
-    """
-    from dagster import materialize
-
-    from orchestration.defs.assets import snapshot_assets
-
-    tags = {
-        "dagster/asset_partition_range_start": _partition_key(first_hour),
-        "dagster/asset_partition_range_end": _partition_key(last_hour),
-        "viewtrail/origin": "demo",
-    }
-    per_asset: dict[str, dict[str, Any]] = {}
-    failures = []
-    for asset_def in snapshot_assets:
-        key = next(iter(asset_def.keys)).to_user_string()
-        started = time.monotonic()
-        result = materialize(
-            [asset_def], instance=instance, resources=resources, tags=tags, run_config=QUIET_RUN_CONFIG,
-            raise_on_error=False,
-        )
-        if not result.success:
-            failures.append(f"{key} (run {result.run_id})")
-            progress(f"  {key}: FAILED (run {result.run_id})")
-            continue
-        for event in result.get_asset_materialization_events():
-            per_asset[key] = {k: getattr(v, "value", v) for k, v in event.materialization.metadata.items()}
-        metadata = per_asset.get(key, {})
-        progress(
-            f"  {key}: {metadata.get('attempts', '?')} attempts, outcomes {metadata.get('outcomes', {})} "
-            f"({time.monotonic() - started:.1f}s, one run)"
-        )
-    if failures:
-        raise DemoError(f"The backfill failed for {', '.join(failures)}; open `make ui` (Runs) for the logs.")
-    return per_asset
-
-
-def build_and_publish(instance: Any, resources: dict[str, Any]) -> Any:
-    """One Dagster run: dbt build (models + data tests as asset checks), then the analyst copy."""
-    from dagster import materialize
-
-    from orchestration.defs.dbt import viewtrail_dbt_assets
-    from orchestration.defs.publishing import analytics_copy
-
-    result = materialize(
-        [viewtrail_dbt_assets, analytics_copy],
-        instance=instance,
-        resources=resources,
-        tags={"viewtrail/origin": "build"},
-        run_config=QUIET_RUN_CONFIG,
-        raise_on_error=False,
-    )
-    if not result.success:
-        failed = [
-            event.step_key or "?"
-            for event in result.all_events
-            if event.event_type_value == "STEP_FAILURE"
-        ]
-        raise ViewtrailError(
-            f"The dbt build / publish run {result.run_id} failed in {', '.join(failed) or 'a step'}; "
-            f"open `make ui` (Runs) for the dbt log."
-        )
-    return result
-
-
-# --------------------------------------------------------------------------------------------------
 # the report
 
 
@@ -377,11 +257,13 @@ def run_demo(
         register_sample_videos(con, sample, added_at=first_hour)
     progress(f"2/4 tracking {len(sample)} sample videos on {', '.join(p.value for p in Platform)}")
 
+    from orchestration.runs import backfill_snapshots, build_and_publish, dagster_instance, pipeline_resources
+
     resources = pipeline_resources(simulated=True)
     with dagster_instance() as instance:
         progress(
-            f"3/4 backfilling {days} day(s) of hourly partitions ({_partition_key(first_hour)} .. "
-            f"{_partition_key(last_hour)}) with the simulated platform, one run per platform"
+            f"3/4 backfilling {days} day(s) of hourly partitions ({partition_key(first_hour)} .. "
+            f"{partition_key(last_hour)}) with the simulated platform, one run per platform"
         )
         backfill_snapshots(instance, resources, first_hour, last_hour, progress)
         progress("4/4 dbt build (models + tests) and publishing the analyst copy")

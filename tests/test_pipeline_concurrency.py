@@ -22,7 +22,7 @@ import sys, warnings
 warnings.simplefilter("ignore")
 from dagster import DagsterInstance, materialize
 from orchestration.defs.assets import snapshot_assets
-from orchestration.demo import QUIET_RUN_CONFIG, pipeline_resources
+from orchestration.runs import QUIET_RUN_CONFIG, pipeline_resources
 wanted = {f"{p}_snapshots" for p in sys.argv[2].split(",")}
 assets = [a for a in snapshot_assets if next(iter(a.keys)).path[-1] in wanted]
 with DagsterInstance.get() as instance:

@@ -78,7 +78,7 @@ def build() -> None:
 
       VIEWTRAIL_WAREHOUSE=/srv/viewtrail/warehouse.duckdb viewtrail build
     """
-    from orchestration.demo import build_and_publish, dagster_instance, pipeline_resources
+    from orchestration.runs import build_and_publish, dagster_instance, pipeline_resources
 
     warehouse = config.warehouse_path()
     if not warehouse.exists():

@@ -1,0 +1,79 @@
+"""The one clock: every "now" in viewtrail comes from :func:`utc_now`.
+
+All instants are naive and mean UTC, like the warehouse's ``TIMESTAMP`` columns. The clock follows the
+system clock unless it is shifted: ``VIEWTRAIL_NOW`` (an ISO instant, read once per process) or
+:func:`pinned` (tests) make it start at a chosen instant and run on from there, so a scenario can be replayed
+at any date and nothing depends on the day it runs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+from orchestration.errors import InvalidInputError
+
+NOW_ENV = "VIEWTRAIL_NOW"
+HOUR = timedelta(hours=1)
+PARTITION_KEY_FORMAT = "%Y-%m-%d-%H:%M"
+
+_UNSET = object()
+_offset: object | timedelta = _UNSET
+
+
+def system_now() -> datetime:
+    """The machine's clock, naive UTC (what the shifted clock is measured against)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def parse_instant(text: str, what: str = NOW_ENV) -> datetime:
+    """An ISO date or instant as naive UTC; raises a one-sentence error naming ``what``."""
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInputError(
+            f"{what}={text!r} is not an ISO date or instant; use e.g. 2027-01-15T12:00:00 (UTC)."
+        ) from None
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+def _current_offset() -> timedelta:
+    global _offset
+    if _offset is _UNSET:
+        text = os.environ.get(NOW_ENV, "").strip()
+        _offset = parse_instant(text) - system_now() if text else timedelta(0)
+    assert isinstance(_offset, timedelta)
+    return _offset
+
+
+def utc_now() -> datetime:
+    """Now, naive UTC, from the system clock shifted by ``VIEWTRAIL_NOW`` or :func:`pinned`."""
+    return system_now() + _current_offset()
+
+
+@contextmanager
+def pinned(at: datetime) -> Iterator[None]:
+    """Within the block the clock starts at ``at`` (naive UTC) and runs on from there."""
+    global _offset
+    previous = _offset
+    _offset = at - system_now()
+    try:
+        yield
+    finally:
+        _offset = previous
+
+
+def hour_start(at: datetime) -> datetime:
+    return at.replace(minute=0, second=0, microsecond=0)
+
+
+def last_complete_hour(now: datetime | None = None) -> datetime:
+    """The start of the last hour that has fully ended (the newest hourly partition)."""
+    return hour_start(now or utc_now()) - HOUR
+
+
+def partition_key(hour: datetime) -> str:
+    """The hourly partition key of the hour starting at ``hour``, e.g. ``2026-11-20-13:00``."""
+    return hour_start(hour).strftime(PARTITION_KEY_FORMAT)
