@@ -15,14 +15,14 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from orchestration import config
-from orchestration.clock import last_complete_hour, partition_key
+from orchestration.clock import last_complete_hour, partition_key, pinned
 from orchestration.errors import ViewtrailError
 from orchestration.models import Platform
 
@@ -31,6 +31,10 @@ DEMO_DAYS = 14
 #: Marks a warehouse as created by the demo: only such a warehouse is ever deleted by `viewtrail demo`.
 DEMO_MARKER_TABLE = "meta.demo_warehouse"
 DEMO_LABELS = ("launch", "tutorial", "behind-the-scenes", "collab", "evergreen")
+#: Videos tracked at launch start this many hours after the window opens and at least LAUNCH_MARGIN_H before
+#: it closes, so each has a day or more of hourly snapshots in the window.
+LAUNCH_LEAD_H = 2
+LAUNCH_MARGIN_H = 30
 
 Progress = Callable[[str], None]
 
@@ -151,12 +155,39 @@ def prepare_demo_warehouse(path: Path) -> None:
     _remove_warehouse_files(path)
 
 
-def register_sample_videos(con: Any, videos: Sequence[SampleVideo], added_at: datetime) -> None:
-    """Track the sample videos (auto cadence, active) and mark the warehouse as a demo, in one transaction."""
+def tracking_starts(videos: Sequence[SampleVideo], first_hour: datetime, last_hour: datetime) -> dict[str, datetime]:
+    """When each sample video starts being tracked, relative to the simulated window (never to the calendar).
+
+    Videos the simulated platform posts at launch are tracked at a point inside the window that leaves them at
+    least a day of hourly history; catalogue videos (posted days to months earlier) are tracked from its start.
+    """
+    from orchestration.platforms.simulated import video_profile
+
+    window_h = max(int((last_hour - first_hour).total_seconds() // 3600) + 1, 1)
+    launch_span_h = max(window_h - LAUNCH_MARGIN_H - LAUNCH_LEAD_H, 0)
+    starts = {}
+    for video in videos:
+        if video_profile(video.video_id).launch:
+            fraction = int.from_bytes(_digest("tracked-at", video.video_id)[:4], "big") / 2**32
+            offset = timedelta(hours=LAUNCH_LEAD_H + fraction * launch_span_h)
+            starts[video.video_id] = (first_hour + offset).replace(microsecond=0)
+        else:
+            starts[video.video_id] = first_hour
+    return starts
+
+
+def register_sample_videos(
+    con: Any, videos: Sequence[SampleVideo], added_at: datetime, tracked_since: Mapping[str, datetime] | None = None
+) -> None:
+    """Track the sample videos (auto cadence, active) and mark the warehouse as a demo, in one transaction.
+
+    ``tracked_since`` gives a video's own ``added_at`` (see :func:`tracking_starts`); the others get ``added_at``.
+    """
     import polars as pl
 
     from orchestration.warehouse.registry import TRACK_FRAME_SCHEMA, track_frame
 
+    tracked_since = tracked_since or {}
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(f"CREATE TABLE IF NOT EXISTS {DEMO_MARKER_TABLE} (created_at TIMESTAMP NOT NULL, videos INTEGER)")
@@ -176,10 +207,11 @@ def register_sample_videos(con: Any, videos: Sequence[SampleVideo], added_at: da
                         "labels": list(v.labels),
                         "metadata": json.dumps({"source": "viewtrail demo"}),
                         "active": True,
+                        "added_at": tracked_since.get(v.video_id, added_at),
                     }
                     for v in videos
                 ],
-                schema=TRACK_FRAME_SCHEMA,
+                schema={**TRACK_FRAME_SCHEMA, "added_at": pl.Datetime("us")},
             ),
             now=added_at,
             transaction=False,
@@ -195,69 +227,106 @@ def register_sample_videos(con: Any, videos: Sequence[SampleVideo], added_at: da
 
 
 @dataclass(frozen=True, slots=True)
+class GrowthRow:
+    video_id: str
+    title: str | None
+    age_days: float | None  # days between posting and the end of the window
+    views: int | None
+    views_per_hour_24h: float | None
+    views_gained_7d: int | None
+    increase_7d_pct: float | None  # None while the video is younger than 7 days
+
+
+@dataclass(frozen=True, slots=True)
 class DemoReport:
     videos_tracked: int
     snapshots_stored: int
     attempts_stored: int
     first_hour: datetime
     last_hour: datetime
-    top_growth: list[tuple[str, str | None, int | None, float | None]]  # video_id, title, views gained 7d, % increase
+    posted_in_window: int  # sample videos posted inside the backfilled window (tracked at launch)
+    hourly_history: int  # videos with 24 or more snapshots
+    disappeared: int  # videos the pipeline marked unavailable
+    top_growth: list[GrowthRow]  # the 10 fastest-growing videos (views per hour over the last 24 h)
+    plateauing: list[GrowthRow]  # the oldest videos, for comparison
     analytics_path: Path
     marts_dir: Path
     seconds: float
 
 
-def _top_growth(con: Any, limit: int = 10) -> list[tuple]:
-    return con.sql(
-        "SELECT g.video_id, l.title, g.views_gained_7d, g.increase_7d_pct"
-        " FROM marts.video_growth g LEFT JOIN marts.video_latest l USING (video_id)"
-        f" WHERE g.views_gained_7d IS NOT NULL ORDER BY g.views_gained_7d DESC, g.video_id LIMIT {int(limit)}"
-    ).fetchall()
+_GROWTH_ROWS_SQL = """
+SELECT g.video_id, l.title, date_diff('second', l.posted_at, $window_end) / 86400.0 AS age_days,
+       g.views, g.views_per_hour_24h, g.views_gained_7d, g.increase_7d_pct
+FROM marts.video_growth g LEFT JOIN marts.video_latest l USING (video_id)
+WHERE g.views_per_hour_24h IS NOT NULL
+"""
+
+
+def _growth_rows(con: Any, window_end: datetime, order_by: str, limit: int) -> list[GrowthRow]:
+    rows = con.execute(f"{_GROWTH_ROWS_SQL} ORDER BY {order_by}, g.video_id LIMIT {int(limit)}",
+                       {"window_end": window_end}).fetchall()
+    return [GrowthRow(*row) for row in rows]
 
 
 def read_report(analytics_path: Path, first_hour: datetime, last_hour: datetime, seconds: float) -> DemoReport:
     import duckdb
 
+    window_end = last_hour + timedelta(hours=1)
     con = duckdb.connect(str(analytics_path), read_only=True)
     try:
-        videos = con.sql("SELECT count(*) FROM registry.videos").fetchall()[0][0]
-        snapshots = con.sql("SELECT count(*) FROM raw.snapshots").fetchall()[0][0]
-        attempts = con.sql("SELECT count(*) FROM raw.scrape_attempts").fetchall()[0][0]
-        top = _top_growth(con)
+        def scalar(sql: str, params: Sequence[Any] = ()) -> int:
+            return int(con.execute(sql, list(params)).fetchall()[0][0] or 0)
+
+        report = DemoReport(
+            videos_tracked=scalar("SELECT count(*) FROM registry.videos"),
+            snapshots_stored=scalar("SELECT count(*) FROM raw.snapshots"),
+            attempts_stored=scalar("SELECT count(*) FROM raw.scrape_attempts"),
+            first_hour=first_hour,
+            last_hour=last_hour,
+            posted_in_window=scalar("SELECT count(*) FROM registry.videos WHERE posted_at >= ?", [first_hour]),
+            hourly_history=scalar("SELECT count(*) FROM marts.video_latest WHERE snapshot_count >= 24"),
+            disappeared=scalar("SELECT count(*) FROM registry.videos WHERE availability = 'unavailable'"),
+            top_growth=_growth_rows(con, window_end, "g.views_per_hour_24h DESC", 10),
+            plateauing=_growth_rows(con, window_end, "age_days DESC NULLS LAST", 3),
+            analytics_path=analytics_path,
+            marts_dir=config.marts_export_dir(),
+            seconds=seconds,
+        )
     finally:
         con.close()
-    return DemoReport(
-        videos_tracked=int(videos),
-        snapshots_stored=int(snapshots),
-        attempts_stored=int(attempts),
-        first_hour=first_hour,
-        last_hour=last_hour,
-        top_growth=[tuple(row) for row in top],
-        analytics_path=analytics_path,
-        marts_dir=config.marts_export_dir(),
-        seconds=seconds,
-    )
+    return report
 
 
 def run_demo(
     *, videos: int = DEMO_VIDEO_COUNT, days: int = DEMO_DAYS, progress: Progress = print, now: datetime | None = None
 ) -> DemoReport:
-    """The main job. Raises :class:`DemoError` (one sentence) when it cannot run."""
+    """The main job. Raises :class:`DemoError` (one sentence) when it cannot run.
+
+    The simulated window ends at the last complete hour before ``now`` (default: the clock's now); with
+    ``now`` given, the whole run sees the clock as starting there.
+    """
+    if now is not None:
+        with pinned(now):
+            return run_demo(videos=videos, days=days, progress=progress)
+    from orchestration.runs import backfill_snapshots, build_and_publish, dagster_instance, pipeline_resources
     from orchestration.warehouse.connection import open_warehouse
 
     started = time.monotonic()
     warehouse = config.warehouse_path()
-    last_hour = last_complete_hour(now)
+    last_hour = last_complete_hour()
     first_hour = last_hour - timedelta(days=days) + timedelta(hours=1)
 
     progress(f"1/4 fresh demo warehouse at {warehouse}")
     prepare_demo_warehouse(warehouse)
     sample = sample_videos(videos)
+    starts = tracking_starts(sample, first_hour, last_hour)
     with open_warehouse(warehouse) as con:
-        register_sample_videos(con, sample, added_at=first_hour)
-    progress(f"2/4 tracking {len(sample)} sample videos on {', '.join(p.value for p in Platform)}")
-
-    from orchestration.runs import backfill_snapshots, build_and_publish, dagster_instance, pipeline_resources
+        register_sample_videos(con, sample, added_at=first_hour, tracked_since=starts)
+    launched = sum(at > first_hour for at in starts.values())
+    progress(
+        f"2/4 tracking {len(sample)} sample videos on {', '.join(p.value for p in Platform)}: {launched} tracked "
+        f"at launch during the window, {len(sample) - launched} catalogue videos from its start"
+    )
 
     resources = pipeline_resources(simulated=True)
     with dagster_instance() as instance:
@@ -271,33 +340,57 @@ def run_demo(
     return read_report(config.analytics_path(), first_hour, last_hour, time.monotonic() - started)
 
 
-def render_report(report: DemoReport, console: Any) -> None:
+def _fmt_age(days: float | None) -> str:
+    if days is None:
+        return "-"
+    return f"{days * 24:.0f}h" if days < 2 else f"{days:.0f}d"
+
+
+def _growth_table(title: str, rows: Sequence[GrowthRow]) -> Any:
     from rich.table import Table
 
+    table = Table(title=title)
+    table.add_column("video_id")
+    table.add_column("title")
+    table.add_column("posted", justify="right")
+    table.add_column("views", justify="right")
+    table.add_column("views/h (24h)", justify="right")
+    table.add_column("growth 7d", justify="right")
+    for row in rows:
+        table.add_row(
+            row.video_id,
+            (row.title or "")[:34],
+            f"{_fmt_age(row.age_days)} ago",
+            f"{row.views:,}" if row.views is not None else "-",
+            f"{row.views_per_hour_24h:,.1f}" if row.views_per_hour_24h is not None else "-",
+            f"+{row.increase_7d_pct:,.0f}%" if row.increase_7d_pct is not None else "new",
+        )
+    return table
+
+
+def render_report(report: DemoReport, console: Any) -> None:
     console.print(
         f"\n[bold]viewtrail demo[/bold] done in {report.seconds:.0f}s: "
         f"[bold]{report.videos_tracked}[/bold] videos tracked, [bold]{report.snapshots_stored:,}[/bold] snapshots "
         f"stored ({report.attempts_stored:,} scrape attempts) for {report.first_hour:%Y-%m-%d %H:00} .. "
-        f"{report.last_hour:%Y-%m-%d %H:00} UTC."
+        f"{report.last_hour:%Y-%m-%d %H:00} UTC (simulated platform)."
+    )
+    console.print(
+        f"[bold]{report.posted_in_window}[/bold] of the sample videos were posted inside the window and tracked at "
+        f"launch; the others are catalogue videos posted days to months earlier. "
+        f"[bold]{report.hourly_history}[/bold] videos have hourly history (24+ snapshots); "
+        f"{report.disappeared} disappeared and were marked unavailable."
     )
     if report.top_growth:
-        table = Table(title="Top 10 videos by 7-day view growth (marts.video_growth)")
-        table.add_column("video_id")
-        table.add_column("title")
-        table.add_column("views +7d", justify="right")
-        table.add_column("growth", justify="right")
-        for video_id, title, gain, pct in report.top_growth:
-            table.add_row(
-                video_id,
-                (title or "")[:40],
-                f"{gain:,}" if isinstance(gain, int) else str(gain),
-                f"+{pct:,.0f}%" if isinstance(pct, (int, float)) else "",
-            )
-        console.print(table)
+        console.print(_growth_table("Fastest growing (marts.video_growth): young videos taking off",
+                                    report.top_growth))
+    if report.plateauing:
+        console.print(_growth_table("The oldest tracked videos: plateauing", report.plateauing))
     console.print(
         "Next:\n"
         "  make ui                      # Dagster UI + daemon on http://127.0.0.1:3000 (assets, runs, schedules)\n"
-        f"  duckdb -readonly {report.analytics_path}   # the analyst copy (DuckDB 2.x); e.g.\n"
-        "      SELECT * FROM marts.video_growth ORDER BY views_per_hour_24h DESC LIMIT 10;\n"
+        "  .venv/bin/viewtrail sql \"SELECT video_id, views, views_per_hour_24h FROM marts.video_growth"
+        " ORDER BY views_per_hour_24h DESC LIMIT 10\"\n"
+        f"                               # query the analyst copy {report.analytics_path} (--format csv|json)\n"
         f"  Parquet exports of every mart: {report.marts_dir}/"
     )

@@ -85,6 +85,8 @@ class VideoToScrape:
     #: The instant this observation stands for. Real clients observe "now" and ignore it;
     #: the simulated platform returns the metrics as of this instant (reproducible backfills).
     observe_at: datetime | None = None
+    #: When the video was registered (``registry.videos.added_at``); the simulated platform posts it before.
+    added_at: datetime | None = None
 
 
 @dataclass(slots=True)

@@ -6,6 +6,8 @@ Pure functions over :class:`VideoSchedule` rows (no Dagster, no network); one SQ
 Rules for an hour ``[H, H+1h)``, in order:
 
 * not due when the video is inactive, ``availability = 'unavailable'`` or ``track_until <= H``;
+* not due when it was registered after the hour ended (``added_at >= H+1h``): as of H it was not tracked, so
+  re-running an old partition selects the same videos whatever was added since;
 * due when the video was never attempted before ``H``;
 * due when its last attempt before ``H`` ended in a transient outcome (rate limit, timeout, 5xx, blocked...);
 * otherwise due when ``H`` is the video's slot for its cadence of N hours: ``(hour_index(H) + slot(video)) % N == 0``
@@ -122,6 +124,15 @@ def observe_offset(video_id: str) -> timedelta:
     return timedelta(seconds=_stable_int("offset", video_id) % 3600)
 
 
+def observe_instant(video: VideoSchedule, hour_start: datetime) -> datetime:
+    """The instant a replayed observation of ``video`` stands for in the hour starting at ``hour_start``:
+    its stable offset within the hour, but never before the video was registered (whole seconds)."""
+    at = hour_start + observe_offset(video.video_id)
+    if video.added_at > at:
+        at = min(video.added_at.replace(microsecond=0) + timedelta(seconds=1), hour_start + HOUR - timedelta(seconds=1))
+    return at
+
+
 def auto_cadence_hours(age_hours: float, table: Sequence[tuple[float | None, int]] = DEFAULT_AUTO_CADENCE) -> int:
     for bound, every in table:
         if bound is None or age_hours < bound:
@@ -168,7 +179,7 @@ def is_due(
     video: VideoSchedule, hour_start: datetime, table: Sequence[tuple[float | None, int]] = DEFAULT_AUTO_CADENCE
 ) -> bool:
     """Whether ``video`` is scraped in the hour starting at ``hour_start`` (state as of ``hour_start``)."""
-    if not is_tracked(video, hour_start):
+    if not is_tracked(video, hour_start) or video.added_at >= hour_start + HOUR:
         return False
     if video.last_attempt_at is None:
         return True

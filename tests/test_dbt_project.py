@@ -180,7 +180,7 @@ def _simulated_history(seed: int) -> list[tuple]:
             if rng.random() < 0.1:
                 t = t.replace(hour=0, minute=0) + timedelta(days=1)
             # the simulated video lives on its own timeline: observe it as many hours after posting
-            state = simulate(video_id, _simulated_instant(video_id, t - start))
+            state = simulate(video_id, _simulated_instant(video_id, t - start), tracked_at=start)
             if state.outcome != "ok":
                 continue  # a failed attempt stores no snapshot
             views = state.views
@@ -194,7 +194,7 @@ def _simulated_history(seed: int) -> list[tuple]:
 def _simulated_instant(video_id: str, since_start: timedelta) -> datetime:
     from orchestration.platforms.simulated import video_profile
 
-    return video_profile(video_id).posted_at + since_start
+    return video_profile(video_id).posted_at(datetime(2024, 3, 1)) + since_start
 
 
 def _mart_rows(path: Path, table: str, exclude: tuple[str, ...] = ("snapshots_ingested_through",)) -> list[tuple]:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from orchestration import demo
+from orchestration import clock, demo
 from orchestration.models import Platform
 from orchestration.urls import parse_video_url
 from orchestration.warehouse.connection import open_warehouse
@@ -47,6 +48,11 @@ def test_demo_backfills_through_dagster_builds_and_publishes(demo_env: Path, war
     assert report.snapshots_stored > 16 * 8  # every video at least once, young ones hourly
     assert 0 < len(report.top_growth) <= 10
     assert any("backfilling" in line for line in lines)
+    # lively whatever the date: launches inside the window with hourly history, next to old videos plateauing
+    assert 4 <= report.posted_in_window <= 12
+    assert report.hourly_history >= report.posted_in_window // 2
+    assert report.top_growth[0].age_days < 8  # the fastest grower is young
+    assert report.plateauing and all(r.age_days > 30 and (r.increase_7d_pct or 0) < 5 for r in report.plateauing)
 
     data = warehouse_path.parent
     assert report.analytics_path == data / "analytics.duckdb"
@@ -59,7 +65,7 @@ def test_demo_backfills_through_dagster_builds_and_publishes(demo_env: Path, war
         con.close()
     assert set(platforms) == {p.value for p in Platform}
     # observations stand for the backfilled hours, not for "now"
-    assert report.first_hour <= observed[0] and observed[1] < report.last_hour + demo.timedelta(hours=1)
+    assert report.first_hour <= observed[0] and observed[1] < report.last_hour + timedelta(hours=1)
 
     # the runs went through Dagster and are recorded in DAGSTER_HOME's instance (visible in `make ui`):
     # one run per platform asset backfills the whole range (single-run backfill), then one build run
@@ -81,7 +87,7 @@ def test_demo_backfills_through_dagster_builds_and_publishes(demo_env: Path, war
 
 def test_demo_replaces_its_own_warehouse(demo_env: Path, warehouse_path: Path) -> None:
     with open_warehouse(warehouse_path) as con:
-        demo.register_sample_videos(con, demo.sample_videos(8), added_at=demo.last_complete_hour())
+        demo.register_sample_videos(con, demo.sample_videos(8), added_at=clock.last_complete_hour())
     demo.prepare_demo_warehouse(warehouse_path)
     assert not warehouse_path.exists()
 
@@ -97,3 +103,47 @@ def test_demo_refuses_a_warehouse_with_real_data(demo_env: Path, warehouse_path:
         demo.run_demo(videos=8, days=1, progress=lambda _: None)
     with open_warehouse(warehouse_path, read_only=True) as con:
         assert con.sql("SELECT video_id FROM registry.videos").fetchall() == [("youtube:dQw4w9WgXcQ",)]
+
+
+def _demo_rows(analytics: Path, shift: timedelta) -> dict[str, list[tuple]]:
+    """The stored rows with their instants moved back by ``shift`` (to compare runs at different dates)."""
+    con = duckdb.connect(str(analytics), read_only=True)
+    try:
+        return {
+            "snapshots": con.execute(
+                "SELECT video_id, observed_at - ?::INTERVAL, views, likes, comments, shares, saves, posted_at - ?::INTERVAL"
+                " FROM raw.snapshots ORDER BY ALL", [shift, shift]).fetchall(),
+            "attempts": con.execute(
+                "SELECT video_id, attempted_at - ?::INTERVAL, outcome FROM raw.scrape_attempts ORDER BY ALL",
+                [shift]).fetchall(),
+            "growth": con.sql("SELECT video_id, views, views_gained_1d, views_gained_7d, increase_7d_pct"
+                              " FROM marts.video_growth ORDER BY ALL").fetchall(),
+            "registry": con.sql("SELECT video_id, availability FROM registry.videos ORDER BY ALL").fetchall(),
+        }
+    finally:
+        con.close()
+
+
+def test_the_same_demo_a_year_apart_gives_the_same_results_shifted_in_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing depends on the calendar: 52 weeks apart (weekday-aligned, so weekly cadence slots line up) the
+    demo stores the same snapshots, outcomes and growth, shifted by exactly that much."""
+    year = timedelta(weeks=52)
+    earlier = clock.utc_now() - timedelta(days=400)
+    runs = {}
+    for name, now in (("earlier", earlier), ("later", earlier + year)):
+        data = tmp_path / name
+        data.mkdir()
+        monkeypatch.setenv("VIEWTRAIL_DATA_DIR", str(data))
+        monkeypatch.setenv("VIEWTRAIL_WAREHOUSE", str(data / "warehouse.duckdb"))
+        monkeypatch.setenv("VIEWTRAIL_ANALYTICS", str(data / "analytics.duckdb"))
+        monkeypatch.delenv("DAGSTER_HOME", raising=False)
+        runs[name] = demo.run_demo(videos=24, days=4, progress=lambda _: None, now=now)
+
+    first, second = runs["earlier"], runs["later"]
+    assert second.first_hour == first.first_hour + year
+    assert (second.snapshots_stored, second.attempts_stored, second.posted_in_window, second.hourly_history) == (
+        first.snapshots_stored, first.attempts_stored, first.posted_in_window, first.hourly_history)
+    assert first.posted_in_window > 0 and first.hourly_history > 0
+    assert _demo_rows(second.analytics_path, year) == _demo_rows(first.analytics_path, timedelta(0))

@@ -21,6 +21,8 @@ from orchestration.platforms.simulated import simulate, video_profile
 from orchestration.testing.fake_platform import FAULTS, FakePlatformServer
 
 AT = datetime(2026, 11, 22, 12, 30)
+#: The simulated videos count as tracked since (they were posted before it).
+TRACKED = AT - timedelta(days=90)
 METRICS = ("views", "likes", "comments", "shares", "saves", "account", "posted_at", "duration_s", "title")
 
 
@@ -58,19 +60,19 @@ def scrape(server, platform, exts, tmp_path, **overrides) -> list[ScrapeResult]:
 
 
 def alive(platform: Platform, n: int) -> list[str]:
-    return [e for e in external_ids(platform, 4 * n) if video_profile(f"{platform.value}:{e}").disappears_at is None
-            or video_profile(f"{platform.value}:{e}").disappears_at > AT + timedelta(days=1)][:n]
+    return [e for e in external_ids(platform, 4 * n) if video_profile(f"{platform.value}:{e}").disappears_at(TRACKED) is None
+            or video_profile(f"{platform.value}:{e}").disappears_at(TRACKED) > AT + timedelta(days=1)][:n]
 
 
 @pytest.mark.parametrize("platform", list(Platform))
 def test_real_client_reads_exactly_the_simulated_values(platform, tmp_path):
     exts = alive(platform, 12)
-    with FakePlatformServer(at=AT) as server:
+    with FakePlatformServer(at=AT, tracked_at=TRACKED) as server:
         results = scrape(server, platform, exts, tmp_path)
     assert sorted(r.attempt.video_id for r in results) == sorted(f"{platform.value}:{e}" for e in exts)
     for result in results:
         assert result.attempt.outcome is Outcome.OK, result.attempt.detail
-        state = simulate(result.attempt.video_id, AT, fault_rate=0)
+        state = simulate(result.attempt.video_id, AT, tracked_at=TRACKED, fault_rate=0)
         observation = result.observation
         assert {m: getattr(observation, m) for m in METRICS} == {m: getattr(state, m) for m in METRICS}
 
@@ -81,8 +83,10 @@ def test_wall_clock_answers_match_the_simulation_within_the_elapsed_time(tmp_pat
         results = scrape(server, Platform.TIKTOK, exts, tmp_path)
     for result in results:
         assert result.attempt.outcome is Outcome.OK
-        earlier = simulate(result.attempt.video_id, result.attempt.attempted_at - timedelta(seconds=2), fault_rate=0)
-        later = simulate(result.attempt.video_id, result.observation.observed_at + timedelta(seconds=2), fault_rate=0)
+        earlier = simulate(result.attempt.video_id, result.attempt.attempted_at - timedelta(seconds=2),
+                           tracked_at=server.tracked_at, fault_rate=0)
+        later = simulate(result.attempt.video_id, result.observation.observed_at + timedelta(seconds=2),
+                         tracked_at=server.tracked_at, fault_rate=0)
         # Views may be ~1% low in a correction hour; engagement follows the uncorrected curve.
         assert min(earlier.views, later.views) * 0.98 <= result.observation.views <= max(earlier.views, later.views)
         assert earlier.likes <= result.observation.likes <= later.likes
@@ -91,9 +95,9 @@ def test_wall_clock_answers_match_the_simulation_within_the_elapsed_time(tmp_pat
 @pytest.mark.parametrize("platform", list(Platform))
 def test_disappeared_videos_are_not_found(platform, tmp_path):
     gone = [e for e in external_ids(platform, 3000)
-            if (when := video_profile(f"{platform.value}:{e}").disappears_at) is not None and when < AT][:3]
+            if (when := video_profile(f"{platform.value}:{e}").disappears_at(TRACKED)) is not None and when < AT][:3]
     assert gone
-    with FakePlatformServer(at=AT) as server:
+    with FakePlatformServer(at=AT, tracked_at=TRACKED) as server:
         results = scrape(server, platform, gone + alive(platform, 2), tmp_path)
     outcomes = {r.attempt.video_id.split(":", 1)[1]: r.attempt.outcome for r in results}
     assert [outcomes[e] for e in gone] == [Outcome.NOT_FOUND] * len(gone)
@@ -114,7 +118,7 @@ EXPECTED = {
 
 @pytest.mark.parametrize("fault", FAULTS)
 def test_each_fault_switch_maps_to_its_outcome(fault, tmp_path):
-    with FakePlatformServer(at=AT, fault_rate=1.0, faults=(fault,), hang_s=3.0) as server:
+    with FakePlatformServer(at=AT, tracked_at=TRACKED, fault_rate=1.0, faults=(fault,), hang_s=3.0) as server:
         for platform in Platform:
             # Only the timeout fault gets a short client timeout: a slow machine must not turn 429s into timeouts.
             timeout_s = 0.3 if fault == "timeout" else 20.0
@@ -127,7 +131,7 @@ def test_each_fault_switch_maps_to_its_outcome(fault, tmp_path):
 
 def test_429_retry_after_is_honoured_and_retries_recover(tmp_path):
     sleep = SleepRecorder()
-    with FakePlatformServer(at=AT, fault_rate=0.5, faults=("429",), retry_after_s=2) as server:
+    with FakePlatformServer(at=AT, tracked_at=TRACKED, fault_rate=0.5, faults=("429",), retry_after_s=2) as server:
         results = scrape(server, Platform.TIKTOK, alive(Platform.TIKTOK, 20), tmp_path, max_retries=8, sleep=sleep)
         served = server.faults_served["429"]
     assert served > 0 and sleep.waits == [2.0] * served  # every 429 was retried after exactly Retry-After
@@ -136,7 +140,7 @@ def test_429_retry_after_is_honoured_and_retries_recover(tmp_path):
 
 
 def test_youtube_quota_switch_stops_youtube(tmp_path):
-    with FakePlatformServer(at=AT) as server:
+    with FakePlatformServer(at=AT, tracked_at=TRACKED) as server:
         server.configure(youtube_quota_exceeded=True)
         results = scrape(server, Platform.YOUTUBE, alive(Platform.YOUTUBE, 120), tmp_path, batch_size=50,
                          concurrency=1, max_in_flight=1)
@@ -145,18 +149,18 @@ def test_youtube_quota_switch_stops_youtube(tmp_path):
 
 
 def test_youtube_needs_the_api_key_header(tmp_path):
-    with FakePlatformServer(at=AT) as server:
+    with FakePlatformServer(at=AT, tracked_at=TRACKED) as server:
         response = httpx.get(server.base_url("youtube") + "/videos", params={"id": "sim00000001", "part": "id"})
     assert response.status_code == 400 and response.json()["error"]["errors"][0]["reason"] == "keyInvalid"
 
 
 def test_instagram_session_uses_the_media_api(tmp_path):
     exts = alive(Platform.INSTAGRAM, 4)
-    with FakePlatformServer(at=AT) as server:
+    with FakePlatformServer(at=AT, tracked_at=TRACKED) as server:
         results = scrape(server, Platform.INSTAGRAM, exts, tmp_path, session_id="fake-session")
         assert server.requests["instagram"] == len(exts)  # one API call each, no page fallback
     for result in results:
-        state = simulate(result.attempt.video_id, AT, fault_rate=0)
+        state = simulate(result.attempt.video_id, AT, tracked_at=TRACKED, fault_rate=0)
         assert result.attempt.outcome is Outcome.OK
         assert (result.observation.views, result.observation.likes) == (state.views, state.likes)
         assert result.observation.extra["pk"] == str(shortcode_to_pk(result.attempt.video_id.split(":")[1]))
@@ -165,7 +169,7 @@ def test_instagram_session_uses_the_media_api(tmp_path):
 def test_private_videos_answer_each_platforms_private_shape(tmp_path):
     expected = {Platform.TIKTOK: Outcome.PRIVATE, Platform.X: Outcome.PRIVATE,
                 Platform.INSTAGRAM: Outcome.LOGIN_REQUIRED, Platform.YOUTUBE: Outcome.NOT_FOUND}
-    with FakePlatformServer(at=AT) as server:
+    with FakePlatformServer(at=AT, tracked_at=TRACKED) as server:
         for platform, outcome in expected.items():
             exts = alive(platform, 2)
             server.configure(private_video_ids=frozenset({f"{platform.value}:{exts[0]}"}))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -16,6 +16,8 @@ from orchestration.platforms.tiktok import ShortLinkError
 from orchestration.testing.fake_platform import FakePlatformServer, short_link_video_id
 
 AT = datetime(2026, 11, 22, 12)
+#: The simulated videos count as tracked since (they were posted before it).
+TRACKED = AT - timedelta(days=90)
 
 
 def tiktok_client(server: FakePlatformServer, tmp_path, **overrides):  # noqa: ANN001, ANN201
@@ -35,7 +37,7 @@ def resolve(client, url: str):  # noqa: ANN001, ANN201
 
 
 def test_short_link_resolves_to_the_video_it_redirects_to_and_that_video_scrapes(tmp_path):
-    with FakePlatformServer(at=AT) as server:
+    with FakePlatformServer(at=AT, tracked_at=TRACKED) as server:
         url = f"{server.base_url(Platform.TIKTOK)}/t/ZTabc123/"
         ref = resolve(tiktok_client(server, tmp_path), url)
         expected_id = short_link_video_id("ZTabc123")
@@ -53,7 +55,7 @@ def test_short_link_resolves_to_the_video_it_redirects_to_and_that_video_scrapes
 
 
 def test_short_link_that_leads_nowhere_or_to_a_login_is_a_clear_error_not_a_video(tmp_path):
-    with FakePlatformServer(at=AT) as server:
+    with FakePlatformServer(at=AT, tracked_at=TRACKED) as server:
         with pytest.raises(ShortLinkError, match="short link"):
             resolve(tiktok_client(server, tmp_path), f"{server.base_url(Platform.TIKTOK)}/t/not-a-code/")
         server.configure(fault_rate=1.0, faults=("login",))

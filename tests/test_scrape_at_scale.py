@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from fixtures.platform_support import SleepRecorder
@@ -20,6 +20,7 @@ from orchestration.testing.fake_platform import FakePlatformServer
 
 PER_PLATFORM = 500
 AT = datetime(2026, 11, 22, 12)  # the simulated instant the fake platform answers for
+TRACKED = AT - timedelta(days=90)  # the simulated videos count as tracked since (they were posted before it)
 EXTERNAL_ID = {
     Platform.YOUTUBE: lambda i: f"sc{i:09d}",
     Platform.TIKTOK: lambda i: f"73{i:017d}",
@@ -64,7 +65,7 @@ def test_two_thousand_videos_with_faults_end_in_one_outcome_each_and_are_stored_
 
     videos = all_videos()
     gone = {v.video_id for vs in videos.values() for v in vs
-            if (when := video_profile(v.video_id).disappears_at) is not None and when <= AT}
+            if (when := video_profile(v.video_id).disappears_at(TRACKED)) is not None and when <= AT}
     state_dir = tmp_path / "state"
     first_by_video: dict[str, Outcome] = {}
     attempts_written = 0

@@ -9,19 +9,23 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from orchestration import clock
 from orchestration.models import TRANSIENT_OUTCOMES, Outcome, Platform, VideoToScrape
 from orchestration.platforms.base import PlatformClient, scrape_sync
 from orchestration.platforms.factory import build_client
 from orchestration.platforms.simulated import (
+    CATALOGUE_AGE_H,
     CORRECTION_FACTOR,
-    POSTED_FROM,
-    POSTED_UNTIL,
+    LAUNCH_AGE_H,
+    LAUNCH_SHARE,
     SimulatedClient,
     simulate,
     video_profile,
 )
 
 NOW = datetime(2026, 11, 22, 12)
+#: When the videos below count as tracked: they were posted before it.
+TRACKED = NOW - timedelta(days=10)
 IDS = {
     Platform.TIKTOK: [f"tiktok:72{i:017d}" for i in range(300)],
     Platform.YOUTUBE: [f"youtube:vid{i:08d}" for i in range(300)],
@@ -31,17 +35,23 @@ IDS = {
 ALL_IDS = [v for ids in IDS.values() for v in ids]
 
 
-def _video(video_id: str, at: datetime | None) -> VideoToScrape:
+def _video(video_id: str, at: datetime | None, added_at: datetime | None = TRACKED) -> VideoToScrape:
     platform, _, external = video_id.partition(":")
-    return VideoToScrape(video_id, Platform(platform), external, f"https://example.invalid/{external}", observe_at=at)
+    return VideoToScrape(video_id, Platform(platform), external, f"https://example.invalid/{external}", observe_at=at,
+                         added_at=added_at)
+
+
+def sim(video_id: str, at: datetime, **kwargs) -> object:
+    return simulate(video_id, at, tracked_at=TRACKED, **kwargs)
 
 
 def test_same_video_and_instant_give_the_same_state_in_another_process():
-    here = [simulate(v, NOW) for v in ALL_IDS[::50]]
-    assert here == [simulate(v, NOW) for v in ALL_IDS[::50]]
+    here = [sim(v, NOW) for v in ALL_IDS[::50]]
+    assert here == [sim(v, NOW) for v in ALL_IDS[::50]]
     code = (
         "from datetime import datetime; from orchestration.platforms.simulated import simulate;"
-        f"print([simulate(v, datetime(2026, 11, 22, 12)).views for v in {ALL_IDS[::50]!r}])"
+        f"print([simulate(v, datetime(2026, 11, 22, 12), tracked_at=datetime(2026, 11, 12, 12)).views"
+        f" for v in {ALL_IDS[::50]!r}])"
     )
     # A fresh interpreter has a different hash() salt: the numbers must not depend on it.
     other = subprocess.run(
@@ -51,23 +61,40 @@ def test_same_video_and_instant_give_the_same_state_in_another_process():
 
 
 def test_seed_changes_the_world():
-    assert [simulate(v, NOW, seed=1).views for v in ALL_IDS[:20]] != [simulate(v, NOW).views for v in ALL_IDS[:20]]
+    assert [sim(v, NOW, seed=1).views for v in ALL_IDS[:20]] != [sim(v, NOW).views for v in ALL_IDS[:20]]
 
 
-def test_posted_at_in_window_and_zeros_before_it():
+def test_videos_are_posted_before_they_were_tracked_with_a_launch_and_catalogue_mix_and_zeros_before_it():
+    launches = 0
     for video_id in ALL_IDS:
         profile = video_profile(video_id)
-        assert POSTED_FROM <= profile.posted_at <= POSTED_UNTIL
-        before = simulate(video_id, profile.posted_at - timedelta(days=3))
-        assert before.posted_at == profile.posted_at
+        posted_at = profile.posted_at(TRACKED)
+        age_h = (TRACKED - posted_at).total_seconds() / 3600
+        low, high = LAUNCH_AGE_H if profile.launch else CATALOGUE_AGE_H
+        assert low - 0.01 <= age_h <= high + 0.01, (video_id, age_h)
+        launches += profile.launch
+        before = sim(video_id, posted_at - timedelta(days=3))
+        assert before.posted_at == posted_at
         assert all(value in (0, None) for value in (before.views, before.likes, before.comments))
+    assert abs(launches / len(ALL_IDS) - LAUNCH_SHARE) < 0.05
+
+
+def test_the_calendar_does_not_matter_a_replay_a_year_later_is_the_same_curve_shifted():
+    later = timedelta(days=365)
+    for video_id in ALL_IDS[::7]:
+        for at in (TRACKED + timedelta(hours=h, minutes=17) for h in (0, 5, 30, 200)):
+            here = simulate(video_id, at, tracked_at=TRACKED)
+            there = simulate(video_id, at + later, tracked_at=TRACKED + later)
+            assert there.posted_at == here.posted_at + later
+            assert (there.outcome, there.views, there.likes, there.corrected) == (
+                here.outcome, here.views, here.likes, here.corrected)
 
 
 def test_views_grow_except_small_corrections_and_engagement_never_shrinks():
-    hours = [POSTED_FROM + timedelta(hours=h) for h in range(0, 24 * 200, 7)]
+    hours = [TRACKED - timedelta(days=240) + timedelta(hours=h) for h in range(0, 24 * 250, 7)]
     corrections = 0
     for video_id in ALL_IDS[::10]:
-        states = [simulate(video_id, at, fault_rate=0) for at in hours]
+        states = [sim(video_id, at, fault_rate=0) for at in hours]
         for prev, cur in zip(states, states[1:], strict=False):
             for name in ("likes", "comments", "shares", "saves"):
                 a, b = getattr(prev, name), getattr(cur, name)
@@ -82,43 +109,44 @@ def test_views_grow_except_small_corrections_and_engagement_never_shrinks():
 
 def test_heavy_tail_and_per_video_ratios():
     late = NOW + timedelta(days=30)
-    views = sorted(simulate(v, late).views for v in IDS[Platform.TIKTOK] + IDS[Platform.X])
+    views = sorted(sim(v, late).views for v in IDS[Platform.TIKTOK] + IDS[Platform.X])
     median = views[len(views) // 2]
     assert 1_000 <= median <= 50_000
     assert views[-1] >= 100 * median  # a few outliers far above the typical video
-    ratios = {round(simulate(v, late).likes / simulate(v, late).views, 3) for v in IDS[Platform.TIKTOK][:50]}
+    ratios = {round(sim(v, late).likes / sim(v, late).views, 3) for v in IDS[Platform.TIKTOK][:50]}
     assert len(ratios) > 30
 
 
 def test_platform_nulls():
-    youtube = [simulate(v, NOW) for v in IDS[Platform.YOUTUBE]]
+    youtube = [sim(v, NOW) for v in IDS[Platform.YOUTUBE]]
     assert all(s.shares is None and s.saves is None and s.views is not None for s in youtube)
-    assert all(s.saves is None and s.shares is not None for s in (simulate(v, NOW) for v in IDS[Platform.X]))
-    insta = [simulate(v, NOW) for v in IDS[Platform.INSTAGRAM]]
+    assert all(s.saves is None and s.shares is not None for s in (sim(v, NOW) for v in IDS[Platform.X]))
+    insta = [sim(v, NOW) for v in IDS[Platform.INSTAGRAM]]
     hidden_views = sum(s.views is None for s in insta) / len(insta)
     assert 0.2 < hidden_views < 0.4
     assert any(s.likes is None for s in insta) and sum(s.likes is None for s in insta) < 0.15 * len(insta)
-    tiktok = [simulate(v, NOW) for v in IDS[Platform.TIKTOK]]
+    tiktok = [sim(v, NOW) for v in IDS[Platform.TIKTOK]]
     assert all(None not in (s.views, s.likes, s.comments, s.shares, s.saves) for s in tiktok)
 
 
 def test_disappeared_videos_stay_not_found():
-    gone = [v for v in ALL_IDS if video_profile(v).disappears_at is not None]
+    gone = [v for v in ALL_IDS if video_profile(v).disappears_at(TRACKED) is not None]
     assert 0 < len(gone) < 0.06 * len(ALL_IDS)
     for video_id in gone:
-        when = video_profile(video_id).disappears_at
-        assert simulate(video_id, when - timedelta(seconds=1), fault_rate=0).outcome is Outcome.OK
+        when = video_profile(video_id).disappears_at(TRACKED)
+        assert when >= TRACKED + timedelta(hours=24)  # a tracker sees the removal of a video it tracks
+        assert sim(video_id, when - timedelta(seconds=1), fault_rate=0).outcome is Outcome.OK
         for days in (0, 1, 30, 365):
-            assert simulate(video_id, when + timedelta(days=days)).outcome is Outcome.NOT_FOUND
+            assert sim(video_id, when + timedelta(days=days)).outcome is Outcome.NOT_FOUND
 
 
 def test_transient_faults_are_rare_deterministic_and_transient():
-    outcomes = [simulate(v, NOW + timedelta(hours=h)).outcome for v in ALL_IDS[::3] for h in range(10)]
+    outcomes = [sim(v, NOW + timedelta(hours=h)).outcome for v in ALL_IDS[::3] for h in range(10)]
     faults = [o for o in outcomes if o in TRANSIENT_OUTCOMES]
     assert 0.003 < len(faults) / len(outcomes) < 0.04
     assert set(faults) <= {Outcome.TIMEOUT, Outcome.UPSTREAM_ERROR, Outcome.RATE_LIMITED}
-    assert not [v for v in ALL_IDS if simulate(v, NOW, fault_rate=1.0).outcome is Outcome.OK and
-                video_profile(v).disappears_at is None]  # fmt: skip
+    assert not [v for v in ALL_IDS if sim(v, NOW, fault_rate=1.0).outcome is Outcome.OK and
+                video_profile(v).disappears_at(TRACKED) is None]  # fmt: skip
 
 
 def test_build_client_simulated_by_default_and_client_contract(monkeypatch):
@@ -133,7 +161,7 @@ def test_build_client_simulated_by_default_and_client_contract(monkeypatch):
     results = list(scrape_sync(client, videos, run_id="r1", partition_key="2026-10-01-05:00"))
     assert [r.attempt.video_id for r in results] == [v.video_id for v in videos]
     for result in results:
-        state = simulate(result.attempt.video_id, at.replace(microsecond=0))
+        state = sim(result.attempt.video_id, at.replace(microsecond=0))
         assert result.attempt.attempted_at == at.replace(microsecond=0)
         assert result.attempt.outcome is state.outcome
         assert result.attempt.source == "simulated" and result.attempt.run_id == "r1"
@@ -151,8 +179,11 @@ def test_without_observe_at_the_client_observes_now():
     async def run():
         return [r async for r in client.scrape([_video(IDS[Platform.X][0], None)])]
 
-    (result,) = asyncio.run(run())
-    assert abs((result.attempt.attempted_at - datetime.utcnow()).total_seconds()) < 5  # noqa: DTZ003
+    later = datetime(2031, 5, 4, 3, 2, 1)
+    with clock.pinned(later):
+        (result,) = asyncio.run(run())
+    # "now" is the one injectable clock's
+    assert later <= result.attempt.attempted_at < later + timedelta(minutes=5)
     assert result.attempt.attempted_at.microsecond == 0
 
 

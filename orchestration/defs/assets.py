@@ -7,7 +7,7 @@ materialization history and checks; and single-run backfills stay on a plain tim
 """
 
 
-
+# No `from __future__ import annotations`: Dagster reads the asset function's annotations at definition time.
 import dataclasses
 from datetime import UTC, datetime, timedelta
 
@@ -21,9 +21,11 @@ from dagster import (
     MetadataValue,
     asset,
 )
+import polars as pl
 from pydantic import Field
 
 from orchestration import config as vt_config
+from orchestration.clock import partition_key, utc_now
 from orchestration.defs.checks import snapshot_check_results, snapshot_check_specs
 from orchestration.defs.partitions import hourly_partitions
 from orchestration.defs.resources import PlatformClientsResource, WarehouseResource
@@ -37,8 +39,9 @@ from orchestration.scheduling import (
     hours_in,
     is_tracked,
     load_video_schedules,
-    observe_offset,
+    observe_instant,
 )
+from orchestration.warehouse.registry import pending_links, resolve_pending_links
 from orchestration.warehouse.snapshots import write_scrape_results
 
 #: A real client observes "now": partitions whose hour ended longer ago than this are refused.
@@ -58,10 +61,6 @@ class SnapshotRunConfig(Config):
     video_ids: list[str] = Field(default_factory=list, description="Only these videos, observed now.")
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 def _naive(at: datetime) -> datetime:
     return at.astimezone(UTC).replace(tzinfo=None) if at.tzinfo else at
 
@@ -74,6 +73,7 @@ def _to_scrape(video: VideoSchedule, observe_at: datetime) -> VideoToScrape:
         url=video.url,
         account=video.account,
         observe_at=observe_at,
+        added_at=video.added_at,
     )
 
 
@@ -84,38 +84,17 @@ def _resolve_pending_links(context, warehouse: WarehouseResource, client) -> int
     from orchestration.platforms.base import resolve_short_link_sync
 
     with warehouse.connect() as con:
-        pending = con.execute(
-            "SELECT url, cadence, track_until, labels, metadata FROM registry.pending_links"
-            " WHERE resolved_video_id IS NULL AND platform = 'tiktok' ORDER BY added_at"
-        ).fetchall()
-    if not pending:
-        return 0
+        pending = pending_links(con).filter(pl.col("platform") == "tiktok")["url"].to_list()
     resolved = []
-    for url, cadence, track_until, labels, metadata in pending:  # network: no connection held
+    for url in pending:  # network: no connection held
         try:
-            ref = resolve_short_link_sync(client, url)
+            resolved.append((url, resolve_short_link_sync(client, url)))
         except Exception as error:  # noqa: BLE001 - a bad link must not stop the partition
             context.log.warning(f"short link {url} not resolved yet: {error}")
-            continue
-        resolved.append((url, ref, cadence, track_until, labels, metadata))
-    now = _utcnow()
+    if not resolved:
+        return 0
     with warehouse.connect() as con:
-        con.execute("BEGIN TRANSACTION")
-        for url, ref, cadence, track_until, labels, metadata in resolved:
-            con.execute(
-                "INSERT INTO registry.videos (video_id, platform, external_id, url, account, is_active, cadence,"
-                " track_until, labels, metadata, availability, consecutive_not_found, posted_at, added_at,"
-                " updated_at, stopped_at) VALUES (?, ?, ?, ?, ?, true, ?, ?, ?, ?, 'available', 0, NULL, ?, ?, NULL)"
-                " ON CONFLICT DO NOTHING",
-                [ref.video_id, ref.platform.value, ref.external_id, ref.url, ref.account, cadence, track_until,
-                 labels, metadata, now, now],
-            )
-            con.execute(
-                "UPDATE registry.pending_links SET resolved_video_id = ?, resolved_at = ? WHERE url = ?",
-                [ref.video_id, now, url],
-            )
-        con.execute("COMMIT")
-    return len(resolved)
+        return len(resolve_pending_links(con, resolved))
 
 
 def _plan_and_scrape(
@@ -128,7 +107,7 @@ def _plan_and_scrape(
     due_total = 0
     if targeted:
         # A request names its videos: scrape each once, as of now (a rescrape means "fresh numbers").
-        now = _utcnow().replace(microsecond=0)
+        now = utc_now().replace(microsecond=0)
         due = [v for v in videos if is_tracked(v, hours[-1])]
         plan = [(hours[-1], due, lambda v: now)]
     elif not observes_past:
@@ -137,14 +116,14 @@ def _plan_and_scrape(
         plan = [(last, due, lambda v: None)]  # the client observes the current instant
     else:
         plan = None
-    steps = plan if plan is not None else [(h, None, lambda v, h=h: h + observe_offset(v.video_id)) for h in hours]
+    steps = plan if plan is not None else [(h, None, lambda v, h=h: observe_instant(v, h)) for h in hours]
     for hour, due, observe in steps:
         if due is None:
             due = due_videos(state.values(), hour, table)
         if not due:
             continue
         due_total += len(due)
-        key = hour.strftime("%Y-%m-%d-%H:%M")
+        key = partition_key(hour)
         batch = [_to_scrape(v, observe(v)) for v in due]
         for result in scrape_sync(client, batch, run_id=context.run.run_id, partition_key=key):
             results.append(result)
@@ -180,7 +159,7 @@ def build_snapshot_asset(platform: Platform):
         start, end = _naive(window.start), _naive(window.end)
         hours = hours_in(start, end)
         client = platforms.build(platform)
-        now = _utcnow()
+        now = utc_now()
         if not client.observes_past and end < now - REAL_CLIENT_MAX_LAG:
             raise Failure(
                 description=(

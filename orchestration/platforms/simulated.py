@@ -4,9 +4,11 @@ THIS IS A SIMULATION. Nothing here is real platform data. It is what ``make demo
 benchmarks run on (``VIEWTRAIL_{P}_MODE=simulated``, the default), and what the fake platform HTTP server
 (:mod:`orchestration.testing.fake_platform`) renders in each real platform's wire format.
 
-:func:`simulate` is a pure function of ``(video_id, at, seed)``: every random-looking choice comes from
-``blake2b`` of the video id, the seed and (for per-hour events) the hour, never from Python's salted
-``hash()`` or a global RNG, so backfills and re-runs reproduce the same numbers in any process.
+:func:`simulate` is a pure function of ``(video_id, at, tracked_at, seed)``: every random-looking choice comes
+from ``blake2b`` of the video id, the seed and (for per-hour events) the hour since posting, never from
+Python's salted ``hash()`` or a global RNG, so backfills and re-runs reproduce the same numbers in any process.
+Nothing depends on the calendar: a video is posted some time before it was tracked (``tracked_at``, the
+registry's ``added_at``), so a scenario replayed at another date gives the same curves, shifted.
 The model is described in ``docs/simulation.md``.
 """
 
@@ -20,6 +22,7 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from orchestration.clock import utc_now
 from orchestration.models import Attempt, Observation, Outcome, Platform, ScrapeResult, VideoRef, VideoToScrape
 from orchestration.platforms.base import PlatformClient
 
@@ -27,22 +30,23 @@ __all__ = [
     "ACCOUNTS",
     "DEFAULT_FAULT_RATE",
     "DISAPPEAR_RATE",
-    "POSTED_FROM",
-    "POSTED_UNTIL",
+    "LAUNCH_SHARE",
     "SimulatedClient",
     "SimulatedState",
     "simulate",
     "video_profile",
 ]
 
-#: Videos are "posted" uniformly within this window (naive UTC).
-POSTED_FROM = datetime(2026, 6, 1)
-POSTED_UNTIL = datetime(2026, 11, 20)
+#: Share of videos tracked at launch: posted 3 minutes to 2 hours before they were tracked. The others are
+#: catalogue videos, posted 2 to 240 days (log-uniform) before they were tracked.
+LAUNCH_SHARE = 0.5
+LAUNCH_AGE_H = (0.05, 2.0)
+CATALOGUE_AGE_H = (48.0, 240 * 24.0)
 
 #: Share of (video, hour) pairs whose scrape fails transiently (timeout / upstream_error / rate_limited).
 DEFAULT_FAULT_RATE = 0.015
-#: Share of videos that disappear (``not_found`` from a deterministic day on).
-DISAPPEAR_RATE = 0.02
+#: Share of videos that disappear (``not_found`` from a deterministic instant 1 to 21 days after tracking on).
+DISAPPEAR_RATE = 0.03
 #: Share of (video, hour) pairs where the platform reports views ~1% low (a count correction).
 CORRECTION_RATE = 0.03
 CORRECTION_FACTOR = 0.99
@@ -99,7 +103,8 @@ class VideoProfile:
 
     video_id: str
     platform: Platform
-    posted_at: datetime
+    launch: bool  # tracked at launch (young) rather than a catalogue video
+    age_at_tracking_h: float  # hours between posting and being tracked
     account: str
     title: str
     duration_s: float
@@ -113,7 +118,17 @@ class VideoProfile:
     save_rate: float
     views_hidden: bool  # Instagram: no public view count for this post
     likes_hidden: bool  # Instagram: author hid the like count
-    disappears_at: datetime | None
+    disappears_after_h: float | None  # hours after posting the video is removed (None: never)
+
+    def posted_at(self, tracked_at: datetime) -> datetime:
+        """When the video was posted, given when it was tracked (naive UTC, whole seconds)."""
+        posted = _naive_utc(tracked_at) - timedelta(hours=self.age_at_tracking_h)
+        return posted.replace(microsecond=0)
+
+    def disappears_at(self, tracked_at: datetime) -> datetime | None:
+        if self.disappears_after_h is None:
+            return None
+        return self.posted_at(tracked_at) + timedelta(hours=self.disappears_after_h)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,8 +165,12 @@ def video_profile(video_id: str, seed: int = 0) -> VideoProfile:
     def u(name: str) -> float:
         return _unit(seed, video_id, name)
 
-    span_s = (POSTED_UNTIL - POSTED_FROM).total_seconds()
-    posted_at = POSTED_FROM + timedelta(seconds=int(u("posted") * span_s))
+    launch = u("launch") < LAUNCH_SHARE
+    if launch:
+        age_h = LAUNCH_AGE_H[0] + (LAUNCH_AGE_H[1] - LAUNCH_AGE_H[0]) * u("age")
+    else:
+        low_h, high_h = CATALOGUE_AGE_H
+        age_h = math.exp(math.log(low_h) + (math.log(high_h) - math.log(low_h)) * u("age"))
     account_index = int(u("account") * len(ACCOUNTS[platform]))
     account = ACCOUNTS[platform][account_index]
     title = " ".join(
@@ -168,11 +187,14 @@ def video_profile(video_id: str, seed: int = 0) -> VideoProfile:
     pareto = (1.0 - u("scale")) ** (-1.0 / 1.15)
     scale = min(1_500.0 * pareto * account_multiplier, 60_000_000.0)
     disappears = u("disappears") < DISAPPEAR_RATE
-    disappears_at = posted_at + timedelta(hours=24 + int(u("disappear-day") * 60 * 24)) if disappears else None
+    # Catalogue videos that disappear do so after they were tracked: a tracker only notices removals it sees.
+    disappear_floor_h = 24.0 + (0.0 if launch else age_h)
+    disappears_after_h = disappear_floor_h + int(u("disappear-day") * 20 * 24) if disappears else None
     return VideoProfile(
         video_id=video_id,
         platform=platform,
-        posted_at=posted_at,
+        launch=launch,
+        age_at_tracking_h=round(age_h * 3600.0) / 3600.0,
         account=account,
         title=title,
         duration_s=duration_s,
@@ -186,7 +208,7 @@ def video_profile(video_id: str, seed: int = 0) -> VideoProfile:
         save_rate=0.0005 + 0.02 * u("saves"),
         views_hidden=platform is Platform.INSTAGRAM and u("views-hidden") < 0.30,
         likes_hidden=platform is Platform.INSTAGRAM and u("likes-hidden") < 0.05,
-        disappears_at=disappears_at,
+        disappears_after_h=disappears_after_h,
     )
 
 
@@ -205,17 +227,22 @@ def _cumulative_views(profile: VideoProfile, hours: float) -> float:
 
 
 def simulate(
-    video_id: str, at: datetime, seed: int = 0, *, fault_rate: float = DEFAULT_FAULT_RATE
+    video_id: str, at: datetime, seed: int = 0, *, tracked_at: datetime, fault_rate: float = DEFAULT_FAULT_RATE
 ) -> SimulatedState:
-    """The simulated platform's answer for ``video_id`` at ``at`` (naive UTC; aware datetimes are converted).
+    """The simulated platform's answer for ``video_id`` at ``at`` for a video tracked since ``tracked_at``
+    (naive UTC; aware datetimes are converted).
 
     Pure and deterministic. Before ``posted_at`` the counts are the posted_at values (zeros).
     """
     at = _naive_utc(at)
     profile = video_profile(video_id, seed)
     platform = profile.platform
-    hours = (at - profile.posted_at).total_seconds() / 3600.0
-    hour_bucket = int(at.replace(minute=0, second=0, microsecond=0).timestamp() // 3600)
+    posted_at = profile.posted_at(tracked_at)
+    disappears_at = profile.disappears_at(tracked_at)
+    hours = (at - posted_at).total_seconds() / 3600.0
+    # Per-hour events are keyed by the hour since posting, not the calendar hour: a replay at another date
+    # draws the same faults and corrections.
+    hour_bucket = math.floor(hours)
 
     raw_views = _cumulative_views(profile, hours)
     corrected = hours > 1 and _unit(seed, video_id, hour_bucket, "correction") < CORRECTION_RATE
@@ -238,7 +265,7 @@ def simulate(
         if profile.likes_hidden:  # Instagram's switch hides likes and views together
             likes_out = views_out = None
 
-    if profile.disappears_at is not None and at >= profile.disappears_at:
+    if disappears_at is not None and at >= disappears_at:
         outcome = Outcome.NOT_FOUND
     elif fault_rate > 0 and _unit(seed, video_id, hour_bucket, "fault") < fault_rate:
         outcome = _TRANSIENT_FAULTS[int(_unit(seed, video_id, hour_bucket, "fault-kind") * len(_TRANSIENT_FAULTS))]
@@ -257,7 +284,7 @@ def simulate(
         saves=saves,
         title=profile.title,
         account=profile.account,
-        posted_at=profile.posted_at,
+        posted_at=posted_at,
         duration_s=profile.duration_s,
         corrected=corrected,
     )
@@ -272,14 +299,11 @@ _FAULT_DETAILS = {
 _FAULT_STATUS = {Outcome.UPSTREAM_ERROR: 503, Outcome.RATE_LIMITED: 429, Outcome.NOT_FOUND: 404}
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-
-
 class SimulatedClient(PlatformClient):
     """A :class:`~orchestration.platforms.base.PlatformClient` over :func:`simulate` (no network, no sleeps).
 
     ``observed_at`` and ``attempted_at`` are ``video.observe_at`` (or now), naive UTC truncated to seconds.
+    The video counts as tracked since ``video.added_at`` (or the observed instant when unknown).
     """
 
     observes_past = True
@@ -294,8 +318,9 @@ class SimulatedClient(PlatformClient):
         self, video: VideoToScrape, *, run_id: str | None = None, partition_key: str | None = None
     ) -> ScrapeResult:
         """The one result ``scrape`` yields for ``video`` (synchronous)."""
-        at = _naive_utc(video.observe_at).replace(microsecond=0) if video.observe_at else _utc_now()
-        state = simulate(video.video_id, at, self.seed, fault_rate=self.fault_rate)
+        at = _naive_utc(video.observe_at or utc_now()).replace(microsecond=0)
+        tracked_at = video.added_at or at
+        state = simulate(video.video_id, at, self.seed, tracked_at=tracked_at, fault_rate=self.fault_rate)
         attempt = Attempt(
             video_id=video.video_id,
             platform=self.platform,

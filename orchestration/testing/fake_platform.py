@@ -48,6 +48,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from orchestration.clock import utc_now
 from orchestration.models import Outcome, Platform
 from orchestration.platforms.instagram import pk_to_shortcode
 from orchestration.platforms.simulated import SimulatedState, _digest, _unit, simulate
@@ -71,6 +72,9 @@ class FakePlatformSettings:
     private_video_ids: frozenset[str] = frozenset()
     #: Fixed simulated instant (naive UTC) instead of the wall clock: answers comparable exactly in tests.
     at: datetime | None = None
+    #: When the simulated videos count as tracked (they are posted before it); default: ``at``, else the
+    #: instant the server started. The same instant gives the same curves as the simulated client.
+    tracked_at: datetime | None = None
 
     def validated(self) -> FakePlatformSettings:
         unknown = set(self.faults) - set(FAULTS)
@@ -89,10 +93,14 @@ class _State:
     faults_served: Counter[str] = field(default_factory=Counter)  # fault kind -> times injected
     release: asyncio.Event | None = None  # set on stop(): requests held by "timeout" faults return at once
     loop: asyncio.AbstractEventLoop | None = None
+    started_at: datetime = field(default_factory=lambda: utc_now().replace(microsecond=0))
 
     def now(self) -> datetime:
         at = self.settings.at
-        return at if at is not None else datetime.now(UTC).replace(tzinfo=None)
+        return at if at is not None else utc_now()
+
+    def tracked_at(self) -> datetime:
+        return self.settings.tracked_at or self.settings.at or self.started_at
 
     def draw_fault(self, platform: Platform, key: str) -> str | None:
         self.requests[platform.value] += 1
@@ -110,7 +118,7 @@ class _State:
         return kind
 
     def state(self, video_id: str) -> SimulatedState:
-        return simulate(video_id, self.now(), self.settings.seed, fault_rate=0.0)
+        return simulate(video_id, self.now(), self.settings.seed, tracked_at=self.tracked_at(), fault_rate=0.0)
 
 
 def _iso_z(at: datetime) -> str:
@@ -477,6 +485,11 @@ class FakePlatformServer:
     @property
     def settings(self) -> FakePlatformSettings:
         return self._state.settings
+
+    @property
+    def tracked_at(self) -> datetime:
+        """The instant the simulated videos count as tracked from (see ``FakePlatformSettings.tracked_at``)."""
+        return self._state.tracked_at()
 
     def configure(self, **switches: Any) -> None:
         """Change switches at runtime (latency_ms, fault_rate, faults, retry_after_s, youtube_quota_exceeded...)."""

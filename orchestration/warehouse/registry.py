@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 import duckdb
 import polars as pl
 
+from orchestration.clock import utc_now
 from orchestration.errors import InvalidInputError
 from orchestration.models import Platform, VideoRef
 from orchestration.scheduling import auto_cadence_from_env, auto_cadence_hours
@@ -35,10 +36,6 @@ class TrackOutcome(StrEnum):
 class TrackResult:
     video_id: str
     outcome: TrackOutcome
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 # --------------------------------------------------------------------------------------------- validation
@@ -179,11 +176,17 @@ def track_frame(
     """Set-based core of tracking, one row per video (see :data:`TRACK_FRAME_SCHEMA`); one transaction.
 
     Repeated video ids in ``frame`` collapse (first row wins). Rows with ``active=False`` register a video
-    without tracking it (inactive) and never deactivate an already tracked one. ``transaction=False`` runs
-    inside the caller's transaction (bulk imports write registry and snapshots atomically).
+    without tracking it (inactive) and never deactivate an already tracked one. An optional ``added_at``
+    column says since when a new video is tracked (default ``now``; e.g. when its short link was added).
+    ``transaction=False`` runs inside the caller's transaction (bulk imports write registry and snapshots
+    atomically).
     """
     now = now or utc_now()
-    frame = frame.select([pl.col(n).cast(t) for n, t in TRACK_FRAME_SCHEMA.items()])
+    if "added_at" not in frame.columns:
+        frame = frame.with_columns(pl.lit(None, pl.Datetime("us")).alias("added_at"))
+    frame = frame.select(
+        [pl.col(n).cast(t) for n, t in TRACK_FRAME_SCHEMA.items()] + [pl.col("added_at").cast(pl.Datetime("us"))]
+    )
     frame = frame.unique(subset=["video_id"], keep="first", maintain_order=True)
     if frame.height == 0:
         return []
@@ -245,8 +248,8 @@ def _track_in_transaction(con: duckdb.DuckDBPyConnection, now: datetime) -> list
         """
         INSERT INTO registry.videos
         SELECT video_id, platform, external_id, url, account, active, coalesce(cadence, 'auto'),
-               track_until, labels, metadata::JSON, 'available', 0, NULL, ?::TIMESTAMP, ?::TIMESTAMP,
-               CASE WHEN active THEN NULL ELSE ?::TIMESTAMP END
+               track_until, labels, metadata::JSON, 'available', 0, NULL, coalesce(added_at, ?::TIMESTAMP),
+               ?::TIMESTAMP, CASE WHEN active THEN NULL ELSE ?::TIMESTAMP END
         FROM _vt_track WHERE is_new
         """,
         [now, now, now],
@@ -303,6 +306,56 @@ def add_pending_link(
 def pending_links(con: duckdb.DuckDBPyConnection, *, unresolved_only: bool = True) -> pl.DataFrame:
     where = "WHERE resolved_video_id IS NULL" if unresolved_only else ""
     return con.sql(f"SELECT * FROM registry.pending_links {where} ORDER BY added_at, url").pl()
+
+
+def resolve_pending_links(
+    con: duckdb.DuckDBPyConnection, resolved: Sequence[tuple[str, VideoRef]], *, now: datetime | None = None
+) -> list[TrackResult]:
+    """Track the videos pending short links lead to, with the options given when each link was added, and
+    tracked since then; marks the links resolved. One transaction; a link resolved before is left alone."""
+    now = now or utc_now()
+    if not resolved:
+        return []
+    refs = {url: ref for url, ref in resolved}
+    rows = con.execute(
+        "SELECT url, cadence, track_until, labels, metadata::TEXT, added_at FROM registry.pending_links"
+        " WHERE resolved_video_id IS NULL AND list_contains(?, url) ORDER BY added_at, url",
+        [list(refs)],
+    ).fetchall()
+    if not rows:
+        return []
+    frame = pl.DataFrame(
+        [
+            {
+                "video_id": refs[url].video_id,
+                "platform": str(refs[url].platform),
+                "external_id": refs[url].external_id,
+                "url": refs[url].url,
+                "account": refs[url].account,
+                "cadence": cadence,
+                "track_until": track_until,
+                "labels": list(labels),
+                "metadata": metadata,
+                "active": True,
+                "added_at": added_at,
+            }
+            for url, cadence, track_until, labels, metadata, added_at in rows
+        ],
+        schema={**TRACK_FRAME_SCHEMA, "added_at": pl.Datetime("us")},
+    )
+    con.begin()
+    try:
+        results = track_frame(con, frame, now=now, transaction=False)
+        for url, *_ in rows:
+            con.execute(
+                "UPDATE registry.pending_links SET resolved_video_id = ?, resolved_at = ? WHERE url = ?",
+                [refs[url].video_id, now, url],
+            )
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    return results
 
 
 # --------------------------------------------------------------------------------------------- stop / delete
