@@ -15,11 +15,12 @@ import json
 import os
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
 from orchestration import config
+from orchestration.clock import utc_now
 
 
 class QueueKind(StrEnum):
@@ -46,7 +47,7 @@ def _enqueue(kind: QueueKind, video_ids: list[str], root: Path | None = None) ->
         return None
     directory = _kind_dir(kind, root)
     directory.mkdir(parents=True, exist_ok=True)
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = utc_now()
     request_id = f"{now:%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}"
     payload = {"request_id": request_id, "kind": kind.value, "video_ids": ids, "requested_at": now.isoformat()}
     final = directory / f"{request_id}.json"

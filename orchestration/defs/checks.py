@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from dagster import (
     AssetCheckResult,
@@ -32,6 +32,7 @@ from dagster import (
     asset_check,
 )
 
+from orchestration.clock import last_complete_hour
 from orchestration.models import Platform
 from orchestration.scheduling import auto_cadence_from_env, cadence_hours, is_tracked, load_video_schedules
 
@@ -197,7 +198,7 @@ def build_snapshot_checks(platform: Platform | str, partitions_def=None, asset_k
                 if keys is None and context.has_partition_key:
                     keys = [context.partition_key]
                 if not keys:  # unpartitioned run: check the last complete hour
-                    now = datetime.now(UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0) - timedelta(hours=1)
+                    now = last_complete_hour()
                     keys = [now.strftime(PARTITION_KEY_FORMAT)]
                 with context.resources.warehouse.connect(read_only=True) as con:
                     passed, metadata = fn(con, platform, keys)

@@ -6,16 +6,18 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import httpx
+
+from orchestration.clock import utc_now
 
 WEBHOOK_TIMEOUT_S = 5.0  # short: a slow webhook must not hold up the sensor daemon
 
 
 def failure_line(job_name: str, run_id: str, message: str, at: datetime | None = None) -> str:
-    at = at or datetime.now(UTC).replace(tzinfo=None)
+    at = at or utc_now()
     one_line = " ".join(str(message).split())[:500]
     return f"{at:%Y-%m-%d %H:%M:%S} UTC  run {run_id} of job {job_name} FAILED: {one_line}"
 

@@ -14,7 +14,7 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -32,6 +32,7 @@ from dagster import (
 )
 
 from orchestration import config
+from orchestration.clock import last_complete_hour, partition_key, utc_now
 from orchestration.defs.assets import snapshot_asset_key
 from orchestration.defs.jobs import BUILD_SELECTION, scrape_job
 from orchestration.defs.notifications import notify_failure
@@ -98,14 +99,9 @@ def notifier_from_env() -> NotifierResource:
     return NotifierResource(log_path=str(config.data_dir() / "logs" / "failures.log"), webhook_url=url)
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 def current_partition_key(now: datetime | None = None) -> str:
     """The last complete hour: the partition a targeted run writes under."""
-    at = (now or _utcnow()).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
-    return at.strftime("%Y-%m-%d-%H:%M")
+    return partition_key(last_complete_hour(now))
 
 
 def targeted_run_request(video_ids: Iterable[str], *, run_key: str, reason: str, now: datetime | None = None):
@@ -217,7 +213,7 @@ def failed_scrapes_sensor(
     )
     if rows is None:
         return SensorResult(skip_reason=SkipReason("no analyst copy published yet"), cursor=context.cursor)
-    now = _utcnow()
+    now = utc_now()
     due = []
     still_failing: dict[str, str] = {}
     for video_id, last_attempt_at, failures in rows:
@@ -250,7 +246,7 @@ def momentum_sensor(context: SensorEvaluationContext, sensor_settings: SensorSet
     state = _load_cursor(context.cursor)
     rates: dict[str, float] = state.get("rates", {})
     boost: dict[str, str] = state.get("boost", {})
-    now = _utcnow()
+    now = utc_now()
     path = Path(warehouse.analytics_path)
     copy_stamp = path.stat().st_mtime if path.exists() else None
     if copy_stamp is not None and copy_stamp != state.get("copy"):

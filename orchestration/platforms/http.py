@@ -38,6 +38,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, sto
 from tenacity.stop import stop_base
 
 from orchestration import config
+from orchestration.clock import utc_now
 from orchestration.errors import ViewtrailError
 from orchestration.models import Attempt, Observation, Outcome, ScrapeResult, VideoToScrape
 from orchestration.platforms.base import ClientSettings, PlatformClient
@@ -230,7 +231,7 @@ class HttpPlatformClient(PlatformClient):
         """Naive UTC now (or the injected clock)."""
         if self.settings.clock is not None:
             return self.settings.clock()
-        return datetime.now(UTC).replace(tzinfo=None)
+        return utc_now()
 
     def scrub(self, text: object) -> str:
         """``text`` without secrets: known secret values masked, secret query params removed, shortened."""

@@ -23,6 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from orchestration import config
+from orchestration.clock import utc_now
 from orchestration.errors import ViewtrailError
 from orchestration.models import Observation, Outcome, Platform, ScrapeResult, VideoToScrape
 from orchestration.platforms.base import ClientSettings
@@ -303,4 +304,4 @@ def quota_status_from_env(now_utc: datetime | None = None) -> dict[str, Any]:
     settings = settings_from_env(Platform.YOUTUBE)
     state_dir = settings.state_dir or (config.data_dir() / "state")
     tracker = QuotaTracker(Path(state_dir) / "youtube_quota.json", settings.daily_units)
-    return tracker.status(now_utc or datetime.now(UTC).replace(tzinfo=None))
+    return tracker.status(now_utc or utc_now())
