@@ -328,7 +328,7 @@ def status() -> None:
 
 
 # The other command groups live in their own modules (each keeps its heavy imports inside its commands).
-from orchestration.cli import import_cmds, pipeline_cmds, report_cmd  # noqa: E402
+from orchestration.cli import import_cmds, pipeline_cmds, report_cmd, sql_cmd  # noqa: E402
 
-for _commands in (import_cmds, report_cmd, pipeline_cmds):
+for _commands in (import_cmds, report_cmd, sql_cmd, pipeline_cmds):
     _commands.register(app)
