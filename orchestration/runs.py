@@ -2,26 +2,51 @@
 ``DAGSTER_HOME`` (so they show in ``make ui``), with the resources read from the environment.
 
 ``viewtrail build``, ``viewtrail demo`` and the tests launch runs only through these helpers.
+
+Crash safety without a daemon: a run killed mid-step (SIGKILL, OOM) keeps its slot of the pool ``duckdb`` until
+run monitoring frees it, and that only happens while a dagster-daemon runs. So every launch here first frees the
+slots of runs whose process is provably gone, and while its step waits for a live holder it says who holds the
+warehouse instead of hanging silently.
 """
 
 from __future__ import annotations
 
 import os
+import socket
+import sys
+import threading
 import time
-from collections.abc import Callable, Iterator
+import uuid
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from orchestration import config
-from orchestration.clock import partition_key
+from orchestration.clock import partition_key, system_now
 from orchestration.errors import ViewtrailError
 
 Progress = Callable[[str], None]
 
 #: In-process runs log to the Dagster event log (visible in the UI); the terminal only shows warnings.
 QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+#: The pool of every step that writes the warehouse (limit 1 in .dagster_home/dagster.yaml).
+WAREHOUSE_POOL = "duckdb"
+#: Tags of runs launched here: enough to tell later, on this host, whether the launching process is gone.
+HOST_TAG = "viewtrail/host"
+PID_TAG = "viewtrail/pid"
+PROCESS_START_TAG = "viewtrail/process_start"
+#: A value unique to one launch: the watcher finds its run by it before materialize returns the run id.
+LAUNCH_TAG = "viewtrail/launch_id"
+
+POLL_S = 1.0
+FIRST_NOTICE_S = 2.0
+NOTICE_EVERY_S = 30.0
+#: A finished run of another host can still have a step writing (its run was marked ended from outside);
+#: free its slot only after the grace the daemon's run monitoring uses.
+DEFAULT_FINISHED_GRACE_S = 60.0
 
 
 class RunFailedError(ViewtrailError):
@@ -57,20 +82,198 @@ def pipeline_resources(*, simulated: bool = False) -> dict[str, Any]:
     return {"warehouse": warehouse, "platforms": platforms, "dbt": dbt_resource()}
 
 
-def materialize_in_process(assets: list[Any], instance: Any, resources: dict[str, Any], **kwargs: Any) -> Any:
-    """``dagster.materialize`` for runs launched from this process (quiet console, errors kept in the result)."""
+def _print_stderr(line: str) -> None:
+    # stderr: the CLI redirects stdout while dbt runs
+    print(line, file=sys.stderr, flush=True)
+
+
+def process_start(pid: int) -> str | None:
+    """An opaque token of when process ``pid`` started (compared for equality, so a reused pid is not taken
+    for the original), "" when the process exists but its start is unknown, None when it does not exist."""
+    if Path("/proc/self/stat").exists():
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return None
+        fields = stat.rsplit(")", 1)[1].split()  # the command name in parentheses may contain spaces
+        return None if fields[0] in ("Z", "X") else fields[19]  # state; starttime in ticks since boot
+    if os.name != "posix":
+        return ""  # os.kill(pid, 0) would terminate the process on Windows: cannot tell, assume alive
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass
+    return ""
+
+
+def process_tags() -> dict[str, str]:
+    """Run tags naming this process (host, pid, start token)."""
+    pid = os.getpid()
+    return {HOST_TAG: socket.gethostname(), PID_TAG: str(pid), PROCESS_START_TAG: process_start(pid) or ""}
+
+
+def _process_gone(tags: dict[str, str]) -> bool | None:
+    """Whether the process that launched a run is gone; None when this host cannot tell (the run was launched
+    on another host or not by viewtrail: the daemon's run monitoring is the one to judge those)."""
+    if tags.get(HOST_TAG) != socket.gethostname() or not tags.get(PID_TAG, "").isdigit():
+        return None
+    current = process_start(int(tags[PID_TAG]))
+    if current is None:
+        return True
+    recorded = tags.get(PROCESS_START_TAG, "")
+    return bool(current and recorded and current != recorded)
+
+
+def _pool_run_ids(info: Any) -> list[str]:
+    """Runs holding the pool's slots, then runs queued for it, each once."""
+    return list(dict.fromkeys([s.run_id for s in info.claimed_slots] + [s.run_id for s in info.pending_steps]))
+
+
+def _dead_reason(instance: Any, record: Any) -> str | None:
+    """Why a run holding or queued for the pool can no longer use it, or None while it may."""
+    if record is None:
+        return "the run no longer exists"
+    run = record.dagster_run
+    gone = _process_gone(run.tags)
+    if gone:
+        return f"process {run.tags[PID_TAG]} on this host is gone"
+    if run.is_finished and gone is None:
+        grace = instance.run_monitoring_settings.get("free_slots_after_run_end_seconds") or DEFAULT_FINISHED_GRACE_S
+        # Dagster stamps end_time with the system clock, not viewtrail's shiftable one
+        ended = datetime.fromtimestamp(record.end_time or 0, UTC).replace(tzinfo=None)
+        ended_s = (system_now() - ended).total_seconds()
+        if ended_s > grace:
+            return f"the run ended {_duration(ended_s)} ago, {run.status.value}"
+    return None
+
+
+def free_dead_holders(instance: Any, say: Progress, exclude: str | None = None) -> list[str]:
+    """Free the pool ``duckdb`` from runs whose process is gone, marking the unfinished ones failed; one line
+    each through ``say``. Returns the freed run ids. Runs launched on other hosts or not by viewtrail are left
+    to the daemon's run monitoring unless they ended long ago."""
+    storage = instance.event_log_storage
+    info = storage.get_concurrency_info(WAREHOUSE_POOL)
+    claimed = {s.run_id for s in info.claimed_slots}
+    freed = []
+    for run_id in _pool_run_ids(info):
+        if run_id == exclude:
+            continue
+        record = instance.get_run_record_by_id(run_id)
+        reason = _dead_reason(instance, record)
+        if reason is None:
+            continue
+        marked = ""
+        if record is not None and not record.dagster_run.is_finished:
+            instance.report_run_failed(record.dagster_run, message=f"Marked failed by viewtrail: {reason}.")
+            marked = "; it is marked failed"
+        storage.free_concurrency_slots_for_run(run_id)
+        what = "Freed the warehouse slot held by" if run_id in claimed else "Dropped the queued warehouse claim of"
+        say(f"{what} run {run_id[:8]} ({reason}){marked}.")
+        freed.append(run_id)
+    return freed
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
+def _waiting_line(instance: Any, info: Any, run_id: str, waited_s: float) -> str | None:
+    """Who holds the warehouse that run ``run_id`` waits for, or None if nobody else does."""
+    holders = [(s.run_id, s.step_key) for s in info.claimed_slots if s.run_id != run_id]
+    # a step assigned the slot but not yet claiming it blocks the queue just the same
+    holders += [(s.run_id, s.step_key) for s in info.pending_steps if s.run_id != run_id and s.assigned_timestamp]
+    if not holders:
+        return None
+    holder_id, step_key = holders[0]
+    assigned = [s.assigned_timestamp for s in info.pending_steps if s.run_id == holder_id and s.assigned_timestamp]
+    # Dagster stamps the assignment with the system clock, not viewtrail's shiftable one
+    held_s = (system_now() - assigned[0].astimezone(UTC).replace(tzinfo=None)).total_seconds() if assigned else waited_s
+    holder = instance.get_run_by_id(holder_id)
+    tags = holder.tags if holder is not None else {}
+    where = (
+        f"pid {tags[PID_TAG]} on {tags[HOST_TAG]}" if PID_TAG in tags and HOST_TAG in tags
+        else "launched outside viewtrail's CLI"
+    )
+    return f"Waiting for the warehouse: run {holder_id[:8]} ({step_key}, {where}) has held it for {_duration(held_s)}."
+
+
+def _watch_pool(instance: Any, launch_id: str, say: Progress, stop: threading.Event) -> None:
+    """While our run's step waits for the pool: say who holds it (after FIRST_NOTICE_S, then every
+    NOTICE_EVERY_S), and free the holder if its process dies meanwhile."""
+    from dagster import RunsFilter
+
+    run_id = None
+    waiting_since = next_notice = 0.0
+    while not stop.wait(POLL_S):
+        try:
+            if run_id is None:
+                runs = instance.get_runs(filters=RunsFilter(tags={LAUNCH_TAG: launch_id}), limit=1)
+                if not runs:
+                    continue
+                run_id = runs[0].run_id
+            info = instance.event_log_storage.get_concurrency_info(WAREHOUSE_POOL)
+            if not any(s.run_id == run_id and s.assigned_timestamp is None for s in info.pending_steps):
+                waiting_since = 0.0
+                continue
+            now = time.monotonic()
+            if not waiting_since:
+                waiting_since, next_notice = now, now + FIRST_NOTICE_S
+            if free_dead_holders(instance, say, exclude=run_id) or now < next_notice:
+                continue
+            line = _waiting_line(instance, info, run_id, now - waiting_since)
+            if line:
+                say(line)
+                next_notice = now + NOTICE_EVERY_S
+        except Exception:  # noqa: BLE001 - a failed look at the pool must not disturb the run it watches
+            continue
+
+
+def materialize_in_process(
+    assets: list[Any], instance: Any, resources: dict[str, Any], *, progress: Progress | None = None, **kwargs: Any
+) -> Any:
+    """``dagster.materialize`` for runs launched from this process (quiet console, errors kept in the result).
+
+    The run is tagged with this process; before it starts, slots of the pool ``duckdb`` held by runs whose
+    process is gone are freed, and while its step waits for a live holder, ``progress`` (default: stderr) is
+    told who holds the warehouse.
+    """
     from dagster import materialize
 
+    say = progress or _print_stderr
     kwargs.setdefault("run_config", QUIET_RUN_CONFIG)
-    return materialize(assets, instance=instance, resources=resources, raise_on_error=False, **kwargs)
+    launch_id = uuid.uuid4().hex
+    kwargs["tags"] = {**(kwargs.get("tags") or {}), **process_tags(), LAUNCH_TAG: launch_id}
+    # no other process shares an ephemeral instance, and some storages keep no pools
+    if instance.is_ephemeral or not instance.event_log_storage.supports_global_concurrency_limits:
+        return materialize(assets, instance=instance, resources=resources, raise_on_error=False, **kwargs)
+
+    free_dead_holders(instance, say)
+    stop = threading.Event()
+    watcher = threading.Thread(
+        target=_watch_pool, args=(instance, launch_id, say, stop), name="viewtrail-pool-watch", daemon=True
+    )
+    watcher.start()
+    try:
+        return materialize(assets, instance=instance, resources=resources, raise_on_error=False, **kwargs)
+    finally:
+        stop.set()
+        watcher.join()
 
 
 def backfill_snapshots(
     instance: Any, resources: dict[str, Any], first_hour: datetime, last_hour: datetime, progress: Progress,
-    *, origin: str = "demo",
+    *, origin: str = "demo", platforms: Iterable[str] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Materialize each platform's snapshot asset for [first_hour, last_hour]: one run per platform covering the
-    whole range (single-run backfill). Returns the materialization metadata per asset key.
+    """Materialize each platform's snapshot asset (or only those of ``platforms``) for [first_hour, last_hour]:
+    one run per platform covering the whole range (single-run backfill). Returns the materialization metadata
+    per asset key.
 
     One run per platform rather than one run with four steps: the four steps share the pool "duckdb" (limit 1),
     and an in-process run polls a blocked step's slot with a back-off of up to 15 s, which would add minutes
@@ -83,12 +286,16 @@ def backfill_snapshots(
         "dagster/asset_partition_range_end": partition_key(last_hour),
         "viewtrail/origin": origin,
     }
+    wanted = None if platforms is None else {f"{p}_snapshots" for p in platforms}
     per_asset: dict[str, dict[str, Any]] = {}
     failures = []
     for asset_def in snapshot_assets:
-        key = next(iter(asset_def.keys)).to_user_string()
+        asset_key = next(iter(asset_def.keys))
+        if wanted is not None and asset_key.path[-1] not in wanted:
+            continue
+        key = asset_key.to_user_string()
         started = time.monotonic()
-        result = materialize_in_process([asset_def], instance, resources, tags=tags)
+        result = materialize_in_process([asset_def], instance, resources, progress=progress, tags=tags)
         if not result.success:
             failures.append(f"{key} (run {result.run_id})")
             progress(f"  {key}: FAILED (run {result.run_id})")
@@ -105,13 +312,14 @@ def backfill_snapshots(
     return per_asset
 
 
-def build_and_publish(instance: Any, resources: dict[str, Any]) -> Any:
+def build_and_publish(instance: Any, resources: dict[str, Any], progress: Progress | None = None) -> Any:
     """One Dagster run: dbt build (models + data tests as asset checks), then the analyst copy."""
     from orchestration.defs.dbt import viewtrail_dbt_assets
     from orchestration.defs.publishing import analytics_copy
 
     result = materialize_in_process(
-        [viewtrail_dbt_assets, analytics_copy], instance, resources, tags={"viewtrail/origin": "build"}
+        [viewtrail_dbt_assets, analytics_copy], instance, resources, progress=progress,
+        tags={"viewtrail/origin": "build"},
     )
     if not result.success:
         failed = [event.step_key or "?" for event in result.all_events if event.event_type_value == "STEP_FAILURE"]

@@ -87,9 +87,14 @@ def build() -> None:
             f"first, or run `viewtrail demo`."
         )
     console = Console(file=sys.stdout, soft_wrap=True)
+    notices = Console(file=sys.stderr, soft_wrap=True)  # freed or busy warehouse slot, while stdout is redirected
+
+    def say(line: str) -> None:
+        notices.print(line, markup=False, highlight=False, soft_wrap=True)
+
     try:
         with _quiet_dbt_output(), dagster_instance() as instance:
-            result = build_and_publish(instance, pipeline_resources())
+            result = build_and_publish(instance, pipeline_resources(), progress=say)
     except ViewtrailError as exc:
         raise _fail(str(exc)) from None
     console.print(
