@@ -23,10 +23,16 @@ from orchestration.warehouse.connection import WarehouseLockedError, WarehouseMi
 from orchestration.warehouse.migrations import LATEST_VERSION, WarehouseSchemaError, apply_migrations, current_version
 from orchestration.warehouse.snapshots import write_scrape_frames, write_scrape_results
 
-# Verbatim from /work/plan/CONTRACTS.md (the public contract documented in docs/schema.md).
+# The public contract documented in docs/schema.md.
 CONTRACT_DDL = """
 CREATE SCHEMA meta; CREATE SCHEMA registry; CREATE SCHEMA raw;
 CREATE TABLE meta.schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMP NOT NULL);
+CREATE TABLE meta.write_clock (last_write_id BIGINT NOT NULL, last_ingested_at TIMESTAMP NOT NULL);
+CREATE TABLE meta.write_log (
+  write_id BIGINT PRIMARY KEY, kind TEXT NOT NULL, run_id TEXT, ingested_at TIMESTAMP NOT NULL,
+  started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP NOT NULL, pid INTEGER NOT NULL, host TEXT NOT NULL,
+  snapshots_inserted BIGINT NOT NULL, attempts_inserted BIGINT NOT NULL
+);
 CREATE TABLE registry.videos (
   video_id TEXT PRIMARY KEY, platform TEXT NOT NULL, external_id TEXT NOT NULL, url TEXT NOT NULL, account TEXT,
   is_active BOOLEAN NOT NULL, cadence TEXT NOT NULL, track_until TIMESTAMP, labels TEXT[] NOT NULL,

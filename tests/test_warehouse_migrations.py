@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import duckdb
 import pytest
 
+from orchestration import clock
+from orchestration.models import Attempt, Observation, Outcome, Platform, ScrapeResult
 from orchestration.warehouse import (
     LATEST_VERSION,
     WarehouseMissingError,
     WarehouseSchemaError,
     apply_migrations,
     open_warehouse,
+    write_scrape_results,
 )
 
 T = datetime(2026, 10, 1, 12)
@@ -71,3 +74,32 @@ def test_warehouse_from_newer_code_is_refused(warehouse_path):
     with pytest.raises(WarehouseSchemaError, match="upgrade viewtrail"):
         with open_warehouse(warehouse_path):
             pass
+
+
+def test_v2_warehouse_gets_a_write_clock_that_starts_after_its_newest_row(warehouse_path):
+    """Marts built before the upgrade have a high-water mark at the newest ingested_at: the first write after
+    the upgrade must come after it, whatever the wall clock says."""
+    newest = datetime(2030, 1, 1)  # ingested by a machine whose clock ran ahead
+    con = duckdb.connect(str(warehouse_path))
+    apply_migrations(con, up_to=2)
+    con.execute("INSERT INTO raw.snapshots (video_id, observed_at, views, source, ingested_at) "
+                "VALUES ('youtube:dQw4w9WgXcQ', ?, 42, 'old', ?), ('youtube:dQw4w9WgXcQ', ?, 43, 'old', ?)",
+                [T, T, T + timedelta(hours=1), newest])
+    con.close()
+
+    with open_warehouse(warehouse_path) as con:
+        assert con.sql("SELECT last_write_id, last_ingested_at FROM meta.write_clock").fetchall() == [(0, newest)]
+        assert con.sql("SELECT count(*) FROM meta.write_log").fetchall() == [(0,)]
+        assert con.sql("SELECT count(*) FROM raw.snapshots").fetchall() == [(2,)]
+        at = T + timedelta(hours=2)
+        result = ScrapeResult(
+            Attempt("youtube:dQw4w9WgXcQ", Platform.YOUTUBE, at, Outcome.OK, source="test", run_id="r"),
+            Observation("youtube:dQw4w9WgXcQ", at, 44, None, None, None, None, source="test", run_id="r"),
+        )
+        with clock.pinned(T):
+            write_scrape_results(con, [result])
+        assert con.sql("SELECT ingested_at FROM raw.snapshots WHERE views = 44").fetchall() == [
+            (newest + timedelta(microseconds=1),)
+        ]
+        assert con.sql("SELECT write_id, kind, run_id, snapshots_inserted, attempts_inserted FROM meta.write_log"
+                       ).fetchall() == [(1, "scrape", "r", 1, 1)]

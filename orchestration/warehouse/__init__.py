@@ -34,6 +34,7 @@ from orchestration.warehouse.snapshots import (
     write_scrape_frames,
     write_scrape_results,
 )
+from orchestration.warehouse.transactions import WriteConflictError, transaction
 
 __all__ = [
     "ATTEMPT_SCHEMA",
@@ -56,11 +57,13 @@ __all__ = [
     "WarehouseLockedError",
     "WarehouseMissingError",
     "WarehouseSchemaError",
+    "WriteConflictError",
     "WriteSummary",
     "apply_migrations",
     "lock_timeout_from_env",
     "open_warehouse",
     "results_to_frames",
+    "transaction",
     "write_scrape_frames",
     "write_scrape_results",
 ]

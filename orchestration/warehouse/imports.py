@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from orchestration.clock import utc_now
 from orchestration.errors import InvalidInputError
 from orchestration.models import Platform, ShortLink, VideoRef
 from orchestration.urls import InvalidVideoUrl, parse_many, parse_platform, split_video_id
@@ -26,10 +27,11 @@ from orchestration.warehouse.registry import (
     TrackResult,
     clean_labels,
     track_frame,
-    utc_now,
     validate_cadence,
     validate_days,
 )
+from orchestration.warehouse.snapshots import SNAPSHOT_SCHEMA, insert_snapshots
+from orchestration.warehouse.transactions import Write, run_write
 
 #: Progress callback: ``(rows done, rows total)``.
 Progress = Callable[[int, int], None]
@@ -375,10 +377,11 @@ def write_snapshot_import(
     track: bool = False,
     now: datetime | None = None,
 ) -> SnapshotImportSummary:
-    """Register unknown videos (inactive unless ``track``) and insert the snapshots, in one transaction.
+    """Register unknown videos (inactive unless ``track``) and insert the snapshots, in one write transaction.
 
     Rows identical to stored observations are skipped; rows that differ from a stored observation at the
-    same instant are reported as conflicts and not written (stored data is never overwritten).
+    same instant are reported as conflicts and not written (stored data is never overwritten). ``now`` dates
+    the registry rows; ``ingested_at`` comes from the write clock, as for scrapes.
     """
     if checked.problems:
         raise InvalidInputError("The file has malformed rows; fix them first (nothing was written).")
@@ -386,68 +389,28 @@ def write_snapshot_import(
     rows = checked.frame
     compared = [m for m in _METRICS if m != "saves" or checked.has_saves]
     same = " AND ".join(f"s.{m} IS NOT DISTINCT FROM i.{m}" for m in compared)
-    con.register("_vt_import_in", rows)
-    try:
-        con.begin()
-        try:
-            ids = list(checked.refs)
-            known = dict(
-                con.execute(
-                    "SELECT video_id, is_active FROM registry.videos WHERE list_contains(?, video_id)", [ids]
-                ).fetchall()
-            )
-            to_register = [i for i in ids if i not in known or (track and not known[i])]
-            refs = [checked.refs[i] for i in to_register]
-            accounts = dict(
-                rows.filter(pl.col("account").is_not_null())
-                .group_by("video_id").agg(pl.col("account").sort_by("observed_at").last())
-                .iter_rows()
-            )
-            frame = pl.DataFrame(
-                {
-                    "video_id": to_register,
-                    "platform": [str(r.platform) for r in refs],
-                    "external_id": [r.external_id for r in refs],
-                    "url": [r.url for r in refs],
-                    "account": [r.account or accounts.get(r.video_id) for r in refs],
-                    "cadence": [None] * len(refs),
-                    "track_until": [None] * len(refs),
-                    "labels": [[] for _ in refs],
-                    "metadata": ["{}"] * len(refs),
-                    "active": [track] * len(refs),
-                },
-                schema=TRACK_FRAME_SCHEMA,
-            )
-            videos = track_frame(con, frame, now=now, transaction=False)
-            conflict_rows = con.sql(
-                f"""
-                SELECT i.line, i.video_id, i.observed_at, s.views, s.likes, s.comments, s.shares, s.saves
-                FROM _vt_import_in i JOIN raw.snapshots s USING (video_id, observed_at)
-                WHERE NOT ({same})
-                ORDER BY i.line
-                """
-            ).fetchall()
-            already = con.sql(
-                f"SELECT count(*) FROM _vt_import_in i JOIN raw.snapshots s USING (video_id, observed_at) WHERE {same}"
-            ).fetchall()[0][0]
-            inserted = con.execute(
-                """
-                INSERT INTO raw.snapshots
-                SELECT i.video_id, i.observed_at, i.views, i.likes, i.comments, i.shares, i.saves,
-                       NULL, i.account, NULL, NULL, NULL, 'import', ?, ?::TIMESTAMP
-                FROM _vt_import_in i
-                WHERE NOT EXISTS (SELECT 1 FROM raw.snapshots s
-                                  WHERE s.video_id = i.video_id AND s.observed_at = i.observed_at)
-                ON CONFLICT DO NOTHING
-                """,
-                [run_id, now],
-            ).fetchall()[0][0]
-            con.commit()
-        except BaseException:
-            con.rollback()
-            raise
-    finally:
+    snapshots = _as_snapshot_rows(rows, run_id)
+
+    def store(write: Write) -> tuple[list[TrackResult], list[tuple], int, int]:
+        videos = _register_imported_videos(con, checked, track, now)
+        # Inside the transaction (see insert_snapshots): a failure rolls the registration back too.
+        con.register("_vt_import_in", rows)
+        conflict_rows = con.sql(
+            f"""
+            SELECT i.line, i.video_id, i.observed_at, s.views, s.likes, s.comments, s.shares, s.saves
+            FROM _vt_import_in i JOIN raw.snapshots s USING (video_id, observed_at)
+            WHERE NOT ({same})
+            ORDER BY i.line
+            """
+        ).fetchall()
+        already = con.sql(
+            f"SELECT count(*) FROM _vt_import_in i JOIN raw.snapshots s USING (video_id, observed_at) WHERE {same}"
+        ).fetchall()[0][0]
         con.unregister("_vt_import_in")
+        inserted = insert_snapshots(con, write, snapshots)
+        return videos, conflict_rows, int(already), inserted
+
+    videos, conflict_rows, already, inserted = run_write(con, store, kind="import", run_id=run_id)
     conflicts = [
         RowProblem(
             line,
@@ -457,7 +420,56 @@ def write_snapshot_import(
         )
         for line, video_id, observed_at, views, likes, comments, shares, saves in conflict_rows
     ]
-    return SnapshotImportSummary(int(inserted), int(already), conflicts, videos)
+    return SnapshotImportSummary(inserted, already, conflicts, videos)
+
+
+def _as_snapshot_rows(rows: pl.DataFrame, run_id: str) -> pl.DataFrame:
+    """The checked rows as ``raw.snapshots`` rows: what a history file cannot tell is null."""
+    given = set(rows.columns)
+    return rows.select(
+        (pl.col(name) if name in given else pl.lit(None)).cast(dtype).alias(name)
+        for name, dtype in SNAPSHOT_SCHEMA.items()
+        if name not in ("source", "run_id")
+    ).with_columns(
+        pl.lit("import", dtype=pl.String()).alias("source"),
+        pl.lit(run_id, dtype=pl.String()).alias("run_id"),
+    )
+
+
+def _register_imported_videos(
+    con: duckdb.DuckDBPyConnection, checked: SnapshotImport, track: bool, now: datetime
+) -> list[TrackResult]:
+    """Register the file's videos not known yet (and, with ``track``, resume untracked ones)."""
+    rows = checked.frame
+    ids = list(checked.refs)
+    known = dict(
+        con.execute(
+            "SELECT video_id, is_active FROM registry.videos WHERE list_contains(?, video_id)", [ids]
+        ).fetchall()
+    )
+    to_register = [i for i in ids if i not in known or (track and not known[i])]
+    refs = [checked.refs[i] for i in to_register]
+    accounts = dict(
+        rows.filter(pl.col("account").is_not_null())
+        .group_by("video_id").agg(pl.col("account").sort_by("observed_at").last())
+        .iter_rows()
+    )
+    frame = pl.DataFrame(
+        {
+            "video_id": to_register,
+            "platform": [str(r.platform) for r in refs],
+            "external_id": [r.external_id for r in refs],
+            "url": [r.url for r in refs],
+            "account": [r.account or accounts.get(r.video_id) for r in refs],
+            "cadence": [None] * len(refs),
+            "track_until": [None] * len(refs),
+            "labels": [[] for _ in refs],
+            "metadata": ["{}"] * len(refs),
+            "active": [track] * len(refs),
+        },
+        schema=TRACK_FRAME_SCHEMA,
+    )
+    return track_frame(con, frame, now=now, transaction=False)
 
 
 def _show(value: int | None) -> str:

@@ -9,11 +9,12 @@ new version instead (see docs/schema.md).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import duckdb
 
+from orchestration.clock import utc_now
 from orchestration.errors import ViewtrailError
+from orchestration.warehouse.transactions import transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,18 +98,42 @@ DROP TABLE registry.videos;
 ALTER TABLE registry.videos_v2 RENAME TO videos;
 """
 
+# The write clock and the write log (see orchestration/warehouse/transactions.py). The clock starts at the
+# newest ingested_at already stored, so the first write after the upgrade is newer than any mart's high-water
+# mark. meta.write_clock deliberately has no key: DuckDB 2.0 lets an UPDATE of a row in a table with an index
+# silently overwrite a newer committed version of that row (a lost update) where an unindexed table raises
+# "Conflict on update!", and that conflict is what keeps writes in commit order.
+_V3_WRITE_CLOCK_AND_LOG = """
+CREATE TABLE meta.write_clock (
+  last_write_id BIGINT NOT NULL,
+  last_ingested_at TIMESTAMP NOT NULL
+);
+INSERT INTO meta.write_clock
+SELECT 0, coalesce(max(ingested_at), TIMESTAMP '1970-01-01') FROM raw.snapshots;
+CREATE TABLE meta.write_log (
+  write_id BIGINT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  run_id TEXT,
+  ingested_at TIMESTAMP NOT NULL,
+  started_at TIMESTAMP NOT NULL,
+  finished_at TIMESTAMP NOT NULL,
+  pid INTEGER NOT NULL,
+  host TEXT NOT NULL,
+  snapshots_inserted BIGINT NOT NULL,
+  attempts_inserted BIGINT NOT NULL
+);
+"""
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "base tables: registry.videos, registry.pending_links, raw.snapshots, raw.scrape_attempts",
               _V1_BASE_TABLES),
     Migration(2, "registry.videos: availability, consecutive_not_found, posted_at", _V2_AVAILABILITY),
+    Migration(3, "meta.write_clock and meta.write_log: ingested_at in commit order, every write recorded",
+              _V3_WRITE_CLOCK_AND_LOG),
 ]
 
 #: The schema version this code reads and writes.
 LATEST_VERSION: int = MIGRATIONS[-1].version
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _has_migrations_table(con: duckdb.DuckDBPyConnection) -> bool:
@@ -148,16 +173,11 @@ def apply_migrations(con: duckdb.DuckDBPyConnection, *, up_to: int | None = None
     for migration in MIGRATIONS:
         if migration.version <= version or (up_to is not None and migration.version > up_to):
             continue
-        con.begin()
-        try:
+        with transaction(con):
             con.execute(migration.sql)
             con.execute(
                 "INSERT INTO meta.schema_migrations VALUES (?, ?, ?)",
-                [migration.version, migration.name, _utc_now()],
+                [migration.version, migration.name, utc_now()],
             )
-            con.commit()
-        except BaseException:
-            con.rollback()
-            raise
         applied.append(migration)
     return applied

@@ -1,8 +1,11 @@
 """Writing scrape results into the warehouse: snapshots, attempts, and what they tell the registry.
 
-Everything one call writes happens in one transaction, as bulk ``INSERT ... SELECT`` from a polars frame
-(never row by row), with ``ON CONFLICT DO NOTHING`` on both primary keys: writing the same results twice
-(a retried run, a re-materialized partition) inserts nothing the second time and moves no registry counter.
+Everything one call writes happens in one write transaction (``transactions.run_write``: write clock, write
+log), as bulk ``INSERT ... SELECT`` from a polars frame (never row by row), with ``ON CONFLICT DO NOTHING``
+on both primary keys: writing the same results twice (a retried run, a re-materialized partition) inserts
+nothing the second time and moves no registry counter.
+
+:func:`insert_snapshots` is the only code that inserts into ``raw.snapshots``; imports use it too.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import duckdb
 import polars as pl
 
 from orchestration.models import NOT_FOUND_STREAK_LIMIT, Outcome, ScrapeResult
+from orchestration.warehouse.transactions import Write, run_write
 
 #: Column order and types of ``raw.snapshots`` minus ``ingested_at`` (set when written).
 SNAPSHOT_SCHEMA: dict[str, pl.DataType] = {
@@ -62,10 +66,6 @@ class WriteSummary:
     attempts_inserted: int = 0
     attempts_duplicate: int = 0
     videos_marked_unavailable: int = 0
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _naive_utc(value: datetime | None) -> datetime | None:
@@ -140,23 +140,28 @@ def _conform(frame: pl.DataFrame, schema: dict[str, pl.DataType], what: str) -> 
     return frame.select(columns)
 
 
-def write_scrape_results(con: duckdb.DuckDBPyConnection, results: Iterable[ScrapeResult]) -> WriteSummary:
+def write_scrape_results(
+    con: duckdb.DuckDBPyConnection, results: Iterable[ScrapeResult], *, run_id: str | None = None
+) -> WriteSummary:
     """Store scrape results (see :func:`write_scrape_frames`)."""
     snapshots, attempts = results_to_frames(results)
-    return write_scrape_frames(con, snapshots, attempts)
+    return write_scrape_frames(con, snapshots, attempts, run_id=run_id)
 
 
 def write_scrape_frames(
     con: duckdb.DuckDBPyConnection,
     snapshots: pl.DataFrame | str | os.PathLike[str],
     attempts: pl.DataFrame | str | os.PathLike[str],
+    *,
+    run_id: str | None = None,
 ) -> WriteSummary:
-    """Store snapshots and attempts in one transaction and update ``registry.videos`` from them.
+    """Store snapshots and attempts in one write transaction and update ``registry.videos`` from them.
 
     ``snapshots``/``attempts`` are frames as built by :func:`results_to_frames`, or paths of Parquet files
-    holding them (staged by an earlier step).
+    holding them (staged by an earlier step). ``run_id`` names the run in ``meta.write_log``; by default the
+    run the rows themselves name, when they all name the same one.
 
-    - snapshots: ``ON CONFLICT (video_id, observed_at) DO NOTHING``; ``ingested_at`` = now (UTC).
+    - snapshots: ``ON CONFLICT (video_id, observed_at) DO NOTHING``; ``ingested_at`` from the write clock.
     - attempts: ``ON CONFLICT (video_id, attempted_at) DO NOTHING``.
     - registry, from newly stored rows only (so a repeated write changes nothing): account and posted_at
       filled from the latest ok observation that knows them; ``consecutive_not_found`` = not_found attempts after the
@@ -169,69 +174,98 @@ def write_scrape_frames(
         attempts = pl.read_parquet(Path(attempts))
     snaps = _conform(snapshots, SNAPSHOT_SCHEMA, "snapshots")
     atts = _conform(attempts, ATTEMPT_SCHEMA, "attempts")
-    snaps_unique = snaps.unique(subset=["video_id", "observed_at"], keep="first", maintain_order=True)
-    atts_unique = atts.unique(subset=["video_id", "attempted_at"], keep="first", maintain_order=True)
-    now = _utc_now()
+    if run_id is None:
+        run_id = _single_run_id(snaps, atts)
 
-    con.register("_vt_snaps_in", snaps_unique)
-    con.register("_vt_atts_in", atts_unique)
-    try:
-        con.begin()
-        try:
-            con.execute(
-                """
-                CREATE OR REPLACE TEMP TABLE _vt_new_snaps AS
-                SELECT s.* FROM _vt_snaps_in s
-                WHERE NOT EXISTS (SELECT 1 FROM raw.snapshots r
-                                  WHERE r.video_id = s.video_id AND r.observed_at = s.observed_at)
-                """
-            )
-            con.execute(
-                """
-                CREATE OR REPLACE TEMP TABLE _vt_new_atts AS
-                SELECT a.* FROM _vt_atts_in a
-                WHERE NOT EXISTS (SELECT 1 FROM raw.scrape_attempts r
-                                  WHERE r.video_id = a.video_id AND r.attempted_at = a.attempted_at)
-                """
-            )
-            con.execute(
-                """
-                INSERT INTO raw.snapshots
-                SELECT video_id, observed_at, views, likes, comments, shares, saves, title, account, posted_at,
-                       duration_s, CAST(extra AS JSON), source, run_id, ?::TIMESTAMP
-                FROM _vt_new_snaps
-                ON CONFLICT DO NOTHING
-                """,
-                [now],
-            )
-            con.execute(
-                """
-                INSERT INTO raw.scrape_attempts
-                SELECT video_id, platform, attempted_at, outcome, http_status, detail, duration_ms, tries,
-                       source, run_id, partition_key
-                FROM _vt_new_atts
-                ON CONFLICT DO NOTHING
-                """
-            )
-            snapshots_inserted = con.sql("SELECT count(*) FROM _vt_new_snaps").fetchall()[0][0]
-            attempts_inserted = con.sql("SELECT count(*) FROM _vt_new_atts").fetchall()[0][0]
-            marked = _update_registry(con, now)
-            con.execute("DROP TABLE IF EXISTS _vt_new_snaps")
-            con.execute("DROP TABLE IF EXISTS _vt_new_atts")
-            con.commit()
-        except BaseException:
-            con.rollback()
-            raise
-    finally:
-        con.unregister("_vt_snaps_in")
-        con.unregister("_vt_atts_in")
-    return WriteSummary(
-        snapshots_inserted=int(snapshots_inserted),
-        snapshots_duplicate=snaps.height - int(snapshots_inserted),
-        attempts_inserted=int(attempts_inserted),
-        attempts_duplicate=atts.height - int(attempts_inserted),
-        videos_marked_unavailable=marked,
+    def store(write: Write) -> WriteSummary:
+        snapshots_inserted = insert_snapshots(con, write, snaps, keep_new_rows=True)
+        attempts_inserted = _insert_attempts(con, write, atts)
+        marked = _update_registry(con, write.ingested_at)
+        con.execute("DROP TABLE IF EXISTS _vt_new_snaps")
+        con.execute("DROP TABLE IF EXISTS _vt_new_atts")
+        return WriteSummary(
+            snapshots_inserted=snapshots_inserted,
+            snapshots_duplicate=snaps.height - snapshots_inserted,
+            attempts_inserted=attempts_inserted,
+            attempts_duplicate=atts.height - attempts_inserted,
+            videos_marked_unavailable=marked,
+        )
+
+    return run_write(con, store, kind="scrape", run_id=run_id)
+
+
+def _single_run_id(*frames: pl.DataFrame) -> str | None:
+    run_ids = {value for frame in frames for value in frame["run_id"].unique().to_list() if value is not None}
+    return run_ids.pop() if len(run_ids) == 1 else None
+
+
+def insert_snapshots(
+    con: duckdb.DuckDBPyConnection, write: Write, snapshots: pl.DataFrame, *, keep_new_rows: bool = False
+) -> int:
+    """Insert the snapshots not stored yet, stamped with the write's ``ingested_at``; return how many.
+
+    The only INSERT into ``raw.snapshots``: call it inside :func:`run_write`. ``snapshots`` has the
+    ``SNAPSHOT_SCHEMA`` columns; rows repeated within it collapse to the first. With ``keep_new_rows`` the
+    inserted rows stay in the temp table ``_vt_new_snaps`` for the caller's follow-up in the same
+    transaction (the caller drops it).
+    """
+    rows = _conform(snapshots, SNAPSHOT_SCHEMA, "snapshots").unique(
+        subset=["video_id", "observed_at"], keep="first", maintain_order=True
     )
+    # Registered inside the write's transaction: a failure rolls the registration back with everything else
+    # (an unregister in a `finally` would fail in the aborted transaction and hide the real error).
+    con.register("_vt_snaps_in", rows)
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _vt_new_snaps AS
+        SELECT s.* FROM _vt_snaps_in s
+        WHERE NOT EXISTS (SELECT 1 FROM raw.snapshots r
+                          WHERE r.video_id = s.video_id AND r.observed_at = s.observed_at)
+        """
+    )
+    con.execute(
+        """
+        INSERT INTO raw.snapshots
+        SELECT video_id, observed_at, views, likes, comments, shares, saves, title, account, posted_at,
+               duration_s, CAST(extra AS JSON), source, run_id, ?::TIMESTAMP
+        FROM _vt_new_snaps
+        ON CONFLICT DO NOTHING
+        """,
+        [write.ingested_at],
+    )
+    inserted = int(con.execute("SELECT count(*) FROM _vt_new_snaps").fetchall()[0][0])
+    con.unregister("_vt_snaps_in")
+    if not keep_new_rows:
+        con.execute("DROP TABLE _vt_new_snaps")
+    write.snapshots_inserted += inserted
+    return inserted
+
+
+def _insert_attempts(con: duckdb.DuckDBPyConnection, write: Write, attempts: pl.DataFrame) -> int:
+    """Insert the attempts not stored yet; they stay in the temp table ``_vt_new_atts`` for the registry."""
+    rows = attempts.unique(subset=["video_id", "attempted_at"], keep="first", maintain_order=True)
+    con.register("_vt_atts_in", rows)  # inside the transaction, as in insert_snapshots
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _vt_new_atts AS
+        SELECT a.* FROM _vt_atts_in a
+        WHERE NOT EXISTS (SELECT 1 FROM raw.scrape_attempts r
+                          WHERE r.video_id = a.video_id AND r.attempted_at = a.attempted_at)
+        """
+    )
+    con.execute(
+        """
+        INSERT INTO raw.scrape_attempts
+        SELECT video_id, platform, attempted_at, outcome, http_status, detail, duration_ms, tries,
+               source, run_id, partition_key
+        FROM _vt_new_atts
+        ON CONFLICT DO NOTHING
+        """
+    )
+    inserted = int(con.execute("SELECT count(*) FROM _vt_new_atts").fetchall()[0][0])
+    con.unregister("_vt_atts_in")
+    write.attempts_inserted += inserted
+    return inserted
 
 
 def _update_registry(con: duckdb.DuckDBPyConnection, now: datetime) -> int:
