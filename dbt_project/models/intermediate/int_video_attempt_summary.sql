@@ -1,9 +1,14 @@
 -- Per video: scrape attempt history summarised (last outcome, failures since the last success).
 with attempts as (
+    select video_id, attempted_at, outcome, http_status, detail
+    from {{ ref('stg_scrape_attempts') }}
+),
+
+with_last_ok as (
     select
         *,
         max(case when outcome = 'ok' then attempted_at end) over (partition by video_id) as last_ok_at
-    from {{ ref('stg_scrape_attempts') }}
+    from attempts
 )
 
 select
@@ -17,5 +22,5 @@ select
     max(last_ok_at) as last_ok_at,
     cast(count(*) filter (where attempted_at > coalesce(last_ok_at, timestamp '-infinity')) as integer)
         as consecutive_failures
-from attempts
+from with_last_ok
 group by video_id

@@ -3,6 +3,10 @@
 -- Per video: first/last snapshot times, snapshot count, and the latest snapshot's counters and content fields
 -- (counters are the latest snapshot's own, null included; content fields take the latest non-null value: a
 -- platform may omit a title in one response).
+with snapshots as (
+    select * from {{ ref('stg_snapshots') }}
+)
+
 select
     video_id,
     min(observed_at) as first_observed_at,
@@ -19,5 +23,5 @@ select
     arg_max(duration_s, observed_at) filter (where duration_s is not null) as duration_s,
     arg_max_null(source, observed_at) as source,
     max(ingested_at) as last_ingested_at
-from {{ ref('stg_snapshots') }}
+from snapshots
 group by video_id

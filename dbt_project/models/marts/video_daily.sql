@@ -12,10 +12,10 @@
   A day's value is the metric at the end of the day (next day 00:00), linearly interpolated in time between
   the bracketing snapshots (ASOF joins), or the last snapshot's value on the last day.
 
-  Incremental runs recompute, for each video that received snapshots ingested after the previous run
-  (high-water mark `snapshots_ingested_through`), every day from the day before the snapshot preceding the
-  earliest new one up to its last day: exactly the days whose brackets, observation counts or gains can change.
-  The post-hook drops videos whose snapshots were deleted (`viewtrail delete`).
+  Reading order: import -> scope (which videos and days to compute) -> day spine -> brackets -> values -> gains.
+  Only the scope differs between a full build (every video, every day) and an incremental run (the videos with
+  newly ingested snapshots, from the first day they can change: macros/video_daily_incremental.sql); the rest
+  is the same SQL either way. The post-hook drops videos whose snapshots were deleted (`viewtrail delete`).
 -#}
 {%- set metrics = snapshot_metrics() %}
 
@@ -24,107 +24,33 @@ with snapshots as (
     from {{ ref('stg_snapshots') }}
 ),
 
-{% if is_incremental() %}
-watermark as (
-    select coalesce(max(snapshots_ingested_through), timestamp '-infinity') as ingested_through
-    from {{ this }}
-),
-
-new_snapshots as (
-    select video_id, min(observed_at) as first_new_at
-    from snapshots
-    where ingested_at > (select ingested_through from watermark)
-    group by video_id
-),
-
-touched as (
-    -- per touched video: the snapshot just before its earliest new one, and its very first snapshot
-    select
-        n.video_id,
-        n.first_new_at,
-        max(s.observed_at) as before_new_at,
-        least(min(s.observed_at), n.first_new_at) as first_at
-    from new_snapshots as n
-    left join snapshots as s
-        on s.video_id = n.video_id and s.observed_at < n.first_new_at
-    group by n.video_id, n.first_new_at
-),
-
-recompute_from as (
-    -- the previous snapshot's day bounds the first day whose bracket includes the new snapshot; one more day
-    -- before it covers an end-of-day instant that falls exactly on that previous snapshot
-    select
-        video_id,
-        first_at,
-        cast(coalesce(before_new_at, first_new_at) as date) - 1 as from_day
-    from touched
-),
-
-floors as (
-    -- the oldest snapshot the recomputation needs: the bracket before the end of the day before from_day
-    -- (reading only from there keeps an hourly run from sorting each touched video's whole history)
-    select
-        r.video_id,
-        r.from_day,
-        r.first_at,
-        least(
-            cast(r.from_day - 1 as timestamp),
-            coalesce(max(s.observed_at), timestamp '-infinity')
-        ) as floor_at
-    from recompute_from as r
-    left join snapshots as s
-        on s.video_id = r.video_id and s.observed_at <= cast(r.from_day as timestamp)
-    group by r.video_id, r.from_day, r.first_at
-),
-
-video_snapshots as (
-    select s.*
-    from snapshots as s
-    join floors as f
-        on s.video_id = f.video_id and s.observed_at >= f.floor_at
-),
-{% else %}
+{% if is_incremental() -%}
+{{ video_daily_incremental_scope('snapshots') }}
+{%- else -%}
 video_snapshots as (
     select * from snapshots
 ),
-{% endif %}
 
-bounds as (
+scope as (
     select
         video_id,
-        cast(min(observed_at) as date) as first_day,
+        cast(min(observed_at) as date) as from_day,
+        cast(min(observed_at) as date) as compute_from_day,
         cast(max(observed_at) as date) as last_day
     from video_snapshots
     group by video_id
 ),
-
-compute_range as (
-    -- days whose values we compute: one extra day before the output range gives the first output day's gain
-    select
-        b.video_id,
-        b.last_day,
-        {% if is_incremental() -%}
-        f.from_day,
-        -- the video's true first day (video_snapshots starts at the floor, not at the first snapshot)
-        greatest(cast(f.first_at as date), f.from_day - 1) as compute_from_day
-        {%- else -%}
-        b.first_day as from_day,
-        b.first_day as compute_from_day
-        {%- endif %}
-    from bounds as b
-    {% if is_incremental() -%}
-    join floors as f using (video_id)
-    {%- endif %}
-),
+{%- endif %}
 
 spine as (
+    -- the days computed: compute_from_day (one before from_day when it exists, for from_day's gains) .. last_day
     select
         video_id,
         from_day,
         cast(unnest(generate_series(
             cast(compute_from_day as timestamp), cast(last_day as timestamp), interval 1 day
         )) as date) as day
-    from compute_range
+    from scope
 ),
 
 day_ends as (
@@ -133,6 +59,7 @@ day_ends as (
 ),
 
 bracketed as (
+    -- the last snapshot at or before the end of the day, and the first one after it
     select
         d.video_id,
         d.from_day,

@@ -10,7 +10,8 @@
 {#-
   Engagement per video per day, same grain as video_daily. Incremental runs rewrite the video_daily rows that
   the latest video_daily run rewrote (their snapshots_ingested_through is newer than ours), computing the
-  first of them from the day before so engagements_gained is right.
+  first of them from the day before so engagements_gained is right. The post-hook drops rows whose video_daily
+  row is gone (deleted videos).
 -#}
 
 with daily as (
@@ -18,7 +19,9 @@ with daily as (
     from {{ ref('video_daily') }}
 ),
 
-{% if is_incremental() %}
+{% if is_incremental() -%}
+-- incremental scope: the video_daily rows rewritten since our own high-water mark, plus the day before each
+-- video's first rewritten day (it only feeds that day's gain and is not written)
 changed as (
     select video_id, min(day) as from_day
     from daily
@@ -34,12 +37,12 @@ source_days as (
     join changed as c using (video_id)
     where d.day >= c.from_day - 1
 ),
-{% else %}
+{%- else -%}
 source_days as (
     select *, date '0001-01-01' as from_day
     from daily
 ),
-{% endif %}
+{%- endif %}
 
 with_engagements as (
     select

@@ -1,10 +1,26 @@
 {#- One row per video as of its last day in video_daily: gains over 1/7/14/30 days, the last 24 hours' rate,
-    and how the video compares with the other videos of its account. Rebuilt in full: one row per video. -#}
+    and how the video compares with the other videos of its account. Rebuilt in full: one row per video, and an
+    account's median moves with any of its videos. -#}
 {%- set windows = [1, 7, 14, 30] %}
 
 with daily as (
     select video_id, day, views
     from {{ ref('video_daily') }}
+),
+
+snapshot_summary as (
+    select video_id, last_observed_at, views
+    from {{ ref('int_video_snapshot_summary') }}
+),
+
+snapshots as (
+    select video_id, observed_at, views
+    from {{ ref('stg_snapshots') }}
+),
+
+videos as (
+    select video_id, platform, account
+    from {{ ref('int_videos') }}
 ),
 
 as_of as (
@@ -29,7 +45,7 @@ views_back as (
 
 last_snapshot as (
     select video_id, last_observed_at, views as last_views
-    from {{ ref('int_video_snapshot_summary') }}
+    from snapshot_summary
 ),
 
 day_ago as (
@@ -50,7 +66,7 @@ day_ago_bracketed as (
         min(s.observed_at) filter (where s.observed_at > d.day_ago_at) as next_at,
         arg_min_null(s.views, s.observed_at) filter (where s.observed_at > d.day_ago_at) as next_views
     from day_ago as d
-    join {{ ref('stg_snapshots') }} as s
+    join snapshots as s
         on s.video_id = d.video_id
     group by d.video_id, d.last_observed_at, d.last_views, d.day_ago_at
 ),
@@ -70,7 +86,7 @@ with_account as (
         v.platform,
         v.account
     from views_back as b
-    join {{ ref('int_videos') }} as v using (video_id)
+    join videos as v using (video_id)
 ),
 
 account_medians as (

@@ -1,5 +1,32 @@
 {#- One row per video: registry fields, the latest snapshot, and the scrape attempt history in brief.
     Videos with imported history but no registry row are included (is_registered = false). -#}
+
+with videos as (
+    select video_id, platform, account, labels, is_registered
+    from {{ ref('int_videos') }}
+),
+
+registry as (
+    select
+        video_id, external_id, url, metadata, is_active, cadence, track_until, added_at, stopped_at,
+        availability, consecutive_not_found, posted_at
+    from {{ ref('stg_videos') }}
+),
+
+snapshot_summary as (
+    select
+        video_id, title, posted_at, duration_s, views, likes, comments, shares, saves, first_observed_at,
+        last_observed_at, snapshot_count
+    from {{ ref('int_video_snapshot_summary') }}
+),
+
+attempt_summary as (
+    select
+        video_id, first_attempt_at, last_attempt_at, attempt_count, last_outcome, last_http_status, last_detail,
+        consecutive_failures
+    from {{ ref('int_video_attempt_summary') }}
+)
+
 select
     iv.video_id,
     iv.platform,
@@ -39,7 +66,7 @@ select
     a.last_http_status,
     a.last_detail,
     coalesce(a.consecutive_failures, 0) as consecutive_failures
-from {{ ref('int_videos') }} as iv
-left join {{ ref('stg_videos') }} as v using (video_id)
-left join {{ ref('int_video_snapshot_summary') }} as s using (video_id)
-left join {{ ref('int_video_attempt_summary') }} as a using (video_id)
+from videos as iv
+left join registry as v using (video_id)
+left join snapshot_summary as s using (video_id)
+left join attempt_summary as a using (video_id)

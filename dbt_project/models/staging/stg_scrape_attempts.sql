@@ -1,3 +1,8 @@
+-- raw.scrape_attempts as it is, attempted_at typed (primary key video_id, attempted_at).
+with source as (
+    select * from {{ source('raw', 'scrape_attempts') }}
+)
+
 select
     video_id,
     platform,
@@ -10,4 +15,4 @@ select
     source,
     run_id,
     partition_key
-from {{ source('raw', 'scrape_attempts') }}
+from source

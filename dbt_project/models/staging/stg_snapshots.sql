@@ -2,6 +2,10 @@
 -- primary key (video_id, observed_at) rejects them at load time (loaders use ON CONFLICT DO NOTHING). No
 -- de-duplicating window here on purpose: every mart reads this view, and a window over all history costs more
 -- than the whole incremental hour while removing nothing the key allows in.
+with source as (
+    select * from {{ source('raw', 'snapshots') }}
+)
+
 select
     cast(video_id as varchar) as video_id,
     cast(observed_at as timestamp) as observed_at,
@@ -17,4 +21,4 @@ select
     source,
     run_id,
     cast(ingested_at as timestamp) as ingested_at
-from {{ source('raw', 'snapshots') }}
+from source

@@ -1,3 +1,8 @@
+-- registry.videos, one row per tracked video; an empty account handle means unknown.
+with source as (
+    select * from {{ source('registry', 'videos') }}
+)
+
 select
     video_id,
     platform,
@@ -15,4 +20,4 @@ select
     added_at,
     updated_at,
     stopped_at
-from {{ source('registry', 'videos') }}
+from source
