@@ -9,7 +9,7 @@ from dagster import BetaWarning, Definitions, PreviewWarning, in_process_executo
 warnings.filterwarnings("ignore", category=BetaWarning)
 warnings.filterwarnings("ignore", category=PreviewWarning)
 
-from orchestration.defs.assets import snapshot_assets  # noqa: E402
+from orchestration.defs.assets import platform_assets  # noqa: E402
 from orchestration.defs.dbt import dbt_resource, viewtrail_dbt_assets  # noqa: E402
 from orchestration.defs.jobs import build_job, scrape_job  # noqa: E402
 from orchestration.defs.publishing import analytics_copy  # noqa: E402
@@ -30,7 +30,7 @@ def build_resources() -> dict[str, object]:
 
 
 defs = Definitions(
-    assets=[*snapshot_assets, viewtrail_dbt_assets, analytics_copy],
+    assets=[*platform_assets, viewtrail_dbt_assets, analytics_copy],
     jobs=[scrape_job, build_job],
     schedules=[hourly_scrape_schedule],
     sensors=all_sensors,

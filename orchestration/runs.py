@@ -271,38 +271,36 @@ def backfill_snapshots(
     instance: Any, resources: dict[str, Any], first_hour: datetime, last_hour: datetime, progress: Progress,
     *, origin: str = "demo", platforms: Iterable[str] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Materialize each platform's snapshot asset (or only those of ``platforms``) for [first_hour, last_hour]:
-    one run per platform covering the whole range (single-run backfill). Returns the materialization metadata
-    per asset key.
+    """Scrape and load each platform (or only ``platforms``) for [first_hour, last_hour]: one run per platform
+    covering the whole range (single-run backfill). Returns the metadata of both steps per load asset key.
 
-    One run per platform rather than one run with four steps: the four steps share the pool "duckdb" (limit 1),
-    and an in-process run polls a blocked step's slot with a back-off of up to 15 s, which would add minutes
-    of idle waiting; four one-step runs each get the slot at once. A failing platform fails only its own run.
+    One run per platform rather than one run for all: the loads share the pool "duckdb" (limit 1), and an
+    in-process run polls a blocked step's slot with a back-off of up to 15 s, which would add idle waiting;
+    one run per platform gets the slot at once. A failing platform fails only its own run.
     """
-    from orchestration.defs.assets import snapshot_assets
+    from orchestration.defs.assets import assets_of, snapshot_asset_key
+    from orchestration.models import Platform
 
     tags = {
         "dagster/asset_partition_range_start": partition_key(first_hour),
         "dagster/asset_partition_range_end": partition_key(last_hour),
         "viewtrail/origin": origin,
     }
-    wanted = None if platforms is None else {f"{p}_snapshots" for p in platforms}
+    chosen = [Platform(p) for p in platforms] if platforms is not None else list(Platform)
     per_asset: dict[str, dict[str, Any]] = {}
     failures = []
-    for asset_def in snapshot_assets:
-        asset_key = next(iter(asset_def.keys))
-        if wanted is not None and asset_key.path[-1] not in wanted:
-            continue
-        key = asset_key.to_user_string()
+    for platform in chosen:
+        key = snapshot_asset_key(platform).to_user_string()
         started = time.monotonic()
-        result = materialize_in_process([asset_def], instance, resources, progress=progress, tags=tags)
+        result = materialize_in_process(assets_of(platform), instance, resources, progress=progress, tags=tags)
         if not result.success:
             failures.append(f"{key} (run {result.run_id})")
             progress(f"  {key}: FAILED (run {result.run_id})")
             continue
+        metadata: dict[str, Any] = {}
         for event in result.get_asset_materialization_events():
-            per_asset[key] = {k: getattr(v, "value", v) for k, v in event.materialization.metadata.items()}
-        metadata = per_asset.get(key, {})
+            metadata |= {k: getattr(v, "value", v) for k, v in event.materialization.metadata.items()}
+        per_asset[key] = metadata
         progress(
             f"  {key}: {metadata.get('attempts', '?')} attempts, outcomes {metadata.get('outcomes', {})} "
             f"({time.monotonic() - started:.1f}s, one run)"

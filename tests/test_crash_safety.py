@@ -29,7 +29,7 @@ PLATFORM = "youtube"
 STEP = f"raw__{PLATFORM}_snapshots"
 VIDEOS = 24
 
-# The backfill as `viewtrail demo` runs it, except that the scrape hangs (a stalled network call) while the
+# The backfill as `viewtrail demo` runs it, except that the load stalls (a write that never ends) while its
 # step holds the warehouse slot, so the parent can kill it there.
 STALLED_BACKFILL = """
 import sys, time, warnings
@@ -38,11 +38,10 @@ from datetime import datetime
 import orchestration.defs.assets as assets
 from orchestration.runs import backfill_snapshots, dagster_instance, pipeline_resources
 
-def stalled_scrape(*args, **kwargs):
+def stalled_write(*args, **kwargs):
     time.sleep(3600)
-    yield from ()
 
-assets.scrape_sync = stalled_scrape
+assets.write_scrape_frames = stalled_write
 with dagster_instance() as instance:
     backfill_snapshots(instance, pipeline_resources(simulated=True), datetime.fromisoformat(sys.argv[1]),
                        datetime.fromisoformat(sys.argv[2]), print, platforms=[sys.argv[3]])
@@ -112,15 +111,14 @@ def _launch_in_thread(lines: list[str]) -> tuple[threading.Thread, dict[str, Any
     """One partition of the snapshot asset, launched through orchestration.runs in a thread."""
     from dagster import DagsterInstance
 
-    from orchestration.defs.assets import snapshot_assets
+    from orchestration.defs.assets import assets_of
 
-    (asset,) = [a for a in snapshot_assets if next(iter(a.keys)).path[-1] == f"{PLATFORM}_snapshots"]
     outcome: dict[str, Any] = {}
 
     def launch() -> None:
         with DagsterInstance.get() as instance:
             outcome["result"] = runs.materialize_in_process(
-                [asset], instance, runs.pipeline_resources(simulated=True), progress=lines.append,
+                assets_of(PLATFORM), instance, runs.pipeline_resources(simulated=True), progress=lines.append,
                 partition_key=partition_key(_hours()[1]),
             )
 

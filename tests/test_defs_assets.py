@@ -11,7 +11,7 @@ import pytest
 from dagster import AssetKey, DagsterInstance, materialize
 
 from orchestration.definitions import defs
-from orchestration.defs.assets import SNAPSHOT_ASSET_KEYS, snapshot_assets
+from orchestration.defs.assets import SCRAPE_ASSET_KEYS, SNAPSHOT_ASSET_KEYS, assets_of
 from orchestration.defs.resources import PlatformClientsResource, WarehouseResource
 from orchestration.models import Platform, VideoRef
 from orchestration.urls import canonical_url
@@ -64,10 +64,15 @@ def test_definitions_load_with_lineage_from_platform_assets_to_published_copy():
     assert AssetKey(["raw", "snapshots"]) not in keys  # no invented combined asset
     for mart in ("video_daily", "video_engagement", "video_growth", "video_latest", "account_daily", "label_daily"):
         assert AssetKey(["marts", mart]) in graph.get(AssetKey("analytics_copy")).parent_keys
-    # every step that writes the warehouse is in the one-writer pool
+    # every step that writes the warehouse is in the one-writer pool; the scrapes (network I/O) hold no slot
+    scrapes = {key for key in SCRAPE_ASSET_KEYS}
     for assets_def in defs.assets:
         if hasattr(assets_def, "op"):
-            assert assets_def.op.pool == "duckdb", assets_def
+            expected = None if set(assets_def.keys) <= scrapes else "duckdb"
+            assert assets_def.op.pool == expected, assets_def
+    for platform in Platform:  # each platform's load reads its own scrape's staged batch
+        assert graph.get(AssetKey(["raw", f"{platform.value}_snapshots"])).parent_keys == {
+            AssetKey(["scrapes", platform.value])}
     assert {s.name for s in defs.sensors} >= {"new_videos_sensor", "rescrape_sensor", "failed_scrapes_sensor",
                                              "momentum_sensor", "notify_run_failures"}  # fmt: skip
     schedule = defs.get_schedule_def("hourly_scrape")
@@ -75,7 +80,7 @@ def test_definitions_load_with_lineage_from_platform_assets_to_published_copy():
 
 
 def test_a_past_partition_materializes_with_the_simulated_platform_and_reruns_change_nothing(warehouse):
-    result = materialize(snapshot_assets, partition_key=PAST_HOUR, resources=resources(warehouse))
+    result = materialize(assets_of(), partition_key=PAST_HOUR, resources=resources(warehouse))
     assert result.success
     rows = table(warehouse, "SELECT * EXCLUDE (ingested_at, run_id) FROM raw.snapshots ORDER BY ALL")
     attempts = table(warehouse, "SELECT video_id, attempted_at, outcome, partition_key FROM raw.scrape_attempts ORDER BY ALL")
@@ -85,7 +90,7 @@ def test_a_past_partition_materializes_with_the_simulated_platform_and_reruns_ch
     assert all(hour <= r[1] < hour + timedelta(hours=1) for r in rows)  # observed as of the partition's hour
     assert len(rows) == sum(1 for a in attempts if a[2] == "ok") > 0
 
-    again = materialize(snapshot_assets, partition_key=PAST_HOUR, resources=resources(warehouse))
+    again = materialize(assets_of(), partition_key=PAST_HOUR, resources=resources(warehouse))
     assert again.success
     assert table(warehouse, "SELECT * EXCLUDE (ingested_at, run_id) FROM raw.snapshots ORDER BY ALL") == rows
     assert table(warehouse, "SELECT count(*) FROM raw.scrape_attempts") == [(12,)]
@@ -96,7 +101,7 @@ def test_a_past_partition_materializes_with_the_simulated_platform_and_reruns_ch
 def test_a_range_backfill_is_one_run_observing_each_hour(warehouse):
     with DagsterInstance.ephemeral() as instance:
         result = materialize(
-            [snapshot_assets[1]],  # youtube
+            assets_of(Platform.YOUTUBE),
             resources=resources(warehouse),
             instance=instance,
             tags={"dagster/asset_partition_range_start": "2026-11-10-00:00",
@@ -113,14 +118,14 @@ def test_a_range_backfill_is_one_run_observing_each_hour(warehouse):
 
 def test_a_real_client_refuses_an_old_partition_and_only_its_platform_fails(warehouse):
     result = materialize(
-        snapshot_assets,
+        assets_of(),
         partition_key=PAST_HOUR,
         resources=resources(warehouse, youtube_mode="real", youtube_base_url="http://127.0.0.1:9", youtube_api_key="SECRET-KEY-123"),
         raise_on_error=False,
     )
     assert not result.success
     failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-    assert [e.step_key for e in failures] == ["raw__youtube_snapshots"]
+    assert [e.step_key for e in failures] == ["scrapes__youtube"]  # its load step is skipped
     message = failures[0].event_specific_data.error.message
     assert "can only observe the present" in message and "simulated" in message
     assert "SECRET-KEY-123" not in str(result.all_events)
@@ -132,10 +137,10 @@ def test_a_targeted_run_scrapes_exactly_the_named_videos_now(warehouse):
     target = refs()[1].video_id  # a youtube video
     hour = (datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=1)).strftime("%Y-%m-%d-%H:00")
     result = materialize(
-        [snapshot_assets[1]],
+        assets_of(Platform.YOUTUBE),
         partition_key=hour,
         resources=resources(warehouse),
-        run_config={"ops": {"raw__youtube_snapshots": {"config": {"video_ids": [target]}}}},
+        run_config={"ops": {"scrapes__youtube": {"config": {"video_ids": [target]}}}},
     )
     assert result.success
     rows = table(warehouse, "SELECT video_id, observed_at FROM raw.snapshots")
@@ -147,7 +152,7 @@ def test_dbt_and_the_published_copy_are_requested_after_new_snapshots(warehouse)
     from dagster import AssetMaterialization, evaluate_automation_conditions
 
     build_keys = [k for k in defs.resolve_asset_graph().get_all_asset_keys()
-                  if k not in SNAPSHOT_ASSET_KEYS and k != AssetKey(["registry", "videos"])]  # fmt: skip
+                  if k not in {*SNAPSHOT_ASSET_KEYS, *SCRAPE_ASSET_KEYS, AssetKey(["registry", "videos"])}]  # fmt: skip
 
     def requested(evaluation) -> set[str]:
         return {k.to_user_string() for k in build_keys if evaluation.get_num_requested(k)}
@@ -156,7 +161,7 @@ def test_dbt_and_the_published_copy_are_requested_after_new_snapshots(warehouse)
         quiet = evaluate_automation_conditions(defs=defs, instance=instance)
         assert requested(quiet) == set()  # no snapshots landed: nothing to build
 
-        result = materialize(snapshot_assets[:1], partition_key=PAST_HOUR, resources=resources(warehouse),
+        result = materialize(assets_of(Platform.TIKTOK), partition_key=PAST_HOUR, resources=resources(warehouse),
                              instance=instance)  # fmt: skip
         assert result.success
         after = evaluate_automation_conditions(defs=defs, instance=instance, cursor=quiet.cursor)
@@ -174,7 +179,7 @@ def test_pending_tiktok_short_links_are_resolved_and_scraped_by_the_tiktok_asset
     with open_warehouse(warehouse.path) as con:
         add_pending_link(con, "https://vm.tiktok.com/ZMabc123/", "tiktok", "short link", labels=["promo"],
                          now=datetime(2026, 11, 1))  # fmt: skip
-    result = materialize(snapshot_assets[:1], partition_key=PAST_HOUR, resources=resources(warehouse))
+    result = materialize(assets_of(Platform.TIKTOK), partition_key=PAST_HOUR, resources=resources(warehouse))
     assert result.success
     with open_warehouse(warehouse.path, read_only=True) as con:
         assert pending_links(con).height == 0  # nothing left unresolved
@@ -192,7 +197,7 @@ def test_the_last_hour_materializes_with_real_clients_against_the_fake_platform_
     with FakePlatformServer(fault_rate=0.0) as server:
         platforms = {f"{p.value}_mode": "real" for p in Platform}
         platforms |= {f"{p.value}_base_url": server.base_url(p) for p in Platform}
-        result = materialize(snapshot_assets, partition_key=hour, resources=resources(warehouse, youtube_api_key="test-key",
+        result = materialize(assets_of(), partition_key=hour, resources=resources(warehouse, youtube_api_key="test-key",
                                                                                          **platforms))  # fmt: skip
     assert result.success
     attempts = table(warehouse, "SELECT platform, outcome, source FROM raw.scrape_attempts ORDER BY ALL")

@@ -81,8 +81,9 @@ def test_demo_backfills_through_dagster_builds_and_publishes(demo_env: Path, war
             assert run.tags["dagster/asset_partition_range_end"] == report.last_hour.strftime("%Y-%m-%d-%H:%M")
             events = instance.all_logs(run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION)
             materialized += [e.dagster_event.asset_key.to_user_string() for e in events]
-    hours = 8 * 24  # every hourly partition of the range is materialized, by one run per platform
-    assert Counter(materialized) == {f"raw/{p.value}_snapshots": hours for p in Platform}
+    hours = 8 * 24  # every hourly partition of the range is scraped and loaded, by one run per platform
+    expected = {f"raw/{p.value}_snapshots": hours for p in Platform} | {f"scrapes/{p.value}": hours for p in Platform}
+    assert Counter(materialized) == expected
 
 
 def test_demo_replaces_its_own_warehouse(demo_env: Path, warehouse_path: Path) -> None:

@@ -29,10 +29,9 @@ RUN_ONE = """
 import sys, warnings
 warnings.simplefilter("ignore")
 from dagster import DagsterInstance, materialize
-from orchestration.defs.assets import snapshot_assets
+from orchestration.defs.assets import assets_of
 from orchestration.runs import QUIET_RUN_CONFIG, pipeline_resources
-wanted = {f"{p}_snapshots" for p in sys.argv[2].split(",")}
-assets = [a for a in snapshot_assets if next(iter(a.keys)).path[-1] in wanted]
+assets = assets_of(*sys.argv[2].split(","))
 with DagsterInstance.get() as instance:
     result = materialize(assets, instance=instance, resources=pipeline_resources(simulated=True),
                          partition_key=sys.argv[1], run_config=QUIET_RUN_CONFIG, raise_on_error=False)

@@ -70,7 +70,7 @@ def test_two_thousand_videos_with_faults_end_in_one_outcome_each_and_are_stored_
     first_by_video: dict[str, Outcome] = {}
     attempts_written = 0
     ok_written = 0
-    with FakePlatformServer(fault_rate=0.05, hang_s=5.0, retry_after_s=0.01, at=AT) as server:
+    with FakePlatformServer(fault_rate=0.05, hang_s=5.0, retry_after_s=0.01, at=AT, tracked_at=TRACKED) as server:
         todo = videos
         # Two passes with faults, then passes without (a loaded machine may still time a request out).
         for number, fault_rate in enumerate((0.05, 0.05, 0.0, 0.0, 0.0), start=1):

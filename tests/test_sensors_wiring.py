@@ -13,9 +13,10 @@ from dagster import (
 )
 
 from orchestration.definitions import defs
-from orchestration.defs.assets import snapshot_assets
+from orchestration.defs.assets import assets_of
 from orchestration.defs.resources import PlatformClientsResource, WarehouseResource
 from orchestration.defs.sensors import NotifierResource, notify_run_failures
+from orchestration.models import Platform
 from orchestration.queue import QueueKind, enqueue_rescrape, pending_requests
 
 
@@ -33,7 +34,7 @@ def test_run_failure_sensor_logs_the_failed_run(tmp_path):
                                   marts_export_dir=str(tmp_path / "marts"))  # fmt: skip
     platforms = PlatformClientsResource(x_mode="real", x_base_url="http://127.0.0.1:9")
     with DagsterInstance.ephemeral() as instance:
-        result = materialize(snapshot_assets[3:], partition_key="2026-10-02-00:00", instance=instance,
+        result = materialize(assets_of(Platform.X), partition_key="2026-10-02-00:00", instance=instance,
                              resources={"warehouse": warehouse, "platforms": platforms}, raise_on_error=False)  # fmt: skip
         assert not result.success
         failure = next(e for e in result.all_events if e.event_type == DagsterEventType.RUN_FAILURE)

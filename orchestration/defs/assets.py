@@ -1,16 +1,24 @@
-"""One hourly-partitioned snapshot asset per platform: plan, scrape (no warehouse held), write, check.
+"""Two hourly-partitioned assets per platform: scrape (no pool slot), then load into the warehouse (pooled).
 
-Why one asset per platform rather than one asset with a platform dimension: a blocked or out-of-quota
-platform then fails or degrades only its own asset and partitions; each platform keeps its own
+* ``scrapes/{platform}`` plans the partition from the registry (a short read), scrapes through the platform
+  client and stages the results on disk (:mod:`orchestration.staging`). It holds no ``duckdb`` pool slot, so
+  the four platforms scrape at the same time and dbt never waits for a slow platform's network I/O.
+* ``raw/{platform}_snapshots`` loads the staged batch of its run in one short write (pool ``duckdb``), then
+  runs the asset checks. A run killed between the two leaves a staged batch nobody loads: the next run of the
+  partition scrapes afresh (nothing was written, so the videos are still due), and the orphan is swept later.
+
+Why one pair per platform rather than one asset with a platform dimension: a blocked or out-of-quota
+platform then fails or degrades only its own assets and partitions; each platform keeps its own
 materialization history and checks; and single-run backfills stay on a plain time partitioning
 (multi-partitions + single-run backfills have open bugs in Dagster 1.13).
 """
 
-
-# No `from __future__ import annotations`: Dagster reads the asset function's annotations at definition time.
+# No `from __future__ import annotations`: Dagster reads the asset functions' annotations at definition time.
 import dataclasses
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import polars as pl
 from dagster import (
     AssetExecutionContext,
     AssetKey,
@@ -21,38 +29,37 @@ from dagster import (
     MetadataValue,
     asset,
 )
-import polars as pl
 from pydantic import Field
 
 from orchestration import config as vt_config
-from orchestration.clock import partition_key, utc_now
+from orchestration import staging
+from orchestration.clock import utc_now
 from orchestration.defs.checks import snapshot_check_results, snapshot_check_specs
 from orchestration.defs.partitions import hourly_partitions
 from orchestration.defs.resources import PlatformClientsResource, WarehouseResource
-from orchestration.models import Outcome, Platform, ScrapeResult, VideoToScrape
-from orchestration.platforms.base import scrape_sync
-from orchestration.scheduling import (
-    VideoSchedule,
-    advance,
-    auto_cadence_from_env,
-    due_videos,
-    hours_in,
-    is_tracked,
-    load_video_schedules,
-    observe_instant,
-)
+from orchestration.models import Platform, VideoRef
+from orchestration.platforms.base import PlatformClient, resolve_short_link_sync
+from orchestration.scheduling import VideoSchedule, auto_cadence_from_env, hours_in, load_video_schedules
+from orchestration.scraping import execute_plan, plan_scrapes
 from orchestration.warehouse.registry import pending_links, resolve_pending_links
-from orchestration.warehouse.snapshots import write_scrape_results
+from orchestration.warehouse.snapshots import write_scrape_frames
 
 #: A real client observes "now": partitions whose hour ended longer ago than this are refused.
 REAL_CLIENT_MAX_LAG = timedelta(hours=2)
+#: Staged batches older than this were left by runs that died before their write: removed by the next write.
+STALE_BATCH_AGE = timedelta(days=1)
 
 
 def snapshot_asset_key(platform: Platform | str) -> AssetKey:
     return AssetKey(["raw", f"{Platform(platform).value}_snapshots"])
 
 
+def scrape_asset_key(platform: Platform | str) -> AssetKey:
+    return AssetKey(["scrapes", Platform(platform).value])
+
+
 SNAPSHOT_ASSET_KEYS = [snapshot_asset_key(p) for p in Platform]
+SCRAPE_ASSET_KEYS = [scrape_asset_key(p) for p in Platform]
 
 
 class SnapshotRunConfig(Config):
@@ -65,72 +72,110 @@ def _naive(at: datetime) -> datetime:
     return at.astimezone(UTC).replace(tzinfo=None) if at.tzinfo else at
 
 
-def _to_scrape(video: VideoSchedule, observe_at: datetime) -> VideoToScrape:
-    return VideoToScrape(
-        video_id=video.video_id,
-        platform=video.platform,
-        external_id=video.external_id,
-        url=video.url,
-        account=video.account,
-        observe_at=observe_at,
-        added_at=video.added_at,
-    )
+def _window(context: AssetExecutionContext) -> tuple[datetime, datetime]:
+    window = context.partition_time_window
+    return _naive(window.start), _naive(window.end)
 
 
-def _resolve_pending_links(context, warehouse: WarehouseResource, client) -> int:
-    """TikTok short links added by `track` wait in registry.pending_links: resolve them before planning."""
-    if vt_config.offline() and client.source != "simulated":  # VIEWTRAIL_OFFLINE: no network, links stay pending
-        return 0
-    from orchestration.platforms.base import resolve_short_link_sync
+def staging_root() -> Path:
+    return vt_config.data_dir() / "staging"
 
-    with warehouse.connect() as con:
-        pending = pending_links(con).filter(pl.col("platform") == "tiktok")["url"].to_list()
-    resolved = []
-    for url in pending:  # network: no connection held
+
+def _batch_id(context: AssetExecutionContext) -> str:
+    """Both steps of a run, and a re-execution of its write step, name the same batch."""
+    run = context.run
+    key_range = context.partition_key_range
+    return f"{key_range.start}..{key_range.end}-{run.root_run_id or run.run_id}"
+
+
+def _resolve_links(context: AssetExecutionContext, client: PlatformClient, pending: pl.DataFrame):
+    """Resolve pending TikTok short links (network). Returns (resolved pairs, schedules of the new videos)."""
+    if pending.height == 0 or (vt_config.offline() and client.source != "simulated"):
+        return [], []  # VIEWTRAIL_OFFLINE: no network, links stay pending
+    resolved: list[tuple[str, VideoRef]] = []
+    schedules: list[VideoSchedule] = []
+    for row in pending.iter_rows(named=True):
         try:
-            resolved.append((url, resolve_short_link_sync(client, url)))
+            ref = resolve_short_link_sync(client, row["url"])
         except Exception as error:  # noqa: BLE001 - a bad link must not stop the partition
-            context.log.warning(f"short link {url} not resolved yet: {error}")
-    if not resolved:
-        return 0
-    with warehouse.connect() as con:
-        return len(resolve_pending_links(con, resolved))
-
-
-def _plan_and_scrape(
-    context, client, videos: list[VideoSchedule], hours: list[datetime], targeted: bool, observes_past: bool
-) -> tuple[list[ScrapeResult], int]:
-    """Scrape hour by hour, carrying each video's state forward (so a transient fault is retried next hour)."""
-    table = auto_cadence_from_env()
-    state = {v.video_id: v for v in videos}
-    results: list[ScrapeResult] = []
-    due_total = 0
-    if targeted:
-        # A request names its videos: scrape each once, as of now (a rescrape means "fresh numbers").
-        now = utc_now().replace(microsecond=0)
-        due = [v for v in videos if is_tracked(v, hours[-1])]
-        plan = [(hours[-1], due, lambda v: now)]
-    elif not observes_past:
-        last = hours[-1]
-        due = due_videos(state.values(), last, table)
-        plan = [(last, due, lambda v: None)]  # the client observes the current instant
-    else:
-        plan = None
-    steps = plan if plan is not None else [(h, None, lambda v, h=h: observe_instant(v, h)) for h in hours]
-    for hour, due, observe in steps:
-        if due is None:
-            due = due_videos(state.values(), hour, table)
-        if not due:
+            context.log.warning(f"short link {row['url']} not resolved yet: {error}")
             continue
-        due_total += len(due)
-        key = partition_key(hour)
-        batch = [_to_scrape(v, observe(v)) for v in due]
-        for result in scrape_sync(client, batch, run_id=context.run.run_id, partition_key=key):
-            results.append(result)
-            video = state.get(result.attempt.video_id)
-            if video is not None:
-                state[video.video_id] = advance(video, result)
-    return results, due_total
+        resolved.append((row["url"], ref))
+        schedules.append(
+            VideoSchedule(
+                video_id=ref.video_id, platform=ref.platform, external_id=ref.external_id, url=ref.url,
+                account=ref.account, is_active=True, availability="available", cadence=row["cadence"],
+                track_until=row["track_until"], posted_at=None, added_at=row["added_at"],
+            )
+        )  # fmt: skip
+    return resolved, schedules
+
+
+def build_scrape_asset(platform: Platform):
+    key = scrape_asset_key(platform)
+
+    @asset(
+        key=key,
+        partitions_def=hourly_partitions,
+        backfill_policy=BackfillPolicy.single_run(),
+        group_name="raw",
+        kinds={"python", "parquet"},
+        description=(
+            f"Scrapes the tracked {platform.value} videos due in the partition and stages the results on disk "
+            f"(data/staging/{platform.value}/) for raw/{platform.value}_snapshots to load. Holds no warehouse "
+            "pool slot: platforms scrape in parallel."
+        ),
+    )
+    def scrape_asset(
+        context: AssetExecutionContext,
+        config: SnapshotRunConfig,
+        warehouse: WarehouseResource,
+        platforms: PlatformClientsResource,
+    ) -> MaterializeResult:
+        start, end = _window(context)
+        hours = hours_in(start, end)
+        client = platforms.build(platform)
+        if not client.observes_past and end < utc_now() - REAL_CLIENT_MAX_LAG:
+            raise Failure(
+                description=(
+                    f"The {platform.value} client is in real mode and can only observe the present, but partition "
+                    f"{context.partition_key_range.start}..{context.partition_key_range.end} ended at "
+                    f"{end:%Y-%m-%d %H:%M} UTC. Backfill old partitions only with the simulated platform; real "
+                    "scrapes run for the hour that just ended."
+                )
+            )
+        with warehouse.connect() as con:  # a short read (read-write: a fresh warehouse gets created and migrated)
+            videos = load_video_schedules(con, platform, start, config.video_ids or None)
+            pending = pending_links(con).filter(pl.col("platform") == platform.value)
+        links, new_videos = _resolve_links(context, client, pending) if platform is Platform.TIKTOK else ([], [])
+        known = {v.video_id for v in videos}
+        videos += [v for v in new_videos if v.video_id not in known]
+        plan = plan_scrapes(
+            videos, hours, targeted=bool(config.video_ids), observes_past=client.observes_past,
+            cadence_table=auto_cadence_from_env(),
+        )  # fmt: skip
+        started = utc_now()
+        outcome = execute_plan(plan, client, run_id=context.run.run_id)
+        finished = utc_now()
+        path = staging.stage(staging_root(), platform, _batch_id(context), outcome.results, links)
+        counts = outcome.outcome_counts()
+        context.log.info(f"{platform.value}: {len(outcome.results)} attempts over {len(hours)} hour(s); {counts}")
+        return MaterializeResult(
+            metadata={
+                "hours": len(hours),
+                "videos_due": outcome.videos_due,
+                "attempts": len(outcome.results),
+                "outcomes": MetadataValue.json(counts),
+                "targeted_videos": len(config.video_ids),
+                "short_links_resolved": len(links),
+                "client": client.source,
+                "scrape_started_at": started.isoformat(sep=" "),
+                "scrape_finished_at": finished.isoformat(sep=" "),
+                "staged": MetadataValue.path(str(path)),
+            }
+        )
+
+    return scrape_asset
 
 
 def build_snapshot_asset(platform: Platform):
@@ -138,6 +183,7 @@ def build_snapshot_asset(platform: Platform):
 
     @asset(
         key=key,
+        deps=[scrape_asset_key(platform)],
         partitions_def=hourly_partitions,
         backfill_policy=BackfillPolicy.single_run(),
         pool="duckdb",
@@ -145,51 +191,33 @@ def build_snapshot_asset(platform: Platform):
         kinds={"duckdb", "python"},
         description=(
             f"Hourly snapshots of tracked {platform.value} videos in raw.snapshots (and every attempt in "
-            "raw.scrape_attempts). A partition scrapes the videos due in that hour."
+            f"raw.scrape_attempts), loaded from the batch scrapes/{platform.value} staged in the same run."
         ),
         check_specs=snapshot_check_specs(key),
     )
-    def snapshot_asset(
-        context: AssetExecutionContext,
-        config: SnapshotRunConfig,
-        warehouse: WarehouseResource,
-        platforms: PlatformClientsResource,
-    ) -> MaterializeResult:
-        window = context.partition_time_window
-        start, end = _naive(window.start), _naive(window.end)
-        hours = hours_in(start, end)
-        client = platforms.build(platform)
-        now = utc_now()
-        if not client.observes_past and end < now - REAL_CLIENT_MAX_LAG:
+    def snapshot_asset(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+        path = staging.batch_dir(staging_root(), platform, _batch_id(context))
+        batch = staging.load(path)
+        if batch is None:
             raise Failure(
                 description=(
-                    f"The {platform.value} client is in real mode and can only observe the present, but partition "
-                    f"{context.partition_key_range.start}..{context.partition_key_range.end} ended at {end:%Y-%m-%d %H:%M} UTC. "
-                    "Backfill old partitions only with the simulated platform; real scrapes run for the hour that just ended."
+                    f"No staged {platform.value} scrape results for this run at {path} (the scrape step did not "
+                    "finish); re-run the partition to scrape again."
                 )
             )
-        resolved = _resolve_pending_links(context, warehouse, client) if platform is Platform.TIKTOK else 0
-        targeted = bool(config.video_ids)
         with warehouse.connect() as con:
-            videos = load_video_schedules(con, platform, start, config.video_ids or None)
-        # Network I/O: no warehouse connection is open here; results stay in memory until the write.
-        results, due_total = _plan_and_scrape(context, client, videos, hours, targeted, client.observes_past)
-        with warehouse.connect() as con:
-            summary = write_scrape_results(con, results)
+            resolved = resolve_pending_links(con, batch.links)
+            summary = write_scrape_frames(con, batch.snapshots, batch.attempts)
             checks = snapshot_check_results(con, platform, context.partition_keys)
-        outcomes: dict[str, int] = {}
-        for r in results:
-            outcomes[Outcome(r.attempt.outcome).value] = outcomes.get(Outcome(r.attempt.outcome).value, 0) + 1
-        context.log.info(f"{platform.value}: {len(results)} attempts over {len(hours)} hour(s); outcomes {outcomes}")
+        staging.discard(path)
+        swept = staging.sweep(staging_root(), older_than=STALE_BATCH_AGE)
+        if swept:
+            context.log.warning(f"removed {len(swept)} staged batch(es) left by runs that died before loading")
         return MaterializeResult(
             metadata={
-                "hours": len(hours),
-                "videos_due": due_total,
-                "attempts": len(results),
-                "outcomes": MetadataValue.json(outcomes),
-                "targeted_videos": len(config.video_ids),
-                "short_links_resolved": resolved,
-                "client": client.source,
+                "attempts": batch.attempts.height,
+                "snapshots": batch.snapshots.height,
+                "short_links_registered": len(resolved),
                 **{f"write_{k}": v for k, v in dataclasses.asdict(summary).items()},
             },
             check_results=checks,
@@ -198,4 +226,13 @@ def build_snapshot_asset(platform: Platform):
     return snapshot_asset
 
 
+scrape_assets = [build_scrape_asset(p) for p in Platform]
 snapshot_assets = [build_snapshot_asset(p) for p in Platform]
+#: Scrape and load of each platform, in platform order: [scrape tiktok, load tiktok, scrape youtube, ...].
+platform_assets = [a for pair in zip(scrape_assets, snapshot_assets, strict=True) for a in pair]
+
+
+def assets_of(*platforms: Platform | str) -> list:
+    """The scrape and load assets of ``platforms`` (all four when none is named), ready to materialize."""
+    wanted = [Platform(p) for p in platforms] or list(Platform)
+    return [a for p in wanted for a in (scrape_assets[list(Platform).index(p)], snapshot_assets[list(Platform).index(p)])]

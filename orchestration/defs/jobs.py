@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from dagster import AssetSelection, define_asset_job
+from dagster import AssetSelection, define_asset_job, multiprocess_executor
 
-from orchestration.defs.assets import SNAPSHOT_ASSET_KEYS
+from orchestration.defs.assets import SCRAPE_ASSET_KEYS, SNAPSHOT_ASSET_KEYS
 from orchestration.defs.dbt import viewtrail_dbt_assets
 from orchestration.defs.publishing import analytics_copy
 
-#: The four platform snapshot assets; a failing platform fails only its own step.
+#: Each platform's scrape and load; a failing platform fails only its own steps. Steps run in their own
+#: processes so the four scrapes (network-bound, no pool slot) run at once; the loads take turns on the
+#: "duckdb" pool.
 scrape_job = define_asset_job(
     "scrape_snapshots",
-    selection=AssetSelection.assets(*SNAPSHOT_ASSET_KEYS),
-    description="Scrape the videos due in the selected hour(s) on every platform.",
+    selection=AssetSelection.assets(*SCRAPE_ASSET_KEYS, *SNAPSHOT_ASSET_KEYS),
+    executor_def=multiprocess_executor.configured({"max_concurrent": 2 * len(SCRAPE_ASSET_KEYS)}),
+    description="Scrape the videos due in the selected hour(s) on every platform, then load them.",
 )
 
 #: Every dbt model (including those fed only by the registry) and the analyst copy.

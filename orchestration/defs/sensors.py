@@ -33,7 +33,7 @@ from dagster import (
 
 from orchestration import config
 from orchestration.clock import last_complete_hour, partition_key, utc_now
-from orchestration.defs.assets import snapshot_asset_key
+from orchestration.defs.assets import scrape_asset_key, snapshot_asset_key
 from orchestration.defs.jobs import BUILD_SELECTION, scrape_job
 from orchestration.defs.notifications import notify_failure
 from orchestration.defs.resources import WarehouseResource
@@ -116,13 +116,13 @@ def targeted_run_request(video_ids: Iterable[str], *, run_key: str, reason: str,
     if not by_platform:
         return None
     ops = {
-        snapshot_asset_key(p).to_python_identifier(): {"config": {"video_ids": sorted(ids)}}
+        scrape_asset_key(p).to_python_identifier(): {"config": {"video_ids": sorted(ids)}}
         for p, ids in sorted(by_platform.items())
     }
     return RunRequest(
         run_key=run_key,
         partition_key=current_partition_key(now),
-        asset_selection=[snapshot_asset_key(p) for p in sorted(by_platform)],
+        asset_selection=[key for p in sorted(by_platform) for key in (scrape_asset_key(p), snapshot_asset_key(p))],
         run_config={"ops": ops},
         tags={"viewtrail/reason": reason, "viewtrail/videos": str(sum(map(len, by_platform.values())))},
     )
