@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from test_dbt_support import dbt, query
+from dbt_support import dbt, query
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from test_dbt_support import (
+from dbt_support import (
     connect,
     create_warehouse,
     dbt,
@@ -249,13 +249,13 @@ def test_every_mart_column_is_documented(warehouse_path: Path) -> None:
     missing from the built table (a rename would show up here)."""
     import json
 
-    from test_dbt_support import DBT_PROJECT
+    from dbt_support import target_path
 
     create_warehouse(warehouse_path)
     dbt("run", "--empty", warehouse=warehouse_path)
     dbt("docs", "generate", warehouse=warehouse_path)
-    catalog = json.loads((DBT_PROJECT / "target" / "catalog.json").read_text())
-    manifest = json.loads((DBT_PROJECT / "target" / "manifest.json").read_text())
+    catalog = json.loads((target_path(warehouse_path) / "catalog.json").read_text())
+    manifest = json.loads((target_path(warehouse_path) / "manifest.json").read_text())
     marts = {k: n for k, n in manifest["nodes"].items() if n["resource_type"] == "model" and n["schema"] == "marts"}
     assert sorted(n["name"] for n in marts.values()) == sorted(MARTS)
     problems = []
@@ -265,3 +265,118 @@ def test_every_mart_column_is_documented(warehouse_path: Path) -> None:
         problems += [f"{node['name']}.{c} is not documented" for c in sorted(built - documented)]
         problems += [f"{node['name']}.{c} is documented but not built" for c in sorted(set(node["columns"]) - built)]
     assert problems == []
+
+
+def test_hour_after_hour_builds_equal_full_refresh(warehouse_path: Path) -> None:
+    """The hourly pipeline: one build after each hour's snapshots land (some hours also bring late snapshots of
+    earlier days, as a backfill does). After every build the incremental marts equal a full refresh."""
+    history = sorted(_simulated_history(seed=11), key=lambda r: r[1])
+    hours = sorted({r[1].replace(minute=0, second=0, microsecond=0) for r in history})[-8:]
+    before = [r for r in history if r[1] < hours[0]]
+    rng = random.Random(3)
+    late = rng.sample(before, k=len(before) // 8)
+    create_warehouse(warehouse_path)
+    register_videos(warehouse_path, [{"video_id": f"{p}:v{n}", "account": f"acct{n % 3}", "labels": [p]}
+                                     for n, p in enumerate(["tiktok", "youtube", "instagram", "x"] * 6)])
+    insert_snapshots(warehouse_path, [r for r in before if r not in late])
+    dbt("build", "--exclude-resource-type", "unit_test", warehouse=warehouse_path)
+    for n, hour in enumerate(hours):
+        batch = [r for r in history if hour <= r[1] < hour + timedelta(hours=1)]
+        batch += late[n::len(hours)]  # late snapshots arrive spread over the hours
+        insert_snapshots(warehouse_path, batch)
+        dbt("build", "--exclude-resource-type", "unit_test", warehouse=warehouse_path)
+    incremental = {table: _mart_rows(warehouse_path, table) for table in MARTS}
+    dbt("build", "--full-refresh", "--exclude-resource-type", "unit_test", warehouse=warehouse_path, tests="all")
+    full = {table: _mart_rows(warehouse_path, table) for table in MARTS}
+    assert len(full["video_daily"]) > 300
+    for table in MARTS:
+        assert incremental[table] == full[table], f"{table}: hour-by-hour builds differ from a full refresh"
+
+
+def test_hourly_data_tests_read_the_rewritten_videos_and_the_daily_run_every_row(warehouse_path: Path) -> None:
+    """Hourly builds test all rows of the videos the build rewrote; VIEWTRAIL_DBT_TESTS=all tests every row."""
+    create_warehouse(warehouse_path)
+    d = datetime
+    insert_snapshots(
+        warehouse_path,
+        [("tiktok:a", d(2024, 1, 1, 12), 100), ("tiktok:a", d(2024, 1, 4, 12), 400),
+         ("tiktok:b", d(2024, 1, 1, 12), 100), ("tiktok:b", d(2024, 1, 4, 12), 400)],
+    )  # fmt: skip
+    dbt("build", "--exclude-resource-type", "unit_test", warehouse=warehouse_path)
+    # a hole in b's history, then a new snapshot of a only: the next build rewrites a's last days, not b
+    with connect(warehouse_path) as con:
+        con.execute("delete from marts.video_daily where video_id = 'tiktok:b' and day = date '2024-01-02'")
+    insert_snapshots(warehouse_path, [("tiktok:a", d(2024, 1, 5, 12), 500)])
+    dbt("build", "--exclude-resource-type", "unit_test", warehouse=warehouse_path)  # b is not read: passes
+    with pytest.raises(AssertionError, match="no_day_gaps_video_daily"):
+        dbt("test", "--select", "video_daily", warehouse=warehouse_path, tests="all")
+    # a hole in a day of a that the build did not recompute: a was rewritten, so all of a's rows are tested
+    with connect(warehouse_path) as con:
+        con.execute("delete from marts.video_daily where video_id = 'tiktok:a' and day = date '2024-01-02'")
+    with pytest.raises(AssertionError, match="no_day_gaps_video_daily"):
+        dbt("test", "--select", "video_daily", warehouse=warehouse_path)
+
+
+def test_the_dagster_dbt_step_runs_dbt_in_process_and_frees_the_warehouse(warehouse_path: Path, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from dagster import DagsterInstance, materialize
+
+    from orchestration.defs.dbt import DBT_TESTS_TAG, dbt_resource, dbt_target_path, viewtrail_dbt_assets
+    from orchestration.defs.resources import WarehouseResource
+
+    create_warehouse(warehouse_path)
+    register_videos(warehouse_path, [{"video_id": "tiktok:a", "account": "alice", "labels": ["launch"]},
+                                     {"video_id": "tiktok:b", "account": "alice"}])  # fmt: skip
+    insert_snapshots(warehouse_path, [(v, datetime(2024, 1, day, 12), 100 * day, 10 * day, day, day, 0)
+                                      for v in ("tiktok:a", "tiktok:b") for day in (1, 3)])  # fmt: skip
+    resources = {
+        "dbt": dbt_resource(),
+        "warehouse": WarehouseResource(path=str(warehouse_path), analytics_path=str(tmp_path / "a.duckdb"),
+                                       marts_export_dir=str(tmp_path / "marts")),  # fmt: skip
+    }
+
+    def free_for_another_process() -> bool:
+        probe = "import duckdb, sys; duckdb.connect(sys.argv[1]).close()"
+        return subprocess.run([sys.executable, "-c", probe, str(warehouse_path)], capture_output=True).returncode == 0
+
+    with DagsterInstance.ephemeral() as instance:
+        hourly = materialize([viewtrail_dbt_assets], resources=resources, instance=instance)
+        assert hourly.success
+        built = {e.asset_key.path[-1] for e in hourly.get_asset_materialization_events()}
+        assert set(MARTS) <= built
+        checks = hourly.get_asset_check_evaluations()
+        assert len(checks) == 37 and all(c.passed for c in checks)
+        assert free_for_another_process()  # dbt-duckdb's in-process DuckDB instance was closed
+        # one dbt target dir per warehouse, reused: the next build parses partially
+        assert (dbt_target_path(warehouse_path) / "partial_parse.msgpack").exists()
+
+        # a new snapshot of a only; then a hole in b's history, which no hourly build reads
+        insert_snapshots(warehouse_path, [("tiktok:a", datetime(2024, 1, 4, 12), 400, 40, 4, 4, 0)])
+        assert materialize([viewtrail_dbt_assets], resources=resources, instance=instance).success
+        with connect(warehouse_path) as con:
+            con.execute("delete from marts.video_daily where video_id = 'tiktok:b' and day = date '2024-01-02'")
+        assert materialize([viewtrail_dbt_assets], resources=resources, instance=instance).success
+        # the daily run tests every row: the hole fails its check, and the step
+        daily = materialize([viewtrail_dbt_assets], resources=resources, instance=instance,
+                            tags={DBT_TESTS_TAG: "all"}, raise_on_error=False)  # fmt: skip
+        assert not daily.success
+        failed = {c.check_name for c in daily.get_asset_check_evaluations() if not c.passed}
+        assert failed == {"no_day_gaps_video_daily_"}
+        assert free_for_another_process()
+
+        unknown = materialize([viewtrail_dbt_assets], resources=resources, instance=instance,
+                              tags={DBT_TESTS_TAG: "some"}, raise_on_error=False)  # fmt: skip
+        assert not unknown.success
+
+
+def test_the_daily_schedule_runs_the_build_with_every_test() -> None:
+    from dagster import build_schedule_context
+
+    from orchestration.defs.dbt import DBT_TESTS_TAG
+    from orchestration.defs.schedules import daily_full_dbt_tests_schedule
+
+    assert daily_full_dbt_tests_schedule.job_name == "build_marts"
+    (request,) = daily_full_dbt_tests_schedule.evaluate_tick(build_schedule_context()).run_requests
+    assert request.tags[DBT_TESTS_TAG] == "all"

@@ -17,7 +17,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from test_dbt_support import dbt, query, register_videos
+from dbt_support import dbt, query, register_videos
 
 from orchestration import clock
 from orchestration.warehouse import open_warehouse, transactions, write_scrape_frames

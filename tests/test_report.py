@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from orchestration.cli import report_cmd
 from orchestration.reporting import ReportError, load_video_report, open_reporting_db, resolve_video_id
-from test_dbt_support import create_warehouse, dbt, insert_snapshots, register_videos
+from dbt_support import create_warehouse, dbt, insert_snapshots, register_videos
 
 pytestmark = pytest.mark.slow
 

@@ -25,16 +25,22 @@ new_snapshots as (
     group by video_id
 ),
 
+touched_snapshots as materialized (
+    -- the whole history of the touched videos, read once: the steps below only look at these videos
+    select s.*
+    from {{ snapshots }} as s
+    semi join new_snapshots as n using (video_id)
+),
+
 touched as (
     -- per touched video: the snapshot just before its earliest new one, and its very first snapshot
     select
         n.video_id,
         n.first_new_at,
-        max(s.observed_at) as before_new_at,
-        least(min(s.observed_at), n.first_new_at) as first_at
+        max(s.observed_at) filter (where s.observed_at < n.first_new_at) as before_new_at,
+        min(s.observed_at) as first_at
     from new_snapshots as n
-    left join {{ snapshots }} as s
-        on s.video_id = n.video_id and s.observed_at < n.first_new_at
+    join touched_snapshots as s using (video_id)
     group by n.video_id, n.first_new_at
 ),
 
@@ -56,19 +62,18 @@ floors as (
         r.first_at,
         least(
             cast(r.from_day - 1 as timestamp),
-            coalesce(max(s.observed_at), timestamp '-infinity')
+            coalesce(max(s.observed_at) filter (where s.observed_at <= cast(r.from_day as timestamp)), timestamp '-infinity')
         ) as floor_at
     from recompute_from as r
-    left join {{ snapshots }} as s
-        on s.video_id = r.video_id and s.observed_at <= cast(r.from_day as timestamp)
+    join touched_snapshots as s using (video_id)
     group by r.video_id, r.from_day, r.first_at
 ),
 
 video_snapshots as (
     select s.*
-    from {{ snapshots }} as s
-    join floors as f
-        on s.video_id = f.video_id and s.observed_at >= f.floor_at
+    from touched_snapshots as s
+    join floors as f using (video_id)
+    where s.observed_at >= f.floor_at
 ),
 
 scope as (

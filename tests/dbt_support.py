@@ -78,17 +78,27 @@ def register_videos(path: Path, videos: Iterable[dict[str, Any]]) -> None:
             )
 
 
-def dbt(*args: str, warehouse: Path) -> Any:
-    """Run dbt in-process against `warehouse`; raise with dbt's own message when the command fails."""
+def target_path(warehouse: Path) -> Path:
+    """dbt's artefacts for a test warehouse live beside it (each test has its own): parallel test runs never
+    share dbt_project/target, and a test reads back exactly the catalog or manifest its own command wrote."""
+    return Path(warehouse).absolute().parent / "dbt_target"
+
+
+def dbt(*args: str, warehouse: Path, tests: str = "touched") -> Any:
+    """Run dbt in-process against `warehouse`; raise with dbt's own message when the command fails.
+
+    ``tests`` is the data tests' scope (VIEWTRAIL_DBT_TESTS): "touched", as hourly builds run them, or "all"."""
     from dbt.cli.main import dbtRunner
 
-    # profiles.yml reads the path from the environment; restore it afterwards so no other test sees it
-    saved = {key: os.environ.get(key) for key in ("VIEWTRAIL_WAREHOUSE", "DO_NOT_TRACK")}
-    os.environ["VIEWTRAIL_WAREHOUSE"] = str(Path(warehouse).absolute())
-    os.environ["DO_NOT_TRACK"] = "1"
+    # profiles.yml and the tests' scope read the environment; restore it afterwards so no other test sees it
+    env = {"VIEWTRAIL_WAREHOUSE": str(Path(warehouse).absolute()), "VIEWTRAIL_DBT_TESTS": tests, "DO_NOT_TRACK": "1"}
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
+    target = target_path(warehouse)
     try:
         result = dbtRunner().invoke(
-            [*args, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT), "--quiet"]
+            [*args, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT), "--quiet",
+             "--target-path", str(target), "--log-path", str(target)]
         )
     finally:
         _release_dbt_connection()
