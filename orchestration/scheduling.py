@@ -26,11 +26,11 @@ The state "as of H" only uses attempts strictly before H, so re-running a partit
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from orchestration.hashing import STABLE
 from orchestration.models import TRANSIENT_OUTCOMES, NOT_FOUND_STREAK_LIMIT, Outcome, Platform, ScrapeResult
 
 HOUR = timedelta(hours=1)
@@ -100,11 +100,6 @@ class VideoSchedule:
     consecutive_not_found: int = 0
 
 
-def _stable_int(*parts: object) -> int:
-    digest = hashlib.blake2b("|".join(map(str, parts)).encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big")
-
-
 def hour_index(hour_start: datetime) -> int:
     """Hours since the Unix epoch (naive UTC)."""
     return int((hour_start - datetime(1970, 1, 1)).total_seconds() // 3600)
@@ -112,7 +107,7 @@ def hour_index(hour_start: datetime) -> int:
 
 def slot(video_id: str, cadence_hours: int) -> int:
     """The video's stable slot within a cycle of ``cadence_hours`` hours."""
-    return _stable_int("slot", video_id) % cadence_hours
+    return STABLE.integer("slot", video_id) % cadence_hours
 
 
 def observe_offset(video_id: str) -> timedelta:
@@ -121,7 +116,7 @@ def observe_offset(video_id: str) -> timedelta:
     Spreads simulated observations over the hour, and makes re-running a partition produce the same
     ``observed_at`` (so ``ON CONFLICT DO NOTHING`` keeps the rows identical).
     """
-    return timedelta(seconds=_stable_int("offset", video_id) % 3600)
+    return timedelta(seconds=STABLE.integer("offset", video_id) % 3600)
 
 
 def observe_instant(video: VideoSchedule, hour_start: datetime) -> datetime:
@@ -241,12 +236,6 @@ LEFT JOIN last_attempt a USING (video_id)
 WHERE v.platform = $platform
 ORDER BY v.video_id
 """
-
-
-#: Public name of the one query behind :func:`load_video_schedules` (named params ``$as_of``, ``$platform``):
-#: every registered video of a platform with its last attempt before ``$as_of``; tracking filters
-#: (is_active, availability, track_until) are applied in Python by :func:`is_tracked`.
-DUE_CANDIDATES_SQL = _SCHEDULE_SQL
 
 
 def load_video_schedules(

@@ -5,8 +5,9 @@ benchmarks run on (``VIEWTRAIL_{P}_MODE=simulated``, the default), and what the 
 (:mod:`orchestration.testing.fake_platform`) renders in each real platform's wire format.
 
 :func:`simulate` is a pure function of ``(video_id, at, tracked_at, seed)``: every random-looking choice comes
-from ``blake2b`` of the video id, the seed and (for per-hour events) the hour since posting, never from
-Python's salted ``hash()`` or a global RNG, so backfills and re-runs reproduce the same numbers in any process.
+from ``blake2b`` (:data:`orchestration.hashing.SIMULATION`) of the video id, the seed and (for per-hour events)
+the hour since posting, never from Python's salted ``hash()`` or a global RNG, so backfills and re-runs
+reproduce the same numbers in any process.
 Nothing depends on the calendar: a video is posted some time before it was tracked (``tracked_at``, the
 registry's ``added_at``), so a scenario replayed at another date gives the same curves, shifted.
 The model is described in ``docs/simulation.md``.
@@ -15,16 +16,16 @@ The model is described in ``docs/simulation.md``.
 from __future__ import annotations
 
 import functools
-import hashlib
 import math
-import struct
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from orchestration.clock import utc_now
+from orchestration.hashing import SIMULATION
 from orchestration.models import Attempt, Observation, Outcome, Platform, ScrapeResult, VideoRef, VideoToScrape
 from orchestration.platforms.base import PlatformClient
+from orchestration.urls import canonical_url
 
 __all__ = [
     "ACCOUNTS",
@@ -76,17 +77,6 @@ _DURATION_RANGE_S: dict[Platform, tuple[float, float]] = {
     Platform.INSTAGRAM: (5.0, 90.0),
     Platform.X: (4.0, 140.0),
 }
-
-
-def _digest(*parts: object) -> bytes:
-    text = "\x1f".join(str(p) for p in parts)
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16, person=b"viewtrail-sim").digest()
-
-
-def _unit(*parts: object) -> float:
-    """A uniform number in [0, 1) determined by ``parts``."""
-    (value,) = struct.unpack(">Q", _digest(*parts)[:8])
-    return value / 2.0**64
 
 
 def _platform_of(video_id: str) -> Platform:
@@ -163,7 +153,7 @@ def video_profile(video_id: str, seed: int = 0) -> VideoProfile:
     platform = _platform_of(video_id)
 
     def u(name: str) -> float:
-        return _unit(seed, video_id, name)
+        return SIMULATION.unit(seed, video_id, name)
 
     launch = u("launch") < LAUNCH_SHARE
     if launch:
@@ -183,7 +173,7 @@ def video_profile(video_id: str, seed: int = 0) -> VideoProfile:
     low, high = _DURATION_RANGE_S[platform]
     duration_s = float(round(low + (high - low) * u("duration") ** 2))
     # Heavy tail: Pareto(alpha=1.15) from 1,500 views, times an account multiplier (some accounts are bigger).
-    account_multiplier = 0.5 + 2.5 * _unit(seed, platform.value, account, "account-size") ** 2
+    account_multiplier = 0.5 + 2.5 * SIMULATION.unit(seed, platform.value, account, "account-size") ** 2
     pareto = (1.0 - u("scale")) ** (-1.0 / 1.15)
     scale = min(1_500.0 * pareto * account_multiplier, 60_000_000.0)
     disappears = u("disappears") < DISAPPEAR_RATE
@@ -245,7 +235,7 @@ def simulate(
     hour_bucket = math.floor(hours)
 
     raw_views = _cumulative_views(profile, hours)
-    corrected = hours > 1 and _unit(seed, video_id, hour_bucket, "correction") < CORRECTION_RATE
+    corrected = hours > 1 and SIMULATION.unit(seed, video_id, hour_bucket, "correction") < CORRECTION_RATE
     # Engagement follows the uncorrected curve so it stays monotone; only the view count is corrected.
     views = int(raw_views * (CORRECTION_FACTOR if corrected else 1.0))
     likes = int(raw_views * profile.like_rate)
@@ -267,8 +257,9 @@ def simulate(
 
     if disappears_at is not None and at >= disappears_at:
         outcome = Outcome.NOT_FOUND
-    elif fault_rate > 0 and _unit(seed, video_id, hour_bucket, "fault") < fault_rate:
-        outcome = _TRANSIENT_FAULTS[int(_unit(seed, video_id, hour_bucket, "fault-kind") * len(_TRANSIENT_FAULTS))]
+    elif fault_rate > 0 and SIMULATION.unit(seed, video_id, hour_bucket, "fault") < fault_rate:
+        pick = SIMULATION.unit(seed, video_id, hour_bucket, "fault-kind")
+        outcome = _TRANSIENT_FAULTS[int(pick * len(_TRANSIENT_FAULTS))]
     else:
         outcome = Outcome.OK
 
@@ -368,9 +359,8 @@ class SimulatedClient(PlatformClient):
         """TikTok only: a short link "redirects" to a deterministic simulated video (same link, same video)."""
         if self.platform is not Platform.TIKTOK:
             raise NotImplementedError(f"{self.platform.value} has no short links to resolve")
-        from orchestration.urls import canonical_url  # local: urls imports nothing from here, but keep it lazy
-
-        external_id = "7" + str(int.from_bytes(_digest(self.seed, "short-link", url.strip())[:8], "big"))[:18].zfill(18)
+        number = int.from_bytes(SIMULATION.digest(self.seed, "short-link", url.strip())[:8], "big")
+        external_id = "7" + str(number)[:18].zfill(18)
         video_id = f"tiktok:{external_id}"
         account = video_profile(video_id, self.seed).account
         return VideoRef(Platform.TIKTOK, external_id, canonical_url(Platform.TIKTOK, external_id, account), account)

@@ -37,7 +37,7 @@ import json
 import socket
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from html import escape
@@ -49,9 +49,10 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from orchestration.clock import utc_now
+from orchestration.hashing import SIMULATION
 from orchestration.models import Outcome, Platform
-from orchestration.platforms.instagram import pk_to_shortcode
-from orchestration.platforms.simulated import SimulatedState, _digest, _unit, simulate
+from orchestration.platforms.instagram import pk_to_shortcode, shortcode_to_pk
+from orchestration.platforms.simulated import SimulatedState, simulate
 from orchestration.platforms.x import syndication_token
 
 __all__ = ["FAULTS", "FakePlatformServer", "FakePlatformSettings", "build_app", "short_link_video_id"]
@@ -109,9 +110,9 @@ class _State:
         if s.fault_rate <= 0 or not s.faults:
             return None
         count = self.seen[key]
-        if _unit(s.seed, "fake-fault", key, count) >= s.fault_rate:
+        if SIMULATION.unit(s.seed, "fake-fault", key, count) >= s.fault_rate:
             return None
-        kind = s.faults[int(_unit(s.seed, "fake-fault-kind", key, count) * len(s.faults))]
+        kind = s.faults[int(SIMULATION.unit(s.seed, "fake-fault-kind", key, count) * len(s.faults))]
         if platform is Platform.YOUTUBE and kind in ("challenge", "login"):
             kind = "5xx"
         self.faults_served[kind] += 1
@@ -139,6 +140,55 @@ def _iso_duration(seconds: float) -> str:
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(json.dumps(data, ensure_ascii=False, separators=(",", ":")), status_code=status,
                     headers=headers, media_type="application/json; charset=utf-8")
+
+
+class _Handlers:
+    """One platform's request handlers on the shared state: latency, then the faults all platforms answer alike
+    (429, 5xx, timeout), then the platform's own shapes (subclasses, one per platform)."""
+
+    platform: Platform
+
+    def __init__(self, state: _State) -> None:
+        self.state = state
+
+    @property
+    def prefix(self) -> str:
+        return PREFIXES[self.platform]
+
+    def routes(self) -> list[Route]:
+        raise NotImplementedError
+
+    def server_error(self) -> Response:
+        """The platform's answer to a ``5xx`` fault."""
+        raise NotImplementedError
+
+    async def begin(self, key: str) -> tuple[str | None, Response | None]:
+        """Count the request, draw its fault, wait the latency; a common fault's answer comes back ready."""
+        kind = self.state.draw_fault(self.platform, key)
+        await self._pause()
+        return kind, await self._common_fault(kind)
+
+    async def _pause(self) -> None:
+        latency = self.state.settings.latency_ms
+        if latency > 0:
+            await asyncio.sleep(latency / 1000.0)
+
+    async def _common_fault(self, kind: str | None) -> Response | None:
+        state = self.state
+        if kind == "429":
+            return _json({"error": "rate limited (fake platform)"}, 429,
+                         headers={"Retry-After": f"{state.settings.retry_after_s:g}"})
+        if kind == "5xx":
+            return self.server_error()
+        if kind == "timeout":
+            if state.release is None:
+                state.release, state.loop = asyncio.Event(), asyncio.get_running_loop()
+            try:  # hold the request; stop() releases held requests so shutdown stays quick and quiet
+                await asyncio.wait_for(state.release.wait(), state.settings.hang_s)
+            except TimeoutError:
+                pass
+            return Response("too late", status_code=504)
+        return None
 
 
 # ------------------------------------------------------------------------------------------- YouTube
@@ -170,6 +220,43 @@ def _youtube_item(state: SimulatedState, external_id: str) -> dict[str, Any]:
         "contentDetails": {"duration": _iso_duration(state.duration_s), "dimension": "2d", "definition": "hd"},
         "statistics": statistics,
     }
+
+
+class _YouTube(_Handlers):
+    """Data API v3 ``videos.list``."""
+
+    platform = Platform.YOUTUBE
+
+    def routes(self) -> list[Route]:
+        return [Route(f"{self.prefix}/videos", self.videos)]
+
+    def server_error(self) -> Response:
+        return _youtube_error(503, "backendError", "Backend Error")
+
+    async def videos(self, request: Request) -> Response:
+        kind, failed = await self.begin(f"youtube?{request.url.query}")
+        if failed is not None:
+            return failed
+        settings = self.state.settings
+        if not request.headers.get("x-goog-api-key"):
+            return _youtube_error(400, "keyInvalid", "API key not valid. Please pass a valid API key.")
+        if settings.youtube_quota_exceeded:
+            return _youtube_error(403, "quotaExceeded", "The request cannot be completed because you have exceeded "
+                                                        "your quota.")
+        ids = [i for i in request.query_params.get("id", "").split(",") if i]
+        if not ids:
+            return _youtube_error(400, "missingRequiredParameter", "No filter selected.")
+        if kind == "malformed":
+            return _json({"kind": "youtube#videoListResponse", "items": [{"id": i, "snippet": {}} for i in ids]})
+        items = []
+        for external_id in ids[:50]:
+            video_id = f"youtube:{external_id}"
+            sim = self.state.state(video_id)
+            if sim.outcome is Outcome.NOT_FOUND or video_id in settings.private_video_ids:
+                continue  # the Data API simply leaves unknown/removed/private ids out
+            items.append(_youtube_item(sim, external_id))
+        return _json({"kind": "youtube#videoListResponse", "etag": "sim", "items": items,
+                      "pageInfo": {"totalResults": len(items), "resultsPerPage": len(items)}})
 
 
 # -------------------------------------------------------------------------------------------- TikTok
@@ -212,7 +299,68 @@ def _tiktok_item(state: SimulatedState, external_id: str) -> dict[str, Any]:
 
 def short_link_video_id(code: str, seed: int = 0) -> str:
     """The TikTok video id the fake short link ``/tiktok/t/{code}`` redirects to (deterministic)."""
-    return "7" + str(int.from_bytes(_digest(seed, "fake-short-link", code)[:8], "big"))[:18].zfill(18)
+    return "7" + str(int.from_bytes(SIMULATION.digest(seed, "fake-short-link", code)[:8], "big"))[:18].zfill(18)
+
+
+class _TikTok(_Handlers):
+    """Video pages, short links and the login page."""
+
+    platform = Platform.TIKTOK
+
+    def routes(self) -> list[Route]:
+        tt = self.prefix
+        return [
+            Route(tt + "/@{user}/video/{video_id}", self.video),
+            Route(f"{tt}/login", self.login),
+            Route(tt + "/t/{code}", self.short_link),
+            Route(tt + "/t/{code}/", self.short_link),
+            Route("/@{user}/video/{video_id}", self.video),  # where short links lead (see short_link)
+            Route("/login", self.login),
+        ]
+
+    def server_error(self) -> Response:
+        return HTMLResponse("<html><body>502 Bad Gateway</body></html>", 502)
+
+    async def video(self, request: Request) -> Response:
+        user, external_id = request.path_params["user"], request.path_params["video_id"]
+        kind, failed = await self.begin(f"tiktok/{user}/{external_id}")
+        if failed is not None:
+            return failed
+        if kind == "challenge":
+            return HTMLResponse(_TIKTOK_CHALLENGE)
+        if kind == "login":
+            return RedirectResponse(f"{self.prefix}/login?redirect_url=%2Fvideo", status_code=302)
+        if kind == "malformed":
+            return HTMLResponse(_tiktok_page({}, raw='{"__DEFAULT_SCOPE__": {"webapp.video-detail": {"itemInf'))
+        video_id = f"tiktok:{external_id}"
+        if not external_id.isdigit():
+            return HTMLResponse(_tiktok_page({"statusCode": 10202, "statusMsg": "item not exist"}))
+        sim = self.state.state(video_id)
+        if sim.outcome is Outcome.NOT_FOUND:
+            return HTMLResponse(_tiktok_page({"statusCode": 10202, "statusMsg": "item not exist"}))
+        if video_id in self.state.settings.private_video_ids:
+            return HTMLResponse(_tiktok_page({"statusCode": 10216, "statusMsg": "author_secret"}))
+        detail = {"itemInfo": {"itemStruct": _tiktok_item(sim, external_id)}, "statusCode": 0, "statusMsg": ""}
+        return HTMLResponse(_tiktok_page(detail, sim.title))
+
+    async def short_link(self, request: Request) -> Response:
+        # vm.tiktok.com/{code} and tiktok.com/t/{code} answer a redirect to the video page. The target is the
+        # UNPREFIXED page path (also served), because TikTokClient.resolve_short_link rebuilds the final path on
+        # www.tiktok.com and parses it as a public URL.
+        code = request.path_params["code"]
+        kind, failed = await self.begin(f"tiktok/t/{code}")
+        if failed is not None:
+            return failed
+        if kind == "login":
+            return RedirectResponse(f"/login?redirect_url=%2Ft%2F{code}", status_code=302)
+        if not code.isalnum():
+            return HTMLResponse("<html><body>Page not available</body></html>", 404)
+        external_id = short_link_video_id(code, self.state.settings.seed)
+        account = self.state.state(f"tiktok:{external_id}").account
+        return RedirectResponse(f"/@{account}/video/{external_id}?_r=1", status_code=301)
+
+    async def login(self, request: Request) -> Response:
+        return HTMLResponse("<html><head><title>Log in | TikTok</title></head><body>Log in</body></html>")
 
 
 # ----------------------------------------------------------------------------------------- Instagram
@@ -253,160 +401,82 @@ def _instagram_page(polaris: dict[str, Any] | None, title: str) -> str:
             f"<body>{scripts}</body></html>")
 
 
-# ------------------------------------------------------------------------------------------------ app
-def build_app(state: _State) -> Starlette:
-    """The ASGI app serving all four platforms from ``state`` (settings read per request)."""
+class _Instagram(_Handlers):
+    """Logged-out post pages, the logged-in media API, and the login and challenge pages."""
 
-    async def pause() -> None:
-        latency = state.settings.latency_ms
-        if latency > 0:
-            await asyncio.sleep(latency / 1000.0)
+    platform = Platform.INSTAGRAM
 
-    async def common_fault(kind: str | None, body_5xx: Callable[[], Response]) -> Response | None:
-        if kind == "429":
-            return _json({"error": "rate limited (fake platform)"}, 429,
-                         headers={"Retry-After": f"{state.settings.retry_after_s:g}"})
-        if kind == "5xx":
-            return body_5xx()
-        if kind == "timeout":
-            if state.release is None:
-                state.release, state.loop = asyncio.Event(), asyncio.get_running_loop()
-            try:  # hold the request; stop() releases held requests so shutdown stays quick and quiet
-                await asyncio.wait_for(state.release.wait(), state.settings.hang_s)
-            except TimeoutError:
-                pass
-            return Response("too late", status_code=504)
-        return None
+    def routes(self) -> list[Route]:
+        ig = self.prefix
+        return [
+            Route(ig + "/p/{code}/", self.post),
+            Route(ig + "/api/v1/media/{pk}/info/", self.media_info),
+            Route(f"{ig}/accounts/login/", self.login),
+            Route(f"{ig}/challenge/", self.login),
+        ]
 
-    async def youtube_videos(request: Request) -> Response:
-        key = f"youtube?{request.url.query}"
-        kind = state.draw_fault(Platform.YOUTUBE, key)
-        await pause()
-        failed = await common_fault(kind, lambda: _youtube_error(503, "backendError", "Backend Error"))
-        if failed is not None:
-            return failed
-        if not request.headers.get("x-goog-api-key"):
-            return _youtube_error(400, "keyInvalid", "API key not valid. Please pass a valid API key.")
-        if state.settings.youtube_quota_exceeded:
-            return _youtube_error(403, "quotaExceeded", "The request cannot be completed because you have exceeded "
-                                                        "your quota.")
-        ids = [i for i in request.query_params.get("id", "").split(",") if i]
-        if not ids:
-            return _youtube_error(400, "missingRequiredParameter", "No filter selected.")
-        if kind == "malformed":
-            return _json({"kind": "youtube#videoListResponse", "items": [{"id": i, "snippet": {}} for i in ids]})
-        items = []
-        for external_id in ids[:50]:
-            video_id = f"youtube:{external_id}"
-            sim = state.state(video_id)
-            if sim.outcome is Outcome.NOT_FOUND or video_id in state.settings.private_video_ids:
-                continue  # the Data API simply leaves unknown/removed/private ids out
-            items.append(_youtube_item(sim, external_id))
-        return _json({"kind": "youtube#videoListResponse", "etag": "sim", "items": items,
-                      "pageInfo": {"totalResults": len(items), "resultsPerPage": len(items)}})
+    def server_error(self) -> Response:
+        return HTMLResponse("<html><body>Error</body></html>", 500)
 
-    async def tiktok_video(request: Request) -> Response:
-        user, external_id = request.path_params["user"], request.path_params["video_id"]
-        kind = state.draw_fault(Platform.TIKTOK, f"tiktok/{user}/{external_id}")
-        await pause()
-        failed = await common_fault(kind, lambda: HTMLResponse("<html><body>502 Bad Gateway</body></html>", 502))
+    async def post(self, request: Request) -> Response:
+        code = request.path_params["code"]
+        kind, failed = await self.begin(f"instagram/p/{code}")
         if failed is not None:
             return failed
         if kind == "challenge":
-            return HTMLResponse(_TIKTOK_CHALLENGE)
+            return RedirectResponse(f"{self.prefix}/challenge/?next=/p/{code}/", status_code=302)
         if kind == "login":
-            return RedirectResponse(f"{PREFIXES[Platform.TIKTOK]}/login?redirect_url=%2Fvideo", status_code=302)
-        if kind == "malformed":
-            return HTMLResponse(_tiktok_page({}, raw='{"__DEFAULT_SCOPE__": {"webapp.video-detail": {"itemInf'))
-        video_id = f"tiktok:{external_id}"
-        if not external_id.isdigit():
-            return HTMLResponse(_tiktok_page({"statusCode": 10202, "statusMsg": "item not exist"}))
-        sim = state.state(video_id)
-        if sim.outcome is Outcome.NOT_FOUND:
-            return HTMLResponse(_tiktok_page({"statusCode": 10202, "statusMsg": "item not exist"}))
-        if video_id in state.settings.private_video_ids:
-            return HTMLResponse(_tiktok_page({"statusCode": 10216, "statusMsg": "author_secret"}))
-        detail = {"itemInfo": {"itemStruct": _tiktok_item(sim, external_id)}, "statusCode": 0, "statusMsg": ""}
-        return HTMLResponse(_tiktok_page(detail, sim.title))
-
-    async def tiktok_short_link(request: Request) -> Response:
-        # vm.tiktok.com/{code} and tiktok.com/t/{code} answer a redirect to the video page. The target is the
-        # UNPREFIXED page path (also served below), because TikTokClient.resolve_short_link rebuilds the final
-        # path on www.tiktok.com and parses it as a public URL.
-        code = request.path_params["code"]
-        kind = state.draw_fault(Platform.TIKTOK, f"tiktok/t/{code}")
-        await pause()
-        failed = await common_fault(kind, lambda: HTMLResponse("<html><body>502 Bad Gateway</body></html>", 502))
-        if failed is not None:
-            return failed
-        if kind == "login":
-            return RedirectResponse(f"/login?redirect_url=%2Ft%2F{code}", status_code=302)
-        if not code.isalnum():
-            return HTMLResponse("<html><body>Page not available</body></html>", 404)
-        external_id = short_link_video_id(code, state.settings.seed)
-        account = state.state(f"tiktok:{external_id}").account
-        return RedirectResponse(f"/@{account}/video/{external_id}?_r=1", status_code=301)
-
-    async def tiktok_login(request: Request) -> Response:
-        return HTMLResponse("<html><head><title>Log in | TikTok</title></head><body>Log in</body></html>")
-
-    async def instagram_post(request: Request) -> Response:
-        code = request.path_params["code"]
-        kind = state.draw_fault(Platform.INSTAGRAM, f"instagram/p/{code}")
-        await pause()
-        failed = await common_fault(kind, lambda: HTMLResponse("<html><body>Error</body></html>", 500))
-        if failed is not None:
-            return failed
-        prefix = PREFIXES[Platform.INSTAGRAM]
-        if kind == "challenge":
-            return RedirectResponse(f"{prefix}/challenge/?next=/p/{code}/", status_code=302)
-        if kind == "login":
-            return RedirectResponse(f"{prefix}/accounts/login/?next=%2Fp%2F{code}%2F", status_code=302)
+            return RedirectResponse(f"{self.prefix}/accounts/login/?next=%2Fp%2F{code}%2F", status_code=302)
         if kind == "malformed":
             return HTMLResponse(_instagram_page(None, "Instagram"))
         video_id = f"instagram:{code}"
-        sim = state.state(video_id)
+        sim = self.state.state(video_id)
         if sim.outcome is Outcome.NOT_FOUND:
             return HTMLResponse("<html><body><h2>Sorry, this page isn't available.</h2></body></html>", 404)
-        if video_id in state.settings.private_video_ids:
+        if video_id in self.state.settings.private_video_ids:
             return HTMLResponse(_instagram_page({"xig_polaris_media": {"if_not_gated_logged_out": None}},
                                                 "Instagram"))
-        from orchestration.platforms.instagram import shortcode_to_pk
-
         media = _instagram_media(sim, code, shortcode_to_pk(code))
         polaris = {"xig_polaris_media": {"if_not_gated_logged_out": media, "__typename": "XIGPolarisMedia"}}
         return HTMLResponse(_instagram_page(polaris, f'{sim.account} on Instagram: "{sim.title}"'))
 
-    async def instagram_media_info(request: Request) -> Response:
+    async def media_info(self, request: Request) -> Response:
         pk = request.path_params["pk"]
-        kind = state.draw_fault(Platform.INSTAGRAM, f"instagram/api/{pk}")
-        await pause()
-        failed = await common_fault(kind, lambda: _json({"message": "Please wait a few minutes", "status": "fail"},
-                                                        500))
+        kind, failed = await self.begin(f"instagram/api/{pk}")
         if failed is not None:
             return failed
-        prefix = PREFIXES[Platform.INSTAGRAM]
         if kind in ("challenge", "login") or "sessionid=" not in request.headers.get("cookie", ""):
-            return RedirectResponse(f"{prefix}/accounts/login/", status_code=302)
+            return RedirectResponse(f"{self.prefix}/accounts/login/", status_code=302)
         if kind == "malformed":
             return _json({"items": [], "status": "ok"})
         try:
             code = pk_to_shortcode(int(pk))
         except ValueError:
             return _json({"message": "Invalid media_id", "status": "fail"}, 400)
-        sim = state.state(f"instagram:{code}")
+        sim = self.state.state(f"instagram:{code}")
         if sim.outcome is Outcome.NOT_FOUND:
             return _json({"message": "Media not found or unavailable", "status": "fail"}, 400)
         return _json({"items": [_instagram_media(sim, code, int(pk))], "num_results": 1, "status": "ok"})
 
-    async def instagram_login(request: Request) -> Response:
+    async def login(self, request: Request) -> Response:
         return HTMLResponse("<html><head><title>Login • Instagram</title></head><body>Log in</body></html>")
 
-    async def x_tweet_result(request: Request) -> Response:
+
+# ------------------------------------------------------------------------------------------------- X
+class _X(_Handlers):
+    """The syndication endpoint ``tweet-result``."""
+
+    platform = Platform.X
+
+    def routes(self) -> list[Route]:
+        return [Route(f"{self.prefix}/tweet-result", self.tweet_result)]
+
+    def server_error(self) -> Response:
+        return _json({"errors": [{"message": "Over capacity"}]}, 503)
+
+    async def tweet_result(self, request: Request) -> Response:
         external_id = request.query_params.get("id", "")
-        kind = state.draw_fault(Platform.X, f"x/{external_id}")
-        await pause()
-        failed = await common_fault(kind, lambda: _json({"errors": [{"message": "Over capacity"}]}, 503))
+        kind, failed = await self.begin(f"x/{external_id}")
         if failed is not None:
             return failed
         if not external_id.isdigit() or request.query_params.get("token") != syndication_token(external_id):
@@ -414,10 +484,10 @@ def build_app(state: _State) -> Starlette:
         if kind in ("challenge", "login"):
             return _json({})
         video_id = f"x:{external_id}"
-        sim = state.state(video_id)
+        sim = self.state.state(video_id)
         if sim.outcome is Outcome.NOT_FOUND:
             return Response("", status_code=404)
-        if video_id in state.settings.private_video_ids:
+        if video_id in self.state.settings.private_video_ids:
             return _json({"__typename": "TweetTombstone", "tombstone": {"text": {"text": "You're unable to view "
                           "this Post because this account owner limits who can view their Posts."}}})
         tweet: dict[str, Any] = {
@@ -437,22 +507,14 @@ def build_app(state: _State) -> Starlette:
             tweet["favorite_count"] = sim.likes
         return _json(tweet)
 
-    yt, tt, ig, x = (PREFIXES[p] for p in (Platform.YOUTUBE, Platform.TIKTOK, Platform.INSTAGRAM, Platform.X))
-    routes = [
-        Route(f"{yt}/videos", youtube_videos),
-        Route(tt + "/@{user}/video/{video_id}", tiktok_video),
-        Route(f"{tt}/login", tiktok_login),
-        Route(tt + "/t/{code}", tiktok_short_link),
-        Route(tt + "/t/{code}/", tiktok_short_link),
-        Route("/@{user}/video/{video_id}", tiktok_video),  # where short links lead (see tiktok_short_link)
-        Route("/login", tiktok_login),
-        Route(ig + "/p/{code}/", instagram_post),
-        Route(ig + "/api/v1/media/{pk}/info/", instagram_media_info),
-        Route(f"{ig}/accounts/login/", instagram_login),
-        Route(f"{ig}/challenge/", instagram_login),
-        Route(f"{x}/tweet-result", x_tweet_result),
-    ]
-    return Starlette(routes=routes)
+
+# ------------------------------------------------------------------------------------------------ app
+_HANDLER_GROUPS: tuple[type[_Handlers], ...] = (_YouTube, _TikTok, _Instagram, _X)
+
+
+def build_app(state: _State) -> Starlette:
+    """The ASGI app serving all four platforms from ``state`` (settings read per request)."""
+    return Starlette(routes=[route for group in _HANDLER_GROUPS for route in group(state).routes()])
 
 
 class FakePlatformServer:
