@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -24,7 +23,8 @@ from typing import Any
 from orchestration import config
 from orchestration.clock import last_complete_hour, partition_key, pinned
 from orchestration.errors import ViewtrailError
-from orchestration.models import Platform
+from orchestration.hashing import STABLE
+from orchestration.models import Platform, VideoRef
 
 DEMO_VIDEO_COUNT = 200
 DEMO_DAYS = 14
@@ -53,23 +53,18 @@ class SampleVideo:
     labels: tuple[str, ...]
 
 
-def _digest(*parts: object) -> bytes:
-    return hashlib.blake2b("|".join(map(str, parts)).encode(), digest_size=16).digest()
-
-
 _B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 
 def _external_id(platform: Platform, index: int) -> str:
-    raw = _digest("demo-video", platform.value, index)
+    raw = STABLE.digest("demo-video", platform.value, index)
     number = int.from_bytes(raw, "big")
     if platform is Platform.TIKTOK:
         return str(7_300_000_000_000_000_000 + number % 100_000_000_000_000_000)  # 19 digits, like real ids
     if platform is Platform.X:
         return str(1_800_000_000_000_000_000 + number % 100_000_000_000_000_000)
-    length = 11 if platform is Platform.YOUTUBE else 11  # YouTube ids and Instagram shortcodes
     chars = []
-    for _ in range(length):
+    for _ in range(11):  # YouTube ids and Instagram shortcodes
         number, rest = divmod(number, 64)
         chars.append(_B64[rest])
     code = "".join(chars)
@@ -89,7 +84,7 @@ def sample_videos(count: int = DEMO_VIDEO_COUNT) -> list[SampleVideo]:
         video_id = f"{platform.value}:{external_id}"
         account = video_profile(video_id).account  # the simulated platform's author, as the URL would show it
         url = canonical_url(platform, external_id, account)
-        label_pick = _digest("labels", video_id)[0]
+        label_pick = STABLE.digest("labels", video_id)[0]
         labels = tuple(
             label for bit, label in enumerate(DEMO_LABELS) if label_pick >> bit & 1 and bit < len(DEMO_LABELS)
         )[:2]
@@ -168,7 +163,7 @@ def tracking_starts(videos: Sequence[SampleVideo], first_hour: datetime, last_ho
     starts = {}
     for video in videos:
         if video_profile(video.video_id).launch:
-            fraction = int.from_bytes(_digest("tracked-at", video.video_id)[:4], "big") / 2**32
+            fraction = int.from_bytes(STABLE.digest("tracked-at", video.video_id)[:4], "big") / 2**32
             offset = timedelta(hours=LAUNCH_LEAD_H + fraction * launch_span_h)
             starts[video.video_id] = (first_hour + offset).replace(microsecond=0)
         else:
@@ -183,43 +178,24 @@ def register_sample_videos(
 
     ``tracked_since`` gives a video's own ``added_at`` (see :func:`tracking_starts`); the others get ``added_at``.
     """
-    import polars as pl
-
-    from orchestration.warehouse.registry import TRACK_FRAME_SCHEMA, track_frame
+    from orchestration.warehouse.registry import TrackRow, track_frame, track_rows_frame
+    from orchestration.warehouse.transactions import transaction
 
     tracked_since = tracked_since or {}
-    con.execute("BEGIN TRANSACTION")
-    try:
+    frame = track_rows_frame(
+        TrackRow(
+            VideoRef(v.platform, v.external_id, v.url, v.account),
+            cadence="auto",
+            labels=v.labels,
+            metadata=json.dumps({"source": "viewtrail demo"}),
+            added_at=tracked_since.get(v.video_id, added_at),
+        )
+        for v in videos
+    )
+    with transaction(con):
         con.execute(f"CREATE TABLE IF NOT EXISTS {DEMO_MARKER_TABLE} (created_at TIMESTAMP NOT NULL, videos INTEGER)")
         con.execute(f"INSERT INTO {DEMO_MARKER_TABLE} VALUES (?, ?)", [added_at, len(videos)])
-        track_frame(
-            con,
-            pl.DataFrame(
-                [
-                    {
-                        "video_id": v.video_id,
-                        "platform": v.platform.value,
-                        "external_id": v.external_id,
-                        "url": v.url,
-                        "account": v.account,
-                        "cadence": "auto",
-                        "track_until": None,
-                        "labels": list(v.labels),
-                        "metadata": json.dumps({"source": "viewtrail demo"}),
-                        "active": True,
-                        "added_at": tracked_since.get(v.video_id, added_at),
-                    }
-                    for v in videos
-                ],
-                schema={**TRACK_FRAME_SCHEMA, "added_at": pl.Datetime("us")},
-            ),
-            now=added_at,
-            transaction=False,
-        )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+        track_frame(con, frame, now=added_at, transaction=False)
 
 
 # --------------------------------------------------------------------------------------------------

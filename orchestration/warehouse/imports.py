@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,10 +23,11 @@ from orchestration.errors import InvalidInputError
 from orchestration.models import Platform, ShortLink, VideoRef
 from orchestration.urls import InvalidVideoUrl, parse_many, parse_platform, split_video_id
 from orchestration.warehouse.registry import (
-    TRACK_FRAME_SCHEMA,
     TrackResult,
+    TrackRow,
     clean_labels,
     track_frame,
+    track_rows_frame,
     validate_cadence,
     validate_days,
 )
@@ -198,22 +199,10 @@ def write_url_import(
 
     ``transaction=False`` runs inside the caller's transaction."""
     now = now or utc_now()
-    refs = [row.ref for row in rows]
-    assert all(isinstance(ref, VideoRef) for ref in refs), "short links must be resolved first"
-    frame = pl.DataFrame(
-        {
-            "video_id": [r.video_id for r in refs],  # type: ignore[union-attr]
-            "platform": [str(r.platform) for r in refs],
-            "external_id": [r.external_id for r in refs],  # type: ignore[union-attr]
-            "url": [r.url for r in refs],
-            "account": [r.account for r in refs],  # type: ignore[union-attr]
-            "cadence": [row.cadence for row in rows],
-            "track_until": [now + timedelta(days=row.days) if row.days else None for row in rows],
-            "labels": [row.labels for row in rows],
-            "metadata": ["{}"] * len(rows),
-            "active": [True] * len(rows),
-        },
-        schema=TRACK_FRAME_SCHEMA,
+    assert all(isinstance(row.ref, VideoRef) for row in rows), "short links must be resolved first"
+    frame = track_rows_frame(
+        TrackRow(row.ref, row.cadence, now + timedelta(days=row.days) if row.days else None, row.labels)  # type: ignore[arg-type]
+        for row in rows
     )
     return track_frame(con, frame, now=now, transaction=transaction)
 
@@ -448,26 +437,14 @@ def _register_imported_videos(
         ).fetchall()
     )
     to_register = [i for i in ids if i not in known or (track and not known[i])]
-    refs = [checked.refs[i] for i in to_register]
     accounts = dict(
         rows.filter(pl.col("account").is_not_null())
         .group_by("video_id").agg(pl.col("account").sort_by("observed_at").last())
         .iter_rows()
     )
-    frame = pl.DataFrame(
-        {
-            "video_id": to_register,
-            "platform": [str(r.platform) for r in refs],
-            "external_id": [r.external_id for r in refs],
-            "url": [r.url for r in refs],
-            "account": [r.account or accounts.get(r.video_id) for r in refs],
-            "cadence": [None] * len(refs),
-            "track_until": [None] * len(refs),
-            "labels": [[] for _ in refs],
-            "metadata": ["{}"] * len(refs),
-            "active": [track] * len(refs),
-        },
-        schema=TRACK_FRAME_SCHEMA,
+    refs = [checked.refs[i] for i in to_register]
+    frame = track_rows_frame(
+        TrackRow(replace(ref, account=ref.account or accounts.get(ref.video_id)), active=track) for ref in refs
     )
     return track_frame(con, frame, now=now, transaction=False)
 

@@ -1,14 +1,16 @@
 """The registry of tracked videos: track (insert or update), untrack, delete, list, status, pending short links.
 
-Writes are set-based (a polars frame registered in DuckDB, one ``INSERT``/``UPDATE`` per call) so that
-importing ten thousand URLs takes seconds, and each call is one transaction.
+Every write of ``registry.*`` goes through this module. Tracking is set-based (rows built by
+:func:`track_rows_frame`, registered in DuckDB, one ``INSERT``/``UPDATE`` per call) so that importing ten
+thousand URLs takes seconds, and each call is one transaction (or joins the caller's, ``transaction=False``).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from contextlib import nullcontext
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -19,7 +21,8 @@ import polars as pl
 from orchestration.clock import utc_now
 from orchestration.errors import InvalidInputError
 from orchestration.models import Platform, VideoRef
-from orchestration.scheduling import auto_cadence_from_env, auto_cadence_hours
+from orchestration.scheduling import auto_cadence_from_env, cadence_hours, is_tracked, load_video_schedules
+from orchestration.warehouse import transactions
 
 MAX_METADATA_KEYS = 20
 MAX_METADATA_VALUE_CHARS = 255
@@ -128,7 +131,47 @@ TRACK_FRAME_SCHEMA: dict[str, pl.DataType] = {
     "labels": pl.List(pl.String()),  # added to the stored ones
     "metadata": pl.String(),  # JSON object merged into the stored one
     "active": pl.Boolean(),  # False: register without tracking (imported history)
+    "added_at": pl.Datetime("us"),  # since when a new video is tracked; NULL = now
 }
+
+
+@dataclass(frozen=True, slots=True)
+class TrackRow:
+    """One video to track: a row of the frame :func:`track_frame` takes (see :data:`TRACK_FRAME_SCHEMA`)."""
+
+    ref: VideoRef
+    cadence: str | None = None  # validated ('auto' or hours); None keeps the stored one
+    track_until: datetime | None = None
+    labels: Sequence[str] = field(default=())
+    metadata: str = "{}"  # a JSON object
+    active: bool = True
+    added_at: datetime | None = None
+
+
+def track_rows_frame(rows: Iterable[TrackRow]) -> pl.DataFrame:
+    """The frame :func:`track_frame` takes, one row per :class:`TrackRow` (the one place it is built)."""
+    rows = list(rows)
+    return pl.DataFrame(
+        {
+            "video_id": [r.ref.video_id for r in rows],
+            "platform": [str(r.ref.platform) for r in rows],
+            "external_id": [r.ref.external_id for r in rows],
+            "url": [r.ref.url for r in rows],
+            "account": [r.ref.account for r in rows],
+            "cadence": [r.cadence for r in rows],
+            "track_until": [r.track_until for r in rows],
+            "labels": [list(r.labels) for r in rows],
+            "metadata": [r.metadata for r in rows],
+            "active": [r.active for r in rows],
+            "added_at": [r.added_at for r in rows],
+        },
+        schema=TRACK_FRAME_SCHEMA,
+    )
+
+
+def metadata_json(metadata: Mapping[str, Any] | None) -> str:
+    """Validated metadata as the JSON text stored in the registry."""
+    return json.dumps(validate_metadata(metadata), sort_keys=True, separators=(",", ":"))
 
 
 def track_refs(
@@ -140,34 +183,22 @@ def track_refs(
     labels: Iterable[str] = (),
     metadata: Mapping[str, Any] | None = None,
     now: datetime | None = None,
+    transaction: bool = True,
 ) -> list[TrackResult]:
     """Track videos: insert new ones, update (and resume) known ones; one transaction, never a duplicate.
 
     Options given are applied to every ref; on a known video, ``cadence``/``days`` replace the stored values
-    only when given, labels are added, metadata keys are merged (given keys win).
+    only when given, labels are added, metadata keys are merged (given keys win). ``transaction=False`` runs
+    inside the caller's transaction.
     """
     now = now or utc_now()
     cadence = validate_cadence(cadence)
     days = validate_days(days)
     labels = clean_labels(labels)
-    meta_json = json.dumps(validate_metadata(metadata), sort_keys=True, separators=(",", ":"))
+    meta_json = metadata_json(metadata)
     track_until = now + timedelta(days=days) if days is not None else None
-    frame = pl.DataFrame(
-        {
-            "video_id": [r.video_id for r in refs],
-            "platform": [str(r.platform) for r in refs],
-            "external_id": [r.external_id for r in refs],
-            "url": [r.url for r in refs],
-            "account": [r.account for r in refs],
-            "cadence": [cadence] * len(refs),
-            "track_until": [track_until] * len(refs),
-            "labels": [labels] * len(refs),
-            "metadata": [meta_json] * len(refs),
-            "active": [True] * len(refs),
-        },
-        schema=TRACK_FRAME_SCHEMA,
-    )
-    return track_frame(con, frame, now=now)
+    frame = track_rows_frame(TrackRow(ref, cadence, track_until, labels, meta_json) for ref in refs)
+    return track_frame(con, frame, now=now, transaction=transaction)
 
 
 def track_frame(
@@ -176,32 +207,22 @@ def track_frame(
     """Set-based core of tracking, one row per video (see :data:`TRACK_FRAME_SCHEMA`); one transaction.
 
     Repeated video ids in ``frame`` collapse (first row wins). Rows with ``active=False`` register a video
-    without tracking it (inactive) and never deactivate an already tracked one. An optional ``added_at``
-    column says since when a new video is tracked (default ``now``; e.g. when its short link was added).
+    without tracking it (inactive) and never deactivate an already tracked one. The ``added_at`` column
+    (optional) says since when a new video is tracked (default ``now``; e.g. when its short link was added).
     ``transaction=False`` runs inside the caller's transaction (bulk imports write registry and snapshots
     atomically).
     """
     now = now or utc_now()
     if "added_at" not in frame.columns:
         frame = frame.with_columns(pl.lit(None, pl.Datetime("us")).alias("added_at"))
-    frame = frame.select(
-        [pl.col(n).cast(t) for n, t in TRACK_FRAME_SCHEMA.items()] + [pl.col("added_at").cast(pl.Datetime("us"))]
-    )
+    frame = frame.select([pl.col(n).cast(t) for n, t in TRACK_FRAME_SCHEMA.items()])
     frame = frame.unique(subset=["video_id"], keep="first", maintain_order=True)
     if frame.height == 0:
         return []
     con.register("_vt_track_in", frame)
     try:
-        if transaction:
-            con.begin()
-        try:
+        with transactions.transaction(con) if transaction else nullcontext():
             rows = _track_in_transaction(con, now)
-            if transaction:
-                con.commit()
-        except BaseException:
-            if transaction:
-                con.rollback()
-            raise
     finally:
         con.unregister("_vt_track_in")
     order = {video_id: i for i, video_id in enumerate(frame["video_id"].to_list())}
@@ -288,7 +309,7 @@ def add_pending_link(
     now = now or utc_now()
     cadence = validate_cadence(cadence) or "auto"
     days = validate_days(days)
-    meta_json = json.dumps(validate_metadata(metadata), sort_keys=True, separators=(",", ":"))
+    meta_json = metadata_json(metadata)
     track_until = now + timedelta(days=days) if days is not None else None
     existed = bool(con.execute("SELECT 1 FROM registry.pending_links WHERE url = ?", [url]).fetchall())
     con.execute(
@@ -324,49 +345,37 @@ def resolve_pending_links(
     ).fetchall()
     if not rows:
         return []
-    frame = pl.DataFrame(
-        [
-            {
-                "video_id": refs[url].video_id,
-                "platform": str(refs[url].platform),
-                "external_id": refs[url].external_id,
-                "url": refs[url].url,
-                "account": refs[url].account,
-                "cadence": cadence,
-                "track_until": track_until,
-                "labels": list(labels),
-                "metadata": metadata,
-                "active": True,
-                "added_at": added_at,
-            }
-            for url, cadence, track_until, labels, metadata, added_at in rows
-        ],
-        schema={**TRACK_FRAME_SCHEMA, "added_at": pl.Datetime("us")},
+    frame = track_rows_frame(
+        TrackRow(refs[url], cadence, track_until, labels, metadata, added_at=added_at)
+        for url, cadence, track_until, labels, metadata, added_at in rows
     )
-    con.begin()
-    try:
+    with transactions.transaction(con):
         results = track_frame(con, frame, now=now, transaction=False)
-        for url, *_ in rows:
-            con.execute(
-                "UPDATE registry.pending_links SET resolved_video_id = ?, resolved_at = ? WHERE url = ?",
-                [refs[url].video_id, now, url],
-            )
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
+        mark_links_resolved(con, [(url, refs[url]) for url, *_ in rows], now=now)
     return results
 
 
+def mark_links_resolved(
+    con: duckdb.DuckDBPyConnection, resolved: Sequence[tuple[str, VideoRef]], *, now: datetime | None = None
+) -> None:
+    """Record the video each short link ``(url, ref)`` leads to, for links still pending; others are left alone.
+
+    For a link tracked again and resolved by the CLI (which tracks the video with the options given then) as
+    well as by :func:`resolve_pending_links`. Runs in the caller's transaction, if any.
+    """
+    if not resolved:
+        return
+    con.execute(
+        """
+        UPDATE registry.pending_links p SET resolved_video_id = r.video_id, resolved_at = ?::TIMESTAMP
+        FROM (SELECT unnest(?::TEXT[]) AS url, unnest(?::TEXT[]) AS video_id) r
+        WHERE p.url = r.url AND p.resolved_video_id IS NULL
+        """,
+        [now or utc_now(), [url for url, _ in resolved], [ref.video_id for _, ref in resolved]],
+    )
+
+
 # --------------------------------------------------------------------------------------------- stop / delete
-
-
-def known_video_ids(con: duckdb.DuckDBPyConnection, video_ids: Iterable[str]) -> set[str]:
-    ids = list(dict.fromkeys(video_ids))
-    if not ids:
-        return set()
-    rows = con.execute("SELECT video_id FROM registry.videos WHERE list_contains(?, video_id)", [ids]).fetchall()
-    return {r[0] for r in rows}
 
 
 def untrack(
@@ -396,8 +405,7 @@ def delete_videos(con: duckdb.DuckDBPyConnection, video_ids: Iterable[str]) -> d
     ids = list(dict.fromkeys(video_ids))
     if not ids:
         return {}
-    con.begin()
-    try:
+    with transactions.transaction(con):
         known = {
             r[0]
             for r in con.execute(
@@ -414,10 +422,6 @@ def delete_videos(con: duckdb.DuckDBPyConnection, video_ids: Iterable[str]) -> d
             con.execute("DELETE FROM raw.snapshots WHERE list_contains(?, video_id)", [targets])
             con.execute("DELETE FROM raw.scrape_attempts WHERE list_contains(?, video_id)", [targets])
             con.execute("DELETE FROM registry.videos WHERE list_contains(?, video_id)", [targets])
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
     return {i: (int(counts.get(i, 0)) if i in known else None) for i in ids}
 
 
@@ -464,7 +468,7 @@ def list_videos(
 class StatusSummary:
     by_platform: pl.DataFrame  # platform, active, inactive, unavailable, pending_links, last_ok_at
     failing: pl.DataFrame  # video_id, outcome, attempted_at, detail: active videos whose latest attempt failed
-    overdue: pl.DataFrame  # video_id, cadence, last_observed_at, due_hours: active videos past their cadence
+    overdue: pl.DataFrame  # video_id, cadence, last_observed_at, cadence_hours: tracked videos past their cadence
     pending_links: int
 
 
@@ -501,30 +505,19 @@ def status_summary(con: duckdb.DuckDBPyConnection, *, now: datetime | None = Non
         ORDER BY a.attempted_at DESC
         """
     ).pl()
-    candidates = con.sql(
-        """
-        SELECT v.video_id, v.cadence, coalesce(v.posted_at, v.added_at) AS anchor, v.added_at,
-               max(s.observed_at) AS last_observed_at
-        FROM registry.videos v LEFT JOIN raw.snapshots s USING (video_id)
-        WHERE v.is_active AND v.availability = 'available'
-          AND (v.track_until IS NULL OR v.track_until > ?::TIMESTAMP)
-        GROUP BY ALL
-        """,
-        params=[now],
-    ).fetchall()
+    # Overdue: tracked now, by the scheduler's rules, and nothing observed for longer than its cadence (the
+    # scheduler's, auto cadences from the same VIEWTRAIL_AUTO_CADENCE table) plus the grace.
+    last_observed = dict(con.sql("SELECT video_id, max(observed_at) FROM raw.snapshots GROUP BY video_id").fetchall())
+    auto_table = auto_cadence_from_env()
     overdue_rows = []
-    auto_table = auto_cadence_from_env()  # the same table the scheduler uses (VIEWTRAIL_AUTO_CADENCE)
-    for video_id, cadence, anchor, added_at, last in candidates:
-        if cadence == "auto":
-            hours = auto_cadence_hours(max((now - anchor).total_seconds() / 3600.0, 0.0), auto_table)
-        else:
-            try:
-                hours = int(cadence)
-            except ValueError:
-                hours = 24
-        since = last or added_at
-        if (now - since).total_seconds() / 3600.0 > hours + grace_hours:
-            overdue_rows.append((video_id, cadence, last, hours))
+    for platform in Platform:
+        for video in load_video_schedules(con, platform, now):
+            if not is_tracked(video, now):
+                continue
+            hours = cadence_hours(video, now, auto_table)
+            last = last_observed.get(video.video_id)
+            if (now - (last or video.added_at)).total_seconds() / 3600.0 > hours + grace_hours:
+                overdue_rows.append((video.video_id, video.cadence, last, hours))
     overdue = pl.DataFrame(
         overdue_rows,
         schema={"video_id": pl.String(), "cadence": pl.String(), "last_observed_at": pl.Datetime("us"),
