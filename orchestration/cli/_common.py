@@ -70,9 +70,26 @@ def writable_warehouse() -> Iterator[duckdb.DuckDBPyConnection]:
 
 @contextmanager
 def readable_warehouse() -> Iterator[duckdb.DuckDBPyConnection]:
-    """Read commands also open read-write: it creates/migrates a fresh warehouse and waits on a busy lock."""
-    with writable_warehouse() as con:
+    """The warehouse opened read-only (never created, migrated or written), waiting (with a message) while a
+    pipeline run holds the lock. Before anything was tracked there is no file yet: an empty in-memory warehouse
+    of the current schema stands in, so read commands show an empty registry without creating one."""
+    from orchestration import config
+    from orchestration.warehouse.connection import lock_timeout_from_env, open_warehouse
+
+    if config.warehouse_path().exists():
+        with open_warehouse(read_only=True, lock_timeout_s=lock_timeout_from_env(), on_wait=say_waiting) as con:
+            yield con
+        return
+    import duckdb
+
+    from orchestration.warehouse.migrations import apply_migrations
+
+    con = duckdb.connect(":memory:")
+    try:
+        apply_migrations(con)
         yield con
+    finally:
+        con.close()
 
 
 def enqueue_new_videos(video_ids: Iterable[str]) -> bool:

@@ -16,21 +16,27 @@ import typer
 from rich.console import Console
 
 from orchestration import config
-from orchestration.errors import ViewtrailError
+from orchestration.cli._common import fail, friendly_errors
+from orchestration.models import ShortLink
+from orchestration.queue import enqueue_rescrape
+from orchestration.urls import parse_video_url
 
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"Error: {message}", err=True)
-    return typer.Exit(code=1)
+#: dagster-dbt 0.29 still reads ``context.op`` (deprecated in Dagster 1.13) when it selects the dbt nodes.
+_DAGSTER_DBT_DEPRECATION = r"AssetExecutionContext\.op is deprecated"
 
 
 @contextlib.contextmanager
 def _quiet_dbt_output():
-    """dagster-dbt echoes dbt's raw log lines to stdout and Dagster warns about beta APIs; the full logs are in
-    the Dagster event log (`make ui`), so keep the terminal to our progress lines."""
+    """dagster-dbt echoes dbt's raw log lines to stdout; the full logs are in the Dagster event log (`make ui`),
+    so keep the terminal to our progress lines. Silenced too: Dagster's beta/preview notices about the APIs the
+    definitions use on purpose, and dagster-dbt's own known deprecation. Any other warning still shows."""
+    from dagster import BetaWarning, PreviewWarning  # here, not at the top: Dagster is slow to import (--help)
+
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+        warnings.filterwarnings("ignore", category=BetaWarning)
+        warnings.filterwarnings("ignore", category=PreviewWarning)
+        warnings.filterwarnings("ignore", message=_DAGSTER_DBT_DEPRECATION, category=DeprecationWarning)
         yield buffer
 
 
@@ -51,18 +57,15 @@ def demo(
 
       VIEWTRAIL_DATA_DIR=./demo-data viewtrail demo --videos 50 --days 3
     """
-    from orchestration.demo import render_report, run_demo
+    from orchestration.demo import render_report, run_demo  # here: loads Dagster, dbt, duckdb
 
     console = Console(file=sys.stdout, soft_wrap=True)  # bound now: dbt output is redirected below
 
     def progress(line: str) -> None:
         console.print(line, markup=False, highlight=False, soft_wrap=True)
 
-    try:
-        with _quiet_dbt_output():
-            report = run_demo(videos=videos, days=days, progress=progress)
-    except ViewtrailError as exc:
-        raise _fail(str(exc)) from None
+    with _quiet_dbt_output():
+        report = run_demo(videos=videos, days=days, progress=progress)
     render_report(report, console)
 
 
@@ -78,11 +81,11 @@ def build() -> None:
 
       VIEWTRAIL_WAREHOUSE=/srv/viewtrail/warehouse.duckdb viewtrail build
     """
-    from orchestration.runs import build_and_publish, dagster_instance, pipeline_resources
+    from orchestration.runs import build_and_publish, dagster_instance, pipeline_resources  # here: loads Dagster
 
     warehouse = config.warehouse_path()
     if not warehouse.exists():
-        raise _fail(
+        raise fail(
             f"There is no warehouse at {warehouse} yet; track videos (viewtrail track URL) or import snapshots "
             f"first, or run `viewtrail demo`."
         )
@@ -92,11 +95,8 @@ def build() -> None:
     def say(line: str) -> None:
         notices.print(line, markup=False, highlight=False, soft_wrap=True)
 
-    try:
-        with _quiet_dbt_output(), dagster_instance() as instance:
-            result = build_and_publish(instance, pipeline_resources(), progress=say)
-    except ViewtrailError as exc:
-        raise _fail(str(exc)) from None
+    with _quiet_dbt_output(), dagster_instance() as instance:
+        result = build_and_publish(instance, pipeline_resources(), progress=say)
     console.print(
         f"Built the marts and published {config.analytics_path()} and {config.marts_export_dir()}/ "
         f"(run {result.run_id})."
@@ -117,18 +117,11 @@ def rescrape(
 
       viewtrail rescrape https://www.tiktok.com/@scout2015/video/6718335390845095173 x:1790000000000000000
     """
-    from orchestration.models import ShortLink
-    from orchestration.queue import enqueue_rescrape
-    from orchestration.urls import InvalidVideoUrl, parse_video_ref
-
     ids: list[str] = []
     for text in videos:
-        try:
-            ref = parse_video_ref(text)
-        except InvalidVideoUrl as exc:
-            raise _fail(str(exc)) from None
+        ref = parse_video_url(text)
         if isinstance(ref, ShortLink):
-            raise _fail(
+            raise fail(
                 f"{text} is a short link; open it in a browser and pass the full video URL (or its video id) instead."
             )
         ids.append(ref.video_id)
@@ -141,6 +134,6 @@ def rescrape(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("demo")(demo)
-    app.command("build")(build)
-    app.command("rescrape")(rescrape)
+    app.command("demo")(friendly_errors(demo))
+    app.command("build")(friendly_errors(build))
+    app.command("rescrape")(friendly_errors(rescrape))

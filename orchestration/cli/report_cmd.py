@@ -9,6 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from orchestration.cli._common import friendly_errors
+
 if TYPE_CHECKING:
     from orchestration.reporting import VideoReport
 
@@ -59,7 +61,6 @@ def report(
     """
     # duckdb and matplotlib load here, not when the CLI starts
     from orchestration.reporting import (
-        ReportError,
         default_chart_path,
         load_video_report,
         open_reporting_db,
@@ -68,17 +69,13 @@ def report(
     )
 
     console = Console()
-    try:
-        with open_reporting_db() as (con, path):
-            video_id = resolve_video_id(con, video)
-            data = load_video_report(con, path, video_id, days=days)
-        chart = write_views_chart(data, out or default_chart_path(video_id))
-    except ReportError as exc:
-        typer.echo(f"Error: {exc}", err=True)
-        raise typer.Exit(code=1) from None
+    with open_reporting_db() as (con, path):
+        video_id = resolve_video_id(con, video)
+        data = load_video_report(con, path, video_id, days=days)
+    chart = write_views_chart(data, out or default_chart_path(video_id))
     console.print(render_table(data))
     console.print(f"Chart written to {chart}")
 
 
 def register(app: typer.Typer) -> None:
-    app.command("report")(report)
+    app.command("report")(friendly_errors(report))

@@ -22,6 +22,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.console import Console
+from rich.measure import Measurement
+from rich.table import Table
+from rich.text import Text
 
 from orchestration import config
 from orchestration.cli._common import fail, friendly_errors, out
@@ -203,10 +207,6 @@ _FOLDED_WIDTH = 10  # below this many characters per column, folding stops being
 
 
 def _print_table(rows: _Rows, limit: int | None) -> None:
-    from rich.measure import Measurement
-    from rich.table import Table
-    from rich.text import Text
-
     shown = rows.fetch(limit) if limit else [row for batch in _batches(rows, None) for row in batch]
     total = len(shown) + (rows.count_rest() if limit else 0)
     cells = [[_cell(v) for v in row] for row in shown]
@@ -228,8 +228,6 @@ def _print_table(rows: _Rows, limit: int | None) -> None:
     needed = Measurement.get(out, out.options.update_width(100_000), table)
     hidden: list[str] = []
     if not out.is_terminal:  # into a file or a pager: rows at their natural width, never squeezed into 80 columns
-        from rich.console import Console
-
         Console(file=out.file, width=max(out.width, needed.maximum), highlight=False).print(table)
     else:
         if needed.minimum > out.width:  # too wide for the terminal: fold values, and hide the last columns
@@ -353,8 +351,8 @@ def _cursor_rows(cursor: duckdb.DuckDBPyConnection) -> _Rows | None:
 
     def count_rest() -> int:
         try:  # Arrow batches count the rest without building Python objects (a million rows in ~0.1 s)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
+            with warnings.catch_warnings():  # the extra copy DuckDB warns about is what counting needs
+                warnings.filterwarnings("ignore", message="Arrow output on a DB-API result", category=UserWarning)
                 reader = cursor.to_arrow_reader(100_000)
             return sum(batch.num_rows for batch in reader)
         except Exception:  # noqa: BLE001 - a type Arrow cannot carry: count the Python rows instead

@@ -1,0 +1,380 @@
+"""Registry commands: `viewtrail track`, `import`, `untrack`, `delete`, `list`, `status`.
+
+Every write goes through :mod:`orchestration.warehouse.registry` (and the URL import through
+:mod:`orchestration.warehouse.imports`, which writes through it). The warehouse modules (duckdb, polars) and the
+platform clients (httpx) are imported inside the commands, not here, so that `viewtrail --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from orchestration import config
+from orchestration.cli._common import (
+    enqueue_new_videos,
+    err,
+    fail,
+    friendly_errors,
+    out,
+    readable_warehouse,
+    writable_warehouse,
+)
+from orchestration.cli._files import progress_bar, report_problems
+from orchestration.errors import InvalidInputError
+from orchestration.models import Platform, ShortLink, VideoRef
+from orchestration.urls import InvalidVideoUrl, parse_platform, parse_video_url
+
+PlatformOption = Annotated[
+    str | None,
+    typer.Option("--platform", "-p", help="tiktok, youtube, instagram or x (needed for bare ids)."),
+]
+
+
+def _platform(value: str | None) -> Platform | None:
+    return parse_platform(value) if value else None
+
+
+def _fmt_time(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+def _fmt_int(value: int | None) -> str:
+    return f"{value:,}" if value is not None else "-"
+
+
+def resolve_short_links(
+    links: list[ShortLink],
+) -> tuple[list[tuple[ShortLink, VideoRef]], list[tuple[ShortLink, str]]]:
+    """Resolve short links through the platform client; those that cannot be resolved come back with a note.
+
+    Runs before the warehouse is opened: the connection is never held across network I/O.
+    """
+    resolved: list[tuple[ShortLink, VideoRef]] = []
+    pending: list[tuple[ShortLink, str]] = []
+    if not links:
+        return resolved, pending
+    if config.offline():
+        note = "offline mode (VIEWTRAIL_OFFLINE) forbids the redirect lookup; track it again when online"
+        return resolved, [(link, note) for link in links]
+    # Here, not at the top: the platform clients load httpx (slow for --help), and the lookup is looked up on
+    # orchestration.platforms.base at call time (tests replace it there).
+    from orchestration.platforms.base import resolve_short_link_sync
+    from orchestration.platforms.factory import build_client
+
+    for link in links:
+        try:
+            ref = resolve_short_link_sync(build_client(link.platform), link.url)
+            resolved.append((link, ref))
+        except Exception as error:  # noqa: BLE001 - any failure keeps the link pending rather than losing it
+            pending.append((link, f"redirect lookup failed ({error}); track it again later"))
+    return resolved, pending
+
+
+def _target_ids(texts: list[str], platform: str | None) -> list[str]:
+    ids: list[str] = []
+    for text in texts:
+        ref = parse_video_url(text, _platform(platform))
+        if isinstance(ref, ShortLink):
+            raise InvalidInputError(
+                f"{text} is a short link; give the video id (e.g. tiktok:7234567890123456789) or its full URL instead."
+            )
+        ids.append(ref.video_id)
+    return list(dict.fromkeys(ids))
+
+
+# ------------------------------------------------------------------------------------------------ track
+
+
+def track(
+    urls: Annotated[list[str], typer.Argument(help="Video URLs, ids (youtube:dQw4w9WgXcQ) or bare ids with --platform.")],
+    platform: PlatformOption = None,
+    cadence: Annotated[
+        str | None, typer.Option("--cadence", "-c", help="'auto' (default for new videos) or hours between snapshots, 1..720.")
+    ] = None,
+    days: Annotated[int | None, typer.Option("--days", "-d", help="Stop tracking after N days (default: never).")] = None,
+    label: Annotated[list[str] | None, typer.Option("--label", "-l", help="Label to add (repeatable).")] = None,
+    meta: Annotated[list[str] | None, typer.Option("--meta", "-m", help="Metadata key=value (repeatable).")] = None,
+) -> None:
+    """Track videos (re-tracking a known video updates it; an untracked one resumes).
+
+    Short links (vm.tiktok.com, tiktok.com/t/) are resolved through TikTok when online; otherwise, or when the
+    lookup fails, they are stored as pending links with a note.
+    """
+    from orchestration.warehouse.registry import (
+        TrackOutcome,
+        add_pending_link,
+        mark_links_resolved,
+        parse_meta_pairs,
+        track_refs,
+        validate_cadence,
+        validate_days,
+    )
+    from orchestration.warehouse.transactions import transaction
+
+    cadence = validate_cadence(cadence)
+    days = validate_days(days)
+    metadata = parse_meta_pairs(meta or [])
+    expected = _platform(platform)
+    refs: list[VideoRef] = []
+    links: list[ShortLink] = []
+    problems: list[str] = []
+    for text in urls:
+        try:
+            parsed = parse_video_url(text, expected)
+        except InvalidVideoUrl as error:
+            problems.append(str(error))
+            continue
+        (links if isinstance(parsed, ShortLink) else refs).append(parsed)
+    if problems:
+        for problem in problems[:-1]:
+            err.print(problem, markup=False, style="red")
+        raise fail(problems[-1] + ("" if len(problems) == 1 else f" ({len(problems)} invalid; nothing was tracked)"))
+    resolved, pending = resolve_short_links(links)
+    refs.extend(ref for _, ref in resolved)
+    with writable_warehouse() as con, transaction(con):  # videos and short links land together or not at all
+        results = track_refs(con, refs, cadence=cadence, days=days, labels=label or [], metadata=metadata,
+                             transaction=False)
+        mark_links_resolved(con, [(link.url, ref) for link, ref in resolved])
+        for link, note in pending:
+            add_pending_link(con, link.url, link.platform, note, cadence=cadence, days=days, labels=label or [],
+                             metadata=metadata)
+    words = {
+        TrackOutcome.CREATED: "now tracked",
+        TrackOutcome.UPDATED: "already tracked, updated",
+        TrackOutcome.RESUMED: "tracking resumed",
+    }
+    for result in results:
+        out.print(f"{result.video_id}: {words[result.outcome]}", markup=False)
+    for link, note in pending:
+        out.print(f"{link.url}: pending ({note})", markup=False)
+    enqueue_new_videos(r.video_id for r in results if r.outcome is not TrackOutcome.UPDATED)
+
+
+# ----------------------------------------------------------------------------------------------- import
+
+
+def import_urls(
+    file: Annotated[Path, typer.Argument(help="CSV with a url column (optional label, cadence, days, platform) or a text file of URLs.")],
+    platform: Annotated[
+        str | None, typer.Option("--platform", "-p", help="Platform of bare ids in the file.")
+    ] = None,
+) -> None:
+    """Register every valid URL of a file in one transaction; invalid rows are reported with line numbers.
+
+    A CSV needs a header with a `url` column; `label` (several separated by `;`), `cadence` (auto or hours)
+    and `days` are optional. A plain text file has one URL per line; blank lines and lines starting with #
+    are skipped. The same video twice in a file is registered once. Exits with 1 when any row was invalid
+    (the valid rows are still registered).
+    """
+    from orchestration.warehouse.imports import UrlImportRow, read_url_file, write_url_import
+    from orchestration.warehouse.registry import TrackOutcome, add_pending_link, mark_links_resolved
+    from orchestration.warehouse.transactions import transaction
+
+    with progress_bar() as bar:
+        task = bar.add_task("checking rows", total=None)
+        checked = read_url_file(file, platform=platform, progress=lambda done, total: bar.update(task, completed=done, total=total))
+    resolved, pending = resolve_short_links([row.ref for row in checked.short_links])  # type: ignore[misc]
+    by_url = {row.ref.url: row for row in checked.short_links}
+    rows = list(checked.rows)
+    for link, ref in resolved:
+        row = by_url[link.url]
+        rows.append(UrlImportRow(row.line, ref, row.cadence, row.days, row.labels))
+    with writable_warehouse() as con, transaction(con):  # registry rows and pending links land together or not at all
+        results = write_url_import(con, rows, transaction=False)
+        mark_links_resolved(con, [(link.url, ref) for link, ref in resolved])
+        for link, note in pending:
+            row = by_url[link.url]
+            add_pending_link(con, link.url, link.platform, note, cadence=row.cadence, days=row.days, labels=row.labels)
+    created = sum(r.outcome is TrackOutcome.CREATED for r in results)
+    resumed = sum(r.outcome is TrackOutcome.RESUMED for r in results)
+    updated = len(results) - created - resumed
+    summary = f"{file.name}: {created} new, {updated} already tracked (updated), {resumed} resumed"
+    if checked.duplicates:
+        summary += f", {checked.duplicates} repeated in the file"
+    if pending:
+        summary += f", {len(pending)} short link(s) pending"
+    out.print(summary + ".", markup=False)
+    enqueue_new_videos(r.video_id for r in results if r.outcome is not TrackOutcome.UPDATED)
+    if checked.problems:
+        report_problems(checked.problems, "invalid rows")
+        raise fail(f"{len(checked.problems)} invalid row(s) in {file.name} were skipped; fix them and import the file again.")
+
+
+# ---------------------------------------------------------------------------------------- untrack, delete
+
+
+def untrack(
+    videos: Annotated[list[str], typer.Argument(help="Video ids or URLs.")],
+    platform: PlatformOption = None,
+) -> None:
+    """Stop tracking videos; their snapshots stay in the warehouse."""
+    from orchestration.warehouse.registry import untrack as untrack_videos
+
+    ids = _target_ids(videos, platform)
+    with writable_warehouse() as con:
+        states = untrack_videos(con, ids)
+    unknown = [i for i, state in states.items() if state == "unknown"]
+    for video_id, state in states.items():
+        if state != "unknown":
+            out.print(f"{video_id}: {state}", markup=False)
+    if unknown:
+        raise fail(f"Not in the registry: {', '.join(unknown)}; check the id with `viewtrail list`.")
+
+
+def delete(
+    videos: Annotated[list[str], typer.Argument(help="Video ids or URLs.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm permanent deletion (required).")] = False,
+    platform: PlatformOption = None,
+) -> None:
+    """Delete videos with all their snapshots and scrape attempts, permanently (use untrack to keep history)."""
+    from orchestration.warehouse.registry import delete_videos
+
+    ids = _target_ids(videos, platform)
+    if not yes:
+        raise fail(
+            f"Deleting removes {len(ids)} video(s) and all their snapshots permanently; add --yes to confirm "
+            f"(or use `viewtrail untrack` to keep the history)."
+        )
+    with writable_warehouse() as con:
+        removed = delete_videos(con, ids)
+    unknown = [i for i, n in removed.items() if n is None]
+    for video_id, n in removed.items():
+        if n is not None:
+            out.print(f"{video_id}: deleted with {n} snapshot(s)", markup=False)
+    if unknown:
+        raise fail(f"Not in the registry: {', '.join(unknown)}; nothing was deleted for them.")
+
+
+# ---------------------------------------------------------------------------------------- list, status
+
+
+def list_videos(
+    platform: PlatformOption = None,
+    label: Annotated[str | None, typer.Option("--label", "-l", help="Only videos with this label.")] = None,
+    active: Annotated[
+        bool | None, typer.Option("--active/--inactive", help="Only tracked (--active) or untracked (--inactive) videos.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array instead of a table.")] = False,
+) -> None:
+    """List registered videos with their state and last snapshot."""
+    from orchestration.warehouse.registry import list_videos as registered_videos
+
+    wanted = _platform(platform)
+    with readable_warehouse() as con:
+        frame = registered_videos(con, platform=wanted, label=label, active=active)
+    if as_json:
+        rows = []
+        for row in frame.iter_rows(named=True):
+            row["metadata"] = json.loads(row["metadata"]) if row["metadata"] else {}
+            rows.append({k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()})
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    if frame.height == 0:
+        out.print("No videos match; track one with `viewtrail track URL`.", markup=False)
+        return
+    table = Table(title=f"{frame.height} video(s)")
+    table.add_column("video", no_wrap=True, min_width=max(len(v) for v in frame["video_id"].to_list()))
+    for name in ("account", "state", "cadence", "labels", "snapshots", "views", "last snapshot (UTC)"):
+        table.add_column(name, justify="right" if name in {"snapshots", "views"} else "left")
+    for row in frame.iter_rows(named=True):
+        if row["availability"] == "unavailable":
+            state = "[red]unavailable[/red]"
+        else:
+            state = "[green]active[/green]" if row["is_active"] else "[dim]inactive[/dim]"
+        table.add_row(
+            row["video_id"], row["account"] or "-", state, row["cadence"], ", ".join(row["labels"]) or "-",
+            _fmt_int(row["snapshots"] or 0), _fmt_int(row["last_views"]), _fmt_time(row["last_observed_at"]),
+        )
+    out.print(table)
+
+
+def status() -> None:
+    """Counts by platform and state, last successful scrape, videos failing or overdue, pending short links."""
+    from orchestration.warehouse.registry import status_summary
+
+    with readable_warehouse() as con:
+        summary = status_summary(con)
+    table = Table(title="viewtrail status")
+    for name in ("platform", "active", "inactive", "unavailable", "pending links", "last successful scrape (UTC)"):
+        table.add_column(name, justify="left" if name.startswith(("platform", "last")) else "right")
+    for row in summary.by_platform.iter_rows(named=True):
+        table.add_row(row["platform"], str(row["active"]), str(row["inactive"]), str(row["unavailable"]),
+                      str(row["pending_links"]), _fmt_time(row["last_ok_at"]))
+    out.print(table)
+    if summary.failing.height:
+        failing = Table(title=f"{summary.failing.height} tracked video(s) whose last attempt failed")
+        for name in ("video", "outcome", "when (UTC)", "detail"):
+            failing.add_column(name)
+        for row in summary.failing.head(20).iter_rows(named=True):
+            failing.add_row(row["video_id"], row["outcome"], _fmt_time(row["attempted_at"]), row["detail"] or "-")
+        out.print(failing)
+    else:
+        out.print("No tracked video is failing.")
+    if summary.overdue.height:
+        overdue = Table(title=f"{summary.overdue.height} video(s) overdue for a snapshot")
+        for name in ("video", "cadence", "every (h)", "last snapshot (UTC)"):
+            overdue.add_column(name)
+        for row in summary.overdue.head(20).iter_rows(named=True):
+            overdue.add_row(row["video_id"], row["cadence"], str(row["cadence_hours"]),
+                            _fmt_time(row["last_observed_at"]))
+        out.print(overdue)
+    else:
+        out.print("No tracked video is overdue.")
+
+
+# ---------------------------------------------------------------------------------------------- register
+
+
+def register(app: typer.Typer) -> None:
+    app.command(
+        name="track",
+        epilog=(
+            "Examples:\n\n"
+            "    viewtrail track https://www.tiktok.com/@user/video/7234567890123456789\n\n"
+            "    viewtrail track dQw4w9WgXcQ --platform youtube --cadence 6 --days 30\n\n"
+            "    viewtrail track https://youtu.be/dQw4w9WgXcQ https://x.com/u/status/1790000000000000000 "
+            "--label launch --meta client=acme"
+        ),
+    )(friendly_errors(track))
+    app.command(
+        name="untrack",
+        epilog=(
+            "Examples:\n\n"
+            "    viewtrail untrack youtube:dQw4w9WgXcQ\n\n"
+            "    viewtrail untrack https://www.instagram.com/reel/C1a2B3c4D5e/\n\n"
+            "History is kept; `viewtrail track` the same video to resume."
+        ),
+    )(friendly_errors(untrack))
+    app.command(
+        name="delete",
+        epilog=(
+            "Examples:\n\n"
+            "    viewtrail delete youtube:dQw4w9WgXcQ --yes\n\n"
+            "    viewtrail delete https://x.com/user/status/1790000000000000000 --yes"
+        ),
+    )(friendly_errors(delete))
+    app.command(
+        name="list",
+        epilog=(
+            "Examples:\n\n"
+            "    viewtrail list\n\n"
+            "    viewtrail list --platform tiktok --label launch --active\n\n"
+            "    viewtrail list --inactive --json > stopped.json"
+        ),
+    )(friendly_errors(list_videos))
+    app.command(name="status", epilog="Examples:\n\n    viewtrail status")(friendly_errors(status))
+    app.command(
+        name="import",
+        epilog=(
+            "Examples:\n\n"
+            "    viewtrail import urls.txt\n\n"
+            "    viewtrail import campaign.csv   # header: url,label,cadence,days\n\n"
+            "    viewtrail import ids.txt --platform youtube"
+        ),
+    )(friendly_errors(import_urls))
