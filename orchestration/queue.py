@@ -100,7 +100,3 @@ def mark_consumed(request: QueuedRequest) -> None:
     except FileNotFoundError:
         pass
 
-
-#: Names used in the orchestration brief.
-Request = QueuedRequest
-consume = mark_consumed

@@ -39,10 +39,8 @@ __all__ = [
     "InvalidVideoUrl",
     "canonical_url",
     "looks_like_video_id",
-    "normalize",
     "parse_many",
     "parse_platform",
-    "parse_video_ref",
     "parse_video_url",
     "split_video_id",
 ]
@@ -499,16 +497,6 @@ def _check_platform(found: Platform, expected: Platform | None, shown: str) -> N
             f"{shown} is a {_LABEL[found]} link but --platform {expected.value} was given: "
             f"drop --platform or correct it."
         )
-
-
-def parse_video_ref(text: str, platform: Platform | str | None = None) -> VideoRef | ShortLink:
-    """Parse what ``untrack``/``delete`` accept: a URL, a ``platform:external_id`` video id, or a bare id
-    with ``platform``. Same rules and result as :func:`parse_video_url` (which accepts all three)."""
-    return parse_video_url(text, platform)
-
-
-#: ``normalize(ref.url) == ref`` is the idempotency guarantee.
-normalize = parse_video_url
 
 
 def parse_many(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from orchestration import queue
-from orchestration.queue import QueueKind, consume, enqueue_new_videos, enqueue_rescrape, pending_requests
+from orchestration.queue import QueueKind, enqueue_new_videos, enqueue_rescrape, mark_consumed, pending_requests
 
 
 def test_enqueue_writes_complete_json_and_nothing_for_no_ids(tmp_path):
@@ -26,9 +26,9 @@ def test_pending_requests_are_oldest_first_per_kind_and_consumed_once(tmp_path):
     pending = pending_requests("rescrape", root=tmp_path)
     assert [r.path for r in pending] == [first, second]
     assert [r.video_ids for r in pending] == [("x:1",), ("x:2",)]
-    assert all(isinstance(r, queue.Request) for r in pending)
-    consume(pending[0])
-    consume(pending[0])  # twice is harmless
+    assert all(isinstance(r, queue.QueuedRequest) for r in pending)
+    mark_consumed(pending[0])
+    mark_consumed(pending[0])  # twice is harmless
     assert [r.request_id for r in pending_requests(QueueKind.RESCRAPE, root=tmp_path)] == [second.stem]
     assert (tmp_path / "rescrape" / "done" / first.name).exists()
     assert [r.video_ids for r in pending_requests(QueueKind.NEW, root=tmp_path)] == [("x:3",)]

@@ -9,9 +9,7 @@ from orchestration.urls import (
     InvalidVideoUrl,
     canonical_url,
     looks_like_video_id,
-    normalize,
     parse_many,
-    parse_video_ref,
     parse_video_url,
     split_video_id,
 )
@@ -245,12 +243,12 @@ def test_split_video_id_and_looks_like_video_id():
         split_video_id(f"https://youtu.be/{YT}")
 
 
-def test_parse_video_ref_takes_a_url_a_video_id_or_a_bare_id():
+def test_parse_video_url_takes_a_url_a_video_id_or_a_bare_id():
     expected = parse_video_url(f"https://youtu.be/{YT}")
-    assert parse_video_ref(f"youtube:{YT}") == expected
-    assert parse_video_ref(YT, "youtube") == expected
-    assert parse_video_ref(f"https://www.youtube.com/watch?v={YT}") == expected
-    assert normalize(expected.url) == expected
+    assert parse_video_url(f"youtube:{YT}") == expected
+    assert parse_video_url(YT, "youtube") == expected
+    assert parse_video_url(f"https://www.youtube.com/watch?v={YT}") == expected
+    assert parse_video_url(expected.url) == expected
 
 
 def test_parse_many_returns_errors_in_place():

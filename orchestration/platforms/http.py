@@ -264,11 +264,6 @@ class HttpPlatformClient(PlatformClient):
         if state is not None and state.loop is asyncio.get_running_loop():
             await state.http.aclose()
 
-    def reset_breaker(self) -> None:
-        """Close the breaker (a new run); normally a new client is built per run instead."""
-        self.breaker_open = False
-        self._consecutive_bad = 0
-
     # ------------------------------------------------------------------------------- requests
     def _retry_after(self, retry_state: RetryCallState) -> float | None:
         exc = retry_state.outcome.exception() if retry_state.outcome else None

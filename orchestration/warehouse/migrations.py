@@ -152,11 +152,6 @@ def current_version(con: duckdb.DuckDBPyConnection) -> int:
     return int(version)
 
 
-def pending_migrations(con: duckdb.DuckDBPyConnection) -> list[Migration]:
-    version = current_version(con)
-    return [m for m in MIGRATIONS if m.version > version]
-
-
 def apply_migrations(con: duckdb.DuckDBPyConnection, *, up_to: int | None = None) -> list[Migration]:
     """Apply every pending migration (optionally only up to version ``up_to``), each in its own transaction.
 
