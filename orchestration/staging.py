@@ -26,6 +26,7 @@ from orchestration.models import Platform, ScrapeResult, VideoRef
 _SNAPSHOTS = "snapshots.parquet"
 _ATTEMPTS = "attempts.parquet"
 _LINKS = "links.json"
+_STAGED_AT = "staged_at"  # when the batch was staged, by this process's clock (file times may disagree)
 _TMP_MARK = ".staging-"
 
 
@@ -57,6 +58,7 @@ def stage(
     tmp = target.with_name(f"{target.name}{_TMP_MARK}{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
+    (tmp / _STAGED_AT).write_text(repr(time.time()))
     snapshots, attempts = results_to_frames(results)
     snapshots.write_parquet(tmp / _SNAPSHOTS)
     attempts.write_parquet(tmp / _ATTEMPTS)
@@ -95,16 +97,23 @@ def sweep(root: Path, *, older_than: timedelta) -> list[Path]:
     root = Path(root)
     if not root.is_dir():
         return removed
-    cutoff = time.time() - older_than.total_seconds()  # file times are the system clock's
+    cutoff = time.time() - older_than.total_seconds()
     for platform_dir in root.iterdir():
         if not platform_dir.is_dir():
             continue
         for entry in platform_dir.iterdir():
-            try:
-                stale = entry.stat().st_mtime < cutoff
-            except FileNotFoundError:
-                continue
-            if stale:
+            if _staged_at(entry) < cutoff:
                 discard(entry)
                 removed.append(entry)
     return removed
+
+
+def _staged_at(entry: Path) -> float:
+    """When ``entry`` was staged; a directory killed before it recorded that counts by its file time."""
+    try:
+        return float((entry / _STAGED_AT).read_text())
+    except (OSError, ValueError):
+        try:
+            return entry.stat().st_mtime
+        except OSError:
+            return float("inf")  # already gone

@@ -90,6 +90,14 @@ def test_an_interrupted_staging_is_no_batch_and_old_leftovers_are_swept(tmp_path
     assert staging.load(path) is None  # nothing to load: the write step asks for a re-scrape
     kept = staging.stage(tmp_path, Platform.X, "run-fresh", [_result(1)])
     day_ago = os.path.getmtime(kept) - 2 * 86400
-    os.utime(interrupted, (day_ago, day_ago))
+    os.utime(interrupted, (day_ago, day_ago))  # killed before it recorded when: its file time counts
     assert staging.sweep(tmp_path, older_than=timedelta(days=1)) == [interrupted]
     assert staging.load(kept) is not None
+
+
+def test_sweeping_uses_the_time_a_batch_was_staged_not_file_times(tmp_path: Path):
+    batch = staging.stage(tmp_path, Platform.X, "run-fresh", [_result(1)])
+    week_ago = os.path.getmtime(batch) - 7 * 86400
+    os.utime(batch, (week_ago, week_ago))  # e.g. restored from a backup, or a clock moved: still fresh
+    assert staging.sweep(tmp_path, older_than=timedelta(days=1)) == []
+    assert staging.load(batch) is not None

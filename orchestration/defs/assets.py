@@ -77,8 +77,9 @@ def _window(context: AssetExecutionContext) -> tuple[datetime, datetime]:
     return _naive(window.start), _naive(window.end)
 
 
-def staging_root() -> Path:
-    return vt_config.data_dir() / "staging"
+def staging_root(warehouse: WarehouseResource) -> Path:
+    """Staged batches live beside the warehouse they are loaded into (``<data dir>/staging``)."""
+    return Path(warehouse.path).absolute().parent / "staging"
 
 
 def _batch_id(context: AssetExecutionContext) -> str:
@@ -157,7 +158,7 @@ def build_scrape_asset(platform: Platform):
         started = utc_now()
         outcome = execute_plan(plan, client, run_id=context.run.run_id)
         finished = utc_now()
-        path = staging.stage(staging_root(), platform, _batch_id(context), outcome.results, links)
+        path = staging.stage(staging_root(warehouse), platform, _batch_id(context), outcome.results, links)
         counts = outcome.outcome_counts()
         context.log.info(f"{platform.value}: {len(outcome.results)} attempts over {len(hours)} hour(s); {counts}")
         return MaterializeResult(
@@ -196,7 +197,7 @@ def build_snapshot_asset(platform: Platform):
         check_specs=snapshot_check_specs(key),
     )
     def snapshot_asset(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-        path = staging.batch_dir(staging_root(), platform, _batch_id(context))
+        path = staging.batch_dir(staging_root(warehouse), platform, _batch_id(context))
         batch = staging.load(path)
         if batch is None:
             raise Failure(
@@ -210,7 +211,7 @@ def build_snapshot_asset(platform: Platform):
             summary = write_scrape_frames(con, batch.snapshots, batch.attempts)
             checks = snapshot_check_results(con, platform, context.partition_keys)
         staging.discard(path)
-        swept = staging.sweep(staging_root(), older_than=STALE_BATCH_AGE)
+        swept = staging.sweep(staging_root(warehouse), older_than=STALE_BATCH_AGE)
         if swept:
             context.log.warning(f"removed {len(swept)} staged batch(es) left by runs that died before loading")
         return MaterializeResult(
