@@ -1,21 +1,24 @@
 """The one clock: every "now" in viewtrail comes from :func:`utc_now`.
 
 All instants are naive and mean UTC, like the warehouse's ``TIMESTAMP`` columns. The clock follows the
-system clock unless it is shifted: ``VIEWTRAIL_NOW`` (an ISO instant, read once per process) or
-:func:`pinned` (tests) make it start at a chosen instant and run on from there, so a scenario can be replayed
-at any date and nothing depends on the day it runs.
+system clock unless it is shifted: ``VIEWTRAIL_NOW`` (an ISO instant, taken from ``config.settings()`` at the
+process's first call, which measures the offset once) or :func:`pinned` (tests) make it start at a chosen
+instant and run on from there, so a scenario can be replayed at any date and nothing depends on the day it runs.
+
+``config`` imports :func:`parse_instant` from here only when it parses, so this module imports ``config`` at the
+top without a cycle.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
+from orchestration import config
 from orchestration.errors import InvalidInputError
 
-NOW_ENV = "VIEWTRAIL_NOW"
+NOW_ENV = config.NOW
 HOUR = timedelta(hours=1)
 PARTITION_KEY_FORMAT = "%Y-%m-%d-%H:%M"
 
@@ -42,8 +45,8 @@ def parse_instant(text: str, what: str = NOW_ENV) -> datetime:
 def _current_offset() -> timedelta:
     global _offset
     if _offset is _UNSET:
-        text = os.environ.get(NOW_ENV, "").strip()
-        _offset = parse_instant(text) - system_now() if text else timedelta(0)
+        start = config.settings().now  # validated there with parse_instant's sentence
+        _offset = start - system_now() if start is not None else timedelta(0)
     assert isinstance(_offset, timedelta)
     return _offset
 

@@ -69,17 +69,14 @@ def dagster_instance() -> Iterator[Any]:
 
 
 def pipeline_resources(*, simulated: bool = False) -> dict[str, Any]:
-    """Resources for in-process runs, read from the environment now (tests and the CLI set it before)."""
+    """Resources for in-process runs, from the settings now (tests and the CLI set the environment before):
+    the same builders as the code location's, so a run from the CLI waits for the lock as long as the pipeline."""
     from orchestration.defs.dbt import dbt_resource
-    from orchestration.defs.resources import PlatformClientsResource, WarehouseResource, platform_clients_from_env
+    from orchestration.defs.resources import PlatformClientsResource, platform_clients_from_env, warehouse_from_env
 
-    warehouse = WarehouseResource(
-        path=str(config.warehouse_path()),
-        analytics_path=str(config.analytics_path()),
-        marts_export_dir=str(config.marts_export_dir()),
-    )
-    platforms = PlatformClientsResource() if simulated else platform_clients_from_env()
-    return {"warehouse": warehouse, "platforms": platforms, "dbt": dbt_resource()}
+    settings = config.settings()
+    platforms = PlatformClientsResource() if simulated else platform_clients_from_env(settings)
+    return {"warehouse": warehouse_from_env(settings), "platforms": platforms, "dbt": dbt_resource()}
 
 
 def _print_stderr(line: str) -> None:

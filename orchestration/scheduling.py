@@ -30,6 +30,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from orchestration import config
 from orchestration.hashing import STABLE
 from orchestration.models import TRANSIENT_OUTCOMES, NOT_FOUND_STREAK_LIMIT, Outcome, Platform, ScrapeResult
 
@@ -44,7 +45,7 @@ DEFAULT_AUTO_CADENCE: tuple[tuple[float | None, int], ...] = (
 )
 
 #: ``VIEWTRAIL_AUTO_CADENCE`` overrides the table, e.g. ``48:1,168:6,720:24,*:168`` (age bound in hours:every N hours).
-AUTO_CADENCE_ENV = "VIEWTRAIL_AUTO_CADENCE"
+AUTO_CADENCE_ENV = config.AUTO_CADENCE
 
 
 def parse_auto_cadence(text: str) -> tuple[tuple[float | None, int], ...]:
@@ -71,10 +72,9 @@ def parse_auto_cadence(text: str) -> tuple[tuple[float | None, int], ...]:
 
 
 def auto_cadence_from_env() -> tuple[tuple[float | None, int], ...]:
-    import os
-
-    text = os.environ.get(AUTO_CADENCE_ENV, "").strip()
-    return parse_auto_cadence(text) if text else DEFAULT_AUTO_CADENCE
+    """The ``auto`` cadence table in force: ``VIEWTRAIL_AUTO_CADENCE`` parsed by :func:`parse_auto_cadence` (in
+    ``config.settings()``), else :data:`DEFAULT_AUTO_CADENCE`."""
+    return config.settings().auto_cadence
 
 
 _TRANSIENT_VALUES = frozenset(o.value for o in TRANSIENT_OUTCOMES)

@@ -20,7 +20,6 @@ or the other for a given asset, not both: the check names are the same).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -32,6 +31,7 @@ from dagster import (
     asset_check,
 )
 
+from orchestration import config
 from orchestration.clock import last_complete_hour
 from orchestration.models import Platform
 from orchestration.scheduling import auto_cadence_from_env, cadence_hours, is_tracked, load_video_schedules
@@ -40,24 +40,16 @@ CHECK_SUCCESS = "due_videos_scraped"
 CHECK_FRESHNESS = "no_stale_videos"
 CHECK_DUPLICATES = "no_duplicate_observations"
 
-MIN_SUCCESS_SHARE_ENV = "VIEWTRAIL_MIN_SUCCESS_SHARE"
-DEFAULT_MIN_SUCCESS_SHARE = 0.9
+MIN_SUCCESS_SHARE_ENV = config.MIN_SUCCESS_SHARE
+DEFAULT_MIN_SUCCESS_SHARE = config.DEFAULT_MIN_SUCCESS_SHARE
 PARTITION_KEY_FORMAT = "%Y-%m-%d-%H:%M"
 _EXAMPLES = 10
 
 
 def min_success_share() -> float:
-    """``VIEWTRAIL_MIN_SUCCESS_SHARE`` (0..1), default 0.9; raises ``ValueError`` with one sentence when bad."""
-    text = os.environ.get(MIN_SUCCESS_SHARE_ENV, "").strip()
-    if not text:
-        return DEFAULT_MIN_SUCCESS_SHARE
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"{MIN_SUCCESS_SHARE_ENV}={text!r} must be a number between 0 and 1, e.g. 0.9.")
-    return value
+    """``VIEWTRAIL_MIN_SUCCESS_SHARE`` (0..1), default 0.9, from ``config.settings()`` (which raises a
+    ``ValueError`` with one sentence when it is bad)."""
+    return config.settings().min_success_share
 
 
 def _keys(partition_key: str | Sequence[str]) -> list[str]:

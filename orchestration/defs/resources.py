@@ -1,43 +1,72 @@
-"""Resources configured from the environment: the warehouse file and the platform clients.
+"""Resources built from the settings (``orchestration.config``): the warehouse file and the platform clients.
 
 Tests swap configuration (a temp warehouse path, the fake server's base URLs), never monkeypatch.
-Secrets are read from ``EnvVar``s only when set, and never logged: Dagster masks EnvVar-backed values in
-the UI's resource view, and the clients keep them out of ``repr``.
+The builders below take a :class:`~orchestration.config.Settings` (default: ``config.settings()``) and are
+called inside the code location's ``@definitions`` function, never at import. Secrets are passed as
+``EnvVar``s only when set, and never logged: Dagster masks EnvVar-backed values in the UI's resource view, and
+the clients keep them out of ``repr``.
 """
 
 from __future__ import annotations
 
-import os
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from dagster import ConfigurableResource, EnvVar
+from dagster_duckdb import DuckDBResource
 
 from orchestration import config
-from orchestration.warehouse.connection import open_warehouse
 from orchestration.models import Platform
 from orchestration.platforms.base import PlatformClient
 from orchestration.platforms.factory import build_client
+from orchestration.warehouse.connection import open_warehouse
 
 
-class WarehouseResource(ConfigurableResource):
-    """The live DuckDB warehouse. Open it briefly; never across network I/O."""
+class WarehouseResource(DuckDBResource):
+    """The live DuckDB warehouse. Open it briefly; never across network I/O.
 
-    path: str
+    A ``dagster_duckdb.DuckDBResource`` whose ``database`` is the warehouse file (``path`` is accepted as its
+    name here and reads it back), opened through :func:`~orchestration.warehouse.connection.open_warehouse`:
+    read-write opens apply pending migrations, and a file locked by another process is waited for up to
+    ``lock_timeout_s`` seconds. ``connect()`` and DuckDBResource's ``get_connection()`` are the same open.
+    """
+
     analytics_path: str  # the published analyst copy
     marts_export_dir: str  # Parquet exports of the marts
-    lock_timeout_s: float = 120.0
+    lock_timeout_s: float = config.DEFAULT_LOCK_TIMEOUT_S
+
+    def __init__(self, *, path: str | Path | None = None, database: str | Path | None = None, **fields: Any):
+        if path is not None and database is not None and str(path) != str(database):
+            raise TypeError("WarehouseResource: give the warehouse file as path= or database=, not both")
+        target = path if path is not None else database
+        if target is None:
+            raise TypeError("WarehouseResource needs path= (the warehouse file)")
+        super().__init__(database=str(target), **fields)
+
+    @property
+    def path(self) -> str:
+        """The warehouse file (DuckDBResource's ``database``)."""
+        return self.database
 
     @contextmanager
     def connect(self, *, read_only: bool = False):
-        with open_warehouse(Path(self.path), read_only=read_only, lock_timeout_s=self.lock_timeout_s) as con:
+        with open_warehouse(
+            Path(self.database), read_only=read_only, lock_timeout_s=self.lock_timeout_s,
+            connection_config=self.connection_config,
+        ) as con:  # fmt: skip
+            yield con
+
+    @contextmanager
+    def get_connection(self, *, read_only: bool = False):  # DuckDBResource's API, with migrations and lock wait
+        with self.connect(read_only=read_only) as con:
             yield con
 
 
 class PlatformClientsResource(ConfigurableResource):
     """Which client each platform uses (``simulated`` or ``real``) and how to reach it.
 
-    Real clients also read their tuning from the environment (``VIEWTRAIL_{P}_CONCURRENCY`` ...).
+    Real clients also take their tuning from the settings (``VIEWTRAIL_{P}_CONCURRENCY`` ...).
     """
 
     tiktok_mode: str = "simulated"
@@ -72,29 +101,33 @@ class PlatformClientsResource(ConfigurableResource):
         return build_client(platform, mode, **settings)
 
 
-def _env(name: str):
-    """``EnvVar(name)`` when the variable is set, else ``None`` (EnvVar fails on unset variables)."""
-    return EnvVar(name) if os.environ.get(name, "").strip() else None
+def _secret(settings: config.Settings, name: str) -> EnvVar | None:
+    """``EnvVar(name)`` when the secret is set, else ``None`` (an EnvVar of an unset variable fails the run)."""
+    return EnvVar(name) if settings.is_set(name) else None
 
 
-def platform_clients_from_env() -> PlatformClientsResource:
+def platform_clients_from_env(settings: config.Settings | None = None) -> PlatformClientsResource:
+    """Client modes and base URLs from the settings; the YouTube key and Instagram session as ``EnvVar``s."""
+    settings = settings or config.settings()
     kwargs: dict[str, object] = {}
-    for platform in Platform:
-        upper = platform.value.upper()
-        for field, var in (("mode", f"VIEWTRAIL_{upper}_MODE"), ("base_url", f"VIEWTRAIL_{upper}_BASE_URL")):
-            value = _env(var)
-            if value is not None:
-                kwargs[f"{platform.value}_{field}"] = value
-    for field, var in (("youtube_api_key", "YOUTUBE_API_KEY"), ("instagram_sessionid", "INSTAGRAM_SESSIONID")):
-        value = _env(var)
+    for platform in settings.platforms:
+        name = platform.platform.value
+        kwargs[f"{name}_mode"] = platform.mode
+        if platform.base_url:
+            kwargs[f"{name}_base_url"] = platform.base_url
+    for field, var in (("youtube_api_key", config.YOUTUBE_API_KEY), ("instagram_sessionid", config.INSTAGRAM_SESSIONID)):
+        value = _secret(settings, var)
         if value is not None:
             kwargs[field] = value
     return PlatformClientsResource(**kwargs)
 
 
-def warehouse_from_env() -> WarehouseResource:
+def warehouse_from_env(settings: config.Settings | None = None) -> WarehouseResource:
+    """The warehouse, analyst copy and Parquet directory of the settings, with their lock wait."""
+    settings = settings or config.settings()
     return WarehouseResource(
-        path=str(config.warehouse_path()),
-        analytics_path=str(config.analytics_path()),
-        marts_export_dir=str(config.marts_export_dir()),
+        path=str(settings.warehouse_path),
+        analytics_path=str(settings.analytics_path),
+        marts_export_dir=str(settings.marts_export_dir),
+        lock_timeout_s=settings.lock_timeout_s,
     )

@@ -22,6 +22,7 @@ from dagster import (
     AutomationConditionSensorDefinition,
     ConfigurableResource,
     DefaultSensorStatus,
+    EnvVar,
     RunFailureSensorContext,
     RunRequest,
     SensorEvaluationContext,
@@ -44,16 +45,16 @@ _TRANSIENT = sorted(o.value for o in TRANSIENT_OUTCOMES)
 
 
 class SensorSettings(ConfigurableResource):
-    """Knobs of the re-scrape sensors (defaults fit a few thousand videos)."""
+    """Knobs of the re-scrape sensors (defaults fit a few thousand videos; the settings may override them)."""
 
     queue_dir: str
     #: Failures: first retry this long after a transient failure, doubling per consecutive failure, capped.
-    retry_base_minutes: float = 60.0  # 1 h, 2 h, 4 h, ... (VIEWTRAIL_RETRY_BASE_MINUTES)
-    retry_cap_minutes: float = 24 * 60.0  # capped at 24 h (VIEWTRAIL_RETRY_CAP_MINUTES)
+    retry_base_minutes: float = config.DEFAULT_RETRY_BASE_MINUTES  # 1 h, 2 h, 4 h, ... (VIEWTRAIL_RETRY_BASE_MINUTES)
+    retry_cap_minutes: float = config.DEFAULT_RETRY_CAP_MINUTES  # capped at 24 h (VIEWTRAIL_RETRY_CAP_MINUTES)
     #: Momentum: a video whose views/hour (last 24 h) reaches this multiple of its previous rate ...
-    momentum_factor: float = 3.0  # VIEWTRAIL_MOMENTUM_FACTOR
+    momentum_factor: float = config.DEFAULT_MOMENTUM_FACTOR  # VIEWTRAIL_MOMENTUM_FACTOR
     #: ... and at least this many views/hour ...
-    momentum_min_views_per_hour: float = 100.0  # VIEWTRAIL_MOMENTUM_MIN_VIEWS_PER_HOUR
+    momentum_min_views_per_hour: float = config.DEFAULT_MOMENTUM_MIN_VIEWS_PER_HOUR  # VIEWTRAIL_MOMENTUM_MIN_VIEWS_PER_HOUR
     #: ... is re-scraped hourly for this many hours.
     momentum_hours: int = 24
 
@@ -63,40 +64,23 @@ class NotifierResource(ConfigurableResource):
     webhook_url: str | None = None  # VIEWTRAIL_WEBHOOK_URL (may hold a token: never logged)
 
 
-_SETTINGS_ENV = {
-    "retry_base_minutes": "VIEWTRAIL_RETRY_BASE_MINUTES",
-    "retry_cap_minutes": "VIEWTRAIL_RETRY_CAP_MINUTES",
-    "momentum_factor": "VIEWTRAIL_MOMENTUM_FACTOR",
-    "momentum_min_views_per_hour": "VIEWTRAIL_MOMENTUM_MIN_VIEWS_PER_HOUR",
-}
+def sensor_settings_from_env(settings: config.Settings | None = None) -> SensorSettings:
+    """Sensor knobs from the settings (each numeric one overridable by its variable, a positive number)."""
+    settings = settings or config.settings()
+    return SensorSettings(
+        queue_dir=str(settings.queue_dir),
+        retry_base_minutes=settings.retry_base_minutes,
+        retry_cap_minutes=settings.retry_cap_minutes,
+        momentum_factor=settings.momentum_factor,
+        momentum_min_views_per_hour=settings.momentum_min_views_per_hour,
+    )
 
 
-def sensor_settings_from_env() -> SensorSettings:
-    """Sensor knobs; each numeric one can be overridden by its env var (a positive number)."""
-    import os
-
-    overrides: dict[str, float] = {}
-    for field, var in _SETTINGS_ENV.items():
-        text = os.environ.get(var, "").strip()
-        if not text:
-            continue
-        try:
-            value = float(text)
-        except ValueError:
-            value = -1.0
-        if value <= 0:
-            raise ValueError(f"{var}={text!r} must be a positive number.")
-        overrides[field] = value
-    return SensorSettings(queue_dir=str(config.queue_dir()), **overrides)
-
-
-def notifier_from_env() -> NotifierResource:
-    import os
-
-    from dagster import EnvVar
-
-    url = EnvVar("VIEWTRAIL_WEBHOOK_URL") if os.environ.get("VIEWTRAIL_WEBHOOK_URL", "").strip() else None
-    return NotifierResource(log_path=str(config.data_dir() / "logs" / "failures.log"), webhook_url=url)
+def notifier_from_env(settings: config.Settings | None = None) -> NotifierResource:
+    """The failure log under the data dir; the webhook as an ``EnvVar`` (it may carry a token) when set."""
+    settings = settings or config.settings()
+    url = EnvVar(config.WEBHOOK_URL) if settings.is_set(config.WEBHOOK_URL) else None
+    return NotifierResource(log_path=str(settings.data_dir / "logs" / "failures.log"), webhook_url=url)
 
 
 def current_partition_key(now: datetime | None = None) -> str:

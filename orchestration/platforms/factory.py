@@ -1,7 +1,7 @@
-"""Build the right client for a platform from explicit settings and the environment.
+"""Build the right client for a platform from explicit settings and the configuration.
 
-Environment (read only for settings not passed explicitly; ``{P}`` is ``TIKTOK``, ``YOUTUBE``,
-``INSTAGRAM`` or ``X``):
+Configuration (``config.settings()``, used only for settings not passed explicitly; ``{P}`` is ``TIKTOK``,
+``YOUTUBE``, ``INSTAGRAM`` or ``X``):
 
 * ``VIEWTRAIL_{P}_MODE``: ``simulated`` (default) or ``real``
 * ``VIEWTRAIL_{P}_BASE_URL``: endpoint override (the fake platform server, a proxy)
@@ -15,16 +15,16 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-import os
 from typing import Any
 
+from orchestration import config
 from orchestration.errors import InvalidInputError
 from orchestration.models import Platform
 from orchestration.platforms.base import ClientSettings, PlatformClient, default_settings
 
 __all__ = ["MODES", "build_client", "client_mode", "settings_from_env"]
 
-MODES = ("simulated", "real")
+MODES = config.MODES
 
 _REAL_CLIENTS: dict[Platform, tuple[str, str]] = {
     Platform.YOUTUBE: ("orchestration.platforms.youtube", "YouTubeClient"),
@@ -47,60 +47,23 @@ def _platform(platform: Platform | str) -> Platform:
 def client_mode(platform: Platform | str, mode: str | None = None) -> str:
     """``mode`` if given, else ``VIEWTRAIL_{P}_MODE``, else ``simulated``; validated."""
     platform = _platform(platform)
-    var = f"VIEWTRAIL_{platform.value.upper()}_MODE"
-    chosen = (mode if mode is not None else os.environ.get(var, "") or "simulated").strip().lower()
+    if mode is None:
+        return config.settings().platform(platform).mode  # validated there
+    chosen = mode.strip().lower()
     if chosen not in MODES:
-        source = "mode" if mode is not None else var
-        raise InvalidInputError(f"{source}={chosen!r} is not a client mode: use 'simulated' or 'real'.")
+        raise InvalidInputError(f"mode={chosen!r} is not a client mode: use 'simulated' or 'real'.")
     return chosen
 
 
-def _env_number(var: str, kind: type, minimum: float) -> Any:
-    raw = os.environ.get(var)
-    if raw is None or not raw.strip():
-        return None
-    try:
-        value = kind(raw.strip())
-    except ValueError:
-        raise InvalidInputError(f"{var}={raw!r} is not a number: set it to a {kind.__name__} >= {minimum}.") from None
-    if value < minimum:
-        raise InvalidInputError(f"{var}={raw!r} is too small: set it to a {kind.__name__} >= {minimum}.")
-    return value
-
-
 def settings_from_env(platform: Platform | str, **overrides: Any) -> ClientSettings:
-    """Real-client settings: polite defaults, then the environment, then ``overrides`` (highest)."""
+    """Real-client settings: polite defaults, then the configuration (``VIEWTRAIL_{P}_*`` and the platform's
+    secret), then ``overrides`` (highest)."""
     platform = _platform(platform)
     unknown = set(overrides) - _SETTING_NAMES
     if unknown:
         raise TypeError(f"unknown client settings: {', '.join(sorted(unknown))}")
-    prefix = f"VIEWTRAIL_{platform.value.upper()}_"
-    env: dict[str, Any] = {}
-    base_url = os.environ.get(prefix + "BASE_URL", "").strip()
-    if base_url:
-        env["base_url"] = base_url.rstrip("/")
-    for name, var, kind, minimum in (
-        ("concurrency", "CONCURRENCY", int, 1),
-        ("rate_per_min", "RATE_PER_MIN", float, 0.1),
-        ("timeout_s", "TIMEOUT_S", float, 0.1),
-        ("max_retries", "MAX_RETRIES", int, 0),
-    ):
-        value = _env_number(prefix + var, kind, minimum)
-        if value is not None:
-            env[name] = value
-    if platform is Platform.YOUTUBE:
-        units = _env_number("VIEWTRAIL_YOUTUBE_DAILY_UNITS", int, 1)
-        if units is not None:
-            env["daily_units"] = units
-        key = os.environ.get("YOUTUBE_API_KEY", "").strip()
-        if key:
-            env["api_key"] = key
-    if platform is Platform.INSTAGRAM:
-        session = os.environ.get("INSTAGRAM_SESSIONID", "").strip()
-        if session:
-            env["session_id"] = session
-    env.update(overrides)
-    return default_settings(platform, **env)
+    configured = config.settings().platform(platform).client_overrides()
+    return default_settings(platform, **{**configured, **overrides})
 
 
 def build_client(platform: Platform | str, mode: str | None = None, **settings: Any) -> PlatformClient:

@@ -7,10 +7,9 @@ session) therefore blocks everyone else for a while; instead of failing at once 
 
 from __future__ import annotations
 
-import os
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -25,8 +24,9 @@ from orchestration.warehouse.migrations import (
     current_version,
 )
 
-#: Default patience when the file is locked; override with ``VIEWTRAIL_LOCK_TIMEOUT_S``.
-DEFAULT_LOCK_TIMEOUT_S = 60.0
+#: Default patience when the file is locked (the one default of the CLI and the pipeline); override with
+#: ``VIEWTRAIL_LOCK_TIMEOUT_S``.
+DEFAULT_LOCK_TIMEOUT_S = config.DEFAULT_LOCK_TIMEOUT_S
 _RETRY_INTERVAL_S = 0.25
 
 
@@ -39,19 +39,9 @@ class WarehouseMissingError(ViewtrailError):
 
 
 def lock_timeout_from_env() -> float:
-    """``VIEWTRAIL_LOCK_TIMEOUT_S`` (seconds, default 60): how long writers wait for a busy warehouse."""
-    raw = os.environ.get("VIEWTRAIL_LOCK_TIMEOUT_S", "").strip()
-    if not raw:
-        return DEFAULT_LOCK_TIMEOUT_S
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ViewtrailError(
-            f"VIEWTRAIL_LOCK_TIMEOUT_S={raw!r} is not a number of seconds; set it to e.g. 60 or unset it."
-        ) from None
-    if value < 0:
-        raise ViewtrailError(f"VIEWTRAIL_LOCK_TIMEOUT_S={raw!r} is negative; set it to 0 or more seconds.")
-    return value
+    """``VIEWTRAIL_LOCK_TIMEOUT_S`` (seconds, default 120) from ``config.settings()``: how long writers wait for a
+    busy warehouse."""
+    return config.settings().lock_timeout_s
 
 
 def _is_lock_error(error: duckdb.Error) -> bool:
@@ -69,13 +59,18 @@ def wait_message(lock_timeout_s: float) -> str:
 
 
 def _connect_with_retry(
-    path: Path, *, read_only: bool, lock_timeout_s: float, on_wait: Callable[[str], None] | None
+    path: Path,
+    *,
+    read_only: bool,
+    lock_timeout_s: float,
+    on_wait: Callable[[str], None] | None,
+    connection_config: Mapping[str, object] | None = None,
 ) -> duckdb.DuckDBPyConnection:
     deadline = time.monotonic() + lock_timeout_s
     told = False
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            return duckdb.connect(str(path), read_only=read_only, config=dict(connection_config or {}))
         except duckdb.IOException as error:
             if not _is_lock_error(error):
                 raise
@@ -98,13 +93,15 @@ def open_warehouse(
     read_only: bool = False,
     lock_timeout_s: float | None = None,
     on_wait: Callable[[str], None] | None = None,
+    connection_config: Mapping[str, object] | None = None,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the warehouse (default ``config.warehouse_path()``) and close it on exit.
 
     Read-write opens create the file if needed and apply pending migrations. Read-only opens require an
     existing, fully migrated warehouse. While the file is locked by another process, retries for
-    ``lock_timeout_s`` seconds (default: ``VIEWTRAIL_LOCK_TIMEOUT_S`` or 60), calling ``on_wait(message)``
-    once, then raises :class:`WarehouseLockedError`. Never hold the connection across network I/O.
+    ``lock_timeout_s`` seconds (default: ``VIEWTRAIL_LOCK_TIMEOUT_S`` or 120), calling ``on_wait(message)``
+    once, then raises :class:`WarehouseLockedError`. ``connection_config`` is DuckDB's connection
+    configuration (``threads``, ``memory_limit`` ...). Never hold the connection across network I/O.
     """
     target = Path(path).expanduser().absolute() if path is not None else config.warehouse_path()
     timeout = lock_timeout_from_env() if lock_timeout_s is None else float(lock_timeout_s)
@@ -115,7 +112,9 @@ def open_warehouse(
         )
     if not read_only:
         target.parent.mkdir(parents=True, exist_ok=True)
-    con = _connect_with_retry(target, read_only=read_only, lock_timeout_s=timeout, on_wait=on_wait)
+    con = _connect_with_retry(
+        target, read_only=read_only, lock_timeout_s=timeout, on_wait=on_wait, connection_config=connection_config
+    )
     try:
         if read_only:
             version = current_version(con)
