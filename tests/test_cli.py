@@ -39,11 +39,11 @@ def one_sentence_error(result) -> str:
 
 
 def test_track_registers_once_and_retrack_updates(warehouse_path):
-    first = run("track", YT, TT, "--label", "launch", "--meta", "client=acme")
+    first = run("track", "--no-scrape", YT, TT, "--label", "launch", "--meta", "client=acme")
     assert "youtube:dQw4w9WgXcQ: now tracked" in first.stdout
     assert "tiktok:7234567890123456789: now tracked" in first.stdout
     # the same video in another form is the same video: updated, never a second row
-    again = run("track", "https://www.youtube.com/watch?v=dQw4w9WgXcQ&t=42", "--cadence", "6", "--label", "q4",
+    again = run("track", "--no-scrape", "https://www.youtube.com/watch?v=dQw4w9WgXcQ&t=42", "--cadence", "6", "--label", "q4",
                 "--meta", "campaign=x")
     assert "youtube:dQw4w9WgXcQ: already tracked, updated" in again.stdout
     stored = rows(warehouse_path, "SELECT video_id, cadence, labels, metadata, account, is_active FROM registry.videos "
@@ -56,10 +56,10 @@ def test_track_registers_once_and_retrack_updates(warehouse_path):
 
 
 def test_track_days_sets_track_until_and_bare_id_needs_platform(warehouse_path):
-    run("track", "dQw4w9WgXcQ", "--platform", "youtube", "--days", "30")
+    run("track", "--no-scrape", "dQw4w9WgXcQ", "--platform", "youtube", "--days", "30")
     ((added, until),) = rows(warehouse_path, "SELECT added_at, track_until FROM registry.videos")
     assert round((until - added).total_seconds() / 86400) == 30
-    result = run("track", "7234567890123456789", code=1)
+    result = run("track", "--no-scrape", "7234567890123456789", code=1)
     assert "--platform" in one_sentence_error(result)
 
 
@@ -76,26 +76,26 @@ def test_track_days_sets_track_until_and_bare_id_needs_platform(warehouse_path):
     ],
 )
 def test_track_rejects_bad_options_with_one_sentence(warehouse_path, args, fragment):
-    result = run("track", YT, *args, code=1)
+    result = run("track", "--no-scrape", YT, *args, code=1)
     assert fragment in one_sentence_error(result)
     assert not warehouse_path.exists() or rows(warehouse_path, "SELECT count(*) FROM registry.videos") == [(0,)]
 
 
 def test_metadata_merge_beyond_twenty_keys_is_refused_and_nothing_changes(warehouse_path):
-    run("track", YT, *[arg for i in range(20) for arg in ("--meta", f"k{i}=v")])
-    result = run("track", YT, "--meta", "one=more", code=1)
+    run("track", "--no-scrape", YT, *[arg for i in range(20) for arg in ("--meta", f"k{i}=v")])
+    result = run("track", "--no-scrape", YT, "--meta", "one=more", code=1)
     assert "at most 20" in one_sentence_error(result)
     assert rows(warehouse_path, "SELECT len(json_keys(metadata)) FROM registry.videos") == [(20,)]
 
 
 def test_invalid_url_is_one_red_sentence_and_nothing_tracked(warehouse_path):
-    result = run("track", YT, "https://www.tiktok.com/@bob", code=1)
+    result = run("track", "--no-scrape", YT, "https://www.tiktok.com/@bob", code=1)
     one_sentence_error(result)
     assert not warehouse_path.exists() or rows(warehouse_path, "SELECT count(*) FROM registry.videos") == [(0,)]
 
 
 def test_short_link_offline_is_pending_with_note(warehouse_path):
-    result = run("track", "https://vm.tiktok.com/ZMabc123/", "--label", "x")
+    result = run("track", "--no-scrape", "https://vm.tiktok.com/ZMabc123/", "--label", "x")
     assert "pending" in result.stdout
     ((url, note, labels),) = rows(warehouse_path, "SELECT url, note, labels FROM registry.pending_links")
     assert "vm.tiktok.com" in url and "offline" in note and labels == ["x"]
@@ -112,14 +112,14 @@ def test_short_link_lookup_failure_online_is_pending(warehouse_path, monkeypatch
         raise ConnectionError("connection refused")
 
     monkeypatch.setattr("orchestration.platforms.base.resolve_short_link_sync", refuse)
-    result = run("track", "https://www.tiktok.com/t/ZTabc123/")
+    result = run("track", "--no-scrape", "https://www.tiktok.com/t/ZTabc123/")
     assert "pending" in result.stdout
     ((note,),) = rows(warehouse_path, "SELECT note FROM registry.pending_links")
     assert "lookup failed" in note
 
 
 def test_short_link_resolved_online_is_tracked_and_pending_entry_marked(warehouse_path, monkeypatch):
-    run("track", "https://vm.tiktok.com/ZMabc123/")  # offline: pending
+    run("track", "--no-scrape", "https://vm.tiktok.com/ZMabc123/")  # offline: pending
     monkeypatch.setenv("VIEWTRAIL_OFFLINE", "0")
     target = "https://www.tiktok.com/@bob/video/7234567890123456789"
     seen = []
@@ -129,7 +129,7 @@ def test_short_link_resolved_online_is_tracked_and_pending_entry_marked(warehous
         return parse_video_url(target)
 
     monkeypatch.setattr("orchestration.platforms.base.resolve_short_link_sync", resolve)
-    result = run("track", "https://vm.tiktok.com/ZMabc123/")
+    result = run("track", "--no-scrape", "https://vm.tiktok.com/ZMabc123/")
     assert "tiktok:7234567890123456789: now tracked" in result.stdout
     assert seen == [("tiktok", "https://vm.tiktok.com/ZMabc123/")]
     assert rows(warehouse_path, "SELECT resolved_video_id, resolved_at IS NOT NULL FROM registry.pending_links") == [
@@ -138,14 +138,14 @@ def test_short_link_resolved_online_is_tracked_and_pending_entry_marked(warehous
 
 
 def test_untrack_keeps_history_and_track_resumes(warehouse_path):
-    run("track", YT)
+    run("track", "--no-scrape", YT)
     with open_warehouse(warehouse_path) as con:
         con.execute("INSERT INTO raw.snapshots (video_id, observed_at, views, source, ingested_at) "
                     "VALUES ('youtube:dQw4w9WgXcQ', '2026-11-01 10:00', 5, 'test', now()::TIMESTAMP)")
     assert "stopped" in run("untrack", "youtube:dQw4w9WgXcQ").stdout
     assert rows(warehouse_path, "SELECT is_active, stopped_at IS NOT NULL FROM registry.videos") == [(False, True)]
     assert rows(warehouse_path, "SELECT count(*) FROM raw.snapshots") == [(1,)]
-    assert "tracking resumed" in run("track", YT).stdout
+    assert "tracking resumed" in run("track", "--no-scrape", YT).stdout
     assert rows(warehouse_path, "SELECT is_active, stopped_at FROM registry.videos") == [(True, None)]
 
 
@@ -155,7 +155,7 @@ def test_untrack_unknown_video_fails(warehouse_path):
 
 
 def test_delete_requires_yes_then_removes_everything(warehouse_path):
-    run("track", YT, TT)
+    run("track", "--no-scrape", YT, TT)
     with open_warehouse(warehouse_path) as con:
         for vid in ("youtube:dQw4w9WgXcQ", "tiktok:7234567890123456789"):
             con.execute("INSERT INTO raw.snapshots (video_id, observed_at, views, source, ingested_at) "
@@ -172,9 +172,9 @@ def test_delete_requires_yes_then_removes_everything(warehouse_path):
 
 
 def test_list_filters_and_json(warehouse_path):
-    run("track", YT, "--label", "a")
-    run("track", TT, "--label", "b")
-    run("track", "https://x.com/jack/status/1790000000000000000")
+    run("track", "--no-scrape", YT, "--label", "a")
+    run("track", "--no-scrape", TT, "--label", "b")
+    run("track", "--no-scrape", "https://x.com/jack/status/1790000000000000000")
     run("untrack", "x:1790000000000000000")
     table = run("list").stdout
     assert "youtube:dQw4w9WgXcQ" in table and "tiktok:7234567890123456789" in table
@@ -195,8 +195,8 @@ def test_list_filters_and_json(warehouse_path):
 
 
 def test_status_counts_failing_and_overdue(warehouse_path):
-    run("track", YT, TT, "--cadence", "1")
-    run("track", "https://vm.tiktok.com/ZMabc123/")
+    run("track", "--no-scrape", YT, TT, "--cadence", "1")
+    run("track", "--no-scrape", "https://vm.tiktok.com/ZMabc123/")
     with open_warehouse(warehouse_path) as con:
         con.execute("UPDATE registry.videos SET added_at = added_at - INTERVAL 5 HOUR")
         con.execute("INSERT INTO raw.scrape_attempts (video_id, platform, attempted_at, outcome, detail, tries, source) "
@@ -209,10 +209,30 @@ def test_status_counts_failing_and_overdue(warehouse_path):
 
 
 def test_new_and_resumed_videos_are_queued_for_a_first_scrape(warehouse_path):
-    run("track", YT)
-    run("track", YT)  # only an update: nothing new to scrape
+    run("track", "--no-scrape", YT)
+    run("track", "--no-scrape", YT)  # only an update: nothing new to scrape
     requests = pending_requests(QueueKind.NEW)
     assert [list(r.video_ids) for r in requests] == [["youtube:dQw4w9WgXcQ"]]
+
+
+def test_track_takes_the_first_snapshot_at_once_and_says_what_it_saw(warehouse_path):
+    result = run("track", YT, TT)
+    stored = dict(rows(warehouse_path, "SELECT video_id, views FROM raw.snapshots"))
+    assert set(stored) == {"youtube:dQw4w9WgXcQ", "tiktok:7234567890123456789"}
+    for video_id, views in stored.items():
+        assert f"{video_id}: {views:,} views" in result.stdout
+    assert pending_requests(QueueKind.NEW) == []  # nothing left for the pipeline's first scrape
+    again = run("track", YT)  # an update: no second first snapshot
+    assert "views" not in again.stdout and rows(warehouse_path, "SELECT count(*) FROM raw.snapshots") == [(2,)]
+
+
+def test_without_a_first_snapshot_the_video_is_queued_for_the_pipeline(warehouse_path, monkeypatch):
+    monkeypatch.setenv("VIEWTRAIL_YOUTUBE_MODE", "real")  # offline (the fixture): the real client may not run
+    monkeypatch.setenv("YOUTUBE_API_KEY", "test-key")
+    result = run("track", YT)
+    assert "youtube:dQw4w9WgXcQ: no first snapshot yet, skipped (VIEWTRAIL_OFFLINE" in result.stdout
+    assert [list(r.video_ids) for r in pending_requests(QueueKind.NEW)] == [["youtube:dQw4w9WgXcQ"]]
+    assert rows(warehouse_path, "SELECT count(*) FROM raw.scrape_attempts") == [(0,)]
 
 
 def test_every_command_help_has_examples():
@@ -249,7 +269,7 @@ def test_cli_waits_for_a_busy_warehouse_then_succeeds(warehouse_path, monkeypatc
     monkeypatch.setenv("VIEWTRAIL_LOCK_TIMEOUT_S", "30")
     child = _holder(warehouse_path, 2.0)
     try:
-        result = run("track", YT)
+        result = run("track", "--no-scrape", YT)
     finally:
         child.join(10)
     assert "warehouse is busy (a pipeline run is writing); waiting up to 30s" in result.stderr
@@ -262,7 +282,7 @@ def test_cli_gives_up_after_lock_timeout_with_one_sentence(warehouse_path, monke
     monkeypatch.setenv("VIEWTRAIL_LOCK_TIMEOUT_S", "0.5")
     child = _holder(warehouse_path, 3.0)
     try:
-        result = run("track", YT, code=1)
+        result = run("track", "--no-scrape", YT, code=1)
     finally:
         child.join(10)
     lines = result.stderr.strip().splitlines()

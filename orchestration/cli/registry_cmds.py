@@ -100,11 +100,16 @@ def track(
     days: Annotated[int | None, typer.Option("--days", "-d", help="Stop tracking after N days (default: never).")] = None,
     label: Annotated[list[str] | None, typer.Option("--label", "-l", help="Label to add (repeatable).")] = None,
     meta: Annotated[list[str] | None, typer.Option("--meta", "-m", help="Metadata key=value (repeatable).")] = None,
+    no_scrape: Annotated[
+        bool, typer.Option("--no-scrape", help="Register only; leave the first snapshot to the pipeline.")
+    ] = False,
 ) -> None:
     """Track videos (re-tracking a known video updates it; an untracked one resumes).
 
-    Short links (vm.tiktok.com, tiktok.com/t/) are resolved through TikTok when online; otherwise, or when the
-    lookup fails, they are stored as pending links with a note.
+    New videos get their first snapshot at once (the same scrape and write as a pipeline run), and the output
+    says what was observed; `--no-scrape` leaves that to the pipeline. Short links (vm.tiktok.com,
+    tiktok.com/t/) are resolved through TikTok when online; otherwise, or when the lookup fails, they are stored
+    as pending links with a note.
     """
     from orchestration.warehouse.registry import (
         TrackOutcome,
@@ -153,7 +158,24 @@ def track(
         out.print(f"{result.video_id}: {words[result.outcome]}", markup=False)
     for link, note in pending:
         out.print(f"{link.url}: pending ({note})", markup=False)
-    enqueue_new_videos(r.video_id for r in results if r.outcome is not TrackOutcome.UPDATED)
+    first_snapshots([r.video_id for r in results if r.outcome is not TrackOutcome.UPDATED], scrape=not no_scrape)
+
+
+def first_snapshots(video_ids: list[str], *, scrape: bool) -> None:
+    """The first snapshot of newly tracked videos now (up to a limit), one line each; whatever is left (not
+    scraped, not ok, over the limit) is queued for the pipeline's new-videos sensor."""
+    from orchestration.first_snapshot import INLINE_LIMIT, take_first_snapshots
+
+    queued = list(video_ids)
+    if scrape and video_ids:
+        now, later = video_ids[:INLINE_LIMIT], video_ids[INLINE_LIMIT:]
+        taken = take_first_snapshots(now, open_warehouse=writable_warehouse)
+        for first in taken:
+            out.print(first.describe(), markup=False)
+        queued = [f.video_id for f in taken if f.outcome != "ok"] + later
+        if later:
+            out.print(f"{len(later)} more new video(s) get their first snapshot from the pipeline.", markup=False)
+    enqueue_new_videos(queued)
 
 
 # ----------------------------------------------------------------------------------------------- import
@@ -164,8 +186,13 @@ def import_urls(
     platform: Annotated[
         str | None, typer.Option("--platform", "-p", help="Platform of bare ids in the file.")
     ] = None,
+    no_scrape: Annotated[
+        bool, typer.Option("--no-scrape", help="Register only; leave the first snapshots to the pipeline.")
+    ] = False,
 ) -> None:
     """Register every valid URL of a file in one transaction; invalid rows are reported with line numbers.
+
+    The first new videos (up to 100) get their first snapshot at once, the rest from the pipeline.
 
     A CSV needs a header with a `url` column; `label` (several separated by `;`), `cadence` (auto or hours)
     and `days` are optional. A plain text file has one URL per line; blank lines and lines starting with #
@@ -200,7 +227,7 @@ def import_urls(
     if pending:
         summary += f", {len(pending)} short link(s) pending"
     out.print(summary + ".", markup=False)
-    enqueue_new_videos(r.video_id for r in results if r.outcome is not TrackOutcome.UPDATED)
+    first_snapshots([r.video_id for r in results if r.outcome is not TrackOutcome.UPDATED], scrape=not no_scrape)
     if checked.problems:
         report_problems(checked.problems, "invalid rows")
         raise fail(f"{len(checked.problems)} invalid row(s) in {file.name} were skipped; fix them and import the file again.")
