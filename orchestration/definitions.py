@@ -1,41 +1,61 @@
-"""The viewtrail code location: one `Definitions` (loaded by workspace.yaml and `dagster dev`)."""
+"""The viewtrail code location (loaded by workspace.yaml, ``[tool.dagster]``, ``dagster dev``, ``dagster job
+execute -m orchestration.definitions``).
+
+Nothing is assembled at import: :func:`defs`, decorated with Dagster's ``@definitions``, reads the settings,
+builds the resources and returns the one ``Definitions`` when Dagster loads the location (or a test calls
+``defs()``). A bad variable therefore fails the load with its one sentence (``config.SettingsError``), never an
+import-time traceback. The ``orchestration.defs`` modules are imported inside the function for the same reason:
+``orchestration.defs.dbt`` prepares dbt's manifest when it is imported.
+"""
 
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
-from dagster import BetaWarning, Definitions, PreviewWarning, in_process_executor
+from dagster import BetaWarning, Definitions, PreviewWarning, definitions, in_process_executor
+
+from orchestration import config
 
 warnings.filterwarnings("ignore", category=BetaWarning)
 warnings.filterwarnings("ignore", category=PreviewWarning)
 
-from orchestration.defs.assets import platform_assets  # noqa: E402
-from orchestration.defs.dbt import dbt_resource, viewtrail_dbt_assets  # noqa: E402
-from orchestration.defs.jobs import build_job, scrape_job  # noqa: E402
-from orchestration.defs.publishing import analytics_copy  # noqa: E402
-from orchestration.defs.resources import platform_clients_from_env, warehouse_from_env  # noqa: E402
-from orchestration.defs.schedules import hourly_scrape_schedule  # noqa: E402
 
-from orchestration.defs.sensors import all_sensors, notifier_from_env, sensor_settings_from_env  # noqa: E402
+def build_resources(settings: config.Settings | None = None) -> dict[str, Any]:
+    """Every resource of the code location, from ``settings`` (default: this process's)."""
+    from orchestration.defs.dbt import dbt_resource
+    from orchestration.defs.resources import platform_clients_from_env, warehouse_from_env
+    from orchestration.defs.sensors import notifier_from_env, sensor_settings_from_env
 
-
-def build_resources() -> dict[str, object]:
+    settings = settings or config.settings()
     return {
-        "warehouse": warehouse_from_env(),
-        "platforms": platform_clients_from_env(),
+        "warehouse": warehouse_from_env(settings),
+        "platforms": platform_clients_from_env(settings),
         "dbt": dbt_resource(),
-        "sensor_settings": sensor_settings_from_env(),
-        "notifier": notifier_from_env(),
+        "sensor_settings": sensor_settings_from_env(settings),
+        "notifier": notifier_from_env(settings),
     }
 
 
-defs = Definitions(
-    assets=[*platform_assets, viewtrail_dbt_assets, analytics_copy],
-    jobs=[scrape_job, build_job],
-    schedules=[hourly_scrape_schedule],
-    sensors=all_sensors,
-    resources=build_resources(),
-    # Every step of a run writes the warehouse and waits for the one "duckdb" pool slot anyway: run steps in
-    # one process instead of paying a subprocess start (and a definitions load) per step.
-    executor=in_process_executor,
-)
+@definitions
+def defs() -> Definitions:
+    """The code location's assets, jobs, schedules, sensors and resources."""
+    settings = config.settings()  # first: a bad variable stops the load here, with its sentence
+
+    from orchestration.defs import schedules
+    from orchestration.defs.assets import platform_assets
+    from orchestration.defs.dbt import viewtrail_dbt_assets
+    from orchestration.defs.jobs import build_job, scrape_job
+    from orchestration.defs.publishing import analytics_copy
+    from orchestration.defs.sensors import all_sensors
+
+    return Definitions(
+        assets=[*platform_assets, viewtrail_dbt_assets, analytics_copy],
+        jobs=[scrape_job, build_job],
+        schedules=[schedules.hourly_scrape_schedule],
+        sensors=all_sensors,
+        resources=build_resources(settings),
+        # Every step of a run writes the warehouse and waits for the one "duckdb" pool slot anyway: run steps in
+        # one process instead of paying a subprocess start (and a definitions load) per step.
+        executor=in_process_executor,
+    )

@@ -211,3 +211,24 @@ def test_every_viewtrail_variable_named_in_the_code_is_a_setting():
     read_by_dbt = {"VIEWTRAIL_DBT_TESTS"}
     named = {m for path in _code_files() for m in re.findall(r"\bVIEWTRAIL_[A-Z0-9_]*[A-Z0-9]\b", path.read_text())}
     assert named - set(config.VARIABLES) - read_by_dbt == set()
+
+
+def test_nothing_reads_a_bad_variable_at_import_and_the_load_fails_with_its_sentence(tmp_path):
+    script = (
+        "import importlib, pkgutil, orchestration\n"
+        "for m in pkgutil.walk_packages(orchestration.__path__, 'orchestration.'):\n"
+        "    importlib.import_module(m.name)\n"
+        "from orchestration.config import SettingsError\n"
+        "from orchestration.definitions import defs\n"
+        "try:\n"
+        "    defs()\n"
+        "except SettingsError as error:\n"
+        "    print('LOAD FAILED:', error)\n"
+    )
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "VIEWTRAIL_DATA_DIR": str(tmp_path),
+           "VIEWTRAIL_LOCK_TIMEOUT_S": "soon"}  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == (
+        "LOAD FAILED: VIEWTRAIL_LOCK_TIMEOUT_S='soon' is not a number of seconds; set it to e.g. 120 or unset it."
+    )

@@ -10,12 +10,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from dagster import AssetKey, DagsterInstance, materialize
 
-from orchestration.definitions import defs
+from orchestration.definitions import defs as load_defs
 from orchestration.defs.assets import SCRAPE_ASSET_KEYS, SNAPSHOT_ASSET_KEYS, assets_of
 from orchestration.defs.resources import PlatformClientsResource, WarehouseResource
 from orchestration.models import Platform, VideoRef
 from orchestration.urls import canonical_url
 from orchestration.warehouse import open_warehouse, track_refs
+
+#: The code location, loaded once for this module (`orchestration.definitions.defs` is a lazy `@definitions` loader).
+defs = load_defs()
 
 PAST_HOUR = "2026-11-10-13:00"
 

@@ -12,12 +12,15 @@ from dagster import (
     materialize,
 )
 
-from orchestration.definitions import defs
+from orchestration.definitions import defs as load_defs
 from orchestration.defs.assets import assets_of
 from orchestration.defs.resources import PlatformClientsResource, WarehouseResource
 from orchestration.defs.sensors import NotifierResource, notify_run_failures
 from orchestration.models import Platform
 from orchestration.queue import QueueKind, enqueue_rescrape, pending_requests
+
+#: The code location, loaded once for this module (`orchestration.definitions.defs` is a lazy `@definitions` loader).
+defs = load_defs()
 
 
 def test_hourly_schedule_materializes_the_hour_that_just_ended():
