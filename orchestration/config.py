@@ -68,6 +68,7 @@ RETRY_CAP_MINUTES = "VIEWTRAIL_RETRY_CAP_MINUTES"
 MOMENTUM_FACTOR = "VIEWTRAIL_MOMENTUM_FACTOR"
 MOMENTUM_MIN_VIEWS_PER_HOUR = "VIEWTRAIL_MOMENTUM_MIN_VIEWS_PER_HOUR"
 WEBHOOK_URL = "VIEWTRAIL_WEBHOOK_URL"
+API_RATE_PER_MIN = "VIEWTRAIL_API_RATE_PER_MIN"
 YOUTUBE_DAILY_UNITS = "VIEWTRAIL_YOUTUBE_DAILY_UNITS"
 YOUTUBE_API_KEY = "YOUTUBE_API_KEY"
 INSTAGRAM_SESSIONID = "INSTAGRAM_SESSIONID"
@@ -85,6 +86,7 @@ def platform_variable(platform: Platform | str, suffix: str) -> str:
 VARIABLES: tuple[str, ...] = (
     DATA_DIR, WAREHOUSE, ANALYTICS, OFFLINE, LOCK_TIMEOUT_S, NOW, AUTO_CADENCE, MIN_SUCCESS_SHARE,
     RETRY_BASE_MINUTES, RETRY_CAP_MINUTES, MOMENTUM_FACTOR, MOMENTUM_MIN_VIEWS_PER_HOUR, WEBHOOK_URL,
+    API_RATE_PER_MIN,
     *(platform_variable(p, suffix) for p in Platform for suffix in PLATFORM_SUFFIXES),
     YOUTUBE_DAILY_UNITS, YOUTUBE_API_KEY, INSTAGRAM_SESSIONID,
 )  # fmt: skip
@@ -102,6 +104,7 @@ DEFAULT_RETRY_BASE_MINUTES = 60.0  # retries after 1 h, 2 h, 4 h, ...
 DEFAULT_RETRY_CAP_MINUTES = 24 * 60.0  # ... capped at 24 h
 DEFAULT_MOMENTUM_FACTOR = 3.0
 DEFAULT_MOMENTUM_MIN_VIEWS_PER_HOUR = 100.0
+DEFAULT_API_RATE_PER_MIN = 600  # requests per minute per API key (viewtrail serve)
 MODES = ("simulated", "real")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
@@ -145,6 +148,7 @@ class Settings:
     retry_cap_minutes: float  # VIEWTRAIL_RETRY_CAP_MINUTES
     momentum_factor: float  # VIEWTRAIL_MOMENTUM_FACTOR
     momentum_min_views_per_hour: float  # VIEWTRAIL_MOMENTUM_MIN_VIEWS_PER_HOUR
+    api_rate_per_min: int  # VIEWTRAIL_API_RATE_PER_MIN: the HTTP API's requests per minute per API key
     platforms: tuple[PlatformSettings, ...]  # one per Platform, in Platform order
     webhook_url: str | None = field(default=None, repr=False)  # VIEWTRAIL_WEBHOOK_URL (may hold a token)
 
@@ -301,6 +305,16 @@ def _share(raw: _Raw) -> float:
     return float(value)
 
 
+def _api_rate(raw: _Raw) -> int:
+    text = raw.text(API_RATE_PER_MIN)
+    if not text:
+        return DEFAULT_API_RATE_PER_MIN
+    value = number(text, int)
+    if value is None or value < 1:
+        raise SettingsError(f"{API_RATE_PER_MIN}={text!r} must be a whole number of requests per minute, 1 or more.")
+    return int(value)
+
+
 def _client_number(raw: _Raw, name: str, kind: type[int | float], minimum: float) -> Any:
     if not raw.text(name):
         return None
@@ -373,6 +387,7 @@ def _parse(raw: _Raw, cwd: Path) -> Settings:
         retry_cap_minutes=_positive(raw, RETRY_CAP_MINUTES, DEFAULT_RETRY_CAP_MINUTES),
         momentum_factor=_positive(raw, MOMENTUM_FACTOR, DEFAULT_MOMENTUM_FACTOR),
         momentum_min_views_per_hour=_positive(raw, MOMENTUM_MIN_VIEWS_PER_HOUR, DEFAULT_MOMENTUM_MIN_VIEWS_PER_HOUR),
+        api_rate_per_min=_api_rate(raw),
         platforms=tuple(_platform(raw, p) for p in Platform),
         webhook_url=_webhook(raw),
     )

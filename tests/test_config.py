@@ -32,7 +32,7 @@ def test_defaults_need_no_variable():
     assert (s.marts_export_dir, s.queue_dir) == (Path("/srv/vt/data/marts"), Path("/srv/vt/data/queue"))
     assert s.offline is False and s.now is None and s.webhook_url is None
     assert s.lock_timeout_s == config.DEFAULT_LOCK_TIMEOUT_S == 120.0
-    assert s.auto_cadence == DEFAULT_AUTO_CADENCE and s.min_success_share == 0.9
+    assert s.auto_cadence == DEFAULT_AUTO_CADENCE and s.min_success_share == 0.9 and s.api_rate_per_min == 600
     assert (s.retry_base_minutes, s.retry_cap_minutes, s.momentum_factor, s.momentum_min_views_per_hour) == (
         60.0, 1440.0, 3.0, 100.0,
     )  # fmt: skip
@@ -46,7 +46,7 @@ def test_every_variable_is_read():
         VIEWTRAIL_OFFLINE=" Yes ", VIEWTRAIL_LOCK_TIMEOUT_S="0", VIEWTRAIL_NOW="2027-01-15T12:00:00+01:00",
         VIEWTRAIL_AUTO_CADENCE="24:1,*:12", VIEWTRAIL_MIN_SUCCESS_SHARE="0.5", VIEWTRAIL_RETRY_BASE_MINUTES="30",
         VIEWTRAIL_RETRY_CAP_MINUTES="600", VIEWTRAIL_MOMENTUM_FACTOR="5", VIEWTRAIL_MOMENTUM_MIN_VIEWS_PER_HOUR="7.5",
-        VIEWTRAIL_WEBHOOK_URL="https://hooks.example.com/x?token=secret",
+        VIEWTRAIL_WEBHOOK_URL="https://hooks.example.com/x?token=secret", VIEWTRAIL_API_RATE_PER_MIN="60",
         VIEWTRAIL_X_MODE="REAL", VIEWTRAIL_X_BASE_URL="http://127.0.0.1:8765/x/", VIEWTRAIL_X_CONCURRENCY="16",
         VIEWTRAIL_X_RATE_PER_MIN="6000", VIEWTRAIL_X_TIMEOUT_S="2.5", VIEWTRAIL_X_MAX_RETRIES="0",
         VIEWTRAIL_YOUTUBE_DAILY_UNITS="500", YOUTUBE_API_KEY=" AIzaKey ", INSTAGRAM_SESSIONID="sess",
@@ -59,7 +59,7 @@ def test_every_variable_is_read():
     assert (s.retry_base_minutes, s.retry_cap_minutes, s.momentum_factor, s.momentum_min_views_per_hour) == (
         30.0, 600.0, 5.0, 7.5,
     )  # fmt: skip
-    assert s.webhook_url == "https://hooks.example.com/x?token=secret"
+    assert s.webhook_url == "https://hooks.example.com/x?token=secret" and s.api_rate_per_min == 60
     assert s.platform("x").mode == "real"
     assert s.platform(Platform.X).client_overrides() == {
         "base_url": "http://127.0.0.1:8765/x", "concurrency": 16, "rate_per_min": 6000.0, "timeout_s": 2.5,
@@ -91,6 +91,7 @@ def test_secrets_stay_out_of_repr():
         ("VIEWTRAIL_RETRY_CAP_MINUTES", "inf", "must be a positive number"),
         ("VIEWTRAIL_MOMENTUM_FACTOR", "fast", "must be a positive number"),
         ("VIEWTRAIL_MOMENTUM_MIN_VIEWS_PER_HOUR", "-3", "must be a positive number"),
+        ("VIEWTRAIL_API_RATE_PER_MIN", "1.5", "must be a whole number of requests per minute"),
         ("VIEWTRAIL_TIKTOK_MODE", "live", "is not a client mode"),
         ("VIEWTRAIL_YOUTUBE_CONCURRENCY", "1.5", "is not a number"),
         ("VIEWTRAIL_INSTAGRAM_RATE_PER_MIN", "0", "is too small"),
