@@ -80,6 +80,9 @@ _DURATION_RANGE_S: dict[Platform, tuple[float, float]] = {
 
 
 def _platform_of(video_id: str) -> Platform:
+    """The platform whose traits a video id is simulated with. Not :func:`orchestration.urls.split_video_id`
+    (which validates and refuses): the simulation answers for any id, an unknown prefix counting as TikTok, and
+    its outputs for such ids must stay what they were."""
     prefix, sep, _ = video_id.partition(":")
     try:
         return Platform(prefix) if sep else Platform.TIKTOK
