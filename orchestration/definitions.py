@@ -45,13 +45,13 @@ def defs() -> Definitions:
     from orchestration.defs import schedules
     from orchestration.defs.assets import platform_assets
     from orchestration.defs.dbt import viewtrail_dbt_assets
-    from orchestration.defs.jobs import build_job, scrape_job
+    from orchestration.defs.jobs import build_job, scrape_job, scrape_videos_job
     from orchestration.defs.publishing import analytics_copy
     from orchestration.defs.sensors import all_sensors
 
     return Definitions(
         assets=[*platform_assets, viewtrail_dbt_assets, analytics_copy],
-        jobs=[scrape_job, build_job],
+        jobs=[scrape_job, scrape_videos_job, build_job],
         schedules=[schedules.hourly_scrape_schedule],
         sensors=all_sensors,
         resources=build_resources(settings),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dagster import AssetSelection, define_asset_job, multiprocess_executor
+from dagster import AssetSelection, define_asset_job, in_process_executor, multiprocess_executor
 
 from orchestration.defs.assets import SCRAPE_ASSET_KEYS, SNAPSHOT_ASSET_KEYS
 from orchestration.defs.dbt import viewtrail_dbt_assets
@@ -16,6 +16,15 @@ scrape_job = define_asset_job(
     selection=AssetSelection.assets(*SCRAPE_ASSET_KEYS, *SNAPSHOT_ASSET_KEYS),
     executor_def=multiprocess_executor.configured({"max_concurrent": 2 * len(SCRAPE_ASSET_KEYS)}),
     description="Scrape the videos due in the selected hour(s) on every platform, then load them.",
+)
+
+#: The same steps for a few named videos (sensors, `viewtrail rescrape`): in one process, since starting a
+#: process per step would cost more than the scrape itself; the first snapshot arrives seconds sooner.
+scrape_videos_job = define_asset_job(
+    "scrape_videos_now",
+    selection=AssetSelection.assets(*SCRAPE_ASSET_KEYS, *SNAPSHOT_ASSET_KEYS),
+    executor_def=in_process_executor,
+    description="Scrape the videos a request names (config video_ids), now, then load them.",
 )
 
 #: Every dbt model (including those fed only by the registry) and the analyst copy.

@@ -35,7 +35,7 @@ from dagster import (
 from orchestration import config
 from orchestration.clock import last_complete_hour, partition_key, utc_now
 from orchestration.defs.assets import scrape_asset_key, snapshot_asset_key
-from orchestration.defs.jobs import BUILD_SELECTION, scrape_job
+from orchestration.defs.jobs import BUILD_SELECTION, scrape_videos_job
 from orchestration.defs.notifications import notify_failure
 from orchestration.defs.resources import WarehouseResource
 from orchestration.models import TRANSIENT_OUTCOMES, Platform
@@ -136,13 +136,13 @@ def _queue_tick(context: SensorEvaluationContext, settings: SensorSettings, kind
     return SensorResult(run_requests=run_requests, cursor=max(r.request_id for r in fresh))
 
 
-@sensor(job=scrape_job, minimum_interval_seconds=20, default_status=DefaultSensorStatus.RUNNING,
-        description="First snapshot for newly tracked videos within about a minute (queue files from `track`).")  # fmt: skip
+@sensor(job=scrape_videos_job, minimum_interval_seconds=5, default_status=DefaultSensorStatus.RUNNING,
+        description="First snapshot within seconds for videos tracked without one (queue files from `track --no-scrape`, imports beyond the inline limit, other tools).")  # fmt: skip
 def new_videos_sensor(context: SensorEvaluationContext, sensor_settings: SensorSettings):
     return _queue_tick(context, sensor_settings, QueueKind.NEW)
 
 
-@sensor(job=scrape_job, minimum_interval_seconds=20, default_status=DefaultSensorStatus.RUNNING,
+@sensor(job=scrape_videos_job, minimum_interval_seconds=5, default_status=DefaultSensorStatus.RUNNING,
         description="Runs `viewtrail rescrape` requests, exactly those videos, once per request.")  # fmt: skip
 def rescrape_sensor(context: SensorEvaluationContext, sensor_settings: SensorSettings):
     return _queue_tick(context, sensor_settings, QueueKind.RESCRAPE)
@@ -181,7 +181,7 @@ def _digest(items: Iterable[str]) -> str:
     return hashlib.blake2b("|".join(items).encode(), digest_size=8).hexdigest()
 
 
-@sensor(job=scrape_job, minimum_interval_seconds=300, default_status=DefaultSensorStatus.RUNNING,
+@sensor(job=scrape_videos_job, minimum_interval_seconds=300, default_status=DefaultSensorStatus.RUNNING,
         description="Retries videos whose last attempt failed transiently, with growing capped delays.")  # fmt: skip
 def failed_scrapes_sensor(
     context: SensorEvaluationContext, sensor_settings: SensorSettings, warehouse: WarehouseResource
@@ -222,7 +222,7 @@ def failed_scrapes_sensor(
     return SensorResult(run_requests=[request] if request else [], cursor=json.dumps({"retried": retried}, sort_keys=True))
 
 
-@sensor(job=scrape_job, minimum_interval_seconds=600, default_status=DefaultSensorStatus.RUNNING,
+@sensor(job=scrape_videos_job, minimum_interval_seconds=600, default_status=DefaultSensorStatus.RUNNING,
         description="Videos whose views per hour jumped are re-scraped hourly for the next 24 hours.")  # fmt: skip
 def momentum_sensor(context: SensorEvaluationContext, sensor_settings: SensorSettings, warehouse: WarehouseResource):
     """Cursor: {"copy": mtime of the analyst copy last read, "rates": {video: views/h}, "boost": {video: until},
