@@ -57,6 +57,21 @@ CREATE TABLE raw.scrape_attempts (
   source TEXT NOT NULL, run_id TEXT, partition_key TEXT,
   PRIMARY KEY (video_id, attempted_at)
 );
+CREATE TABLE registry.alert_rules (
+  rule_id INTEGER PRIMARY KEY, kind TEXT NOT NULL, scope_kind TEXT NOT NULL, scope_values TEXT[] NOT NULL,
+  params JSON NOT NULL, channels TEXT[] NOT NULL, cooldown_hours DOUBLE NOT NULL, created_at TIMESTAMP NOT NULL
+);
+CREATE TABLE registry.alert_channels (name TEXT PRIMARY KEY, target TEXT NOT NULL, added_at TIMESTAMP NOT NULL);
+CREATE TABLE raw.alert_events (
+  event_id TEXT PRIMARY KEY, dedup_key TEXT NOT NULL UNIQUE, rule_id INTEGER NOT NULL, kind TEXT NOT NULL,
+  condition TEXT NOT NULL, subject TEXT NOT NULL, video_id TEXT, label TEXT, account TEXT, platform TEXT,
+  numbers JSON NOT NULL, message TEXT NOT NULL, occurred_at TIMESTAMP NOT NULL, fired_at TIMESTAMP NOT NULL
+);
+CREATE TABLE raw.alert_deliveries (
+  event_id TEXT NOT NULL, channel TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL,
+  last_attempt_at TIMESTAMP, next_attempt_at TIMESTAMP, delivered_at TIMESTAMP, reason TEXT,
+  PRIMARY KEY (event_id, channel)
+);
 """
 
 _COLUMNS_SQL = """

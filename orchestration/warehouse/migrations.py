@@ -124,12 +124,63 @@ CREATE TABLE meta.write_log (
 );
 """
 
+# Alerts (docs/alerts.md): rules and channels in the registry, every firing and its delivery per channel in raw.
+# Channel URLs hold secrets and are NOT stored here (the warehouse is copied whole to the analyst copy): the
+# registry keeps a channel's name and a redacted target; the URL lives in the 0600 channels file beside the
+# warehouse (orchestration/alerts/channels.py).
+_V4_ALERTS = """
+CREATE TABLE registry.alert_rules (
+  rule_id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL,
+  scope_kind TEXT NOT NULL,
+  scope_values TEXT[] NOT NULL,
+  params JSON NOT NULL,
+  channels TEXT[] NOT NULL,
+  cooldown_hours DOUBLE NOT NULL,
+  created_at TIMESTAMP NOT NULL
+);
+CREATE TABLE registry.alert_channels (
+  name TEXT PRIMARY KEY,
+  target TEXT NOT NULL,
+  added_at TIMESTAMP NOT NULL
+);
+CREATE TABLE raw.alert_events (
+  event_id TEXT PRIMARY KEY,
+  dedup_key TEXT NOT NULL UNIQUE,
+  rule_id INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  condition TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  video_id TEXT,
+  label TEXT,
+  account TEXT,
+  platform TEXT,
+  numbers JSON NOT NULL,
+  message TEXT NOT NULL,
+  occurred_at TIMESTAMP NOT NULL,
+  fired_at TIMESTAMP NOT NULL
+);
+CREATE TABLE raw.alert_deliveries (
+  event_id TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  last_attempt_at TIMESTAMP,
+  next_attempt_at TIMESTAMP,
+  delivered_at TIMESTAMP,
+  reason TEXT,
+  PRIMARY KEY (event_id, channel)
+);
+"""
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "base tables: registry.videos, registry.pending_links, raw.snapshots, raw.scrape_attempts",
               _V1_BASE_TABLES),
     Migration(2, "registry.videos: availability, consecutive_not_found, posted_at", _V2_AVAILABILITY),
     Migration(3, "meta.write_clock and meta.write_log: ingested_at in commit order, every write recorded",
               _V3_WRITE_CLOCK_AND_LOG),
+    Migration(4, "alerts: registry.alert_rules, registry.alert_channels, raw.alert_events, raw.alert_deliveries",
+              _V4_ALERTS),
 ]
 
 #: The schema version this code reads and writes.
