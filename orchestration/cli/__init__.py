@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import typer
 
-from orchestration.cli import pipeline_cmds, registry_cmds, report_cmd, snapshots_cmd, sql_cmd
+from orchestration.cli import api_cmds, pipeline_cmds, registry_cmds, report_cmd, snapshots_cmd, sql_cmd
 
 app = typer.Typer(
     name="viewtrail",
@@ -30,5 +30,5 @@ app = typer.Typer(
     ),
 )
 
-for _group in (registry_cmds, snapshots_cmd, report_cmd, sql_cmd, pipeline_cmds):
+for _group in (registry_cmds, snapshots_cmd, report_cmd, sql_cmd, pipeline_cmds, api_cmds):
     _group.register(app)

@@ -13,9 +13,8 @@ DuckDB connection to the warehouse, so they are unit-testable without Dagster:
   partition's window (the primary key should make this impossible; the check guards imports and migrations).
 
 ``partition_key`` is one hourly key (``YYYY-MM-DD-HH:MM``) or a sequence of keys (a single-run backfill over a
-range). :func:`snapshot_check_results` wraps all three as ``AssetCheckResult``s for an asset that declares the
-checks in ``check_specs``; :func:`build_snapshot_checks` makes standalone ``@asset_check`` definitions (use one
-or the other for a given asset, not both: the check names are the same).
+range). :func:`snapshot_check_results` wraps all three as ``AssetCheckResult``s for the load asset, which declares
+them in ``check_specs`` (:func:`snapshot_check_specs`) and runs them right after its write.
 """
 
 from __future__ import annotations
@@ -27,12 +26,9 @@ from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
     AssetCheckSpec,
-    AssetKey,
-    asset_check,
 )
 
 from orchestration import config
-from orchestration.clock import last_complete_hour
 from orchestration.models import Platform
 from orchestration.scheduling import auto_cadence_from_env, cadence_hours, is_tracked, load_video_schedules
 
@@ -166,39 +162,3 @@ def snapshot_check_results(con, platform: Platform | str, partition_key: str | S
 def snapshot_check_specs(asset_key) -> list:
     """``AssetCheckSpec``s matching :func:`snapshot_check_results` (for ``@asset(check_specs=...)``)."""
     return [AssetCheckSpec(name, asset=asset_key, description=desc) for name, (_, desc) in CHECKS.items()]
-
-
-def build_snapshot_checks(platform: Platform | str, partitions_def=None, asset_key=None) -> list:
-    """Standalone ``@asset_check``s on ``raw/{platform}_snapshots``, reading the ``warehouse`` resource
-    (``warehouse.connect(read_only=True)``) in pool ``duckdb``. Don't combine with the asset's own check_specs."""
-    platform = Platform(platform)
-    key = asset_key or AssetKey(["raw", f"{platform.value}_snapshots"])
-    defs = []
-    for name, (fn, desc) in CHECKS.items():
-
-        def _make(name=name, fn=fn, desc=desc):
-            @asset_check(
-                asset=key,
-                name=name,
-                description=desc,
-                required_resource_keys={"warehouse"},
-                pool="duckdb",
-                partitions_def=partitions_def,
-            )
-            def _check(context):  # AssetCheckExecutionContext (annotation omitted: string annotations confuse dagster)
-                keys = context.partition_keys if context.has_partition_key_range else None
-                if keys is None and context.has_partition_key:
-                    keys = [context.partition_key]
-                if not keys:  # unpartitioned run: check the last complete hour
-                    now = last_complete_hour()
-                    keys = [now.strftime(PARTITION_KEY_FORMAT)]
-                with context.resources.warehouse.connect(read_only=True) as con:
-                    passed, metadata = fn(con, platform, keys)
-                return AssetCheckResult(
-                    passed=passed, severity=AssetCheckSeverity(_SEVERITY[name]), metadata=metadata
-                )
-
-            return _check
-
-        defs.append(_make())
-    return defs

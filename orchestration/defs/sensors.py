@@ -10,7 +10,6 @@ Targeted runs scrape exactly the named videos of the last complete hourly partit
 
 
 
-import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -38,6 +37,7 @@ from orchestration.defs.assets import scrape_asset_key, snapshot_asset_key
 from orchestration.defs.jobs import BUILD_SELECTION, scrape_videos_job
 from orchestration.defs.notifications import notify_failure
 from orchestration.defs.resources import WarehouseResource
+from orchestration.hashing import STABLE
 from orchestration.models import TRANSIENT_OUTCOMES, Platform
 from orchestration.queue import QueueKind, mark_consumed, pending_requests
 
@@ -178,7 +178,7 @@ def retry_delay(consecutive_failures: int, base_minutes: float, cap_minutes: flo
 
 
 def _digest(items: Iterable[str]) -> str:
-    return hashlib.blake2b("|".join(items).encode(), digest_size=8).hexdigest()
+    return STABLE.digest(*items, size=8).hex()
 
 
 @sensor(job=scrape_videos_job, minimum_interval_seconds=300, default_status=DefaultSensorStatus.RUNNING,

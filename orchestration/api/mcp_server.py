@@ -1,0 +1,77 @@
+"""``viewtrail mcp``: a Model Context Protocol server (stdio, the official ``mcp`` SDK) over the API's service.
+
+Tools return JSON-able dicts; a user error (unknown video, invalid URL, busy warehouse) comes back as a tool
+error carrying the same one-sentence message the HTTP API and the CLI give.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mcp.server.mcpserver import MCPServer
+
+from .service import ApiProblem, Service
+from .settings import api_settings
+
+
+def build_server(service: Service | None = None) -> MCPServer:
+    service = service or Service(api_settings())
+    server = MCPServer(
+        "viewtrail",
+        instructions="Social-video metrics from a self-hosted viewtrail warehouse: find tracked videos, read their "
+        "daily history and growth, check the pipeline's status, and track or stop videos.",
+    )
+
+    def call(fn, *args: Any, **kwargs: Any) -> Any:  # type: ignore[no-untyped-def]
+        try:
+            return fn(*args, **kwargs)
+        except ApiProblem as error:
+            raise ValueError(str(error)) from None
+
+    @server.tool()
+    def find_videos(platform: str | None = None, label: str | None = None, account: str | None = None,
+                    active: bool | None = None, limit: int = 50) -> dict[str, Any]:  # fmt: skip
+        """Tracked videos with their latest counters and growth, filtered by platform, label, account, active."""
+        page = call(service.list_videos, platform=platform, label=label, account=account, active=active,
+                    limit=max(1, min(limit, 200)))  # fmt: skip
+        return {"videos": page.items, "has_more": page.next_cursor is not None}
+
+    @server.tool()
+    def video_history(video: str, start_date: str | None = None, end_date: str | None = None) -> dict[str, Any]:
+        """A video's daily rows (end-of-day counters, gains, is_interpolated); video is an id or any URL form."""
+        from datetime import date
+
+        try:
+            start = date.fromisoformat(start_date) if start_date else None
+            end = date.fromisoformat(end_date) if end_date else None
+        except ValueError:
+            raise ValueError("start_date and end_date must be dates like 2025-01-31.") from None
+        video_id = call(service.resolve, video)
+        return {"video_id": video_id, "days": call(service.history, video_id, start, end)}
+
+    @server.tool()
+    def top_growth(window_days: int = 7, label: str | None = None, platform: str | None = None,
+                   account: str | None = None, limit: int = 10) -> dict[str, Any]:  # fmt: skip
+        """The videos that gained the most views over 1, 7, 14 or 30 days, by label, platform or account."""
+        videos = call(service.top_growth, window_days=window_days, label=label, platform=platform, account=account,
+                      limit=max(1, min(limit, 100)))  # fmt: skip
+        return {"window_days": window_days, "videos": videos}
+
+    @server.tool()
+    def status() -> dict[str, Any]:
+        """What `viewtrail status` shows: counts per platform, last successful scrape, failing and overdue videos."""
+        return call(service.status)
+
+    @server.tool()
+    def track_video(url: str, labels: list[str] | None = None, cadence: str | None = None,
+                    days: int | None = None) -> dict[str, Any]:  # fmt: skip
+        """Track a video (any URL form); tracking a known one updates it (labels added) and resumes it."""
+        created, video = call(service.create_video, url, labels=labels or [], cadence=cadence, days=days)
+        return {"created": created, "video": video}
+
+    @server.tool()
+    def stop_video(video: str) -> dict[str, Any]:
+        """Stop tracking a video (its history is kept)."""
+        return {"video": call(service.stop, video)}
+
+    return server
