@@ -43,6 +43,7 @@ def defs() -> Definitions:
     settings = config.settings()  # first: a bad variable stops the load here, with its sentence
 
     from orchestration.defs import schedules
+    from orchestration.defs.alerting import alert_events
     from orchestration.defs.assets import platform_assets
     from orchestration.defs.dbt import viewtrail_dbt_assets
     from orchestration.defs.jobs import build_job, scrape_job, scrape_videos_job
@@ -50,7 +51,7 @@ def defs() -> Definitions:
     from orchestration.defs.sensors import all_sensors
 
     return Definitions(
-        assets=[*platform_assets, viewtrail_dbt_assets, analytics_copy],
+        assets=[*platform_assets, viewtrail_dbt_assets, analytics_copy, alert_events],
         jobs=[scrape_job, scrape_videos_job, build_job],
         schedules=[schedules.hourly_scrape_schedule],
         sensors=all_sensors,

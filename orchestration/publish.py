@@ -5,6 +5,11 @@ lets one process write a file and any open reader blocks the writer. The copy is
 next to the target and renamed over it with ``os.replace`` (atomic on one filesystem). A reader holding the
 old file open keeps reading the old snapshot (on POSIX the old inode lives until closed) and is never
 blocked; the next time they open the file they see the new one.
+
+``marts.alert_events`` (one row per alert event, its deliveries as a list) is added to the copy and exported like
+the dbt marts; it is built from ``raw.alert_events`` + ``raw.alert_deliveries`` here rather than by dbt because the
+alert asset runs after the publish. Channel URLs are never in the warehouse (see orchestration/alerts/channels.py),
+so nothing secret is copied.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration import config
+from orchestration.alerts.store import EVENTS_SQL as ALERT_EVENTS_SQL
 
 MART_SCHEMA = "marts"
 
@@ -51,6 +57,10 @@ def publish(
         con.execute(f"ATTACH {_sql_str(str(tmp))} AS {alias}")
         try:
             con.execute(f"COPY FROM DATABASE {_quote(source_db)} TO {alias}")
+            alerts = _has_alert_tables(con, source_db)
+            if alerts:  # marts.alert_events: the alert events with their deliveries (docs/alerts.md)
+                con.execute(f"CREATE SCHEMA IF NOT EXISTS {alias}.{MART_SCHEMA}")
+                con.execute(f"CREATE TABLE {alias}.{MART_SCHEMA}.alert_events AS {ALERT_EVENTS_SQL}")
             tables = {
                 f"{schema}.{table}": 0
                 for schema, table in con.sql(
@@ -81,14 +91,25 @@ def publish(
             f" AND schema_name = {_sql_str(MART_SCHEMA)} ORDER BY 1"
         ).fetchall()
     ]
-    for mart in marts:
+    queries = {mart: f"SELECT * FROM {_quote(source_db)}.{MART_SCHEMA}.{_quote(mart)}" for mart in marts}
+    if alerts and "alert_events" not in queries:
+        queries["alert_events"] = ALERT_EVENTS_SQL
+        marts.append("alert_events")
+    for mart, query in queries.items():
         final = exports / f"{mart}.parquet"
         part = exports / f".{mart}.parquet.tmp"
-        con.execute(
-            f"COPY (SELECT * FROM {_quote(source_db)}.{MART_SCHEMA}.{_quote(mart)}) TO {_sql_str(str(part))} (FORMAT parquet)"
-        )
+        con.execute(f"COPY ({query}) TO {_sql_str(str(part))} (FORMAT parquet)")
         os.replace(part, final)
     return PublishSummary(analytics_path=target, export_dir=exports, tables=tables, marts_exported=marts)
+
+
+def _has_alert_tables(con: duckdb.DuckDBPyConnection, database: str) -> bool:
+    rows = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'raw'"
+        " AND table_name IN ('alert_events', 'alert_deliveries')",
+        [database],
+    ).fetchall()
+    return rows[0][0] == 2
 
 
 def _sql_str(value: str) -> str:

@@ -308,12 +308,13 @@ def backfill_snapshots(
 
 
 def build_and_publish(instance: Any, resources: dict[str, Any], progress: Progress | None = None) -> Any:
-    """One Dagster run: dbt build (models + data tests as asset checks), then the analyst copy."""
+    """One Dagster run: dbt build (models + data tests as asset checks), the analyst copy, then the alert rules."""
+    from orchestration.defs.alerting import alert_events
     from orchestration.defs.dbt import viewtrail_dbt_assets
     from orchestration.defs.publishing import analytics_copy
 
     result = materialize_in_process(
-        [viewtrail_dbt_assets, analytics_copy], instance, resources, progress=progress,
+        [viewtrail_dbt_assets, analytics_copy, alert_events], instance, resources, progress=progress,
         tags={"viewtrail/origin": "build"},
     )
     if not result.success:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from dagster import AssetKey, DagsterInstance, materialize
+from dagster import AssetKey, DagsterInstance, OpDefinition, materialize
 
 from orchestration.definitions import defs as load_defs
 from orchestration.defs.assets import SCRAPE_ASSET_KEYS, SNAPSHOT_ASSET_KEYS, assets_of
@@ -70,9 +70,14 @@ def test_definitions_load_with_lineage_from_platform_assets_to_published_copy():
     # every step that writes the warehouse is in the one-writer pool; the scrapes (network I/O) hold no slot
     scrapes = {key for key in SCRAPE_ASSET_KEYS}
     for assets_def in defs.assets:
-        if hasattr(assets_def, "op"):
+        if isinstance(assets_def.node_def, OpDefinition):
             expected = None if set(assets_def.keys) <= scrapes else "duckdb"
             assert assets_def.op.pool == expected, assets_def
+    # the alerts asset: evaluation and delivery (network I/O) hold no slot, only its write does
+    alerts = next(a for a in defs.assets if AssetKey(["alerts", "alert_events"]) in a.keys)
+    assert {n.name: n.pool for n in alerts.node_def.node_defs} == {
+        "evaluate_and_deliver_alerts": None, "record_alert_events": "duckdb"}  # fmt: skip
+    assert graph.get(AssetKey(["alerts", "alert_events"])).parent_keys == {AssetKey("analytics_copy")}
     for platform in Platform:  # each platform's load reads its own scrape's staged batch
         assert graph.get(AssetKey(["raw", f"{platform.value}_snapshots"])).parent_keys == {
             AssetKey(["scrapes", platform.value])}

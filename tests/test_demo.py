@@ -56,7 +56,7 @@ def test_demo_backfills_through_dagster_builds_and_publishes(demo_env: Path, war
 
     data = warehouse_path.parent
     assert report.analytics_path == data / "analytics.duckdb"
-    assert {p.stem for p in (data / "marts").glob("*.parquet")} == MART_NAMES
+    assert {p.stem for p in (data / "marts").glob("*.parquet")} == MART_NAMES | {"alert_events"}
     con = duckdb.connect(str(report.analytics_path), read_only=True)
     try:
         platforms = dict(con.sql("SELECT platform, count(*) FROM marts.video_latest GROUP BY 1").fetchall())
