@@ -50,6 +50,7 @@ ui: $(DBT_MANIFEST)
 
 bench: $(DBT_MANIFEST)
 	$(BIN)/python bench/scrape_throughput.py
+	$(BIN)/python bench/pipeline_capacity.py
 	$(BIN)/python bench/dbt_scaling.py
 	$(BIN)/python bench/import_throughput.py
 
