@@ -6,8 +6,10 @@
    platform asset covering the whole range (``BackfillPolicy.single_run()``), in-process, recorded in the
    Dagster instance of ``DAGSTER_HOME`` when it is set (so the runs show in ``make ui``);
 4. build the dbt models and publish the analyst copy (``data/analytics.duckdb`` + ``data/marts/*.parquet``),
-   again as Dagster runs (:mod:`orchestration.runs`);
-5. print a short report.
+   again as Dagster runs (:mod:`orchestration.runs`); the same run evaluates the demo's alert rules (spike,
+   milestone, unavailable; defined as of the window's start) and appends what fired to ``data/alerts.jsonl``
+   through a ``file://`` channel;
+5. print a short report, with the alerts that fired during the simulated window.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,9 @@ DEMO_VIDEO_COUNT = 200
 DEMO_DAYS = 14
 #: Marks a warehouse as created by the demo: only such a warehouse is ever deleted by `viewtrail demo`.
 DEMO_MARKER_TABLE = "meta.demo_warehouse"
+#: The demo's alert rules (kind, --threshold values), defined as of the window's start, and its file channel.
+DEMO_ALERT_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (("spike", ()), ("milestone", ()), ("unavailable", ()))
+DEMO_CHANNEL = "demo-log"
 DEMO_LABELS = ("launch", "tutorial", "behind-the-scenes", "collab", "evergreen")
 #: Videos tracked at launch start this many hours after the window opens and at least LAUNCH_MARGIN_H before
 #: it closes, so each has a day or more of hourly snapshots in the window.
@@ -214,6 +219,15 @@ class GrowthRow:
 
 
 @dataclass(frozen=True, slots=True)
+class AlertRow:
+    occurred_at: datetime
+    kind: str
+    video_id: str | None
+    title: str  # the message's title
+    delivered: bool
+
+
+@dataclass(frozen=True, slots=True)
 class DemoReport:
     videos_tracked: int
     snapshots_stored: int
@@ -228,6 +242,8 @@ class DemoReport:
     analytics_path: Path
     marts_dir: Path
     seconds: float
+    alerts: list[AlertRow] = field(default_factory=list)  # what the demo's rules fired, oldest first
+    alerts_log: Path | None = None  # the demo's file channel
 
 
 _GROWTH_ROWS_SQL = """
@@ -296,8 +312,10 @@ def run_demo(
     prepare_demo_warehouse(warehouse)
     sample = sample_videos(videos)
     starts = tracking_starts(sample, first_hour, last_hour)
+    alerts_log = config.data_dir() / "alerts.jsonl"
     with open_warehouse(warehouse) as con:
         register_sample_videos(con, sample, added_at=first_hour, tracked_since=starts)
+        define_demo_alerts(con, warehouse, alerts_log, created_at=first_hour)
     launched = sum(at > first_hour for at in starts.values())
     progress(
         f"2/4 tracking {len(sample)} sample videos on {', '.join(p.value for p in Platform)}: {launched} tracked "
@@ -313,7 +331,34 @@ def run_demo(
         backfill_snapshots(instance, resources, first_hour, last_hour, progress)
         progress("4/4 dbt build (models + tests) and publishing the analyst copy")
         build_and_publish(instance, resources)
-    return read_report(config.analytics_path(), first_hour, last_hour, time.monotonic() - started)
+    report = read_report(config.analytics_path(), first_hour, last_hour, time.monotonic() - started)
+    with open_warehouse(warehouse, read_only=True) as con:  # alert events reach the copy with the next publish
+        fired = read_demo_alerts(con)
+    return replace(report, alerts=fired, alerts_log=alerts_log)
+
+
+def define_demo_alerts(con: Any, warehouse: Path, log: Path, *, created_at: datetime) -> None:
+    """The demo's rules and its file channel, as if defined when the simulated window opened."""
+    from orchestration.alerts import store
+    from orchestration.alerts.channels import channels_file
+    from orchestration.alerts.rules import Scope, build_params
+
+    if log.exists():
+        log.unlink()
+    store.add_channel(con, DEMO_CHANNEL, f"file://{log.absolute()}", secrets_file=channels_file(warehouse), now=created_at)
+    for kind, thresholds in DEMO_ALERT_RULES:
+        store.add_rule(con, kind, Scope(), build_params(kind, thresholds=list(thresholds)), channels=[DEMO_CHANNEL],
+                       created_at=created_at)  # fmt: skip
+
+
+def read_demo_alerts(con: Any) -> list[AlertRow]:
+    from orchestration.alerts.store import list_events
+
+    return [
+        AlertRow(e["occurred_at"], e["kind"], e["video_id"], e["title"],
+                 any(d["status"] == "delivered" for d in e["deliveries"]))  # fmt: skip
+        for e in list_events(con)
+    ]
 
 
 def _fmt_age(days: float | None) -> str:
@@ -344,6 +389,25 @@ def _growth_table(title: str, rows: Sequence[GrowthRow]) -> Any:
     return table
 
 
+#: Alerts shown in the report: the first of each kind, then the rest up to this many.
+REPORT_ALERTS = 12
+
+
+def _alerts_table(alerts: Sequence[AlertRow]) -> Any:
+    from rich.table import Table
+
+    firsts = {a.kind: a for a in reversed(alerts)}
+    shown = list(firsts.values())
+    shown += [a for a in alerts if a not in shown][: max(0, REPORT_ALERTS - len(shown))]
+    table = Table(title=f"Alerts that fired during the window ({len(shown)} of {len(alerts)} shown)")
+    table.add_column("happened (UTC)")
+    table.add_column("kind")
+    table.add_column("what")
+    for alert in sorted(shown, key=lambda a: a.occurred_at):
+        table.add_row(f"{alert.occurred_at:%Y-%m-%d %H:%M}", alert.kind, alert.title.removeprefix("viewtrail: ")[:70])
+    return table
+
+
 def render_report(report: DemoReport, console: Any) -> None:
     console.print(
         f"\n[bold]viewtrail demo[/bold] done in {report.seconds:.0f}s: "
@@ -362,6 +426,14 @@ def render_report(report: DemoReport, console: Any) -> None:
                                     report.top_growth))
     if report.plateauing:
         console.print(_growth_table("The oldest tracked videos: plateauing", report.plateauing))
+    if report.alerts:
+        console.print(_alerts_table(report.alerts))
+    counts = {kind: sum(a.kind == kind for a in report.alerts) for kind, _ in DEMO_ALERT_RULES}
+    console.print(
+        f"Alerts: {len(report.alerts)} fired during the window ("
+        + ", ".join(f"{n} {kind}" for kind, n in counts.items())
+        + f"), delivered to {report.alerts_log} (`viewtrail alerts --since {max(1, (report.last_hour - report.first_hour).days + 1)}d` lists them)."
+    )
     console.print(
         "Next:\n"
         "  make ui                      # Dagster UI + daemon on http://127.0.0.1:3000 (assets, runs, schedules)\n"

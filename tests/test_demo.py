@@ -54,6 +54,13 @@ def test_demo_backfills_through_dagster_builds_and_publishes(demo_env: Path, war
     assert report.top_growth[0].age_days < 8  # the fastest grower is young
     assert report.plateauing and all(r.age_days > 30 and (r.increase_7d_pct or 0) < 5 for r in report.plateauing)
 
+    # the demo's alert rules fired on what happened during the window, delivered to its file channel
+    assert report.alerts and {a.kind for a in report.alerts} <= {"spike", "milestone", "unavailable"}
+    assert "spike" in {a.kind for a in report.alerts}  # young videos taking off
+    assert all(report.first_hour <= a.occurred_at <= report.last_hour + timedelta(hours=1) for a in report.alerts)
+    assert all(a.delivered for a in report.alerts)
+    assert len(report.alerts_log.read_text().splitlines()) == len(report.alerts)
+
     data = warehouse_path.parent
     assert report.analytics_path == data / "analytics.duckdb"
     assert {p.stem for p in (data / "marts").glob("*.parquet")} == MART_NAMES | {"alert_events"}
