@@ -197,17 +197,27 @@ def _simulated_instant(video_id: str, since_start: timedelta) -> datetime:
     return video_profile(video_id).posted_at(datetime(2024, 3, 1)) + since_start
 
 
-def _mart_rows(path: Path, table: str, exclude: tuple[str, ...] = ("snapshots_ingested_through",)) -> list[tuple]:
+def _mart_rows(path: Path, table: str, exclude: tuple[str, ...] = ("snapshots_ingested_through",),
+               schema: str = "marts") -> list[tuple]:  # fmt: skip
     cols = [
         r[0]
         for r in query(
             path,
-            f"select column_name from information_schema.columns where table_schema = 'marts' and table_name = '{table}'"
-            " order by ordinal_position",
+            f"select column_name from information_schema.columns where table_schema = '{schema}'"
+            f" and table_name = '{table}' order by ordinal_position",
         )
         if r[0] not in exclude
     ]
-    return query(path, f"select {', '.join(cols)} from marts.{table} order by all")
+    return query(path, f"select {', '.join(cols)} from {schema}.{table} order by all")
+
+
+#: Incremental relations outside the marts: compared with a full refresh too (last_ingested_at included: it is
+#: the video's own max(ingested_at), the same either way).
+INCREMENTAL_INTERMEDIATE = ["int_video_snapshot_summary"]
+
+
+def _intermediate_rows(path: Path) -> dict[str, list[tuple]]:
+    return {t: _mart_rows(path, t, exclude=(), schema="intermediate") for t in INCREMENTAL_INTERMEDIATE}
 
 
 def test_incremental_runs_equal_full_refresh(warehouse_path: Path) -> None:
@@ -233,9 +243,12 @@ def test_incremental_runs_equal_full_refresh(warehouse_path: Path) -> None:
         con.execute("delete from registry.videos where video_id = 'tiktok:v0'")
     dbt("build", "--exclude-resource-type", "unit_test", warehouse=warehouse_path)
     incremental = {table: _mart_rows(warehouse_path, table) for table in MARTS}
+    incremental_intermediate = _intermediate_rows(warehouse_path)
 
     dbt("build", "--full-refresh", "--exclude-resource-type", "unit_test", warehouse=warehouse_path)
     full = {table: _mart_rows(warehouse_path, table) for table in MARTS}
+    assert incremental_intermediate == _intermediate_rows(warehouse_path)
+    assert not any(r[0] == "tiktok:v0" for r in incremental_intermediate["int_video_snapshot_summary"])
 
     assert not any(r[0] == "tiktok:v0" for r in incremental["video_daily"] + incremental["video_engagement"])
     assert len(full["video_daily"]) > 300
@@ -286,8 +299,10 @@ def test_hour_after_hour_builds_equal_full_refresh(warehouse_path: Path) -> None
         insert_snapshots(warehouse_path, batch)
         dbt("build", "--exclude-resource-type", "unit_test", warehouse=warehouse_path)
     incremental = {table: _mart_rows(warehouse_path, table) for table in MARTS}
+    incremental_intermediate = _intermediate_rows(warehouse_path)
     dbt("build", "--full-refresh", "--exclude-resource-type", "unit_test", warehouse=warehouse_path, tests="all")
     full = {table: _mart_rows(warehouse_path, table) for table in MARTS}
+    assert incremental_intermediate == _intermediate_rows(warehouse_path)
     assert len(full["video_daily"]) > 300
     for table in MARTS:
         assert incremental[table] == full[table], f"{table}: hour-by-hour builds differ from a full refresh"

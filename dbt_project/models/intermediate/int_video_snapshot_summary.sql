@@ -1,11 +1,44 @@
--- Materialized: several marts read it, and it aggregates the whole snapshot history.
-{{ config(materialized='table') }}
--- Per video: first/last snapshot times, snapshot count, and the latest snapshot's counters and content fields
--- (counters are the latest snapshot's own, null included; content fields take the latest non-null value: a
--- platform may omit a title in one response).
+{#- Per video: first/last snapshot times, snapshot count, and the latest snapshot's counters and content fields
+    (counters are the latest snapshot's own, null included; content fields take the latest non-null value: a
+    platform may omit a title in one response).
+
+    Materialized (several marts read it) and incremental: a video's row depends only on its own snapshots, so a
+    run recomputes, from all their snapshots, the videos with snapshots ingested after the previous run (the
+    newest last_ingested_at stored), and keeps the others' rows as they are; the post-hook drops videos whose
+    snapshots were deleted (`viewtrail delete`). Same rows as a full rebuild, without aggregating the whole
+    history every hour. -#}
+{{
+  config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='video_id',
+    on_schema_change='fail',
+    post_hook="delete from {{ this }} where video_id in (select video_id from {{ this }} except select distinct video_id from {{ ref('stg_snapshots') }})",
+  )
+}}
+
 with snapshots as (
     select * from {{ ref('stg_snapshots') }}
+),
+
+{% if is_incremental() -%}
+-- incremental scope: every snapshot of the videos that received snapshots since the previous run
+changed_videos as (
+    select distinct video_id
+    from snapshots
+    where ingested_at > (select coalesce(max(last_ingested_at), timestamp '-infinity') from {{ this }})
+),
+
+video_snapshots as (
+    select s.*
+    from snapshots as s
+    semi join changed_videos using (video_id)
 )
+{%- else -%}
+video_snapshots as (
+    select * from snapshots
+)
+{%- endif %}
 
 select
     video_id,
@@ -23,5 +56,5 @@ select
     arg_max(duration_s, observed_at) filter (where duration_s is not null) as duration_s,
     arg_max_null(source, observed_at) as source,
     max(ingested_at) as last_ingested_at
-from snapshots
+from video_snapshots
 group by video_id
