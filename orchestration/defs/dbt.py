@@ -165,10 +165,14 @@ def invoke_dbt(
 ) -> Any:
     """Run one dbt command in this process (dbt's programmatic API) against ``warehouse_path``.
 
-    In process, not as a dbt subprocess: the Dagster run already imported dbt (dagster-dbt does), so a
-    subprocess would pay dbt's import again, plus dagster-dbt's `dbt --version` probe and its own adapter set-up,
-    about 3 s of a 4 s hourly build on this project. ``on_event`` receives every dbt event (from dbt's threads).
-    Returns dbt's ``dbtRunnerResult``.
+    In process, not as a dbt subprocess (``DbtCliResource.cli``): the Dagster run has already imported dbt
+    (dagster-dbt does), and the subprocess path paid, before dbt ran a model, dagster-dbt's `dbt --version` probe
+    (~1.3 s), its in-process adapter set-up (~0.8 s) and dbt's import in the subprocess (~1.5 s). At 10k videos the
+    hourly step went from 7.3 s to 2.7 s (docs/benchmarks.md). dbt's programmatic API runs one command at a time
+    per process: the step runs in the in-process executor and the pool "duckdb" admits one step.
+    ``on_event`` receives every dbt event (from dbt's threads). Returns dbt's ``dbtRunnerResult``; a run
+    termination (Dagster's interrupt in the step) comes back as its exception, and closing dbt-duckdb's DuckDB
+    instance afterwards stops the queries still running (their transactions roll back).
     """
     from dbt.cli.main import dbtRunner
 
