@@ -10,13 +10,21 @@ blocked; the next time they open the file they see the new one.
 the dbt marts; it is built from ``raw.alert_events`` + ``raw.alert_deliveries`` here rather than by dbt because the
 alert asset runs after the publish. Channel URLs are never in the warehouse (see orchestration/alerts/channels.py),
 so nothing secret is copied.
+
+A mart whose content did not change since its last export keeps its Parquet file as is (same bytes, same mtime:
+sync tools and BI extracts watching the directory see nothing to reload). Each file carries, in its Parquet key-value
+metadata, a fingerprint of what it holds: the columns with their types, the row count and the sum of the rows'
+hashes (order-independent; a duplicated row counts twice). The publish computes the fingerprint of each mart (one
+scan, no sort, no write) and rewrites only the files whose recorded fingerprint differs, or that are missing or
+unreadable. The analyst DuckDB copy is still written whole and renamed atomically on every publish.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -25,6 +33,10 @@ from orchestration import config
 from orchestration.alerts.store import EVENTS_SQL as ALERT_EVENTS_SQL
 
 MART_SCHEMA = "marts"
+#: Parquet key-value metadata key holding the fingerprint of the content a mart's export was written from.
+FINGERPRINT_KEY = "viewtrail_fingerprint"
+#: Part of every fingerprint: bump it when the export format changes (options, layout) so every file is rewritten.
+EXPORT_FORMAT = "parquet-v1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +44,8 @@ class PublishSummary:
     analytics_path: Path
     export_dir: Path
     tables: dict[str, int]  # "schema.table" -> rows copied
-    marts_exported: list[str]
+    marts_exported: list[str]  # every mart with a Parquet file in export_dir after this publish
+    marts_unchanged: list[str] = field(default_factory=list)  # of those, the files left untouched (same content)
 
 
 def _quote(name: str) -> str:
@@ -95,12 +108,44 @@ def publish(
     if alerts and "alert_events" not in queries:
         queries["alert_events"] = ALERT_EVENTS_SQL
         marts.append("alert_events")
+    unchanged = []
     for mart, query in queries.items():
         final = exports / f"{mart}.parquet"
+        fingerprint = content_fingerprint(con, query)
+        if final.exists() and recorded_fingerprint(con, final) == fingerprint:
+            unchanged.append(mart)
+            continue
         part = exports / f".{mart}.parquet.tmp"
-        con.execute(f"COPY ({query}) TO {_sql_str(str(part))} (FORMAT parquet)")
+        con.execute(
+            f"COPY ({query}) TO {_sql_str(str(part))}"
+            f" (FORMAT parquet, KV_METADATA {{{FINGERPRINT_KEY}: {_sql_str(fingerprint)}}})"
+        )
         os.replace(part, final)
-    return PublishSummary(analytics_path=target, export_dir=exports, tables=tables, marts_exported=marts)
+    return PublishSummary(
+        analytics_path=target, export_dir=exports, tables=tables, marts_exported=marts, marts_unchanged=unchanged
+    )
+
+
+def content_fingerprint(con: duckdb.DuckDBPyConnection, query: str) -> str:
+    """A cheap fingerprint of what ``query`` returns: its columns and types, its row count and the sum of its
+    rows' hashes (independent of row order). One scan, nothing sorted or written."""
+    columns = con.sql(f"DESCRIBE SELECT * FROM ({query}) AS described").fetchall()
+    ((rows, hash_sum),) = con.execute(
+        f"SELECT count(*), coalesce(sum(hash(*COLUMNS(*))::HUGEINT), 0) FROM ({query}) AS fingerprinted"
+    ).fetchall()
+    shape = "|".join(f"{column[0]}:{column[1]}" for column in columns)
+    return hashlib.sha256(f"{EXPORT_FORMAT}\n{shape}\n{rows}\n{hash_sum}".encode()).hexdigest()
+
+
+def recorded_fingerprint(con: duckdb.DuckDBPyConnection, parquet: Path) -> str | None:
+    """The fingerprint recorded in ``parquet`` when it was exported; None when absent or the file is unreadable."""
+    try:
+        rows = con.execute(
+            "SELECT value::VARCHAR FROM parquet_kv_metadata(?) WHERE key::VARCHAR = ?", [str(parquet), FINGERPRINT_KEY]
+        ).fetchall()
+    except duckdb.Error:
+        return None
+    return rows[0][0] if rows else None
 
 
 def _has_alert_tables(con: duckdb.DuckDBPyConnection, database: str) -> bool:

@@ -3,6 +3,7 @@ consistent (old) snapshot until they reopen it."""
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from pathlib import Path
 
@@ -94,3 +95,76 @@ def test_build_on_an_import_only_warehouse_while_an_analyst_reads_the_copy(wareh
         assert reopened.sql("SELECT views FROM marts.video_latest").fetchall() == [(400,)]
     finally:
         reopened.close()
+
+
+def _set_table(warehouse: Path, name: str, values: list[int]) -> None:
+    with open_warehouse(warehouse) as con:
+        con.execute("CREATE SCHEMA IF NOT EXISTS marts")
+        con.execute(f"CREATE OR REPLACE TABLE marts.{name} (video_id VARCHAR, views BIGINT)")
+        con.executemany(f"INSERT INTO marts.{name} VALUES (?, ?)", [[f"youtube:v{i}", v] for i, v in enumerate(values)])
+
+
+def _publish(warehouse: Path):
+    data = warehouse.parent
+    with open_warehouse(warehouse) as con:
+        return publish(con, analytics_path=data / "analytics.duckdb", export_dir=data / "marts")
+
+
+def _age(path: Path) -> tuple[int, bytes]:
+    """Set ``path``'s mtime to a fixed old instant (no sleeping for the clock to move) and return (mtime, bytes)."""
+    os.utime(path, ns=(1_000_000_000_000_000_000, 1_000_000_000_000_000_000))
+    return path.stat().st_mtime_ns, path.read_bytes()
+
+
+def test_publish_leaves_the_parquet_of_an_unchanged_mart_untouched_and_rewrites_a_changed_one(warehouse_path: Path) -> None:
+    exports = warehouse_path.parent / "marts"
+    _set_table(warehouse_path, "video_latest", [1, 2])
+    _set_table(warehouse_path, "video_daily", [10, 20])
+    first = _publish(warehouse_path)
+    assert "video_latest" not in first.marts_unchanged and "video_daily" not in first.marts_unchanged
+    latest, daily = exports / "video_latest.parquet", exports / "video_daily.parquet"
+    latest_before, daily_before = _age(latest), _age(daily)
+
+    _set_table(warehouse_path, "video_latest", [1, 3])  # changed
+    _set_table(warehouse_path, "video_daily", [10, 20])  # rebuilt by dbt, same content
+    second = _publish(warehouse_path)
+
+    assert "video_daily" in second.marts_unchanged and "video_latest" not in second.marts_unchanged
+    assert {"video_daily", "video_latest"} <= set(second.marts_exported)
+    assert (daily.stat().st_mtime_ns, daily.read_bytes()) == daily_before  # not rewritten
+    assert latest.stat().st_mtime_ns != latest_before[0]
+    assert pl.read_parquet(latest)["views"].to_list() == [1, 3]
+    assert pl.read_parquet(daily)["views"].to_list() == [10, 20]
+    # the analyst copy is still replaced whole on every publish
+    with duckdb.connect(str(warehouse_path.parent / "analytics.duckdb"), read_only=True) as copy:
+        assert copy.sql("SELECT views FROM marts.video_latest ORDER BY video_id").fetchall() == [(1,), (3,)]
+    assert not [p.name for p in exports.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_publish_rewrites_on_any_content_or_column_change_and_a_missing_or_unmarked_file(warehouse_path: Path) -> None:
+    exports = warehouse_path.parent / "marts"
+    path = exports / "video_latest.parquet"
+    _set_table(warehouse_path, "video_latest", [5, 5])
+    _publish(warehouse_path)
+
+    def rewritten() -> bool:
+        before = _age(path)
+        _publish(warehouse_path)
+        return (path.stat().st_mtime_ns, path.read_bytes()) != before
+
+    assert not rewritten()  # nothing changed
+    _set_table(warehouse_path, "video_latest", [5, 5, 5])  # one more (duplicate) row
+    assert rewritten()
+    _set_table(warehouse_path, "video_latest", [5, 5])
+    assert rewritten()
+    with open_warehouse(warehouse_path) as con:  # same values, another column type
+        con.execute("CREATE OR REPLACE TABLE marts.video_latest AS SELECT video_id, views::DOUBLE AS views FROM marts.video_latest")
+    assert rewritten()
+    assert pl.read_parquet(path)["views"].dtype == pl.Float64
+    path.unlink()  # someone deleted the export
+    _publish(warehouse_path)
+    assert path.exists()
+    with duckdb.connect() as con:  # a file exported before fingerprints existed (or by hand) carries none
+        con.execute(f"COPY (SELECT 'youtube:v0' AS video_id, 5.0 AS views) TO '{path}' (FORMAT parquet)")
+    assert rewritten()
+    assert not rewritten()

@@ -25,7 +25,8 @@ MART_KEYS = [
     automation_condition=DBT_AUTOMATION,
     description=(
         "Read-only analyst copy data/analytics.duckdb (written to a temp file, atomically renamed) and Parquet "
-        "exports of the marts under data/marts/. Open these, never the live warehouse."
+        "exports of the marts under data/marts/ (a mart whose content did not change keeps its file). Open these, "
+        "never the live warehouse."
     ),
 )
 def analytics_copy(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
@@ -33,11 +34,16 @@ def analytics_copy(context: AssetExecutionContext, warehouse: WarehouseResource)
         summary = publish(
             con, analytics_path=Path(warehouse.analytics_path), export_dir=Path(warehouse.marts_export_dir)
         )
-    context.log.info(f"published {summary.analytics_path} and {len(summary.marts_exported)} Parquet marts")
+    rewritten = len(summary.marts_exported) - len(summary.marts_unchanged)
+    context.log.info(
+        f"published {summary.analytics_path}; Parquet marts: {rewritten} rewritten, "
+        f"{len(summary.marts_unchanged)} unchanged and left as they were"
+    )
     return MaterializeResult(
         metadata={
             "path": MetadataValue.path(str(summary.analytics_path)),
             "parquet_dir": MetadataValue.path(str(summary.export_dir)),
             "tables": MetadataValue.json(summary.tables),
+            "parquet_unchanged": MetadataValue.json(summary.marts_unchanged),
         }
     )
