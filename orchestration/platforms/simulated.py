@@ -46,7 +46,7 @@ CATALOGUE_AGE_H = (48.0, 240 * 24.0)
 
 #: Share of (video, hour) pairs whose scrape fails transiently (timeout / upstream_error / rate_limited).
 DEFAULT_FAULT_RATE = 0.015
-#: Share of videos that disappear (``not_found`` from a deterministic instant 1 to 21 days after tracking on).
+#: Share of videos that disappear (``not_found`` from a deterministic instant 1 to 10 days after tracking on).
 DISAPPEAR_RATE = 0.03
 #: Share of (video, hour) pairs where the platform reports views ~1% low (a count correction).
 CORRECTION_RATE = 0.03
@@ -182,7 +182,7 @@ def video_profile(video_id: str, seed: int = 0) -> VideoProfile:
     disappears = u("disappears") < DISAPPEAR_RATE
     # Catalogue videos that disappear do so after they were tracked: a tracker only notices removals it sees.
     disappear_floor_h = 24.0 + (0.0 if launch else age_h)
-    disappears_after_h = disappear_floor_h + int(u("disappear-day") * 20 * 24) if disappears else None
+    disappears_after_h = disappear_floor_h + int(u("disappear-day") * 9 * 24) if disappears else None
     return VideoProfile(
         video_id=video_id,
         platform=platform,
