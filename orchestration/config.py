@@ -355,9 +355,12 @@ def _webhook(raw: _Raw) -> str | None:
     if not text:
         return None
     parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if not parts.scheme or not (parts.netloc or parts.path):
         # The value may carry a token: the sentence names the variable only.
-        raise SettingsError(f"{WEBHOOK_URL} is not an http(s) URL; set it to e.g. https://hooks.example.com/... or unset it.")
+        raise SettingsError(
+            f"{WEBHOOK_URL} is not a URL; set it to an https:// webhook or any alert channel URL (e.g. slack://...,"
+            " mailto://..., see docs/alerts.md), or unset it."
+        )
     return text
 
 

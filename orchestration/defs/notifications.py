@@ -1,5 +1,8 @@
-"""Failure notifications: a clear line in a log file and, when configured, a JSON webhook POST.
+"""Failure notifications: a clear line in a log file and, when configured, a message to ``VIEWTRAIL_WEBHOOK_URL``.
 
+The URL is one more alert channel: an ``http(s)://`` URL receives the JSON payload below (a generic webhook, as
+before channels existed); any other channel URL (``slack://``, ``mailto://``, ``json://``, ``file://``... see
+docs/alerts.md) is delivered by :func:`orchestration.alerts.channels.send`, with its secret-safe failure reasons.
 ``notify_failure`` has no Dagster import; the run-failure sensor in ``sensors.py`` calls it.
 """
 
@@ -41,8 +44,15 @@ def notify_failure(
         log.write(failure_line(job_name, run_id, message) + "\n")
     if not webhook_url:
         return None
+    summary = " ".join(str(message).split())[:500]
+    if not webhook_url.lower().startswith(("http://", "https://")):
+        from orchestration.alerts.channels import send
+        from orchestration.alerts.messages import Message
+
+        delivered = send(webhook_url, Message(f"viewtrail: run {run_id} of job {job_name} failed", summary))
+        return None if delivered.ok else f"run-failure channel: {delivered.reason}"
     payload = {
-        "text": f"viewtrail: run {run_id} of job {job_name} failed: {' '.join(str(message).split())[:500]}",
+        "text": f"viewtrail: run {run_id} of job {job_name} failed: {summary}",
         "job_name": job_name,
         "run_id": run_id,
         "message": message,
