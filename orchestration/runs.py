@@ -42,6 +42,8 @@ PROCESS_START_TAG = "viewtrail/process_start"
 LAUNCH_TAG = "viewtrail/launch_id"
 
 POLL_S = 1.0
+#: The watcher sleeps in slices this short between looks at the pool, so a finished launch stops it at once.
+STOP_SLICE_S = 0.05
 FIRST_NOTICE_S = 2.0
 NOTICE_EVERY_S = 30.0
 #: A finished run of another host can still have a step writing (its run was marked ended from outside);
@@ -201,6 +203,22 @@ def _waiting_line(instance: Any, info: Any, run_id: str, waited_s: float) -> str
     return f"Waiting for the warehouse: run {holder_id[:8]} ({step_key}, {where}) has held it for {_duration(held_s)}."
 
 
+def _stopped_within(stop: threading.Event, seconds: float) -> bool:
+    """Whether ``stop`` is set within ``seconds``, like ``stop.wait(seconds)`` but sleeping in short slices.
+
+    A timed lock wait (``Event.wait``, ``Lock.acquire(timeout=)``) sleeps in ``sem_clockwait`` until a deadline on
+    CLOCK_MONOTONIC; ``faketime`` shifts the monotonic clock Python computes that deadline from but does not
+    translate ``sem_clockwait``, so the wait lasts as long as the clock is shifted (the suite must pass with it
+    moved a year ahead). ``time.sleep`` is translated and keeps working."""
+    deadline = time.monotonic() + seconds
+    while not stop.is_set():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        time.sleep(min(STOP_SLICE_S, left))
+    return True
+
+
 def _watch_pool(instance: Any, launch_id: str, say: Progress, stop: threading.Event) -> None:
     """While our run's step waits for the pool: say who holds it (after FIRST_NOTICE_S, then every
     NOTICE_EVERY_S), and free the holder if its process dies meanwhile."""
@@ -208,7 +226,7 @@ def _watch_pool(instance: Any, launch_id: str, say: Progress, stop: threading.Ev
 
     run_id = None
     waiting_since = next_notice = 0.0
-    while not stop.wait(POLL_S):
+    while not _stopped_within(stop, POLL_S):
         try:
             if run_id is None:
                 runs = instance.get_runs(filters=RunsFilter(tags={LAUNCH_TAG: launch_id}), limit=1)

@@ -36,6 +36,7 @@ import asyncio
 import json
 import socket
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
@@ -599,7 +600,7 @@ class FakePlatformServer:
             deadline -= 0.01
             if deadline <= 0:
                 raise RuntimeError("the fake platform server did not start within 10 s")
-            threading.Event().wait(0.01)
+            time.sleep(0.01)  # not Event().wait(0.01): under faketime a timed lock wait lasts as long as the shift
         return self
 
     def stop(self) -> None:
