@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
 
 from .service import ApiProblem, Service
 from .settings import api_settings
@@ -26,7 +27,7 @@ def build_server(service: Service | None = None) -> MCPServer:
         try:
             return fn(*args, **kwargs)
         except ApiProblem as error:
-            raise ValueError(str(error)) from None
+            raise ToolError(str(error)) from None  # a deliberate error: the client sees the sentence
 
     @server.tool()
     def find_videos(platform: str | None = None, label: str | None = None, account: str | None = None,
@@ -45,7 +46,7 @@ def build_server(service: Service | None = None) -> MCPServer:
             start = date.fromisoformat(start_date) if start_date else None
             end = date.fromisoformat(end_date) if end_date else None
         except ValueError:
-            raise ValueError("start_date and end_date must be dates like 2025-01-31.") from None
+            raise ToolError("start_date and end_date must be dates like 2025-01-31.") from None
         video_id = call(service.resolve, video)
         return {"video_id": video_id, "days": call(service.history, video_id, start, end)}
 
