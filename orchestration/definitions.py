@@ -14,11 +14,9 @@ import warnings
 from typing import Any
 
 from dagster import (
-    AutomationConditionSensorDefinition,
     BetaWarning,
     Definitions,
     PreviewWarning,
-    SensorDefinition,
     definitions,
     in_process_executor,
 )
@@ -45,23 +43,6 @@ def build_resources(settings: config.Settings | None = None) -> dict[str, Any]:
     }
 
 
-#: How often the daemon evaluates the dbt + publish automation conditions (its asset daemon loops every 5 s at the
-#: most). Shorter than the 60 s the sensor is declared with in orchestration/defs/sensors.py, so a new snapshot
-#: reaches the analyst copy within a minute (bench/freshness.py, docs/benchmarks.md).
-BUILD_AUTOMATION_INTERVAL_S = 10
-
-
-def build_automation_sensor(declared: AutomationConditionSensorDefinition) -> SensorDefinition:
-    """``declared`` (the ``build_after_new_snapshots`` sensor), evaluated every ``BUILD_AUTOMATION_INTERVAL_S``."""
-    return AutomationConditionSensorDefinition(
-        declared.name,
-        target=declared.asset_selection,
-        default_status=declared.default_status,
-        minimum_interval_seconds=BUILD_AUTOMATION_INTERVAL_S,
-        description=declared.description,
-    )
-
-
 @definitions
 def defs() -> Definitions:
     """The code location's assets, jobs, schedules, sensors and resources."""
@@ -73,13 +54,13 @@ def defs() -> Definitions:
     from orchestration.defs.dbt import viewtrail_dbt_assets
     from orchestration.defs.jobs import build_job, scrape_job, scrape_videos_job
     from orchestration.defs.publishing import analytics_copy
-    from orchestration.defs.sensors import all_sensors, build_after_snapshots_sensor
+    from orchestration.defs.sensors import all_sensors
 
     return Definitions(
         assets=[*platform_assets, viewtrail_dbt_assets, analytics_copy, alert_events],
         jobs=[scrape_job, scrape_videos_job, build_job],
-        schedules=[schedules.hourly_scrape_schedule],
-        sensors=[build_automation_sensor(s) if s is build_after_snapshots_sensor else s for s in all_sensors],
+        schedules=[schedules.hourly_scrape_schedule, schedules.daily_full_dbt_tests_schedule],
+        sensors=all_sensors,
         resources=build_resources(settings),
         # Every step of a run writes the warehouse and waits for the one "duckdb" pool slot anyway: run steps in
         # one process instead of paying a subprocess start (and a definitions load) per step.

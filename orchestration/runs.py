@@ -342,3 +342,26 @@ def build_and_publish(instance: Any, resources: dict[str, Any], progress: Progre
             f"open `make ui` (Runs) for the dbt log."
         )
     return result
+
+
+def report_inline_snapshots(platforms: Iterable[str], *, reason: str = "inline first snapshot") -> bool:
+    """Tell the instance of ``DAGSTER_HOME`` that snapshots of ``platforms`` were written outside a run (the
+    first snapshot ``viewtrail track`` takes), so the build-after-new-snapshots automation picks them up.
+    Returns False when there is no instance to tell (no ``DAGSTER_HOME``)."""
+    if not os.environ.get("DAGSTER_HOME", "").strip():
+        return False
+    from dagster import AssetMaterialization
+
+    from orchestration.clock import last_complete_hour
+    from orchestration.defs.assets import snapshot_asset_key
+
+    with dagster_instance() as instance:
+        for platform in dict.fromkeys(platforms):
+            instance.report_runless_asset_event(
+                AssetMaterialization(
+                    asset_key=snapshot_asset_key(platform),
+                    partition=partition_key(last_complete_hour()),
+                    metadata={"written_by": reason},
+                )
+            )
+    return True

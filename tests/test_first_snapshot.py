@@ -125,3 +125,25 @@ def test_first_snapshots_taken_while_a_pipeline_run_writes_never_overlap_its_wri
     assert {run_id == INLINE_RUN_ID for *_, run_id in writes} == {True, False}  # both kinds of writer wrote
     for (_, end, _), (start, _, _) in zip(writes, writes[1:]):
         assert start >= end, "an inline first snapshot overlapped a pipeline write"
+
+
+def test_an_inline_first_snapshot_is_reported_so_the_build_automation_picks_it_up(tmp_path, monkeypatch) -> None:
+    from dagster import AssetKey, DagsterInstance, evaluate_automation_conditions
+
+    from orchestration import runs
+    from orchestration.definitions import defs
+
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    assert runs.report_inline_snapshots(["youtube"]) is False  # no instance to tell
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    definitions = defs()
+    with DagsterInstance.get() as instance:
+        quiet = evaluate_automation_conditions(defs=definitions, instance=instance)
+        assert not quiet.get_num_requested(AssetKey("analytics_copy"))
+        assert runs.report_inline_snapshots(["youtube", "youtube"]) is True
+        after = evaluate_automation_conditions(defs=definitions, instance=instance, cursor=quiet.cursor)
+        assert after.get_num_requested(AssetKey("analytics_copy")) and after.get_num_requested(
+            AssetKey(["marts", "video_latest"]))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dagster import AutomationConditionSensorDefinition, DefaultSensorStatus
 
-from orchestration.definitions import BUILD_AUTOMATION_INTERVAL_S, defs
+from orchestration.definitions import defs
 from orchestration.defs.dbt import viewtrail_dbt_assets
 from orchestration.defs.publishing import analytics_copy
+from orchestration.defs.sensors import BUILD_AUTOMATION_INTERVAL_S
 
 
 def test_one_automation_sensor_evaluates_the_build_and_publish_often_and_starts_running() -> None:

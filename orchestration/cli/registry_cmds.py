@@ -173,6 +173,11 @@ def first_snapshots(video_ids: list[str], *, scrape: bool) -> None:
         for first in taken:
             out.print(first.describe(), markup=False)
         queued = [f.video_id for f in taken if f.outcome != "ok"] + later
+        stored = [f.video_id.split(":", 1)[0] for f in taken if f.outcome != "skipped"]
+        if stored:
+            from orchestration.runs import report_inline_snapshots  # imports Dagster: only when something landed
+
+            report_inline_snapshots(stored)
         if later:
             out.print(f"{len(later)} more new video(s) get their first snapshot from the pipeline.", markup=False)
     enqueue_new_videos(queued)

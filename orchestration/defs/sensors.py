@@ -279,12 +279,15 @@ def notify_run_failures(context: RunFailureSensorContext, notifier: NotifierReso
 
 
 #: dbt build + publish after new snapshots land (the dbt assets' and analytics_copy's automation condition).
-#: Declared explicitly so it starts RUNNING with `make ui` (the implicit default sensor may start stopped).
+#: Declared explicitly so it starts RUNNING with `make ui` (the implicit default sensor may start stopped), and
+#: evaluated every 10 s (the daemon loops every 5 s at the most) so a new snapshot reaches the analyst copy within
+#: a minute (bench/freshness.py, docs/benchmarks.md).
+BUILD_AUTOMATION_INTERVAL_S = 10
 build_after_snapshots_sensor = AutomationConditionSensorDefinition(
     "build_after_new_snapshots",
     target=BUILD_SELECTION,
     default_status=DefaultSensorStatus.RUNNING,
-    minimum_interval_seconds=60,
+    minimum_interval_seconds=BUILD_AUTOMATION_INTERVAL_S,
     description="Runs dbt build and publishes the analyst copy once new snapshots landed and no scrape is running.",
 )
 
