@@ -43,7 +43,7 @@ def warehouse(tmp_path) -> WarehouseResource:
         marts_export_dir=str(tmp_path / "marts"),
     )
     with open_warehouse(resource.path) as con:
-        track_refs(con, refs(), now=datetime(2026, 11, 1))
+        track_refs(con, refs(), now=datetime(2026, 11, 10))  # simulated removals come a day after tracking at the earliest
     return resource
 
 
