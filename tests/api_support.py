@@ -63,7 +63,10 @@ class ApiServer:
 
     def stop(self) -> None:
         self.server.should_exit = True
-        self.thread.join(timeout=10)
+        # poll with sleep rather than join(timeout=...): under faketime a timed lock wait may never return
+        deadline = time.monotonic() + 10
+        while self.thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.02)
 
 
 @contextmanager
