@@ -1,6 +1,6 @@
 """viewtrail's HTTP API (``viewtrail serve``) and MCP server (``viewtrail mcp``).
 
-- :mod:`.settings`: the API's own variables (``VIEWTRAIL_API_RATE_PER_MIN``) and where its store lives;
+- :mod:`.settings`: the API's view of the settings (``VIEWTRAIL_API_RATE_PER_MIN``...) and where its store lives;
 - :mod:`.store`: a small SQLite database beside the warehouse holding API keys (hashes only), idempotency
   records and the write-through registry overlay; it never touches DuckDB, so authenticating a request never
   waits for the warehouse lock, and it is shared by every worker process and survives restarts;
