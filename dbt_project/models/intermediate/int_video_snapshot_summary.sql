@@ -6,7 +6,8 @@
     run recomputes, from all their snapshots, the videos with snapshots ingested after the previous run (the
     newest last_ingested_at stored), and keeps the others' rows as they are; the post-hook drops videos whose
     snapshots were deleted (`viewtrail delete`). Same rows as a full rebuild, without aggregating the whole
-    history every hour. -#}
+    history every hour. The import CTE is `not materialized` (read twice on an incremental run): materialized,
+    DuckDB copied all 12M snapshots at 100k videos, 1.3 s for an hour that needs 0.07 s. -#}
 {{
   config(
     materialized='incremental',
@@ -17,7 +18,7 @@
   )
 }}
 
-with snapshots as (
+with snapshots as not materialized (
     select * from {{ ref('stg_snapshots') }}
 ),
 

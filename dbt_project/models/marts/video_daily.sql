@@ -13,13 +13,15 @@
   the bracketing snapshots (ASOF joins), or the last snapshot's value on the last day.
 
   Reading order: import -> scope (which videos and days to compute) -> day spine -> brackets -> values -> gains.
+  The import CTE is `not materialized`: it is read several times, and DuckDB would otherwise copy every snapshot
+  (12M rows at 100k videos) into a temporary result instead of scanning the columns each step needs.
   Only the scope differs between a full build (every video, every day) and an incremental run (the videos with
   newly ingested snapshots, from the first day they can change: macros/video_daily_incremental.sql); the rest
   is the same SQL either way. The post-hook drops videos whose snapshots were deleted (`viewtrail delete`).
 -#}
 {%- set metrics = snapshot_metrics() %}
 
-with snapshots as (
+with snapshots as not materialized (
     select video_id, observed_at, ingested_at, {{ metrics | join(', ') }}
     from {{ ref('stg_snapshots') }}
 ),
@@ -27,7 +29,7 @@ with snapshots as (
 {% if is_incremental() -%}
 {{ video_daily_incremental_scope('snapshots') }}
 {%- else -%}
-video_snapshots as (
+video_snapshots as not materialized (
     select * from snapshots
 ),
 

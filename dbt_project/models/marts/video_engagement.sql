@@ -14,7 +14,7 @@
   row is gone (deleted videos).
 -#}
 
-with daily as (
+with daily as not materialized (
     select video_id, day, views, likes, comments, shares, saves, views_gained, snapshots_ingested_through
     from {{ ref('video_daily') }}
 ),

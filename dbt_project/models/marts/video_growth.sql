@@ -3,7 +3,7 @@
     account's median moves with any of its videos. -#}
 {%- set windows = [1, 7, 14, 30] %}
 
-with daily as (
+with daily as not materialized (
     select video_id, day, views
     from {{ ref('video_daily') }}
 ),
