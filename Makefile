@@ -13,11 +13,12 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 DBT_MANIFEST := dbt_project/target/manifest.json
 DBT_SOURCES := $(shell find dbt_project -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.yaml' \) -not -path 'dbt_project/target/*' -not -path 'dbt_project/logs/*' 2>/dev/null)
 
-.PHONY: demo test ui install manifest bench clean help
+.PHONY: demo test lint ui install manifest bench clean help
 
 help:
 	@echo "make demo   - run the main job: demo pipeline on a local DuckDB file with the simulated platform"
-	@echo "make test   - run the test suite"
+	@echo "make test   - run the linters and the test suite"
+	@echo "make lint   - ruff (lint + format check) and sqlfluff on the dbt models"
 	@echo "make ui     - start the Dagster UI and daemon (schedules, sensors) on http://127.0.0.1:3000"
 	@echo "make bench  - run the benchmarks in bench/ (writes docs/benchmarks.md)"
 
@@ -41,7 +42,12 @@ manifest: $(DBT_MANIFEST)
 demo: $(DBT_MANIFEST)
 	$(BIN)/viewtrail demo
 
-test: $(DBT_MANIFEST)
+lint: $(STAMP)
+	$(BIN)/ruff check orchestration tests bench
+	$(BIN)/ruff format --check orchestration tests bench
+	$(BIN)/sqlfluff lint dbt_project/models
+
+test: $(DBT_MANIFEST) lint
 	$(BIN)/python -m pytest
 
 ui: $(DBT_MANIFEST)

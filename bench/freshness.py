@@ -180,9 +180,15 @@ def start_dagster(mode: str, env: dict, port: int, logs: Path) -> list[subproces
     log = (logs / "dagster.log").open("w")
     common = {"cwd": REPO, "env": env, "stdout": log, "stderr": subprocess.STDOUT, "start_new_session": True}
     if mode == "dev":
-        return [subprocess.Popen([str(BIN / "dagster"), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)], **common)]
+        return [
+            subprocess.Popen(
+                [str(BIN / "dagster"), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)], **common
+            )
+        ]
     return [
-        subprocess.Popen([str(BIN / "dagster-webserver"), "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)], **common),
+        subprocess.Popen(
+            [str(BIN / "dagster-webserver"), "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)], **common
+        ),
         subprocess.Popen([str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"], **common),
     ]
 
@@ -300,7 +306,11 @@ def fmt(x: float | None) -> str:
 
 def render(result: dict) -> str:
     a, b = result["a"], result["b"]
-    head = "`dagster dev -w workspace.yaml` (as `make ui`)" if result["mode"] == "dev" else "`dagster-webserver` + `dagster-daemon run`"
+    head = (
+        "`dagster dev -w workspace.yaml` (as `make ui`)"
+        if result["mode"] == "dev"
+        else "`dagster-webserver` + `dagster-daemon run`"
+    )
     seed = (f"a warehouse seeded with `viewtrail demo` (200 videos, 14 days; {result['demo_s']:.0f} s)"
             if result["demo"] else "an empty warehouse")  # fmt: skip
 
@@ -334,7 +344,10 @@ def render(result: dict) -> str:
         share = f"{100 * seconds / total:.0f} %" if seconds is not None and total else "-"
         lines.append(f"| {name} | {fmt(seconds)} | {share} |")
     if a["copy_s"] is None:
-        lines += ["", f"(a)'s video {'was' if a.get('in_copy_after_b') else 'was not'} in the analyst copy after (b)'s build."]
+        lines += [
+            "",
+            f"(a)'s video {'was' if a.get('in_copy_after_b') else 'was not'} in the analyst copy after (b)'s build.",
+        ]
     return "\n".join(lines)
 
 
@@ -352,7 +365,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--processes", choices=["dev", "separate"], default="dev",
                         help="dev: `dagster dev` as `make ui` (default); separate: dagster-webserver + dagster-daemon")  # fmt: skip
-    parser.add_argument("--no-demo", action="store_true", help="start from an empty warehouse (no `viewtrail demo` seed)")
+    parser.add_argument(
+        "--no-demo", action="store_true", help="start from an empty warehouse (no `viewtrail demo` seed)"
+    )
     parser.add_argument("--timeout", type=float, default=240.0, help="give up waiting after this many seconds")
     parser.add_argument("--inline-copy-wait", type=float, default=60.0,
                         help="how long to wait for (a)'s video in the analyst copy before moving on to (b)")  # fmt: skip

@@ -64,8 +64,10 @@ def main() -> int:
             if result.exit_code != 0:
                 print(result.output, file=sys.stderr)
                 return 1
-            print(f"{label}: {args.urls} URLs in {seconds:.2f} s ({args.urls / seconds:,.0f} URLs/s) - "
-                  f"{result.stdout.strip()}")
+            print(
+                f"{label}: {args.urls} URLs in {seconds:.2f} s ({args.urls / seconds:,.0f} URLs/s) - "
+                f"{result.stdout.strip()}"
+            )
     return 0
 
 

@@ -72,16 +72,33 @@ def run(per_platform: int, latency_ms: float) -> dict:
         hour = last_complete_hour()
         register_videos(data / "warehouse.duckdb", per_platform, added_at=hour - timedelta(days=1))
         with FakePlatformServer(latency_ms=latency_ms) as server:
-            env = {**os.environ, "DAGSTER_HOME": str(home), "VIEWTRAIL_DATA_DIR": str(data),
-                   "VIEWTRAIL_WAREHOUSE": str(data / "warehouse.duckdb"), "YOUTUBE_API_KEY": "bench-key"}
+            env = {
+                **os.environ,
+                "DAGSTER_HOME": str(home),
+                "VIEWTRAIL_DATA_DIR": str(data),
+                "VIEWTRAIL_WAREHOUSE": str(data / "warehouse.duckdb"),
+                "YOUTUBE_API_KEY": "bench-key",
+            }
             for platform in Platform:
                 env[f"VIEWTRAIL_{platform.value.upper()}_MODE"] = "real"
                 env[f"VIEWTRAIL_{platform.value.upper()}_BASE_URL"] = server.base_url(platform)
             started = time.monotonic()
             process = subprocess.run(
-                [str(Path(sys.executable).with_name("dagster")), "job", "execute", "-m", "orchestration.definitions",
-                 "-j", "scrape_snapshots", "--tags", json.dumps({"dagster/partition": partition_key(hour)})],
-                cwd=REPO, env=env, capture_output=True, text=True,
+                [
+                    str(Path(sys.executable).with_name("dagster")),
+                    "job",
+                    "execute",
+                    "-m",
+                    "orchestration.definitions",
+                    "-j",
+                    "scrape_snapshots",
+                    "--tags",
+                    json.dumps({"dagster/partition": partition_key(hour)}),
+                ],
+                cwd=REPO,
+                env=env,
+                capture_output=True,
+                text=True,
             )
             wall_s = time.monotonic() - started
         if process.returncode != 0:

@@ -69,21 +69,42 @@ def videos(platform: Platform, n: int, offset: int = 0) -> list[VideoToScrape]:
 def request_specs(base: str, platform: Platform, batch: list[VideoToScrape]) -> list[tuple[str, dict, dict]]:
     """The same HTTP requests the real client sends for ``batch``: (url, params, headers)."""
     if platform is Platform.YOUTUBE:
-        return [(f"{base}/videos", {"part": "snippet,statistics,contentDetails", "maxResults": "50",
-                                    "id": ",".join(v.external_id for v in batch[i:i + 50])},
-                 {"X-Goog-Api-Key": "bench-key"}) for i in range(0, len(batch), 50)]
+        return [
+            (
+                f"{base}/videos",
+                {
+                    "part": "snippet,statistics,contentDetails",
+                    "maxResults": "50",
+                    "id": ",".join(v.external_id for v in batch[i : i + 50]),
+                },
+                {"X-Goog-Api-Key": "bench-key"},
+            )
+            for i in range(0, len(batch), 50)
+        ]
     if platform is Platform.TIKTOK:
         return [(f"{base}/@_/video/{v.external_id}", {}, {}) for v in batch]
     if platform is Platform.INSTAGRAM:
         return [(f"{base}/p/{v.external_id}/", {}, {}) for v in batch]
-    return [(f"{base}/tweet-result", {"id": v.external_id, "lang": "en", "token": syndication_token(v.external_id)},
-             {}) for v in batch]
+    return [
+        (f"{base}/tweet-result", {"id": v.external_id, "lang": "en", "token": syndication_token(v.external_id)}, {})
+        for v in batch
+    ]
 
 
-async def run_client(base: str, platform: Platform, batch: list[VideoToScrape], concurrency: int,
-                     state_dir: Path) -> tuple[float, int]:
-    client = build_client(platform, "real", base_url=base, api_key="bench-key", concurrency=concurrency,
-                          rate_per_min=1e9, state_dir=state_dir, daily_units=10**9, timeout_s=30)
+async def run_client(
+    base: str, platform: Platform, batch: list[VideoToScrape], concurrency: int, state_dir: Path
+) -> tuple[float, int]:
+    client = build_client(
+        platform,
+        "real",
+        base_url=base,
+        api_key="bench-key",
+        concurrency=concurrency,
+        rate_per_min=1e9,
+        state_dir=state_dir,
+        daily_units=10**9,
+        timeout_s=30,
+    )
     ok = 0
     started, cpu = time.perf_counter(), time.process_time()
     try:
@@ -96,8 +117,9 @@ async def run_client(base: str, platform: Platform, batch: list[VideoToScrape], 
     return elapsed, ok
 
 
-async def run_bare(base: str, platform: Platform, batch: list[VideoToScrape], concurrency: int,
-                   pool_size: int | None = None) -> float:
+async def run_bare(
+    base: str, platform: Platform, batch: list[VideoToScrape], concurrency: int, pool_size: int | None = None
+) -> float:
     """Seconds for a bare httpx loop; ``pool_size`` splits the connections over several AsyncClients."""
     specs = request_specs(base, platform, batch)
     per_pool = min(concurrency, pool_size or concurrency)
@@ -171,8 +193,18 @@ def start_server(latency_ms: float) -> tuple[subprocess.Popen, int]:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     process = subprocess.Popen(
-        [sys.executable, "-m", "orchestration.testing.fake_platform", "--port", str(port), "--latency-ms",
-         str(latency_ms)], cwd=REPO, stdout=subprocess.DEVNULL, stderr=SERVER_LOG.open("w"),
+        [
+            sys.executable,
+            "-m",
+            "orchestration.testing.fake_platform",
+            "--port",
+            str(port),
+            "--latency-ms",
+            str(latency_ms),
+        ],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=SERVER_LOG.open("w"),
     )
     deadline = time.monotonic() + 30
     while True:
@@ -214,9 +246,12 @@ def measure(port: int, platforms: list[Platform], concurrencies: list[int], late
                 row = Row(platform, concurrency, n, client_s, ok, bare_s, sharded_s, client_cpu, bare_cpu)
                 rows.append(row)
                 sharded = f"{row.sharded_rate:8.1f}/s" if row.sharded_rate else "       -"
-                print(f"{platform.value:9} c={concurrency:<3} n={n:<6} client {row.client_rate:8.1f}/s "
-                      f"({ok} ok)  bare {row.bare_rate:8.1f}/s  ratio {row.client_rate / row.bare_rate:.0%}"
-                      f"  bare in pools of {POOL_SIZE} {sharded}", flush=True)
+                print(
+                    f"{platform.value:9} c={concurrency:<3} n={n:<6} client {row.client_rate:8.1f}/s "
+                    f"({ok} ok)  bare {row.bare_rate:8.1f}/s  ratio {row.client_rate / row.bare_rate:.0%}"
+                    f"  bare in pools of {POOL_SIZE} {sharded}",
+                    flush=True,
+                )
     return rows
 
 
@@ -230,7 +265,7 @@ def render(rows: list[Row], latency_ms: float, total_s: float, load_before: floa
         f"{platform_module.machine()}, {load}; bench total {total_s:.0f} s. The fake platform server "
         "(`orchestration.testing.fake_platform`, simulated data) runs in its own process on 127.0.0.1 and "
         f"answers every request after {latency_ms:g} ms; no faults injected; rate limits set far above what is "
-        "reached, so only concurrency binds. **client** = the real platform client (`build_client(p, \"real\", "
+        'reached, so only concurrency binds. **client** = the real platform client (`build_client(p, "real", '
         "concurrency=c)`, streaming `scrape`, full parsing); **bare httpx** = an `httpx.AsyncClient` with c "
         "connections issuing the same requests and only reading the bodies (the one-process ceiling). "
         "YouTube asks for 50 videos per request. Ideal at 50 ms: c / 0.05 requests/s (20, 320, 1,280). "
@@ -248,15 +283,20 @@ def render(rows: list[Row], latency_ms: float, total_s: float, load_before: floa
     for r in rows:
         sharded = f"{r.sharded_rate:,.1f}" if r.sharded_rate else "-"
         cpu = f"{1000 * r.client_cpu_s / r.videos:.2f} / {1000 * r.bare_cpu_s / r.videos:.2f}"
-        lines.append(f"| {r.platform.value} | {r.concurrency} | {r.videos:,} | {r.client_rate:,.1f} | "
-                     f"{r.bare_rate:,.1f} | {r.client_rate / r.bare_rate:.0%} | {r.client_ok:,} | {cpu} | {sharded} |")
+        lines.append(
+            f"| {r.platform.value} | {r.concurrency} | {r.videos:,} | {r.client_rate:,.1f} | "
+            f"{r.bare_rate:,.1f} | {r.client_rate / r.bare_rate:.0%} | {r.client_ok:,} | {cpu} | {sharded} |"
+        )
     at64 = [r for r in rows if r.concurrency == max(x.concurrency for x in rows)]
     if at64:
         worst = min(at64, key=lambda r: r.client_rate / r.bare_rate)
         below = [r.platform.value for r in at64 if r.client_rate < 0.8 * r.bare_rate]
         verdict = f"missed by {', '.join(below)}" if below else "met by every platform"
-        lines += ["", f"Target: client >= 80% of the bare ceiling at concurrency {worst.concurrency}: "
-                      f"{verdict} (lowest: {worst.platform.value} {worst.client_rate / worst.bare_rate:.0%})."]
+        lines += [
+            "",
+            f"Target: client >= 80% of the bare ceiling at concurrency {worst.concurrency}: "
+            f"{verdict} (lowest: {worst.platform.value} {worst.client_rate / worst.bare_rate:.0%}).",
+        ]
     return "\n".join(lines)
 
 

@@ -255,8 +255,9 @@ WHERE g.views_per_hour_24h IS NOT NULL
 
 
 def _growth_rows(con: Any, window_end: datetime, order_by: str, limit: int) -> list[GrowthRow]:
-    rows = con.execute(f"{_GROWTH_ROWS_SQL} ORDER BY {order_by}, g.video_id LIMIT {int(limit)}",
-                       {"window_end": window_end}).fetchall()
+    rows = con.execute(
+        f"{_GROWTH_ROWS_SQL} ORDER BY {order_by}, g.video_id LIMIT {int(limit)}", {"window_end": window_end}
+    ).fetchall()
     return [GrowthRow(*row) for row in rows]
 
 
@@ -266,6 +267,7 @@ def read_report(analytics_path: Path, first_hour: datetime, last_hour: datetime,
     window_end = last_hour + timedelta(hours=1)
     con = duckdb.connect(str(analytics_path), read_only=True)
     try:
+
         def scalar(sql: str, params: Sequence[Any] = ()) -> int:
             return int(con.execute(sql, list(params)).fetchall()[0][0] or 0)
 
@@ -345,7 +347,9 @@ def define_demo_alerts(con: Any, warehouse: Path, log: Path, *, created_at: date
 
     if log.exists():
         log.unlink()
-    store.add_channel(con, DEMO_CHANNEL, f"file://{log.absolute()}", secrets_file=channels_file(warehouse), now=created_at)
+    store.add_channel(
+        con, DEMO_CHANNEL, f"file://{log.absolute()}", secrets_file=channels_file(warehouse), now=created_at
+    )
     for kind, thresholds in DEMO_ALERT_RULES:
         store.add_rule(con, kind, Scope(), build_params(kind, thresholds=list(thresholds)), channels=[DEMO_CHANNEL],
                        created_at=created_at)  # fmt: skip
@@ -355,8 +359,13 @@ def read_demo_alerts(con: Any) -> list[AlertRow]:
     from orchestration.alerts.store import list_events
 
     return [
-        AlertRow(e["occurred_at"], e["kind"], e["video_id"], e["title"],
-                 any(d["status"] == "delivered" for d in e["deliveries"]))  # fmt: skip
+        AlertRow(
+            e["occurred_at"],
+            e["kind"],
+            e["video_id"],
+            e["title"],
+            any(d["status"] == "delivered" for d in e["deliveries"]),
+        )  # fmt: skip
         for e in list_events(con)
     ]
 
@@ -422,8 +431,7 @@ def render_report(report: DemoReport, console: Any) -> None:
         f"{report.disappeared} disappeared and were marked unavailable."
     )
     if report.top_growth:
-        console.print(_growth_table("Fastest growing (marts.video_growth): young videos taking off",
-                                    report.top_growth))
+        console.print(_growth_table("Fastest growing (marts.video_growth): young videos taking off", report.top_growth))
     if report.plateauing:
         console.print(_growth_table("The oldest tracked videos: plateauing", report.plateauing))
     if report.alerts:
@@ -437,8 +445,8 @@ def render_report(report: DemoReport, console: Any) -> None:
     console.print(
         "Next:\n"
         "  make ui                      # Dagster UI + daemon on http://127.0.0.1:3000 (assets, runs, schedules)\n"
-        "  .venv/bin/viewtrail sql \"SELECT video_id, views, views_per_hour_24h FROM marts.video_growth"
-        " ORDER BY views_per_hour_24h DESC LIMIT 10\"\n"
+        '  .venv/bin/viewtrail sql "SELECT video_id, views, views_per_hour_24h FROM marts.video_growth'
+        ' ORDER BY views_per_hour_24h DESC LIMIT 10"\n'
         f"                               # query the analyst copy {report.analytics_path} (--format csv|json)\n"
         f"  Parquet exports of every mart: {report.marts_dir}/"
     )

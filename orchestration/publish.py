@@ -77,12 +77,16 @@ def publish(
             tables = {
                 f"{schema}.{table}": 0
                 for schema, table in con.sql(
-                    "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = ?".replace("?", _sql_str(alias))
+                    "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = ?".replace(
+                        "?", _sql_str(alias)
+                    )
                 ).fetchall()
             }
             for name in list(tables):
                 schema, table = name.split(".", 1)
-                tables[name] = con.sql(f"SELECT count(*) FROM {alias}.{_quote(schema)}.{_quote(table)}").fetchall()[0][0]
+                tables[name] = con.sql(f"SELECT count(*) FROM {alias}.{_quote(schema)}.{_quote(table)}").fetchall()[0][
+                    0
+                ]
         finally:
             con.execute(f"DETACH {alias}")
         os.replace(tmp, target)

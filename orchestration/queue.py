@@ -99,4 +99,3 @@ def mark_consumed(request: QueuedRequest) -> None:
         os.replace(request.path, done / request.path.name)
     except FileNotFoundError:
         pass
-

@@ -66,9 +66,7 @@ def open_reporting_db(
     warehouse = warehouse or config.warehouse_path()
     path = analytics if analytics.exists() else warehouse
     if not path.exists():
-        raise ReportError(
-            f"No data found at {analytics} or {warehouse}: track videos and run `viewtrail build` first."
-        )
+        raise ReportError(f"No data found at {analytics} or {warehouse}: track videos and run `viewtrail build` first.")
     try:
         con = duckdb.connect(str(path), read_only=True)
     except duckdb.IOException as exc:
@@ -174,18 +172,38 @@ def write_views_chart(report: VideoReport, out: Path) -> Path:
         if report.observed and report.observed[-1].observed_at.date() == report.days[-1].day:
             ends[-1] = report.observed[-1].observed_at
         values = [r.views for r in report.days]
-        ax.plot(ends, [v if v is not None else float("nan") for v in values], color="#4c72b0", linewidth=1.5,
-                label="views at end of day")
-        measured = [(t, r.views) for t, r in zip(ends, report.days) if not r.is_interpolated and r.views is not None]
-        interpolated = [(t, r.views) for t, r in zip(ends, report.days) if r.is_interpolated and r.views is not None]
+        ax.plot(
+            ends,
+            [v if v is not None else float("nan") for v in values],
+            color="#4c72b0",
+            linewidth=1.5,
+            label="views at end of day",
+        )
+        measured = [
+            (t, r.views)
+            for t, r in zip(ends, report.days, strict=False)
+            if not r.is_interpolated and r.views is not None
+        ]
+        interpolated = [
+            (t, r.views) for t, r in zip(ends, report.days, strict=False) if r.is_interpolated and r.views is not None
+        ]
         if measured:
-            ax.scatter(*zip(*measured), s=36, color="#4c72b0", zorder=3, label="day with snapshots")
+            ax.scatter(*zip(*measured, strict=False), s=36, color="#4c72b0", zorder=3, label="day with snapshots")
         if interpolated:
-            ax.scatter(*zip(*interpolated), s=36, facecolors="white", edgecolors="#4c72b0", linestyle="--",
-                       zorder=3, label="interpolated day (no snapshot)")
+            ax.scatter(
+                *zip(*interpolated, strict=False),
+                s=36,
+                facecolors="white",
+                edgecolors="#4c72b0",
+                linestyle="--",
+                zorder=3,
+                label="interpolated day (no snapshot)",
+            )
         points = [(p.observed_at, p.views) for p in report.observed if p.views is not None]
         if points:
-            ax.scatter(*zip(*points), s=14, marker="x", color="#dd8452", zorder=4, label="snapshot (observed)")
+            ax.scatter(
+                *zip(*points, strict=False), s=14, marker="x", color="#dd8452", zorder=4, label="snapshot (observed)"
+            )
         title = report.video_id if not report.title else f"{report.video_id}: {report.title[:60]}"
         ax.set_title(title)
         ax.set_ylabel("views")

@@ -197,7 +197,8 @@ def _waiting_line(instance: Any, info: Any, run_id: str, waited_s: float) -> str
     holder = instance.get_run_by_id(holder_id)
     tags = holder.tags if holder is not None else {}
     where = (
-        f"pid {tags[PID_TAG]} on {tags[HOST_TAG]}" if PID_TAG in tags and HOST_TAG in tags
+        f"pid {tags[PID_TAG]} on {tags[HOST_TAG]}"
+        if PID_TAG in tags and HOST_TAG in tags
         else "launched outside viewtrail's CLI"
     )
     return f"Waiting for the warehouse: run {holder_id[:8]} ({step_key}, {where}) has held it for {_duration(held_s)}."
@@ -283,8 +284,14 @@ def materialize_in_process(
 
 
 def backfill_snapshots(
-    instance: Any, resources: dict[str, Any], first_hour: datetime, last_hour: datetime, progress: Progress,
-    *, origin: str = "demo", platforms: Iterable[str] | None = None,
+    instance: Any,
+    resources: dict[str, Any],
+    first_hour: datetime,
+    last_hour: datetime,
+    progress: Progress,
+    *,
+    origin: str = "demo",
+    platforms: Iterable[str] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Scrape and load each platform (or only ``platforms``) for [first_hour, last_hour]: one run per platform
     covering the whole range (single-run backfill). Returns the metadata of both steps per load asset key.
@@ -332,7 +339,10 @@ def build_and_publish(instance: Any, resources: dict[str, Any], progress: Progre
     from orchestration.defs.publishing import analytics_copy
 
     result = materialize_in_process(
-        [viewtrail_dbt_assets, analytics_copy, alert_events], instance, resources, progress=progress,
+        [viewtrail_dbt_assets, analytics_copy, alert_events],
+        instance,
+        resources,
+        progress=progress,
         tags={"viewtrail/origin": "build"},
     )
     if not result.success:

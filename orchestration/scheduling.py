@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 
 from orchestration import config
 from orchestration.hashing import STABLE
-from orchestration.models import TRANSIENT_OUTCOMES, NOT_FOUND_STREAK_LIMIT, Outcome, Platform, ScrapeResult
+from orchestration.models import NOT_FOUND_STREAK_LIMIT, TRANSIENT_OUTCOMES, Outcome, Platform, ScrapeResult
 
 HOUR = timedelta(hours=1)
 

@@ -63,8 +63,18 @@ def stage(
     snapshots.write_parquet(tmp / _SNAPSHOTS)
     attempts.write_parquet(tmp / _ATTEMPTS)
     (tmp / _LINKS).write_text(
-        json.dumps([{"link": link, "platform": ref.platform.value, "external_id": ref.external_id, "url": ref.url,
-                     "account": ref.account} for link, ref in links])
+        json.dumps(
+            [
+                {
+                    "link": link,
+                    "platform": ref.platform.value,
+                    "external_id": ref.external_id,
+                    "url": ref.url,
+                    "account": ref.account,
+                }
+                for link, ref in links
+            ]
+        )
     )
     for name in (_SNAPSHOTS, _ATTEMPTS, _LINKS):
         with open(tmp / name, "rb") as handle:

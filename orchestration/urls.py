@@ -107,9 +107,7 @@ _TIKTOK_SHORT_HOSTS = frozenset({"vm.tiktok.com", "vt.tiktok.com"})
 _YOUTUBE_HOSTS = frozenset({"youtube.com", "www.youtube.com", "m.youtube.com", "music.youtube.com"})
 _YOUTUBE_NOCOOKIE_HOSTS = frozenset({"youtube-nocookie.com", "www.youtube-nocookie.com"})
 _YOUTU_BE_HOSTS = frozenset({"youtu.be", "www.youtu.be"})
-_INSTAGRAM_HOSTS = frozenset(
-    {"instagram.com", "www.instagram.com", "m.instagram.com", "instagr.am", "www.instagr.am"}
-)
+_INSTAGRAM_HOSTS = frozenset({"instagram.com", "www.instagram.com", "m.instagram.com", "instagr.am", "www.instagr.am"})
 _X_HOSTS = frozenset(
     {
         "x.com",
@@ -175,8 +173,7 @@ def _check_id(platform: Platform, external_id: str, shown: str) -> str:
         raise InvalidVideoUrl(f"{shown} has no {label} video id: paste a link like {_EXAMPLE[platform]}.")
     if shown == _show(external_id):
         raise InvalidVideoUrl(
-            f"{shown} is not a valid {label} video id (it should be {expected}): "
-            f"check that it was copied completely."
+            f"{shown} is not a valid {label} video id (it should be {expected}): check that it was copied completely."
         )
     raise InvalidVideoUrl(
         f"{shown} does not contain a valid {label} video id ({_show(external_id)} should be {expected}): "
@@ -309,9 +306,7 @@ def _tiktok(host: str, segs: list[str], query: str, shown: str) -> VideoRef | Sh
     kind = _TIKTOK_NON_VIDEO.get(head)
     if kind:
         raise InvalidVideoUrl(f"{shown} is a TikTok {kind}, not a video: paste the link of one video.")
-    raise InvalidVideoUrl(
-        f"{shown} is not a TikTok video link: paste a link like {_EXAMPLE[Platform.TIKTOK]}."
-    )
+    raise InvalidVideoUrl(f"{shown} is not a TikTok video link: paste a link like {_EXAMPLE[Platform.TIKTOK]}.")
 
 
 _YOUTUBE_ID_PATHS = frozenset({"shorts", "embed", "live", "v", "e", "watch"})
@@ -340,15 +335,11 @@ def _youtube(host: str, segs: list[str], query: str, shown: str) -> VideoRef:
             f"{shown} is a YouTube playlist, not a video: paste the link of one video (watch?v=<id>)."
         )
     if head.startswith("@") or head in _YOUTUBE_CHANNEL_PATHS:
-        raise InvalidVideoUrl(
-            f"{shown} is a YouTube channel, not a video: paste the link of one video (watch?v=<id>)."
-        )
+        raise InvalidVideoUrl(f"{shown} is a YouTube channel, not a video: paste the link of one video (watch?v=<id>).")
     if head in _YOUTUBE_ID_PATHS or not segs:
         raise InvalidVideoUrl(f"{shown} has no YouTube video id: paste a link like {_EXAMPLE[Platform.YOUTUBE]}.")
     if head in _YOUTUBE_NON_VIDEO or len(segs) > 1:
-        raise InvalidVideoUrl(
-            f"{shown} is not a YouTube video link: paste a link like {_EXAMPLE[Platform.YOUTUBE]}."
-        )
+        raise InvalidVideoUrl(f"{shown} is not a YouTube video link: paste a link like {_EXAMPLE[Platform.YOUTUBE]}.")
     # youtube.com/<name>: legacy vanity channel URL
     raise InvalidVideoUrl(
         f"{shown} looks like a YouTube channel, not a video: paste the link of one video (watch?v=<id>)."
@@ -368,9 +359,7 @@ _INSTAGRAM_NON_VIDEO = {
 
 def _instagram(host: str, segs: list[str], query: str, shown: str) -> VideoRef:
     if not segs:
-        raise InvalidVideoUrl(
-            f"{shown} has no Instagram shortcode: paste a link like {_EXAMPLE[Platform.INSTAGRAM]}."
-        )
+        raise InvalidVideoUrl(f"{shown} has no Instagram shortcode: paste a link like {_EXAMPLE[Platform.INSTAGRAM]}.")
     head = segs[0].lower()
     if head not in _INSTAGRAM_POST_PATHS and len(segs) >= 3 and segs[1].lower() in _INSTAGRAM_POST_PATHS:
         segs = segs[1:]  # /{username}/p/{code}, /{username}/reel/{code}
@@ -390,8 +379,22 @@ def _instagram(host: str, segs: list[str], query: str, shown: str) -> VideoRef:
 
 
 _X_NON_VIDEO = frozenset(
-    {"home", "explore", "search", "notifications", "messages", "settings", "hashtag", "intent", "share",
-     "compose", "login", "signup", "tos", "privacy"}
+    {
+        "home",
+        "explore",
+        "search",
+        "notifications",
+        "messages",
+        "settings",
+        "hashtag",
+        "intent",
+        "share",
+        "compose",
+        "login",
+        "signup",
+        "tos",
+        "privacy",
+    }
 )
 
 
@@ -410,9 +413,7 @@ def _x(host: str, segs: list[str], query: str, shown: str) -> VideoRef:
         return _ref(Platform.X, segs[2] if len(segs) >= 3 else "", shown, segs[0])
     if head in _X_NON_VIDEO or not _X_HANDLE.fullmatch(segs[0]):
         raise InvalidVideoUrl(f"{shown} is not an X post link: paste a link like {_EXAMPLE[Platform.X]}.")
-    raise InvalidVideoUrl(
-        f"{shown} is an X profile, not a post: paste the link of one post (…/<user>/status/<id>)."
-    )
+    raise InvalidVideoUrl(f"{shown} is an X profile, not a post: paste the link of one post (…/<user>/status/<id>).")
 
 
 _READERS = {Platform.TIKTOK: _tiktok, Platform.YOUTUBE: _youtube, Platform.INSTAGRAM: _instagram, Platform.X: _x}
@@ -441,18 +442,14 @@ def parse_video_url(text: str, platform: Platform | str | None = None) -> VideoR
     expected = parse_platform(platform) if platform is not None and platform != "" else None
     raw = _strip(text)
     if not raw:
-        raise InvalidVideoUrl(
-            "The link is empty: paste a video URL such as https://www.youtube.com/watch?v=<id>."
-        )
+        raise InvalidVideoUrl("The link is empty: paste a video URL such as https://www.youtube.com/watch?v=<id>.")
     shown = _show(raw)
     if _WHITESPACE.search(raw):
         raise InvalidVideoUrl(f"{shown} contains spaces: paste one link per line, without spaces.")
 
     if _BARE_TOKEN.fullmatch(raw):
         if expected is None:
-            raise InvalidVideoUrl(
-                f"{shown} is a bare id: say which platform with --platform {_PLATFORM_CHOICES}."
-            )
+            raise InvalidVideoUrl(f"{shown} is a bare id: say which platform with --platform {_PLATFORM_CHOICES}.")
         return _ref(expected, raw, shown)
 
     id_match = _VIDEO_ID.fullmatch(raw)

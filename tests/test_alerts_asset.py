@@ -4,7 +4,7 @@ are published as marts.alert_events; no channel URL in run metadata, logs or the
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -55,7 +55,9 @@ def test_alert_asset_fires_delivers_records_and_publishes(warehouse_path: Path, 
         assert copy.execute("SELECT target FROM registry.alert_channels").fetchall() == [("file://.../" + log.name,)]
     finally:
         copy.close()
-    assert SECRET.encode() not in (warehouse_path.parent / "analytics.duckdb").read_bytes().replace(log.name.encode(), b"")
+    assert SECRET.encode() not in (warehouse_path.parent / "analytics.duckdb").read_bytes().replace(
+        log.name.encode(), b""
+    )
     assert (warehouse_path.parent / "marts" / "alert_events.parquet").exists()
 
 

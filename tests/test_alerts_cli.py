@@ -46,7 +46,10 @@ def test_rules_and_channels_round_trip_without_showing_secrets(warehouse_path: P
     assert json.loads(rule.output)["params"] == {"thresholds": [50_000]}
     assert invoke("alert", "add", "spike", "--channel", "hook").exit_code == 0
     rules = json.loads(invoke("alert", "list", "--json").output)
-    assert [(r["rule_id"], r["kind"], r["cooldown_hours"]) for r in rules] == [(1, "milestone", 0.0), (2, "spike", 24.0)]
+    assert [(r["rule_id"], r["kind"], r["cooldown_hours"]) for r in rules] == [
+        (1, "milestone", 0.0),
+        (2, "spike", 24.0),
+    ]
     table = invoke("alert", "list").output
     assert "milestone" in table and "50k" in table
     tested = invoke("channel", "test", "log")
@@ -90,7 +93,9 @@ def test_alerts_lists_what_fired_and_where_it_went(warehouse_path: Path) -> None
     with open_warehouse() as con:
         _marts(con, [4_000, 8_000, 12_000])
         state = store.read_state(con, now)
-        run = run_alerts(state, store.read_inputs(con, state.rules, now), store.channel_urls(con, channels_file(warehouse_path)), now)
+        run = run_alerts(
+            state, store.read_inputs(con, state.rules, now), store.channel_urls(con, channels_file(warehouse_path)), now
+        )
         store.write_run(con, run)
     with clock.pinned(now + timedelta(hours=1)):
         listed = json.loads(invoke("alerts", "--json").output)

@@ -32,7 +32,7 @@ class _Hook(BaseHTTPRequestHandler):
     received: list[dict] = []
     status = 200
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         type(self).received.append({"path": self.path, **json.loads(body)})
         self.send_response(type(self).status)
@@ -60,7 +60,7 @@ def smtp():
     received: list[str] = []
 
     class Handler:
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        async def handle_DATA(self, server, session, envelope):
             received.append(envelope.content.decode("utf-8", "replace"))
             return "250 OK"
 
@@ -121,7 +121,10 @@ def test_events_reach_a_local_webhook_and_a_local_smtp_server(warehouse_path: Pa
         assert [e.numbers["threshold"] for e in run.events] == [10_000]
         assert sorted((d.channel, d.status) for d in run.deliveries) == [("hook", "delivered"), ("mail", "delivered")]
         events = store.list_events(con)
-        assert [(d["channel"], d["status"]) for d in events[0]["deliveries"]] == [("hook", "delivered"), ("mail", "delivered")]
+        assert [(d["channel"], d["status"]) for d in events[0]["deliveries"]] == [
+            ("hook", "delivered"),
+            ("mail", "delivered"),
+        ]
         # evaluated again: nothing new, nothing re-sent
         assert _evaluate(con, secrets, NOW + timedelta(hours=1)).events == []
     assert len(handler.received) == 1

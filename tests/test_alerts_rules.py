@@ -27,7 +27,10 @@ NOW = datetime(2026, 3, 20, 12)
 VID = "youtube:dQw4w9WgXcQ"
 
 
-def rule(kind: str, rule_id: int = 1, scope: Scope = Scope(), cooldown: float = 24.0, **options) -> Rule:
+EVERYTHING = Scope()
+
+
+def rule(kind: str, rule_id: int = 1, scope: Scope = EVERYTHING, cooldown: float = 24.0, **options) -> Rule:
     return Rule(rule_id, kind, scope, build_params(kind, **options), ("team",), cooldown, T0)
 
 
@@ -169,9 +172,13 @@ def test_goal_needs_a_label_or_account():
 def test_scrape_health_share_and_quota():
     r = rule("scrape_health", thresholds=["0.9"], hours=2)
     h = datetime(2026, 3, 20, 8)
-    bad = AlertInputs(health=[HealthHour("tiktok", h, 20, 19, 0), HealthHour("tiktok", h + timedelta(hours=1), 20, 15, 0)])
+    bad = AlertInputs(
+        health=[HealthHour("tiktok", h, 20, 19, 0), HealthHour("tiktok", h + timedelta(hours=1), 20, 15, 0)]
+    )
     assert [c.numbers["success_share"] for c in candidates(r, bad, NOW)] == [0.85]
-    ok = AlertInputs(health=[HealthHour("tiktok", h, 20, 19, 0), HealthHour("tiktok", h + timedelta(hours=1), 20, 18, 0)])
+    ok = AlertInputs(
+        health=[HealthHour("tiktok", h, 20, 19, 0), HealthHour("tiktok", h + timedelta(hours=1), 20, 18, 0)]
+    )
     assert candidates(r, ok, NOW) == []  # 37/40 = 92.5 %
     quota = AlertInputs(health=[HealthHour("youtube", h, 3, 3, 1)])
     assert [c.condition for c in candidates(r, quota, NOW)] == ["quota"]

@@ -7,13 +7,11 @@ import logging
 import subprocess
 import sys
 import textwrap
-import time
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote
 
 import duckdb
 import pytest
-
 from api_support import api_env, running_api
 
 RICK = "https://youtu.be/dQw4w9WgXcQ"
@@ -71,7 +69,9 @@ def test_create_get_list_and_validation(api):
         r = c.post("/v1/videos", json={"url": RICK, "labels": ["launch"], "metadata": {"client": "acme"}})
         assert r.status_code == 201 and r.headers["location"] == f"/v1/videos/{RICK_ID}"
         video = r.json()["data"]
-        assert video["video_id"] == RICK_ID and video["labels"] == ["launch"] and video["metadata"] == {"client": "acme"}
+        assert (
+            video["video_id"] == RICK_ID and video["labels"] == ["launch"] and video["metadata"] == {"client": "acme"}
+        )
         assert video["latest"] is None and video["growth"] is None and video["added_at"].endswith("Z")
         again = c.post("/v1/videos", json={"url": "https://www.youtube.com/watch?v=dQw4w9WgXcQ&t=3"})
         assert again.status_code == 200 and again.json()["data"]["video_id"] == RICK_ID
@@ -107,7 +107,8 @@ def test_cursor_pagination_total_and_link(api):
                 assert "link" not in r.headers
                 break
             assert 'rel="next"' in r.headers["link"]
-            first_cursor = first_cursor if pages > 1 else cursor  # noqa: F821
+            if pages == 1:
+                first_cursor = cursor
         assert seen == sorted(urls) and pages == 3
         body = problem(c.get("/v1/videos", params={"cursor": first_cursor, "platform": "x"}), 422, "VALIDATION_ERROR")
         assert body["errors"][0]["field"] == "cursor"
@@ -139,13 +140,15 @@ def test_patch_stop_bulk_stop_scrape_delete_labels_status(api):
         stopped = c.post("/v1/videos/x:1/stop").json()["data"]
         assert stopped["is_active"] is False and stopped["stopped_at"]
         assert c.patch("/v1/videos/x:1", json={"is_active": True}).json()["data"]["is_active"] is True
-        results = c.post("/v1/videos/bulk-stop", json={"ids": ["x:1", "x:2", "x:2", "x:999", "nonsense"]}).json()["data"]
+        results = c.post("/v1/videos/bulk-stop", json={"ids": ["x:1", "x:2", "x:2", "x:999", "nonsense"]}).json()[
+            "data"
+        ]
         assert [r["status"] for r in results] == ["stopped", "stopped", "stopped", "unknown", "unknown"]
         assert [r["video_id"] for r in results] == ["x:1", "x:2", "x:2", "x:999", None]
         r = c.post(f"/v1/videos/{RICK_ID}/scrape")
         assert r.status_code == 202 and r.json()["data"]["video_ids"] == [RICK_ID]
         assert list((api.data / "queue" / "rescrape").glob("*.json"))
-        labels = {l["label"]: l for l in c.get("/v1/labels").json()["data"]}
+        labels = {row["label"]: row for row in c.get("/v1/labels").json()["data"]}
         assert labels["l1"]["videos"] == 2 and labels["a"]["videos"] == 1
         problem(c.get("/v1/labels/nolabel/daily"), 404, "NOT_FOUND")
         assert c.get("/v1/labels/a/daily").json() == {"data": []}  # no marts before the first build

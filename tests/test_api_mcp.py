@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import anyio
+from api_support import api_env
 from mcp import Client
 
-from api_support import api_env
 from orchestration.api.mcp_server import build_server
 
 

@@ -7,11 +7,9 @@ from __future__ import annotations
 import httpx
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
-
-from schemathesis.specs.openapi.checks import positive_data_acceptance
-
 from api_support import api_env, running_api
+from hypothesis import HealthCheck, given, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 # Excluded: positive_data_acceptance expects every schema-valid request to succeed, but whether a string is a
 # video URL, or an id names a tracked video, is not something a JSON schema can say: those are 422/404 by design.
@@ -45,8 +43,11 @@ def test_every_operation_answers_within_its_schema(server):
                   database=None)  # fmt: skip
         @given(case=operation.as_strategy())
         def run(case):
-            case.call_and_validate(base_url=server.url, headers={"Authorization": f"Bearer {server.test_key}"},
-                                   excluded_checks=[positive_data_acceptance])
+            case.call_and_validate(
+                base_url=server.url,
+                headers={"Authorization": f"Bearer {server.test_key}"},
+                excluded_checks=[positive_data_acceptance],
+            )
 
         run()
         checked.append(operation.label)

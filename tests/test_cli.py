@@ -43,11 +43,22 @@ def test_track_registers_once_and_retrack_updates(warehouse_path):
     assert "youtube:dQw4w9WgXcQ: now tracked" in first.stdout
     assert "tiktok:7234567890123456789: now tracked" in first.stdout
     # the same video in another form is the same video: updated, never a second row
-    again = run("track", "--no-scrape", "https://www.youtube.com/watch?v=dQw4w9WgXcQ&t=42", "--cadence", "6", "--label", "q4",
-                "--meta", "campaign=x")
+    again = run(
+        "track",
+        "--no-scrape",
+        "https://www.youtube.com/watch?v=dQw4w9WgXcQ&t=42",
+        "--cadence",
+        "6",
+        "--label",
+        "q4",
+        "--meta",
+        "campaign=x",
+    )
     assert "youtube:dQw4w9WgXcQ: already tracked, updated" in again.stdout
-    stored = rows(warehouse_path, "SELECT video_id, cadence, labels, metadata, account, is_active FROM registry.videos "
-                                  "ORDER BY video_id")
+    stored = rows(
+        warehouse_path,
+        "SELECT video_id, cadence, labels, metadata, account, is_active FROM registry.videos ORDER BY video_id",
+    )
     stored = [(*row[:3], json.loads(row[3]), *row[4:]) for row in stored]
     assert stored == [
         ("tiktok:7234567890123456789", "auto", ["launch"], {"client": "acme"}, "bob", True),
@@ -133,15 +144,18 @@ def test_short_link_resolved_online_is_tracked_and_pending_entry_marked(warehous
     assert "tiktok:7234567890123456789: now tracked" in result.stdout
     assert seen == [("tiktok", "https://vm.tiktok.com/ZMabc123/")]
     assert rows(warehouse_path, "SELECT resolved_video_id, resolved_at IS NOT NULL FROM registry.pending_links") == [
-        ("tiktok:7234567890123456789", True)]
+        ("tiktok:7234567890123456789", True)
+    ]
     assert rows(warehouse_path, "SELECT account FROM registry.videos") == [("bob",)]
 
 
 def test_untrack_keeps_history_and_track_resumes(warehouse_path):
     run("track", "--no-scrape", YT)
     with open_warehouse(warehouse_path) as con:
-        con.execute("INSERT INTO raw.snapshots (video_id, observed_at, views, source, ingested_at) "
-                    "VALUES ('youtube:dQw4w9WgXcQ', '2026-11-01 10:00', 5, 'test', now()::TIMESTAMP)")
+        con.execute(
+            "INSERT INTO raw.snapshots (video_id, observed_at, views, source, ingested_at) "
+            "VALUES ('youtube:dQw4w9WgXcQ', '2026-11-01 10:00', 5, 'test', now()::TIMESTAMP)"
+        )
     assert "stopped" in run("untrack", "youtube:dQw4w9WgXcQ").stdout
     assert rows(warehouse_path, "SELECT is_active, stopped_at IS NOT NULL FROM registry.videos") == [(False, True)]
     assert rows(warehouse_path, "SELECT count(*) FROM raw.snapshots") == [(1,)]
@@ -158,10 +172,16 @@ def test_delete_requires_yes_then_removes_everything(warehouse_path):
     run("track", "--no-scrape", YT, TT)
     with open_warehouse(warehouse_path) as con:
         for vid in ("youtube:dQw4w9WgXcQ", "tiktok:7234567890123456789"):
-            con.execute("INSERT INTO raw.snapshots (video_id, observed_at, views, source, ingested_at) "
-                        "VALUES (?, '2026-11-01 10:00', 5, 'test', now()::TIMESTAMP)", [vid])
-            con.execute("INSERT INTO raw.scrape_attempts (video_id, platform, attempted_at, outcome, tries, source) "
-                        "VALUES (?, 'x', '2026-11-01 10:00', 'ok', 1, 'test')", [vid])
+            con.execute(
+                "INSERT INTO raw.snapshots (video_id, observed_at, views, source, ingested_at) "
+                "VALUES (?, '2026-11-01 10:00', 5, 'test', now()::TIMESTAMP)",
+                [vid],
+            )
+            con.execute(
+                "INSERT INTO raw.scrape_attempts (video_id, platform, attempted_at, outcome, tries, source) "
+                "VALUES (?, 'x', '2026-11-01 10:00', 'ok', 1, 'test')",
+                [vid],
+            )
     refused = run("delete", YT, code=1)
     assert "--yes" in one_sentence_error(refused)
     assert rows(warehouse_path, "SELECT count(*) FROM registry.videos") == [(2,)]
@@ -199,8 +219,10 @@ def test_status_counts_failing_and_overdue(warehouse_path):
     run("track", "--no-scrape", "https://vm.tiktok.com/ZMabc123/")
     with open_warehouse(warehouse_path) as con:
         con.execute("UPDATE registry.videos SET added_at = added_at - INTERVAL 5 HOUR")
-        con.execute("INSERT INTO raw.scrape_attempts (video_id, platform, attempted_at, outcome, detail, tries, source) "
-                    "VALUES ('youtube:dQw4w9WgXcQ', 'youtube', now()::TIMESTAMP, 'rate_limited', '429', 1, 'test')")
+        con.execute(
+            "INSERT INTO raw.scrape_attempts (video_id, platform, attempted_at, outcome, detail, tries, source) "
+            "VALUES ('youtube:dQw4w9WgXcQ', 'youtube', now()::TIMESTAMP, 'rate_limited', '429', 1, 'test')"
+        )
     out = run("status").stdout
     assert "youtube:dQw4w9WgXcQ" in out and "rate_limited" in out
     assert "overdue" in out and "tiktok:7234567890123456789" in out

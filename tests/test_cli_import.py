@@ -35,15 +35,19 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 
 
 def test_import_csv_registers_valid_rows_reports_invalid_with_line_numbers(warehouse_path, tmp_path):
-    path = write(tmp_path, "urls.csv", (
-        "url,label,cadence,days\n"
-        "https://youtu.be/dQw4w9WgXcQ,launch,6,\n"                      # line 2
-        "https://www.youtube.com/watch?v=dQw4w9WgXcQ&t=3,other,,\n"    # line 3: same video, collapses
-        "https://example.com/nope,,,\n"                                 # line 4: bad host
-        "https://www.tiktok.com/@bob/video/7234567890123456789,,900,\n" # line 5: bad cadence
-        "https://x.com/u/status/1790000000000000000,a;b,auto,10\n"     # line 6
-        ",orphan,,\n"                                                    # line 7: empty url
-    ))
+    path = write(
+        tmp_path,
+        "urls.csv",
+        (
+            "url,label,cadence,days\n"
+            "https://youtu.be/dQw4w9WgXcQ,launch,6,\n"  # line 2
+            "https://www.youtube.com/watch?v=dQw4w9WgXcQ&t=3,other,,\n"  # line 3: same video, collapses
+            "https://example.com/nope,,,\n"  # line 4: bad host
+            "https://www.tiktok.com/@bob/video/7234567890123456789,,900,\n"  # line 5: bad cadence
+            "https://x.com/u/status/1790000000000000000,a;b,auto,10\n"  # line 6
+            ",orphan,,\n"  # line 7: empty url
+        ),
+    )
     result = run("import", str(path), code=1)
     assert "2 new" in result.stdout and "1 repeated" in result.stdout
     problems = result.stderr
@@ -51,21 +55,27 @@ def test_import_csv_registers_valid_rows_reports_invalid_with_line_numbers(wareh
     assert "line 5:" in problems and "720" in problems
     assert "line 7:" in problems
     assert "3 invalid row(s)" in problems
-    assert rows(warehouse_path, "SELECT video_id, cadence, labels, track_until IS NOT NULL FROM registry.videos "
-                                "ORDER BY video_id") == [
+    assert rows(
+        warehouse_path,
+        "SELECT video_id, cadence, labels, track_until IS NOT NULL FROM registry.videos ORDER BY video_id",
+    ) == [
         ("x:1790000000000000000", "auto", ["a", "b"], True),
         ("youtube:dQw4w9WgXcQ", "6", ["launch"], False),
     ]
 
 
 def test_import_text_file_skips_comments_and_blank_lines_and_reimport_changes_nothing(warehouse_path, tmp_path):
-    path = write(tmp_path, "urls.txt", (
-        "# campaign links\n"
-        "\n"
-        "https://www.instagram.com/reel/C1a2B3c4D5e/?igsh=abc\n"
-        "  https://x.com/jack/status/1790000000000000000/video/1  \n"
-        "# done\n"
-    ))
+    path = write(
+        tmp_path,
+        "urls.txt",
+        (
+            "# campaign links\n"
+            "\n"
+            "https://www.instagram.com/reel/C1a2B3c4D5e/?igsh=abc\n"
+            "  https://x.com/jack/status/1790000000000000000/video/1  \n"
+            "# done\n"
+        ),
+    )
     assert "2 new" in run("import", str(path)).stdout
     before = rows(warehouse_path, "SELECT * FROM registry.videos ORDER BY video_id")
     again = run("import", str(path))
@@ -106,7 +116,7 @@ def test_import_ten_thousand_urls_in_one_bulk_transaction(warehouse_path, tmp_pa
 HISTORY = (
     "url,observed_at,views,likes,comments,shares,saves,account\n"
     "https://youtu.be/dQw4w9WgXcQ,2026-10-01T12:00:00Z,100,10,1,,,\n"
-    "https://youtu.be/dQw4w9WgXcQ,2026-10-01T14:00:00+02:00,100,10,1,,,\n"   # same instant, same values
+    "https://youtu.be/dQw4w9WgXcQ,2026-10-01T14:00:00+02:00,100,10,1,,,\n"  # same instant, same values
     "https://www.instagram.com/reel/C1a2B3c4D5e/,2026-10-02 00:00:00,5,1,0,0,,someone\n"
 )
 
@@ -115,8 +125,11 @@ def test_import_snapshots_registers_inactive_converts_times_and_is_idempotent(wa
     path = write(tmp_path, "history.csv", HISTORY)
     first = run("import-snapshots", str(path))
     assert "2 snapshot(s) imported" in first.stdout and "1 duplicate row(s) collapsed" in first.stdout
-    stored = rows(warehouse_path, "SELECT video_id, observed_at, views, shares, saves, account, source, run_id "
-                                  "FROM raw.snapshots ORDER BY video_id")
+    stored = rows(
+        warehouse_path,
+        "SELECT video_id, observed_at, views, shares, saves, account, source, run_id "
+        "FROM raw.snapshots ORDER BY video_id",
+    )
     assert stored == [
         ("instagram:C1a2B3c4D5e", datetime(2026, 10, 2), 5, 0, None, "someone", "import", "import:history.csv"),
         ("youtube:dQw4w9WgXcQ", datetime(2026, 10, 1, 12), 100, None, None, None, "import", "import:history.csv"),
@@ -161,13 +174,17 @@ def test_import_snapshots_conflict_is_reported_not_overwritten(warehouse_path, t
 
 
 def test_import_snapshots_malformed_rows_write_nothing(warehouse_path, tmp_path):
-    path = write(tmp_path, "bad.csv", (
-        "video_id,observed_at,views,likes,comments,shares\n"
-        "youtube:dQw4w9WgXcQ,2026-10-01T12:00:00,1,2,3,4\n"   # fine
-        "youtube:dQw4w9WgXcQ,yesterday,1,2,3,4\n"              # line 3
-        "bogus,2026-01-01,x,1,1,1\n"                            # line 4
-        "x:1790000000000000000,2026-01-01,-5,1,1,1\n"           # line 5
-    ))
+    path = write(
+        tmp_path,
+        "bad.csv",
+        (
+            "video_id,observed_at,views,likes,comments,shares\n"
+            "youtube:dQw4w9WgXcQ,2026-10-01T12:00:00,1,2,3,4\n"  # fine
+            "youtube:dQw4w9WgXcQ,yesterday,1,2,3,4\n"  # line 3
+            "bogus,2026-01-01,x,1,1,1\n"  # line 4
+            "x:1790000000000000000,2026-01-01,-5,1,1,1\n"  # line 5
+        ),
+    )
     result = run("import-snapshots", str(path), code=1)
     for fragment in ("line 3:", "yesterday", "line 4:", "bogus", "line 5:", "-5"):
         assert fragment in result.stderr
@@ -177,11 +194,15 @@ def test_import_snapshots_malformed_rows_write_nothing(warehouse_path, tmp_path)
 
 
 def test_import_snapshots_contradicting_rows_in_one_file_write_nothing(warehouse_path, tmp_path):
-    path = write(tmp_path, "c.csv", (
-        "video_id,observed_at,views,likes,comments,shares\n"
-        "youtube:dQw4w9WgXcQ,2026-10-01T12:00:00,1,2,3,4\n"
-        "youtube:dQw4w9WgXcQ,2026-10-01T12:00:00Z,9,2,3,4\n"
-    ))
+    path = write(
+        tmp_path,
+        "c.csv",
+        (
+            "video_id,observed_at,views,likes,comments,shares\n"
+            "youtube:dQw4w9WgXcQ,2026-10-01T12:00:00,1,2,3,4\n"
+            "youtube:dQw4w9WgXcQ,2026-10-01T12:00:00Z,9,2,3,4\n"
+        ),
+    )
     result = run("import-snapshots", str(path), code=1)
     assert "lines 2, 3" in result.stderr
     assert not warehouse_path.exists() or rows(warehouse_path, "SELECT count(*) FROM raw.snapshots") == [(0,)]
@@ -193,16 +214,22 @@ def test_import_snapshots_requires_columns(warehouse_path, tmp_path):
 
 
 def test_import_csv_line_numbers_survive_blank_lines_and_multiline_cells(warehouse_path, tmp_path):
-    path = write(tmp_path, "odd.csv", (
-        "url,label\n"
-        "https://youtu.be/dQw4w9WgXcQ,a\n"
-        "\n"
-        'https://example.com/x,"two\nlines"\n'                     # starts on line 4
-        '"https://x.com/u/status/1790000000000000000",c\n'         # line 6
-        "https://www.tiktok.com/@bob,\n"                            # line 7: a profile, not a video
-    ))
+    path = write(
+        tmp_path,
+        "odd.csv",
+        (
+            "url,label\n"
+            "https://youtu.be/dQw4w9WgXcQ,a\n"
+            "\n"
+            'https://example.com/x,"two\nlines"\n'  # starts on line 4
+            '"https://x.com/u/status/1790000000000000000",c\n'  # line 6
+            "https://www.tiktok.com/@bob,\n"  # line 7: a profile, not a video
+        ),
+    )
     result = run("import", str(path), code=1)
     assert "line 4:" in result.stderr and "line 7:" in result.stderr and "profile" in result.stderr
     assert "line 3:" not in result.stderr  # blank lines are skipped, not errors
     assert rows(warehouse_path, "SELECT video_id FROM registry.videos ORDER BY 1") == [
-        ("x:1790000000000000000",), ("youtube:dQw4w9WgXcQ",)]
+        ("x:1790000000000000000",),
+        ("youtube:dQw4w9WgXcQ",),
+    ]

@@ -95,7 +95,7 @@ def test_table_shows_the_rows_with_right_aligned_thousands(analytics):
     ]
     # numbers are right-aligned: every views cell ends at the same column, the short ones padded on the left
     body = [line for line in result.stdout.splitlines() if line.startswith("│")]
-    ends = {line.rindex(value) + len(value) for line, value in zip(body, ("1,234,567", "42,000", "850"))}
+    ends = {line.rindex(value) + len(value) for line, value in zip(body, ("1,234,567", "42,000", "850"), strict=False)}
     assert len(ends) == 1
     assert "│       850 │" in body[2]
     assert result.stdout.strip().splitlines()[-1] == "3 rows."
@@ -115,8 +115,12 @@ def test_table_shows_fifty_rows_by_default_and_says_how_many_there_were(analytic
 
 
 def test_csv_round_trips_with_a_header_and_every_row(analytics):
-    result = run("SELECT video_id, account, views, views_per_hour_24h, as_of_day, last_observed_at "
-                 "FROM marts.video_growth ORDER BY views DESC", "--format", "csv")
+    result = run(
+        "SELECT video_id, account, views, views_per_hour_24h, as_of_day, last_observed_at "
+        "FROM marts.video_growth ORDER BY views DESC",
+        "--format",
+        "csv",
+    )
     parsed = list(csv.reader(io.StringIO(result.stdout)))
     assert parsed == [
         ["video_id", "account", "views", "views_per_hour_24h", "as_of_day", "last_observed_at"],
@@ -136,11 +140,17 @@ def test_csv_keeps_commas_quotes_and_newlines_inside_values(analytics):
 
 
 def test_json_is_a_list_of_objects_that_keeps_types(analytics):
-    result = run("SELECT video_id, account, views, views_per_hour_24h, as_of_day, last_observed_at "
-                 "FROM marts.video_growth ORDER BY views DESC", "--format", "json")
+    result = run(
+        "SELECT video_id, account, views, views_per_hour_24h, as_of_day, last_observed_at "
+        "FROM marts.video_growth ORDER BY views DESC",
+        "--format",
+        "json",
+    )
     rows = json.loads(result.stdout)  # stdout holds the JSON and nothing else
     assert [row["video_id"] for row in rows] == [
-        "youtube:dQw4w9WgXcQ", "x:1790000000000000000", "tiktok:7234567890123456789",
+        "youtube:dQw4w9WgXcQ",
+        "x:1790000000000000000",
+        "tiktok:7234567890123456789",
     ]
     first, second = rows[0], rows[1]
     assert first["views"] == 1234567 and type(first["views"]) is int
@@ -156,10 +166,15 @@ def test_json_is_a_list_of_objects_that_keeps_types(analytics):
 
 
 def test_json_of_nested_and_exotic_values_stays_valid(analytics):
-    result = run("SELECT ['a', 'b'] AS labels, {'k': 1} AS s, 1.50::DECIMAL(10, 2) AS d, 'NaN'::DOUBLE AS nan, "
-                 "id AS id, id AS id FROM (SELECT 7 AS id)", "--format", "json")
-    assert json.loads(result.stdout) == [{"labels": ["a", "b"], "s": {"k": 1}, "d": 1.5, "nan": None,
-                                          "id": 7, "id_2": 7}]
+    result = run(
+        "SELECT ['a', 'b'] AS labels, {'k': 1} AS s, 1.50::DECIMAL(10, 2) AS d, 'NaN'::DOUBLE AS nan, "
+        "id AS id, id AS id FROM (SELECT 7 AS id)",
+        "--format",
+        "json",
+    )
+    assert json.loads(result.stdout) == [
+        {"labels": ["a", "b"], "s": {"k": 1}, "d": 1.5, "nan": None, "id": 7, "id_2": 7}
+    ]
     empty = run("SELECT * FROM marts.video_growth WHERE false", "--format", "json")
     assert json.loads(empty.stdout) == []
 
@@ -176,8 +191,10 @@ def test_sql_from_stdin_when_omitted_or_dash(analytics):
 
 def test_sql_from_a_file_and_the_last_statement_is_shown(analytics, tmp_path):
     query = tmp_path / "query.sql"
-    query.write_text("-- the busiest video\nSET threads = 1;\nSELECT video_id FROM marts.video_growth\n"
-                     "ORDER BY views DESC LIMIT 1;\n")
+    query.write_text(
+        "-- the busiest video\nSET threads = 1;\nSELECT video_id FROM marts.video_growth\n"
+        "ORDER BY views DESC LIMIT 1;\n"
+    )
     result = run("--file", str(query), "--format", "csv")
     assert result.stdout.splitlines() == ["video_id", "youtube:dQw4w9WgXcQ"]
     missing = runner.invoke(app, ["sql", "--file", str(tmp_path / "nope.sql")])
@@ -200,7 +217,11 @@ def test_tables_lists_tables_and_views_with_row_counts(analytics):
         "raw.snapshots": {"name": "raw.snapshots", "kind": "table", "columns": 2, "rows": 1},
     }
     table = table_rows(run("--tables").stdout)
-    assert [row[0] for row in table][:3] == ["marts.top_videos", "marts.video_daily", "marts.video_growth"]  # marts first
+    assert [row[0] for row in table][:3] == [
+        "marts.top_videos",
+        "marts.video_daily",
+        "marts.video_growth",
+    ]  # marts first
     assert ["marts.video_daily", "table", "3", "60"] in table
 
 
@@ -248,8 +269,14 @@ def test_writes_are_refused_and_the_copy_is_unchanged(analytics, statement):
     message = one_sentence_error(runner.invoke(app, ["sql", statement]))
     assert message.startswith("The analyst copy is read-only")
     assert digest(analytics) == before
-    counts = json.loads(run("SELECT (SELECT count(*) FROM marts.video_growth) AS growth, "
-                            "(SELECT count(*) FROM marts.video_daily) AS daily", "--format", "json").stdout)
+    counts = json.loads(
+        run(
+            "SELECT (SELECT count(*) FROM marts.video_growth) AS growth, "
+            "(SELECT count(*) FROM marts.video_daily) AS daily",
+            "--format",
+            "json",
+        ).stdout
+    )
     assert counts == [{"growth": 3, "daily": DAILY_ROWS}]
 
 
@@ -266,9 +293,7 @@ def test_attach_and_copy_are_refused_so_nothing_else_is_opened_or_written(analyt
     assert not target.exists()
 
 
-def test_the_copy_stays_readable_while_a_session_holds_it_and_the_warehouse_is_never_opened(
-    analytics, warehouse_path
-):
+def test_the_copy_stays_readable_while_a_session_holds_it_and_the_warehouse_is_never_opened(analytics, warehouse_path):
     with duckdb.connect(str(analytics), read_only=True):  # an analyst's other session, e.g. a BI tool
         result = run("SELECT count(*) AS n FROM marts.video_daily", "--format", "csv")
     assert result.stdout.splitlines() == ["n", str(DAILY_ROWS)]

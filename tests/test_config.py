@@ -117,7 +117,9 @@ def test_a_bad_webhook_url_is_refused_without_echoing_it():
 
 
 def test_empty_values_mean_unset():
-    assert parse(VIEWTRAIL_DATA_DIR=" ", VIEWTRAIL_LOCK_TIMEOUT_S="", VIEWTRAIL_X_MODE="", YOUTUBE_API_KEY=" ") == parse()
+    assert (
+        parse(VIEWTRAIL_DATA_DIR=" ", VIEWTRAIL_LOCK_TIMEOUT_S="", VIEWTRAIL_X_MODE="", YOUTUBE_API_KEY=" ") == parse()
+    )
 
 
 def test_settings_follow_the_environment_and_parse_it_once(monkeypatch, tmp_path):
@@ -181,7 +183,11 @@ def test_the_resources_come_from_the_settings_with_secrets_as_env_vars(monkeypat
               YOUTUBE_API_KEY="AIzaKey", VIEWTRAIL_WEBHOOK_URL="https://hooks.example.com/t",
               VIEWTRAIL_RETRY_CAP_MINUTES="90")  # fmt: skip
     platforms = platform_clients_from_env(s)
-    assert (platforms.tiktok_mode, platforms.tiktok_base_url, platforms.x_mode) == ("real", "http://127.0.0.1:9/tiktok", "simulated")
+    assert (platforms.tiktok_mode, platforms.tiktok_base_url, platforms.x_mode) == (
+        "real",
+        "http://127.0.0.1:9/tiktok",
+        "simulated",
+    )
     assert platforms.youtube_api_key == EnvVar("YOUTUBE_API_KEY") and platforms.instagram_sessionid is None
     assert notifier_from_env(s).webhook_url == EnvVar("VIEWTRAIL_WEBHOOK_URL")
     assert notifier_from_env(parse()).webhook_url is None
@@ -228,7 +234,9 @@ def test_nothing_reads_a_bad_variable_at_import_and_the_load_fails_with_its_sent
     )
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "VIEWTRAIL_DATA_DIR": str(tmp_path),
            "VIEWTRAIL_LOCK_TIMEOUT_S": "soon"}  # fmt: skip
-    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == (
         "LOAD FAILED: VIEWTRAIL_LOCK_TIMEOUT_S='soon' is not a number of seconds; set it to e.g. 120 or unset it."

@@ -118,7 +118,10 @@ def _launch_in_thread(lines: list[str]) -> tuple[threading.Thread, dict[str, Any
     def launch() -> None:
         with DagsterInstance.get() as instance:
             outcome["result"] = runs.materialize_in_process(
-                assets_of(PLATFORM), instance, runs.pipeline_resources(simulated=True), progress=lines.append,
+                assets_of(PLATFORM),
+                instance,
+                runs.pipeline_resources(simulated=True),
+                progress=lines.append,
                 partition_key=partition_key(_hours()[1]),
             )
 
@@ -138,7 +141,10 @@ def test_a_backfill_killed_while_holding_the_warehouse_slot_does_not_block_the_r
     with (tmp_path / "killed.log").open("w") as log:
         process = subprocess.Popen(
             [sys.executable, "-c", STALLED_BACKFILL, first.isoformat(), last.isoformat(), PLATFORM],
-            cwd=REPO, env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT,
+            cwd=REPO,
+            env=dict(os.environ),
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     try:
         with DagsterInstance.get() as instance:
@@ -201,8 +207,9 @@ def test_a_launch_waiting_for_a_live_holder_names_it_and_runs_once_the_slot_is_r
         lines: list[str] = []
         thread, outcome = _launch_in_thread(lines)
         try:
-            waiting = _until(lambda: [line for line in lines if line.startswith("Waiting for the warehouse")],
-                             "the waiting line")
+            waiting = _until(
+                lambda: [line for line in lines if line.startswith("Waiting for the warehouse")], "the waiting line"
+            )
             assert waiting[0].startswith(
                 f"Waiting for the warehouse: run {holder[:8]} ({STEP}, pid {os.getpid()} on {socket.gethostname()}) "
                 f"has held it for "
@@ -236,8 +243,9 @@ def test_a_holder_that_dies_while_a_launch_waits_is_freed_and_the_launch_proceed
             lines: list[str] = []
             thread, outcome = _launch_in_thread(lines)
             try:
-                _until(lambda: [line for line in lines if line.startswith("Waiting for the warehouse")],
-                       "the waiting line")
+                _until(
+                    lambda: [line for line in lines if line.startswith("Waiting for the warehouse")], "the waiting line"
+                )
                 other.kill()
                 other.wait()
                 freed = _until(lambda: [line for line in lines if line.startswith("Freed")], "the freed line")

@@ -27,9 +27,7 @@ def refs(n: int = 12) -> list[VideoRef]:
     out = []
     for i in range(n):
         platform = list(Platform)[i % 4]
-        external_id = (
-            str(7_310_000_000_000_000_000 + i) if platform in (Platform.TIKTOK, Platform.X) else f"Abc{i:08d}"
-        )
+        external_id = str(7_310_000_000_000_000_000 + i) if platform in (Platform.TIKTOK, Platform.X) else f"Abc{i:08d}"
         account = "someone" if platform in (Platform.TIKTOK, Platform.X) else None
         out.append(VideoRef(platform, external_id, canonical_url(platform, external_id, account), account))
     return out
@@ -43,7 +41,9 @@ def warehouse(tmp_path) -> WarehouseResource:
         marts_export_dir=str(tmp_path / "marts"),
     )
     with open_warehouse(resource.path) as con:
-        track_refs(con, refs(), now=datetime(2026, 11, 10))  # simulated removals come a day after tracking at the earliest
+        track_refs(
+            con, refs(), now=datetime(2026, 11, 10)
+        )  # simulated removals come a day after tracking at the earliest
     return resource
 
 
@@ -80,7 +80,8 @@ def test_definitions_load_with_lineage_from_platform_assets_to_published_copy():
     assert graph.get(AssetKey(["alerts", "alert_events"])).parent_keys == {AssetKey("analytics_copy")}
     for platform in Platform:  # each platform's load reads its own scrape's staged batch
         assert graph.get(AssetKey(["raw", f"{platform.value}_snapshots"])).parent_keys == {
-            AssetKey(["scrapes", platform.value])}
+            AssetKey(["scrapes", platform.value])
+        }
     assert {s.name for s in defs.sensors} >= {"new_videos_sensor", "rescrape_sensor", "failed_scrapes_sensor",
                                              "momentum_sensor", "notify_run_failures"}  # fmt: skip
     schedule = defs.get_schedule_def("hourly_scrape")
@@ -91,7 +92,9 @@ def test_a_past_partition_materializes_with_the_simulated_platform_and_reruns_ch
     result = materialize(assets_of(), partition_key=PAST_HOUR, resources=resources(warehouse))
     assert result.success
     rows = table(warehouse, "SELECT * EXCLUDE (ingested_at, run_id) FROM raw.snapshots ORDER BY ALL")
-    attempts = table(warehouse, "SELECT video_id, attempted_at, outcome, partition_key FROM raw.scrape_attempts ORDER BY ALL")
+    attempts = table(
+        warehouse, "SELECT video_id, attempted_at, outcome, partition_key FROM raw.scrape_attempts ORDER BY ALL"
+    )
     assert len(attempts) == 12  # never-scraped videos are all due
     assert {a[3] for a in attempts} == {PAST_HOUR}
     hour = datetime(2026, 11, 10, 13)
@@ -112,8 +115,10 @@ def test_a_range_backfill_is_one_run_observing_each_hour(warehouse):
             assets_of(Platform.YOUTUBE),
             resources=resources(warehouse),
             instance=instance,
-            tags={"dagster/asset_partition_range_start": "2026-11-10-00:00",
-                  "dagster/asset_partition_range_end": "2026-11-10-05:00"},  # fmt: skip
+            tags={
+                "dagster/asset_partition_range_start": "2026-11-10-00:00",
+                "dagster/asset_partition_range_end": "2026-11-10-05:00",
+            },  # fmt: skip
         )
         assert result.success
         assert len(instance.get_runs()) == 1
@@ -128,7 +133,9 @@ def test_a_real_client_refuses_an_old_partition_and_only_its_platform_fails(ware
     result = materialize(
         assets_of(),
         partition_key=PAST_HOUR,
-        resources=resources(warehouse, youtube_mode="real", youtube_base_url="http://127.0.0.1:9", youtube_api_key="SECRET-KEY-123"),
+        resources=resources(
+            warehouse, youtube_mode="real", youtube_base_url="http://127.0.0.1:9", youtube_api_key="SECRET-KEY-123"
+        ),
         raise_on_error=False,
     )
     assert not result.success
@@ -193,11 +200,15 @@ def test_pending_tiktok_short_links_are_resolved_and_scraped_by_the_tiktok_asset
         assert pending_links(con).height == 0  # nothing left unresolved
         (resolved,) = con.sql("SELECT resolved_video_id FROM registry.pending_links").fetchall()[0]
         labels = con.execute("SELECT labels FROM registry.videos WHERE video_id = ?", [resolved]).fetchall()[0][0]
-        scraped = con.execute("SELECT count(*) FROM raw.scrape_attempts WHERE video_id = ?", [resolved]).fetchall()[0][0]
+        scraped = con.execute("SELECT count(*) FROM raw.scrape_attempts WHERE video_id = ?", [resolved]).fetchall()[0][
+            0
+        ]
     assert resolved.startswith("tiktok:") and labels == ["promo"] and scraped == 1
 
 
-def test_the_last_hour_materializes_with_real_clients_against_the_fake_platform_server(warehouse, tmp_path, monkeypatch):
+def test_the_last_hour_materializes_with_real_clients_against_the_fake_platform_server(
+    warehouse, tmp_path, monkeypatch
+):
     from orchestration.testing.fake_platform import FakePlatformServer
 
     monkeypatch.setenv("VIEWTRAIL_DATA_DIR", str(tmp_path))  # YouTube quota bookkeeping goes under the data dir

@@ -120,12 +120,16 @@ def _demo_rows(analytics: Path, shift: timedelta) -> dict[str, list[tuple]]:
         return {
             "snapshots": con.execute(
                 "SELECT video_id, observed_at - ?::INTERVAL, views, likes, comments, shares, saves, posted_at - ?::INTERVAL"
-                " FROM raw.snapshots ORDER BY ALL", [shift, shift]).fetchall(),
+                " FROM raw.snapshots ORDER BY ALL",
+                [shift, shift],
+            ).fetchall(),
             "attempts": con.execute(
-                "SELECT video_id, attempted_at - ?::INTERVAL, outcome FROM raw.scrape_attempts ORDER BY ALL",
-                [shift]).fetchall(),
-            "growth": con.sql("SELECT video_id, views, views_gained_1d, views_gained_7d, increase_7d_pct"
-                              " FROM marts.video_growth ORDER BY ALL").fetchall(),
+                "SELECT video_id, attempted_at - ?::INTERVAL, outcome FROM raw.scrape_attempts ORDER BY ALL", [shift]
+            ).fetchall(),
+            "growth": con.sql(
+                "SELECT video_id, views, views_gained_1d, views_gained_7d, increase_7d_pct"
+                " FROM marts.video_growth ORDER BY ALL"
+            ).fetchall(),
             "registry": con.sql("SELECT video_id, availability FROM registry.videos ORDER BY ALL").fetchall(),
         }
     finally:
@@ -152,6 +156,10 @@ def test_the_same_demo_a_year_apart_gives_the_same_results_shifted_in_time(
     first, second = runs["earlier"], runs["later"]
     assert second.first_hour == first.first_hour + year
     assert (second.snapshots_stored, second.attempts_stored, second.posted_in_window, second.hourly_history) == (
-        first.snapshots_stored, first.attempts_stored, first.posted_in_window, first.hourly_history)
+        first.snapshots_stored,
+        first.attempts_stored,
+        first.posted_in_window,
+        first.hourly_history,
+    )
     assert first.posted_in_window > 0 and first.hourly_history > 0
     assert _demo_rows(second.analytics_path, year) == _demo_rows(first.analytics_path, timedelta(0))

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from fixtures.platform_support import SleepRecorder
+
 from orchestration.models import Outcome, Platform, ScrapeResult, VideoToScrape
 from orchestration.platforms.base import scrape_sync
 from orchestration.platforms.factory import build_client
@@ -40,7 +40,7 @@ def videos(platform: Platform, exts: list[str]) -> list[VideoToScrape]:
     return [VideoToScrape(f"{platform.value}:{e}", platform, e, f"https://example.invalid/{e}") for e in exts]
 
 
-def real_client(server: FakePlatformServer, platform: Platform, tmp_path: Path, **overrides):  # noqa: ANN201
+def real_client(server: FakePlatformServer, platform: Platform, tmp_path: Path, **overrides):
     settings = {
         "base_url": server.base_url(platform),
         "api_key": "test-key",
@@ -55,13 +55,17 @@ def real_client(server: FakePlatformServer, platform: Platform, tmp_path: Path, 
     return build_client(platform, "real", **settings)
 
 
-def scrape(server, platform, exts, tmp_path, **overrides) -> list[ScrapeResult]:  # noqa: ANN001
+def scrape(server, platform, exts, tmp_path, **overrides) -> list[ScrapeResult]:
     return list(scrape_sync(real_client(server, platform, tmp_path, **overrides), videos(platform, exts)))
 
 
 def alive(platform: Platform, n: int) -> list[str]:
-    return [e for e in external_ids(platform, 4 * n) if video_profile(f"{platform.value}:{e}").disappears_at(TRACKED) is None
-            or video_profile(f"{platform.value}:{e}").disappears_at(TRACKED) > AT + timedelta(days=1)][:n]
+    return [
+        e
+        for e in external_ids(platform, 4 * n)
+        if video_profile(f"{platform.value}:{e}").disappears_at(TRACKED) is None
+        or video_profile(f"{platform.value}:{e}").disappears_at(TRACKED) > AT + timedelta(days=1)
+    ][:n]
 
 
 @pytest.mark.parametrize("platform", list(Platform))
@@ -83,10 +87,18 @@ def test_wall_clock_answers_match_the_simulation_within_the_elapsed_time(tmp_pat
         results = scrape(server, Platform.TIKTOK, exts, tmp_path)
     for result in results:
         assert result.attempt.outcome is Outcome.OK
-        earlier = simulate(result.attempt.video_id, result.attempt.attempted_at - timedelta(seconds=2),
-                           tracked_at=server.tracked_at, fault_rate=0)
-        later = simulate(result.attempt.video_id, result.observation.observed_at + timedelta(seconds=2),
-                         tracked_at=server.tracked_at, fault_rate=0)
+        earlier = simulate(
+            result.attempt.video_id,
+            result.attempt.attempted_at - timedelta(seconds=2),
+            tracked_at=server.tracked_at,
+            fault_rate=0,
+        )
+        later = simulate(
+            result.attempt.video_id,
+            result.observation.observed_at + timedelta(seconds=2),
+            tracked_at=server.tracked_at,
+            fault_rate=0,
+        )
         # Views may be ~1% low in a correction hour; engagement follows the uncorrected curve.
         assert min(earlier.views, later.views) * 0.98 <= result.observation.views <= max(earlier.views, later.views)
         assert earlier.likes <= result.observation.likes <= later.likes
@@ -94,8 +106,11 @@ def test_wall_clock_answers_match_the_simulation_within_the_elapsed_time(tmp_pat
 
 @pytest.mark.parametrize("platform", list(Platform))
 def test_disappeared_videos_are_not_found(platform, tmp_path):
-    gone = [e for e in external_ids(platform, 3000)
-            if (when := video_profile(f"{platform.value}:{e}").disappears_at(TRACKED)) is not None and when < AT][:3]
+    gone = [
+        e
+        for e in external_ids(platform, 3000)
+        if (when := video_profile(f"{platform.value}:{e}").disappears_at(TRACKED)) is not None and when < AT
+    ][:3]
     assert gone
     with FakePlatformServer(at=AT, tracked_at=TRACKED) as server:
         results = scrape(server, platform, gone + alive(platform, 2), tmp_path)
@@ -109,10 +124,18 @@ EXPECTED = {
     "5xx": dict.fromkeys(Platform, Outcome.UPSTREAM_ERROR),
     "timeout": dict.fromkeys(Platform, Outcome.TIMEOUT),
     "malformed": dict.fromkeys(Platform, Outcome.PARSE_ERROR),
-    "challenge": {Platform.TIKTOK: Outcome.BLOCKED, Platform.INSTAGRAM: Outcome.BLOCKED, Platform.X: Outcome.BLOCKED,
-                  Platform.YOUTUBE: Outcome.UPSTREAM_ERROR},
-    "login": {Platform.TIKTOK: Outcome.LOGIN_REQUIRED, Platform.INSTAGRAM: Outcome.BLOCKED,
-              Platform.X: Outcome.BLOCKED, Platform.YOUTUBE: Outcome.UPSTREAM_ERROR},
+    "challenge": {
+        Platform.TIKTOK: Outcome.BLOCKED,
+        Platform.INSTAGRAM: Outcome.BLOCKED,
+        Platform.X: Outcome.BLOCKED,
+        Platform.YOUTUBE: Outcome.UPSTREAM_ERROR,
+    },
+    "login": {
+        Platform.TIKTOK: Outcome.LOGIN_REQUIRED,
+        Platform.INSTAGRAM: Outcome.BLOCKED,
+        Platform.X: Outcome.BLOCKED,
+        Platform.YOUTUBE: Outcome.UPSTREAM_ERROR,
+    },
 }
 
 
@@ -142,8 +165,15 @@ def test_429_retry_after_is_honoured_and_retries_recover(tmp_path):
 def test_youtube_quota_switch_stops_youtube(tmp_path):
     with FakePlatformServer(at=AT, tracked_at=TRACKED) as server:
         server.configure(youtube_quota_exceeded=True)
-        results = scrape(server, Platform.YOUTUBE, alive(Platform.YOUTUBE, 120), tmp_path, batch_size=50,
-                         concurrency=1, max_in_flight=1)
+        results = scrape(
+            server,
+            Platform.YOUTUBE,
+            alive(Platform.YOUTUBE, 120),
+            tmp_path,
+            batch_size=50,
+            concurrency=1,
+            max_in_flight=1,
+        )
         assert {r.attempt.outcome for r in results} == {Outcome.QUOTA_EXHAUSTED}
         assert server.requests["youtube"] == 1  # later batches never reached the server
 
@@ -167,8 +197,12 @@ def test_instagram_session_uses_the_media_api(tmp_path):
 
 
 def test_private_videos_answer_each_platforms_private_shape(tmp_path):
-    expected = {Platform.TIKTOK: Outcome.PRIVATE, Platform.X: Outcome.PRIVATE,
-                Platform.INSTAGRAM: Outcome.LOGIN_REQUIRED, Platform.YOUTUBE: Outcome.NOT_FOUND}
+    expected = {
+        Platform.TIKTOK: Outcome.PRIVATE,
+        Platform.X: Outcome.PRIVATE,
+        Platform.INSTAGRAM: Outcome.LOGIN_REQUIRED,
+        Platform.YOUTUBE: Outcome.NOT_FOUND,
+    }
     with FakePlatformServer(at=AT, tracked_at=TRACKED) as server:
         for platform, outcome in expected.items():
             exts = alive(platform, 2)
@@ -191,8 +225,11 @@ def test_standalone_server_serves_tiktok_pages():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    process = subprocess.Popen([sys.executable, "-m", "orchestration.testing.fake_platform", "--port", str(port)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "orchestration.testing.fake_platform", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         ext = alive(Platform.TIKTOK, 1)[0]
         deadline = time.monotonic() + 20

@@ -6,8 +6,8 @@ import asyncio
 from datetime import datetime, timedelta
 
 import pytest
-
 from fixtures.platform_support import SleepRecorder
+
 from orchestration.models import Outcome, Platform, VideoToScrape
 from orchestration.platforms.base import scrape_sync
 from orchestration.platforms.factory import build_client
@@ -20,14 +20,20 @@ AT = datetime(2026, 11, 22, 12)
 TRACKED = AT - timedelta(days=90)
 
 
-def tiktok_client(server: FakePlatformServer, tmp_path, **overrides):  # noqa: ANN001, ANN201
-    settings = {"base_url": server.base_url(Platform.TIKTOK), "rate_per_min": 1_000_000.0, "sleep": SleepRecorder(),
-                "backoff_base_s": 0.01, "state_dir": tmp_path / "state", "max_retries": 0}
+def tiktok_client(server: FakePlatformServer, tmp_path, **overrides):
+    settings = {
+        "base_url": server.base_url(Platform.TIKTOK),
+        "rate_per_min": 1_000_000.0,
+        "sleep": SleepRecorder(),
+        "backoff_base_s": 0.01,
+        "state_dir": tmp_path / "state",
+        "max_retries": 0,
+    }
     return build_client(Platform.TIKTOK, "real", **(settings | overrides))
 
 
-def resolve(client, url: str):  # noqa: ANN001, ANN201
-    async def run():  # noqa: ANN202
+def resolve(client, url: str):
+    async def run():
         try:
             return await client.resolve_short_link(url)
         finally:

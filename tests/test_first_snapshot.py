@@ -26,7 +26,9 @@ REPO = Path(__file__).resolve().parents[1]
 def _refs() -> list[VideoRef]:
     return [
         VideoRef(Platform.YOUTUBE, "dQw4w9WgXcQ", canonical_url(Platform.YOUTUBE, "dQw4w9WgXcQ", None)),
-        VideoRef(Platform.TIKTOK, "7300000000000000001", canonical_url(Platform.TIKTOK, "7300000000000000001", "a"), "a"),
+        VideoRef(
+            Platform.TIKTOK, "7300000000000000001", canonical_url(Platform.TIKTOK, "7300000000000000001", "a"), "a"
+        ),
     ]
 
 
@@ -123,7 +125,7 @@ def test_first_snapshots_taken_while_a_pipeline_run_writes_never_overlap_its_wri
     writes = _stored(warehouse_path, "SELECT epoch(started_at), epoch(finished_at), run_id FROM meta.write_log"
                                      " ORDER BY started_at")  # fmt: skip
     assert {run_id == INLINE_RUN_ID for *_, run_id in writes} == {True, False}  # both kinds of writer wrote
-    for (_, end, _), (start, _, _) in zip(writes, writes[1:]):
+    for (_, end, _), (start, _, _) in zip(writes, writes[1:], strict=False):
         assert start >= end, "an inline first snapshot overlapped a pipeline write"
 
 
@@ -146,4 +148,5 @@ def test_an_inline_first_snapshot_is_reported_so_the_build_automation_picks_it_u
         assert runs.report_inline_snapshots(["youtube", "youtube"]) is True
         after = evaluate_automation_conditions(defs=definitions, instance=instance, cursor=quiet.cursor)
         assert after.get_num_requested(AssetKey("analytics_copy")) and after.get_num_requested(
-            AssetKey(["marts", "video_latest"]))
+            AssetKey(["marts", "video_latest"])
+        )

@@ -16,7 +16,6 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-
 from dbt_support import dbt, query, register_videos
 
 from orchestration import clock
@@ -159,13 +158,18 @@ def test_ingested_at_increases_in_commit_order_even_when_the_clock_goes_back(
             write_snapshot_import(con, checked, run_id="import:history.csv")
         with clock.pinned(T0 + timedelta(days=1)):
             write_scrape_frames(con, _snapshots([("tiktok:1", T0 + timedelta(hours=2), 3)]), NO_ATTEMPTS)
-        log = con.sql("SELECT write_id, kind, ingested_at, snapshots_inserted FROM meta.write_log ORDER BY write_id").fetchall()
+        log = con.sql(
+            "SELECT write_id, kind, ingested_at, snapshots_inserted FROM meta.write_log ORDER BY write_id"
+        ).fetchall()
         stamped = con.sql(
             "SELECT ingested_at, count(*) FROM raw.snapshots GROUP BY ingested_at ORDER BY ingested_at"
         ).fetchall()
 
     assert [(write_id, kind, inserted) for write_id, kind, _, inserted in log] == [
-        (1, "scrape", 1), (2, "scrape", 1), (3, "import", 1), (4, "scrape", 1)
+        (1, "scrape", 1),
+        (2, "scrape", 1),
+        (3, "import", 1),
+        (4, "scrape", 1),
     ]
     first, second, third, fourth = (ingested_at for _, _, ingested_at, _ in log)
     assert T0 <= first < T0 + timedelta(minutes=1)

@@ -59,7 +59,9 @@ def test_platform_scrapes_overlap_in_time_while_their_writes_do_not(warehouse_pa
             (run,) = instance.get_runs()
             assert run.status == DagsterRunStatus.SUCCESS
             times: dict[str, list[float]] = {}
-            for entry in instance.all_logs(run.run_id, of_type={DagsterEventType.STEP_START, DagsterEventType.STEP_SUCCESS}):
+            for entry in instance.all_logs(
+                run.run_id, of_type={DagsterEventType.STEP_START, DagsterEventType.STEP_SUCCESS}
+            ):
                 times.setdefault(entry.step_key, []).append(entry.timestamp)
     finally:
         del os.environ["DAGSTER_HOME"]
@@ -76,5 +78,5 @@ def test_platform_scrapes_overlap_in_time_while_their_writes_do_not(warehouse_pa
         platforms = {row[0] for row in con.sql("SELECT DISTINCT platform FROM raw.scrape_attempts").fetchall()}
     assert platforms == {p.value for p in Platform}
     assert len(writes) == 4 and all(inserted > 0 for _, _, inserted in writes)
-    for (_, end, _), (start, _, _) in zip(writes, writes[1:]):
+    for (_, end, _), (start, _, _) in zip(writes, writes[1:], strict=False):
         assert start >= end, "two warehouse writes overlapped"

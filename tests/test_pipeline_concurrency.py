@@ -60,12 +60,16 @@ def test_two_runs_launched_at_once_both_succeed_one_writer_at_a_time(
     runs = [
         subprocess.Popen(
             [sys.executable, "-c", RUN_ONE, partition, platforms],
-            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for platforms in ("tiktok,youtube", "instagram,x")
     ]
     outputs = [p.communicate(timeout=240) for p in runs]
-    for process, (out, err) in zip(runs, outputs, strict=True):
+    for process, (_out, err) in zip(runs, outputs, strict=True):
         assert process.returncode == 0, err[-3000:]
 
     with DagsterInstance.get() as instance:
@@ -75,7 +79,10 @@ def test_two_runs_launched_at_once_both_succeed_one_writer_at_a_time(
         run_ids = sorted(r.run_id for r in finished)
 
     with open_warehouse(warehouse_path, read_only=True) as con:
-        platforms = {row[0] for row in con.sql("SELECT DISTINCT split_part(video_id, ':', 1) FROM raw.scrape_attempts").fetchall()}
+        platforms = {
+            row[0]
+            for row in con.sql("SELECT DISTINCT split_part(video_id, ':', 1) FROM raw.scrape_attempts").fetchall()
+        }
         writes = con.sql(
             "SELECT write_id, run_id, pid, started_at, finished_at, ingested_at, snapshots_inserted, attempts_inserted"
             " FROM meta.write_log ORDER BY started_at"
@@ -93,7 +100,9 @@ def test_two_runs_launched_at_once_both_succeed_one_writer_at_a_time(
     assert len({pid for _, _, pid, *_ in writes}) == 2
     # no write started before the previous one had finished
     for first, second in itertools.pairwise(writes):
-        assert second[3] >= first[4], f"write {second[0]} (run {second[1]}) began while write {first[0]} (run {first[1]}) was open"
+        assert second[3] >= first[4], (
+            f"write {second[0]} (run {second[1]}) began while write {first[0]} (run {first[1]}) was open"
+        )
     # every stored row belongs to a logged write, and the log's counts add up to what is stored
     assert unlogged_snapshots == 0
     assert (sum(w[6] for w in writes), sum(w[7] for w in writes)) == stored

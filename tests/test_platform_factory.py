@@ -53,8 +53,10 @@ def test_environment_then_overrides(monkeypatch):
     assert settings_from_env("x").session_id is None  # secrets only go to their own platform
 
 
-@pytest.mark.parametrize(("var", "value"), [("VIEWTRAIL_X_CONCURRENCY", "many"), ("VIEWTRAIL_X_CONCURRENCY", "0"),
-                                            ("VIEWTRAIL_X_RATE_PER_MIN", "-1")])
+@pytest.mark.parametrize(
+    ("var", "value"),
+    [("VIEWTRAIL_X_CONCURRENCY", "many"), ("VIEWTRAIL_X_CONCURRENCY", "0"), ("VIEWTRAIL_X_RATE_PER_MIN", "-1")],
+)
 def test_bad_environment_values_name_the_variable(monkeypatch, var, value):
     monkeypatch.setenv(var, value)
     with pytest.raises(InvalidInputError, match=var):

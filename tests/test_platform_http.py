@@ -8,8 +8,8 @@ import time
 
 import httpx
 import pytest
-
 from fixtures.platform_support import SleepRecorder, client_for, fixture_json, fixture_text, run, video
+
 from orchestration.models import Outcome
 from orchestration.platforms.base import scrape_sync
 from orchestration.platforms.http import parse_retry_after, scrub_url
@@ -37,8 +37,9 @@ def ok():
 
 
 def test_429_retry_after_seconds_is_honoured_then_succeeds():
-    handler, calls = scripted(httpx.Response(429, headers={"Retry-After": "1"}),
-                              httpx.Response(429, headers={"Retry-After": "2"}), ok())
+    handler, calls = scripted(
+        httpx.Response(429, headers={"Retry-After": "1"}), httpx.Response(429, headers={"Retry-After": "2"}), ok()
+    )
     sleeper = SleepRecorder()
     [result] = run(client_for("x", handler, sleep=sleeper), [video("x", TWEET_ID)])
     assert result.attempt.outcome is Outcome.OK
@@ -79,15 +80,18 @@ def test_5xx_backs_off_exponentially_with_jitter_and_gives_up_after_max_retries(
 def test_backoff_never_exceeds_the_cap():
     handler, _ = scripted(httpx.Response(502))
     sleeper = SleepRecorder()
-    run(client_for("x", handler, sleep=sleeper, max_retries=6, backoff_base_s=1, backoff_cap_s=5),
-        [video("x", TWEET_ID)])
+    run(
+        client_for("x", handler, sleep=sleeper, max_retries=6, backoff_base_s=1, backoff_cap_s=5),
+        [video("x", TWEET_ID)],
+    )
     assert max(sleeper.waits) <= 5
 
 
 def test_run_wide_retry_budget_bounds_the_total_requests():
     handler, calls = scripted(httpx.Response(500))
-    client = client_for("x", handler, max_retries=2, retry_budget=3, breaker_threshold=100, concurrency=1,
-                        max_in_flight=1)
+    client = client_for(
+        "x", handler, max_retries=2, retry_budget=3, breaker_threshold=100, concurrency=1, max_in_flight=1
+    )
     results = run(client, [video("x", str(1000 + i)) for i in range(5)])
     assert [r.attempt.outcome for r in results] == [Outcome.UPSTREAM_ERROR] * 5
     assert len(calls) == 5 + 3  # one try each plus the three retries the budget allowed

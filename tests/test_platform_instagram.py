@@ -6,8 +6,8 @@ from datetime import datetime
 
 import httpx
 import pytest
-
 from fixtures.platform_support import client_for, fixture_json, fixture_text, run, video
+
 from orchestration.models import Outcome
 from orchestration.platforms.instagram import pk_to_shortcode, shortcode_to_pk
 

@@ -6,8 +6,8 @@ import logging
 
 import httpx
 import pytest
-
 from fixtures.platform_support import SleepRecorder, fixture_json, fixture_text, run, video
+
 from orchestration.models import Platform
 from orchestration.platforms.factory import build_client
 
@@ -64,15 +64,27 @@ def test_youtube_key_never_leaks(planted, tmp_path):
 
     answers = [
         (200, ok_body),
-        "connect_error", "connect_error",
-        "timeout", "timeout",
-        (503, f"backend error for key {KEY}"), (503, "again"),
+        "connect_error",
+        "connect_error",
+        "timeout",
+        "timeout",
+        (503, f"backend error for key {KEY}"),
+        (503, "again"),
         (400, json.dumps(bad_key)),
     ]
     handler, calls = echoing(answers)
-    client = build_client("youtube", "real", transport=httpx.MockTransport(handler), sleep=SleepRecorder(),
-                          max_retries=1, batch_size=1, concurrency=1, max_in_flight=1, rate_per_min=1e6,
-                          state_dir=tmp_path)
+    client = build_client(
+        "youtube",
+        "real",
+        transport=httpx.MockTransport(handler),
+        sleep=SleepRecorder(),
+        max_retries=1,
+        batch_size=1,
+        concurrency=1,
+        max_in_flight=1,
+        rate_per_min=1e6,
+        state_dir=tmp_path,
+    )
     ids = ["dQw4w9WgXcQ", "Ks-_Mh1QhMc", "jNQXAC9IVRw", "5qap5aO4i9A", "AAAAAAAAAAA"]
     results = run(client, [video("youtube", i) for i in ids])
     assert len(calls) == 8  # every path above was exercised
@@ -97,14 +109,25 @@ def test_instagram_session_never_leaks(planted):
     answers = [
         (200, api_ok),
         (401, f'{{"message": "login_required", "echo": "{SESSION}"}}'),
-        "connect_error", "connect_error",
-        (500, f"oops {SESSION}"), (500, "oops"),
+        "connect_error",
+        "connect_error",
+        (500, f"oops {SESSION}"),
+        (500, "oops"),
     ]
     handler, calls = echoing(answers)
-    client = build_client("instagram", "real", transport=httpx.MockTransport(handler), sleep=SleepRecorder(),
-                          max_retries=1, concurrency=1, max_in_flight=1, rate_per_min=1e6)
-    results = run(client, [video(Platform.INSTAGRAM, c) for c in ("C92v-tXSRzs", "C8xHidden01", "Chunk8-jurw",
-                                                                  "CkAAAAAAAAA")])
+    client = build_client(
+        "instagram",
+        "real",
+        transport=httpx.MockTransport(handler),
+        sleep=SleepRecorder(),
+        max_retries=1,
+        concurrency=1,
+        max_in_flight=1,
+        rate_per_min=1e6,
+    )
+    results = run(
+        client, [video(Platform.INSTAGRAM, c) for c in ("C92v-tXSRzs", "C8xHidden01", "Chunk8-jurw", "CkAAAAAAAAA")]
+    )
     assert calls[0].headers["Cookie"] == f"sessionid={SESSION}"
     assert [r.attempt.outcome.value for r in results] == ["ok", "login_required", "upstream_error", "upstream_error"]
     text = everything_text(results, planted, [repr(client.settings), repr(client)])
@@ -122,7 +145,7 @@ def test_key_stays_out_of_httpcore_debug_logs_over_a_real_socket(planted, tmp_pa
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def do_GET(self):  # noqa: N802
+        def do_GET(self):
             seen_keys.append(self.headers.get("X-Goog-Api-Key"))
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
@@ -137,8 +160,13 @@ def test_key_stays_out_of_httpcore_debug_logs_over_a_real_socket(planted, tmp_pa
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
-        client = build_client("youtube", "real", base_url=f"http://127.0.0.1:{httpd.server_address[1]}/youtube/v3",
-                              state_dir=tmp_path, rate_per_min=1e6)
+        client = build_client(
+            "youtube",
+            "real",
+            base_url=f"http://127.0.0.1:{httpd.server_address[1]}/youtube/v3",
+            state_dir=tmp_path,
+            rate_per_min=1e6,
+        )
         results = run(client, [video("youtube", "dQw4w9WgXcQ")])
     finally:
         httpd.shutdown()

@@ -8,8 +8,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-
 from fixtures.platform_support import SleepRecorder, fixture_json, run, video
+
 from orchestration.models import Outcome
 from orchestration.platforms.factory import build_client
 
@@ -22,7 +22,7 @@ class Handler(BaseHTTPRequestHandler):
     user_agents: set = set()
     slow = False
 
-    def do_GET(self):  # noqa: N802 - http.server API
+    def do_GET(self):
         Handler.peers.add(self.client_address)
         Handler.user_agents.add(self.headers.get("User-Agent"))
         if Handler.slow:
@@ -60,8 +60,9 @@ def test_connections_are_reused_across_requests(server):
 
 def test_slow_server_times_out_after_bounded_retries(server):
     Handler.slow = True
-    client = build_client("x", "real", base_url=server, timeout_s=0.1, max_retries=1, rate_per_min=1e6,
-                          sleep=SleepRecorder())
+    client = build_client(
+        "x", "real", base_url=server, timeout_s=0.1, max_retries=1, rate_per_min=1e6, sleep=SleepRecorder()
+    )
     [result] = run(client, [video("x", "1703436713362870723")])
     assert result.attempt.outcome is Outcome.TIMEOUT
     assert result.attempt.tries == 2

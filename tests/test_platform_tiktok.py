@@ -7,8 +7,8 @@ from datetime import datetime
 
 import httpx
 import pytest
-
 from fixtures.platform_support import client_for, fixture_text, run, video
+
 from orchestration.models import Outcome, Platform
 from orchestration.platforms import resolve_short_link_sync
 from orchestration.platforms.tiktok import ShortLinkError, parse_video_page

@@ -6,8 +6,8 @@ from datetime import datetime
 
 import httpx
 import pytest
-
 from fixtures.platform_support import client_for, fixture_json, run, video
+
 from orchestration.models import Outcome
 from orchestration.platforms.x import js_number_to_string, syndication_token
 
@@ -111,8 +111,9 @@ def test_recorded_answers_map_to_outcomes(status, body, outcome):
 
 
 def test_changed_shape_detail_names_the_missing_field():
-    result = one(lambda r: httpx.Response(200, json=fixture_json("x", "tweet_changed_shape.json")),
-                 "1859265374629003264")
+    result = one(
+        lambda r: httpx.Response(200, json=fixture_json("x", "tweet_changed_shape.json")), "1859265374629003264"
+    )
     assert "favorite_count" in result.attempt.detail
 
 

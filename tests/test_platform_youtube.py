@@ -7,8 +7,8 @@ from datetime import datetime
 
 import httpx
 import pytest
-
 from fixtures.platform_support import by_id, client_for, fixture_json, run, video
+
 from orchestration.models import Outcome
 from orchestration.platforms.youtube import MissingApiKeyError, QuotaTracker, parse_iso8601_duration
 
@@ -95,8 +95,9 @@ def test_changed_shape_is_parse_error_naming_the_field(tmp_path):
 
 
 def test_answer_without_items_is_parse_error(tmp_path):
-    client = client_for("youtube", lambda r: httpx.Response(200, json={"kind": "youtube#videoListResponse"}),
-                        tmp_path, api_key=KEY)
+    client = client_for(
+        "youtube", lambda r: httpx.Response(200, json={"kind": "youtube#videoListResponse"}), tmp_path, api_key=KEY
+    )
     [result] = run(client, [video("youtube", "dQw4w9WgXcQ")])
     assert result.attempt.outcome is Outcome.PARSE_ERROR and "items" in result.attempt.detail
 
@@ -197,8 +198,9 @@ def test_unwritable_state_dir_still_enforces_the_budget_in_memory(tmp_path):
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("a file where the state directory should be")
     handler, calls = api((200, "videos_list_empty.json"))
-    client = client_for("youtube", handler, api_key=KEY, state_dir=blocker, daily_units=2, batch_size=1,
-                        max_in_flight=1)
+    client = client_for(
+        "youtube", handler, api_key=KEY, state_dir=blocker, daily_units=2, batch_size=1, max_in_flight=1
+    )
     results = run(client, [video("youtube", f"{i:011d}") for i in range(4)])
     assert len(calls) == 2
     assert [r.attempt.outcome for r in results] == [Outcome.NOT_FOUND] * 2 + [Outcome.QUOTA_EXHAUSTED] * 2

@@ -20,7 +20,10 @@ from orchestration.warehouse.connection import open_warehouse
 def _set_mart_value(warehouse: Path, value: int) -> None:
     with open_warehouse(warehouse) as con:
         con.execute("CREATE SCHEMA IF NOT EXISTS marts")
-        con.execute("CREATE OR REPLACE TABLE marts.video_latest AS SELECT 'youtube:dQw4w9WgXcQ' AS video_id, ? AS views", [value])
+        con.execute(
+            "CREATE OR REPLACE TABLE marts.video_latest AS SELECT 'youtube:dQw4w9WgXcQ' AS video_id, ? AS views",
+            [value],
+        )
 
 
 def test_publish_twice_while_an_analyst_holds_the_copy_open(warehouse_path: Path) -> None:
@@ -76,7 +79,9 @@ def test_build_on_an_import_only_warehouse_while_an_analyst_reads_the_copy(wareh
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     runner = CliRunner()
     video = "youtube:dQw4w9WgXcQ"
-    _import_snapshots(warehouse_path, [(video, datetime(2026, 11, 20, 10), 100), (video, datetime(2026, 11, 21, 10), 250)])
+    _import_snapshots(
+        warehouse_path, [(video, datetime(2026, 11, 20, 10), 100), (video, datetime(2026, 11, 21, 10), 250)]
+    )
     first = runner.invoke(app, ["build"])
     assert first.exit_code == 0, first.output
 
@@ -116,7 +121,9 @@ def _age(path: Path) -> tuple[int, bytes]:
     return path.stat().st_mtime_ns, path.read_bytes()
 
 
-def test_publish_leaves_the_parquet_of_an_unchanged_mart_untouched_and_rewrites_a_changed_one(warehouse_path: Path) -> None:
+def test_publish_leaves_the_parquet_of_an_unchanged_mart_untouched_and_rewrites_a_changed_one(
+    warehouse_path: Path,
+) -> None:
     exports = warehouse_path.parent / "marts"
     _set_table(warehouse_path, "video_latest", [1, 2])
     _set_table(warehouse_path, "video_daily", [10, 20])
@@ -158,7 +165,9 @@ def test_publish_rewrites_on_any_content_or_column_change_and_a_missing_or_unmar
     _set_table(warehouse_path, "video_latest", [5, 5])
     assert rewritten()
     with open_warehouse(warehouse_path) as con:  # same values, another column type
-        con.execute("CREATE OR REPLACE TABLE marts.video_latest AS SELECT video_id, views::DOUBLE AS views FROM marts.video_latest")
+        con.execute(
+            "CREATE OR REPLACE TABLE marts.video_latest AS SELECT video_id, views::DOUBLE AS views FROM marts.video_latest"
+        )
     assert rewritten()
     assert pl.read_parquet(path)["views"].dtype == pl.Float64
     path.unlink()  # someone deleted the export

@@ -9,11 +9,11 @@ from pathlib import Path
 import duckdb
 import pytest
 import typer
+from dbt_support import create_warehouse, dbt, insert_snapshots, register_videos
 from typer.testing import CliRunner
 
 from orchestration.cli import report_cmd
 from orchestration.reporting import ReportError, load_video_report, open_reporting_db, resolve_video_id
-from dbt_support import create_warehouse, dbt, insert_snapshots, register_videos
 
 pytestmark = pytest.mark.slow
 
@@ -54,13 +54,15 @@ def test_report_prints_daily_table_and_writes_png(built_warehouse: Path, tmp_pat
     monkeypatch.setenv("VIEWTRAIL_ANALYTICS", str(tmp_path / "absent.duckdb"))
     monkeypatch.setenv("COLUMNS", "160")
     out = tmp_path / "chart.png"
-    result = CliRunner().invoke(
-        _app(), ["report", "https://www.youtube.com/watch?v=dQw4w9WgXcQ", "--out", str(out)]
-    )
+    result = CliRunner().invoke(_app(), ["report", "https://www.youtube.com/watch?v=dQw4w9WgXcQ", "--out", str(out)])
     assert result.exit_code == 0, result.output
     # end-of-day values: Jan 1 1600 + 6 h x 10 = 1660, Jan 2 1900, Jan 3 2140, Jan 4 the last snapshot
-    for day, views in [("2024-01-01", "1,660"), ("2024-01-02 ~", "1,900"), ("2024-01-03 ~", "2,140"),
-                       ("2024-01-04", "2,320")]:
+    for day, views in [
+        ("2024-01-01", "1,660"),
+        ("2024-01-02 ~", "1,900"),
+        ("2024-01-03 ~", "2,140"),
+        ("2024-01-04", "2,320"),
+    ]:
         line = next(line for line in result.output.splitlines() if day in line)
         assert views in line
     assert "2024-01-01 ~" not in result.output

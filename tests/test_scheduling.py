@@ -49,7 +49,8 @@ def due_hours(v: VideoSchedule, hours: int) -> list[datetime]:
 
 
 @pytest.mark.parametrize(
-    ("age_hours", "every"), [(0, 1), (47.9, 1), (48, 6), (7 * 24 - 1, 6), (7 * 24, 24), (30 * 24 - 1, 24), (30 * 24, 168), (5000, 168)]
+    ("age_hours", "every"),
+    [(0, 1), (47.9, 1), (48, 6), (7 * 24 - 1, 6), (7 * 24, 24), (30 * 24 - 1, 24), (30 * 24, 168), (5000, 168)],
 )
 def test_auto_cadence_table(age_hours, every):
     assert auto_cadence_hours(age_hours) == every
@@ -74,7 +75,7 @@ def test_new_video_is_due_every_hour_then_every_six_hours():
     four_days = video(posted_at=H0 - timedelta(days=4))
     hits = due_hours(four_days, 48)
     assert len(hits) == 8
-    assert all((b - a) == timedelta(hours=6) for a, b in zip(hits, hits[1:]))
+    assert all((b - a) == timedelta(hours=6) for a, b in zip(hits, hits[1:], strict=False))
 
 
 def test_weekly_video_scraped_once_a_week():
@@ -115,7 +116,12 @@ def test_permanent_outcome_waits_for_its_slot():
 
 @pytest.mark.parametrize(
     "change",
-    [dict(is_active=False), dict(availability="unavailable"), dict(track_until=H0), dict(track_until=H0 - timedelta(days=1))],
+    [
+        dict(is_active=False),
+        dict(availability="unavailable"),
+        dict(track_until=H0),
+        dict(track_until=H0 - timedelta(days=1)),
+    ],
 )
 def test_untracked_videos_are_never_due(change):
     v = video(last_attempt_at=None, last_outcome=None, **change)

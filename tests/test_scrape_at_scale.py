@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from fixtures.platform_support import SleepRecorder
+
 from orchestration.models import Outcome, Platform, ScrapeResult, VideoToScrape
 from orchestration.platforms.factory import build_client
 from orchestration.platforms.simulated import video_profile
@@ -31,18 +32,29 @@ EXTERNAL_ID = {
 
 def all_videos() -> dict[Platform, list[VideoToScrape]]:
     return {
-        p: [VideoToScrape(f"{p.value}:{make(i)}", p, make(i), f"https://example.invalid/{make(i)}")
-            for i in range(PER_PLATFORM)]
+        p: [
+            VideoToScrape(f"{p.value}:{make(i)}", p, make(i), f"https://example.invalid/{make(i)}")
+            for i in range(PER_PLATFORM)
+        ]
         for p, make in EXTERNAL_ID.items()
     }
 
 
-async def _scrape_pass(server: FakePlatformServer, todo: dict[Platform, list[VideoToScrape]], run_id: str,
-                       state_dir: Path) -> list[ScrapeResult]:
+async def _scrape_pass(
+    server: FakePlatformServer, todo: dict[Platform, list[VideoToScrape]], run_id: str, state_dir: Path
+) -> list[ScrapeResult]:
     async def one(platform: Platform) -> list[ScrapeResult]:
         client = build_client(
-            platform, "real", base_url=server.base_url(platform), api_key="test-key", rate_per_min=1_000_000.0,
-            concurrency=16, max_retries=2, sleep=SleepRecorder(), timeout_s=2.0, state_dir=state_dir,
+            platform,
+            "real",
+            base_url=server.base_url(platform),
+            api_key="test-key",
+            rate_per_min=1_000_000.0,
+            concurrency=16,
+            max_retries=2,
+            sleep=SleepRecorder(),
+            timeout_s=2.0,
+            state_dir=state_dir,
         )
         try:
             return [r async for r in client.scrape(todo[platform], run_id=run_id)]
@@ -64,8 +76,12 @@ def test_two_thousand_videos_with_faults_end_in_one_outcome_each_and_are_stored_
     from orchestration.warehouse import open_warehouse, write_scrape_results
 
     videos = all_videos()
-    gone = {v.video_id for vs in videos.values() for v in vs
-            if (when := video_profile(v.video_id).disappears_at(TRACKED)) is not None and when <= AT}
+    gone = {
+        v.video_id
+        for vs in videos.values()
+        for v in vs
+        if (when := video_profile(v.video_id).disappears_at(TRACKED)) is not None and when <= AT
+    }
     state_dir = tmp_path / "state"
     first_by_video: dict[str, Outcome] = {}
     attempts_written = 0
@@ -103,8 +119,9 @@ def test_two_thousand_videos_with_faults_end_in_one_outcome_each_and_are_stored_
         ((attempt_rows, distinct_attempts),) = con.sql(
             "SELECT count(*), count(DISTINCT (video_id, attempted_at)) FROM raw.scrape_attempts"
         ).fetchall()
-        final = dict(con.sql("SELECT video_id, arg_max(outcome, attempted_at) FROM raw.scrape_attempts GROUP BY ALL")
-                     .fetchall())
+        final = dict(
+            con.sql("SELECT video_id, arg_max(outcome, attempted_at) FROM raw.scrape_attempts GROUP BY ALL").fetchall()
+        )
     per_video = dict(snapshots)
     assert set(per_video.values()) == {1}  # every success stored exactly once: nothing scraped or written twice
     assert len(per_video) == ok_written

@@ -85,7 +85,11 @@ def test_queue_sensor_runs_each_request_once_for_exactly_its_videos(instance, se
         "scrapes__youtube": ["youtube:abcdefghijk"],
     }
     assert {k.to_user_string() for k in request.asset_selection} == {
-        "scrapes/tiktok", "raw/tiktok_snapshots", "scrapes/youtube", "raw/youtube_snapshots"}
+        "scrapes/tiktok",
+        "raw/tiktok_snapshots",
+        "scrapes/youtube",
+        "raw/youtube_snapshots",
+    }
     assert request.run_key.startswith(f"{kind.value}:") and request.partition_key
 
     # Same cursor again (e.g. the tick's result was lost): the same run key, which Dagster dedups.
@@ -147,7 +151,9 @@ def test_failure_sensor_retries_transient_failures_with_growing_capped_delays(in
     assert [ops_config(r) for r in requests] == [{"scrapes__youtube": ["youtube:aaaaaaaaaaa"]}]
 
     # Nothing changed in the copy: the same failure is not retried again.
-    requests, cursor = tick(failed_scrapes_sensor, instance, cursor=cursor, sensor_settings=settings, warehouse=warehouse)
+    requests, cursor = tick(
+        failed_scrapes_sensor, instance, cursor=cursor, sensor_settings=settings, warehouse=warehouse
+    )
     assert requests == []
 
     # The retry failed again (a newer attempt, 2 failures in a row): wait 20 minutes, not 10.
@@ -155,7 +161,9 @@ def test_failure_sensor_retries_transient_failures_with_growing_capped_delays(in
         ("youtube:aaaaaaaaaaa", True, "available", "timeout", t - timedelta(minutes=12), 2),
         ("youtube:bbbbbbbbbbb", True, "available", "rate_limited", t - timedelta(minutes=45), 3),
     ], [])  # fmt: skip
-    requests, cursor = tick(failed_scrapes_sensor, instance, cursor=cursor, sensor_settings=settings, warehouse=warehouse)
+    requests, cursor = tick(
+        failed_scrapes_sensor, instance, cursor=cursor, sensor_settings=settings, warehouse=warehouse
+    )
     assert [ops_config(r) for r in requests] == [{"scrapes__youtube": ["youtube:bbbbbbbbbbb"]}]
     assert json.loads(cursor)["retried"].keys() == {"youtube:aaaaaaaaaaa", "youtube:bbbbbbbbbbb"}
 
@@ -185,21 +193,25 @@ def test_momentum_sensor_boosts_jumping_videos_hourly_for_24h(instance, settings
     # Next hour: launched again (hourly), with a distinct run key.
     state = json.loads(cursor)
     state["last_run_hour"] = "2000-01-01T00:00:00"
-    requests, cursor = tick(momentum_sensor, instance, cursor=json.dumps(state), sensor_settings=settings, warehouse=warehouse)
+    requests, cursor = tick(
+        momentum_sensor, instance, cursor=json.dumps(state), sensor_settings=settings, warehouse=warehouse
+    )
     assert [ops_config(r) for r in requests] == [{"scrapes__tiktok": ["tiktok:1"]}]
 
     # After 24 hours the boost expires: back to the normal cadence.
     state = json.loads(cursor)
     state["boost"]["tiktok:1"] = (now() - timedelta(minutes=1)).isoformat()
     state["last_run_hour"] = None
-    requests, cursor = tick(momentum_sensor, instance, cursor=json.dumps(state), sensor_settings=settings, warehouse=warehouse)
+    requests, cursor = tick(
+        momentum_sensor, instance, cursor=json.dumps(state), sensor_settings=settings, warehouse=warehouse
+    )
     assert requests == [] and json.loads(cursor)["boost"] == {}
 
 
 class _Recorder(BaseHTTPRequestHandler):
     received: list = []
 
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         _Recorder.received.append((self.path, self.headers["Content-Type"], json.loads(body)))
         self.send_response(204)

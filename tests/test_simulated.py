@@ -37,8 +37,9 @@ ALL_IDS = [v for ids in IDS.values() for v in ids]
 
 def _video(video_id: str, at: datetime | None, added_at: datetime | None = TRACKED) -> VideoToScrape:
     platform, _, external = video_id.partition(":")
-    return VideoToScrape(video_id, Platform(platform), external, f"https://example.invalid/{external}", observe_at=at,
-                         added_at=added_at)
+    return VideoToScrape(
+        video_id, Platform(platform), external, f"https://example.invalid/{external}", observe_at=at, added_at=added_at
+    )
 
 
 def sim(video_id: str, at: datetime, **kwargs) -> object:
@@ -87,7 +88,11 @@ def test_the_calendar_does_not_matter_a_replay_a_year_later_is_the_same_curve_sh
             there = simulate(video_id, at + later, tracked_at=TRACKED + later)
             assert there.posted_at == here.posted_at + later
             assert (there.outcome, there.views, there.likes, there.corrected) == (
-                here.outcome, here.views, here.likes, here.corrected)
+                here.outcome,
+                here.views,
+                here.likes,
+                here.corrected,
+            )
 
 
 def test_views_grow_except_small_corrections_and_engagement_never_shrinks():

@@ -41,7 +41,12 @@ ACCEPTED = [
     ("tiktok.com/@a/video/1", None, "tiktok:1", "a"),
     # YouTube
     (f"https://www.youtube.com/watch?v={YT}", None, f"youtube:{YT}", None),
-    (f"https://www.youtube.com/watch?v={YT}&t=42s&list=PLx0sYbCqOb8TBPRdmBHs5Iftvv9TPboYG", None, f"youtube:{YT}", None),
+    (
+        f"https://www.youtube.com/watch?v={YT}&t=42s&list=PLx0sYbCqOb8TBPRdmBHs5Iftvv9TPboYG",
+        None,
+        f"youtube:{YT}",
+        None,
+    ),
     (f"https://www.youtube.com/watch?feature=share&v={YT}", None, f"youtube:{YT}", None),
     (f"youtube.com/watch?app=desktop&v={YT2}#t=30", None, f"youtube:{YT2}", None),
     (f"youtube.com/watch?v={YT2}/", None, f"youtube:{YT2}", None),
@@ -119,14 +124,32 @@ def test_tiktok_short_links_need_a_redirect_lookup(text, url):
 @pytest.mark.parametrize(
     "forms",
     [
-        [f"https://www.tiktok.com/@nasa/video/{TT}", f"m.tiktok.com/@someoneelse/photo/{TT}?x=1", TT,
-         f"https://m.tiktok.com/v/{TT}.html", f"tiktok:{TT}"],
-        [f"https://www.youtube.com/watch?v={YT}&t=1", f"https://youtu.be/{YT}", f"youtube.com/shorts/{YT}",
-         f"https://music.youtube.com/watch?v={YT}", YT],
-        [f"https://www.instagram.com/p/{IG2}/", f"instagram.com/reel/{IG2}?igsh=x",
-         f"https://www.instagram.com/nasa/reel/{IG2}/", IG2],
-        [f"https://x.com/nasa/status/{XID}", f"https://twitter.com/i/web/status/{XID}",
-         f"mobile.twitter.com/NASA/status/{XID}/video/1", XID],
+        [
+            f"https://www.tiktok.com/@nasa/video/{TT}",
+            f"m.tiktok.com/@someoneelse/photo/{TT}?x=1",
+            TT,
+            f"https://m.tiktok.com/v/{TT}.html",
+            f"tiktok:{TT}",
+        ],
+        [
+            f"https://www.youtube.com/watch?v={YT}&t=1",
+            f"https://youtu.be/{YT}",
+            f"youtube.com/shorts/{YT}",
+            f"https://music.youtube.com/watch?v={YT}",
+            YT,
+        ],
+        [
+            f"https://www.instagram.com/p/{IG2}/",
+            f"instagram.com/reel/{IG2}?igsh=x",
+            f"https://www.instagram.com/nasa/reel/{IG2}/",
+            IG2,
+        ],
+        [
+            f"https://x.com/nasa/status/{XID}",
+            f"https://twitter.com/i/web/status/{XID}",
+            f"mobile.twitter.com/NASA/status/{XID}/video/1",
+            XID,
+        ],
     ],
 )
 def test_the_same_video_in_different_forms_is_one_video(forms):

@@ -27,8 +27,10 @@ ig_users = st.from_regex(r"[a-z0-9_][a-z0-9_.]{2,20}", fullmatch=True).filter(
 
 # query values and fragments as they appear in shared links (igsh=, si=, s=20&t=..., utm_*)
 query_strings = st.lists(
-    st.tuples(st.from_regex(r"[a-z_]{1,12}", fullmatch=True).filter(lambda k: k != "v"),
-              st.text(string.ascii_letters + string.digits + "-_=%.", max_size=20)),
+    st.tuples(
+        st.from_regex(r"[a-z_]{1,12}", fullmatch=True).filter(lambda k: k != "v"),
+        st.text(string.ascii_letters + string.digits + "-_=%.", max_size=20),
+    ),
     max_size=4,
 ).map(lambda pairs: "&".join(f"{k}={v}" for k, v in pairs))
 
@@ -117,8 +119,12 @@ def test_every_accepted_form_normalizes_idempotently(case):
 @FAST
 @given(st.sampled_from(list(Platform)), st.data())
 def test_bare_ids_with_a_platform_round_trip(platform, data):
-    strategy = {Platform.TIKTOK: tiktok_ids, Platform.YOUTUBE: youtube_ids,
-                Platform.INSTAGRAM: instagram_codes, Platform.X: x_ids}[platform]
+    strategy = {
+        Platform.TIKTOK: tiktok_ids,
+        Platform.YOUTUBE: youtube_ids,
+        Platform.INSTAGRAM: instagram_codes,
+        Platform.X: x_ids,
+    }[platform]
     external_id = data.draw(strategy)
     ref = parse_video_url(external_id, platform.value)
     assert ref.video_id == f"{platform.value}:{external_id}"
@@ -126,8 +132,11 @@ def test_bare_ids_with_a_platform_round_trip(platform, data):
 
 
 @FAST
-@given(st.sampled_from(["vm.tiktok.com", "vt.tiktok.com", "www.tiktok.com/t", "tiktok.com/t"]),
-       st.from_regex(r"[A-Za-z0-9]{6,12}", fullmatch=True), st.data())
+@given(
+    st.sampled_from(["vm.tiktok.com", "vt.tiktok.com", "www.tiktok.com/t", "tiktok.com/t"]),
+    st.from_regex(r"[A-Za-z0-9]{6,12}", fullmatch=True),
+    st.data(),
+)
 def test_short_links_normalize_idempotently(prefix, code, data):
     host, _, path = prefix.partition("/")
     text = data.draw(decorated(host, (f"/{path}" if path else "") + f"/{code}"))
@@ -161,9 +170,31 @@ def test_arbitrary_text_raises_only_invalid_video_url(text, platform):
     _only_invalid_video_url(text, platform)
 
 
-url_alphabet = st.sampled_from(list("/:?#&=@.%-_~+![]") + list("aAvVpPiI019") + ["www.", "youtube.com", "youtu.be",
-                               "tiktok.com", "instagram.com", "x.com", "twitter.com", "status", "video", "reel",
-                               "watch", "shorts", "https://", "@", "%2F", "%40", "\u212a", "\u0661", " "])
+url_alphabet = st.sampled_from(
+    list("/:?#&=@.%-_~+![]")
+    + list("aAvVpPiI019")
+    + [
+        "www.",
+        "youtube.com",
+        "youtu.be",
+        "tiktok.com",
+        "instagram.com",
+        "x.com",
+        "twitter.com",
+        "status",
+        "video",
+        "reel",
+        "watch",
+        "shorts",
+        "https://",
+        "@",
+        "%2F",
+        "%40",
+        "\u212a",
+        "\u0661",
+        " ",
+    ]
+)
 
 
 @settings(max_examples=500, deadline=None)

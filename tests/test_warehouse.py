@@ -101,8 +101,15 @@ def insert_video(con: duckdb.DuckDBPyConnection, video_id: str = "youtube:dQw4w9
 
 def result(video_id: str, at: datetime, outcome: Outcome, views: int | None = 100, **obs) -> ScrapeResult:
     platform = Platform(video_id.split(":", 1)[0])
-    attempt = Attempt(video_id, platform, at, outcome, http_status=200 if outcome == Outcome.OK else 404,
-                      source="simulated", run_id="run-1")
+    attempt = Attempt(
+        video_id,
+        platform,
+        at,
+        outcome,
+        http_status=200 if outcome == Outcome.OK else 404,
+        source="simulated",
+        run_id="run-1",
+    )
     observation = None
     if outcome == Outcome.OK:
         observation = Observation(video_id, at, views, 10, 2, 1, None, source="simulated", run_id="run-1", **obs)
@@ -253,9 +260,17 @@ def test_writing_the_same_results_twice_changes_nothing(warehouse_path: Path) ->
     with open_warehouse() as con:
         insert_video(con)
         first = write_scrape_results(con, results)
-        state = (table_counts(con), registry_row(con), con.sql("SELECT * EXCLUDE (ingested_at) FROM raw.snapshots").fetchall())
+        state = (
+            table_counts(con),
+            registry_row(con),
+            con.sql("SELECT * EXCLUDE (ingested_at) FROM raw.snapshots").fetchall(),
+        )
         second = write_scrape_results(con, results)
-        assert (table_counts(con), registry_row(con), con.sql("SELECT * EXCLUDE (ingested_at) FROM raw.snapshots").fetchall()) == state
+        assert (
+            table_counts(con),
+            registry_row(con),
+            con.sql("SELECT * EXCLUDE (ingested_at) FROM raw.snapshots").fetchall(),
+        ) == state
     assert (first.snapshots_inserted, first.attempts_inserted) == (1, 3)
     assert (second.snapshots_inserted, second.attempts_inserted) == (0, 0)
     assert state[1] == ("rick", T0 - timedelta(days=3), "available", 1)
@@ -283,8 +298,14 @@ def test_transient_outcomes_only_touch_the_attempts_table(warehouse_path: Path) 
     with open_warehouse() as con:
         insert_video(con)
         before = con.sql("SELECT * FROM registry.videos").fetchall()
-        transient = [Outcome.RATE_LIMITED, Outcome.TIMEOUT, Outcome.UPSTREAM_ERROR, Outcome.BLOCKED,
-                     Outcome.QUOTA_EXHAUSTED, Outcome.CIRCUIT_OPEN]
+        transient = [
+            Outcome.RATE_LIMITED,
+            Outcome.TIMEOUT,
+            Outcome.UPSTREAM_ERROR,
+            Outcome.BLOCKED,
+            Outcome.QUOTA_EXHAUSTED,
+            Outcome.CIRCUIT_OPEN,
+        ]
         write_scrape_results(con, [result(vid, T0 + timedelta(minutes=i), o) for i, o in enumerate(transient)])
         assert table_counts(con) == (0, len(transient))
         assert con.sql("SELECT * FROM registry.videos").fetchall() == before
@@ -321,13 +342,42 @@ def test_write_scrape_frames_accepts_frames_and_parquet(warehouse_path: Path, tm
 
 def test_a_failed_write_leaves_nothing_behind(warehouse_path: Path) -> None:
     vid = "youtube:dQw4w9WgXcQ"
-    snapshots = pl.DataFrame({"video_id": [vid], "observed_at": [T0], "views": [1], "likes": [1], "comments": [1],
-                              "shares": [1], "saves": [None], "title": [None], "account": [None], "posted_at": [None],
-                              "duration_s": [None], "extra": ["not json"], "source": ["x"], "run_id": [None]})
-    _, attempts = (None, pl.DataFrame({"video_id": [vid], "platform": ["youtube"], "attempted_at": [T0],
-                                       "outcome": ["ok"], "http_status": [200], "detail": [None],
-                                       "duration_ms": [None], "tries": [1], "source": ["x"], "run_id": [None],
-                                       "partition_key": [None]}))
+    snapshots = pl.DataFrame(
+        {
+            "video_id": [vid],
+            "observed_at": [T0],
+            "views": [1],
+            "likes": [1],
+            "comments": [1],
+            "shares": [1],
+            "saves": [None],
+            "title": [None],
+            "account": [None],
+            "posted_at": [None],
+            "duration_s": [None],
+            "extra": ["not json"],
+            "source": ["x"],
+            "run_id": [None],
+        }
+    )
+    _, attempts = (
+        None,
+        pl.DataFrame(
+            {
+                "video_id": [vid],
+                "platform": ["youtube"],
+                "attempted_at": [T0],
+                "outcome": ["ok"],
+                "http_status": [200],
+                "detail": [None],
+                "duration_ms": [None],
+                "tries": [1],
+                "source": ["x"],
+                "run_id": [None],
+                "partition_key": [None],
+            }
+        ),
+    )
     with open_warehouse() as con:
         insert_video(con)
         with pytest.raises(duckdb.Error):

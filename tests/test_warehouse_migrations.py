@@ -29,8 +29,11 @@ def test_v1_warehouse_upgrades_in_place_keeping_rows(warehouse_path):
         "'https://www.youtube.com/watch?v=dQw4w9WgXcQ', 'rick', true, '6', NULL, ['launch'], '{\"k\":\"v\"}', ?, ?, NULL)",
         [T, T],
     )
-    con.execute("INSERT INTO raw.snapshots (video_id, observed_at, views, source, ingested_at) "
-                "VALUES ('youtube:dQw4w9WgXcQ', ?, 42, 'old', ?)", [T, T])
+    con.execute(
+        "INSERT INTO raw.snapshots (video_id, observed_at, views, source, ingested_at) "
+        "VALUES ('youtube:dQw4w9WgXcQ', ?, 42, 'old', ?)",
+        [T, T],
+    )
     assert con.sql("SELECT max(version) FROM meta.schema_migrations").fetchall() == [(1,)]
     con.close()
 
@@ -42,9 +45,13 @@ def test_v1_warehouse_upgrades_in_place_keeping_rows(warehouse_path):
         ).fetchall() == [("youtube:dQw4w9WgXcQ", "rick", True, "6", ["launch"], "available", 0, None, T)]
         assert con.sql("SELECT views FROM raw.snapshots").fetchall() == [(42,)]
         # the contract's column order after the rebuild
-        columns = [r[0] for r in con.sql(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'registry' "
-            "AND table_name = 'videos' ORDER BY ordinal_position").fetchall()]
+        columns = [
+            r[0]
+            for r in con.sql(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = 'registry' "
+                "AND table_name = 'videos' ORDER BY ordinal_position"
+            ).fetchall()
+        ]
         assert columns[10:13] == ["availability", "consecutive_not_found", "posted_at"]
     # re-opening applies nothing more and keeps everything
     with open_warehouse(warehouse_path) as con:
@@ -82,9 +89,11 @@ def test_v2_warehouse_gets_a_write_clock_that_starts_after_its_newest_row(wareho
     newest = datetime(2030, 1, 1)  # ingested by a machine whose clock ran ahead
     con = duckdb.connect(str(warehouse_path))
     apply_migrations(con, up_to=2)
-    con.execute("INSERT INTO raw.snapshots (video_id, observed_at, views, source, ingested_at) "
-                "VALUES ('youtube:dQw4w9WgXcQ', ?, 42, 'old', ?), ('youtube:dQw4w9WgXcQ', ?, 43, 'old', ?)",
-                [T, T, T + timedelta(hours=1), newest])
+    con.execute(
+        "INSERT INTO raw.snapshots (video_id, observed_at, views, source, ingested_at) "
+        "VALUES ('youtube:dQw4w9WgXcQ', ?, 42, 'old', ?), ('youtube:dQw4w9WgXcQ', ?, 43, 'old', ?)",
+        [T, T, T + timedelta(hours=1), newest],
+    )
     con.close()
 
     with open_warehouse(warehouse_path) as con:
@@ -101,5 +110,6 @@ def test_v2_warehouse_gets_a_write_clock_that_starts_after_its_newest_row(wareho
         assert con.sql("SELECT ingested_at FROM raw.snapshots WHERE views = 44").fetchall() == [
             (newest + timedelta(microseconds=1),)
         ]
-        assert con.sql("SELECT write_id, kind, run_id, snapshots_inserted, attempts_inserted FROM meta.write_log"
-                       ).fetchall() == [(1, "scrape", "r", 1, 1)]
+        assert con.sql(
+            "SELECT write_id, kind, run_id, snapshots_inserted, attempts_inserted FROM meta.write_log"
+        ).fetchall() == [(1, "scrape", "r", 1, 1)]

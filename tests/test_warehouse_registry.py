@@ -33,12 +33,16 @@ def outcomes(results):
 def test_track_refs_created_updated_resumed_never_duplicates(warehouse_path):
     with open_warehouse(warehouse_path) as con:
         assert outcomes(track_refs(con, [YT, TT, YT], now=NOW)) == [
-            (YT.video_id, TrackOutcome.CREATED), (TT.video_id, TrackOutcome.CREATED)]
+            (YT.video_id, TrackOutcome.CREATED),
+            (TT.video_id, TrackOutcome.CREATED),
+        ]
         assert outcomes(track_refs(con, [YT], cadence=12, now=NOW)) == [(YT.video_id, TrackOutcome.UPDATED)]
         assert untrack(con, [YT.video_id, "x:1"], now=NOW) == {YT.video_id: "stopped", "x:1": "unknown"}
         assert untrack(con, [YT.video_id], now=NOW) == {YT.video_id: "already stopped"}
         assert outcomes(track_refs(con, [YT, TT], now=NOW)) == [
-            (YT.video_id, TrackOutcome.RESUMED), (TT.video_id, TrackOutcome.UPDATED)]
+            (YT.video_id, TrackOutcome.RESUMED),
+            (TT.video_id, TrackOutcome.UPDATED),
+        ]
         frame = list_videos(con)
         assert frame.height == 2
         assert frame.filter(frame["video_id"] == YT.video_id)["cadence"].to_list() == ["12"]  # kept when not given
@@ -58,8 +62,11 @@ def test_delete_removes_video_snapshots_attempts_only_for_that_video(warehouse_p
     with open_warehouse(warehouse_path) as con:
         track_refs(con, [YT, TT], now=NOW)
         for vid in (YT.video_id, TT.video_id):
-            con.execute("INSERT INTO raw.snapshots (video_id, observed_at, views, source, ingested_at) "
-                        "VALUES (?, ?, 1, 't', ?)", [vid, NOW, NOW])
+            con.execute(
+                "INSERT INTO raw.snapshots (video_id, observed_at, views, source, ingested_at) "
+                "VALUES (?, ?, 1, 't', ?)",
+                [vid, NOW, NOW],
+            )
         assert delete_videos(con, [YT.video_id, "x:9"]) == {YT.video_id: 1, "x:9": None}
         assert con.sql("SELECT video_id FROM raw.snapshots").fetchall() == [(TT.video_id,)]
         assert con.sql("SELECT video_id FROM registry.videos").fetchall() == [(TT.video_id,)]

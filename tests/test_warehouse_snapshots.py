@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
+import duckdb
 import polars as pl
+import pytest
 
 from orchestration.models import (
     NOT_FOUND_STREAK_LIMIT,
@@ -33,8 +35,20 @@ def _ok(at: datetime, views: int = 100, **extra) -> ScrapeResult:
     return ScrapeResult(
         attempt=Attempt(VID, Platform.YOUTUBE, at, Outcome.OK, http_status=200, source="test", run_id="r1"),
         observation=Observation(
-            VID, at, views, 10, 2, None, None, title="t", account="rick", posted_at=T0 - timedelta(days=3),
-            duration_s=212.0, extra=extra, source="test", run_id="r1",
+            VID,
+            at,
+            views,
+            10,
+            2,
+            None,
+            None,
+            title="t",
+            account="rick",
+            posted_at=T0 - timedelta(days=3),
+            duration_s=212.0,
+            extra=extra,
+            source="test",
+            run_id="r1",
         ),
     )
 
@@ -96,9 +110,7 @@ def test_streak_within_one_batch_and_ok_resets(warehouse_path):
         write_scrape_results(con, [_failed(T0 + timedelta(hours=i), Outcome.NOT_FOUND) for i in range(2)])
         assert _video(con)[2] == 2
         # ok then one not_found in the same batch: streak is what came after the ok
-        write_scrape_results(
-            con, [_ok(T0 + timedelta(hours=5)), _failed(T0 + timedelta(hours=6), Outcome.NOT_FOUND)]
-        )
+        write_scrape_results(con, [_ok(T0 + timedelta(hours=5)), _failed(T0 + timedelta(hours=6), Outcome.NOT_FOUND)])
         assert _video(con)[2:] == (1, "available")
         write_scrape_results(con, [_ok(T0 + timedelta(hours=7))])
         assert _video(con)[2:] == (0, "available")
@@ -109,8 +121,14 @@ def test_transient_outcomes_only_add_attempts(warehouse_path):
         _register(con)
         write_scrape_results(con, [_failed(T0, Outcome.NOT_FOUND)])
         before = con.sql("SELECT * FROM registry.videos").fetchall()
-        transient = [Outcome.RATE_LIMITED, Outcome.TIMEOUT, Outcome.UPSTREAM_ERROR, Outcome.BLOCKED,
-                     Outcome.QUOTA_EXHAUSTED, Outcome.CIRCUIT_OPEN]
+        transient = [
+            Outcome.RATE_LIMITED,
+            Outcome.TIMEOUT,
+            Outcome.UPSTREAM_ERROR,
+            Outcome.BLOCKED,
+            Outcome.QUOTA_EXHAUSTED,
+            Outcome.CIRCUIT_OPEN,
+        ]
         summary = write_scrape_results(
             con, [_failed(T0 + timedelta(hours=i + 1), outcome) for i, outcome in enumerate(transient)]
         )
@@ -153,12 +171,8 @@ def test_failed_write_leaves_nothing(warehouse_path):
     broken = attempts.with_columns(pl.lit(None, dtype=pl.String).alias("outcome"))  # NOT NULL violated
     with open_warehouse(warehouse_path) as con:
         _register(con)
-        try:
+        with pytest.raises(duckdb.Error):  # a NULL outcome is refused
             write_scrape_frames(con, snapshots, broken)
-        except Exception:
-            pass
-        else:
-            raise AssertionError("a NULL outcome must be refused")
         assert con.sql("SELECT count(*) FROM raw.snapshots").fetchall()[0][0] == 0
         assert _video(con)[0] is None
 
@@ -168,7 +182,6 @@ def test_unregistered_video_results_are_stored_without_registry_row(warehouse_pa
         summary = write_scrape_results(con, [_ok(T0)])
         assert summary.snapshots_inserted == 1
         assert con.sql("SELECT count(*) FROM registry.videos").fetchall()[0][0] == 0
-
 
 
 def test_parquet_paths_are_accepted(warehouse_path, tmp_path):

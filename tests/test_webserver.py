@@ -15,7 +15,10 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 PLATFORM_ASSETS = {"raw/tiktok_snapshots", "raw/youtube_snapshots", "raw/instagram_snapshots", "raw/x_snapshots"}
-MARTS = {f"marts/{m}" for m in ("video_daily", "video_engagement", "video_growth", "video_latest", "account_daily", "label_daily")}
+MARTS = {
+    f"marts/{m}"
+    for m in ("video_daily", "video_engagement", "video_growth", "video_latest", "account_daily", "label_daily")
+}
 
 QUERY = """
 {
@@ -50,9 +53,19 @@ def webserver(tmp_path: Path):
     }
     log = (tmp_path / "webserver.log").open("w")
     process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("dagster-webserver")), "-w", str(REPO / "workspace.yaml"),
-         "-h", "127.0.0.1", "-p", str(port)],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            str(Path(sys.executable).with_name("dagster-webserver")),
+            "-w",
+            str(REPO / "workspace.yaml"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:

@@ -69,7 +69,9 @@ def read_urls(path: Path) -> dict[str, str]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        raise InvalidInputError(f"The channels file {path} is unreadable; fix or delete it and add the channels again.") from None
+        raise InvalidInputError(
+            f"The channels file {path} is unreadable; fix or delete it and add the channels again."
+        ) from None
     return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
 

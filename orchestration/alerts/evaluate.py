@@ -309,7 +309,11 @@ def _goal(rule: Rule, inputs: AlertInputs, now: datetime) -> list[Candidate]:
     if rule.scope.kind == "label":
         points, subject, extra = inputs.label_daily.get(name, []), f"label:{name}", {"label": name}
     else:
-        key = name if ":" in name else next((k for k in inputs.account_daily if k.split(":", 1)[1] == name.lstrip("@")), name)
+        key = (
+            name
+            if ":" in name
+            else next((k for k in inputs.account_daily if k.split(":", 1)[1] == name.lstrip("@")), name)
+        )
         points, subject = inputs.account_daily.get(key, []), f"account:{key}"
         platform, _, handle = key.partition(":")
         extra = {"account": handle or key, "platform": platform if handle else None}

@@ -21,7 +21,9 @@ def _what(event: Candidate) -> str:
     if event.kind == "milestone":
         return f"crossed {human_count(n['threshold'])} views"
     if event.kind == "unavailable":
-        return {"not_found": "disappeared (not found)", "private": "became private"}.get(n["outcome"], "became unavailable")
+        return {"not_found": "disappeared (not found)", "private": "became private"}.get(
+            n["outcome"], "became unavailable"
+        )
     if event.kind == "stalled":
         return f"stalled for {n['days']} days"
     if event.kind == "goal":

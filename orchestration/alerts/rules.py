@@ -46,7 +46,11 @@ class Scope:
         if self.kind == "all":
             return "everything"
         if self.kind == "videos":
-            return f"{len(self.values)} video(s): " + ", ".join(self.values[:3]) + (", ..." if len(self.values) > 3 else "")
+            return (
+                f"{len(self.values)} video(s): "
+                + ", ".join(self.values[:3])
+                + (", ..." if len(self.values) > 3 else "")
+            )
         return f"{self.kind} {', '.join(self.values)}"
 
 
@@ -125,8 +129,9 @@ def build_params(
     if kind == "spike":
         return {
             "factor": _positive(parse_count(one), "--threshold (the spike factor)") if one else DEFAULT_SPIKE_FACTOR,
-            "min_views_per_hour": _positive(parse_count(floor, "--floor"), "--floor") if floor else
-            DEFAULT_SPIKE_MIN_VIEWS_PER_HOUR,
+            "min_views_per_hour": _positive(parse_count(floor, "--floor"), "--floor")
+            if floor
+            else DEFAULT_SPIKE_MIN_VIEWS_PER_HOUR,
         }
     if kind == "milestone":
         values = sorted({int(parse_count(t)) for t in thresholds}) if thresholds else list(DEFAULT_MILESTONES)
@@ -171,7 +176,9 @@ def build_scope(
     platforms: list[str] | None = None,
     videos: list[str] | None = None,
 ) -> Scope:
-    given = [(k, v) for k, v in (("label", labels), ("account", accounts), ("platform", platforms), ("videos", videos)) if v]
+    given = [
+        (k, v) for k, v in (("label", labels), ("account", accounts), ("platform", platforms), ("videos", videos)) if v
+    ]
     if len(given) > 1:
         raise InvalidInputError("Give one scope: --label, --account, --platform or --video (repeatable), not several.")
     if not given:

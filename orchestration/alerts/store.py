@@ -153,7 +153,9 @@ def remove_channel(con: duckdb.DuckDBPyConnection, name: str, *, secrets_file: P
     users = [r.rule_id for r in list_rules(con) if name in r.channels]
     if users:
         listed = ", ".join(map(str, users))
-        raise AlertsError(f"Channel {name} is used by rule(s) {listed}; remove those rules first (`viewtrail alert remove ID`).")
+        raise AlertsError(
+            f"Channel {name} is used by rule(s) {listed}; remove those rules first (`viewtrail alert remove ID`)."
+        )
     with transaction(con):
         gone = con.execute("DELETE FROM registry.alert_channels WHERE name = ? RETURNING name", [name]).fetchall()
         if not gone:
@@ -233,7 +235,9 @@ def read_inputs(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule], now: date
             inputs.health.append(HealthHour(platform, hour, int(attempts), int(succeeded), int(quota)))
     if "goal" in kinds:
         if _has_tables(con, "marts.label_daily"):
-            for label, day, views in con.execute("SELECT label, day, views FROM marts.label_daily ORDER BY 1, 2").fetchall():
+            for label, day, views in con.execute(
+                "SELECT label, day, views FROM marts.label_daily ORDER BY 1, 2"
+            ).fetchall():
                 inputs.label_daily.setdefault(label, []).append(DayPoint(day, views))
         if _has_tables(con, "marts.account_daily"):
             for platform, account, day, views in con.execute(
@@ -331,12 +335,14 @@ def list_events(
     if kind is not None:
         where.append("kind = ?")
         params.append(kind)
-    sql = f"SELECT * FROM ({EVENTS_SQL}) {'WHERE ' + ' AND '.join(where) if where else ''} ORDER BY occurred_at, event_id"
+    sql = (
+        f"SELECT * FROM ({EVENTS_SQL}) {'WHERE ' + ' AND '.join(where) if where else ''} ORDER BY occurred_at, event_id"
+    )
     cursor = con.execute(sql, params)
     columns = [d[0] for d in cursor.description]
     rows = []
     for row in cursor.fetchall():
-        item = dict(zip(columns, row))
+        item = dict(zip(columns, row, strict=False))
         item["numbers"] = json.loads(item["numbers"])
         rows.append(item)
     return rows

@@ -297,8 +297,10 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         request.state.rate = None
         try:
             response = await call_next(request)
-        except Exception:  # noqa: BLE001 - the client gets a problem, the log gets the traceback
-            log.exception("internal error on %s %s (request %s)", request.method, request.url.path, request.state.request_id)
+        except Exception:
+            log.exception(
+                "internal error on %s %s (request %s)", request.method, request.url.path, request.state.request_id
+            )
             response = problem(request, 500, "INTERNAL_ERROR", "The server failed to handle this request; it was logged "
                                f"under request id {request.state.request_id}.")  # fmt: skip
         response.headers["X-Request-ID"] = request.state.request_id
@@ -340,7 +342,9 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
         ) -> ApiKey:
             if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
-                raise Unauthorized("Send an API key as 'Authorization: Bearer <key>'; create one with `viewtrail api-key create`.")
+                raise Unauthorized(
+                    "Send an API key as 'Authorization: Bearer <key>'; create one with `viewtrail api-key create`."
+                )
             key = await run_in_threadpool(service.store.authenticate, credentials.credentials)
             if key is None:
                 raise Unauthorized("The API key is not valid; check it or create one with `viewtrail api-key create`.")
@@ -398,7 +402,11 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                 return await run_in_threadpool(work)
             except ApiProblem as error:
                 response = from_problem(request, error)
-                return response.status_code, {k: v for k, v in response.headers.items() if k.lower() == "retry-after"}, bytes(response.body)
+                return (
+                    response.status_code,
+                    {k: v for k, v in response.headers.items() if k.lower() == "retry-after"},
+                    bytes(response.body),
+                )
 
         if idem is None:
             status, headers, body = await run()
@@ -427,12 +435,18 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                 return Response(body, status_code=status, headers={**headers, "Idempotent-Replayed": "true"},
                                 media_type=_media(status))  # fmt: skip
             if verdict == "conflict":
-                raise Conflict("This Idempotency-Key was used with a different request; use a new key for a new request.")
+                raise Conflict(
+                    "This Idempotency-Key was used with a different request; use a new key for a new request."
+                )
             if time.monotonic() > deadline:
                 from datetime import timedelta
 
-                await run_in_threadpool(service.store.release_stale, key.id, idem, timedelta(seconds=settings.lock_timeout_s + 30))
-                raise Conflict("A request with this Idempotency-Key is still in progress; retry in a moment.", retry_after=1)
+                await run_in_threadpool(
+                    service.store.release_stale, key.id, idem, timedelta(seconds=settings.lock_timeout_s + 30)
+                )
+                raise Conflict(
+                    "A request with this Idempotency-Key is still in progress; retry in a moment.", retry_after=1
+                )
             await asyncio.sleep(0.05)
 
     def _media(status: int) -> str:

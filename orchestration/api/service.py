@@ -118,7 +118,10 @@ def decode_cursor(cursor: str, filters: dict[str, Any]) -> Any:
     except (ValueError, KeyError, TypeError):
         raise invalid("cursor", "The cursor is not one this API issued; start again without it.") from None
     if bound != _filters_hash(filters):
-        raise invalid("cursor", "The cursor belongs to a listing with other filters; reuse it with the same filters or start again.")
+        raise invalid(
+            "cursor",
+            "The cursor belongs to a listing with other filters; reuse it with the same filters or start again.",
+        )
     return after
 
 
@@ -193,7 +196,9 @@ class Service:
 
     @staticmethod
     def _marts(con: duckdb.DuckDBPyConnection) -> set[str]:
-        return {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts'").fetchall()}
+        return {
+            r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts'").fetchall()
+        }
 
     def _overlay(self, con: duckdb.DuckDBPyConnection) -> tuple[list[str], pl.DataFrame]:
         """Registers ``_vt_overlay`` (the overlay's live rows) on ``con``; returns the ids it hides in the copy."""
@@ -242,26 +247,42 @@ class Service:
         clause = ("WHERE " + " AND ".join(where)) if where else ""
         reg = f"""
             WITH reg AS (
-                SELECT {', '.join(REGISTRY_COLUMNS[:-4])}, metadata::VARCHAR AS metadata, added_at, updated_at,
+                SELECT {", ".join(REGISTRY_COLUMNS[:-4])}, metadata::VARCHAR AS metadata, added_at, updated_at,
                        stopped_at
                 FROM registry.videos WHERE NOT list_contains($hidden, video_id)
                 UNION ALL BY NAME SELECT * FROM _vt_overlay
             )"""
         total = None
         if count:
-            total = con.execute(f"{reg} SELECT count(*) FROM reg {clause}", {"hidden": hidden, **dict(params)}).fetchall()[0][0]
-        latest = "l.last_observed_at AS l_observed_at, l.views AS l_views, l.likes AS l_likes, l.comments AS l_comments, l.shares AS l_shares, l.saves AS l_saves" if "video_latest" in marts else "NULL AS l_observed_at"
+            total = con.execute(
+                f"{reg} SELECT count(*) FROM reg {clause}", {"hidden": hidden, **dict(params)}
+            ).fetchall()[0][0]
+        latest = (
+            "l.last_observed_at AS l_observed_at, l.views AS l_views, l.likes AS l_likes, l.comments AS l_comments, l.shares AS l_shares, l.saves AS l_saves"
+            if "video_latest" in marts
+            else "NULL AS l_observed_at"
+        )
         latest_join = "LEFT JOIN marts.video_latest l USING (video_id)" if "video_latest" in marts else ""
-        growth = ("g.views_gained_1d AS g_1d, g.views_gained_7d AS g_7d, g.views_gained_14d AS g_14d, "
-                  "g.views_gained_30d AS g_30d, g.outlier_multiplier AS g_outlier") if "video_growth" in marts else "NULL AS g_1d"
+        growth = (
+            (
+                "g.views_gained_1d AS g_1d, g.views_gained_7d AS g_7d, g.views_gained_14d AS g_14d, "
+                "g.views_gained_30d AS g_30d, g.outlier_multiplier AS g_outlier"
+            )
+            if "video_growth" in marts
+            else "NULL AS g_1d"
+        )
         growth_join = "LEFT JOIN marts.video_growth g USING (video_id)" if "video_growth" in marts else ""
         engagement = "e.engagement_rate AS g_engagement" if "video_engagement" in marts else "NULL AS g_engagement"
         engagement_join = (
-            "LEFT JOIN (SELECT video_id, arg_max(engagement_rate, day) AS engagement_rate FROM marts.video_engagement"
-            " WHERE video_id IN (SELECT video_id FROM page) GROUP BY video_id) e USING (video_id)"
-        ) if "video_engagement" in marts else ""
+            (
+                "LEFT JOIN (SELECT video_id, arg_max(engagement_rate, day) AS engagement_rate FROM marts.video_engagement"
+                " WHERE video_id IN (SELECT video_id FROM page) GROUP BY video_id) e USING (video_id)"
+            )
+            if "video_engagement" in marts
+            else ""
+        )
         sql = f"""{reg},
-            page AS (SELECT * FROM reg {clause} ORDER BY video_id {f'LIMIT {int(limit)}' if limit is not None else ''})
+            page AS (SELECT * FROM reg {clause} ORDER BY video_id {f"LIMIT {int(limit)}" if limit is not None else ""})
             SELECT page.*, {latest}, {growth}, {engagement}
             FROM page {latest_join} {growth_join} {engagement_join}
             ORDER BY video_id"""
@@ -272,10 +293,17 @@ class Service:
     def _resource(row: dict[str, Any]) -> dict[str, Any]:
         latest = None
         if row.get("l_observed_at") is not None:
-            latest = {"observed_at": iso(row["l_observed_at"]),
-                      **{k: row.get(f"l_{k}") for k in ("views", "likes", "comments", "shares", "saves")}}
+            latest = {
+                "observed_at": iso(row["l_observed_at"]),
+                **{k: row.get(f"l_{k}") for k in ("views", "likes", "comments", "shares", "saves")},
+            }
         growth = None
-        if row.get("g_1d") is not None or row.get("g_outlier") is not None or row.get("g_engagement") is not None or row.get("g_7d") is not None:
+        if (
+            row.get("g_1d") is not None
+            or row.get("g_outlier") is not None
+            or row.get("g_engagement") is not None
+            or row.get("g_7d") is not None
+        ):
             growth = {
                 "increase_1d": row.get("g_1d"), "increase_7d": row.get("g_7d"), "increase_14d": row.get("g_14d"),
                 "increase_30d": row.get("g_30d"), "outlier_multiplier": _num(row.get("g_outlier")),
@@ -359,16 +387,20 @@ class Service:
         with self._reader() as con:
             if "video_daily" not in self._marts(con):
                 return []
-            rows = con.sql(
-                """
+            rows = (
+                con.sql(
+                    """
                 SELECT day, views, likes, comments, shares, saves, views_gained, likes_gained, comments_gained,
                        shares_gained, saves_gained, observations, is_interpolated
                 FROM marts.video_daily
                 WHERE video_id = $id AND ($start IS NULL OR day >= $start) AND ($end IS NULL OR day <= $end)
                 ORDER BY day
                 """,
-                params={"id": video["video_id"], "start": start, "end": end},
-            ).pl().iter_rows(named=True)
+                    params={"id": video["video_id"], "start": start, "end": end},
+                )
+                .pl()
+                .iter_rows(named=True)
+            )
             return [{k: iso(v) for k, v in row.items()} for row in rows]
 
     def snapshots(self, reference: str, *, cursor: str | None = None, limit: int = 100) -> Page:
@@ -376,15 +408,19 @@ class Service:
         filters = {"video_id": video["video_id"]}
         after = decode_cursor(cursor, filters) if cursor else None
         with self._reader() as con:
-            rows = con.sql(
-                """
+            rows = (
+                con.sql(
+                    """
                 SELECT observed_at, views, likes, comments, shares, saves, title, account, source
                 FROM raw.snapshots
                 WHERE video_id = $id AND ($after IS NULL OR observed_at > $after::TIMESTAMP)
                 ORDER BY observed_at LIMIT $n
                 """,
-                params={"id": video["video_id"], "after": after, "n": limit + 1},
-            ).pl().rows(named=True)
+                    params={"id": video["video_id"], "after": after, "n": limit + 1},
+                )
+                .pl()
+                .rows(named=True)
+            )
         has_next = len(rows) > limit
         rows = rows[:limit]
         next_cursor = encode_cursor(rows[-1]["observed_at"].isoformat(), filters) if has_next else None
@@ -405,17 +441,23 @@ class Service:
             ).fetchall()
         return [{"label": r[0], "videos": int(r[1]), "active_videos": int(r[2])} for r in rows]
 
-    def _daily(self, table: str, where: str, params: dict[str, Any], start: date | None, end: date | None) -> list[dict[str, Any]]:
+    def _daily(
+        self, table: str, where: str, params: dict[str, Any], start: date | None, end: date | None
+    ) -> list[dict[str, Any]]:
         if start and end and start > end:
             raise invalid("start_date", "start_date is after end_date; swap them.")
         with self._reader() as con:
             if table not in self._marts(con):
                 return []
-            rows = con.sql(
-                f"SELECT * FROM marts.{table} WHERE {where} AND ($start IS NULL OR day >= $start)"
-                f" AND ($end IS NULL OR day <= $end) ORDER BY day",
-                params={**params, "start": start, "end": end},
-            ).pl().iter_rows(named=True)
+            rows = (
+                con.sql(
+                    f"SELECT * FROM marts.{table} WHERE {where} AND ($start IS NULL OR day >= $start)"
+                    f" AND ($end IS NULL OR day <= $end) ORDER BY day",
+                    params={**params, "start": start, "end": end},
+                )
+                .pl()
+                .iter_rows(named=True)
+            )
             return [{k: iso(_num(v)) for k, v in row.items()} for row in rows]
 
     def label_daily(self, label: str, start: date | None = None, end: date | None = None) -> list[dict[str, Any]]:
@@ -488,7 +530,9 @@ class Service:
         except InvalidVideoUrl as error:
             raise invalid(field, str(error)) from None
         if isinstance(ref, ShortLink):
-            raise invalid(field, f"{ref.url} is a short link, which the API cannot resolve yet; give the video's full URL.")
+            raise invalid(
+                field, f"{ref.url} is a short link, which the API cannot resolve yet; give the video's full URL."
+            )
         return ref
 
     def create_video(self, url: str, *, platform: str | None = None, cadence: Any = None, days: Any = None,
@@ -514,7 +558,9 @@ class Service:
     def bulk_create(self, urls: Sequence[str], *, cadence: Any = None, days: Any = None,
                     labels: Sequence[str] = ()) -> list[dict[str, Any]]:  # fmt: skip
         if len(urls) > MAX_BULK:
-            raise invalid("urls", f"{len(urls)} URLs were sent but at most {MAX_BULK} are accepted per request; split them.")
+            raise invalid(
+                "urls", f"{len(urls)} URLs were sent but at most {MAX_BULK} are accepted per request; split them."
+            )
         cadence, days, _ = self._options(cadence, days, None)
         results: list[dict[str, Any] | None] = [None] * len(urls)
         refs: list[tuple[int, VideoRef]] = []
@@ -522,7 +568,13 @@ class Service:
             try:
                 refs.append((index, self._parse_ref(text, None, field=f"urls[{index}]")))
             except Invalid as error:
-                results[index] = {"index": index, "url": text, "status": "invalid", "video_id": None, "reason": str(error)}
+                results[index] = {
+                    "index": index,
+                    "url": text,
+                    "status": "invalid",
+                    "video_id": None,
+                    "reason": str(error),
+                }
         if refs:
             with self._writer() as con:
                 outcomes = registry.track_refs(con, [ref for _, ref in refs], cadence=cadence, days=days, labels=labels)
@@ -552,7 +604,9 @@ class Service:
 
     def bulk_stop(self, references: Sequence[str]) -> list[dict[str, Any]]:
         if len(references) > MAX_BULK:
-            raise invalid("ids", f"{len(references)} ids were sent but at most {MAX_BULK} are accepted per request; split them.")
+            raise invalid(
+                "ids", f"{len(references)} ids were sent but at most {MAX_BULK} are accepted per request; split them."
+            )
         ids: list[str | None] = []
         for text in references:
             try:

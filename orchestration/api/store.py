@@ -148,7 +148,9 @@ class Store:
         return record, secret
 
     def list_keys(self) -> list[ApiKey]:
-        rows = self._con().execute("SELECT id, name, scope, created_at, revoked_at FROM api_keys ORDER BY created_at, id")
+        rows = self._con().execute(
+            "SELECT id, name, scope, created_at, revoked_at FROM api_keys ORDER BY created_at, id"
+        )
         return [ApiKey(r[0], r[1], Scope(r[2]), _dt(r[3]), _dt(r[4])) for r in rows]  # type: ignore[arg-type]
 
     def revoke_key(self, key_id: str) -> ApiKey:
@@ -162,9 +164,13 @@ class Store:
 
     def authenticate(self, secret: str) -> ApiKey | None:
         """The key record for a presented secret (revoked ones included), or ``None`` when unknown."""
-        row = self._con().execute(
-            "SELECT id, name, scope, created_at, revoked_at FROM api_keys WHERE key_sha256 = ?", (hash_key(secret),)
-        ).fetchone()
+        row = (
+            self._con()
+            .execute(
+                "SELECT id, name, scope, created_at, revoked_at FROM api_keys WHERE key_sha256 = ?", (hash_key(secret),)
+            )
+            .fetchone()
+        )
         if row is None:
             return None
         return ApiKey(row[0], row[1], Scope(row[2]), _dt(row[3]), _dt(row[4]))  # type: ignore[arg-type]

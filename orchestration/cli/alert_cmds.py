@@ -48,17 +48,45 @@ def _rule_json(rule: Any) -> dict[str, Any]:
 
 def alert_add(
     kind: Annotated[str, typer.Argument(help="spike, milestone, unavailable, stalled, goal or scrape_health.")],
-    label: Annotated[list[str] | None, typer.Option("--label", "-l", help="Only videos with this label (repeatable).")] = None,
-    account: Annotated[list[str] | None, typer.Option("--account", "-a", help="Only this account, `handle` or `platform:handle` (repeatable).")] = None,
-    platform: Annotated[list[str] | None, typer.Option("--platform", "-p", help="Only this platform (repeatable).")] = None,
+    label: Annotated[
+        list[str] | None, typer.Option("--label", "-l", help="Only videos with this label (repeatable).")
+    ] = None,
+    account: Annotated[
+        list[str] | None,
+        typer.Option("--account", "-a", help="Only this account, `handle` or `platform:handle` (repeatable)."),
+    ] = None,
+    platform: Annotated[
+        list[str] | None, typer.Option("--platform", "-p", help="Only this platform (repeatable).")
+    ] = None,
     video: Annotated[list[str] | None, typer.Option("--video", help="Only these video ids (repeatable).")] = None,
-    threshold: Annotated[list[str] | None, typer.Option("--threshold", "-t", help="The kind's number: spike factor, milestone views (repeatable; 10k, 1M), not_found attempts, stalled views/day, goal views, scrape_health success share.")] = None,
-    floor: Annotated[str | None, typer.Option("--floor", help="spike: at least this many views per hour (default 100).")] = None,
-    days: Annotated[int | None, typer.Option("--days", help="stalled: for this many days in a row (default 3).")] = None,
-    hours: Annotated[int | None, typer.Option("--hours", help="scrape_health: over the last N hours (default 3).")] = None,
+    threshold: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--threshold",
+            "-t",
+            help="The kind's number: spike factor, milestone views (repeatable; 10k, 1M), not_found attempts, stalled views/day, goal views, scrape_health success share.",
+        ),
+    ] = None,
+    floor: Annotated[
+        str | None, typer.Option("--floor", help="spike: at least this many views per hour (default 100).")
+    ] = None,
+    days: Annotated[
+        int | None, typer.Option("--days", help="stalled: for this many days in a row (default 3).")
+    ] = None,
+    hours: Annotated[
+        int | None, typer.Option("--hours", help="scrape_health: over the last N hours (default 3).")
+    ] = None,
     by: Annotated[str | None, typer.Option("--by", help="goal: the date to reach the target by (YYYY-MM-DD).")] = None,
-    channel: Annotated[list[str] | None, typer.Option("--channel", "-c", help="Deliver to this channel (repeatable); without one, events are only recorded.")] = None,
-    cooldown: Annotated[float | None, typer.Option("--cooldown", help="Hours before the same condition may fire again (default per kind).")] = None,
+    channel: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--channel", "-c", help="Deliver to this channel (repeatable); without one, events are only recorded."
+        ),
+    ] = None,
+    cooldown: Annotated[
+        float | None,
+        typer.Option("--cooldown", help="Hours before the same condition may fire again (default per kind)."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Add an alert rule; it is evaluated after every build (`viewtrail build`, the hourly pipeline).
@@ -208,6 +236,7 @@ def alerts(
     with readable_warehouse() as con:
         events = list_events(con, since=start, kind=kind)
     if as_json:
+
         def plain(value: Any) -> Any:
             return value.isoformat() if isinstance(value, datetime) else value
 
@@ -222,10 +251,14 @@ def alerts(
     for column in ("happened (UTC)", "kind", "rule", "what", "delivered"):
         table.add_column(column)
     for e in events:
-        delivered = ", ".join(
-            f"{d['channel']}: {d['status']}" + (f" ({d['reason']})" if d["status"] == "failed" and d["reason"] else "")
-            for d in e["deliveries"]
-        ) or "-"
+        delivered = (
+            ", ".join(
+                f"{d['channel']}: {d['status']}"
+                + (f" ({d['reason']})" if d["status"] == "failed" and d["reason"] else "")
+                for d in e["deliveries"]
+            )
+            or "-"
+        )
         table.add_row(_fmt_time(e["occurred_at"]), e["kind"], str(e["rule_id"]), e["title"].removeprefix("viewtrail: "),
                       delivered)  # fmt: skip
     out.print(table)
@@ -262,7 +295,9 @@ def register(app: typer.Typer) -> None:
     channel_app.command("list", epilog="Examples:\n\n    viewtrail channel list\n\n    viewtrail channel list --json")(
         friendly_errors(channel_list)
     )
-    channel_app.command("test", epilog="Examples:\n\n    viewtrail channel test team-slack")(friendly_errors(channel_test))
+    channel_app.command("test", epilog="Examples:\n\n    viewtrail channel test team-slack")(
+        friendly_errors(channel_test)
+    )
     channel_app.command("remove", epilog="Examples:\n\n    viewtrail channel remove team-slack")(
         friendly_errors(channel_remove)
     )

@@ -22,7 +22,9 @@ def _store():  # type: ignore[no-untyped-def]
 
 
 def serve(
-    host: Annotated[str, typer.Option("--host", help="Address to listen on (127.0.0.1 = this machine only).")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on (127.0.0.1 = this machine only).")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="TCP port.", min=1, max=65535)] = 8000,
 ) -> None:
     """Serve the HTTP API (OpenAPI at /v1/openapi.json, interactive docs at /docs).
@@ -54,7 +56,9 @@ api_key_app = typer.Typer(help="Create, list and revoke API keys for `viewtrail 
 
 def api_key_create(
     name: Annotated[str, typer.Option("--name", help="What the key is for, e.g. dashboard.")],
-    scope: Annotated[str, typer.Option("--scope", help="read, write (implies read) or admin (implies write).")] = "read",
+    scope: Annotated[
+        str, typer.Option("--scope", help="read, write (implies read) or admin (implies write).")
+    ] = "read",
     as_json: Annotated[bool, typer.Option("--json", help='Print {"key", "id", "scope"} as JSON.')] = False,
 ) -> None:
     """Create an API key and print it once (the last line of the output); only its hash is stored."""
@@ -62,7 +66,9 @@ def api_key_create(
     if as_json:
         typer.echo(json.dumps({"key": secret, "id": record.id, "scope": record.scope.value}))
         return
-    out.print(f"Created API key {record.id} ({record.name}, scope {record.scope.value}); it is shown only now:", markup=False)
+    out.print(
+        f"Created API key {record.id} ({record.name}, scope {record.scope.value}); it is shown only now:", markup=False
+    )
     typer.echo(secret)
 
 
@@ -117,9 +123,9 @@ def register(app: typer.Typer) -> None:
             "    viewtrail api-key create --name zapier --scope write --json"
         ),
     )(friendly_errors(api_key_create))
-    api_key_app.command(name="list", epilog="Examples:\n\n    viewtrail api-key list\n\n    viewtrail api-key list --json")(
-        friendly_errors(api_key_list)
-    )
+    api_key_app.command(
+        name="list", epilog="Examples:\n\n    viewtrail api-key list\n\n    viewtrail api-key list --json"
+    )(friendly_errors(api_key_list))
     api_key_app.command(name="revoke", epilog="Examples:\n\n    viewtrail api-key revoke key_1a2b3c4d5e6f")(
         friendly_errors(api_key_revoke)
     )

@@ -92,12 +92,17 @@ def _target_ids(texts: list[str], platform: str | None) -> list[str]:
 
 
 def track(
-    urls: Annotated[list[str], typer.Argument(help="Video URLs, ids (youtube:dQw4w9WgXcQ) or bare ids with --platform.")],
+    urls: Annotated[
+        list[str], typer.Argument(help="Video URLs, ids (youtube:dQw4w9WgXcQ) or bare ids with --platform.")
+    ],
     platform: PlatformOption = None,
     cadence: Annotated[
-        str | None, typer.Option("--cadence", "-c", help="'auto' (default for new videos) or hours between snapshots, 1..720.")
+        str | None,
+        typer.Option("--cadence", "-c", help="'auto' (default for new videos) or hours between snapshots, 1..720."),
     ] = None,
-    days: Annotated[int | None, typer.Option("--days", "-d", help="Stop tracking after N days (default: never).")] = None,
+    days: Annotated[
+        int | None, typer.Option("--days", "-d", help="Stop tracking after N days (default: never).")
+    ] = None,
     label: Annotated[list[str] | None, typer.Option("--label", "-l", help="Label to add (repeatable).")] = None,
     meta: Annotated[list[str] | None, typer.Option("--meta", "-m", help="Metadata key=value (repeatable).")] = None,
     no_scrape: Annotated[
@@ -143,12 +148,14 @@ def track(
     resolved, pending = resolve_short_links(links)
     refs.extend(ref for _, ref in resolved)
     with writable_warehouse() as con, transaction(con):  # videos and short links land together or not at all
-        results = track_refs(con, refs, cadence=cadence, days=days, labels=label or [], metadata=metadata,
-                             transaction=False)
+        results = track_refs(
+            con, refs, cadence=cadence, days=days, labels=label or [], metadata=metadata, transaction=False
+        )
         mark_links_resolved(con, [(link.url, ref) for link, ref in resolved])
         for link, note in pending:
-            add_pending_link(con, link.url, link.platform, note, cadence=cadence, days=days, labels=label or [],
-                             metadata=metadata)
+            add_pending_link(
+                con, link.url, link.platform, note, cadence=cadence, days=days, labels=label or [], metadata=metadata
+            )
     words = {
         TrackOutcome.CREATED: "now tracked",
         TrackOutcome.UPDATED: "already tracked, updated",
@@ -187,10 +194,11 @@ def first_snapshots(video_ids: list[str], *, scrape: bool) -> None:
 
 
 def import_urls(
-    file: Annotated[Path, typer.Argument(help="CSV with a url column (optional label, cadence, days, platform) or a text file of URLs.")],
-    platform: Annotated[
-        str | None, typer.Option("--platform", "-p", help="Platform of bare ids in the file.")
-    ] = None,
+    file: Annotated[
+        Path,
+        typer.Argument(help="CSV with a url column (optional label, cadence, days, platform) or a text file of URLs."),
+    ],
+    platform: Annotated[str | None, typer.Option("--platform", "-p", help="Platform of bare ids in the file.")] = None,
     no_scrape: Annotated[
         bool, typer.Option("--no-scrape", help="Register only; leave the first snapshots to the pipeline.")
     ] = False,
@@ -210,7 +218,9 @@ def import_urls(
 
     with progress_bar() as bar:
         task = bar.add_task("checking rows", total=None)
-        checked = read_url_file(file, platform=platform, progress=lambda done, total: bar.update(task, completed=done, total=total))
+        checked = read_url_file(
+            file, platform=platform, progress=lambda done, total: bar.update(task, completed=done, total=total)
+        )
     resolved, pending = resolve_short_links([row.ref for row in checked.short_links])  # type: ignore[misc]
     by_url = {row.ref.url: row for row in checked.short_links}
     rows = list(checked.rows)
@@ -235,7 +245,9 @@ def import_urls(
     first_snapshots([r.video_id for r in results if r.outcome is not TrackOutcome.UPDATED], scrape=not no_scrape)
     if checked.problems:
         report_problems(checked.problems, "invalid rows")
-        raise fail(f"{len(checked.problems)} invalid row(s) in {file.name} were skipped; fix them and import the file again.")
+        raise fail(
+            f"{len(checked.problems)} invalid row(s) in {file.name} were skipped; fix them and import the file again."
+        )
 
 
 # ---------------------------------------------------------------------------------------- untrack, delete
@@ -290,7 +302,8 @@ def list_videos(
     platform: PlatformOption = None,
     label: Annotated[str | None, typer.Option("--label", "-l", help="Only videos with this label.")] = None,
     active: Annotated[
-        bool | None, typer.Option("--active/--inactive", help="Only tracked (--active) or untracked (--inactive) videos.")
+        bool | None,
+        typer.Option("--active/--inactive", help="Only tracked (--active) or untracked (--inactive) videos."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array instead of a table.")] = False,
 ) -> None:
@@ -320,8 +333,14 @@ def list_videos(
         else:
             state = "[green]active[/green]" if row["is_active"] else "[dim]inactive[/dim]"
         table.add_row(
-            row["video_id"], row["account"] or "-", state, row["cadence"], ", ".join(row["labels"]) or "-",
-            _fmt_int(row["snapshots"] or 0), _fmt_int(row["last_views"]), _fmt_time(row["last_observed_at"]),
+            row["video_id"],
+            row["account"] or "-",
+            state,
+            row["cadence"],
+            ", ".join(row["labels"]) or "-",
+            _fmt_int(row["snapshots"] or 0),
+            _fmt_int(row["last_views"]),
+            _fmt_time(row["last_observed_at"]),
         )
     out.print(table)
 
@@ -336,8 +355,14 @@ def status() -> None:
     for name in ("platform", "active", "inactive", "unavailable", "pending links", "last successful scrape (UTC)"):
         table.add_column(name, justify="left" if name.startswith(("platform", "last")) else "right")
     for row in summary.by_platform.iter_rows(named=True):
-        table.add_row(row["platform"], str(row["active"]), str(row["inactive"]), str(row["unavailable"]),
-                      str(row["pending_links"]), _fmt_time(row["last_ok_at"]))
+        table.add_row(
+            row["platform"],
+            str(row["active"]),
+            str(row["inactive"]),
+            str(row["unavailable"]),
+            str(row["pending_links"]),
+            _fmt_time(row["last_ok_at"]),
+        )
     out.print(table)
     if summary.failing.height:
         failing = Table(title=f"{summary.failing.height} tracked video(s) whose last attempt failed")
@@ -353,8 +378,9 @@ def status() -> None:
         for name in ("video", "cadence", "every (h)", "last snapshot (UTC)"):
             overdue.add_column(name)
         for row in summary.overdue.head(20).iter_rows(named=True):
-            overdue.add_row(row["video_id"], row["cadence"], str(row["cadence_hours"]),
-                            _fmt_time(row["last_observed_at"]))
+            overdue.add_row(
+                row["video_id"], row["cadence"], str(row["cadence_hours"]), _fmt_time(row["last_observed_at"])
+            )
         out.print(overdue)
     else:
         out.print("No tracked video is overdue.")

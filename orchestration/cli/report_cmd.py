@@ -36,8 +36,14 @@ def render_table(report: VideoReport) -> Table:
         style = "dim italic" if row.is_interpolated else None
         table.add_row(
             row.day.isoformat() + (" ~" if row.is_interpolated else ""),
-            _fmt(row.views), _fmt(row.views_gained), _fmt(row.likes), _fmt(row.comments), _fmt(row.shares),
-            _fmt(row.saves), _fmt(row.engagement_rate), str(row.observations),
+            _fmt(row.views),
+            _fmt(row.views_gained),
+            _fmt(row.likes),
+            _fmt(row.comments),
+            _fmt(row.shares),
+            _fmt(row.saves),
+            _fmt(row.engagement_rate),
+            str(row.observations),
             style=style,
         )
     return table

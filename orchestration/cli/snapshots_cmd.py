@@ -15,8 +15,13 @@ from orchestration.cli._files import progress_bar, report_problems
 
 
 def import_snapshots(
-    file: Annotated[Path, typer.Argument(help="CSV: url or video_id, observed_at, views, likes, comments, shares[, saves, account].")],
-    track: Annotated[bool, typer.Option("--track", help="Also track the videos (default: registered inactive).")] = False,
+    file: Annotated[
+        Path,
+        typer.Argument(help="CSV: url or video_id, observed_at, views, likes, comments, shares[, saves, account]."),
+    ],
+    track: Annotated[
+        bool, typer.Option("--track", help="Also track the videos (default: registered inactive).")
+    ] = False,
 ) -> None:
     """Load snapshot history exported from another tracker (source 'import').
 
@@ -33,7 +38,9 @@ def import_snapshots(
         checked = read_snapshot_file(file, progress=lambda done, total: bar.update(task, completed=done, total=total))
     if checked.problems:
         report_problems(checked.problems, "malformed rows")
-        raise fail(f"{len(checked.problems)} malformed row(s) in {file.name}; nothing was imported, fix them and retry.")
+        raise fail(
+            f"{len(checked.problems)} malformed row(s) in {file.name}; nothing was imported, fix them and retry."
+        )
     with writable_warehouse() as con:
         summary = write_snapshot_import(con, checked, run_id=f"import:{file.name}", track=track)
     registered = [v for v in summary.videos if v.outcome is TrackOutcome.CREATED]

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -44,13 +44,26 @@ _READING_STATEMENTS = frozenset({"SELECT", "EXPLAIN", "PRAGMA", "CALL", "SET", "
 
 _SILENT_STATEMENTS = frozenset({"SET", "VARIABLE_SET", "TRANSACTION"})
 
-_NUMERIC_TYPES = frozenset({
-    "tinyint", "smallint", "integer", "bigint", "hugeint", "utinyint", "usmallint", "uinteger", "ubigint",
-    "uhugeint", "float", "double", "decimal",
-})
+_NUMERIC_TYPES = frozenset(
+    {
+        "tinyint",
+        "smallint",
+        "integer",
+        "bigint",
+        "hugeint",
+        "utinyint",
+        "usmallint",
+        "uinteger",
+        "ubigint",
+        "uhugeint",
+        "float",
+        "double",
+        "decimal",
+    }
+)
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
@@ -192,7 +205,7 @@ def _write_json(rows: _Rows, limit: int | None) -> None:
     sys.stdout.write("[")
     for batch in _batches(rows, limit):
         for row in batch:
-            item = json.dumps(dict(zip(keys, (_json_value(v) for v in row))), ensure_ascii=False)
+            item = json.dumps(dict(zip(keys, (_json_value(v) for v in row), strict=False)), ensure_ascii=False)
             sys.stdout.write(("\n" if first else ",\n") + item)
             first = False
     sys.stdout.write("]\n" if first else "\n]\n")
@@ -216,10 +229,13 @@ def _print_table(rows: _Rows, limit: int | None) -> None:
         table = Table()
         for i in indices:
             # long values fold onto the next line rather than being cut off with an ellipsis
-            table.add_column(Text(rows.columns[i], overflow="fold"), overflow="fold",
-                             justify="right" if rows.types[i] in _NUMERIC_TYPES else "left",
-                             min_width=min(widest[i], _FIRM_WIDTH) if firm else None)
-        for row, values in zip(cells, shown):
+            table.add_column(
+                Text(rows.columns[i], overflow="fold"),
+                overflow="fold",
+                justify="right" if rows.types[i] in _NUMERIC_TYPES else "left",
+                min_width=min(widest[i], _FIRM_WIDTH) if firm else None,
+            )
+        for row, values in zip(cells, shown, strict=False):
             table.add_row(*(Text(row[i], style="dim") if values[i] is None else Text(row[i]) for i in indices))
         return table
 
@@ -238,18 +254,22 @@ def _print_table(rows: _Rows, limit: int | None) -> None:
                 if budget < 0 and kept:
                     break
                 kept.append(i)
-            hidden = [rows.columns[i] for i in indices[len(kept):]]
+            hidden = [rows.columns[i] for i in indices[len(kept) :]]
             table = build(kept, firm=False)
         out.print(table)
     if total > len(shown):
-        footer = (f"{len(shown):,} of {_plural(total, 'row')} shown; --limit N shows more (0 for all), "
-                  "--format csv exports them all.")
+        footer = (
+            f"{len(shown):,} of {_plural(total, 'row')} shown; --limit N shows more (0 for all), "
+            "--format csv exports them all."
+        )
     else:
         footer = _plural(total, "row") + "."
     if hidden:
         names = ", ".join(hidden[:5]) + (", ..." if len(hidden) > 5 else "")
-        footer += (f" {_plural(len(hidden), 'more column')} did not fit the terminal ({names}): "
-                   "select fewer columns, widen the window or use --format csv.")
+        footer += (
+            f" {_plural(len(hidden), 'more column')} did not fit the terminal ({names}): "
+            "select fewer columns, widen the window or use --format csv."
+        )
     out.print(Text(footer, style="dim"))
 
 
@@ -374,7 +394,7 @@ def _list_rows(columns: list[str], types: list[str], data: list[tuple]) -> _Rows
 
     def fetch(n: int) -> list[tuple]:
         nonlocal position
-        batch = data[position:position + n]
+        batch = data[position : position + n]
         position += len(batch)
         return batch
 
@@ -471,22 +491,29 @@ def _silence_broken_pipe() -> None:
 def sql(
     query: Annotated[
         str | None,
-        typer.Argument(help="The SQL. Omit it (with piped input) or give `-` to read it from stdin.",
-                       show_default=False),
+        typer.Argument(
+            help="The SQL. Omit it (with piped input) or give `-` to read it from stdin.", show_default=False
+        ),
     ] = None,
     file: Annotated[
         Path | None, typer.Option("--file", help="Read the SQL from this file.", dir_okay=False, show_default=False)
     ] = None,
     fmt: Annotated[
         OutputFormat,
-        typer.Option("--format", help="table (readable), csv (with a header) or json (a list of objects).",
-                     case_sensitive=False),
+        typer.Option(
+            "--format", help="table (readable), csv (with a header) or json (a list of objects).", case_sensitive=False
+        ),
     ] = OutputFormat.table,
     limit: Annotated[
         int | None,
-        typer.Option("--limit", "-n", min=0, show_default=False,
-                     help=f"Rows to show: the table shows {DEFAULT_TABLE_ROWS} by default (0 = all); csv and json "
-                          "write every row unless a limit is given."),
+        typer.Option(
+            "--limit",
+            "-n",
+            min=0,
+            show_default=False,
+            help=f"Rows to show: the table shows {DEFAULT_TABLE_ROWS} by default (0 = all); csv and json "
+            "write every row unless a limit is given.",
+        ),
     ] = None,
     tables: Annotated[
         bool, typer.Option("--tables", help="List the tables and views of the analyst copy with their row counts.")

@@ -11,7 +11,6 @@ It runs after ``analytics_copy`` (it reads what that published) and depends on t
 marts -> alerts. Its events reach the analyst copy (``marts.alert_events``) with the next publish.
 """
 
-
 from pathlib import Path
 
 import duckdb
@@ -62,7 +61,9 @@ def evaluate_and_deliver_alerts(context: OpExecutionContext, warehouse: Warehous
     finally:
         con.close()
     run = run_alerts(state, inputs, urls, now)  # network I/O: the copy is closed, the warehouse never opened
-    context.log.info(f"{len(state.rules)} rule(s): {len(run.events)} new event(s), deliveries {sent_counts(run.deliveries)}")
+    context.log.info(
+        f"{len(state.rules)} rule(s): {len(run.events)} new event(s), deliveries {sent_counts(run.deliveries)}"
+    )
     return run
 
 
@@ -99,4 +100,3 @@ def record_alert_events(context: OpExecutionContext, warehouse: WarehouseResourc
 )
 def alert_events(analytics_copy):
     return record_alert_events(evaluate_and_deliver_alerts(analytics_copy))
-

@@ -236,4 +236,6 @@ platform_assets = [a for pair in zip(scrape_assets, snapshot_assets, strict=True
 def assets_of(*platforms: Platform | str) -> list:
     """The scrape and load assets of ``platforms`` (all four when none is named), ready to materialize."""
     wanted = [Platform(p) for p in platforms] or list(Platform)
-    return [a for p in wanted for a in (scrape_assets[list(Platform).index(p)], snapshot_assets[list(Platform).index(p)])]
+    return [
+        a for p in wanted for a in (scrape_assets[list(Platform).index(p)], snapshot_assets[list(Platform).index(p)])
+    ]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dagster import AssetSelection, define_asset_job, in_process_executor, multiprocess_executor
 
+from orchestration.defs.alerting import alert_events
 from orchestration.defs.assets import SCRAPE_ASSET_KEYS, SNAPSHOT_ASSET_KEYS
 from orchestration.defs.dbt import viewtrail_dbt_assets
-from orchestration.defs.alerting import alert_events
 from orchestration.defs.publishing import analytics_copy
 
 #: Each platform's scrape and load; a failing platform fails only its own steps. Steps run in their own

@@ -1,7 +1,5 @@
 """The `analytics_copy` asset: the analyst-facing copy published after each dbt build."""
 
-
-
 from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset

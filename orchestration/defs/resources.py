@@ -115,7 +115,10 @@ def platform_clients_from_env(settings: config.Settings | None = None) -> Platfo
         kwargs[f"{name}_mode"] = platform.mode
         if platform.base_url:
             kwargs[f"{name}_base_url"] = platform.base_url
-    for field, var in (("youtube_api_key", config.YOUTUBE_API_KEY), ("instagram_sessionid", config.INSTAGRAM_SESSIONID)):
+    for field, var in (
+        ("youtube_api_key", config.YOUTUBE_API_KEY),
+        ("instagram_sessionid", config.INSTAGRAM_SESSIONID),
+    ):
         value = _secret(settings, var)
         if value is not None:
             kwargs[field] = value

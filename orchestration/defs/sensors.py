@@ -8,8 +8,6 @@ Targeted runs scrape exactly the named videos of the last complete hourly partit
 (``SnapshotRunConfig.video_ids``); each run only selects the platforms the videos belong to.
 """
 
-
-
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -54,7 +52,9 @@ class SensorSettings(ConfigurableResource):
     #: Momentum: a video whose views/hour (last 24 h) reaches this multiple of its previous rate ...
     momentum_factor: float = config.DEFAULT_MOMENTUM_FACTOR  # VIEWTRAIL_MOMENTUM_FACTOR
     #: ... and at least this many views/hour ...
-    momentum_min_views_per_hour: float = config.DEFAULT_MOMENTUM_MIN_VIEWS_PER_HOUR  # VIEWTRAIL_MOMENTUM_MIN_VIEWS_PER_HOUR
+    momentum_min_views_per_hour: float = (
+        config.DEFAULT_MOMENTUM_MIN_VIEWS_PER_HOUR
+    )  # VIEWTRAIL_MOMENTUM_MIN_VIEWS_PER_HOUR
     #: ... is re-scraped hourly for this many hours.
     momentum_hours: int = 24
 
@@ -219,7 +219,9 @@ def failed_scrapes_sensor(
         retried[video_id] = stamp
     request = targeted_run_request([v for v, _ in due], run_key=f"retry:{_digest(f'{v}@{s}' for v, s in due)}",
                                    reason="retry transient failures")  # fmt: skip
-    return SensorResult(run_requests=[request] if request else [], cursor=json.dumps({"retried": retried}, sort_keys=True))
+    return SensorResult(
+        run_requests=[request] if request else [], cursor=json.dumps({"retried": retried}, sort_keys=True)
+    )
 
 
 @sensor(job=scrape_videos_job, minimum_interval_seconds=600, default_status=DefaultSensorStatus.RUNNING,
@@ -291,4 +293,11 @@ build_after_snapshots_sensor = AutomationConditionSensorDefinition(
     description="Runs dbt build and publishes the analyst copy once new snapshots landed and no scrape is running.",
 )
 
-all_sensors = [build_after_snapshots_sensor, new_videos_sensor, rescrape_sensor, failed_scrapes_sensor, momentum_sensor, notify_run_failures]
+all_sensors = [
+    build_after_snapshots_sensor,
+    new_videos_sensor,
+    rescrape_sensor,
+    failed_scrapes_sensor,
+    momentum_sensor,
+    notify_run_failures,
+]

@@ -34,8 +34,7 @@ __all__ = [
 
 #: A current desktop Chrome on Windows: platforms serve their normal public pages to it.
 DEFAULT_USER_AGENT = (
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/131.0.0.0 Safari/537.36"
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 )
 
 #: Production endpoints; tests and the fake platform server override ``ClientSettings.base_url``.
@@ -150,7 +149,7 @@ class PlatformClient(ABC):
 _DONE = object()
 
 
-def _drive(client: PlatformClient, videos: Iterable[VideoToScrape], kw: dict[str, Any]):  # noqa: ANN202
+def _drive(client: PlatformClient, videos: Iterable[VideoToScrape], kw: dict[str, Any]):
     """Run ``client.scrape`` on a private event loop, yielding results one by one."""
     loop = asyncio.new_event_loop()
     agen = client.scrape(videos, **kw)
@@ -203,7 +202,7 @@ def scrape_sync(client: PlatformClient, videos: Iterable[VideoToScrape], **kw: A
                 put(result)
                 if stop.is_set():
                     break
-        except BaseException as exc:  # handed to the consumer thread
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer thread, which re-raises it
             put(exc)
             return
         finally:
@@ -243,7 +242,7 @@ def resolve_short_link_sync(client: PlatformClient, url: str) -> VideoRef:
     def worker() -> None:
         try:
             box["ref"] = asyncio.run(resolve())
-        except BaseException as exc:  # handed back to the calling thread
+        except BaseException as exc:  # noqa: BLE001 - handed back to the calling thread, which re-raises it
             box["error"] = exc
 
     thread = threading.Thread(target=worker, name="resolve-short-link", daemon=True)

@@ -249,7 +249,7 @@ class HttpPlatformClient(PlatformClient):
         path = urlsplit(url).path or "/"
         prefix = urlsplit(self.base_url).path.rstrip("/")
         if prefix and (path == prefix or path.startswith(prefix + "/")):
-            path = path[len(prefix):] or "/"
+            path = path[len(prefix) :] or "/"
         return path
 
     def _loop_state(self) -> _LoopState:
@@ -312,9 +312,7 @@ class HttpPlatformClient(PlatformClient):
             async with state.semaphore:
                 await state.limiter.acquire()
                 fetched.tries += 1
-                response = await state.http.get(
-                    url, params=params, headers=headers, follow_redirects=follow_redirects
-                )
+                response = await state.http.get(url, params=params, headers=headers, follow_redirects=follow_redirects)
                 await response.aread()
             fetched.tries += len(response.history)
             fetched.response = response
@@ -339,8 +337,10 @@ class HttpPlatformClient(PlatformClient):
                 fetched.failure = (Outcome.CIRCUIT_OPEN, "not attempted: circuit breaker open for this run")
         except httpx.TimeoutException as exc:
             fetched.response = None
-            fetched.failure = (Outcome.TIMEOUT, self.scrub(f"no answer within {self.settings.timeout_s:g}s "
-                                                          f"({type(exc).__name__})"))
+            fetched.failure = (
+                Outcome.TIMEOUT,
+                self.scrub(f"no answer within {self.settings.timeout_s:g}s ({type(exc).__name__})"),
+            )
         except httpx.TooManyRedirects:
             fetched.response = None
             fetched.failure = (Outcome.BLOCKED, "redirect loop")
@@ -417,8 +417,14 @@ class HttpPlatformClient(PlatformClient):
             return None
         started, mono = self.now(), time.monotonic()
         return [
-            self.result(v, Outcome.CIRCUIT_OPEN, started=started, started_mono=mono, ctx=ctx,
-                        detail="not attempted: circuit breaker open for this run")
+            self.result(
+                v,
+                Outcome.CIRCUIT_OPEN,
+                started=started,
+                started_mono=mono,
+                ctx=ctx,
+                detail="not attempted: circuit breaker open for this run",
+            )
             for v in batch
         ]
 
@@ -432,17 +438,26 @@ class HttpPlatformClient(PlatformClient):
             results = await self._scrape_batch(batch, ctx)
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # a bug or an unforeseen shape must not lose the other videos' results
+        except Exception as exc:  # noqa: BLE001 - a bug or an unforeseen shape must not lose the other videos' results
             log.warning("%s: unexpected %s while scraping", self.platform.value, type(exc).__name__)
             detail = f"unexpected {type(exc).__name__}: {exc}"
-            return [self.result(v, Outcome.PARSE_ERROR, started=started, started_mono=mono, ctx=ctx, detail=detail)
-                    for v in batch]
+            return [
+                self.result(v, Outcome.PARSE_ERROR, started=started, started_mono=mono, ctx=ctx, detail=detail)
+                for v in batch
+            ]
         if len(results) != len(batch):  # defensive: the contract is one result per input video
             seen = {r.attempt.video_id for r in results}
             results = list(results) + [
-                self.result(v, Outcome.PARSE_ERROR, started=started, started_mono=mono, ctx=ctx,
-                            detail="client produced no result for this video")
-                for v in batch if v.video_id not in seen
+                self.result(
+                    v,
+                    Outcome.PARSE_ERROR,
+                    started=started,
+                    started_mono=mono,
+                    ctx=ctx,
+                    detail="client produced no result for this video",
+                )
+                for v in batch
+                if v.video_id not in seen
             ]
         return results
 

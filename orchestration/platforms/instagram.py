@@ -123,8 +123,11 @@ def media_observation(video: VideoToScrape, media: dict[str, Any], observed_at: 
         raise KeyError("media.like_count and media.comment_count missing")
     hidden = bool(media.get("like_and_view_counts_disabled"))
     likes = None if hidden else _first_count(media, "like_count")
-    views = None if hidden else _first_count(media, "play_count", "ig_play_count", "view_count", "video_view_count",
-                                              "video_play_count")
+    views = (
+        None
+        if hidden
+        else _first_count(media, "play_count", "ig_play_count", "view_count", "video_view_count", "video_play_count")
+    )
     comments = None if media.get("comments_disabled") else _first_count(media, "comment_count")
     caption = media.get("caption")
     user = media.get("user") or media.get("owner")
@@ -164,11 +167,20 @@ class InstagramClient(HttpPlatformClient):
         started, mono = self.now(), time.monotonic()
         tries = 0
 
-        def done(outcome: Outcome, fetched: Fetched, detail: str | None = None,
-                 observation: Observation | None = None) -> ScrapeResult:
+        def done(
+            outcome: Outcome, fetched: Fetched, detail: str | None = None, observation: Observation | None = None
+        ) -> ScrapeResult:
             fetched.tries += tries  # requests spent before this one (the API call, when it fell back)
-            return self.result(video, outcome, started=started, started_mono=mono, ctx=ctx, fetched=fetched,
-                               detail=detail, observation=observation)
+            return self.result(
+                video,
+                outcome,
+                started=started,
+                started_mono=mono,
+                ctx=ctx,
+                fetched=fetched,
+                detail=detail,
+                observation=observation,
+            )
 
         if self.settings.session_id:
             api = await self._scrape_api(video)
@@ -190,8 +202,9 @@ class InstagramClient(HttpPlatformClient):
             return done(failure[0], fetched, failure[1])
         assert response is not None
         page = response.text
-        if response.status_code == 404 or (response.status_code == 200 and _NOT_AVAILABLE.search(page)
-                                           and "xig_polaris_media" not in page):
+        if response.status_code == 404 or (
+            response.status_code == 200 and _NOT_AVAILABLE.search(page) and "xig_polaris_media" not in page
+        ):
             return done(Outcome.NOT_FOUND, fetched, "post page says it isn't available")
         if response.status_code != 200:
             return done(Outcome.BLOCKED, fetched, f"unexpected HTTP {response.status_code}")
@@ -212,9 +225,7 @@ class InstagramClient(HttpPlatformClient):
             return done(Outcome.PARSE_ERROR, fetched, str(exc))
         return done(Outcome.OK, fetched, observation=observation)
 
-    async def _scrape_api(
-        self, video: VideoToScrape
-    ) -> tuple[Outcome | None, Fetched, str | None, Observation | None]:
+    async def _scrape_api(self, video: VideoToScrape) -> tuple[Outcome | None, Fetched, str | None, Observation | None]:
         """Logged-in media info. Outcome ``None`` means: fall back to the public page."""
         try:
             pk = shortcode_to_pk(video.external_id)

@@ -40,8 +40,13 @@ _CHALLENGE = re.compile(r"""\bid=["'](?:cs|wci|rci)["']|Please wait\.\.\.""")
 PRIVATE_CODES = {10216: "private post", 10222: "private account"}
 NOT_FOUND_CODES = {10202: "page not found"}
 AMBIGUOUS_GONE = 10204
-_STATS = {"views": "playCount", "likes": "diggCount", "comments": "commentCount", "shares": "shareCount",
-          "saves": "collectCount"}
+_STATS = {
+    "views": "playCount",
+    "likes": "diggCount",
+    "comments": "commentCount",
+    "shares": "shareCount",
+    "saves": "collectCount",
+}
 
 
 class ShortLinkError(ViewtrailError, ValueError):
@@ -108,7 +113,8 @@ def item_observation(video: VideoToScrape, item: dict[str, Any], observed_at: da
     account = author.get("uniqueId") if isinstance(author, dict) else (author if isinstance(author, str) else None)
     created = item.get("createTime")
     posted_at = (
-        datetime.fromtimestamp(int(str(created)), UTC).replace(tzinfo=None) if created not in (None, "", 0, "0")
+        datetime.fromtimestamp(int(str(created)), UTC).replace(tzinfo=None)
+        if created not in (None, "", 0, "0")
         else None
     )
     video_info = item.get("video") if isinstance(item.get("video"), dict) else {}
@@ -152,8 +158,16 @@ class TikTokClient(HttpPlatformClient):
         )
 
         def done(outcome: Outcome, detail: str | None = None, observation: Observation | None = None) -> ScrapeResult:
-            return self.result(video, outcome, started=started, started_mono=mono, ctx=ctx, fetched=fetched,
-                               detail=detail, observation=observation)
+            return self.result(
+                video,
+                outcome,
+                started=started,
+                started_mono=mono,
+                ctx=ctx,
+                fetched=fetched,
+                detail=detail,
+                observation=observation,
+            )
 
         response = fetched.response
         if response is not None and self.relative_path(str(response.url)).startswith("/login"):
@@ -210,8 +224,10 @@ class TikTokClient(HttpPlatformClient):
                 break
             last_error = f"HTTP {response.status_code}"
         if final_url is None:
-            raise ShortLinkError(f"Could not follow the TikTok short link {shown} ({last_error}): try again later "
-                                 "or paste the full video URL.")
+            raise ShortLinkError(
+                f"Could not follow the TikTok short link {shown} ({last_error}): try again later "
+                "or paste the full video URL."
+            )
         parts = urlsplit(final_url)
         if parts.path.startswith("/login"):
             raise ShortLinkError(f"TikTok asked for a login while resolving {shown}: paste the full video URL.")
@@ -220,9 +236,12 @@ class TikTokClient(HttpPlatformClient):
         try:
             ref = parse_video_url(public)
         except InvalidVideoUrl:
-            raise ShortLinkError(f"The TikTok short link {shown} leads to {self.scrub(parts.path)}, which is not a "
-                                 "video: paste the full video URL.") from None
+            raise ShortLinkError(
+                f"The TikTok short link {shown} leads to {self.scrub(parts.path)}, which is not a "
+                "video: paste the full video URL."
+            ) from None
         if not isinstance(ref, VideoRef):
-            raise ShortLinkError(f"The TikTok short link {shown} redirects to another short link: paste the full "
-                                 "video URL.")
+            raise ShortLinkError(
+                f"The TikTok short link {shown} redirects to another short link: paste the full video URL."
+            )
         return ref

@@ -29,13 +29,24 @@ __all__ = ["XClient", "js_number_to_string", "syndication_token"]
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 _TOKEN_STRIP = re.compile(r"(0+|\.)")
 #: Feature switches the official embed (and react-tweet) send; the endpoint answers without them too.
-_FEATURES = ";".join([
-    "tfw_timeline_list:", "tfw_follower_count_sunset:true", "tfw_tweet_edit_backend:on", "tfw_refsrc_session:on",
-    "tfw_fosnr_soft_interventions_enabled:on", "tfw_show_birdwatch_pivots_enabled:on",
-    "tfw_show_business_verified_badge:on", "tfw_duplicate_scribes_to_settings:on",
-    "tfw_use_profile_image_shape_enabled:on", "tfw_show_blue_verified_badge:on", "tfw_legacy_timeline_sunset:true",
-    "tfw_show_gov_verified_badge:on", "tfw_show_business_affiliate_badge:on", "tfw_tweet_edit_frontend:on",
-])
+_FEATURES = ";".join(
+    [
+        "tfw_timeline_list:",
+        "tfw_follower_count_sunset:true",
+        "tfw_tweet_edit_backend:on",
+        "tfw_refsrc_session:on",
+        "tfw_fosnr_soft_interventions_enabled:on",
+        "tfw_show_birdwatch_pivots_enabled:on",
+        "tfw_show_business_verified_badge:on",
+        "tfw_duplicate_scribes_to_settings:on",
+        "tfw_use_profile_image_shape_enabled:on",
+        "tfw_show_blue_verified_badge:on",
+        "tfw_legacy_timeline_sunset:true",
+        "tfw_show_gov_verified_badge:on",
+        "tfw_show_business_affiliate_badge:on",
+        "tfw_tweet_edit_frontend:on",
+    ]
+)
 
 
 def _exponent(value: float) -> int:
@@ -157,19 +168,40 @@ class XClient(HttpPlatformClient):
     async def _scrape_one(self, video: VideoToScrape, ctx: RunContext) -> ScrapeResult:
         started, mono = self.now(), time.monotonic()
         if not video.external_id.isdigit():
-            return self.result(video, Outcome.PARSE_ERROR, started=started, started_mono=mono, ctx=ctx,
-                               detail="external_id is not a numeric tweet id")
+            return self.result(
+                video,
+                Outcome.PARSE_ERROR,
+                started=started,
+                started_mono=mono,
+                ctx=ctx,
+                detail="external_id is not a numeric tweet id",
+            )
         fetched = await self.fetch(
             "tweet-result",
-            params={"id": video.external_id, "lang": "en", "features": _FEATURES,
-                    "token": syndication_token(video.external_id)},
-            headers={"Accept": "application/json", "Origin": "https://platform.twitter.com",
-                     "Referer": "https://platform.twitter.com/"},
+            params={
+                "id": video.external_id,
+                "lang": "en",
+                "features": _FEATURES,
+                "token": syndication_token(video.external_id),
+            },
+            headers={
+                "Accept": "application/json",
+                "Origin": "https://platform.twitter.com",
+                "Referer": "https://platform.twitter.com/",
+            },
         )
 
         def done(outcome: Outcome, detail: str | None = None, observation: Observation | None = None) -> ScrapeResult:
-            return self.result(video, outcome, started=started, started_mono=mono, ctx=ctx, fetched=fetched,
-                               detail=detail, observation=observation)
+            return self.result(
+                video,
+                outcome,
+                started=started,
+                started_mono=mono,
+                ctx=ctx,
+                fetched=fetched,
+                detail=detail,
+                observation=observation,
+            )
 
         failure = self.generic_failure(fetched)
         if failure is not None:
@@ -190,8 +222,11 @@ class XClient(HttpPlatformClient):
             return done(Outcome.BLOCKED, "empty {} from tweet-result (unavailable)")
         typename = tweet.get("__typename")
         if typename == "TweetTombstone":
-            tombstone = ((tweet.get("tombstone") or {}).get("text") or {}).get("text", "") \
-                if isinstance(tweet.get("tombstone"), dict) else ""
+            tombstone = (
+                ((tweet.get("tombstone") or {}).get("text") or {}).get("text", "")
+                if isinstance(tweet.get("tombstone"), dict)
+                else ""
+            )
             return done(Outcome.PRIVATE, f"TweetTombstone {str(tombstone)[:80]}".rstrip())
         if typename not in (None, "Tweet"):
             return done(Outcome.PARSE_ERROR, f"unexpected __typename {str(typename)[:30]}")

@@ -36,8 +36,17 @@ log = logging.getLogger(__name__)
 PACIFIC = ZoneInfo("America/Los_Angeles")
 _QUOTA_REASONS = frozenset({"quotaExceeded", "dailyLimitExceeded", "dailyLimitExceededUnreg"})
 _RATE_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "RATE_LIMIT_EXCEEDED"})
-_KEY_REASONS = frozenset({"keyInvalid", "keyExpired", "API_KEY_INVALID", "accessNotConfigured", "forbidden",
-                          "ipRefererBlocked", "SERVICE_DISABLED"})
+_KEY_REASONS = frozenset(
+    {
+        "keyInvalid",
+        "keyExpired",
+        "API_KEY_INVALID",
+        "accessNotConfigured",
+        "forbidden",
+        "ipRefererBlocked",
+        "SERVICE_DISABLED",
+    }
+)
 _DURATION = re.compile(
     r"P(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?"
 )
@@ -108,8 +117,11 @@ class QuotaTracker:
         except OSError as exc:
             if not self._warned:
                 self._warned = True
-                log.warning("youtube: cannot persist quota usage to %s (%s); counting in memory for this run",
-                            self.path, type(exc).__name__)
+                log.warning(
+                    "youtube: cannot persist quota usage to %s (%s); counting in memory for this run",
+                    self.path,
+                    type(exc).__name__,
+                )
 
     def status(self, now_utc: datetime) -> dict[str, Any]:
         data = self._load(self.quota_day(now_utc))
@@ -176,11 +188,15 @@ class YouTubeClient(HttpPlatformClient):
         status = self.quota_status()
         if not status["exhausted"]:
             return None
-        detail = (f"daily quota spent ({status['units_used']}/{status['daily_units']} units); "
-                  f"resets {status['resets_at']:%Y-%m-%d %H:%M} UTC")
+        detail = (
+            f"daily quota spent ({status['units_used']}/{status['daily_units']} units); "
+            f"resets {status['resets_at']:%Y-%m-%d %H:%M} UTC"
+        )
         started, mono = self.now(), time.monotonic()
-        return [self.result(v, Outcome.QUOTA_EXHAUSTED, started=started, started_mono=mono, ctx=ctx, detail=detail)
-                for v in batch]
+        return [
+            self.result(v, Outcome.QUOTA_EXHAUSTED, started=started, started_mono=mono, ctx=ctx, detail=detail)
+            for v in batch
+        ]
 
     # ------------------------------------------------------------------------- requests
     def is_retryable(self, response) -> bool:  # type: ignore[no-untyped-def]
@@ -207,8 +223,10 @@ class YouTubeClient(HttpPlatformClient):
             self.quota.spend(self.now(), fetched.tries)
 
         def all_(outcome: Outcome, detail: str) -> list[ScrapeResult]:
-            return [self.result(v, outcome, started=started, started_mono=mono, ctx=ctx, fetched=fetched,
-                                detail=detail) for v in batch]
+            return [
+                self.result(v, outcome, started=started, started_mono=mono, ctx=ctx, fetched=fetched, detail=detail)
+                for v in batch
+            ]
 
         response = fetched.response
         if response is None or response.status_code != 200:
@@ -227,17 +245,44 @@ class YouTubeClient(HttpPlatformClient):
         for video in batch:
             item = by_id.get(video.external_id)
             if item is None:
-                results.append(self.result(video, Outcome.NOT_FOUND, started=started, started_mono=mono, ctx=ctx,
-                                           fetched=fetched, detail="id absent from videos.list items"))
+                results.append(
+                    self.result(
+                        video,
+                        Outcome.NOT_FOUND,
+                        started=started,
+                        started_mono=mono,
+                        ctx=ctx,
+                        fetched=fetched,
+                        detail="id absent from videos.list items",
+                    )
+                )
                 continue
             try:
                 observation = self._observation(video, item, observed_at)
             except (ValueError, TypeError, KeyError) as exc:
-                results.append(self.result(video, Outcome.PARSE_ERROR, started=started, started_mono=mono,
-                                           ctx=ctx, fetched=fetched, detail=str(exc)))
+                results.append(
+                    self.result(
+                        video,
+                        Outcome.PARSE_ERROR,
+                        started=started,
+                        started_mono=mono,
+                        ctx=ctx,
+                        fetched=fetched,
+                        detail=str(exc),
+                    )
+                )
                 continue
-            results.append(self.result(video, Outcome.OK, started=started, started_mono=mono, ctx=ctx,
-                                       fetched=fetched, observation=observation))
+            results.append(
+                self.result(
+                    video,
+                    Outcome.OK,
+                    started=started,
+                    started_mono=mono,
+                    ctx=ctx,
+                    fetched=fetched,
+                    observation=observation,
+                )
+            )
         return results
 
     def _classify_error(self, fetched: Fetched) -> tuple[Outcome, str]:
@@ -274,10 +319,14 @@ class YouTubeClient(HttpPlatformClient):
             raise KeyError("items[].statistics missing")
         duration = details.get("duration") if isinstance(details, dict) else None
         published = snippet.get("publishedAt")
-        extra = {k: v for k, v in {
-            "channel_id": snippet.get("channelId"),
-            "live_broadcast_content": snippet.get("liveBroadcastContent"),
-        }.items() if v not in (None, "", "none")}
+        extra = {
+            k: v
+            for k, v in {
+                "channel_id": snippet.get("channelId"),
+                "live_broadcast_content": snippet.get("liveBroadcastContent"),
+            }.items()
+            if v not in (None, "", "none")
+        }
         return Observation(
             video_id=video.video_id,
             observed_at=observed_at,

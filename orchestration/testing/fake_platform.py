@@ -139,8 +139,12 @@ def _iso_duration(seconds: float) -> str:
 
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps(data, ensure_ascii=False, separators=(",", ":")), status_code=status,
-                    headers=headers, media_type="application/json; charset=utf-8")
+    return Response(
+        json.dumps(data, ensure_ascii=False, separators=(",", ":")),
+        status_code=status,
+        headers=headers,
+        media_type="application/json; charset=utf-8",
+    )
 
 
 class _Handlers:
@@ -177,8 +181,11 @@ class _Handlers:
     async def _common_fault(self, kind: str | None) -> Response | None:
         state = self.state
         if kind == "429":
-            return _json({"error": "rate limited (fake platform)"}, 429,
-                         headers={"Retry-After": f"{state.settings.retry_after_s:g}"})
+            return _json(
+                {"error": "rate limited (fake platform)"},
+                429,
+                headers={"Retry-After": f"{state.settings.retry_after_s:g}"},
+            )
         if kind == "5xx":
             return self.server_error()
         if kind == "timeout":
@@ -194,9 +201,22 @@ class _Handlers:
 
 # ------------------------------------------------------------------------------------------- YouTube
 def _youtube_error(status: int, reason: str, message: str) -> Response:
-    return _json({"error": {"code": status, "message": message,
-                            "errors": [{"message": message, "domain": "youtube.quota" if reason == "quotaExceeded"
-                                        else "global", "reason": reason}]}}, status)
+    return _json(
+        {
+            "error": {
+                "code": status,
+                "message": message,
+                "errors": [
+                    {
+                        "message": message,
+                        "domain": "youtube.quota" if reason == "quotaExceeded" else "global",
+                        "reason": reason,
+                    }
+                ],
+            }
+        },
+        status,
+    )
 
 
 def _youtube_item(state: SimulatedState, external_id: str) -> dict[str, Any]:
@@ -242,8 +262,9 @@ class _YouTube(_Handlers):
         if not request.headers.get("x-goog-api-key"):
             return _youtube_error(400, "keyInvalid", "API key not valid. Please pass a valid API key.")
         if settings.youtube_quota_exceeded:
-            return _youtube_error(403, "quotaExceeded", "The request cannot be completed because you have exceeded "
-                                                        "your quota.")
+            return _youtube_error(
+                403, "quotaExceeded", "The request cannot be completed because you have exceeded your quota."
+            )
         ids = [i for i in request.query_params.get("id", "").split(",") if i]
         if not ids:
             return _youtube_error(400, "missingRequiredParameter", "No filter selected.")
@@ -256,8 +277,14 @@ class _YouTube(_Handlers):
             if sim.outcome is Outcome.NOT_FOUND or video_id in settings.private_video_ids:
                 continue  # the Data API simply leaves unknown/removed/private ids out
             items.append(_youtube_item(sim, external_id))
-        return _json({"kind": "youtube#videoListResponse", "etag": "sim", "items": items,
-                      "pageInfo": {"totalResults": len(items), "resultsPerPage": len(items)}})
+        return _json(
+            {
+                "kind": "youtube#videoListResponse",
+                "etag": "sim",
+                "items": items,
+                "pageInfo": {"totalResults": len(items), "resultsPerPage": len(items)},
+            }
+        )
 
 
 # -------------------------------------------------------------------------------------------- TikTok
@@ -269,11 +296,20 @@ _TIKTOK_CHALLENGE = (
 
 
 def _tiktok_page(detail: dict[str, Any], title: str = "TikTok", raw: str | None = None) -> str:
-    body = raw if raw is not None else json.dumps(
-        {"__DEFAULT_SCOPE__": {"webapp.app-context": {"language": "en", "region": "US"},
-                               "webapp.video-detail": detail}, "__REMIX_VERSION__": "2.0.0"},
-        ensure_ascii=False,
-    ).replace("</", "<\\/")
+    body = (
+        raw
+        if raw is not None
+        else json.dumps(
+            {
+                "__DEFAULT_SCOPE__": {
+                    "webapp.app-context": {"language": "en", "region": "US"},
+                    "webapp.video-detail": detail,
+                },
+                "__REMIX_VERSION__": "2.0.0",
+            },
+            ensure_ascii=False,
+        ).replace("</", "<\\/")
+    )
     return (
         f'<!DOCTYPE html><html lang="en"><head><meta charSet="utf-8"/><title>{escape(title)} | TikTok</title></head>'
         f'<body><div id="app"></div><script id="__UNIVERSAL_DATA_FOR_REHYDRATION__" type="application/json">'
@@ -282,14 +318,18 @@ def _tiktok_page(detail: dict[str, Any], title: str = "TikTok", raw: str | None 
 
 
 def _tiktok_item(state: SimulatedState, external_id: str) -> dict[str, Any]:
-    stats = {"diggCount": state.likes, "shareCount": state.shares, "commentCount": state.comments,
-             "playCount": state.views, "collectCount": state.saves}
+    stats = {
+        "diggCount": state.likes,
+        "shareCount": state.shares,
+        "commentCount": state.comments,
+        "playCount": state.views,
+        "collectCount": state.saves,
+    }
     return {
         "id": external_id,
         "desc": state.title,
         "createTime": str(_epoch(state.posted_at)),
-        "video": {"id": external_id, "height": 1024, "width": 576, "duration": int(state.duration_s),
-                  "format": "mp4"},
+        "video": {"id": external_id, "height": 1024, "width": 576, "duration": int(state.duration_s), "format": "mp4"},
         "author": {"id": "sim", "uniqueId": state.account, "nickname": state.account, "privateAccount": False},
         "stats": stats,
         "statsV2": {k: str(v) for k, v in stats.items()} | {"repostCount": "0"},
@@ -390,16 +430,48 @@ def _instagram_media(state: SimulatedState, code: str, pk: int) -> dict[str, Any
 
 
 def _instagram_page(polaris: dict[str, Any] | None, title: str) -> str:
-    blocks = ['{"require":[["ScheduledServerJS","handle",null,[{"__bbox":{"define":[["PolarisSiteData",[],'
-              '{"country_code":"US"},1]]}}]]]}']
+    blocks = [
+        '{"require":[["ScheduledServerJS","handle",null,[{"__bbox":{"define":[["PolarisSiteData",[],'
+        '{"country_code":"US"},1]]}}]]]}'
+    ]
     if polaris is not None:
-        payload = {"require": [["ScheduledServerJS", "handle", None, [{"__bbox": {"require": [[
-            "RelayPrefetchedStreamCache", "next", [], ["adp_PolarisPostRootQueryRelayPreloader_sim", {"__bbox": {
-                "complete": True, "result": {"data": polaris, "extensions": {"is_final": True}}}}]]]}}]]]}
+        payload = {
+            "require": [
+                [
+                    "ScheduledServerJS",
+                    "handle",
+                    None,
+                    [
+                        {
+                            "__bbox": {
+                                "require": [
+                                    [
+                                        "RelayPrefetchedStreamCache",
+                                        "next",
+                                        [],
+                                        [
+                                            "adp_PolarisPostRootQueryRelayPreloader_sim",
+                                            {
+                                                "__bbox": {
+                                                    "complete": True,
+                                                    "result": {"data": polaris, "extensions": {"is_final": True}},
+                                                }
+                                            },
+                                        ],
+                                    ]
+                                ]
+                            }
+                        }
+                    ],
+                ]
+            ]
+        }
         blocks.append(json.dumps(payload, ensure_ascii=False).replace("</", "<\\/"))
     scripts = "".join(f'<script type="application/json" data-sjs>{b}</script>' for b in blocks)
-    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8" /><title>{escape(title)}</title></head>'
-            f"<body>{scripts}</body></html>")
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8" /><title>{escape(title)}</title></head>'
+        f"<body>{scripts}</body></html>"
+    )
 
 
 class _Instagram(_Handlers):
@@ -435,8 +507,7 @@ class _Instagram(_Handlers):
         if sim.outcome is Outcome.NOT_FOUND:
             return HTMLResponse("<html><body><h2>Sorry, this page isn't available.</h2></body></html>", 404)
         if video_id in self.state.settings.private_video_ids:
-            return HTMLResponse(_instagram_page({"xig_polaris_media": {"if_not_gated_logged_out": None}},
-                                                "Instagram"))
+            return HTMLResponse(_instagram_page({"xig_polaris_media": {"if_not_gated_logged_out": None}}, "Instagram"))
         media = _instagram_media(sim, code, shortcode_to_pk(code))
         polaris = {"xig_polaris_media": {"if_not_gated_logged_out": media, "__typename": "XIGPolarisMedia"}}
         return HTMLResponse(_instagram_page(polaris, f'{sim.account} on Instagram: "{sim.title}"'))
@@ -489,8 +560,17 @@ class _X(_Handlers):
         if sim.outcome is Outcome.NOT_FOUND:
             return Response("", status_code=404)
         if video_id in self.state.settings.private_video_ids:
-            return _json({"__typename": "TweetTombstone", "tombstone": {"text": {"text": "You're unable to view "
-                          "this Post because this account owner limits who can view their Posts."}}})
+            return _json(
+                {
+                    "__typename": "TweetTombstone",
+                    "tombstone": {
+                        "text": {
+                            "text": "You're unable to view "
+                            "this Post because this account owner limits who can view their Posts."
+                        }
+                    },
+                }
+            )
         tweet: dict[str, Any] = {
             "__typename": "Tweet",
             "lang": "en",
@@ -499,8 +579,11 @@ class _X(_Handlers):
             "text": sim.title,
             "user": {"id_str": "1", "name": sim.account, "screen_name": sim.account},
             "mediaDetails": [{"type": "video", "video_info": {"duration_millis": int(sim.duration_s * 1000)}}],
-            "video": {"durationMs": int(sim.duration_s * 1000), "viewCount": sim.views,
-                      "videoId": {"type": "tweet", "id": external_id}},
+            "video": {
+                "durationMs": int(sim.duration_s * 1000),
+                "viewCount": sim.views,
+                "videoId": {"type": "tweet", "id": external_id},
+            },
             "conversation_count": sim.comments,
             "retweet_count": sim.shares,
         }
@@ -536,8 +619,9 @@ class FakePlatformServer:
         port: int = 0,
         **switches: Any,
     ) -> None:
-        settings = FakePlatformSettings(latency_ms=latency_ms, fault_rate=fault_rate, faults=tuple(faults),
-                                        retry_after_s=retry_after_s, seed=seed)
+        settings = FakePlatformSettings(
+            latency_ms=latency_ms, fault_rate=fault_rate, faults=tuple(faults), retry_after_s=retry_after_s, seed=seed
+        )
         self._state = _State(replace(settings, **switches).validated())
         self._requested_port = port
         self.port: int | None = None
@@ -586,12 +670,19 @@ class FakePlatformServer:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", self._requested_port))
         self.port = sock.getsockname()[1]
-        config = uvicorn.Config(build_app(self._state), log_level="warning", access_log=False, lifespan="off",
-                                timeout_graceful_shutdown=1, backlog=2048)
+        config = uvicorn.Config(
+            build_app(self._state),
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=1,
+            backlog=2048,
+        )
         self._server = uvicorn.Server(config)
         self._server.install_signal_handlers = lambda: None  # not the main thread
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
-                                        name="fake-platform", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, name="fake-platform", daemon=True
+        )
         self._thread.start()
         deadline = 10.0
         while not self._server.started:
@@ -624,7 +715,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m orchestration.testing.fake_platform",
         description="Serve the SIMULATED platform in the real platforms' wire formats on 127.0.0.1 "
-                    "(prefixes /youtube /tiktok /instagram /x).",
+        "(prefixes /youtube /tiktok /instagram /x).",
     )
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--latency-ms", type=float, default=0.0)
@@ -635,13 +726,23 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     import uvicorn
 
-    settings = FakePlatformSettings(latency_ms=args.latency_ms, fault_rate=args.fault_rate,
-                                    faults=tuple(f for f in args.faults.split(",") if f),
-                                    retry_after_s=args.retry_after_s, seed=args.seed).validated()
-    print(f"fake platform (simulated data) on http://127.0.0.1:{args.port}/{{youtube,tiktok,instagram,x}}",
-          flush=True)
-    uvicorn.run(build_app(_State(settings)), host="127.0.0.1", port=args.port, log_level="warning",
-                access_log=False, lifespan="off", backlog=2048)
+    settings = FakePlatformSettings(
+        latency_ms=args.latency_ms,
+        fault_rate=args.fault_rate,
+        faults=tuple(f for f in args.faults.split(",") if f),
+        retry_after_s=args.retry_after_s,
+        seed=args.seed,
+    ).validated()
+    print(f"fake platform (simulated data) on http://127.0.0.1:{args.port}/{{youtube,tiktok,instagram,x}}", flush=True)
+    uvicorn.run(
+        build_app(_State(settings)),
+        host="127.0.0.1",
+        port=args.port,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        backlog=2048,
+    )
 
 
 if __name__ == "__main__":

@@ -91,12 +91,12 @@ def _looks_like_csv_with(text: str, column: str) -> bool:
 def _read_csv(text: str, path: Path) -> tuple[pl.DataFrame, list[int]]:
     """All columns as text (lower-cased, trimmed names) and the file line number of every row."""
     try:
-        frame = pl.read_csv(
-            io.StringIO(text), infer_schema=False
-        )
+        frame = pl.read_csv(io.StringIO(text), infer_schema=False)
     except (pl.exceptions.PolarsError, ValueError) as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else "unreadable"
-        raise InvalidInputError(f"{path} is not a readable CSV file ({first}); check quoting and column counts.") from None
+        raise InvalidInputError(
+            f"{path} is not a readable CSV file ({first}); check quoting and column counts."
+        ) from None
     frame = frame.rename({name: name.strip().lower() for name in frame.columns})
     # Line numbers: the header is line 1; csv.reader knows where quoted multi-line fields start and end.
     starts_all: list[int] = []  # every record after the header, blank ones included
@@ -123,7 +123,9 @@ def _read_csv(text: str, path: Path) -> tuple[pl.DataFrame, list[int]]:
     return frame, [i + 2 for i in range(frame.height)]
 
 
-def read_url_file(path: Path | str, *, platform: Platform | str | None = None, progress: Progress | None = None) -> UrlImport:
+def read_url_file(
+    path: Path | str, *, platform: Platform | str | None = None, progress: Progress | None = None
+) -> UrlImport:
     """Check a CSV file with a ``url`` column (optional ``label``, ``cadence``, ``days``, ``platform``) or a
     plain text file of URLs (one per line; blank lines and ``#`` comments skipped)."""
     path = Path(path)
@@ -137,7 +139,11 @@ def read_url_file(path: Path | str, *, platform: Platform | str | None = None, p
             return frame[name].to_list() if name in frame.columns else [None] * n
 
         urls, labels, cadences, days_col, platforms = (
-            column("url"), column("label"), column("cadence"), column("days"), column("platform")
+            column("url"),
+            column("label"),
+            column("cadence"),
+            column("days"),
+            column("platform"),
         )
     else:
         lines, urls = [], []
@@ -268,9 +274,7 @@ def read_snapshot_file(path: Path | str, *, progress: Progress | None = None) ->
     problems: list[RowProblem] = []
     refs: dict[str, VideoRef] = {}
     parsed_urls = parse_many([(u or "").strip() for u in urls]) if "url" in frame.columns else [None] * n
-    out: dict[str, list] = {
-        "line": [], "video_id": [], "observed_at": [], **{m: [] for m in _METRICS}, "account": []
-    }
+    out: dict[str, list] = {"line": [], "video_id": [], "observed_at": [], **{m: [] for m in _METRICS}, "account": []}
     for i in range(n):
         line = lines[i]
         reasons: list[str] = []
@@ -284,7 +288,9 @@ def read_snapshot_file(path: Path | str, *, progress: Progress | None = None) ->
                 if isinstance(parsed, VideoRef):
                     ref = parsed
                 else:
-                    reasons.append(str(parsed) if isinstance(parsed, InvalidVideoUrl) else f"{id_text!r} is not a video id")
+                    reasons.append(
+                        str(parsed) if isinstance(parsed, InvalidVideoUrl) else f"{id_text!r} is not a video id"
+                    )
             except (InvalidVideoUrl, ValueError) as error:
                 reasons.append(str(error))
         elif url_text:
@@ -330,8 +336,13 @@ def read_snapshot_file(path: Path | str, *, progress: Progress | None = None) ->
         progress(n, n)
     rows = pl.DataFrame(
         out,
-        schema={"line": pl.Int64(), "video_id": pl.String(), "observed_at": pl.Datetime("us"),
-                **{m: pl.Int64() for m in _METRICS}, "account": pl.String()},
+        schema={
+            "line": pl.Int64(),
+            "video_id": pl.String(),
+            "observed_at": pl.Datetime("us"),
+            **{m: pl.Int64() for m in _METRICS},
+            "account": pl.String(),
+        },
     )
     # Exact duplicates collapse; two different rows for the same video and instant contradict each other.
     value_cols = ["video_id", "observed_at", *_METRICS, "account"]
@@ -439,7 +450,8 @@ def _register_imported_videos(
     to_register = [i for i in ids if i not in known or (track and not known[i])]
     accounts = dict(
         rows.filter(pl.col("account").is_not_null())
-        .group_by("video_id").agg(pl.col("account").sort_by("observed_at").last())
+        .group_by("video_id")
+        .agg(pl.col("account").sort_by("observed_at").last())
         .iter_rows()
     )
     refs = [checked.refs[i] for i in to_register]
@@ -451,4 +463,3 @@ def _register_imported_videos(
 
 def _show(value: int | None) -> str:
     return "null" if value is None else str(value)
-

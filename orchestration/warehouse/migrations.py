@@ -174,13 +174,18 @@ CREATE TABLE raw.alert_deliveries (
 """
 
 MIGRATIONS: list[Migration] = [
-    Migration(1, "base tables: registry.videos, registry.pending_links, raw.snapshots, raw.scrape_attempts",
-              _V1_BASE_TABLES),
+    Migration(
+        1, "base tables: registry.videos, registry.pending_links, raw.snapshots, raw.scrape_attempts", _V1_BASE_TABLES
+    ),
     Migration(2, "registry.videos: availability, consecutive_not_found, posted_at", _V2_AVAILABILITY),
-    Migration(3, "meta.write_clock and meta.write_log: ingested_at in commit order, every write recorded",
-              _V3_WRITE_CLOCK_AND_LOG),
-    Migration(4, "alerts: registry.alert_rules, registry.alert_channels, raw.alert_events, raw.alert_deliveries",
-              _V4_ALERTS),
+    Migration(
+        3,
+        "meta.write_clock and meta.write_log: ingested_at in commit order, every write recorded",
+        _V3_WRITE_CLOCK_AND_LOG,
+    ),
+    Migration(
+        4, "alerts: registry.alert_rules, registry.alert_channels, raw.alert_events, raw.alert_deliveries", _V4_ALERTS
+    ),
 ]
 
 #: The schema version this code reads and writes.
@@ -189,8 +194,7 @@ LATEST_VERSION: int = MIGRATIONS[-1].version
 
 def _has_migrations_table(con: duckdb.DuckDBPyConnection) -> bool:
     rows = con.sql(
-        "SELECT 1 FROM information_schema.tables "
-        "WHERE table_schema = 'meta' AND table_name = 'schema_migrations'"
+        "SELECT 1 FROM information_schema.tables WHERE table_schema = 'meta' AND table_name = 'schema_migrations'"
     ).fetchall()
     return bool(rows)
 

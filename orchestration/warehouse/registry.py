@@ -55,8 +55,7 @@ def validate_cadence(value: str | int | None) -> str | None:
         hours = int(text)
     except ValueError:
         raise InvalidInputError(
-            f"Cadence {str(value)!r} is not valid; use 'auto' or a whole number of hours from 1 to "
-            f"{MAX_CADENCE_HOURS}."
+            f"Cadence {str(value)!r} is not valid; use 'auto' or a whole number of hours from 1 to {MAX_CADENCE_HOURS}."
         ) from None
     if not 1 <= hours <= MAX_CADENCE_HOURS:
         raise InvalidInputError(
@@ -378,15 +377,19 @@ def mark_links_resolved(
 # --------------------------------------------------------------------------------------------- stop / delete
 
 
-def untrack(
-    con: duckdb.DuckDBPyConnection, video_ids: Iterable[str], *, now: datetime | None = None
-) -> dict[str, str]:
+def untrack(con: duckdb.DuckDBPyConnection, video_ids: Iterable[str], *, now: datetime | None = None) -> dict[str, str]:
     """Stop tracking (history kept). Per id: ``'stopped'``, ``'already stopped'`` or ``'unknown'``."""
     now = now or utc_now()
     ids = list(dict.fromkeys(video_ids))
-    rows = dict(
-        con.execute("SELECT video_id, is_active FROM registry.videos WHERE list_contains(?, video_id)", [ids]).fetchall()
-    ) if ids else {}
+    rows = (
+        dict(
+            con.execute(
+                "SELECT video_id, is_active FROM registry.videos WHERE list_contains(?, video_id)", [ids]
+            ).fetchall()
+        )
+        if ids
+        else {}
+    )
     to_stop = [i for i in ids if rows.get(i)]
     if to_stop:
         con.execute(
@@ -472,7 +475,9 @@ class StatusSummary:
     pending_links: int
 
 
-def status_summary(con: duckdb.DuckDBPyConnection, *, now: datetime | None = None, grace_hours: float = 2.0) -> StatusSummary:
+def status_summary(
+    con: duckdb.DuckDBPyConnection, *, now: datetime | None = None, grace_hours: float = 2.0
+) -> StatusSummary:
     """Counts by platform and state, last successful scrape, failing and overdue videos."""
     now = now or utc_now()
     by_platform = con.sql(
@@ -520,8 +525,12 @@ def status_summary(con: duckdb.DuckDBPyConnection, *, now: datetime | None = Non
                 overdue_rows.append((video.video_id, video.cadence, last, hours))
     overdue = pl.DataFrame(
         overdue_rows,
-        schema={"video_id": pl.String(), "cadence": pl.String(), "last_observed_at": pl.Datetime("us"),
-                "cadence_hours": pl.Int64()},
+        schema={
+            "video_id": pl.String(),
+            "cadence": pl.String(),
+            "last_observed_at": pl.Datetime("us"),
+            "cadence_hours": pl.Int64(),
+        },
         orient="row",
     )
     pending = int(by_platform["pending_links"].sum())
