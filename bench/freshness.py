@@ -33,10 +33,11 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+from benchmarks_md import BENCHMARKS_MD, write_section  # bench/ is on sys.path when a bench runs
+
 REPO = Path(__file__).resolve().parents[1]
 BIN = REPO / ".venv" / "bin"
-BENCHMARKS_MD = REPO / "docs" / "benchmarks.md"
-START, END = "<!-- freshness-bench:start -->", "<!-- freshness-bench:end -->"
+SECTION = "freshness-bench"  # its markers in docs/benchmarks.md
 POLL_S = 0.25
 GOAL_FIRST_S, GOAL_COPY_S = 10.0, 60.0
 
@@ -351,16 +352,6 @@ def render(result: dict) -> str:
     return "\n".join(lines)
 
 
-def write_section(text: str) -> None:
-    content = BENCHMARKS_MD.read_text() if BENCHMARKS_MD.exists() else "# Benchmarks\n"
-    if START in content and END in content:
-        before, rest = content.split(START, 1)
-        content = f"{before}{START}\n{text}\n{END}{rest.split(END, 1)[1]}"
-    else:
-        content = content.rstrip("\n") + f"\n\n{START}\n{text}\n{END}\n"
-    BENCHMARKS_MD.write_text(content)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--processes", choices=["dev", "separate"], default="dev",
@@ -380,7 +371,7 @@ def main() -> None:
     text = render(result)
     print(text)
     if not args.no_write:
-        write_section(text)
+        write_section(SECTION, text)
         print(f"wrote {BENCHMARKS_MD.relative_to(REPO)}")
 
 

@@ -24,9 +24,10 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from benchmarks_md import BENCHMARKS_MD, write_section  # bench/ is on sys.path when a bench runs
+
 REPO = Path(__file__).resolve().parents[1]
-BENCHMARKS_MD = REPO / "docs" / "benchmarks.md"
-START, END = "<!-- capacity-bench:start -->", "<!-- capacity-bench:end -->"
+SECTION = "capacity-bench"  # its markers in docs/benchmarks.md
 
 
 def register_videos(warehouse: Path, per_platform: int, added_at: datetime) -> None:
@@ -156,16 +157,6 @@ def render(result: dict, load_before: float) -> str:
     return "\n".join(lines)
 
 
-def write_section(text: str) -> None:
-    content = BENCHMARKS_MD.read_text() if BENCHMARKS_MD.exists() else "# Benchmarks\n"
-    if START in content and END in content:
-        before, rest = content.split(START, 1)
-        content = f"{before}{START}\n{text}\n{END}{rest.split(END, 1)[1]}"
-    else:
-        content = content.rstrip("\n") + f"\n\n{START}\n{text}\n{END}\n"
-    BENCHMARKS_MD.write_text(content)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--videos", type=int, default=90, help="due videos per platform (default 90)")
@@ -177,7 +168,7 @@ def main() -> None:
     text = render(run(args.videos, args.latency_ms), load_before)
     print(text)
     if not args.no_write:
-        write_section(text)
+        write_section(SECTION, text)
         print(f"wrote {BENCHMARKS_MD.relative_to(REPO)}")
 
 

@@ -31,14 +31,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from benchmarks_md import BENCHMARKS_MD, write_section  # bench/ is on sys.path when a bench runs
 
 from orchestration.models import Outcome, Platform, VideoToScrape
 from orchestration.platforms.factory import build_client
 from orchestration.platforms.x import syndication_token
 
 REPO = Path(__file__).resolve().parents[1]
-BENCHMARKS_MD = REPO / "docs" / "benchmarks.md"
-START, END = "<!-- scrape-bench:start -->", "<!-- scrape-bench:end -->"
+SECTION = "scrape-bench"  # its markers in docs/benchmarks.md
 #: Seconds of work aimed at per measurement: N = max(floor, rate estimate x target) keeps the bench short.
 TARGET_S = 2.0
 #: Connections per AsyncClient in the sharded bare loop: httpcore 1.0's pool spends time proportional to
@@ -300,17 +300,6 @@ def render(rows: list[Row], latency_ms: float, total_s: float, load_before: floa
     return "\n".join(lines)
 
 
-def write_section(text: str) -> None:
-    content = BENCHMARKS_MD.read_text() if BENCHMARKS_MD.exists() else "# Benchmarks\n"
-    if START in content and END in content:
-        before, rest = content.split(START, 1)
-        after = rest.split(END, 1)[1]
-        content = f"{before}{START}\n{text}\n{END}{after}"
-    else:
-        content = content.rstrip("\n") + f"\n\n{START}\n{text}\n{END}\n"
-    BENCHMARKS_MD.write_text(content)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--platforms", nargs="+", default=[p.value for p in Platform])
@@ -330,7 +319,7 @@ def main() -> None:
     text = render(rows, args.latency_ms, time.perf_counter() - started, load_before)
     print(text)
     if not args.no_write:
-        write_section(text)
+        write_section(SECTION, text)
         print(f"wrote {BENCHMARKS_MD.relative_to(REPO)}")
 
 
