@@ -27,7 +27,9 @@ with snapshots as not materialized (
 changed_videos as (
     select distinct video_id
     from snapshots
-    where ingested_at > (select coalesce(max(last_ingested_at), timestamp '-infinity') from {{ this }})
+    where ingested_at > (
+        select coalesce(max(previous.last_ingested_at), timestamp '-infinity') from {{ this }} as previous
+    )
 ),
 
 video_snapshots as (

@@ -19,4 +19,4 @@ select
     v.video_id is not null as is_registered
 from registry as v
 full outer join snapshot_summary as s
-    on s.video_id = v.video_id
+    on v.video_id = s.video_id

@@ -97,7 +97,7 @@ day_values as (
         coalesce(o.observations, 0) as observations
     from bracketed as b
     left join observations_per_day as o
-        on o.video_id = b.video_id and o.day = b.day
+        on b.video_id = o.video_id and b.day = o.day
 ),
 
 with_gains as (
@@ -121,6 +121,6 @@ select
     {%- endfor %}
     cast(observations as integer) as observations,
     observations = 0 as is_interpolated,
-    (select max(ingested_at) from snapshots) as snapshots_ingested_through
+    (select max(all_snapshots.ingested_at) from snapshots as all_snapshots) as snapshots_ingested_through
 from with_gains
 where day >= from_day

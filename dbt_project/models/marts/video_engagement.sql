@@ -26,7 +26,7 @@ changed as (
     select video_id, min(day) as from_day
     from daily
     where snapshots_ingested_through > (
-        select coalesce(max(snapshots_ingested_through), timestamp '-infinity') from {{ this }}
+        select coalesce(max(previous.snapshots_ingested_through), timestamp '-infinity') from {{ this }} as previous
     )
     group by video_id
 ),

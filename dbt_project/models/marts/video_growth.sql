@@ -39,7 +39,7 @@ views_back as (
         {%- endfor %}
     from as_of as a
     join daily as d
-        on d.video_id = a.video_id and d.day >= a.as_of_day - {{ windows | max }}
+        on a.video_id = d.video_id and d.day >= a.as_of_day - {{ windows | max }}
     group by a.video_id, a.as_of_day
 ),
 
@@ -67,7 +67,7 @@ day_ago_bracketed as (
         arg_min_null(s.views, s.observed_at) filter (where s.observed_at > d.day_ago_at) as next_views
     from day_ago as d
     join snapshots as s
-        on s.video_id = d.video_id
+        on d.video_id = s.video_id
     group by d.video_id, d.last_observed_at, d.last_views, d.day_ago_at
 ),
 
@@ -122,4 +122,4 @@ select
 from with_account as w
 left join hourly_rate as r using (video_id)
 left join account_medians as m
-    on m.platform = w.platform and m.account = w.account
+    on w.platform = m.platform and w.account = m.account
