@@ -637,17 +637,13 @@ class Service:
         track_until (null = no end) of one video, in one transaction."""
         video = self.get_video(reference)
         video_id = video["video_id"]
-        sets: list[str] = []
-        params: list[Any] = []
+        edits: dict[str, Any] = {}
         if "cadence" in changes:
             if changes["cadence"] is None:
                 raise invalid("cadence", "cadence cannot be null; use 'auto' or a number of hours from 1 to 720.")
-            cadence, _, _ = self._options(changes["cadence"], None, None)
-            sets.append("cadence = ?")
-            params.append(cadence)
+            edits["cadence"], _, _ = self._options(changes["cadence"], None, None)
         if "labels" in changes:
-            sets.append("labels = ?::TEXT[]")
-            params.append(registry.clean_labels(changes["labels"] or []))
+            edits["labels"] = changes["labels"] or []
         if "metadata" in changes:
             patch = changes["metadata"] or {}
             if not isinstance(patch, dict):
@@ -656,29 +652,19 @@ class Service:
                 registry.validate_metadata({k: v for k, v in patch.items() if v is not None})
             except InvalidInputError as error:
                 raise invalid("metadata", str(error)) from None
-            sets.append("metadata = json_merge_patch(metadata, ?::JSON)")
-            params.append(json.dumps(patch))
+            edits["metadata_patch"] = patch
         if "track_until" in changes:
-            sets.append("track_until = ?::TIMESTAMP")
-            params.append(changes["track_until"])
+            edits["track_until"] = changes["track_until"]
         now = utc_now()
         with self._writer() as con, transaction(con):
             if changes.get("is_active") is True and not video["is_active"]:
                 registry.track_refs(con, [self._parse_ref(video_id, None)], now=now, transaction=False)
             elif changes.get("is_active") is False and video["is_active"]:
                 registry.untrack(con, [video_id], now=now)
-            if sets:
-                # labels replaced and track_until cleared have no registry function yet (track_refs only adds
-                # labels and keeps an end date): one UPDATE here, in the same transaction.
-                con.execute(
-                    f"UPDATE registry.videos SET {', '.join(sets)}, updated_at = ?::TIMESTAMP WHERE video_id = ?",
-                    [*params, now, video_id],
-                )
-                [keys] = con.execute("SELECT len(json_keys(metadata)) FROM registry.videos WHERE video_id = ?",
-                                     [video_id]).fetchall()  # fmt: skip
-                if keys[0] > registry.MAX_METADATA_KEYS:
-                    raise invalid("metadata", f"{video_id} would have {keys[0]} metadata keys but at most "
-                                              f"{registry.MAX_METADATA_KEYS} are allowed; drop some keys.")  # fmt: skip
+            try:
+                registry.edit_video(con, video_id, now=now, **edits)
+            except InvalidInputError as error:  # too many metadata keys after merging
+                raise invalid("metadata", str(error)) from None
             self._record(con, [video_id])
         return self.get_video(video_id)
 

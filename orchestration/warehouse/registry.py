@@ -377,6 +377,53 @@ def mark_links_resolved(
 # --------------------------------------------------------------------------------------------- stop / delete
 
 
+_UNSET: Any = object()
+
+
+def edit_video(
+    con: duckdb.DuckDBPyConnection,
+    video_id: str,
+    *,
+    cadence: str | int | None = None,
+    labels: Iterable[str] | None = None,
+    metadata_patch: Mapping[str, Any] | None = None,
+    track_until: datetime | None | Any = _UNSET,
+    now: datetime | None = None,
+) -> None:
+    """Edit one registered video in the caller's transaction: ``cadence`` replaced (validated), ``labels``
+    replaced (not added, unlike tracking), ``metadata_patch`` merged (a ``None`` value removes its key),
+    ``track_until`` set or cleared with ``None``. Arguments left out keep the stored values."""
+    now = now or utc_now()
+    sets: list[str] = []
+    params: list[Any] = []
+    if cadence is not None:
+        sets.append("cadence = ?")
+        params.append(validate_cadence(cadence))
+    if labels is not None:
+        sets.append("labels = ?::TEXT[]")
+        params.append(clean_labels(labels))
+    if metadata_patch is not None:
+        validate_metadata({k: v for k, v in metadata_patch.items() if v is not None})
+        sets.append("metadata = json_merge_patch(metadata, ?::JSON)")
+        params.append(json.dumps(dict(metadata_patch)))
+    if track_until is not _UNSET:
+        sets.append("track_until = ?::TIMESTAMP")
+        params.append(track_until)
+    if not sets:
+        return
+    con.execute(
+        f"UPDATE registry.videos SET {', '.join(sets)}, updated_at = ?::TIMESTAMP WHERE video_id = ?",
+        [*params, now, video_id],
+    )
+    [(keys,)] = con.execute(
+        "SELECT len(json_keys(metadata)) FROM registry.videos WHERE video_id = ?", [video_id]
+    ).fetchall()
+    if keys > MAX_METADATA_KEYS:
+        raise InvalidInputError(
+            f"{video_id} would have {keys} metadata keys but at most {MAX_METADATA_KEYS} are allowed; drop some keys."
+        )
+
+
 def untrack(con: duckdb.DuckDBPyConnection, video_ids: Iterable[str], *, now: datetime | None = None) -> dict[str, str]:
     """Stop tracking (history kept). Per id: ``'stopped'``, ``'already stopped'`` or ``'unknown'``."""
     now = now or utc_now()
