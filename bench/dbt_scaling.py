@@ -1,9 +1,13 @@
 """How the dbt models scale: full build and one-hour incremental build vs. a hand-written DuckDB query.
 
-For each size (videos x 30 days x 4 snapshots/day, at jittered times) it creates a fresh warehouse, loads all
-snapshots but the last hour, runs `dbt run` (full build), loads the last hour and runs `dbt run` again
-(incremental), and times the same daily-history computation (spine + ASOF interpolation + gains) written as one
-DuckDB query: the floor. Every step runs in its own subprocess so its peak memory (ru_maxrss) is its own.
+For each size (videos x 30 days x 4 snapshots/day, at jittered times) it creates a fresh warehouse (the
+production migrations), loads all snapshots but the last hour, runs `dbt build` (full build), loads the last
+hour and times the hourly build twice on the same state: as production runs it (the Dagster dbt step,
+`materialize` of the dbt assets in a fresh process, dbt in process; the step's own duration from the event log)
+and as the `dbt build` CLI (the file put back as it was before). It then times the daily all-row data tests and
+the same daily-history computation (spine + ASOF interpolation + gains) written as one DuckDB query, three times:
+the floor. Every step runs in its own subprocess so its peak memory (ru_maxrss) is its own; the load average is
+recorded before and after each size (a shared VM: compare the ratios more than the seconds).
 
 Snapshots are generated in DuckDB SQL (a Python simulator would take minutes at 12M rows): monotone views at
 a per-video rate, shares/saves hidden on YouTube/X like the real platforms.
@@ -21,42 +25,22 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
+
+from benchmarks_md import BENCHMARKS_MD  # bench/ is on sys.path when a bench runs
+from benchmarks_md import write_section as write_benchmarks_section
 
 REPO = Path(__file__).resolve().parents[1]
 DBT_PROJECT = REPO / "dbt_project"
-BENCHMARKS_MD = REPO / "docs" / "benchmarks.md"
 START = "2024-01-01 00:00:00"
 DAYS = 30
 PER_DAY = 4
-
-RAW_DDL = """
-CREATE SCHEMA IF NOT EXISTS registry; CREATE SCHEMA IF NOT EXISTS raw;
-CREATE TABLE IF NOT EXISTS registry.videos (
-  video_id TEXT PRIMARY KEY, platform TEXT NOT NULL, external_id TEXT NOT NULL, url TEXT NOT NULL, account TEXT,
-  is_active BOOLEAN NOT NULL, cadence TEXT NOT NULL, track_until TIMESTAMP, labels TEXT[] NOT NULL,
-  metadata JSON NOT NULL, availability TEXT NOT NULL, consecutive_not_found INTEGER NOT NULL,
-  posted_at TIMESTAMP, added_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL, stopped_at TIMESTAMP);
-CREATE TABLE IF NOT EXISTS registry.pending_links (
-  url TEXT PRIMARY KEY, platform TEXT NOT NULL, note TEXT NOT NULL, cadence TEXT NOT NULL, track_until TIMESTAMP,
-  labels TEXT[] NOT NULL, metadata JSON NOT NULL, added_at TIMESTAMP NOT NULL, resolved_video_id TEXT,
-  resolved_at TIMESTAMP);
-CREATE TABLE IF NOT EXISTS raw.snapshots (
-  video_id TEXT NOT NULL, observed_at TIMESTAMP NOT NULL,
-  views BIGINT, likes BIGINT, comments BIGINT, shares BIGINT, saves BIGINT,
-  title TEXT, account TEXT, posted_at TIMESTAMP, duration_s DOUBLE, extra JSON,
-  source TEXT NOT NULL, run_id TEXT, ingested_at TIMESTAMP NOT NULL, PRIMARY KEY (video_id, observed_at));
-CREATE TABLE IF NOT EXISTS raw.scrape_attempts (
-  video_id TEXT NOT NULL, platform TEXT NOT NULL, attempted_at TIMESTAMP NOT NULL,
-  outcome TEXT NOT NULL, http_status INTEGER, detail TEXT, duration_ms DOUBLE, tries INTEGER NOT NULL,
-  source TEXT NOT NULL, run_id TEXT, partition_key TEXT, PRIMARY KEY (video_id, attempted_at));
-"""
 
 # one snapshot per 6-hour slot at a jittered minute: every hour of the day gets about 1/6 of the videos
 GENERATED = f"""
@@ -139,6 +123,7 @@ class Step:
     seconds: float
     peak_mb: float
     detail: dict
+    stdout: str = ""
 
 
 def _measured(cmd: list[str], env: dict[str, str] | None = None) -> Step:
@@ -155,7 +140,7 @@ def _measured(cmd: list[str], env: dict[str, str] | None = None) -> Step:
     data = json.loads(last) if last.startswith("{") else {}
     if data.get("rc") != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    return Step(seconds=data["s"], peak_mb=data["kb"] / 1024, detail={})
+    return Step(seconds=data["s"], peak_mb=data["kb"] / 1024, detail={}, stdout=proc.stdout)
 
 
 def _duckdb(path: Path, sql: str, params: dict | None = None) -> Step:
@@ -166,24 +151,78 @@ def _duckdb(path: Path, sql: str, params: dict | None = None) -> Step:
     return _measured([sys.executable, "-c", script, str(path), sql, json.dumps(params or {})])
 
 
-def _dbt(path: Path, *args: str) -> Step:
+def _dbt(path: Path, *args: str, tests: str = "touched") -> Step:
+    """The dbt CLI (a process of its own, as `make`/a shell runs it). ``tests``: the data tests' scope."""
     env = os.environ.copy()
     env["VIEWTRAIL_WAREHOUSE"] = str(path)
+    env["VIEWTRAIL_DBT_TESTS"] = tests
     env["DO_NOT_TRACK"] = "1"
-    target = path.parent / "dbt_target"
-    cmd = [str(Path(sys.executable).parent / "dbt"), *args, "--project-dir", str(DBT_PROJECT),
-           "--profiles-dir", str(DBT_PROJECT), "--target-path", str(target), "--log-path", str(path.parent / "logs"),
-           "--quiet"]
+    # the target dir the Dagster step uses for this warehouse: both find dbt's partial parse state warm
+    from orchestration.defs.dbt import dbt_target_path
+
+    target = dbt_target_path(path)
+    cmd = [
+        str(Path(sys.executable).parent / "dbt"),
+        *args,
+        "--project-dir",
+        str(DBT_PROJECT),
+        "--profiles-dir",
+        str(DBT_PROJECT),
+        "--target-path",
+        str(target),
+        "--log-path",
+        str(target),
+        "--quiet",
+    ]
     step = _measured(cmd, env)
     results = json.loads((target / "run_results.json").read_text())
     step.detail = {r["unique_id"]: r["execution_time"] for r in results["results"]}
     return step
 
 
+#: The hourly build as production runs it: one Dagster run of the dbt assets (in-process executor, ephemeral
+#: instance) in a fresh process. step_s is the dbt step's own duration (STEP_START -> STEP_SUCCESS in the event
+#: log): the run worker has loaded the definitions before it, as the daemon's run worker does.
+DAGSTER_STEP = r"""
+import json, sys, time, warnings
+warnings.simplefilter("ignore")
+t0 = time.perf_counter()
+from dagster import DagsterInstance, materialize
+from orchestration.defs.dbt import DBT_TESTS_TAG, dbt_resource, viewtrail_dbt_assets
+from orchestration.defs.resources import WarehouseResource
+loaded = time.perf_counter() - t0
+path, scope, tmp = sys.argv[1], sys.argv[2], sys.argv[3]
+resources = {"dbt": dbt_resource(), "warehouse": WarehouseResource(
+    path=path, analytics_path=tmp + "/analytics.duckdb", marts_export_dir=tmp + "/marts")}
+with DagsterInstance.ephemeral() as instance:
+    result = materialize([viewtrail_dbt_assets], resources=resources, instance=instance, tags={DBT_TESTS_TAG: scope},
+                         run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
+    stamps = {e.dagster_event.event_type_value: e.timestamp for e in instance.all_logs(result.run_id)
+              if e.dagster_event and e.dagster_event.event_type_value in ("STEP_START", "STEP_SUCCESS")}
+    checks = result.get_asset_check_evaluations()
+print(json.dumps({"dagster_step": stamps["STEP_SUCCESS"] - stamps["STEP_START"], "loaded_s": loaded,
+                  "checks": len(checks), "checks_passed": sum(c.passed for c in checks),
+                  "materialized": len(result.get_asset_materialization_events())}))
+"""
+
+
+def _dagster_step(path: Path, tests: str = "touched") -> Step:
+    env = os.environ.copy()
+    env["VIEWTRAIL_WAREHOUSE"] = str(path)
+    env.pop("DAGSTER_HOME", None)
+    step = _measured([sys.executable, "-c", DAGSTER_STEP, str(path), tests, str(path.parent)], env)
+    line = next(x for x in step.stdout.splitlines() if x.startswith('{"dagster_step"'))
+    step.detail = json.loads(line)
+    return step
+
+
 def run_size(n: int, workdir: Path) -> dict:
+    from orchestration.warehouse import open_warehouse
+
     path = workdir / f"bench_{n}.duckdb"
-    out: dict = {"videos": n}
-    _duckdb(path, RAW_DDL)
+    out: dict = {"videos": n, "load_before": os.getloadavg()[0]}
+    with open_warehouse(path):
+        pass  # the tables exactly as production creates them
     t = _duckdb(path, LOAD_SNAPSHOTS.replace(":n", str(n)).replace("{cmp}", "<"))
     out["load_s"] = t.seconds
     import duckdb
@@ -191,9 +230,11 @@ def run_size(n: int, workdir: Path) -> dict:
     con = duckdb.connect(str(path))
     out["snapshots"] = con.sql("select count(*) from raw.snapshots").fetchall()[0][0]
     con.execute(
-        "insert into registry.videos select video_id, split_part(video_id, ':', 1), split_part(video_id, ':', 2),"
-        " 'https://example.test/' || video_id, any_value(account), true, 'auto', null, ['bench'], '{}',"
-        " 'available', 0, null, timestamp '2024-01-01', timestamp '2024-01-01', null from raw.snapshots group by video_id"
+        "insert into registry.videos by name select video_id, split_part(video_id, ':', 1) as platform,"
+        " split_part(video_id, ':', 2) as external_id, 'https://example.test/' || video_id as url,"
+        " any_value(account) as account, true as is_active, 'auto' as cadence, ['bench'] as labels,"
+        " '{}' as metadata, 'available' as availability, 0 as consecutive_not_found,"
+        " timestamp '2024-01-01' as added_at, timestamp '2024-01-01' as updated_at from raw.snapshots group by video_id"
     )
     con.close()
 
@@ -202,20 +243,31 @@ def run_size(n: int, workdir: Path) -> dict:
     out["full_video_daily_s"] = full.detail.get("model.viewtrail.video_daily")
     out["full_models"] = full.detail
 
-    hour = _duckdb(path, LOAD_SNAPSHOTS.replace(":n", str(n)).replace("{cmp}", ">="))
+    _duckdb(path, LOAD_SNAPSHOTS.replace(":n", str(n)).replace("{cmp}", ">="))
     con = duckdb.connect(str(path))
     out["hour_snapshots"] = con.sql(
         f"select count(*) from raw.snapshots where observed_at >= timestamp '{START}' + interval {DAYS * 24 - 1} hour"
     ).fetchall()[0][0]
     con.close()
-    del hour
+    before_hour_build = workdir / f"bench_{n}_before_hour.duckdb"
+    shutil.copy(path, before_hour_build)
+
+    # the hourly build as production runs it; then the same state again (same path) through the dbt CLI
+    step = _dagster_step(path)
+    out["step_s"], out["step_process_s"], out["step_peak_mb"] = step.detail["dagster_step"], step.seconds, step.peak_mb
+    out["step_checks"] = f"{step.detail['checks_passed']}/{step.detail['checks']}"
+    os.replace(before_hour_build, path)
     inc = _dbt(path, "build", "--exclude-resource-type", "unit_test")
     out["incremental_s"], out["incremental_peak_mb"] = inc.seconds, inc.peak_mb
     out["incremental_video_daily_s"] = inc.detail.get("model.viewtrail.video_daily")
     out["incremental_tests_s"] = sum(t for k, t in inc.detail.items() if k.startswith("test."))
+    # the daily run's data tests: every row
+    daily = _dbt(path, "test", "--exclude-resource-type", "unit_test", tests="all")
+    out["all_rows_tests_s"] = sum(t for k, t in daily.detail.items() if k.startswith("test."))
 
-    hand = _duckdb(path, HAND_QUERY)
-    out["hand_s"], out["hand_peak_mb"] = hand.seconds, hand.peak_mb
+    hands = [_duckdb(path, HAND_QUERY) for _ in range(3)]
+    out["hand_runs_s"] = [round(h.seconds, 2) for h in hands]
+    out["hand_s"], out["hand_peak_mb"] = min(h.seconds for h in hands), max(h.peak_mb for h in hands)
     # the hand query must compute what the model computes, or the comparison means nothing
     con = duckdb.connect(str(path), read_only=True)
     out["hand_matches_model"] = con.sql(
@@ -227,64 +279,64 @@ def run_size(n: int, workdir: Path) -> dict:
     ).fetchall()[0][0]
     out["daily_rows"] = con.sql("select count(*) from marts.video_daily").fetchall()[0][0]
     con.close()
-    # the dbt process itself (parse, connect, compile) costs a few seconds whatever the size
+    # the dbt CLI process itself (import, parse, connect) costs seconds whatever the size
     empty = _dbt(path, "run", "--select", "stg_videos")
     out["dbt_overhead_s"] = empty.seconds
+    out["load_after"] = os.getloadavg()[0]
+    from orchestration.defs.dbt import dbt_target_path
+
+    shutil.rmtree(dbt_target_path(path), ignore_errors=True)
     path.unlink()
     return out
 
 
 def _fmt_table(rows: list[dict]) -> str:
     lines = [
-        "| videos | snapshots | video_daily rows | full `dbt build` | of which video_daily | incremental hour `dbt build` (new snapshots) | of which video_daily | of which data tests (sum) | hand query (floor) | video_daily / hand | peak RSS full / incr / hand |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| videos | snapshots | video_daily rows | full `dbt build` (CLI) | of which video_daily | new snapshots | "
+        "hourly build: Dagster dbt step | hourly `dbt build` (CLI) | of which video_daily | of which data tests (sum) | "
+        "all-row data tests (sum) | hand query (min of 3) | hourly step / hand | peak RSS full / step process / hand | "
+        "load avg before / after |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
-        ratio = r["full_video_daily_s"] / r["hand_s"] if r["hand_s"] else float("nan")
+        ratio = r["step_s"] / r["hand_s"] if r["hand_s"] else float("nan")
         lines.append(
             f"| {r['videos']:,} | {r['snapshots']:,} | {r['daily_rows']:,} | {r['full_s']:.1f} s | "
-            f"{r['full_video_daily_s']:.1f} s | {r['incremental_s']:.1f} s ({r['hour_snapshots']:,}) | "
-            f"{r['incremental_video_daily_s']:.2f} s | {r['incremental_tests_s']:.1f} s | {r['hand_s']:.1f} s | {ratio:.1f}x | "
-            f"{r['full_peak_mb']:.0f} / {r['incremental_peak_mb']:.0f} / {r['hand_peak_mb']:.0f} MB |"
+            f"{r['full_video_daily_s']:.2f} s | {r['hour_snapshots']:,} | {r['step_s']:.2f} s | "
+            f"{r['incremental_s']:.1f} s | {r['incremental_video_daily_s']:.2f} s | {r['incremental_tests_s']:.2f} s | "
+            f"{r['all_rows_tests_s']:.2f} s | {r['hand_s']:.2f} s | {ratio:.1f}x | "
+            f"{r['full_peak_mb']:.0f} / {r['step_peak_mb']:.0f} / {r['hand_peak_mb']:.0f} MB | "
+            f"{r['load_before']:.1f} / {r['load_after']:.1f} |"
         )
     return "\n".join(lines)
 
 
 def write_section(rows: list[dict]) -> None:
-    start, end = "<!-- dbt-bench:start -->", "<!-- dbt-bench:end -->"
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     overhead = ", ".join(f"{r['dbt_overhead_s']:.1f} s" for r in rows)
-    body = f"""{start}
-## dbt models (`bench/dbt_scaling.py`)
+    body = f"""## dbt models (`bench/dbt_scaling.py`)
 
 Measured {now} on {os.cpu_count()} CPUs, Python {platform.python_version()}, {platform.machine()}; each size is
-videos x {DAYS} days x {PER_DAY} snapshots/day at jittered times. "Full" is `dbt build --exclude-resource-type
-unit_test` (models and data tests, what production runs) on a warehouse holding all but the last hour;
-"incremental hour" is the same command after loading that hour's snapshots (about 1/6 of the videos get one). The hand query is the same daily history (spine, ASOF interpolation, gains, observations)
-as one DuckDB `CREATE TABLE AS`, run on the same file; the bench checks it returns exactly video_daily's rows
-(matches: {", ".join(str(r["hand_matches_model"]).lower() for r in rows)}).
-Times are wall clock including process start; a `dbt run` that builds one view costs {overhead}
-(parsing, connecting), which dominates small sizes. "of which video_daily" is dbt's own timing of that model
-(other models and tests run beside it on the second thread); "of which data tests" sums the tests' own timings.
-On this shared 2-vCPU VM the same run varies by up to ~40% from one run to the next (the 10k incremental
-build measured between 7 and 11 s over the session); rerun `make bench` on your own machine.
+videos x {DAYS} days x {PER_DAY} snapshots/day at jittered times, on a warehouse made by the production migrations.
+"Full" is `dbt build --exclude-resource-type unit_test` (models and data tests) on a warehouse holding all but the
+last hour. Then that hour's snapshots are loaded (about 1/6 of the videos get one) and the hourly build is timed
+twice on the same state: **hourly build: Dagster dbt step** is what production runs (the dbt assets materialized
+by Dagster in a fresh process, dbt in process, data tests on the rewritten videos; the step's own duration from
+the event log, the definitions already loaded as in the daemon's run worker), and **hourly `dbt build` (CLI)** is
+the same command as a dbt process on the same state (the file put back as it was before that step; its wall
+clock includes importing dbt, ~1.5-2 s, which the run worker has already paid). "all-row data tests" sums the tests' own timings when every row is tested
+(the daily run). The hand query is the same daily history (spine, ASOF interpolation, gains, observations) as one
+DuckDB `CREATE TABLE AS` in a fresh process, three times (the best is shown); the bench checks it returns exactly
+video_daily's rows (matches: {", ".join(str(r["hand_matches_model"]).lower() for r in rows)}). A `dbt run` of one
+view through the CLI costs {overhead} (import, parse, connect). The 1-minute load average before/after each size
+says how busy this shared VM was (other engineers' test suites): the same run varies by ~40% from one run to the
+next; compare the ratios, and rerun `make bench` on your own machine.
 
 {_fmt_table(rows)}
 
 Targets (issue 4): full build of 10k videos < 60 s on 2 cores, incremental hour < 10 s, video_daily within 3x of
-the hand query.
-{end}"""
-    text = BENCHMARKS_MD.read_text() if BENCHMARKS_MD.exists() else (
-        "# Benchmarks\n\n<!-- scrape-bench:start -->\n(scrape benchmark not run yet)\n<!-- scrape-bench:end -->\n\n"
-        f"{start}\n{end}\n"
-    )
-    if start in text and end in text:
-        before, rest = text.split(start, 1)
-        after = rest.split(end, 1)[1]
-        text = before + body + after
-    else:
-        text = text.rstrip() + "\n\n" + body + "\n"
-    BENCHMARKS_MD.write_text(text)
+the hand query; the hourly build within 2x of the hand query."""
+    write_benchmarks_section("dbt-bench", body, BENCHMARKS_MD)
 
 
 def main() -> None:

@@ -19,6 +19,7 @@ from orchestration.warehouse import open_warehouse
 REPO = Path(__file__).resolve().parents[1]
 DBT_PROJECT = REPO / "dbt_project"
 
+
 @contextmanager
 def connect(path: Path, *, read_only: bool = False):
     """A plain connection to a warehouse made by `create_warehouse` (tests write rows directly, like a loader)."""
@@ -38,7 +39,17 @@ def create_warehouse(path: Path) -> Path:
     return path
 
 
-SNAPSHOT_COLUMNS = ("video_id", "observed_at", "views", "likes", "comments", "shares", "saves", "account", "ingested_at")
+SNAPSHOT_COLUMNS = (
+    "video_id",
+    "observed_at",
+    "views",
+    "likes",
+    "comments",
+    "shares",
+    "saves",
+    "account",
+    "ingested_at",
+)
 
 
 def insert_snapshots(path: Path, rows: Iterable[Sequence[Any]], *, source: str = "test") -> None:
@@ -46,7 +57,7 @@ def insert_snapshots(path: Path, rows: Iterable[Sequence[Any]], *, source: str =
     full = []
     for row in rows:
         row = tuple(row) + (None,) * (len(SNAPSHOT_COLUMNS) - len(row))
-        d = dict(zip(SNAPSHOT_COLUMNS, row))
+        d = dict(zip(SNAPSHOT_COLUMNS, row, strict=True))
         d["ingested_at"] = d["ingested_at"] or datetime.utcnow().replace(tzinfo=None)
         full.append(d)
     with connect(path) as con:
@@ -54,8 +65,18 @@ def insert_snapshots(path: Path, rows: Iterable[Sequence[Any]], *, source: str =
             "INSERT INTO raw.snapshots (video_id, observed_at, views, likes, comments, shares, saves, account,"
             " source, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                [d["video_id"], d["observed_at"], d["views"], d["likes"], d["comments"], d["shares"], d["saves"],
-                 d["account"], source, d["ingested_at"]]
+                [
+                    d["video_id"],
+                    d["observed_at"],
+                    d["views"],
+                    d["likes"],
+                    d["comments"],
+                    d["shares"],
+                    d["saves"],
+                    d["account"],
+                    source,
+                    d["ingested_at"],
+                ]
                 for d in full
             ],
         )
@@ -70,10 +91,20 @@ def register_videos(path: Path, videos: Iterable[dict[str, Any]]) -> None:
             con.execute(
                 "INSERT INTO registry.videos VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, NULL, ?, ?, ?)",
                 [
-                    v["video_id"], platform, external_id, v.get("url", f"https://example.test/{external_id}"),
-                    v.get("account"), v.get("is_active", True), v.get("cadence", "auto"), v.get("labels", []),
-                    v.get("metadata", "{}"), v.get("availability", "available"), v.get("consecutive_not_found", 0),
-                    now, now, v.get("stopped_at"),
+                    v["video_id"],
+                    platform,
+                    external_id,
+                    v.get("url", f"https://example.test/{external_id}"),
+                    v.get("account"),
+                    v.get("is_active", True),
+                    v.get("cadence", "auto"),
+                    v.get("labels", []),
+                    v.get("metadata", "{}"),
+                    v.get("availability", "available"),
+                    v.get("consecutive_not_found", 0),
+                    now,
+                    now,
+                    v.get("stopped_at"),
                 ],
             )
 
@@ -97,8 +128,18 @@ def dbt(*args: str, warehouse: Path, tests: str = "touched") -> Any:
     target = target_path(warehouse)
     try:
         result = dbtRunner().invoke(
-            [*args, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT), "--quiet",
-             "--target-path", str(target), "--log-path", str(target)]
+            [
+                *args,
+                "--project-dir",
+                str(DBT_PROJECT),
+                "--profiles-dir",
+                str(DBT_PROJECT),
+                "--quiet",
+                "--target-path",
+                str(target),
+                "--log-path",
+                str(target),
+            ]
         )
     finally:
         _release_dbt_connection()

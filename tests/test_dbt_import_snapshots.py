@@ -9,9 +9,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
 from dbt_support import dbt, query
+from typer.testing import CliRunner
 
 pytestmark = pytest.mark.slow
 

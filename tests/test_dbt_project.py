@@ -7,7 +7,6 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
 from dbt_support import (
     connect,
     create_warehouse,
@@ -32,7 +31,12 @@ def test_unit_tests_pass_on_empty_relations(warehouse_path: Path) -> None:
 def test_marts_land_in_schema_marts(warehouse_path: Path) -> None:
     create_warehouse(warehouse_path)
     dbt("run", "--empty", warehouse=warehouse_path)
-    tables = {row[0] for row in query(warehouse_path, "select table_name from information_schema.tables where table_schema = 'marts'")}
+    tables = {
+        row[0]
+        for row in query(
+            warehouse_path, "select table_name from information_schema.tables where table_schema = 'marts'"
+        )
+    }
     assert tables == set(MARTS)
 
 
@@ -230,8 +234,13 @@ def test_incremental_runs_equal_full_refresh(warehouse_path: Path) -> None:
     late = rng.sample(before, k=len(before) // 5)
     first_batch = [r for r in before if r not in late]
     create_warehouse(warehouse_path)
-    register_videos(warehouse_path, [{"video_id": f"{p}:v{n}", "labels": ["all", p]} for n, p in
-                                     enumerate(["tiktok", "youtube", "instagram", "x"] * 6)])
+    register_videos(
+        warehouse_path,
+        [
+            {"video_id": f"{p}:v{n}", "labels": ["all", p]}
+            for n, p in enumerate(["tiktok", "youtube", "instagram", "x"] * 6)
+        ],
+    )
     insert_snapshots(warehouse_path, first_batch)
     dbt("build", "--exclude-resource-type", "unit_test", warehouse=warehouse_path)
     insert_snapshots(warehouse_path, late + after[: len(after) // 2])
@@ -289,13 +298,18 @@ def test_hour_after_hour_builds_equal_full_refresh(warehouse_path: Path) -> None
     rng = random.Random(3)
     late = rng.sample(before, k=len(before) // 8)
     create_warehouse(warehouse_path)
-    register_videos(warehouse_path, [{"video_id": f"{p}:v{n}", "account": f"acct{n % 3}", "labels": [p]}
-                                     for n, p in enumerate(["tiktok", "youtube", "instagram", "x"] * 6)])
+    register_videos(
+        warehouse_path,
+        [
+            {"video_id": f"{p}:v{n}", "account": f"acct{n % 3}", "labels": [p]}
+            for n, p in enumerate(["tiktok", "youtube", "instagram", "x"] * 6)
+        ],
+    )
     insert_snapshots(warehouse_path, [r for r in before if r not in late])
     dbt("build", "--exclude-resource-type", "unit_test", warehouse=warehouse_path)
     for n, hour in enumerate(hours):
         batch = [r for r in history if hour <= r[1] < hour + timedelta(hours=1)]
-        batch += late[n::len(hours)]  # late snapshots arrive spread over the hours
+        batch += late[n :: len(hours)]  # late snapshots arrive spread over the hours
         insert_snapshots(warehouse_path, batch)
         dbt("build", "--exclude-resource-type", "unit_test", warehouse=warehouse_path)
     incremental = {table: _mart_rows(warehouse_path, table) for table in MARTS}
@@ -348,8 +362,11 @@ def test_the_dagster_dbt_step_runs_dbt_in_process_and_frees_the_warehouse(wareho
                                       for v in ("tiktok:a", "tiktok:b") for day in (1, 3)])  # fmt: skip
     resources = {
         "dbt": dbt_resource(),
-        "warehouse": WarehouseResource(path=str(warehouse_path), analytics_path=str(tmp_path / "a.duckdb"),
-                                       marts_export_dir=str(tmp_path / "marts")),  # fmt: skip
+        "warehouse": WarehouseResource(
+            path=str(warehouse_path),
+            analytics_path=str(tmp_path / "a.duckdb"),
+            marts_export_dir=str(tmp_path / "marts"),
+        ),  # fmt: skip
     }
 
     def free_for_another_process() -> bool:

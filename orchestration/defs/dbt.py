@@ -7,8 +7,6 @@ translator rewrites the dependencies of every model that reads those sources to 
 intermediate -> marts -> analytics_copy. ``registry.videos`` stays an external source asset (written by the CLI).
 """
 
-
-
 import hashlib
 import os
 import shutil
@@ -94,8 +92,19 @@ def ensure_manifest() -> Path:
         if state.exists():
             shutil.copy(state, scratch / state.name)  # partial parsing when the profile matches
         subprocess.run(
-            [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
-             "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(scratch), "--log-path", str(scratch)],
+            [
+                dbt_executable(),
+                "parse",
+                "--quiet",
+                "--project-dir",
+                str(DBT_PROJECT_DIR),
+                "--profiles-dir",
+                str(DBT_PROJECT_DIR),
+                "--target-path",
+                str(scratch),
+                "--log-path",
+                str(scratch),
+            ],
             check=True,
             env=env,
             capture_output=True,
@@ -195,7 +204,11 @@ def release_dbt_connection() -> None:
 
 
 def invoke_dbt(
-    args: Sequence[str], *, warehouse_path: str | Path, test_scope: str = "touched", on_event=None,
+    args: Sequence[str],
+    *,
+    warehouse_path: str | Path,
+    test_scope: str = "touched",
+    on_event=None,
     target_path: Path | None = None,
 ) -> Any:
     """Run one dbt command in this process (dbt's programmatic API) against ``warehouse_path``.
@@ -222,8 +235,17 @@ def invoke_dbt(
     with _environ(env):
         try:
             return dbtRunner(callbacks=[on_event] if on_event else []).invoke(
-                [*args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-                 "--target-path", str(target), "--log-path", str(target)]
+                [
+                    *args,
+                    "--project-dir",
+                    str(DBT_PROJECT_DIR),
+                    "--profiles-dir",
+                    str(DBT_PROJECT_DIR),
+                    "--target-path",
+                    str(target),
+                    "--log-path",
+                    str(target),
+                ]
             )
         finally:
             release_dbt_connection()
