@@ -34,8 +34,8 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from limits import RateLimitItemPerMinute
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
+from limits.aio.storage import MemoryStorage
+from limits.aio.strategies import MovingWindowRateLimiter
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -256,6 +256,8 @@ _WRITE_ERRORS = {**_ERRORS, 409: {"model": Problem, "description": "Idempotency-
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
     settings = settings or api_settings()
     service = Service(settings)
+    # limits' asyncio flavour: the threaded one starts a non-daemon threading.Timer for each expiry, which never
+    # fires under faketime (a timed lock wait) and then keeps the process from exiting
     limiter = MovingWindowRateLimiter(MemoryStorage())
     rate = RateLimitItemPerMinute(settings.rate_per_min)
     bearer = HTTPBearer(auto_error=False, description="an API key from `viewtrail api-key create`")
@@ -350,8 +352,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                 raise Unauthorized("The API key is not valid; check it or create one with `viewtrail api-key create`.")
             if key.revoked_at is not None:
                 raise Unauthorized("The API key was revoked; create a new one with `viewtrail api-key create`.")
-            allowed = limiter.hit(rate, key.id)
-            stats = limiter.get_window_stats(rate, key.id)
+            allowed = await limiter.hit(rate, key.id)
+            stats = await limiter.get_window_stats(rate, key.id)
             reset = max(0, math.ceil(stats.reset_time - time.time()))
             request.state.rate = {"X-RateLimit-Limit": str(settings.rate_per_min),
                                   "X-RateLimit-Remaining": str(max(0, stats.remaining)),
