@@ -68,6 +68,11 @@ def pinned(at: datetime) -> Iterator[None]:
         _offset = previous
 
 
+def naive_utc(at: datetime) -> datetime:
+    """``at`` as naive UTC (an aware instant converted; a naive one is taken as UTC already)."""
+    return at.astimezone(UTC).replace(tzinfo=None) if at.tzinfo is not None else at
+
+
 def hour_start(at: datetime) -> datetime:
     return at.replace(minute=0, second=0, microsecond=0)
 

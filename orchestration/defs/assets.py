@@ -15,7 +15,7 @@ materialization history and checks; and single-run backfills stay on a plain tim
 
 # No `from __future__ import annotations`: Dagster reads the asset functions' annotations at definition time.
 import dataclasses
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -33,7 +33,7 @@ from pydantic import Field
 
 from orchestration import config as vt_config
 from orchestration import staging
-from orchestration.clock import utc_now
+from orchestration.clock import naive_utc, utc_now
 from orchestration.defs.checks import snapshot_check_results, snapshot_check_specs
 from orchestration.defs.partitions import hourly_partitions
 from orchestration.defs.resources import PlatformClientsResource, WarehouseResource
@@ -68,13 +68,9 @@ class SnapshotRunConfig(Config):
     video_ids: list[str] = Field(default_factory=list, description="Only these videos, observed now.")
 
 
-def _naive(at: datetime) -> datetime:
-    return at.astimezone(UTC).replace(tzinfo=None) if at.tzinfo else at
-
-
 def _window(context: AssetExecutionContext) -> tuple[datetime, datetime]:
     window = context.partition_time_window
-    return _naive(window.start), _naive(window.end)
+    return naive_utc(window.start), naive_utc(window.end)
 
 
 def staging_root(warehouse: WarehouseResource) -> Path:

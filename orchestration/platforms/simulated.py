@@ -19,9 +19,9 @@ import functools
 import math
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from orchestration.clock import utc_now
+from orchestration.clock import naive_utc, utc_now
 from orchestration.hashing import SIMULATION
 from orchestration.models import Attempt, Observation, Outcome, Platform, ScrapeResult, VideoRef, VideoToScrape
 from orchestration.platforms.base import PlatformClient
@@ -115,7 +115,7 @@ class VideoProfile:
 
     def posted_at(self, tracked_at: datetime) -> datetime:
         """When the video was posted, given when it was tracked (naive UTC, whole seconds)."""
-        posted = _naive_utc(tracked_at) - timedelta(hours=self.age_at_tracking_h)
+        posted = naive_utc(tracked_at) - timedelta(hours=self.age_at_tracking_h)
         return posted.replace(microsecond=0)
 
     def disappears_at(self, tracked_at: datetime) -> datetime | None:
@@ -205,12 +205,6 @@ def video_profile(video_id: str, seed: int = 0) -> VideoProfile:
     )
 
 
-def _naive_utc(at: datetime) -> datetime:
-    if at.tzinfo is not None:
-        at = at.astimezone(UTC).replace(tzinfo=None)
-    return at
-
-
 def _cumulative_views(profile: VideoProfile, hours: float) -> float:
     if hours <= 0:
         return 0.0
@@ -227,7 +221,7 @@ def simulate(
 
     Pure and deterministic. Before ``posted_at`` the counts are the posted_at values (zeros).
     """
-    at = _naive_utc(at)
+    at = naive_utc(at)
     profile = video_profile(video_id, seed)
     platform = profile.platform
     posted_at = profile.posted_at(tracked_at)
@@ -312,7 +306,7 @@ class SimulatedClient(PlatformClient):
         self, video: VideoToScrape, *, run_id: str | None = None, partition_key: str | None = None
     ) -> ScrapeResult:
         """The one result ``scrape`` yields for ``video`` (synchronous)."""
-        at = _naive_utc(video.observe_at or utc_now()).replace(microsecond=0)
+        at = naive_utc(video.observe_at or utc_now()).replace(microsecond=0)
         tracked_at = video.added_at or at
         state = simulate(video.video_id, at, self.seed, tracked_at=tracked_at, fault_rate=self.fault_rate)
         attempt = Attempt(

@@ -14,12 +14,13 @@ import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
+from orchestration.clock import naive_utc
 from orchestration.models import NOT_FOUND_STREAK_LIMIT, Outcome, ScrapeResult
 from orchestration.warehouse.transactions import Write, run_write
 
@@ -69,9 +70,7 @@ class WriteSummary:
 
 
 def _naive_utc(value: datetime | None) -> datetime | None:
-    if value is None or value.tzinfo is None:
-        return value
-    return value.astimezone(UTC).replace(tzinfo=None)
+    return None if value is None else naive_utc(value)
 
 
 def results_to_frames(results: Iterable[ScrapeResult]) -> tuple[pl.DataFrame, pl.DataFrame]:
