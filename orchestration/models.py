@@ -132,3 +132,101 @@ class ScrapeResult:
 
     attempt: Attempt
     observation: Observation | None = None
+
+
+class DiscoveryMode(StrEnum):
+    """What discovery does with a watched account's new videos."""
+
+    AUTO = "auto"  # register them at once (tracked like any video)
+    REVIEW = "review"  # hold them in the inbox until accepted or rejected
+    OFF = "off"  # account metrics only
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRef:
+    """An account identified by its handle: ``account_id == f"{platform}:{handle.lower()}"``.
+
+    ``platform_account_id`` is the platform's stable id when the URL carries it (YouTube ``/channel/UC...``);
+    then ``handle`` may be ``None`` until discovery learns it.
+    """
+
+    platform: Platform
+    handle: str | None
+    url: str  # canonical URL
+    platform_account_id: str | None = None
+
+    @property
+    def account_id(self) -> str:
+        key = self.handle.lower() if self.handle else self.platform_account_id
+        return f"{self.platform.value}:{key}"
+
+
+@dataclass(frozen=True, slots=True)
+class AccountToDiscover:
+    """What an account client needs to list one watched account's metrics and recent videos."""
+
+    account_id: str
+    platform: Platform
+    handle: str | None
+    url: str
+    platform_account_id: str | None = None
+    latest_n: int = 30
+    since: datetime | None = None  # ignore videos posted before
+    #: The instant this discovery stands for (the simulated platform answers as of it; real clients ignore it).
+    observe_at: datetime | None = None
+    added_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class AccountObservation:
+    """One row of ``raw.account_snapshots``. A count the platform hides is ``None``, never 0."""
+
+    account_id: str
+    observed_at: datetime
+    followers: int | None
+    following: int | None
+    likes: int | None  # total likes/hearts received, where the platform exposes it
+    video_count: int | None
+    views: int | None  # total views, where the platform exposes it (YouTube)
+    handle: str | None = None
+    display_name: str | None = None
+    platform_account_id: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    source: str = "unknown"
+    run_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DiscoveredVideo:
+    """A recent video of a watched account, as listed by the platform (newest first)."""
+
+    ref: VideoRef
+    posted_at: datetime | None = None
+    title: str | None = None
+
+
+@dataclass(slots=True)
+class AccountAttempt:
+    """One row of ``raw.account_attempts``: one discovery of one account, in the videos' outcome taxonomy."""
+
+    account_id: str
+    platform: Platform
+    attempted_at: datetime
+    outcome: Outcome
+    http_status: int | None = None
+    detail: str | None = None
+    duration_ms: float | None = None
+    tries: int = 1
+    source: str = "unknown"
+    run_id: str | None = None
+    partition_key: str | None = None
+    videos_listed: int | None = None  # None when the platform has no logged-out route for recent posts
+
+
+@dataclass(slots=True)
+class AccountResult:
+    """What an account client yields per account: always an attempt; metrics and videos when ``ok``."""
+
+    attempt: AccountAttempt
+    observation: AccountObservation | None = None
+    videos: list[DiscoveredVideo] = field(default_factory=list)

@@ -41,6 +41,7 @@ from orchestration import config
 from orchestration.clock import utc_now
 from orchestration.errors import ViewtrailError
 from orchestration.models import Attempt, Observation, Outcome, ScrapeResult, VideoToScrape
+from orchestration.platforms import trace
 from orchestration.platforms.base import ClientSettings, PlatformClient
 
 __all__ = [
@@ -312,8 +313,26 @@ class HttpPlatformClient(PlatformClient):
             async with state.semaphore:
                 await state.limiter.acquire()
                 fetched.tries += 1
-                response = await state.http.get(url, params=params, headers=headers, follow_redirects=follow_redirects)
-                await response.aread()
+                sent = time.monotonic()
+                try:
+                    response = await state.http.get(
+                        url, params=params, headers=headers, follow_redirects=follow_redirects
+                    )
+                    await response.aread()
+                except httpx.HTTPError as exc:
+                    trace.record_request(
+                        trace.RequestRecord("GET", self.scrub(url), None, error=self.scrub(type(exc).__name__))
+                    )
+                    raise
+                for step in (*response.history, response):
+                    trace.record_request(
+                        trace.RequestRecord(
+                            step.request.method,
+                            self.scrub(step.request.url),
+                            step.status_code,
+                            elapsed_ms=round((time.monotonic() - sent) * 1000.0, 1),
+                        )
+                    )
             fetched.tries += len(response.history)
             fetched.response = response
             if self.is_retryable(response):
