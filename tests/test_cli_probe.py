@@ -44,7 +44,7 @@ def server():
 @pytest.fixture
 def fake(server, warehouse_path, monkeypatch):
     """The real clients pointed at the fake server, offline otherwise (the conftest fixture), no retries."""
-    server.configure(fault_rate=0.0)
+    server.configure(fault_rate=0.0, youtube_quota_exceeded=False)
     for platform in Platform:
         name = platform.value.upper()
         monkeypatch.setenv(f"VIEWTRAIL_{name}_BASE_URL", server.base_url(platform))
@@ -97,7 +97,12 @@ def test_a_blocked_video_gets_the_access_ladder_in_order(fake):
     steps = re.findall(r"^ +(?:try)? +(\d)\. (.*)$", text, flags=re.MULTILINE)
     assert [number for number, _ in steps] == ["1", "2", "3"]
     for (_, step), variable in zip(
-        steps, ("VIEWTRAIL_TIKTOK_IMPERSONATE=chrome", "VIEWTRAIL_TIKTOK_COOKIES_FILE=cookies.txt", "VIEWTRAIL_TIKTOK_PROXIES"),
+        steps,
+        (
+            "VIEWTRAIL_TIKTOK_IMPERSONATE=chrome",
+            "VIEWTRAIL_TIKTOK_COOKIES_FILE=cookies.txt",
+            "VIEWTRAIL_TIKTOK_PROXIES",
+        ),
         strict=True,
     ):
         assert variable in step
@@ -186,9 +191,6 @@ def test_probe_never_creates_nor_changes_the_warehouse(fake, warehouse_path):
 
 def test_a_spent_youtube_quota_names_the_key_and_the_reset(fake):
     fake.configure(youtube_quota_exceeded=True)
-    try:
-        (report,) = reports(URLS[Platform.YOUTUBE][0], code=1)
-    finally:
-        fake.configure(youtube_quota_exceeded=False)
+    (report,) = reports(URLS[Platform.YOUTUBE][0], code=1)
     assert report["outcome"] == "quota_exhausted" and "resets" in report["detail"]
     assert "midnight Pacific" in report["hints"][0] and "YOUTUBE_API_KEY" in report["hints"][1]

@@ -7,7 +7,7 @@ The platform clients (httpx) are imported inside the command so that `viewtrail 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -16,7 +16,7 @@ from orchestration.errors import ViewtrailError
 from orchestration.urls import InvalidVideoUrl
 
 if TYPE_CHECKING:
-    from orchestration.probe import ProbeReport
+    from orchestration.probe import ProbeReport, RequestLine
 
 #: Exit status when nothing was probed: an argument is no video reference, or the configuration forbids it.
 BAD_INPUT = 2
@@ -30,19 +30,18 @@ def _count(value: int | None) -> str:
     return "hidden" if value is None else f"{value:,}"
 
 
-def _status(request) -> str:  # type: ignore[no-untyped-def]
+def _status(request: RequestLine) -> str:
     return str(request.status) if request.status is not None else (request.error or "no answer")
 
 
-def _video(video: dict) -> str:  # type: ignore[type-arg]
-    parts = [f"{video['title']!r}" if video.get("title") else "untitled"]
-    if video.get("account"):
-        parts.append(f"by {video['account']}")
+def _video(video: dict[str, Any]) -> str:
+    head = f"{video['title']!r}" if video.get("title") else "untitled"
+    parts = [f"{head} by {video['account']}" if video.get("account") else head]
     if video.get("posted_at"):
         parts.append(f"posted {video['posted_at']} UTC")
     if video.get("duration_s") is not None:
         parts.append(f"{video['duration_s']:g} s long")
-    return " ".join(parts)
+    return ", ".join(parts)
 
 
 def describe(report: ProbeReport, *, verbose: bool = False) -> list[str]:
