@@ -194,3 +194,9 @@ def test_a_spent_youtube_quota_names_the_key_and_the_reset(fake):
     (report,) = reports(URLS[Platform.YOUTUBE][0], code=1)
     assert report["outcome"] == "quota_exhausted" and "resets" in report["detail"]
     assert "midnight Pacific" in report["hints"][0] and "YOUTUBE_API_KEY" in report["hints"][1]
+
+
+def test_a_bare_id_is_probed_with_platform_and_a_wrong_platform_is_bad_input(fake):
+    assert probe("dQw4w9WgXcQ", "--platform", "youtube", code=0).stdout.startswith("youtube:dQw4w9WgXcQ: ok in ")
+    result = probe(URLS[Platform.X][0], "--platform", "tiktok", code=2)
+    assert len(result.stderr.strip().splitlines()) == 1 and "--platform" in result.stderr
