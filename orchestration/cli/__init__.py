@@ -2,7 +2,8 @@
 
 One module per command group, each exposing ``register(app)``: :mod:`.registry_cmds` (track, untrack, delete,
 list, status, import), :mod:`.snapshots_cmd` (import-snapshots), :mod:`.report_cmd` (report), :mod:`.sql_cmd`
-(sql), :mod:`.pipeline_cmds` (demo, build, rescrape) and :mod:`.alert_cmds` (alert, channel, alerts). Every command runs through
+(sql), :mod:`.pipeline_cmds` (demo, build, rescrape), :mod:`.probe_cmd` (probe), :mod:`.api_cmds` (serve, mcp,
+api-key) and :mod:`.alert_cmds` (alert, channel, alerts). Every command runs through
 :func:`orchestration.cli._common.friendly_errors`. The groups import duckdb, polars, Dagster and the platform
 clients inside their commands, so that ``viewtrail --help`` stays fast.
 """
@@ -11,7 +12,16 @@ from __future__ import annotations
 
 import typer
 
-from orchestration.cli import alert_cmds, api_cmds, pipeline_cmds, registry_cmds, report_cmd, snapshots_cmd, sql_cmd
+from orchestration.cli import (
+    alert_cmds,
+    api_cmds,
+    pipeline_cmds,
+    probe_cmd,
+    registry_cmds,
+    report_cmd,
+    snapshots_cmd,
+    sql_cmd,
+)
 
 app = typer.Typer(
     name="viewtrail",
@@ -30,5 +40,5 @@ app = typer.Typer(
     ),
 )
 
-for _group in (registry_cmds, snapshots_cmd, report_cmd, sql_cmd, pipeline_cmds, api_cmds, alert_cmds):
+for _group in (registry_cmds, snapshots_cmd, report_cmd, sql_cmd, pipeline_cmds, probe_cmd, api_cmds, alert_cmds):
     _group.register(app)
