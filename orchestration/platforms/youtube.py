@@ -230,7 +230,7 @@ class YouTubeClient(HttpPlatformClient):
 
         response = fetched.response
         if response is None or response.status_code != 200:
-            failure = self._classify_error(fetched)
+            failure = self.classify_error(fetched)
             return all_(*failure)
         try:
             payload = response.json()
@@ -285,7 +285,8 @@ class YouTubeClient(HttpPlatformClient):
             )
         return results
 
-    def _classify_error(self, fetched: Fetched) -> tuple[Outcome, str]:
+    def classify_error(self, fetched: Fetched) -> tuple[Outcome, str]:
+        """Outcome of a non-200 Data API answer (any endpoint): quota, rate limit, refused key, 5xx..."""
         response = fetched.response
         try:
             reasons = _error_reasons(response.json()) if response is not None else []
