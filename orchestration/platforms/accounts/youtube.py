@@ -130,7 +130,8 @@ class YouTubeAccountClient(HttpAccountClient):
         )
         response = fetched.response
         if response is None or response.status_code != 200:
-            return self.result(call, *self.wire.classify_error(fetched), ctx)
+            outcome, detail = self.wire.classify_error(fetched)
+            return self.result(call, outcome, ctx, detail=detail)
         try:
             payload = response.json()
         except ValueError:
@@ -157,7 +158,8 @@ class YouTubeAccountClient(HttpAccountClient):
             if response is not None and response.status_code == 404:
                 break  # a channel without uploads has no uploads playlist yet
             if response is None or response.status_code != 200:
-                return self.result(call, *self.wire.classify_error(fetched), ctx)
+                outcome, detail = self.wire.classify_error(fetched)
+                return self.result(call, outcome, ctx, detail=detail)
             try:
                 page = response.json()
                 videos.extend(playlist_videos(page, observation.handle))
