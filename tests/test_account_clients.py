@@ -156,7 +156,7 @@ def test_tiktok_user_page_and_item_list(tmp_path):
     assert obs.extra["sec_uid"].startswith("MS4wLjABAAAA") and obs.source == "tiktok_web"
     assert [v.ref.external_id for v in result.videos] == ["7443300021912472863", "7442900112233445566", "7442100099887766554"]
     assert result.videos[0].ref.url == "https://www.tiktok.com/@scout2015/video/7443300021912472863"
-    assert result.videos[0].posted_at == datetime.fromtimestamp(1764450001).utcfromtimestamp(1764450001)
+    assert result.videos[0].posted_at == datetime(2025, 11, 29, 21, 0, 1)
     query = dict(seen[1].url.params)
     assert query["secUid"] == obs.extra["sec_uid"] and query["type"] == "1" and query["aid"] == "1988"
     assert query["count"] == "15" and query["verifyFp"].startswith("verify_") and len(query["device_id"]) == 19

@@ -11,7 +11,9 @@ same curves, shifted. Every random-looking choice comes from ``blake2b`` (:data:
   ``catalogue_weeks`` before ``added_at`` up to ``at`` (never a future post). Post ids come from
   :func:`orchestration.platforms.simulated.account_post_id`, which carries the posting time, so the simulated
   VIDEO client reports the same ``posted_at`` (and the same title) for a discovered video as the listing.
-  Posts the video simulation has removed by ``at`` are not listed.
+  Posts the video simulation has removed by ``at`` are not listed. A post's own traits (its view curve,
+  whether it is removed) are keyed by its id like any simulated video's, and the id carries the absolute
+  posting time: replayed at another date, the schedule and the account's counts shift, the posts' traits differ.
 * Listings are as long as the real route's: YouTube and TikTok pages (50, 15) until ``latest_n``; Instagram
   the ~12 newest; X none at all (no logged-out route: ``videos_listed`` null, metrics only).
 """
@@ -50,6 +52,7 @@ __all__ = [
     "SimulatedPost",
     "account_profile",
     "listing_size",
+    "post_schedule",
     "simulate_account",
 ]
 
@@ -189,6 +192,12 @@ def _week_posts(profile: AccountProfile, origin: datetime, week: int, seed: int)
         title = video_profile(f"{profile.platform.value}:{external_id}", seed).title
         posts.append(SimulatedPost(external_id, posted_at, title))
     return posts
+
+
+def post_schedule(account_id: str, at: datetime, seed: int = 0, *, added_at: datetime) -> Iterator[SimulatedPost]:
+    """Every post ``account_id`` published at or before ``at``, newest first, removed ones included."""
+    origin = naive_utc(added_at).replace(microsecond=0)
+    return _posts_before(account_profile(account_id, seed), origin, naive_utc(at), seed)
 
 
 def _posts_before(profile: AccountProfile, origin: datetime, at: datetime, seed: int) -> Iterator[SimulatedPost]:
