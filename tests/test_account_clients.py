@@ -154,7 +154,11 @@ def test_tiktok_user_page_and_item_list(tmp_path):
     assert (obs.followers, obs.following, obs.likes, obs.video_count) == (1_312_877, 12, 40_147_720, 1412)
     assert obs.platform_account_id == "6719043524302307334"
     assert obs.extra["sec_uid"].startswith("MS4wLjABAAAA") and obs.source == "tiktok_web"
-    assert [v.ref.external_id for v in result.videos] == ["7443300021912472863", "7442900112233445566", "7442100099887766554"]
+    assert [v.ref.external_id for v in result.videos] == [
+        "7443300021912472863",
+        "7442900112233445566",
+        "7442100099887766554",
+    ]
     assert result.videos[0].ref.url == "https://www.tiktok.com/@scout2015/video/7443300021912472863"
     assert result.videos[0].posted_at == datetime(2025, 11, 29, 21, 0, 1)
     query = dict(seen[1].url.params)
@@ -174,18 +178,26 @@ def test_tiktok_pages_until_latest_n_with_an_older_cursor(tmp_path):
 
 def test_tiktok_unknown_user_is_not_found_and_private_account_gives_metrics_only(tmp_path):
     _, [gone] = discover(
-        Platform.TIKTOK, tiktok_handler("user_page_not_found_10221.html"), tmp_path, [account(Platform.TIKTOK, "nobody")]
+        Platform.TIKTOK,
+        tiktok_handler("user_page_not_found_10221.html"),
+        tmp_path,
+        [account(Platform.TIKTOK, "nobody")],
     )
     assert gone.attempt.outcome is Outcome.NOT_FOUND and "10221" in gone.attempt.detail
     _, [private] = discover(
-        Platform.TIKTOK, tiktok_handler("user_page_private_10222.html"), tmp_path, [account(Platform.TIKTOK, "quiet.garden")]
+        Platform.TIKTOK,
+        tiktok_handler("user_page_private_10222.html"),
+        tmp_path,
+        [account(Platform.TIKTOK, "quiet.garden")],
     )
     assert private.attempt.outcome is Outcome.OK and private.observation.followers == 312
     assert private.attempt.videos_listed is None and private.videos == []
 
 
 def test_tiktok_challenge_and_refused_item_list_are_blocked_never_not_found(tmp_path):
-    _, [challenge] = discover(Platform.TIKTOK, tiktok_handler("challenge.html"), tmp_path, [account(Platform.TIKTOK, "a")])
+    _, [challenge] = discover(
+        Platform.TIKTOK, tiktok_handler("challenge.html"), tmp_path, [account(Platform.TIKTOK, "a")]
+    )
     assert challenge.attempt.outcome is Outcome.BLOCKED
     refused = tiktok_handler("user_page_ok.html", httpx.Response(200, content=b""))
     _, [empty] = discover(Platform.TIKTOK, refused, tmp_path, [account(Platform.TIKTOK, "scout2015")])
@@ -204,7 +216,13 @@ def test_instagram_profile_metrics_and_recent_videos(tmp_path):
     _, [result] = discover(Platform.INSTAGRAM, handler, tmp_path, [account(Platform.INSTAGRAM, "natgeo")])
     assert result.attempt.outcome is Outcome.OK
     obs = result.observation
-    assert (obs.followers, obs.following, obs.video_count, obs.likes, obs.views) == (279_834_211, 162, 31245, None, None)
+    assert (obs.followers, obs.following, obs.video_count, obs.likes, obs.views) == (
+        279_834_211,
+        162,
+        31245,
+        None,
+        None,
+    )
     assert obs.platform_account_id == "787132" and obs.display_name == "National Geographic"
     # The photo post is left out: only reels and videos are listed.
     assert [v.ref.external_id for v in result.videos] == ["DRm4dQ3kZ1a", "DRiP9mYkQ3c"]
@@ -289,7 +307,9 @@ def test_x_user_metrics_only(tmp_path, body):
 def test_x_known_rest_id_survives_a_rename_and_refused_token_is_replaced(tmp_path):
     seen: list[httpx.Request] = []
     handler = x_handler("user_by_screen_name_ok.json", seen, refuse_first=True)
-    _, [result] = discover(Platform.X, handler, tmp_path, [account(Platform.X, "oldname", platform_account_id="11348282")])
+    _, [result] = discover(
+        Platform.X, handler, tmp_path, [account(Platform.X, "oldname", platform_account_id="11348282")]
+    )
     assert result.attempt.outcome is Outcome.OK and result.observation.handle == "NASA"
     lookups = [r for r in seen if "graphql" in r.url.path]
     assert all(r.url.path.endswith("/UserByRestId") for r in lookups) and len(lookups) == 2
@@ -318,7 +338,14 @@ def test_rate_limits_are_retried_then_rate_limited_and_trip_the_breaker(tmp_path
 
     accounts = [account(Platform.INSTAGRAM, f"user{i}") for i in range(4)]
     _, results = discover(
-        Platform.INSTAGRAM, handler, tmp_path, accounts, max_retries=1, breaker_threshold=2, concurrency=1, max_in_flight=1
+        Platform.INSTAGRAM,
+        handler,
+        tmp_path,
+        accounts,
+        max_retries=1,
+        breaker_threshold=2,
+        concurrency=1,
+        max_in_flight=1,
     )
     outcomes = [r.attempt.outcome for r in results]
     assert outcomes == [Outcome.RATE_LIMITED, Outcome.RATE_LIMITED, Outcome.CIRCUIT_OPEN, Outcome.CIRCUIT_OPEN]

@@ -83,7 +83,10 @@ def test_a_discovered_video_scrapes_with_the_listed_posted_at(server, tmp_path, 
 
 def test_follower_changes_and_a_hidden_subscriber_count(server, tmp_path):
     server.configure_account("tiktok", "growing", followers=123_456)
-    assert discover(server, Platform.TIKTOK, tmp_path, account(Platform.TIKTOK, "growing")).observation.followers == 123_456
+    assert (
+        discover(server, Platform.TIKTOK, tmp_path, account(Platform.TIKTOK, "growing")).observation.followers
+        == 123_456
+    )
     server.configure_account("youtube", "shy", hidden_followers=True)
     shy = discover(server, Platform.YOUTUBE, tmp_path, account(Platform.YOUTUBE, "shy"))
     assert shy.attempt.outcome is Outcome.OK and shy.observation.followers is None

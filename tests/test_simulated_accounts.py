@@ -140,7 +140,12 @@ def test_post_ids_carry_their_posting_time_and_other_ids_do_not():
     for platform in Platform:
         external_id = account_post_id(platform, posted, 12345)
         assert account_post_time(f"{platform.value}:{external_id}") == posted
-    for video_id in ("tiktok:7300000000000000001", "youtube:dQw4w9WgXcQ", "instagram:Chunk8-jurw", "x:1703436713362870723"):
+    for video_id in (
+        "tiktok:7300000000000000001",
+        "youtube:dQw4w9WgXcQ",
+        "instagram:Chunk8-jurw",
+        "x:1703436713362870723",
+    ):
         assert account_post_time(video_id) is None
 
 

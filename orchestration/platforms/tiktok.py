@@ -31,7 +31,14 @@ from orchestration.errors import ViewtrailError
 from orchestration.models import Observation, Outcome, Platform, ScrapeResult, VideoRef, VideoToScrape
 from orchestration.platforms.http import HttpPlatformClient, RunContext, to_count
 
-__all__ = ["PRIVATE_CODES", "ShortLinkError", "TikTokClient", "item_observation", "parse_universal_data", "parse_video_page"]
+__all__ = [
+    "PRIVATE_CODES",
+    "ShortLinkError",
+    "TikTokClient",
+    "item_observation",
+    "parse_universal_data",
+    "parse_video_page",
+]
 
 _DATA_SCRIPT = re.compile(
     r"<script[^>]*\bid=[\"']__UNIVERSAL_DATA_FOR_REHYDRATION__[\"'][^>]*>(.*?)</script>", re.DOTALL

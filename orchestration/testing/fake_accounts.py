@@ -215,7 +215,9 @@ class _YouTubeAccounts(_Handlers):
         playlist_id = request.query_params.get("playlistId", "")
         found = by_platform_id(self.state, self.platform, "UC" + playlist_id[2:]) if playlist_id else None
         if found is None:
-            return _youtube_error(404, "playlistNotFound", "The playlist identified with the request's playlistId cannot be found.")
+            return _youtube_error(
+                404, "playlistNotFound", "The playlist identified with the request's playlistId cannot be found."
+            )
         size = min(50, int(request.query_params.get("maxResults", "5")))
         token = request.query_params.get("pageToken", "")
         start = int(token.removeprefix("sim")) if token.startswith("sim") else 0
@@ -267,7 +269,9 @@ def _tiktok_user_page(sim: SimulatedAccount, private: bool) -> str:
         "statusMsg": "",
     }
     page = _tiktok_page({}, sim.display_name)
-    return page.replace('"webapp.video-detail": {}', '"webapp.user-detail": ' + json.dumps(detail).replace("</", "<\\/"))
+    return page.replace(
+        '"webapp.video-detail": {}', '"webapp.user-detail": ' + json.dumps(detail).replace("</", "<\\/")
+    )
 
 
 PRIVATE_STATUS = 10222
@@ -469,4 +473,9 @@ class _XAccounts(_Handlers):
         return _json({"data": {"user": {"result": result}}})
 
 
-ACCOUNT_HANDLER_GROUPS: tuple[type[_Handlers], ...] = (_YouTubeAccounts, _TikTokAccounts, _InstagramAccounts, _XAccounts)
+ACCOUNT_HANDLER_GROUPS: tuple[type[_Handlers], ...] = (
+    _YouTubeAccounts,
+    _TikTokAccounts,
+    _InstagramAccounts,
+    _XAccounts,
+)

@@ -101,9 +101,7 @@ class InstagramAccountClient(HttpAccountClient):
         }
         if session:
             headers["Cookie"] = f"sessionid={session}"
-        fetched = await self.get(
-            call, "api/v1/users/web_profile_info/", params={"username": handle}, headers=headers
-        )
+        fetched = await self.get(call, "api/v1/users/web_profile_info/", params={"username": handle}, headers=headers)
         response = fetched.response
         wall = Outcome.LOGIN_REQUIRED if session else Outcome.BLOCKED
         wall_why = "session cookie rejected" if session else "Instagram's anonymous throttle; INSTAGRAM_SESSIONID helps"
@@ -145,7 +143,9 @@ class InstagramAccountClient(HttpAccountClient):
         try:
             observation = profile_observation(account, user, self.now())
             if user.get("is_private"):
-                return self.result(call, Outcome.OK, ctx, observation=observation, detail="private account: metrics only")
+                return self.result(
+                    call, Outcome.OK, ctx, observation=observation, detail="private account: metrics only"
+                )
             videos = profile_videos(user, observation.handle)
         except (KeyError, ValueError, TypeError, AttributeError) as exc:
             return self.result(call, Outcome.PARSE_ERROR, ctx, detail=str(exc))

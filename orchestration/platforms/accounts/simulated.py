@@ -67,7 +67,12 @@ _FAULT_STATUS = {Outcome.UPSTREAM_ERROR: 503, Outcome.RATE_LIMITED: 429}
 #: Share of YouTube channels that hide their subscriber count.
 HIDDEN_SUBSCRIBERS_SHARE = 0.06
 #: Posts per listing page of each platform's real route (None: no listing route logged out).
-PAGE_SIZES: dict[Platform, int | None] = {Platform.YOUTUBE: 50, Platform.TIKTOK: 15, Platform.INSTAGRAM: 12, Platform.X: None}
+PAGE_SIZES: dict[Platform, int | None] = {
+    Platform.YOUTUBE: 50,
+    Platform.TIKTOK: 15,
+    Platform.INSTAGRAM: 12,
+    Platform.X: None,
+}
 _B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 
@@ -377,5 +382,3 @@ class SimulatedAccountClient(AccountClient):
     ) -> AsyncIterator[AccountResult]:
         for account in self._own_accounts(accounts):
             yield self.result_for(account, run_id=run_id, partition_key=partition_key)
-
-

@@ -107,7 +107,9 @@ def parse_user_page(html: str, final_path: str = "") -> tuple[Outcome | None, st
     return None, None, user_detail
 
 
-def user_observation(account: AccountToDiscover, user_detail: dict[str, Any], observed_at: datetime) -> AccountObservation:
+def user_observation(
+    account: AccountToDiscover, user_detail: dict[str, Any], observed_at: datetime
+) -> AccountObservation:
     """Metrics from ``webapp.user-detail``; ``KeyError``/``ValueError`` name the field that changed."""
     info = user_detail["userInfo"]
     user = info["user"]
@@ -157,7 +159,11 @@ def item_list_videos(items: list[Any], handle: str | None) -> list[Any]:
         author = item.get("author")
         author_handle = author.get("uniqueId") if isinstance(author, dict) else None
         video = discovered_video(
-            Platform.TIKTOK, str(item["id"]), account=author_handle or handle, posted_at=posted_at, title=item.get("desc")
+            Platform.TIKTOK,
+            str(item["id"]),
+            account=author_handle or handle,
+            posted_at=posted_at,
+            title=item.get("desc"),
         )
         if video is not None:
             videos.append(video)
@@ -235,7 +241,9 @@ class TikTokAccountClient(HttpAccountClient):
             response = fetched.response
             assert response is not None
             if response.status_code != 200:
-                return self.result(call, Outcome.BLOCKED, ctx, detail=f"item_list: unexpected HTTP {response.status_code}")
+                return self.result(
+                    call, Outcome.BLOCKED, ctx, detail=f"item_list: unexpected HTTP {response.status_code}"
+                )
             if not response.content.strip():
                 # TikTok answers refused (unsigned, bot-checked) list requests with 200 and an empty body.
                 page_items = (user_detail.get("userInfo") or {}).get("itemList") or []

@@ -147,7 +147,10 @@ class XAccountClient(HttpAccountClient):
 
     def _query(self, account: AccountToDiscover) -> tuple[str, dict[str, str]]:
         if account.platform_account_id:
-            operation, variables = USER_BY_REST_ID, {"userId": account.platform_account_id, "withSafetyModeUserFields": True}
+            operation, variables = (
+                USER_BY_REST_ID,
+                {"userId": account.platform_account_id, "withSafetyModeUserFields": True},
+            )
         else:
             handle = (account.handle or "").lstrip("@")
             operation, variables = USER_BY_SCREEN_NAME, {"screen_name": handle, "withSafetyModeUserFields": True}
@@ -171,7 +174,9 @@ class XAccountClient(HttpAccountClient):
                     return failure or self.result(
                         call, Outcome.BLOCKED, ctx, detail=f"no guest token (guest/activate.json HTTP {status})"
                     )
-            fetched = await self.get(call, path, params=params, headers={**self._headers(), "x-guest-token": self._guest_token or ""})
+            fetched = await self.get(
+                call, path, params=params, headers={**self._headers(), "x-guest-token": self._guest_token or ""}
+            )
             status = fetched.status
             if status in (401, 403) or (status == 200 and _error_codes(fetched) & _BAD_GUEST_TOKEN_CODES):
                 self._guest_token = None
@@ -184,9 +189,13 @@ class XAccountClient(HttpAccountClient):
         response = fetched.response
         assert response is not None
         if response.status_code in (401, 403):
-            return self.result(call, Outcome.BLOCKED, ctx, detail=f"guest token refused twice (HTTP {response.status_code})")
+            return self.result(
+                call, Outcome.BLOCKED, ctx, detail=f"guest token refused twice (HTTP {response.status_code})"
+            )
         if response.status_code == 404:
-            return self.result(call, Outcome.PARSE_ERROR, ctx, detail=f"HTTP 404 from {path.split('/')[-1]}: queryId changed")
+            return self.result(
+                call, Outcome.PARSE_ERROR, ctx, detail=f"HTTP 404 from {path.split('/')[-1]}: queryId changed"
+            )
         if response.status_code != 200:
             return self.result(call, Outcome.BLOCKED, ctx, detail=f"unexpected HTTP {response.status_code}")
         try:
@@ -200,4 +209,6 @@ class XAccountClient(HttpAccountClient):
             observation = user_observation(account, result, self.now())
         except (KeyError, ValueError, TypeError) as exc:
             return self.result(call, Outcome.PARSE_ERROR, ctx, detail=str(exc))
-        return self.result(call, Outcome.OK, ctx, observation=observation, detail="X lists no posts logged out: metrics only")
+        return self.result(
+            call, Outcome.OK, ctx, observation=observation, detail="X lists no posts logged out: metrics only"
+        )

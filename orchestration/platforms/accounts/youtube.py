@@ -174,5 +174,3 @@ class YouTubeAccountClient(HttpAccountClient):
             ):
                 break
         return self.result(call, Outcome.OK, ctx, observation=observation, videos=videos)
-
-
