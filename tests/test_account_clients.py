@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime
 from urllib.parse import parse_qs, urlsplit
 
@@ -123,13 +124,24 @@ def test_youtube_quota_exceeded_stops_the_remaining_accounts(tmp_path):
     assert len(calls) == 1 and results[1].attempt.tries == 0
 
 
-def test_youtube_key_never_in_details(tmp_path):
-    def handler(request):
+def test_secrets_never_reach_results_or_logs(tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)
+
+    def refused(request):
         return json_response(fixture_json("youtube", "error_key_invalid.json"), 400)
 
-    _, [result] = discover(Platform.YOUTUBE, handler, tmp_path, [account(Platform.YOUTUBE, "a")], api_key=SECRET_KEY)
+    _, [result] = discover(Platform.YOUTUBE, refused, tmp_path, [account(Platform.YOUTUBE, "a")], api_key=SECRET_KEY)
     assert result.attempt.outcome is Outcome.BLOCKED
-    assert SECRET_KEY not in json.dumps(str(result))
+
+    def throttled(request):
+        return json_response({"message": "slow down"}, 429)
+
+    _, [ig] = discover(
+        Platform.INSTAGRAM, throttled, tmp_path, [account(Platform.INSTAGRAM, "a")], session_id=SECRET_SESSION
+    )
+    assert ig.attempt.outcome is Outcome.RATE_LIMITED
+    for secret in (SECRET_KEY, SECRET_SESSION):
+        assert secret not in str(result) + str(ig) and secret not in caplog.text
 
 
 # -------------------------------------------------------------------------------------------- TikTok
