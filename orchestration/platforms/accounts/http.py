@@ -87,11 +87,13 @@ class HttpAccountClient(AccountClient):
         detail: str | None = None,
         observation: AccountObservation | None = None,
         videos: list[DiscoveredVideo] | None = None,
-        videos_listed: int | None = None,
     ) -> AccountResult:
+        """The result of one discovery; ``videos=None`` means the platform gave no listing (``videos_listed``
+        null: X, private accounts), ``[]`` that it listed none."""
         ok = outcome is Outcome.OK
         listed = sorted(videos or [], key=lambda v: v.posted_at or datetime.min, reverse=True)
         listed = listed[: listing_limit(call.account)]
+        videos_listed = len(listed) if ok and videos is not None else None
         attempt = AccountAttempt(
             account_id=call.account.account_id,
             platform=self.platform,
@@ -104,9 +106,7 @@ class HttpAccountClient(AccountClient):
             source=self.source,
             run_id=ctx.run_id,
             partition_key=ctx.partition_key,
-            videos_listed=(len(listed) if videos_listed is None and videos is not None else videos_listed)
-            if ok
-            else None,
+            videos_listed=videos_listed,
         )
         if observation is not None:
             observation.run_id = ctx.run_id

@@ -22,7 +22,7 @@ from orchestration.models import AccountObservation, AccountResult, AccountToDis
 from orchestration.platforms.accounts.base import discovered_video
 from orchestration.platforms.accounts.http import HttpAccountClient
 from orchestration.platforms.http import RunContext, to_count
-from orchestration.platforms.instagram import IG_APP_ID, InstagramClient, _is_login_path
+from orchestration.platforms.instagram import IG_APP_ID, InstagramClient, is_login_path
 
 __all__ = ["InstagramAccountClient", "profile_observation", "profile_videos"]
 
@@ -107,7 +107,7 @@ class InstagramAccountClient(HttpAccountClient):
         wall_why = "session cookie rejected" if session else "Instagram's anonymous throttle; INSTAGRAM_SESSIONID helps"
         if response is not None and response.is_redirect:
             location = self.wire.relative_path(str(response.url.join(response.headers.get("Location", ""))))
-            if _is_login_path(location):
+            if is_login_path(location):
                 return self.result(call, wall, ctx, detail=f"redirected to the login page ({wall_why})")
             return self.result(call, Outcome.BLOCKED, ctx, detail="unexpected redirect from web_profile_info")
         failure = self.failure(call, fetched, ctx)

@@ -24,7 +24,7 @@ from orchestration.models import AccountObservation, AccountResult, AccountToDis
 from orchestration.platforms.accounts.base import discovered_video
 from orchestration.platforms.accounts.http import Call, HttpAccountClient
 from orchestration.platforms.http import Fetched, RunContext, to_count
-from orchestration.platforms.youtube import YouTubeClient, _parse_time
+from orchestration.platforms.youtube import YouTubeClient, parse_api_time
 
 __all__ = ["YouTubeAccountClient", "channel_lookup", "channel_observation", "playlist_videos"]
 
@@ -88,7 +88,7 @@ def playlist_videos(payload: dict[str, Any], handle: str | None) -> list[Any]:
             Platform.YOUTUBE,
             str(video_id),
             account=handle,
-            posted_at=_parse_time(details["videoPublishedAt"]),
+            posted_at=parse_api_time(details["videoPublishedAt"]),
             title=snippet.get("title"),
         )
         if video is not None:
