@@ -30,6 +30,7 @@ __all__ = [
     "default_settings",
     "resolve_short_link_sync",
     "scrape_sync",
+    "stream_sync",
 ]
 
 #: A current desktop Chrome on Windows: platforms serve their normal public pages to it.
@@ -149,10 +150,10 @@ class PlatformClient(ABC):
 _DONE = object()
 
 
-def _drive(client: PlatformClient, videos: Iterable[VideoToScrape], kw: dict[str, Any]):
-    """Run ``client.scrape`` on a private event loop, yielding results one by one."""
+def _drive(client: Any, start: Callable[[], AsyncIterator[Any]]) -> Iterator[Any]:
+    """Run the async generator ``start()`` on a private event loop, yielding its items one by one."""
     loop = asyncio.new_event_loop()
-    agen = client.scrape(videos, **kw)
+    agen = start()
     try:
         while True:
             try:
@@ -170,17 +171,17 @@ def _drive(client: PlatformClient, videos: Iterable[VideoToScrape], kw: dict[str
             loop.close()
 
 
-def scrape_sync(client: PlatformClient, videos: Iterable[VideoToScrape], **kw: Any) -> Iterator[ScrapeResult]:
-    """Run ``client.scrape(videos, **kw)`` for synchronous callers, streaming results as they complete.
+def stream_sync(client: Any, start: Callable[[], AsyncIterator[Any]], *, name: str) -> Iterator[Any]:
+    """Iterate the async generator ``start()`` (a method of ``client``) for synchronous callers.
 
     Works from plain threads (Dagster ops, the CLI). Called from inside a running event loop, it runs the
-    scrape on a helper thread so it never blocks or nests that loop. Network resources are closed when
-    the iteration ends (or is abandoned), so call it once per batch.
+    generator on a helper thread so it never blocks or nests that loop. ``client.aclose()`` runs when the
+    iteration ends (or is abandoned), so call it once per batch.
     """
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        yield from _drive(client, videos, kw)
+        yield from _drive(client, start)
         return
 
     # Inside a running loop (e.g. a notebook): stream through a bounded queue from a helper thread.
@@ -196,7 +197,7 @@ def scrape_sync(client: PlatformClient, videos: Iterable[VideoToScrape], **kw: A
                 continue
 
     def worker() -> None:
-        gen = _drive(client, videos, kw)
+        gen = _drive(client, start)
         try:
             for result in gen:
                 put(result)
@@ -209,7 +210,7 @@ def scrape_sync(client: PlatformClient, videos: Iterable[VideoToScrape], **kw: A
             gen.close()
         put(_DONE)
 
-    thread = threading.Thread(target=worker, name=f"scrape-{client.platform.value}", daemon=True)
+    thread = threading.Thread(target=worker, name=name, daemon=True)
     thread.start()
     try:
         while True:
@@ -222,6 +223,12 @@ def scrape_sync(client: PlatformClient, videos: Iterable[VideoToScrape], **kw: A
     finally:
         stop.set()
         thread.join(timeout=30)
+
+
+def scrape_sync(client: PlatformClient, videos: Iterable[VideoToScrape], **kw: Any) -> Iterator[ScrapeResult]:
+    """Run ``client.scrape(videos, **kw)`` for synchronous callers, streaming results as they complete
+    (see :func:`stream_sync`)."""
+    return stream_sync(client, lambda: client.scrape(videos, **kw), name=f"scrape-{client.platform.value}")
 
 
 def resolve_short_link_sync(client: PlatformClient, url: str) -> VideoRef:

@@ -298,8 +298,10 @@ class HttpPlatformClient(PlatformClient):
         params: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
         follow_redirects: bool = False,
+        method: str = "GET",
     ) -> Fetched:
-        """GET with politeness, retries and the breaker. Never raises for network trouble."""
+        """A request (GET unless ``method`` says otherwise) with politeness, retries and the breaker.
+        Never raises for network trouble."""
         url = path_or_url if "://" in path_or_url else self.url(path_or_url)
         fetched = Fetched(tries=0)
         if self.breaker_open:
@@ -315,13 +317,13 @@ class HttpPlatformClient(PlatformClient):
                 fetched.tries += 1
                 sent = time.monotonic()
                 try:
-                    response = await state.http.get(
-                        url, params=params, headers=headers, follow_redirects=follow_redirects
+                    response = await state.http.request(
+                        method, url, params=params, headers=headers, follow_redirects=follow_redirects
                     )
                     await response.aread()
                 except httpx.HTTPError as exc:
                     trace.record_request(
-                        trace.RequestRecord("GET", self.scrub(url), None, error=self.scrub(type(exc).__name__))
+                        trace.RequestRecord(method, self.scrub(url), None, error=self.scrub(type(exc).__name__))
                     )
                     raise
                 for step in (*response.history, response):
@@ -417,7 +419,14 @@ class HttpPlatformClient(PlatformClient):
         return ScrapeResult(attempt=attempt, observation=observation if outcome is Outcome.OK else None)
 
     def _account(self, result: ScrapeResult) -> None:
-        outcome = result.attempt.outcome
+        self.record_outcome(result.attempt.outcome)
+
+    def reset_retry_budget(self) -> None:
+        """Give a new run (a ``scrape`` or an account discovery) its full ``retry_budget``."""
+        self._retries_left = self.settings.retry_budget
+
+    def record_outcome(self, outcome: Outcome) -> None:
+        """Feed one finished attempt's outcome (video or account) to the circuit breaker."""
         if outcome in BREAKER_OUTCOMES:
             self._consecutive_bad += 1
             if not self.breaker_open and self._consecutive_bad >= self.settings.breaker_threshold:
@@ -488,7 +497,7 @@ class HttpPlatformClient(PlatformClient):
         partition_key: str | None = None,
     ) -> AsyncIterator[ScrapeResult]:
         ctx = RunContext(run_id=run_id, partition_key=partition_key)
-        self._retries_left = self.settings.retry_budget
+        self.reset_retry_budget()
         limit = self.settings.max_in_flight or 2 * self.settings.concurrency
         batches = _chunks(self._own_videos(videos), max(1, self.batch_size))
         pending: set[asyncio.Task[list[ScrapeResult]]] = set()

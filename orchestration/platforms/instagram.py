@@ -34,7 +34,7 @@ from typing import Any
 from orchestration.models import Observation, Outcome, Platform, ScrapeResult, VideoToScrape
 from orchestration.platforms.http import Fetched, HttpPlatformClient, RunContext, to_count
 
-__all__ = ["InstagramClient", "find_media", "pk_to_shortcode", "shortcode_to_pk"]
+__all__ = ["InstagramClient", "find_media", "is_login_path", "pk_to_shortcode", "shortcode_to_pk"]
 
 IG_APP_ID = "936619743392459"
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -152,7 +152,7 @@ def media_observation(video: VideoToScrape, media: dict[str, Any], observed_at: 
     )
 
 
-def _is_login_path(path: str) -> bool:
+def is_login_path(path: str) -> bool:
     return path.startswith("/accounts/login") or path in ("", "/") or path.startswith("/challenge")
 
 
@@ -195,7 +195,7 @@ class InstagramClient(HttpPlatformClient):
             follow_redirects=True,
         )
         response = fetched.response
-        if response is not None and _is_login_path(self.relative_path(str(response.url))):
+        if response is not None and is_login_path(self.relative_path(str(response.url))):
             return done(Outcome.BLOCKED, fetched, "redirected to the login page (Instagram's anonymous rate limit)")
         failure = self.generic_failure(fetched)
         if failure is not None:
@@ -244,7 +244,7 @@ class InstagramClient(HttpPlatformClient):
         response = fetched.response
         if response is not None and response.is_redirect:
             location = response.headers.get("Location", "")
-            if _is_login_path(self.relative_path(str(response.url.join(location)))):
+            if is_login_path(self.relative_path(str(response.url.join(location)))):
                 return Outcome.LOGIN_REQUIRED, fetched, "session cookie rejected (redirect to login)", None
             return Outcome.BLOCKED, fetched, "unexpected redirect from media info API", None
         failure = self.generic_failure(fetched)

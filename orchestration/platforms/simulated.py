@@ -15,20 +15,24 @@ The model is described in ``docs/simulation.md``.
 
 from __future__ import annotations
 
+import base64
 import functools
 import math
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from orchestration.clock import naive_utc, utc_now
 from orchestration.hashing import SIMULATION
 from orchestration.models import Attempt, Observation, Outcome, Platform, ScrapeResult, VideoRef, VideoToScrape
 from orchestration.platforms.base import PlatformClient
+from orchestration.platforms.instagram import pk_to_shortcode, shortcode_to_pk
 from orchestration.urls import canonical_url
 
 __all__ = [
     "ACCOUNTS",
+    "account_post_id",
+    "account_post_time",
     "DEFAULT_FAULT_RATE",
     "DISAPPEAR_RATE",
     "LAUNCH_SHARE",
@@ -79,6 +83,77 @@ _DURATION_RANGE_S: dict[Platform, tuple[float, float]] = {
 }
 
 
+#: Ids of the posts of simulated accounts carry their posting time, as real TikTok, X and Instagram ids do
+#: (YouTube ids carry none: there the simulation packs it into the id's 64 bits). A 16-bit check tells them
+#: apart from other ids, whose simulated posting time stays relative to when they were tracked.
+_X_EPOCH_MS = 1288834974657  # X snowflake epoch
+_INSTAGRAM_EPOCH_MS = 1314220021721  # Instagram media id epoch
+_NONCE_BITS = {Platform.TIKTOK: 16, Platform.YOUTUBE: 16, Platform.X: 6, Platform.INSTAGRAM: 7}
+
+
+def _post_check(platform: Platform, epoch_s: int, nonce: int) -> int:
+    return SIMULATION.integer("account-post", platform.value, epoch_s, nonce, size=2)
+
+
+def account_post_id(platform: Platform | str, posted_at: datetime, nonce: int) -> str:
+    """The external id of a simulated account's post published at ``posted_at`` (whole seconds, naive UTC)."""
+    platform = Platform(platform)
+    epoch_s = int(naive_utc(posted_at).replace(tzinfo=UTC).timestamp())
+    nonce &= (1 << _NONCE_BITS[platform]) - 1
+    low = (nonce << 16) | _post_check(platform, epoch_s, nonce)
+    if platform is Platform.TIKTOK:
+        return str((epoch_s << 32) | low)
+    if platform is Platform.X:
+        return str(((epoch_s * 1000 - _X_EPOCH_MS) << 22) | low)
+    if platform is Platform.INSTAGRAM:
+        return pk_to_shortcode(((epoch_s * 1000 - _INSTAGRAM_EPOCH_MS) << 23) | low)
+    raw = ((epoch_s << 32) | low).to_bytes(8, "big")
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_post_id(platform: Platform, external_id: str) -> tuple[int, int, int] | None:
+    """``(epoch_s, nonce, check)`` packed in ``external_id`` by :func:`account_post_id`, if it has that layout."""
+    try:
+        if platform is Platform.TIKTOK:
+            number = int(external_id) if external_id.isdigit() else -1
+            epoch_s, low = number >> 32, number & 0xFFFFFFFF
+        elif platform is Platform.X:
+            number = int(external_id) if external_id.isdigit() else -1
+            millis, low = (number >> 22) + _X_EPOCH_MS, number & 0x3FFFFF
+            epoch_s = millis // 1000 if millis % 1000 == 0 else -1
+        elif platform is Platform.INSTAGRAM:
+            number = shortcode_to_pk(external_id)
+            millis, low = (number >> 23) + _INSTAGRAM_EPOCH_MS, number & 0x7FFFFF
+            epoch_s = millis // 1000 if millis % 1000 == 0 else -1
+        else:
+            if len(external_id) != 11:
+                return None
+            number = int.from_bytes(base64.urlsafe_b64decode(external_id + "="), "big")
+            epoch_s, low = number >> 32, number & 0xFFFFFFFF
+    except ValueError:
+        return None
+    if number < 0 or epoch_s <= 0:
+        return None
+    return epoch_s, low >> 16, low & 0xFFFF
+
+
+def account_post_time(video_id: str) -> datetime | None:
+    """When a simulated account published ``video_id`` ("{platform}:{external_id}"), or ``None`` when the id
+    is not one of theirs (see :func:`account_post_id`)."""
+    prefix, sep, external_id = video_id.partition(":")
+    try:
+        platform = Platform(prefix)
+    except ValueError:
+        return None
+    decoded = _decode_post_id(platform, external_id) if sep else None
+    if decoded is None:
+        return None
+    epoch_s, nonce, check = decoded
+    if nonce >> _NONCE_BITS[platform] or check != _post_check(platform, epoch_s, nonce):
+        return None
+    return datetime.fromtimestamp(epoch_s, UTC).replace(tzinfo=None)
+
+
 def _platform_of(video_id: str) -> Platform:
     """The platform whose traits a video id is simulated with. Not :func:`orchestration.urls.split_video_id`
     (which validates and refuses): the simulation answers for any id, an unknown prefix counting as TikTok, and
@@ -112,9 +187,13 @@ class VideoProfile:
     views_hidden: bool  # Instagram: no public view count for this post
     likes_hidden: bool  # Instagram: author hid the like count
     disappears_after_h: float | None  # hours after posting the video is removed (None: never)
+    #: A simulated account's post: published at this instant whenever it was tracked (see account_post_id).
+    published_at: datetime | None = None
 
     def posted_at(self, tracked_at: datetime) -> datetime:
         """When the video was posted, given when it was tracked (naive UTC, whole seconds)."""
+        if self.published_at is not None:
+            return self.published_at
         posted = naive_utc(tracked_at) - timedelta(hours=self.age_at_tracking_h)
         return posted.replace(microsecond=0)
 
@@ -180,8 +259,9 @@ def video_profile(video_id: str, seed: int = 0) -> VideoProfile:
     pareto = (1.0 - u("scale")) ** (-1.0 / 1.15)
     scale = min(1_500.0 * pareto * account_multiplier, 60_000_000.0)
     disappears = u("disappears") < DISAPPEAR_RATE
+    published_at = account_post_time(video_id)
     # Catalogue videos that disappear do so after they were tracked: a tracker only notices removals it sees.
-    disappear_floor_h = 24.0 + (0.0 if launch else age_h)
+    disappear_floor_h = 24.0 + (0.0 if launch or published_at is not None else age_h)
     disappears_after_h = disappear_floor_h + int(u("disappear-day") * 9 * 24) if disappears else None
     return VideoProfile(
         video_id=video_id,
@@ -202,6 +282,7 @@ def video_profile(video_id: str, seed: int = 0) -> VideoProfile:
         views_hidden=platform is Platform.INSTAGRAM and u("views-hidden") < 0.30,
         likes_hidden=platform is Platform.INSTAGRAM and u("likes-hidden") < 0.05,
         disappears_after_h=disappears_after_h,
+        published_at=published_at,
     )
 
 
@@ -333,7 +414,8 @@ class SimulatedClient(PlatformClient):
             shares=state.shares,
             saves=state.saves,
             title=state.title,
-            account=state.account,
+            # A simulated account's post belongs to that account, which the registry knows by its handle.
+            account=video.account if video.account and account_post_time(video.video_id) else state.account,
             posted_at=state.posted_at,
             duration_s=state.duration_s,
             extra={"simulated": True},

@@ -31,7 +31,14 @@ from orchestration.errors import ViewtrailError
 from orchestration.models import Observation, Outcome, Platform, ScrapeResult, VideoRef, VideoToScrape
 from orchestration.platforms.http import HttpPlatformClient, RunContext, to_count
 
-__all__ = ["PRIVATE_CODES", "ShortLinkError", "TikTokClient", "parse_video_page"]
+__all__ = [
+    "PRIVATE_CODES",
+    "ShortLinkError",
+    "TikTokClient",
+    "item_observation",
+    "parse_universal_data",
+    "parse_video_page",
+]
 
 _DATA_SCRIPT = re.compile(
     r"<script[^>]*\bid=[\"']__UNIVERSAL_DATA_FOR_REHYDRATION__[\"'][^>]*>(.*?)</script>", re.DOTALL
@@ -53,26 +60,38 @@ class ShortLinkError(ViewtrailError, ValueError):
     """A short link that does not lead to a TikTok video."""
 
 
+def parse_universal_data(html: str, final_path: str = "") -> tuple[Outcome | None, str | None, dict[str, Any]]:
+    """``(failure, detail, __DEFAULT_SCOPE__)`` of any TikTok web page (video or user page).
+
+    ``failure`` is ``None`` when the page carries its data script; else the outcome (login redirect,
+    challenge page, broken JSON) and a detail, with an empty scope.
+    """
+    if final_path.startswith("/login"):
+        return Outcome.LOGIN_REQUIRED, "redirected to /login", {}
+    match = _DATA_SCRIPT.search(html)
+    if match is None:
+        if _CHALLENGE.search(html):
+            return Outcome.BLOCKED, "challenge page (no data script)", {}
+        return Outcome.BLOCKED, "no __UNIVERSAL_DATA_FOR_REHYDRATION__ script in page", {}
+    try:
+        data = json.loads(match.group(1))
+    except ValueError:
+        return Outcome.PARSE_ERROR, "__UNIVERSAL_DATA_FOR_REHYDRATION__ is not valid JSON", {}
+    scope = data.get("__DEFAULT_SCOPE__") if isinstance(data, dict) else None
+    if not isinstance(scope, dict):
+        return Outcome.PARSE_ERROR, "missing __DEFAULT_SCOPE__", {}
+    return None, None, scope
+
+
 def parse_video_page(html: str, final_path: str = "") -> tuple[Outcome, str | None, dict[str, Any] | None, int]:
     """Classify a video page: ``(outcome, detail, itemStruct or None, statusCode)``.
 
     ``ok`` means the itemStruct is present; the caller turns it into an observation. 10204 is returned as
     ``blocked`` here; the client may upgrade it to ``not_found`` (see module docs).
     """
-    if final_path.startswith("/login"):
-        return Outcome.LOGIN_REQUIRED, "redirected to /login", None, -1
-    match = _DATA_SCRIPT.search(html)
-    if match is None:
-        if _CHALLENGE.search(html):
-            return Outcome.BLOCKED, "challenge page (no data script)", None, -1
-        return Outcome.BLOCKED, "no __UNIVERSAL_DATA_FOR_REHYDRATION__ script in page", None, -1
-    try:
-        data = json.loads(match.group(1))
-    except ValueError:
-        return Outcome.PARSE_ERROR, "__UNIVERSAL_DATA_FOR_REHYDRATION__ is not valid JSON", None, -1
-    scope = data.get("__DEFAULT_SCOPE__") if isinstance(data, dict) else None
-    if not isinstance(scope, dict):
-        return Outcome.PARSE_ERROR, "missing __DEFAULT_SCOPE__", None, -1
+    failure, failure_detail, scope = parse_universal_data(html, final_path)
+    if failure is not None:
+        return failure, failure_detail, None, -1
     detail = scope.get("webapp.video-detail")
     if not isinstance(detail, dict):
         return Outcome.PARSE_ERROR, "missing __DEFAULT_SCOPE__['webapp.video-detail']", None, -1

@@ -29,7 +29,14 @@ from orchestration.models import Observation, Outcome, Platform, ScrapeResult, V
 from orchestration.platforms.base import ClientSettings
 from orchestration.platforms.http import Fetched, HttpPlatformClient, RunContext, to_count
 
-__all__ = ["MissingApiKeyError", "QuotaTracker", "YouTubeClient", "parse_iso8601_duration", "quota_status_from_env"]
+__all__ = [
+    "MissingApiKeyError",
+    "QuotaTracker",
+    "YouTubeClient",
+    "parse_api_time",
+    "parse_iso8601_duration",
+    "quota_status_from_env",
+]
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +73,7 @@ def parse_iso8601_duration(text: str) -> float | None:
     return seconds or None
 
 
-def _parse_time(text: str) -> datetime:
+def parse_api_time(text: str) -> datetime:
     parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(UTC).replace(tzinfo=None)
@@ -230,7 +237,7 @@ class YouTubeClient(HttpPlatformClient):
 
         response = fetched.response
         if response is None or response.status_code != 200:
-            failure = self._classify_error(fetched)
+            failure = self.classify_error(fetched)
             return all_(*failure)
         try:
             payload = response.json()
@@ -285,7 +292,8 @@ class YouTubeClient(HttpPlatformClient):
             )
         return results
 
-    def _classify_error(self, fetched: Fetched) -> tuple[Outcome, str]:
+    def classify_error(self, fetched: Fetched) -> tuple[Outcome, str]:
+        """Outcome of a non-200 Data API answer (any endpoint): quota, rate limit, refused key, 5xx..."""
         response = fetched.response
         try:
             reasons = _error_reasons(response.json()) if response is not None else []
@@ -337,7 +345,7 @@ class YouTubeClient(HttpPlatformClient):
             saves=None,
             title=snippet.get("title"),
             account=snippet.get("channelTitle"),
-            posted_at=_parse_time(published) if isinstance(published, str) else None,
+            posted_at=parse_api_time(published) if isinstance(published, str) else None,
             duration_s=parse_iso8601_duration(duration) if isinstance(duration, str) else None,
             extra=extra,
         )

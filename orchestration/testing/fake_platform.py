@@ -96,6 +96,7 @@ class _State:
     release: asyncio.Event | None = None  # set on stop(): requests held by "timeout" faults return at once
     loop: asyncio.AbstractEventLoop | None = None
     started_at: datetime = field(default_factory=lambda: utc_now().replace(microsecond=0))
+    accounts: Any = field(default_factory=lambda: _accounts_module().AccountsState())  # account routes' state
 
     def now(self) -> datetime:
         at = self.settings.at
@@ -596,9 +597,16 @@ class _X(_Handlers):
 _HANDLER_GROUPS: tuple[type[_Handlers], ...] = (_YouTube, _TikTok, _Instagram, _X)
 
 
+def _accounts_module() -> Any:
+    from orchestration.testing import fake_accounts  # imports this module: loaded on first use
+
+    return fake_accounts
+
+
 def build_app(state: _State) -> Starlette:
-    """The ASGI app serving all four platforms from ``state`` (settings read per request)."""
-    return Starlette(routes=[route for group in _HANDLER_GROUPS for route in group(state).routes()])
+    """The ASGI app serving all four platforms (videos, then accounts) from ``state`` (settings read per request)."""
+    groups = (*_HANDLER_GROUPS, *_accounts_module().ACCOUNT_HANDLER_GROUPS)
+    return Starlette(routes=[route for group in groups for route in group(state).routes()])
 
 
 class FakePlatformServer:
@@ -647,6 +655,10 @@ class FakePlatformServer:
         if "faults" in switches:
             switches["faults"] = tuple(switches["faults"])
         self._state.settings = replace(self._state.settings, **switches).validated()
+
+    def configure_account(self, platform: Platform | str, handle: str, **changes: Any) -> None:
+        """Change one simulated account (see :class:`orchestration.testing.fake_accounts.FakeAccount`)."""
+        self._state.accounts.configure(platform, handle, **changes)
 
     @property
     def requests(self) -> Counter[str]:

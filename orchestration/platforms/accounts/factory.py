@@ -1,0 +1,58 @@
+"""Build the right account client for a platform: the same modes and settings as the video clients.
+
+``VIEWTRAIL_{P}_MODE`` (``simulated`` by default) picks simulated or real; real clients take the same
+:class:`ClientSettings` (``VIEWTRAIL_{P}_*``, ``YOUTUBE_API_KEY``, ``INSTAGRAM_SESSIONID``) as
+:func:`orchestration.platforms.factory.build_client`. X accounts live on another host than X's video
+endpoint: without ``VIEWTRAIL_X_BASE_URL`` (or an explicit ``base_url``) the X account client calls
+``https://api.x.com``; with it, both share the configured endpoint (the fake platform serves both there).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from orchestration import config
+from orchestration.models import Platform
+from orchestration.platforms.accounts.base import AccountClient
+from orchestration.platforms.base import ClientSettings
+from orchestration.platforms.factory import _SETTING_NAMES, _platform, client_mode, settings_from_env
+
+__all__ = ["ACCOUNT_BASE_URLS", "build_account_client"]
+
+#: Production endpoints of the account routes where they differ from the video clients' defaults.
+ACCOUNT_BASE_URLS: dict[Platform, str] = {Platform.X: "https://api.x.com"}
+
+_REAL_ACCOUNT_CLIENTS: dict[Platform, tuple[str, str]] = {
+    Platform.YOUTUBE: ("orchestration.platforms.accounts.youtube", "YouTubeAccountClient"),
+    Platform.TIKTOK: ("orchestration.platforms.accounts.tiktok", "TikTokAccountClient"),
+    Platform.INSTAGRAM: ("orchestration.platforms.accounts.instagram", "InstagramAccountClient"),
+    Platform.X: ("orchestration.platforms.accounts.x", "XAccountClient"),
+}
+
+
+def build_account_client(platform: Platform | str, mode: str | None = None, **settings: Any) -> AccountClient:
+    """The account client for ``platform`` in ``mode`` (``None`` = ``VIEWTRAIL_{P}_MODE``, default ``simulated``).
+
+    Keyword arguments work as for ``build_client``: ClientSettings fields (or ``settings=ClientSettings(...)``)
+    for real clients; other keywords (``seed``, ``fault_rate``) for the simulated one.
+    """
+    platform = _platform(platform)
+    if client_mode(platform, mode) == "simulated":
+        simulated = importlib.import_module("orchestration.platforms.accounts.simulated")
+        kwargs = {k: v for k, v in settings.items() if k not in _SETTING_NAMES and k != "settings"}
+        return simulated.SimulatedAccountClient(platform, **kwargs)
+
+    explicit = settings.pop("settings", None)
+    if explicit is not None:
+        if not isinstance(explicit, ClientSettings):
+            raise TypeError("settings= must be a ClientSettings")
+        resolved = explicit.with_overrides(**settings) if settings else explicit
+    else:
+        if platform in ACCOUNT_BASE_URLS and "base_url" not in settings:
+            if config.settings().platform(platform).base_url is None:
+                settings["base_url"] = ACCOUNT_BASE_URLS[platform]
+        resolved = settings_from_env(platform, **settings)
+    module_name, class_name = _REAL_ACCOUNT_CLIENTS[platform]
+    client_class = getattr(importlib.import_module(module_name), class_name)
+    return client_class(resolved)
