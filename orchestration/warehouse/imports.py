@@ -207,7 +207,13 @@ def write_url_import(
     now = now or utc_now()
     assert all(isinstance(row.ref, VideoRef) for row in rows), "short links must be resolved first"
     frame = track_rows_frame(
-        TrackRow(row.ref, row.cadence, now + timedelta(days=row.days) if row.days else None, row.labels)  # type: ignore[arg-type]
+        TrackRow(
+            row.ref,  # type: ignore[arg-type]
+            row.cadence,
+            now + timedelta(days=row.days) if row.days else None,
+            row.labels,
+            source="import",
+        )
         for row in rows
     )
     return track_frame(con, frame, now=now, transaction=transaction)
@@ -456,7 +462,8 @@ def _register_imported_videos(
     )
     refs = [checked.refs[i] for i in to_register]
     frame = track_rows_frame(
-        TrackRow(replace(ref, account=ref.account or accounts.get(ref.video_id)), active=track) for ref in refs
+        TrackRow(replace(ref, account=ref.account or accounts.get(ref.video_id)), active=track, source="import")
+        for ref in refs
     )
     return track_frame(con, frame, now=now, transaction=False)
 
