@@ -191,7 +191,7 @@ CREATE TABLE registry.videos_v7 (
   consecutive_not_found INTEGER NOT NULL,
   posted_at TIMESTAMP,
   account_id TEXT,
-  source TEXT NOT NULL,
+  source TEXT NOT NULL DEFAULT 'manual',
   added_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL, stopped_at TIMESTAMP
 );
 INSERT INTO registry.videos_v7
