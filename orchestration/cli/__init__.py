@@ -1,7 +1,7 @@
 """The ``viewtrail`` command line.
 
 One module per command group, each exposing ``register(app)``: :mod:`.registry_cmds` (track, untrack, delete,
-list, status, import), :mod:`.snapshots_cmd` (import-snapshots), :mod:`.report_cmd` (report), :mod:`.sql_cmd`
+list, status, import), :mod:`.account_cmds` (watch, unwatch, accounts, creator, inbox), :mod:`.snapshots_cmd` (import-snapshots), :mod:`.report_cmd` (report), :mod:`.sql_cmd`
 (sql), :mod:`.pipeline_cmds` (demo, build, rescrape) and :mod:`.alert_cmds` (alert, channel, alerts). Every command runs through
 :func:`orchestration.cli._common.friendly_errors`. The groups import duckdb, polars, Dagster and the platform
 clients inside their commands, so that ``viewtrail --help`` stays fast.
@@ -11,7 +11,16 @@ from __future__ import annotations
 
 import typer
 
-from orchestration.cli import alert_cmds, api_cmds, pipeline_cmds, registry_cmds, report_cmd, snapshots_cmd, sql_cmd
+from orchestration.cli import (
+    account_cmds,
+    alert_cmds,
+    api_cmds,
+    pipeline_cmds,
+    registry_cmds,
+    report_cmd,
+    snapshots_cmd,
+    sql_cmd,
+)
 
 app = typer.Typer(
     name="viewtrail",
@@ -30,5 +39,5 @@ app = typer.Typer(
     ),
 )
 
-for _group in (registry_cmds, snapshots_cmd, report_cmd, sql_cmd, pipeline_cmds, api_cmds, alert_cmds):
+for _group in (registry_cmds, account_cmds, snapshots_cmd, report_cmd, sql_cmd, pipeline_cmds, api_cmds, alert_cmds):
     _group.register(app)
