@@ -127,16 +127,20 @@ tiktok_handles = st.from_regex(r"[A-Za-z0-9_][A-Za-z0-9_.]{1,23}", fullmatch=Tru
 youtube_handles = st.from_regex(r"[A-Za-z0-9_][A-Za-z0-9_.-]{2,29}", fullmatch=True)
 channel_ids = st.text(string.ascii_letters + string.digits + "-_", min_size=22, max_size=22).map(lambda s: "UC" + s)
 instagram_handles = st.from_regex(r"[a-z0-9_][a-z0-9_.]{2,29}", fullmatch=True).filter(
-    lambda h: h not in {"p", "tv", "reel", "reels", "explore", "accounts", "stories", "direct", "about", "legal"}
-    and h not in {"developer", "web", "api", "graphql", "challenge", "emails", "session", "privacy", "terms"}
-    and h not in {"help", "press", "jobs", "blog", "oauth", "static", "topics", "directory", "lite", "nametag"}
-    and h not in {"create", "archive", "your_activity", "insights", "threads", "ar", "_u", "_n"}
+    lambda h: (
+        h not in {"p", "tv", "reel", "reels", "explore", "accounts", "stories", "direct", "about", "legal"}
+        and h not in {"developer", "web", "api", "graphql", "challenge", "emails", "session", "privacy", "terms"}
+        and h not in {"help", "press", "jobs", "blog", "oauth", "static", "topics", "directory", "lite", "nametag"}
+        and h not in {"create", "archive", "your_activity", "insights", "threads", "ar", "_u", "_n"}
+    )
 )
 x_handles = st.from_regex(r"[A-Za-z0-9_]{4,15}", fullmatch=True).filter(
-    lambda h: h.lower() not in {"home", "explore", "search", "settings", "messages", "hashtag", "intent", "share"}
-    and h.lower() not in {"compose", "login", "signup", "privacy", "logout", "account", "jobs", "lists", "premium"}
-    and h.lower() not in {"bookmarks", "communities", "verified", "who_to_follow", "download", "about", "signin"}
-    and h.lower() not in {"oauth", "tweet", "status", "notifications"}
+    lambda h: (
+        h.lower() not in {"home", "explore", "search", "settings", "messages", "hashtag", "intent", "share"}
+        and h.lower() not in {"compose", "login", "signup", "privacy", "logout", "account", "jobs", "lists", "premium"}
+        and h.lower() not in {"bookmarks", "communities", "verified", "who_to_follow", "download", "about", "signin"}
+        and h.lower() not in {"oauth", "tweet", "status", "notifications"}
+    )
 )
 
 

@@ -126,8 +126,11 @@ def test_inbox_accept_and_reject(warehouse_path):
     run("watch", TIKTOK, "--discovery", "review", "--label", "space")
     at = clock.utc_now()
     videos = [
-        DiscoveredVideo(parse_video_url(f"https://www.tiktok.com/@nasa/video/{7300000000000000000 + n}"),
-                        posted_at=at - timedelta(hours=n), title=f"launch {n}")  # fmt: skip
+        DiscoveredVideo(
+            parse_video_url(f"https://www.tiktok.com/@nasa/video/{7300000000000000000 + n}"),
+            posted_at=at - timedelta(hours=n),
+            title=f"launch {n}",
+        )  # fmt: skip
         for n in (1, 2, 3)
     ]
     attempt = AccountAttempt("tiktok:nasa", Platform.TIKTOK, at, Outcome.OK, source="test", videos_listed=3)

@@ -208,9 +208,10 @@ def test_first_discovery_takes_latest_n_then_only_new_videos(con):
     new_listing = [tiktok_video(0, NOW + timedelta(hours=1)), *listing]
     write = record_account_results(con, [result("tiktok:nasa", later, new_listing)], now=later)
     assert write.new_video_ids == ["tiktok:7300000000000000000"]
-    assert con.sql(
-        "SELECT videos_listed, videos_new FROM raw.account_attempts ORDER BY attempted_at"
-    ).fetchall() == [(5, 2), (6, 1)]
+    assert con.sql("SELECT videos_listed, videos_new FROM raw.account_attempts ORDER BY attempted_at").fetchall() == [
+        (5, 2),
+        (6, 1),
+    ]
 
 
 def test_since_bounds_discovery_and_review_fills_the_inbox(con):
@@ -292,3 +293,14 @@ def test_failed_discovery_stores_the_attempt_only(con):
     assert (write.attempts_inserted, write.snapshots_inserted) == (1, 0)
     assert con.sql("SELECT outcome, videos_new FROM raw.account_attempts").fetchall() == [("blocked", None)]
     assert con.sql("SELECT kind FROM meta.write_log").fetchall() == [("discovery",)]
+
+
+def test_a_legacy_youtube_name_gives_way_to_the_handle(con):
+    legacy = parse_account_url("https://www.youtube.com/user/NASAtelevision")
+    watch_accounts(con, [legacy], now=NOW)
+    found = result(legacy.account_id, NOW, [], platform=Platform.YOUTUBE, handle="NASA",
+                   platform_account_id="UC_x5XG1OV2P6uZZ5FSM9Ttw")  # fmt: skip
+    record_account_results(con, [found], now=NOW)
+    assert con.sql("SELECT account_id, handle, url, platform_account_id FROM registry.accounts").fetchall() == [
+        ("youtube:nasatelevision", "NASA", "https://www.youtube.com/@NASA", "UC_x5XG1OV2P6uZZ5FSM9Ttw")
+    ]

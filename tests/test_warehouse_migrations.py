@@ -152,9 +152,7 @@ def test_v4_warehouse_gains_accounts_and_keeps_every_row(warehouse_path):
         assert con.sql("SELECT max(version) FROM meta.schema_migrations").fetchall() == [(LATEST_VERSION,)]
         for table in tables[1:]:
             assert con.sql(f"SELECT * FROM {table} ORDER BY ALL").fetchall() == before[table], table
-        videos = con.sql(
-            "SELECT * EXCLUDE (account_id, source) FROM registry.videos ORDER BY ALL"
-        ).fetchall()
+        videos = con.sql("SELECT * EXCLUDE (account_id, source) FROM registry.videos ORDER BY ALL").fetchall()
         assert videos == before["registry.videos"]
         assert con.sql("SELECT DISTINCT account_id, source FROM registry.videos").fetchall() == [(None, "manual")]
         columns = [

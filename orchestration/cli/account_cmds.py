@@ -151,7 +151,9 @@ def watch(
         WatchOutcome.RESUMED: "watching resumed",
     }
     for result in results:
-        out.print(f"{result.account_id}: {words[result.outcome]} (discovery {options[result.account_id]})", markup=False)
+        out.print(
+            f"{result.account_id}: {words[result.outcome]} (discovery {options[result.account_id]})", markup=False
+        )
     for platform in dict.fromkeys(r.platform for r in results):
         note = platform_note(platform)
         if note:
@@ -338,9 +340,7 @@ def inbox_show(
     for name in ("video", "account", "posted (UTC)", "title", "url"):
         table.add_column(name)
     for row in frame.iter_rows(named=True):
-        table.add_row(
-            row["video_id"], row["account_id"], _fmt_time(row["posted_at"]), row["title"] or "-", row["url"]
-        )
+        table.add_row(row["video_id"], row["account_id"], _fmt_time(row["posted_at"]), row["title"] or "-", row["url"])
     out.print(table)
     out.print("Accept with `viewtrail inbox accept ID|all`, reject with `viewtrail inbox reject ID`.", markup=False)
 

@@ -556,10 +556,11 @@ def _discovered_ref(ref: VideoRef, handle: str | None) -> VideoRef:
     return VideoRef(ref.platform, ref.external_id, url, account)
 
 
-def _renamed(account: _Account, handle: str | None, platform_account_id: str | None) -> tuple[str | None, str]:
-    """The handle and URL to store after discovery saw ``handle``; the URL follows the handle unless it names
-    the channel by its platform id (YouTube ``/channel/UC...``)."""
-    if not handle or handle == account.handle:
+def _renamed(account: _Account, handle: str | None) -> tuple[str | None, str]:
+    """The handle and URL to store after discovery saw ``handle``. The URL follows the handle (a legacy YouTube
+    ``/c/`` or ``/user/`` link becomes the ``@handle`` one) unless it names the account by its platform id
+    (YouTube ``/channel/UC...``), which never changes."""
+    if not handle:
         return account.handle, account.url
     try:
         new_url = canonical_account_url(account.platform, handle)
@@ -670,7 +671,7 @@ def _store_results(
         videos_new: int | None = None
         if attempt.outcome is Outcome.OK and account is not None:
             if observation is not None:
-                handle, url = _renamed(account, observation.handle, observation.platform_account_id)
+                handle, url = _renamed(account, observation.handle)
                 platform_account_id = account.platform_account_id or observation.platform_account_id
                 if (handle, url, platform_account_id) != (account.handle, account.url, account.platform_account_id):
                     con.execute(

@@ -288,7 +288,9 @@ def _update_registry(con: duckdb.DuckDBPyConnection, now: datetime) -> int:
         """,
         [now],
     )
-    named = [row[0] for row in con.sql("SELECT DISTINCT video_id FROM _vt_new_snaps WHERE account IS NOT NULL").fetchall()]
+    named = [
+        row[0] for row in con.sql("SELECT DISTINCT video_id FROM _vt_new_snaps WHERE account IS NOT NULL").fetchall()
+    ]
     if named:  # a handle learned from a scrape links the video to its watched account
         link_videos_to_accounts(con, video_ids=named, now=now)
     # The streak is recomputed from the stored attempt history (not from arrival order): a backfill may
