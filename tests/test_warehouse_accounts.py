@@ -304,3 +304,20 @@ def test_a_legacy_youtube_name_gives_way_to_the_handle(con):
     assert con.sql("SELECT account_id, handle, url, platform_account_id FROM registry.accounts").fetchall() == [
         ("youtube:nasatelevision", "NASA", "https://www.youtube.com/@NASA", "UC_x5XG1OV2P6uZZ5FSM9Ttw")
     ]
+
+
+def test_a_handle_learned_by_a_scrape_links_the_video(con):
+    from orchestration.models import Attempt, Observation, ScrapeResult
+    from orchestration.warehouse import write_scrape_results
+
+    video = parse_video_url("https://youtu.be/dQw4w9WgXcQ")
+    track_refs(con, [video], now=NOW)
+    watch_accounts(con, [parse_account_url("https://www.youtube.com/@RickAstley")], now=NOW)
+    scraped = ScrapeResult(
+        Attempt(video.video_id, Platform.YOUTUBE, NOW, Outcome.OK, source="test"),
+        Observation(video.video_id, NOW, 10, 1, 0, None, None, account="rickastley", source="test"),
+    )
+    write_scrape_results(con, [scraped])
+    assert con.sql("SELECT account, account_id FROM registry.videos").fetchall() == [
+        ("rickastley", "youtube:rickastley")
+    ]
