@@ -188,3 +188,14 @@ def test_plain_text_import_detects_account_links(warehouse_path, tmp_path):
     assert "1 account(s) watched (1 new)" in result.stdout
     assert "INSTAGRAM_SESSIONID" in result.stdout
     assert rows(warehouse_path, "SELECT account_id FROM registry.accounts") == [("instagram:nasa",)]
+
+
+def test_watch_never_shows_the_instagram_session(warehouse_path, monkeypatch):
+    secret = "1234567%3AabcdefSECRETsession"
+    monkeypatch.setenv("INSTAGRAM_SESSIONID", secret)
+    result = run("watch", INSTAGRAM)
+    assert secret not in result.output
+    assert "INSTAGRAM_SESSIONID" not in result.stdout  # a session is set: nothing to warn about
+    with open_warehouse(warehouse_path) as con:
+        dumped = str(con.sql("SELECT * FROM registry.accounts").fetchall())
+    assert secret not in dumped

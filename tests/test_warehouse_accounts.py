@@ -321,3 +321,13 @@ def test_a_handle_learned_by_a_scrape_links_the_video(con):
     assert con.sql("SELECT account, account_id FROM registry.videos").fetchall() == [
         ("rickastley", "youtube:rickastley")
     ]
+
+
+def test_latest_zero_takes_only_videos_posted_after_the_first_discovery(con):
+    watch_accounts(con, [NASA], latest_n=0, now=NOW)
+    old = [tiktok_video(n, days_ago(n)) for n in (1, 2)]
+    assert record_account_results(con, [result("tiktok:nasa", NOW, old)], now=NOW).new_video_ids == []
+    later = NOW + timedelta(hours=6)
+    fresh = tiktok_video(0, NOW + timedelta(hours=3))
+    write = record_account_results(con, [result("tiktok:nasa", later, [fresh, *old])], now=later)
+    assert write.new_video_ids == [fresh.ref.video_id]
