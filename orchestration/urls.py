@@ -635,7 +635,7 @@ _ACCOUNT_READERS = {
 }
 
 
-def _account_or_none(platform: Platform, host: str, segs: list[str], shown: str) -> AccountRef | None:
+def _account_or_none(platform: Platform, host: str, segs: list[str]) -> AccountRef | None:
     return _ACCOUNT_READERS[platform](host, segs)
 
 
@@ -683,7 +683,7 @@ def parse_video_url(text: str, platform: Platform | str | None = None) -> VideoR
     try:
         return _READERS[found](host, segs, query, shown)
     except InvalidVideoUrl:
-        account = _account_or_none(found, host, segs, shown)
+        account = _account_or_none(found, host, segs)
         if account is None:
             raise
         word = "post" if found in (Platform.INSTAGRAM, Platform.X) else "video"
@@ -744,7 +744,7 @@ def parse_account_url(text: str) -> AccountRef:
             f"or https://www.youtube.com/@handle."
         )
     found, host, segs, query = _split_link(raw, shown, "account")
-    account = _account_or_none(found, host, segs, shown)
+    account = _account_or_none(found, host, segs)
     if account is not None:
         return account
     try:
