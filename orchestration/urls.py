@@ -25,6 +25,13 @@ Canonical URLs (see ``docs/urls.md``):
 * Instagram ``https://www.instagram.com/p/{shortcode}/`` (reels and TV posts share the shortcode space;
   the account is never taken from Instagram URLs because the canonical URL cannot carry it).
 * X ``https://x.com/{account}/status/{id}``, or ``https://x.com/i/status/{id}`` when unknown.
+
+``parse_account_url`` does the same for account (profile, channel) links, giving an :class:`AccountRef` whose
+``account_id`` never depends on the host variant, the query, the profile tab or the handle's case. A video link
+given where an account is expected (and the reverse) is rejected with a sentence naming the command to use
+(``viewtrail track`` for videos, ``viewtrail watch`` for accounts). Canonical account URLs:
+``https://www.tiktok.com/@{handle}``, ``https://www.youtube.com/@{handle}`` (or ``/channel/{UC...}``,
+``/c/{name}``, ``/user/{name}`` as given), ``https://www.instagram.com/{handle}/``, ``https://x.com/{handle}``.
 """
 
 from __future__ import annotations
@@ -33,12 +40,14 @@ import re
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from orchestration.models import Platform, ShortLink, VideoRef
+from orchestration.models import AccountRef, Platform, ShortLink, VideoRef
 
 __all__ = [
     "InvalidVideoUrl",
+    "canonical_account_url",
     "canonical_url",
     "looks_like_video_id",
+    "parse_account_url",
     "parse_many",
     "parse_platform",
     "parse_video_url",
@@ -47,7 +56,8 @@ __all__ = [
 
 
 class InvalidVideoUrl(ValueError):
-    """Raised for input that is not a supported video link or id; the message is one sentence for the user."""
+    """Raised for input that is not a supported video link or id (or, by :func:`parse_account_url`, account
+    link); the message is one sentence for the user."""
 
 
 # --------------------------------------------------------------------------------------------------
@@ -420,6 +430,216 @@ _READERS = {Platform.TIKTOK: _tiktok, Platform.YOUTUBE: _youtube, Platform.INSTA
 
 
 # --------------------------------------------------------------------------------------------------
+# account links: (host, segments) -> AccountRef, or None when the path is not an account
+
+
+_YOUTUBE_HANDLE = re.compile(r"[A-Za-z0-9_.-]{3,30}", re.ASCII)
+_YOUTUBE_CHANNEL_ID = re.compile(r"UC[A-Za-z0-9_-]{22}", re.ASCII)
+_YOUTUBE_LEGACY_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}", re.ASCII)
+_INSTAGRAM_HANDLE = re.compile(r"[A-Za-z0-9_.]{1,30}", re.ASCII)
+_X_ACCOUNT_HANDLE = re.compile(r"[A-Za-z0-9_]{1,15}", re.ASCII)
+
+_ACCOUNT_NOUN = {
+    Platform.TIKTOK: "a TikTok profile",
+    Platform.YOUTUBE: "a YouTube channel",
+    Platform.INSTAGRAM: "an Instagram profile",
+    Platform.X: "an X profile",
+}
+_POST_NOUN = {
+    Platform.TIKTOK: "a TikTok video",
+    Platform.YOUTUBE: "a YouTube video",
+    Platform.INSTAGRAM: "an Instagram post",
+    Platform.X: "an X post",
+}
+_ACCOUNT_LINK_NOUN = {
+    Platform.TIKTOK: "a TikTok account link",
+    Platform.YOUTUBE: "a YouTube channel link",
+    Platform.INSTAGRAM: "an Instagram account link",
+    Platform.X: "an X account link",
+}
+
+_ACCOUNT_EXAMPLE = {
+    Platform.TIKTOK: "https://www.tiktok.com/@user",
+    Platform.YOUTUBE: "https://www.youtube.com/@handle",
+    Platform.INSTAGRAM: "https://www.instagram.com/user/",
+    Platform.X: "https://x.com/user",
+}
+
+#: Profile and channel tabs (``/@user/videos``, ``/user/reels/``...): the same account as its main page.
+_YOUTUBE_TABS = frozenset(
+    {"videos", "shorts", "streams", "featured", "about", "playlists", "community", "podcasts", "releases", "live"}
+)
+_INSTAGRAM_TABS = frozenset({"reels", "tagged", "guides", "feed", "channel"})
+_X_TABS = frozenset({"with_replies", "media", "likes", "highlights", "articles", "superfollows"})
+
+#: First path words that are Instagram pages, never usernames.
+_INSTAGRAM_RESERVED = frozenset(
+    {
+        *_INSTAGRAM_POST_PATHS,
+        *_INSTAGRAM_NON_VIDEO,
+        "developer",
+        "web",
+        "api",
+        "graphql",
+        "challenge",
+        "emails",
+        "session",
+        "privacy",
+        "terms",
+        "help",
+        "press",
+        "jobs",
+        "blog",
+        "oauth",
+        "static",
+        "topics",
+        "directory",
+        "lite",
+        "nametag",
+        "create",
+        "archive",
+        "your_activity",
+        "insights",
+        "threads",
+        "ar",
+        "s",
+        "_u",
+        "_n",
+    }
+)
+
+#: First path words that are X pages, never handles.
+_X_RESERVED = frozenset(
+    {
+        *_X_NON_VIDEO,
+        "i",
+        "logout",
+        "account",
+        "jobs",
+        "lists",
+        "bookmarks",
+        "communities",
+        "premium",
+        "verified",
+        "who_to_follow",
+        "download",
+        "about",
+        "en",
+        "signin",
+        "oauth",
+        "tweet",
+        "status",
+    }
+)
+
+
+def canonical_account_url(
+    platform: Platform | str, handle: str | None = None, platform_account_id: str | None = None
+) -> str:
+    """The URL stored for an account known by its handle (or, for YouTube, by its channel id alone).
+
+    Raises :class:`InvalidVideoUrl` when the handle is not well-formed for its platform.
+    """
+    plat = parse_platform(platform)
+    if plat is Platform.YOUTUBE and not handle and platform_account_id:
+        if not _YOUTUBE_CHANNEL_ID.fullmatch(platform_account_id):
+            raise InvalidVideoUrl(
+                f"{_show(platform_account_id)} is not a YouTube channel id (UC followed by 22 letters, digits, "
+                f"'-' or '_'): paste the channel's link."
+            )
+        return f"https://www.youtube.com/channel/{platform_account_id}"
+    pattern, build = _ACCOUNT_FORMS[plat]
+    if not handle or not pattern.fullmatch(handle) or (plat is Platform.TIKTOK and handle == TIKTOK_UNKNOWN_HANDLE):
+        raise InvalidVideoUrl(
+            f"{_show(handle or '')} is not a valid {_LABEL[plat]} handle: paste the account's link, like "
+            f"{_ACCOUNT_EXAMPLE[plat]}."
+        )
+    return build(handle)
+
+
+_ACCOUNT_FORMS = {
+    Platform.TIKTOK: (_TIKTOK_HANDLE, lambda h: f"https://www.tiktok.com/@{h}"),
+    Platform.YOUTUBE: (_YOUTUBE_HANDLE, lambda h: f"https://www.youtube.com/@{h}"),
+    Platform.INSTAGRAM: (_INSTAGRAM_HANDLE, lambda h: f"https://www.instagram.com/{h}/"),
+    Platform.X: (_X_ACCOUNT_HANDLE, lambda h: f"https://x.com/{h}"),
+}
+
+
+def _handle_ref(platform: Platform, handle: str) -> AccountRef:
+    return AccountRef(platform, handle, canonical_account_url(platform, handle))
+
+
+def _tiktok_account_path(host: str, segs: list[str]) -> AccountRef | None:
+    if host in _TIKTOK_SHORT_HOSTS or len(segs) != 1 or not segs[0].startswith("@"):
+        return None
+    handle = segs[0][1:]
+    if handle == TIKTOK_UNKNOWN_HANDLE or not _TIKTOK_HANDLE.fullmatch(handle):
+        return None
+    return _handle_ref(Platform.TIKTOK, handle)
+
+
+def _youtube_account_path(host: str, segs: list[str]) -> AccountRef | None:
+    if host not in _YOUTUBE_HOSTS or not segs or len(segs) > 2:
+        return None
+    first = segs[0]
+    if host == "music.youtube.com":  # YouTube Music names artists by channel id only
+        if first.lower() == "channel" and len(segs) == 2 and _YOUTUBE_CHANNEL_ID.fullmatch(segs[1]):
+            return AccountRef(Platform.YOUTUBE, None, canonical_account_url(Platform.YOUTUBE, None, segs[1]), segs[1])
+        return None
+    if first.startswith("@"):
+        handle = first[1:]
+        if (len(segs) == 2 and segs[1].lower() not in _YOUTUBE_TABS) or not _YOUTUBE_HANDLE.fullmatch(handle):
+            return None
+        return _handle_ref(Platform.YOUTUBE, handle)
+    if len(segs) < 2:
+        return None
+    kind, name = first.lower(), segs[1]
+    if kind == "channel" and _YOUTUBE_CHANNEL_ID.fullmatch(name):
+        return AccountRef(Platform.YOUTUBE, None, canonical_account_url(Platform.YOUTUBE, None, name), name)
+    if kind in ("c", "user") and _YOUTUBE_LEGACY_NAME.fullmatch(name):
+        # legacy custom and user names: the name stands in for the handle until discovery learns the real one
+        return AccountRef(Platform.YOUTUBE, name, f"https://www.youtube.com/{kind}/{name}")
+    return None
+
+
+def _youtube_channel_tab(segs: list[str]) -> list[str]:
+    """``/channel/UC../videos`` and ``/c/name/shorts``: drop the tab so the channel reads as its main page."""
+    if len(segs) == 3 and segs[0].lower() in _YOUTUBE_CHANNEL_PATHS and segs[2].lower() in _YOUTUBE_TABS:
+        return segs[:2]
+    return segs
+
+
+def _instagram_account_path(host: str, segs: list[str]) -> AccountRef | None:
+    if not segs or len(segs) > 2 or (len(segs) == 2 and segs[1].lower() not in _INSTAGRAM_TABS):
+        return None
+    handle = segs[0]
+    if handle.lower() in _INSTAGRAM_RESERVED or not _INSTAGRAM_HANDLE.fullmatch(handle):
+        return None
+    return _handle_ref(Platform.INSTAGRAM, handle)
+
+
+def _x_account_path(host: str, segs: list[str]) -> AccountRef | None:
+    if not segs or len(segs) > 2 or (len(segs) == 2 and segs[1].lower() not in _X_TABS):
+        return None
+    handle = segs[0]
+    if handle.lower() in _X_RESERVED or not _X_ACCOUNT_HANDLE.fullmatch(handle):
+        return None
+    return _handle_ref(Platform.X, handle)
+
+
+_ACCOUNT_READERS = {
+    Platform.TIKTOK: _tiktok_account_path,
+    Platform.YOUTUBE: lambda host, segs: _youtube_account_path(host, _youtube_channel_tab(segs)),
+    Platform.INSTAGRAM: _instagram_account_path,
+    Platform.X: _x_account_path,
+}
+
+
+def _account_or_none(platform: Platform, host: str, segs: list[str]) -> AccountRef | None:
+    return _ACCOUNT_READERS[platform](host, segs)
+
+
+# --------------------------------------------------------------------------------------------------
 # entry points
 
 
@@ -458,10 +678,27 @@ def parse_video_url(text: str, platform: Platform | str | None = None) -> VideoR
         _check_platform(found, expected, shown)
         return _ref(found, external_id, shown)
 
+    found, host, segs, query = _split_link(raw, shown, "video")
+    _check_platform(found, expected, shown)
+    try:
+        return _READERS[found](host, segs, query, shown)
+    except InvalidVideoUrl:
+        account = _account_or_none(found, host, segs)
+        if account is None:
+            raise
+        word = "post" if found in (Platform.INSTAGRAM, Platform.X) else "video"
+        raise InvalidVideoUrl(
+            f"{shown} is {_ACCOUNT_NOUN[found]}, not a {word}: watch the account and its new {word}s with "
+            f"`viewtrail watch`, or paste the link of one {word} ({_EXAMPLE[found]})."
+        ) from None
+
+
+def _split_link(raw: str, shown: str, kind: str) -> tuple[Platform, str, list[str], str]:
+    """``(platform, host, path segments, query)`` of a pasted link (scheme optional)."""
     scheme = _SCHEME.match(raw)
     if scheme is not None:
         if scheme.group(1).lower() not in ("http", "https"):
-            raise InvalidVideoUrl(f"{shown} is not a web link: paste an http(s) video URL.")
+            raise InvalidVideoUrl(f"{shown} is not a web link: paste an http(s) {kind} URL.")
         url = raw
     elif raw.startswith("//"):
         url = "https:" + raw
@@ -474,18 +711,53 @@ def parse_video_url(text: str, platform: Platform | str | None = None) -> VideoR
         raise InvalidVideoUrl(f"{shown} is not a valid link: check it was copied completely.") from None
     host = (host or "").rstrip(".")
     if not host:
-        raise InvalidVideoUrl(f"{shown} has no host: paste the full video URL.")
+        raise InvalidVideoUrl(f"{shown} has no host: paste the full {kind} URL.")
     found = _HOST_PLATFORM.get(host)
     if found is None:
         raise InvalidVideoUrl(
-            f"{shown} is on an unsupported host ({_show(host)}): paste a TikTok, YouTube, Instagram or X video link."
+            f"{shown} is on an unsupported host ({_show(host)}): paste a TikTok, YouTube, Instagram or X {kind} link."
         )
-    _check_platform(found, expected, shown)
     path = parts.path
     if found is Platform.X and path.strip("/") == "" and parts.fragment.startswith("!/"):
         path = parts.fragment[1:]  # legacy twitter.com/#!/user/status/id
     segs = [seg for seg in unquote(path).split("/") if seg]
-    return _READERS[found](host, segs, parts.query, shown)
+    return found, host, segs, parts.query
+
+
+def parse_account_url(text: str) -> AccountRef:
+    """Parse a pasted account link (TikTok or Instagram profile, YouTube channel, X profile).
+
+    Raises :class:`InvalidVideoUrl` (and nothing else) for anything unusable; for a video link the sentence
+    says to use ``viewtrail track``.
+    """
+    if not isinstance(text, str):
+        raise InvalidVideoUrl(f"Expected a link as text, got {type(text).__name__}: pass the URL as a string.")
+    raw = _strip(text)
+    if not raw:
+        raise InvalidVideoUrl("The link is empty: paste an account URL such as https://www.tiktok.com/@user.")
+    shown = _show(raw)
+    if _WHITESPACE.search(raw):
+        raise InvalidVideoUrl(f"{shown} contains spaces: paste one link per line, without spaces.")
+    if raw.startswith("@") or _BARE_TOKEN.fullmatch(raw) or _VIDEO_ID.fullmatch(raw):
+        raise InvalidVideoUrl(
+            f"{shown} is not an account link: paste the account's full link, like https://www.tiktok.com/@user "
+            f"or https://www.youtube.com/@handle."
+        )
+    found, host, segs, query = _split_link(raw, shown, "account")
+    account = _account_or_none(found, host, segs)
+    if account is not None:
+        return account
+    try:
+        video = _READERS[found](host, segs, query, shown)
+    except InvalidVideoUrl:
+        video = None
+    if video is not None:
+        kind = "a TikTok short link to a video" if isinstance(video, ShortLink) else _POST_NOUN[found]
+        raise InvalidVideoUrl(
+            f"{shown} is {kind}, not an account: track it with `viewtrail track`, or paste the "
+            f"account's link ({_ACCOUNT_EXAMPLE[found]}) to watch it."
+        )
+    raise InvalidVideoUrl(f"{shown} is not {_ACCOUNT_LINK_NOUN[found]}: paste one like {_ACCOUNT_EXAMPLE[found]}.")
 
 
 def _check_platform(found: Platform, expected: Platform | None, shown: str) -> None:

@@ -89,7 +89,10 @@ def register_videos(path: Path, videos: Iterable[dict[str, Any]]) -> None:
         for v in videos:
             platform, external_id = v["video_id"].split(":", 1)
             con.execute(
-                "INSERT INTO registry.videos VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, NULL, ?, ?, ?)",
+                "INSERT INTO registry.videos BY NAME SELECT ? AS video_id, ? AS platform, ? AS external_id, ? AS url,"
+                " ? AS account, ? AS is_active, ? AS cadence, NULL AS track_until, ? AS labels, ?::JSON AS metadata,"
+                " ? AS availability, ? AS consecutive_not_found, NULL AS posted_at, ? AS added_at, ? AS updated_at,"
+                " ? AS stopped_at",
                 [
                     v["video_id"],
                     platform,

@@ -86,7 +86,7 @@ def test_import_text_file_skips_comments_and_blank_lines_and_reimport_changes_no
 
 
 def test_import_text_with_bad_line_reports_its_line_number(warehouse_path, tmp_path):
-    path = write(tmp_path, "urls.txt", "# header\nhttps://youtu.be/dQw4w9WgXcQ\n\nhttps://www.tiktok.com/@bob\n")
+    path = write(tmp_path, "urls.txt", "# header\nhttps://youtu.be/dQw4w9WgXcQ\n\nhttps://www.tiktok.com/tag/cats\n")
     result = run("import", str(path), code=1)
     assert "line 4:" in result.stderr
     assert rows(warehouse_path, "SELECT count(*) FROM registry.videos") == [(1,)]
@@ -223,11 +223,11 @@ def test_import_csv_line_numbers_survive_blank_lines_and_multiline_cells(warehou
             "\n"
             'https://example.com/x,"two\nlines"\n'  # starts on line 4
             '"https://x.com/u/status/1790000000000000000",c\n'  # line 6
-            "https://www.tiktok.com/@bob,\n"  # line 7: a profile, not a video
+            "https://www.tiktok.com/tag/cats,\n"  # line 7: a hashtag page, not a video
         ),
     )
     result = run("import", str(path), code=1)
-    assert "line 4:" in result.stderr and "line 7:" in result.stderr and "profile" in result.stderr
+    assert "line 4:" in result.stderr and "line 7:" in result.stderr and "hashtag" in result.stderr
     assert "line 3:" not in result.stderr  # blank lines are skipped, not errors
     assert rows(warehouse_path, "SELECT video_id FROM registry.videos ORDER BY 1") == [
         ("x:1790000000000000000",),

@@ -105,7 +105,7 @@ def test_demo_refuses_a_warehouse_with_real_data(demo_env: Path, warehouse_path:
         con.execute(
             "INSERT INTO registry.videos VALUES ('youtube:dQw4w9WgXcQ', 'youtube', 'dQw4w9WgXcQ',"
             " 'https://www.youtube.com/watch?v=dQw4w9WgXcQ', NULL, true, 'auto', NULL, [], '{}', 'available', 0,"
-            " NULL, now()::TIMESTAMP, now()::TIMESTAMP, NULL)"
+            " NULL, NULL, 'manual', now()::TIMESTAMP, now()::TIMESTAMP, NULL)"
         )
     with pytest.raises(demo.DemoError, match="not demo data"):
         demo.run_demo(videos=8, days=1, progress=lambda _: None)

@@ -63,7 +63,7 @@ def _import_snapshots(warehouse: Path, rows: list[tuple[str, datetime, int]]) ->
             platform, external_id = video_id.split(":")
             con.execute(
                 "INSERT INTO registry.videos VALUES (?, ?, ?, ?, NULL, true, 'auto', NULL, [], '{}', 'available', 0,"
-                " NULL, ?, ?, NULL) ON CONFLICT DO NOTHING",
+                " NULL, NULL, 'manual', ?, ?, NULL) ON CONFLICT DO NOTHING",
                 [video_id, platform, external_id, f"https://www.youtube.com/watch?v={external_id}", now, now],
             )
         for video_id, observed_at, views in rows:

@@ -20,7 +20,13 @@ from orchestration.models import (
     ScrapeResult,
 )
 from orchestration.warehouse.connection import WarehouseLockedError, WarehouseMissingError, open_warehouse
-from orchestration.warehouse.migrations import LATEST_VERSION, WarehouseSchemaError, apply_migrations, current_version
+from orchestration.warehouse.migrations import (
+    LATEST_VERSION,
+    MIGRATIONS,
+    WarehouseSchemaError,
+    apply_migrations,
+    current_version,
+)
 from orchestration.warehouse.snapshots import write_scrape_frames, write_scrape_results
 
 # The public contract documented in docs/schema.md.
@@ -37,6 +43,7 @@ CREATE TABLE registry.videos (
   video_id TEXT PRIMARY KEY, platform TEXT NOT NULL, external_id TEXT NOT NULL, url TEXT NOT NULL, account TEXT,
   is_active BOOLEAN NOT NULL, cadence TEXT NOT NULL, track_until TIMESTAMP, labels TEXT[] NOT NULL,
   metadata JSON NOT NULL, availability TEXT NOT NULL, consecutive_not_found INTEGER NOT NULL, posted_at TIMESTAMP,
+  account_id TEXT, source TEXT NOT NULL,
   added_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL, stopped_at TIMESTAMP
 );
 CREATE TABLE registry.pending_links (
@@ -71,6 +78,33 @@ CREATE TABLE raw.alert_deliveries (
   event_id TEXT NOT NULL, channel TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL,
   last_attempt_at TIMESTAMP, next_attempt_at TIMESTAMP, delivered_at TIMESTAMP, reason TEXT,
   PRIMARY KEY (event_id, channel)
+);
+CREATE TABLE registry.accounts (
+  account_id TEXT PRIMARY KEY, platform TEXT NOT NULL, handle TEXT, platform_account_id TEXT, url TEXT NOT NULL,
+  is_active BOOLEAN NOT NULL, discovery TEXT NOT NULL, latest_n INTEGER NOT NULL, since TIMESTAMP,
+  discovery_cadence_hours DOUBLE NOT NULL, video_cadence TEXT NOT NULL, labels TEXT[] NOT NULL,
+  metadata JSON NOT NULL, added_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL, stopped_at TIMESTAMP
+);
+CREATE TABLE registry.creators (
+  creator_id TEXT PRIMARY KEY, name TEXT NOT NULL, labels TEXT[] NOT NULL, metadata JSON NOT NULL,
+  added_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL
+);
+CREATE TABLE registry.creator_accounts (
+  creator_id TEXT NOT NULL, account_id TEXT NOT NULL, added_at TIMESTAMP NOT NULL, PRIMARY KEY (creator_id, account_id)
+);
+CREATE TABLE registry.inbox (
+  video_id TEXT PRIMARY KEY, account_id TEXT NOT NULL, platform TEXT NOT NULL, url TEXT NOT NULL,
+  posted_at TIMESTAMP, title TEXT, discovered_at TIMESTAMP NOT NULL, status TEXT NOT NULL, decided_at TIMESTAMP
+);
+CREATE TABLE raw.account_snapshots (
+  account_id TEXT NOT NULL, observed_at TIMESTAMP NOT NULL, followers BIGINT, following BIGINT, likes BIGINT,
+  video_count BIGINT, views BIGINT, handle TEXT, display_name TEXT, platform_account_id TEXT, extra JSON,
+  source TEXT NOT NULL, run_id TEXT, ingested_at TIMESTAMP NOT NULL, PRIMARY KEY (account_id, observed_at)
+);
+CREATE TABLE raw.account_attempts (
+  account_id TEXT NOT NULL, platform TEXT NOT NULL, attempted_at TIMESTAMP NOT NULL, outcome TEXT NOT NULL,
+  http_status INTEGER, detail TEXT, duration_ms DOUBLE, tries INTEGER NOT NULL, source TEXT NOT NULL, run_id TEXT,
+  partition_key TEXT, videos_listed INTEGER, videos_new INTEGER, PRIMARY KEY (account_id, attempted_at)
 );
 """
 
@@ -173,7 +207,7 @@ def test_opens_a_warehouse_created_by_an_older_schema_version(warehouse_path: Pa
         assert row == ("someone", "6", ["launch"], "acme", "available", 0, None)
         assert con.sql("SELECT views FROM raw.snapshots").fetchall() == [(5,)]
         versions = con.sql("SELECT version FROM meta.schema_migrations ORDER BY 1").fetchall()
-        assert versions == [(v,) for v in range(1, LATEST_VERSION + 1)]
+        assert versions == [(m.version,) for m in MIGRATIONS]
 
     with open_warehouse(warehouse_path, read_only=True) as con:  # now current: read-only works
         assert con.sql("SELECT count(*) FROM registry.videos").fetchall()[0] == (1,)
@@ -183,7 +217,7 @@ def test_reopening_applies_nothing_twice(warehouse_path: Path) -> None:
     with open_warehouse() as con:
         insert_video(con)
     with open_warehouse() as con:
-        assert con.sql("SELECT count(*) FROM meta.schema_migrations").fetchall()[0] == (LATEST_VERSION,)
+        assert con.sql("SELECT count(*) FROM meta.schema_migrations").fetchall()[0] == (len(MIGRATIONS),)
         assert con.sql("SELECT count(*) FROM registry.videos").fetchall()[0] == (1,)
 
 

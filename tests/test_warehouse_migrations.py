@@ -17,6 +17,7 @@ from orchestration.warehouse import (
     open_warehouse,
     write_scrape_results,
 )
+from orchestration.warehouse.migrations import MIGRATIONS
 
 T = datetime(2026, 10, 1, 12)
 
@@ -55,7 +56,7 @@ def test_v1_warehouse_upgrades_in_place_keeping_rows(warehouse_path):
         assert columns[10:13] == ["availability", "consecutive_not_found", "posted_at"]
     # re-opening applies nothing more and keeps everything
     with open_warehouse(warehouse_path) as con:
-        assert con.sql("SELECT count(*) FROM meta.schema_migrations").fetchall() == [(LATEST_VERSION,)]
+        assert con.sql("SELECT count(*) FROM meta.schema_migrations").fetchall() == [(len(MIGRATIONS),)]
         assert con.sql("SELECT count(*) FROM registry.videos").fetchall() == [(1,)]
 
 
@@ -113,3 +114,55 @@ def test_v2_warehouse_gets_a_write_clock_that_starts_after_its_newest_row(wareho
         assert con.sql(
             "SELECT write_id, kind, run_id, snapshots_inserted, attempts_inserted FROM meta.write_log"
         ).fetchall() == [(1, "scrape", "r", 1, 1)]
+
+
+def test_v4_warehouse_gains_accounts_and_keeps_every_row(warehouse_path):
+    con = duckdb.connect(str(warehouse_path))
+    apply_migrations(con, up_to=4)
+    con.execute(
+        "INSERT INTO registry.videos VALUES ('tiktok:7234567890123456789', 'tiktok', '7234567890123456789', "
+        "'https://www.tiktok.com/@nasa/video/7234567890123456789', 'nasa', true, 'auto', NULL, ['launch'], "
+        "'{\"k\":\"v\"}', 'unavailable', 3, ?, ?, ?, NULL), "
+        "('youtube:dQw4w9WgXcQ', 'youtube', 'dQw4w9WgXcQ', 'https://www.youtube.com/watch?v=dQw4w9WgXcQ', NULL, "
+        "false, '6', ?, [], '{}', 'available', 0, NULL, ?, ?, ?)",
+        [T - timedelta(days=1), T, T, T + timedelta(days=9), T, T, T],
+    )
+    con.execute(
+        "INSERT INTO registry.pending_links VALUES ('https://vm.tiktok.com/ZMabc123/', 'tiktok', 'offline', 'auto', "
+        "NULL, [], '{}', ?, NULL, NULL)",
+        [T],
+    )
+    con.execute(
+        "INSERT INTO raw.snapshots (video_id, observed_at, views, source, ingested_at) "
+        "VALUES ('tiktok:7234567890123456789', ?, 42, 'old', ?)",
+        [T, T],
+    )
+    con.execute(
+        "INSERT INTO raw.scrape_attempts VALUES ('tiktok:7234567890123456789', 'tiktok', ?, 'ok', 200, NULL, 1.0, 1,"
+        " 'old', NULL, NULL)",
+        [T],
+    )
+    con.execute("INSERT INTO registry.alert_channels VALUES ('ops', 'https://hooks.example', ?)", [T])
+    tables = ["registry.videos", "registry.pending_links", "raw.snapshots", "raw.scrape_attempts",
+              "registry.alert_channels", "meta.write_clock"]  # fmt: skip
+    before = {table: con.sql(f"SELECT * FROM {table} ORDER BY ALL").fetchall() for table in tables}
+    con.close()
+
+    with open_warehouse(warehouse_path) as con:
+        assert con.sql("SELECT max(version) FROM meta.schema_migrations").fetchall() == [(LATEST_VERSION,)]
+        for table in tables[1:]:
+            assert con.sql(f"SELECT * FROM {table} ORDER BY ALL").fetchall() == before[table], table
+        videos = con.sql("SELECT * EXCLUDE (account_id, source) FROM registry.videos ORDER BY ALL").fetchall()
+        assert videos == before["registry.videos"]
+        assert con.sql("SELECT DISTINCT account_id, source FROM registry.videos").fetchall() == [(None, "manual")]
+        columns = [
+            r[0]
+            for r in con.sql(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = 'registry' "
+                "AND table_name = 'videos' ORDER BY ordinal_position"
+            ).fetchall()
+        ]
+        assert columns[12:] == ["posted_at", "account_id", "source", "added_at", "updated_at", "stopped_at"]
+        for table in ("registry.accounts", "registry.creators", "registry.creator_accounts", "registry.inbox",
+                      "raw.account_snapshots", "raw.account_attempts"):  # fmt: skip
+            assert con.sql(f"SELECT count(*) FROM {table}").fetchall() == [(0,)]

@@ -26,7 +26,7 @@ VID = "youtube:dQw4w9WgXcQ"
 def _register(con, video_id: str = VID) -> None:
     con.execute(
         "INSERT INTO registry.videos VALUES (?, 'youtube', ?, 'https://www.youtube.com/watch?v=x', NULL, true,"
-        " 'auto', NULL, [], '{}', 'available', 0, NULL, ?, ?, NULL)",
+        " 'auto', NULL, [], '{}', 'available', 0, NULL, NULL, 'manual', ?, ?, NULL)",
         [video_id, video_id.split(":", 1)[1], T0, T0],
     )
 

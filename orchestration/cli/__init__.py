@@ -1,9 +1,10 @@
 """The ``viewtrail`` command line.
 
 One module per command group, each exposing ``register(app)``: :mod:`.registry_cmds` (track, untrack, delete,
-list, status, import), :mod:`.snapshots_cmd` (import-snapshots), :mod:`.report_cmd` (report), :mod:`.sql_cmd`
-(sql), :mod:`.pipeline_cmds` (demo, build, rescrape), :mod:`.probe_cmd` (probe), :mod:`.api_cmds` (serve, mcp,
-api-key) and :mod:`.alert_cmds` (alert, channel, alerts). Every command runs through
+list, status, import), :mod:`.account_cmds` (watch, unwatch, accounts, creator, inbox), :mod:`.snapshots_cmd`
+(import-snapshots), :mod:`.report_cmd` (report), :mod:`.sql_cmd` (sql), :mod:`.pipeline_cmds` (demo, build,
+rescrape), :mod:`.probe_cmd` (probe), :mod:`.api_cmds` (serve, mcp, api-key) and :mod:`.alert_cmds` (alert,
+channel, alerts). Every command runs through
 :func:`orchestration.cli._common.friendly_errors`. The groups import duckdb, polars, Dagster and the platform
 clients inside their commands, so that ``viewtrail --help`` stays fast.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import typer
 
 from orchestration.cli import (
+    account_cmds,
     alert_cmds,
     api_cmds,
     pipeline_cmds,
@@ -40,5 +42,15 @@ app = typer.Typer(
     ),
 )
 
-for _group in (registry_cmds, snapshots_cmd, report_cmd, sql_cmd, pipeline_cmds, probe_cmd, api_cmds, alert_cmds):
+for _group in (
+    registry_cmds,
+    account_cmds,
+    snapshots_cmd,
+    report_cmd,
+    sql_cmd,
+    pipeline_cmds,
+    probe_cmd,
+    api_cmds,
+    alert_cmds,
+):
     _group.register(app)

@@ -196,7 +196,9 @@ def first_snapshots(video_ids: list[str], *, scrape: bool) -> None:
 def import_urls(
     file: Annotated[
         Path,
-        typer.Argument(help="CSV with a url column (optional label, cadence, days, platform) or a text file of URLs."),
+        typer.Argument(
+            help="CSV with a url column (optional label, cadence, days, platform, kind) or a text file of URLs."
+        ),
     ],
     platform: Annotated[str | None, typer.Option("--platform", "-p", help="Platform of bare ids in the file.")] = None,
     no_scrape: Annotated[
@@ -208,10 +210,13 @@ def import_urls(
     The first new videos (up to 100) get their first snapshot at once, the rest from the pipeline.
 
     A CSV needs a header with a `url` column; `label` (several separated by `;`), `cadence` (auto or hours)
-    and `days` are optional. A plain text file has one URL per line; blank lines and lines starting with #
+    and `days` are optional. Account links (profiles, channels) are watched like `viewtrail watch` does; a
+    `kind` column (`video` or `account`) says which a row is, otherwise the link tells. A plain text file has one URL per line; blank lines and lines starting with #
     are skipped. The same video twice in a file is registered once. Exits with 1 when any row was invalid
     (the valid rows are still registered).
     """
+    from orchestration.cli.account_cmds import platform_note, watch_imported
+    from orchestration.warehouse.accounts import WatchOutcome
     from orchestration.warehouse.imports import UrlImportRow, read_url_file, write_url_import
     from orchestration.warehouse.registry import TrackOutcome, add_pending_link, mark_links_resolved
     from orchestration.warehouse.transactions import transaction
@@ -229,6 +234,7 @@ def import_urls(
         rows.append(UrlImportRow(row.line, ref, row.cadence, row.days, row.labels))
     with writable_warehouse() as con, transaction(con):  # registry rows and pending links land together or not at all
         results = write_url_import(con, rows, transaction=False)
+        watched = watch_imported(con, checked.accounts)
         mark_links_resolved(con, [(link.url, ref) for link, ref in resolved])
         for link, note in pending:
             row = by_url[link.url]
@@ -241,7 +247,14 @@ def import_urls(
         summary += f", {checked.duplicates} repeated in the file"
     if pending:
         summary += f", {len(pending)} short link(s) pending"
+    if watched:
+        new_accounts = sum(w.outcome is WatchOutcome.CREATED for w in watched)
+        summary += f"; {len(watched)} account(s) watched ({new_accounts} new)"
     out.print(summary + ".", markup=False)
+    for platform in dict.fromkeys(w.platform for w in watched):
+        note = platform_note(platform)
+        if note:
+            out.print(f"Note: {note}.", markup=False)
     first_snapshots([r.video_id for r in results if r.outcome is not TrackOutcome.UPDATED], scrape=not no_scrape)
     if checked.problems:
         report_problems(checked.problems, "invalid rows")

@@ -3,6 +3,16 @@
 Public API (other packages import from here, not from the submodules).
 """
 
+from orchestration.warehouse.accounts import (
+    DiscoveryWrite,
+    WatchOutcome,
+    WatchResult,
+    accounts_due_for_discovery,
+    list_accounts,
+    record_account_results,
+    unwatch_accounts,
+    watch_accounts,
+)
 from orchestration.warehouse.connection import (
     WarehouseLockedError,
     WarehouseMissingError,
@@ -37,6 +47,14 @@ from orchestration.warehouse.snapshots import (
 from orchestration.warehouse.transactions import WriteConflictError, transaction
 
 __all__ = [
+    "DiscoveryWrite",
+    "WatchOutcome",
+    "WatchResult",
+    "accounts_due_for_discovery",
+    "list_accounts",
+    "record_account_results",
+    "unwatch_accounts",
+    "watch_accounts",
     "ATTEMPT_SCHEMA",
     "StatusSummary",
     "TrackOutcome",

@@ -20,8 +20,8 @@ import polars as pl
 
 from orchestration.clock import utc_now
 from orchestration.errors import InvalidInputError
-from orchestration.models import Platform, ShortLink, VideoRef
-from orchestration.urls import InvalidVideoUrl, parse_many, parse_platform, split_video_id
+from orchestration.models import AccountRef, Platform, ShortLink, VideoRef
+from orchestration.urls import InvalidVideoUrl, parse_account_url, parse_many, parse_platform, split_video_id
 from orchestration.warehouse.registry import (
     TrackResult,
     TrackRow,
@@ -58,12 +58,21 @@ class UrlImportRow:
     labels: list[str]
 
 
+@dataclass(frozen=True, slots=True)
+class AccountImportRow:
+    line: int
+    ref: AccountRef
+    cadence: str | None  # cadence of the account's discovered videos
+    labels: list[str]
+
+
 @dataclass(slots=True)
 class UrlImport:
-    """A checked URL file: valid rows (first occurrence of each video), short links, problems."""
+    """A checked URL file: valid rows (first occurrence of each video or account), short links, problems."""
 
     rows: list[UrlImportRow] = field(default_factory=list)
     short_links: list[UrlImportRow] = field(default_factory=list)
+    accounts: list[AccountImportRow] = field(default_factory=list)
     problems: list[RowProblem] = field(default_factory=list)
     duplicates: int = 0  # rows naming a video already named earlier in the file
 
@@ -126,8 +135,11 @@ def _read_csv(text: str, path: Path) -> tuple[pl.DataFrame, list[int]]:
 def read_url_file(
     path: Path | str, *, platform: Platform | str | None = None, progress: Progress | None = None
 ) -> UrlImport:
-    """Check a CSV file with a ``url`` column (optional ``label``, ``cadence``, ``days``, ``platform``) or a
-    plain text file of URLs (one per line; blank lines and ``#`` comments skipped)."""
+    """Check a CSV file with a ``url`` column (optional ``label``, ``cadence``, ``days``, ``platform``, ``kind``)
+    or a plain text file of URLs (one per line; blank lines and ``#`` comments skipped).
+
+    A row is an account to watch when its ``kind`` is ``account``, or, without a kind, when its URL is an
+    account link rather than a video link; ``kind`` ``video`` accepts video links only."""
     path = Path(path)
     text = _read_text(path)
     expected = parse_platform(platform) if platform else None
@@ -138,12 +150,13 @@ def read_url_file(
         def column(name: str) -> list[str | None]:
             return frame[name].to_list() if name in frame.columns else [None] * n
 
-        urls, labels, cadences, days_col, platforms = (
+        urls, labels, cadences, days_col, platforms, kinds = (
             column("url"),
             column("label"),
             column("cadence"),
             column("days"),
             column("platform"),
+            column("kind"),
         )
     else:
         lines, urls = [], []
@@ -153,7 +166,7 @@ def read_url_file(
                 lines.append(number)
                 urls.append(stripped)
         n = len(urls)
-        labels = cadences = days_col = platforms = [None] * n
+        labels = cadences = days_col = platforms = kinds = [None] * n
 
     result = UrlImport()
     seen: set[str] = set()
@@ -176,6 +189,19 @@ def read_url_file(
             if not chunk_urls[offset]:
                 result.problems.append(RowProblem(line, "the url is empty; give a video URL or remove the row"))
                 continue
+            kind = (kinds[i] or "").strip().lower()
+            if kind not in ("", "video", "account"):
+                result.problems.append(
+                    RowProblem(line, f"kind {kinds[i]!r} is not valid; use video or account, or leave it empty")
+                )
+                continue
+            if kind == "account" or (not kind and isinstance(outcome, InvalidVideoUrl)):
+                try:
+                    account = parse_account_url(chunk_urls[offset])
+                except InvalidVideoUrl as error:
+                    result.problems.append(RowProblem(line, str(outcome if not kind else error)))
+                    continue
+                outcome = account
             if isinstance(outcome, InvalidVideoUrl):
                 result.problems.append(RowProblem(line, str(outcome)))
                 continue
@@ -186,11 +212,17 @@ def read_url_file(
                 result.problems.append(RowProblem(line, str(error)))
                 continue
             row_labels = clean_labels((labels[i] or "").replace("|", ";").split(";"))
-            key = outcome.video_id if isinstance(outcome, VideoRef) else outcome.url
+            if isinstance(outcome, AccountRef):
+                key = f"account {outcome.account_id}"
+            else:
+                key = outcome.video_id if isinstance(outcome, VideoRef) else outcome.url
             if key in seen:
                 result.duplicates += 1
                 continue
             seen.add(key)
+            if isinstance(outcome, AccountRef):
+                result.accounts.append(AccountImportRow(line, outcome, cadence, row_labels))
+                continue
             row = UrlImportRow(line, outcome, cadence, days, row_labels)
             (result.rows if isinstance(outcome, VideoRef) else result.short_links).append(row)
         if progress is not None:
@@ -207,7 +239,13 @@ def write_url_import(
     now = now or utc_now()
     assert all(isinstance(row.ref, VideoRef) for row in rows), "short links must be resolved first"
     frame = track_rows_frame(
-        TrackRow(row.ref, row.cadence, now + timedelta(days=row.days) if row.days else None, row.labels)  # type: ignore[arg-type]
+        TrackRow(
+            row.ref,  # type: ignore[arg-type]
+            row.cadence,
+            now + timedelta(days=row.days) if row.days else None,
+            row.labels,
+            source="import",
+        )
         for row in rows
     )
     return track_frame(con, frame, now=now, transaction=transaction)
@@ -456,7 +494,8 @@ def _register_imported_videos(
     )
     refs = [checked.refs[i] for i in to_register]
     frame = track_rows_frame(
-        TrackRow(replace(ref, account=ref.account or accounts.get(ref.video_id)), active=track) for ref in refs
+        TrackRow(replace(ref, account=ref.account or accounts.get(ref.video_id)), active=track, source="import")
+        for ref in refs
     )
     return track_frame(con, frame, now=now, transaction=False)
 

@@ -173,6 +173,86 @@ CREATE TABLE raw.alert_deliveries (
 );
 """
 
+# Accounts and creators (docs/schema.md). registry.videos is rebuilt (as in version 2) to add account_id and the
+# NOT NULL source before added_at; every existing video keeps its row and gets source 'manual'.
+_V7_ACCOUNTS = """
+CREATE TABLE registry.videos_v7 (
+  video_id TEXT PRIMARY KEY,
+  platform TEXT NOT NULL,
+  external_id TEXT NOT NULL,
+  url TEXT NOT NULL,
+  account TEXT,
+  is_active BOOLEAN NOT NULL,
+  cadence TEXT NOT NULL,
+  track_until TIMESTAMP,
+  labels TEXT[] NOT NULL,
+  metadata JSON NOT NULL,
+  availability TEXT NOT NULL,
+  consecutive_not_found INTEGER NOT NULL,
+  posted_at TIMESTAMP,
+  account_id TEXT,
+  source TEXT NOT NULL DEFAULT 'manual',
+  added_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL, stopped_at TIMESTAMP
+);
+INSERT INTO registry.videos_v7
+SELECT video_id, platform, external_id, url, account, is_active, cadence, track_until, labels, metadata,
+       availability, consecutive_not_found, posted_at, NULL, 'manual', added_at, updated_at, stopped_at
+FROM registry.videos;
+DROP TABLE registry.videos;
+ALTER TABLE registry.videos_v7 RENAME TO videos;
+CREATE TABLE registry.accounts (
+  account_id TEXT PRIMARY KEY,
+  platform TEXT NOT NULL,
+  handle TEXT,
+  platform_account_id TEXT,
+  url TEXT NOT NULL,
+  is_active BOOLEAN NOT NULL,
+  discovery TEXT NOT NULL,
+  latest_n INTEGER NOT NULL,
+  since TIMESTAMP,
+  discovery_cadence_hours DOUBLE NOT NULL,
+  video_cadence TEXT NOT NULL,
+  labels TEXT[] NOT NULL,
+  metadata JSON NOT NULL,
+  added_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL, stopped_at TIMESTAMP
+);
+CREATE TABLE registry.creators (
+  creator_id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  labels TEXT[] NOT NULL,
+  metadata JSON NOT NULL,
+  added_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL
+);
+CREATE TABLE registry.creator_accounts (
+  creator_id TEXT NOT NULL, account_id TEXT NOT NULL, added_at TIMESTAMP NOT NULL,
+  PRIMARY KEY (creator_id, account_id)
+);
+CREATE TABLE registry.inbox (
+  video_id TEXT PRIMARY KEY,
+  account_id TEXT NOT NULL,
+  platform TEXT NOT NULL,
+  url TEXT NOT NULL,
+  posted_at TIMESTAMP,
+  title TEXT,
+  discovered_at TIMESTAMP NOT NULL,
+  status TEXT NOT NULL,
+  decided_at TIMESTAMP
+);
+CREATE TABLE raw.account_snapshots (
+  account_id TEXT NOT NULL, observed_at TIMESTAMP NOT NULL,
+  followers BIGINT, following BIGINT, likes BIGINT, video_count BIGINT, views BIGINT,
+  handle TEXT, display_name TEXT, platform_account_id TEXT, extra JSON,
+  source TEXT NOT NULL, run_id TEXT, ingested_at TIMESTAMP NOT NULL,
+  PRIMARY KEY (account_id, observed_at)
+);
+CREATE TABLE raw.account_attempts (
+  account_id TEXT NOT NULL, platform TEXT NOT NULL, attempted_at TIMESTAMP NOT NULL,
+  outcome TEXT NOT NULL, http_status INTEGER, detail TEXT, duration_ms DOUBLE, tries INTEGER NOT NULL,
+  source TEXT NOT NULL, run_id TEXT, partition_key TEXT, videos_listed INTEGER, videos_new INTEGER,
+  PRIMARY KEY (account_id, attempted_at)
+);
+"""
+
 MIGRATIONS: list[Migration] = [
     Migration(
         1, "base tables: registry.videos, registry.pending_links, raw.snapshots, raw.scrape_attempts", _V1_BASE_TABLES
@@ -185,6 +265,12 @@ MIGRATIONS: list[Migration] = [
     ),
     Migration(
         4, "alerts: registry.alert_rules, registry.alert_channels, raw.alert_events, raw.alert_deliveries", _V4_ALERTS
+    ),
+    Migration(
+        7,
+        "accounts: registry.accounts, creators, creator_accounts, inbox, raw.account_snapshots, "
+        "raw.account_attempts; registry.videos: account_id, source",
+        _V7_ACCOUNTS,
     ),
 ]
 

@@ -131,7 +131,13 @@ TRACK_FRAME_SCHEMA: dict[str, pl.DataType] = {
     "metadata": pl.String(),  # JSON object merged into the stored one
     "active": pl.Boolean(),  # False: register without tracking (imported history)
     "added_at": pl.Datetime("us"),  # since when a new video is tracked; NULL = now
+    "posted_at": pl.Datetime("us"),  # when known at registration (discovery); NULL = keep / unknown
+    "account_id": pl.String(),  # the watched account it belongs to; NULL = the account matching its handle
+    "source": pl.String(),  # how a new video was added: 'manual', 'import', 'discovered'; NULL = 'manual'
 }
+
+#: How a video came into the registry (``registry.videos.source``); kept from its first registration.
+VIDEO_SOURCES = ("manual", "import", "discovered")
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +151,9 @@ class TrackRow:
     metadata: str = "{}"  # a JSON object
     active: bool = True
     added_at: datetime | None = None
+    posted_at: datetime | None = None
+    account_id: str | None = None
+    source: str = "manual"
 
 
 def track_rows_frame(rows: Iterable[TrackRow]) -> pl.DataFrame:
@@ -163,6 +172,9 @@ def track_rows_frame(rows: Iterable[TrackRow]) -> pl.DataFrame:
             "metadata": [r.metadata for r in rows],
             "active": [r.active for r in rows],
             "added_at": [r.added_at for r in rows],
+            "posted_at": [r.posted_at for r in rows],
+            "account_id": [r.account_id for r in rows],
+            "source": [r.source for r in rows],
         },
         schema=TRACK_FRAME_SCHEMA,
     )
@@ -200,6 +212,9 @@ def track_refs(
     return track_frame(con, frame, now=now, transaction=transaction)
 
 
+_OPTIONAL_FRAME_COLUMNS = ("added_at", "posted_at", "account_id", "source")
+
+
 def track_frame(
     con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, *, now: datetime | None = None, transaction: bool = True
 ) -> list[TrackResult]:
@@ -207,13 +222,16 @@ def track_frame(
 
     Repeated video ids in ``frame`` collapse (first row wins). Rows with ``active=False`` register a video
     without tracking it (inactive) and never deactivate an already tracked one. The ``added_at`` column
-    (optional) says since when a new video is tracked (default ``now``; e.g. when its short link was added).
+    (optional) says since when a new video is tracked (default ``now``; e.g. when its short link was added);
+    ``posted_at``, ``account_id`` and ``source`` are optional too. A video without ``account_id`` is linked to
+    the registered account of its platform whose handle matches its ``account`` (case-insensitive); a link
+    already stored is kept, and so is the ``source`` of a known video.
     ``transaction=False`` runs inside the caller's transaction (bulk imports write registry and snapshots
     atomically).
     """
     now = now or utc_now()
-    if "added_at" not in frame.columns:
-        frame = frame.with_columns(pl.lit(None, pl.Datetime("us")).alias("added_at"))
+    missing = [pl.lit(None, TRACK_FRAME_SCHEMA[name]).alias(name) for name in _OPTIONAL_FRAME_COLUMNS]
+    frame = frame.with_columns(column for column in missing if column.meta.output_name() not in frame.columns)
     frame = frame.select([pl.col(n).cast(t) for n, t in TRACK_FRAME_SCHEMA.items()])
     frame = frame.unique(subset=["video_id"], keep="first", maintain_order=True)
     if frame.height == 0:
@@ -241,8 +259,14 @@ def _track_in_transaction(con: duckdb.DuckDBPyConnection, now: datetime) -> list
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _vt_track AS
-        SELECT t.*, v.video_id IS NULL AS is_new, coalesce(v.is_active, false) AS was_active
+        WITH handles AS (
+            SELECT platform, lower(handle) AS handle_key, min(account_id) AS account_id
+            FROM registry.accounts WHERE handle IS NOT NULL GROUP BY ALL
+        )
+        SELECT t.* REPLACE (coalesce(t.account_id, h.account_id) AS account_id),
+               v.video_id IS NULL AS is_new, coalesce(v.is_active, false) AS was_active
         FROM _vt_track_in t LEFT JOIN registry.videos v USING (video_id)
+        LEFT JOIN handles h ON h.platform = t.platform AND h.handle_key = lower(coalesce(v.account, t.account))
         """
     )
     con.execute(
@@ -251,6 +275,8 @@ def _track_in_transaction(con: duckdb.DuckDBPyConnection, now: datetime) -> list
         SET is_active = v.is_active OR t.active,
             stopped_at = CASE WHEN v.is_active OR t.active THEN NULL ELSE v.stopped_at END,
             account = coalesce(v.account, t.account),
+            account_id = coalesce(v.account_id, t.account_id),
+            posted_at = coalesce(v.posted_at, t.posted_at),
             cadence = coalesce(t.cadence, v.cadence),
             track_until = CASE WHEN t.track_until IS NOT NULL THEN t.track_until
                                WHEN t.active AND NOT v.is_active AND v.track_until <= ?::TIMESTAMP
@@ -268,7 +294,8 @@ def _track_in_transaction(con: duckdb.DuckDBPyConnection, now: datetime) -> list
         """
         INSERT INTO registry.videos
         SELECT video_id, platform, external_id, url, account, active, coalesce(cadence, 'auto'),
-               track_until, labels, metadata::JSON, 'available', 0, NULL, coalesce(added_at, ?::TIMESTAMP),
+               track_until, labels, metadata::JSON, 'available', 0, posted_at, account_id,
+               coalesce(source, 'manual'), coalesce(added_at, ?::TIMESTAMP),
                ?::TIMESTAMP, CASE WHEN active THEN NULL ELSE ?::TIMESTAMP END
         FROM _vt_track WHERE is_new
         """,
@@ -290,6 +317,39 @@ def _track_in_transaction(con: duckdb.DuckDBPyConnection, now: datetime) -> list
     rows = con.sql("SELECT video_id, is_new, was_active, active FROM _vt_track").fetchall()
     con.execute("DROP TABLE IF EXISTS _vt_track")
     return rows
+
+
+def link_videos_to_accounts(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    account_ids: Sequence[str] | None = None,
+    video_ids: Sequence[str] | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Link videos not linked yet to the registered account of their platform whose handle matches theirs
+    (case-insensitive), optionally only these accounts or videos; runs in the caller's transaction, if any.
+
+    Returns how many videos were linked. A link once set is never changed here.
+    """
+    where, params = [], [now or utc_now()]
+    if account_ids is not None:
+        where.append("AND list_contains(?::TEXT[], h.account_id)")
+        params.append(list(account_ids))
+    if video_ids is not None:
+        where.append("AND list_contains(?::TEXT[], v.video_id)")
+        params.append(list(video_ids))
+    rows = con.execute(
+        f"""
+        UPDATE registry.videos v SET account_id = h.account_id, updated_at = ?::TIMESTAMP
+        FROM (SELECT platform, lower(handle) AS handle_key, min(account_id) AS account_id
+              FROM registry.accounts WHERE handle IS NOT NULL GROUP BY ALL) h
+        WHERE v.account_id IS NULL AND v.account IS NOT NULL
+          AND h.platform = v.platform AND h.handle_key = lower(v.account) {" ".join(where)}
+        RETURNING v.video_id
+        """,
+        params,
+    ).fetchall()
+    return len(rows)
 
 
 def add_pending_link(
@@ -500,7 +560,8 @@ def list_videos(
     return con.sql(
         f"""
         SELECT v.video_id, v.platform, v.external_id, v.url, v.account, v.is_active, v.cadence, v.track_until,
-               v.labels, v.metadata, v.availability, v.consecutive_not_found, v.posted_at, v.added_at,
+               v.labels, v.metadata, v.availability, v.consecutive_not_found, v.posted_at, v.account_id,
+               v.source, v.added_at,
                v.updated_at, v.stopped_at,
                coalesce(s.snapshots, 0) AS snapshots, s.last_observed_at, s.last_views
         FROM registry.videos v

@@ -22,6 +22,7 @@ import polars as pl
 
 from orchestration.clock import naive_utc
 from orchestration.models import NOT_FOUND_STREAK_LIMIT, Outcome, ScrapeResult
+from orchestration.warehouse.registry import link_videos_to_accounts
 from orchestration.warehouse.transactions import Write, run_write
 
 #: Column order and types of ``raw.snapshots`` minus ``ingested_at`` (set when written).
@@ -287,6 +288,11 @@ def _update_registry(con: duckdb.DuckDBPyConnection, now: datetime) -> int:
         """,
         [now],
     )
+    named = [
+        row[0] for row in con.sql("SELECT DISTINCT video_id FROM _vt_new_snaps WHERE account IS NOT NULL").fetchall()
+    ]
+    if named:  # a handle learned from a scrape links the video to its watched account
+        link_videos_to_accounts(con, video_ids=named, now=now)
     # The streak is recomputed from the stored attempt history (not from arrival order): a backfill may
     # write an older partition after a newer one, and the streak must follow attempted_at.
     con.execute(
