@@ -69,13 +69,21 @@ def _instant(watched: WatchedAccount, hour: datetime) -> datetime:
     return at
 
 
-def is_due(watched: WatchedAccount, hour: datetime) -> bool:
-    """Whether ``watched`` is discovered in the hour starting at ``hour``."""
-    end = hour + HOUR
-    if watched.added_at >= end:
-        return False
+def _cadence_passed(watched: WatchedAccount, at: datetime) -> bool:
     last = watched.last_attempted_at
-    return last is None or last + timedelta(hours=watched.cadence_hours) <= end
+    return last is None or last + timedelta(hours=watched.cadence_hours) <= at
+
+
+def is_due_at(watched: WatchedAccount, at: datetime) -> bool:
+    """Whether ``watched`` is due for discovery at the instant ``at``."""
+    return watched.added_at <= at and _cadence_passed(watched, at)
+
+
+def is_due(watched: WatchedAccount, hour: datetime) -> bool:
+    """Whether ``watched`` is discovered in the hour starting at ``hour`` (watched before the hour ended, and
+    its cadence passed by the hour's end)."""
+    end = hour + HOUR
+    return watched.added_at < end and _cadence_passed(watched, end)
 
 
 def plan_discoveries(

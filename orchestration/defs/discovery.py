@@ -146,7 +146,7 @@ def build_accounts_asset(platform: Platform):
                 for name, value in dataclasses.asdict(written).items():
                     if isinstance(value, int):
                         totals[name] = totals.get(name, 0) + value
-                registered += written.registered_video_ids
+                registered += written.new_video_ids
         staging.discard(path)
         staging.sweep(staging_root(warehouse), older_than=STALE_BATCH_AGE)
         if registered and len(context.partition_keys) == 1:
