@@ -52,14 +52,19 @@ def defs() -> Definitions:
     from orchestration.defs.alerting import alert_events
     from orchestration.defs.assets import platform_assets
     from orchestration.defs.dbt import viewtrail_dbt_assets
-    from orchestration.defs.jobs import build_job, scrape_job, scrape_videos_job
+    from orchestration.defs.discovery import account_assets
+    from orchestration.defs.jobs import build_job, discovery_job, scrape_job, scrape_videos_job
     from orchestration.defs.publishing import analytics_copy
     from orchestration.defs.sensors import all_sensors
 
     return Definitions(
-        assets=[*platform_assets, viewtrail_dbt_assets, analytics_copy, alert_events],
-        jobs=[scrape_job, scrape_videos_job, build_job],
-        schedules=[schedules.hourly_scrape_schedule, schedules.daily_full_dbt_tests_schedule],
+        assets=[*platform_assets, *account_assets, viewtrail_dbt_assets, analytics_copy, alert_events],
+        jobs=[scrape_job, scrape_videos_job, discovery_job, build_job],
+        schedules=[
+            schedules.hourly_scrape_schedule,
+            schedules.hourly_discovery_schedule,
+            schedules.daily_full_dbt_tests_schedule,
+        ],
         sensors=all_sensors,
         resources=build_resources(settings),
         # Every step of a run writes the warehouse and waits for the one "duckdb" pool slot anyway: run steps in

@@ -86,7 +86,7 @@ def test_watch_rejects_bad_options_with_one_sentence(warehouse_path):
 
 def test_unwatch_keeps_history_and_accounts_lists_state(warehouse_path):
     run("track", "--no-scrape", "https://www.tiktok.com/@nasa/video/7234567890123456789")
-    run("watch", TIKTOK, X, "--creator", "NASA")
+    run("watch", TIKTOK, X, "--creator", "NASA", "--no-discover")
     assert run("unwatch", "tiktok:nasa").stdout.strip() == "tiktok:nasa: stopped"
     assert run("unwatch", "https://twitter.com/nasa").stdout.strip() == "x:nasa: stopped"
     assert "not a watched account" in one_sentence_error(run("unwatch", "tiktok:esa", code=1))
@@ -102,7 +102,7 @@ def test_unwatch_keeps_history_and_accounts_lists_state(warehouse_path):
 
 
 def test_creator_commands(warehouse_path):
-    run("watch", TIKTOK, YOUTUBE)
+    run("watch", TIKTOK, YOUTUBE, "--no-discover")
     assert "jane-doe: added" in run("creator", "add", "Jane Doe", "tiktok:nasa").stdout
     assert "already exists" in run("creator", "add", "jane doe").stdout
     assert "youtube:nasa: linked" in run("creator", "link", "Jane Doe", YOUTUBE).stdout
@@ -123,7 +123,7 @@ def test_creator_commands(warehouse_path):
 
 
 def test_inbox_accept_and_reject(warehouse_path):
-    run("watch", TIKTOK, "--discovery", "review", "--label", "space")
+    run("watch", TIKTOK, "--discovery", "review", "--label", "space", "--no-discover")
     at = clock.utc_now()
     videos = [
         DiscoveredVideo(
@@ -199,3 +199,29 @@ def test_watch_never_shows_the_instagram_session(warehouse_path, monkeypatch):
     with open_warehouse(warehouse_path) as con:
         dumped = str(con.sql("SELECT * FROM registry.accounts").fetchall())
     assert secret not in dumped
+
+
+def test_watch_discovers_a_new_account_at_once_and_snapshots_its_recent_videos(warehouse_path):
+    result = run("watch", TIKTOK, X, "--latest", "3", "--label", "space")
+    assert "tiktok:nasa: " in result.stdout and "followers" in result.stdout
+    assert "x:nasa: " in result.stdout and "metrics only" in result.stdout
+    assert rows(warehouse_path, "SELECT account_id, count(*) FROM raw.account_snapshots GROUP BY ALL ORDER BY 1") == [
+        ("tiktok:nasa", 1),
+        ("x:nasa", 1),
+    ]
+    tracked = rows(
+        warehouse_path,
+        "SELECT v.video_id, v.labels, count(s.video_id) FROM registry.videos v LEFT JOIN raw.snapshots s"
+        " USING (video_id) WHERE v.source = 'discovered' GROUP BY ALL ORDER BY 1",
+    )
+    assert len(tracked) == 3 and all(labels == ["space"] and n == 1 for _, labels, n in tracked)
+    again = run("watch", TIKTOK)  # already watched: options updated, no second discovery
+    assert "already watched" in again.stdout
+    assert rows(warehouse_path, "SELECT count(*) FROM raw.account_attempts") == [(2,)]
+
+
+def test_watch_in_review_mode_holds_the_recent_videos_in_the_inbox(warehouse_path):
+    result = run("watch", TIKTOK, "--discovery", "review", "--latest", "2")
+    assert "2 video(s) wait in the inbox" in result.stdout
+    assert len(json.loads(run("inbox", "--json").stdout)) == 2
+    assert rows(warehouse_path, "SELECT count(*) FROM registry.videos") == [(0,)]

@@ -12,6 +12,12 @@ from dagster import AssetKey, DagsterInstance, OpDefinition, materialize
 
 from orchestration.definitions import defs as load_defs
 from orchestration.defs.assets import SCRAPE_ASSET_KEYS, SNAPSHOT_ASSET_KEYS, assets_of
+from orchestration.defs.discovery import (
+    ACCOUNTS_ASSET_KEYS,
+    DISCOVERY_ASSET_KEYS,
+    accounts_asset_key,
+    discovery_asset_key,
+)
 from orchestration.defs.resources import PlatformClientsResource, WarehouseResource
 from orchestration.models import Platform, VideoRef
 from orchestration.urls import canonical_url
@@ -67,8 +73,9 @@ def test_definitions_load_with_lineage_from_platform_assets_to_published_copy():
     assert AssetKey(["raw", "snapshots"]) not in keys  # no invented combined asset
     for mart in ("video_daily", "video_engagement", "video_growth", "video_latest", "account_daily", "label_daily"):
         assert AssetKey(["marts", mart]) in graph.get(AssetKey("analytics_copy")).parent_keys
-    # every step that writes the warehouse is in the one-writer pool; the scrapes (network I/O) hold no slot
-    scrapes = {key for key in SCRAPE_ASSET_KEYS}
+    # every step that writes the warehouse is in the one-writer pool; scrapes and discoveries (network I/O) hold
+    # no slot
+    scrapes = {*SCRAPE_ASSET_KEYS, *DISCOVERY_ASSET_KEYS}
     for assets_def in defs.assets:
         if isinstance(assets_def.node_def, OpDefinition):
             expected = None if set(assets_def.keys) <= scrapes else "duckdb"
@@ -86,6 +93,9 @@ def test_definitions_load_with_lineage_from_platform_assets_to_published_copy():
                                              "momentum_sensor", "notify_run_failures"}  # fmt: skip
     schedule = defs.get_schedule_def("hourly_scrape")
     assert schedule.cron_schedule.startswith("2 ")
+    for platform in Platform:  # each platform's account record reads its own discovery's staged batch
+        assert graph.get(accounts_asset_key(platform)).parent_keys == {discovery_asset_key(platform)}
+    assert defs.get_schedule_def("hourly_discovery").cron_schedule.startswith("1 ")  # before the scrape
 
 
 def test_a_past_partition_materializes_with_the_simulated_platform_and_reruns_change_nothing(warehouse):
@@ -167,7 +177,8 @@ def test_dbt_and_the_published_copy_are_requested_after_new_snapshots(warehouse)
     from dagster import AssetMaterialization, evaluate_automation_conditions
 
     build_keys = [k for k in defs.resolve_asset_graph().get_all_asset_keys()
-                  if k not in {*SNAPSHOT_ASSET_KEYS, *SCRAPE_ASSET_KEYS, AssetKey(["registry", "videos"])}]  # fmt: skip
+                  if k not in {*SNAPSHOT_ASSET_KEYS, *SCRAPE_ASSET_KEYS, *DISCOVERY_ASSET_KEYS, *ACCOUNTS_ASSET_KEYS,
+                               AssetKey(["registry", "videos"])}]  # fmt: skip
 
     def requested(evaluation) -> set[str]:
         return {k.to_user_string() for k in build_keys if evaluation.get_num_requested(k)}

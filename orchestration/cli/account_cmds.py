@@ -115,11 +115,16 @@ def watch(
     creator: Annotated[
         str | None, typer.Option("--creator", help="Creator the accounts belong to (created when new).")
     ] = None,
+    no_discover: Annotated[
+        bool,
+        typer.Option("--no-discover", help="Register only; leave the first discovery and snapshots to the pipeline."),
+    ] = False,
 ) -> None:
     """Watch accounts: record their metrics and track their new videos automatically.
 
     Re-watching an account updates its options (an unwatched one resumes); the same account in another link
-    form is the same account. The pipeline discovers each account every `--every` hours.
+    form is the same account. A newly watched account is discovered at once (its metrics, and its recent videos
+    tracked with a first snapshot); then the pipeline discovers each account every `--every` hours.
     """
     from orchestration.clock import parse_instant
     from orchestration.warehouse.accounts import WatchOutcome, watch_accounts
@@ -160,6 +165,16 @@ def watch(
             out.print(f"Note: {note}.", markup=False)
     if creator and results:
         out.print(f"Linked to creator {creator}.", markup=False)
+    fresh = [r.account_id for r in results if r.outcome is not WatchOutcome.UPDATED]
+    if fresh and not no_discover:
+        from orchestration.first_discovery import discover_now
+
+        found = discover_now(fresh, open_warehouse=writable_warehouse)
+        for first in found.accounts:
+            out.print(first.describe(), markup=False)
+        if found.held_in_inbox:
+            out.print(f"{found.held_in_inbox} video(s) wait in the inbox: see `viewtrail inbox`.", markup=False)
+        first_snapshots(found.new_video_ids, scrape=True)
 
 
 def unwatch(accounts: Annotated[list[str], typer.Argument(help="Account links or ids (tiktok:nasa).")]) -> None:

@@ -68,7 +68,7 @@ class SnapshotRunConfig(Config):
     video_ids: list[str] = Field(default_factory=list, description="Only these videos, observed now.")
 
 
-def _window(context: AssetExecutionContext) -> tuple[datetime, datetime]:
+def run_window(context: AssetExecutionContext) -> tuple[datetime, datetime]:
     window = context.partition_time_window
     return naive_utc(window.start), naive_utc(window.end)
 
@@ -78,7 +78,7 @@ def staging_root(warehouse: WarehouseResource) -> Path:
     return Path(warehouse.path).absolute().parent / "staging"
 
 
-def _batch_id(context: AssetExecutionContext) -> str:
+def run_batch_id(context: AssetExecutionContext) -> str:
     """Both steps of a run, and a re-execution of its write step, name the same batch."""
     run = context.run
     key_range = context.partition_key_range
@@ -129,7 +129,7 @@ def build_scrape_asset(platform: Platform):
         warehouse: WarehouseResource,
         platforms: PlatformClientsResource,
     ) -> MaterializeResult:
-        start, end = _window(context)
+        start, end = run_window(context)
         hours = hours_in(start, end)
         client = platforms.build(platform)
         if not client.observes_past and end < utc_now() - REAL_CLIENT_MAX_LAG:
@@ -154,7 +154,7 @@ def build_scrape_asset(platform: Platform):
         started = utc_now()
         outcome = execute_plan(plan, client, run_id=context.run.run_id)
         finished = utc_now()
-        path = staging.stage(staging_root(warehouse), platform, _batch_id(context), outcome.results, links)
+        path = staging.stage(staging_root(warehouse), platform, run_batch_id(context), outcome.results, links)
         counts = outcome.outcome_counts()
         context.log.info(f"{platform.value}: {len(outcome.results)} attempts over {len(hours)} hour(s); {counts}")
         return MaterializeResult(
@@ -193,7 +193,7 @@ def build_snapshot_asset(platform: Platform):
         check_specs=snapshot_check_specs(key),
     )
     def snapshot_asset(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-        path = staging.batch_dir(staging_root(warehouse), platform, _batch_id(context))
+        path = staging.batch_dir(staging_root(warehouse), platform, run_batch_id(context))
         batch = staging.load(path)
         if batch is None:
             raise Failure(

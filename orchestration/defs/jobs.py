@@ -7,6 +7,7 @@ from dagster import AssetSelection, define_asset_job, in_process_executor, multi
 from orchestration.defs.alerting import alert_events
 from orchestration.defs.assets import SCRAPE_ASSET_KEYS, SNAPSHOT_ASSET_KEYS
 from orchestration.defs.dbt import viewtrail_dbt_assets
+from orchestration.defs.discovery import ACCOUNTS_ASSET_KEYS, DISCOVERY_ASSET_KEYS
 from orchestration.defs.publishing import analytics_copy
 
 #: Each platform's scrape and load; a failing platform fails only its own steps. Steps run in their own
@@ -26,6 +27,15 @@ scrape_videos_job = define_asset_job(
     selection=AssetSelection.assets(*SCRAPE_ASSET_KEYS, *SNAPSHOT_ASSET_KEYS),
     executor_def=in_process_executor,
     description="Scrape the videos a request names (config video_ids), now, then load them.",
+)
+
+#: Each platform's account discovery and its record; like the scrapes, discoveries run at once and the records
+#: take turns on the "duckdb" pool.
+discovery_job = define_asset_job(
+    "discover_accounts",
+    selection=AssetSelection.assets(*DISCOVERY_ASSET_KEYS, *ACCOUNTS_ASSET_KEYS),
+    executor_def=multiprocess_executor.configured({"max_concurrent": 2 * len(DISCOVERY_ASSET_KEYS)}),
+    description="List the watched accounts due in the selected hour(s): metrics, and new videos registered.",
 )
 
 #: Every dbt model (including those fed only by the registry) and the analyst copy.

@@ -18,6 +18,7 @@ from dagster_duckdb import DuckDBResource
 
 from orchestration import config
 from orchestration.models import Platform
+from orchestration.platforms.accounts import AccountClient, build_account_client
 from orchestration.platforms.base import PlatformClient
 from orchestration.platforms.factory import build_client
 from orchestration.warehouse.connection import open_warehouse
@@ -90,6 +91,19 @@ class PlatformClientsResource(ConfigurableResource):
         mode = self.mode(platform)
         if mode == "simulated":
             return build_client(platform, "simulated", seed=self.simulated_seed, fault_rate=self.simulated_fault_rate)
+        return build_client(platform, mode, **self._real_settings(platform))
+
+    def build_accounts(self, platform: Platform | str) -> AccountClient:
+        """The account client of ``platform``, in the same mode and with the same settings as its video client."""
+        platform = Platform(platform)
+        mode = self.mode(platform)
+        if mode == "simulated":
+            return build_account_client(
+                platform, "simulated", seed=self.simulated_seed, fault_rate=self.simulated_fault_rate
+            )
+        return build_account_client(platform, mode, **self._real_settings(platform))
+
+    def _real_settings(self, platform: Platform) -> dict[str, object]:
         settings: dict[str, object] = {}
         base_url = getattr(self, f"{platform.value}_base_url")
         if base_url:
@@ -98,7 +112,7 @@ class PlatformClientsResource(ConfigurableResource):
             settings["api_key"] = self.youtube_api_key
         if platform is Platform.INSTAGRAM and self.instagram_sessionid:
             settings["session_id"] = self.instagram_sessionid
-        return build_client(platform, mode, **settings)
+        return settings
 
 
 def _secret(settings: config.Settings, name: str) -> EnvVar | None:

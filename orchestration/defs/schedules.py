@@ -5,7 +5,7 @@ from __future__ import annotations
 from dagster import DefaultScheduleStatus, ScheduleDefinition, build_schedule_from_partitioned_job
 
 from orchestration.defs.dbt import DBT_TESTS_TAG
-from orchestration.defs.jobs import build_job, scrape_job
+from orchestration.defs.jobs import build_job, discovery_job, scrape_job
 
 hourly_scrape_schedule = build_schedule_from_partitioned_job(
     scrape_job,
@@ -13,6 +13,14 @@ hourly_scrape_schedule = build_schedule_from_partitioned_job(
     minute_of_hour=2,  # a couple of minutes after the hour: the partition for the hour that just ended exists
     default_status=DefaultScheduleStatus.RUNNING,
     description="Materializes the snapshot assets for the hour that just ended.",
+)
+
+hourly_discovery_schedule = build_schedule_from_partitioned_job(
+    discovery_job,
+    name="hourly_discovery",
+    minute_of_hour=1,  # just before the scrape: videos discovered now are due in the scrape of the same hour
+    default_status=DefaultScheduleStatus.RUNNING,
+    description="Discovers the watched accounts due in the hour that just ended (each on its own cadence).",
 )
 
 #: The builds after each scrape test only the videos they rewrote (see orchestration.defs.dbt.DBT_TESTS_TAG);

@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -22,6 +22,7 @@ import duckdb
 import polars as pl
 
 from orchestration.clock import utc_now
+from orchestration.discovery import WatchedAccount, is_due_at
 from orchestration.errors import InvalidInputError
 from orchestration.models import (
     AccountRef,
@@ -466,40 +467,51 @@ def remove_creator(con: duckdb.DuckDBPyConnection, name: str) -> bool:
 # --------------------------------------------------------------------------------------------- discovery
 
 
+def load_watched_accounts(
+    con: duckdb.DuckDBPyConnection, platform: Platform | str, account_ids: Sequence[str] | None = None
+) -> list[WatchedAccount]:
+    """The active watched accounts of ``platform`` (or only ``account_ids``) with when each was last attempted:
+    what discovery plans from. Attempts the platform's circuit breaker skipped (``circuit_open``) do not count."""
+    rows = con.execute(
+        f"""
+        SELECT a.account_id, a.platform, a.handle, a.url, a.platform_account_id, a.latest_n, a.since, a.added_at,
+               a.discovery_cadence_hours, t.last_at
+        FROM registry.accounts a
+        LEFT JOIN (SELECT account_id, max(attempted_at) AS last_at FROM raw.account_attempts
+                   WHERE outcome <> '{Outcome.CIRCUIT_OPEN}' GROUP BY account_id) t USING (account_id)
+        WHERE a.is_active AND a.platform = ? AND (? OR list_contains(?, a.account_id))
+        ORDER BY t.last_at NULLS FIRST, a.account_id
+        """,
+        [str(parse_platform(platform)), account_ids is None, list(account_ids or [])],
+    ).fetchall()
+    return [
+        WatchedAccount(
+            account=AccountToDiscover(
+                account_id=account_id,
+                platform=Platform(plat),
+                handle=handle,
+                url=url,
+                platform_account_id=platform_account_id,
+                latest_n=latest_n,
+                since=since,
+                added_at=added_at,
+            ),
+            cadence_hours=cadence_hours,
+            added_at=added_at,
+            last_attempted_at=last_at,
+        )
+        for account_id, plat, handle, url, platform_account_id, latest_n, since, added_at, cadence_hours, last_at in rows
+    ]
+
+
 def accounts_due_for_discovery(
     con: duckdb.DuckDBPyConnection, platform: Platform | str, *, now: datetime | None = None
 ) -> list[AccountToDiscover]:
     """Watched accounts of ``platform`` never attempted, or whose last attempt is at least their discovery
-    interval old; never attempted first, then the longest waiting. Attempts the platform's circuit breaker
-    skipped (``circuit_open``) do not count as attempts."""
+    interval old at ``now`` (:func:`orchestration.discovery.is_due_at`); never attempted first, then the
+    longest waiting."""
     now = now or utc_now()
-    rows = con.execute(
-        f"""
-        SELECT a.account_id, a.platform, a.handle, a.url, a.platform_account_id, a.latest_n, a.since, a.added_at
-        FROM registry.accounts a
-        LEFT JOIN (SELECT account_id, max(attempted_at) AS last_at FROM raw.account_attempts
-                   WHERE outcome <> '{Outcome.CIRCUIT_OPEN}' GROUP BY account_id) t USING (account_id)
-        WHERE a.is_active AND a.platform = ?
-          AND (t.last_at IS NULL
-               OR t.last_at + to_microseconds(CAST(a.discovery_cadence_hours * 3600e6 AS BIGINT)) <= ?::TIMESTAMP)
-        ORDER BY t.last_at NULLS FIRST, a.account_id
-        """,
-        [str(parse_platform(platform)), now],
-    ).fetchall()
-    return [
-        AccountToDiscover(
-            account_id=account_id,
-            platform=Platform(plat),
-            handle=handle,
-            url=url,
-            platform_account_id=platform_account_id,
-            latest_n=latest_n,
-            since=since,
-            observe_at=now,
-            added_at=added_at,
-        )
-        for account_id, plat, handle, url, platform_account_id, latest_n, since, added_at in rows
-    ]
+    return [replace(w.account, observe_at=now) for w in load_watched_accounts(con, platform) if is_due_at(w, now)]
 
 
 @dataclass(frozen=True, slots=True)
