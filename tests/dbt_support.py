@@ -34,9 +34,62 @@ def connect(path: Path, *, read_only: bool = False):
 
 def create_warehouse(path: Path) -> Path:
     """The raw tables exactly as production creates them (the migrations run on the first read-write open)."""
-    with open_warehouse(path):
-        pass
+    with open_warehouse(path) as con:
+        mirror_accounts_migration(con)
     return path
+
+
+# MIRROR OF THE ACCOUNTS MIGRATION (registry.accounts, registry.creators, registry.creator_accounts,
+# raw.account_snapshots, raw.account_attempts, registry.videos.account_id/source), written from the warehouse
+# contract while that migration is not in orchestration/warehouse/migrations.py yet. Once it is, delete this
+# block and the call above: open_warehouse then creates the same tables. It does nothing on a warehouse that
+# already has registry.accounts.
+_ACCOUNTS_TABLES = """
+CREATE TABLE registry.accounts (
+  account_id TEXT PRIMARY KEY, platform TEXT NOT NULL, handle TEXT, platform_account_id TEXT, url TEXT NOT NULL,
+  is_active BOOLEAN NOT NULL, discovery TEXT NOT NULL, latest_n INTEGER NOT NULL,
+  since TIMESTAMP, discovery_cadence_hours DOUBLE NOT NULL,
+  labels TEXT[] NOT NULL, metadata JSON NOT NULL,
+  added_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL, stopped_at TIMESTAMP);
+CREATE TABLE registry.creators (creator_id TEXT PRIMARY KEY, name TEXT NOT NULL, labels TEXT[] NOT NULL,
+  metadata JSON NOT NULL, added_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL);
+CREATE TABLE registry.creator_accounts (creator_id TEXT NOT NULL, account_id TEXT NOT NULL,
+  added_at TIMESTAMP NOT NULL, PRIMARY KEY (creator_id, account_id));
+CREATE TABLE raw.account_snapshots (account_id TEXT NOT NULL, observed_at TIMESTAMP NOT NULL, followers BIGINT,
+  following BIGINT, likes BIGINT, video_count BIGINT, views BIGINT, handle TEXT, display_name TEXT,
+  platform_account_id TEXT, extra JSON, source TEXT NOT NULL, run_id TEXT, ingested_at TIMESTAMP NOT NULL,
+  PRIMARY KEY (account_id, observed_at));
+CREATE TABLE raw.account_attempts (account_id TEXT NOT NULL, platform TEXT NOT NULL,
+  attempted_at TIMESTAMP NOT NULL, outcome TEXT NOT NULL, http_status INTEGER, detail TEXT, duration_ms DOUBLE,
+  tries INTEGER NOT NULL, source TEXT NOT NULL, run_id TEXT, partition_key TEXT, videos_listed INTEGER,
+  videos_new INTEGER, PRIMARY KEY (account_id, attempted_at));
+"""
+
+
+def mirror_accounts_migration(con: duckdb.DuckDBPyConnection) -> None:
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'registry' AND table_name = 'accounts'"
+    ).fetchone()[0]
+    if exists:
+        return
+    columns = [
+        f"{name} {dtype}{'' if nullable == 'YES' else ' NOT NULL'}"
+        for name, dtype, nullable in con.execute(
+            "SELECT column_name, data_type, is_nullable FROM information_schema.columns"
+            " WHERE table_schema = 'registry' AND table_name = 'videos' ORDER BY ordinal_position"
+        ).fetchall()
+    ]
+    con.execute("BEGIN")
+    con.execute(_ACCOUNTS_TABLES)
+    # registry.videos rebuilt with the two new columns (DuckDB cannot add a NOT NULL column in place)
+    con.execute(
+        f"CREATE TABLE registry.videos_with_accounts ({', '.join(columns)}, account_id TEXT, source TEXT NOT NULL,"
+        " PRIMARY KEY (video_id))"
+    )
+    con.execute("INSERT INTO registry.videos_with_accounts SELECT *, NULL, 'manual' FROM registry.videos")
+    con.execute("DROP TABLE registry.videos")
+    con.execute("ALTER TABLE registry.videos_with_accounts RENAME TO videos")
+    con.execute("COMMIT")
 
 
 SNAPSHOT_COLUMNS = (
@@ -83,25 +136,31 @@ def insert_snapshots(path: Path, rows: Iterable[Sequence[Any]], *, source: str =
 
 
 def register_videos(path: Path, videos: Iterable[dict[str, Any]]) -> None:
-    """Insert registry rows; keys: video_id (required), account, labels, is_active, ..."""
+    """Insert registry rows; keys: video_id (required), account, account_id, source, labels, is_active, ..."""
     now = datetime(2024, 1, 1)
     with connect(path) as con:
         for v in videos:
             platform, external_id = v["video_id"].split(":", 1)
             con.execute(
-                "INSERT INTO registry.videos VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, NULL, ?, ?, ?)",
+                "INSERT INTO registry.videos (video_id, platform, external_id, url, account, account_id, source,"
+                " is_active, cadence, track_until, labels, metadata, availability, consecutive_not_found,"
+                " posted_at, added_at, updated_at, stopped_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     v["video_id"],
                     platform,
                     external_id,
                     v.get("url", f"https://example.test/{external_id}"),
                     v.get("account"),
+                    v.get("account_id"),
+                    v.get("source", "manual"),
                     v.get("is_active", True),
                     v.get("cadence", "auto"),
                     v.get("labels", []),
                     v.get("metadata", "{}"),
                     v.get("availability", "available"),
                     v.get("consecutive_not_found", 0),
+                    v.get("posted_at"),
                     now,
                     now,
                     v.get("stopped_at"),
