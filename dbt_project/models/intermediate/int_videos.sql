@@ -19,7 +19,7 @@ watched_handles as (
     select platform, lower(handle) as handle_key, account_id
     from {{ ref('stg_accounts') }}
     where handle is not null
-    qualify row_number() over (partition by platform, lower(handle) order by is_active desc, account_id) = 1
+    qualify row_number() over (partition by platform, lower(handle) order by is_active desc, account_id asc) = 1
 ),
 
 videos as (

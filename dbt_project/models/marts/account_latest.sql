@@ -110,10 +110,17 @@ posting as (
     left join videos as v
         on
             o.account_id = v.account_id
-            and v.posted_at > o.as_of_at - interval 28 day
-            and v.posted_at <= o.as_of_at
+            and o.as_of_at - interval 28 day < v.posted_at
+            and o.as_of_at >= v.posted_at
     where o.as_of_at is not null
     group by o.account_id
+),
+
+attempts_with_last_ok as (
+    select
+        *,
+        max(case when outcome = 'ok' then attempted_at end) over (partition by account_id) as last_ok_at
+    from attempts
 ),
 
 attempt_summary as (
@@ -126,12 +133,7 @@ attempt_summary as (
                 where attempted_at > coalesce(last_ok_at, timestamp '-infinity')
             ) as integer
         ) as consecutive_failures
-    from (
-        select
-            *,
-            max(case when outcome = 'ok' then attempted_at end) over (partition by account_id) as last_ok_at
-        from attempts
-    )
+    from attempts_with_last_ok
     group by account_id
 ),
 

@@ -61,7 +61,7 @@ account_days as (
         from videos as p
         semi join linked using (account_id)
         group by all
-    )
+    ) as parts
     group by account_id, day
 )
 

@@ -42,5 +42,6 @@ select
     {{ platform_share_columns(shared, a='d') }}
 from creators as c
 left join links as l using (creator_id)
-left join account_latest as d using (account_id)
+left join account_latest as d
+    on l.account_id = d.account_id
 group by c.creator_id, c.name, c.labels
