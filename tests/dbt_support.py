@@ -83,28 +83,31 @@ def insert_snapshots(path: Path, rows: Iterable[Sequence[Any]], *, source: str =
 
 
 def register_videos(path: Path, videos: Iterable[dict[str, Any]]) -> None:
-    """Insert registry rows; keys: video_id (required), account, labels, is_active, ..."""
+    """Insert registry rows; keys: video_id (required), account, account_id, source, labels, is_active, ..."""
     now = datetime(2024, 1, 1)
     with connect(path) as con:
         for v in videos:
             platform, external_id = v["video_id"].split(":", 1)
             con.execute(
-                "INSERT INTO registry.videos BY NAME SELECT ? AS video_id, ? AS platform, ? AS external_id, ? AS url,"
-                " ? AS account, ? AS is_active, ? AS cadence, NULL AS track_until, ? AS labels, ?::JSON AS metadata,"
-                " ? AS availability, ? AS consecutive_not_found, NULL AS posted_at, ? AS added_at, ? AS updated_at,"
-                " ? AS stopped_at",
+                "INSERT INTO registry.videos (video_id, platform, external_id, url, account, account_id, source,"
+                " is_active, cadence, track_until, labels, metadata, availability, consecutive_not_found,"
+                " posted_at, added_at, updated_at, stopped_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     v["video_id"],
                     platform,
                     external_id,
                     v.get("url", f"https://example.test/{external_id}"),
                     v.get("account"),
+                    v.get("account_id"),
+                    v.get("source", "manual"),
                     v.get("is_active", True),
                     v.get("cadence", "auto"),
                     v.get("labels", []),
                     v.get("metadata", "{}"),
                     v.get("availability", "available"),
                     v.get("consecutive_not_found", 0),
+                    v.get("posted_at"),
                     now,
                     now,
                     v.get("stopped_at"),
@@ -182,3 +185,51 @@ def query(path: Path, sql: str) -> list[tuple]:
         return con.sql(sql).fetchall()
     finally:
         con.close()
+
+
+def register_accounts(path: Path, accounts: Iterable[dict[str, Any]]) -> None:
+    """Insert registry.accounts rows; keys: account_id (required), handle, platform_account_id, discovery, ..."""
+    now = datetime(2024, 1, 1)
+    with connect(path) as con:
+        for a in accounts:
+            platform = a["account_id"].split(":", 1)[0]
+            con.execute(
+                "INSERT INTO registry.accounts (account_id, platform, handle, platform_account_id, url, is_active,"
+                " discovery, latest_n, since, discovery_cadence_hours, labels, metadata, added_at, updated_at,"
+                " stopped_at) VALUES (?, ?, ?, ?, ?, ?, ?, 30, NULL, 6, ?, '{}', ?, ?, NULL)",
+                [
+                    a["account_id"],
+                    platform,
+                    a.get("handle"),
+                    a.get("platform_account_id"),
+                    a.get("url", f"https://example.test/{a['account_id']}"),
+                    a.get("is_active", True),
+                    a.get("discovery", "auto"),
+                    a.get("labels", []),
+                    now,
+                    now,
+                ],
+            )
+
+
+def register_creator(path: Path, creator_id: str, name: str, account_ids: Sequence[str]) -> None:
+    now = datetime(2024, 1, 1)
+    with connect(path) as con:
+        con.execute("INSERT INTO registry.creators VALUES (?, ?, [], '{}', ?, ?)", [creator_id, name, now, now])
+        con.executemany(
+            "INSERT INTO registry.creator_accounts VALUES (?, ?, ?)", [[creator_id, a, now] for a in account_ids]
+        )
+
+
+ACCOUNT_SNAPSHOT_COLUMNS = ("account_id", "observed_at", "followers", "following", "likes", "video_count", "views")
+
+
+def insert_account_snapshots(path: Path, rows: Iterable[Sequence[Any]], *, ingested_at: datetime) -> None:
+    """Rows are tuples in ACCOUNT_SNAPSHOT_COLUMNS order (trailing counters may be omitted)."""
+    padded = [tuple(r) + (None,) * (len(ACCOUNT_SNAPSHOT_COLUMNS) - len(r)) for r in rows]
+    with connect(path) as con:
+        con.executemany(
+            "INSERT INTO raw.account_snapshots (account_id, observed_at, followers, following, likes, video_count,"
+            " views, source, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'test', ?)",
+            [[*r, ingested_at] for r in padded],
+        )

@@ -18,7 +18,18 @@ from dbt_support import (
 
 pytestmark = pytest.mark.slow
 
-MARTS = ["video_daily", "video_engagement", "video_growth", "video_latest", "account_daily", "label_daily"]
+MARTS = [
+    "video_daily",
+    "video_engagement",
+    "video_growth",
+    "video_latest",
+    "account_daily",
+    "label_daily",
+    "account_metrics_daily",
+    "account_latest",
+    "creator_daily",
+    "creator_latest",
+]
 
 
 def test_unit_tests_pass_on_empty_relations(warehouse_path: Path) -> None:
@@ -379,7 +390,7 @@ def test_the_dagster_dbt_step_runs_dbt_in_process_and_frees_the_warehouse(wareho
         built = {e.asset_key.path[-1] for e in hourly.get_asset_materialization_events()}
         assert set(MARTS) <= built
         checks = hourly.get_asset_check_evaluations()
-        assert len(checks) == 37 and all(c.passed for c in checks)
+        assert len(checks) == 46 and all(c.passed for c in checks)
         assert free_for_another_process()  # dbt-duckdb's in-process DuckDB instance was closed
         # one dbt target dir per warehouse, reused: the next build parses partially
         assert (dbt_target_path(warehouse_path) / "partial_parse.msgpack").exists()

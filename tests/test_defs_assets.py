@@ -176,9 +176,11 @@ def test_a_targeted_run_scrapes_exactly_the_named_videos_now(warehouse):
 def test_dbt_and_the_published_copy_are_requested_after_new_snapshots(warehouse):
     from dagster import AssetMaterialization, evaluate_automation_conditions
 
-    build_keys = [k for k in defs.resolve_asset_graph().get_all_asset_keys()
-                  if k not in {*SNAPSHOT_ASSET_KEYS, *SCRAPE_ASSET_KEYS, *DISCOVERY_ASSET_KEYS, *ACCOUNTS_ASSET_KEYS,
-                               AssetKey(["registry", "videos"])}]  # fmt: skip
+    from orchestration.defs.dbt import ACCOUNT_SOURCE_KEYS
+
+    external = {*SNAPSHOT_ASSET_KEYS, *SCRAPE_ASSET_KEYS, AssetKey(["registry", "videos"]), *ACCOUNT_SOURCE_KEYS,
+                *DISCOVERY_ASSET_KEYS, *ACCOUNTS_ASSET_KEYS}  # fmt: skip
+    build_keys = [k for k in defs.resolve_asset_graph().get_all_asset_keys() if k not in external]
 
     def requested(evaluation) -> set[str]:
         return {k.to_user_string() for k in build_keys if evaluation.get_num_requested(k)}

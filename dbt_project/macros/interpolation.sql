@@ -20,3 +20,7 @@ end
 {% macro snapshot_metrics() -%}
 {{ return(['views', 'likes', 'comments', 'shares', 'saves']) }}
 {%- endmacro %}
+
+{% macro account_metrics() -%}
+{{ return(['followers', 'following', 'likes', 'video_count', 'views']) }}
+{%- endmacro %}

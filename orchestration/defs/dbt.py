@@ -4,7 +4,8 @@ Lineage choice: dbt's ``raw.snapshots`` (and ``raw.scrape_attempts``) is ONE tab
 assets, but a dbt source maps to one asset key. Instead of inventing a combined "raw/snapshots" asset, the
 translator rewrites the dependencies of every model that reads those sources to the four
 ``raw/{platform}_snapshots`` assets. The graph then reads: platform snapshot assets -> staging ->
-intermediate -> marts -> analytics_copy. ``registry.videos`` stays an external source asset (written by the CLI).
+intermediate -> marts -> analytics_copy. ``registry.videos`` and the account tables stay external source assets
+(written by the CLI and account discovery).
 """
 
 import hashlib
@@ -22,13 +23,26 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from orchestration import config
 from orchestration.defs.assets import SNAPSHOT_ASSET_KEYS
+from orchestration.defs.discovery import ACCOUNTS_ASSET_KEYS
 from orchestration.defs.resources import WarehouseResource
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 RAW_SOURCE_KEYS = {AssetKey(["raw", "snapshots"]), AssetKey(["raw", "scrape_attempts"])}
+#: raw.account_snapshots and raw.account_attempts are written only by the platforms' raw/{platform}_accounts assets.
+RAW_ACCOUNT_SOURCE_KEYS = {AssetKey(["raw", "account_snapshots"]), AssetKey(["raw", "account_attempts"])}
 #: registry.videos is written by the CLI (track) and ALSO by every scrape load (account, posted_at,
 #: availability), so models reading it depend on the platform assets as well as on the external registry.
 REGISTRY_SOURCE_KEY = AssetKey(["registry", "videos"])
+#: The account tables, written by the CLI (watch, creators) and by account discovery. Models reading them are
+#: rebuilt with the build after new snapshots, as those reading registry.videos are, so the account and creator
+#: marts are never older than the video marts they join.
+ACCOUNT_SOURCE_KEYS = {
+    AssetKey(["registry", "accounts"]),
+    AssetKey(["registry", "creators"]),
+    AssetKey(["registry", "creator_accounts"]),
+    AssetKey(["raw", "account_snapshots"]),
+    AssetKey(["raw", "account_attempts"]),
+}
 
 #: dbt runs after new snapshots land: whenever any upstream snapshot partition was updated since the last
 #: dbt run, and nothing upstream is in progress. ``eager()`` also waits for *missing* upstream partitions,
@@ -121,10 +135,13 @@ class ViewtrailDbtTranslator(DagsterDbtTranslator):
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None) -> AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
         dep_keys = {dep.asset_key for dep in spec.deps}
-        if not dep_keys & (RAW_SOURCE_KEYS | {REGISTRY_SOURCE_KEY}):
+        if not dep_keys & (RAW_SOURCE_KEYS | {REGISTRY_SOURCE_KEY} | ACCOUNT_SOURCE_KEYS):
             return spec
-        deps = [dep for dep in spec.deps if dep.asset_key not in RAW_SOURCE_KEYS]
-        deps += [AssetDep(key) for key in SNAPSHOT_ASSET_KEYS]
+        # The raw tables are written by the platform assets: depend on those. Discovery writes the registry too
+        # (discovered videos, account handles), so everything fed by the registry follows both families.
+        raw = RAW_SOURCE_KEYS | RAW_ACCOUNT_SOURCE_KEYS
+        deps = [dep for dep in spec.deps if dep.asset_key not in raw]
+        deps += [AssetDep(key) for key in (*SNAPSHOT_ASSET_KEYS, *ACCOUNTS_ASSET_KEYS)]
         return spec.replace_attributes(deps=deps)
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:

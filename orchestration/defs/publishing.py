@@ -10,7 +10,18 @@ from orchestration.publish import publish
 
 MART_KEYS = [
     AssetKey(["marts", name])
-    for name in ("video_daily", "video_engagement", "video_growth", "video_latest", "account_daily", "label_daily")
+    for name in (
+        "video_daily",
+        "video_engagement",
+        "video_growth",
+        "video_latest",
+        "account_daily",
+        "label_daily",
+        "account_metrics_daily",
+        "account_latest",
+        "creator_daily",
+        "creator_latest",
+    )
 ]
 
 

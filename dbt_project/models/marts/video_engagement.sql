@@ -47,9 +47,7 @@ source_days as (
 with_engagements as (
     select
         *,
-        -- YouTube never exposes shares and X never exposes saves: counting them as 0 keeps those platforms'
-        -- engagement comparable instead of always null; hidden likes or comments still make it unknown
-        likes + comments + coalesce(shares, 0) + coalesce(saves, 0) as engagements
+        {{ engagements() }} as engagements
     from source_days
 ),
 

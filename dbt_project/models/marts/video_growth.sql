@@ -1,5 +1,5 @@
 {#- One row per video as of its last day in video_daily: gains over 1/7/14/30 days, the last 24 hours' rate,
-    and how the video compares with the other videos of its account. Rebuilt in full: one row per video, and an
+    and how the video compares with the other videos of its account (account_id). Rebuilt in full: one row per video, and an
     account's median moves with any of its videos. -#}
 {%- set windows = [1, 7, 14, 30] %}
 
@@ -19,7 +19,7 @@ snapshots as (
 ),
 
 videos as (
-    select video_id, platform, account
+    select video_id, platform, account, account_id
     from {{ ref('int_videos') }}
 ),
 
@@ -84,20 +84,21 @@ with_account as (
     select
         b.*,
         v.platform,
-        v.account
+        v.account,
+        v.account_id
     from views_back as b
     join videos as v using (video_id)
 ),
 
 account_medians as (
+    -- the same median as account_latest.median_video_views (which reads this table)
     select
-        platform,
-        account,
+        account_id,
         count(views) as videos_with_views,
         median(views) as median_views
     from with_account
-    where account is not null
-    group by platform, account
+    where account_id is not null
+    group by account_id
 )
 
 select
@@ -116,10 +117,10 @@ select
     {%- endfor %}
     r.views_per_hour_24h,
     case
-        when w.account is null or m.videos_with_views < 3 or m.median_views = 0 then null
+        when w.account_id is null or m.videos_with_views < {{ median_min_videos() }} or m.median_views = 0 then null
         else w.views / m.median_views
-    end as outlier_multiplier
+    end as outlier_multiplier,
+    w.account_id
 from with_account as w
 left join hourly_rate as r using (video_id)
-left join account_medians as m
-    on w.platform = m.platform and w.account = m.account
+left join account_medians as m using (account_id)

@@ -2,7 +2,7 @@
     Videos with imported history but no registry row are included (is_registered = false). -#}
 
 with videos as (
-    select video_id, platform, account, labels, is_registered
+    select video_id, platform, account, account_id, labels, is_registered
     from {{ ref('int_videos') }}
 ),
 
@@ -65,7 +65,8 @@ select
     a.last_outcome,
     a.last_http_status,
     a.last_detail,
-    coalesce(a.consecutive_failures, 0) as consecutive_failures
+    coalesce(a.consecutive_failures, 0) as consecutive_failures,
+    iv.account_id
 from videos as iv
 left join registry as v using (video_id)
 left join snapshot_summary as s using (video_id)

@@ -9,6 +9,8 @@ select
     external_id,
     url,
     nullif(trim(account), '') as account,
+    account_id,
+    source,
     is_active,
     cadence,
     track_until,
