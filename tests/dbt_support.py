@@ -195,8 +195,8 @@ def register_accounts(path: Path, accounts: Iterable[dict[str, Any]]) -> None:
             platform = a["account_id"].split(":", 1)[0]
             con.execute(
                 "INSERT INTO registry.accounts (account_id, platform, handle, platform_account_id, url, is_active,"
-                " discovery, latest_n, since, discovery_cadence_hours, labels, metadata, added_at, updated_at,"
-                " stopped_at) VALUES (?, ?, ?, ?, ?, ?, ?, 30, NULL, 6, ?, '{}', ?, ?, NULL)",
+                " discovery, latest_n, since, discovery_cadence_hours, video_cadence, labels, metadata, added_at, updated_at,"
+                " stopped_at) VALUES (?, ?, ?, ?, ?, ?, ?, 30, NULL, 6, 'auto', ?, '{}', ?, ?, NULL)",
                 [
                     a["account_id"],
                     platform,

@@ -141,7 +141,9 @@ class ViewtrailDbtTranslator(DagsterDbtTranslator):
         # (discovered videos, account handles), so everything fed by the registry follows both families.
         raw = RAW_SOURCE_KEYS | RAW_ACCOUNT_SOURCE_KEYS
         deps = [dep for dep in spec.deps if dep.asset_key not in raw]
-        deps += [AssetDep(key) for key in (*SNAPSHOT_ASSET_KEYS, *ACCOUNTS_ASSET_KEYS)]
+        deps += [AssetDep(key) for key in SNAPSHOT_ASSET_KEYS]
+        if dep_keys & ({REGISTRY_SOURCE_KEY} | ACCOUNT_SOURCE_KEYS):
+            deps += [AssetDep(key) for key in ACCOUNTS_ASSET_KEYS]
         return spec.replace_attributes(deps=deps)
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
