@@ -40,6 +40,19 @@ DEMO_LABELS = ("launch", "tutorial", "behind-the-scenes", "collab", "evergreen")
 #: it closes, so each has a day or more of hourly snapshots in the window.
 LAUNCH_LEAD_H = 2
 LAUNCH_MARGIN_H = 30
+#: Watched accounts of the demo: (account link, creator, discovery mode). Two per platform, three creators, one
+#: account whose new videos wait in the inbox for review. Each first discovery takes its DEMO_LATEST_N newest.
+DEMO_ACCOUNTS: tuple[tuple[str, str, str], ...] = (
+    ("https://www.tiktok.com/@ana.cooks", "Ana Cooks", "auto"),
+    ("https://www.youtube.com/@anacooks", "Ana Cooks", "auto"),
+    ("https://www.instagram.com/ana.cooks/", "Ana Cooks", "review"),
+    ("https://www.tiktok.com/@techtinker", "Tech Tinker", "auto"),
+    ("https://www.youtube.com/@techtinker", "Tech Tinker", "auto"),
+    ("https://x.com/techtinker", "Tech Tinker", "auto"),
+    ("https://www.instagram.com/trailrunner/", "Trail Runner", "auto"),
+    ("https://x.com/trailrunner", "Trail Runner", "auto"),
+)
+DEMO_LATEST_N = 5
 
 Progress = Callable[[str], None]
 
@@ -244,6 +257,43 @@ class DemoReport:
     seconds: float
     alerts: list[AlertRow] = field(default_factory=list)  # what the demo's rules fired, oldest first
     alerts_log: Path | None = None  # the demo's file channel
+    accounts_watched: int = 0
+    top_creators: list[CreatorRow] = field(default_factory=list)  # by views of their accounts' videos
+    discovered_in_window: list[DiscoveredRow] = field(default_factory=list)  # newest first
+    discovered_count: int = 0  # videos discovered (posted) inside the window
+    inbox_pending: int = 0  # videos of the review-mode account waiting for a decision
+
+
+@dataclass(frozen=True, slots=True)
+class CreatorRow:
+    name: str
+    platforms: list[str]
+    accounts: int
+    followers: int | None
+    videos: int
+    views: int | None
+    posts_per_week: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class DiscoveredRow:
+    video_id: str
+    account_id: str
+    posted_at: datetime | None
+    views: int | None
+
+
+_CREATORS_SQL = """
+SELECT name, platforms, accounts, followers, videos, views, posts_per_week
+FROM marts.creator_latest ORDER BY views DESC NULLS LAST, creator_id LIMIT 5
+"""
+
+_DISCOVERED_SQL = """
+SELECT v.video_id, v.account_id, v.posted_at, l.views
+FROM registry.videos v LEFT JOIN marts.video_latest l USING (video_id)
+WHERE v.source = 'discovered' AND v.posted_at >= $first_hour
+ORDER BY v.posted_at DESC, v.video_id
+"""
 
 
 _GROWTH_ROWS_SQL = """
@@ -277,7 +327,9 @@ def read_report(analytics_path: Path, first_hour: datetime, last_hour: datetime,
             attempts_stored=scalar("SELECT count(*) FROM raw.scrape_attempts"),
             first_hour=first_hour,
             last_hour=last_hour,
-            posted_in_window=scalar("SELECT count(*) FROM registry.videos WHERE posted_at >= ?", [first_hour]),
+            posted_in_window=scalar(
+                "SELECT count(*) FROM registry.videos WHERE posted_at >= ? AND source <> 'discovered'", [first_hour]
+            ),
             hourly_history=scalar("SELECT count(*) FROM marts.video_latest WHERE snapshot_count >= 24"),
             disappeared=scalar("SELECT count(*) FROM registry.videos WHERE availability = 'unavailable'"),
             top_growth=_growth_rows(con, window_end, "g.views_per_hour_24h DESC", 10),
@@ -285,7 +337,19 @@ def read_report(analytics_path: Path, first_hour: datetime, last_hour: datetime,
             analytics_path=analytics_path,
             marts_dir=config.marts_export_dir(),
             seconds=seconds,
+            accounts_watched=scalar("SELECT count(*) FROM registry.accounts WHERE is_active"),
+            top_creators=[
+                CreatorRow(name, list(platforms or []), accounts, followers, videos, views, per_week)
+                for name, platforms, accounts, followers, videos, views, per_week in con.execute(
+                    _CREATORS_SQL
+                ).fetchall()
+            ],
+            inbox_pending=scalar("SELECT count(*) FROM registry.inbox WHERE status = 'pending'"),
         )
+        discovered = [
+            DiscoveredRow(*row) for row in con.execute(_DISCOVERED_SQL, {"first_hour": first_hour}).fetchall()
+        ]
+        report = replace(report, discovered_in_window=discovered[:8], discovered_count=len(discovered))
     finally:
         con.close()
     return report
@@ -302,7 +366,13 @@ def run_demo(
     if now is not None:
         with pinned(now):
             return run_demo(videos=videos, days=days, progress=progress)
-    from orchestration.runs import backfill_snapshots, build_and_publish, dagster_instance, pipeline_resources
+    from orchestration.runs import (
+        backfill_discovery,
+        backfill_snapshots,
+        build_and_publish,
+        dagster_instance,
+        pipeline_resources,
+    )
     from orchestration.warehouse.connection import open_warehouse
 
     started = time.monotonic()
@@ -317,19 +387,23 @@ def run_demo(
     alerts_log = config.data_dir() / "alerts.jsonl"
     with open_warehouse(warehouse) as con:
         register_sample_videos(con, sample, added_at=first_hour, tracked_since=starts)
+        watch_demo_accounts(con, added_at=first_hour)
         define_demo_alerts(con, warehouse, alerts_log, created_at=first_hour)
     launched = sum(at > first_hour for at in starts.values())
     progress(
         f"2/4 tracking {len(sample)} sample videos on {', '.join(p.value for p in Platform)}: {launched} tracked "
-        f"at launch during the window, {len(sample) - launched} catalogue videos from its start"
+        f"at launch during the window, {len(sample) - launched} catalogue videos from its start; watching "
+        f"{len(DEMO_ACCOUNTS)} accounts of {len({c for _, c, _ in DEMO_ACCOUNTS})} creators"
     )
 
     resources = pipeline_resources(simulated=True)
     with dagster_instance() as instance:
         progress(
             f"3/4 backfilling {days} day(s) of hourly partitions ({partition_key(first_hour)} .. "
-            f"{partition_key(last_hour)}) with the simulated platform, one run per platform"
+            f"{partition_key(last_hour)}) with the simulated platform, one run per platform: the accounts' "
+            "discovery first, then the scrapes"
         )
+        backfill_discovery(instance, resources, first_hour, last_hour, progress)
         backfill_snapshots(instance, resources, first_hour, last_hour, progress)
         progress("4/4 dbt build (models + tests) and publishing the analyst copy")
         build_and_publish(instance, resources)
@@ -337,6 +411,16 @@ def run_demo(
     with open_warehouse(warehouse, read_only=True) as con:  # alert events reach the copy with the next publish
         fired = read_demo_alerts(con)
     return replace(report, alerts=fired, alerts_log=alerts_log)
+
+
+def watch_demo_accounts(con: Any, *, added_at: datetime) -> None:
+    """The demo's watched accounts and their creators, as if watched when the simulated window opened."""
+    from orchestration.urls import parse_account_url
+    from orchestration.warehouse.accounts import watch_accounts
+
+    for url, creator, discovery in DEMO_ACCOUNTS:
+        watch_accounts(con, [parse_account_url(url)], latest_n=DEMO_LATEST_N, discovery=discovery, creator=creator,
+                       now=added_at)  # fmt: skip
 
 
 def define_demo_alerts(con: Any, warehouse: Path, log: Path, *, created_at: datetime) -> None:
@@ -398,6 +482,36 @@ def _growth_table(title: str, rows: Sequence[GrowthRow]) -> Any:
     return table
 
 
+def _count(value: float | None) -> str:
+    return f"{value:,.0f}" if value is not None else "-"
+
+
+def _creators_table(rows: Sequence[CreatorRow]) -> Any:
+    from rich.table import Table
+
+    table = Table(title="Top creators (marts.creator_latest): their accounts summed across platforms")
+    for name, justify in (("creator", "left"), ("platforms", "left"), ("followers", "right"), ("videos", "right"),
+                          ("views", "right"), ("posts/week", "right")):  # fmt: skip
+        table.add_column(name, justify=justify)
+    for row in rows:
+        per_week = f"{row.posts_per_week:.1f}" if row.posts_per_week is not None else "-"
+        table.add_row(row.name, ", ".join(row.platforms), _count(row.followers), f"{row.videos:,}",
+                      _count(row.views), per_week)  # fmt: skip
+    return table
+
+
+def _discovered_table(rows: Sequence[DiscoveredRow], total: int) -> Any:
+    from rich.table import Table
+
+    table = Table(title=f"Discovered during the window ({len(rows)} newest of {total})")
+    for name, justify in (("video_id", "left"), ("account", "left"), ("posted (UTC)", "left"), ("views", "right")):
+        table.add_column(name, justify=justify)
+    for row in rows:
+        posted = f"{row.posted_at:%Y-%m-%d %H:%M}" if row.posted_at is not None else "-"
+        table.add_row(row.video_id, row.account_id, posted, _count(row.views))
+    return table
+
+
 #: Alerts shown in the report: the first of each kind, then the rest up to this many.
 REPORT_ALERTS = 12
 
@@ -434,6 +548,15 @@ def render_report(report: DemoReport, console: Any) -> None:
         console.print(_growth_table("Fastest growing (marts.video_growth): young videos taking off", report.top_growth))
     if report.plateauing:
         console.print(_growth_table("The oldest tracked videos: plateauing", report.plateauing))
+    if report.top_creators:
+        console.print(_creators_table(report.top_creators))
+    console.print(
+        f"{report.accounts_watched} watched accounts: [bold]{report.discovered_count}[/bold] videos discovered "
+        f"that were posted inside the window (tracked from their discovery); {report.inbox_pending} wait in the "
+        "review inbox (`viewtrail inbox`)."
+    )
+    if report.discovered_in_window:
+        console.print(_discovered_table(report.discovered_in_window, report.discovered_count))
     if report.alerts:
         console.print(_alerts_table(report.alerts))
     counts = {kind: sum(a.kind == kind for a in report.alerts) for kind, _ in DEMO_ALERT_RULES}

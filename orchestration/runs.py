@@ -301,6 +301,52 @@ def backfill_snapshots(
     one run per platform gets the slot at once. A failing platform fails only its own run.
     """
     from orchestration.defs.assets import assets_of, snapshot_asset_key
+
+    def describe(metadata: dict[str, Any]) -> str:
+        return f"{metadata.get('attempts', '?')} attempts, outcomes {metadata.get('outcomes', {})}"
+
+    return _backfill(instance, resources, first_hour, last_hour, progress, assets_of, snapshot_asset_key, describe,
+                     origin=origin, platforms=platforms)  # fmt: skip
+
+
+def backfill_discovery(
+    instance: Any,
+    resources: dict[str, Any],
+    first_hour: datetime,
+    last_hour: datetime,
+    progress: Progress,
+    *,
+    origin: str = "demo",
+    platforms: Iterable[str] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Discover the watched accounts of each platform (or only ``platforms``) for [first_hour, last_hour], one
+    run per platform as :func:`backfill_snapshots` does. Run it before the scrape backfill of the same range:
+    the videos it registers are then scraped from when they were discovered."""
+    from orchestration.defs.discovery import account_assets_of, accounts_asset_key
+
+    def describe(metadata: dict[str, Any]) -> str:
+        return (
+            f"{metadata.get('discoveries', '?')} discoveries, outcomes {metadata.get('outcomes', {})}, "
+            f"{metadata.get('videos_registered', 0)} videos registered, {metadata.get('inbox_added', 0)} to the inbox"
+        )
+
+    return _backfill(instance, resources, first_hour, last_hour, progress, account_assets_of, accounts_asset_key,
+                     describe, origin=origin, platforms=platforms)  # fmt: skip
+
+
+def _backfill(
+    instance: Any,
+    resources: dict[str, Any],
+    first_hour: datetime,
+    last_hour: datetime,
+    progress: Progress,
+    assets_for: Any,
+    key_for: Any,
+    describe: Any,
+    *,
+    origin: str,
+    platforms: Iterable[str] | None,
+) -> dict[str, dict[str, Any]]:
     from orchestration.models import Platform
 
     tags = {
@@ -312,9 +358,9 @@ def backfill_snapshots(
     per_asset: dict[str, dict[str, Any]] = {}
     failures = []
     for platform in chosen:
-        key = snapshot_asset_key(platform).to_user_string()
+        key = key_for(platform).to_user_string()
         started = time.monotonic()
-        result = materialize_in_process(assets_of(platform), instance, resources, progress=progress, tags=tags)
+        result = materialize_in_process(assets_for(platform), instance, resources, progress=progress, tags=tags)
         if not result.success:
             failures.append(f"{key} (run {result.run_id})")
             progress(f"  {key}: FAILED (run {result.run_id})")
@@ -323,10 +369,7 @@ def backfill_snapshots(
         for event in result.get_asset_materialization_events():
             metadata |= {k: getattr(v, "value", v) for k, v in event.materialization.metadata.items()}
         per_asset[key] = metadata
-        progress(
-            f"  {key}: {metadata.get('attempts', '?')} attempts, outcomes {metadata.get('outcomes', {})} "
-            f"({time.monotonic() - started:.1f}s, one run)"
-        )
+        progress(f"  {key}: {describe(metadata)} ({time.monotonic() - started:.1f}s, one run)")
     if failures:
         raise RunFailedError(f"The backfill failed for {', '.join(failures)}; open `make ui` (Runs) for the logs.")
     return per_asset

@@ -33,6 +33,7 @@ from datetime import datetime, timedelta
 from orchestration import config
 from orchestration.hashing import STABLE
 from orchestration.models import NOT_FOUND_STREAK_LIMIT, TRANSIENT_OUTCOMES, Outcome, Platform, ScrapeResult
+from orchestration.platforms.simulated import stable_video_key
 
 HOUR = timedelta(hours=1)
 
@@ -107,7 +108,7 @@ def hour_index(hour_start: datetime) -> int:
 
 def slot(video_id: str, cadence_hours: int) -> int:
     """The video's stable slot within a cycle of ``cadence_hours`` hours."""
-    return STABLE.integer("slot", video_id) % cadence_hours
+    return STABLE.integer("slot", stable_video_key(video_id)) % cadence_hours
 
 
 def observe_offset(video_id: str) -> timedelta:
@@ -116,7 +117,7 @@ def observe_offset(video_id: str) -> timedelta:
     Spreads simulated observations over the hour, and makes re-running a partition produce the same
     ``observed_at`` (so ``ON CONFLICT DO NOTHING`` keeps the rows identical).
     """
-    return timedelta(seconds=STABLE.integer("offset", video_id) % 3600)
+    return timedelta(seconds=STABLE.integer("offset", stable_video_key(video_id)) % 3600)
 
 
 def observe_instant(video: VideoSchedule, hour_start: datetime) -> datetime:

@@ -14,7 +14,10 @@ from orchestration.models import Platform
 from orchestration.urls import parse_video_url
 from orchestration.warehouse.connection import open_warehouse
 
-MART_NAMES = {"video_daily", "video_engagement", "video_growth", "video_latest", "account_daily", "label_daily"}
+MART_NAMES = {
+    "video_daily", "video_engagement", "video_growth", "video_latest", "account_daily", "label_daily",
+    "account_metrics_daily", "account_latest", "creator_daily", "creator_latest",
+}  # fmt: skip
 
 
 @pytest.fixture
@@ -44,14 +47,24 @@ def test_demo_backfills_through_dagster_builds_and_publishes(demo_env: Path, war
     lines: list[str] = []
     report = demo.run_demo(videos=16, days=8, progress=lines.append)
 
-    assert report.videos_tracked == 16
+    discovered = report.videos_tracked - 16  # the sample videos, and those discovered on the watched accounts
+    assert discovered >= len(demo.DEMO_ACCOUNTS) // 2 * demo.DEMO_LATEST_N
+    assert report.accounts_watched == len(demo.DEMO_ACCOUNTS)
+    assert [c.name for c in report.top_creators] and {c.name for c in report.top_creators} == {
+        creator for _, creator, _ in demo.DEMO_ACCOUNTS
+    }
+    assert all(c.followers and c.videos > 0 for c in report.top_creators)
+    assert report.discovered_count > 0  # new posts during the window, tracked from their discovery
+    assert all(report.first_hour <= d.posted_at <= report.last_hour + timedelta(hours=1)
+               for d in report.discovered_in_window)  # fmt: skip
+    assert report.inbox_pending > 0  # the review-mode account's videos wait for a decision
     assert report.snapshots_stored > 16 * 8  # every video at least once, young ones hourly
     assert 0 < len(report.top_growth) <= 10
     assert any("backfilling" in line for line in lines)
     # lively whatever the date: launches inside the window with hourly history, next to old videos plateauing
     assert 4 <= report.posted_in_window <= 12
     assert report.hourly_history >= report.posted_in_window // 2
-    assert report.top_growth[0].age_days < 8  # the fastest grower is young
+    assert any(r.age_days < 8 for r in report.top_growth[:5])  # young videos are among the fastest growers
     assert report.plateauing and all(r.age_days > 30 and (r.increase_7d_pct or 0) < 5 for r in report.plateauing)
 
     # the demo's alert rules fired on what happened during the window, delivered to its file channel
@@ -80,7 +93,7 @@ def test_demo_backfills_through_dagster_builds_and_publishes(demo_env: Path, war
 
     with DagsterInstance.get() as instance:
         runs = instance.get_runs()
-        assert len(runs) == 5 and all(r.status == DagsterRunStatus.SUCCESS for r in runs)
+        assert len(runs) == 9 and all(r.status == DagsterRunStatus.SUCCESS for r in runs)
         backfills = [r for r in runs if r.tags.get("dagster/asset_partition_range_start")]
         materialized = []
         for run in backfills:
@@ -90,6 +103,7 @@ def test_demo_backfills_through_dagster_builds_and_publishes(demo_env: Path, war
             materialized += [e.dagster_event.asset_key.to_user_string() for e in events]
     hours = 8 * 24  # every hourly partition of the range is scraped and loaded, by one run per platform
     expected = {f"raw/{p.value}_snapshots": hours for p in Platform} | {f"scrapes/{p.value}": hours for p in Platform}
+    expected |= {f"discovery/{p.value}": hours for p in Platform} | {f"raw/{p.value}_accounts": hours for p in Platform}
     assert Counter(materialized) == expected
 
 
@@ -117,7 +131,7 @@ def _demo_rows(analytics: Path, shift: timedelta) -> dict[str, list[tuple]]:
     """The stored rows with their instants moved back by ``shift`` (to compare runs at different dates)."""
     con = duckdb.connect(str(analytics), read_only=True)
     try:
-        return {
+        tables = {
             "snapshots": con.execute(
                 "SELECT video_id, observed_at - ?::INTERVAL, views, likes, comments, shares, saves, posted_at - ?::INTERVAL"
                 " FROM raw.snapshots ORDER BY ALL",
@@ -131,6 +145,33 @@ def _demo_rows(analytics: Path, shift: timedelta) -> dict[str, list[tuple]]:
                 " FROM marts.video_growth ORDER BY ALL"
             ).fetchall(),
             "registry": con.sql("SELECT video_id, availability FROM registry.videos ORDER BY ALL").fetchall(),
+            "accounts": con.execute(
+                "SELECT account_id, observed_at - ?::INTERVAL, followers, following, likes, video_count, views"
+                " FROM raw.account_snapshots ORDER BY ALL",
+                [shift],
+            ).fetchall(),
+            "account_attempts": con.execute(
+                "SELECT account_id, attempted_at - ?::INTERVAL, outcome, videos_listed, videos_new"
+                " FROM raw.account_attempts ORDER BY ALL",
+                [shift],
+            ).fetchall(),
+            "inbox": con.execute(
+                "SELECT video_id, account_id, posted_at - ?::INTERVAL, status FROM registry.inbox ORDER BY ALL",
+                [shift],
+            ).fetchall(),
+        }
+        # A discovered post's id carries its posting time (as real ids do): name it by account and posting time.
+        names = dict(
+            con.execute(
+                "SELECT video_id, account_id || '@' || strftime(posted_at - ?::INTERVAL, '%Y-%m-%dT%H:%M:%S')"
+                " FROM (SELECT video_id, account_id, posted_at FROM registry.videos WHERE source = 'discovered'"
+                " UNION ALL SELECT video_id, account_id, posted_at FROM registry.inbox)",
+                [shift],
+            ).fetchall()
+        )
+        return {
+            table: sorted((tuple([names.get(r[0], r[0]), *r[1:]]) for r in rows), key=repr)
+            for table, rows in tables.items()
         }
     finally:
         con.close()

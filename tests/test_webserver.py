@@ -19,8 +19,11 @@ REPO = Path(__file__).resolve().parents[1]
 PLATFORM_ASSETS = {"raw/tiktok_snapshots", "raw/youtube_snapshots", "raw/instagram_snapshots", "raw/x_snapshots"}
 MARTS = {
     f"marts/{m}"
-    for m in ("video_daily", "video_engagement", "video_growth", "video_latest", "account_daily", "label_daily")
-}
+    for m in (
+        "video_daily", "video_engagement", "video_growth", "video_latest", "account_daily", "label_daily",
+        "account_metrics_daily", "account_latest", "creator_daily", "creator_latest",
+    )
+}  # fmt: skip
 
 QUERY = """
 {

@@ -154,6 +154,21 @@ def account_post_time(video_id: str) -> datetime | None:
     return datetime.fromtimestamp(epoch_s, UTC).replace(tzinfo=None)
 
 
+@functools.lru_cache(maxsize=65_536)
+def stable_video_key(video_id: str) -> str:
+    """What a video's traits (and its replay schedule, see :mod:`orchestration.scheduling`) are hashed from: the
+    id itself, except for a simulated account's post, whose id carries its absolute posting time (as real
+    TikTok, X and Instagram ids do). Its key is the time-independent part (the nonce, drawn relative to when the
+    account was watched), so the same simulation replayed at another date gives the same videos, observed at
+    the same offsets, shifted in time."""
+    if account_post_time(video_id) is None:
+        return video_id
+    platform = Platform(video_id.partition(":")[0])
+    decoded = _decode_post_id(platform, video_id.partition(":")[2])
+    assert decoded is not None
+    return f"{platform.value}:account-post:{decoded[1]}"
+
+
 def _platform_of(video_id: str) -> Platform:
     """The platform whose traits a video id is simulated with. Not :func:`orchestration.urls.split_video_id`
     (which validates and refuses): the simulation answers for any id, an unknown prefix counting as TikTok, and
@@ -234,8 +249,10 @@ def video_profile(video_id: str, seed: int = 0) -> VideoProfile:
     """The deterministic traits of ``video_id`` ("{platform}:{external_id}") under ``seed``."""
     platform = _platform_of(video_id)
 
+    key = stable_video_key(video_id)
+
     def u(name: str) -> float:
-        return SIMULATION.unit(seed, video_id, name)
+        return SIMULATION.unit(seed, key, name)
 
     launch = u("launch") < LAUNCH_SHARE
     if launch:
@@ -311,9 +328,10 @@ def simulate(
     # Per-hour events are keyed by the hour since posting, not the calendar hour: a replay at another date
     # draws the same faults and corrections.
     hour_bucket = math.floor(hours)
+    key = stable_video_key(video_id)
 
     raw_views = _cumulative_views(profile, hours)
-    corrected = hours > 1 and SIMULATION.unit(seed, video_id, hour_bucket, "correction") < CORRECTION_RATE
+    corrected = hours > 1 and SIMULATION.unit(seed, key, hour_bucket, "correction") < CORRECTION_RATE
     # Engagement follows the uncorrected curve so it stays monotone; only the view count is corrected.
     views = int(raw_views * (CORRECTION_FACTOR if corrected else 1.0))
     likes = int(raw_views * profile.like_rate)
@@ -335,8 +353,8 @@ def simulate(
 
     if disappears_at is not None and at >= disappears_at:
         outcome = Outcome.NOT_FOUND
-    elif fault_rate > 0 and SIMULATION.unit(seed, video_id, hour_bucket, "fault") < fault_rate:
-        pick = SIMULATION.unit(seed, video_id, hour_bucket, "fault-kind")
+    elif fault_rate > 0 and SIMULATION.unit(seed, key, hour_bucket, "fault") < fault_rate:
+        pick = SIMULATION.unit(seed, key, hour_bucket, "fault-kind")
         outcome = _TRANSIENT_FAULTS[int(pick * len(_TRANSIENT_FAULTS))]
     else:
         outcome = Outcome.OK
