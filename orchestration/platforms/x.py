@@ -9,7 +9,8 @@ Fields: ``__typename`` (``Tweet``; ``TweetTombstone`` = withheld/protected), ``i
 ``video.viewCount`` and ``mediaDetails[].video_info.duration_millis`` on video posts. Retweet, quote and
 bookmark counts are not in this payload (``shares`` is null unless ``retweet_count`` appears).
 
-Outcomes: 404 -> ``not_found``; ``TweetTombstone`` -> ``private``; empty ``{}`` -> ``blocked`` (the endpoint
+Outcomes: 404 -> ``not_found``; a ``TweetTombstone`` whose text says the post was deleted -> ``not_found``, any
+other tombstone (age-restricted, protected account, suspended account, withheld) -> ``private``; empty ``{}`` -> ``blocked`` (the endpoint
 sends it for several unrelated reasons: unavailable, not deleted); 429 -> ``rate_limited`` after retries.
 """
 
@@ -28,6 +29,8 @@ __all__ = ["XClient", "js_number_to_string", "syndication_token"]
 
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 _TOKEN_STRIP = re.compile(r"(0+|\.)")
+#: Tombstone texts that say the post itself is gone ("This Post was deleted by the Post author.").
+_DELETED_TOMBSTONE = re.compile(r"\b(?:was|has been) deleted\b|\bdoes(?:n't| not) exist\b", re.IGNORECASE)
 #: Feature switches the official embed (and react-tweet) send; the endpoint answers without them too.
 _FEATURES = ";".join(
     [
@@ -227,7 +230,8 @@ class XClient(HttpPlatformClient):
                 if isinstance(tweet.get("tombstone"), dict)
                 else ""
             )
-            return done(Outcome.PRIVATE, f"TweetTombstone {str(tombstone)[:80]}".rstrip())
+            outcome = Outcome.NOT_FOUND if _DELETED_TOMBSTONE.search(str(tombstone)) else Outcome.PRIVATE
+            return done(outcome, f"TweetTombstone {str(tombstone)[:80]}".rstrip())
         if typename not in (None, "Tweet"):
             return done(Outcome.PARSE_ERROR, f"unexpected __typename {str(typename)[:30]}")
         if str(tweet.get("id_str", video.external_id)) != video.external_id:

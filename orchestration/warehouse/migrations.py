@@ -173,6 +173,32 @@ CREATE TABLE raw.alert_deliveries (
 );
 """
 
+# The outcome taxonomy as a table, so SQL users and dbt's relationships test read the same list as the code.
+# Frozen text: a later outcome gets its own migration inserting its row.
+_V6_OUTCOMES = """
+CREATE TABLE IF NOT EXISTS meta.outcomes (
+  outcome TEXT PRIMARY KEY,
+  meaning TEXT NOT NULL,
+  is_transient BOOLEAN NOT NULL,
+  counts_toward_unavailable BOOLEAN NOT NULL
+);
+INSERT INTO meta.outcomes VALUES
+  ('ok', 'observed: the counters were read', false, false),
+  ('not_found', 'the platform says unambiguously the video is gone (deleted or never existed)', false, true),
+  ('private', 'exists but is not readable anonymously (private post or account, tombstone)', false, false),
+  ('geo_restricted', 'exists but is withheld in the region the scraper reads from', false, false),
+  ('login_required', 'exists; the platform wants a login to show it (age gate, rejected session)', false, false),
+  ('blocked', 'the platform refused this client (challenge, login wall, page shell); says nothing of the video',
+   true, false),
+  ('rate_limited', 'HTTP 429 or a platform rate limit after the retries ran out', true, false),
+  ('quota_exhausted', 'the daily API quota is used up (YouTube); waits for the reset', true, false),
+  ('upstream_error', 'HTTP 5xx or a connection error after the retries ran out', true, false),
+  ('timeout', 'no answer in time after the retries ran out', true, false),
+  ('parse_error', 'the payload changed shape; the detail names the missing field', false, false),
+  ('circuit_open', 'not attempted: the platform''s circuit breaker tripped earlier in the run', true, false)
+ON CONFLICT DO NOTHING;
+"""
+
 MIGRATIONS: list[Migration] = [
     Migration(
         1, "base tables: registry.videos, registry.pending_links, raw.snapshots, raw.scrape_attempts", _V1_BASE_TABLES
@@ -186,6 +212,7 @@ MIGRATIONS: list[Migration] = [
     Migration(
         4, "alerts: registry.alert_rules, registry.alert_channels, raw.alert_events, raw.alert_deliveries", _V4_ALERTS
     ),
+    Migration(6, "meta.outcomes: every scrape outcome, its meaning, transient or not, counts toward unavailable", _V6_OUTCOMES),
 ]
 
 #: The schema version this code reads and writes.
