@@ -98,8 +98,8 @@ def solve_challenge(html: str) -> dict[str, str] | None:
         base_hash = hashlib.sha256(base64.b64decode(data["v"]["a"]))
     except (ValueError, TypeError, KeyError):
         return None
-    if not isinstance(data, dict):
-        return None
+    if not isinstance(data, dict) or len(expected) != base_hash.digest_size:
+        return None  # not a SHA-256 digest: no nonce can match
     for nonce in range(CHALLENGE_MAX_NONCE + 1):
         number = str(nonce).encode()
         attempt = base_hash.copy()
