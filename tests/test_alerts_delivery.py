@@ -20,7 +20,7 @@ from orchestration.alerts.delivery import backoff
 from orchestration.alerts.rules import Scope, build_params
 from orchestration.alerts.service import run_alerts
 from orchestration.warehouse.connection import open_warehouse
-from orchestration.warehouse.migrations import apply_migrations, current_version
+from orchestration.warehouse.migrations import LATEST_VERSION, apply_migrations, current_version
 
 VID = "tiktok:7300000000000000001"
 T0 = datetime(2026, 3, 1)
@@ -192,6 +192,6 @@ def test_version_3_warehouse_upgrades_to_alerts_keeping_rows(warehouse_path: Pat
     )
     con.close()
     with open_warehouse() as con:
-        assert current_version(con) == 4
+        assert current_version(con) == LATEST_VERSION
         assert con.execute("SELECT views FROM raw.snapshots").fetchall() == [(5,)]
         assert con.execute("SELECT count(*) FROM registry.alert_rules").fetchall() == [(0,)]

@@ -236,7 +236,12 @@ def test_x_views_come_from_graphql_when_syndication_has_none():
         at=AT, tracked_at=TRACKED, x_views_graphql_only=True, deleted_video_ids={f"x:{deleted}"}
     ) as server:
         gql = server.base_url("x") + "/gql"
-        results = list(scrape_sync(_client(server, Platform.X, x_graphql_base_url=gql, x_graphql_rate_per_min=1e6), _videos(Platform.X, exts)))
+        results = list(
+            scrape_sync(
+                _client(server, Platform.X, x_graphql_base_url=gql, x_graphql_rate_per_min=1e6),
+                _videos(Platform.X, exts),
+            )
+        )
         off = list(scrape_sync(_client(server, Platform.X, x_graphql=False), _videos(Platform.X, exts[:1])))
     by = {r.attempt.video_id: r for r in results}
     sim = simulate(f"x:{exts[0]}", AT, 0, tracked_at=TRACKED, fault_rate=0.0)

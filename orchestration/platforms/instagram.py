@@ -121,9 +121,18 @@ def find_media(page: str) -> tuple[bool, dict[str, Any] | None]:
 
 
 def is_page_shell(page: str) -> bool:
-    """The logged-out page shell: titled just "Instagram", app scripts (data-sjs) but no post data."""
+    """The logged-out page shell: titled just "Instagram", app scripts (data-sjs) but no post data.
+
+    A page with a prefetched query result (``RelayPrefetchedStreamCache``) is not a shell: its data moved, which
+    is a changed format (``parse_error``).
+    """
     title = _TITLE.search(page)
-    return bool(title and title.group(1).strip() == "Instagram" and "xig_polaris_media" not in page)
+    return bool(
+        title
+        and title.group(1).strip() == "Instagram"
+        and "xig_polaris_media" not in page
+        and "RelayPrefetchedStreamCache" not in page
+    )
 
 
 def _edge_count(node: Any, name: str) -> Any:
@@ -193,11 +202,7 @@ def media_observation(
         raise KeyError("media.like_count and media.comment_count missing")
     hidden = bool(media.get("like_and_view_counts_disabled"))
     likes = None if hidden else _first_count(media, "like_count")
-    views = (
-        None
-        if hidden
-        else _first_count(media, *(_SESSION_VIEW_KEYS if logged_in else _VIEW_KEYS))
-    )
+    views = None if hidden else _first_count(media, *(_SESSION_VIEW_KEYS if logged_in else _VIEW_KEYS))
     comments = None if media.get("comments_disabled") else _first_count(media, "comment_count")
     caption = media.get("caption")
     user = media.get("user") or media.get("owner")

@@ -349,7 +349,7 @@ def _tiktok_challenge_page(seed: int, solvable: bool = True) -> str:
     encoded = base64.b64encode(json.dumps(data, separators=(",", ":")).encode()).decode().rstrip("=")
     return (
         '<!DOCTYPE html><html><head><meta charset="UTF-8"><title>Please wait...</title></head><body>'
-        '<p>Please wait...</p>'
+        "<p>Please wait...</p>"
         f'<div id="cs" class="{encoded}" style="display:none"></div>'
         f'<div id="wci" class="{_CHALLENGE_COOKIE}" style="display:none"></div>'
         f'<div id="rci" class="{_CHALLENGE_EXTRA_COOKIE}" style="display:none"></div>'
@@ -655,6 +655,8 @@ class _Instagram(_Handlers):
         sim = self.state.state(f"instagram:{code}")
         if sim.outcome is Outcome.NOT_FOUND:
             return HTMLResponse("<html><body>Sorry, this page isn't available.</body></html>", 404)
+        if f"instagram:{code}" in self.state.settings.private_video_ids:  # private posts do not embed
+            return HTMLResponse("<html><head><title>Instagram</title></head><body></body></html>")
         return HTMLResponse(_instagram_embed(sim, code, shortcode_to_pk(code)))
 
     async def media_info(self, request: Request) -> Response:

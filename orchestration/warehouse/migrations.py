@@ -212,7 +212,9 @@ MIGRATIONS: list[Migration] = [
     Migration(
         4, "alerts: registry.alert_rules, registry.alert_channels, raw.alert_events, raw.alert_deliveries", _V4_ALERTS
     ),
-    Migration(6, "meta.outcomes: every scrape outcome, its meaning, transient or not, counts toward unavailable", _V6_OUTCOMES),
+    Migration(
+        6, "meta.outcomes: every scrape outcome, its meaning, transient or not, counts toward unavailable", _V6_OUTCOMES
+    ),
 ]
 
 #: The schema version this code reads and writes.
