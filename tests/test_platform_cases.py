@@ -250,3 +250,31 @@ def test_x_views_come_from_graphql_when_syndication_has_none():
     assert by[f"x:{deleted}"].attempt.outcome is Outcome.NOT_FOUND
     assert off[0].attempt.outcome is Outcome.OK and off[0].observation.views is None
     assert off[0].attempt.source == "x_syndication"
+
+
+def test_meta_outcomes_lists_every_outcome_as_the_code_classifies_it():
+    import duckdb
+
+    from orchestration.warehouse.migrations import apply_migrations
+
+    con = duckdb.connect(":memory:")
+    apply_migrations(con)
+    rows = con.execute("SELECT outcome, meaning, is_transient, counts_toward_unavailable FROM meta.outcomes").fetchall()
+    assert {r[0]: (r[1], r[2], r[3]) for r in rows} == {
+        o.value: (OUTCOME_MEANINGS[o], o in TRANSIENT_OUTCOMES, o is Outcome.NOT_FOUND) for o in Outcome
+    }
+
+
+def test_x_graphql_settings_come_from_the_configuration(monkeypatch):
+    from orchestration.platforms.factory import settings_from_env
+
+    assert settings_from_env("x").x_graphql is True
+    monkeypatch.setenv("VIEWTRAIL_X_GRAPHQL", "0")
+    monkeypatch.setenv("VIEWTRAIL_X_GRAPHQL_BASE_URL", "http://127.0.0.1:9/x/gql/")
+    monkeypatch.setenv("VIEWTRAIL_X_GRAPHQL_QUERY_ID", "newQueryId")
+    configured = settings_from_env("x")
+    assert (configured.x_graphql, configured.x_graphql_base_url, configured.x_graphql_query_id) == (
+        False,
+        "http://127.0.0.1:9/x/gql",
+        "newQueryId",
+    )
