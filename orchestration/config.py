@@ -72,6 +72,10 @@ API_RATE_PER_MIN = "VIEWTRAIL_API_RATE_PER_MIN"
 YOUTUBE_DAILY_UNITS = "VIEWTRAIL_YOUTUBE_DAILY_UNITS"
 YOUTUBE_API_KEY = "YOUTUBE_API_KEY"
 INSTAGRAM_SESSIONID = "INSTAGRAM_SESSIONID"
+X_GRAPHQL = "VIEWTRAIL_X_GRAPHQL"
+X_GRAPHQL_BASE_URL = "VIEWTRAIL_X_GRAPHQL_BASE_URL"
+X_GRAPHQL_QUERY_ID = "VIEWTRAIL_X_GRAPHQL_QUERY_ID"
+X_GRAPHQL_BEARER = "VIEWTRAIL_X_GRAPHQL_BEARER"
 
 #: ``VIEWTRAIL_{P}_<suffix>`` exists for each platform ``P`` (TIKTOK, YOUTUBE, INSTAGRAM, X).
 PLATFORM_SUFFIXES = ("MODE", "BASE_URL", "CONCURRENCY", "RATE_PER_MIN", "TIMEOUT_S", "MAX_RETRIES")
@@ -89,6 +93,7 @@ VARIABLES: tuple[str, ...] = (
     API_RATE_PER_MIN,
     *(platform_variable(p, suffix) for p in Platform for suffix in PLATFORM_SUFFIXES),
     YOUTUBE_DAILY_UNITS, YOUTUBE_API_KEY, INSTAGRAM_SESSIONID,
+    X_GRAPHQL, X_GRAPHQL_BASE_URL, X_GRAPHQL_QUERY_ID, X_GRAPHQL_BEARER,
 )  # fmt: skip
 #: Values never echoed in errors nor shown in ``repr``; Dagster resources get them as ``EnvVar``s.
 SECRET_VARIABLES = frozenset({YOUTUBE_API_KEY, INSTAGRAM_SESSIONID, WEBHOOK_URL})
@@ -124,11 +129,16 @@ class PlatformSettings:
     daily_units: int | None = None  # YouTube only: VIEWTRAIL_YOUTUBE_DAILY_UNITS (>= 1)
     api_key: str | None = field(default=None, repr=False)  # YouTube only: YOUTUBE_API_KEY
     session_id: str | None = field(default=None, repr=False)  # Instagram only: INSTAGRAM_SESSIONID
+    x_graphql: bool | None = None  # X only: VIEWTRAIL_X_GRAPHQL (guest-token GraphQL route for views; default on)
+    x_graphql_base_url: str | None = None  # X only: VIEWTRAIL_X_GRAPHQL_BASE_URL (one base for both endpoints)
+    x_graphql_query_id: str | None = None  # X only: VIEWTRAIL_X_GRAPHQL_QUERY_ID (TweetResultByRestId rotates)
+    x_graphql_bearer: str | None = field(default=None, repr=False)  # X only: VIEWTRAIL_X_GRAPHQL_BEARER
 
     def client_overrides(self) -> dict[str, Any]:
         """The ``ClientSettings`` fields these settings set (the unset ones keep the client's defaults)."""
         names = ("base_url", "concurrency", "rate_per_min", "timeout_s", "max_retries", "daily_units",
-                 "api_key", "session_id")  # fmt: skip
+                 "api_key", "session_id", "x_graphql", "x_graphql_base_url", "x_graphql_query_id",
+                 "x_graphql_bearer")  # fmt: skip
         return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
 
 
@@ -347,6 +357,11 @@ def _platform(raw: _Raw, platform: Platform) -> PlatformSettings:
         tuning["api_key"] = raw.text(YOUTUBE_API_KEY) or None
     if platform is Platform.INSTAGRAM:
         tuning["session_id"] = raw.text(INSTAGRAM_SESSIONID) or None
+    if platform is Platform.X:
+        tuning["x_graphql"] = _flag(raw, X_GRAPHQL) if raw.text(X_GRAPHQL) else None
+        tuning["x_graphql_base_url"] = raw.text(X_GRAPHQL_BASE_URL).rstrip("/") or None
+        tuning["x_graphql_query_id"] = raw.text(X_GRAPHQL_QUERY_ID) or None
+        tuning["x_graphql_bearer"] = raw.text(X_GRAPHQL_BEARER) or None
     return PlatformSettings(platform, mode, base_url, **tuning)
 
 

@@ -25,6 +25,7 @@ class Outcome(StrEnum):
     OK = "ok"
     NOT_FOUND = "not_found"  # the platform says unambiguously the video is gone
     PRIVATE = "private"  # exists, not readable anonymously (private post/account, tombstone)
+    GEO_RESTRICTED = "geo_restricted"  # exists, withheld in the viewer's region (TikTok cross_border_violation)
     LOGIN_REQUIRED = "login_required"  # exists, platform wants a login to show it
     BLOCKED = "blocked"  # challenge page, login wall without proof of deletion, suspicious status
     RATE_LIMITED = "rate_limited"  # 429 / platform rate limit after retries ran out
@@ -46,6 +47,23 @@ TRANSIENT_OUTCOMES: frozenset[Outcome] = frozenset(
         Outcome.CIRCUIT_OPEN,
     }
 )
+
+#: What each outcome means, whether it is transient (retry soon, says nothing about the video) and whether it
+#: counts toward the ``not_found`` streak that marks a video unavailable. Seeded into ``meta.outcomes``.
+OUTCOME_MEANINGS: dict[Outcome, str] = {
+    Outcome.OK: "observed: the counters were read",
+    Outcome.NOT_FOUND: "the platform says unambiguously the video is gone (deleted or never existed)",
+    Outcome.PRIVATE: "exists but is not readable anonymously (private post or account, tombstone)",
+    Outcome.GEO_RESTRICTED: "exists but is withheld in the region the scraper reads from",
+    Outcome.LOGIN_REQUIRED: "exists; the platform wants a login to show it (age gate, rejected session)",
+    Outcome.BLOCKED: "the platform refused this client (challenge, login wall, page shell); says nothing of the video",
+    Outcome.RATE_LIMITED: "HTTP 429 or a platform rate limit after the retries ran out",
+    Outcome.QUOTA_EXHAUSTED: "the daily API quota is used up (YouTube); waits for the reset",
+    Outcome.UPSTREAM_ERROR: "HTTP 5xx or a connection error after the retries ran out",
+    Outcome.TIMEOUT: "no answer in time after the retries ran out",
+    Outcome.PARSE_ERROR: "the payload changed shape; the detail names the missing field",
+    Outcome.CIRCUIT_OPEN: "not attempted: the platform's circuit breaker tripped earlier in the run",
+}
 
 #: After this many ``not_found`` outcomes in a row a video is marked unavailable and no longer scraped.
 NOT_FOUND_STREAK_LIMIT = 3

@@ -390,7 +390,7 @@ def test_the_dagster_dbt_step_runs_dbt_in_process_and_frees_the_warehouse(wareho
         built = {e.asset_key.path[-1] for e in hourly.get_asset_materialization_events()}
         assert set(MARTS) <= built
         checks = hourly.get_asset_check_evaluations()
-        assert len(checks) == 46 and all(c.passed for c in checks)
+        assert len(checks) == 47 and all(c.passed for c in checks)
         assert free_for_another_process()  # dbt-duckdb's in-process DuckDB instance was closed
         # one dbt target dir per warehouse, reused: the next build parses partially
         assert (dbt_target_path(warehouse_path) / "partial_parse.msgpack").exists()

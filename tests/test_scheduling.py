@@ -179,3 +179,12 @@ def test_auto_cadence_table_from_the_environment():
     for bad in ("24:1", "48:1,24:2,*:3", "x:1,*:2", "24:0,*:1"):
         with pytest.raises(ValueError, match="VIEWTRAIL_AUTO_CADENCE"):
             parse_auto_cadence(bad)
+
+
+def test_geo_restricted_neither_counts_toward_unavailable_nor_resets_the_streak():
+    v = video(posted_at=None, last_attempt_at=None, last_outcome=None)
+    streak = advance(v, _result(v, Outcome.NOT_FOUND, H0))
+    geo = advance(streak, _result(streak, Outcome.GEO_RESTRICTED, H0 + timedelta(hours=1)))
+    assert geo.consecutive_not_found == 1 and geo.availability == "available"
+    again = advance(geo, _result(geo, Outcome.GEO_RESTRICTED, H0 + timedelta(hours=2)))
+    assert again.consecutive_not_found == 1 and again.availability == "available"

@@ -33,6 +33,10 @@ from orchestration.warehouse.snapshots import write_scrape_frames, write_scrape_
 CONTRACT_DDL = """
 CREATE SCHEMA meta; CREATE SCHEMA registry; CREATE SCHEMA raw;
 CREATE TABLE meta.schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMP NOT NULL);
+CREATE TABLE meta.outcomes (
+  outcome TEXT PRIMARY KEY, meaning TEXT NOT NULL, is_transient BOOLEAN NOT NULL,
+  counts_toward_unavailable BOOLEAN NOT NULL
+);
 CREATE TABLE meta.write_clock (last_write_id BIGINT NOT NULL, last_ingested_at TIMESTAMP NOT NULL);
 CREATE TABLE meta.write_log (
   write_id BIGINT PRIMARY KEY, kind TEXT NOT NULL, run_id TEXT, ingested_at TIMESTAMP NOT NULL,

@@ -34,7 +34,7 @@ MIN_RATE_HOURS = 3.0
 BASELINE_DAYS = 7
 MIN_BASELINE_HOURS = 24.0
 GOAL_RATE_DAYS = 7
-#: Outcomes that mean the video is gone or hidden (geo-restrictions are reported as not_found by the clients).
+#: Outcomes that mean the video is gone or hidden (``geo_restricted`` is neither: the post exists elsewhere).
 GONE_OUTCOMES = frozenset({"not_found", "private"})
 KINDS_WITH_COOLDOWN = frozenset({"spike", "stalled", "goal", "scrape_health"})
 

@@ -89,6 +89,18 @@ class ClientSettings:
     #: Swappable transport (``httpx.MockTransport`` in tests, or a browser-impersonating transport).
     transport: httpx.AsyncBaseTransport | None = field(default=None, repr=False, compare=False)
     extra_headers: dict[str, str] = field(default_factory=dict, repr=False)
+    #: X only: the guest-token GraphQL route (``TweetResultByRestId``) asked for views syndication lacks.
+    x_graphql: bool = True
+    #: X only: one base for ``/1.1/guest/activate.json`` and ``/i/api/graphql/{id}/TweetResultByRestId``;
+    #: ``None`` = production (``api.x.com`` and ``x.com``).
+    x_graphql_base_url: str | None = None
+    x_graphql_query_id: str = "2ICDjqPd81tulZcYrtpTuQ"
+    #: The public bearer token of X's web app (the same for every visitor, from its JavaScript bundle).
+    x_graphql_bearer: str = field(
+        default="AAAAAAAAAAAAAAAAAAAAANRILgAAAAAAnNwIzUejRCOuH5E6I8xnZz4puTs%3D1Zv7ttfk8LF81IUq16cHjhLTvJu4FA33AGWWjCpTnA",
+        repr=False,
+    )
+    x_graphql_rate_per_min: float = 6.0  # guests get ~95 GraphQL requests per 15 minutes
 
     def with_overrides(self, **overrides: Any) -> ClientSettings:
         """A copy with the given fields replaced (unknown names raise ``TypeError``)."""

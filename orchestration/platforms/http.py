@@ -399,7 +399,11 @@ class HttpPlatformClient(PlatformClient):
         fetched: Fetched | None = None,
         detail: str | None = None,
         observation: Observation | None = None,
+        route: str | None = None,
     ) -> ScrapeResult:
+        """One attempt (and its observation when ``ok``); ``route`` names the endpoint that produced it
+        (e.g. ``instagram_embed``), stored as ``source``; default: the client's main route ``self.source``."""
+        source = route or self.source
         attempt = Attempt(
             video_id=video.video_id,
             platform=self.platform,
@@ -409,13 +413,13 @@ class HttpPlatformClient(PlatformClient):
             detail=self.scrub(detail) if detail else None,
             duration_ms=round((time.monotonic() - started_mono) * 1000.0, 3),
             tries=fetched.tries if fetched is not None else 0,
-            source=self.source,
+            source=source,
             run_id=ctx.run_id,
             partition_key=ctx.partition_key,
         )
         if observation is not None:
             observation.run_id = ctx.run_id
-            observation.source = self.source
+            observation.source = source
         return ScrapeResult(attempt=attempt, observation=observation if outcome is Outcome.OK else None)
 
     def _account(self, result: ScrapeResult) -> None:

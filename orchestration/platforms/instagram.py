@@ -15,6 +15,13 @@ MEDIA: ``pk``, ``code``, ``taken_at`` (epoch), ``like_count``, ``comment_count``
 present (usually only with a session). ``like_and_view_counts_disabled`` -> likes/views null;
 ``comments_disabled`` -> comments null.
 
+Fallback: when the post page is a shell (HTTP 200, titled "Instagram", login forms and data-sjs blocks but no
+post data: Instagram's answer to clients it distrusts) or gated for logged-out viewers, the client reads the
+public embed page ``/p/{shortcode}/embed/captioned/`` (its ``window.__additionalDataLoaded('extra', {...})``
+JSON holds ``shortcode_media`` with ``edge_media_preview_like.count``, ``edge_media_to_comment.count``, the
+caption and ``owner.username``, or an API-like ``items[0]``); such results have ``source = instagram_embed``.
+A shell whose embed gives nothing is ``blocked`` (transient), never ``parse_error``.
+
 Outcomes: a redirect to ``/accounts/login`` (or ``/``) without a session -> ``blocked`` (Instagram throttles
 anonymous clients that way; public posts render logged out), with a session -> ``login_required`` (cookie
 rejected); media gated for logged-out viewers -> ``login_required`` (or ``private`` for the long shortcodes of
@@ -32,9 +39,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from orchestration.models import Observation, Outcome, Platform, ScrapeResult, VideoToScrape
+from orchestration.platforms import trace
 from orchestration.platforms.http import Fetched, HttpPlatformClient, RunContext, to_count
 
-__all__ = ["InstagramClient", "find_media", "is_login_path", "pk_to_shortcode", "shortcode_to_pk"]
+__all__ = [
+    "InstagramClient",
+    "find_embed_media",
+    "find_media",
+    "is_login_path",
+    "is_page_shell",
+    "pk_to_shortcode",
+    "shortcode_to_pk",
+]
 
 IG_APP_ID = "936619743392459"
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -42,6 +58,8 @@ _INDEX = {c: i for i, c in enumerate(_ALPHABET)}
 _SJS = re.compile(r"<script\b[^>]*\bdata-sjs\b[^>]*>(.*?)</script>", re.DOTALL)
 _NOT_AVAILABLE = re.compile(r"Sorry, this page isn(?:'|&#0*39;|&#x0*27;|’)t available", re.IGNORECASE)
 _PRIVATE_PAGE = re.compile(r"This (?:account|profile) is private", re.IGNORECASE)
+_TITLE = re.compile(r"<title[^>]*>\s*(.*?)\s*</title>", re.DOTALL | re.IGNORECASE)
+_EMBED_DATA = re.compile(r"window\.__additionalDataLoaded\s*\(\s*[^,]+,\s*")
 _PRIVATE_SUFFIX = 28  # private posts carry 28 extra characters after the 11-character shortcode
 
 
@@ -110,6 +128,68 @@ def find_media(page: str) -> tuple[bool, dict[str, Any] | None]:
     return found, None
 
 
+def is_page_shell(page: str) -> bool:
+    """The logged-out page shell: titled just "Instagram", app scripts (data-sjs) but no post data.
+
+    A page with a prefetched query result (``RelayPrefetchedStreamCache``) is not a shell: its data moved, which
+    is a changed format (``parse_error``).
+    """
+    title = _TITLE.search(page)
+    return bool(
+        title
+        and title.group(1).strip() == "Instagram"
+        and "xig_polaris_media" not in page
+        and "RelayPrefetchedStreamCache" not in page
+    )
+
+
+def _edge_count(node: Any, name: str) -> Any:
+    edge = node.get(name) if isinstance(node, dict) else None
+    return edge.get("count") if isinstance(edge, dict) else None
+
+
+def find_embed_media(page: str) -> dict[str, Any] | None:
+    """A media object (API field names) from the embed page's ``__additionalDataLoaded`` JSON, or ``None``."""
+    match = _EMBED_DATA.search(page)
+    if match is None:
+        return None
+    try:
+        data, _ = json.JSONDecoder().raw_decode(page, match.end())
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    items = data.get("items")
+    if isinstance(items, list) and items and isinstance(items[0], dict):
+        return items[0]
+    graphql = data.get("graphql")
+    node = graphql.get("shortcode_media") if isinstance(graphql, dict) else data.get("shortcode_media")
+    if not isinstance(node, dict):
+        return None
+    likes = _edge_count(node, "edge_media_preview_like")
+    if likes is None:
+        likes = _edge_count(node, "edge_liked_by")
+    comments = _edge_count(node, "edge_media_to_comment")
+    if comments is None:
+        comments = _edge_count(node, "edge_media_to_parent_comment")
+    captions = (node.get("edge_media_to_caption") or {}).get("edges") or []
+    caption = captions[0].get("node", {}).get("text") if captions and isinstance(captions[0], dict) else None
+    media: dict[str, Any] = {
+        "like_count": likes,
+        "comment_count": comments,
+        "caption": {"text": caption} if caption else None,
+        "owner": node.get("owner"),
+        "taken_at": node.get("taken_at_timestamp"),
+        "video_duration": node.get("video_duration"),
+        "video_view_count": node.get("video_view_count"),
+        "like_and_view_counts_disabled": node.get("like_and_view_counts_disabled"),
+        "comments_disabled": node.get("comments_disabled"),
+    }
+    if node.get("id") is not None:
+        media["pk"] = node["id"]
+    return media
+
+
 def _first_count(media: dict[str, Any], *keys: str) -> int | None:
     for key in keys:
         if media.get(key) is not None:
@@ -117,17 +197,20 @@ def _first_count(media: dict[str, Any], *keys: str) -> int | None:
     return None
 
 
-def media_observation(video: VideoToScrape, media: dict[str, Any], observed_at: datetime) -> Observation:
+_VIEW_KEYS = ("play_count", "ig_play_count", "view_count", "video_view_count", "video_play_count")
+#: With a session: Instagram's own plays first (``play_count`` can include Facebook cross-post plays).
+_SESSION_VIEW_KEYS = ("ig_play_count", "play_count", "view_count", "video_view_count", "video_play_count")
+
+
+def media_observation(
+    video: VideoToScrape, media: dict[str, Any], observed_at: datetime, *, logged_in: bool = False
+) -> Observation:
     """Observation from a media object (page or API); ``ValueError``/``KeyError`` name the changed field."""
     if "like_count" not in media and "comment_count" not in media:
         raise KeyError("media.like_count and media.comment_count missing")
     hidden = bool(media.get("like_and_view_counts_disabled"))
     likes = None if hidden else _first_count(media, "like_count")
-    views = (
-        None
-        if hidden
-        else _first_count(media, "play_count", "ig_play_count", "view_count", "video_view_count", "video_play_count")
-    )
+    views = None if hidden else _first_count(media, *(_SESSION_VIEW_KEYS if logged_in else _VIEW_KEYS))
     comments = None if media.get("comments_disabled") else _first_count(media, "comment_count")
     caption = media.get("caption")
     user = media.get("user") or media.get("owner")
@@ -168,7 +251,11 @@ class InstagramClient(HttpPlatformClient):
         tries = 0
 
         def done(
-            outcome: Outcome, fetched: Fetched, detail: str | None = None, observation: Observation | None = None
+            outcome: Outcome,
+            fetched: Fetched,
+            detail: str | None = None,
+            observation: Observation | None = None,
+            route: str | None = None,
         ) -> ScrapeResult:
             fetched.tries += tries  # requests spent before this one (the API call, when it fell back)
             return self.result(
@@ -180,13 +267,33 @@ class InstagramClient(HttpPlatformClient):
                 fetched=fetched,
                 detail=detail,
                 observation=observation,
+                route=route,
             )
+
+        async def embed_or(outcome: Outcome, fetched: Fetched, detail: str) -> ScrapeResult:
+            """The embed page's answer when it has the post, else ``outcome`` (its request counted)."""
+            trace.note("fallback:instagram_embed")
+            embed = await self.fetch(
+                f"p/{video.external_id}/embed/captioned/",
+                headers={"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"},
+                follow_redirects=False,
+            )
+            fetched.tries += embed.tries
+            response = embed.response
+            media = find_embed_media(response.text) if response is not None and response.status_code == 200 else None
+            if media is None:
+                return done(outcome, fetched, f"{detail}; embed page has no post data")
+            try:
+                observation = media_observation(video, media, self.now())
+            except (ValueError, KeyError, TypeError, OverflowError) as exc:
+                return done(Outcome.PARSE_ERROR, fetched, f"embed page: {exc}", route="instagram_embed")
+            return done(Outcome.OK, fetched, observation=observation, route="instagram_embed")
 
         if self.settings.session_id:
             api = await self._scrape_api(video)
             if api[0] is not None:
                 outcome, fetched, detail, observation = api
-                return done(outcome, fetched, detail, observation)
+                return done(outcome, fetched, detail, observation, route="instagram_api")
             tries = api[1].tries  # "media not found" with a session: ask the public page which it is
 
         fetched = await self.fetch(
@@ -213,9 +320,11 @@ class InstagramClient(HttpPlatformClient):
             if found:
                 if len(video.external_id) > _PRIVATE_SUFFIX or _PRIVATE_PAGE.search(page):
                     return done(Outcome.PRIVATE, fetched, "private post")
-                return done(Outcome.LOGIN_REQUIRED, fetched, "post gated for logged-out viewers")
+                return await embed_or(Outcome.LOGIN_REQUIRED, fetched, "post gated for logged-out viewers")
             if _PRIVATE_PAGE.search(page):
                 return done(Outcome.PRIVATE, fetched, "private account")
+            if is_page_shell(page):
+                return await embed_or(Outcome.BLOCKED, fetched, "page shell without post data (client distrusted)")
             if _SJS.search(page):
                 return done(Outcome.PARSE_ERROR, fetched, "no xig_polaris_media in data-sjs JSON")
             return done(Outcome.BLOCKED, fetched, "no data-sjs JSON in page (login wall or challenge)")
@@ -266,7 +375,7 @@ class InstagramClient(HttpPlatformClient):
         if not isinstance(items, list) or not items or not isinstance(items[0], dict):
             return Outcome.PARSE_ERROR, fetched, "media info answer has no items[0]", None
         try:
-            observation = media_observation(video, items[0], self.now())
+            observation = media_observation(video, items[0], self.now(), logged_in=True)
         except (ValueError, KeyError, TypeError, OverflowError) as exc:
             return Outcome.PARSE_ERROR, fetched, str(exc), None
         return Outcome.OK, fetched, None, observation

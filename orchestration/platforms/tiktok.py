@@ -9,17 +9,26 @@ Outcomes:
 * 10216 (private post) / 10222 (private account) -> ``private``;
 * ``isContentClassified`` without video data -> ``login_required`` (age-gated);
 * a redirect to ``/login`` -> ``login_required``;
-* 10204 -> ``blocked``: TikTok sends it for deleted videos *and* for blocked clients (yt-dlp reads it as an IP
-  block). It becomes ``not_found`` only when this client already read a video page successfully in the
-  same run (so the client is demonstrably not blocked); 10202 (page not found) and HTTP 404 -> ``not_found``;
-* challenge page (no data script; ``id="cs"``/``wci``/``rci`` elements or "Please wait...") -> ``blocked``.
+* 10204 is read by its ``statusMsg``: a deleted message (``item_privacy_authorization&status_deleted``,
+  ``status_deleted``...) -> ``not_found``; ``cross_border_violation_ur`` (withheld in the viewer's region; the post
+  exists) -> ``geo_restricted``. Any other 10204 -> ``blocked`` (TikTok also sends it to blocked clients), with the
+  message in the detail; it becomes ``not_found`` only when this client already read a video page successfully
+  in the same run (so the client is demonstrably not blocked); 10202 (page not found) and HTTP 404 ->
+  ``not_found``;
+* challenge page (no data script; ``id="cs"``/``wci``/``rci`` elements or "Please wait..."): solved natively
+  (:func:`solve_challenge`, a port of yt-dlp's ``_solve_challenge_and_set_cookies``) and the page fetched again
+  with the cookies the page names. The cookies stay in the client for the rest of the run, so later videos do
+  not pay the challenge again. An unsolvable challenge, or a second challenge right after a solved one ->
+  ``blocked``.
 
-Plain httpx often receives challenge pages; a browser-impersonating transport (curl_cffi) is the known
-remedy and can be plugged in through ``ClientSettings.transport``.
+A browser-impersonating transport (curl_cffi) is the next remedy when challenges keep coming; it can be
+plugged in through ``ClientSettings.transport``.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import re
 import time
@@ -29,6 +38,7 @@ from urllib.parse import urlsplit
 
 from orchestration.errors import ViewtrailError
 from orchestration.models import Observation, Outcome, Platform, ScrapeResult, VideoRef, VideoToScrape
+from orchestration.platforms import trace
 from orchestration.platforms.http import HttpPlatformClient, RunContext, to_count
 
 __all__ = [
@@ -38,6 +48,7 @@ __all__ = [
     "item_observation",
     "parse_universal_data",
     "parse_video_page",
+    "solve_challenge",
 ]
 
 _DATA_SCRIPT = re.compile(
@@ -47,6 +58,12 @@ _CHALLENGE = re.compile(r"""\bid=["'](?:cs|wci|rci)["']|Please wait\.\.\.""")
 PRIVATE_CODES = {10216: "private post", 10222: "private account"}
 NOT_FOUND_CODES = {10202: "page not found"}
 AMBIGUOUS_GONE = 10204
+#: 10204 messages that say the post itself was deleted (pages captured Sept 2026).
+_DELETED_MESSAGES = re.compile(r"status_deleted|item_deleted|item is deleted|video_deleted", re.IGNORECASE)
+#: 10204 message of a post withheld in the viewer's region (the post exists; its oEmbed works).
+_REGION_MESSAGES = re.compile(r"cross_border_violation", re.IGNORECASE)
+#: Largest nonce the page's script tries (yt-dlp tries the same range before giving up).
+CHALLENGE_MAX_NONCE = 1_000_000
 _STATS = {
     "views": "playCount",
     "likes": "diggCount",
@@ -83,6 +100,57 @@ def parse_universal_data(html: str, final_path: str = "") -> tuple[Outcome | Non
     return None, None, scope
 
 
+def _element_class(html: str, element_id: str) -> str | None:
+    """The ``class`` attribute of the element whose ``id`` is ``element_id`` (attribute order free)."""
+    for tag in re.finditer(r"<[a-zA-Z][^>]*>", html):
+        text = tag.group(0)
+        if re.search(rf"""\bid\s*=\s*["']{re.escape(element_id)}["']""", text):
+            value = re.search(r"""\bclass\s*=\s*(?:"([^"]*)"|'([^']*)')""", text)
+            return (value.group(1) if value.group(1) is not None else value.group(2)) if value else None
+    return None
+
+
+def solve_challenge(html: str) -> dict[str, str] | None:
+    """Cookies that answer TikTok's "Please wait..." proof-of-work page, or ``None`` when it cannot be solved.
+
+    The ``cs`` element's class is base64 JSON ``{"v": {"a": base64 prefix, "c": base64 SHA-256 digest}, ...}``;
+    the answer is the smallest decimal nonce ``n`` with ``sha256(prefix + str(n)) == digest``, stored as
+    ``d = base64(str(n))`` in the same JSON, which goes base64-encoded into the cookie named by the ``wci``
+    element's class (``_wafchallengeid`` in 2026). The optional ``rci`` element names a second cookie whose
+    value is the ``rs`` element's class.
+    """
+    encoded = _element_class(html, "cs")
+    cookie_name = _element_class(html, "wci")
+    if not encoded or not cookie_name:
+        return None
+    try:
+        data = json.loads(base64.b64decode(encoded + "==="))
+        expected = base64.b64decode(data["v"]["c"])
+        base_hash = hashlib.sha256(base64.b64decode(data["v"]["a"]))
+    except (ValueError, TypeError, KeyError):
+        return None
+    if not isinstance(data, dict) or len(expected) != base_hash.digest_size:
+        return None  # not a SHA-256 digest: no nonce can match
+    for nonce in range(CHALLENGE_MAX_NONCE + 1):
+        number = str(nonce).encode()
+        attempt = base_hash.copy()
+        attempt.update(number)
+        if attempt.digest() == expected:
+            data["d"] = base64.b64encode(number).decode()
+            break
+    else:
+        return None
+    cookies = {cookie_name: base64.b64encode(json.dumps(data, separators=(",", ":")).encode()).decode()}
+    extra_name, extra_value = _element_class(html, "rci"), _element_class(html, "rs")
+    if extra_name and extra_value:
+        cookies[extra_name] = extra_value
+    return cookies
+
+
+def is_challenge_page(html: str) -> bool:
+    return _DATA_SCRIPT.search(html) is None and _CHALLENGE.search(html) is not None
+
+
 def parse_video_page(html: str, final_path: str = "") -> tuple[Outcome, str | None, dict[str, Any] | None, int]:
     """Classify a video page: ``(outcome, detail, itemStruct or None, statusCode)``.
 
@@ -106,7 +174,17 @@ def parse_video_page(html: str, final_path: str = "") -> tuple[Outcome, str | No
     if status in NOT_FOUND_CODES:
         return Outcome.NOT_FOUND, f"statusCode {status} ({NOT_FOUND_CODES[status]})", None, status
     if status == AMBIGUOUS_GONE:
-        return Outcome.BLOCKED, "statusCode 10204 (unavailable: deleted video or blocked client)", None, status
+        if _DELETED_MESSAGES.search(status_msg):
+            return Outcome.NOT_FOUND, f"statusCode 10204 {status_msg} (deleted)", None, status
+        if _REGION_MESSAGES.search(status_msg):
+            return Outcome.GEO_RESTRICTED, f"statusCode 10204 {status_msg} (withheld in this region)", None, status
+        shown = f" statusMsg {status_msg!r}" if status_msg else ""
+        return (
+            Outcome.BLOCKED,
+            f"statusCode 10204{shown} (unavailable: deleted video or blocked client)",
+            None,
+            status,
+        )
     if status != 0:
         return Outcome.BLOCKED, f"unexpected statusCode {status} {status_msg}".rstrip(), None, status
     if not isinstance(item, dict) or not item:
@@ -163,18 +241,37 @@ class TikTokClient(HttpPlatformClient):
     def __init__(self, settings) -> None:  # type: ignore[no-untyped-def]
         super().__init__(settings)
         self._pages_read = 0  # successful video pages this client has parsed: proves we are not blocked
+        self._challenge_cookies: dict[str, str] = {}  # answers to the challenge page, reused for the run
+
+    async def _fetch_page(self, path: str):  # type: ignore[no-untyped-def]
+        headers = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+        if self._challenge_cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self._challenge_cookies.items())
+        return await self.fetch(path, headers=headers, follow_redirects=True)
 
     async def _scrape_batch(self, batch: list[VideoToScrape], ctx: RunContext) -> list[ScrapeResult]:
         return [await self._scrape_one(video, ctx) for video in batch]
 
     async def _scrape_one(self, video: VideoToScrape, ctx: RunContext) -> ScrapeResult:
         started, mono = self.now(), time.monotonic()
-        account = video.account or "_"
-        fetched = await self.fetch(
-            f"@{account}/video/{video.external_id}",
-            headers={"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"},
-            follow_redirects=True,
-        )
+        path = f"@{video.account or '_'}/video/{video.external_id}"
+        fetched = await self._fetch_page(path)
+        challenge_detail: str | None = None
+        if fetched.response is not None and fetched.status == 200 and is_challenge_page(fetched.response.text):
+            cookies = solve_challenge(fetched.response.text)
+            if cookies is None:
+                trace.note("challenge_unsolved")
+                challenge_detail = "challenge page could not be solved"
+            else:
+                trace.note("challenge_solved")
+                self._challenge_cookies.update(cookies)
+                tries = fetched.tries
+                fetched = await self._fetch_page(path)
+                fetched.tries += tries
+                if fetched.response is not None and is_challenge_page(fetched.response.text):
+                    trace.note("challenge_unsolved")
+                    self._challenge_cookies.clear()  # rejected: the next video starts without them
+                    challenge_detail = "challenge page again after solving it"
 
         def done(outcome: Outcome, detail: str | None = None, observation: Observation | None = None) -> ScrapeResult:
             return self.result(
@@ -201,10 +298,12 @@ class TikTokClient(HttpPlatformClient):
             return done(Outcome.BLOCKED, f"HTTP {response.status_code}")
         if response.status_code != 200:
             return done(Outcome.BLOCKED, f"unexpected HTTP {response.status_code}")
+        if challenge_detail is not None:
+            return done(Outcome.BLOCKED, challenge_detail)
         outcome, detail, item, status = parse_video_page(response.text, self.relative_path(str(response.url)))
-        if status == AMBIGUOUS_GONE and self._pages_read > 0:
+        if status == AMBIGUOUS_GONE and outcome is Outcome.BLOCKED and self._pages_read > 0:
             # This client read other pages fine in this run, so 10204 is about the video, not about us.
-            return done(Outcome.NOT_FOUND, "statusCode 10204 (video unavailable) while other pages load")
+            return done(Outcome.NOT_FOUND, f"{detail} while other pages load")
         if outcome is not Outcome.OK:
             return done(outcome, detail)
         assert item is not None

@@ -15,6 +15,15 @@ A test and bench utility, never production: the numbers are :func:`orchestration
 * X ``GET /x/tweet-result?id=..&token=..`` (syndication JSON; the token must be the embed script's; gone
   tweets 404; ``private_video_ids`` answer a ``TweetTombstone``).
 
+Platform cases beyond the simulation (switches): ``tiktok_challenge`` ``"cookieless"`` answers TikTok's
+proof-of-work "Please wait..." page to requests without a valid solution cookie and verifies the cookie
+(``"always"``: the challenge repeats even when solved, ``"unsolvable"``: its puzzle data is unreadable);
+``deleted_video_ids`` answer TikTok 10204 ``item_privacy_authorization&status_deleted`` and X's "deleted" tombstone;
+``geo_restricted_video_ids`` answer TikTok 10204 ``cross_border_violation_ur``; ``instagram_shell_ids`` answer
+Instagram's logged-out page shell while ``/p/{code}/embed/captioned/`` serves the post; ``x_views_graphql_only``
+leaves ``video.viewCount`` out of syndication while ``/x/gql/1.1/guest/activate.json`` and
+``/x/gql/i/api/graphql/{queryId}/TweetResultByRestId`` (guest token and web bearer checked) carry the views.
+
 Switches (constructor or :meth:`FakePlatformServer.configure` at runtime): ``latency_ms`` per request,
 ``fault_rate`` and the ``faults`` to draw from: ``"429"`` (with ``Retry-After: retry_after_s``), ``"5xx"``
 (503), ``"timeout"`` (the answer never comes: the server holds the request ``hang_s``), ``"challenge"``
@@ -33,6 +42,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import hashlib
 import json
 import socket
 import threading
@@ -58,6 +69,11 @@ from orchestration.platforms.x import syndication_token
 
 __all__ = ["FAULTS", "FakePlatformServer", "FakePlatformSettings", "build_app", "short_link_video_id"]
 
+#: The bearer the fake GraphQL route expects: the production default of ``ClientSettings.x_graphql_bearer``.
+X_WEB_BEARER = (
+    "AAAAAAAAAAAAAAAAAAAAANRILgAAAAAAnNwIzUejRCOuH5E6I8xnZz4puTs%3D1Zv7ttfk8LF81IUq16cHjhLTvJu4FA33AGWWjCpTnA"
+)
+FAKE_GUEST_TOKEN = "1863000000000000000"
 FAULTS = ("429", "5xx", "timeout", "challenge", "login", "malformed")
 PREFIXES: dict[Platform, str] = {p: f"/{p.value}" for p in Platform}
 
@@ -72,6 +88,11 @@ class FakePlatformSettings:
     hang_s: float = 30.0  # how long a "timeout" fault holds the request (clients time out first)
     youtube_quota_exceeded: bool = False
     private_video_ids: frozenset[str] = frozenset()
+    tiktok_challenge: str = "off"  # off | cookieless | always | unsolvable
+    deleted_video_ids: frozenset[str] = frozenset()
+    geo_restricted_video_ids: frozenset[str] = frozenset()
+    instagram_shell_ids: frozenset[str] = frozenset()
+    x_views_graphql_only: bool = False
     #: Fixed simulated instant (naive UTC) instead of the wall clock: answers comparable exactly in tests.
     at: datetime | None = None
     #: When the simulated videos count as tracked (they are posted before it); default: ``at``, else the
@@ -84,7 +105,16 @@ class FakePlatformSettings:
             raise ValueError(f"unknown fault kinds {sorted(unknown)}: use some of {', '.join(FAULTS)}")
         if not 0.0 <= self.fault_rate <= 1.0:
             raise ValueError("fault_rate must be within 0..1")
-        return replace(self, faults=tuple(self.faults), private_video_ids=frozenset(self.private_video_ids))
+        if self.tiktok_challenge not in ("off", "cookieless", "always", "unsolvable"):
+            raise ValueError("tiktok_challenge must be off, cookieless, always or unsolvable")
+        return replace(
+            self,
+            faults=tuple(self.faults),
+            private_video_ids=frozenset(self.private_video_ids),
+            deleted_video_ids=frozenset(self.deleted_video_ids),
+            geo_restricted_video_ids=frozenset(self.geo_restricted_video_ids),
+            instagram_shell_ids=frozenset(self.instagram_shell_ids),
+        )
 
 
 @dataclass(slots=True)
@@ -296,6 +326,57 @@ _TIKTOK_CHALLENGE = (
 )
 
 
+_CHALLENGE_COOKIE = "_wafchallengeid"
+_CHALLENGE_EXTRA_COOKIE = "waforiginalreid"
+
+
+def _tiktok_challenge_data(seed: int) -> tuple[dict[str, Any], int]:
+    """The puzzle (``cs`` JSON) and its answer: ``sha256(prefix + str(nonce))`` with a small nonce."""
+    digest = SIMULATION.digest(seed, "fake-tiktok-challenge")
+    prefix, nonce = digest[:16], int.from_bytes(digest[16:20], "big") % 5000
+    expected = hashlib.sha256(prefix + str(nonce).encode()).digest()
+    data = {
+        "v": {"a": base64.b64encode(prefix).decode(), "b": 1, "c": base64.b64encode(expected).decode()},
+        "s": "fake-session",
+        "e": "fake",
+    }
+    return data, nonce
+
+
+def _tiktok_challenge_page(seed: int, solvable: bool = True) -> str:
+    data, _ = _tiktok_challenge_data(seed)
+    if not solvable:
+        data = {"v": {"a": data["v"]["a"]}}  # no expected digest: nothing to solve against
+    encoded = base64.b64encode(json.dumps(data, separators=(",", ":")).encode()).decode().rstrip("=")
+    return (
+        '<!DOCTYPE html><html><head><meta charset="UTF-8"><title>Please wait...</title></head><body>'
+        "<p>Please wait...</p>"
+        f'<div id="cs" class="{encoded}" style="display:none"></div>'
+        f'<div id="wci" class="{_CHALLENGE_COOKIE}" style="display:none"></div>'
+        f'<div id="rci" class="{_CHALLENGE_EXTRA_COOKIE}" style="display:none"></div>'
+        '<div id="rs" class="fake-original-request" style="display:none"></div>'
+        "<script>/* solves the puzzle, sets the cookies, reloads */</script></body></html>"
+    )
+
+
+def _tiktok_challenge_passed(request: Request, seed: int) -> bool:
+    """Whether the request carries a correct answer to the server's puzzle."""
+    raw = request.cookies.get(_CHALLENGE_COOKIE)
+    if not raw:
+        return False
+    try:
+        answer = json.loads(base64.b64decode(raw))
+    except ValueError:
+        return False
+    data, nonce = _tiktok_challenge_data(seed)
+    return (
+        isinstance(answer, dict)
+        and answer.get("v") == data["v"]
+        and answer.get("d") == base64.b64encode(str(nonce).encode()).decode()
+        and request.cookies.get(_CHALLENGE_EXTRA_COOKIE) == "fake-original-request"
+    )
+
+
 def _tiktok_page(detail: dict[str, Any], title: str = "TikTok", raw: str | None = None) -> str:
     body = (
         raw
@@ -372,6 +453,9 @@ class _TikTok(_Handlers):
             return HTMLResponse(_TIKTOK_CHALLENGE)
         if kind == "login":
             return RedirectResponse(f"{self.prefix}/login?redirect_url=%2Fvideo", status_code=302)
+        challenge = self.challenge(request)
+        if challenge is not None:
+            return challenge
         if kind == "malformed":
             return HTMLResponse(_tiktok_page({}, raw='{"__DEFAULT_SCOPE__": {"webapp.video-detail": {"itemInf'))
         video_id = f"tiktok:{external_id}"
@@ -382,8 +466,22 @@ class _TikTok(_Handlers):
             return HTMLResponse(_tiktok_page({"statusCode": 10202, "statusMsg": "item not exist"}))
         if video_id in self.state.settings.private_video_ids:
             return HTMLResponse(_tiktok_page({"statusCode": 10216, "statusMsg": "author_secret"}))
+        if video_id in self.state.settings.deleted_video_ids:
+            return HTMLResponse(
+                _tiktok_page({"statusCode": 10204, "statusMsg": "item_privacy_authorization&status_deleted"})
+            )
+        if video_id in self.state.settings.geo_restricted_video_ids:
+            return HTMLResponse(_tiktok_page({"statusCode": 10204, "statusMsg": "cross_border_violation_ur"}))
         detail = {"itemInfo": {"itemStruct": _tiktok_item(sim, external_id)}, "statusCode": 0, "statusMsg": ""}
         return HTMLResponse(_tiktok_page(detail, sim.title))
+
+    def challenge(self, request: Request) -> Response | None:
+        """The proof-of-work page when the ``tiktok_challenge`` switch asks for it, else ``None``."""
+        mode, seed = self.state.settings.tiktok_challenge, self.state.settings.seed
+        if mode == "off" or (mode == "cookieless" and _tiktok_challenge_passed(request, seed)):
+            return None
+        self.state.faults_served["tiktok_challenge"] += 1
+        return HTMLResponse(_tiktok_challenge_page(seed, solvable=mode != "unsolvable"))
 
     async def short_link(self, request: Request) -> Response:
         # vm.tiktok.com/{code} and tiktok.com/t/{code} answer a redirect to the video page. The target is the
@@ -475,6 +573,40 @@ def _instagram_page(polaris: dict[str, Any] | None, title: str) -> str:
     )
 
 
+def _instagram_shell() -> str:
+    """The logged-out page shell: titled "Instagram", login form and app scripts, no post data."""
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8" /><title>Instagram</title></head><body>'
+        '<form id="loginForm"><input name="username"/><input name="password" type="password"/></form>'
+        + "".join(_instagram_page(None, "x").split("<body>")[1].split("</body>")[:1])
+        + "</body></html>"
+    )
+
+
+def _instagram_embed(state: SimulatedState, code: str, pk: int) -> str:
+    """The public embed page: ``window.__additionalDataLoaded('extra', {"shortcode_media": ...})``."""
+    node = {
+        "__typename": "GraphVideo",
+        "id": str(pk),
+        "shortcode": code,
+        "is_video": True,
+        "taken_at_timestamp": _epoch(state.posted_at),
+        "edge_media_preview_like": {"count": state.likes if state.likes is not None else 0, "edges": []},
+        "edge_media_to_comment": {"count": state.comments if state.comments is not None else 0},
+        "edge_media_to_caption": {"edges": [{"node": {"text": state.title}}]},
+        "owner": {"id": "1", "username": state.account, "is_private": False},
+        "video_duration": state.duration_s,
+        "like_and_view_counts_disabled": state.likes is None,
+        "comments_disabled": state.comments is None,
+    }
+    payload = json.dumps({"shortcode_media": node}, ensure_ascii=False).replace("</", "<\\/")
+    return (
+        '<!DOCTYPE html><html><head><meta charset="utf-8"><title>Instagram</title></head><body>'
+        f'<blockquote class="instagram-media">{escape(state.title)}</blockquote>'
+        f"<script>window.__additionalDataLoaded('extra',{payload});</script></body></html>"
+    )
+
+
 class _Instagram(_Handlers):
     """Logged-out post pages, the logged-in media API, and the login and challenge pages."""
 
@@ -484,6 +616,7 @@ class _Instagram(_Handlers):
         ig = self.prefix
         return [
             Route(ig + "/p/{code}/", self.post),
+            Route(ig + "/p/{code}/embed/captioned/", self.embed),
             Route(ig + "/api/v1/media/{pk}/info/", self.media_info),
             Route(f"{ig}/accounts/login/", self.login),
             Route(f"{ig}/challenge/", self.login),
@@ -502,8 +635,10 @@ class _Instagram(_Handlers):
         if kind == "login":
             return RedirectResponse(f"{self.prefix}/accounts/login/?next=%2Fp%2F{code}%2F", status_code=302)
         if kind == "malformed":
-            return HTMLResponse(_instagram_page(None, "Instagram"))
+            return HTMLResponse(_instagram_page(None, "Post on Instagram"))
         video_id = f"instagram:{code}"
+        if video_id in self.state.settings.instagram_shell_ids:
+            return HTMLResponse(_instagram_shell())
         sim = self.state.state(video_id)
         if sim.outcome is Outcome.NOT_FOUND:
             return HTMLResponse("<html><body><h2>Sorry, this page isn't available.</h2></body></html>", 404)
@@ -512,6 +647,18 @@ class _Instagram(_Handlers):
         media = _instagram_media(sim, code, shortcode_to_pk(code))
         polaris = {"xig_polaris_media": {"if_not_gated_logged_out": media, "__typename": "XIGPolarisMedia"}}
         return HTMLResponse(_instagram_page(polaris, f'{sim.account} on Instagram: "{sim.title}"'))
+
+    async def embed(self, request: Request) -> Response:
+        code = request.path_params["code"]
+        kind, failed = await self.begin(f"instagram/embed/{code}")
+        if failed is not None:
+            return failed
+        sim = self.state.state(f"instagram:{code}")
+        if sim.outcome is Outcome.NOT_FOUND:
+            return HTMLResponse("<html><body>Sorry, this page isn't available.</body></html>", 404)
+        if f"instagram:{code}" in self.state.settings.private_video_ids:  # private posts do not embed
+            return HTMLResponse("<html><head><title>Instagram</title></head><body></body></html>")
+        return HTMLResponse(_instagram_embed(sim, code, shortcode_to_pk(code)))
 
     async def media_info(self, request: Request) -> Response:
         pk = request.path_params["pk"]
@@ -542,7 +689,52 @@ class _X(_Handlers):
     platform = Platform.X
 
     def routes(self) -> list[Route]:
-        return [Route(f"{self.prefix}/tweet-result", self.tweet_result)]
+        return [
+            Route(f"{self.prefix}/tweet-result", self.tweet_result),
+            Route(f"{self.prefix}/gql/1.1/guest/activate.json", self.guest_activate, methods=["POST"]),
+            Route(self.prefix + "/gql/i/api/graphql/{query_id}/TweetResultByRestId", self.tweet_by_rest_id),
+        ]
+
+    async def guest_activate(self, request: Request) -> Response:
+        _, failed = await self.begin("x/guest/activate")
+        if failed is not None:
+            return failed
+        if request.headers.get("authorization") != f"Bearer {X_WEB_BEARER}":
+            return _json({"errors": [{"code": 99, "message": "Unable to verify your credentials"}]}, 403)
+        return _json({"guest_token": FAKE_GUEST_TOKEN})
+
+    async def tweet_by_rest_id(self, request: Request) -> Response:
+        try:
+            variables = json.loads(request.query_params.get("variables", "{}"))
+        except ValueError:
+            variables = {}
+        external_id = str(variables.get("tweetId", ""))
+        _, failed = await self.begin(f"x/gql/{external_id}")
+        if failed is not None:
+            return failed
+        if (
+            request.headers.get("authorization") != f"Bearer {X_WEB_BEARER}"
+            or request.headers.get("x-guest-token") != FAKE_GUEST_TOKEN
+        ):
+            return _json({"errors": [{"code": 239, "message": "Bad guest token."}]}, 403)
+        sim = self.state.state(f"x:{external_id}")
+        if not external_id.isdigit() or sim.outcome is Outcome.NOT_FOUND:
+            return _json({"data": {"tweetResult": {}}})
+        result = {
+            "__typename": "Tweet",
+            "rest_id": external_id,
+            "views": {"count": str(sim.views), "state": "EnabledWithCount"},
+            "legacy": {
+                "id_str": external_id,
+                "full_text": sim.title,
+                "favorite_count": sim.likes,
+                "reply_count": sim.comments,
+                "retweet_count": sim.shares,
+                "quote_count": 0,
+                "bookmark_count": 0,
+            },
+        }
+        return _json({"data": {"tweetResult": {"result": result}}})
 
     def server_error(self) -> Response:
         return _json({"errors": [{"message": "Over capacity"}]}, 503)
@@ -560,6 +752,13 @@ class _X(_Handlers):
         sim = self.state.state(video_id)
         if sim.outcome is Outcome.NOT_FOUND:
             return Response("", status_code=404)
+        if video_id in self.state.settings.deleted_video_ids:
+            return _json(
+                {
+                    "__typename": "TweetTombstone",
+                    "tombstone": {"text": {"text": "This Post was deleted by the Post author. Learn more"}},
+                }
+            )
         if video_id in self.state.settings.private_video_ids:
             return _json(
                 {
@@ -588,6 +787,8 @@ class _X(_Handlers):
             "conversation_count": sim.comments,
             "retweet_count": sim.shares,
         }
+        if self.state.settings.x_views_graphql_only:
+            del tweet["video"]["viewCount"]
         if kind != "malformed":
             tweet["favorite_count"] = sim.likes
         return _json(tweet)

@@ -173,10 +173,36 @@ CREATE TABLE raw.alert_deliveries (
 );
 """
 
+# The outcome taxonomy as a table, so SQL users and dbt's relationships test read the same list as the code.
+# Frozen text: a later outcome gets its own migration inserting its row.
+_V5_OUTCOMES = """
+CREATE TABLE IF NOT EXISTS meta.outcomes (
+  outcome TEXT PRIMARY KEY,
+  meaning TEXT NOT NULL,
+  is_transient BOOLEAN NOT NULL,
+  counts_toward_unavailable BOOLEAN NOT NULL
+);
+INSERT INTO meta.outcomes VALUES
+  ('ok', 'observed: the counters were read', false, false),
+  ('not_found', 'the platform says unambiguously the video is gone (deleted or never existed)', false, true),
+  ('private', 'exists but is not readable anonymously (private post or account, tombstone)', false, false),
+  ('geo_restricted', 'exists but is withheld in the region the scraper reads from', false, false),
+  ('login_required', 'exists; the platform wants a login to show it (age gate, rejected session)', false, false),
+  ('blocked', 'the platform refused this client (challenge, login wall, page shell); says nothing of the video',
+   true, false),
+  ('rate_limited', 'HTTP 429 or a platform rate limit after the retries ran out', true, false),
+  ('quota_exhausted', 'the daily API quota is used up (YouTube); waits for the reset', true, false),
+  ('upstream_error', 'HTTP 5xx or a connection error after the retries ran out', true, false),
+  ('timeout', 'no answer in time after the retries ran out', true, false),
+  ('parse_error', 'the payload changed shape; the detail names the missing field', false, false),
+  ('circuit_open', 'not attempted: the platform''s circuit breaker tripped earlier in the run', true, false)
+ON CONFLICT DO NOTHING;
+"""
+
 # Accounts and creators (docs/schema.md). registry.videos is rebuilt (as in version 2) to add account_id and the
 # NOT NULL source before added_at; every existing video keeps its row and gets source 'manual'.
-_V7_ACCOUNTS = """
-CREATE TABLE registry.videos_v7 (
+_V6_ACCOUNTS = """
+CREATE TABLE registry.videos_v6 (
   video_id TEXT PRIMARY KEY,
   platform TEXT NOT NULL,
   external_id TEXT NOT NULL,
@@ -194,12 +220,12 @@ CREATE TABLE registry.videos_v7 (
   source TEXT NOT NULL DEFAULT 'manual',
   added_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL, stopped_at TIMESTAMP
 );
-INSERT INTO registry.videos_v7
+INSERT INTO registry.videos_v6
 SELECT video_id, platform, external_id, url, account, is_active, cadence, track_until, labels, metadata,
        availability, consecutive_not_found, posted_at, NULL, 'manual', added_at, updated_at, stopped_at
 FROM registry.videos;
 DROP TABLE registry.videos;
-ALTER TABLE registry.videos_v7 RENAME TO videos;
+ALTER TABLE registry.videos_v6 RENAME TO videos;
 CREATE TABLE registry.accounts (
   account_id TEXT PRIMARY KEY,
   platform TEXT NOT NULL,
@@ -267,10 +293,13 @@ MIGRATIONS: list[Migration] = [
         4, "alerts: registry.alert_rules, registry.alert_channels, raw.alert_events, raw.alert_deliveries", _V4_ALERTS
     ),
     Migration(
-        7,
+        5, "meta.outcomes: every scrape outcome, its meaning, transient or not, counts toward unavailable", _V5_OUTCOMES
+    ),
+    Migration(
+        6,
         "accounts: registry.accounts, creators, creator_accounts, inbox, raw.account_snapshots, "
         "raw.account_attempts; registry.videos: account_id, source",
-        _V7_ACCOUNTS,
+        _V6_ACCOUNTS,
     ),
 ]
 
