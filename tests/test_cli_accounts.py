@@ -225,3 +225,19 @@ def test_watch_in_review_mode_holds_the_recent_videos_in_the_inbox(warehouse_pat
     assert "2 video(s) wait in the inbox" in result.stdout
     assert len(json.loads(run("inbox", "--json").stdout)) == 2
     assert rows(warehouse_path, "SELECT count(*) FROM registry.videos") == [(0,)]
+
+
+def test_import_discovers_its_new_accounts_at_once_unless_no_scrape(warehouse_path, tmp_path):
+    text = tmp_path / "accounts.txt"
+    text.write_text("https://www.youtube.com/@nasa\n", encoding="utf-8")
+    run("import", str(text), "--no-scrape")
+    assert rows(warehouse_path, "SELECT count(*) FROM raw.account_attempts") == [(0,)]
+    run("unwatch", "youtube:nasa")
+    result = run("import", str(text))  # watched again: discovered now, its recent videos snapshotted
+    assert "youtube:nasa: " in result.stdout and "recent video(s) listed" in result.stdout
+    assert rows(warehouse_path, "SELECT count(*) FROM raw.account_snapshots") == [(1,)]
+    assert rows(
+        warehouse_path,
+        "SELECT count(DISTINCT v.video_id) > 0, count(DISTINCT v.video_id) = count(DISTINCT s.video_id)"
+        " FROM registry.videos v LEFT JOIN raw.snapshots s USING (video_id) WHERE v.source = 'discovered'",
+    ) == [(True, True)]

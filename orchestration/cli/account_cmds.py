@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     import duckdb
     import polars as pl
 
+    from orchestration.warehouse.accounts import WatchResult
+
 
 def _fmt_time(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else "-"
@@ -165,16 +167,25 @@ def watch(
             out.print(f"Note: {note}.", markup=False)
     if creator and results:
         out.print(f"Linked to creator {creator}.", markup=False)
-    fresh = [r.account_id for r in results if r.outcome is not WatchOutcome.UPDATED]
-    if fresh and not no_discover:
-        from orchestration.first_discovery import discover_now
+    if not no_discover:
+        first_snapshots(first_discoveries(results), scrape=True)
 
-        found = discover_now(fresh, open_warehouse=writable_warehouse)
-        for first in found.accounts:
-            out.print(first.describe(), markup=False)
-        if found.held_in_inbox:
-            out.print(f"{found.held_in_inbox} video(s) wait in the inbox: see `viewtrail inbox`.", markup=False)
-        first_snapshots(found.new_video_ids, scrape=True)
+
+def first_discoveries(watched: list[WatchResult]) -> list[str]:
+    """Discover the newly watched (or resumed) accounts of ``watched`` now, one line each; returns the videos
+    that registered, for their first snapshot. Accounts already watched wait for their cadence."""
+    from orchestration.first_discovery import discover_now
+    from orchestration.warehouse.accounts import WatchOutcome
+
+    fresh = [w.account_id for w in watched if w.outcome is not WatchOutcome.UPDATED]
+    if not fresh:
+        return []
+    found = discover_now(fresh, open_warehouse=writable_warehouse)
+    for first in found.accounts:
+        out.print(first.describe(), markup=False)
+    if found.held_in_inbox:
+        out.print(f"{found.held_in_inbox} video(s) wait in the inbox: see `viewtrail inbox`.", markup=False)
+    return found.new_video_ids
 
 
 def unwatch(accounts: Annotated[list[str], typer.Argument(help="Account links or ids (tiktok:nasa).")]) -> None:

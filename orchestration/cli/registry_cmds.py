@@ -215,7 +215,7 @@ def import_urls(
     are skipped. The same video twice in a file is registered once. Exits with 1 when any row was invalid
     (the valid rows are still registered).
     """
-    from orchestration.cli.account_cmds import platform_note, watch_imported
+    from orchestration.cli.account_cmds import first_discoveries, platform_note, watch_imported
     from orchestration.warehouse.accounts import WatchOutcome
     from orchestration.warehouse.imports import UrlImportRow, read_url_file, write_url_import
     from orchestration.warehouse.registry import TrackOutcome, add_pending_link, mark_links_resolved
@@ -255,7 +255,10 @@ def import_urls(
         note = platform_note(platform)
         if note:
             out.print(f"Note: {note}.", markup=False)
-    first_snapshots([r.video_id for r in results if r.outcome is not TrackOutcome.UPDATED], scrape=not no_scrape)
+    discovered = first_discoveries(watched) if watched and not no_scrape else []
+    first_snapshots(
+        [r.video_id for r in results if r.outcome is not TrackOutcome.UPDATED] + discovered, scrape=not no_scrape
+    )
     if checked.problems:
         report_problems(checked.problems, "invalid rows")
         raise fail(
