@@ -26,7 +26,6 @@ from orchestration.models import Outcome, Platform, ShortLink, VideoRef, VideoTo
 from orchestration.urls import InvalidVideoUrl, parse_platform, parse_video_url
 
 __all__ = [
-    "GEO_RESTRICTED",
     "METRICS",
     "PROBE_RUN_ID",
     "UNRESOLVED",
@@ -44,8 +43,6 @@ __all__ = [
 
 #: ``run_id`` the probe's attempts carry (they are never stored; the value only names them in logs).
 PROBE_RUN_ID = "probe"
-#: Region-withheld videos; referenced by value so this module works with clients that do not report it yet.
-GEO_RESTRICTED = "geo_restricted"
 #: Outcome of a short link that led to no video (the redirect lookup failed).
 UNRESOLVED = "unresolved"
 METRICS = ("views", "likes", "comments", "shares", "saves")
@@ -98,7 +95,7 @@ class ProbeReport:
     platform: Platform
     video_id: str | None  # None when a short link could not be resolved
     url: str
-    outcome: str  # an Outcome value, GEO_RESTRICTED, or UNRESOLVED
+    outcome: str  # an Outcome value, or UNRESOLVED
     detail: str | None = None
     resolved_from: str | None = None  # the short link this video was reached through
     http_status: int | None = None
@@ -272,7 +269,7 @@ def hints_for(platform: Platform | str, outcome: str, detail: str | None = None)
         if youtube:
             return ["it is gone: the API no longer returns it (deleted, made private, or a wrong id); check the URL"]
         return ["it is gone: the platform says the video was deleted or never existed; check the URL"]
-    if outcome == GEO_RESTRICTED:
+    if outcome == Outcome.GEO_RESTRICTED:
         return [f"it is withheld in this region: set {_var(platform, 'PROXIES')} to a proxy in another region"]
     if outcome == Outcome.PARSE_ERROR.value:
         return [

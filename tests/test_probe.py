@@ -12,7 +12,6 @@ from orchestration.platforms import trace
 from orchestration.platforms.factory import build_client
 from orchestration.platforms.tiktok import TikTokClient
 from orchestration.probe import (
-    GEO_RESTRICTED,
     UNRESOLVED,
     ProbeRefused,
     challenge_state,
@@ -31,7 +30,7 @@ TIKTOK = "https://www.tiktok.com/@bob/video/7234567890123456789"
 def test_every_outcome_but_ok_gets_a_hint_on_every_platform():
     for platform in Platform:
         assert hints_for(platform, Outcome.OK) == []
-        for outcome in [*Outcome, GEO_RESTRICTED, UNRESOLVED, "an_outcome_added_later"]:
+        for outcome in [*Outcome, UNRESOLVED, "an_outcome_added_later"]:
             if outcome != Outcome.OK:
                 hints = hints_for(platform, outcome)
                 assert hints and all(isinstance(h, str) and h for h in hints), (platform, outcome)
