@@ -396,7 +396,7 @@ def test_the_dagster_dbt_step_runs_dbt_in_process_and_frees_the_warehouse(wareho
         daily = materialize([viewtrail_dbt_assets], resources=resources, instance=instance,
                             tags={DBT_TESTS_TAG: "all"}, raise_on_error=False)  # fmt: skip
         assert not daily.success
-        assert len(daily.get_asset_check_evaluations()) == 37
+        assert "unique_video_latest_video_id" in {c.check_name for c in daily.get_asset_check_evaluations()}
         failed = {c.check_name for c in daily.get_asset_check_evaluations() if not c.passed}
         assert failed == {"no_day_gaps_video_daily_"}
         assert free_for_another_process()
