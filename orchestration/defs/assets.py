@@ -223,15 +223,20 @@ def build_snapshot_asset(platform: Platform):
     return snapshot_asset
 
 
+def paired_by_platform(network_assets: list, write_assets: list, *platforms: Platform | str) -> list:
+    """Each platform's network asset then its pooled write (all four platforms when none is named), in
+    platform order: what one run of those platforms materializes."""
+    wanted = [Platform(p) for p in platforms] or list(Platform)
+    index = list(Platform).index
+    return [a for p in wanted for a in (network_assets[index(p)], write_assets[index(p)])]
+
+
 scrape_assets = [build_scrape_asset(p) for p in Platform]
 snapshot_assets = [build_snapshot_asset(p) for p in Platform]
 #: Scrape and load of each platform, in platform order: [scrape tiktok, load tiktok, scrape youtube, ...].
-platform_assets = [a for pair in zip(scrape_assets, snapshot_assets, strict=True) for a in pair]
+platform_assets = paired_by_platform(scrape_assets, snapshot_assets)
 
 
 def assets_of(*platforms: Platform | str) -> list:
     """The scrape and load assets of ``platforms`` (all four when none is named), ready to materialize."""
-    wanted = [Platform(p) for p in platforms] or list(Platform)
-    return [
-        a for p in wanted for a in (scrape_assets[list(Platform).index(p)], snapshot_assets[list(Platform).index(p)])
-    ]
+    return paired_by_platform(scrape_assets, snapshot_assets, *platforms)

@@ -29,7 +29,14 @@ from pydantic import Field
 
 from orchestration import queue, staging
 from orchestration.clock import utc_now
-from orchestration.defs.assets import REAL_CLIENT_MAX_LAG, STALE_BATCH_AGE, run_batch_id, run_window, staging_root
+from orchestration.defs.assets import (
+    REAL_CLIENT_MAX_LAG,
+    STALE_BATCH_AGE,
+    paired_by_platform,
+    run_batch_id,
+    run_window,
+    staging_root,
+)
 from orchestration.defs.partitions import hourly_partitions
 from orchestration.defs.resources import PlatformClientsResource, WarehouseResource
 from orchestration.discovery import execute_discoveries, plan_discoveries
@@ -161,11 +168,9 @@ def build_accounts_asset(platform: Platform):
 discovery_assets = [build_discovery_asset(p) for p in Platform]
 accounts_assets = [build_accounts_asset(p) for p in Platform]
 #: Discovery and record of each platform, in platform order.
-account_assets = [a for pair in zip(discovery_assets, accounts_assets, strict=True) for a in pair]
+account_assets = paired_by_platform(discovery_assets, accounts_assets)
 
 
 def account_assets_of(*platforms: Platform | str) -> list:
     """The discovery and record assets of ``platforms`` (all four when none is named), ready to materialize."""
-    wanted = [Platform(p) for p in platforms] or list(Platform)
-    index = list(Platform).index
-    return [a for p in wanted for a in (discovery_assets[index(p)], accounts_assets[index(p)])]
+    return paired_by_platform(discovery_assets, accounts_assets, *platforms)

@@ -66,6 +66,31 @@ def settings_from_env(platform: Platform | str, **overrides: Any) -> ClientSetti
     return default_settings(platform, **{**configured, **overrides})
 
 
+def simulated_options(settings: dict[str, Any]) -> dict[str, Any]:
+    """The keyword arguments meant for a simulated client (``seed``, ``fault_rate``...): the real-client settings
+    are ignored there."""
+    return {k: v for k, v in settings.items() if k not in _SETTING_NAMES and k != "settings"}
+
+
+def resolve_settings(
+    platform: Platform | str, settings: dict[str, Any], *, default_base_url: str | None = None
+) -> ClientSettings:
+    """A real client's settings from a builder's keyword arguments: ``settings=ClientSettings(...)`` (a
+    complete object, other keywords overriding it) or ClientSettings fields over the environment.
+    ``default_base_url`` replaces the platform's default endpoint when neither the keywords nor the
+    configuration name one (account routes living on another host)."""
+    platform = _platform(platform)
+    settings = dict(settings)
+    explicit = settings.pop("settings", None)
+    if explicit is not None:
+        if not isinstance(explicit, ClientSettings):
+            raise TypeError("settings= must be a ClientSettings")
+        return explicit.with_overrides(**settings) if settings else explicit
+    if default_base_url and "base_url" not in settings and config.settings().platform(platform).base_url is None:
+        settings["base_url"] = default_base_url
+    return settings_from_env(platform, **settings)
+
+
 def build_client(platform: Platform | str, mode: str | None = None, **settings: Any) -> PlatformClient:
     """The client for ``platform`` in ``mode`` (``None`` = ``VIEWTRAIL_{P}_MODE``, default ``simulated``).
 
@@ -78,16 +103,8 @@ def build_client(platform: Platform | str, mode: str | None = None, **settings: 
     chosen = client_mode(platform, mode)
     if chosen == "simulated":
         simulated = importlib.import_module("orchestration.platforms.simulated")
-        kwargs = {k: v for k, v in settings.items() if k not in _SETTING_NAMES and k != "settings"}
-        return simulated.SimulatedClient(platform, **kwargs)
-
-    explicit = settings.pop("settings", None)
-    if explicit is not None:
-        if not isinstance(explicit, ClientSettings):
-            raise TypeError("settings= must be a ClientSettings")
-        resolved = explicit.with_overrides(**settings) if settings else explicit
-    else:
-        resolved = settings_from_env(platform, **settings)
+        return simulated.SimulatedClient(platform, **simulated_options(settings))
+    resolved = resolve_settings(platform, settings)
     module_name, class_name = _REAL_CLIENTS[platform]
     client_class = getattr(importlib.import_module(module_name), class_name)
     return client_class(resolved)

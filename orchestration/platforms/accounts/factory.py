@@ -12,11 +12,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from orchestration import config
 from orchestration.models import Platform
 from orchestration.platforms.accounts.base import AccountClient
-from orchestration.platforms.base import ClientSettings
-from orchestration.platforms.factory import _SETTING_NAMES, _platform, client_mode, settings_from_env
+from orchestration.platforms.factory import client_mode, resolve_settings, simulated_options
+from orchestration.urls import parse_platform
 
 __all__ = ["ACCOUNT_BASE_URLS", "build_account_client"]
 
@@ -37,22 +36,11 @@ def build_account_client(platform: Platform | str, mode: str | None = None, **se
     Keyword arguments work as for ``build_client``: ClientSettings fields (or ``settings=ClientSettings(...)``)
     for real clients; other keywords (``seed``, ``fault_rate``) for the simulated one.
     """
-    platform = _platform(platform)
+    platform = parse_platform(platform)
     if client_mode(platform, mode) == "simulated":
         simulated = importlib.import_module("orchestration.platforms.accounts.simulated")
-        kwargs = {k: v for k, v in settings.items() if k not in _SETTING_NAMES and k != "settings"}
-        return simulated.SimulatedAccountClient(platform, **kwargs)
-
-    explicit = settings.pop("settings", None)
-    if explicit is not None:
-        if not isinstance(explicit, ClientSettings):
-            raise TypeError("settings= must be a ClientSettings")
-        resolved = explicit.with_overrides(**settings) if settings else explicit
-    else:
-        if platform in ACCOUNT_BASE_URLS and "base_url" not in settings:
-            if config.settings().platform(platform).base_url is None:
-                settings["base_url"] = ACCOUNT_BASE_URLS[platform]
-        resolved = settings_from_env(platform, **settings)
+        return simulated.SimulatedAccountClient(platform, **simulated_options(settings))
+    resolved = resolve_settings(platform, settings, default_base_url=ACCOUNT_BASE_URLS.get(platform))
     module_name, class_name = _REAL_ACCOUNT_CLIENTS[platform]
     client_class = getattr(importlib.import_module(module_name), class_name)
     return client_class(resolved)
