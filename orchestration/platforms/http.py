@@ -11,8 +11,8 @@ One :class:`HttpPlatformClient` per platform per run owns:
   platform is stopped for the rest of the run and the remaining videos yield ``circuit_open`` with no HTTP;
 * streaming ``scrape``: tasks are fed lazily from the input iterator with a bounded number in flight.
 
-Secrets (API key, session cookie) travel only in headers, and every text that leaves this module
-(attempt details, errors) passes through :meth:`HttpPlatformClient.scrub`.
+Secrets (API key, session cookie, the cookies file's values) travel only in headers, and every text that leaves
+this module (attempt details, errors) passes through :meth:`HttpPlatformClient.scrub`.
 """
 
 from __future__ import annotations
