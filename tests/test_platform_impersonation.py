@@ -9,12 +9,14 @@ import socket
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
 from orchestration import config
 from orchestration.cli import app
-from orchestration.models import Outcome, Platform, VideoToScrape
+from orchestration.models import AccountToDiscover, Outcome, Platform, VideoToScrape
+from orchestration.platforms.accounts import build_account_client, discover_sync
 from orchestration.platforms.base import scrape_sync
 from orchestration.platforms.factory import build_client
 from orchestration.platforms.simulated import video_profile
@@ -278,3 +280,102 @@ def test_the_cookies_file_is_read_from_the_configuration_relative_to_the_working
     settings = config.Settings.from_environ({"VIEWTRAIL_X_COOKIES_FILE": "secrets/x.txt"}, cwd=tmp_path)
     assert settings.platform("x").client_overrides()["cookies_file"] == tmp_path / "secrets" / "x.txt"
     assert "cookies_file" not in settings.platform("tiktok").client_overrides()
+
+
+def test_instagram_account_discovery_sends_the_file_session_with_the_other_cookies(tmp_path):
+    path = cookies_file(
+        tmp_path / "cookies.txt",
+        (".instagram.com", "sessionid", SESSION_SECRET),
+        (".instagram.com", "csrftoken", "csrf-token-value-0000"),
+    )
+    handle = "ana.cooks"
+    wanted = AccountToDiscover(
+        account_id=f"instagram:{handle}", platform=Platform.INSTAGRAM, handle=handle, url="https://example.invalid/a"
+    )
+    with FakePlatformServer(at=AT, tracked_at=TRACKED, record_requests=True) as server:
+        accounts = build_account_client(
+            "instagram", "real", base_url=server.base_url("instagram"), rate_per_min=1e6, cookies_file=path
+        )
+        [result] = discover_sync(accounts, [wanted])
+    assert result.attempt.outcome is Outcome.OK, result.attempt.detail
+    assert sent_cookies(server, "web_profile_info") == [
+        {"sessionid": SESSION_SECRET, "csrftoken": "csrf-token-value-0000", "#pairs": "2"}
+    ]
+
+
+def test_cookie_values_echoed_by_a_hostile_upstream_are_masked_everywhere(tmp_path, caplog):
+    path = cookies_file(tmp_path / "cookies.txt", (".tiktok.com", "tt_chain_token", TIKTOK_SECRET))
+    seen = []
+
+    def echo(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("cookie", ""))
+        if len(seen) == 1:
+            raise httpx.ConnectError(f"cannot reach {request.url} with {seen[-1]}")
+        return httpx.Response(403, text=f"denied {seen[-1]}", headers={"X-Echo": seen[-1]})
+
+    caplog.set_level(logging.DEBUG)
+    for name in ("httpx", "httpcore", "orchestration"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    built = build_client(
+        "tiktok",
+        "real",
+        transport=httpx.MockTransport(echo),
+        cookies_file=path,
+        sleep=no_sleep,
+        max_retries=0,
+        concurrency=1,
+        max_in_flight=1,
+        rate_per_min=1e6,
+    )
+    results = list(scrape_sync(built, videos(Platform.TIKTOK, alive(Platform.TIKTOK, 2))))
+    assert seen == [f"tt_chain_token={TIKTOK_SECRET}"] * 2  # production host, https: the cookie went out
+    assert sorted(r.attempt.outcome for r in results) == sorted([Outcome.UPSTREAM_ERROR, Outcome.BLOCKED])
+    texts = [caplog.text, repr(built.settings), repr(built), *(repr(r) for r in results)]
+    assert not [text for text in texts if TIKTOK_SECRET in text]
+    assert any("***" in (r.attempt.detail or "") for r in results)
+
+
+def test_a_compressed_answer_reaches_httpx_decompressed_with_headers_describing_it():
+    import asyncio
+    import gzip
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from orchestration.platforms.impersonation import ImpersonatingTransport
+
+    page = "<html>" + "views " * 2000 + "</html>"
+    body = gzip.compress(page.encode())
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Set-Cookie", "a=1; Path=/")
+            self.send_header("Set-Cookie", "b=2; Path=/")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+
+    async def fetch() -> httpx.Response:
+        async with httpx.AsyncClient(transport=ImpersonatingTransport("chrome")) as http:
+            return await http.get(f"http://127.0.0.1:{httpd.server_address[1]}/page")
+
+    try:
+        response = asyncio.run(fetch())
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert response.status_code == 200 and response.text == page
+    assert "content-encoding" not in response.headers
+    assert response.headers["content-length"] == str(len(page))  # the body httpx holds, not the one on the wire
+    assert response.headers.get_list("set-cookie") == ["a=1; Path=/", "b=2; Path=/"]
