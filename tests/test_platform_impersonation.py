@@ -115,6 +115,16 @@ def test_an_impersonated_client_reads_exactly_what_the_httpx_client_reads(platfo
     assert sum(r.attempt.outcome is Outcome.OK for r in plain) >= 4
 
 
+def test_the_x_graphql_route_and_its_guest_token_post_work_through_the_impersonating_transport(tmp_path):
+    exts = alive(Platform.X, 3)
+    with FakePlatformServer(at=AT, tracked_at=TRACKED, x_views_graphql_only=True) as server:
+        route = {"x_graphql_base_url": server.base_url("x") + "/gql", "x_graphql_rate_per_min": 1e6}
+        plain = scrape(Platform.X, server.base_url("x"), tmp_path, exts, **route)
+        impersonated = scrape(Platform.X, server.base_url("x"), tmp_path, exts, impersonate="chrome", **route)
+    assert [(r.attempt.outcome, r.attempt.source) for r in impersonated] == [(Outcome.OK, "x_graphql")] * 3
+    assert summary(impersonated) == summary(plain)
+
+
 def test_the_tiktok_challenge_is_solved_through_the_impersonating_transport(tmp_path):
     exts = alive(Platform.TIKTOK, 3)
     with FakePlatformServer(at=AT, tracked_at=TRACKED, tiktok_challenge="cookieless") as server:
