@@ -78,7 +78,9 @@ X_GRAPHQL_QUERY_ID = "VIEWTRAIL_X_GRAPHQL_QUERY_ID"
 X_GRAPHQL_BEARER = "VIEWTRAIL_X_GRAPHQL_BEARER"
 
 #: ``VIEWTRAIL_{P}_<suffix>`` exists for each platform ``P`` (TIKTOK, YOUTUBE, INSTAGRAM, X).
-PLATFORM_SUFFIXES = ("MODE", "BASE_URL", "CONCURRENCY", "RATE_PER_MIN", "TIMEOUT_S", "MAX_RETRIES")
+PLATFORM_SUFFIXES = (
+    "MODE", "BASE_URL", "CONCURRENCY", "RATE_PER_MIN", "TIMEOUT_S", "MAX_RETRIES", "IMPERSONATE", "COOKIES_FILE",
+)  # fmt: skip
 
 
 def platform_variable(platform: Platform | str, suffix: str) -> str:
@@ -133,12 +135,14 @@ class PlatformSettings:
     x_graphql_base_url: str | None = None  # X only: VIEWTRAIL_X_GRAPHQL_BASE_URL (one base for both endpoints)
     x_graphql_query_id: str | None = None  # X only: VIEWTRAIL_X_GRAPHQL_QUERY_ID (TweetResultByRestId rotates)
     x_graphql_bearer: str | None = field(default=None, repr=False)  # X only: VIEWTRAIL_X_GRAPHQL_BEARER
+    impersonate: str | None = None  # VIEWTRAIL_{P}_IMPERSONATE: a browser curl_cffi impersonates (e.g. chrome)
+    cookies_file: Path | None = None  # VIEWTRAIL_{P}_COOKIES_FILE: a Netscape cookies.txt, read at client build
 
     def client_overrides(self) -> dict[str, Any]:
         """The ``ClientSettings`` fields these settings set (the unset ones keep the client's defaults)."""
         names = ("base_url", "concurrency", "rate_per_min", "timeout_s", "max_retries", "daily_units",
                  "api_key", "session_id", "x_graphql", "x_graphql_base_url", "x_graphql_query_id",
-                 "x_graphql_bearer")  # fmt: skip
+                 "x_graphql_bearer", "impersonate", "cookies_file")  # fmt: skip
         return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
 
 
@@ -337,7 +341,23 @@ def _client_number(raw: _Raw, name: str, kind: type[int | float], minimum: float
     return value
 
 
-def _platform(raw: _Raw, platform: Platform) -> PlatformSettings:
+def _impersonate(raw: _Raw, platform: Platform) -> str | None:
+    name = platform_variable(platform, "IMPERSONATE")
+    text = raw.text(name).lower()
+    if not text:
+        return None
+    from orchestration.platforms.impersonation import impersonation_targets  # curl_cffi: only when asked for
+
+    targets = impersonation_targets()
+    if text not in targets:
+        raise SettingsError(
+            f"{name}={raw.text(name)!r} is not a browser curl_cffi can impersonate: use one of {', '.join(targets)}, "
+            "or unset it."
+        )
+    return text
+
+
+def _platform(raw: _Raw, platform: Platform, cwd: Path) -> PlatformSettings:
     var = platform_variable(platform, "MODE")
     mode = (raw.text(var) or "simulated").lower()
     if mode not in MODES:
@@ -352,6 +372,9 @@ def _platform(raw: _Raw, platform: Platform) -> PlatformSettings:
             ("max_retries", "MAX_RETRIES", int, 0),
         )
     }
+    tuning["impersonate"] = _impersonate(raw, platform)
+    cookies_var = platform_variable(platform, "COOKIES_FILE")
+    tuning["cookies_file"] = _path(raw, cookies_var, cwd, cwd) if raw.text(cookies_var) else None
     if platform is Platform.YOUTUBE:
         tuning["daily_units"] = _client_number(raw, YOUTUBE_DAILY_UNITS, int, 1)
         tuning["api_key"] = raw.text(YOUTUBE_API_KEY) or None
@@ -406,6 +429,6 @@ def _parse(raw: _Raw, cwd: Path) -> Settings:
         momentum_factor=_positive(raw, MOMENTUM_FACTOR, DEFAULT_MOMENTUM_FACTOR),
         momentum_min_views_per_hour=_positive(raw, MOMENTUM_MIN_VIEWS_PER_HOUR, DEFAULT_MOMENTUM_MIN_VIEWS_PER_HOUR),
         api_rate_per_min=_api_rate(raw),
-        platforms=tuple(_platform(raw, p) for p in Platform),
+        platforms=tuple(_platform(raw, p, cwd) for p in Platform),
         webhook_url=_webhook(raw),
     )

@@ -47,10 +47,12 @@ def platform_note(platform: Platform) -> str | None:
             "X shows no recent posts to logged-out visitors, so with the real X client only the account's "
             "metrics are recorded; track its posts with `viewtrail track`"
         )
-    if platform is Platform.INSTAGRAM and not config.settings().platform(Platform.INSTAGRAM).session_id:
+    instagram = config.settings().platform(Platform.INSTAGRAM)
+    if platform is Platform.INSTAGRAM and not (instagram.session_id or instagram.cookies_file):
         return (
             f"Instagram rarely lists recent posts to logged-out visitors; set {config.INSTAGRAM_SESSIONID} "
-            f"(a logged-in session cookie) for the real Instagram client to discover new posts"
+            f"(a logged-in session cookie) or {config.platform_variable(Platform.INSTAGRAM, 'COOKIES_FILE')} "
+            f"for the real Instagram client to discover new posts"
         )
     return None
 

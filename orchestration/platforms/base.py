@@ -89,6 +89,11 @@ class ClientSettings:
     #: Swappable transport (``httpx.MockTransport`` in tests, or a browser-impersonating transport).
     transport: httpx.AsyncBaseTransport | None = field(default=None, repr=False, compare=False)
     extra_headers: dict[str, str] = field(default_factory=dict, repr=False)
+    #: A browser curl_cffi impersonates (``"chrome"``...): its transport replaces httpx's (ignored when
+    #: ``transport`` is given). The profile's User-Agent is sent instead of ``user_agent``.
+    impersonate: str | None = None
+    #: A Netscape cookies.txt read when the client is built; the platform's cookies go with every request.
+    cookies_file: Path | None = None
     #: X only: the guest-token GraphQL route (``TweetResultByRestId``) asked for views syndication lacks.
     x_graphql: bool = True
     #: X only: one base for ``/1.1/guest/activate.json`` and ``/i/api/graphql/{id}/TweetResultByRestId``;

@@ -9,6 +9,7 @@ Configuration (``config.settings()``, used only for settings not passed explicit
   ``VIEWTRAIL_{P}_MAX_RETRIES``
 * ``YOUTUBE_API_KEY`` (required for real YouTube), ``VIEWTRAIL_YOUTUBE_DAILY_UNITS`` (default 10000)
 * ``INSTAGRAM_SESSIONID`` (optional; unlocks Instagram play counts)
+* ``VIEWTRAIL_{P}_IMPERSONATE`` (a browser curl_cffi impersonates), ``VIEWTRAIL_{P}_COOKIES_FILE`` (cookies.txt)
 """
 
 from __future__ import annotations

@@ -11,8 +11,8 @@ One :class:`HttpPlatformClient` per platform per run owns:
   platform is stopped for the rest of the run and the remaining videos yield ``circuit_open`` with no HTTP;
 * streaming ``scrape``: tasks are fed lazily from the input iterator with a bounded number in flight.
 
-Secrets (API key, session cookie) travel only in headers, and every text that leaves this module
-(attempt details, errors) passes through :meth:`HttpPlatformClient.scrub`.
+Secrets (API key, session cookie, the cookies file's values) travel only in headers, and every text that leaves
+this module (attempt details, errors) passes through :meth:`HttpPlatformClient.scrub`.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from abc import abstractmethod
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from http.cookiejar import Cookie
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -43,6 +44,7 @@ from orchestration.errors import ViewtrailError
 from orchestration.models import Attempt, Observation, Outcome, ScrapeResult, VideoToScrape
 from orchestration.platforms import trace
 from orchestration.platforms.base import ClientSettings, PlatformClient
+from orchestration.platforms.cookies import is_platform_host, load_platform_cookies
 
 __all__ = [
     "BREAKER_OUTCOMES",
@@ -63,6 +65,7 @@ BREAKER_OUTCOMES = frozenset({Outcome.BLOCKED, Outcome.RATE_LIMITED})
 _RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
 _SECRET_QUERY = re.compile(r"(?i)([?&;](?:key|api_key|apikey|access_token|token|sessionid|signature)=)[^&#\s\"']*")
 _DETAIL_MAX = 300
+_SECRET_COOKIE_MIN = 8  # shortest cookie value treated as a secret by scrub
 
 
 class OfflineError(ViewtrailError):
@@ -158,11 +161,16 @@ class _LoopState:
             "Accept-Language": "en-US,en;q=0.9",
             **settings.extra_headers,
         }
+        transport = settings.transport
+        if transport is None and settings.impersonate:
+            from orchestration.platforms.impersonation import ImpersonatingTransport  # curl_cffi: only when asked for
+
+            transport = ImpersonatingTransport(settings.impersonate, max_clients=settings.concurrency)
         self.http = httpx.AsyncClient(
             timeout=httpx.Timeout(settings.timeout_s),
             limits=limits,
             headers=headers,
-            transport=settings.transport,
+            transport=transport,
             follow_redirects=False,
             max_redirects=5,
         )
@@ -221,7 +229,12 @@ class HttpPlatformClient(PlatformClient):
                 f"VIEWTRAIL_OFFLINE is set, so the real {self.platform.value} client may not call "
                 f"{urlsplit(self.base_url).hostname}: unset VIEWTRAIL_OFFLINE or use simulated mode."
             )
-        self._secrets = tuple(s for s in (settings.api_key, settings.session_id) if s)
+        self.file_cookies: tuple[Cookie, ...] = ()
+        if settings.cookies_file is not None:
+            self.file_cookies = load_platform_cookies(settings.cookies_file, self.platform)
+        # Short values (flags such as "1" or "en") are no secret, and masking them would garble every detail.
+        cookie_values = tuple(c.value for c in self.file_cookies if c.value and len(c.value) >= _SECRET_COOKIE_MIN)
+        self._secrets = (*(s for s in (settings.api_key, settings.session_id) if s), *cookie_values)
         self._state: _LoopState | None = None
         self._consecutive_bad = 0
         self.breaker_open = False
@@ -258,7 +271,26 @@ class HttpPlatformClient(PlatformClient):
         if self._state is None or self._state.loop is not loop:
             # A client built on another (closed) loop cannot be reused; drop it and start fresh.
             self._state = _LoopState(self.settings, loop)
+            self._add_file_cookies(self._state.http.cookies)
         return self._state
+
+    def _add_file_cookies(self, jar: httpx.Cookies) -> None:
+        """The cookies file's cookies, for their own domains and for the host of ``base_url`` (a proxy, the fake
+        server), whose scheme may be plain http: the copy there is not marked secure."""
+        host = urlsplit(self.base_url).hostname
+        for cookie in self.file_cookies:
+            jar.jar.set_cookie(cookie)
+            if host and not is_platform_host(host, self.platform):
+                jar.set(cookie.name, cookie.value or "", domain=host, path="/")
+
+    def cookie_header(self, cookies: dict[str, str]) -> str:
+        """A ``Cookie`` header value: the cookies file's cookies with ``cookies`` merged in (theirs win).
+
+        An explicit ``Cookie`` header replaces the client's cookie jar on that request, so callers that send one
+        (TikTok's challenge answer, Instagram's session) build it here to keep the file's cookies."""
+        merged = {c.name: c.value or "" for c in self.file_cookies}
+        merged.update(cookies)
+        return "; ".join(f"{name}={value}" for name, value in merged.items())
 
     async def aclose(self) -> None:
         state, self._state = self._state, None

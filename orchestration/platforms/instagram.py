@@ -6,7 +6,8 @@ Wire format:
   ``require[..]["__bbox"]["require"][..] -> ["RelayPrefetchedStreamCache", "next", [], [key, {"__bbox":
   {"result": {"data": {"xig_polaris_media": {"if_not_gated_logged_out": MEDIA}}}}}]]``. The client searches
   every data-sjs block for ``xig_polaris_media`` (robust to the wrapper changing).
-* with ``INSTAGRAM_SESSIONID``: ``GET {base_url}/api/v1/media/{pk}/info/`` with headers ``X-IG-App-ID:
+* with ``INSTAGRAM_SESSIONID`` (or a ``sessionid`` in ``VIEWTRAIL_INSTAGRAM_COOKIES_FILE``):
+  ``GET {base_url}/api/v1/media/{pk}/info/`` with headers ``X-IG-App-ID:
   936619743392459`` and ``Cookie: sessionid=...`` (no redirects followed, so the cookie never travels
   elsewhere) -> ``{"items": [MEDIA], "status": "ok"}``. On "media not found" it falls back to the page.
 
@@ -243,6 +244,13 @@ class InstagramClient(HttpPlatformClient):
     platform = Platform.INSTAGRAM
     source = "instagram_web"
 
+    def __init__(self, settings) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(settings)
+        # A logged-in browser's cookies carry the session: INSTAGRAM_SESSIONID, when set, still wins.
+        file_session = next((c.value for c in self.file_cookies if c.name == "sessionid" and c.value), None)
+        if self.settings.session_id is None and file_session:
+            self.settings = self.settings.with_overrides(session_id=file_session)
+
     async def _scrape_batch(self, batch: list[VideoToScrape], ctx: RunContext) -> list[ScrapeResult]:
         return [await self._scrape_one(video, ctx) for video in batch]
 
@@ -344,7 +352,7 @@ class InstagramClient(HttpPlatformClient):
             f"api/v1/media/{pk}/info/",
             headers={
                 "X-IG-App-ID": IG_APP_ID,
-                "Cookie": f"sessionid={self.settings.session_id}",
+                "Cookie": self.cookie_header({"sessionid": self.settings.session_id}),
                 "Accept": "application/json",
                 "X-Requested-With": "XMLHttpRequest",
             },

@@ -21,8 +21,8 @@ Outcomes:
   not pay the challenge again. An unsolvable challenge, or a second challenge right after a solved one ->
   ``blocked``.
 
-A browser-impersonating transport (curl_cffi) is the next remedy when challenges keep coming; it can be
-plugged in through ``ClientSettings.transport``.
+A browser-impersonating transport (``VIEWTRAIL_TIKTOK_IMPERSONATE``, curl_cffi) is the next remedy when challenges
+keep coming, then cookies from a logged-in browser (``VIEWTRAIL_TIKTOK_COOKIES_FILE``).
 """
 
 from __future__ import annotations
@@ -246,7 +246,7 @@ class TikTokClient(HttpPlatformClient):
     async def _fetch_page(self, path: str):  # type: ignore[no-untyped-def]
         headers = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
         if self._challenge_cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self._challenge_cookies.items())
+            headers["Cookie"] = self.cookie_header(self._challenge_cookies)  # the cookies file's too
         return await self.fetch(path, headers=headers, follow_redirects=True)
 
     async def _scrape_batch(self, batch: list[VideoToScrape], ctx: RunContext) -> list[ScrapeResult]:

@@ -67,7 +67,14 @@ from orchestration.platforms.instagram import pk_to_shortcode, shortcode_to_pk
 from orchestration.platforms.simulated import SimulatedState, simulate
 from orchestration.platforms.x import syndication_token
 
-__all__ = ["FAULTS", "FakePlatformServer", "FakePlatformSettings", "build_app", "short_link_video_id"]
+__all__ = [
+    "FAULTS",
+    "FakePlatformServer",
+    "FakePlatformSettings",
+    "ReceivedRequest",
+    "build_app",
+    "short_link_video_id",
+]
 
 #: The bearer the fake GraphQL route expects: the production default of ``ClientSettings.x_graphql_bearer``.
 X_WEB_BEARER = (
@@ -93,6 +100,8 @@ class FakePlatformSettings:
     geo_restricted_video_ids: frozenset[str] = frozenset()
     instagram_shell_ids: frozenset[str] = frozenset()
     x_views_graphql_only: bool = False
+    #: Keep the path and headers of every request (:attr:`FakePlatformServer.received`), for header assertions.
+    record_requests: bool = False
     #: Fixed simulated instant (naive UTC) instead of the wall clock: answers comparable exactly in tests.
     at: datetime | None = None
     #: When the simulated videos count as tracked (they are posted before it); default: ``at``, else the
@@ -117,6 +126,14 @@ class FakePlatformSettings:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class ReceivedRequest:
+    """One request as the server saw it: its path and headers (names lower-cased)."""
+
+    path: str
+    headers: dict[str, str]
+
+
 @dataclass(slots=True)
 class _State:
     settings: FakePlatformSettings
@@ -127,6 +144,7 @@ class _State:
     loop: asyncio.AbstractEventLoop | None = None
     started_at: datetime = field(default_factory=lambda: utc_now().replace(microsecond=0))
     accounts: Any = field(default_factory=lambda: _accounts_module().AccountsState())  # account routes' state
+    received: list[ReceivedRequest] = field(default_factory=list)  # with the record_requests switch
 
     def now(self) -> datetime:
         at = self.settings.at
@@ -804,10 +822,22 @@ def _accounts_module() -> Any:
     return fake_accounts
 
 
-def build_app(state: _State) -> Starlette:
+def _recording(app: Any, state: _State) -> Any:
+    """``app`` keeping each request's path and headers in ``state.received`` while ``record_requests`` is on."""
+
+    async def recorded(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and state.settings.record_requests:
+            headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
+            state.received.append(ReceivedRequest(scope["path"], headers))
+        await app(scope, receive, send)
+
+    return recorded
+
+
+def build_app(state: _State) -> Any:
     """The ASGI app serving all four platforms (videos, then accounts) from ``state`` (settings read per request)."""
     groups = (*_HANDLER_GROUPS, *_accounts_module().ACCOUNT_HANDLER_GROUPS)
-    return Starlette(routes=[route for group in groups for route in group(state).routes()])
+    return _recording(Starlette(routes=[route for group in groups for route in group(state).routes()]), state)
 
 
 class FakePlatformServer:
@@ -869,6 +899,11 @@ class FakePlatformServer:
     @property
     def faults_served(self) -> Counter[str]:
         return self._state.faults_served
+
+    @property
+    def received(self) -> list[ReceivedRequest]:
+        """The requests seen while the ``record_requests`` switch was on, oldest first."""
+        return self._state.received
 
     def base_url(self, platform: Platform | str) -> str:
         if self.port is None:

@@ -61,7 +61,7 @@ class HttpAccountClient(AccountClient):
 
     def __init__(self, settings: ClientSettings) -> None:
         self.wire = self.wire_class(settings)
-        self.settings = settings
+        self.settings = self.wire.settings  # as the wire completed them (e.g. a session from the cookies file)
         self.platform = self.wire.platform
 
     # ----------------------------------------------------------------------------------- helpers

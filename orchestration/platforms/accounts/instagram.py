@@ -100,7 +100,7 @@ class InstagramAccountClient(HttpAccountClient):
             "Referer": f"https://www.instagram.com/{handle}/",
         }
         if session:
-            headers["Cookie"] = f"sessionid={session}"
+            headers["Cookie"] = self.wire.cookie_header({"sessionid": session})
         fetched = await self.get(call, "api/v1/users/web_profile_info/", params={"username": handle}, headers=headers)
         response = fetched.response
         wall = Outcome.LOGIN_REQUIRED if session else Outcome.BLOCKED
