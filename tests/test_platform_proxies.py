@@ -55,10 +55,10 @@ def alive(platform: Platform, n: int) -> list[VideoToScrape]:
     return out[:n]
 
 
-def client(server: FakePlatformServer, platform: Platform, proxies: list[FakeForwardProxy], **overrides):
+def client(server: FakePlatformServer, platform: Platform, through: list[FakeForwardProxy], **overrides):
     settings = {
         "base_url": server.base_url(platform),
-        "proxies": tuple(p.url for p in proxies),
+        "proxies": tuple(p.url for p in through),
         "rate_per_min": 1_000_000.0,
         "sleep": SleepRecorder(),
         "backoff_base_s": 0.01,
