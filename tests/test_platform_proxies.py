@@ -214,7 +214,9 @@ def test_proxy_index_reaches_the_warehouse_and_no_proxy_detail_goes_anywhere(
         write_scrape_results(con, results, run_id="r1")
         rows = con.sql("SELECT video_id, proxy_index, * FROM raw.scrape_attempts ORDER BY proxy_index").fetchall()
         stored = con.sql("SELECT * FROM raw.snapshots").fetchall() + con.sql("SELECT * FROM meta.write_log").fetchall()
-    assert [(video_id, index) for video_id, index, *_ in rows] == [(r.attempt.video_id, i) for i, r in enumerate(results)]
+    assert [(video_id, index) for video_id, index, *_ in rows] == [
+        (r.attempt.video_id, i) for i, r in enumerate(results)
+    ]
     texts = [repr(rows), repr(stored), caplog.text, repr(captured), repr(results), repr(scraper.settings)]
     for proxy_url in proxy_urls:
         host_port = proxy_url.rpartition("@")[2].removeprefix("http://")

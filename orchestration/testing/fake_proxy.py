@@ -31,7 +31,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: Any) -> None:
         pass  # quiet in tests
 
     def _relay(self) -> None:
@@ -76,9 +76,9 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    do_GET = _relay  # noqa: N815 - http.server dispatches on these names
-    do_POST = _relay  # noqa: N815
-    do_HEAD = _relay  # noqa: N815
+    do_GET = _relay  # http.server dispatches on these names
+    do_POST = _relay
+    do_HEAD = _relay
 
 
 class _Server(ThreadingHTTPServer):
