@@ -80,6 +80,7 @@ X_GRAPHQL_BEARER = "VIEWTRAIL_X_GRAPHQL_BEARER"
 #: ``VIEWTRAIL_{P}_<suffix>`` exists for each platform ``P`` (TIKTOK, YOUTUBE, INSTAGRAM, X).
 PLATFORM_SUFFIXES = (
     "MODE", "BASE_URL", "CONCURRENCY", "RATE_PER_MIN", "TIMEOUT_S", "MAX_RETRIES", "IMPERSONATE", "COOKIES_FILE",
+    "PROXIES",
 )  # fmt: skip
 
 
@@ -98,7 +99,10 @@ VARIABLES: tuple[str, ...] = (
     X_GRAPHQL, X_GRAPHQL_BASE_URL, X_GRAPHQL_QUERY_ID, X_GRAPHQL_BEARER,
 )  # fmt: skip
 #: Values never echoed in errors nor shown in ``repr``; Dagster resources get them as ``EnvVar``s.
-SECRET_VARIABLES = frozenset({YOUTUBE_API_KEY, INSTAGRAM_SESSIONID, WEBHOOK_URL})
+#: ``VIEWTRAIL_{P}_PROXIES`` is secret too: proxy URLs carry credentials and addresses.
+SECRET_VARIABLES = frozenset(
+    {YOUTUBE_API_KEY, INSTAGRAM_SESSIONID, WEBHOOK_URL, *(platform_variable(p, "PROXIES") for p in Platform)}
+)
 
 # --- defaults (the README's configuration table lists the same) ------------------------------------------------
 
@@ -137,12 +141,13 @@ class PlatformSettings:
     x_graphql_bearer: str | None = field(default=None, repr=False)  # X only: VIEWTRAIL_X_GRAPHQL_BEARER
     impersonate: str | None = None  # VIEWTRAIL_{P}_IMPERSONATE: a browser curl_cffi impersonates (e.g. chrome)
     cookies_file: Path | None = None  # VIEWTRAIL_{P}_COOKIES_FILE: a Netscape cookies.txt, read at client build
+    proxies: tuple[str, ...] | None = field(default=None, repr=False)  # VIEWTRAIL_{P}_PROXIES, comma-separated
 
     def client_overrides(self) -> dict[str, Any]:
         """The ``ClientSettings`` fields these settings set (the unset ones keep the client's defaults)."""
         names = ("base_url", "concurrency", "rate_per_min", "timeout_s", "max_retries", "daily_units",
                  "api_key", "session_id", "x_graphql", "x_graphql_base_url", "x_graphql_query_id",
-                 "x_graphql_bearer", "impersonate", "cookies_file")  # fmt: skip
+                 "x_graphql_bearer", "impersonate", "cookies_file", "proxies")  # fmt: skip
         return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
 
 
@@ -186,6 +191,7 @@ class Settings:
             YOUTUBE_API_KEY: self.platform(Platform.YOUTUBE).api_key,
             INSTAGRAM_SESSIONID: self.platform(Platform.INSTAGRAM).session_id,
             WEBHOOK_URL: self.webhook_url,
+            **{platform_variable(p.platform, "PROXIES"): p.proxies for p in self.platforms},
         }[variable]
         return value is not None
 
@@ -385,7 +391,28 @@ def _platform(raw: _Raw, platform: Platform, cwd: Path) -> PlatformSettings:
         tuning["x_graphql_base_url"] = raw.text(X_GRAPHQL_BASE_URL).rstrip("/") or None
         tuning["x_graphql_query_id"] = raw.text(X_GRAPHQL_QUERY_ID) or None
         tuning["x_graphql_bearer"] = raw.text(X_GRAPHQL_BEARER) or None
+    tuning["proxies"] = _proxies(raw, platform_variable(platform, "PROXIES"))
     return PlatformSettings(platform, mode, base_url, **tuning)
+
+
+def _proxies(raw: _Raw, name: str) -> tuple[str, ...] | None:
+    """Comma-separated ``http://[user:pass@]host:port`` URLs; an error names the item by position only, as
+    proxy URLs carry credentials."""
+    items = [item.strip() for item in raw.text(name).split(",")]
+    if items == [""]:
+        return None
+    for position, item in enumerate(items, start=1):
+        parts = urlsplit(item)
+        try:
+            port = parts.port
+        except ValueError:
+            port = None
+        if parts.scheme not in ("http", "https") or not parts.hostname or port is None or parts.path not in ("", "/"):
+            raise SettingsError(
+                f"{name} item {position} of {len(items)} is not a proxy URL; write comma-separated "
+                "http://[user:pass@]host:port URLs."
+            )
+    return tuple(item.rstrip("/") for item in items)
 
 
 def _webhook(raw: _Raw) -> str | None:

@@ -142,6 +142,7 @@ class Attempt:
     source: str = "unknown"
     run_id: str | None = None
     partition_key: str | None = None
+    proxy_index: int | None = None  # which of the platform's proxies served it (0-based); None = no proxy
 
 
 @dataclass(slots=True)

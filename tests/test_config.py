@@ -50,6 +50,8 @@ def test_every_variable_is_read():
         VIEWTRAIL_X_MODE="REAL", VIEWTRAIL_X_BASE_URL="http://127.0.0.1:8765/x/", VIEWTRAIL_X_CONCURRENCY="16",
         VIEWTRAIL_X_RATE_PER_MIN="6000", VIEWTRAIL_X_TIMEOUT_S="2.5", VIEWTRAIL_X_MAX_RETRIES="0",
         VIEWTRAIL_YOUTUBE_DAILY_UNITS="500", YOUTUBE_API_KEY=" AIzaKey ", INSTAGRAM_SESSIONID="sess",
+        VIEWTRAIL_X_PROXIES="http://u:p@10.0.0.1:3128, http://10.0.0.2:3128/", VIEWTRAIL_TIKTOK_PROXIES="http://t:1",
+        VIEWTRAIL_YOUTUBE_PROXIES="https://y:443", VIEWTRAIL_INSTAGRAM_PROXIES="http://i:8080",
     )  # fmt: skip
     assert (s.data_dir, s.warehouse_path, s.analytics_path) == (
         Path("/srv/vt/d"), Path("/w/live.duckdb"), Path("/srv/vt/copy.duckdb"),
@@ -63,18 +65,40 @@ def test_every_variable_is_read():
     assert s.platform("x").mode == "real"
     assert s.platform(Platform.X).client_overrides() == {
         "base_url": "http://127.0.0.1:8765/x", "concurrency": 16, "rate_per_min": 6000.0, "timeout_s": 2.5,
-        "max_retries": 0,
+        "max_retries": 0, "proxies": ("http://u:p@10.0.0.1:3128", "http://10.0.0.2:3128"),
     }  # fmt: skip
-    assert s.platform("youtube").client_overrides() == {"daily_units": 500, "api_key": "AIzaKey"}
-    assert s.platform("instagram").client_overrides() == {"session_id": "sess"}
-    assert s.platform("tiktok").client_overrides() == {}  # secrets only go to their own platform
+    assert s.platform("youtube").client_overrides() == {
+        "daily_units": 500, "api_key": "AIzaKey", "proxies": ("https://y:443",),
+    }  # fmt: skip
+    assert s.platform("instagram").client_overrides() == {"session_id": "sess", "proxies": ("http://i:8080",)}
+    assert s.platform("tiktok").client_overrides() == {"proxies": ("http://t:1",)}  # secrets go to their own platform
     assert all(s.is_set(name) for name in config.SECRET_VARIABLES)
 
 
 def test_secrets_stay_out_of_repr():
     s = parse(YOUTUBE_API_KEY="AIzaPLANTED", INSTAGRAM_SESSIONID="PLANTEDsess",
-              VIEWTRAIL_WEBHOOK_URL="https://hooks.example.com/PLANTEDtoken")  # fmt: skip
+              VIEWTRAIL_WEBHOOK_URL="https://hooks.example.com/PLANTEDtoken",
+              VIEWTRAIL_TIKTOK_PROXIES="http://user:PLANTEDpass@proxy.example:3128")  # fmt: skip
     assert "PLANTED" not in repr(s)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "user:PLANTEDpass@proxy.example:3128",  # no scheme
+        "http://user:PLANTEDpass@proxy.example",  # no port
+        "socks9://user:PLANTEDpass@proxy.example:1080",
+        "http://user:PLANTEDpass@proxy.example:3128,",  # an empty item
+        "http://user:PLANTEDpass@proxy.example:99999",
+        "http://user:PLANTEDpass@proxy.example:3128/path",
+    ],
+)
+def test_a_bad_proxy_list_is_one_sentence_without_the_password(value):
+    with pytest.raises(SettingsError) as caught:
+        parse(VIEWTRAIL_TIKTOK_PROXIES=value)
+    message = str(caught.value)
+    assert message.startswith("VIEWTRAIL_TIKTOK_PROXIES item ") and "http://[user:pass@]host:port" in message
+    assert "PLANTED" not in message and "proxy.example" not in message and message.count(". ") == 0
 
 
 @pytest.mark.parametrize(

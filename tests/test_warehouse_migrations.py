@@ -151,7 +151,8 @@ def test_v4_warehouse_gains_accounts_and_keeps_every_row(warehouse_path):
     with open_warehouse(warehouse_path) as con:
         assert con.sql("SELECT max(version) FROM meta.schema_migrations").fetchall() == [(LATEST_VERSION,)]
         for table in tables[1:]:
-            assert con.sql(f"SELECT * FROM {table} ORDER BY ALL").fetchall() == before[table], table
+            added = " EXCLUDE (proxy_index)" if table == "raw.scrape_attempts" else ""  # a later column
+            assert con.sql(f"SELECT *{added} FROM {table} ORDER BY ALL").fetchall() == before[table], table
         videos = con.sql("SELECT * EXCLUDE (account_id, source) FROM registry.videos ORDER BY ALL").fetchall()
         assert videos == before["registry.videos"]
         assert con.sql("SELECT DISTINCT account_id, source FROM registry.videos").fetchall() == [(None, "manual")]
@@ -166,3 +167,25 @@ def test_v4_warehouse_gains_accounts_and_keeps_every_row(warehouse_path):
         for table in ("registry.accounts", "registry.creators", "registry.creator_accounts", "registry.inbox",
                       "raw.account_snapshots", "raw.account_attempts"):  # fmt: skip
             assert con.sql(f"SELECT count(*) FROM {table}").fetchall() == [(0,)]
+
+
+def test_v6_warehouse_gains_proxy_index_and_keeps_every_attempt(warehouse_path):
+    con = duckdb.connect(str(warehouse_path))
+    apply_migrations(con, up_to=6)
+    con.execute(
+        "INSERT INTO raw.scrape_attempts VALUES ('x:20', 'x', ?, 'ok', 200, NULL, 1.0, 1, 'x_syndication', 'r1', 'p'),"
+        " ('x:21', 'x', ?, 'blocked', 403, 'HTTP 403', 2.0, 2, 'x_syndication', 'r1', NULL)",
+        [T, T + timedelta(minutes=1)],
+    )
+    before = con.sql("SELECT * FROM raw.scrape_attempts ORDER BY ALL").fetchall()
+    con.close()
+
+    with open_warehouse(warehouse_path) as con:
+        assert con.sql("SELECT max(version) FROM meta.schema_migrations").fetchall() == [(LATEST_VERSION,)]
+        rows = con.sql("SELECT * FROM raw.scrape_attempts ORDER BY ALL").fetchall()
+        assert rows == [(*row, None) for row in before]  # old attempts: no proxy recorded
+        at = T + timedelta(hours=1)
+        result = ScrapeResult(Attempt("x:22", Platform.X, at, Outcome.OK, source="test", proxy_index=1))
+        with clock.pinned(T):
+            write_scrape_results(con, [result])
+        assert con.sql("SELECT proxy_index FROM raw.scrape_attempts WHERE video_id = 'x:22'").fetchall() == [(1,)]

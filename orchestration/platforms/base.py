@@ -63,7 +63,7 @@ async def _asyncio_sleep(seconds: float) -> None:
 class ClientSettings:
     """How a real client talks to its platform. Every field has a polite default (see ``default_settings``).
 
-    Secrets (``api_key``, ``session_id``) are excluded from ``repr`` so they never reach a log line.
+    Secrets (``api_key``, ``session_id``, ``proxies``) are excluded from ``repr`` so they never reach a log line.
     """
 
     base_url: str
@@ -106,6 +106,10 @@ class ClientSettings:
         repr=False,
     )
     x_graphql_rate_per_min: float = 6.0  # guests get ~95 GraphQL requests per 15 minutes
+    #: Forward proxies (``http://[user:pass@]host:port``) requests spread over, least recently used first.
+    proxies: tuple[str, ...] = field(default=(), repr=False)
+    proxy_rest_base_s: float = 60.0  # first rest of a proxy that drew a 429 or a block; doubles per rest
+    proxy_rest_cap_s: float = 1800.0  # longest rest of one proxy
 
     def with_overrides(self, **overrides: Any) -> ClientSettings:
         """A copy with the given fields replaced (unknown names raise ``TypeError``)."""

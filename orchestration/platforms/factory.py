@@ -5,6 +5,7 @@ Configuration (``config.settings()``, used only for settings not passed explicit
 
 * ``VIEWTRAIL_{P}_MODE``: ``simulated`` (default) or ``real``
 * ``VIEWTRAIL_{P}_BASE_URL``: endpoint override (the fake platform server, a proxy)
+* ``VIEWTRAIL_{P}_PROXIES``: forward proxies the requests spread over (see ``orchestration.platforms.proxies``)
 * ``VIEWTRAIL_{P}_CONCURRENCY``, ``VIEWTRAIL_{P}_RATE_PER_MIN``, ``VIEWTRAIL_{P}_TIMEOUT_S``,
   ``VIEWTRAIL_{P}_MAX_RETRIES``
 * ``YOUTUBE_API_KEY`` (required for real YouTube), ``VIEWTRAIL_YOUTUBE_DAILY_UNITS`` (default 10000)

@@ -11,8 +11,9 @@ One :class:`HttpPlatformClient` per platform per run owns:
   platform is stopped for the rest of the run and the remaining videos yield ``circuit_open`` with no HTTP;
 * streaming ``scrape``: tasks are fed lazily from the input iterator with a bounded number in flight.
 
-Secrets (API key, session cookie, the cookies file's values) travel only in headers, and every text that leaves
-this module (attempt details, errors) passes through :meth:`HttpPlatformClient.scrub`.
+Secrets (API key, session cookie, the cookies file's values) travel only in headers; requests spread over
+``ClientSettings.proxies`` (see :mod:`orchestration.platforms.proxies`), known only by index; every text that
+leaves this module (attempt details, errors) passes through :meth:`HttpPlatformClient.scrub`.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from orchestration.models import Attempt, Observation, Outcome, ScrapeResult, Vi
 from orchestration.platforms import trace
 from orchestration.platforms.base import ClientSettings, PlatformClient
 from orchestration.platforms.cookies import is_platform_host, load_platform_cookies
+from orchestration.platforms.proxies import PROXY_EXTENSION, ProxyPool, proxy_secrets, routed_transport
 
 __all__ = [
     "BREAKER_OUTCOMES",
@@ -132,6 +134,7 @@ class Fetched:
     tries: int
     response: httpx.Response | None = None
     failure: tuple[Outcome, str] | None = None
+    proxy_index: int | None = None  # the proxy (index in ClientSettings.proxies) of the last try
 
     @property
     def status(self) -> int | None:
@@ -148,10 +151,19 @@ class _CircuitOpen(Exception):
     pass
 
 
+class _AllProxiesResting(Exception):
+    def __init__(self, outcome: Outcome, detail: str) -> None:
+        super().__init__(detail)
+        self.outcome = outcome
+        self.detail = detail
+
+
 class _LoopState:
     """Objects bound to one event loop: the httpx client, the semaphore, the rate limiter."""
 
-    def __init__(self, settings: ClientSettings, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self, settings: ClientSettings, loop: asyncio.AbstractEventLoop, proxy_pool: ProxyPool | None = None
+    ) -> None:
         self.loop = loop
         limits = httpx.Limits(
             max_connections=max(1, settings.concurrency), max_keepalive_connections=max(1, settings.concurrency)
@@ -162,7 +174,9 @@ class _LoopState:
             **settings.extra_headers,
         }
         transport = settings.transport
-        if transport is None and settings.impersonate:
+        if proxy_pool is not None:
+            transport = routed_transport(settings, proxy_pool)
+        elif transport is None and settings.impersonate:
             from orchestration.platforms.impersonation import ImpersonatingTransport  # curl_cffi: only when asked for
 
             transport = ImpersonatingTransport(settings.impersonate, max_clients=settings.concurrency)
@@ -235,6 +249,18 @@ class HttpPlatformClient(PlatformClient):
         # Short values (flags such as "1" or "en") are no secret, and masking them would garble every detail.
         cookie_values = tuple(c.value for c in self.file_cookies if c.value and len(c.value) >= _SECRET_COOKIE_MIN)
         self._secrets = (*(s for s in (settings.api_key, settings.session_id) if s), *cookie_values)
+        self._secrets = (*self._secrets, *proxy_secrets(settings.proxies or ()))
+        self._proxy_pool = (
+            ProxyPool(
+                len(settings.proxies),
+                base_s=settings.proxy_rest_base_s,
+                cap_s=settings.proxy_rest_cap_s,
+                now=self.now,
+                name=self.platform.value,
+            )
+            if settings.proxies
+            else None
+        )
         self._state: _LoopState | None = None
         self._consecutive_bad = 0
         self.breaker_open = False
@@ -270,7 +296,7 @@ class HttpPlatformClient(PlatformClient):
         loop = asyncio.get_running_loop()
         if self._state is None or self._state.loop is not loop:
             # A client built on another (closed) loop cannot be reused; drop it and start fresh.
-            self._state = _LoopState(self.settings, loop)
+            self._state = _LoopState(self.settings, loop, self._proxy_pool)
             self._add_file_cookies(self._state.http.cookies)
         return self._state
 
@@ -319,6 +345,33 @@ class HttpPlatformClient(PlatformClient):
         wait = retry_state.next_action.sleep if retry_state.next_action else 0.0
         log.info("%s: retrying after %s (wait %.1fs)", self.platform.value, self.scrub(exc), wait)
 
+    async def _take_proxy(self) -> int | None:
+        """The proxy for the next try (``None`` without proxies). When every proxy rests, wait for the first
+        to come back if that is within ``backoff_cap_s``, else raise :class:`_AllProxiesResting`."""
+        pool = self._proxy_pool
+        if pool is None:
+            return None
+        index = pool.acquire()
+        if index is not None:
+            return index
+        wait = pool.seconds_until_one_is_back()
+        if wait > self.settings.backoff_cap_s:
+            outcome = pool.resting_outcome()
+            log.warning(
+                "%s: all %d proxies rest (the first is back in %.0fs, beyond the %.0fs backoff cap); "
+                "this attempt ends %s",
+                self.platform.value,
+                pool.count,
+                wait,
+                self.settings.backoff_cap_s,
+                outcome.value,
+            )
+            raise _AllProxiesResting(outcome, f"all {pool.count} proxies rest (the first is back in {wait:.0f}s)")
+        log.info("%s: all %d proxies rest; waiting %.1fs for the first", self.platform.value, pool.count, wait)
+        await self.settings.sleep(wait)
+        index = pool.acquire()
+        return index if index is not None else pool.acquire_soonest()  # an injected clock may not have moved
+
     def is_retryable(self, response: httpx.Response) -> bool:
         """Whether a response is worth another try (subclasses add platform-specific signals)."""
         return response.status_code in _RETRY_STATUSES
@@ -346,16 +399,25 @@ class HttpPlatformClient(PlatformClient):
                 raise _CircuitOpen()
             async with state.semaphore:
                 await state.limiter.acquire()
+                proxy = await self._take_proxy()
+                fetched.proxy_index = proxy
                 fetched.tries += 1
                 sent = time.monotonic()
                 try:
                     response = await state.http.request(
-                        method, url, params=params, headers=headers, follow_redirects=follow_redirects
+                        method,
+                        url,
+                        params=params,
+                        headers=headers,
+                        follow_redirects=follow_redirects,
+                        extensions={PROXY_EXTENSION: proxy} if proxy is not None else None,
                     )
                     await response.aread()
                 except httpx.HTTPError as exc:
                     trace.record_request(
-                        trace.RequestRecord(method, self.scrub(url), None, error=self.scrub(type(exc).__name__))
+                        trace.RequestRecord(
+                            method, self.scrub(url), None, proxy_index=proxy, error=self.scrub(type(exc).__name__)
+                        )
                     )
                     raise
                 for step in (*response.history, response):
@@ -365,10 +427,13 @@ class HttpPlatformClient(PlatformClient):
                             self.scrub(step.request.url),
                             step.status_code,
                             elapsed_ms=round((time.monotonic() - sent) * 1000.0, 1),
+                            proxy_index=proxy,
                         )
                     )
             fetched.tries += len(response.history)
             fetched.response = response
+            if proxy is not None and response.status_code == 429:
+                self._rest_proxy(proxy, Outcome.RATE_LIMITED)
             if self.is_retryable(response):
                 raise _RetryableResponse(response)
             return response
@@ -388,6 +453,10 @@ class HttpPlatformClient(PlatformClient):
         except _CircuitOpen:
             if fetched.response is None:
                 fetched.failure = (Outcome.CIRCUIT_OPEN, "not attempted: circuit breaker open for this run")
+        except _AllProxiesResting as exc:
+            fetched.response = None
+            fetched.proxy_index = None
+            fetched.failure = (exc.outcome, exc.detail)
         except httpx.TimeoutException as exc:
             fetched.response = None
             fetched.failure = (
@@ -448,11 +517,20 @@ class HttpPlatformClient(PlatformClient):
             source=source,
             run_id=ctx.run_id,
             partition_key=ctx.partition_key,
+            proxy_index=fetched.proxy_index if fetched is not None else None,
         )
+        if attempt.proxy_index is not None and outcome is Outcome.BLOCKED:
+            self._rest_proxy(attempt.proxy_index, Outcome.BLOCKED)
+        elif attempt.proxy_index is not None and outcome is Outcome.OK and self._proxy_pool is not None:
+            self._proxy_pool.served(attempt.proxy_index)
         if observation is not None:
             observation.run_id = ctx.run_id
             observation.source = source
         return ScrapeResult(attempt=attempt, observation=observation if outcome is Outcome.OK else None)
+
+    def _rest_proxy(self, index: int, reason: Outcome) -> None:
+        if self._proxy_pool is not None:
+            self._proxy_pool.rest(index, reason)
 
     def _account(self, result: ScrapeResult) -> None:
         self.record_outcome(result.attempt.outcome)

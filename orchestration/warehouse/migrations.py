@@ -279,6 +279,9 @@ CREATE TABLE raw.account_attempts (
 );
 """
 
+#: Which of the platform's proxies (0-based index in VIEWTRAIL_{P}_PROXIES) served an attempt; NULL = none.
+_V7_PROXY_INDEX = "ALTER TABLE raw.scrape_attempts ADD COLUMN proxy_index INTEGER;"
+
 MIGRATIONS: list[Migration] = [
     Migration(
         1, "base tables: registry.videos, registry.pending_links, raw.snapshots, raw.scrape_attempts", _V1_BASE_TABLES
@@ -301,6 +304,7 @@ MIGRATIONS: list[Migration] = [
         "raw.account_attempts; registry.videos: account_id, source",
         _V6_ACCOUNTS,
     ),
+    Migration(7, "raw.scrape_attempts: proxy_index (which proxy served the attempt)", _V7_PROXY_INDEX),
 ]
 
 #: The schema version this code reads and writes.

@@ -56,7 +56,10 @@ ATTEMPT_SCHEMA: dict[str, pl.DataType] = {
     "source": pl.String(),
     "run_id": pl.String(),
     "partition_key": pl.String(),
+    "proxy_index": pl.Int32(),
 }
+#: Attempt columns added after the first release: frames staged before them load with NULLs.
+_LATER_ATTEMPT_COLUMNS = frozenset({"proxy_index"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +98,7 @@ def results_to_frames(results: Iterable[ScrapeResult]) -> tuple[pl.DataFrame, pl
             ("source", a.source),
             ("run_id", a.run_id),
             ("partition_key", a.partition_key),
+            ("proxy_index", a.proxy_index),
         ):
             attempts[name].append(value)
         o = result.observation
@@ -123,8 +127,12 @@ def results_to_frames(results: Iterable[ScrapeResult]) -> tuple[pl.DataFrame, pl
     )
 
 
-def _conform(frame: pl.DataFrame, schema: dict[str, pl.DataType], what: str) -> pl.DataFrame:
-    """Select the table's columns in order with the table's types; tz-aware instants become naive UTC."""
+def _conform(
+    frame: pl.DataFrame, schema: dict[str, pl.DataType], what: str, later: frozenset[str] = frozenset()
+) -> pl.DataFrame:
+    """Select the table's columns in order with the table's types; tz-aware instants become naive UTC;
+    missing ``later`` columns (added after the frame was staged) become NULL."""
+    frame = frame.with_columns(pl.lit(None, dtype=schema[name]).alias(name) for name in later - set(frame.columns))
     missing = [name for name in schema if name not in frame.columns]
     if missing:
         raise ValueError(f"The {what} frame lacks columns {missing}; build it with results_to_frames().")
@@ -173,7 +181,7 @@ def write_scrape_frames(
     if not isinstance(attempts, pl.DataFrame):
         attempts = pl.read_parquet(Path(attempts))
     snaps = _conform(snapshots, SNAPSHOT_SCHEMA, "snapshots")
-    atts = _conform(attempts, ATTEMPT_SCHEMA, "attempts")
+    atts = _conform(attempts, ATTEMPT_SCHEMA, "attempts", _LATER_ATTEMPT_COLUMNS)
     if run_id is None:
         run_id = _single_run_id(snaps, atts)
 
@@ -257,7 +265,7 @@ def _insert_attempts(con: duckdb.DuckDBPyConnection, write: Write, attempts: pl.
         """
         INSERT INTO raw.scrape_attempts
         SELECT video_id, platform, attempted_at, outcome, http_status, detail, duration_ms, tries,
-               source, run_id, partition_key
+               source, run_id, partition_key, proxy_index
         FROM _vt_new_atts
         ON CONFLICT DO NOTHING
         """

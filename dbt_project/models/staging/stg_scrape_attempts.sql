@@ -14,5 +14,6 @@ select
     tries,
     source,
     run_id,
-    partition_key
+    partition_key,
+    proxy_index
 from source
