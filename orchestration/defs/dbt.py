@@ -166,10 +166,9 @@ class ViewtrailDbtTranslator(DagsterDbtTranslator):
 translator = ViewtrailDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
-#: Run tag choosing the data tests' scope. "touched" (default, the hourly builds): only the tests of the incremental
-#: models run, and those of video_daily/video_engagement read only the videos the latest run rewrote (the tests of
-#: models rebuilt in full are left to the daily run: tests_left_to_the_daily_run); "all": every test on every row
-#: (the daily schedule ``daily_full_dbt_tests`` sets it). dbt sees it as VIEWTRAIL_DBT_TESTS, an env var rather than a dbt var:
+#: Run tag choosing the data tests' scope. "touched" (default): the tests of the incremental marts (video_daily,
+#: video_engagement) read only the videos the latest run rewrote; "all": every row (the daily schedule
+#: ``daily_full_dbt_tests`` sets it). dbt sees it as VIEWTRAIL_DBT_TESTS, an env var rather than a dbt var:
 #: a changed var invalidates dbt's whole partial parse, a changed env var only re-parses the two yml files using it.
 DBT_TESTS_TAG = "viewtrail/dbt_tests"
 DBT_TEST_SCOPES = ("touched", "all")
@@ -295,26 +294,6 @@ def _selection_args(context: AssetExecutionContext, manifest: Mapping[str, Any])
     return [*selection, *(["--indirect-selection", indirect] if indirect else [])]
 
 
-def tests_left_to_the_daily_run(manifest: Mapping[str, Any]) -> list[str]:
-    """The data tests an hourly build ("touched" scope) leaves to the daily all-row run: those on models that every
-    build recomputes from scratch (tables and views), as opposed to incremental models, whose rows persist from one
-    build to the next and are tested where a build rewrote them.
-
-    A table or view a build got wrong is replaced by the next build, so testing it once a day catches a lasting
-    fault; each data test costs dbt ~20-30 ms of per-node overhead whatever its rows, and the tables' tests sit on
-    the build's critical path (a model waits for its parents' tests). Tests attached to no model (singular tests)
-    stay in every build.
-    """
-    nodes = manifest["nodes"]
-    return sorted(
-        node["name"]
-        for node in nodes.values()
-        if node["resource_type"] == "test"
-        and node.get("attached_node") in nodes
-        and nodes[node["attached_node"]]["config"].get("materialized") != "incremental"
-    )
-
-
 def dbt_build_events(context: AssetExecutionContext, warehouse_path: str, test_scope: str) -> Iterator[Any]:
     """`dbt build` of the step's selection; yields the Dagster events dagster-dbt would (an Output per model, an
     AssetCheckResult per data test), then fails the step if dbt did."""
@@ -334,12 +313,7 @@ def dbt_build_events(context: AssetExecutionContext, warehouse_path: str, test_s
             errors.append(msg.info.msg)
 
     target = dbt_target_path(warehouse_path)
-    selection = _selection_args(context, manifest)
-    args = [*DBT_BUILD_ARGS, *selection]
-    left_to_daily = tests_left_to_the_daily_run(manifest)
-    if test_scope == "touched" and left_to_daily and "--indirect-selection" not in selection:
-        # the step's whole selection (the hourly build); a subset picked in the UI runs exactly what was picked
-        args += ["--exclude", *left_to_daily]
+    args = [*DBT_BUILD_ARGS, *_selection_args(context, manifest)]
     context.log.info(f"dbt {' '.join(args)} (tests: {test_scope}, in process, target {target})")
     outcome = invoke_dbt(args, warehouse_path=warehouse_path, test_scope=test_scope, on_event=on_event,
                          target_path=target)  # fmt: skip
