@@ -27,6 +27,12 @@ if TYPE_CHECKING:
     from orchestration.warehouse.accounts import WatchResult
 
 
+def _print_states(states: dict[str, object]) -> None:
+    """One ``id: state`` line per account or video a command acted on."""
+    for key, state in states.items():
+        out.print(f"{key}: {state}", markup=False)
+
+
 def _fmt_time(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else "-"
 
@@ -197,8 +203,7 @@ def unwatch(accounts: Annotated[list[str], typer.Argument(help="Account links or
     with writable_warehouse() as con:
         ids = _resolve_accounts(con, accounts)
         states = unwatch_accounts(con, ids)
-    for account_id, state in states.items():
-        out.print(f"{account_id}: {state}", markup=False)
+    _print_states(states)
 
 
 def accounts_list(
@@ -259,8 +264,7 @@ def creator_add(
         created = add_creator(con, name, labels=label or [], transaction=False)
         linked = link_creator_accounts(con, name, ids, transaction=False) if ids else {}
     out.print(f"{creator_slug(name)}: {'added' if created else 'already exists'}", markup=False)
-    for account_id, state in linked.items():
-        out.print(f"{account_id}: {state}", markup=False)
+    _print_states(linked)
 
 
 def creator_link(
@@ -272,8 +276,7 @@ def creator_link(
 
     with writable_warehouse() as con:
         linked = link_creator_accounts(con, name, _resolve_accounts(con, accounts))
-    for account_id, state in linked.items():
-        out.print(f"{account_id}: {state}", markup=False)
+    _print_states(linked)
 
 
 def creator_unlink(
@@ -285,8 +288,7 @@ def creator_unlink(
 
     with writable_warehouse() as con:
         states = unlink_creator_accounts(con, name, _resolve_accounts(con, accounts))
-    for account_id, state in states.items():
-        out.print(f"{account_id}: {state}", markup=False)
+    _print_states(states)
 
 
 def creator_list(
