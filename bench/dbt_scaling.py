@@ -41,6 +41,7 @@ DBT_PROJECT = REPO / "dbt_project"
 START = "2024-01-01 00:00:00"
 DAYS = 30
 PER_DAY = 4
+STEP_TRIALS = 3
 
 # one snapshot per 6-hour slot at a jittered minute: every hour of the day gets about 1/6 of the videos
 GENERATED = f"""
@@ -153,17 +154,16 @@ def _duckdb(path: Path, sql: str, params: dict | None = None) -> Step:
 
 def _dbt(path: Path, *args: str, tests: str = "touched") -> Step:
     """The dbt CLI (a process of its own, as `make`/a shell runs it). ``tests``: the data tests' scope."""
-    env = os.environ.copy()
-    env["VIEWTRAIL_WAREHOUSE"] = str(path)
-    env["VIEWTRAIL_DBT_TESTS"] = tests
-    env["DO_NOT_TRACK"] = "1"
-    # the target dir the Dagster step uses for this warehouse: both find dbt's partial parse state warm
-    from orchestration.defs.dbt import dbt_target_path
+    # the target dir and vars the Dagster step uses for this warehouse: both find dbt's partial parse state warm
+    from orchestration.defs.dbt import dbt_target_path, dbt_vars
 
-    target = dbt_target_path(path)
+    target = dbt_target_path(path, tests)
     cmd = [
         str(Path(sys.executable).parent / "dbt"),
         *args,
+        "--vars",
+        dbt_vars(path, tests),
+        "--no-send-anonymous-usage-stats",
         "--project-dir",
         str(DBT_PROJECT),
         "--profiles-dir",
@@ -174,7 +174,7 @@ def _dbt(path: Path, *args: str, tests: str = "touched") -> Step:
         str(target),
         "--quiet",
     ]
-    step = _measured(cmd, env)
+    step = _measured(cmd)
     results = json.loads((target / "run_results.json").read_text())
     step.detail = {r["unique_id"]: r["execution_time"] for r in results["results"]}
     return step
@@ -187,15 +187,18 @@ DAGSTER_STEP = r"""
 import json, sys, time, warnings
 warnings.simplefilter("ignore")
 t0 = time.perf_counter()
-from dagster import DagsterInstance, materialize
+from dagster import AssetKey, DagsterInstance, materialize
 from orchestration.defs.dbt import DBT_TESTS_TAG, dbt_resource, viewtrail_dbt_assets
 from orchestration.defs.resources import WarehouseResource
+assets = viewtrail_dbt_assets()
 loaded = time.perf_counter() - t0
-path, scope, tmp = sys.argv[1], sys.argv[2], sys.argv[3]
+path, scope, tmp, only = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+selection = [AssetKey(only.split("/"))] if only else None
 resources = {"dbt": dbt_resource(), "warehouse": WarehouseResource(
     path=path, analytics_path=tmp + "/analytics.duckdb", marts_export_dir=tmp + "/marts")}
 with DagsterInstance.ephemeral() as instance:
-    result = materialize([viewtrail_dbt_assets], resources=resources, instance=instance, tags={DBT_TESTS_TAG: scope},
+    result = materialize([assets], selection=selection, resources=resources, instance=instance,
+                         tags={DBT_TESTS_TAG: scope},
                          run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
     stamps = {e.dagster_event.event_type_value: e.timestamp for e in instance.all_logs(result.run_id)
               if e.dagster_event and e.dagster_event.event_type_value in ("STEP_START", "STEP_SUCCESS")}
@@ -206,11 +209,12 @@ print(json.dumps({"dagster_step": stamps["STEP_SUCCESS"] - stamps["STEP_START"],
 """
 
 
-def _dagster_step(path: Path, tests: str = "touched") -> Step:
+def _dagster_step(path: Path, tests: str = "touched", only: str = "") -> Step:
+    """The Dagster dbt step in a fresh process; ``only``: one asset key ("staging/stg_videos") instead of all."""
     env = os.environ.copy()
     env["VIEWTRAIL_WAREHOUSE"] = str(path)
     env.pop("DAGSTER_HOME", None)
-    step = _measured([sys.executable, "-c", DAGSTER_STEP, str(path), tests, str(path.parent)], env)
+    step = _measured([sys.executable, "-c", DAGSTER_STEP, str(path), tests, str(path.parent), only], env)
     line = next(x for x in step.stdout.splitlines() if x.startswith('{"dagster_step"'))
     step.detail = json.loads(line)
     return step
@@ -252,8 +256,14 @@ def run_size(n: int, workdir: Path) -> dict:
     before_hour_build = workdir / f"bench_{n}_before_hour.duckdb"
     shutil.copy(path, before_hour_build)
 
-    # the hourly build as production runs it; then the same state again (same path) through the dbt CLI
-    step = _dagster_step(path)
+    # the hourly build as production runs it, three times on the same state (this VM's noise is ~+-1 s); then
+    # the same state again (same path) through the dbt CLI
+    steps = []
+    for _ in range(STEP_TRIALS):
+        shutil.copy(before_hour_build, path)
+        steps.append(_dagster_step(path))
+    step = min(steps, key=lambda s: s.detail["dagster_step"])
+    out["step_runs_s"] = sorted(round(s.detail["dagster_step"], 2) for s in steps)
     out["step_s"], out["step_process_s"], out["step_peak_mb"] = step.detail["dagster_step"], step.seconds, step.peak_mb
     out["step_checks"] = f"{step.detail['checks_passed']}/{step.detail['checks']}"
     os.replace(before_hour_build, path)
@@ -261,6 +271,10 @@ def run_size(n: int, workdir: Path) -> dict:
     out["incremental_s"], out["incremental_peak_mb"] = inc.seconds, inc.peak_mb
     out["incremental_video_daily_s"] = inc.detail.get("model.viewtrail.video_daily")
     out["incremental_tests_s"] = sum(t for k, t in inc.detail.items() if k.startswith("test."))
+    # the step's fixed cost: the same Dagster step building one view and its two checks (nothing to compute)
+    out["one_view_step_s"] = min(
+        _dagster_step(path, only="staging/stg_videos").detail["dagster_step"] for _ in range(STEP_TRIALS)
+    )
     # the daily run's data tests: every row
     daily = _dbt(path, "test", "--exclude-resource-type", "unit_test", tests="all")
     out["all_rows_tests_s"] = sum(t for k, t in daily.detail.items() if k.startswith("test."))
@@ -285,7 +299,7 @@ def run_size(n: int, workdir: Path) -> dict:
     out["load_after"] = os.getloadavg()[0]
     from orchestration.defs.dbt import dbt_target_path
 
-    shutil.rmtree(dbt_target_path(path), ignore_errors=True)
+    shutil.rmtree(dbt_target_path(path).parent, ignore_errors=True)
     path.unlink()
     return out
 
@@ -293,18 +307,21 @@ def run_size(n: int, workdir: Path) -> dict:
 def _fmt_table(rows: list[dict]) -> str:
     lines = [
         "| videos | snapshots | video_daily rows | full `dbt build` (CLI) | of which video_daily | new snapshots | "
-        "hourly build: Dagster dbt step | hourly `dbt build` (CLI) | of which video_daily | of which data tests (sum) | "
-        "all-row data tests (sum) | hand query (min of 3) | hourly step / hand | peak RSS full / step process / hand | "
+        "hourly build: Dagster dbt step (3 runs) | the step building one view (min of 3) | hourly `dbt build` (CLI) | "
+        "of which video_daily | of which data tests (sum) | all-row data tests (sum) | hand query (min of 3) | "
+        "hourly step (min) / hand | one-view step / hand | peak RSS full / step process / hand | "
         "load avg before / after |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         ratio = r["step_s"] / r["hand_s"] if r["hand_s"] else float("nan")
+        floor = r["one_view_step_s"] / r["hand_s"] if r["hand_s"] else float("nan")
+        runs = " / ".join(f"{t:.2f}" for t in r["step_runs_s"])
         lines.append(
             f"| {r['videos']:,} | {r['snapshots']:,} | {r['daily_rows']:,} | {r['full_s']:.1f} s | "
-            f"{r['full_video_daily_s']:.2f} s | {r['hour_snapshots']:,} | {r['step_s']:.2f} s | "
+            f"{r['full_video_daily_s']:.2f} s | {r['hour_snapshots']:,} | {runs} s | {r['one_view_step_s']:.2f} s | "
             f"{r['incremental_s']:.1f} s | {r['incremental_video_daily_s']:.2f} s | {r['incremental_tests_s']:.2f} s | "
-            f"{r['all_rows_tests_s']:.2f} s | {r['hand_s']:.2f} s | {ratio:.1f}x | "
+            f"{r['all_rows_tests_s']:.2f} s | {r['hand_s']:.2f} s | {ratio:.1f}x | {floor:.1f}x | "
             f"{r['full_peak_mb']:.0f} / {r['step_peak_mb']:.0f} / {r['hand_peak_mb']:.0f} MB | "
             f"{r['load_before']:.1f} / {r['load_after']:.1f} |"
         )
@@ -320,9 +337,12 @@ Measured {now} on {os.cpu_count()} CPUs, Python {platform.python_version()}, {pl
 videos x {DAYS} days x {PER_DAY} snapshots/day at jittered times, on a warehouse made by the production migrations.
 "Full" is `dbt build --exclude-resource-type unit_test` (models and data tests) on a warehouse holding all but the
 last hour. Then that hour's snapshots are loaded (about 1/6 of the videos get one) and the hourly build is timed
-twice on the same state: **hourly build: Dagster dbt step** is what production runs (the dbt assets materialized
+on the same state: **hourly build: Dagster dbt step** is what production runs (the dbt assets materialized
 by Dagster in a fresh process, dbt in process, data tests on the rewritten videos; the step's own duration from
-the event log, the definitions already loaded as in the daemon's run worker), and **hourly `dbt build` (CLI)** is
+the event log, the definitions already loaded as in the daemon's run worker; three runs, each on a fresh copy
+of the state, fastest first). **The step building one view** is the same step selecting only `stg_videos`
+(one view, two checks, nothing to compute): the fixed cost of a Dagster dbt step, the floor under any hourly
+build through dbt on this machine. **hourly `dbt build` (CLI)** is
 the same command as a dbt process on the same state (the file put back as it was before that step; its wall
 clock includes importing dbt, ~1.5-2 s, which the run worker has already paid). "all-row data tests" sums the tests' own timings when every row is tested
 (the daily run). The hand query is the same daily history (spine, ASOF interpolation, gains, observations) as one
@@ -334,7 +354,7 @@ next; compare the ratios, and rerun `make bench` on your own machine.
 
 {_fmt_table(rows)}
 
-Targets (issue 4): full build of 10k videos < 60 s on 2 cores, incremental hour < 10 s, video_daily within 3x of
+Targets: full build of 10k videos < 60 s on 2 cores, incremental hour < 10 s, video_daily within 3x of
 the hand query; the hourly build within 2x of the hand query."""
     write_benchmarks_section("dbt-bench", body, BENCHMARKS_MD)
 

@@ -58,7 +58,7 @@ def defs() -> Definitions:
     from orchestration.defs.sensors import all_sensors
 
     return Definitions(
-        assets=[*platform_assets, *account_assets, viewtrail_dbt_assets, analytics_copy, alert_events],
+        assets=[*platform_assets, *account_assets, viewtrail_dbt_assets(), analytics_copy, alert_events],
         jobs=[scrape_job, scrape_videos_job, discovery_job, build_job],
         schedules=[
             schedules.hourly_scrape_schedule,

@@ -382,7 +382,7 @@ def build_and_publish(instance: Any, resources: dict[str, Any], progress: Progre
     from orchestration.defs.publishing import analytics_copy
 
     result = materialize_in_process(
-        [viewtrail_dbt_assets, analytics_copy, alert_events],
+        [viewtrail_dbt_assets(), analytics_copy, alert_events],
         instance,
         resources,
         progress=progress,

@@ -5,7 +5,6 @@ The raw tables come from the production migrations (`orchestration.warehouse.ope
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -124,18 +123,19 @@ def target_path(warehouse: Path) -> Path:
 def dbt(*args: str, warehouse: Path, tests: str = "touched") -> Any:
     """Run dbt in-process against `warehouse`; raise with dbt's own message when the command fails.
 
-    ``tests`` is the data tests' scope (VIEWTRAIL_DBT_TESTS): "touched", as hourly builds run them, or "all"."""
+    ``tests`` is the data tests' scope (the var viewtrail_dbt_tests): "touched", as hourly builds run them, or "all"."""
     from dbt.cli.main import dbtRunner
 
-    # profiles.yml and the tests' scope read the environment; restore it afterwards so no other test sees it
-    env = {"VIEWTRAIL_WAREHOUSE": str(Path(warehouse).absolute()), "VIEWTRAIL_DBT_TESTS": tests, "DO_NOT_TRACK": "1"}
-    saved = {key: os.environ.get(key) for key in env}
-    os.environ.update(env)
+    from orchestration.defs.dbt import dbt_vars
+
     target = target_path(warehouse)
     try:
         result = dbtRunner().invoke(
             [
                 *args,
+                "--vars",
+                dbt_vars(warehouse, tests),
+                "--no-send-anonymous-usage-stats",
                 "--project-dir",
                 str(DBT_PROJECT),
                 "--profiles-dir",
@@ -149,11 +149,6 @@ def dbt(*args: str, warehouse: Path, tests: str = "touched") -> Any:
         )
     finally:
         _release_dbt_connection()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
     if not result.success:
         details = ""
         if result.result is not None and hasattr(result.result, "results"):

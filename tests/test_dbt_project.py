@@ -385,7 +385,7 @@ def test_the_dagster_dbt_step_runs_dbt_in_process_and_frees_the_warehouse(wareho
         return subprocess.run([sys.executable, "-c", probe, str(warehouse_path)], capture_output=True).returncode == 0
 
     with DagsterInstance.ephemeral() as instance:
-        hourly = materialize([viewtrail_dbt_assets], resources=resources, instance=instance)
+        hourly = materialize([viewtrail_dbt_assets()], resources=resources, instance=instance)
         assert hourly.success
         built = {e.asset_key.path[-1] for e in hourly.get_asset_materialization_events()}
         assert set(MARTS) <= built
@@ -397,19 +397,19 @@ def test_the_dagster_dbt_step_runs_dbt_in_process_and_frees_the_warehouse(wareho
 
         # a new snapshot of a only; then a hole in b's history, which no hourly build reads
         insert_snapshots(warehouse_path, [("tiktok:a", datetime(2024, 1, 4, 12), 400, 40, 4, 4, 0)])
-        assert materialize([viewtrail_dbt_assets], resources=resources, instance=instance).success
+        assert materialize([viewtrail_dbt_assets()], resources=resources, instance=instance).success
         with connect(warehouse_path) as con:
             con.execute("delete from marts.video_daily where video_id = 'tiktok:b' and day = date '2024-01-02'")
-        assert materialize([viewtrail_dbt_assets], resources=resources, instance=instance).success
+        assert materialize([viewtrail_dbt_assets()], resources=resources, instance=instance).success
         # the daily run tests every row: the hole fails its check, and the step
-        daily = materialize([viewtrail_dbt_assets], resources=resources, instance=instance,
+        daily = materialize([viewtrail_dbt_assets()], resources=resources, instance=instance,
                             tags={DBT_TESTS_TAG: "all"}, raise_on_error=False)  # fmt: skip
         assert not daily.success
         failed = {c.check_name for c in daily.get_asset_check_evaluations() if not c.passed}
         assert failed == {"no_day_gaps_video_daily_"}
         assert free_for_another_process()
 
-        unknown = materialize([viewtrail_dbt_assets], resources=resources, instance=instance,
+        unknown = materialize([viewtrail_dbt_assets()], resources=resources, instance=instance,
                               tags={DBT_TESTS_TAG: "some"}, raise_on_error=False)  # fmt: skip
         assert not unknown.success
 

@@ -18,4 +18,4 @@ def test_one_automation_sensor_evaluates_the_build_and_publish_often_and_starts_
     assert sensor.minimum_interval_seconds == BUILD_AUTOMATION_INTERVAL_S < 30
     assert sensor.default_status == DefaultSensorStatus.RUNNING
     targeted = sensor.asset_selection.resolve(definitions.resolve_asset_graph())
-    assert analytics_copy.key in targeted and set(viewtrail_dbt_assets.keys) <= targeted
+    assert analytics_copy.key in targeted and set(viewtrail_dbt_assets().keys) <= targeted

@@ -8,18 +8,39 @@ intermediate -> marts -> analytics_copy. ``registry.videos`` and the account tab
 (written by the CLI and account discovery).
 """
 
+import functools
 import hashlib
+import json
 import os
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetDep, AssetExecutionContext, AssetKey, AssetSpec, AutomationCondition
+from dagster import (
+    AssetDep,
+    AssetExecutionContext,
+    AssetKey,
+    AssetsDefinition,
+    AssetSpec,
+    AutomationCondition,
+    Failure,
+)
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt.asset_utils import (
+    DAGSTER_DBT_EXCLUDE_METADATA_KEY,
+    DAGSTER_DBT_SELECT_METADATA_KEY,
+    DAGSTER_DBT_SELECTOR_METADATA_KEY,
+    DBT_INDIRECT_SELECTION_ENV,
+    get_manifest_and_translator_from_dbt_assets,
+    get_subset_selection_for_context,
+)
+from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
+from dagster_dbt.dbt_project import DbtProjectPreparer
+from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+from dbt_common.events.functions import msg_to_dict
 
 from orchestration import config
 from orchestration.defs.assets import SNAPSHOT_ASSET_KEYS
@@ -85,50 +106,63 @@ def manifest_is_stale(manifest: Path) -> bool:
     return any(path.exists() and path.stat().st_mtime > built for path in paths)
 
 
-def ensure_manifest() -> Path:
-    """Make sure dbt's manifest exists and describes the project's files, so loading the definitions never fails.
+class VenvDbtPreparer(DbtProjectPreparer):
+    """Keeps dbt's manifest describing the project's files, so loading the definitions never fails.
 
     Runs `dbt parse` with the venv's dbt (not whatever "dbt" is on PATH: `dagster dev` starts its code server
     with a bare PATH) only when the manifest is missing or older than the dbt sources, so model edits show up
-    under `dagster dev` as with ``DbtProject.prepare_if_dev``, without its cost: that parses on every load of the
+    under `dagster dev` as with dagster-dbt's own preparer, without its cost: that parses on every load of the
     code location, and `dagster dev`'s run workers inherit DAGSTER_IS_DEV_CLI, so every run paid a ~5 s
-    `dbt parse` before its first step. The new manifest replaces the old one atomically (a concurrent load never
-    reads half a file).
+    `dbt parse` before its first step. Outside `dagster dev` the same check runs: a fresh clone has no manifest
+    (``make install`` builds one, but the tests and the CLI must not depend on it). The new manifest replaces
+    the old one atomically (a concurrent load never reads half a file).
     """
-    manifest = dbt_project.manifest_path
-    if not manifest_is_stale(manifest):
-        return manifest
-    env = {**os.environ, "VIEWTRAIL_WAREHOUSE": os.environ.get("VIEWTRAIL_WAREHOUSE") or str(config.warehouse_path())}
-    scratch = manifest.parent / f".parse-{os.getpid()}"
-    scratch.mkdir(parents=True, exist_ok=True)
-    try:
-        state = manifest.parent / "partial_parse.msgpack"
-        if state.exists():
-            shutil.copy(state, scratch / state.name)  # partial parsing when the profile matches
-        subprocess.run(
-            [
-                dbt_executable(),
-                "parse",
-                "--quiet",
-                "--project-dir",
-                str(DBT_PROJECT_DIR),
-                "--profiles-dir",
-                str(DBT_PROJECT_DIR),
-                "--target-path",
-                str(scratch),
-                "--log-path",
-                str(scratch),
-            ],
-            check=True,
-            env=env,
-            capture_output=True,
-        )
-        os.replace(scratch / "manifest.json", manifest)
-        if (scratch / state.name).exists():
-            os.replace(scratch / state.name, state)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    return manifest
+
+    def prepare_if_dev(self, project: DbtProject) -> None:
+        if manifest_is_stale(project.manifest_path):
+            self.prepare(project)
+
+    def prepare(self, project: DbtProject) -> None:
+        manifest = project.manifest_path
+        env = {
+            **os.environ,
+            "VIEWTRAIL_WAREHOUSE": os.environ.get("VIEWTRAIL_WAREHOUSE") or str(config.warehouse_path()),
+        }
+        scratch = manifest.parent / f".parse-{os.getpid()}"
+        scratch.mkdir(parents=True, exist_ok=True)
+        try:
+            state = manifest.parent / "partial_parse.msgpack"
+            if state.exists():
+                shutil.copy(state, scratch / state.name)  # partial parsing when the profile matches
+            subprocess.run(
+                [
+                    dbt_executable(),
+                    "parse",
+                    "--quiet",
+                    "--no-send-anonymous-usage-stats",
+                    "--project-dir",
+                    str(project.project_dir),
+                    "--profiles-dir",
+                    str(project.profiles_dir),
+                    "--target-path",
+                    str(scratch),
+                    "--log-path",
+                    str(scratch),
+                ],
+                check=True,
+                env=env,
+                capture_output=True,
+            )
+            os.replace(scratch / "manifest.json", manifest)
+            if (scratch / state.name).exists():
+                os.replace(scratch / state.name, state)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+#: dagster-dbt's ``DbtProject`` always installs its own preparer (dbt from PATH, a parse on every `dagster dev`
+#: load); the builder below calls this one instead.
+dbt_preparer = VenvDbtPreparer()
 
 
 class ViewtrailDbtTranslator(DagsterDbtTranslator):
@@ -160,16 +194,21 @@ class ViewtrailDbtTranslator(DagsterDbtTranslator):
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         fqn = dbt_resource_props.get("fqn") or []
-        return fqn[1] if len(fqn) > 2 else "dbt"  # staging / intermediate / marts
+        folder = fqn[1] if len(fqn) > 2 else None
+        return folder if folder in DBT_GROUPS else "dbt"
 
+
+#: The Dagster groups of the dbt assets: the model's folder, else "dbt". Jobs select the dbt assets by these
+#: groups, so that defining a job never has to build the dbt assets (and maybe parse the project).
+DBT_GROUPS = ("staging", "intermediate", "marts", "dbt")
 
 translator = ViewtrailDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
 #: Run tag choosing the data tests' scope. "touched" (default): the tests of the incremental marts (video_daily,
 #: video_engagement) read only the videos the latest run rewrote; "all": every row (the daily schedule
-#: ``daily_full_dbt_tests`` sets it). dbt sees it as VIEWTRAIL_DBT_TESTS, an env var rather than a dbt var:
-#: a changed var invalidates dbt's whole partial parse, a changed env var only re-parses the two yml files using it.
+#: ``daily_full_dbt_tests`` sets it). dbt sees it as the var ``viewtrail_dbt_tests``; a changed var invalidates
+#: dbt's whole partial parse, so each scope keeps its own target dir (:func:`dbt_target_path`).
 DBT_TESTS_TAG = "viewtrail/dbt_tests"
 DBT_TEST_SCOPES = ("touched", "all")
 #: The dbt command of every build; the selection (all models, or the subset Dagster asks for) is appended.
@@ -181,39 +220,33 @@ DBT_BUILD_ARGS = ("build", "--exclude-resource-type", "unit_test", "--no-write-j
 _RESULT_EVENTS = frozenset({"LogModelResult", "LogTestResult", "LogSeedResult", "LogSnapshotResult"})
 
 
-@contextmanager
-def _environ(values: Mapping[str, str]) -> Iterator[None]:
-    """dbt reads VIEWTRAIL_WAREHOUSE (profiles.yml) and VIEWTRAIL_DBT_TESTS (test scope) from the environment."""
-    previous = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in previous.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+def dbt_target_path(warehouse_path: str | Path, test_scope: str = "touched") -> Path:
+    """Where dbt keeps its artefacts (partial parse state, run_results.json, dbt.log) for builds on one warehouse
+    with one data-test scope.
 
-
-def dbt_target_path(warehouse_path: str | Path) -> Path:
-    """Where dbt keeps its artefacts (partial parse state, run_results.json, dbt.log) for builds on one warehouse.
-
-    One directory per warehouse, reused by every build on it: dbt's partial parse state is only valid for the
-    profile it was made with (the warehouse path is part of it), so a directory per run (dagster-dbt's default)
-    or one shared by several warehouses would make dbt re-parse the whole project on every build. Builds on one
-    warehouse never overlap (pool "duckdb").
+    One directory per warehouse and scope, reused by every such build: dbt's partial parse state is only valid
+    for the vars it was made with (the warehouse path and the scope are vars, see :func:`dbt_vars`), so a
+    directory per run (dagster-dbt's default) or one shared by several warehouses or scopes would make dbt
+    re-parse the whole project on every build. Builds on one warehouse never overlap (pool "duckdb").
     """
     resolved = Path(warehouse_path).expanduser().absolute()
     digest = hashlib.sha1(str(resolved).encode()).hexdigest()[:10]
-    return DBT_PROJECT_DIR / "target" / "builds" / f"{resolved.stem}-{digest}"
+    return DBT_PROJECT_DIR / "target" / "builds" / f"{resolved.stem}-{digest}" / test_scope
+
+
+def dbt_vars(warehouse_path: str | Path, test_scope: str = "touched") -> str:
+    """dbt's ``--vars``: the warehouse (profiles.yml reads ``viewtrail_warehouse`` before VIEWTRAIL_WAREHOUSE) and
+    the data tests' scope (``viewtrail_dbt_tests``). Vars rather than environment variables, so a build in this
+    process never touches ``os.environ`` (shared by every thread of the run worker)."""
+    if test_scope not in DBT_TEST_SCOPES:
+        raise ValueError(f"dbt test scope must be one of {DBT_TEST_SCOPES}, not {test_scope!r}")
+    warehouse = str(Path(warehouse_path).expanduser().absolute())
+    return json.dumps({"viewtrail_warehouse": warehouse, "viewtrail_dbt_tests": test_scope})
 
 
 def release_dbt_connection() -> None:
     """dbt-duckdb keeps its DuckDB instance open in the process after a command; close it so the warehouse file
     is free for the next step (and for other processes) as it is after a dbt subprocess exits."""
-    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-
     with DuckDBConnectionManager._LOCK:
         if DuckDBConnectionManager._ENV is not None:
             try:
@@ -241,46 +274,34 @@ def invoke_dbt(
     termination (Dagster's interrupt in the step) comes back as its exception, and closing dbt-duckdb's DuckDB
     instance afterwards stops the queries still running (their transactions roll back).
     """
-    from dbt.cli.main import dbtRunner
+    from dbt.cli.main import dbtRunner  # ~0.5 s to import: paid by the dbt step, not by every load of the location
 
-    if test_scope not in DBT_TEST_SCOPES:
-        raise ValueError(f"dbt test scope must be one of {DBT_TEST_SCOPES}, not {test_scope!r}")
-    target = target_path or dbt_target_path(warehouse_path)
-    env = {
-        "VIEWTRAIL_WAREHOUSE": str(Path(warehouse_path).expanduser().absolute()),
-        "VIEWTRAIL_DBT_TESTS": test_scope,
-        "DO_NOT_TRACK": "1",
-    }
-    with _environ(env):
-        try:
-            return dbtRunner(callbacks=[on_event] if on_event else []).invoke(
-                [
-                    *args,
-                    "--project-dir",
-                    str(DBT_PROJECT_DIR),
-                    "--profiles-dir",
-                    str(DBT_PROJECT_DIR),
-                    "--target-path",
-                    str(target),
-                    "--log-path",
-                    str(target),
-                ]
-            )
-        finally:
-            release_dbt_connection()
+    variables = dbt_vars(warehouse_path, test_scope)
+    target = target_path or dbt_target_path(warehouse_path, test_scope)
+    try:
+        return dbtRunner(callbacks=[on_event] if on_event else []).invoke(
+            [
+                *args,
+                "--vars",
+                variables,
+                "--no-send-anonymous-usage-stats",
+                "--project-dir",
+                str(DBT_PROJECT_DIR),
+                "--profiles-dir",
+                str(DBT_PROJECT_DIR),
+                "--target-path",
+                str(target),
+                "--log-path",
+                str(target),
+            ]
+        )
+    finally:
+        release_dbt_connection()
 
 
 def _selection_args(context: AssetExecutionContext, manifest: Mapping[str, Any]) -> list[str]:
     """dbt selection for the assets and checks this step materializes: dagster-dbt's own subsetting logic (all
     models with eager test selection, or the Dagster subset by name)."""
-    from dagster_dbt.asset_utils import (
-        DAGSTER_DBT_EXCLUDE_METADATA_KEY,
-        DAGSTER_DBT_SELECT_METADATA_KEY,
-        DAGSTER_DBT_SELECTOR_METADATA_KEY,
-        DBT_INDIRECT_SELECTION_ENV,
-        get_subset_selection_for_context,
-    )
-
     op_tags = context.op_execution_context.op.tags
     selection, indirect = get_subset_selection_for_context(
         context=context,
@@ -297,11 +318,6 @@ def _selection_args(context: AssetExecutionContext, manifest: Mapping[str, Any])
 def dbt_build_events(context: AssetExecutionContext, warehouse_path: str, test_scope: str) -> Iterator[Any]:
     """`dbt build` of the step's selection; yields the Dagster events dagster-dbt would (an Output per model, an
     AssetCheckResult per data test), then fails the step if dbt did."""
-    from dagster import Failure
-    from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
-    from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
-    from dbt_common.events.functions import msg_to_dict
-
     manifest, dagster_dbt_translator, project = get_manifest_and_translator_from_dbt_assets([context.assets_def])
     results: list[dict[str, Any]] = []
     errors: list[str] = []
@@ -312,7 +328,7 @@ def dbt_build_events(context: AssetExecutionContext, warehouse_path: str, test_s
         elif msg.info.level == "error":
             errors.append(msg.info.msg)
 
-    target = dbt_target_path(warehouse_path)
+    target = dbt_target_path(warehouse_path, test_scope)
     args = [*DBT_BUILD_ARGS, *_selection_args(context, manifest)]
     context.log.info(f"dbt {' '.join(args)} (tests: {test_scope}, in process, target {target})")
     outcome = invoke_dbt(args, warehouse_path=warehouse_path, test_scope=test_scope, on_event=on_event,
@@ -339,11 +355,14 @@ def dbt_build_events(context: AssetExecutionContext, warehouse_path: str, test_s
         )
 
 
-def build_dbt_assets():
-    manifest = ensure_manifest()
+@functools.cache
+def viewtrail_dbt_assets() -> AssetsDefinition:
+    """The dbt models and their data tests as one Dagster multi-asset, built on first use rather than at import:
+    building it may run `dbt parse` (when the manifest is older than the dbt sources), and reads the manifest."""
+    dbt_preparer.prepare_if_dev(dbt_project)
 
     @dbt_assets(
-        manifest=manifest,
+        manifest=dbt_project.manifest_path,
         project=dbt_project,
         dagster_dbt_translator=translator,
         pool="duckdb",
@@ -358,9 +377,6 @@ def build_dbt_assets():
         yield from dbt_build_events(context, warehouse.path, test_scope)
 
     return viewtrail_dbt
-
-
-viewtrail_dbt_assets = build_dbt_assets()
 
 
 def dbt_resource() -> DbtCliResource:

@@ -6,7 +6,7 @@ from dagster import AssetSelection, define_asset_job, in_process_executor, multi
 
 from orchestration.defs.alerting import alert_events
 from orchestration.defs.assets import SCRAPE_ASSET_KEYS, SNAPSHOT_ASSET_KEYS
-from orchestration.defs.dbt import viewtrail_dbt_assets
+from orchestration.defs.dbt import DBT_GROUPS
 from orchestration.defs.discovery import ACCOUNTS_ASSET_KEYS, DISCOVERY_ASSET_KEYS
 from orchestration.defs.publishing import analytics_copy
 
@@ -39,7 +39,7 @@ discovery_job = define_asset_job(
 )
 
 #: Every dbt model (including those fed only by the registry) and the analyst copy.
-BUILD_SELECTION = AssetSelection.assets(viewtrail_dbt_assets, analytics_copy, alert_events)
+BUILD_SELECTION = AssetSelection.groups(*DBT_GROUPS) | AssetSelection.assets(analytics_copy, alert_events)
 
 #: dbt build (models + data tests as asset checks) then the analyst copy.
 build_job = define_asset_job(
