@@ -16,9 +16,8 @@ from orchestration.models import (
     Platform,
 )
 from orchestration.urls import canonical_url, parse_account_url, parse_video_url
-from orchestration.warehouse import open_warehouse, track_refs
+from orchestration.warehouse import TrackOutcome, open_warehouse, track_refs
 from orchestration.warehouse.accounts import (
-    WatchOutcome,
     accept_inbox,
     accounts_due_for_discovery,
     add_creator,
@@ -82,11 +81,11 @@ def con(warehouse_path):
 
 def test_watch_is_an_upsert_never_a_duplicate(con):
     first = watch_accounts(con, [NASA], labels=["space"], now=NOW)
-    assert [(r.account_id, r.outcome) for r in first] == [("tiktok:nasa", WatchOutcome.CREATED)]
+    assert [(r.account_id, r.outcome) for r in first] == [("tiktok:nasa", TrackOutcome.CREATED)]
     again = watch_accounts(
         con, [parse_account_url("m.tiktok.com/@NASA?lang=en")], latest_n=5, discovery="review", labels=["q4"], now=NOW
     )
-    assert [(r.account_id, r.outcome) for r in again] == [("tiktok:nasa", WatchOutcome.UPDATED)]
+    assert [(r.account_id, r.outcome) for r in again] == [("tiktok:nasa", TrackOutcome.UPDATED)]
     rows = con.sql(
         "SELECT account_id, handle, url, is_active, discovery, latest_n, discovery_cadence_hours, video_cadence,"
         " labels FROM registry.accounts"
@@ -100,7 +99,7 @@ def test_watch_is_an_upsert_never_a_duplicate(con):
     }
     assert unwatch_accounts(con, ["tiktok:nasa"], now=NOW) == {"tiktok:nasa": "already stopped"}
     resumed = watch_accounts(con, [NASA], now=NOW)
-    assert resumed[0].outcome is WatchOutcome.RESUMED
+    assert resumed[0].outcome is TrackOutcome.RESUMED
     assert con.sql("SELECT is_active, stopped_at, latest_n FROM registry.accounts").fetchall() == [(True, None, 5)]
 
 
@@ -276,7 +275,7 @@ def test_a_channel_watched_by_id_learns_its_handle_and_keeps_its_url(con):
     assert con.sql("SELECT account_id, handle, url FROM registry.accounts").fetchall() == [
         ("youtube:UC_x5XG1OV2P6uZZ5FSM9Ttw", "NASA", "https://www.youtube.com/channel/UC_x5XG1OV2P6uZZ5FSM9Ttw")
     ]
-    assert watch_accounts(con, [parse_account_url("youtube.com/@nasa")], now=NOW)[0].outcome is WatchOutcome.UPDATED
+    assert watch_accounts(con, [parse_account_url("youtube.com/@nasa")], now=NOW)[0].outcome is TrackOutcome.UPDATED
 
 
 def test_a_platform_without_a_listing_stores_metrics_and_stays_on_first_discovery(con):

@@ -137,7 +137,8 @@ def watch(
     tracked with a first snapshot); then the pipeline discovers each account every `--every` hours.
     """
     from orchestration.clock import parse_instant
-    from orchestration.warehouse.accounts import WatchOutcome, watch_accounts
+    from orchestration.warehouse.accounts import watch_accounts
+    from orchestration.warehouse.registry import TrackOutcome
 
     since_at = parse_instant(since, "--since") if since else None
     refs = parse_account_urls(urls)
@@ -161,9 +162,9 @@ def watch(
             ).fetchall()
         )
     words = {
-        WatchOutcome.CREATED: "now watched",
-        WatchOutcome.UPDATED: "already watched, updated",
-        WatchOutcome.RESUMED: "watching resumed",
+        TrackOutcome.CREATED: "now watched",
+        TrackOutcome.UPDATED: "already watched, updated",
+        TrackOutcome.RESUMED: "watching resumed",
     }
     for result in results:
         out.print(
@@ -183,9 +184,9 @@ def first_discoveries(watched: list[WatchResult]) -> list[str]:
     """Discover the newly watched (or resumed) accounts of ``watched`` now, one line each; returns the videos
     that registered, for their first snapshot. Accounts already watched wait for their cadence."""
     from orchestration.first_discovery import discover_now
-    from orchestration.warehouse.accounts import WatchOutcome
+    from orchestration.warehouse.registry import TrackOutcome
 
-    fresh = [w.account_id for w in watched if w.outcome is not WatchOutcome.UPDATED]
+    fresh = [w.account_id for w in watched if w.outcome is not TrackOutcome.UPDATED]
     if not fresh:
         return []
     found = discover_now(fresh, open_warehouse=writable_warehouse)

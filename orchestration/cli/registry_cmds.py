@@ -216,7 +216,6 @@ def import_urls(
     (the valid rows are still registered).
     """
     from orchestration.cli.account_cmds import first_discoveries, platform_note, watch_imported
-    from orchestration.warehouse.accounts import WatchOutcome
     from orchestration.warehouse.imports import UrlImportRow, read_url_file, write_url_import
     from orchestration.warehouse.registry import TrackOutcome, add_pending_link, mark_links_resolved
     from orchestration.warehouse.transactions import transaction
@@ -248,7 +247,7 @@ def import_urls(
     if pending:
         summary += f", {len(pending)} short link(s) pending"
     if watched:
-        new_accounts = sum(w.outcome is WatchOutcome.CREATED for w in watched)
+        new_accounts = sum(w.outcome is TrackOutcome.CREATED for w in watched)
         summary += f"; {len(watched)} account(s) watched ({new_accounts} new)"
     out.print(summary + ".", markup=False)
     for platform in dict.fromkeys(w.platform for w in watched):

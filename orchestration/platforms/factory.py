@@ -23,6 +23,7 @@ from orchestration import config
 from orchestration.errors import InvalidInputError
 from orchestration.models import Platform
 from orchestration.platforms.base import ClientSettings, PlatformClient, default_settings
+from orchestration.urls import InvalidVideoUrl, parse_platform
 
 __all__ = ["MODES", "build_client", "client_mode", "settings_from_env"]
 
@@ -39,9 +40,10 @@ _SETTING_NAMES = frozenset(f.name for f in dataclasses.fields(ClientSettings))
 
 
 def _platform(platform: Platform | str) -> Platform:
+    """The platform a caller names, parsed by the one parser (``urls.parse_platform``), as an input error."""
     try:
-        return Platform(str(platform).lower())
-    except ValueError:
+        return parse_platform(platform)
+    except InvalidVideoUrl:
         choices = ", ".join(p.value for p in Platform)
         raise InvalidInputError(f"Unknown platform {platform!r}: use one of {choices}.") from None
 

@@ -5,7 +5,6 @@ Public API (other packages import from here, not from the submodules).
 
 from orchestration.warehouse.accounts import (
     DiscoveryWrite,
-    WatchOutcome,
     WatchResult,
     accounts_due_for_discovery,
     list_accounts,
@@ -49,7 +48,6 @@ from orchestration.warehouse.transactions import WriteConflictError, transaction
 
 __all__ = [
     "DiscoveryWrite",
-    "WatchOutcome",
     "WatchResult",
     "accounts_due_for_discovery",
     "load_watched_accounts",

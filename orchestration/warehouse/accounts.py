@@ -15,7 +15,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 import duckdb
@@ -44,6 +43,7 @@ from orchestration.urls import (
 )
 from orchestration.warehouse import transactions
 from orchestration.warehouse.registry import (
+    TrackOutcome,
     TrackResult,
     TrackRow,
     clean_labels,
@@ -60,17 +60,11 @@ MAX_LATEST_N = 1000
 MAX_DISCOVERY_CADENCE_HOURS = 720.0
 
 
-class WatchOutcome(StrEnum):
-    CREATED = "created"  # a new row in registry.accounts
-    UPDATED = "updated"  # already watched: options updated
-    RESUMED = "resumed"  # was unwatched: watched again, options updated
-
-
 @dataclass(frozen=True, slots=True)
 class WatchResult:
     account_id: str
     platform: Platform
-    outcome: WatchOutcome
+    outcome: TrackOutcome
 
 
 # --------------------------------------------------------------------------------------------- validation
@@ -206,7 +200,7 @@ def watch_accounts(
                     ],
                 )
                 seen.add(ref.account_id)
-                results.append(WatchResult(ref.account_id, ref.platform, WatchOutcome.CREATED))
+                results.append(WatchResult(ref.account_id, ref.platform, TrackOutcome.CREATED))
                 continue
             if stored_id in seen:
                 continue
@@ -240,7 +234,7 @@ def watch_accounts(
                     stored_id,
                 ],
             )
-            outcome = WatchOutcome.UPDATED if was_active else WatchOutcome.RESUMED
+            outcome = TrackOutcome.UPDATED if was_active else TrackOutcome.RESUMED
             results.append(WatchResult(stored_id, ref.platform, outcome))
         ids = [r.account_id for r in results]
         link_videos_to_accounts(con, account_ids=ids, now=now)
@@ -936,7 +930,6 @@ __all__ = [
     "DEFAULT_DISCOVERY_CADENCE_HOURS",
     "DEFAULT_LATEST_N",
     "DiscoveryWrite",
-    "WatchOutcome",
     "WatchResult",
     "accept_inbox",
     "accounts_due_for_discovery",

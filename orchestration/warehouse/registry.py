@@ -30,9 +30,11 @@ MAX_CADENCE_HOURS = 720
 
 
 class TrackOutcome(StrEnum):
-    CREATED = "created"  # a new row in registry.videos
-    UPDATED = "updated"  # already tracked: options updated
-    RESUMED = "resumed"  # was untracked: active again, options updated
+    """What registering a video (track) or an account (watch) did."""
+
+    CREATED = "created"  # a new row in registry.videos / registry.accounts
+    UPDATED = "updated"  # already tracked / watched: options updated
+    RESUMED = "resumed"  # was untracked / unwatched: active again, options updated
 
 
 @dataclass(frozen=True, slots=True)
