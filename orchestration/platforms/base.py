@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterat
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -190,6 +190,50 @@ def _drive(client: Any, start: Callable[[], AsyncIterator[Any]]) -> Iterator[Any
             loop.run_until_complete(loop.shutdown_asyncgens())
         finally:
             loop.close()
+
+
+Item = TypeVar("Item")
+Answer = TypeVar("Answer")
+
+
+async def stream_bounded(
+    items: Iterator[Item],
+    run: Callable[[Item], Awaitable[Answer]],
+    *,
+    limit: int,
+    short_circuit: Callable[[Item], Answer | None],
+) -> AsyncIterator[Answer]:
+    """``run(item)`` for every item, at most ``limit`` at once, each answer yielded as soon as it completes.
+
+    Items are taken one at a time as slots free up, so ``short_circuit(item)`` (an answer without a request,
+    e.g. a tripped circuit or an exhausted budget) sees the state left by the answers before it; its answers
+    are yielded in turn. Whenever the stream ends (exhausted, closed early, cancelled) the unfinished tasks are
+    cancelled and awaited: use it inside ``contextlib.aclosing`` so that happens at once.
+    """
+    pending: set[asyncio.Task[Answer]] = set()
+    exhausted = False
+    try:
+        while True:
+            while not exhausted and len(pending) < limit:
+                item = next(items, None)
+                if item is None:
+                    exhausted = True
+                    break
+                short = short_circuit(item)
+                if short is not None:
+                    yield short
+                    continue
+                pending.add(asyncio.ensure_future(run(item)))
+            if not pending:
+                break
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                yield task.result()
+    finally:
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
 
 
 def stream_sync(client: Any, start: Callable[[], AsyncIterator[Any]], *, name: str) -> Iterator[Any]:

@@ -19,6 +19,7 @@ leaves this module (attempt details, errors) passes through :meth:`HttpPlatformC
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import ipaddress
 import itertools
@@ -44,7 +45,7 @@ from orchestration.clock import utc_now
 from orchestration.errors import ViewtrailError
 from orchestration.models import Attempt, Observation, Outcome, ScrapeResult, VideoToScrape
 from orchestration.platforms import trace
-from orchestration.platforms.base import ClientSettings, PlatformClient
+from orchestration.platforms.base import ClientSettings, PlatformClient, stream_bounded
 from orchestration.platforms.cookies import is_platform_host, load_platform_cookies
 from orchestration.platforms.proxies import PROXY_EXTENSION, ProxyPool, proxy_secrets, routed_transport
 
@@ -612,33 +613,14 @@ class HttpPlatformClient(PlatformClient):
     ) -> AsyncIterator[ScrapeResult]:
         ctx = RunContext(run_id=run_id, partition_key=partition_key)
         self.reset_retry_budget()
-        limit = self.settings.max_in_flight or 2 * self.settings.concurrency
-        batches = _chunks(self._own_videos(videos), max(1, self.batch_size))
-        pending: set[asyncio.Task[list[ScrapeResult]]] = set()
-        exhausted = False
-        try:
-            while True:
-                while not exhausted and len(pending) < limit:
-                    batch = next(batches, None)
-                    if batch is None:
-                        exhausted = True
-                        break
-                    short = self._short_circuit(batch, ctx)
-                    if short is not None:
-                        for result in short:
-                            self._account(result)
-                            yield result
-                        continue
-                    pending.add(asyncio.ensure_future(self._guarded_batch(batch, ctx)))
-                if not pending:
-                    break
-                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                for task in done:
-                    for result in task.result():
-                        self._account(result)
-                        yield result
-        finally:
-            for task in pending:
-                task.cancel()
-            if pending:
-                await asyncio.gather(*pending, return_exceptions=True)
+        stream = stream_bounded(
+            _chunks(self._own_videos(videos), max(1, self.batch_size)),
+            lambda batch: self._guarded_batch(batch, ctx),
+            limit=self.settings.max_in_flight or 2 * self.settings.concurrency,
+            short_circuit=lambda batch: self._short_circuit(batch, ctx),
+        )
+        async with contextlib.aclosing(stream):
+            async for results in stream:
+                for result in results:
+                    self._account(result)
+                    yield result

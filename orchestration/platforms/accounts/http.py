@@ -9,6 +9,7 @@ scrubbing as the video scrapes, configured by the same :class:`ClientSettings`. 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from abc import abstractmethod
@@ -25,7 +26,7 @@ from orchestration.models import (
     Outcome,
 )
 from orchestration.platforms.accounts.base import AccountClient, listing_limit
-from orchestration.platforms.base import ClientSettings
+from orchestration.platforms.base import ClientSettings, stream_bounded
 from orchestration.platforms.http import Fetched, HttpPlatformClient, RunContext
 
 __all__ = ["Call", "HttpAccountClient"]
@@ -152,32 +153,13 @@ class HttpAccountClient(AccountClient):
     ) -> AsyncIterator[AccountResult]:
         ctx = RunContext(run_id=run_id, partition_key=partition_key)
         self.wire.reset_retry_budget()
-        limit = self.settings.max_in_flight or 2 * self.settings.concurrency
-        items = self._own_accounts(accounts)
-        pending: set[asyncio.Task[AccountResult]] = set()
-        exhausted = False
-        try:
-            while True:
-                while not exhausted and len(pending) < limit:
-                    account = next(items, None)
-                    if account is None:
-                        exhausted = True
-                        break
-                    short = self.short_circuit(account, ctx)
-                    if short is not None:
-                        self.wire.record_outcome(short.attempt.outcome)
-                        yield short
-                        continue
-                    pending.add(asyncio.ensure_future(self._guarded(account, ctx)))
-                if not pending:
-                    break
-                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                for task in done:
-                    result = task.result()
-                    self.wire.record_outcome(result.attempt.outcome)
-                    yield result
-        finally:
-            for task in pending:
-                task.cancel()
-            if pending:
-                await asyncio.gather(*pending, return_exceptions=True)
+        stream = stream_bounded(
+            self._own_accounts(accounts),
+            lambda account: self._guarded(account, ctx),
+            limit=self.settings.max_in_flight or 2 * self.settings.concurrency,
+            short_circuit=lambda account: self.short_circuit(account, ctx),
+        )
+        async with contextlib.aclosing(stream):
+            async for result in stream:
+                self.wire.record_outcome(result.attempt.outcome)
+                yield result
