@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import threading
 import time
 
 import httpx
@@ -213,6 +214,26 @@ def test_scrape_sync_works_inside_a_running_event_loop():
 
     results = asyncio.run(inside())
     assert [r.attempt.outcome for r in results] == [Outcome.OK] * 3
+
+
+def test_abandoning_scrape_sync_inside_a_running_loop_cancels_the_waiting_requests_and_ends_its_thread():
+    async def handler(request):
+        if request.url.params["id"] != "100":
+            await asyncio.Event().wait()  # never answers: only a cancellation ends these requests
+        return httpx.Response(200, json=dict(TWEET, id_str="100"))
+
+    client = client_for("x", handler, concurrency=4)
+
+    async def inside():
+        stream = scrape_sync(client, [video("x", str(100 + i)) for i in range(4)])
+        first = next(stream)
+        stream.close()
+        return first
+
+    first = asyncio.run(inside())
+    assert first.attempt.video_id == "x:100" and first.attempt.outcome is Outcome.OK
+    assert not [t for t in threading.enumerate() if t.name == "scrape-x"]  # joined, not left waiting
+    assert run(client, [video("x", "100")])[0].attempt.outcome is Outcome.OK  # and the client still works
 
 
 def test_client_is_reusable_across_scrape_sync_calls():

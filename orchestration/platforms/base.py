@@ -10,6 +10,7 @@ Plain Python: no Dagster, no DuckDB. ``scrape`` is an async generator so a batch
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import threading
 from abc import ABC, abstractmethod
@@ -249,45 +250,51 @@ def stream_sync(client: Any, start: Callable[[], AsyncIterator[Any]], *, name: s
         yield from _drive(client, start)
         return
 
-    # Inside a running loop (e.g. a notebook): stream through a bounded queue from a helper thread.
-    q: queue.Queue[Any] = queue.Queue(maxsize=256)
-    stop = threading.Event()
+    # Inside a running loop (e.g. a notebook): run the generator on a helper thread's own loop. No timed waits
+    # (they hang under a shifted clock): an abandoned iteration cancels the helper's task, which then closes the
+    # generator and the client and ends, so the join below is short.
+    items: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    running: dict[str, Any] = {}
+    ready = threading.Event()
 
-    def put(item: Any) -> None:
-        while not stop.is_set():
-            try:
-                q.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                continue
+    async def pump() -> None:
+        running["loop"], running["task"] = asyncio.get_running_loop(), asyncio.current_task()
+        ready.set()
+        try:
+            async with contextlib.aclosing(start()) as agen:
+                async for item in agen:
+                    items.put(item)
+        finally:
+            await client.aclose()  # connections belong to this loop
 
     def worker() -> None:
-        gen = _drive(client, start)
+        outcome: Any = _DONE
         try:
-            for result in gen:
-                put(result)
-                if stop.is_set():
-                    break
+            asyncio.run(pump())
+        except asyncio.CancelledError:
+            pass
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer thread, which re-raises it
-            put(exc)
-            return
+            outcome = exc
         finally:
-            gen.close()
-        put(_DONE)
+            ready.set()
+            items.put(outcome)
 
     thread = threading.Thread(target=worker, name=name, daemon=True)
     thread.start()
+    ready.wait()
     try:
         while True:
-            item = q.get()
+            item = items.get()
             if item is _DONE:
                 break
             if isinstance(item, BaseException):
                 raise item
             yield item
     finally:
-        stop.set()
-        thread.join(timeout=30)
+        if thread.is_alive() and "loop" in running:
+            with contextlib.suppress(RuntimeError):  # the loop already closed: the helper is ending anyway
+                running["loop"].call_soon_threadsafe(running["task"].cancel)
+        thread.join()
 
 
 def scrape_sync(client: PlatformClient, videos: Iterable[VideoToScrape], **kw: Any) -> Iterator[ScrapeResult]:
