@@ -188,13 +188,13 @@ import json, sys, time, warnings
 warnings.simplefilter("ignore")
 t0 = time.perf_counter()
 from dagster import AssetKey, DagsterInstance, materialize
-from orchestration.defs.dbt import DBT_TESTS_TAG, dbt_resource, viewtrail_dbt_assets
+from orchestration.defs.dbt import DBT_TESTS_TAG, viewtrail_dbt_assets
 from orchestration.defs.resources import WarehouseResource
 assets = viewtrail_dbt_assets()
 loaded = time.perf_counter() - t0
 path, scope, tmp, only = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 selection = [AssetKey(only.split("/"))] if only else None
-resources = {"dbt": dbt_resource(), "warehouse": WarehouseResource(
+resources = {"warehouse": WarehouseResource(
     path=path, analytics_path=tmp + "/analytics.duckdb", marts_export_dir=tmp + "/marts")}
 with DagsterInstance.ephemeral() as instance:
     result = materialize([assets], selection=selection, resources=resources, instance=instance,

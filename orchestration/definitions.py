@@ -29,7 +29,6 @@ warnings.filterwarnings("ignore", category=PreviewWarning)
 
 def build_resources(settings: config.Settings | None = None) -> dict[str, Any]:
     """Every resource of the code location, from ``settings`` (default: this process's)."""
-    from orchestration.defs.dbt import dbt_resource
     from orchestration.defs.resources import platform_clients_from_env, warehouse_from_env
     from orchestration.defs.sensors import notifier_from_env, sensor_settings_from_env
 
@@ -37,7 +36,6 @@ def build_resources(settings: config.Settings | None = None) -> dict[str, Any]:
     return {
         "warehouse": warehouse_from_env(settings),
         "platforms": platform_clients_from_env(settings),
-        "dbt": dbt_resource(),
         "sensor_settings": sensor_settings_from_env(settings),
         "notifier": notifier_from_env(settings),
     }

@@ -73,12 +73,11 @@ def dagster_instance() -> Iterator[Any]:
 def pipeline_resources(*, simulated: bool = False) -> dict[str, Any]:
     """Resources for in-process runs, from the settings now (tests and the CLI set the environment before):
     the same builders as the code location's, so a run from the CLI waits for the lock as long as the pipeline."""
-    from orchestration.defs.dbt import dbt_resource
     from orchestration.defs.resources import PlatformClientsResource, platform_clients_from_env, warehouse_from_env
 
     settings = config.settings()
     platforms = PlatformClientsResource() if simulated else platform_clients_from_env(settings)
-    return {"warehouse": warehouse_from_env(settings), "platforms": platforms, "dbt": dbt_resource()}
+    return {"warehouse": warehouse_from_env(settings), "platforms": platforms}
 
 
 def _print_stderr(line: str) -> None:

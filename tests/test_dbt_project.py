@@ -363,7 +363,7 @@ def test_the_dagster_dbt_step_runs_dbt_in_process_and_frees_the_warehouse(wareho
 
     from dagster import DagsterInstance, materialize
 
-    from orchestration.defs.dbt import DBT_TESTS_TAG, dbt_resource, dbt_target_path, viewtrail_dbt_assets
+    from orchestration.defs.dbt import DBT_TESTS_TAG, dbt_target_path, viewtrail_dbt_assets
     from orchestration.defs.resources import WarehouseResource
 
     create_warehouse(warehouse_path)
@@ -372,7 +372,6 @@ def test_the_dagster_dbt_step_runs_dbt_in_process_and_frees_the_warehouse(wareho
     insert_snapshots(warehouse_path, [(v, datetime(2024, 1, day, 12), 100 * day, 10 * day, day, day, 0)
                                       for v in ("tiktok:a", "tiktok:b") for day in (1, 3)])  # fmt: skip
     resources = {
-        "dbt": dbt_resource(),
         "warehouse": WarehouseResource(
             path=str(warehouse_path),
             analytics_path=str(tmp_path / "a.duckdb"),

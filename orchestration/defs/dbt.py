@@ -28,7 +28,7 @@ from dagster import (
     AutomationCondition,
     Failure,
 )
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject, dbt_assets
 from dagster_dbt.asset_utils import (
     DAGSTER_DBT_EXCLUDE_METADATA_KEY,
     DAGSTER_DBT_SELECT_METADATA_KEY,
@@ -368,16 +368,12 @@ def viewtrail_dbt_assets() -> AssetsDefinition:
         pool="duckdb",
         name="viewtrail_dbt",
     )
-    def viewtrail_dbt(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
-        # `dbt` (the project and profiles dirs) stays the step's resource for the definitions and the UI; dbt runs
-        # in process (dbt_build_events). Make sure the warehouse exists and is migrated before dbt reads its sources.
+    def viewtrail_dbt(context: AssetExecutionContext, warehouse: WarehouseResource):
+        # dbt runs in this process (dbt_build_events), so the step needs no DbtCliResource. Make sure the
+        # warehouse exists and is migrated before dbt reads its sources.
         with warehouse.connect():
             pass
         test_scope = context.run.tags.get(DBT_TESTS_TAG, "touched")
         yield from dbt_build_events(context, warehouse.path, test_scope)
 
     return viewtrail_dbt
-
-
-def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable())
