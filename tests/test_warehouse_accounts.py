@@ -130,6 +130,21 @@ def test_videos_link_to_their_account_whichever_comes_first(con):
     ]
 
 
+def test_a_tracked_video_found_on_a_watched_account_links_to_it_and_keeps_a_link_it_has(con):
+    reposted = parse_video_url(f"https://www.tiktok.com/@fan_page/video/{7300000000000000001}")
+    linked = parse_video_url(f"https://www.tiktok.com/@esa/video/{7300000000000000002}")
+    watch_accounts(con, [parse_account_url("tiktok.com/@esa")], now=NOW)
+    track_refs(con, [reposted, linked], now=NOW)
+    watch_accounts(con, [NASA], now=NOW)
+    listing = [tiktok_video(1, days_ago(1)), tiktok_video(2, days_ago(2))]
+    record_account_results(con, [result("tiktok:nasa", NOW, listing)], now=NOW)
+    rows = con.sql("SELECT video_id, account_id, source FROM registry.videos ORDER BY video_id").fetchall()
+    assert rows == [
+        ("tiktok:7300000000000000001", "tiktok:nasa", "manual"),  # found on nasa's page: linked there
+        ("tiktok:7300000000000000002", "tiktok:esa", "manual"),  # already linked: unchanged
+    ]
+
+
 def test_creators_group_accounts(con):
     watch_accounts(con, [NASA, CHANNEL], creator="NASA Official", now=NOW)
     assert add_creator(con, "nasa official", now=NOW) is False  # same slug: the same creator

@@ -47,6 +47,7 @@ from orchestration.warehouse.registry import (
     TrackResult,
     TrackRow,
     clean_labels,
+    link_videos_to_account_ids,
     link_videos_to_accounts,
     metadata_json,
     track_frame,
@@ -791,11 +792,7 @@ def _store_results(
             "INSERT INTO registry.inbox VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', NULL) ON CONFLICT DO NOTHING",
             inbox_rows,
         )
-    for video_id, account_id in to_link:
-        con.execute(
-            "UPDATE registry.videos SET account_id = ?, updated_at = ? WHERE video_id = ? AND account_id IS NULL",
-            [account_id, now, video_id],
-        )
+    link_videos_to_account_ids(con, to_link, now=now)
     if renamed:
         link_videos_to_accounts(con, account_ids=renamed, now=now)
     return DiscoveryWrite(

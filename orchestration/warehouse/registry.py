@@ -321,6 +321,18 @@ def _track_in_transaction(con: duckdb.DuckDBPyConnection, now: datetime) -> list
     return rows
 
 
+def link_videos_to_account_ids(
+    con: duckdb.DuckDBPyConnection, links: Sequence[tuple[str, str]], *, now: datetime | None = None
+) -> None:
+    """Link each ``(video_id, account_id)`` pair (a video found on that account's page) unless the video is
+    linked already; runs in the caller's transaction, if any. A link once set is never changed here."""
+    if links:
+        con.executemany(
+            "UPDATE registry.videos SET account_id = ?, updated_at = ? WHERE video_id = ? AND account_id IS NULL",
+            [(account_id, now or utc_now(), video_id) for video_id, account_id in links],
+        )
+
+
 def link_videos_to_accounts(
     con: duckdb.DuckDBPyConnection,
     *,
