@@ -30,7 +30,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from orchestration import config
+from orchestration import clock, config
 from orchestration.hashing import STABLE
 from orchestration.models import NOT_FOUND_STREAK_LIMIT, TRANSIENT_OUTCOMES, Outcome, Platform, ScrapeResult
 from orchestration.platforms.simulated import stable_video_key
@@ -195,7 +195,7 @@ def due_videos(
 
 def hours_in(start: datetime, end: datetime) -> list[datetime]:
     """Hour starts in ``[start, end)``."""
-    first = start.replace(minute=0, second=0, microsecond=0)
+    first = clock.hour_start(start)
     hours, at = [], first
     while at < end:
         hours.append(at)

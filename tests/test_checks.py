@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from orchestration import config
 from orchestration.defs import checks
 from orchestration.warehouse import open_warehouse
 
@@ -63,9 +64,9 @@ def test_success_share_counts_distinct_due_videos_of_the_partition_and_platform(
 
 
 def test_min_success_share_env(monkeypatch):
-    monkeypatch.setenv(checks.MIN_SUCCESS_SHARE_ENV, "0.5")
+    monkeypatch.setenv(config.MIN_SUCCESS_SHARE, "0.5")
     assert checks.min_success_share() == 0.5
-    monkeypatch.setenv(checks.MIN_SUCCESS_SHARE_ENV, "lots")
+    monkeypatch.setenv(config.MIN_SUCCESS_SHARE, "lots")
     with pytest.raises(ValueError, match="between 0 and 1"):
         checks.min_success_share()
 

@@ -29,6 +29,7 @@ from dagster import (
 )
 
 from orchestration import config
+from orchestration.clock import PARTITION_KEY_FORMAT
 from orchestration.models import Platform
 from orchestration.scheduling import auto_cadence_from_env, cadence_hours, is_tracked, load_video_schedules
 
@@ -36,9 +37,6 @@ CHECK_SUCCESS = "due_videos_scraped"
 CHECK_FRESHNESS = "no_stale_videos"
 CHECK_DUPLICATES = "no_duplicate_observations"
 
-MIN_SUCCESS_SHARE_ENV = config.MIN_SUCCESS_SHARE
-DEFAULT_MIN_SUCCESS_SHARE = config.DEFAULT_MIN_SUCCESS_SHARE
-PARTITION_KEY_FORMAT = "%Y-%m-%d-%H:%M"
 _EXAMPLES = 10
 
 

@@ -30,7 +30,7 @@ from dagster import (
 )
 
 from orchestration import config
-from orchestration.clock import last_complete_hour, partition_key, utc_now
+from orchestration.clock import hour_start, last_complete_hour, partition_key, utc_now
 from orchestration.defs.assets import scrape_asset_key, snapshot_asset_key
 from orchestration.defs.jobs import BUILD_SELECTION, scrape_videos_job
 from orchestration.defs.notifications import notify_failure
@@ -256,7 +256,7 @@ def momentum_sensor(context: SensorEvaluationContext, sensor_settings: SensorSet
                 rates[video_id] = rate
             state["copy"] = copy_stamp
     boost = {v: u for v, u in boost.items() if datetime.fromisoformat(u) > now}
-    hour = now.replace(minute=0, second=0, microsecond=0).isoformat()
+    hour = hour_start(now).isoformat()
     new_state = {"copy": state.get("copy"), "rates": rates, "boost": boost, "last_run_hour": state.get("last_run_hour")}
     if not boost or state.get("last_run_hour") == hour:
         reason = "no video has momentum" if not boost else "boosted videos already re-scraped this hour"
