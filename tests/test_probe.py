@@ -116,7 +116,10 @@ def test_a_short_link_is_resolved_then_probed(warehouse_path, monkeypatch):
 
     with FakePlatformServer(at=AT, tracked_at=TRACKED) as server:
         settings = _tiktok(server).settings
-        make = lambda platform: LocalShortLinks(settings)  # noqa: E731
+
+        def make(platform):
+            return LocalShortLinks(settings)
+
         (report,) = probe(["https://vm.tiktok.com/ZMabc123/"], make_client=make)
         (broken,) = probe(["https://vm.tiktok.com/not-a-code/"], make_client=make)
     assert report.ok and report.resolved_from == "https://vm.tiktok.com/ZMabc123/"
