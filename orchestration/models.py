@@ -240,6 +240,7 @@ class AccountAttempt:
     run_id: str | None = None
     partition_key: str | None = None
     videos_listed: int | None = None  # None when the platform has no logged-out route for recent posts
+    proxy_index: int | None = None  # which of the platform's proxies served its last request; None = no proxy
 
 
 @dataclass(slots=True)

@@ -14,8 +14,9 @@ import polars as pl
 import pytest
 from fixtures.platform_support import SleepRecorder
 
-from orchestration.models import Outcome, Platform, VideoToScrape
+from orchestration.models import AccountToDiscover, Outcome, Platform, VideoToScrape
 from orchestration.platforms import trace
+from orchestration.platforms.accounts import build_account_client, discover_sync
 from orchestration.platforms.base import scrape_sync
 from orchestration.platforms.factory import build_client
 from orchestration.platforms.proxies import PROXY_EXTENSION, ProxyPool
@@ -234,6 +235,34 @@ def test_proxy_index_reaches_the_warehouse_and_no_proxy_detail_goes_anywhere(
         host_port = proxy_url.rpartition("@")[2].removeprefix("http://")
         for text in texts:
             assert SECRET not in text and host_port not in text
+
+
+def test_account_discoveries_go_through_the_proxies_and_the_warehouse_says_which(
+    platform_server, proxies, warehouse_path
+):
+    from orchestration.urls import parse_account_url
+    from orchestration.warehouse.accounts import record_account_results, watch_accounts
+
+    handles = ["ana.cooks", "techtinker", "ana.cooks.2"]
+    accounts = [
+        AccountToDiscover(f"tiktok:{h}", Platform.TIKTOK, h, f"https://www.tiktok.com/@{h}", observe_at=AT)
+        for h in handles
+    ]
+    settings = {"base_url": platform_server.base_url(Platform.TIKTOK), "rate_per_min": 1e6, "concurrency": 1,
+                "max_in_flight": 1, "proxies": tuple(p.url for p in proxies), "breaker_threshold": 10_000}  # fmt: skip
+    proxies[0].set_mode("challenge")  # the first proxy is blocked: it rests, the second carries the rest
+    results = list(discover_sync(build_account_client(Platform.TIKTOK, "real", **settings), accounts))
+    assert [(r.attempt.outcome, r.attempt.proxy_index) for r in results] == [
+        (Outcome.BLOCKED, 0), (Outcome.OK, 1), (Outcome.OK, 1),
+    ]  # fmt: skip
+    with open_warehouse() as con:
+        watch_accounts(con, [parse_account_url(f"https://www.tiktok.com/@{h}") for h in handles], now=AT)
+        record_account_results(con, results, now=AT)
+        stored = con.sql("SELECT account_id, outcome, proxy_index FROM raw.account_attempts ORDER BY account_id")
+        assert stored.fetchall() == [
+            ("tiktok:ana.cooks", "blocked", 0), ("tiktok:ana.cooks.2", "ok", 1), ("tiktok:techtinker", "ok", 1),
+        ]  # fmt: skip
+        assert SECRET not in repr(con.sql("SELECT * FROM raw.account_attempts").fetchall())
 
 
 def test_attempts_staged_before_proxy_index_load_with_null(warehouse_path):

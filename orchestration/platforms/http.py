@@ -520,14 +520,21 @@ class HttpPlatformClient(PlatformClient):
             partition_key=ctx.partition_key,
             proxy_index=fetched.proxy_index if fetched is not None else None,
         )
-        if attempt.proxy_index is not None and outcome is Outcome.BLOCKED:
-            self._rest_proxy(attempt.proxy_index, Outcome.BLOCKED)
-        elif attempt.proxy_index is not None and outcome is Outcome.OK and self._proxy_pool is not None:
-            self._proxy_pool.served(attempt.proxy_index)
+        self.settle_proxy(attempt.proxy_index, outcome)
         if observation is not None:
             observation.run_id = ctx.run_id
             observation.source = source
         return ScrapeResult(attempt=attempt, observation=observation if outcome is Outcome.OK else None)
+
+    def settle_proxy(self, index: int | None, outcome: Outcome) -> None:
+        """A finished attempt's outcome through proxy ``index``: ``blocked`` rests the proxy (429s rest it
+        inside :meth:`fetch` already), ``ok`` resets its back-off."""
+        if index is None or self._proxy_pool is None:
+            return
+        if outcome is Outcome.BLOCKED:
+            self._rest_proxy(index, Outcome.BLOCKED)
+        elif outcome is Outcome.OK:
+            self._proxy_pool.served(index)
 
     def _rest_proxy(self, index: int, reason: Outcome) -> None:
         if self._proxy_pool is not None:

@@ -523,7 +523,7 @@ class DiscoveryWrite:
 
 _ATTEMPT_COLUMNS = (
     "account_id, platform, attempted_at, outcome, http_status, detail, duration_ms, tries, source, run_id, "
-    "partition_key, videos_listed, videos_new"
+    "partition_key, videos_listed, videos_new, proxy_index"
 )
 
 
@@ -747,6 +747,7 @@ def _store_results(
                 attempt.partition_key,
                 attempt.videos_listed,
                 videos_new,
+                attempt.proxy_index,
             )
         )
         if observation is not None and attempt.outcome is Outcome.OK:
@@ -770,7 +771,7 @@ def _store_results(
 
     if attempt_rows:
         con.executemany(
-            f"INSERT INTO raw.account_attempts ({_ATTEMPT_COLUMNS}) VALUES ({', '.join('?' * 13)})"
+            f"INSERT INTO raw.account_attempts ({_ATTEMPT_COLUMNS}) VALUES ({', '.join('?' * 14)})"
             " ON CONFLICT DO NOTHING",
             attempt_rows,
         )

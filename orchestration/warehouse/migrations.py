@@ -281,6 +281,7 @@ CREATE TABLE raw.account_attempts (
 
 #: Which of the platform's proxies (0-based index in VIEWTRAIL_{P}_PROXIES) served an attempt; NULL = none.
 _V7_PROXY_INDEX = "ALTER TABLE raw.scrape_attempts ADD COLUMN proxy_index INTEGER;"
+_V8_ACCOUNT_PROXY_INDEX = "ALTER TABLE raw.account_attempts ADD COLUMN proxy_index INTEGER;"
 
 MIGRATIONS: list[Migration] = [
     Migration(
@@ -305,6 +306,7 @@ MIGRATIONS: list[Migration] = [
         _V6_ACCOUNTS,
     ),
     Migration(7, "raw.scrape_attempts: proxy_index (which proxy served the attempt)", _V7_PROXY_INDEX),
+    Migration(8, "raw.account_attempts: proxy_index (which proxy served the discovery)", _V8_ACCOUNT_PROXY_INDEX),
 ]
 
 #: The schema version this code reads and writes.

@@ -16,5 +16,6 @@ select
     run_id,
     partition_key,
     videos_listed,
-    videos_new
+    videos_new,
+    proxy_index
 from source

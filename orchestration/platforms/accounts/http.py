@@ -45,12 +45,14 @@ class Call:
     started_mono: float
     tries: int = 0
     http_status: int | None = None
+    proxy_index: int | None = None  # the proxy of the last request
     fetches: list[Fetched] = field(default_factory=list)
 
     def add(self, fetched: Fetched) -> Fetched:
         self.tries += fetched.tries
         if fetched.status is not None:
             self.http_status = fetched.status
+        self.proxy_index = fetched.proxy_index
         self.fetches.append(fetched)
         return fetched
 
@@ -108,7 +110,9 @@ class HttpAccountClient(AccountClient):
             run_id=ctx.run_id,
             partition_key=ctx.partition_key,
             videos_listed=videos_listed,
+            proxy_index=call.proxy_index,
         )
+        self.wire.settle_proxy(call.proxy_index, outcome)
         if observation is not None:
             observation.run_id = ctx.run_id
             observation.source = self.source
