@@ -9,7 +9,6 @@ intermediate -> marts -> analytics_copy. ``registry.videos`` and the account tab
 """
 
 import functools
-import hashlib
 import json
 import os
 import shutil
@@ -222,16 +221,16 @@ _RESULT_EVENTS = frozenset({"LogModelResult", "LogTestResult", "LogSeedResult", 
 
 def dbt_target_path(warehouse_path: str | Path, test_scope: str = "touched") -> Path:
     """Where dbt keeps its artefacts (partial parse state, run_results.json, dbt.log) for builds on one warehouse
-    with one data-test scope.
+    with one data-test scope: ``<warehouse>.dbt/<scope>/`` beside the warehouse file (``data/warehouse.dbt/``).
 
     One directory per warehouse and scope, reused by every such build: dbt's partial parse state is only valid
     for the vars it was made with (the warehouse path and the scope are vars, see :func:`dbt_vars`), so a
     directory per run (dagster-dbt's default) or one shared by several warehouses or scopes would make dbt
-    re-parse the whole project on every build. Builds on one warehouse never overlap (pool "duckdb").
+    re-parse the whole project on every build. Beside the warehouse, a warehouse's artefacts go where it goes (a
+    test's temporary warehouse takes them along). Builds on one warehouse never overlap (pool "duckdb").
     """
     resolved = Path(warehouse_path).expanduser().absolute()
-    digest = hashlib.sha1(str(resolved).encode()).hexdigest()[:10]
-    return DBT_PROJECT_DIR / "target" / "builds" / f"{resolved.stem}-{digest}" / test_scope
+    return resolved.with_name(f"{resolved.stem}.dbt") / test_scope
 
 
 def dbt_vars(warehouse_path: str | Path, test_scope: str = "touched") -> str:
