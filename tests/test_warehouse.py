@@ -108,7 +108,8 @@ CREATE TABLE raw.account_snapshots (
 CREATE TABLE raw.account_attempts (
   account_id TEXT NOT NULL, platform TEXT NOT NULL, attempted_at TIMESTAMP NOT NULL, outcome TEXT NOT NULL,
   http_status INTEGER, detail TEXT, duration_ms DOUBLE, tries INTEGER NOT NULL, source TEXT NOT NULL, run_id TEXT,
-  partition_key TEXT, videos_listed INTEGER, videos_new INTEGER, PRIMARY KEY (account_id, attempted_at)
+  partition_key TEXT, videos_listed INTEGER, videos_new INTEGER, proxy_index INTEGER,
+  PRIMARY KEY (account_id, attempted_at)
 );
 """
 
