@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import duckdb
 import pytest
-from api_support import api_env, running_api
+from api_support import api_env, problem, running_api
 
 RICK = "https://youtu.be/dQw4w9WgXcQ"
 RICK_ID = "youtube:dQw4w9WgXcQ"
@@ -23,16 +23,6 @@ def api(tmp_path):
     with api_env(tmp_path, VIEWTRAIL_API_RATE_PER_MIN="100000") as data, running_api() as server:
         server.data = data
         yield server
-
-
-def problem(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = response.json()
-    assert body["code"] == code and body["status"] == status
-    assert body["type"].startswith("urn:") and body["title"] and body["detail"] and body["instance"]
-    assert body["request_id"] == response.headers["x-request-id"]
-    return body
 
 
 def test_health_openapi_and_docs_need_no_key(api):
