@@ -31,7 +31,9 @@ def test_health_openapi_and_docs_need_no_key(api):
         schema = c.get("/v1/openapi.json").json()
         assert schema["openapi"].startswith("3.1")
         assert {"/v1/videos", "/v1/videos/{video_id}", "/v1/videos/bulk", "/v1/videos/bulk-stop", "/v1/labels",
-                "/v1/status", "/v1/health", "/v1/videos/{video_id}/history"} <= set(schema["paths"])  # fmt: skip
+                "/v1/status", "/v1/health", "/v1/videos/{video_id}/history", "/v1/accounts/{account}/daily",
+                "/v1/watched-accounts", "/v1/watched-accounts/{account_id}", "/v1/watched-accounts/{account_id}/metrics",
+                "/v1/creators", "/v1/creators/{creator_id}", "/v1/creators/{creator_id}/daily"} <= set(schema["paths"])  # fmt: skip
         assert c.get("/docs").status_code == 200
 
 
