@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -69,6 +70,17 @@ class ApiServer:
             time.sleep(0.02)
 
 
+def problem(response: httpx.Response, status: int, code: str) -> dict:
+    """Assert ``response`` is an RFC 9457 problem with this status and code; its body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["code"] == code and body["status"] == status
+    assert body["type"].startswith("urn:") and body["title"] and body["detail"] and body["instance"]
+    assert body["request_id"] == response.headers["x-request-id"]
+    return body
+
+
 @contextmanager
 def running_api() -> Iterator[ApiServer]:
     server = ApiServer()
@@ -76,3 +88,45 @@ def running_api() -> Iterator[ApiServer]:
         yield server
     finally:
         server.stop()
+
+
+ACCOUNTS_NOW = datetime(2026, 11, 3, 13)
+
+
+def publish_watched_accounts(data: Path) -> None:
+    """Watch three accounts the way `viewtrail watch` does (two of them under the creator "Space Agency"; the
+    creator "Later Crew" has none), store discovery results the way the discovery assets do, build the account
+    and creator marts with dbt and publish the analyst copy. Followers of tiktok:nasa: 1000 on Nov 1 12:00, 1480 on Nov 3 12:00 (Nov 2 interpolated)."""
+    from dbt_support import dbt
+
+    from orchestration.models import AccountAttempt, AccountObservation, AccountResult, Outcome, Platform
+    from orchestration.publish import publish
+    from orchestration.urls import parse_account_url
+    from orchestration.warehouse import open_warehouse
+    from orchestration.warehouse.accounts import add_creator, record_account_results, watch_accounts
+
+    def discovered(account_id: str, platform: Platform, at: datetime, followers: int | None, views: int | None = None,
+                   display_name: str | None = None) -> AccountResult:  # fmt: skip
+        attempt = AccountAttempt(account_id, platform, at, Outcome.OK, source="test", videos_listed=0)
+        observation = AccountObservation(account_id, at, followers, 10, None, 42, views, display_name=display_name,
+                                         source="test")  # fmt: skip
+        return AccountResult(attempt, observation, [])
+
+    warehouse = data / "warehouse.duckdb"
+    with open_warehouse(warehouse) as con:
+        watch_accounts(con, [parse_account_url("https://www.tiktok.com/@nasa"),
+                             parse_account_url("https://www.youtube.com/@esa")],
+                       creator="Space Agency", labels=["space"], now=datetime(2026, 10, 31))  # fmt: skip
+        watch_accounts(con, [parse_account_url("https://www.instagram.com/solo/")], discovery="off",
+                       now=datetime(2026, 10, 31))  # fmt: skip
+        add_creator(con, "Later Crew", labels=["tbd"], now=datetime(2026, 10, 31))
+        record_account_results(con, [
+            discovered("tiktok:nasa", Platform.TIKTOK, datetime(2026, 11, 1, 12), 1000, display_name="NASA"),
+            discovered("tiktok:nasa", Platform.TIKTOK, datetime(2026, 11, 3, 12), 1480, display_name="NASA"),
+            discovered("youtube:esa", Platform.YOUTUBE, datetime(2026, 11, 2, 12), 500, views=9000),
+            discovered("instagram:solo", Platform.INSTAGRAM, datetime(2026, 11, 3, 0), 0),
+        ], now=ACCOUNTS_NOW)  # fmt: skip
+    dbt("build", "--exclude-resource-type", "unit_test", "--select", "+account_latest", "+account_metrics_daily",
+        "+creator_daily", "+creator_latest", warehouse=warehouse)  # fmt: skip
+    with open_warehouse(warehouse) as con:
+        publish(con)

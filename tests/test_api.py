@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import duckdb
 import pytest
-from api_support import api_env, running_api
+from api_support import api_env, problem, running_api
 
 RICK = "https://youtu.be/dQw4w9WgXcQ"
 RICK_ID = "youtube:dQw4w9WgXcQ"
@@ -25,23 +25,15 @@ def api(tmp_path):
         yield server
 
 
-def problem(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = response.json()
-    assert body["code"] == code and body["status"] == status
-    assert body["type"].startswith("urn:") and body["title"] and body["detail"] and body["instance"]
-    assert body["request_id"] == response.headers["x-request-id"]
-    return body
-
-
 def test_health_openapi_and_docs_need_no_key(api):
     with api.client() as c:
         assert c.get("/v1/health").json() == {"status": "ok", "analytics_copy": False}
         schema = c.get("/v1/openapi.json").json()
         assert schema["openapi"].startswith("3.1")
         assert {"/v1/videos", "/v1/videos/{video_id}", "/v1/videos/bulk", "/v1/videos/bulk-stop", "/v1/labels",
-                "/v1/status", "/v1/health", "/v1/videos/{video_id}/history"} <= set(schema["paths"])  # fmt: skip
+                "/v1/status", "/v1/health", "/v1/videos/{video_id}/history", "/v1/accounts/{account}/daily",
+                "/v1/watched-accounts", "/v1/watched-accounts/{account_id}", "/v1/watched-accounts/{account_id}/metrics",
+                "/v1/creators", "/v1/creators/{creator_id}", "/v1/creators/{creator_id}/daily"} <= set(schema["paths"])  # fmt: skip
         assert c.get("/docs").status_code == 200
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import anyio
-from api_support import api_env
+from api_support import api_env, publish_watched_accounts
 from mcp import Client
 
 from orchestration.api.mcp_server import build_server
@@ -25,7 +25,16 @@ def test_tools_track_find_history_top_growth_status_stop(tmp_path):
         async def scenario():
             async with Client(server) as client:
                 names = {tool.name for tool in (await client.list_tools()).tools}
-                assert names == {"find_videos", "video_history", "top_growth", "status", "track_video", "stop_video"}
+                assert names == {
+                    "find_videos",
+                    "video_history",
+                    "top_growth",
+                    "status",
+                    "track_video",
+                    "stop_video",
+                    "find_accounts",
+                    "creator_daily",
+                }
                 tracked = structured(await client.call_tool("track_video", {"url": "https://youtu.be/dQw4w9WgXcQ",
                                                                              "labels": ["mcp"]}))  # fmt: skip
                 assert tracked["created"] is True and tracked["video"]["video_id"] == "youtube:dQw4w9WgXcQ"
@@ -43,5 +52,34 @@ def test_tools_track_find_history_top_growth_status_stop(tmp_path):
                 assert bad.is_error and "unsupported host" in bad.content[0].text
                 unknown = await client.call_tool("video_history", {"video": "x:42"})
                 assert unknown.is_error and "not in the registry" in unknown.content[0].text
+
+        anyio.run(scenario)
+
+
+def test_tools_find_accounts_and_creator_daily(tmp_path):
+    with api_env(tmp_path) as data:
+        publish_watched_accounts(data)
+        server = build_server()
+
+        async def scenario():
+            async with Client(server) as client:
+                found = structured(await client.call_tool("find_accounts", {"creator": "Space Agency"}))
+                assert found["has_more"] is False
+                assert [(a["account_id"], a["latest"]["followers"]) for a in found["accounts"]] == [
+                    ("tiktok:nasa", 1480), ("youtube:esa", 500)
+                ]  # fmt: skip
+                one = structured(await client.call_tool("find_accounts", {"platform": "instagram", "limit": 1}))
+                assert [a["account_id"] for a in one["accounts"]] == ["instagram:solo"]
+                daily = structured(await client.call_tool("creator_daily", {"creator": "space-agency",
+                                                                            "start_date": "2026-11-02"}))  # fmt: skip
+                assert daily["creator"]["account_ids"] == ["tiktok:nasa", "youtube:esa"]
+                assert [(d["day"], d["followers"]) for d in daily["days"]] == [("2026-11-02", 1860),
+                                                                               ("2026-11-03", 1480)]  # fmt: skip
+                unknown = await client.call_tool("creator_daily", {"creator": "Nobody"})
+                assert unknown.is_error and "no creator 'Nobody'" in unknown.content[0].text
+                bad = await client.call_tool("find_accounts", {"platform": "myspace"})
+                assert bad.is_error and "myspace" in bad.content[0].text
+                bad_date = await client.call_tool("creator_daily", {"creator": "space-agency", "end_date": "May"})
+                assert bad_date.is_error and "2025-01-31" in bad_date.content[0].text
 
         anyio.run(scenario)

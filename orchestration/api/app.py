@@ -233,6 +233,106 @@ class Labels(BaseModel):
     data: list[Label]
 
 
+class AccountLatest(BaseModel):
+    display_name: str | None
+    first_observed_at: str | None
+    last_observed_at: str | None
+    median_video_views: float | None
+    posts_per_week: float | None
+    last_posted_at: str | None
+    as_of_at: str | None
+    last_attempt_at: str | None
+    last_outcome: str | None
+    followers: int | None
+    following: int | None
+    likes: int | None
+    video_count: int | None
+    views: int | None
+    followers_gained_7d: int | None
+    followers_gained_30d: int | None
+    tracked_videos: int | None
+    tracked_video_views: int | None
+    tracked_video_engagements: int | None
+    snapshot_count: int | None
+    consecutive_failures: int | None
+
+
+class WatchedAccount(BaseModel):
+    account_id: str
+    platform: Literal["tiktok", "youtube", "instagram", "x"]
+    handle: str | None
+    platform_account_id: str | None
+    url: str
+    is_active: bool
+    discovery: Literal["auto", "review", "off"]
+    latest_n: int
+    since: str | None
+    discovery_cadence_hours: float
+    video_cadence: str
+    labels: list[str]
+    metadata: dict[str, Any]
+    creators: list[str]
+    added_at: str
+    updated_at: str
+    stopped_at: str | None
+    latest: AccountLatest | None
+
+
+class WatchedAccountEnvelope(BaseModel):
+    data: WatchedAccount
+
+
+class WatchedAccountList(BaseModel):
+    data: list[WatchedAccount]
+    pagination: Pagination
+
+
+class PlatformShares(BaseModel):
+    tiktok: float | None
+    youtube: float | None
+    instagram: float | None
+    x: float | None
+
+
+class CreatorShares(BaseModel):
+    views: PlatformShares
+    engagements: PlatformShares
+    followers: PlatformShares
+
+
+class CreatorLatest(BaseModel):
+    accounts: int | None
+    videos: int | None
+    views: int | None
+    engagements: int | None
+    followers: int | None
+    engagement_rate_by_followers: float | None
+    posts_per_week: float | None
+    as_of_at: str | None
+    shares: CreatorShares
+
+
+class Creator(BaseModel):
+    creator_id: str
+    name: str
+    labels: list[str]
+    metadata: dict[str, Any]
+    account_ids: list[str]
+    platforms: list[Literal["tiktok", "youtube", "instagram", "x"]]
+    added_at: str
+    updated_at: str
+    latest: CreatorLatest | None
+
+
+class CreatorEnvelope(BaseModel):
+    data: Creator
+
+
+class CreatorList(BaseModel):
+    data: list[Creator]
+    pagination: Pagination
+
+
 class StatusEnvelope(BaseModel):
     data: dict[str, Any]
 
@@ -556,6 +656,50 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                       platform: Literal["tiktok", "youtube", "instagram", "x"] | None = None,
                       start_date: date | None = None, end_date: date | None = None) -> Response:  # fmt: skip
         return ok(request, {"data": service.account_daily(account, platform, start_date, end_date)})
+
+    AccountRef = Annotated[str, Path(description="a watched account's id (tiktok:nasa) or URL-encoded account URL")]
+    CreatorRef = Annotated[str, Path(description="a creator's id (jane-doe) or name")]
+
+    @app.get("/v1/watched-accounts", response_model=WatchedAccountList, tags=["accounts"], responses=_ERRORS)
+    def list_watched_accounts(
+        request: Request, key: ApiKey = read,
+        platform: Literal["tiktok", "youtube", "instagram", "x"] | None = None,
+        creator: str | None = None, label: str | None = None, active: bool | None = None,
+        cursor: str | None = None, limit: Annotated[int, Query(ge=1, le=200)] = 50, include_total: bool = False,
+    ) -> Response:  # fmt: skip
+        result = service.list_accounts(platform=platform, creator=creator, label=label, active=active,
+                                       cursor=cursor, limit=limit, include_total=include_total)  # fmt: skip
+        return page(request, result, include_total)
+
+    @app.get("/v1/watched-accounts/{account_id:path}/metrics", response_model=Rows, tags=["accounts"],
+             responses=_ERRORS)  # fmt: skip
+    def watched_account_metrics(request: Request, account_id: AccountRef, key: ApiKey = read,
+                                start_date: date | None = None, end_date: date | None = None) -> Response:  # fmt: skip
+        return ok(request, {"data": service.account_metrics(account_id, start_date, end_date)})
+
+    @app.get("/v1/watched-accounts/{account_id:path}", response_model=WatchedAccountEnvelope, tags=["accounts"],
+             responses=_ERRORS)  # fmt: skip
+    def get_watched_account(request: Request, account_id: AccountRef, key: ApiKey = read) -> Response:
+        return ok(request, {"data": service.get_account(account_id)})
+
+    @app.get("/v1/creators", response_model=CreatorList, tags=["accounts"], responses=_ERRORS)
+    def list_creators(
+        request: Request, key: ApiKey = read,
+        platform: Literal["tiktok", "youtube", "instagram", "x"] | None = None, label: str | None = None,
+        cursor: str | None = None, limit: Annotated[int, Query(ge=1, le=200)] = 50, include_total: bool = False,
+    ) -> Response:  # fmt: skip
+        result = service.list_creators(platform=platform, label=label, cursor=cursor, limit=limit,
+                                       include_total=include_total)  # fmt: skip
+        return page(request, result, include_total)
+
+    @app.get("/v1/creators/{creator_id}/daily", response_model=Rows, tags=["accounts"], responses=_ERRORS)
+    def creator_daily(request: Request, creator_id: CreatorRef, key: ApiKey = read, start_date: date | None = None,
+                      end_date: date | None = None) -> Response:  # fmt: skip
+        return ok(request, {"data": service.creator_daily(creator_id, start_date, end_date)})
+
+    @app.get("/v1/creators/{creator_id}", response_model=CreatorEnvelope, tags=["accounts"], responses=_ERRORS)
+    def get_creator(request: Request, creator_id: CreatorRef, key: ApiKey = read) -> Response:
+        return ok(request, {"data": service.get_creator(creator_id)})
 
     @app.get("/v1/status", response_model=StatusEnvelope, tags=["meta"], responses=_ERRORS)
     def status(request: Request, key: ApiKey = read) -> Response:

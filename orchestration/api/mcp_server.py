@@ -6,6 +6,7 @@ error carrying the same one-sentence message the HTTP API and the CLI give.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from mcp.server.mcpserver import MCPServer
@@ -20,7 +21,8 @@ def build_server(service: Service | None = None) -> MCPServer:
     server = MCPServer(
         "viewtrail",
         instructions="Social-video metrics from a self-hosted viewtrail warehouse: find tracked videos, read their "
-        "daily history and growth, check the pipeline's status, and track or stop videos.",
+        "daily history and growth, read watched accounts and creators, check the pipeline's status, "
+        "and track or stop videos.",
     )
 
     def call(fn, *args: Any, **kwargs: Any) -> Any:  # type: ignore[no-untyped-def]
@@ -40,15 +42,26 @@ def build_server(service: Service | None = None) -> MCPServer:
     @server.tool()
     def video_history(video: str, start_date: str | None = None, end_date: str | None = None) -> dict[str, Any]:
         """A video's daily rows (end-of-day counters, gains, is_interpolated); video is an id or any URL form."""
-        from datetime import date
-
-        try:
-            start = date.fromisoformat(start_date) if start_date else None
-            end = date.fromisoformat(end_date) if end_date else None
-        except ValueError:
-            raise ToolError("start_date and end_date must be dates like 2025-01-31.") from None
+        start, end = _dates(start_date, end_date)
         video_id = call(service.resolve, video)
         return {"video_id": video_id, "days": call(service.history, video_id, start, end)}
+
+    @server.tool()
+    def find_accounts(platform: str | None = None, creator: str | None = None, label: str | None = None,
+                      active: bool | None = None, limit: int = 50) -> dict[str, Any]:  # fmt: skip
+        """Watched accounts with their creators and latest followers, posting rate and discovery outcome,
+        filtered by platform, creator (name or id), label, active."""
+        page = call(service.list_accounts, platform=platform, creator=creator, label=label, active=active,
+                    limit=max(1, min(limit, 200)))  # fmt: skip
+        return {"accounts": page.items, "has_more": page.next_cursor is not None}
+
+    @server.tool()
+    def creator_daily(creator: str, start_date: str | None = None, end_date: str | None = None) -> dict[str, Any]:
+        """A creator (name or id) with its accounts and latest totals, and its daily rows summed over its accounts
+        (views, engagements, followers, each platform's share)."""
+        start, end = _dates(start_date, end_date)
+        found = call(service.get_creator, creator)
+        return {"creator": found, "days": call(service.creator_daily, found["creator_id"], start, end)}
 
     @server.tool()
     def top_growth(window_days: int = 7, label: str | None = None, platform: str | None = None,
@@ -76,3 +89,11 @@ def build_server(service: Service | None = None) -> MCPServer:
         return {"video": call(service.stop, video)}
 
     return server
+
+
+def _dates(start_date: str | None, end_date: str | None) -> tuple[date | None, date | None]:
+    try:
+        return (date.fromisoformat(start_date) if start_date else None,
+                date.fromisoformat(end_date) if end_date else None)  # fmt: skip
+    except ValueError:
+        raise ToolError("start_date and end_date must be dates like 2025-01-31.") from None

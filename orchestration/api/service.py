@@ -32,7 +32,7 @@ from orchestration.clock import utc_now
 from orchestration.errors import InvalidInputError, ViewtrailError
 from orchestration.models import Platform, ShortLink, VideoRef
 from orchestration.urls import InvalidVideoUrl, parse_platform, parse_video_url
-from orchestration.warehouse import registry
+from orchestration.warehouse import accounts, registry
 from orchestration.warehouse.connection import WarehouseLockedError, open_warehouse
 from orchestration.warehouse.migrations import apply_migrations
 from orchestration.warehouse.transactions import transaction
@@ -352,10 +352,7 @@ class Service:
         filters = {"platform": platform, "label": label, "account": account, "active": active}
         where, params = [], []
         if platform is not None:
-            try:
-                params.append(("platform", parse_platform(platform).value))
-            except InvalidVideoUrl as error:
-                raise invalid("platform", str(error)) from None
+            params.append(("platform", _platform(platform)))
             where.append("platform = $platform")
         if label is not None:
             where.append("list_contains(labels, $label)")
@@ -366,18 +363,26 @@ class Service:
         if active is not None:
             where.append("is_active = $active")
             params.append(("active", active))
+        return self._listing(self._videos, "video_id", filters, where, params, cursor, limit, include_total)
+
+    def _listing(self, fetch: Any, key: str, filters: dict[str, Any], where: Sequence[str],
+                 params: Sequence[tuple[str, Any]], cursor: str | None, limit: int,
+                 include_total: bool) -> Page:  # fmt: skip
+        """One page of ``fetch(con, where=, params=, limit=, count=)`` ordered by ``key``, its cursor bound to
+        ``filters``."""
         count_where, count_params = list(where), list(params)
+        where, params = list(where), list(params)
         if cursor:
-            where.append("video_id > $after")
+            where.append(f"{key} > $after")
             params.append(("after", str(decode_cursor(cursor, filters))))
         with self._reader() as con:
-            items, _ = self._videos(con, where=where, params=params, limit=limit + 1)
+            items, _ = fetch(con, where=where, params=params, limit=limit + 1)
             total = None
             if include_total:
-                _, total = self._videos(con, where=count_where, params=count_params, limit=0, count=True)
+                _, total = fetch(con, where=count_where, params=count_params, limit=0, count=True)
         has_next = len(items) > limit
         items = items[:limit]
-        next_cursor = encode_cursor(items[-1]["video_id"], filters) if has_next else None
+        next_cursor = encode_cursor(items[-1][key], filters) if has_next else None
         return Page(items, next_cursor, limit, total)
 
     def history(self, reference: str, start: date | None = None, end: date | None = None) -> list[dict[str, Any]]:
@@ -442,16 +447,18 @@ class Service:
         return [{"label": r[0], "videos": int(r[1]), "active_videos": int(r[2])} for r in rows]
 
     def _daily(
-        self, table: str, where: str, params: dict[str, Any], start: date | None, end: date | None
-    ) -> list[dict[str, Any]]:
+        self, table: str, where: str, params: dict[str, Any], start: date | None, end: date | None,
+        exclude: Sequence[str] = (),
+    ) -> list[dict[str, Any]]:  # fmt: skip
         if start and end and start > end:
             raise invalid("start_date", "start_date is after end_date; swap them.")
+        columns = f"* EXCLUDE ({', '.join(exclude)})" if exclude else "*"
         with self._reader() as con:
             if table not in self._marts(con):
                 return []
             rows = (
                 con.sql(
-                    f"SELECT * FROM marts.{table} WHERE {where} AND ($start IS NULL OR day >= $start)"
+                    f"SELECT {columns} FROM marts.{table} WHERE {where} AND ($start IS NULL OR day >= $start)"
                     f" AND ($end IS NULL OR day <= $end) ORDER BY day",
                     params={**params, "start": start, "end": end},
                 )
@@ -470,10 +477,7 @@ class Service:
         params: dict[str, Any] = {"account": account.removeprefix("@")}
         where = "account = $account"
         if platform is not None:
-            try:
-                params["platform"] = parse_platform(platform).value
-            except InvalidVideoUrl as error:
-                raise invalid("platform", str(error)) from None
+            params["platform"] = _platform(platform)
             where += " AND platform = $platform"
         rows = self._daily("account_daily", where, params, start, end)
         if not rows:
@@ -481,6 +485,186 @@ class Service:
             if not page.items:
                 raise NotFound(f"No tracked video belongs to the account {account!r}.")
         return rows
+
+    # --------------------------------------------------------------------------------- accounts and creators
+
+    def _accounts(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        *,
+        where: Sequence[str] = (),
+        params: Sequence[tuple[str, Any]] = (),
+        limit: int | None = None,
+        count: bool = False,
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        """Watched accounts (the copy's ``registry.accounts`` with their creators) and, once a build has them,
+        their ``marts.account_latest`` row."""
+        clause = ("WHERE " + " AND ".join(where)) if where else ""
+        reg = """
+            WITH reg AS (
+                SELECT a.account_id, a.platform, a.handle, a.platform_account_id, a.url, a.is_active, a.discovery,
+                       a.latest_n, a.since, a.discovery_cadence_hours, a.video_cadence, a.labels,
+                       a.metadata::VARCHAR AS metadata, a.added_at, a.updated_at, a.stopped_at,
+                       coalesce(c.creators, []::VARCHAR[]) AS creators
+                FROM registry.accounts a
+                LEFT JOIN (SELECT account_id, list(creator_id ORDER BY creator_id) AS creators
+                           FROM registry.creator_accounts GROUP BY account_id) c USING (account_id)
+            )"""
+        values = dict(params)
+        total = None
+        if count:
+            total = con.execute(f"{reg} SELECT count(*) FROM reg {clause}", values).fetchall()[0][0]
+        if "account_latest" in self._marts(con):
+            latest = (
+                ", ".join(f"l.{c}::BIGINT AS l_{c}" for c in _ACCOUNT_COUNTS)
+                + ", "
+                + ", ".join(f"l.{c} AS l_{c}" for c in _ACCOUNT_OTHERS)
+            )
+            latest_join = "LEFT JOIN marts.account_latest l USING (account_id)"
+            present = "l.account_id IS NOT NULL AS l_present"
+        else:
+            latest, latest_join, present = "NULL AS l_none", "", "false AS l_present"
+        sql = f"""{reg},
+            page AS (SELECT * FROM reg {clause} ORDER BY account_id {f"LIMIT {int(limit)}" if limit is not None else ""})
+            SELECT page.*, {present}, {latest} FROM page {latest_join} ORDER BY account_id"""
+        rows = con.sql(sql, params=values).pl().iter_rows(named=True)
+        return [_account_resource(row) for row in rows], total
+
+    def resolve_account(self, reference: str) -> str:
+        """A watched account's id from its id (``tiktok:nasa``) or account URL; :class:`NotFound` otherwise."""
+        with self._reader() as con:
+            try:
+                account_id = accounts.resolve_account(con, reference)
+            except InvalidVideoUrl as error:
+                raise NotFound(f"No watched account matches {reference!r}: {error}") from None
+        if account_id is None:
+            raise NotFound(f"{reference} is not a watched account; GET /v1/watched-accounts lists them.")
+        return account_id
+
+    def get_account(self, reference: str) -> dict[str, Any]:
+        account_id = self.resolve_account(reference)
+        with self._reader() as con:
+            items, _ = self._accounts(con, where=["account_id = $id"], params=[("id", account_id)])
+        return items[0]
+
+    def list_accounts(
+        self,
+        *,
+        platform: str | None = None,
+        creator: str | None = None,
+        label: str | None = None,
+        active: bool | None = None,
+        cursor: str | None = None,
+        limit: int = 50,
+        include_total: bool = False,
+    ) -> Page:
+        filters = {"platform": platform, "creator": creator, "label": label, "active": active}
+        where, params = [], []
+        if platform is not None:
+            where.append("platform = $platform")
+            params.append(("platform", _platform(platform)))
+        if creator is not None:
+            where.append("list_contains(creators, $creator)")
+            params.append(("creator", _creator_id(creator, field="creator")))
+        if label is not None:
+            where.append("list_contains(labels, $label)")
+            params.append(("label", label))
+        if active is not None:
+            where.append("is_active = $active")
+            params.append(("active", active))
+        return self._listing(self._accounts, "account_id", filters, where, params, cursor, limit, include_total)
+
+    def account_metrics(self, reference: str, start: date | None = None,
+                        end: date | None = None) -> list[dict[str, Any]]:  # fmt: skip
+        account_id = self.resolve_account(reference)
+        return self._daily("account_metrics_daily", "account_id = $id", {"id": account_id}, start, end,
+                           exclude=("snapshots_ingested_through",))  # fmt: skip
+
+    def _creators(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        *,
+        where: Sequence[str] = (),
+        params: Sequence[tuple[str, Any]] = (),
+        limit: int | None = None,
+        count: bool = False,
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        """Creators (the copy's ``registry.creators`` with their accounts and those accounts' platforms) and,
+        once a build has them, their ``marts.creator_latest`` row."""
+        clause = ("WHERE " + " AND ".join(where)) if where else ""
+        reg = """
+            WITH reg AS (
+                SELECT c.creator_id, c.name, c.labels, c.metadata::VARCHAR AS metadata, c.added_at, c.updated_at,
+                       coalesce(list(ca.account_id ORDER BY ca.account_id)
+                                FILTER (WHERE ca.account_id IS NOT NULL), []::VARCHAR[]) AS account_ids,
+                       coalesce(list_sort(list_distinct(list(a.platform) FILTER (WHERE a.platform IS NOT NULL))),
+                                []::VARCHAR[]) AS platforms
+                FROM registry.creators c
+                LEFT JOIN registry.creator_accounts ca USING (creator_id)
+                LEFT JOIN registry.accounts a ON a.account_id = ca.account_id
+                GROUP BY ALL
+            )"""
+        values = dict(params)
+        total = None
+        if count:
+            total = con.execute(f"{reg} SELECT count(*) FROM reg {clause}", values).fetchall()[0][0]
+        if "creator_latest" in self._marts(con):
+            latest = (
+                ", ".join(f"l.{c}::BIGINT AS l_{c}" for c in _CREATOR_COUNTS)
+                + ", "
+                + ", ".join(f"l.{c} AS l_{c}" for c in _CREATOR_OTHERS)
+            )
+            latest_join = "LEFT JOIN marts.creator_latest l USING (creator_id)"
+            present = "l.creator_id IS NOT NULL AS l_present"
+        else:
+            latest, latest_join, present = "NULL AS l_none", "", "false AS l_present"
+        sql = f"""{reg},
+            page AS (SELECT * FROM reg {clause} ORDER BY creator_id {f"LIMIT {int(limit)}" if limit is not None else ""})
+            SELECT page.*, {present}, {latest} FROM page {latest_join} ORDER BY creator_id"""
+        rows = con.sql(sql, params=values).pl().iter_rows(named=True)
+        return [_creator_resource(row) for row in rows], total
+
+    def _creator_known(self, reference: str) -> str:
+        """A creator's id from its id or name (``Jane Doe`` is ``jane-doe``); :class:`NotFound` when unknown."""
+        try:
+            creator_id = accounts.creator_slug(reference)
+        except InvalidInputError as error:
+            raise NotFound(str(error)) from None
+        with self._reader() as con:
+            known = con.execute("SELECT 1 FROM registry.creators WHERE creator_id = ?", [creator_id]).fetchall()
+        if not known:
+            raise NotFound(f"There is no creator {reference!r}; GET /v1/creators lists them.")
+        return creator_id
+
+    def get_creator(self, reference: str) -> dict[str, Any]:
+        creator_id = self._creator_known(reference)
+        with self._reader() as con:
+            items, _ = self._creators(con, where=["creator_id = $id"], params=[("id", creator_id)])
+        return items[0]
+
+    def list_creators(
+        self,
+        *,
+        platform: str | None = None,
+        label: str | None = None,
+        cursor: str | None = None,
+        limit: int = 50,
+        include_total: bool = False,
+    ) -> Page:
+        filters = {"platform": platform, "label": label}
+        where, params = [], []
+        if platform is not None:
+            where.append("list_contains(platforms, $platform)")
+            params.append(("platform", _platform(platform)))
+        if label is not None:
+            where.append("list_contains(labels, $label)")
+            params.append(("label", label))
+        return self._listing(self._creators, "creator_id", filters, where, params, cursor, limit, include_total)
+
+    def creator_daily(self, reference: str, start: date | None = None,
+                      end: date | None = None) -> list[dict[str, Any]]:  # fmt: skip
+        creator_id = self._creator_known(reference)
+        return self._daily("creator_daily", "creator_id = $id", {"id": creator_id}, start, end)
 
     def status(self) -> dict[str, Any]:
         with self._reader() as con:
@@ -539,10 +723,7 @@ class Service:
                      labels: Sequence[str] = (), metadata: Any = None) -> tuple[bool, dict[str, Any]]:  # fmt: skip
         """Track one video; ``(created, resource)``. The same video again updates it like ``viewtrail track``."""
         if platform is not None:
-            try:
-                parse_platform(platform)
-            except InvalidVideoUrl as error:
-                raise invalid("platform", str(error)) from None
+            _platform(platform)
         ref = self._parse_ref(url, platform)
         cadence, days, metadata = self._options(cadence, days, metadata)
         with self._writer() as con:
@@ -678,12 +859,67 @@ class Service:
         return {"request_id": path.stem if path else None, "video_ids": [video_id], "status": "queued"}
 
 
+_ACCOUNT_COUNTS = ("followers", "following", "likes", "video_count", "views", "followers_gained_7d",
+                   "followers_gained_30d", "tracked_videos", "tracked_video_views", "tracked_video_engagements",
+                   "snapshot_count", "consecutive_failures")  # fmt: skip
+_ACCOUNT_OTHERS = ("display_name", "first_observed_at", "last_observed_at", "median_video_views", "posts_per_week",
+                   "last_posted_at", "as_of_at", "last_attempt_at", "last_outcome")  # fmt: skip
+_SHARE_PLATFORMS = ("tiktok", "youtube", "instagram", "x")
+_SHARE_METRICS = ("views", "engagements", "followers")
+_CREATOR_COUNTS = ("accounts", "videos", "views", "engagements", "followers")
+_CREATOR_OTHERS = ("engagement_rate_by_followers", "posts_per_week", "as_of_at",
+                   *(f"{m}_share_{p}" for m in _SHARE_METRICS for p in _SHARE_PLATFORMS))  # fmt: skip
+
+
+def _account_resource(row: dict[str, Any]) -> dict[str, Any]:
+    latest = None
+    if row["l_present"]:
+        latest = {k: iso(_num(row[f"l_{k}"])) for k in (*_ACCOUNT_OTHERS, *_ACCOUNT_COUNTS)}
+    return {
+        "account_id": row["account_id"], "platform": row["platform"], "handle": row["handle"],
+        "platform_account_id": row["platform_account_id"], "url": row["url"], "is_active": bool(row["is_active"]),
+        "discovery": row["discovery"], "latest_n": row["latest_n"], "since": iso(row["since"]),
+        "discovery_cadence_hours": row["discovery_cadence_hours"], "video_cadence": row["video_cadence"],
+        "labels": list(row["labels"] or []), "metadata": _metadata(row["metadata"]),
+        "creators": list(row["creators"] or []), "added_at": iso(row["added_at"]),
+        "updated_at": iso(row["updated_at"]), "stopped_at": iso(row["stopped_at"]), "latest": latest,
+    }  # fmt: skip
+
+
+def _creator_resource(row: dict[str, Any]) -> dict[str, Any]:
+    latest = None
+    if row["l_present"]:
+        latest = {k: iso(_num(row[f"l_{k}"])) for k in (*_CREATOR_COUNTS, *_CREATOR_OTHERS[:3])}
+        latest["shares"] = {m: {p: _num(row[f"l_{m}_share_{p}"]) for p in _SHARE_PLATFORMS} for m in _SHARE_METRICS}
+    return {
+        "creator_id": row["creator_id"], "name": row["name"], "labels": list(row["labels"] or []),
+        "metadata": _metadata(row["metadata"]), "account_ids": list(row["account_ids"] or []),
+        "platforms": list(row["platforms"] or []), "added_at": iso(row["added_at"]),
+        "updated_at": iso(row["updated_at"]), "latest": latest,
+    }  # fmt: skip
+
+
+def _creator_id(name: str, *, field: str) -> str:
+    try:
+        return accounts.creator_slug(name)
+    except InvalidInputError as error:
+        raise invalid(field, str(error)) from None
+
+
+def _platform(platform: str) -> str:
+    try:
+        return parse_platform(platform).value
+    except InvalidVideoUrl as error:
+        raise invalid("platform", str(error)) from None
+
+
 def _num(value: Any) -> Any:
-    """NaN and infinities (which JSON cannot carry) as null; Decimals as floats."""
+    """NaN and infinities (which JSON cannot carry) as null; Decimals as floats, whole-number ones (DuckDB's sums
+    of BIGINT) as ints."""
     if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
         return None
     if value.__class__.__name__ == "Decimal":
-        return float(value)
+        return int(value) if value.as_tuple().exponent >= 0 else float(value)
     return value
 
 
