@@ -510,24 +510,8 @@ class Service:
                 LEFT JOIN (SELECT account_id, list(creator_id ORDER BY creator_id) AS creators
                            FROM registry.creator_accounts GROUP BY account_id) c USING (account_id)
             )"""
-        values = dict(params)
-        total = None
-        if count:
-            total = con.execute(f"{reg} SELECT count(*) FROM reg {clause}", values).fetchall()[0][0]
-        if "account_latest" in self._marts(con):
-            latest = (
-                ", ".join(f"l.{c}::BIGINT AS l_{c}" for c in _ACCOUNT_COUNTS)
-                + ", "
-                + ", ".join(f"l.{c} AS l_{c}" for c in _ACCOUNT_OTHERS)
-            )
-            latest_join = "LEFT JOIN marts.account_latest l USING (account_id)"
-            present = "l.account_id IS NOT NULL AS l_present"
-        else:
-            latest, latest_join, present = "NULL AS l_none", "", "false AS l_present"
-        sql = f"""{reg},
-            page AS (SELECT * FROM reg {clause} ORDER BY account_id {f"LIMIT {int(limit)}" if limit is not None else ""})
-            SELECT page.*, {present}, {latest} FROM page {latest_join} ORDER BY account_id"""
-        rows = con.sql(sql, params=values).pl().iter_rows(named=True)
+        rows, total = self._with_latest(con, reg, clause, params, limit, count, key="account_id",
+                                        mart="account_latest", counts=_ACCOUNT_COUNTS, others=_ACCOUNT_OTHERS)  # fmt: skip
         return [_account_resource(row) for row in rows], total
 
     def resolve_account(self, reference: str) -> str:
@@ -604,25 +588,42 @@ class Service:
                 LEFT JOIN registry.accounts a ON a.account_id = ca.account_id
                 GROUP BY ALL
             )"""
+        rows, total = self._with_latest(con, reg, clause, params, limit, count, key="creator_id",
+                                        mart="creator_latest", counts=_CREATOR_COUNTS, others=_CREATOR_OTHERS)  # fmt: skip
+        return [_creator_resource(row) for row in rows], total
+
+    def _with_latest(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        reg: str,
+        clause: str,
+        params: Sequence[tuple[str, Any]],
+        limit: int | None,
+        count: bool,
+        *,
+        key: str,
+        mart: str,
+        counts: Sequence[str],
+        others: Sequence[str],
+    ) -> tuple[Any, int | None]:
+        """The rows of the registry CTE ``reg`` (named ``reg``) matching ``clause``, ordered by ``key``, each with
+        its ``marts.{mart}`` row as ``l_``-prefixed columns (``counts`` as BIGINT) once a build has made the
+        mart, ``l_present`` saying whether it has one; and the total when ``count``."""
         values = dict(params)
         total = None
         if count:
             total = con.execute(f"{reg} SELECT count(*) FROM reg {clause}", values).fetchall()[0][0]
-        if "creator_latest" in self._marts(con):
-            latest = (
-                ", ".join(f"l.{c}::BIGINT AS l_{c}" for c in _CREATOR_COUNTS)
-                + ", "
-                + ", ".join(f"l.{c} AS l_{c}" for c in _CREATOR_OTHERS)
-            )
-            latest_join = "LEFT JOIN marts.creator_latest l USING (creator_id)"
-            present = "l.creator_id IS NOT NULL AS l_present"
+        if mart in self._marts(con):
+            latest = ", ".join([*(f"l.{c}::BIGINT AS l_{c}" for c in counts), *(f"l.{c} AS l_{c}" for c in others)])
+            latest_join = f"LEFT JOIN marts.{mart} l USING ({key})"
+            present = f"l.{key} IS NOT NULL AS l_present"
         else:
             latest, latest_join, present = "NULL AS l_none", "", "false AS l_present"
+        page_limit = f"LIMIT {int(limit)}" if limit is not None else ""
         sql = f"""{reg},
-            page AS (SELECT * FROM reg {clause} ORDER BY creator_id {f"LIMIT {int(limit)}" if limit is not None else ""})
-            SELECT page.*, {present}, {latest} FROM page {latest_join} ORDER BY creator_id"""
-        rows = con.sql(sql, params=values).pl().iter_rows(named=True)
-        return [_creator_resource(row) for row in rows], total
+            page AS (SELECT * FROM reg {clause} ORDER BY {key} {page_limit})
+            SELECT page.*, {present}, {latest} FROM page {latest_join} ORDER BY {key}"""
+        return con.sql(sql, params=values).pl().iter_rows(named=True), total
 
     def _creator_known(self, reference: str) -> str:
         """A creator's id from its id or name (``Jane Doe`` is ``jane-doe``); :class:`NotFound` when unknown."""
