@@ -22,19 +22,35 @@ help:
 	@echo "make ui     - start the Dagster UI and daemon (schedules, sensors) on http://127.0.0.1:3000"
 	@echo "make bench  - run the benchmarks in bench/ (writes docs/benchmarks.md)"
 
+# Runs a command holding .make.lock, so two makes started at once (say `make demo` beside `make test` on a fresh
+# clone) do not create and fill .venv together; the lock goes with its holder, even a killed one.
+define LOCKED
+import fcntl, subprocess, sys
+lock = open(".make.lock", "w")
+try:
+    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+except BlockingIOError:
+    print("waiting for the other make that is installing .venv / parsing the dbt project", flush=True)
+    fcntl.flock(lock, fcntl.LOCK_EX)
+sys.exit(subprocess.call(sys.argv[1:]))
+endef
+export LOCKED
+
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "viewtrail needs Python 3.11 or newer, found " + sys.version.split()[0]'
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	@touch $(STAMP)
+	@$(PYTHON) -c "$$LOCKED" bash -c '[ $(STAMP) -nt pyproject.toml ] && exit 0; set -e; \
+	  test -x $(BIN)/python || $(PYTHON) -m venv $(VENV); \
+	  echo "installing viewtrail into $(VENV)"; \
+	  $(BIN)/python -m pip install --quiet --upgrade pip; \
+	  $(BIN)/python -m pip install --quiet -e ".[test]"; \
+	  touch $(STAMP)'
 
 install: $(STAMP)
 
 # dagster-dbt loads the dbt manifest when the definitions load: prepare it outside `dagster dev` too.
 $(DBT_MANIFEST): $(STAMP) $(DBT_SOURCES)
 	@mkdir -p $(VIEWTRAIL_DATA_DIR) $(DAGSTER_HOME)
-	$(BIN)/dbt parse --quiet --project-dir dbt_project --profiles-dir dbt_project
+	@$(PYTHON) -c "$$LOCKED" $(BIN)/dbt parse --quiet --project-dir dbt_project --profiles-dir dbt_project
 	@touch $(DBT_MANIFEST)
 
 manifest: $(DBT_MANIFEST)
