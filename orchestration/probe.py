@@ -12,8 +12,6 @@ the quota unit it spends, in its own state file). Plain Python: no Dagster, no D
 
 from __future__ import annotations
 
-import asyncio
-import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -366,22 +364,6 @@ def probe(
     configuration forbids probing, both before any request.
     """
     targets = parse_targets(texts, platform)
-    run = probe_async(targets, make_client=make_client)
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(run)
-    box: dict[str, Any] = {}
+    from orchestration.platforms.base import run_sync  # the platform stack loads only when probing
 
-    def worker() -> None:
-        try:
-            box["reports"] = asyncio.run(run)
-        except BaseException as exc:  # noqa: BLE001 - handed back to the calling thread, which re-raises it
-            box["error"] = exc
-
-    thread = threading.Thread(target=worker, name="probe", daemon=True)
-    thread.start()
-    thread.join()
-    if "error" in box:
-        raise box["error"]
-    return box["reports"]
+    return run_sync(lambda: probe_async(targets, make_client=make_client), name="probe")

@@ -303,6 +303,29 @@ def scrape_sync(client: PlatformClient, videos: Iterable[VideoToScrape], **kw: A
     return stream_sync(client, lambda: client.scrape(videos, **kw), name=f"scrape-{client.platform.value}")
 
 
+def run_sync(make: Callable[[], Awaitable[Answer]], *, name: str) -> Answer:
+    """Await ``make()`` for a synchronous caller: with ``asyncio.run``, or from inside a running event loop (a
+    notebook) on a helper thread with its own loop, so that loop is never blocked or nested."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make())
+    box: dict[str, Any] = {}
+
+    def worker() -> None:
+        try:
+            box["answer"] = asyncio.run(make())
+        except BaseException as exc:  # noqa: BLE001 - handed back to the calling thread, which re-raises it
+            box["error"] = exc
+
+    thread = threading.Thread(target=worker, name=name, daemon=True)
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box["answer"]
+
+
 def resolve_short_link_sync(client: PlatformClient, url: str) -> VideoRef:
     """``client.resolve_short_link(url)`` for synchronous callers (the CLI); closes connections afterwards."""
 
@@ -312,21 +335,4 @@ def resolve_short_link_sync(client: PlatformClient, url: str) -> VideoRef:
         finally:
             await client.aclose()
 
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(resolve())
-    box: dict[str, Any] = {}
-
-    def worker() -> None:
-        try:
-            box["ref"] = asyncio.run(resolve())
-        except BaseException as exc:  # noqa: BLE001 - handed back to the calling thread, which re-raises it
-            box["error"] = exc
-
-    thread = threading.Thread(target=worker, name="resolve-short-link", daemon=True)
-    thread.start()
-    thread.join()
-    if "error" in box:
-        raise box["error"]
-    return box["ref"]
+    return run_sync(resolve, name="resolve-short-link")
