@@ -103,3 +103,17 @@ def enqueue_new_videos(video_ids: Iterable[str]) -> bool:
         err.print(f"[yellow]Could not queue a first scrape ({error}); the next scheduled run picks them up.[/yellow]")
         return False
     return True
+
+
+def json_rows(frame: Any) -> str:
+    """A polars frame as the JSON array the list commands print with ``--json``: timestamps in ISO 8601, a
+    ``metadata`` column parsed from its JSON text."""
+    import json
+    from datetime import datetime
+
+    rows = []
+    for row in frame.iter_rows(named=True):
+        if "metadata" in row:
+            row["metadata"] = json.loads(row["metadata"]) if row["metadata"] else {}
+        rows.append({k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()})
+    return json.dumps(rows, indent=2)

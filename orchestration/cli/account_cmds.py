@@ -6,7 +6,6 @@ modules are imported inside the commands so that `viewtrail --help` stays fast.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -14,7 +13,15 @@ import typer
 from rich.table import Table
 
 from orchestration import config
-from orchestration.cli._common import err, fail, friendly_errors, out, readable_warehouse, writable_warehouse
+from orchestration.cli._common import (
+    err,
+    fail,
+    friendly_errors,
+    json_rows,
+    out,
+    readable_warehouse,
+    writable_warehouse,
+)
 from orchestration.cli.registry_cmds import first_snapshots
 from orchestration.errors import InvalidInputError
 from orchestration.models import AccountRef, Platform, ShortLink
@@ -22,7 +29,6 @@ from orchestration.urls import InvalidVideoUrl, parse_account_url, parse_platfor
 
 if TYPE_CHECKING:
     import duckdb
-    import polars as pl
 
     from orchestration.warehouse.accounts import WatchResult
 
@@ -35,15 +41,6 @@ def _print_states(states: dict[str, object]) -> None:
 
 def _fmt_time(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else "-"
-
-
-def _json_rows(frame: pl.DataFrame) -> str:
-    rows = []
-    for row in frame.iter_rows(named=True):
-        if isinstance(row.get("metadata"), str):
-            row["metadata"] = json.loads(row["metadata"])
-        rows.append({k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()})
-    return json.dumps(rows, indent=2)
 
 
 def platform_note(platform: Platform) -> str | None:
@@ -219,7 +216,7 @@ def accounts_list(
     with readable_warehouse() as con:
         frame = list_accounts(con, platform=wanted, creator=creator)
     if as_json:
-        typer.echo(_json_rows(frame))
+        typer.echo(json_rows(frame))
         return
     if frame.height == 0:
         out.print("No accounts match; watch one with `viewtrail watch URL`.", markup=False)
@@ -301,7 +298,7 @@ def creator_list(
     with readable_warehouse() as con:
         frame = list_creators(con)
     if as_json:
-        typer.echo(_json_rows(frame))
+        typer.echo(json_rows(frame))
         return
     if frame.height == 0:
         out.print("No creators yet; add one with `viewtrail creator add NAME [ACCOUNT...]`.", markup=False)
@@ -362,7 +359,7 @@ def inbox_show(
     with readable_warehouse() as con:
         frame = list_inbox(con)
     if as_json:
-        typer.echo(_json_rows(frame))
+        typer.echo(json_rows(frame))
         return
     if frame.height == 0:
         out.print("The inbox is empty.", markup=False)

@@ -7,7 +7,6 @@ platform clients (httpx) are imported inside the commands, not here, so that `vi
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -21,6 +20,7 @@ from orchestration.cli._common import (
     err,
     fail,
     friendly_errors,
+    json_rows,
     out,
     readable_warehouse,
     writable_warehouse,
@@ -329,11 +329,7 @@ def list_videos(
     with readable_warehouse() as con:
         frame = registered_videos(con, platform=wanted, label=label, active=active)
     if as_json:
-        rows = []
-        for row in frame.iter_rows(named=True):
-            row["metadata"] = json.loads(row["metadata"]) if row["metadata"] else {}
-            rows.append({k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()})
-        typer.echo(json.dumps(rows, indent=2))
+        typer.echo(json_rows(frame))
         return
     if frame.height == 0:
         out.print("No videos match; track one with `viewtrail track URL`.", markup=False)
