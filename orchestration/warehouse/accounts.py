@@ -50,6 +50,7 @@ from orchestration.warehouse.registry import (
     link_videos_to_account_ids,
     link_videos_to_accounts,
     metadata_json,
+    stop_registered,
     track_frame,
     track_rows_frame,
     validate_cadence,
@@ -250,23 +251,7 @@ def unwatch_accounts(
 ) -> dict[str, str]:
     """Stop discovering accounts (their history and videos stay). Per id: ``stopped``, ``already stopped`` or
     ``unknown``."""
-    now = now or utc_now()
-    ids = list(dict.fromkeys(account_ids))
-    if not ids:
-        return {}
-    rows = dict(
-        con.execute(
-            "SELECT account_id, is_active FROM registry.accounts WHERE list_contains(?, account_id)", [ids]
-        ).fetchall()
-    )
-    to_stop = [i for i in ids if rows.get(i)]
-    if to_stop:
-        con.execute(
-            "UPDATE registry.accounts SET is_active = false, stopped_at = ?, updated_at = ? "
-            "WHERE list_contains(?, account_id)",
-            [now, now, to_stop],
-        )
-    return {i: ("unknown" if i not in rows else "stopped" if rows[i] else "already stopped") for i in ids}
+    return stop_registered(con, "registry.accounts", "account_id", account_ids, now=now)
 
 
 def resolve_account(con: duckdb.DuckDBPyConnection, text: str) -> str | None:

@@ -500,25 +500,26 @@ def edit_video(
 
 def untrack(con: duckdb.DuckDBPyConnection, video_ids: Iterable[str], *, now: datetime | None = None) -> dict[str, str]:
     """Stop tracking (history kept). Per id: ``'stopped'``, ``'already stopped'`` or ``'unknown'``."""
+    return stop_registered(con, "registry.videos", "video_id", video_ids, now=now)
+
+
+def stop_registered(
+    con: duckdb.DuckDBPyConnection, table: str, key: str, ids: Iterable[str], *, now: datetime | None = None
+) -> dict[str, str]:
+    """Mark the rows of ``table`` (``registry.videos`` or ``registry.accounts``, keyed by ``key``) inactive,
+    their history kept. Per id: ``'stopped'``, ``'already stopped'`` or ``'unknown'``."""
     now = now or utc_now()
-    ids = list(dict.fromkeys(video_ids))
-    rows = (
-        dict(
-            con.execute(
-                "SELECT video_id, is_active FROM registry.videos WHERE list_contains(?, video_id)", [ids]
-            ).fetchall()
-        )
-        if ids
-        else {}
-    )
-    to_stop = [i for i in ids if rows.get(i)]
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
+        return {}
+    rows = dict(con.execute(f"SELECT {key}, is_active FROM {table} WHERE list_contains(?, {key})", [wanted]).fetchall())
+    to_stop = [i for i in wanted if rows.get(i)]
     if to_stop:
         con.execute(
-            "UPDATE registry.videos SET is_active = false, stopped_at = ?, updated_at = ? "
-            "WHERE list_contains(?, video_id)",
+            f"UPDATE {table} SET is_active = false, stopped_at = ?, updated_at = ? WHERE list_contains(?, {key})",
             [now, now, to_stop],
         )
-    return {i: ("unknown" if i not in rows else "stopped" if rows[i] else "already stopped") for i in ids}
+    return {i: ("unknown" if i not in rows else "stopped" if rows[i] else "already stopped") for i in wanted}
 
 
 def delete_videos(con: duckdb.DuckDBPyConnection, video_ids: Iterable[str]) -> dict[str, int | None]:
