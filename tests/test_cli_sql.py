@@ -486,3 +486,8 @@ def test_settings_that_only_shape_the_query_can_still_be_changed(analytics):
         "json",
     )
     assert json.loads(result.stdout) == [{"tz": "Europe/Paris", "at": "2024-05-01T14:00:00+02:00"}]
+
+
+def test_the_docs_name_every_setting_a_query_may_change():
+    section = (Path(__file__).parents[1] / "docs" / "cli.md").read_text().split("\n## sql\n")[1].split("\n## ")[0]
+    assert [name for name in sql_cmd.QUERY_SETTINGS if f"`{name}`" not in section] == []
