@@ -6,8 +6,10 @@ import csv
 import hashlib
 import io
 import json
+import socket
 import subprocess
 import sys
+import threading
 from datetime import date, datetime
 from pathlib import Path
 
@@ -15,7 +17,8 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from orchestration.cli import app
+from orchestration.alerts.channels import channels_file, write_urls
+from orchestration.cli import app, sql_cmd
 
 runner = CliRunner()
 
@@ -285,7 +288,7 @@ def test_attach_and_copy_are_refused_so_nothing_else_is_opened_or_written(analyt
         con.execute("CREATE TABLE t AS SELECT 1 AS a")
     before = digest(warehouse_path)
     attach = one_sentence_error(runner.invoke(app, ["sql", f"ATTACH '{warehouse_path}' AS live; SELECT 1"]))
-    assert attach.startswith("The analyst copy is read-only") and "ATTACH" in attach
+    assert attach.startswith("viewtrail sql reads only the analyst copy")
     assert digest(warehouse_path) == before
     target = tmp_path / "out.csv"
     copy = one_sentence_error(runner.invoke(app, ["sql", f"COPY marts.video_growth TO '{target}'"]))
@@ -294,8 +297,17 @@ def test_attach_and_copy_are_refused_so_nothing_else_is_opened_or_written(analyt
 
 
 def test_the_copy_stays_readable_while_a_session_holds_it_and_the_warehouse_is_never_opened(analytics, warehouse_path):
-    with duckdb.connect(str(analytics), read_only=True):  # an analyst's other session, e.g. a BI tool
+    # an analyst's other session, e.g. a BI tool: another process, holding the copy open until its stdin closes
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1], read_only=True); "
+         "print('open', flush=True); sys.stdin.read()", str(analytics)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "open"
         result = run("SELECT count(*) AS n FROM marts.video_daily", "--format", "csv")
+    finally:
+        holder.communicate("", timeout=60)
     assert result.stdout.splitlines() == ["n", str(DAILY_ROWS)]
     assert not warehouse_path.exists()
 
@@ -305,3 +317,177 @@ def test_sql_help_has_examples_and_loading_the_cli_does_not_import_duckdb():
     code = "import sys, orchestration.cli; print('duckdb' in sys.modules, 'polars' in sys.modules)"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert loaded.stdout.split() == ["False", "False"]
+
+
+# ------------------------------------------------------------------------------------ only the analyst copy
+
+SECRET_URL = "https://hooks.slack.com/services/T0000/B0000/s3cr3t-t0ken"
+LIVE_ONLY = "row-only-in-the-live-warehouse"
+OUTSIDE = "text-of-a-file-outside-the-data-dir"
+YT = "https://www.youtube.com/watch?v=dQw4w9WgXcQ"
+
+
+@pytest.fixture
+def live(analytics: Path, warehouse_path: Path, tmp_path: Path) -> dict[str, str]:
+    """The files `viewtrail sql` must never read, next to the analyst copy: the live warehouse, the alert
+    channels' secret URLs beside it, and a file outside the data dir."""
+    with duckdb.connect(str(warehouse_path)) as con:
+        con.execute(f"CREATE TABLE videos AS SELECT '{LIVE_ONLY}' AS marker")
+    write_urls(channels_file(warehouse_path), {"team-slack": SECRET_URL})
+    outside = tmp_path / "outside.txt"
+    outside.write_text(OUTSIDE + "\n")
+    return {"warehouse": str(warehouse_path), "channels": str(channels_file(warehouse_path)), "outside": str(outside)}
+
+
+def refused_outside(result) -> str:
+    """One sentence pointing at the copy's tables, and nothing that was read out of the files."""
+    message = one_sentence_error(result)
+    assert message.startswith("viewtrail sql reads only the analyst copy"), message
+    assert "docs/analysts.md" in message
+    for secret in (SECRET_URL, "s3cr3t", LIVE_ONLY, OUTSIDE):
+        assert secret not in result.stdout and secret not in result.stderr
+    return message
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * FROM read_duckdb('{warehouse}', table_name => 'videos')",
+        "FROM '{warehouse}'",
+        "ATTACH '{warehouse}' AS live (READ_ONLY)",
+        "SELECT content FROM read_text('{channels}')",
+        "SELECT * FROM read_csv('{channels}', header = false, sep = '|')",
+        "SELECT * FROM read_json('{channels}')",
+        "FROM '{channels}'",
+        "SELECT content FROM read_blob('{outside}')",
+        "SELECT * FROM read_csv_auto('{outside}')",
+        "SELECT * FROM glob('{outside}')",
+        "SELECT 1; SELECT content FROM read_text('{outside}')",
+    ],
+)
+def test_files_and_other_databases_are_out_of_reach(live, query):
+    refused_outside(runner.invoke(app, ["sql", query.format(**live), "--format", "csv"]))
+
+
+def test_a_refused_read_never_locks_the_live_warehouse(live, warehouse_path, monkeypatch):
+    """A writer (here `viewtrail track` in its own process, failing at once on a lock) runs while `viewtrail sql`
+    has its connection open, both for a refused read of the warehouse and for an ordinary query."""
+    monkeypatch.setenv("VIEWTRAIL_LOCK_TIMEOUT_S", "0")
+    writes = []
+    original = sql_cmd._run
+
+    def run_then_write(con, text):
+        try:
+            return original(con, text)
+        finally:  # the query ran (or was refused); the sql connection and its result are still open
+            writes.append(
+                subprocess.run(
+                    [str(Path(sys.executable).with_name("viewtrail")), "track", "--no-scrape", YT],
+                    capture_output=True,
+                    text=True,
+                    timeout=120,
+                )
+            )
+
+    monkeypatch.setattr(sql_cmd, "_run", run_then_write)
+    refused = runner.invoke(app, ["sql", f"SELECT * FROM read_duckdb('{warehouse_path}', table_name => 'videos')"])
+    run("SELECT count(*) AS n FROM marts.video_daily", "--format", "csv")
+    assert [w.returncode for w in writes] == [0, 0], [w.stderr for w in writes]
+    refused_outside(refused)
+    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        assert con.execute("SELECT video_id FROM registry.videos").fetchall() == [("youtube:dQw4w9WgXcQ",)]
+
+
+@pytest.fixture
+def recording_proxy(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """Every HTTP(S) request DuckDB makes goes to this local proxy (DuckDB honours HTTP_PROXY), which records it
+    and hangs up: nothing leaves the machine, and the test sees any attempt to download an extension or a URL."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    server.settimeout(0.2)
+    requests: list[bytes] = []
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                client, _ = server.accept()
+            except TimeoutError:
+                continue
+            with client:
+                client.settimeout(1)
+                try:
+                    requests.append(client.recv(200))
+                except OSError:
+                    requests.append(b"")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.getsockname()[1]}"
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.setenv(name, url)
+    yield requests
+    stop.set()
+    thread.join()
+    server.close()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "INSTALL httpfs",
+        "LOAD httpfs",
+        "FORCE INSTALL sqlite_scanner",
+        "SELECT * FROM read_parquet('https://example.invalid/marts.parquet')",
+        "SELECT * FROM sqlite_scan('{outside}', 'videos')",
+        "SELECT * FROM read_xlsx('{outside}')",
+    ],
+)
+def test_extensions_are_neither_installed_nor_autoloaded_and_the_network_is_never_reached(live, recording_proxy, query):
+    refused_outside(runner.invoke(app, ["sql", query.format(**live)]))
+    assert recording_proxy == []
+
+
+def test_a_statement_kind_duckdb_cannot_name_is_refused_in_one_sentence(analytics, recording_proxy):
+    message = one_sentence_error(runner.invoke(app, ["sql", "UPDATE EXTENSIONS"]))
+    assert message.startswith("The analyst copy is read-only") and "refused" in message
+    assert recording_proxy == []
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        "SET enable_external_access = true",
+        "RESET enable_external_access",
+        "SET GLOBAL enable_external_access = true",
+        "SET lock_configuration = false",
+        "SET allowed_directories = ['/']",
+        "SET allowed_paths = ['{channels}']",
+        "SET autoload_known_extensions = true",
+        "SET file_search_path = '{data}'",
+    ],
+)
+def test_a_query_cannot_set_the_guards_back(live, setting):
+    data = str(Path(live["warehouse"]).parent)
+    text = setting.format(data=data, **live) + f"; SELECT content FROM read_text('{live['channels']}')"
+    result = runner.invoke(app, ["sql", text, "--format", "csv"])
+    message = one_sentence_error(result)
+    assert message.startswith("viewtrail sql cannot change the setting "), message
+    assert "threads" in message  # says which settings a query may change
+    assert SECRET_URL not in result.stdout + result.stderr
+
+
+def test_settings_that_only_shape_the_query_can_still_be_changed(analytics):
+    result = run(
+        "SET threads = 1; SET memory_limit = '256MB'; SET TimeZone = 'Europe/Paris'; SET default_order = 'desc'; "
+        "SELECT current_setting('TimeZone') AS tz, TIMESTAMPTZ '2024-05-01 12:00:00+00' AS at",
+        "--format",
+        "json",
+    )
+    assert json.loads(result.stdout) == [{"tz": "Europe/Paris", "at": "2024-05-01T14:00:00+02:00"}]
+
+
+def test_the_docs_name_every_setting_a_query_may_change():
+    section = (Path(__file__).parents[1] / "docs" / "cli.md").read_text().split("\n## sql\n")[1].split("\n## ")[0]
+    assert [name for name in sql_cmd.QUERY_SETTINGS if f"`{name}`" not in section] == []

@@ -1,8 +1,11 @@
 """`viewtrail sql`: read-only SQL on the analyst copy (data/analytics.duckdb), as a table, CSV or JSON.
 
 Only the published copy is ever opened, read-only: it is replaced atomically after each build, so a session
-here never blocks the pipeline. The live warehouse is never opened, and statements that could open it or write
-anything (ATTACH, COPY, INSERT, CREATE, INSTALL...) are refused before they run.
+here never blocks the pipeline. Nothing else is reachable from a query: DuckDB's own guards (no external access,
+no extension installed or loaded, the configuration locked) keep out every file, URL and other database,
+including the live warehouse (a handle on it would lock the pipeline out) and its channels file (secret URLs).
+Statements that write (INSERT, CREATE, COPY...) or open something else (ATTACH, INSTALL, LOAD) are also refused
+by kind before any of the SQL runs.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import csv
 import json
 import math
 import os
+import re
 import sys
 import warnings
 from collections.abc import Callable, Iterator
@@ -43,6 +47,38 @@ _HINT_NAMES = 12
 _READING_STATEMENTS = frozenset({"SELECT", "EXPLAIN", "PRAGMA", "CALL", "SET", "VARIABLE_SET", "TRANSACTION", "MULTI"})
 
 _SILENT_STATEMENTS = frozenset({"SET", "VARIABLE_SET", "TRANSACTION"})
+
+# Statement kinds that reach outside the copy (another database, an extension): refused as such, not as writes.
+_OUTSIDE_STATEMENTS = frozenset({"ATTACH", "DETACH", "LOAD"})
+
+#: Settings a query may still SET: they change how it runs or shows values, never what it can read.
+QUERY_SETTINGS = (
+    "threads",
+    "memory_limit",
+    "TimeZone",
+    "Calendar",
+    "default_order",
+    "default_null_order",
+    "preserve_insertion_order",
+)
+
+# DuckDB's guards, given when the copy is opened: the copy is the only file a query can read (no other file, URL
+# or database, so neither the live warehouse, whose lock would shut the pipeline out, nor the secret channel
+# URLs beside it), and no extension is installed or loaded (autoloading one would download it, and extensions
+# bring their own readers). `lock_configuration` is set once the connection is ready, so a query cannot SET any
+# of these back; only QUERY_SETTINGS stay open to it.
+_GUARDS: dict[str, object] = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+    "allowed_configs": list(QUERY_SETTINGS),
+}
+
+_OUTSIDE_REFUSAL = (
+    "viewtrail sql reads only the analyst copy (no files, URLs, other databases or extensions): query its tables "
+    "(marts.*, registry.*) instead; see docs/analysts.md."
+)
 
 _NUMERIC_TYPES = frozenset(
     {
@@ -345,19 +381,27 @@ def _available_hint(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def _sql_failure(con: duckdb.DuckDBPyConnection, error: BaseException) -> typer.Exit:
+    import duckdb
+
     message = _first_line(error)
     if "read-only mode" in message or "read only mode" in message:
         return _read_only_failure(None)
+    # DuckDB's own refusals get viewtrail's sentence: theirs name the file asked for, and suggest INSTALL / SET
+    if isinstance(error, duckdb.PermissionException) or re.search(r"but it exists in the \w+ extension", message):
+        return fail(_OUTSIDE_REFUSAL)
+    locked = re.search(r'Cannot change configuration option "([^"]+)" - the configuration has been locked', message)
+    if locked:
+        return fail(
+            f"viewtrail sql cannot change the setting {locked.group(1)} (its settings keep queries on the analyst "
+            f"copy): a query may SET only {', '.join(QUERY_SETTINGS)}; see docs/cli.md#sql."
+        )
     return fail(f"The query failed: {message}{_available_hint(con)}.")
 
 
 def _read_only_failure(kind: str | None) -> typer.Exit:
     what = f"{kind} statements are" if kind else "the statement was"
-    if kind in {"ATTACH", "DETACH"}:
-        return fail(
-            f"The analyst copy is read-only and `viewtrail sql` opens nothing else ({what} refused: the live "
-            "warehouse must stay free for the pipeline); nothing was changed."
-        )
+    if kind in _OUTSIDE_STATEMENTS:
+        return fail(_OUTSIDE_REFUSAL)
     return fail(
         f"The analyst copy is read-only: `viewtrail sql` only runs queries (SELECT, WITH, SHOW, DESCRIBE, "
         f"SUMMARIZE, EXPLAIN, PRAGMA, SET) and {what} refused; nothing was changed."
@@ -427,7 +471,7 @@ def _open_copy(path: Path) -> duckdb.DuckDBPyConnection:
     if not path.exists():
         raise fail(f"There is no analyst copy at {path} yet: run `viewtrail build` or `make demo` first.")
     try:
-        con = duckdb.connect(str(path), read_only=True)
+        con = duckdb.connect(str(path), read_only=True, config=_GUARDS)
     except duckdb.Error as error:
         raise fail(
             f"Cannot open the analyst copy {path} ({_first_line(error)}); rebuild it with `viewtrail build`."
@@ -436,6 +480,11 @@ def _open_copy(path: Path) -> duckdb.DuckDBPyConnection:
         con.execute("SET TimeZone = 'UTC'")
     except duckdb.Error:
         pass
+    try:  # last: from here on no setting outside QUERY_SETTINGS can change, the guards above included
+        con.execute("SET lock_configuration = true")
+    except duckdb.Error as error:
+        con.close()
+        raise fail(f"Cannot lock the settings of the analyst copy's connection ({_first_line(error)}).") from None
     return con
 
 
@@ -454,6 +503,15 @@ def _read_sql(query: str | None, file: Path | None) -> str:
     return sys.stdin.read()
 
 
+def _kind(statement: Any) -> str | None:
+    """DuckDB's StatementType name, or None for a kind the Python package has no name for (UPDATE EXTENSIONS)."""
+    try:
+        kind = statement.type
+    except ValueError:
+        return None
+    return getattr(kind, "name", str(kind)).upper()
+
+
 def _run(con: duckdb.DuckDBPyConnection, text: str) -> _Rows | None:
     """Run every statement (refusing any that is not a read); the last one's result is shown."""
     import duckdb
@@ -464,10 +522,10 @@ def _run(con: duckdb.DuckDBPyConnection, text: str) -> _Rows | None:
         raise _SqlError(error) from None
     if not statements:
         raise fail("The SQL is empty (only comments or whitespace); give a query such as SELECT 1.")
-    kinds = [getattr(statement.type, "name", str(statement.type)).upper() for statement in statements]
+    kinds = [_kind(statement) for statement in statements]
     for kind in kinds:
         if kind not in _READING_STATEMENTS:
-            raise _read_only_failure(kind.replace("_", " "))
+            raise _read_only_failure(kind.replace("_", " ") if kind else None)
     for statement in statements:
         try:
             con.execute(statement)
@@ -521,9 +579,10 @@ def sql(
 ) -> None:
     """Run read-only SQL on the analyst copy (data/analytics.duckdb, or VIEWTRAIL_ANALYTICS).
 
-    The copy is published after every build and replaced atomically, so queries here never block the pipeline;
-    the live warehouse is never opened. Statements that write or open other databases (INSERT, CREATE, COPY,
-    ATTACH, INSTALL...) are refused. With several statements separated by `;`, the last one's result is shown.
+    The copy is published after every build and replaced atomically, so queries here never block the pipeline.
+    Queries read the copy's tables and nothing else: files, URLs, other databases (the live warehouse included)
+    and extensions are out of reach, and statements that write (INSERT, CREATE, COPY...) are refused. With
+    several statements separated by `;`, the last one's result is shown.
     csv and json go to stdout alone, ready for a pipe; times are UTC, in ISO 8601 in json and csv.
 
     Examples:
