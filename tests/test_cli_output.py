@@ -251,6 +251,17 @@ def test_a_first_snapshot_prints_no_dagster_notices(warehouse_path, tmp_path):
     assert "Warning" not in result.stderr, result.stderr
 
 
+def test_ctrl_c_exits_130_with_one_line(warehouse_path, monkeypatch):
+    add_videos(warehouse_path, 1)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("orchestration.warehouse.registry.list_videos", interrupted)
+    result = run("list", code=130)
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.output
+
+
 def test_mcp_help_lists_every_registered_tool():
     tools = [t.name for t in asyncio.run(build_server(service=object()).list_tools())]  # type: ignore[arg-type]
     text = " ".join(run("mcp", "--help").stdout.split())

@@ -62,12 +62,15 @@ def _escape(text: str) -> str:
 
 
 def friendly_errors(func: F) -> F:
-    """User errors become one red sentence on stderr and exit code 1, never a traceback."""
+    """User errors become one red sentence on stderr and exit code 1, never a traceback; Ctrl-C one line, 130."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
+        except KeyboardInterrupt:  # Ctrl-C: an open transaction rolls back on the way out; 130 as shells expect
+            err.print("Interrupted.", style="yellow", markup=False)
+            raise typer.Exit(130) from None
         except (ViewtrailError, InvalidVideoUrl) as error:
             raise fail(str(error)) from None
         except Exception as error:
