@@ -76,6 +76,7 @@ bench: $(DBT_MANIFEST)
 	$(BIN)/python bench/dbt_scaling.py
 	$(BIN)/python bench/import_throughput.py
 	$(BIN)/python bench/freshness.py
+	$(BIN)/python bench/list_videos.py
 
 clean:
 	rm -rf $(VENV) dbt_project/target dbt_project/logs .pytest_cache

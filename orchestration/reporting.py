@@ -66,7 +66,10 @@ def open_reporting_db(
     warehouse = warehouse or config.warehouse_path()
     path = analytics if analytics.exists() else warehouse
     if not path.exists():
-        raise ReportError(f"No data found at {analytics} or {warehouse}: track videos and run `viewtrail build` first.")
+        raise ReportError(
+            f"No data found at {analytics} or {warehouse}: track videos and run `viewtrail build` first, or check "
+            f"VIEWTRAIL_WAREHOUSE."
+        )
     try:
         con = duckdb.connect(str(path), read_only=True)
     except duckdb.IOException as exc:

@@ -164,6 +164,7 @@ def test_untrack_keeps_history_and_track_resumes(warehouse_path):
 
 
 def test_untrack_unknown_video_fails(warehouse_path):
+    run("track", "--no-scrape", YT)
     result = run("untrack", "youtube:aaaaaaaaaaa", code=1)
     assert "Not in the registry" in one_sentence_error(result)
 
@@ -287,20 +288,21 @@ def _holder(path: Path, seconds: float):
 
 
 def test_cli_waits_for_a_busy_warehouse_then_succeeds(warehouse_path, monkeypatch):
-    run("status")  # create and migrate the warehouse
+    rows(warehouse_path, "SELECT 1")  # create and migrate the warehouse
     monkeypatch.setenv("VIEWTRAIL_LOCK_TIMEOUT_S", "30")
     child = _holder(warehouse_path, 2.0)
     try:
         result = run("track", "--no-scrape", YT)
     finally:
         child.join(10)
-    assert "warehouse is busy (a pipeline run is writing); waiting up to 30s" in result.stderr
+    assert "warehouse is busy: in use by `python` (pid " in result.stderr
+    assert "waiting up to 30s" in result.stderr
     assert "now tracked" in result.stdout
     assert rows(warehouse_path, "SELECT video_id FROM registry.videos") == [("youtube:dQw4w9WgXcQ",)]
 
 
 def test_cli_gives_up_after_lock_timeout_with_one_sentence(warehouse_path, monkeypatch):
-    run("status")
+    rows(warehouse_path, "SELECT 1")
     monkeypatch.setenv("VIEWTRAIL_LOCK_TIMEOUT_S", "0.5")
     child = _holder(warehouse_path, 3.0)
     try:

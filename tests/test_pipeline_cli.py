@@ -13,6 +13,8 @@ runner = CliRunner()
 
 
 def test_rescrape_queues_one_request_with_the_parsed_deduplicated_ids(warehouse_path: Path) -> None:
+    tracked = runner.invoke(app, ["track", "--no-scrape", "youtube:dQw4w9WgXcQ", "tiktok:6718335390845095173"])
+    assert tracked.exit_code == 0, tracked.output
     result = runner.invoke(
         app,
         [

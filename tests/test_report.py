@@ -104,3 +104,25 @@ def test_report_without_any_data_says_to_build(tmp_path: Path) -> None:
     with pytest.raises(ReportError, match="run `viewtrail build` first"):
         with open_reporting_db(analytics=tmp_path / "a.duckdb", warehouse=tmp_path / "w.duckdb"):
             pass
+
+
+def test_report_out_a_directory_writes_the_video_png_into_it(built_warehouse: Path, tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("VIEWTRAIL_WAREHOUSE", str(built_warehouse))
+    monkeypatch.setenv("VIEWTRAIL_ANALYTICS", str(tmp_path / "absent.duckdb"))
+    charts = tmp_path / "charts"
+    charts.mkdir()
+    for out, where in [(charts, charts), (f"{tmp_path / 'new'}/", tmp_path / "new")]:
+        result = CliRunner().invoke(_app(), ["report", "youtube:dQw4w9WgXcQ", "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        assert (where / "youtube_dQw4w9WgXcQ.png").read_bytes()[:8] == PNG_MAGIC
+
+
+def test_report_out_an_unwritable_path_is_one_sentence(built_warehouse: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("VIEWTRAIL_WAREHOUSE", str(built_warehouse))
+    monkeypatch.setenv("VIEWTRAIL_ANALYTICS", str(tmp_path / "absent.duckdb"))
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    result = CliRunner().invoke(_app(), ["report", "youtube:dQw4w9WgXcQ", "--out", str(blocker / "chart.png")])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert len(result.stderr.strip().splitlines()) == 1 and "Cannot write the chart" in result.stderr

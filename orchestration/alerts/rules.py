@@ -116,8 +116,10 @@ def build_params(
     days: int | None = None,
     hours: int | None = None,
     by: str | None = None,
+    today: date | None = None,
 ) -> dict[str, Any]:
-    """The stored parameters of a rule of ``kind`` from the CLI's options, defaults filled in."""
+    """The stored parameters of a rule of ``kind`` from the CLI's options, defaults filled in. Adding a rule passes
+    ``today`` (the project's clock): a goal's ``--by`` before it is refused."""
     thresholds = thresholds or []
     if kind not in KINDS:
         raise InvalidInputError(f"{kind!r} is not an alert kind; use one of {', '.join(KINDS)}.")
@@ -158,6 +160,11 @@ def build_params(
             deadline = date.fromisoformat(by.strip())
         except ValueError:
             raise InvalidInputError(f"--by {by!r} is not a date; use YYYY-MM-DD, e.g. 2027-03-31.") from None
+        if today is not None and deadline < today:  # a goal already past can only ever be missed
+            raise InvalidInputError(
+                f"--by {deadline.isoformat()} is in the past (today is {today.isoformat()} UTC); give a date from "
+                f"today on."
+            )
         return {"target": int(_positive(parse_count(one), "--threshold")), "by": deadline.isoformat()}
     # scrape_health
     share = float(one) if one else DEFAULT_HEALTH_MIN_SHARE

@@ -33,6 +33,7 @@ from orchestration.alerts.rules import Rule, Scope, default_cooldown, validate_r
 from orchestration.alerts.service import AlertRun, AlertState
 from orchestration.errors import InvalidInputError
 from orchestration.models import TRANSIENT_OUTCOMES
+from orchestration.warehouse.registry import unknown_videos
 from orchestration.warehouse.transactions import transaction
 
 _TRANSIENT = ", ".join(f"'{o.value}'" for o in sorted(TRANSIENT_OUTCOMES))
@@ -93,6 +94,12 @@ def add_rule(
         if missing:
             raise AlertsError(
                 f"No channel named {missing[0]}; add it first with `viewtrail channel add {missing[0]} URL`."
+            )
+        unknown = unknown_videos(con, scope.values) if scope.kind == "videos" else []
+        if unknown:  # such a rule could never fire
+            raise AlertsError(
+                f"Not in the registry: {', '.join(unknown)}; give video ids as `viewtrail list` shows them "
+                f"(e.g. youtube:dQw4w9WgXcQ), or track the video first."
             )
         (rule_id,) = con.execute("SELECT coalesce(max(rule_id), 0) + 1 FROM registry.alert_rules").fetchall()[0]
         con.execute(

@@ -6,8 +6,9 @@ error carrying the same one-sentence message the HTTP API and the CLI give.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -89,6 +90,13 @@ def build_server(service: Service | None = None) -> MCPServer:
         return {"video": call(service.stop, video)}
 
     return server
+
+
+def tool_names() -> list[str]:
+    """The names of the tools :func:`build_server` registers, in order (`viewtrail mcp --help` lists them). The
+    tools are registered, never called, so no service (settings, key store) is needed."""
+    server = build_server(service=cast(Service, object()))
+    return [tool.name for tool in asyncio.run(server.list_tools())]
 
 
 def _dates(start_date: str | None, end_date: str | None) -> tuple[date | None, date | None]:

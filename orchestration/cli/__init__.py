@@ -11,6 +11,8 @@ clients inside their commands, so that ``viewtrail --help`` stays fast.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from orchestration.cli import (
@@ -41,6 +43,30 @@ app = typer.Typer(
         "The warehouse is data/warehouse.duckdb (VIEWTRAIL_WAREHOUSE overrides it)."
     ),
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"viewtrail {version('viewtrail')}")
+        except PackageNotFoundError:  # a source tree on PYTHONPATH, never installed
+            typer.echo("viewtrail (not installed: no version)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the installed viewtrail version and exit.", is_eager=True, callback=_version
+        ),
+    ] = False,
+) -> None:
+    """Track views, likes, comments and shares of TikTok, YouTube, Instagram and X videos over time."""
+
 
 for _group in (
     registry_cmds,

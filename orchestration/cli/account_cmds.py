@@ -14,11 +14,13 @@ from rich.table import Table
 
 from orchestration import config
 from orchestration.cli._common import (
+    CsvOption,
+    JsonOption,
     err,
     fail,
     friendly_errors,
-    json_rows,
     out,
+    print_rows,
     readable_warehouse,
     writable_warehouse,
 )
@@ -198,7 +200,7 @@ def unwatch(accounts: Annotated[list[str], typer.Argument(help="Account links or
     """Stop discovering accounts; their metrics history and their videos stay (untrack videos separately)."""
     from orchestration.warehouse.accounts import unwatch_accounts
 
-    with writable_warehouse() as con:
+    with writable_warehouse(create=False) as con:
         ids = _resolve_accounts(con, accounts)
         states = unwatch_accounts(con, ids)
     _print_states(states)
@@ -207,7 +209,8 @@ def unwatch(accounts: Annotated[list[str], typer.Argument(help="Account links or
 def accounts_list(
     platform: Annotated[str | None, typer.Option("--platform", "-p", help="tiktok, youtube, instagram or x.")] = None,
     creator: Annotated[str | None, typer.Option("--creator", help="Only this creator's accounts.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array instead of a table.")] = False,
+    as_json: JsonOption = False,
+    as_csv: CsvOption = False,
 ) -> None:
     """List watched (and unwatched) accounts with their discovery settings, videos and latest metrics."""
     from orchestration.warehouse.accounts import list_accounts
@@ -215,8 +218,7 @@ def accounts_list(
     wanted = parse_platform(platform) if platform else None
     with readable_warehouse() as con:
         frame = list_accounts(con, platform=wanted, creator=creator)
-    if as_json:
-        typer.echo(json_rows(frame))
+    if print_rows(frame, as_json=as_json, as_csv=as_csv):
         return
     if frame.height == 0:
         out.print("No accounts match; watch one with `viewtrail watch URL`.", markup=False)
@@ -272,7 +274,7 @@ def creator_link(
     """Link watched accounts to a creator."""
     from orchestration.warehouse.accounts import link_creator_accounts
 
-    with writable_warehouse() as con:
+    with writable_warehouse(create=False) as con:
         linked = link_creator_accounts(con, name, _resolve_accounts(con, accounts))
     _print_states(linked)
 
@@ -284,21 +286,21 @@ def creator_unlink(
     """Unlink accounts from a creator (they stay watched)."""
     from orchestration.warehouse.accounts import unlink_creator_accounts
 
-    with writable_warehouse() as con:
+    with writable_warehouse(create=False) as con:
         states = unlink_creator_accounts(con, name, _resolve_accounts(con, accounts))
     _print_states(states)
 
 
 def creator_list(
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array instead of a table.")] = False,
+    as_json: JsonOption = False,
+    as_csv: CsvOption = False,
 ) -> None:
     """List creators with their accounts."""
     from orchestration.warehouse.accounts import list_creators
 
     with readable_warehouse() as con:
         frame = list_creators(con)
-    if as_json:
-        typer.echo(json_rows(frame))
+    if print_rows(frame, as_json=as_json, as_csv=as_csv):
         return
     if frame.height == 0:
         out.print("No creators yet; add one with `viewtrail creator add NAME [ACCOUNT...]`.", markup=False)
@@ -321,7 +323,7 @@ def creator_remove(name: Annotated[str, typer.Argument(help="Creator name.")]) -
     """Remove a creator; its accounts stay watched."""
     from orchestration.warehouse.accounts import creator_slug, remove_creator
 
-    with writable_warehouse() as con:
+    with writable_warehouse(create=False) as con:
         removed = remove_creator(con, name)
     if not removed:
         raise fail(f"There is no creator {name!r}; see `viewtrail creator list`.")
@@ -349,7 +351,8 @@ def _inbox_ids(texts: list[str]) -> list[str]:
 
 def inbox_show(
     ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array instead of a table.")] = False,
+    as_json: JsonOption = False,
+    as_csv: CsvOption = False,
 ) -> None:
     """List the videos waiting for review."""
     if ctx.invoked_subcommand is not None:
@@ -358,8 +361,7 @@ def inbox_show(
 
     with readable_warehouse() as con:
         frame = list_inbox(con)
-    if as_json:
-        typer.echo(json_rows(frame))
+    if print_rows(frame, as_json=as_json, as_csv=as_csv):
         return
     if frame.height == 0:
         out.print("The inbox is empty.", markup=False)
@@ -383,7 +385,7 @@ def inbox_accept(
     from orchestration.warehouse.accounts import accept_inbox
 
     ids = None if [v.strip().lower() for v in videos] == ["all"] else _inbox_ids(videos)
-    with writable_warehouse() as con:
+    with writable_warehouse(create=False) as con:
         states, tracked = accept_inbox(con, ids)
     _report_inbox(states)
     first_snapshots([t.video_id for t in tracked], scrape=not no_scrape)
@@ -396,7 +398,7 @@ def inbox_reject(
     from orchestration.warehouse.accounts import reject_inbox
 
     ids = _inbox_ids(videos)
-    with writable_warehouse() as con:
+    with writable_warehouse(create=False) as con:
         states = reject_inbox(con, ids)
     _report_inbox(states)
 

@@ -16,7 +16,14 @@ import typer
 from rich.table import Table
 
 from orchestration import config
-from orchestration.cli._common import friendly_errors, out, readable_warehouse, writable_warehouse
+from orchestration.cli._common import (
+    CsvOption,
+    friendly_errors,
+    out,
+    print_rows,
+    readable_warehouse,
+    writable_warehouse,
+)
 from orchestration.errors import InvalidInputError
 
 alert_app = typer.Typer(help="Add, list and remove alert rules (docs/alerts.md).", no_args_is_help=True)
@@ -42,6 +49,8 @@ def _rule_json(rule: Any) -> dict[str, Any]:
         "created_at": rule.created_at.isoformat(), "description": rule.describe(),
     }  # fmt: skip
 
+
+_RULE_COLUMNS = ("rule_id", "kind", "scope", "params", "channels", "cooldown_hours", "created_at", "description")
 
 # ------------------------------------------------------------------------------------------------- alert ...
 
@@ -104,7 +113,9 @@ def alert_add(
     if kind not in KINDS:
         raise InvalidInputError(f"{kind!r} is not an alert kind; use one of {', '.join(KINDS)}.")
     scope = build_scope(labels=label, accounts=account, platforms=platform, videos=video)
-    params = build_params(kind, thresholds=threshold, floor=floor, days=days, hours=hours, by=by)
+    params = build_params(
+        kind, thresholds=threshold, floor=floor, days=days, hours=hours, by=by, today=utc_now().date()
+    )
     with writable_warehouse() as con:
         rule = add_rule(con, kind, scope, params, channels=channel or [], cooldown_hours=cooldown, created_at=utc_now())
     if as_json:
@@ -114,14 +125,13 @@ def alert_add(
     out.print(f"rule {rule.rule_id} added: {rule.describe()}{where}", markup=False)
 
 
-def alert_list(as_json: JsonOption = False) -> None:
+def alert_list(as_json: JsonOption = False, as_csv: CsvOption = False) -> None:
     """List the alert rules."""
     from orchestration.alerts.store import list_rules
 
     with readable_warehouse() as con:
         rules = list_rules(con)
-    if as_json:
-        typer.echo(json.dumps([_rule_json(r) for r in rules], indent=2))
+    if print_rows([_rule_json(r) for r in rules], as_json=as_json, as_csv=as_csv, columns=_RULE_COLUMNS):
         return
     if not rules:
         out.print("No alert rules; add one with `viewtrail alert add KIND`.", markup=False)
@@ -139,7 +149,7 @@ def alert_remove(rule_id: Annotated[int, typer.Argument(help="The rule id (`view
     """Remove an alert rule (the events it fired are kept)."""
     from orchestration.alerts.store import remove_rule
 
-    with writable_warehouse() as con:
+    with writable_warehouse(create=False) as con:
         remove_rule(con, rule_id)
     out.print(f"rule {rule_id} removed", markup=False)
 
@@ -165,15 +175,15 @@ def channel_add(
               markup=False)  # fmt: skip
 
 
-def channel_list(as_json: JsonOption = False) -> None:
+def channel_list(as_json: JsonOption = False, as_csv: CsvOption = False) -> None:
     """List the channels (redacted: scheme and host only) and the rules using them."""
     from orchestration.alerts.store import list_channels
 
     with readable_warehouse() as con:
         channels = list_channels(con)
-    if as_json:
-        typer.echo(json.dumps([{"name": c.name, "target": c.target, "added_at": c.added_at.isoformat(),
-                                "rules": list(c.rules)} for c in channels], indent=2))  # fmt: skip
+    listed = [{"name": c.name, "target": c.target, "added_at": c.added_at.isoformat(), "rules": list(c.rules)}
+              for c in channels]  # fmt: skip
+    if print_rows(listed, as_json=as_json, as_csv=as_csv, columns=("name", "target", "added_at", "rules")):
         return
     if not channels:
         out.print("No channels; add one with `viewtrail channel add NAME URL`.", markup=False)
@@ -204,12 +214,15 @@ def channel_remove(name: Annotated[str, typer.Argument(help="The channel's name.
     """Remove a channel and its URL (refused while a rule uses it)."""
     from orchestration.alerts.store import remove_channel
 
-    with writable_warehouse() as con:
+    with writable_warehouse(create=False) as con:
         remove_channel(con, name, secrets_file=_secrets_file())
     out.print(f"channel {name} removed", markup=False)
 
 
 # ---------------------------------------------------------------------------------------------------- alerts
+
+_EVENT_COLUMNS = ("event_id", "rule_id", "kind", "condition", "video_id", "label", "account", "platform", "numbers",
+                  "occurred_at", "fired_at", "dedup_key", "title", "deliveries")  # fmt: skip
 
 
 def parse_since(text: str) -> timedelta:
@@ -224,6 +237,7 @@ def alerts(
     since: Annotated[str, typer.Option("--since", help="How far back: 90m, 24h, 7d, 2w.")] = "24h",
     kind: Annotated[str | None, typer.Option("--kind", "-k", help="Only this kind.")] = None,
     as_json: JsonOption = False,
+    as_csv: CsvOption = False,
 ) -> None:
     """List the alerts that fired (by firing time) and where each was delivered."""
     from orchestration.alerts.rules import KINDS
@@ -235,14 +249,14 @@ def alerts(
     start = utc_now() - parse_since(since)
     with readable_warehouse() as con:
         events = list_events(con, since=start, kind=kind)
-    if as_json:
+    if as_json or as_csv:
 
         def plain(value: Any) -> Any:
             return value.isoformat() if isinstance(value, datetime) else value
 
         rows = [{k: plain(v) for k, v in e.items() if k != "deliveries"}
                 | {"deliveries": [{k: plain(v) for k, v in d.items()} for d in e["deliveries"]]} for e in events]  # fmt: skip
-        typer.echo(json.dumps(rows, indent=2))
+        print_rows(rows, as_json=as_json, as_csv=as_csv, columns=_EVENT_COLUMNS)
         return
     if not events:
         out.print(f"No alert fired since {start:%Y-%m-%d %H:%M} UTC.", markup=False)

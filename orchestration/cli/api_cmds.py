@@ -10,8 +10,9 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from typer.core import TyperCommand
 
-from orchestration.cli._common import fail, friendly_errors, out
+from orchestration.cli._common import CsvOption, fail, friendly_errors, out, print_rows
 
 
 def _store():  # type: ignore[no-untyped-def]
@@ -19,6 +20,28 @@ def _store():  # type: ignore[no-untyped-def]
     from orchestration.api.store import Store
 
     return Store(api_settings().store_path)
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Bind the address once, as uvicorn will, so a busy port is one sentence rather than uvicorn's log lines."""
+    import errno
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror:
+        raise fail(f"--host {host} is not an address of this machine; use e.g. 127.0.0.1 or 0.0.0.0.") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: TIME_WAIT is no obstacle
+        try:
+            probe.bind(address)
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise fail(f"port {port} on {host} is in use: stop the other server or pass --port.") from None
+            raise fail(
+                f"Cannot listen on {host} port {port} ({error.strerror or error}); pass another --host or --port."
+            ) from None
 
 
 def serve(
@@ -37,18 +60,40 @@ def serve(
     from orchestration.api.app import create_app
 
     app = create_app()  # settings are checked here: a bad variable stops with its sentence
+    _check_port_free(host, port)
     uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)
+
+
+MCP_SHORT_HELP = "Run the MCP (Model Context Protocol) server on stdin/stdout, for AI assistants."
 
 
 def mcp() -> None:
     """Run the MCP (Model Context Protocol) server on stdin/stdout, for AI assistants.
 
-    Tools: find_videos, video_history, top_growth, status, track_video, stop_video. Configure your MCP client to
-    launch `viewtrail mcp` with the same VIEWTRAIL_* environment as the CLI.
+    Tools: {tools}. Configure your MCP client to launch `viewtrail mcp` with the same VIEWTRAIL_* environment as
+    the CLI.
     """
     from orchestration.api.mcp_server import build_server
 
     build_server().run("stdio")
+
+
+class _McpCommand(TyperCommand):
+    """`viewtrail mcp`, whose help names the tools the MCP server registers, so the list cannot drift from the
+    server. Read only when that help is shown: building the server loads the MCP SDK, too slow for every start."""
+
+    @property  # type: ignore[override]
+    def help(self) -> str | None:
+        text = self._help
+        if text and "{tools}" in text:
+            from orchestration.api.mcp_server import tool_names
+
+            text = text.replace("{tools}", ", ".join(tool_names()))
+        return text
+
+    @help.setter
+    def help(self, value: str | None) -> None:
+        self._help = value
 
 
 api_key_app = typer.Typer(help="Create, list and revoke API keys for `viewtrail serve`.", no_args_is_help=True)
@@ -74,12 +119,13 @@ def api_key_create(
 
 def api_key_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+    as_csv: CsvOption = False,
 ) -> None:
     """List API keys (id, name, scope, created, revoked); never the keys themselves."""
     keys = _store().list_keys()
-    if as_json:
-        typer.echo(json.dumps([{"id": k.id, "name": k.name, "scope": k.scope.value, "created_at": k.created_at.isoformat(),
-                                "revoked_at": k.revoked_at.isoformat() if k.revoked_at else None} for k in keys], indent=2))  # fmt: skip
+    listed = [{"id": k.id, "name": k.name, "scope": k.scope.value, "created_at": k.created_at.isoformat(),
+               "revoked_at": k.revoked_at.isoformat() if k.revoked_at else None} for k in keys]  # fmt: skip
+    if print_rows(listed, as_json=as_json, as_csv=as_csv, columns=("id", "name", "scope", "created_at", "revoked_at")):
         return
     if not keys:
         out.print("No API keys yet; create one with `viewtrail api-key create --name NAME`.", markup=False)
@@ -113,6 +159,8 @@ def register(app: typer.Typer) -> None:
     )(friendly_errors(serve))
     app.command(
         name="mcp",
+        cls=_McpCommand,
+        short_help=MCP_SHORT_HELP,
         epilog="Examples:\n\n    viewtrail mcp   # launched by an MCP client over stdio",
     )(friendly_errors(mcp))
     api_key_app.command(

@@ -13,10 +13,10 @@ import warnings
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from orchestration import config
-from orchestration.cli._common import fail, friendly_errors
+from orchestration.cli._common import console as make_console
+from orchestration.cli._common import fail, friendly_errors, quiet_dagster, readable_warehouse
 from orchestration.models import ShortLink
 from orchestration.queue import enqueue_rescrape
 from orchestration.urls import parse_video_url
@@ -30,12 +30,8 @@ def _quiet_dbt_output():
     """dagster-dbt echoes dbt's raw log lines to stdout; the full logs are in the Dagster event log (`make ui`),
     so keep the terminal to our progress lines. Silenced too: Dagster's beta/preview notices about the APIs the
     definitions use on purpose, and dagster-dbt's own known deprecation. Any other warning still shows."""
-    from dagster import BetaWarning, PreviewWarning  # here, not at the top: Dagster is slow to import (--help)
-
     buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer), warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=BetaWarning)
-        warnings.filterwarnings("ignore", category=PreviewWarning)
+    with contextlib.redirect_stdout(buffer), quiet_dagster(), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=_DAGSTER_DBT_DEPRECATION, category=DeprecationWarning)
         yield buffer
 
@@ -59,7 +55,7 @@ def demo(
     """
     from orchestration.demo import render_report, run_demo  # here: loads Dagster, dbt, duckdb
 
-    console = Console(file=sys.stdout, soft_wrap=True)  # bound now: dbt output is redirected below
+    console = make_console(file=sys.stdout)  # bound now: dbt output is redirected below
 
     def progress(line: str) -> None:
         console.print(line, markup=False, highlight=False, soft_wrap=True)
@@ -89,8 +85,8 @@ def build() -> None:
             f"There is no warehouse at {warehouse} yet; track videos (viewtrail track URL) or import snapshots "
             f"first, or run `viewtrail demo`."
         )
-    console = Console(file=sys.stdout, soft_wrap=True)
-    notices = Console(file=sys.stderr, soft_wrap=True)  # freed or busy warehouse slot, while stdout is redirected
+    console = make_console(file=sys.stdout)
+    notices = make_console(file=sys.stderr)  # freed or busy warehouse slot, while stdout is redirected
 
     def say(line: str) -> None:
         notices.print(line, markup=False, highlight=False, soft_wrap=True)
@@ -126,6 +122,14 @@ def rescrape(
             )
         ids.append(ref.video_id)
     ids = list(dict.fromkeys(ids))
+    from orchestration.warehouse.registry import unknown_videos  # here: loads duckdb and polars
+
+    with readable_warehouse() as con:
+        unknown = unknown_videos(con, ids)
+    if unknown:  # the sensor would drop them: say so now rather than "Queued"
+        raise fail(
+            f"Not in the registry: {', '.join(unknown)}; track it first (viewtrail track URL), nothing was queued."
+        )
     path = enqueue_rescrape(ids)
     typer.echo(
         f"Queued a rescrape of {len(ids)} video(s) ({path.stem if path else 'nothing new'}); the rescrape sensor "

@@ -16,12 +16,16 @@ from rich.table import Table
 
 from orchestration import config
 from orchestration.cli._common import (
+    CsvOption,
+    JsonOption,
     enqueue_new_videos,
     err,
     fail,
     friendly_errors,
     json_rows,
     out,
+    print_rows,
+    quiet_dagster,
     readable_warehouse,
     writable_warehouse,
 )
@@ -184,7 +188,8 @@ def first_snapshots(video_ids: list[str], *, scrape: bool) -> None:
         if stored:
             from orchestration.runs import report_inline_snapshots  # imports Dagster: only when something landed
 
-            report_inline_snapshots(stored)
+            with quiet_dagster():
+                report_inline_snapshots(stored)
         if later:
             out.print(f"{len(later)} more new video(s) get their first snapshot from the pipeline.", markup=False)
     enqueue_new_videos(queued)
@@ -276,7 +281,7 @@ def untrack(
     from orchestration.warehouse.registry import untrack as untrack_videos
 
     ids = _target_ids(videos, platform)
-    with writable_warehouse() as con:
+    with writable_warehouse(create=False) as con:
         states = untrack_videos(con, ids)
     unknown = [i for i, state in states.items() if state == "unknown"]
     for video_id, state in states.items():
@@ -300,7 +305,7 @@ def delete(
             f"Deleting removes {len(ids)} video(s) and all their snapshots permanently; add --yes to confirm "
             f"(or use `viewtrail untrack` to keep the history)."
         )
-    with writable_warehouse() as con:
+    with writable_warehouse(create=False) as con:
         removed = delete_videos(con, ids)
     unknown = [i for i, n in removed.items() if n is None]
     for video_id, n in removed.items():
@@ -313,6 +318,25 @@ def delete(
 # ---------------------------------------------------------------------------------------- list, status
 
 
+#: Rows `viewtrail list` prints in a table unless --limit says otherwise: a screenful, not the whole registry.
+DEFAULT_LIST_LIMIT = 50
+
+
+def _next_page_command(after: str, **options: object) -> str:
+    """The command line of the next page: the same filters and format, from ``after`` on."""
+    import shlex
+
+    words = ["viewtrail", "list"]
+    for flag, value in options.items():
+        if value is None or value is False:
+            continue
+        words.append(flag)
+        if value is not True:
+            words.append(str(value))
+    words += ["--after", after]
+    return shlex.join(words)
+
+
 def list_videos(
     platform: PlatformOption = None,
     label: Annotated[str | None, typer.Option("--label", "-l", help="Only videos with this label.")] = None,
@@ -320,21 +344,64 @@ def list_videos(
         bool | None,
         typer.Option("--active/--inactive", help="Only tracked (--active) or untracked (--inactive) videos."),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array instead of a table.")] = False,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit",
+            "-n",
+            min=0,
+            help=f"Videos per page: {DEFAULT_LIST_LIMIT} in a table by default, all with --json/--csv (0 = all).",
+        ),
+    ] = None,
+    after: Annotated[
+        str | None,
+        typer.Option("--after", help="Start after this video id (the next-page command printed below a page)."),
+    ] = None,
+    as_json: JsonOption = False,
+    as_csv: CsvOption = False,
 ) -> None:
-    """List registered videos with their state and last snapshot."""
+    """List registered videos with their state and last snapshot, ordered by video id, a page at a time."""
+    from orchestration.warehouse.registry import count_videos
     from orchestration.warehouse.registry import list_videos as registered_videos
 
     wanted = _platform(platform)
+    machine = as_json or as_csv
+    page_size = limit if limit is not None else (None if machine else DEFAULT_LIST_LIMIT)
+    page_size = page_size or None  # 0: all
     with readable_warehouse() as con:
-        frame = registered_videos(con, platform=wanted, label=label, active=active)
-    if as_json:
-        typer.echo(json_rows(frame))
+        # one row more than the page tells whether there is a next page
+        frame = registered_videos(
+            con,
+            platform=wanted,
+            label=label,
+            active=active,
+            after=after,
+            limit=None if page_size is None else page_size + 1,
+        )
+        total = count_videos(con, platform=wanted, label=label, active=active)
+    more = page_size is not None and frame.height > page_size
+    if more:
+        frame = frame.head(page_size)
+    next_page = (
+        _next_page_command(
+            frame["video_id"][-1],
+            **{"--platform": platform, "--label": label, "--limit": limit,
+               "--active" if active else "--inactive": active is not None, "--json": as_json, "--csv": as_csv},
+        )
+        if more
+        else None
+    )  # fmt: skip
+    if print_rows(frame, as_json=as_json, as_csv=as_csv):
+        if next_page:  # on stderr: stdout stays the data alone, ready for a pipe
+            err.print(f"next page: {next_page}", markup=False, highlight=False)
         return
     if frame.height == 0:
-        out.print("No videos match; track one with `viewtrail track URL`.", markup=False)
+        if after is not None and total:
+            out.print(f"No videos after {after}; that was the last page.", markup=False)
+        else:
+            out.print("No videos match; track one with `viewtrail track URL`.", markup=False)
         return
-    table = Table(title=f"{frame.height} video(s)")
+    table = Table(title=f"{total:,} video(s)")
     table.add_column("video", no_wrap=True, min_width=max(len(v) for v in frame["video_id"].to_list()))
     for name in ("account", "state", "cadence", "labels", "snapshots", "views", "last snapshot (UTC)"):
         table.add_column(name, justify="right" if name in {"snapshots", "views"} else "left")
@@ -354,14 +421,40 @@ def list_videos(
             _fmt_time(row["last_observed_at"]),
         )
     out.print(table)
+    if next_page:
+        out.print(
+            f"{frame.height:,} of {total:,} video(s) shown; next page: {next_page}", markup=False, highlight=False
+        )
 
 
-def status() -> None:
+def status(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print a JSON object (platforms, failing, overdue) instead of tables.")
+    ] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print the counts by platform as CSV.")] = False,
+) -> None:
     """Counts by platform and state, last successful scrape, videos failing or overdue, pending short links."""
     from orchestration.warehouse.registry import status_summary
 
     with readable_warehouse() as con:
         summary = status_summary(con)
+    if as_json and not as_csv:
+        import json
+
+        typer.echo(
+            json.dumps(
+                {
+                    "platforms": json.loads(json_rows(summary.by_platform)),
+                    "failing": json.loads(json_rows(summary.failing)),
+                    "overdue": json.loads(json_rows(summary.overdue)),
+                    "pending_links": summary.pending_links,
+                },
+                indent=2,
+            )
+        )
+        return
+    if print_rows(summary.by_platform, as_json=as_json, as_csv=as_csv):
+        return
     table = Table(title="viewtrail status")
     for name in ("platform", "active", "inactive", "unavailable", "pending links", "last successful scrape (UTC)"):
         table.add_column(name, justify="left" if name.startswith(("platform", "last")) else "right")

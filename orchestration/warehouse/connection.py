@@ -2,7 +2,8 @@
 
 DuckDB lets one process write a file, or several read it, never both. A pipeline run (or an open read-only
 session) therefore blocks everyone else for a while; instead of failing at once we retry until
-``lock_timeout_s`` has passed, telling the caller once through ``on_wait``.
+``lock_timeout_s`` has passed, telling the caller once through ``on_wait``. Both messages name the holder
+(DuckDB's lock error gives its PID; its command comes from /proc).
 """
 
 from __future__ import annotations
@@ -37,6 +38,12 @@ class WarehouseLockedError(ViewtrailError):
 class WarehouseMissingError(ViewtrailError):
     """A read-only open of a warehouse file that does not exist yet."""
 
+    def __init__(self, path: Path) -> None:
+        # a mistyped VIEWTRAIL_WAREHOUSE looks exactly like this: the sentence names the variable
+        super().__init__(
+            f"There is no warehouse at {path}: track a video first (viewtrail track URL) or check VIEWTRAIL_WAREHOUSE."
+        )
+
 
 def lock_timeout_from_env() -> float:
     """``VIEWTRAIL_LOCK_TIMEOUT_S`` (seconds, default 120) from ``config.settings()``: how long writers wait for a
@@ -49,13 +56,54 @@ def _is_lock_error(error: duckdb.Error) -> bool:
     return "Could not set lock" in text or "Conflicting lock" in text
 
 
-def _lock_holder(error: duckdb.Error) -> str:
+_COMMAND_WORD = re.compile(r"[a-z][a-z0-9_-]*")
+
+
+def _command_name(argv: list[str]) -> str | None:
+    """What a user would call the process of ``argv``: its program and sub-command (``viewtrail import``,
+    ``dagster dev``), never its other arguments (a `viewtrail channel add` carries a secret URL, a `sql` query
+    may be private). Python itself is seen through: ``python -m dagster ...`` is ``dagster``."""
+    words = [w for w in argv if w]
+    if not words:
+        return None
+    name = Path(words[0]).name
+    rest = words[1:]
+    if re.fullmatch(r"python[0-9.]*", name):
+        while rest and rest[0].startswith("-") and rest[0] not in ("-m", "-c"):
+            rest = rest[1:]
+        if rest[:1] == ["-m"] and len(rest) > 1:
+            name, rest = rest[1], rest[2:]
+        elif rest and not rest[0].startswith("-"):
+            name, rest = Path(rest[0]).name, rest[1:]
+        else:
+            return name
+    if rest and _COMMAND_WORD.fullmatch(rest[0]):
+        return f"{name} {rest[0]}"
+    return name
+
+
+def _process_command(pid: int) -> str | None:
+    """The command of a running process, from /proc (Linux); None where it cannot be read."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return None
+    return _command_name(raw.decode(errors="replace").split("\0"))
+
+
+def lock_holder(error: duckdb.Error | str) -> str:
+    """Who holds the warehouse, from DuckDB's lock error (which names the holding PID): "`viewtrail import`
+    (pid 123)", or "another process (pid 123)" when its command cannot be read."""
     match = re.search(r"\(PID (\d+)\)", str(error))
-    return f"process {match.group(1)}" if match else "another process"
+    if not match:
+        return "another process"
+    pid = int(match.group(1))
+    command = _process_command(pid)
+    return f"`{command}` (pid {pid})" if command else f"another process (pid {pid})"
 
 
-def wait_message(lock_timeout_s: float) -> str:
-    return f"warehouse is busy (a pipeline run is writing); waiting up to {lock_timeout_s:g}s…"
+def wait_message(lock_timeout_s: float, holder: str = "another process") -> str:
+    return f"warehouse is busy: in use by {holder}; waiting up to {lock_timeout_s:g}s…"
 
 
 def _connect_with_retry(
@@ -76,12 +124,12 @@ def _connect_with_retry(
                 raise
             if time.monotonic() >= deadline:
                 raise WarehouseLockedError(
-                    f"The warehouse {path} is still locked by {_lock_holder(error)} after waiting "
-                    f"{lock_timeout_s:g}s; retry when the pipeline run finishes, or wait longer by "
-                    f"setting VIEWTRAIL_LOCK_TIMEOUT_S."
+                    f"The warehouse {path} is still locked by {lock_holder(error)} after waiting "
+                    f"{lock_timeout_s:g}s; retry when it finishes, or wait longer by setting "
+                    f"VIEWTRAIL_LOCK_TIMEOUT_S."
                 ) from None
             if not told and on_wait is not None:
-                on_wait(wait_message(lock_timeout_s))
+                on_wait(wait_message(lock_timeout_s, lock_holder(error)))
                 told = True
             time.sleep(min(_RETRY_INTERVAL_S, max(0.0, deadline - time.monotonic())))
 
@@ -106,10 +154,7 @@ def open_warehouse(
     target = Path(path).expanduser().absolute() if path is not None else config.warehouse_path()
     timeout = lock_timeout_from_env() if lock_timeout_s is None else float(lock_timeout_s)
     if read_only and not target.exists():
-        raise WarehouseMissingError(
-            f"There is no warehouse at {target} yet; track a video first (viewtrail track URL) "
-            f"or point VIEWTRAIL_WAREHOUSE at an existing one."
-        )
+        raise WarehouseMissingError(target)
     if not read_only:
         target.parent.mkdir(parents=True, exist_ok=True)
     con = _connect_with_retry(
