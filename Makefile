@@ -59,8 +59,8 @@ demo: $(DBT_MANIFEST)
 	$(BIN)/viewtrail demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check orchestration tests bench
-	$(BIN)/ruff format --check orchestration tests bench
+	$(BIN)/ruff check viewtrail orchestration tests bench
+	$(BIN)/ruff format --check viewtrail orchestration tests bench
 	$(BIN)/sqlfluff lint dbt_project/models
 
 test: $(DBT_MANIFEST) lint

@@ -221,7 +221,7 @@ def _dagster_step(path: Path, tests: str = "touched", only: str = "") -> Step:
 
 
 def run_size(n: int, workdir: Path) -> dict:
-    from orchestration.warehouse import open_warehouse
+    from viewtrail.warehouse import open_warehouse
 
     path = workdir / f"bench_{n}.duckdb"
     out: dict = {"videos": n, "load_before": os.getloadavg()[0]}

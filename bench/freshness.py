@@ -50,9 +50,10 @@ def free_port() -> int:
 
 def graphql(port: int, query: str) -> dict:
     request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/graphql", data=json.dumps({"query": query}).encode(),
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": query}).encode(),
         headers={"Content-Type": "application/json"},
-    )  # fmt: skip
+    )
     with urllib.request.urlopen(request, timeout=5) as response:
         return json.loads(response.read())
 
@@ -134,8 +135,13 @@ def run_timeline(instance, run_id: str) -> dict:
     (the worker loaded the code location and began), end; and each step's (start, end). The queued run
     coordinator records no dequeue event of its own: the queue wait is created -> starting."""
     record = instance.get_run_record_by_id(run_id)
-    out = {"run_id": run_id, "job": record.dagster_run.job_name, "tags": dict(record.dagster_run.tags),
-           "created": record.create_timestamp.timestamp(), "steps": {}}  # fmt: skip
+    out = {
+        "run_id": run_id,
+        "job": record.dagster_run.job_name,
+        "tags": dict(record.dagster_run.tags),
+        "created": record.create_timestamp.timestamp(),
+        "steps": {},
+    }
     for entry in instance.all_logs(run_id):
         event = entry.dagster_event
         if event is None:
@@ -215,8 +221,12 @@ def run(mode: str, demo: bool, timeout_s: float, inline_copy_wait_s: float) -> d
         data.mkdir()
         shutil.copy(REPO / ".dagster_home" / "dagster.yaml", home / "dagster.yaml")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("VIEWTRAIL_", "DAGSTER_"))}
-        env |= {"DAGSTER_HOME": str(home), "VIEWTRAIL_DATA_DIR": str(data), "VIEWTRAIL_OFFLINE": "1",
-                "VIEWTRAIL_WAREHOUSE": str(data / "warehouse.duckdb")}  # fmt: skip
+        env |= {
+            "DAGSTER_HOME": str(home),
+            "VIEWTRAIL_DATA_DIR": str(data),
+            "VIEWTRAIL_OFFLINE": "1",
+            "VIEWTRAIL_WAREHOUSE": str(data / "warehouse.duckdb"),
+        }
         warehouse, analytics = data / "warehouse.duckdb", data / "analytics.duckdb"
         os.environ["DAGSTER_HOME"] = str(home)
         if demo:
@@ -244,18 +254,30 @@ def run(mode: str, demo: bool, timeout_s: float, inline_copy_wait_s: float) -> d
             t0, t_cmd, output = track(env, f"https://www.youtube.com/watch?v={vid_a}", no_scrape=False)
             seen = poll(in_snapshots(warehouse, f"youtube:{vid_a}"), t0 + timeout_s)
             copy_a = poll(in_copy(analytics, f"youtube:{vid_a}"), time.time() + inline_copy_wait_s)
-            result["a"] = {"video": f"youtube:{vid_a}", "command_s": t_cmd - t0, "output": output,
-                           "first_s": seen - t0 if seen else None, "copy_s": copy_a - t0 if copy_a else None,
-                           "copy_wait_s": inline_copy_wait_s}  # fmt: skip
+            result["a"] = {
+                "video": f"youtube:{vid_a}",
+                "command_s": t_cmd - t0,
+                "output": output,
+                "first_s": seen - t0 if seen else None,
+                "copy_s": copy_a - t0 if copy_a else None,
+                "copy_wait_s": inline_copy_wait_s,
+            }
 
             # (b) through the daemon
             vid_b = "bB" + uuid.uuid4().hex[:9]
             t0b, t_cmd_b, output_b = track(env, f"https://www.youtube.com/watch?v={vid_b}", no_scrape=True)
             seen_b = poll(in_snapshots(warehouse, f"youtube:{vid_b}"), t0b + timeout_s)
             copy_b = poll(in_copy(analytics, f"youtube:{vid_b}"), t0b + timeout_s)
-            result["b"] = {"video": f"youtube:{vid_b}", "t0": t0b, "command_end": t_cmd_b, "output": output_b,
-                           "seen": seen_b, "copy_seen": copy_b,
-                           "first_s": seen_b - t0b if seen_b else None, "copy_s": copy_b - t0b if copy_b else None}  # fmt: skip
+            result["b"] = {
+                "video": f"youtube:{vid_b}",
+                "t0": t0b,
+                "command_end": t_cmd_b,
+                "output": output_b,
+                "seen": seen_b,
+                "copy_seen": copy_b,
+                "first_s": seen_b - t0b if seen_b else None,
+                "copy_s": copy_b - t0b if copy_b else None,
+            }
             if copy_a is None:  # did (b)'s build carry (a)'s video along?
                 result["a"]["in_copy_after_b"] = bool(in_copy(analytics, f"youtube:{vid_a}")())
             time.sleep(1)
@@ -312,8 +334,11 @@ def render(result: dict) -> str:
         if result["mode"] == "dev"
         else "`dagster-webserver` + `dagster-daemon run`"
     )
-    seed = (f"a warehouse seeded with `viewtrail demo` (200 videos, 14 days; {result['demo_s']:.0f} s)"
-            if result["demo"] else "an empty warehouse")  # fmt: skip
+    seed = (
+        f"a warehouse seeded with `viewtrail demo` (200 videos, 14 days; {result['demo_s']:.0f} s)"
+        if result["demo"]
+        else "an empty warehouse"
+    )
 
     def verdict(value, goal):
         return "-" if value is None else ("met" if value <= goal else "**missed**")
@@ -354,14 +379,22 @@ def render(result: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--processes", choices=["dev", "separate"], default="dev",
-                        help="dev: `dagster dev` as `make ui` (default); separate: dagster-webserver + dagster-daemon")  # fmt: skip
+    parser.add_argument(
+        "--processes",
+        choices=["dev", "separate"],
+        default="dev",
+        help="dev: `dagster dev` as `make ui` (default); separate: dagster-webserver + dagster-daemon",
+    )
     parser.add_argument(
         "--no-demo", action="store_true", help="start from an empty warehouse (no `viewtrail demo` seed)"
     )
     parser.add_argument("--timeout", type=float, default=240.0, help="give up waiting after this many seconds")
-    parser.add_argument("--inline-copy-wait", type=float, default=60.0,
-                        help="how long to wait for (a)'s video in the analyst copy before moving on to (b)")  # fmt: skip
+    parser.add_argument(
+        "--inline-copy-wait",
+        type=float,
+        default=60.0,
+        help="how long to wait for (a)'s video in the analyst copy before moving on to (b)",
+    )
     parser.add_argument("--json", type=Path, help="also dump the raw result (runs, steps) here")
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
     args = parser.parse_args()

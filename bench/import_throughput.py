@@ -54,7 +54,7 @@ def main() -> int:
         file.write_text("\n".join(make_urls(args.urls)) + "\n")
         from typer.testing import CliRunner
 
-        from orchestration.cli import app
+        from viewtrail.cli import app
 
         runner = CliRunner()
         for label in ("first import", "re-import"):

@@ -38,7 +38,7 @@ SNAPSHOTS_PER_VIDEO = 10
 
 def build_warehouse(path: Path, videos: int) -> float:
     """``videos`` registered videos (a fifth inactive, a third labelled) with their snapshots; returns seconds."""
-    from orchestration.warehouse.connection import open_warehouse
+    from viewtrail.warehouse.connection import open_warehouse
 
     started = time.perf_counter()
     with open_warehouse(path) as con:
@@ -69,8 +69,8 @@ def build_warehouse(path: Path, videos: int) -> float:
 
 def query_seconds(path: Path, runs: int) -> float:
     """Median seconds of the first page's queries alone (list_videos and count_videos), in this process."""
-    from orchestration.warehouse.connection import open_warehouse
-    from orchestration.warehouse.registry import count_videos, list_videos
+    from viewtrail.warehouse.connection import open_warehouse
+    from viewtrail.warehouse.registry import count_videos, list_videos
 
     seconds = []
     with open_warehouse(path, read_only=True) as con:
@@ -105,8 +105,13 @@ def main() -> int:
         root = Path(tmp)
         warehouse = root / "warehouse.duckdb"
         built = build_warehouse(warehouse, args.videos)
-        env = {**os.environ, "VIEWTRAIL_DATA_DIR": str(root), "VIEWTRAIL_WAREHOUSE": str(warehouse),
-               "VIEWTRAIL_OFFLINE": "1", "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}  # fmt: skip
+        env = {
+            **os.environ,
+            "VIEWTRAIL_DATA_DIR": str(root),
+            "VIEWTRAIL_WAREHOUSE": str(warehouse),
+            "VIEWTRAIL_OFFLINE": "1",
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+        }
         query = query_seconds(warehouse, args.runs)
         floor, _ = timed(["--version"], env, args.runs)
         page, output = timed(["list", "--limit", "50"], env, args.runs)

@@ -2,7 +2,7 @@
 
 Runs the real hourly job (`scrape_snapshots`: per platform a scrape step with no pool slot, then a pooled
 load step; multiprocess executor) once, with the real clients at their default limits (requests per minute
-and concurrency, see orchestration/platforms/base.py DEFAULT_LIMITS) against the fake platform server on
+and concurrency, see viewtrail/platforms/base.py DEFAULT_LIMITS) against the fake platform server on
 127.0.0.1 (simulated data, configurable latency), on a temp warehouse with N due videos per platform.
 Reports per platform the scrape step's duration, the sustained rate it implies and the load step's duration,
 and whether the four scrapes overlapped (hourly capacity = the slowest platform, not the sum).
@@ -31,17 +31,19 @@ SECTION = "capacity-bench"  # its markers in docs/benchmarks.md
 
 
 def register_videos(warehouse: Path, per_platform: int, added_at: datetime) -> None:
-    from orchestration.models import Platform, VideoRef
-    from orchestration.urls import canonical_url
-    from orchestration.warehouse import open_warehouse, track_refs
+    from viewtrail.domain.models import Platform, VideoRef
+    from viewtrail.domain.urls import canonical_url
+    from viewtrail.warehouse import open_warehouse, track_refs
 
     refs = []
     for platform in Platform:
         for i in range(per_platform):
             external = {
-                Platform.TIKTOK: f"72{i:017d}", Platform.X: f"18{i:017d}",
-                Platform.YOUTUBE: f"cap{i:08d}", Platform.INSTAGRAM: f"C{i:010d}",
-            }[platform]  # fmt: skip
+                Platform.TIKTOK: f"72{i:017d}",
+                Platform.X: f"18{i:017d}",
+                Platform.YOUTUBE: f"cap{i:08d}",
+                Platform.INSTAGRAM: f"C{i:010d}",
+            }[platform]
             account = "bench" if platform in (Platform.TIKTOK, Platform.X) else None
             refs.append(VideoRef(platform, external, canonical_url(platform, external, account), account))
     with open_warehouse(warehouse) as con:
@@ -60,9 +62,9 @@ def step_intervals(home: Path, run_id: str) -> dict[str, tuple[float, float]]:
 
 
 def run(per_platform: int, latency_ms: float) -> dict:
-    from orchestration.clock import last_complete_hour, partition_key
-    from orchestration.models import Platform
-    from orchestration.testing.fake_platform import FakePlatformServer
+    from viewtrail.clock import last_complete_hour, partition_key
+    from viewtrail.domain.models import Platform
+    from viewtrail.testing.fake_platform import FakePlatformServer
 
     tmp = Path(tempfile.mkdtemp(prefix="viewtrail-capacity-"))
     try:
@@ -116,8 +118,8 @@ def run(per_platform: int, latency_ms: float) -> dict:
 
 
 def render(result: dict, load_before: float) -> str:
-    from orchestration.models import Platform
-    from orchestration.platforms.base import DEFAULT_LIMITS
+    from viewtrail.domain.models import Platform
+    from viewtrail.platforms.base import DEFAULT_LIMITS
 
     steps, n = result["steps"], result["per_platform"]
     lines = [

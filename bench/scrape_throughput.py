@@ -1,6 +1,6 @@
 """Scrape throughput of the real clients against the fake platform server, beside a bare httpx loop (the ceiling).
 
-The fake platform (simulated data, ``orchestration.testing.fake_platform``) runs in its own process on
+The fake platform (simulated data, ``viewtrail.testing.fake_platform``) runs in its own process on
 127.0.0.1 with a fixed per-request latency (default 50 ms), so client and server do not share a GIL. For each
 platform and concurrency (default 1, 16, 64) it measures, in this one process:
 
@@ -33,9 +33,9 @@ from pathlib import Path
 import httpx
 from benchmarks_md import BENCHMARKS_MD, write_section  # bench/ is on sys.path when a bench runs
 
-from orchestration.models import Outcome, Platform, VideoToScrape
-from orchestration.platforms.factory import build_client
-from orchestration.platforms.x import syndication_token
+from viewtrail.domain.models import Outcome, Platform, VideoToScrape
+from viewtrail.platforms.factory import build_client
+from viewtrail.platforms.x import syndication_token
 
 REPO = Path(__file__).resolve().parents[1]
 SECTION = "scrape-bench"  # its markers in docs/benchmarks.md
@@ -196,7 +196,7 @@ def start_server(latency_ms: float) -> tuple[subprocess.Popen, int]:
         [
             sys.executable,
             "-m",
-            "orchestration.testing.fake_platform",
+            "viewtrail.testing.fake_platform",
             "--port",
             str(port),
             "--latency-ms",
@@ -263,7 +263,7 @@ def render(rows: list[Row], latency_ms: float, total_s: float, load_before: floa
         "",
         f"Measured {when} on {os.cpu_count()} CPUs, Python {platform_module.python_version()}, "
         f"{platform_module.machine()}, {load}; bench total {total_s:.0f} s. The fake platform server "
-        "(`orchestration.testing.fake_platform`, simulated data) runs in its own process on 127.0.0.1 and "
+        "(`viewtrail.testing.fake_platform`, simulated data) runs in its own process on 127.0.0.1 and "
         f"answers every request after {latency_ms:g} ms; no faults injected; rate limits set far above what is "
         'reached, so only concurrency binds. **client** = the real platform client (`build_client(p, "real", '
         "concurrency=c)`, streaming `scrape`, full parsing); **bare httpx** = an `httpx.AsyncClient` with c "

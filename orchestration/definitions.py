@@ -21,7 +21,7 @@ from dagster import (
     in_process_executor,
 )
 
-from orchestration import config
+from viewtrail import config
 
 warnings.filterwarnings("ignore", category=BetaWarning)
 warnings.filterwarnings("ignore", category=PreviewWarning)

@@ -11,6 +11,7 @@ warehouse instead of hanging silently.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import sys
@@ -23,9 +24,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from orchestration import config
-from orchestration.clock import partition_key, system_now
-from orchestration.errors import ViewtrailError
+from viewtrail import config
+from viewtrail.clock import partition_key, system_now
+from viewtrail.domain.errors import ViewtrailError
 
 Progress = Callable[[str], None]
 
@@ -304,8 +305,18 @@ def backfill_snapshots(
     def describe(metadata: dict[str, Any]) -> str:
         return f"{metadata.get('attempts', '?')} attempts, outcomes {metadata.get('outcomes', {})}"
 
-    return _backfill(instance, resources, first_hour, last_hour, progress, assets_of, snapshot_asset_key, describe,
-                     origin=origin, platforms=platforms)  # fmt: skip
+    return _backfill(
+        instance,
+        resources,
+        first_hour,
+        last_hour,
+        progress,
+        assets_of,
+        snapshot_asset_key,
+        describe,
+        origin=origin,
+        platforms=platforms,
+    )
 
 
 def backfill_discovery(
@@ -329,8 +340,18 @@ def backfill_discovery(
             f"{metadata.get('videos_registered', 0)} videos registered, {metadata.get('inbox_added', 0)} to the inbox"
         )
 
-    return _backfill(instance, resources, first_hour, last_hour, progress, account_assets_of, accounts_asset_key,
-                     describe, origin=origin, platforms=platforms)  # fmt: skip
+    return _backfill(
+        instance,
+        resources,
+        first_hour,
+        last_hour,
+        progress,
+        account_assets_of,
+        accounts_asset_key,
+        describe,
+        origin=origin,
+        platforms=platforms,
+    )
 
 
 def _backfill(
@@ -346,7 +367,7 @@ def _backfill(
     origin: str,
     platforms: Iterable[str] | None,
 ) -> dict[str, dict[str, Any]]:
-    from orchestration.models import Platform
+    from viewtrail.domain.models import Platform
 
     tags = {
         "dagster/asset_partition_range_start": partition_key(first_hour),
@@ -404,8 +425,8 @@ def report_inline_snapshots(platforms: Iterable[str], *, reason: str = "inline f
         return False
     from dagster import AssetMaterialization
 
-    from orchestration.clock import last_complete_hour
     from orchestration.defs.assets import snapshot_asset_key
+    from viewtrail.clock import last_complete_hour
 
     with dagster_instance() as instance:
         for platform in dict.fromkeys(platforms):
@@ -417,3 +438,76 @@ def report_inline_snapshots(platforms: Iterable[str], *, reason: str = "inline f
                 )
             )
     return True
+
+
+class DagsterOrchestrator:
+    """viewtrail's orchestrator (:mod:`viewtrail.app.orchestrator`): in-process Dagster runs on the instance of
+    ``DAGSTER_HOME``, with the resources read from the settings when it is entered. Dagster's beta and preview
+    notices (about APIs the definitions use on purpose) are silenced while it is open: they are for us, not for a
+    user's terminal; any other warning still shows."""
+
+    def __init__(self, *, simulated: bool = False) -> None:
+        self.simulated = simulated
+        self._stack: contextlib.ExitStack | None = None
+        self.instance: Any = None
+        self.resources: dict[str, Any] = {}
+
+    def __enter__(self) -> DagsterOrchestrator:
+        import warnings
+
+        from dagster import BetaWarning, PreviewWarning
+
+        stack = contextlib.ExitStack()
+        stack.enter_context(warnings.catch_warnings())
+        warnings.filterwarnings("ignore", category=BetaWarning)
+        warnings.filterwarnings("ignore", category=PreviewWarning)
+        self._stack = stack
+        return self
+
+    def _ready(self) -> None:
+        """Open the instance and build the resources on the first run launched (reporting needs neither)."""
+        if self.instance is None:
+            assert self._stack is not None, "enter the orchestrator (with ...) before launching runs"
+            self.instance = self._stack.enter_context(dagster_instance())
+            self.resources = pipeline_resources(simulated=self.simulated)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._stack is not None:
+            self._stack.close()
+            self._stack = None
+            self.instance = None
+
+    def backfill_discovery(
+        self,
+        first_hour: datetime,
+        last_hour: datetime,
+        progress: Progress,
+        *,
+        origin: str = "demo",
+        platforms: Iterable[str] | None = None,
+    ) -> dict[str, dict[str, Any]]:
+        self._ready()
+        return backfill_discovery(
+            self.instance, self.resources, first_hour, last_hour, progress, origin=origin, platforms=platforms
+        )
+
+    def backfill_snapshots(
+        self,
+        first_hour: datetime,
+        last_hour: datetime,
+        progress: Progress,
+        *,
+        origin: str = "demo",
+        platforms: Iterable[str] | None = None,
+    ) -> dict[str, dict[str, Any]]:
+        self._ready()
+        return backfill_snapshots(
+            self.instance, self.resources, first_hour, last_hour, progress, origin=origin, platforms=platforms
+        )
+
+    def build_and_publish(self, progress: Progress | None = None) -> str:
+        self._ready()
+        return build_and_publish(self.instance, self.resources, progress=progress).run_id
+
+    def report_inline_snapshots(self, platforms: Iterable[str], *, reason: str = "inline first snapshot") -> bool:
+        return report_inline_snapshots(platforms, reason=reason)

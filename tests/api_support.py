@@ -35,7 +35,7 @@ class ApiServer:
     def __init__(self) -> None:
         import uvicorn
 
-        from orchestration.api.app import create_app
+        from viewtrail.api.app import create_app
 
         self.app = create_app()
         self.store = self.app.state.service.store
@@ -99,34 +99,59 @@ def publish_watched_accounts(data: Path) -> None:
     and creator marts with dbt and publish the analyst copy. Followers of tiktok:nasa: 1000 on Nov 1 12:00, 1480 on Nov 3 12:00 (Nov 2 interpolated)."""
     from dbt_support import dbt
 
-    from orchestration.models import AccountAttempt, AccountObservation, AccountResult, Outcome, Platform
-    from orchestration.publish import publish
-    from orchestration.urls import parse_account_url
-    from orchestration.warehouse import open_warehouse
-    from orchestration.warehouse.accounts import add_creator, record_account_results, watch_accounts
+    from viewtrail.domain.models import AccountAttempt, AccountObservation, AccountResult, Outcome, Platform
+    from viewtrail.domain.urls import parse_account_url
+    from viewtrail.pipeline.publish import publish
+    from viewtrail.warehouse import open_warehouse
+    from viewtrail.warehouse.accounts import add_creator, record_account_results, watch_accounts
 
-    def discovered(account_id: str, platform: Platform, at: datetime, followers: int | None, views: int | None = None,
-                   display_name: str | None = None) -> AccountResult:  # fmt: skip
+    def discovered(
+        account_id: str,
+        platform: Platform,
+        at: datetime,
+        followers: int | None,
+        views: int | None = None,
+        display_name: str | None = None,
+    ) -> AccountResult:
         attempt = AccountAttempt(account_id, platform, at, Outcome.OK, source="test", videos_listed=0)
-        observation = AccountObservation(account_id, at, followers, 10, None, 42, views, display_name=display_name,
-                                         source="test")  # fmt: skip
+        observation = AccountObservation(
+            account_id, at, followers, 10, None, 42, views, display_name=display_name, source="test"
+        )
         return AccountResult(attempt, observation, [])
 
     warehouse = data / "warehouse.duckdb"
     with open_warehouse(warehouse) as con:
-        watch_accounts(con, [parse_account_url("https://www.tiktok.com/@nasa"),
-                             parse_account_url("https://www.youtube.com/@esa")],
-                       creator="Space Agency", labels=["space"], now=datetime(2026, 10, 31))  # fmt: skip
-        watch_accounts(con, [parse_account_url("https://www.instagram.com/solo/")], discovery="off",
-                       now=datetime(2026, 10, 31))  # fmt: skip
+        watch_accounts(
+            con,
+            [parse_account_url("https://www.tiktok.com/@nasa"), parse_account_url("https://www.youtube.com/@esa")],
+            creator="Space Agency",
+            labels=["space"],
+            now=datetime(2026, 10, 31),
+        )
+        watch_accounts(
+            con, [parse_account_url("https://www.instagram.com/solo/")], discovery="off", now=datetime(2026, 10, 31)
+        )
         add_creator(con, "Later Crew", labels=["tbd"], now=datetime(2026, 10, 31))
-        record_account_results(con, [
-            discovered("tiktok:nasa", Platform.TIKTOK, datetime(2026, 11, 1, 12), 1000, display_name="NASA"),
-            discovered("tiktok:nasa", Platform.TIKTOK, datetime(2026, 11, 3, 12), 1480, display_name="NASA"),
-            discovered("youtube:esa", Platform.YOUTUBE, datetime(2026, 11, 2, 12), 500, views=9000),
-            discovered("instagram:solo", Platform.INSTAGRAM, datetime(2026, 11, 3, 0), 0),
-        ], now=ACCOUNTS_NOW)  # fmt: skip
-    dbt("build", "--exclude-resource-type", "unit_test", "--select", "+account_latest", "+account_metrics_daily",
-        "+creator_daily", "+creator_latest", warehouse=warehouse)  # fmt: skip
+        record_account_results(
+            con,
+            [
+                discovered("tiktok:nasa", Platform.TIKTOK, datetime(2026, 11, 1, 12), 1000, display_name="NASA"),
+                discovered("tiktok:nasa", Platform.TIKTOK, datetime(2026, 11, 3, 12), 1480, display_name="NASA"),
+                discovered("youtube:esa", Platform.YOUTUBE, datetime(2026, 11, 2, 12), 500, views=9000),
+                discovered("instagram:solo", Platform.INSTAGRAM, datetime(2026, 11, 3, 0), 0),
+            ],
+            now=ACCOUNTS_NOW,
+        )
+    dbt(
+        "build",
+        "--exclude-resource-type",
+        "unit_test",
+        "--select",
+        "+account_latest",
+        "+account_metrics_daily",
+        "+creator_daily",
+        "+creator_latest",
+        warehouse=warehouse,
+    )
     with open_warehouse(warehouse) as con:
         publish(con)

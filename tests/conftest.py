@@ -11,7 +11,7 @@ import pytest
 def warehouse_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh (not yet created) DuckDB warehouse path inside a temp data dir.
 
-    Sets ``VIEWTRAIL_DATA_DIR`` and ``VIEWTRAIL_WAREHOUSE`` so code reading ``orchestration.config``
+    Sets ``VIEWTRAIL_DATA_DIR`` and ``VIEWTRAIL_WAREHOUSE`` so code reading ``viewtrail.config``
     uses the temp locations; also forces offline mode so no test ever reaches the network.
     """
     data = tmp_path / "data"

@@ -1,6 +1,6 @@
 """Helpers for the dbt tests (no tests here): a warehouse with the raw tables, snapshot loading, dbt runs.
 
-The raw tables come from the production migrations (`orchestration.warehouse.open_warehouse`).
+The raw tables come from the production migrations (`viewtrail.warehouse.open_warehouse`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 
-from orchestration.warehouse import open_warehouse
+from viewtrail.warehouse import open_warehouse
 
 REPO = Path(__file__).resolve().parents[1]
 DBT_PROJECT = REPO / "dbt_project"

@@ -10,11 +10,11 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from orchestration.models import AccountToDiscover, Outcome, Platform
-from orchestration.platforms.accounts import build_account_client, discover_sync
-from orchestration.platforms.accounts.factory import ACCOUNT_BASE_URLS
-from orchestration.platforms.youtube import QuotaTracker
 from tests.fixtures.platform_support import fixture_json, fixture_text, settings_for
+from viewtrail.domain.models import AccountToDiscover, Outcome, Platform
+from viewtrail.platforms.accounts import build_account_client, discover_sync
+from viewtrail.platforms.accounts.factory import ACCOUNT_BASE_URLS
+from viewtrail.platforms.youtube import QuotaTracker
 
 SECRET_KEY = "AIzaSy-secret-account-key-123"
 SECRET_SESSION = "sessionid-secret-987654"

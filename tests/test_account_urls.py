@@ -9,9 +9,9 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from orchestration.models import AccountRef, Platform
-from orchestration.urls import InvalidVideoUrl, canonical_account_url, parse_account_url, parse_video_url
 from tests.test_urls_properties import any_link, decorated, query_strings, url_alphabet
+from viewtrail.domain.models import AccountRef, Platform
+from viewtrail.domain.urls import InvalidVideoUrl, canonical_account_url, parse_account_url, parse_video_url
 
 FAST = settings(max_examples=300, deadline=None)
 CHANNEL_ID = "UC_x5XG1OV2P6uZZ5FSM9Ttw"
@@ -23,13 +23,25 @@ ACCEPTED = [
     ("https://m.tiktok.com/@some.user_1/", "tiktok:some.user_1", "some.user_1", "https://www.tiktok.com/@some.user_1"),
     ("https://www.youtube.com/@NASA", "youtube:nasa", "NASA", "https://www.youtube.com/@NASA"),
     ("m.youtube.com/@nasa/shorts", "youtube:nasa", "nasa", "https://www.youtube.com/@nasa"),
-    (f"https://www.youtube.com/channel/{CHANNEL_ID}/videos", f"youtube:{CHANNEL_ID}", None,
-     f"https://www.youtube.com/channel/{CHANNEL_ID}"),
-    (f"https://music.youtube.com/channel/{CHANNEL_ID}", f"youtube:{CHANNEL_ID}", None,
-     f"https://www.youtube.com/channel/{CHANNEL_ID}"),
+    (
+        f"https://www.youtube.com/channel/{CHANNEL_ID}/videos",
+        f"youtube:{CHANNEL_ID}",
+        None,
+        f"https://www.youtube.com/channel/{CHANNEL_ID}",
+    ),
+    (
+        f"https://music.youtube.com/channel/{CHANNEL_ID}",
+        f"youtube:{CHANNEL_ID}",
+        None,
+        f"https://www.youtube.com/channel/{CHANNEL_ID}",
+    ),
     ("https://www.youtube.com/c/NASA", "youtube:nasa", "NASA", "https://www.youtube.com/c/NASA"),
-    ("youtube.com/user/NASAtelevision/featured", "youtube:nasatelevision", "NASAtelevision",
-     "https://www.youtube.com/user/NASAtelevision"),
+    (
+        "youtube.com/user/NASAtelevision/featured",
+        "youtube:nasatelevision",
+        "NASAtelevision",
+        "https://www.youtube.com/user/NASAtelevision",
+    ),
     ("https://www.instagram.com/nasa/", "instagram:nasa", "nasa", "https://www.instagram.com/nasa/"),
     ("instagram.com/nasa?igsh=abc", "instagram:nasa", "nasa", "https://www.instagram.com/nasa/"),
     ("https://www.instagram.com/nasa/reels/", "instagram:nasa", "nasa", "https://www.instagram.com/nasa/"),
@@ -39,7 +51,7 @@ ACCEPTED = [
     ("https://mobile.twitter.com/nasa/media", "x:nasa", "nasa", "https://x.com/nasa"),
     ("https://twitter.com/#!/jack", "x:jack", "jack", "https://x.com/jack"),
     ('"<https://x.com/nasa>"', "x:nasa", "nasa", "https://x.com/nasa"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("text", "account_id", "handle", "url"), ACCEPTED)
@@ -71,13 +83,30 @@ REJECTED = [
     ("https://www.youtube.com/channel/UCshort", ["not a YouTube channel link"]),
     ("https://www.youtube.com/playlist?list=PLx0sYbCqOb8TBPRdmBHs5Iftvv9TPboYG", ["not a YouTube channel link"]),
     ("https://music.youtube.com/@nasa", ["not a YouTube channel link"]),
-    *[(f"https://www.instagram.com/{page}/", ["not an Instagram account link"])
-      for page in ("p", "reel", "reels", "explore", "accounts", "stories", "tv", "direct", "about", "developer")],
+    *[
+        (f"https://www.instagram.com/{page}/", ["not an Instagram account link"])
+        for page in ("p", "reel", "reels", "explore", "accounts", "stories", "tv", "direct", "about", "developer")
+    ],
     ("https://www.instagram.com/stories/nasa/3141592653589793238/", ["not an Instagram account link"]),
     ("https://www.instagram.com/explore/tags/space/", ["not an Instagram account link"]),
-    *[(f"https://x.com/{page}", ["not an X account link"])
-      for page in ("home", "search", "explore", "settings", "messages", "notifications", "compose", "intent",
-                   "share", "hashtag", "i", "login", "tos")],
+    *[
+        (f"https://x.com/{page}", ["not an X account link"])
+        for page in (
+            "home",
+            "search",
+            "explore",
+            "settings",
+            "messages",
+            "notifications",
+            "compose",
+            "intent",
+            "share",
+            "hashtag",
+            "i",
+            "login",
+            "tos",
+        )
+    ],
     ("https://x.com/i/lists/123", ["not an X account link"]),
     ("https://x.com/hashtag/space", ["not an X account link"]),
     ("https://x.com/nasa/followers/extra", ["not an X account link"]),
@@ -85,7 +114,7 @@ REJECTED = [
     ("https://example.com/@nasa", ["unsupported host", "account link"]),
     ("ftp://x.com/nasa", ["not a web link"]),
     ("https://x.com/nasa https://x.com/esa", ["spaces"]),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("text", "words"), REJECTED)

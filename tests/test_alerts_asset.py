@@ -10,15 +10,15 @@ from pathlib import Path
 import duckdb
 from dagster import AssetKey, DagsterInstance, materialize
 
-from orchestration import clock
-from orchestration.alerts import store
-from orchestration.alerts.channels import channels_file
-from orchestration.alerts.rules import Scope, build_params
 from orchestration.defs.alerting import ALERTS_KEY, alert_events
 from orchestration.defs.resources import warehouse_from_env
-from orchestration.publish import publish
-from orchestration.warehouse.connection import open_warehouse
 from tests.test_alerts_delivery import SECRET, T0, _marts
+from viewtrail import clock
+from viewtrail.alerts import store
+from viewtrail.alerts.channels import channels_file
+from viewtrail.alerts.rules import Scope, build_params
+from viewtrail.pipeline.publish import publish
+from viewtrail.warehouse.connection import open_warehouse
 
 NOW = datetime(2026, 3, 5, 12)
 
@@ -49,9 +49,21 @@ def test_alert_asset_fires_delivers_records_and_publishes(warehouse_path: Path, 
     copy = duckdb.connect(str(warehouse_path.parent / "analytics.duckdb"), read_only=True)
     try:
         rows = copy.execute("SELECT kind, video_id, deliveries FROM marts.alert_events").fetchall()
-        assert rows == [("milestone", "tiktok:7300000000000000001",
-                         [{"channel": "log", "status": "delivered", "attempts": 1, "delivered_at": rows[0][2][0]["delivered_at"],
-                           "reason": None}])]  # fmt: skip
+        assert rows == [
+            (
+                "milestone",
+                "tiktok:7300000000000000001",
+                [
+                    {
+                        "channel": "log",
+                        "status": "delivered",
+                        "attempts": 1,
+                        "delivered_at": rows[0][2][0]["delivered_at"],
+                        "reason": None,
+                    }
+                ],
+            )
+        ]
         assert copy.execute("SELECT target FROM registry.alert_channels").fetchall() == [("file://.../" + log.name,)]
     finally:
         copy.close()

@@ -9,13 +9,13 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from orchestration import clock
-from orchestration.alerts import store
-from orchestration.alerts.channels import channels_file
-from orchestration.alerts.service import run_alerts
-from orchestration.cli import app
-from orchestration.warehouse.connection import open_warehouse
 from tests.test_alerts_delivery import SECRET, _marts
+from viewtrail import clock
+from viewtrail.alerts import store
+from viewtrail.alerts.channels import channels_file
+from viewtrail.alerts.service import run_alerts
+from viewtrail.cli import app
+from viewtrail.warehouse.connection import open_warehouse
 
 runner = CliRunner()
 
@@ -39,8 +39,10 @@ def test_rules_and_channels_round_trip_without_showing_secrets(warehouse_path: P
     added = invoke("channel", "add", "log", f"file://{log}")
     assert added.exit_code == 0 and "file://.../alerts.jsonl" in added.output
     listing = json.loads(invoke("channel", "list", "--json").output)
-    assert [(c["name"], c["target"]) for c in listing] == [("hook", "jsons://hooks.example.com"),
-                                                          ("log", "file://.../alerts.jsonl")]  # fmt: skip
+    assert [(c["name"], c["target"]) for c in listing] == [
+        ("hook", "jsons://hooks.example.com"),
+        ("log", "file://.../alerts.jsonl"),
+    ]
     rule = invoke("alert", "add", "milestone", "--threshold", "50k", "--label", "launch", "--channel", "log", "--json")
     assert rule.exit_code == 0, rule.output
     assert json.loads(rule.output)["params"] == {"thresholds": [50_000]}

@@ -14,13 +14,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.alerts import channels as ch
-from orchestration.alerts import store
-from orchestration.alerts.delivery import backoff
-from orchestration.alerts.rules import Scope, build_params
-from orchestration.alerts.service import run_alerts
-from orchestration.warehouse.connection import open_warehouse
-from orchestration.warehouse.migrations import LATEST_VERSION, apply_migrations, current_version
+from viewtrail.alerts import channels as ch
+from viewtrail.alerts import store
+from viewtrail.alerts.delivery import backoff
+from viewtrail.alerts.rules import Scope, build_params
+from viewtrail.alerts.service import run_alerts
+from viewtrail.warehouse.connection import open_warehouse
+from viewtrail.warehouse.migrations import LATEST_VERSION, apply_migrations, current_version
 
 VID = "tiktok:7300000000000000001"
 T0 = datetime(2026, 3, 1)
@@ -89,12 +89,16 @@ def _marts(con: duckdb.DuckDBPyConnection, views: list[int]) -> None:
         " ?::TIMESTAMP AS last_observed_at",
         [VID, T0 + timedelta(hours=1), T0 + timedelta(days=len(views) - 1, hours=20)],
     )
-    con.execute("CREATE OR REPLACE TABLE marts.video_daily (video_id TEXT, day DATE, views BIGINT, views_gained BIGINT,"
-                " observations INTEGER)")  # fmt: skip
+    con.execute(
+        "CREATE OR REPLACE TABLE marts.video_daily (video_id TEXT, day DATE, views BIGINT, views_gained BIGINT,"
+        " observations INTEGER)"
+    )
     previous = None
     for i, v in enumerate(views):
-        con.execute("INSERT INTO marts.video_daily VALUES (?, ?, ?, ?, 4)",
-                    [VID, date(2026, 3, 1) + timedelta(days=i), v, None if previous is None else v - previous])  # fmt: skip
+        con.execute(
+            "INSERT INTO marts.video_daily VALUES (?, ?, ?, ?, 4)",
+            [VID, date(2026, 3, 1) + timedelta(days=i), v, None if previous is None else v - previous],
+        )
         previous = v
 
 
@@ -114,8 +118,13 @@ def test_events_reach_a_local_webhook_and_a_local_smtp_server(warehouse_path: Pa
     with open_warehouse() as con:
         _marts(con, [4_000, 8_000, 12_000])
         store.add_channel(con, "hook", f"json://127.0.0.1:{port}/alerts/{SECRET}", secrets_file=secrets, now=T0)
-        store.add_channel(con, "mail", f"mailto://127.0.0.1:{smtp_port}?from=viewtrail@example.com"
-                          "&to=team@example.com&mode=insecure", secrets_file=secrets, now=T0)  # fmt: skip
+        store.add_channel(
+            con,
+            "mail",
+            f"mailto://127.0.0.1:{smtp_port}?from=viewtrail@example.com&to=team@example.com&mode=insecure",
+            secrets_file=secrets,
+            now=T0,
+        )
         store.add_rule(con, "milestone", Scope(), build_params("milestone"), channels=["hook", "mail"], created_at=T0)
         run = _evaluate(con, secrets, NOW)
         assert [e.numbers["threshold"] for e in run.events] == [10_000]
@@ -176,7 +185,7 @@ def test_channel_urls_stay_out_of_the_warehouse_and_the_file_is_private(warehous
 
 
 def test_unknown_channel_urls_are_refused_without_echoing_them() -> None:
-    from orchestration.errors import InvalidInputError
+    from viewtrail.domain.errors import InvalidInputError
 
     with pytest.raises(InvalidInputError) as error:
         ch.check_url(f"nosuchscheme://{SECRET}@example.com/")

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from orchestration.alerts.evaluate import (
+from viewtrail.alerts.evaluate import (
     AlertInputs,
     DayPoint,
     FiredBefore,
@@ -17,9 +17,9 @@ from orchestration.alerts.evaluate import (
     evaluate,
     select_new,
 )
-from orchestration.alerts.messages import render
-from orchestration.alerts.rules import Rule, Scope, build_params, build_scope, parse_count, validate_rule
-from orchestration.errors import InvalidInputError
+from viewtrail.alerts.messages import render
+from viewtrail.alerts.rules import Rule, Scope, build_params, build_scope, parse_count, validate_rule
+from viewtrail.domain.errors import InvalidInputError
 
 D0 = date(2026, 3, 1)
 T0 = datetime(2026, 3, 1)
@@ -35,9 +35,15 @@ def rule(kind: str, rule_id: int = 1, scope: Scope = EVERYTHING, cooldown: float
 
 
 def video(**fields) -> VideoInfo:
-    base = dict(video_id=VID, platform="youtube", account="acme", labels=("launch",),
-                url="https://www.youtube.com/watch?v=dQw4w9WgXcQ", title="Launch film",
-                last_observed_at=datetime(2026, 3, 19, 23))  # fmt: skip
+    base = dict(
+        video_id=VID,
+        platform="youtube",
+        account="acme",
+        labels=("launch",),
+        url="https://www.youtube.com/watch?v=dQw4w9WgXcQ",
+        title="Launch film",
+        last_observed_at=datetime(2026, 3, 19, 23),
+    )
     return VideoInfo(**{**base, **fields})
 
 

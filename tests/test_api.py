@@ -30,10 +30,23 @@ def test_health_openapi_and_docs_need_no_key(api):
         assert c.get("/v1/health").json() == {"status": "ok", "analytics_copy": False}
         schema = c.get("/v1/openapi.json").json()
         assert schema["openapi"].startswith("3.1")
-        assert {"/v1/videos", "/v1/videos/{video_id}", "/v1/videos/bulk", "/v1/videos/bulk-stop", "/v1/labels",
-                "/v1/status", "/v1/health", "/v1/videos/{video_id}/history", "/v1/accounts/{account}/daily",
-                "/v1/watched-accounts", "/v1/watched-accounts/{account_id}", "/v1/watched-accounts/{account_id}/metrics",
-                "/v1/creators", "/v1/creators/{creator_id}", "/v1/creators/{creator_id}/daily"} <= set(schema["paths"])  # fmt: skip
+        assert {
+            "/v1/videos",
+            "/v1/videos/{video_id}",
+            "/v1/videos/bulk",
+            "/v1/videos/bulk-stop",
+            "/v1/labels",
+            "/v1/status",
+            "/v1/health",
+            "/v1/videos/{video_id}/history",
+            "/v1/accounts/{account}/daily",
+            "/v1/watched-accounts",
+            "/v1/watched-accounts/{account_id}",
+            "/v1/watched-accounts/{account_id}/metrics",
+            "/v1/creators",
+            "/v1/creators/{creator_id}",
+            "/v1/creators/{creator_id}/daily",
+        } <= set(schema["paths"])
         assert c.get("/docs").status_code == 200
 
 
@@ -46,8 +59,11 @@ def test_auth_scopes_request_id_and_rate_headers(api):
         assert r.status_code == 200 and r.headers["x-request-id"] == "abc-123"
         assert r.headers["x-ratelimit-limit"] == "100000" and int(r.headers["x-ratelimit-remaining"]) < 100000
         assert "x-ratelimit-reset" in r.headers
-        body = problem(c.post("/v1/videos", json={"url": RICK}, headers={"Authorization": f"Bearer {read}"}), 403,
-                       "INSUFFICIENT_SCOPE")  # fmt: skip
+        body = problem(
+            c.post("/v1/videos", json={"url": RICK}, headers={"Authorization": f"Bearer {read}"}),
+            403,
+            "INSUFFICIENT_SCOPE",
+        )
         assert read not in json.dumps(body)
         assert c.post("/v1/videos", json={"url": RICK}, headers={"Authorization": f"Bearer {write}"}).status_code == 201
     [record] = [k for k in api.store.list_keys() if k.scope.value == "read"]
@@ -74,8 +90,9 @@ def test_create_get_list_and_validation(api):
         assert body["errors"][0]["field"] == "url" and "unsupported host" in body["errors"][0]["message"]
         body = problem(c.post("/v1/videos", json={"url": RICK, "cadence": "0"}), 422, "VALIDATION_ERROR")
         assert body["errors"][0]["field"] == "cadence"
-        problem(c.post("/v1/videos", content=b"{not json", headers={"content-type": "application/json"}), 400,
-                "BAD_REQUEST")  # fmt: skip
+        problem(
+            c.post("/v1/videos", content=b"{not json", headers={"content-type": "application/json"}), 400, "BAD_REQUEST"
+        )
         problem(c.get("/v1/videos/youtube:aaaaaaaaaaa"), 404, "NOT_FOUND")
         problem(c.get("/v1/nowhere"), 404, "NOT_FOUND")
 
@@ -122,8 +139,15 @@ def test_etag_and_304(api):
 def test_patch_stop_bulk_stop_scrape_delete_labels_status(api):
     with api.client(api.key()) as c:
         c.post("/v1/videos/bulk", json={"urls": [RICK, "x:1", "x:2"], "labels": ["l1"]})
-        v = c.patch(f"/v1/videos/{RICK_ID}", json={"labels": ["a", "b"], "metadata": {"k": "v"}, "cadence": 6,
-                                                   "track_until": "2030-01-01T00:00:00+02:00"}).json()["data"]  # fmt: skip
+        v = c.patch(
+            f"/v1/videos/{RICK_ID}",
+            json={
+                "labels": ["a", "b"],
+                "metadata": {"k": "v"},
+                "cadence": 6,
+                "track_until": "2030-01-01T00:00:00+02:00",
+            },
+        ).json()["data"]
         assert v["labels"] == ["a", "b"] and v["metadata"] == {"k": "v"} and v["cadence"] == "6"
         assert v["track_until"] == "2029-12-31T22:00:00Z"
         v = c.patch(f"/v1/videos/{RICK_ID}", json={"metadata": {"k": None, "j": 1}, "track_until": None}).json()["data"]
@@ -161,19 +185,31 @@ def test_reads_follow_the_published_copy_and_the_overlay_gives_way(api):
         con = duckdb.connect(str(analytics))
         con.execute(f"ATTACH '{api.data / 'warehouse.duckdb'}' AS w (READ_ONLY); COPY FROM DATABASE w TO analytics")
         con.execute("DETACH w; CREATE SCHEMA marts")
-        con.execute("CREATE TABLE marts.video_daily AS SELECT 'youtube:dQw4w9WgXcQ' AS video_id, DATE '2025-01-01' AS day,"
-                    " 10::BIGINT AS views, 1::BIGINT AS likes, 0::BIGINT AS comments, NULL::BIGINT AS shares,"
-                    " NULL::BIGINT AS saves, NULL::BIGINT AS views_gained, NULL::BIGINT AS likes_gained,"
-                    " NULL::BIGINT AS comments_gained, NULL::BIGINT AS shares_gained, NULL::BIGINT AS saves_gained,"
-                    " 2 AS observations, false AS is_interpolated")  # fmt: skip
+        con.execute(
+            "CREATE TABLE marts.video_daily AS SELECT 'youtube:dQw4w9WgXcQ' AS video_id, DATE '2025-01-01' AS day,"
+            " 10::BIGINT AS views, 1::BIGINT AS likes, 0::BIGINT AS comments, NULL::BIGINT AS shares,"
+            " NULL::BIGINT AS saves, NULL::BIGINT AS views_gained, NULL::BIGINT AS likes_gained,"
+            " NULL::BIGINT AS comments_gained, NULL::BIGINT AS shares_gained, NULL::BIGINT AS saves_gained,"
+            " 2 AS observations, false AS is_interpolated"
+        )
         con.close()
         assert c.get(f"/v1/videos/{RICK_ID}").json()["data"]["labels"] == ["x"]
         assert api.store.overlay() == {}  # the copy caught up: the overlay entry is gone
         assert c.get(f"/v1/videos/{RICK_ID}/history").json()["data"][0] == {
-            "day": "2025-01-01", "views": 10, "likes": 1, "comments": 0, "shares": None, "saves": None,
-            "views_gained": None, "likes_gained": None, "comments_gained": None, "shares_gained": None,
-            "saves_gained": None, "observations": 2, "is_interpolated": False,
-        }  # fmt: skip
+            "day": "2025-01-01",
+            "views": 10,
+            "likes": 1,
+            "comments": 0,
+            "shares": None,
+            "saves": None,
+            "views_gained": None,
+            "likes_gained": None,
+            "comments_gained": None,
+            "shares_gained": None,
+            "saves_gained": None,
+            "observations": 2,
+            "is_interpolated": False,
+        }
         # a write after the publish is visible at once again, a delete hides the copy's row
         assert c.patch(f"/v1/videos/{RICK_ID}", json={"labels": ["y"]}).json()["data"]["labels"] == ["y"]
         assert c.get("/v1/videos", params={"label": "y"}).json()["data"][0]["video_id"] == RICK_ID
@@ -198,8 +234,11 @@ def test_idempotency_50_concurrent_posts_create_one_video(api):
     with duckdb.connect(str(api.data / "warehouse.duckdb"), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM registry.videos").fetchall() == [(1,)]
     with api.client(key) as c:
-        problem(c.post("/v1/videos", json={**body, "labels": ["other"]}, headers={"Idempotency-Key": "k-1"}), 409,
-                "CONFLICT")  # fmt: skip
+        problem(
+            c.post("/v1/videos", json={**body, "labels": ["other"]}, headers={"Idempotency-Key": "k-1"}),
+            409,
+            "CONFLICT",
+        )
     api.stop()
     with running_api() as restarted, restarted.client(key) as c:  # another process would read the same store
         r = c.post("/v1/videos", json=body, headers={"Idempotency-Key": "k-1"})
@@ -220,14 +259,20 @@ def test_busy_warehouse_is_503_with_retry_after(tmp_path):
     with api_env(tmp_path, VIEWTRAIL_LOCK_TIMEOUT_S="0.5") as data, running_api() as api:
         warehouse = data / "warehouse.duckdb"
         holder = subprocess.Popen(
-            [sys.executable, "-c", textwrap.dedent(f"""
+            [
+                sys.executable,
+                "-c",
+                textwrap.dedent(f"""
                 import duckdb, sys, time
                 con = duckdb.connect({str(warehouse)!r})
                 print("locked", flush=True)
                 sys.stdin.readline()
-            """)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            """),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         try:
             assert holder.stdout.readline().strip() == "locked"
             with api.client(api.key()) as c:
@@ -246,8 +291,12 @@ def test_a_key_never_appears_in_plain(api, caplog):
     caplog.set_level(logging.DEBUG)
     with api.client(key) as c:
         c.post("/v1/videos", json={"url": RICK})
-        texts = [c.get("/v1/videos").text, c.post("/v1/videos", json={"url": "nope"}).text,
-                 c.get("/v1/videos/nope").text, c.get("/v1/nowhere").text]  # fmt: skip
+        texts = [
+            c.get("/v1/videos").text,
+            c.post("/v1/videos", json={"url": "nope"}).text,
+            c.get("/v1/videos/nope").text,
+            c.get("/v1/nowhere").text,
+        ]
     api.stop()
     assert all(key not in text for text in texts)
     assert key not in caplog.text

@@ -9,20 +9,47 @@ import pytest
 from api_support import api_env, problem, publish_watched_accounts, running_api
 
 NASA = {
-    "account_id": "tiktok:nasa", "platform": "tiktok", "handle": "nasa", "platform_account_id": None,
-    "url": "https://www.tiktok.com/@nasa", "is_active": True, "discovery": "auto", "latest_n": 30, "since": None,
-    "discovery_cadence_hours": 6.0, "video_cadence": "auto", "labels": ["space"], "metadata": {},
-    "creators": ["space-agency"], "added_at": "2026-10-31T00:00:00Z", "updated_at": "2026-10-31T00:00:00Z",
+    "account_id": "tiktok:nasa",
+    "platform": "tiktok",
+    "handle": "nasa",
+    "platform_account_id": None,
+    "url": "https://www.tiktok.com/@nasa",
+    "is_active": True,
+    "discovery": "auto",
+    "latest_n": 30,
+    "since": None,
+    "discovery_cadence_hours": 6.0,
+    "video_cadence": "auto",
+    "labels": ["space"],
+    "metadata": {},
+    "creators": ["space-agency"],
+    "added_at": "2026-10-31T00:00:00Z",
+    "updated_at": "2026-10-31T00:00:00Z",
     "stopped_at": None,
     "latest": {
-        "display_name": "NASA", "first_observed_at": "2026-11-01T12:00:00Z", "last_observed_at": "2026-11-03T12:00:00Z",
-        "median_video_views": None, "posts_per_week": 0.0, "last_posted_at": None, "as_of_at": "2026-11-03T12:00:00Z",
-        "last_attempt_at": "2026-11-03T12:00:00Z", "last_outcome": "ok", "followers": 1480, "following": 10,
-        "likes": None, "video_count": 42, "views": None, "followers_gained_7d": None, "followers_gained_30d": None,
-        "tracked_videos": 0, "tracked_video_views": None, "tracked_video_engagements": None, "snapshot_count": 2,
+        "display_name": "NASA",
+        "first_observed_at": "2026-11-01T12:00:00Z",
+        "last_observed_at": "2026-11-03T12:00:00Z",
+        "median_video_views": None,
+        "posts_per_week": 0.0,
+        "last_posted_at": None,
+        "as_of_at": "2026-11-03T12:00:00Z",
+        "last_attempt_at": "2026-11-03T12:00:00Z",
+        "last_outcome": "ok",
+        "followers": 1480,
+        "following": 10,
+        "likes": None,
+        "video_count": 42,
+        "views": None,
+        "followers_gained_7d": None,
+        "followers_gained_30d": None,
+        "tracked_videos": 0,
+        "tracked_video_views": None,
+        "tracked_video_engagements": None,
+        "snapshot_count": 2,
         "consecutive_failures": 0,
     },
-}  # fmt: skip
+}
 NONE_SHARED = {"tiktok": None, "youtube": None, "instagram": None, "x": None}
 
 
@@ -77,8 +104,9 @@ def test_watched_accounts_cursor_pagination_is_bound_to_filters(api):
             first_cursor = first_cursor or cursor
             assert ('rel="next"' in r.headers.get("link", "")) is (cursor is not None)
         assert seen == ["instagram:solo", "tiktok:nasa", "youtube:esa"] and cursor is None
-        body = problem(c.get("/v1/watched-accounts", params={"cursor": first_cursor, "label": "space"}), 422,
-                       "VALIDATION_ERROR")  # fmt: skip
+        body = problem(
+            c.get("/v1/watched-accounts", params={"cursor": first_cursor, "label": "space"}), 422, "VALIDATION_ERROR"
+        )
         assert body["errors"][0]["field"] == "cursor"
         problem(c.get("/v1/watched-accounts", params={"cursor": "garbage"}), 422, "VALIDATION_ERROR")
 
@@ -87,24 +115,45 @@ def test_watched_account_metrics_are_the_daily_follower_history(api):
     with api.client(api.read_key) as c:
         days = c.get("/v1/watched-accounts/tiktok:nasa/metrics").json()["data"]
         # 480 followers over 48 h: 1000 + 120 by the end of Nov 1, + 240 by the end of Nov 2 (interpolated)
-        assert [(d["day"], d["followers"], d["followers_gained"], d["observations"], d["is_interpolated"])
-                for d in days] == [("2026-11-01", 1120, None, 1, False), ("2026-11-02", 1360, 240, 0, True),
-                                   ("2026-11-03", 1480, 120, 1, False)]  # fmt: skip
+        assert [
+            (d["day"], d["followers"], d["followers_gained"], d["observations"], d["is_interpolated"]) for d in days
+        ] == [
+            ("2026-11-01", 1120, None, 1, False),
+            ("2026-11-02", 1360, 240, 0, True),
+            ("2026-11-03", 1480, 120, 1, False),
+        ]
         assert days[0] == {
-            "account_id": "tiktok:nasa", "day": "2026-11-01", "followers": 1120, "following": 10, "likes": None,
-            "video_count": 42, "views": None, "followers_gained": None, "following_gained": None,
-            "likes_gained": None, "video_count_gained": None, "views_gained": None, "observations": 1,
+            "account_id": "tiktok:nasa",
+            "day": "2026-11-01",
+            "followers": 1120,
+            "following": 10,
+            "likes": None,
+            "video_count": 42,
+            "views": None,
+            "followers_gained": None,
+            "following_gained": None,
+            "likes_gained": None,
+            "video_count_gained": None,
+            "views_gained": None,
+            "observations": 1,
             "is_interpolated": False,
-        }  # fmt: skip
-        window = c.get("/v1/watched-accounts/tiktok:nasa/metrics", params={"start_date": "2026-11-02",
-                                                                          "end_date": "2026-11-02"})  # fmt: skip
+        }
+        window = c.get(
+            "/v1/watched-accounts/tiktok:nasa/metrics", params={"start_date": "2026-11-02", "end_date": "2026-11-02"}
+        )
         assert [d["day"] for d in window.json()["data"]] == ["2026-11-02"]
-        body = problem(c.get("/v1/watched-accounts/tiktok:nasa/metrics", params={"start_date": "2026-11-03",
-                                                                                "end_date": "2026-11-01"}),
-                       422, "VALIDATION_ERROR")  # fmt: skip
+        body = problem(
+            c.get(
+                "/v1/watched-accounts/tiktok:nasa/metrics",
+                params={"start_date": "2026-11-03", "end_date": "2026-11-01"},
+            ),
+            422,
+            "VALIDATION_ERROR",
+        )
         assert body["errors"][0]["field"] == "start_date"
-        problem(c.get("/v1/watched-accounts/tiktok:nasa/metrics", params={"start_date": "soon"}), 422,
-                "VALIDATION_ERROR")  # fmt: skip
+        problem(
+            c.get("/v1/watched-accounts/tiktok:nasa/metrics", params={"start_date": "soon"}), 422, "VALIDATION_ERROR"
+        )
 
 
 def test_creators_list_one_and_daily(api):
@@ -120,16 +169,30 @@ def test_creators_list_one_and_daily(api):
             == c.get("/v1/creators/Space Agency").json()["data"]
         )
         assert space == {
-            "creator_id": "space-agency", "name": "Space Agency", "labels": [], "metadata": {},
-            "account_ids": ["tiktok:nasa", "youtube:esa"], "platforms": ["tiktok", "youtube"],
-            "added_at": "2026-10-31T00:00:00Z", "updated_at": "2026-10-31T00:00:00Z",
+            "creator_id": "space-agency",
+            "name": "Space Agency",
+            "labels": [],
+            "metadata": {},
+            "account_ids": ["tiktok:nasa", "youtube:esa"],
+            "platforms": ["tiktok", "youtube"],
+            "added_at": "2026-10-31T00:00:00Z",
+            "updated_at": "2026-10-31T00:00:00Z",
             "latest": {
-                "accounts": 2, "videos": 0, "views": None, "engagements": None, "followers": 1980,
-                "engagement_rate_by_followers": None, "posts_per_week": 0.0, "as_of_at": "2026-11-03T12:00:00Z",
-                "shares": {"views": NONE_SHARED, "engagements": NONE_SHARED,
-                           "followers": {"tiktok": 1480 / 1980, "youtube": 500 / 1980, "instagram": None, "x": None}},
+                "accounts": 2,
+                "videos": 0,
+                "views": None,
+                "engagements": None,
+                "followers": 1980,
+                "engagement_rate_by_followers": None,
+                "posts_per_week": 0.0,
+                "as_of_at": "2026-11-03T12:00:00Z",
+                "shares": {
+                    "views": NONE_SHARED,
+                    "engagements": NONE_SHARED,
+                    "followers": {"tiktok": 1480 / 1980, "youtube": 500 / 1980, "instagram": None, "x": None},
+                },
             },
-        }  # fmt: skip
+        }
         first = c.get("/v1/creators", params={"limit": 1}).json()
         assert [x["creator_id"] for x in first["data"]] == ["later-crew"] and first["pagination"]["has_next"]
         rest = c.get("/v1/creators", params={"limit": 1, "cursor": first["pagination"]["next_cursor"]}).json()
@@ -140,14 +203,19 @@ def test_creators_list_one_and_daily(api):
         assert [x["creator_id"] for x in c.get("/v1/creators", params={"label": "tbd"}).json()["data"]] == [
             "later-crew"
         ]
-        problem(c.get("/v1/creators", params={"cursor": first["pagination"]["next_cursor"], "label": "tbd"}), 422,
-                "VALIDATION_ERROR")  # fmt: skip
+        problem(
+            c.get("/v1/creators", params={"cursor": first["pagination"]["next_cursor"], "label": "tbd"}),
+            422,
+            "VALIDATION_ERROR",
+        )
         problem(c.get("/v1/creators", params={"platform": "vine"}), 422, "VALIDATION_ERROR")
         days = c.get("/v1/creators/space-agency/daily").json()["data"]
         # the sums of tiktok:nasa's and youtube:esa's followers on the days each has
         assert [(d["day"], d["accounts"], d["followers"], d["followers_share_tiktok"]) for d in days] == [
-            ("2026-11-01", 1, 1120, 1.0), ("2026-11-02", 2, 1860, 1360 / 1860), ("2026-11-03", 1, 1480, 1.0),
-        ]  # fmt: skip
+            ("2026-11-01", 1, 1120, 1.0),
+            ("2026-11-02", 2, 1860, 1360 / 1860),
+            ("2026-11-03", 1, 1480, 1.0),
+        ]
         assert c.get("/v1/creators/later-crew/daily").json() == {"data": []}
         assert "nobody" in problem(c.get("/v1/creators/nobody"), 404, "NOT_FOUND")["detail"]
         problem(c.get("/v1/creators/nobody/daily"), 404, "NOT_FOUND")
@@ -156,9 +224,15 @@ def test_creators_list_one_and_daily(api):
 
 @pytest.mark.parametrize(
     "path",
-    ["/v1/watched-accounts", "/v1/watched-accounts/tiktok:nasa", "/v1/watched-accounts/tiktok:nasa/metrics",
-     "/v1/creators", "/v1/creators/space-agency", "/v1/creators/space-agency/daily"],
-)  # fmt: skip
+    [
+        "/v1/watched-accounts",
+        "/v1/watched-accounts/tiktok:nasa",
+        "/v1/watched-accounts/tiktok:nasa/metrics",
+        "/v1/creators",
+        "/v1/creators/space-agency",
+        "/v1/creators/space-agency/daily",
+    ],
+)
 def test_etag_gives_304(api, path):
     with api.client(api.read_key) as c:
         r = c.get(path)

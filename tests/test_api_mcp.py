@@ -8,7 +8,7 @@ import anyio
 from api_support import api_env, publish_watched_accounts
 from mcp import Client
 
-from orchestration.api.mcp_server import build_server
+from viewtrail.api.mcp_server import build_server
 
 
 def structured(result):
@@ -35,8 +35,9 @@ def test_tools_track_find_history_top_growth_status_stop(tmp_path):
                     "find_accounts",
                     "creator_daily",
                 }
-                tracked = structured(await client.call_tool("track_video", {"url": "https://youtu.be/dQw4w9WgXcQ",
-                                                                             "labels": ["mcp"]}))  # fmt: skip
+                tracked = structured(
+                    await client.call_tool("track_video", {"url": "https://youtu.be/dQw4w9WgXcQ", "labels": ["mcp"]})
+                )
                 assert tracked["created"] is True and tracked["video"]["video_id"] == "youtube:dQw4w9WgXcQ"
                 found = structured(await client.call_tool("find_videos", {"label": "mcp"}))
                 assert [v["video_id"] for v in found["videos"]] == ["youtube:dQw4w9WgXcQ"]
@@ -66,15 +67,19 @@ def test_tools_find_accounts_and_creator_daily(tmp_path):
                 found = structured(await client.call_tool("find_accounts", {"creator": "Space Agency"}))
                 assert found["has_more"] is False
                 assert [(a["account_id"], a["latest"]["followers"]) for a in found["accounts"]] == [
-                    ("tiktok:nasa", 1480), ("youtube:esa", 500)
-                ]  # fmt: skip
+                    ("tiktok:nasa", 1480),
+                    ("youtube:esa", 500),
+                ]
                 one = structured(await client.call_tool("find_accounts", {"platform": "instagram", "limit": 1}))
                 assert [a["account_id"] for a in one["accounts"]] == ["instagram:solo"]
-                daily = structured(await client.call_tool("creator_daily", {"creator": "space-agency",
-                                                                            "start_date": "2026-11-02"}))  # fmt: skip
+                daily = structured(
+                    await client.call_tool("creator_daily", {"creator": "space-agency", "start_date": "2026-11-02"})
+                )
                 assert daily["creator"]["account_ids"] == ["tiktok:nasa", "youtube:esa"]
-                assert [(d["day"], d["followers"]) for d in daily["days"]] == [("2026-11-02", 1860),
-                                                                               ("2026-11-03", 1480)]  # fmt: skip
+                assert [(d["day"], d["followers"]) for d in daily["days"]] == [
+                    ("2026-11-02", 1860),
+                    ("2026-11-03", 1480),
+                ]
                 unknown = await client.call_tool("creator_daily", {"creator": "Nobody"})
                 assert unknown.is_error and "no creator 'Nobody'" in unknown.content[0].text
                 bad = await client.call_tool("find_accounts", {"platform": "myspace"})

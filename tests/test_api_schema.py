@@ -18,13 +18,19 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    with api_env(tmp_path_factory.mktemp("schema"), VIEWTRAIL_API_RATE_PER_MIN="1000000",
-                 VIEWTRAIL_LOCK_TIMEOUT_S="30") as data, running_api() as api:  # fmt: skip
+    with (
+        api_env(
+            tmp_path_factory.mktemp("schema"), VIEWTRAIL_API_RATE_PER_MIN="1000000", VIEWTRAIL_LOCK_TIMEOUT_S="30"
+        ) as data,
+        running_api() as api,
+    ):
         publish_watched_accounts(data)  # accounts and creators with built marts, for their reads
         api.test_key = api.key("admin", "schemathesis")
         with api.client(api.test_key) as c:  # something to find: ids schemathesis may hit, labels, a history
-            c.post("/v1/videos/bulk", json={"urls": ["https://youtu.be/dQw4w9WgXcQ", "x:1790000000000000000"],
-                                            "labels": ["launch"]})  # fmt: skip
+            c.post(
+                "/v1/videos/bulk",
+                json={"urls": ["https://youtu.be/dQw4w9WgXcQ", "x:1790000000000000000"], "labels": ["launch"]},
+            )
         yield api
 
 
@@ -40,8 +46,9 @@ def test_every_operation_answers_within_its_schema(server):
     checked = []
     for operation in operations(server.url):
 
-        @settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
-                  database=None)  # fmt: skip
+        @settings(
+            max_examples=20, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None
+        )
         @given(case=operation.as_strategy())
         def run(case):
             case.call_and_validate(

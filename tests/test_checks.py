@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from orchestration import config
 from orchestration.defs import checks
-from orchestration.warehouse import open_warehouse
+from viewtrail import config
+from viewtrail.warehouse import open_warehouse
 
 H = datetime(2026, 11, 20, 10)
 KEY = H.strftime("%Y-%m-%d-%H:%M")

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from orchestration.cli import app
-from orchestration.queue import QueueKind, pending_requests
-from orchestration.urls import parse_video_url
-from orchestration.warehouse import open_warehouse
+from viewtrail.cli import app
+from viewtrail.domain.urls import parse_video_url
+from viewtrail.pipeline.queue import QueueKind, pending_requests
+from viewtrail.warehouse import open_warehouse
 
 YT = "https://youtu.be/dQw4w9WgXcQ"
 TT = "https://www.tiktok.com/@bob/video/7234567890123456789?is_from_webapp=1"
@@ -122,7 +122,7 @@ def test_short_link_lookup_failure_online_is_pending(warehouse_path, monkeypatch
     def refuse(client, url):
         raise ConnectionError("connection refused")
 
-    monkeypatch.setattr("orchestration.platforms.base.resolve_short_link_sync", refuse)
+    monkeypatch.setattr("viewtrail.platforms.base.resolve_short_link_sync", refuse)
     result = run("track", "--no-scrape", "https://www.tiktok.com/t/ZTabc123/")
     assert "pending" in result.stdout
     ((note,),) = rows(warehouse_path, "SELECT note FROM registry.pending_links")
@@ -139,7 +139,7 @@ def test_short_link_resolved_online_is_tracked_and_pending_entry_marked(warehous
         seen.append((client.platform, url))
         return parse_video_url(target)
 
-    monkeypatch.setattr("orchestration.platforms.base.resolve_short_link_sync", resolve)
+    monkeypatch.setattr("viewtrail.platforms.base.resolve_short_link_sync", resolve)
     result = run("track", "--no-scrape", "https://vm.tiktok.com/ZMabc123/")
     assert "tiktok:7234567890123456789: now tracked" in result.stdout
     assert seen == [("tiktok", "https://vm.tiktok.com/ZMabc123/")]

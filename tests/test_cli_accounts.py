@@ -9,12 +9,12 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from orchestration import clock
-from orchestration.cli import app
-from orchestration.models import AccountAttempt, AccountResult, DiscoveredVideo, Outcome, Platform
-from orchestration.urls import parse_video_url
-from orchestration.warehouse import open_warehouse
-from orchestration.warehouse.accounts import record_account_results
+from viewtrail import clock
+from viewtrail.cli import app
+from viewtrail.domain.models import AccountAttempt, AccountResult, DiscoveredVideo, Outcome, Platform
+from viewtrail.domain.urls import parse_video_url
+from viewtrail.warehouse import open_warehouse
+from viewtrail.warehouse.accounts import record_account_results
 
 runner = CliRunner()
 TIKTOK = "https://www.tiktok.com/@nasa?lang=en"
@@ -130,7 +130,7 @@ def test_inbox_accept_and_reject(warehouse_path):
             parse_video_url(f"https://www.tiktok.com/@nasa/video/{7300000000000000000 + n}"),
             posted_at=at - timedelta(hours=n),
             title=f"launch {n}",
-        )  # fmt: skip
+        )
         for n in (1, 2, 3)
     ]
     attempt = AccountAttempt("tiktok:nasa", Platform.TIKTOK, at, Outcome.OK, source="test", videos_listed=3)

@@ -6,8 +6,8 @@ import json
 
 from typer.testing import CliRunner
 
-from orchestration.api.store import Store, hash_key
-from orchestration.cli import app
+from viewtrail.api.store import Store, hash_key
+from viewtrail.cli import app
 
 runner = CliRunner()
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from orchestration.cli import app
-from orchestration.warehouse import open_warehouse
+from viewtrail.cli import app
+from viewtrail.warehouse import open_warehouse
 
 runner = CliRunner()
 

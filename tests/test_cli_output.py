@@ -19,12 +19,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from orchestration.api.mcp_server import build_server
-from orchestration.cli import app
-from orchestration.clock import pinned
-from orchestration.queue import QueueKind, pending_requests
-from orchestration.warehouse import open_warehouse
-from orchestration.warehouse.registry import list_videos
+from viewtrail.api.mcp_server import build_server
+from viewtrail.cli import app
+from viewtrail.clock import pinned
+from viewtrail.pipeline.queue import QueueKind, pending_requests
+from viewtrail.warehouse import open_warehouse
+from viewtrail.warehouse.registry import list_videos
 
 YT = "https://youtu.be/dQw4w9WgXcQ"
 runner = CliRunner()
@@ -242,7 +242,7 @@ def test_a_first_snapshot_prints_no_dagster_notices(warehouse_path, tmp_path):
     home.mkdir()
     (home / "dagster.yaml").write_text("")
     env = {**os.environ, "DAGSTER_HOME": str(home), "PYTHONPATH": os.pathsep.join(sys.path)}
-    code = "from orchestration.cli import app; app()"
+    code = "from viewtrail.cli import app; app()"
     result = subprocess.run(
         [sys.executable, "-c", code, "track", YT], env=env, capture_output=True, text=True, timeout=300
     )
@@ -257,7 +257,7 @@ def test_ctrl_c_exits_130_with_one_line(warehouse_path, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("orchestration.warehouse.registry.list_videos", interrupted)
+    monkeypatch.setattr("viewtrail.warehouse.registry.list_videos", interrupted)
     result = run("list", code=130)
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.output
 

@@ -10,11 +10,11 @@ from datetime import datetime, timedelta
 import pytest
 from typer.testing import CliRunner
 
-from orchestration.cli import app
-from orchestration.models import Platform
-from orchestration.platforms.simulated import simulate
-from orchestration.testing.fake_platform import FakePlatformServer
-from orchestration.warehouse import open_warehouse
+from viewtrail.cli import app
+from viewtrail.domain.models import Platform
+from viewtrail.platforms.simulated import simulate
+from viewtrail.testing.fake_platform import FakePlatformServer
+from viewtrail.warehouse import open_warehouse
 
 AT = datetime(2026, 11, 22, 12)
 TRACKED = AT - timedelta(days=90)  # the videos below were posted before it; gone ones are gone by AT
@@ -28,9 +28,25 @@ GONE_TIKTOK = "https://www.tiktok.com/@bob/video/7234567890123400001"  # the sim
 FAKE_KEY = "AIzaFAKE-probe-key-0123456789"
 FAKE_SESSION = "fake-session-id-%3A-secret-42"
 REPORT_KEYS = {
-    "input", "platform", "video_id", "url", "resolved_from", "ok", "outcome", "detail", "http_status", "tries",
-    "source", "metrics", "video", "challenge", "events", "requests", "elapsed_ms", "hints",
-}  # fmt: skip
+    "input",
+    "platform",
+    "video_id",
+    "url",
+    "resolved_from",
+    "ok",
+    "outcome",
+    "detail",
+    "http_status",
+    "tries",
+    "source",
+    "metrics",
+    "video",
+    "challenge",
+    "events",
+    "requests",
+    "elapsed_ms",
+    "hints",
+}
 REQUEST_KEYS = {"method", "url", "status", "elapsed_ms", "proxy_index", "error"}
 runner = CliRunner()
 
@@ -125,9 +141,11 @@ def test_json_is_one_array_with_stable_keys_per_url(fake):
         assert set(report["requests"][0]) == REQUEST_KEYS
         assert isinstance(report["elapsed_ms"], float) and report["challenge"] is None
     ok, gone = found
-    assert ok["source"] == "youtube_api" and ok["hints"] == [] and set(ok["metrics"]) == {
-        "views", "likes", "comments", "shares", "saves"
-    }  # fmt: skip
+    assert (
+        ok["source"] == "youtube_api"
+        and ok["hints"] == []
+        and set(ok["metrics"]) == {"views", "likes", "comments", "shares", "saves"}
+    )
     assert gone["metrics"] is None and gone["video"] is None and gone["hints"]
     assert ok["requests"][0]["url"].startswith(fake.base_url(Platform.YOUTUBE) + "/videos?")
 

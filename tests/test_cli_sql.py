@@ -17,8 +17,8 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from orchestration.alerts.channels import channels_file, write_urls
-from orchestration.cli import app, sql_cmd
+from viewtrail.alerts.channels import channels_file, write_urls
+from viewtrail.cli import app, sql_cmd
 
 runner = CliRunner()
 
@@ -299,10 +299,17 @@ def test_attach_and_copy_are_refused_so_nothing_else_is_opened_or_written(analyt
 def test_the_copy_stays_readable_while_a_session_holds_it_and_the_warehouse_is_never_opened(analytics, warehouse_path):
     # an analyst's other session, e.g. a BI tool: another process, holding the copy open until its stdin closes
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1], read_only=True); "
-         "print('open', flush=True); sys.stdin.read()", str(analytics)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys; c = duckdb.connect(sys.argv[1], read_only=True); "
+            "print('open', flush=True); sys.stdin.read()",
+            str(analytics),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "open"
         result = run("SELECT count(*) AS n FROM marts.video_daily", "--format", "csv")
@@ -314,7 +321,7 @@ def test_the_copy_stays_readable_while_a_session_holds_it_and_the_warehouse_is_n
 
 def test_sql_help_has_examples_and_loading_the_cli_does_not_import_duckdb():
     assert "Examples" in runner.invoke(app, ["sql", "--help"]).stdout
-    code = "import sys, orchestration.cli; print('duckdb' in sys.modules, 'polars' in sys.modules)"
+    code = "import sys, viewtrail.cli; print('duckdb' in sys.modules, 'polars' in sys.modules)"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert loaded.stdout.split() == ["False", "False"]
 

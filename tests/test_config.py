@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from orchestration import config
-from orchestration.config import Settings, SettingsError
-from orchestration.errors import InvalidInputError, ViewtrailError
-from orchestration.models import Platform
-from orchestration.scheduling import DEFAULT_AUTO_CADENCE
+from viewtrail import config
+from viewtrail.config import Settings, SettingsError
+from viewtrail.domain.cadence import DEFAULT_AUTO_CADENCE
+from viewtrail.domain.errors import InvalidInputError, ViewtrailError
+from viewtrail.domain.models import Platform
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -34,51 +34,85 @@ def test_defaults_need_no_variable():
     assert s.lock_timeout_s == config.DEFAULT_LOCK_TIMEOUT_S == 120.0
     assert s.auto_cadence == DEFAULT_AUTO_CADENCE and s.min_success_share == 0.9 and s.api_rate_per_min == 600
     assert (s.retry_base_minutes, s.retry_cap_minutes, s.momentum_factor, s.momentum_min_views_per_hour) == (
-        60.0, 1440.0, 3.0, 100.0,
-    )  # fmt: skip
+        60.0,
+        1440.0,
+        3.0,
+        100.0,
+    )
     assert [p.platform for p in s.platforms] == list(Platform)
     assert all(p.mode == "simulated" and p.client_overrides() == {} for p in s.platforms)
 
 
 def test_every_variable_is_read():
     s = parse(
-        VIEWTRAIL_DATA_DIR="d", VIEWTRAIL_WAREHOUSE="/w/live.duckdb", VIEWTRAIL_ANALYTICS="copy.duckdb",
-        VIEWTRAIL_OFFLINE=" Yes ", VIEWTRAIL_LOCK_TIMEOUT_S="0", VIEWTRAIL_NOW="2027-01-15T12:00:00+01:00",
-        VIEWTRAIL_AUTO_CADENCE="24:1,*:12", VIEWTRAIL_MIN_SUCCESS_SHARE="0.5", VIEWTRAIL_RETRY_BASE_MINUTES="30",
-        VIEWTRAIL_RETRY_CAP_MINUTES="600", VIEWTRAIL_MOMENTUM_FACTOR="5", VIEWTRAIL_MOMENTUM_MIN_VIEWS_PER_HOUR="7.5",
-        VIEWTRAIL_WEBHOOK_URL="https://hooks.example.com/x?token=secret", VIEWTRAIL_API_RATE_PER_MIN="60",
-        VIEWTRAIL_X_MODE="REAL", VIEWTRAIL_X_BASE_URL="http://127.0.0.1:8765/x/", VIEWTRAIL_X_CONCURRENCY="16",
-        VIEWTRAIL_X_RATE_PER_MIN="6000", VIEWTRAIL_X_TIMEOUT_S="2.5", VIEWTRAIL_X_MAX_RETRIES="0",
-        VIEWTRAIL_YOUTUBE_DAILY_UNITS="500", YOUTUBE_API_KEY=" AIzaKey ", INSTAGRAM_SESSIONID="sess",
-        VIEWTRAIL_X_PROXIES="http://u:p@10.0.0.1:3128, http://10.0.0.2:3128/", VIEWTRAIL_TIKTOK_PROXIES="http://t:1",
-        VIEWTRAIL_YOUTUBE_PROXIES="https://y:443", VIEWTRAIL_INSTAGRAM_PROXIES="http://i:8080",
-    )  # fmt: skip
+        VIEWTRAIL_DATA_DIR="d",
+        VIEWTRAIL_WAREHOUSE="/w/live.duckdb",
+        VIEWTRAIL_ANALYTICS="copy.duckdb",
+        VIEWTRAIL_OFFLINE=" Yes ",
+        VIEWTRAIL_LOCK_TIMEOUT_S="0",
+        VIEWTRAIL_NOW="2027-01-15T12:00:00+01:00",
+        VIEWTRAIL_AUTO_CADENCE="24:1,*:12",
+        VIEWTRAIL_MIN_SUCCESS_SHARE="0.5",
+        VIEWTRAIL_RETRY_BASE_MINUTES="30",
+        VIEWTRAIL_RETRY_CAP_MINUTES="600",
+        VIEWTRAIL_MOMENTUM_FACTOR="5",
+        VIEWTRAIL_MOMENTUM_MIN_VIEWS_PER_HOUR="7.5",
+        VIEWTRAIL_WEBHOOK_URL="https://hooks.example.com/x?token=secret",
+        VIEWTRAIL_API_RATE_PER_MIN="60",
+        VIEWTRAIL_X_MODE="REAL",
+        VIEWTRAIL_X_BASE_URL="http://127.0.0.1:8765/x/",
+        VIEWTRAIL_X_CONCURRENCY="16",
+        VIEWTRAIL_X_RATE_PER_MIN="6000",
+        VIEWTRAIL_X_TIMEOUT_S="2.5",
+        VIEWTRAIL_X_MAX_RETRIES="0",
+        VIEWTRAIL_YOUTUBE_DAILY_UNITS="500",
+        YOUTUBE_API_KEY=" AIzaKey ",
+        INSTAGRAM_SESSIONID="sess",
+        VIEWTRAIL_X_PROXIES="http://u:p@10.0.0.1:3128, http://10.0.0.2:3128/",
+        VIEWTRAIL_TIKTOK_PROXIES="http://t:1",
+        VIEWTRAIL_YOUTUBE_PROXIES="https://y:443",
+        VIEWTRAIL_INSTAGRAM_PROXIES="http://i:8080",
+    )
     assert (s.data_dir, s.warehouse_path, s.analytics_path) == (
-        Path("/srv/vt/d"), Path("/w/live.duckdb"), Path("/srv/vt/copy.duckdb"),
-    )  # fmt: skip
+        Path("/srv/vt/d"),
+        Path("/w/live.duckdb"),
+        Path("/srv/vt/copy.duckdb"),
+    )
     assert s.offline is True and s.lock_timeout_s == 0.0 and s.now == datetime(2027, 1, 15, 11)
     assert s.auto_cadence == ((24.0, 1), (None, 12)) and s.min_success_share == 0.5
     assert (s.retry_base_minutes, s.retry_cap_minutes, s.momentum_factor, s.momentum_min_views_per_hour) == (
-        30.0, 600.0, 5.0, 7.5,
-    )  # fmt: skip
+        30.0,
+        600.0,
+        5.0,
+        7.5,
+    )
     assert s.webhook_url == "https://hooks.example.com/x?token=secret" and s.api_rate_per_min == 60
     assert s.platform("x").mode == "real"
     assert s.platform(Platform.X).client_overrides() == {
-        "base_url": "http://127.0.0.1:8765/x", "concurrency": 16, "rate_per_min": 6000.0, "timeout_s": 2.5,
-        "max_retries": 0, "proxies": ("http://u:p@10.0.0.1:3128", "http://10.0.0.2:3128"),
-    }  # fmt: skip
+        "base_url": "http://127.0.0.1:8765/x",
+        "concurrency": 16,
+        "rate_per_min": 6000.0,
+        "timeout_s": 2.5,
+        "max_retries": 0,
+        "proxies": ("http://u:p@10.0.0.1:3128", "http://10.0.0.2:3128"),
+    }
     assert s.platform("youtube").client_overrides() == {
-        "daily_units": 500, "api_key": "AIzaKey", "proxies": ("https://y:443",),
-    }  # fmt: skip
+        "daily_units": 500,
+        "api_key": "AIzaKey",
+        "proxies": ("https://y:443",),
+    }
     assert s.platform("instagram").client_overrides() == {"session_id": "sess", "proxies": ("http://i:8080",)}
     assert s.platform("tiktok").client_overrides() == {"proxies": ("http://t:1",)}  # secrets go to their own platform
     assert all(s.is_set(name) for name in config.SECRET_VARIABLES)
 
 
 def test_secrets_stay_out_of_repr():
-    s = parse(YOUTUBE_API_KEY="AIzaPLANTED", INSTAGRAM_SESSIONID="PLANTEDsess",
-              VIEWTRAIL_WEBHOOK_URL="https://hooks.example.com/PLANTEDtoken",
-              VIEWTRAIL_TIKTOK_PROXIES="http://user:PLANTEDpass@proxy.example:3128")  # fmt: skip
+    s = parse(
+        YOUTUBE_API_KEY="AIzaPLANTED",
+        INSTAGRAM_SESSIONID="PLANTEDsess",
+        VIEWTRAIL_WEBHOOK_URL="https://hooks.example.com/PLANTEDtoken",
+        VIEWTRAIL_TIKTOK_PROXIES="http://user:PLANTEDpass@proxy.example:3128",
+    )
     assert "PLANTED" not in repr(s)
 
 
@@ -169,7 +203,7 @@ def test_relative_paths_resolve_against_the_working_directory(monkeypatch, tmp_p
 
 def test_the_lock_wait_is_one_default_for_the_cli_and_the_pipeline(monkeypatch, tmp_path):
     from orchestration.defs.resources import WarehouseResource, warehouse_from_env
-    from orchestration.warehouse.connection import DEFAULT_LOCK_TIMEOUT_S, lock_timeout_from_env
+    from viewtrail.warehouse.connection import DEFAULT_LOCK_TIMEOUT_S, lock_timeout_from_env
 
     monkeypatch.delenv("VIEWTRAIL_LOCK_TIMEOUT_S", raising=False)
     bare = WarehouseResource(path=str(tmp_path / "w.duckdb"), analytics_path="a", marts_export_dir="m")
@@ -183,10 +217,14 @@ def test_the_warehouse_resource_is_a_duckdb_resource_that_migrates_on_open(tmp_p
     from dagster_duckdb import DuckDBResource
 
     from orchestration.defs.resources import WarehouseResource
-    from orchestration.warehouse.migrations import LATEST_VERSION, current_version
+    from viewtrail.warehouse.migrations import LATEST_VERSION, current_version
 
-    resource = WarehouseResource(path=str(tmp_path / "w.duckdb"), analytics_path=str(tmp_path / "a.duckdb"),
-                                 marts_export_dir=str(tmp_path / "marts"), connection_config={"threads": 1})  # fmt: skip
+    resource = WarehouseResource(
+        path=str(tmp_path / "w.duckdb"),
+        analytics_path=str(tmp_path / "a.duckdb"),
+        marts_export_dir=str(tmp_path / "marts"),
+        connection_config={"threads": 1},
+    )
     assert isinstance(resource, DuckDBResource)
     assert resource.path == resource.database == str(tmp_path / "w.duckdb")
     with resource.get_connection() as con:  # DuckDBResource's API goes through open_warehouse too
@@ -203,9 +241,13 @@ def test_the_resources_come_from_the_settings_with_secrets_as_env_vars(monkeypat
     from orchestration.defs.resources import platform_clients_from_env
     from orchestration.defs.sensors import notifier_from_env, sensor_settings_from_env
 
-    s = parse(VIEWTRAIL_TIKTOK_MODE="real", VIEWTRAIL_TIKTOK_BASE_URL="http://127.0.0.1:9/tiktok",
-              YOUTUBE_API_KEY="AIzaKey", VIEWTRAIL_WEBHOOK_URL="https://hooks.example.com/t",
-              VIEWTRAIL_RETRY_CAP_MINUTES="90")  # fmt: skip
+    s = parse(
+        VIEWTRAIL_TIKTOK_MODE="real",
+        VIEWTRAIL_TIKTOK_BASE_URL="http://127.0.0.1:9/tiktok",
+        YOUTUBE_API_KEY="AIzaKey",
+        VIEWTRAIL_WEBHOOK_URL="https://hooks.example.com/t",
+        VIEWTRAIL_RETRY_CAP_MINUTES="90",
+    )
     platforms = platform_clients_from_env(s)
     assert (platforms.tiktok_mode, platforms.tiktok_base_url, platforms.x_mode) == (
         "real",
@@ -220,23 +262,23 @@ def test_the_resources_come_from_the_settings_with_secrets_as_env_vars(monkeypat
 
 
 def _code_files() -> list[Path]:
-    return sorted((REPO / "orchestration").rglob("*.py"))
+    return sorted([*(REPO / "viewtrail").rglob("*.py"), *(REPO / "orchestration").rglob("*.py")])
 
 
 def test_no_module_but_config_reads_the_environment():
     # defs/dbt.py hands the environment to its `dbt parse` subprocess (profiles.yml reads VIEWTRAIL_WAREHOUSE);
     # runs.py reads DAGSTER_HOME, Dagster's own variable.
-    allowed = {"config.py", "defs/dbt.py", "runs.py"}
+    allowed = {"viewtrail/config.py", "orchestration/defs/dbt.py", "orchestration/runs.py"}
     readers = [
-        str(path.relative_to(REPO / "orchestration"))
+        str(path.relative_to(REPO))
         for path in _code_files()
         if re.search(r"os\.environ|os\.getenv|getenv\(", path.read_text())
-        and str(path.relative_to(REPO / "orchestration")) not in allowed
+        and str(path.relative_to(REPO)) not in allowed
     ]
     assert readers == []
     # and nothing changes it: a run worker's threads share one environment (dbt gets vars, subprocesses an env)
     writers = [
-        str(path.relative_to(REPO / "orchestration"))
+        str(path.relative_to(REPO))
         for path in _code_files()
         if re.search(
             r"os\.environ\[[^]]+\]\s*=|os\.environ\.(update|pop|setdefault|clear)\(|os\.putenv", path.read_text()
@@ -254,18 +296,23 @@ def test_every_viewtrail_variable_named_in_the_code_is_a_setting():
 
 def test_nothing_reads_a_bad_variable_at_import_and_the_load_fails_with_its_sentence(tmp_path):
     script = (
-        "import importlib, pkgutil, orchestration\n"
-        "for m in pkgutil.walk_packages(orchestration.__path__, 'orchestration.'):\n"
-        "    importlib.import_module(m.name)\n"
-        "from orchestration.config import SettingsError\n"
+        "import importlib, pkgutil, orchestration, viewtrail\n"
+        "for package in (viewtrail, orchestration):\n"
+        "    for m in pkgutil.walk_packages(package.__path__, package.__name__ + '.'):\n"
+        "        importlib.import_module(m.name)\n"
+        "from viewtrail.config import SettingsError\n"
         "from orchestration.definitions import defs\n"
         "try:\n"
         "    defs()\n"
         "except SettingsError as error:\n"
         "    print('LOAD FAILED:', error)\n"
     )
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "VIEWTRAIL_DATA_DIR": str(tmp_path),
-           "VIEWTRAIL_LOCK_TIMEOUT_S": "soon"}  # fmt: skip
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "VIEWTRAIL_DATA_DIR": str(tmp_path),
+        "VIEWTRAIL_LOCK_TIMEOUT_S": "soon",
+    }
     done = subprocess.run(
         [sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False
     )

@@ -20,9 +20,10 @@ from typing import Any
 
 import pytest
 
-from orchestration import demo, runs
-from orchestration.clock import last_complete_hour, partition_key
-from orchestration.warehouse.connection import open_warehouse
+from orchestration import runs
+from viewtrail.app import demo
+from viewtrail.clock import last_complete_hour, partition_key
+from viewtrail.warehouse.connection import open_warehouse
 
 REPO = Path(__file__).resolve().parents[1]
 PLATFORM = "youtube"

@@ -42,17 +42,32 @@ def _scenario(path: Path) -> None:
     register_videos(
         path,
         [
-            {"video_id": "tiktok:t1", "account": "ana", "account_id": "tiktok:ana", "source": "discovered",
-             "posted_at": d(2024, 1, 1, 8)},
+            {
+                "video_id": "tiktok:t1",
+                "account": "ana",
+                "account_id": "tiktok:ana",
+                "source": "discovered",
+                "posted_at": d(2024, 1, 1, 8),
+            },
             # tracked by hand: no account_id, the handle matches the watched account (case-insensitively)
             {"video_id": "tiktok:t2", "account": "Ana", "posted_at": d(2024, 1, 2, 6)},
-            {"video_id": "tiktok:t3", "account": "ana", "account_id": "tiktok:ana", "source": "discovered",
-             "posted_at": d(2024, 1, 3, 1)},
-            {"video_id": "youtube:y1", "account": "AnaTube", "account_id": "youtube:ucana", "source": "discovered",
-             "posted_at": d(2023, 12, 31, 20)},
+            {
+                "video_id": "tiktok:t3",
+                "account": "ana",
+                "account_id": "tiktok:ana",
+                "source": "discovered",
+                "posted_at": d(2024, 1, 3, 1),
+            },
+            {
+                "video_id": "youtube:y1",
+                "account": "AnaTube",
+                "account_id": "youtube:ucana",
+                "source": "discovered",
+                "posted_at": d(2023, 12, 31, 20),
+            },
             {"video_id": "instagram:i1", "account": "solo", "posted_at": d(2024, 1, 3, 0)},
         ],
-    )  # fmt: skip
+    )
     insert_snapshots(
         path,
         [
@@ -139,9 +154,23 @@ def test_account_and_creator_marts_by_hand(warehouse_path: Path) -> None:
         ("ana", date(2024, 1, 1), 1, 1, 1, 200, 20, 1120, 20 / 1120, 1.0, None, None, 1.0, None),
         # the rate only over accounts with known followers: TikTok's 140 / 1360
         ("ana", date(2024, 1, 2), 2, 3, 1, 6400, 205, 1360, 140 / 1360, 1400 / 6400, 5000 / 6400, None, 1.0, None),
-        ("ana", date(2024, 1, 3), 2, 4, 1, 9500, 430, 2280, 430 / 2280, 3500 / 9500, 6000 / 9500, None,
-         1480 / 2280, 800 / 2280),
-    ]  # fmt: skip
+        (
+            "ana",
+            date(2024, 1, 3),
+            2,
+            4,
+            1,
+            9500,
+            430,
+            2280,
+            430 / 2280,
+            3500 / 9500,
+            6000 / 9500,
+            None,
+            1480 / 2280,
+            800 / 2280,
+        ),
+    ]
 
     creator_latest = query(
         warehouse_path,

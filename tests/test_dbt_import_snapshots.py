@@ -24,7 +24,7 @@ https://www.tiktok.com/@scout2015/video/6718335390845095173,2024-05-02T12:00:00,
 
 
 def test_imported_history_builds_hand_computed_marts(warehouse_path: Path, tmp_path: Path) -> None:
-    from orchestration.cli import app
+    from viewtrail.cli import app
 
     csv = tmp_path / "history.csv"
     csv.write_text(HISTORY_CSV)

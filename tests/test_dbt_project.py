@@ -175,11 +175,11 @@ def test_build_computes_marts_by_hand(warehouse_path: Path) -> None:
 
 
 def _simulated_history(seed: int) -> list[tuple]:
-    """Snapshots as the scraper stores them from the simulated platform (orchestration.platforms.simulated):
+    """Snapshots as the scraper stores them from the simulated platform (viewtrail.platforms.simulated):
     irregular times, multi-day gaps, snapshots exactly at midnight, hidden metrics, the platform's ~1% view
     corrections, and failed attempts leaving holes. Times are relative to 2024-03-01 so the two batches below
     split the history the same way whatever the simulated posting dates are."""
-    from orchestration.platforms.simulated import simulate
+    from viewtrail.platforms.simulated import simulate
 
     rng = random.Random(seed)
     start = datetime(2024, 3, 1)
@@ -207,13 +207,14 @@ def _simulated_history(seed: int) -> list[tuple]:
 
 
 def _simulated_instant(video_id: str, since_start: timedelta) -> datetime:
-    from orchestration.platforms.simulated import video_profile
+    from viewtrail.platforms.simulated import video_profile
 
     return video_profile(video_id).posted_at(datetime(2024, 3, 1)) + since_start
 
 
-def _mart_rows(path: Path, table: str, exclude: tuple[str, ...] = ("snapshots_ingested_through",),
-               schema: str = "marts") -> list[tuple]:  # fmt: skip
+def _mart_rows(
+    path: Path, table: str, exclude: tuple[str, ...] = ("snapshots_ingested_through",), schema: str = "marts"
+) -> list[tuple]:
     cols = [
         r[0]
         for r in query(
@@ -339,9 +340,13 @@ def test_hourly_data_tests_read_the_rewritten_videos_and_the_daily_run_every_row
     d = datetime
     insert_snapshots(
         warehouse_path,
-        [("tiktok:a", d(2024, 1, 1, 12), 100), ("tiktok:a", d(2024, 1, 4, 12), 400),
-         ("tiktok:b", d(2024, 1, 1, 12), 100), ("tiktok:b", d(2024, 1, 4, 12), 400)],
-    )  # fmt: skip
+        [
+            ("tiktok:a", d(2024, 1, 1, 12), 100),
+            ("tiktok:a", d(2024, 1, 4, 12), 400),
+            ("tiktok:b", d(2024, 1, 1, 12), 100),
+            ("tiktok:b", d(2024, 1, 4, 12), 400),
+        ],
+    )
     dbt("build", "--exclude-resource-type", "unit_test", warehouse=warehouse_path)
     # a hole in b's history, then a new snapshot of a only: the next build rewrites a's last days, not b
     with connect(warehouse_path) as con:
@@ -367,16 +372,27 @@ def test_the_dagster_dbt_step_runs_dbt_in_process_and_frees_the_warehouse(wareho
     from orchestration.defs.resources import WarehouseResource
 
     create_warehouse(warehouse_path)
-    register_videos(warehouse_path, [{"video_id": "tiktok:a", "account": "alice", "labels": ["launch"]},
-                                     {"video_id": "tiktok:b", "account": "alice"}])  # fmt: skip
-    insert_snapshots(warehouse_path, [(v, datetime(2024, 1, day, 12), 100 * day, 10 * day, day, day, 0)
-                                      for v in ("tiktok:a", "tiktok:b") for day in (1, 3)])  # fmt: skip
+    register_videos(
+        warehouse_path,
+        [
+            {"video_id": "tiktok:a", "account": "alice", "labels": ["launch"]},
+            {"video_id": "tiktok:b", "account": "alice"},
+        ],
+    )
+    insert_snapshots(
+        warehouse_path,
+        [
+            (v, datetime(2024, 1, day, 12), 100 * day, 10 * day, day, day, 0)
+            for v in ("tiktok:a", "tiktok:b")
+            for day in (1, 3)
+        ],
+    )
     resources = {
         "warehouse": WarehouseResource(
             path=str(warehouse_path),
             analytics_path=str(tmp_path / "a.duckdb"),
             marts_export_dir=str(tmp_path / "marts"),
-        ),  # fmt: skip
+        ),
     }
 
     def free_for_another_process() -> bool:
@@ -401,15 +417,25 @@ def test_the_dagster_dbt_step_runs_dbt_in_process_and_frees_the_warehouse(wareho
             con.execute("delete from marts.video_daily where video_id = 'tiktok:b' and day = date '2024-01-02'")
         assert materialize([viewtrail_dbt_assets()], resources=resources, instance=instance).success
         # the daily run tests every row: the hole fails its check, and the step
-        daily = materialize([viewtrail_dbt_assets()], resources=resources, instance=instance,
-                            tags={DBT_TESTS_TAG: "all"}, raise_on_error=False)  # fmt: skip
+        daily = materialize(
+            [viewtrail_dbt_assets()],
+            resources=resources,
+            instance=instance,
+            tags={DBT_TESTS_TAG: "all"},
+            raise_on_error=False,
+        )
         assert not daily.success
         failed = {c.check_name for c in daily.get_asset_check_evaluations() if not c.passed}
         assert failed == {"no_day_gaps_video_daily_"}
         assert free_for_another_process()
 
-        unknown = materialize([viewtrail_dbt_assets()], resources=resources, instance=instance,
-                              tags={DBT_TESTS_TAG: "some"}, raise_on_error=False)  # fmt: skip
+        unknown = materialize(
+            [viewtrail_dbt_assets()],
+            resources=resources,
+            instance=instance,
+            tags={DBT_TESTS_TAG: "some"},
+            raise_on_error=False,
+        )
         assert not unknown.success
 
 

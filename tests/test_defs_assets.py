@@ -19,9 +19,9 @@ from orchestration.defs.discovery import (
     discovery_asset_key,
 )
 from orchestration.defs.resources import PlatformClientsResource, WarehouseResource
-from orchestration.models import Platform, VideoRef
-from orchestration.urls import canonical_url
-from orchestration.warehouse import open_warehouse, track_refs
+from viewtrail.domain.models import Platform, VideoRef
+from viewtrail.domain.urls import canonical_url
+from viewtrail.warehouse import open_warehouse, track_refs
 
 #: The code location, loaded once for this module (`orchestration.definitions.defs` is a lazy `@definitions` loader).
 defs = load_defs()
@@ -84,14 +84,21 @@ def test_definitions_load_with_lineage_from_platform_assets_to_published_copy():
     # the alerts asset: evaluation and delivery (network I/O) hold no slot, only its write does
     alerts = next(a for a in defs.assets if AssetKey(["alerts", "alert_events"]) in a.keys)
     assert {n.name: n.pool for n in alerts.node_def.node_defs} == {
-        "evaluate_and_deliver_alerts": None, "record_alert_events": "duckdb"}  # fmt: skip
+        "evaluate_and_deliver_alerts": None,
+        "record_alert_events": "duckdb",
+    }
     assert graph.get(AssetKey(["alerts", "alert_events"])).parent_keys == {AssetKey("analytics_copy")}
     for platform in Platform:  # each platform's load reads its own scrape's staged batch
         assert graph.get(AssetKey(["raw", f"{platform.value}_snapshots"])).parent_keys == {
             AssetKey(["scrapes", platform.value])
         }
-    assert {s.name for s in defs.sensors} >= {"new_videos_sensor", "rescrape_sensor", "failed_scrapes_sensor",
-                                             "momentum_sensor", "notify_run_failures"}  # fmt: skip
+    assert {s.name for s in defs.sensors} >= {
+        "new_videos_sensor",
+        "rescrape_sensor",
+        "failed_scrapes_sensor",
+        "momentum_sensor",
+        "notify_run_failures",
+    }
     schedule = defs.get_schedule_def("hourly_scrape")
     assert schedule.cron_schedule.startswith("2 ")
     for platform in Platform:  # each platform's account record reads its own discovery's staged batch
@@ -129,7 +136,7 @@ def test_a_range_backfill_is_one_run_observing_each_hour(warehouse):
             tags={
                 "dagster/asset_partition_range_start": "2026-11-10-00:00",
                 "dagster/asset_partition_range_end": "2026-11-10-05:00",
-            },  # fmt: skip
+            },
         )
         assert result.success
         assert len(instance.get_runs()) == 1
@@ -179,8 +186,14 @@ def test_dbt_and_the_published_copy_are_requested_after_new_snapshots(warehouse)
 
     from orchestration.defs.dbt import ACCOUNT_SOURCE_KEYS
 
-    external = {*SNAPSHOT_ASSET_KEYS, *SCRAPE_ASSET_KEYS, AssetKey(["registry", "videos"]), *ACCOUNT_SOURCE_KEYS,
-                *DISCOVERY_ASSET_KEYS, *ACCOUNTS_ASSET_KEYS}  # fmt: skip
+    external = {
+        *SNAPSHOT_ASSET_KEYS,
+        *SCRAPE_ASSET_KEYS,
+        AssetKey(["registry", "videos"]),
+        *ACCOUNT_SOURCE_KEYS,
+        *DISCOVERY_ASSET_KEYS,
+        *ACCOUNTS_ASSET_KEYS,
+    }
     build_keys = [k for k in defs.resolve_asset_graph().get_all_asset_keys() if k not in external]
 
     def requested(evaluation) -> set[str]:
@@ -190,8 +203,9 @@ def test_dbt_and_the_published_copy_are_requested_after_new_snapshots(warehouse)
         quiet = evaluate_automation_conditions(defs=defs, instance=instance)
         assert requested(quiet) == set()  # no snapshots landed: nothing to build
 
-        result = materialize(assets_of(Platform.TIKTOK), partition_key=PAST_HOUR, resources=resources(warehouse),
-                             instance=instance)  # fmt: skip
+        result = materialize(
+            assets_of(Platform.TIKTOK), partition_key=PAST_HOUR, resources=resources(warehouse), instance=instance
+        )
         assert result.success
         after = evaluate_automation_conditions(defs=defs, instance=instance, cursor=quiet.cursor)
         # the whole build, stg_videos included (scrape loads update registry columns too)
@@ -203,11 +217,12 @@ def test_dbt_and_the_published_copy_are_requested_after_new_snapshots(warehouse)
 
 
 def test_pending_tiktok_short_links_are_resolved_and_scraped_by_the_tiktok_asset(warehouse):
-    from orchestration.warehouse.registry import add_pending_link, pending_links
+    from viewtrail.warehouse.registry import add_pending_link, pending_links
 
     with open_warehouse(warehouse.path) as con:
-        add_pending_link(con, "https://vm.tiktok.com/ZMabc123/", "tiktok", "short link", labels=["promo"],
-                         now=datetime(2026, 11, 1))  # fmt: skip
+        add_pending_link(
+            con, "https://vm.tiktok.com/ZMabc123/", "tiktok", "short link", labels=["promo"], now=datetime(2026, 11, 1)
+        )
     result = materialize(assets_of(Platform.TIKTOK), partition_key=PAST_HOUR, resources=resources(warehouse))
     assert result.success
     with open_warehouse(warehouse.path, read_only=True) as con:
@@ -223,15 +238,16 @@ def test_pending_tiktok_short_links_are_resolved_and_scraped_by_the_tiktok_asset
 def test_the_last_hour_materializes_with_real_clients_against_the_fake_platform_server(
     warehouse, tmp_path, monkeypatch
 ):
-    from orchestration.testing.fake_platform import FakePlatformServer
+    from viewtrail.testing.fake_platform import FakePlatformServer
 
     monkeypatch.setenv("VIEWTRAIL_DATA_DIR", str(tmp_path))  # YouTube quota bookkeeping goes under the data dir
     hour = (datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=1)).strftime("%Y-%m-%d-%H:00")
     with FakePlatformServer(fault_rate=0.0) as server:
         platforms = {f"{p.value}_mode": "real" for p in Platform}
         platforms |= {f"{p.value}_base_url": server.base_url(p) for p in Platform}
-        result = materialize(assets_of(), partition_key=hour, resources=resources(warehouse, youtube_api_key="test-key",
-                                                                                         **platforms))  # fmt: skip
+        result = materialize(
+            assets_of(), partition_key=hour, resources=resources(warehouse, youtube_api_key="test-key", **platforms)
+        )
     assert result.success
     attempts = table(warehouse, "SELECT platform, outcome, source FROM raw.scrape_attempts ORDER BY ALL")
     assert len(attempts) == 12 and {a[0] for a in attempts} == {p.value for p in Platform}

@@ -9,15 +9,24 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration import clock, demo
-from orchestration.models import Platform
-from orchestration.urls import parse_video_url
-from orchestration.warehouse.connection import open_warehouse
+from viewtrail import clock
+from viewtrail.app import demo
+from viewtrail.domain.models import Platform
+from viewtrail.domain.urls import parse_video_url
+from viewtrail.warehouse.connection import open_warehouse
 
 MART_NAMES = {
-    "video_daily", "video_engagement", "video_growth", "video_latest", "account_daily", "label_daily",
-    "account_metrics_daily", "account_latest", "creator_daily", "creator_latest",
-}  # fmt: skip
+    "video_daily",
+    "video_engagement",
+    "video_growth",
+    "video_latest",
+    "account_daily",
+    "label_daily",
+    "account_metrics_daily",
+    "account_latest",
+    "creator_daily",
+    "creator_latest",
+}
 
 
 @pytest.fixture
@@ -55,8 +64,9 @@ def test_demo_backfills_through_dagster_builds_and_publishes(demo_env: Path, war
     }
     assert all(c.followers and c.videos > 0 for c in report.top_creators)
     assert report.discovered_count > 0  # new posts during the window, tracked from their discovery
-    assert all(report.first_hour <= d.posted_at <= report.last_hour + timedelta(hours=1)
-               for d in report.discovered_in_window)  # fmt: skip
+    assert all(
+        report.first_hour <= d.posted_at <= report.last_hour + timedelta(hours=1) for d in report.discovered_in_window
+    )
     assert report.inbox_pending > 0  # the review-mode account's videos wait for a decision
     assert report.snapshots_stored > 16 * 8  # every video at least once, young ones hourly
     assert 0 < len(report.top_growth) <= 10

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from orchestration import staging
-from orchestration.clock import pinned
-from orchestration.discovery import WatchedAccount, execute_discoveries, plan_discoveries
-from orchestration.models import (
+from viewtrail.clock import pinned
+from viewtrail.domain.models import (
     AccountAttempt,
     AccountObservation,
     AccountResult,
@@ -17,7 +15,9 @@ from orchestration.models import (
     Platform,
     VideoRef,
 )
-from orchestration.scheduling import hours_in
+from viewtrail.pipeline import staging
+from viewtrail.planning.discovery import WatchedAccount, execute_discoveries, plan_discoveries
+from viewtrail.planning.scheduling import hours_in
 
 START = datetime(2030, 3, 4)
 
@@ -31,8 +31,9 @@ def _watched(handle: str, *, added_at: datetime = START, cadence: float = 6, las
 
 def test_a_replay_discovers_each_account_every_cadence_hours_from_when_it_was_watched():
     hours = hours_in(START, START + timedelta(days=1))
-    plan = plan_discoveries([_watched("a"), _watched("b", added_at=START + timedelta(hours=5, minutes=30))], hours,
-                            observes_past=True)  # fmt: skip
+    plan = plan_discoveries(
+        [_watched("a"), _watched("b", added_at=START + timedelta(hours=5, minutes=30))], hours, observes_past=True
+    )
     by_account: dict[str, list[datetime]] = {}
     for step in plan.steps:
         for account in step.accounts:
@@ -76,20 +77,42 @@ def test_a_targeted_plan_discovers_named_accounts_whatever_their_cadence():
 
 def _result(account: AccountToDiscover, run_id: str | None, key: str) -> AccountResult:
     at = account.observe_at
-    attempt = AccountAttempt(account.account_id, account.platform, at, Outcome.OK, http_status=200, source="simulated",
-                             run_id=run_id, partition_key=key, videos_listed=1)  # fmt: skip
-    observation = AccountObservation(account.account_id, at, followers=10, following=None, likes=5, video_count=1,
-                                     views=None, handle=account.handle, extra={"sec_uid": "MS4w"})  # fmt: skip
-    video = DiscoveredVideo(VideoRef(Platform.TIKTOK, "7300000000000000001", "https://www.tiktok.com/@a/video/7300000000000000001", "a"),
-                            posted_at=at - timedelta(hours=1), title="t")  # fmt: skip
+    attempt = AccountAttempt(
+        account.account_id,
+        account.platform,
+        at,
+        Outcome.OK,
+        http_status=200,
+        source="simulated",
+        run_id=run_id,
+        partition_key=key,
+        videos_listed=1,
+    )
+    observation = AccountObservation(
+        account.account_id,
+        at,
+        followers=10,
+        following=None,
+        likes=5,
+        video_count=1,
+        views=None,
+        handle=account.handle,
+        extra={"sec_uid": "MS4w"},
+    )
+    video = DiscoveredVideo(
+        VideoRef(Platform.TIKTOK, "7300000000000000001", "https://www.tiktok.com/@a/video/7300000000000000001", "a"),
+        posted_at=at - timedelta(hours=1),
+        title="t",
+    )
     return AccountResult(attempt, observation, [video])
 
 
 def test_discoveries_stage_and_load_back_unchanged_grouped_by_hour(tmp_path):
     hours = hours_in(START, START + timedelta(hours=13))
     plan = plan_discoveries([_watched("a"), _watched("b")], hours, observes_past=True)
-    outcome = execute_discoveries(plan, lambda accounts, run_id, key: [_result(a, run_id, key) for a in accounts],
-                                  run_id="run-1")  # fmt: skip
+    outcome = execute_discoveries(
+        plan, lambda accounts, run_id, key: [_result(a, run_id, key) for a in accounts], run_id="run-1"
+    )
     assert outcome.outcome_counts() == {"ok": 6}
     path = staging.stage_accounts(tmp_path, Platform.TIKTOK, "batch-1", outcome.steps)
     assert staging.load_accounts(path) == outcome.steps

@@ -9,14 +9,14 @@ from datetime import datetime, timedelta
 import pytest
 from dagster import DagsterInstance, materialize
 
-from orchestration.clock import last_complete_hour, partition_key, pinned
 from orchestration.defs.assets import assets_of
 from orchestration.defs.discovery import account_assets_of
 from orchestration.defs.resources import PlatformClientsResource, WarehouseResource
-from orchestration.models import Platform
-from orchestration.testing.fake_platform import FakePlatformServer
-from orchestration.urls import parse_account_url
-from orchestration.warehouse import open_warehouse, watch_accounts
+from viewtrail.clock import last_complete_hour, partition_key, pinned
+from viewtrail.domain.models import Platform
+from viewtrail.domain.urls import parse_account_url
+from viewtrail.testing.fake_platform import FakePlatformServer
+from viewtrail.warehouse import open_warehouse, watch_accounts
 
 WATCHED_AT = datetime(2026, 11, 10, 6, 20)
 ACCOUNTS = {
@@ -77,8 +77,11 @@ def test_a_day_of_discovery_records_each_account_on_its_cadence_and_a_rerun_chan
     counts = _counts(warehouse)
     # every 6 hours from 06:20 over a day: 06, 12, 18, 00 -> 4 discoveries per account
     assert counts["per_account"] == [
-        ("instagram:ana.cooks", 4), ("tiktok:ana.cooks", 4), ("x:techtinker", 4), ("youtube:techtinker", 4),
-    ]  # fmt: skip
+        ("instagram:ana.cooks", 4),
+        ("tiktok:ana.cooks", 4),
+        ("x:techtinker", 4),
+        ("youtube:techtinker", 4),
+    ]
     assert counts["snapshots"] == 16
     assert counts["inbox"] > 0  # the review account's videos wait for a decision
     with open_warehouse(warehouse.path, read_only=True) as con:
@@ -117,15 +120,21 @@ def test_the_real_clients_discover_through_the_fake_server(warehouse, tmp_path, 
     _watch(warehouse, hour)
     with pinned(now), FakePlatformServer(at=now, tracked_at=hour - timedelta(days=3)) as fake:
         platforms = PlatformClientsResource(
-            tiktok_mode="real", youtube_mode="real", instagram_mode="real", x_mode="real",
-            tiktok_base_url=fake.base_url(Platform.TIKTOK), youtube_base_url=fake.base_url(Platform.YOUTUBE),
-            instagram_base_url=fake.base_url(Platform.INSTAGRAM), x_base_url=fake.base_url(Platform.X),
+            tiktok_mode="real",
+            youtube_mode="real",
+            instagram_mode="real",
+            x_mode="real",
+            tiktok_base_url=fake.base_url(Platform.TIKTOK),
+            youtube_base_url=fake.base_url(Platform.YOUTUBE),
+            instagram_base_url=fake.base_url(Platform.INSTAGRAM),
+            x_base_url=fake.base_url(Platform.X),
             youtube_api_key="fake-key",
-        )  # fmt: skip
+        )
         result = materialize(
-            account_assets_of(), resources={"warehouse": warehouse, "platforms": platforms},
+            account_assets_of(),
+            resources={"warehouse": warehouse, "platforms": platforms},
             partition_key=partition_key(hour),
-        )  # fmt: skip
+        )
     assert result.success
     counts = _counts(warehouse)
     assert [n for _, n in counts["per_account"]] == [1, 1, 1, 1]

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 import typer
 
-from orchestration import config
-from orchestration.cli import app
-from orchestration.models import Platform
-from orchestration.platforms.base import ClientSettings, default_settings
-from orchestration.scheduling import parse_auto_cadence
+from viewtrail import config
+from viewtrail.cli import app
+from viewtrail.domain.cadence import parse_auto_cadence
+from viewtrail.domain.models import Platform
+from viewtrail.platforms.base import ClientSettings, default_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -102,11 +102,19 @@ def test_documented_defaults_are_the_defaults(path):
         config.API_RATE_PER_MIN: lambda text: _number(text) == defaults.api_rate_per_min,
         config.YOUTUBE_DAILY_UNITS: lambda text: _number(text) == default_settings("youtube").daily_units,
         **{config.platform_variable(p, "MODE"): (lambda text: text == "simulated") for p in Platform},
-        **{config.platform_variable(p, "TIMEOUT_S"): (lambda text: _number(text) == client_default["timeout_s"].default)
-           for p in Platform},
-        **{config.platform_variable(p, "MAX_RETRIES"): (lambda text: _number(text) == client_default["max_retries"].default)
-           for p in Platform},
-    }  # fmt: skip
+        **{
+            config.platform_variable(p, "TIMEOUT_S"): (
+                lambda text: _number(text) == client_default["timeout_s"].default
+            )
+            for p in Platform
+        },
+        **{
+            config.platform_variable(p, "MAX_RETRIES"): (
+                lambda text: _number(text) == client_default["max_retries"].default
+            )
+            for p in Platform
+        },
+    }
     wrong = []
     for name, cell in documented(path).items():
         text = _code(cell) if cell != "unset" else "unset"

@@ -6,10 +6,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from orchestration.models import AccountToDiscover, Outcome, Platform, VideoToScrape
-from orchestration.platforms import build_client, scrape_sync
-from orchestration.platforms.accounts import build_account_client, discover_sync
-from orchestration.testing.fake_platform import FakePlatformServer
+from viewtrail.domain.models import AccountToDiscover, Outcome, Platform, VideoToScrape
+from viewtrail.platforms import build_client, scrape_sync
+from viewtrail.platforms.accounts import build_account_client, discover_sync
+from viewtrail.testing.fake_platform import FakePlatformServer
 
 AT = datetime(2026, 6, 10, 12, 0)
 TRACKED = datetime(2026, 6, 1, 8, 0)

@@ -13,12 +13,12 @@ import httpx
 import pytest
 from fixtures.platform_support import SleepRecorder
 
-from orchestration.models import Outcome, Platform, ScrapeResult, VideoToScrape
-from orchestration.platforms.base import scrape_sync
-from orchestration.platforms.factory import build_client
-from orchestration.platforms.instagram import shortcode_to_pk
-from orchestration.platforms.simulated import simulate, video_profile
-from orchestration.testing.fake_platform import FAULTS, FakePlatformServer
+from viewtrail.domain.models import Outcome, Platform, ScrapeResult, VideoToScrape
+from viewtrail.platforms.base import scrape_sync
+from viewtrail.platforms.factory import build_client
+from viewtrail.platforms.instagram import shortcode_to_pk
+from viewtrail.platforms.simulated import simulate, video_profile
+from viewtrail.testing.fake_platform import FAULTS, FakePlatformServer
 
 AT = datetime(2026, 11, 22, 12, 30)
 #: The simulated videos count as tracked since (they were posted before it).
@@ -226,7 +226,7 @@ def test_standalone_server_serves_tiktok_pages():
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     process = subprocess.Popen(
-        [sys.executable, "-m", "orchestration.testing.fake_platform", "--port", str(port)],
+        [sys.executable, "-m", "viewtrail.testing.fake_platform", "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )

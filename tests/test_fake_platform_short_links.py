@@ -8,12 +8,12 @@ from datetime import datetime, timedelta
 import pytest
 from fixtures.platform_support import SleepRecorder
 
-from orchestration.models import Outcome, Platform, VideoToScrape
-from orchestration.platforms.base import scrape_sync
-from orchestration.platforms.factory import build_client
-from orchestration.platforms.simulated import video_profile
-from orchestration.platforms.tiktok import ShortLinkError
-from orchestration.testing.fake_platform import FakePlatformServer, short_link_video_id
+from viewtrail.domain.models import Outcome, Platform, VideoToScrape
+from viewtrail.platforms.base import scrape_sync
+from viewtrail.platforms.factory import build_client
+from viewtrail.platforms.simulated import video_profile
+from viewtrail.platforms.tiktok import ShortLinkError
+from viewtrail.testing.fake_platform import FakePlatformServer, short_link_video_id
 
 AT = datetime(2026, 11, 22, 12)
 #: The simulated videos count as tracked since (they were posted before it).

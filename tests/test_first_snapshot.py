@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from orchestration import demo
-from orchestration.clock import last_complete_hour
-from orchestration.first_snapshot import INLINE_RUN_ID, take_first_snapshots
-from orchestration.models import Outcome, Platform, VideoRef
-from orchestration.platforms.factory import build_client
-from orchestration.testing.fake_platform import FakePlatformServer
-from orchestration.urls import canonical_url
-from orchestration.warehouse import open_warehouse, track_refs
+from viewtrail.app import demo
+from viewtrail.app.first_snapshot import INLINE_RUN_ID, take_first_snapshots
+from viewtrail.clock import last_complete_hour
+from viewtrail.domain.models import Outcome, Platform, VideoRef
+from viewtrail.domain.urls import canonical_url
+from viewtrail.platforms.factory import build_client
+from viewtrail.testing.fake_platform import FakePlatformServer
+from viewtrail.warehouse import open_warehouse, track_refs
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -61,8 +61,14 @@ def test_a_blocked_platform_reports_why_and_keeps_the_attempt_for_the_pipeline(w
     with FakePlatformServer(fault_rate=1.0, faults=("challenge",)) as server:
 
         def client(platform: Platform):
-            return build_client(platform, "real", base_url=server.base_url(platform), api_key="test-key",
-                                state_dir=tmp_path / "state", backoff_base_s=0.01)  # fmt: skip
+            return build_client(
+                platform,
+                "real",
+                base_url=server.base_url(platform),
+                api_key="test-key",
+                state_dir=tmp_path / "state",
+                backoff_base_s=0.01,
+            )
 
         first = take_first_snapshots(ids, open_warehouse=lambda: open_warehouse(warehouse_path), build_client=client)
     by_id = {f.video_id: f for f in first}
@@ -110,9 +116,12 @@ def test_first_snapshots_taken_while_a_pipeline_run_writes_never_overlap_its_wri
         demo.register_sample_videos(con, demo.sample_videos(40), added_at=first_hour - timedelta(days=1))
     pipeline = subprocess.Popen(
         [sys.executable, "-c", BACKFILL, first_hour.isoformat(), last.isoformat()],
-        cwd=REPO, env={**os.environ, "DAGSTER_HOME": str(home)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cwd=REPO,
+        env={**os.environ, "DAGSTER_HOME": str(home)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-    )  # fmt: skip
+    )
     taken = 0
     while pipeline.poll() is None and taken < 20:
         with open_warehouse(warehouse_path) as con:
@@ -122,8 +131,9 @@ def test_first_snapshots_taken_while_a_pipeline_run_writes_never_overlap_its_wri
         taken += 1
     out, err = pipeline.communicate(timeout=240)
     assert pipeline.returncode == 0, err[-3000:]
-    writes = _stored(warehouse_path, "SELECT epoch(started_at), epoch(finished_at), run_id FROM meta.write_log"
-                                     " ORDER BY started_at")  # fmt: skip
+    writes = _stored(
+        warehouse_path, "SELECT epoch(started_at), epoch(finished_at), run_id FROM meta.write_log ORDER BY started_at"
+    )
     assert {run_id == INLINE_RUN_ID for *_, run_id in writes} == {True, False}  # both kinds of writer wrote
     for (_, end, _), (start, _, _) in zip(writes, writes[1:], strict=False):
         assert start >= end, "an inline first snapshot overlapped a pipeline write"

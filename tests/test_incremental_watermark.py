@@ -18,10 +18,10 @@ import polars as pl
 import pytest
 from dbt_support import dbt, query, register_videos
 
-from orchestration import clock
-from orchestration.warehouse import open_warehouse, transactions, write_scrape_frames
-from orchestration.warehouse.imports import read_snapshot_file, write_snapshot_import
-from orchestration.warehouse.snapshots import ATTEMPT_SCHEMA, SNAPSHOT_SCHEMA
+from viewtrail import clock
+from viewtrail.warehouse import open_warehouse, transactions, write_scrape_frames
+from viewtrail.warehouse.imports import read_snapshot_file, write_snapshot_import
+from viewtrail.warehouse.snapshots import ATTEMPT_SCHEMA, SNAPSHOT_SCHEMA
 
 T0 = datetime(2026, 11, 1, 12, 0)
 MICROSECOND = timedelta(microseconds=1)

@@ -25,8 +25,9 @@ def test_unreachable_webhook_still_logs_and_hides_the_url(tmp_path):
 def test_any_alert_channel_url_receives_run_failures(tmp_path):
     log = tmp_path / "logs" / "failures.log"
     channel_file = tmp_path / "failures.jsonl"
-    problem = notify_failure(job_name="scrape", run_id="r3", message="step\nfailed", log_path=log,
-                             webhook_url=f"file://{channel_file}")  # fmt: skip
+    problem = notify_failure(
+        job_name="scrape", run_id="r3", message="step\nfailed", log_path=log, webhook_url=f"file://{channel_file}"
+    )
     assert problem is None
     (line,) = channel_file.read_text().splitlines()
     assert "run r3 of job scrape failed" in line and "step failed" in line

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from orchestration import demo
-from orchestration.clock import last_complete_hour, partition_key
-from orchestration.models import Platform
-from orchestration.testing.fake_platform import FakePlatformServer
-from orchestration.warehouse.connection import open_warehouse
+from viewtrail.app import demo
+from viewtrail.clock import last_complete_hour, partition_key
+from viewtrail.domain.models import Platform
+from viewtrail.testing.fake_platform import FakePlatformServer
+from viewtrail.warehouse.connection import open_warehouse
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -47,10 +47,23 @@ def test_platform_scrapes_overlap_in_time_while_their_writes_do_not(warehouse_pa
             env[f"VIEWTRAIL_{platform.value.upper()}_MODE"] = "real"
             env[f"VIEWTRAIL_{platform.value.upper()}_BASE_URL"] = server.base_url(platform)
         job = subprocess.run(
-            [str(Path(sys.executable).with_name("dagster")), "job", "execute", "-m", "orchestration.definitions",
-             "-j", "scrape_snapshots", "--tags", json.dumps({"dagster/partition": partition_key(hour)})],
-            cwd=REPO, env=env, capture_output=True, text=True, timeout=360,
-        )  # fmt: skip
+            [
+                str(Path(sys.executable).with_name("dagster")),
+                "job",
+                "execute",
+                "-m",
+                "orchestration.definitions",
+                "-j",
+                "scrape_snapshots",
+                "--tags",
+                json.dumps({"dagster/partition": partition_key(hour)}),
+            ],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=360,
+        )
     assert job.returncode == 0, job.stderr[-3000:]
 
     os.environ["DAGSTER_HOME"] = str(home)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from orchestration.cli import app
-from orchestration.queue import QueueKind, pending_requests
+from viewtrail.cli import app
+from viewtrail.pipeline.queue import QueueKind, pending_requests
 
 runner = CliRunner()
 

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestration import demo
-from orchestration.warehouse.connection import open_warehouse
+from viewtrail.app import demo
+from viewtrail.warehouse.connection import open_warehouse
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -14,16 +14,16 @@ import httpx
 import pytest
 from fixtures.platform_support import SleepRecorder, client_for, fixture_json, fixture_text, run, video
 
-from orchestration.models import OUTCOME_MEANINGS, TRANSIENT_OUTCOMES, Outcome, Platform, VideoToScrape
-from orchestration.platforms import tiktok as tiktok_module
-from orchestration.platforms import trace
-from orchestration.platforms.base import scrape_sync
-from orchestration.platforms.factory import build_client
-from orchestration.platforms.instagram import find_embed_media, find_media, is_page_shell, media_observation
-from orchestration.platforms.simulated import simulate, video_profile
-from orchestration.platforms.tiktok import is_challenge_page, parse_video_page, solve_challenge
-from orchestration.platforms.x import graphql_counts
-from orchestration.testing.fake_platform import FakePlatformServer
+from viewtrail.domain.models import OUTCOME_MEANINGS, TRANSIENT_OUTCOMES, Outcome, Platform, VideoToScrape
+from viewtrail.platforms import tiktok as tiktok_module
+from viewtrail.platforms import trace
+from viewtrail.platforms.base import scrape_sync
+from viewtrail.platforms.factory import build_client
+from viewtrail.platforms.instagram import find_embed_media, find_media, is_page_shell, media_observation
+from viewtrail.platforms.simulated import simulate, video_profile
+from viewtrail.platforms.tiktok import is_challenge_page, parse_video_page, solve_challenge
+from viewtrail.platforms.x import graphql_counts
+from viewtrail.testing.fake_platform import FakePlatformServer
 
 AT = datetime(2026, 11, 22, 12, 30)
 TRACKED = AT - timedelta(days=90)
@@ -255,7 +255,7 @@ def test_x_views_come_from_graphql_when_syndication_has_none():
 def test_meta_outcomes_lists_every_outcome_as_the_code_classifies_it():
     import duckdb
 
-    from orchestration.warehouse.migrations import apply_migrations
+    from viewtrail.warehouse.migrations import apply_migrations
 
     con = duckdb.connect(":memory:")
     apply_migrations(con)
@@ -266,7 +266,7 @@ def test_meta_outcomes_lists_every_outcome_as_the_code_classifies_it():
 
 
 def test_x_graphql_settings_come_from_the_configuration(monkeypatch):
-    from orchestration.platforms.factory import settings_from_env
+    from viewtrail.platforms.factory import settings_from_env
 
     assert settings_from_env("x").x_graphql is True
     monkeypatch.setenv("VIEWTRAIL_X_GRAPHQL", "0")

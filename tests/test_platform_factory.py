@@ -8,15 +8,15 @@ import types
 import httpx
 import pytest
 
-from orchestration.errors import InvalidInputError
-from orchestration.models import Platform
-from orchestration.platforms.base import DEFAULT_USER_AGENT, ClientSettings
-from orchestration.platforms.factory import build_client, client_mode, settings_from_env
-from orchestration.platforms.http import OfflineError
-from orchestration.platforms.instagram import InstagramClient
-from orchestration.platforms.tiktok import TikTokClient
-from orchestration.platforms.x import XClient
-from orchestration.platforms.youtube import YouTubeClient
+from viewtrail.domain.errors import InvalidInputError
+from viewtrail.domain.models import Platform
+from viewtrail.platforms.base import DEFAULT_USER_AGENT, ClientSettings
+from viewtrail.platforms.factory import build_client, client_mode, settings_from_env
+from viewtrail.platforms.http import OfflineError
+from viewtrail.platforms.instagram import InstagramClient
+from viewtrail.platforms.tiktok import TikTokClient
+from viewtrail.platforms.x import XClient
+from viewtrail.platforms.youtube import YouTubeClient
 
 
 @pytest.fixture(autouse=True)
@@ -104,9 +104,9 @@ def test_simulated_mode_builds_the_simulated_client_with_its_own_arguments(monke
         def __init__(self, platform, **kwargs):
             created.update(platform=platform, **kwargs)
 
-    module = types.ModuleType("orchestration.platforms.simulated")
+    module = types.ModuleType("viewtrail.platforms.simulated")
     module.SimulatedClient = FakeSimulated
-    monkeypatch.setitem(sys.modules, "orchestration.platforms.simulated", module)
+    monkeypatch.setitem(sys.modules, "viewtrail.platforms.simulated", module)
     client = build_client("tiktok", seed=3, concurrency=9)  # real-client settings are not passed on
     assert isinstance(client, FakeSimulated)
     assert created == {"platform": Platform.TIKTOK, "seed": 3}

@@ -11,9 +11,9 @@ import httpx
 import pytest
 from fixtures.platform_support import SleepRecorder, client_for, fixture_json, fixture_text, run, video
 
-from orchestration.models import Outcome
-from orchestration.platforms.base import scrape_sync
-from orchestration.platforms.http import parse_retry_after, scrub_url
+from viewtrail.domain.models import Outcome
+from viewtrail.platforms.base import scrape_sync
+from viewtrail.platforms.http import parse_retry_after, scrub_url
 
 TWEET = fixture_json("x", "tweet_video.json")
 TWEET_ID = "1703436713362870723"

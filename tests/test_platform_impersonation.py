@@ -13,14 +13,14 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from orchestration import config
-from orchestration.cli import app
-from orchestration.models import AccountToDiscover, Outcome, Platform, VideoToScrape
-from orchestration.platforms.accounts import build_account_client, discover_sync
-from orchestration.platforms.base import scrape_sync
-from orchestration.platforms.factory import build_client
-from orchestration.platforms.simulated import video_profile
-from orchestration.testing.fake_platform import FakePlatformServer
+from viewtrail import config
+from viewtrail.cli import app
+from viewtrail.domain.models import AccountToDiscover, Outcome, Platform, VideoToScrape
+from viewtrail.platforms.accounts import build_account_client, discover_sync
+from viewtrail.platforms.base import scrape_sync
+from viewtrail.platforms.factory import build_client
+from viewtrail.platforms.simulated import video_profile
+from viewtrail.testing.fake_platform import FakePlatformServer
 
 AT = datetime(2026, 11, 22, 12, 30)
 TRACKED = AT - timedelta(days=90)
@@ -118,7 +118,8 @@ def test_an_impersonated_client_reads_exactly_what_the_httpx_client_reads(platfo
 def test_the_x_graphql_route_and_its_guest_token_post_work_through_the_impersonating_transport(tmp_path):
     exts = alive(Platform.X, 3)
     with FakePlatformServer(at=AT, tracked_at=TRACKED, x_views_graphql_only=True) as server:
-        route = {"x_graphql_base_url": server.base_url("x") + "/gql", "x_graphql_rate_per_min": 1e6}
+        # one request at a time: which video's request fetches the guest token (one try more) is otherwise a race
+        route = {"x_graphql_base_url": server.base_url("x") + "/gql", "x_graphql_rate_per_min": 1e6, "concurrency": 1}
         plain = scrape(Platform.X, server.base_url("x"), tmp_path, exts, **route)
         impersonated = scrape(Platform.X, server.base_url("x"), tmp_path, exts, impersonate="chrome", **route)
     assert [(r.attempt.outcome, r.attempt.source) for r in impersonated] == [(Outcome.OK, "x_graphql")] * 3
@@ -324,7 +325,7 @@ def test_cookie_values_echoed_by_a_hostile_upstream_are_masked_everywhere(tmp_pa
         return httpx.Response(403, text=f"denied {seen[-1]}", headers={"X-Echo": seen[-1]})
 
     caplog.set_level(logging.DEBUG)
-    for name in ("httpx", "httpcore", "orchestration"):
+    for name in ("httpx", "httpcore", "viewtrail", "orchestration"):
         caplog.set_level(logging.DEBUG, logger=name)
     built = build_client(
         "tiktok",
@@ -351,7 +352,7 @@ def test_a_compressed_answer_reaches_httpx_decompressed_with_headers_describing_
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    from orchestration.platforms.impersonation import ImpersonatingTransport
+    from viewtrail.platforms.impersonation import ImpersonatingTransport
 
     page = "<html>" + "views " * 2000 + "</html>"
     body = gzip.compress(page.encode())

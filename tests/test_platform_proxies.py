@@ -14,16 +14,16 @@ import polars as pl
 import pytest
 from fixtures.platform_support import SleepRecorder
 
-from orchestration.models import AccountToDiscover, Outcome, Platform, VideoToScrape
-from orchestration.platforms import trace
-from orchestration.platforms.accounts import build_account_client, discover_sync
-from orchestration.platforms.base import scrape_sync
-from orchestration.platforms.factory import build_client
-from orchestration.platforms.proxies import PROXY_EXTENSION, ProxyPool
-from orchestration.platforms.simulated import video_profile
-from orchestration.testing.fake_platform import FakePlatformServer
-from orchestration.testing.fake_proxy import FakeForwardProxy
-from orchestration.warehouse import open_warehouse, results_to_frames, write_scrape_frames, write_scrape_results
+from viewtrail.domain.models import AccountToDiscover, Outcome, Platform, VideoToScrape
+from viewtrail.platforms import trace
+from viewtrail.platforms.accounts import build_account_client, discover_sync
+from viewtrail.platforms.base import scrape_sync
+from viewtrail.platforms.factory import build_client
+from viewtrail.platforms.proxies import PROXY_EXTENSION, ProxyPool
+from viewtrail.platforms.simulated import video_profile
+from viewtrail.testing.fake_platform import FakePlatformServer
+from viewtrail.testing.fake_proxy import FakeForwardProxy
+from viewtrail.warehouse import open_warehouse, results_to_frames, write_scrape_frames, write_scrape_results
 
 AT = datetime(2026, 11, 22, 12, 30)
 TRACKED = AT - timedelta(days=90)
@@ -124,8 +124,10 @@ def test_a_proxy_drawing_a_block_rests_and_the_attempt_says_which(platform_serve
     proxies[0].set_mode("challenge")
     results = list(scrape_sync(client(platform_server, platform, proxies), alive(platform, 3)))
     assert [(r.attempt.outcome, r.attempt.proxy_index) for r in results] == [
-        (Outcome.BLOCKED, 0), (Outcome.OK, 1), (Outcome.OK, 1),
-    ]  # fmt: skip
+        (Outcome.BLOCKED, 0),
+        (Outcome.OK, 1),
+        (Outcome.OK, 1),
+    ]
     assert (proxies[0].answered, proxies[1].forwarded) == (1, 2)
 
 
@@ -133,13 +135,23 @@ def test_when_every_proxy_rests_beyond_the_backoff_cap_the_attempt_ends_rate_lim
     for proxy in proxies:
         proxy.set_mode("rate_limit")
     time = FakeTime()
-    scraper = client(platform_server, Platform.X, proxies, max_retries=0, proxy_rest_base_s=120.0,
-                     backoff_cap_s=60.0, clock=time.now, sleep=time.sleep)  # fmt: skip
+    scraper = client(
+        platform_server,
+        Platform.X,
+        proxies,
+        max_retries=0,
+        proxy_rest_base_s=120.0,
+        backoff_cap_s=60.0,
+        clock=time.now,
+        sleep=time.sleep,
+    )
     with caplog.at_level(logging.INFO):
         results = list(scrape_sync(scraper, alive(Platform.X, 3)))
     assert [(r.attempt.outcome, r.attempt.proxy_index) for r in results] == [
-        (Outcome.RATE_LIMITED, 0), (Outcome.RATE_LIMITED, 1), (Outcome.RATE_LIMITED, None),
-    ]  # fmt: skip
+        (Outcome.RATE_LIMITED, 0),
+        (Outcome.RATE_LIMITED, 1),
+        (Outcome.RATE_LIMITED, None),
+    ]
     last = results[2].attempt
     assert last.detail == "all 2 proxies rest (the first is back in 120s)" and last.tries == 0
     assert [p.answered for p in proxies] == [1, 1] and time.waits == []
@@ -150,8 +162,15 @@ def test_when_every_proxy_rests_within_the_backoff_cap_the_client_waits_for_the_
     proxies[0].set_mode("challenge")
     proxies[1].set_mode("challenge")
     time = FakeTime()
-    scraper = client(platform_server, Platform.TIKTOK, proxies, proxy_rest_base_s=10.0, backoff_cap_s=60.0,
-                     clock=time.now, sleep=time.sleep)  # fmt: skip
+    scraper = client(
+        platform_server,
+        Platform.TIKTOK,
+        proxies,
+        proxy_rest_base_s=10.0,
+        backoff_cap_s=60.0,
+        clock=time.now,
+        sleep=time.sleep,
+    )
     videos = alive(Platform.TIKTOK, 3)
     first = list(scrape_sync(scraper, videos[:2]))
     assert [(r.attempt.outcome, r.attempt.proxy_index) for r in first] == [(Outcome.BLOCKED, 0), (Outcome.BLOCKED, 1)]
@@ -196,9 +215,13 @@ def test_redirects_stay_on_their_proxy():
         return httpx.Response(200, json={})
 
     scraper = build_client(
-        "x", "real", base_url="http://127.0.0.1:9", transport=httpx.MockTransport(handler),
-        proxies=("http://a:1", "http://b:2"), x_graphql=False,
-    )  # fmt: skip
+        "x",
+        "real",
+        base_url="http://127.0.0.1:9",
+        transport=httpx.MockTransport(handler),
+        proxies=("http://a:1", "http://b:2"),
+        x_graphql=False,
+    )
 
     async def twice() -> list[int | None]:
         try:
@@ -221,8 +244,10 @@ def test_proxy_index_reaches_the_warehouse_and_no_proxy_detail_goes_anywhere(
     with caplog.at_level(logging.DEBUG), trace.capture() as captured:
         results = list(scrape_sync(scraper, alive(Platform.X, 3), run_id="r1"))
     assert [(r.attempt.outcome, r.attempt.proxy_index) for r in results] == [
-        (Outcome.OK, 0), (Outcome.UPSTREAM_ERROR, 1), (Outcome.OK, 2),
-    ]  # fmt: skip
+        (Outcome.OK, 0),
+        (Outcome.UPSTREAM_ERROR, 1),
+        (Outcome.OK, 2),
+    ]
     with open_warehouse() as con:
         write_scrape_results(con, results, run_id="r1")
         rows = con.sql("SELECT video_id, proxy_index, * FROM raw.scrape_attempts ORDER BY proxy_index").fetchall()
@@ -240,33 +265,43 @@ def test_proxy_index_reaches_the_warehouse_and_no_proxy_detail_goes_anywhere(
 def test_account_discoveries_go_through_the_proxies_and_the_warehouse_says_which(
     platform_server, proxies, warehouse_path
 ):
-    from orchestration.urls import parse_account_url
-    from orchestration.warehouse.accounts import record_account_results, watch_accounts
+    from viewtrail.domain.urls import parse_account_url
+    from viewtrail.warehouse.accounts import record_account_results, watch_accounts
 
     handles = ["ana.cooks", "techtinker", "ana.cooks.2"]
     accounts = [
         AccountToDiscover(f"tiktok:{h}", Platform.TIKTOK, h, f"https://www.tiktok.com/@{h}", observe_at=AT)
         for h in handles
     ]
-    settings = {"base_url": platform_server.base_url(Platform.TIKTOK), "rate_per_min": 1e6, "concurrency": 1,
-                "max_in_flight": 1, "proxies": tuple(p.url for p in proxies), "breaker_threshold": 10_000}  # fmt: skip
+    settings = {
+        "base_url": platform_server.base_url(Platform.TIKTOK),
+        "rate_per_min": 1e6,
+        "concurrency": 1,
+        "max_in_flight": 1,
+        "proxies": tuple(p.url for p in proxies),
+        "breaker_threshold": 10_000,
+    }
     proxies[0].set_mode("challenge")  # the first proxy is blocked: it rests, the second carries the rest
     results = list(discover_sync(build_account_client(Platform.TIKTOK, "real", **settings), accounts))
     assert [(r.attempt.outcome, r.attempt.proxy_index) for r in results] == [
-        (Outcome.BLOCKED, 0), (Outcome.OK, 1), (Outcome.OK, 1),
-    ]  # fmt: skip
+        (Outcome.BLOCKED, 0),
+        (Outcome.OK, 1),
+        (Outcome.OK, 1),
+    ]
     with open_warehouse() as con:
         watch_accounts(con, [parse_account_url(f"https://www.tiktok.com/@{h}") for h in handles], now=AT)
         record_account_results(con, results, now=AT)
         stored = con.sql("SELECT account_id, outcome, proxy_index FROM raw.account_attempts ORDER BY account_id")
         assert stored.fetchall() == [
-            ("tiktok:ana.cooks", "blocked", 0), ("tiktok:ana.cooks.2", "ok", 1), ("tiktok:techtinker", "ok", 1),
-        ]  # fmt: skip
+            ("tiktok:ana.cooks", "blocked", 0),
+            ("tiktok:ana.cooks.2", "ok", 1),
+            ("tiktok:techtinker", "ok", 1),
+        ]
         assert SECRET not in repr(con.sql("SELECT * FROM raw.account_attempts").fetchall())
 
 
 def test_attempts_staged_before_proxy_index_load_with_null(warehouse_path):
-    from orchestration.models import Attempt, ScrapeResult
+    from viewtrail.domain.models import Attempt, ScrapeResult
 
     result = ScrapeResult(Attempt("x:1", Platform.X, AT, Outcome.TIMEOUT, source="test"))
     snapshots, attempts = results_to_frames([result])

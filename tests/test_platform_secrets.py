@@ -8,8 +8,8 @@ import httpx
 import pytest
 from fixtures.platform_support import SleepRecorder, fixture_json, fixture_text, run, video
 
-from orchestration.models import Platform
-from orchestration.platforms.factory import build_client
+from viewtrail.domain.models import Platform
+from viewtrail.platforms.factory import build_client
 
 KEY = "AIzaSyPLANTED-secret-key-1234567890abc"
 SESSION = "58291%3APLANTEDsessionCookie%3A27%3AAYfSecret"
@@ -21,7 +21,7 @@ def planted(monkeypatch, tmp_path, caplog):
     monkeypatch.setenv("INSTAGRAM_SESSIONID", SESSION)
     monkeypatch.setenv("VIEWTRAIL_DATA_DIR", str(tmp_path))
     caplog.set_level(logging.DEBUG)  # root, httpx and httpcore included (levels restored after the test)
-    for name in ("httpx", "httpcore", "orchestration"):
+    for name in ("httpx", "httpcore", "viewtrail", "orchestration"):
         caplog.set_level(logging.DEBUG, logger=name)
     return caplog
 

@@ -10,8 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from fixtures.platform_support import SleepRecorder, fixture_json, run, video
 
-from orchestration.models import Outcome
-from orchestration.platforms.factory import build_client
+from viewtrail.domain.models import Outcome
+from viewtrail.platforms.factory import build_client
 
 TWEET = json.dumps(fixture_json("x", "tweet_video.json")).encode()
 

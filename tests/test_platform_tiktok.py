@@ -9,9 +9,9 @@ import httpx
 import pytest
 from fixtures.platform_support import client_for, fixture_text, run, video
 
-from orchestration.models import Outcome, Platform
-from orchestration.platforms import resolve_short_link_sync
-from orchestration.platforms.tiktok import ShortLinkError, parse_video_page
+from viewtrail.domain.models import Outcome, Platform
+from viewtrail.platforms import resolve_short_link_sync
+from viewtrail.platforms.tiktok import ShortLinkError, parse_video_page
 
 VID = "7106594312292453675"
 

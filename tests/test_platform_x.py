@@ -8,8 +8,8 @@ import httpx
 import pytest
 from fixtures.platform_support import client_for, fixture_json, run, video
 
-from orchestration.models import Outcome
-from orchestration.platforms.x import js_number_to_string, syndication_token
+from viewtrail.domain.models import Outcome
+from viewtrail.platforms.x import js_number_to_string, syndication_token
 
 # Expected values generated with node (V8) from the embed script's own expression:
 #   ((Number(id) / 1e15) * Math.PI).toString(36).replace(/(0+|\.)/g, '')

@@ -1,4 +1,4 @@
-"""orchestration.probe: hints per outcome and platform, the challenge summary, and probing with injected clients."""
+"""viewtrail.app.probe: hints per outcome and platform, the challenge summary, and probing with injected clients."""
 
 from __future__ import annotations
 
@@ -7,11 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from orchestration.models import Outcome, Platform
-from orchestration.platforms import trace
-from orchestration.platforms.factory import build_client
-from orchestration.platforms.tiktok import TikTokClient
-from orchestration.probe import (
+from viewtrail.app.probe import (
     UNRESOLVED,
     ProbeRefused,
     challenge_state,
@@ -19,8 +15,12 @@ from orchestration.probe import (
     parse_targets,
     probe,
 )
-from orchestration.testing.fake_platform import FakePlatformServer, short_link_video_id
-from orchestration.urls import InvalidVideoUrl
+from viewtrail.domain.models import Outcome, Platform
+from viewtrail.domain.urls import InvalidVideoUrl
+from viewtrail.platforms import trace
+from viewtrail.platforms.factory import build_client
+from viewtrail.platforms.tiktok import TikTokClient
+from viewtrail.testing.fake_platform import FakePlatformServer, short_link_video_id
 
 AT = datetime(2026, 11, 22, 12)
 TRACKED = AT - timedelta(days=90)
@@ -100,8 +100,12 @@ def test_probe_records_each_request_and_the_events_the_client_notes(warehouse_pa
     assert urlsplit(request.url).path == "/tiktok/@bob/video/7234567890123456789"
     assert report.elapsed_ms >= request.elapsed_ms and report.hints == []
     assert report.metrics is not None and set(report.to_dict()["metrics"]) == {
-        "views", "likes", "comments", "shares", "saves"
-    }  # fmt: skip
+        "views",
+        "likes",
+        "comments",
+        "shares",
+        "saves",
+    }
 
 
 def test_a_short_link_is_resolved_then_probed(warehouse_path, monkeypatch):

@@ -12,9 +12,9 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from orchestration.cli import app
-from orchestration.publish import publish
-from orchestration.warehouse.connection import open_warehouse
+from viewtrail.cli import app
+from viewtrail.pipeline.publish import publish
+from viewtrail.warehouse.connection import open_warehouse
 
 
 def _set_mart_value(warehouse: Path, value: int) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from orchestration import queue
-from orchestration.queue import QueueKind, enqueue_new_videos, enqueue_rescrape, mark_consumed, pending_requests
+from viewtrail.pipeline import queue
+from viewtrail.pipeline.queue import QueueKind, enqueue_new_videos, enqueue_rescrape, mark_consumed, pending_requests
 
 
 def test_enqueue_writes_complete_json_and_nothing_for_no_ids(tmp_path):

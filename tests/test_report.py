@@ -12,8 +12,8 @@ import typer
 from dbt_support import create_warehouse, dbt, insert_snapshots, register_videos
 from typer.testing import CliRunner
 
-from orchestration.cli import report_cmd
-from orchestration.reporting import ReportError, load_video_report, open_reporting_db, resolve_video_id
+from viewtrail.app.reporting import ReportError, load_video_report, open_reporting_db, resolve_video_id
+from viewtrail.cli import report_cmd
 
 pytestmark = pytest.mark.slow
 

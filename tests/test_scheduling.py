@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from orchestration.models import Attempt, Observation, Outcome, Platform, ScrapeResult
-from orchestration.scheduling import (
+from viewtrail.domain.models import Attempt, Observation, Outcome, Platform, ScrapeResult
+from viewtrail.planning.scheduling import (
     DEFAULT_AUTO_CADENCE,
     VideoSchedule,
     advance,
@@ -173,7 +173,7 @@ def test_default_table_is_documented_order():
 
 
 def test_auto_cadence_table_from_the_environment():
-    from orchestration.scheduling import parse_auto_cadence
+    from viewtrail.domain.cadence import parse_auto_cadence
 
     assert parse_auto_cadence("24:1,*:12") == ((24.0, 1), (None, 12))
     for bad in ("24:1", "48:1,24:2,*:3", "x:1,*:2", "24:0,*:1"):

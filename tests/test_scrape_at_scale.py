@@ -14,10 +14,10 @@ from pathlib import Path
 
 from fixtures.platform_support import SleepRecorder
 
-from orchestration.models import Outcome, Platform, ScrapeResult, VideoToScrape
-from orchestration.platforms.factory import build_client
-from orchestration.platforms.simulated import video_profile
-from orchestration.testing.fake_platform import FakePlatformServer
+from viewtrail.domain.models import Outcome, Platform, ScrapeResult, VideoToScrape
+from viewtrail.platforms.factory import build_client
+from viewtrail.platforms.simulated import video_profile
+from viewtrail.testing.fake_platform import FakePlatformServer
 
 PER_PLATFORM = 500
 AT = datetime(2026, 11, 22, 12)  # the simulated instant the fake platform answers for
@@ -73,7 +73,7 @@ def _check_one_result_each(todo: dict[Platform, list[VideoToScrape]], results: l
 
 
 def test_two_thousand_videos_with_faults_end_in_one_outcome_each_and_are_stored_once(warehouse_path, tmp_path):
-    from orchestration.warehouse import open_warehouse, write_scrape_results
+    from viewtrail.warehouse import open_warehouse, write_scrape_results
 
     videos = all_videos()
     gone = {

@@ -6,22 +6,32 @@ import os
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from orchestration import clock, staging
-from orchestration.models import Attempt, Outcome, Platform, ScrapeResult, VideoRef
-from orchestration.platforms.simulated import SimulatedClient
-from orchestration.scheduling import VideoSchedule, hours_in
-from orchestration.scraping import ObserveAt, execute_plan, plan_scrapes
+from viewtrail import clock
+from viewtrail.domain.models import Attempt, Outcome, Platform, ScrapeResult, VideoRef
+from viewtrail.pipeline import staging
+from viewtrail.planning.scheduling import VideoSchedule, hours_in
+from viewtrail.planning.scraping import ObserveAt, execute_plan, plan_scrapes
+from viewtrail.platforms.simulated import SimulatedClient
 
 H0 = datetime(2026, 11, 10, 0)
 
 
 def video(n: int, *, added_at: datetime = H0 - timedelta(days=30), last_outcome: str | None = None) -> VideoSchedule:
     return VideoSchedule(
-        video_id=f"x:18{n:017d}", platform=Platform.X, external_id=f"18{n:017d}", url=f"https://x.com/i/status/{n}",
-        account=None, is_active=True, availability="available", cadence="auto", track_until=None,
-        posted_at=None, added_at=added_at, last_attempt_at=None if last_outcome is None else H0 - timedelta(hours=1),
+        video_id=f"x:18{n:017d}",
+        platform=Platform.X,
+        external_id=f"18{n:017d}",
+        url=f"https://x.com/i/status/{n}",
+        account=None,
+        is_active=True,
+        availability="available",
+        cadence="auto",
+        track_until=None,
+        posted_at=None,
+        added_at=added_at,
+        last_attempt_at=None if last_outcome is None else H0 - timedelta(hours=1),
         last_outcome=last_outcome,
-    )  # fmt: skip
+    )
 
 
 def test_a_replay_plan_has_one_step_per_hour_decided_while_executing():

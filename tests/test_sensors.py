@@ -24,7 +24,7 @@ from orchestration.defs.sensors import (
     rescrape_sensor,
     retry_delay,
 )
-from orchestration.queue import QueueKind, enqueue_new_videos, enqueue_rescrape, pending_requests
+from viewtrail.pipeline.queue import QueueKind, enqueue_new_videos, enqueue_rescrape, pending_requests
 
 
 def now() -> datetime:
@@ -67,10 +67,13 @@ def ops_config(request: RunRequest) -> dict[str, list[str]]:
     return {op: cfg["config"]["video_ids"] for op, cfg in request.run_config["ops"].items()}
 
 
-@pytest.mark.parametrize(("sensor_def", "enqueue", "kind"), [
-    (new_videos_sensor, enqueue_new_videos, QueueKind.NEW),
-    (rescrape_sensor, enqueue_rescrape, QueueKind.RESCRAPE),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("sensor_def", "enqueue", "kind"),
+    [
+        (new_videos_sensor, enqueue_new_videos, QueueKind.NEW),
+        (rescrape_sensor, enqueue_rescrape, QueueKind.RESCRAPE),
+    ],
+)
 def test_queue_sensor_runs_each_request_once_for_exactly_its_videos(instance, settings, sensor_def, enqueue, kind):
     root = Path(settings.queue_dir)
     requests, cursor = tick(sensor_def, instance, sensor_settings=settings)
@@ -140,13 +143,17 @@ def test_failure_sensor_retries_transient_failures_with_growing_capped_delays(in
 
     t = now()
     copy = Path(warehouse.analytics_path)
-    _publish_copy(copy, [
-        ("youtube:aaaaaaaaaaa", True, "available", "timeout", t - timedelta(minutes=15), 1),  # due (10 min)
-        ("youtube:bbbbbbbbbbb", True, "available", "rate_limited", t - timedelta(minutes=15), 3),  # waits 40 min
-        ("youtube:ccccccccccc", True, "available", "ok", t - timedelta(minutes=90), 0),
-        ("youtube:ddddddddddd", True, "available", "private", t - timedelta(minutes=90), 0),  # not transient
-        ("youtube:eeeeeeeeeee", False, "available", "timeout", t - timedelta(hours=9), 1),  # stopped
-    ], [])  # fmt: skip
+    _publish_copy(
+        copy,
+        [
+            ("youtube:aaaaaaaaaaa", True, "available", "timeout", t - timedelta(minutes=15), 1),  # due (10 min)
+            ("youtube:bbbbbbbbbbb", True, "available", "rate_limited", t - timedelta(minutes=15), 3),  # waits 40 min
+            ("youtube:ccccccccccc", True, "available", "ok", t - timedelta(minutes=90), 0),
+            ("youtube:ddddddddddd", True, "available", "private", t - timedelta(minutes=90), 0),  # not transient
+            ("youtube:eeeeeeeeeee", False, "available", "timeout", t - timedelta(hours=9), 1),  # stopped
+        ],
+        [],
+    )
     requests, cursor = tick(failed_scrapes_sensor, instance, sensor_settings=settings, warehouse=warehouse)
     assert [ops_config(r) for r in requests] == [{"scrapes__youtube": ["youtube:aaaaaaaaaaa"]}]
 
@@ -157,10 +164,14 @@ def test_failure_sensor_retries_transient_failures_with_growing_capped_delays(in
     assert requests == []
 
     # The retry failed again (a newer attempt, 2 failures in a row): wait 20 minutes, not 10.
-    _publish_copy(copy, [
-        ("youtube:aaaaaaaaaaa", True, "available", "timeout", t - timedelta(minutes=12), 2),
-        ("youtube:bbbbbbbbbbb", True, "available", "rate_limited", t - timedelta(minutes=45), 3),
-    ], [])  # fmt: skip
+    _publish_copy(
+        copy,
+        [
+            ("youtube:aaaaaaaaaaa", True, "available", "timeout", t - timedelta(minutes=12), 2),
+            ("youtube:bbbbbbbbbbb", True, "available", "rate_limited", t - timedelta(minutes=45), 3),
+        ],
+        [],
+    )
     requests, cursor = tick(
         failed_scrapes_sensor, instance, cursor=cursor, sensor_settings=settings, warehouse=warehouse
     )
@@ -228,8 +239,13 @@ def test_failure_notification_logs_a_line_and_posts_json(tmp_path):
     try:
         log = tmp_path / "logs" / "failures.log"
         url = f"http://127.0.0.1:{server.server_address[1]}/hook?token=secret"
-        problem = notify_failure(job_name="scrape_snapshots", run_id="r-1", message="Step raw__x_snapshots\nfailed",
-                                 log_path=log, webhook_url=url)  # fmt: skip
+        problem = notify_failure(
+            job_name="scrape_snapshots",
+            run_id="r-1",
+            message="Step raw__x_snapshots\nfailed",
+            log_path=log,
+            webhook_url=url,
+        )
         assert problem is None
         line = log.read_text().strip()
         assert "run r-1 of job scrape_snapshots FAILED: Step raw__x_snapshots failed" in line

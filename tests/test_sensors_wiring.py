@@ -16,8 +16,8 @@ from orchestration.definitions import defs as load_defs
 from orchestration.defs.assets import assets_of
 from orchestration.defs.resources import PlatformClientsResource, WarehouseResource
 from orchestration.defs.sensors import NotifierResource, notify_run_failures
-from orchestration.models import Platform
-from orchestration.queue import QueueKind, enqueue_rescrape, pending_requests
+from viewtrail.domain.models import Platform
+from viewtrail.pipeline.queue import QueueKind, enqueue_rescrape, pending_requests
 
 #: The code location, loaded once for this module (`orchestration.definitions.defs` is a lazy `@definitions` loader).
 defs = load_defs()
@@ -33,19 +33,29 @@ def test_hourly_schedule_materializes_the_hour_that_just_ended():
 
 
 def test_run_failure_sensor_logs_the_failed_run(tmp_path):
-    warehouse = WarehouseResource(path=str(tmp_path / "w.duckdb"), analytics_path=str(tmp_path / "a.duckdb"),
-                                  marts_export_dir=str(tmp_path / "marts"))  # fmt: skip
+    warehouse = WarehouseResource(
+        path=str(tmp_path / "w.duckdb"),
+        analytics_path=str(tmp_path / "a.duckdb"),
+        marts_export_dir=str(tmp_path / "marts"),
+    )
     platforms = PlatformClientsResource(x_mode="real", x_base_url="http://127.0.0.1:9")
     with DagsterInstance.ephemeral() as instance:
-        result = materialize(assets_of(Platform.X), partition_key="2026-10-02-00:00", instance=instance,
-                             resources={"warehouse": warehouse, "platforms": platforms}, raise_on_error=False)  # fmt: skip
+        result = materialize(
+            assets_of(Platform.X),
+            partition_key="2026-10-02-00:00",
+            instance=instance,
+            resources={"warehouse": warehouse, "platforms": platforms},
+            raise_on_error=False,
+        )
         assert not result.success
         failure = next(e for e in result.all_events if e.event_type == DagsterEventType.RUN_FAILURE)
         context = build_run_status_sensor_context(
-            sensor_name="notify_run_failures", dagster_event=failure, dagster_instance=instance,
+            sensor_name="notify_run_failures",
+            dagster_event=failure,
+            dagster_instance=instance,
             dagster_run=result.dagster_run,
             resources={"notifier": NotifierResource(log_path=str(tmp_path / "logs" / "failures.log"))},
-        ).for_run_failure()  # fmt: skip
+        ).for_run_failure()
         notify_run_failures(context)
     line = (tmp_path / "logs" / "failures.log").read_text()
     assert f"run {result.run_id}" in line and "FAILED" in line and line.count("\n") == 1

@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from orchestration import clock
-from orchestration.models import TRANSIENT_OUTCOMES, Outcome, Platform, VideoToScrape
-from orchestration.platforms.base import PlatformClient, scrape_sync
-from orchestration.platforms.factory import build_client
-from orchestration.platforms.simulated import (
+from viewtrail import clock
+from viewtrail.domain.models import TRANSIENT_OUTCOMES, Outcome, Platform, VideoToScrape
+from viewtrail.platforms.base import PlatformClient, scrape_sync
+from viewtrail.platforms.factory import build_client
+from viewtrail.platforms.simulated import (
     CATALOGUE_AGE_H,
     CORRECTION_FACTOR,
     LAUNCH_AGE_H,
@@ -50,7 +50,7 @@ def test_same_video_and_instant_give_the_same_state_in_another_process():
     here = [sim(v, NOW) for v in ALL_IDS[::50]]
     assert here == [sim(v, NOW) for v in ALL_IDS[::50]]
     code = (
-        "from datetime import datetime; from orchestration.platforms.simulated import simulate;"
+        "from datetime import datetime; from viewtrail.platforms.simulated import simulate;"
         f"print([simulate(v, datetime(2026, 11, 22, 12), tracked_at=datetime(2026, 11, 12, 12)).views"
         f" for v in {ALL_IDS[::50]!r}])"
     )
@@ -150,8 +150,11 @@ def test_transient_faults_are_rare_deterministic_and_transient():
     faults = [o for o in outcomes if o in TRANSIENT_OUTCOMES]
     assert 0.003 < len(faults) / len(outcomes) < 0.04
     assert set(faults) <= {Outcome.TIMEOUT, Outcome.UPSTREAM_ERROR, Outcome.RATE_LIMITED}
-    assert not [v for v in ALL_IDS if sim(v, NOW, fault_rate=1.0).outcome is Outcome.OK and
-                video_profile(v).disappears_at(TRACKED) is None]  # fmt: skip
+    assert not [
+        v
+        for v in ALL_IDS
+        if sim(v, NOW, fault_rate=1.0).outcome is Outcome.OK and video_profile(v).disappears_at(TRACKED) is None
+    ]
 
 
 def test_build_client_simulated_by_default_and_client_contract(monkeypatch):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from orchestration.platforms.base import stream_bounded
+from viewtrail.platforms.base import stream_bounded
 
 
 def test_answers_stream_as_they_complete_with_at_most_limit_in_flight() -> None:

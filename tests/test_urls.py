@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from orchestration.models import Platform, ShortLink, VideoRef
-from orchestration.urls import (
+from viewtrail.domain.models import Platform, ShortLink, VideoRef
+from viewtrail.domain.urls import (
     InvalidVideoUrl,
     canonical_url,
     looks_like_video_id,

@@ -7,8 +7,8 @@ import string
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from orchestration.models import Platform, ShortLink, VideoRef
-from orchestration.urls import InvalidVideoUrl, looks_like_video_id, parse_video_url, split_video_id
+from viewtrail.domain.models import Platform, ShortLink, VideoRef
+from viewtrail.domain.urls import InvalidVideoUrl, looks_like_video_id, parse_video_url, split_video_id
 
 FAST = settings(max_examples=300, deadline=None)
 

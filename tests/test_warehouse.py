@@ -11,7 +11,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from orchestration.models import (
+from viewtrail.domain.models import (
     NOT_FOUND_STREAK_LIMIT,
     Attempt,
     Observation,
@@ -19,15 +19,15 @@ from orchestration.models import (
     Platform,
     ScrapeResult,
 )
-from orchestration.warehouse.connection import WarehouseLockedError, WarehouseMissingError, open_warehouse
-from orchestration.warehouse.migrations import (
+from viewtrail.warehouse.connection import WarehouseLockedError, WarehouseMissingError, open_warehouse
+from viewtrail.warehouse.migrations import (
     LATEST_VERSION,
     MIGRATIONS,
     WarehouseSchemaError,
     apply_migrations,
     current_version,
 )
-from orchestration.warehouse.snapshots import write_scrape_frames, write_scrape_results
+from viewtrail.warehouse.snapshots import write_scrape_frames, write_scrape_results
 
 # The public contract documented in docs/schema.md.
 CONTRACT_DDL = """
@@ -361,7 +361,7 @@ def test_results_arriving_out_of_order_give_the_same_streak(warehouse_path: Path
 
 
 def test_write_scrape_frames_accepts_frames_and_parquet(warehouse_path: Path, tmp_path: Path) -> None:
-    from orchestration.warehouse import results_to_frames
+    from viewtrail.warehouse import results_to_frames
 
     vid = "youtube:dQw4w9WgXcQ"
     snapshots, attempts = results_to_frames([result(vid, T0, Outcome.OK, views=None)])

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from orchestration.errors import InvalidInputError
-from orchestration.models import (
+from viewtrail.domain.errors import InvalidInputError
+from viewtrail.domain.models import (
     AccountAttempt,
     AccountObservation,
     AccountResult,
@@ -15,9 +15,9 @@ from orchestration.models import (
     Outcome,
     Platform,
 )
-from orchestration.urls import canonical_url, parse_account_url, parse_video_url
-from orchestration.warehouse import TrackOutcome, open_warehouse, track_refs
-from orchestration.warehouse.accounts import (
+from viewtrail.domain.urls import canonical_url, parse_account_url, parse_video_url
+from viewtrail.warehouse import TrackOutcome, open_warehouse, track_refs
+from viewtrail.warehouse.accounts import (
     accept_inbox,
     accounts_due_for_discovery,
     add_creator,
@@ -63,9 +63,19 @@ def result(
     observation = None
     if outcome is Outcome.OK:
         observation = AccountObservation(
-            account_id, at, followers, 10, 5000, 42, None, handle=handle, display_name="NASA",
-            platform_account_id=platform_account_id, source="test", run_id="r1",
-        )  # fmt: skip
+            account_id,
+            at,
+            followers,
+            10,
+            5000,
+            42,
+            None,
+            handle=handle,
+            display_name="NASA",
+            platform_account_id=platform_account_id,
+            source="test",
+            run_id="r1",
+        )
     return AccountResult(attempt, observation, videos)
 
 
@@ -210,8 +220,15 @@ def test_first_discovery_takes_latest_n_then_only_new_videos(con):
         " ORDER BY video_id"
     ).fetchall()
     assert rows[0] == (
-        "tiktok:7300000000000000001", "nasa", "tiktok:nasa", "discovered", ["space"], "12", days_ago(1), True,
-    )  # fmt: skip
+        "tiktok:7300000000000000001",
+        "nasa",
+        "tiktok:nasa",
+        "discovered",
+        ["space"],
+        "12",
+        days_ago(1),
+        True,
+    )
     assert len(rows) == 2
     # the same results again: nothing changes
     again = record_account_results(con, [result("tiktok:nasa", NOW, listing)], now=NOW)
@@ -284,8 +301,14 @@ def test_a_renamed_handle_keeps_the_account_id(con):
 
 def test_a_channel_watched_by_id_learns_its_handle_and_keeps_its_url(con):
     watch_accounts(con, [CHANNEL], now=NOW)
-    found = result(CHANNEL.account_id, NOW, [], platform=Platform.YOUTUBE, handle="NASA",
-                   platform_account_id="UC_x5XG1OV2P6uZZ5FSM9Ttw")  # fmt: skip
+    found = result(
+        CHANNEL.account_id,
+        NOW,
+        [],
+        platform=Platform.YOUTUBE,
+        handle="NASA",
+        platform_account_id="UC_x5XG1OV2P6uZZ5FSM9Ttw",
+    )
     record_account_results(con, [found], now=NOW)
     assert con.sql("SELECT account_id, handle, url FROM registry.accounts").fetchall() == [
         ("youtube:UC_x5XG1OV2P6uZZ5FSM9Ttw", "NASA", "https://www.youtube.com/channel/UC_x5XG1OV2P6uZZ5FSM9Ttw")
@@ -312,8 +335,14 @@ def test_failed_discovery_stores_the_attempt_only(con):
 def test_a_legacy_youtube_name_gives_way_to_the_handle(con):
     legacy = parse_account_url("https://www.youtube.com/user/NASAtelevision")
     watch_accounts(con, [legacy], now=NOW)
-    found = result(legacy.account_id, NOW, [], platform=Platform.YOUTUBE, handle="NASA",
-                   platform_account_id="UC_x5XG1OV2P6uZZ5FSM9Ttw")  # fmt: skip
+    found = result(
+        legacy.account_id,
+        NOW,
+        [],
+        platform=Platform.YOUTUBE,
+        handle="NASA",
+        platform_account_id="UC_x5XG1OV2P6uZZ5FSM9Ttw",
+    )
     record_account_results(con, [found], now=NOW)
     assert con.sql("SELECT account_id, handle, url, platform_account_id FROM registry.accounts").fetchall() == [
         ("youtube:nasatelevision", "NASA", "https://www.youtube.com/@NASA", "UC_x5XG1OV2P6uZZ5FSM9Ttw")
@@ -321,8 +350,8 @@ def test_a_legacy_youtube_name_gives_way_to_the_handle(con):
 
 
 def test_a_handle_learned_by_a_scrape_links_the_video(con):
-    from orchestration.models import Attempt, Observation, ScrapeResult
-    from orchestration.warehouse import write_scrape_results
+    from viewtrail.domain.models import Attempt, Observation, ScrapeResult
+    from viewtrail.warehouse import write_scrape_results
 
     video = parse_video_url("https://youtu.be/dQw4w9WgXcQ")
     track_refs(con, [video], now=NOW)

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 import duckdb
 import pytest
 
-from orchestration import clock
-from orchestration.models import Attempt, Observation, Outcome, Platform, ScrapeResult
-from orchestration.warehouse import (
+from viewtrail import clock
+from viewtrail.domain.models import Attempt, Observation, Outcome, Platform, ScrapeResult
+from viewtrail.warehouse import (
     LATEST_VERSION,
     WarehouseMissingError,
     WarehouseSchemaError,
@@ -17,7 +17,7 @@ from orchestration.warehouse import (
     open_warehouse,
     write_scrape_results,
 )
-from orchestration.warehouse.migrations import MIGRATIONS
+from viewtrail.warehouse.migrations import MIGRATIONS
 
 T = datetime(2026, 10, 1, 12)
 
@@ -143,8 +143,14 @@ def test_v4_warehouse_gains_accounts_and_keeps_every_row(warehouse_path):
         [T],
     )
     con.execute("INSERT INTO registry.alert_channels VALUES ('ops', 'https://hooks.example', ?)", [T])
-    tables = ["registry.videos", "registry.pending_links", "raw.snapshots", "raw.scrape_attempts",
-              "registry.alert_channels", "meta.write_clock"]  # fmt: skip
+    tables = [
+        "registry.videos",
+        "registry.pending_links",
+        "raw.snapshots",
+        "raw.scrape_attempts",
+        "registry.alert_channels",
+        "meta.write_clock",
+    ]
     before = {table: con.sql(f"SELECT * FROM {table} ORDER BY ALL").fetchall() for table in tables}
     con.close()
 
@@ -164,8 +170,14 @@ def test_v4_warehouse_gains_accounts_and_keeps_every_row(warehouse_path):
             ).fetchall()
         ]
         assert columns[12:] == ["posted_at", "account_id", "source", "added_at", "updated_at", "stopped_at"]
-        for table in ("registry.accounts", "registry.creators", "registry.creator_accounts", "registry.inbox",
-                      "raw.account_snapshots", "raw.account_attempts"):  # fmt: skip
+        for table in (
+            "registry.accounts",
+            "registry.creators",
+            "registry.creator_accounts",
+            "registry.inbox",
+            "raw.account_snapshots",
+            "raw.account_attempts",
+        ):
             assert con.sql(f"SELECT count(*) FROM {table}").fetchall() == [(0,)]
 
 

@@ -6,10 +6,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from orchestration.errors import InvalidInputError
-from orchestration.models import Platform
-from orchestration.urls import parse_video_url
-from orchestration.warehouse import (
+from viewtrail.domain.errors import InvalidInputError
+from viewtrail.domain.models import Platform
+from viewtrail.domain.urls import parse_video_url
+from viewtrail.warehouse import (
     TrackOutcome,
     add_pending_link,
     delete_videos,

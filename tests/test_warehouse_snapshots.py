@@ -9,7 +9,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from orchestration.models import (
+from viewtrail.domain.models import (
     NOT_FOUND_STREAK_LIMIT,
     Attempt,
     Observation,
@@ -17,7 +17,7 @@ from orchestration.models import (
     Platform,
     ScrapeResult,
 )
-from orchestration.warehouse import open_warehouse, results_to_frames, write_scrape_frames, write_scrape_results
+from viewtrail.warehouse import open_warehouse, results_to_frames, write_scrape_frames, write_scrape_results
 
 T0 = datetime(2026, 11, 1, 12, 0)
 VID = "youtube:dQw4w9WgXcQ"

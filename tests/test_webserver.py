@@ -20,10 +20,18 @@ PLATFORM_ASSETS = {"raw/tiktok_snapshots", "raw/youtube_snapshots", "raw/instagr
 MARTS = {
     f"marts/{m}"
     for m in (
-        "video_daily", "video_engagement", "video_growth", "video_latest", "account_daily", "label_daily",
-        "account_metrics_daily", "account_latest", "creator_daily", "creator_latest",
+        "video_daily",
+        "video_engagement",
+        "video_growth",
+        "video_latest",
+        "account_daily",
+        "label_daily",
+        "account_metrics_daily",
+        "account_latest",
+        "creator_daily",
+        "creator_latest",
     )
-}  # fmt: skip
+}
 
 QUERY = """
 {

@@ -1,6 +1,6 @@
 """The ``alerts/alert_events`` asset: alert rules evaluated after each dbt build (docs/alerts.md).
 
-Thin wiring around :mod:`orchestration.alerts`. Two steps so that only the write takes the warehouse:
+Thin wiring around :mod:`viewtrail.alerts`. Two steps so that only the write takes the warehouse:
 
 1. ``evaluate_and_deliver_alerts`` (no pool): reads the rules, past events and open deliveries from the warehouse
    (a few small queries, closed at once) and the marts from the published analyst copy (read-only, for a moment,
@@ -27,19 +27,22 @@ from dagster import (
     op,
 )
 
-from orchestration.alerts import store
-from orchestration.alerts.channels import channels_file
-from orchestration.alerts.evaluate import AlertInputs
-from orchestration.alerts.service import AlertRun, AlertState, run_alerts, sent_counts
-from orchestration.clock import utc_now
 from orchestration.defs.dbt import DBT_AUTOMATION
 from orchestration.defs.resources import WarehouseResource
+from viewtrail.alerts import store
+from viewtrail.alerts.channels import channels_file
+from viewtrail.alerts.evaluate import AlertInputs
+from viewtrail.alerts.service import AlertRun, AlertState, run_alerts, sent_counts
+from viewtrail.clock import utc_now
 
 ALERTS_KEY = AssetKey(["alerts", "alert_events"])
 
 
-@op(ins={"after_publish": In(Nothing)}, out=Out(AlertRun),
-    description="Evaluate the alert rules on the analyst copy and deliver, with no warehouse connection open.")  # fmt: skip
+@op(
+    ins={"after_publish": In(Nothing)},
+    out=Out(AlertRun),
+    description="Evaluate the alert rules on the analyst copy and deliver, with no warehouse connection open.",
+)
 def evaluate_and_deliver_alerts(context: OpExecutionContext, warehouse: WarehouseResource) -> AlertRun:
     now = utc_now()
     copy = Path(warehouse.analytics_path)
@@ -53,8 +56,12 @@ def evaluate_and_deliver_alerts(context: OpExecutionContext, warehouse: Warehous
         return AlertRun()
     if not copy.exists():
         context.log.info("no analyst copy yet: only the due retries are delivered")
-        return run_alerts(AlertState(before=state.before, open_deliveries=state.open_deliveries,
-                                     open_messages=state.open_messages), AlertInputs(), urls, now)  # fmt: skip
+        return run_alerts(
+            AlertState(before=state.before, open_deliveries=state.open_deliveries, open_messages=state.open_messages),
+            AlertInputs(),
+            urls,
+            now,
+        )
     con = duckdb.connect(str(copy), read_only=True)  # the marts, read-only, for a moment
     try:
         inputs = store.read_inputs(con, state.rules, now)

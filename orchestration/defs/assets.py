@@ -1,7 +1,7 @@
 """Two hourly-partitioned assets per platform: scrape (no pool slot), then load into the warehouse (pooled).
 
 * ``scrapes/{platform}`` plans the partition from the registry (a short read), scrapes through the platform
-  client and stages the results on disk (:mod:`orchestration.staging`). It holds no ``duckdb`` pool slot, so
+  client and stages the results on disk (:mod:`viewtrail.pipeline.staging`). It holds no ``duckdb`` pool slot, so
   the four platforms scrape at the same time and dbt never waits for a slow platform's network I/O.
 * ``raw/{platform}_snapshots`` loads the staged batch of its run in one short write (pool ``duckdb``), then
   runs the asset checks. A run killed between the two leaves a staged batch nobody loads: the next run of the
@@ -31,18 +31,18 @@ from dagster import (
 )
 from pydantic import Field
 
-from orchestration import config as vt_config
-from orchestration import staging
-from orchestration.clock import naive_utc, utc_now
 from orchestration.defs.checks import snapshot_check_results, snapshot_check_specs
 from orchestration.defs.partitions import hourly_partitions
 from orchestration.defs.resources import PlatformClientsResource, WarehouseResource
-from orchestration.models import Platform, VideoRef
-from orchestration.platforms.base import PlatformClient, resolve_short_link_sync
-from orchestration.scheduling import VideoSchedule, auto_cadence_from_env, hours_in, load_video_schedules
-from orchestration.scraping import execute_plan, plan_scrapes
-from orchestration.warehouse.registry import pending_links, resolve_pending_links
-from orchestration.warehouse.snapshots import write_scrape_frames
+from viewtrail import config as vt_config
+from viewtrail.clock import naive_utc, utc_now
+from viewtrail.domain.models import Platform, VideoRef
+from viewtrail.pipeline import staging
+from viewtrail.planning.scheduling import VideoSchedule, auto_cadence_from_env, hours_in, load_video_schedules
+from viewtrail.planning.scraping import execute_plan, plan_scrapes
+from viewtrail.platforms.base import PlatformClient, resolve_short_link_sync
+from viewtrail.warehouse.registry import pending_links, resolve_pending_links
+from viewtrail.warehouse.snapshots import write_scrape_frames
 
 #: A real client observes "now": partitions whose hour ended longer ago than this are refused.
 REAL_CLIENT_MAX_LAG = timedelta(hours=2)
@@ -100,11 +100,19 @@ def _resolve_links(context: AssetExecutionContext, client: PlatformClient, pendi
         resolved.append((row["url"], ref))
         schedules.append(
             VideoSchedule(
-                video_id=ref.video_id, platform=ref.platform, external_id=ref.external_id, url=ref.url,
-                account=ref.account, is_active=True, availability="available", cadence=row["cadence"],
-                track_until=row["track_until"], posted_at=None, added_at=row["added_at"],
+                video_id=ref.video_id,
+                platform=ref.platform,
+                external_id=ref.external_id,
+                url=ref.url,
+                account=ref.account,
+                is_active=True,
+                availability="available",
+                cadence=row["cadence"],
+                track_until=row["track_until"],
+                posted_at=None,
+                added_at=row["added_at"],
             )
-        )  # fmt: skip
+        )
     return resolved, schedules
 
 
@@ -148,9 +156,12 @@ def build_scrape_asset(platform: Platform):
         known = {v.video_id for v in videos}
         videos += [v for v in new_videos if v.video_id not in known]
         plan = plan_scrapes(
-            videos, hours, targeted=bool(config.video_ids), observes_past=client.observes_past,
+            videos,
+            hours,
+            targeted=bool(config.video_ids),
+            observes_past=client.observes_past,
             cadence_table=auto_cadence_from_env(),
-        )  # fmt: skip
+        )
         started = utc_now()
         outcome = execute_plan(plan, client, run_id=context.run.run_id)
         finished = utc_now()

@@ -28,10 +28,10 @@ from dagster import (
     AssetCheckSpec,
 )
 
-from orchestration import config
-from orchestration.clock import PARTITION_KEY_FORMAT
-from orchestration.models import Platform
-from orchestration.scheduling import auto_cadence_from_env, cadence_hours, is_tracked, load_video_schedules
+from viewtrail import config
+from viewtrail.clock import PARTITION_KEY_FORMAT
+from viewtrail.domain.models import Platform
+from viewtrail.planning.scheduling import auto_cadence_from_env, cadence_hours, is_tracked, load_video_schedules
 
 CHECK_SUCCESS = "due_videos_scraped"
 CHECK_FRESHNESS = "no_stale_videos"

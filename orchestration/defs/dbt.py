@@ -41,10 +41,10 @@ from dagster_dbt.dbt_project import DbtProjectPreparer
 from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 from dbt_common.events.functions import msg_to_dict
 
-from orchestration import config
 from orchestration.defs.assets import SNAPSHOT_ASSET_KEYS
 from orchestration.defs.discovery import ACCOUNTS_ASSET_KEYS
 from orchestration.defs.resources import WarehouseResource
+from viewtrail import config
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 RAW_SOURCE_KEYS = {AssetKey(["raw", "snapshots"]), AssetKey(["raw", "scrape_attempts"])}
@@ -330,14 +330,18 @@ def dbt_build_events(context: AssetExecutionContext, warehouse_path: str, test_s
     target = dbt_target_path(warehouse_path, test_scope)
     args = [*DBT_BUILD_ARGS, *_selection_args(context, manifest)]
     context.log.info(f"dbt {' '.join(args)} (tests: {test_scope}, in process, target {target})")
-    outcome = invoke_dbt(args, warehouse_path=warehouse_path, test_scope=test_scope, on_event=on_event,
-                         target_path=target)  # fmt: skip
+    outcome = invoke_dbt(
+        args, warehouse_path=warehouse_path, test_scope=test_scope, on_event=on_event, target_path=target
+    )
     for raw_event in results:
         event = DbtCoreCliEventMessage(raw_event=raw_event, event_history_metadata={})
         yield from event.to_default_asset_events(
-            manifest=manifest, dagster_dbt_translator=dagster_dbt_translator, context=context,
-            target_path=target, project=project,
-        )  # fmt: skip
+            manifest=manifest,
+            dagster_dbt_translator=dagster_dbt_translator,
+            context=context,
+            target_path=target,
+            project=project,
+        )
     if not outcome.success:
         if isinstance(outcome.exception, BaseException) and not isinstance(outcome.exception, Exception):
             raise outcome.exception  # KeyboardInterrupt / run termination: not a dbt failure

@@ -2,7 +2,7 @@
 
 * ``discovery/{platform}`` plans which watched accounts are due in the partition (their discovery cadence since
   the last attempt), lists each one's metrics and recent videos through the platform's account client, and
-  stages the results on disk (:mod:`orchestration.staging`). Like the scrapes, it holds no ``duckdb`` pool slot.
+  stages the results on disk (:mod:`viewtrail.pipeline.staging`). Like the scrapes, it holds no ``duckdb`` pool slot.
 * ``raw/{platform}_accounts`` records the staged batch in one short write per hour (pool ``duckdb``): every
   attempt in ``raw.account_attempts``, the metrics in ``raw.account_snapshots``, and the new videos registered
   (``auto``) or put in the inbox (``review``). Discovered videos are then due like any newly tracked video: the
@@ -27,8 +27,6 @@ from dagster import (
 )
 from pydantic import Field
 
-from orchestration import queue, staging
-from orchestration.clock import utc_now
 from orchestration.defs.assets import (
     REAL_CLIENT_MAX_LAG,
     STALE_BATCH_AGE,
@@ -39,11 +37,13 @@ from orchestration.defs.assets import (
 )
 from orchestration.defs.partitions import hourly_partitions
 from orchestration.defs.resources import PlatformClientsResource, WarehouseResource
-from orchestration.discovery import execute_discoveries, plan_discoveries
-from orchestration.models import Platform
-from orchestration.platforms.accounts import discover_sync
-from orchestration.scheduling import hours_in
-from orchestration.warehouse.accounts import load_watched_accounts, record_account_results
+from viewtrail.clock import utc_now
+from viewtrail.domain.models import Platform
+from viewtrail.pipeline import queue, staging
+from viewtrail.planning.discovery import execute_discoveries, plan_discoveries
+from viewtrail.planning.scheduling import hours_in
+from viewtrail.platforms.accounts import discover_sync
+from viewtrail.warehouse.accounts import load_watched_accounts, record_account_results
 
 
 def discovery_asset_key(platform: Platform | str) -> AssetKey:

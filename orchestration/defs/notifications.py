@@ -2,7 +2,7 @@
 
 The URL is one more alert channel: an ``http(s)://`` URL receives the JSON payload below (a generic webhook, as
 before channels existed); any other channel URL (``slack://``, ``mailto://``, ``json://``, ``file://``... see
-docs/alerts.md) is delivered by :func:`orchestration.alerts.channels.send`, with its secret-safe failure reasons.
+docs/alerts.md) is delivered by :func:`viewtrail.alerts.channels.send`, with its secret-safe failure reasons.
 ``notify_failure`` has no Dagster import; the run-failure sensor in ``sensors.py`` calls it.
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from orchestration.clock import utc_now
+from viewtrail.clock import utc_now
 
 WEBHOOK_TIMEOUT_S = 5.0  # short: a slow webhook must not hold up the sensor daemon
 
@@ -46,8 +46,8 @@ def notify_failure(
         return None
     summary = " ".join(str(message).split())[:500]
     if not webhook_url.lower().startswith(("http://", "https://")):
-        from orchestration.alerts.channels import send
-        from orchestration.alerts.messages import Message
+        from viewtrail.alerts.channels import send
+        from viewtrail.alerts.messages import Message
 
         delivered = send(webhook_url, Message(f"viewtrail: run {run_id} of job {job_name} failed", summary))
         return None if delivered.ok else f"run-failure channel: {delivered.reason}"
@@ -59,8 +59,12 @@ def notify_failure(
         **(extra or {}),
     }
     try:
-        response = httpx.post(webhook_url, content=json.dumps(payload), headers={"Content-Type": "application/json"},
-                              timeout=WEBHOOK_TIMEOUT_S)  # fmt: skip
+        response = httpx.post(
+            webhook_url,
+            content=json.dumps(payload),
+            headers={"Content-Type": "application/json"},
+            timeout=WEBHOOK_TIMEOUT_S,
+        )
         response.raise_for_status()
     except httpx.HTTPError as error:
         return f"webhook POST failed: {error.__class__.__name__}"  # never echo the URL (it may hold a token)

@@ -6,7 +6,7 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, Metadata
 
 from orchestration.defs.dbt import DBT_AUTOMATION
 from orchestration.defs.resources import WarehouseResource
-from orchestration.publish import publish
+from viewtrail.pipeline.publish import publish
 
 MART_KEYS = [
     AssetKey(["marts", name])

@@ -1,7 +1,7 @@
-"""Resources built from the settings (``orchestration.config``): the warehouse file and the platform clients.
+"""Resources built from the settings (``viewtrail.config``): the warehouse file and the platform clients.
 
 Tests swap configuration (a temp warehouse path, the fake server's base URLs), never monkeypatch.
-The builders below take a :class:`~orchestration.config.Settings` (default: ``config.settings()``) and are
+The builders below take a :class:`~viewtrail.config.Settings` (default: ``config.settings()``) and are
 called inside the code location's ``@definitions`` function, never at import. Secrets are passed as
 ``EnvVar``s only when set, and never logged: Dagster masks EnvVar-backed values in the UI's resource view, and
 the clients keep them out of ``repr``.
@@ -16,19 +16,19 @@ from typing import Any
 from dagster import ConfigurableResource, EnvVar
 from dagster_duckdb import DuckDBResource
 
-from orchestration import config
-from orchestration.models import Platform
-from orchestration.platforms.accounts import AccountClient, build_account_client
-from orchestration.platforms.base import PlatformClient
-from orchestration.platforms.factory import build_client
-from orchestration.warehouse.connection import open_warehouse
+from viewtrail import config
+from viewtrail.domain.models import Platform
+from viewtrail.platforms.accounts import AccountClient, build_account_client
+from viewtrail.platforms.base import PlatformClient
+from viewtrail.platforms.factory import build_client
+from viewtrail.warehouse.connection import open_warehouse
 
 
 class WarehouseResource(DuckDBResource):
     """The live DuckDB warehouse. Open it briefly; never across network I/O.
 
     A ``dagster_duckdb.DuckDBResource`` whose ``database`` is the warehouse file (``path`` is accepted as its
-    name here and reads it back), opened through :func:`~orchestration.warehouse.connection.open_warehouse`:
+    name here and reads it back), opened through :func:`~viewtrail.warehouse.connection.open_warehouse`:
     read-write opens apply pending migrations, and a file locked by another process is waited for up to
     ``lock_timeout_s`` seconds. ``connect()`` and DuckDBResource's ``get_connection()`` are the same open.
     """
@@ -53,9 +53,11 @@ class WarehouseResource(DuckDBResource):
     @contextmanager
     def connect(self, *, read_only: bool = False):
         with open_warehouse(
-            Path(self.database), read_only=read_only, lock_timeout_s=self.lock_timeout_s,
+            Path(self.database),
+            read_only=read_only,
+            lock_timeout_s=self.lock_timeout_s,
             connection_config=self.connection_config,
-        ) as con:  # fmt: skip
+        ) as con:
             yield con
 
     @contextmanager

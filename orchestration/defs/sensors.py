@@ -1,6 +1,6 @@
 """Sensors that trigger re-scrapes, and the run-failure notifier.
 
-None of them opens the live warehouse: they read the queue files (``orchestration.queue``), the published
+None of them opens the live warehouse: they read the queue files (``viewtrail.pipeline.queue``), the published
 analyst copy (opened read-only for a moment; publishing replaces it atomically, so nobody waits), and
 Dagster's own event log.
 
@@ -29,15 +29,15 @@ from dagster import (
     sensor,
 )
 
-from orchestration import config
-from orchestration.clock import hour_start, last_complete_hour, partition_key, utc_now
 from orchestration.defs.assets import scrape_asset_key, snapshot_asset_key
 from orchestration.defs.jobs import BUILD_SELECTION, scrape_videos_job
 from orchestration.defs.notifications import notify_failure
 from orchestration.defs.resources import WarehouseResource
-from orchestration.hashing import STABLE
-from orchestration.models import TRANSIENT_OUTCOMES, Platform
-from orchestration.queue import QueueKind, mark_consumed, pending_requests
+from viewtrail import config
+from viewtrail.clock import hour_start, last_complete_hour, partition_key, utc_now
+from viewtrail.domain.hashing import STABLE
+from viewtrail.domain.models import TRANSIENT_OUTCOMES, Platform
+from viewtrail.pipeline.queue import QueueKind, mark_consumed, pending_requests
 
 _TRANSIENT = sorted(o.value for o in TRANSIENT_OUTCOMES)
 
@@ -129,21 +129,30 @@ def _queue_tick(context: SensorEvaluationContext, settings: SensorSettings, kind
         return SensorResult(skip_reason=SkipReason(f"no new {kind.value} requests"), cursor=cursor or None)
     run_requests = []
     for request in fresh:
-        run_request = targeted_run_request(request.video_ids, run_key=f"{kind.value}:{request.request_id}",
-                                           reason=f"{kind.value} request")  # fmt: skip
+        run_request = targeted_run_request(
+            request.video_ids, run_key=f"{kind.value}:{request.request_id}", reason=f"{kind.value} request"
+        )
         if run_request is not None:
             run_requests.append(run_request)
     return SensorResult(run_requests=run_requests, cursor=max(r.request_id for r in fresh))
 
 
-@sensor(job=scrape_videos_job, minimum_interval_seconds=5, default_status=DefaultSensorStatus.RUNNING,
-        description="First snapshot within seconds for videos tracked without one (queue files from `track --no-scrape`, imports beyond the inline limit, other tools).")  # fmt: skip
+@sensor(
+    job=scrape_videos_job,
+    minimum_interval_seconds=5,
+    default_status=DefaultSensorStatus.RUNNING,
+    description="First snapshot within seconds for videos tracked without one (queue files from `track --no-scrape`, imports beyond the inline limit, other tools).",
+)
 def new_videos_sensor(context: SensorEvaluationContext, sensor_settings: SensorSettings):
     return _queue_tick(context, sensor_settings, QueueKind.NEW)
 
 
-@sensor(job=scrape_videos_job, minimum_interval_seconds=5, default_status=DefaultSensorStatus.RUNNING,
-        description="Runs `viewtrail rescrape` requests, exactly those videos, once per request.")  # fmt: skip
+@sensor(
+    job=scrape_videos_job,
+    minimum_interval_seconds=5,
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Runs `viewtrail rescrape` requests, exactly those videos, once per request.",
+)
 def rescrape_sensor(context: SensorEvaluationContext, sensor_settings: SensorSettings):
     return _queue_tick(context, sensor_settings, QueueKind.RESCRAPE)
 
@@ -181,8 +190,12 @@ def _digest(items: Iterable[str]) -> str:
     return STABLE.digest(*items, size=8).hex()
 
 
-@sensor(job=scrape_videos_job, minimum_interval_seconds=300, default_status=DefaultSensorStatus.RUNNING,
-        description="Retries videos whose last attempt failed transiently, with growing capped delays.")  # fmt: skip
+@sensor(
+    job=scrape_videos_job,
+    minimum_interval_seconds=300,
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Retries videos whose last attempt failed transiently, with growing capped delays.",
+)
 def failed_scrapes_sensor(
     context: SensorEvaluationContext, sensor_settings: SensorSettings, warehouse: WarehouseResource
 ):
@@ -213,19 +226,26 @@ def failed_scrapes_sensor(
     # Forget videos that recovered, so the cursor stays small.
     retried = {v: s for v, s in retried.items() if v in still_failing}
     if not due:
-        return SensorResult(skip_reason=SkipReason("no failed scrape is due for a retry"),
-                            cursor=json.dumps({"retried": retried}, sort_keys=True))  # fmt: skip
+        return SensorResult(
+            skip_reason=SkipReason("no failed scrape is due for a retry"),
+            cursor=json.dumps({"retried": retried}, sort_keys=True),
+        )
     for video_id, stamp in due:
         retried[video_id] = stamp
-    request = targeted_run_request([v for v, _ in due], run_key=f"retry:{_digest(f'{v}@{s}' for v, s in due)}",
-                                   reason="retry transient failures")  # fmt: skip
+    request = targeted_run_request(
+        [v for v, _ in due], run_key=f"retry:{_digest(f'{v}@{s}' for v, s in due)}", reason="retry transient failures"
+    )
     return SensorResult(
         run_requests=[request] if request else [], cursor=json.dumps({"retried": retried}, sort_keys=True)
     )
 
 
-@sensor(job=scrape_videos_job, minimum_interval_seconds=600, default_status=DefaultSensorStatus.RUNNING,
-        description="Videos whose views per hour jumped are re-scraped hourly for the next 24 hours.")  # fmt: skip
+@sensor(
+    job=scrape_videos_job,
+    minimum_interval_seconds=600,
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Videos whose views per hour jumped are re-scraped hourly for the next 24 hours.",
+)
 def momentum_sensor(context: SensorEvaluationContext, sensor_settings: SensorSettings, warehouse: WarehouseResource):
     """Cursor: {"copy": mtime of the analyst copy last read, "rates": {video: views/h}, "boost": {video: until},
     "last_run_hour": hour of the last boosted run}. Rates are compared only when the growth mart was republished."""
@@ -266,16 +286,23 @@ def momentum_sensor(context: SensorEvaluationContext, sensor_settings: SensorSet
     return SensorResult(run_requests=[request] if request else [], cursor=json.dumps(new_state, sort_keys=True))
 
 
-@run_failure_sensor(name="notify_run_failures", default_status=DefaultSensorStatus.RUNNING,
-                    monitor_all_code_locations=False,
-                    description="Writes a line to data/logs/failures.log and POSTs VIEWTRAIL_WEBHOOK_URL when set.")  # fmt: skip
+@run_failure_sensor(
+    name="notify_run_failures",
+    default_status=DefaultSensorStatus.RUNNING,
+    monitor_all_code_locations=False,
+    description="Writes a line to data/logs/failures.log and POSTs VIEWTRAIL_WEBHOOK_URL when set.",
+)
 def notify_run_failures(context: RunFailureSensorContext, notifier: NotifierResource):
     run = context.dagster_run
     message = context.failure_event.message or "run failed"
     problem = notify_failure(
-        job_name=run.job_name, run_id=run.run_id, message=message, log_path=Path(notifier.log_path),
-        webhook_url=notifier.webhook_url, extra={"partition": run.tags.get("dagster/partition")},
-    )  # fmt: skip
+        job_name=run.job_name,
+        run_id=run.run_id,
+        message=message,
+        log_path=Path(notifier.log_path),
+        webhook_url=notifier.webhook_url,
+        extra={"partition": run.tags.get("dagster/partition")},
+    )
     if problem:
         context.log.warning(problem)
 

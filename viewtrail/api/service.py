@@ -1,0 +1,1078 @@
+"""The API's domain layer, free of HTTP (the FastAPI app and the MCP server both call it).
+
+Reads come from the published analyst copy (``VIEWTRAIL_ANALYTICS``), opened read-only per call: it is replaced
+atomically after each build, so reading it never blocks the pipeline, and the pipeline never blocks a read.
+
+Writes go through :mod:`viewtrail.warehouse.registry` on the live warehouse, opened like the CLI opens it
+(``open_warehouse`` with ``VIEWTRAIL_LOCK_TIMEOUT_S``); past the wait :class:`Unavailable`. In one process
+writes take turns on a lock (two DuckDB transactions updating one row would conflict). Right after a write the
+written ``registry.videos`` rows are read back on the same connection and stored in the store's overlay, which
+reads lay over the copy's registry until a newer copy has caught up (its row's ``updated_at`` is as new), so a
+client that POSTs and then GETs sees its video at once, in every worker process.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from viewtrail.clock import utc_now
+from viewtrail.domain.errors import InvalidInputError, ViewtrailError
+from viewtrail.domain.models import Platform, ShortLink, VideoRef
+from viewtrail.domain.urls import InvalidVideoUrl, parse_platform, parse_video_url
+from viewtrail.pipeline import queue
+from viewtrail.warehouse import accounts, registry
+from viewtrail.warehouse.connection import WarehouseLockedError, open_warehouse
+from viewtrail.warehouse.migrations import apply_migrations
+from viewtrail.warehouse.transactions import transaction
+
+from .settings import ApiSettings
+from .store import Store
+
+MAX_BULK = 1000
+REGISTRY_COLUMNS = (
+    "video_id",
+    "platform",
+    "external_id",
+    "url",
+    "account",
+    "is_active",
+    "cadence",
+    "track_until",
+    "labels",
+    "metadata",
+    "added_at",
+    "updated_at",
+    "stopped_at",
+)
+_OVERLAY_SCHEMA = {
+    "video_id": pl.String(),
+    "platform": pl.String(),
+    "external_id": pl.String(),
+    "url": pl.String(),
+    "account": pl.String(),
+    "is_active": pl.Boolean(),
+    "cadence": pl.String(),
+    "track_until": pl.Datetime("us"),
+    "labels": pl.List(pl.String()),
+    "metadata": pl.String(),
+    "added_at": pl.Datetime("us"),
+    "updated_at": pl.Datetime("us"),
+    "stopped_at": pl.Datetime("us"),
+}
+
+
+# --------------------------------------------------------------------------------------------------- errors
+
+
+class ApiProblem(ViewtrailError):
+    """A user-facing failure with its problem code; ``str(error)`` is one sentence."""
+
+    status = 400
+    code = "BAD_REQUEST"
+
+    def __init__(self, detail: str, *, errors: Sequence[tuple[str, str]] = (), retry_after: int | None = None):
+        super().__init__(detail)
+        self.errors = list(errors)
+        self.retry_after = retry_after
+
+
+class NotFound(ApiProblem):
+    status, code = 404, "NOT_FOUND"
+
+
+class Invalid(ApiProblem):
+    status, code = 422, "VALIDATION_ERROR"
+
+
+class Conflict(ApiProblem):
+    status, code = 409, "CONFLICT"
+
+
+class Unavailable(ApiProblem):
+    status, code = 503, "SERVICE_UNAVAILABLE"
+
+
+def invalid(field: str, message: str) -> Invalid:
+    return Invalid(message, errors=[(field, message)])
+
+
+# -------------------------------------------------------------------------------------------------- helpers
+
+
+def iso(value: Any) -> Any:
+    """Naive-UTC datetimes as ``...Z``, dates as ``YYYY-MM-DD``; everything else unchanged."""
+    if isinstance(value, datetime):
+        return value.isoformat() + "Z"
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _metadata(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        return json.loads(value) if value else {}
+    return dict(value)
+
+
+def encode_cursor(after: Any, filters: dict[str, Any]) -> str:
+    raw = json.dumps({"a": after, "f": _filters_hash(filters)}, separators=(",", ":"), default=str)
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, filters: dict[str, Any]) -> Any:
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        after, bound = data["a"], data["f"]
+    except (ValueError, KeyError, TypeError):
+        raise invalid("cursor", "The cursor is not one this API issued; start again without it.") from None
+    if bound != _filters_hash(filters):
+        raise invalid(
+            "cursor",
+            "The cursor belongs to a listing with other filters; reuse it with the same filters or start again.",
+        )
+    return after
+
+
+def _filters_hash(filters: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(filters, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+    limit: int
+    total_count: int | None
+
+
+# -------------------------------------------------------------------------------------------------- service
+
+
+class Service:
+    def __init__(self, settings: ApiSettings, store: Store | None = None) -> None:
+        self.settings = settings
+        self.store = store or Store(settings.store_path)
+        self._write_lock = threading.Lock()
+
+    # ------------------------------------------------------------------------------------------- connections
+
+    @contextmanager
+    def _reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The analyst copy read-only; before the first build an empty registry of the current schema."""
+        path: Path = self.settings.analytics_path
+        try:
+            con = duckdb.connect(str(path), read_only=True) if path.exists() else None
+        except duckdb.Error:
+            con = None  # being replaced right now or unreadable: fall back to the overlay alone
+        if con is None:
+            con = duckdb.connect(":memory:")
+            apply_migrations(con)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    @contextmanager
+    def _writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self._write_lock:
+            try:
+                with open_warehouse(lock_timeout_s=self.settings.lock_timeout_s) as con:
+                    yield con
+            except WarehouseLockedError:
+                raise Unavailable(
+                    "The warehouse is busy with a pipeline run; retry in a moment.",
+                    retry_after=max(1, int(min(self.settings.lock_timeout_s, 30)) or 5),
+                ) from None
+
+    def _record(self, con: duckdb.DuckDBPyConnection, video_ids: Sequence[str]) -> None:
+        """Store the registry rows of ``video_ids`` as just written (absent = deleted) in the overlay."""
+        ids = list(dict.fromkeys(video_ids))
+        if not ids:
+            return
+        frame = con.sql(
+            f"SELECT {', '.join(REGISTRY_COLUMNS[:-4])}, metadata::VARCHAR AS metadata, added_at, updated_at, stopped_at"
+            " FROM registry.videos WHERE list_contains(?, video_id)",
+            params=[ids],
+        ).pl()
+        found = {row["video_id"]: row for row in frame.iter_rows(named=True)}
+        now = utc_now()
+        rows = {vid: found.get(vid) for vid in ids}
+        stamps = {vid: (found[vid]["updated_at"] if vid in found else now) for vid in ids}
+        self.store.put_overlay(rows, stamps)
+
+    # ----------------------------------------------------------------------------------------- the registry
+
+    @staticmethod
+    def _marts(con: duckdb.DuckDBPyConnection) -> set[str]:
+        return {
+            r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts'").fetchall()
+        }
+
+    def _overlay(self, con: duckdb.DuckDBPyConnection) -> tuple[list[str], pl.DataFrame]:
+        """Registers ``_vt_overlay`` (the overlay's live rows) on ``con``; returns the ids it hides in the copy."""
+        entries = self.store.overlay()
+        if entries:
+            caught_up: dict[str, datetime] = {}
+            copy = {
+                r[0]: (r[1], r[2])
+                for r in con.execute(
+                    "SELECT video_id, updated_at, added_at FROM registry.videos WHERE list_contains(?, video_id)",
+                    [list(entries)],
+                ).fetchall()
+            }
+            for vid, (row, stamp) in entries.items():
+                have = copy.get(vid)
+                if row is not None and have is not None and have[0] >= stamp:
+                    caught_up[vid] = stamp
+                elif row is None and (have is None or have[1] > stamp):
+                    caught_up[vid] = stamp
+            self.store.drop_overlay(caught_up)
+            entries = {vid: entry for vid, entry in entries.items() if vid not in caught_up}
+        live = []
+        for row, _ in entries.values():
+            if row is None:
+                continue
+            live.append(
+                {
+                    **row,
+                    **{
+                        k: (datetime.fromisoformat(row[k]) if row.get(k) else None)
+                        for k in ("track_until", "added_at", "updated_at", "stopped_at")
+                    },
+                }
+            )
+        frame = pl.DataFrame(live, schema=_OVERLAY_SCHEMA) if live else pl.DataFrame(schema=_OVERLAY_SCHEMA)
+        con.register("_vt_overlay", frame)
+        return list(entries), frame
+
+    def _videos(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        *,
+        where: Sequence[str] = (),
+        params: Sequence[Any] = (),
+        limit: int | None = None,
+        count: bool = False,
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        hidden, _ = self._overlay(con)
+        marts = self._marts(con)
+        clause = ("WHERE " + " AND ".join(where)) if where else ""
+        reg = f"""
+            WITH reg AS (
+                SELECT {", ".join(REGISTRY_COLUMNS[:-4])}, metadata::VARCHAR AS metadata, added_at, updated_at,
+                       stopped_at
+                FROM registry.videos WHERE NOT list_contains($hidden, video_id)
+                UNION ALL BY NAME SELECT * FROM _vt_overlay
+            )"""
+        total = None
+        if count:
+            total = con.execute(
+                f"{reg} SELECT count(*) FROM reg {clause}", {"hidden": hidden, **dict(params)}
+            ).fetchall()[0][0]
+        latest = (
+            "l.last_observed_at AS l_observed_at, l.views AS l_views, l.likes AS l_likes, l.comments AS l_comments, l.shares AS l_shares, l.saves AS l_saves"
+            if "video_latest" in marts
+            else "NULL AS l_observed_at"
+        )
+        latest_join = "LEFT JOIN marts.video_latest l USING (video_id)" if "video_latest" in marts else ""
+        growth = (
+            (
+                "g.views_gained_1d AS g_1d, g.views_gained_7d AS g_7d, g.views_gained_14d AS g_14d, "
+                "g.views_gained_30d AS g_30d, g.outlier_multiplier AS g_outlier"
+            )
+            if "video_growth" in marts
+            else "NULL AS g_1d"
+        )
+        growth_join = "LEFT JOIN marts.video_growth g USING (video_id)" if "video_growth" in marts else ""
+        engagement = "e.engagement_rate AS g_engagement" if "video_engagement" in marts else "NULL AS g_engagement"
+        engagement_join = (
+            (
+                "LEFT JOIN (SELECT video_id, arg_max(engagement_rate, day) AS engagement_rate FROM marts.video_engagement"
+                " WHERE video_id IN (SELECT video_id FROM page) GROUP BY video_id) e USING (video_id)"
+            )
+            if "video_engagement" in marts
+            else ""
+        )
+        sql = f"""{reg},
+            page AS (SELECT * FROM reg {clause} ORDER BY video_id {f"LIMIT {int(limit)}" if limit is not None else ""})
+            SELECT page.*, {latest}, {growth}, {engagement}
+            FROM page {latest_join} {growth_join} {engagement_join}
+            ORDER BY video_id"""
+        rows = con.sql(sql, params={"hidden": hidden, **dict(params)}).pl().iter_rows(named=True)
+        return [self._resource(row) for row in rows], total
+
+    @staticmethod
+    def _resource(row: dict[str, Any]) -> dict[str, Any]:
+        latest = None
+        if row.get("l_observed_at") is not None:
+            latest = {
+                "observed_at": iso(row["l_observed_at"]),
+                **{k: row.get(f"l_{k}") for k in ("views", "likes", "comments", "shares", "saves")},
+            }
+        growth = None
+        if (
+            row.get("g_1d") is not None
+            or row.get("g_outlier") is not None
+            or row.get("g_engagement") is not None
+            or row.get("g_7d") is not None
+        ):
+            growth = {
+                "increase_1d": row.get("g_1d"),
+                "increase_7d": row.get("g_7d"),
+                "increase_14d": row.get("g_14d"),
+                "increase_30d": row.get("g_30d"),
+                "outlier_multiplier": _num(row.get("g_outlier")),
+                "engagement_rate": _num(row.get("g_engagement")),
+            }
+        return {
+            "video_id": row["video_id"],
+            "platform": row["platform"],
+            "external_id": row["external_id"],
+            "url": row["url"],
+            "account": row["account"],
+            "is_active": bool(row["is_active"]),
+            "cadence": row["cadence"],
+            "track_until": iso(row["track_until"]),
+            "labels": list(row["labels"] or []),
+            "metadata": _metadata(row["metadata"]),
+            "added_at": iso(row["added_at"]),
+            "updated_at": iso(row["updated_at"]),
+            "stopped_at": iso(row["stopped_at"]),
+            "latest": latest,
+            "growth": growth,
+        }
+
+    # ------------------------------------------------------------------------------------------------- reads
+
+    def resolve(self, reference: str) -> str:
+        """A video id from an id or any URL form the CLI accepts; :class:`NotFound` when it names none."""
+        try:
+            ref = parse_video_url(reference)
+        except InvalidVideoUrl as error:
+            raise NotFound(f"No video matches {reference!r}: {error}") from None
+        if isinstance(ref, ShortLink):
+            raise NotFound(f"{ref.url} is a short link; name the video by its id or full URL instead.")
+        return ref.video_id
+
+    def get_video(self, reference: str) -> dict[str, Any]:
+        video_id = self.resolve(reference)
+        with self._reader() as con:
+            items, _ = self._videos(con, where=["video_id = $id"], params=[("id", video_id)])
+        if not items:
+            raise NotFound(f"{video_id} is not in the registry; track it with POST /v1/videos.")
+        return items[0]
+
+    def list_videos(
+        self,
+        *,
+        platform: str | None = None,
+        label: str | None = None,
+        account: str | None = None,
+        active: bool | None = None,
+        cursor: str | None = None,
+        limit: int = 50,
+        include_total: bool = False,
+    ) -> Page:
+        filters = {"platform": platform, "label": label, "account": account, "active": active}
+        where, params = [], []
+        if platform is not None:
+            params.append(("platform", _platform(platform)))
+            where.append("platform = $platform")
+        if label is not None:
+            where.append("list_contains(labels, $label)")
+            params.append(("label", label))
+        if account is not None:
+            where.append("account = $account")
+            params.append(("account", account.removeprefix("@")))
+        if active is not None:
+            where.append("is_active = $active")
+            params.append(("active", active))
+        return self._listing(self._videos, "video_id", filters, where, params, cursor, limit, include_total)
+
+    def _listing(
+        self,
+        fetch: Any,
+        key: str,
+        filters: dict[str, Any],
+        where: Sequence[str],
+        params: Sequence[tuple[str, Any]],
+        cursor: str | None,
+        limit: int,
+        include_total: bool,
+    ) -> Page:
+        """One page of ``fetch(con, where=, params=, limit=, count=)`` ordered by ``key``, its cursor bound to
+        ``filters``."""
+        count_where, count_params = list(where), list(params)
+        where, params = list(where), list(params)
+        if cursor:
+            where.append(f"{key} > $after")
+            params.append(("after", str(decode_cursor(cursor, filters))))
+        with self._reader() as con:
+            items, _ = fetch(con, where=where, params=params, limit=limit + 1)
+            total = None
+            if include_total:
+                _, total = fetch(con, where=count_where, params=count_params, limit=0, count=True)
+        has_next = len(items) > limit
+        items = items[:limit]
+        next_cursor = encode_cursor(items[-1][key], filters) if has_next else None
+        return Page(items, next_cursor, limit, total)
+
+    def history(self, reference: str, start: date | None = None, end: date | None = None) -> list[dict[str, Any]]:
+        video = self.get_video(reference)
+        if start and end and start > end:
+            raise invalid("start_date", "start_date is after end_date; swap them.")
+        with self._reader() as con:
+            if "video_daily" not in self._marts(con):
+                return []
+            rows = (
+                con.sql(
+                    """
+                SELECT day, views, likes, comments, shares, saves, views_gained, likes_gained, comments_gained,
+                       shares_gained, saves_gained, observations, is_interpolated
+                FROM marts.video_daily
+                WHERE video_id = $id AND ($start IS NULL OR day >= $start) AND ($end IS NULL OR day <= $end)
+                ORDER BY day
+                """,
+                    params={"id": video["video_id"], "start": start, "end": end},
+                )
+                .pl()
+                .iter_rows(named=True)
+            )
+            return [{k: iso(v) for k, v in row.items()} for row in rows]
+
+    def snapshots(self, reference: str, *, cursor: str | None = None, limit: int = 100) -> Page:
+        video = self.get_video(reference)
+        filters = {"video_id": video["video_id"]}
+        after = decode_cursor(cursor, filters) if cursor else None
+        with self._reader() as con:
+            rows = (
+                con.sql(
+                    """
+                SELECT observed_at, views, likes, comments, shares, saves, title, account, source
+                FROM raw.snapshots
+                WHERE video_id = $id AND ($after IS NULL OR observed_at > $after::TIMESTAMP)
+                ORDER BY observed_at LIMIT $n
+                """,
+                    params={"id": video["video_id"], "after": after, "n": limit + 1},
+                )
+                .pl()
+                .rows(named=True)
+            )
+        has_next = len(rows) > limit
+        rows = rows[:limit]
+        next_cursor = encode_cursor(rows[-1]["observed_at"].isoformat(), filters) if has_next else None
+        return Page([{k: iso(v) for k, v in r.items()} for r in rows], next_cursor, limit, None)
+
+    def labels(self) -> list[dict[str, Any]]:
+        with self._reader() as con:
+            hidden, _ = self._overlay(con)
+            rows = con.execute(
+                """
+                WITH reg AS (SELECT video_id, labels, is_active FROM registry.videos
+                             WHERE NOT list_contains($hidden, video_id)
+                             UNION ALL SELECT video_id, labels, is_active FROM _vt_overlay)
+                SELECT label, count(*) AS videos, count(*) FILTER (WHERE is_active) AS active_videos
+                FROM (SELECT unnest(labels) AS label, is_active FROM reg) GROUP BY label ORDER BY label
+                """,
+                {"hidden": hidden},
+            ).fetchall()
+        return [{"label": r[0], "videos": int(r[1]), "active_videos": int(r[2])} for r in rows]
+
+    def _daily(
+        self,
+        table: str,
+        where: str,
+        params: dict[str, Any],
+        start: date | None,
+        end: date | None,
+        exclude: Sequence[str] = (),
+    ) -> list[dict[str, Any]]:
+        if start and end and start > end:
+            raise invalid("start_date", "start_date is after end_date; swap them.")
+        columns = f"* EXCLUDE ({', '.join(exclude)})" if exclude else "*"
+        with self._reader() as con:
+            if table not in self._marts(con):
+                return []
+            rows = (
+                con.sql(
+                    f"SELECT {columns} FROM marts.{table} WHERE {where} AND ($start IS NULL OR day >= $start)"
+                    f" AND ($end IS NULL OR day <= $end) ORDER BY day",
+                    params={**params, "start": start, "end": end},
+                )
+                .pl()
+                .iter_rows(named=True)
+            )
+            return [{k: iso(_num(v)) for k, v in row.items()} for row in rows]
+
+    def label_daily(self, label: str, start: date | None = None, end: date | None = None) -> list[dict[str, Any]]:
+        if label not in {entry["label"] for entry in self.labels()}:
+            raise NotFound(f"No video has the label {label!r}; GET /v1/labels lists them.")
+        return self._daily("label_daily", "label = $label", {"label": label}, start, end)
+
+    def account_daily(
+        self, account: str, platform: str | None = None, start: date | None = None, end: date | None = None
+    ) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"account": account.removeprefix("@")}
+        where = "account = $account"
+        if platform is not None:
+            params["platform"] = _platform(platform)
+            where += " AND platform = $platform"
+        rows = self._daily("account_daily", where, params, start, end)
+        if not rows:
+            page = self.list_videos(account=account, platform=platform, limit=1)
+            if not page.items:
+                raise NotFound(f"No tracked video belongs to the account {account!r}.")
+        return rows
+
+    # --------------------------------------------------------------------------------- accounts and creators
+
+    def _accounts(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        *,
+        where: Sequence[str] = (),
+        params: Sequence[tuple[str, Any]] = (),
+        limit: int | None = None,
+        count: bool = False,
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        """Watched accounts (the copy's ``registry.accounts`` with their creators) and, once a build has them,
+        their ``marts.account_latest`` row."""
+        clause = ("WHERE " + " AND ".join(where)) if where else ""
+        reg = """
+            WITH reg AS (
+                SELECT a.account_id, a.platform, a.handle, a.platform_account_id, a.url, a.is_active, a.discovery,
+                       a.latest_n, a.since, a.discovery_cadence_hours, a.video_cadence, a.labels,
+                       a.metadata::VARCHAR AS metadata, a.added_at, a.updated_at, a.stopped_at,
+                       coalesce(c.creators, []::VARCHAR[]) AS creators
+                FROM registry.accounts a
+                LEFT JOIN (SELECT account_id, list(creator_id ORDER BY creator_id) AS creators
+                           FROM registry.creator_accounts GROUP BY account_id) c USING (account_id)
+            )"""
+        rows, total = self._with_latest(
+            con,
+            reg,
+            clause,
+            params,
+            limit,
+            count,
+            key="account_id",
+            mart="account_latest",
+            counts=_ACCOUNT_COUNTS,
+            others=_ACCOUNT_OTHERS,
+        )
+        return [_account_resource(row) for row in rows], total
+
+    def resolve_account(self, reference: str) -> str:
+        """A watched account's id from its id (``tiktok:nasa``) or account URL; :class:`NotFound` otherwise."""
+        with self._reader() as con:
+            try:
+                account_id = accounts.resolve_account(con, reference)
+            except InvalidVideoUrl as error:
+                raise NotFound(f"No watched account matches {reference!r}: {error}") from None
+        if account_id is None:
+            raise NotFound(f"{reference} is not a watched account; GET /v1/watched-accounts lists them.")
+        return account_id
+
+    def get_account(self, reference: str) -> dict[str, Any]:
+        account_id = self.resolve_account(reference)
+        with self._reader() as con:
+            items, _ = self._accounts(con, where=["account_id = $id"], params=[("id", account_id)])
+        return items[0]
+
+    def list_accounts(
+        self,
+        *,
+        platform: str | None = None,
+        creator: str | None = None,
+        label: str | None = None,
+        active: bool | None = None,
+        cursor: str | None = None,
+        limit: int = 50,
+        include_total: bool = False,
+    ) -> Page:
+        filters = {"platform": platform, "creator": creator, "label": label, "active": active}
+        where, params = [], []
+        if platform is not None:
+            where.append("platform = $platform")
+            params.append(("platform", _platform(platform)))
+        if creator is not None:
+            where.append("list_contains(creators, $creator)")
+            params.append(("creator", _creator_id(creator, field="creator")))
+        if label is not None:
+            where.append("list_contains(labels, $label)")
+            params.append(("label", label))
+        if active is not None:
+            where.append("is_active = $active")
+            params.append(("active", active))
+        return self._listing(self._accounts, "account_id", filters, where, params, cursor, limit, include_total)
+
+    def account_metrics(
+        self, reference: str, start: date | None = None, end: date | None = None
+    ) -> list[dict[str, Any]]:
+        account_id = self.resolve_account(reference)
+        return self._daily(
+            "account_metrics_daily",
+            "account_id = $id",
+            {"id": account_id},
+            start,
+            end,
+            exclude=("snapshots_ingested_through",),
+        )
+
+    def _creators(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        *,
+        where: Sequence[str] = (),
+        params: Sequence[tuple[str, Any]] = (),
+        limit: int | None = None,
+        count: bool = False,
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        """Creators (the copy's ``registry.creators`` with their accounts and those accounts' platforms) and,
+        once a build has them, their ``marts.creator_latest`` row."""
+        clause = ("WHERE " + " AND ".join(where)) if where else ""
+        reg = """
+            WITH reg AS (
+                SELECT c.creator_id, c.name, c.labels, c.metadata::VARCHAR AS metadata, c.added_at, c.updated_at,
+                       coalesce(list(ca.account_id ORDER BY ca.account_id)
+                                FILTER (WHERE ca.account_id IS NOT NULL), []::VARCHAR[]) AS account_ids,
+                       coalesce(list_sort(list_distinct(list(a.platform) FILTER (WHERE a.platform IS NOT NULL))),
+                                []::VARCHAR[]) AS platforms
+                FROM registry.creators c
+                LEFT JOIN registry.creator_accounts ca USING (creator_id)
+                LEFT JOIN registry.accounts a ON a.account_id = ca.account_id
+                GROUP BY ALL
+            )"""
+        rows, total = self._with_latest(
+            con,
+            reg,
+            clause,
+            params,
+            limit,
+            count,
+            key="creator_id",
+            mart="creator_latest",
+            counts=_CREATOR_COUNTS,
+            others=_CREATOR_OTHERS,
+        )
+        return [_creator_resource(row) for row in rows], total
+
+    def _with_latest(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        reg: str,
+        clause: str,
+        params: Sequence[tuple[str, Any]],
+        limit: int | None,
+        count: bool,
+        *,
+        key: str,
+        mart: str,
+        counts: Sequence[str],
+        others: Sequence[str],
+    ) -> tuple[Any, int | None]:
+        """The rows of the registry CTE ``reg`` (named ``reg``) matching ``clause``, ordered by ``key``, each with
+        its ``marts.{mart}`` row as ``l_``-prefixed columns (``counts`` as BIGINT) once a build has made the
+        mart, ``l_present`` saying whether it has one; and the total when ``count``."""
+        values = dict(params)
+        total = None
+        if count:
+            total = con.execute(f"{reg} SELECT count(*) FROM reg {clause}", values).fetchall()[0][0]
+        if mart in self._marts(con):
+            latest = ", ".join([*(f"l.{c}::BIGINT AS l_{c}" for c in counts), *(f"l.{c} AS l_{c}" for c in others)])
+            latest_join = f"LEFT JOIN marts.{mart} l USING ({key})"
+            present = f"l.{key} IS NOT NULL AS l_present"
+        else:
+            latest, latest_join, present = "NULL AS l_none", "", "false AS l_present"
+        page_limit = f"LIMIT {int(limit)}" if limit is not None else ""
+        sql = f"""{reg},
+            page AS (SELECT * FROM reg {clause} ORDER BY {key} {page_limit})
+            SELECT page.*, {present}, {latest} FROM page {latest_join} ORDER BY {key}"""
+        return con.sql(sql, params=values).pl().iter_rows(named=True), total
+
+    def _creator_known(self, reference: str) -> str:
+        """A creator's id from its id or name (``Jane Doe`` is ``jane-doe``); :class:`NotFound` when unknown."""
+        try:
+            creator_id = accounts.creator_slug(reference)
+        except InvalidInputError as error:
+            raise NotFound(str(error)) from None
+        with self._reader() as con:
+            known = con.execute("SELECT 1 FROM registry.creators WHERE creator_id = ?", [creator_id]).fetchall()
+        if not known:
+            raise NotFound(f"There is no creator {reference!r}; GET /v1/creators lists them.")
+        return creator_id
+
+    def get_creator(self, reference: str) -> dict[str, Any]:
+        creator_id = self._creator_known(reference)
+        with self._reader() as con:
+            items, _ = self._creators(con, where=["creator_id = $id"], params=[("id", creator_id)])
+        return items[0]
+
+    def list_creators(
+        self,
+        *,
+        platform: str | None = None,
+        label: str | None = None,
+        cursor: str | None = None,
+        limit: int = 50,
+        include_total: bool = False,
+    ) -> Page:
+        filters = {"platform": platform, "label": label}
+        where, params = [], []
+        if platform is not None:
+            where.append("list_contains(platforms, $platform)")
+            params.append(("platform", _platform(platform)))
+        if label is not None:
+            where.append("list_contains(labels, $label)")
+            params.append(("label", label))
+        return self._listing(self._creators, "creator_id", filters, where, params, cursor, limit, include_total)
+
+    def creator_daily(self, reference: str, start: date | None = None, end: date | None = None) -> list[dict[str, Any]]:
+        creator_id = self._creator_known(reference)
+        return self._daily("creator_daily", "creator_id = $id", {"id": creator_id}, start, end)
+
+    def status(self) -> dict[str, Any]:
+        with self._reader() as con:
+            summary = registry.status_summary(con)
+        return {
+            "platforms": [{k: iso(v) for k, v in r.items()} for r in summary.by_platform.iter_rows(named=True)],
+            "failing": [{k: iso(v) for k, v in r.items()} for r in summary.failing.head(100).iter_rows(named=True)],
+            "failing_count": summary.failing.height,
+            "overdue": [{k: iso(v) for k, v in r.items()} for r in summary.overdue.head(100).iter_rows(named=True)],
+            "overdue_count": summary.overdue.height,
+            "pending_links": summary.pending_links,
+        }
+
+    def top_growth(
+        self,
+        *,
+        window_days: int = 7,
+        label: str | None = None,
+        platform: str | None = None,
+        account: str | None = None,
+        limit: int = 10,
+    ) -> list[dict[str, Any]]:
+        """The videos that gained the most views over 1, 7, 14 or 30 days (for the MCP tool)."""
+        if window_days not in (1, 7, 14, 30):
+            raise invalid("window_days", "window_days must be 1, 7, 14 or 30.")
+        videos = self.list_videos(platform=platform, label=label, account=account, limit=10_000).items
+        key = f"increase_{window_days}d"
+        ranked = [v for v in videos if v["growth"] and v["growth"][key] is not None]
+        ranked.sort(key=lambda v: (-v["growth"][key], v["video_id"]))
+        return ranked[:limit]
+
+    # ------------------------------------------------------------------------------------------------ writes
+
+    @staticmethod
+    def _options(cadence: Any, days: Any, metadata: Any) -> tuple[str | None, int | None, dict[str, Any]]:
+        try:
+            cadence = registry.validate_cadence(cadence)
+        except InvalidInputError as error:
+            raise invalid("cadence", str(error)) from None
+        try:
+            days = registry.validate_days(days)
+        except InvalidInputError as error:
+            raise invalid("days", str(error)) from None
+        try:
+            metadata = registry.validate_metadata(metadata)
+        except InvalidInputError as error:
+            raise invalid("metadata", str(error)) from None
+        return cadence, days, metadata
+
+    @staticmethod
+    def _parse_ref(text: str, platform: str | None, field: str = "url") -> VideoRef:
+        try:
+            ref = parse_video_url(text, platform or None)
+        except InvalidVideoUrl as error:
+            raise invalid(field, str(error)) from None
+        if isinstance(ref, ShortLink):
+            raise invalid(
+                field, f"{ref.url} is a short link, which the API cannot resolve yet; give the video's full URL."
+            )
+        return ref
+
+    def create_video(
+        self,
+        url: str,
+        *,
+        platform: str | None = None,
+        cadence: Any = None,
+        days: Any = None,
+        labels: Sequence[str] = (),
+        metadata: Any = None,
+    ) -> tuple[bool, dict[str, Any]]:
+        """Track one video; ``(created, resource)``. The same video again updates it like ``viewtrail track``."""
+        if platform is not None:
+            _platform(platform)
+        ref = self._parse_ref(url, platform)
+        cadence, days, metadata = self._options(cadence, days, metadata)
+        with self._writer() as con:
+            try:
+                [result] = registry.track_refs(con, [ref], cadence=cadence, days=days, labels=labels, metadata=metadata)
+            except InvalidInputError as error:
+                raise invalid("metadata", str(error)) from None
+            self._record(con, [ref.video_id])
+        if result.outcome is not registry.TrackOutcome.UPDATED:
+            _enqueue_first_scrape([ref.video_id])
+        return result.outcome is registry.TrackOutcome.CREATED, self.get_video(ref.video_id)
+
+    def bulk_create(
+        self, urls: Sequence[str], *, cadence: Any = None, days: Any = None, labels: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
+        if len(urls) > MAX_BULK:
+            raise invalid(
+                "urls", f"{len(urls)} URLs were sent but at most {MAX_BULK} are accepted per request; split them."
+            )
+        cadence, days, _ = self._options(cadence, days, None)
+        results: list[dict[str, Any] | None] = [None] * len(urls)
+        refs: list[tuple[int, VideoRef]] = []
+        for index, text in enumerate(urls):
+            try:
+                refs.append((index, self._parse_ref(text, None, field=f"urls[{index}]")))
+            except Invalid as error:
+                results[index] = {
+                    "index": index,
+                    "url": text,
+                    "status": "invalid",
+                    "video_id": None,
+                    "reason": str(error),
+                }
+        if refs:
+            with self._writer() as con:
+                outcomes = registry.track_refs(con, [ref for _, ref in refs], cadence=cadence, days=days, labels=labels)
+                self._record(con, [ref.video_id for _, ref in refs])
+            by_id = {r.video_id: r.outcome for r in outcomes}
+            for index, ref in refs:
+                outcome = by_id[ref.video_id]
+                status = "created" if outcome is registry.TrackOutcome.CREATED else "updated"
+                results[index] = {
+                    "index": index,
+                    "url": urls[index],
+                    "status": status,
+                    "video_id": ref.video_id,
+                    "reason": None,
+                }
+            # a video repeated in the request is created once: its later mentions are updates
+            seen: set[str] = set()
+            for entry in results:
+                if entry and entry["video_id"]:
+                    if entry["video_id"] in seen and entry["status"] == "created":
+                        entry["status"] = "updated"
+                    seen.add(entry["video_id"])
+            _enqueue_first_scrape([i for i, o in by_id.items() if o is not registry.TrackOutcome.UPDATED])
+        return [r for r in results if r is not None]
+
+    def stop(self, reference: str) -> dict[str, Any]:
+        video_id = self.get_video(reference)["video_id"]
+        with self._writer() as con:
+            registry.untrack(con, [video_id])
+            self._record(con, [video_id])
+        return self.get_video(video_id)
+
+    def bulk_stop(self, references: Sequence[str]) -> list[dict[str, Any]]:
+        if len(references) > MAX_BULK:
+            raise invalid(
+                "ids", f"{len(references)} ids were sent but at most {MAX_BULK} are accepted per request; split them."
+            )
+        ids: list[str | None] = []
+        for text in references:
+            try:
+                ids.append(self.resolve(text))
+            except NotFound:
+                ids.append(None)
+        known = [i for i in ids if i is not None]
+        states: dict[str, str] = {}
+        if known:
+            with self._writer() as con:
+                states = registry.untrack(con, known)
+                self._record(con, [i for i in known if states[i] != "unknown"])
+        return [
+            {
+                "index": n,
+                "id": text,
+                "video_id": vid,
+                "status": (states.get(vid, "unknown") if vid else "unknown").replace(" ", "_"),
+            }
+            for n, (text, vid) in enumerate(zip(references, ids, strict=True))
+        ]
+
+    def delete(self, reference: str) -> dict[str, Any]:
+        video_id = self.get_video(reference)["video_id"]
+        with self._writer() as con:
+            removed = registry.delete_videos(con, [video_id])
+            self._record(con, [video_id])
+        return {"video_id": video_id, "deleted": True, "snapshots_deleted": removed.get(video_id) or 0}
+
+    def patch(self, reference: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """Change labels (replaced), metadata (merged; a null value removes the key), cadence, is_active and
+        track_until (null = no end) of one video, in one transaction."""
+        video = self.get_video(reference)
+        video_id = video["video_id"]
+        edits: dict[str, Any] = {}
+        if "cadence" in changes:
+            if changes["cadence"] is None:
+                raise invalid("cadence", "cadence cannot be null; use 'auto' or a number of hours from 1 to 720.")
+            edits["cadence"], _, _ = self._options(changes["cadence"], None, None)
+        if "labels" in changes:
+            edits["labels"] = changes["labels"] or []
+        if "metadata" in changes:
+            patch = changes["metadata"] or {}
+            if not isinstance(patch, dict):
+                raise invalid("metadata", "metadata must be a JSON object of keys and values.")
+            try:
+                registry.validate_metadata({k: v for k, v in patch.items() if v is not None})
+            except InvalidInputError as error:
+                raise invalid("metadata", str(error)) from None
+            edits["metadata_patch"] = patch
+        if "track_until" in changes:
+            edits["track_until"] = changes["track_until"]
+        now = utc_now()
+        with self._writer() as con, transaction(con):
+            if changes.get("is_active") is True and not video["is_active"]:
+                registry.track_refs(con, [self._parse_ref(video_id, None)], now=now, transaction=False)
+            elif changes.get("is_active") is False and video["is_active"]:
+                registry.untrack(con, [video_id], now=now)
+            try:
+                registry.edit_video(con, video_id, now=now, **edits)
+            except InvalidInputError as error:  # too many metadata keys after merging
+                raise invalid("metadata", str(error)) from None
+            self._record(con, [video_id])
+        return self.get_video(video_id)
+
+    def scrape(self, reference: str) -> dict[str, Any]:
+        video_id = self.get_video(reference)["video_id"]
+        try:
+            path = queue.enqueue_rescrape([video_id])
+        except OSError as error:
+            raise Unavailable(
+                f"The rescrape request could not be queued ({error.strerror or error}); retry later.", retry_after=5
+            ) from None
+        return {"request_id": path.stem if path else None, "video_ids": [video_id], "status": "queued"}
+
+
+_ACCOUNT_COUNTS = (
+    "followers",
+    "following",
+    "likes",
+    "video_count",
+    "views",
+    "followers_gained_7d",
+    "followers_gained_30d",
+    "tracked_videos",
+    "tracked_video_views",
+    "tracked_video_engagements",
+    "snapshot_count",
+    "consecutive_failures",
+)
+_ACCOUNT_OTHERS = (
+    "display_name",
+    "first_observed_at",
+    "last_observed_at",
+    "median_video_views",
+    "posts_per_week",
+    "last_posted_at",
+    "as_of_at",
+    "last_attempt_at",
+    "last_outcome",
+)
+_SHARE_PLATFORMS = ("tiktok", "youtube", "instagram", "x")
+_SHARE_METRICS = ("views", "engagements", "followers")
+_CREATOR_COUNTS = ("accounts", "videos", "views", "engagements", "followers")
+_CREATOR_OTHERS = (
+    "engagement_rate_by_followers",
+    "posts_per_week",
+    "as_of_at",
+    *(f"{m}_share_{p}" for m in _SHARE_METRICS for p in _SHARE_PLATFORMS),
+)
+
+
+def _account_resource(row: dict[str, Any]) -> dict[str, Any]:
+    latest = None
+    if row["l_present"]:
+        latest = {k: iso(_num(row[f"l_{k}"])) for k in (*_ACCOUNT_OTHERS, *_ACCOUNT_COUNTS)}
+    return {
+        "account_id": row["account_id"],
+        "platform": row["platform"],
+        "handle": row["handle"],
+        "platform_account_id": row["platform_account_id"],
+        "url": row["url"],
+        "is_active": bool(row["is_active"]),
+        "discovery": row["discovery"],
+        "latest_n": row["latest_n"],
+        "since": iso(row["since"]),
+        "discovery_cadence_hours": row["discovery_cadence_hours"],
+        "video_cadence": row["video_cadence"],
+        "labels": list(row["labels"] or []),
+        "metadata": _metadata(row["metadata"]),
+        "creators": list(row["creators"] or []),
+        "added_at": iso(row["added_at"]),
+        "updated_at": iso(row["updated_at"]),
+        "stopped_at": iso(row["stopped_at"]),
+        "latest": latest,
+    }
+
+
+def _creator_resource(row: dict[str, Any]) -> dict[str, Any]:
+    latest = None
+    if row["l_present"]:
+        latest = {k: iso(_num(row[f"l_{k}"])) for k in (*_CREATOR_COUNTS, *_CREATOR_OTHERS[:3])}
+        latest["shares"] = {m: {p: _num(row[f"l_{m}_share_{p}"]) for p in _SHARE_PLATFORMS} for m in _SHARE_METRICS}
+    return {
+        "creator_id": row["creator_id"],
+        "name": row["name"],
+        "labels": list(row["labels"] or []),
+        "metadata": _metadata(row["metadata"]),
+        "account_ids": list(row["account_ids"] or []),
+        "platforms": list(row["platforms"] or []),
+        "added_at": iso(row["added_at"]),
+        "updated_at": iso(row["updated_at"]),
+        "latest": latest,
+    }
+
+
+def _creator_id(name: str, *, field: str) -> str:
+    try:
+        return accounts.creator_slug(name)
+    except InvalidInputError as error:
+        raise invalid(field, str(error)) from None
+
+
+def _platform(platform: str) -> str:
+    try:
+        return parse_platform(platform).value
+    except InvalidVideoUrl as error:
+        raise invalid("platform", str(error)) from None
+
+
+def _num(value: Any) -> Any:
+    """NaN and infinities (which JSON cannot carry) as null; Decimals as floats, whole-number ones (DuckDB's sums
+    of BIGINT) as ints."""
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return None
+    if value.__class__.__name__ == "Decimal":
+        return int(value) if value.as_tuple().exponent >= 0 else float(value)
+    return value
+
+
+def _enqueue_first_scrape(video_ids: list[str]) -> None:
+    try:
+        queue.enqueue_new_videos(video_ids)
+    except OSError:
+        pass  # the next scheduled run picks them up, as with the CLI
+
+
+__all__ = ["ApiProblem", "Conflict", "Invalid", "NotFound", "Page", "Platform", "Service", "Unavailable"]

@@ -1,0 +1,582 @@
+"""`viewtrail demo`: the main job, end to end, offline, on a fresh demo warehouse.
+
+1. create a fresh demo warehouse at the configured path (refusing to touch one holding real data);
+2. track ~200 sample videos across the four platforms (deterministic ids, realistic canonical URLs);
+3. backfill the last 14 days of hourly partitions with the simulated platform, through Dagster: one run per
+   platform asset covering the whole range (``BackfillPolicy.single_run()``), in-process, recorded in the
+   Dagster instance of ``DAGSTER_HOME`` when it is set (so the runs show in ``make ui``);
+4. build the dbt models and publish the analyst copy (``data/analytics.duckdb`` + ``data/marts/*.parquet``),
+   again as Dagster runs (:mod:`viewtrail.app.orchestrator`); the same run evaluates the demo's alert rules (spike,
+   milestone, unavailable; defined as of the window's start) and appends what fired to ``data/alerts.jsonl``
+   through a ``file://`` channel;
+5. print a short report, with the alerts that fired during the simulated window.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from viewtrail import config
+from viewtrail.clock import last_complete_hour, partition_key, pinned
+from viewtrail.domain.errors import ViewtrailError
+from viewtrail.domain.hashing import STABLE
+from viewtrail.domain.models import Platform, VideoRef
+
+DEMO_VIDEO_COUNT = 200
+DEMO_DAYS = 14
+#: Marks a warehouse as created by the demo: only such a warehouse is ever deleted by `viewtrail demo`.
+DEMO_MARKER_TABLE = "meta.demo_warehouse"
+#: The demo's alert rules (kind, --threshold values), defined as of the window's start, and its file channel.
+DEMO_ALERT_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (("spike", ()), ("milestone", ()), ("unavailable", ()))
+DEMO_CHANNEL = "demo-log"
+DEMO_LABELS = ("launch", "tutorial", "behind-the-scenes", "collab", "evergreen")
+#: Videos tracked at launch start this many hours after the window opens and at least LAUNCH_MARGIN_H before
+#: it closes, so each has a day or more of hourly snapshots in the window.
+LAUNCH_LEAD_H = 2
+LAUNCH_MARGIN_H = 30
+#: Watched accounts of the demo: (account link, creator, discovery mode). Two per platform, three creators, one
+#: account whose new videos wait in the inbox for review. Each first discovery takes its DEMO_LATEST_N newest.
+DEMO_ACCOUNTS: tuple[tuple[str, str, str], ...] = (
+    ("https://www.tiktok.com/@ana.cooks", "Ana Cooks", "auto"),
+    ("https://www.youtube.com/@anacooks", "Ana Cooks", "auto"),
+    ("https://www.instagram.com/ana.cooks/", "Ana Cooks", "review"),
+    ("https://www.tiktok.com/@techtinker", "Tech Tinker", "auto"),
+    ("https://www.youtube.com/@techtinker", "Tech Tinker", "auto"),
+    ("https://x.com/techtinker", "Tech Tinker", "auto"),
+    ("https://www.instagram.com/trailrunner/", "Trail Runner", "auto"),
+    ("https://x.com/trailrunner", "Trail Runner", "auto"),
+)
+DEMO_LATEST_N = 5
+
+Progress = Callable[[str], None]
+
+
+class DemoError(ViewtrailError):
+    """The demo cannot run (e.g. the configured warehouse holds real data)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SampleVideo:
+    video_id: str
+    platform: Platform
+    external_id: str
+    url: str
+    account: str | None
+    labels: tuple[str, ...]
+
+
+_B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def _external_id(platform: Platform, index: int) -> str:
+    raw = STABLE.digest("demo-video", platform.value, index)
+    number = int.from_bytes(raw, "big")
+    if platform is Platform.TIKTOK:
+        return str(7_300_000_000_000_000_000 + number % 100_000_000_000_000_000)  # 19 digits, like real ids
+    if platform is Platform.X:
+        return str(1_800_000_000_000_000_000 + number % 100_000_000_000_000_000)
+    chars = []
+    for _ in range(11):  # YouTube ids and Instagram shortcodes
+        number, rest = divmod(number, 64)
+        chars.append(_B64[rest])
+    code = "".join(chars)
+    return code if platform is Platform.YOUTUBE else "C" + code[1:]
+
+
+def sample_videos(count: int = DEMO_VIDEO_COUNT) -> list[SampleVideo]:
+    """``count`` deterministic sample videos spread over the four platforms and several accounts each."""
+    from viewtrail.domain.urls import canonical_url
+    from viewtrail.platforms.simulated import video_profile
+
+    platforms = list(Platform)
+    videos = []
+    for index in range(count):
+        platform = platforms[index % len(platforms)]
+        external_id = _external_id(platform, index)
+        video_id = f"{platform.value}:{external_id}"
+        account = video_profile(video_id).account  # the simulated platform's author, as the URL would show it
+        url = canonical_url(platform, external_id, account)
+        label_pick = STABLE.digest("labels", video_id)[0]
+        labels = tuple(
+            label for bit, label in enumerate(DEMO_LABELS) if label_pick >> bit & 1 and bit < len(DEMO_LABELS)
+        )[:2]
+        videos.append(SampleVideo(video_id, platform, external_id, url, account, labels))
+    return videos
+
+
+# --------------------------------------------------------------------------------------------------
+# the demo warehouse
+
+
+def _is_demo_warehouse(path: Path) -> tuple[bool, int]:
+    """(marked as a demo warehouse, number of tracked videos) of an existing file."""
+    import duckdb
+
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        marked = bool(
+            con.sql(
+                "SELECT 1 FROM information_schema.tables WHERE table_schema = 'meta' AND table_name = 'demo_warehouse'"
+            ).fetchall()
+        )
+        has_registry = bool(
+            con.sql(
+                "SELECT 1 FROM information_schema.tables WHERE table_schema = 'registry' AND table_name = 'videos'"
+            ).fetchall()
+        )
+        videos = con.sql("SELECT count(*) FROM registry.videos").fetchall()[0][0] if has_registry else 0
+        return marked, int(videos)
+    finally:
+        con.close()
+
+
+def _remove_warehouse_files(path: Path) -> None:
+    for candidate in (path, path.with_name(path.name + ".wal")):
+        if candidate.exists():
+            candidate.unlink()
+
+
+def prepare_demo_warehouse(path: Path) -> None:
+    """Delete a previous demo warehouse at ``path``; refuse when the file holds anything else."""
+    import duckdb
+
+    if not path.exists():
+        return
+    try:
+        marked, videos = _is_demo_warehouse(path)
+    except duckdb.IOException as error:
+        raise DemoError(
+            f"The warehouse {path} is in use by another process ({str(error).splitlines()[0][:120]}); stop the "
+            f"pipeline (make ui) and close any session on it, then run the demo again."
+        ) from None
+    except duckdb.Error:
+        raise DemoError(
+            f"{path} exists and is not a DuckDB warehouse; the demo will not overwrite it. Point "
+            f"VIEWTRAIL_DATA_DIR (or VIEWTRAIL_WAREHOUSE) at another place, e.g. VIEWTRAIL_DATA_DIR=./demo-data."
+        ) from None
+    if not marked and videos > 0:
+        raise DemoError(
+            f"The warehouse {path} holds {videos} tracked videos that are not demo data; the demo refuses to "
+            f"replace it. Run it elsewhere, e.g. VIEWTRAIL_DATA_DIR=./demo-data viewtrail demo."
+        )
+    _remove_warehouse_files(path)
+
+
+def tracking_starts(videos: Sequence[SampleVideo], first_hour: datetime, last_hour: datetime) -> dict[str, datetime]:
+    """When each sample video starts being tracked, relative to the simulated window (never to the calendar).
+
+    Videos the simulated platform posts at launch are tracked at a point inside the window that leaves them at
+    least a day of hourly history; catalogue videos (posted days to months earlier) are tracked from its start.
+    """
+    from viewtrail.platforms.simulated import video_profile
+
+    window_h = max(int((last_hour - first_hour).total_seconds() // 3600) + 1, 1)
+    launch_span_h = max(window_h - LAUNCH_MARGIN_H - LAUNCH_LEAD_H, 0)
+    starts = {}
+    for video in videos:
+        if video_profile(video.video_id).launch:
+            fraction = int.from_bytes(STABLE.digest("tracked-at", video.video_id)[:4], "big") / 2**32
+            offset = timedelta(hours=LAUNCH_LEAD_H + fraction * launch_span_h)
+            starts[video.video_id] = (first_hour + offset).replace(microsecond=0)
+        else:
+            starts[video.video_id] = first_hour
+    return starts
+
+
+def register_sample_videos(
+    con: Any, videos: Sequence[SampleVideo], added_at: datetime, tracked_since: Mapping[str, datetime] | None = None
+) -> None:
+    """Track the sample videos (auto cadence, active) and mark the warehouse as a demo, in one transaction.
+
+    ``tracked_since`` gives a video's own ``added_at`` (see :func:`tracking_starts`); the others get ``added_at``.
+    """
+    from viewtrail.warehouse.registry import TrackRow, track_frame, track_rows_frame
+    from viewtrail.warehouse.transactions import transaction
+
+    tracked_since = tracked_since or {}
+    frame = track_rows_frame(
+        TrackRow(
+            VideoRef(v.platform, v.external_id, v.url, v.account),
+            cadence="auto",
+            labels=v.labels,
+            metadata=json.dumps({"source": "viewtrail demo"}),
+            added_at=tracked_since.get(v.video_id, added_at),
+        )
+        for v in videos
+    )
+    with transaction(con):
+        con.execute(f"CREATE TABLE IF NOT EXISTS {DEMO_MARKER_TABLE} (created_at TIMESTAMP NOT NULL, videos INTEGER)")
+        con.execute(f"INSERT INTO {DEMO_MARKER_TABLE} VALUES (?, ?)", [added_at, len(videos)])
+        track_frame(con, frame, now=added_at, transaction=False)
+
+
+# --------------------------------------------------------------------------------------------------
+# the report
+
+
+@dataclass(frozen=True, slots=True)
+class GrowthRow:
+    video_id: str
+    title: str | None
+    age_days: float | None  # days between posting and the end of the window
+    views: int | None
+    views_per_hour_24h: float | None
+    views_gained_7d: int | None
+    increase_7d_pct: float | None  # None while the video is younger than 7 days
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRow:
+    occurred_at: datetime
+    kind: str
+    video_id: str | None
+    title: str  # the message's title
+    delivered: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DemoReport:
+    videos_tracked: int
+    snapshots_stored: int
+    attempts_stored: int
+    first_hour: datetime
+    last_hour: datetime
+    posted_in_window: int  # sample videos posted inside the backfilled window (tracked at launch)
+    hourly_history: int  # videos with 24 or more snapshots
+    disappeared: int  # videos the pipeline marked unavailable
+    top_growth: list[GrowthRow]  # the 10 fastest-growing videos (views per hour over the last 24 h)
+    plateauing: list[GrowthRow]  # the oldest videos, for comparison
+    analytics_path: Path
+    marts_dir: Path
+    seconds: float
+    alerts: list[AlertRow] = field(default_factory=list)  # what the demo's rules fired, oldest first
+    alerts_log: Path | None = None  # the demo's file channel
+    accounts_watched: int = 0
+    top_creators: list[CreatorRow] = field(default_factory=list)  # by views of their accounts' videos
+    discovered_in_window: list[DiscoveredRow] = field(default_factory=list)  # newest first
+    discovered_count: int = 0  # videos discovered (posted) inside the window
+    inbox_pending: int = 0  # videos of the review-mode account waiting for a decision
+
+
+@dataclass(frozen=True, slots=True)
+class CreatorRow:
+    name: str
+    platforms: list[str]
+    accounts: int
+    followers: int | None
+    videos: int
+    views: int | None
+    posts_per_week: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class DiscoveredRow:
+    video_id: str
+    account_id: str
+    posted_at: datetime | None
+    views: int | None
+
+
+_CREATORS_SQL = """
+SELECT name, platforms, accounts, followers, videos, views, posts_per_week
+FROM marts.creator_latest ORDER BY views DESC NULLS LAST, creator_id LIMIT 5
+"""
+
+_DISCOVERED_SQL = """
+SELECT v.video_id, v.account_id, v.posted_at, l.views
+FROM registry.videos v LEFT JOIN marts.video_latest l USING (video_id)
+WHERE v.source = 'discovered' AND v.posted_at >= $first_hour
+ORDER BY v.posted_at DESC, v.video_id
+"""
+
+
+_GROWTH_ROWS_SQL = """
+SELECT g.video_id, l.title, date_diff('second', l.posted_at, $window_end) / 86400.0 AS age_days,
+       g.views, g.views_per_hour_24h, g.views_gained_7d, g.increase_7d_pct
+FROM marts.video_growth g LEFT JOIN marts.video_latest l USING (video_id)
+WHERE g.views_per_hour_24h IS NOT NULL
+"""
+
+
+def _growth_rows(con: Any, window_end: datetime, order_by: str, limit: int) -> list[GrowthRow]:
+    rows = con.execute(
+        f"{_GROWTH_ROWS_SQL} ORDER BY {order_by}, g.video_id LIMIT {int(limit)}", {"window_end": window_end}
+    ).fetchall()
+    return [GrowthRow(*row) for row in rows]
+
+
+def read_report(analytics_path: Path, first_hour: datetime, last_hour: datetime, seconds: float) -> DemoReport:
+    import duckdb
+
+    window_end = last_hour + timedelta(hours=1)
+    con = duckdb.connect(str(analytics_path), read_only=True)
+    try:
+
+        def scalar(sql: str, params: Sequence[Any] = ()) -> int:
+            return int(con.execute(sql, list(params)).fetchall()[0][0] or 0)
+
+        report = DemoReport(
+            videos_tracked=scalar("SELECT count(*) FROM registry.videos"),
+            snapshots_stored=scalar("SELECT count(*) FROM raw.snapshots"),
+            attempts_stored=scalar("SELECT count(*) FROM raw.scrape_attempts"),
+            first_hour=first_hour,
+            last_hour=last_hour,
+            posted_in_window=scalar(
+                "SELECT count(*) FROM registry.videos WHERE posted_at >= ? AND source <> 'discovered'", [first_hour]
+            ),
+            hourly_history=scalar("SELECT count(*) FROM marts.video_latest WHERE snapshot_count >= 24"),
+            disappeared=scalar("SELECT count(*) FROM registry.videos WHERE availability = 'unavailable'"),
+            top_growth=_growth_rows(con, window_end, "g.views_per_hour_24h DESC", 10),
+            plateauing=_growth_rows(con, window_end, "age_days DESC NULLS LAST", 3),
+            analytics_path=analytics_path,
+            marts_dir=config.marts_export_dir(),
+            seconds=seconds,
+            accounts_watched=scalar("SELECT count(*) FROM registry.accounts WHERE is_active"),
+            top_creators=[
+                CreatorRow(name, list(platforms or []), accounts, followers, videos, views, per_week)
+                for name, platforms, accounts, followers, videos, views, per_week in con.execute(
+                    _CREATORS_SQL
+                ).fetchall()
+            ],
+            inbox_pending=scalar("SELECT count(*) FROM registry.inbox WHERE status = 'pending'"),
+        )
+        discovered = [
+            DiscoveredRow(*row) for row in con.execute(_DISCOVERED_SQL, {"first_hour": first_hour}).fetchall()
+        ]
+        report = replace(report, discovered_in_window=discovered[:8], discovered_count=len(discovered))
+    finally:
+        con.close()
+    return report
+
+
+def run_demo(
+    *, videos: int = DEMO_VIDEO_COUNT, days: int = DEMO_DAYS, progress: Progress = print, now: datetime | None = None
+) -> DemoReport:
+    """The main job. Raises :class:`DemoError` (one sentence) when it cannot run.
+
+    The simulated window ends at the last complete hour before ``now`` (default: the clock's now); with
+    ``now`` given, the whole run sees the clock as starting there.
+    """
+    if now is not None:
+        with pinned(now):
+            return run_demo(videos=videos, days=days, progress=progress)
+    from viewtrail.app.orchestrator import open_orchestrator
+    from viewtrail.warehouse.connection import open_warehouse
+
+    started = time.monotonic()
+    warehouse = config.warehouse_path()
+    last_hour = last_complete_hour()
+    first_hour = last_hour - timedelta(days=days) + timedelta(hours=1)
+
+    progress(f"1/4 fresh demo warehouse at {warehouse}")
+    prepare_demo_warehouse(warehouse)
+    sample = sample_videos(videos)
+    starts = tracking_starts(sample, first_hour, last_hour)
+    alerts_log = config.data_dir() / "alerts.jsonl"
+    with open_warehouse(warehouse) as con:
+        register_sample_videos(con, sample, added_at=first_hour, tracked_since=starts)
+        watch_demo_accounts(con, added_at=first_hour)
+        define_demo_alerts(con, warehouse, alerts_log, created_at=first_hour)
+    launched = sum(at > first_hour for at in starts.values())
+    progress(
+        f"2/4 tracking {len(sample)} sample videos on {', '.join(p.value for p in Platform)}: {launched} tracked "
+        f"at launch during the window, {len(sample) - launched} catalogue videos from its start; watching "
+        f"{len(DEMO_ACCOUNTS)} accounts of {len({c for _, c, _ in DEMO_ACCOUNTS})} creators"
+    )
+
+    with open_orchestrator(simulated=True) as orchestrator:
+        progress(
+            f"3/4 backfilling {days} day(s) of hourly partitions ({partition_key(first_hour)} .. "
+            f"{partition_key(last_hour)}) with the simulated platform, one run per platform: the accounts' "
+            "discovery first, then the scrapes"
+        )
+        orchestrator.backfill_discovery(first_hour, last_hour, progress)
+        orchestrator.backfill_snapshots(first_hour, last_hour, progress)
+        progress("4/4 dbt build (models + tests) and publishing the analyst copy")
+        orchestrator.build_and_publish()
+    report = read_report(config.analytics_path(), first_hour, last_hour, time.monotonic() - started)
+    with open_warehouse(warehouse, read_only=True) as con:  # alert events reach the copy with the next publish
+        fired = read_demo_alerts(con)
+    return replace(report, alerts=fired, alerts_log=alerts_log)
+
+
+def watch_demo_accounts(con: Any, *, added_at: datetime) -> None:
+    """The demo's watched accounts and their creators, as if watched when the simulated window opened."""
+    from viewtrail.domain.urls import parse_account_url
+    from viewtrail.warehouse.accounts import watch_accounts
+
+    for url, creator, discovery in DEMO_ACCOUNTS:
+        watch_accounts(
+            con, [parse_account_url(url)], latest_n=DEMO_LATEST_N, discovery=discovery, creator=creator, now=added_at
+        )
+
+
+def define_demo_alerts(con: Any, warehouse: Path, log: Path, *, created_at: datetime) -> None:
+    """The demo's rules and its file channel, as if defined when the simulated window opened."""
+    from viewtrail.alerts import store
+    from viewtrail.alerts.channels import channels_file
+    from viewtrail.alerts.rules import Scope, build_params
+
+    if log.exists():
+        log.unlink()
+    store.add_channel(
+        con, DEMO_CHANNEL, f"file://{log.absolute()}", secrets_file=channels_file(warehouse), now=created_at
+    )
+    for kind, thresholds in DEMO_ALERT_RULES:
+        store.add_rule(
+            con,
+            kind,
+            Scope(),
+            build_params(kind, thresholds=list(thresholds)),
+            channels=[DEMO_CHANNEL],
+            created_at=created_at,
+        )
+
+
+def read_demo_alerts(con: Any) -> list[AlertRow]:
+    from viewtrail.alerts.store import list_events
+
+    return [
+        AlertRow(
+            e["occurred_at"],
+            e["kind"],
+            e["video_id"],
+            e["title"],
+            any(d["status"] == "delivered" for d in e["deliveries"]),
+        )
+        for e in list_events(con)
+    ]
+
+
+def _fmt_age(days: float | None) -> str:
+    if days is None:
+        return "-"
+    return f"{days * 24:.0f}h" if days < 2 else f"{days:.0f}d"
+
+
+def _growth_table(title: str, rows: Sequence[GrowthRow]) -> Any:
+    from rich.table import Table
+
+    table = Table(title=title)
+    table.add_column("video_id")
+    table.add_column("title")
+    table.add_column("posted", justify="right")
+    table.add_column("views", justify="right")
+    table.add_column("views/h (24h)", justify="right")
+    table.add_column("growth 7d", justify="right")
+    for row in rows:
+        table.add_row(
+            row.video_id,
+            (row.title or "")[:34],
+            f"{_fmt_age(row.age_days)} ago",
+            f"{row.views:,}" if row.views is not None else "-",
+            f"{row.views_per_hour_24h:,.1f}" if row.views_per_hour_24h is not None else "-",
+            f"+{row.increase_7d_pct:,.0f}%" if row.increase_7d_pct is not None else "new",
+        )
+    return table
+
+
+def _count(value: float | None) -> str:
+    return f"{value:,.0f}" if value is not None else "-"
+
+
+def _creators_table(rows: Sequence[CreatorRow]) -> Any:
+    from rich.table import Table
+
+    table = Table(title="Top creators (marts.creator_latest): their accounts summed across platforms")
+    for name, justify in (
+        ("creator", "left"),
+        ("platforms", "left"),
+        ("followers", "right"),
+        ("videos", "right"),
+        ("views", "right"),
+        ("posts/week", "right"),
+    ):
+        table.add_column(name, justify=justify)
+    for row in rows:
+        per_week = f"{row.posts_per_week:.1f}" if row.posts_per_week is not None else "-"
+        table.add_row(
+            row.name, ", ".join(row.platforms), _count(row.followers), f"{row.videos:,}", _count(row.views), per_week
+        )
+    return table
+
+
+def _discovered_table(rows: Sequence[DiscoveredRow], total: int) -> Any:
+    from rich.table import Table
+
+    table = Table(title=f"Discovered during the window ({len(rows)} newest of {total})")
+    for name, justify in (("video_id", "left"), ("account", "left"), ("posted (UTC)", "left"), ("views", "right")):
+        table.add_column(name, justify=justify)
+    for row in rows:
+        posted = f"{row.posted_at:%Y-%m-%d %H:%M}" if row.posted_at is not None else "-"
+        table.add_row(row.video_id, row.account_id, posted, _count(row.views))
+    return table
+
+
+#: Alerts shown in the report: the first of each kind, then the rest up to this many.
+REPORT_ALERTS = 12
+
+
+def _alerts_table(alerts: Sequence[AlertRow]) -> Any:
+    from rich.table import Table
+
+    firsts = {a.kind: a for a in reversed(alerts)}
+    shown = list(firsts.values())
+    shown += [a for a in alerts if a not in shown][: max(0, REPORT_ALERTS - len(shown))]
+    table = Table(title=f"Alerts that fired during the window ({len(shown)} of {len(alerts)} shown)")
+    table.add_column("happened (UTC)")
+    table.add_column("kind")
+    table.add_column("what")
+    for alert in sorted(shown, key=lambda a: a.occurred_at):
+        table.add_row(f"{alert.occurred_at:%Y-%m-%d %H:%M}", alert.kind, alert.title.removeprefix("viewtrail: ")[:70])
+    return table
+
+
+def render_report(report: DemoReport, console: Any) -> None:
+    console.print(
+        f"\n[bold]viewtrail demo[/bold] done in {report.seconds:.0f}s: "
+        f"[bold]{report.videos_tracked}[/bold] videos tracked, [bold]{report.snapshots_stored:,}[/bold] snapshots "
+        f"stored ({report.attempts_stored:,} scrape attempts) for {report.first_hour:%Y-%m-%d %H:00} .. "
+        f"{report.last_hour:%Y-%m-%d %H:00} UTC (simulated platform)."
+    )
+    console.print(
+        f"[bold]{report.posted_in_window}[/bold] of the sample videos were posted inside the window and tracked at "
+        f"launch; the others are catalogue videos posted days to months earlier. "
+        f"[bold]{report.hourly_history}[/bold] videos have hourly history (24+ snapshots); "
+        f"{report.disappeared} disappeared and were marked unavailable."
+    )
+    if report.top_growth:
+        console.print(_growth_table("Fastest growing (marts.video_growth): young videos taking off", report.top_growth))
+    if report.plateauing:
+        console.print(_growth_table("The oldest tracked videos: plateauing", report.plateauing))
+    if report.top_creators:
+        console.print(_creators_table(report.top_creators))
+    console.print(
+        f"{report.accounts_watched} watched accounts: [bold]{report.discovered_count}[/bold] videos discovered "
+        f"that were posted inside the window (tracked from their discovery); {report.inbox_pending} wait in the "
+        "review inbox (`viewtrail inbox`)."
+    )
+    if report.discovered_in_window:
+        console.print(_discovered_table(report.discovered_in_window, report.discovered_count))
+    if report.alerts:
+        console.print(_alerts_table(report.alerts))
+    counts = {kind: sum(a.kind == kind for a in report.alerts) for kind, _ in DEMO_ALERT_RULES}
+    console.print(
+        f"Alerts: {len(report.alerts)} fired during the window ("
+        + ", ".join(f"{n} {kind}" for kind, n in counts.items())
+        + f"), delivered to {report.alerts_log} (`viewtrail alerts --since {max(1, (report.last_hour - report.first_hour).days + 1)}d` lists them)."
+    )
+    console.print(
+        "Next:\n"
+        "  make ui                      # Dagster UI + daemon on http://127.0.0.1:3000 (assets, runs, schedules)\n"
+        '  .venv/bin/viewtrail sql "SELECT video_id, views, views_per_hour_24h FROM marts.video_growth'
+        ' ORDER BY views_per_hour_24h DESC LIMIT 10"\n'
+        f"                               # query the analyst copy {report.analytics_path} (--format csv|json)\n"
+        f"  Parquet exports of every mart: {report.marts_dir}/"
+    )

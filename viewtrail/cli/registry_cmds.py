@@ -1,0 +1,547 @@
+"""Registry commands: `viewtrail track`, `import`, `untrack`, `delete`, `list`, `status`.
+
+Every write goes through :mod:`viewtrail.warehouse.registry` (and the URL import through
+:mod:`viewtrail.warehouse.imports`, which writes through it). The warehouse modules (duckdb, polars) and the
+platform clients (httpx) are imported inside the commands, not here, so that `viewtrail --help` stays fast.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from viewtrail import config
+from viewtrail.cli._common import (
+    CsvOption,
+    JsonOption,
+    enqueue_new_videos,
+    err,
+    fail,
+    friendly_errors,
+    json_rows,
+    out,
+    print_rows,
+    readable_warehouse,
+    writable_warehouse,
+)
+from viewtrail.cli._files import progress_bar, report_problems
+from viewtrail.domain.errors import InvalidInputError
+from viewtrail.domain.models import Platform, ShortLink, VideoRef
+from viewtrail.domain.urls import InvalidVideoUrl, parse_platform, parse_video_url
+
+PlatformOption = Annotated[
+    str | None,
+    typer.Option("--platform", "-p", help="tiktok, youtube, instagram or x (needed for bare ids)."),
+]
+
+
+def _platform(value: str | None) -> Platform | None:
+    return parse_platform(value) if value else None
+
+
+def _fmt_time(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+def _fmt_int(value: int | None) -> str:
+    return f"{value:,}" if value is not None else "-"
+
+
+def resolve_short_links(
+    links: list[ShortLink],
+) -> tuple[list[tuple[ShortLink, VideoRef]], list[tuple[ShortLink, str]]]:
+    """Resolve short links through the platform client; those that cannot be resolved come back with a note.
+
+    Runs before the warehouse is opened: the connection is never held across network I/O.
+    """
+    resolved: list[tuple[ShortLink, VideoRef]] = []
+    pending: list[tuple[ShortLink, str]] = []
+    if not links:
+        return resolved, pending
+    if config.offline():
+        note = "offline mode (VIEWTRAIL_OFFLINE) forbids the redirect lookup; track it again when online"
+        return resolved, [(link, note) for link in links]
+    # Here, not at the top: the platform clients load httpx (slow for --help), and the lookup is looked up on
+    # viewtrail.platforms.base at call time (tests replace it there).
+    from viewtrail.platforms.base import resolve_short_link_sync
+    from viewtrail.platforms.factory import build_client
+
+    for link in links:
+        try:
+            ref = resolve_short_link_sync(build_client(link.platform), link.url)
+            resolved.append((link, ref))
+        except Exception as error:  # noqa: BLE001 - any failure keeps the link pending rather than losing it
+            pending.append((link, f"redirect lookup failed ({error}); track it again later"))
+    return resolved, pending
+
+
+def _target_ids(texts: list[str], platform: str | None) -> list[str]:
+    ids: list[str] = []
+    for text in texts:
+        ref = parse_video_url(text, _platform(platform))
+        if isinstance(ref, ShortLink):
+            raise InvalidInputError(
+                f"{text} is a short link; give the video id (e.g. tiktok:7234567890123456789) or its full URL instead."
+            )
+        ids.append(ref.video_id)
+    return list(dict.fromkeys(ids))
+
+
+# ------------------------------------------------------------------------------------------------ track
+
+
+def track(
+    urls: Annotated[
+        list[str], typer.Argument(help="Video URLs, ids (youtube:dQw4w9WgXcQ) or bare ids with --platform.")
+    ],
+    platform: PlatformOption = None,
+    cadence: Annotated[
+        str | None,
+        typer.Option("--cadence", "-c", help="'auto' (default for new videos) or hours between snapshots, 1..720."),
+    ] = None,
+    days: Annotated[
+        int | None, typer.Option("--days", "-d", help="Stop tracking after N days (default: never).")
+    ] = None,
+    label: Annotated[list[str] | None, typer.Option("--label", "-l", help="Label to add (repeatable).")] = None,
+    meta: Annotated[list[str] | None, typer.Option("--meta", "-m", help="Metadata key=value (repeatable).")] = None,
+    no_scrape: Annotated[
+        bool, typer.Option("--no-scrape", help="Register only; leave the first snapshot to the pipeline.")
+    ] = False,
+) -> None:
+    """Track videos (re-tracking a known video updates it; an untracked one resumes).
+
+    New videos get their first snapshot at once (the same scrape and write as a pipeline run), and the output
+    says what was observed; `--no-scrape` leaves that to the pipeline. Short links (vm.tiktok.com,
+    tiktok.com/t/) are resolved through TikTok when online; otherwise, or when the lookup fails, they are stored
+    as pending links with a note.
+    """
+    from viewtrail.warehouse.registry import (
+        TrackOutcome,
+        add_pending_link,
+        mark_links_resolved,
+        parse_meta_pairs,
+        track_refs,
+        validate_cadence,
+        validate_days,
+    )
+    from viewtrail.warehouse.transactions import transaction
+
+    cadence = validate_cadence(cadence)
+    days = validate_days(days)
+    metadata = parse_meta_pairs(meta or [])
+    expected = _platform(platform)
+    refs: list[VideoRef] = []
+    links: list[ShortLink] = []
+    problems: list[str] = []
+    for text in urls:
+        try:
+            parsed = parse_video_url(text, expected)
+        except InvalidVideoUrl as error:
+            problems.append(str(error))
+            continue
+        (links if isinstance(parsed, ShortLink) else refs).append(parsed)
+    if problems:
+        for problem in problems[:-1]:
+            err.print(problem, markup=False, style="red")
+        raise fail(problems[-1] + ("" if len(problems) == 1 else f" ({len(problems)} invalid; nothing was tracked)"))
+    resolved, pending = resolve_short_links(links)
+    refs.extend(ref for _, ref in resolved)
+    with writable_warehouse() as con, transaction(con):  # videos and short links land together or not at all
+        results = track_refs(
+            con, refs, cadence=cadence, days=days, labels=label or [], metadata=metadata, transaction=False
+        )
+        mark_links_resolved(con, [(link.url, ref) for link, ref in resolved])
+        for link, note in pending:
+            add_pending_link(
+                con, link.url, link.platform, note, cadence=cadence, days=days, labels=label or [], metadata=metadata
+            )
+    words = {
+        TrackOutcome.CREATED: "now tracked",
+        TrackOutcome.UPDATED: "already tracked, updated",
+        TrackOutcome.RESUMED: "tracking resumed",
+    }
+    for result in results:
+        out.print(f"{result.video_id}: {words[result.outcome]}", markup=False)
+    for link, note in pending:
+        out.print(f"{link.url}: pending ({note})", markup=False)
+    first_snapshots([r.video_id for r in results if r.outcome is not TrackOutcome.UPDATED], scrape=not no_scrape)
+
+
+def first_snapshots(video_ids: list[str], *, scrape: bool) -> None:
+    """The first snapshot of newly tracked videos now (up to a limit), one line each; whatever is left (not
+    scraped, not ok, over the limit) is queued for the pipeline's new-videos sensor."""
+    from viewtrail.app.first_snapshot import INLINE_LIMIT, take_first_snapshots
+
+    queued = list(video_ids)
+    if scrape and video_ids:
+        now, later = video_ids[:INLINE_LIMIT], video_ids[INLINE_LIMIT:]
+        taken = take_first_snapshots(now, open_warehouse=writable_warehouse)
+        for first in taken:
+            out.print(first.describe(), markup=False)
+        queued = [f.video_id for f in taken if f.outcome != "ok"] + later
+        stored = [f.video_id.split(":", 1)[0] for f in taken if f.outcome != "skipped"]
+        if stored:
+            from viewtrail.app.orchestrator import open_orchestrator  # loads Dagster: only when something landed
+
+            with open_orchestrator() as orchestrator:
+                orchestrator.report_inline_snapshots(stored)
+        if later:
+            out.print(f"{len(later)} more new video(s) get their first snapshot from the pipeline.", markup=False)
+    enqueue_new_videos(queued)
+
+
+# ----------------------------------------------------------------------------------------------- import
+
+
+def import_urls(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV with a url column (optional label, cadence, days, platform, kind) or a text file of URLs."
+        ),
+    ],
+    platform: Annotated[str | None, typer.Option("--platform", "-p", help="Platform of bare ids in the file.")] = None,
+    no_scrape: Annotated[
+        bool, typer.Option("--no-scrape", help="Register only; leave the first snapshots to the pipeline.")
+    ] = False,
+) -> None:
+    """Register every valid URL of a file in one transaction; invalid rows are reported with line numbers.
+
+    The first new videos (up to 100) get their first snapshot at once, the rest from the pipeline.
+
+    A CSV needs a header with a `url` column; `label` (several separated by `;`), `cadence` (auto or hours)
+    and `days` are optional. Account links (profiles, channels) are watched like `viewtrail watch` does; a
+    `kind` column (`video` or `account`) says which a row is, otherwise the link tells. A plain text file has one URL per line; blank lines and lines starting with #
+    are skipped. The same video twice in a file is registered once. Exits with 1 when any row was invalid
+    (the valid rows are still registered).
+    """
+    from viewtrail.cli.account_cmds import first_discoveries, platform_note, watch_imported
+    from viewtrail.warehouse.imports import UrlImportRow, read_url_file, write_url_import
+    from viewtrail.warehouse.registry import TrackOutcome, add_pending_link, mark_links_resolved
+    from viewtrail.warehouse.transactions import transaction
+
+    with progress_bar() as bar:
+        task = bar.add_task("checking rows", total=None)
+        checked = read_url_file(
+            file, platform=platform, progress=lambda done, total: bar.update(task, completed=done, total=total)
+        )
+    resolved, pending = resolve_short_links([row.ref for row in checked.short_links])  # type: ignore[misc]
+    by_url = {row.ref.url: row for row in checked.short_links}
+    rows = list(checked.rows)
+    for link, ref in resolved:
+        row = by_url[link.url]
+        rows.append(UrlImportRow(row.line, ref, row.cadence, row.days, row.labels))
+    with writable_warehouse() as con, transaction(con):  # registry rows and pending links land together or not at all
+        results = write_url_import(con, rows, transaction=False)
+        watched = watch_imported(con, checked.accounts)
+        mark_links_resolved(con, [(link.url, ref) for link, ref in resolved])
+        for link, note in pending:
+            row = by_url[link.url]
+            add_pending_link(con, link.url, link.platform, note, cadence=row.cadence, days=row.days, labels=row.labels)
+    created = sum(r.outcome is TrackOutcome.CREATED for r in results)
+    resumed = sum(r.outcome is TrackOutcome.RESUMED for r in results)
+    updated = len(results) - created - resumed
+    summary = f"{file.name}: {created} new, {updated} already tracked (updated), {resumed} resumed"
+    if checked.duplicates:
+        summary += f", {checked.duplicates} repeated in the file"
+    if pending:
+        summary += f", {len(pending)} short link(s) pending"
+    if watched:
+        new_accounts = sum(w.outcome is TrackOutcome.CREATED for w in watched)
+        summary += f"; {len(watched)} account(s) watched ({new_accounts} new)"
+    out.print(summary + ".", markup=False)
+    for platform in dict.fromkeys(w.platform for w in watched):
+        note = platform_note(platform)
+        if note:
+            out.print(f"Note: {note}.", markup=False)
+    discovered = first_discoveries(watched) if watched and not no_scrape else []
+    first_snapshots(
+        [r.video_id for r in results if r.outcome is not TrackOutcome.UPDATED] + discovered, scrape=not no_scrape
+    )
+    if checked.problems:
+        report_problems(checked.problems, "invalid rows")
+        raise fail(
+            f"{len(checked.problems)} invalid row(s) in {file.name} were skipped; fix them and import the file again."
+        )
+
+
+# ---------------------------------------------------------------------------------------- untrack, delete
+
+
+def untrack(
+    videos: Annotated[list[str], typer.Argument(help="Video ids or URLs.")],
+    platform: PlatformOption = None,
+) -> None:
+    """Stop tracking videos; their snapshots stay in the warehouse."""
+    from viewtrail.warehouse.registry import untrack as untrack_videos
+
+    ids = _target_ids(videos, platform)
+    with writable_warehouse(create=False) as con:
+        states = untrack_videos(con, ids)
+    unknown = [i for i, state in states.items() if state == "unknown"]
+    for video_id, state in states.items():
+        if state != "unknown":
+            out.print(f"{video_id}: {state}", markup=False)
+    if unknown:
+        raise fail(f"Not in the registry: {', '.join(unknown)}; check the id with `viewtrail list`.")
+
+
+def delete(
+    videos: Annotated[list[str], typer.Argument(help="Video ids or URLs.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm permanent deletion (required).")] = False,
+    platform: PlatformOption = None,
+) -> None:
+    """Delete videos with all their snapshots and scrape attempts, permanently (use untrack to keep history)."""
+    from viewtrail.warehouse.registry import delete_videos
+
+    ids = _target_ids(videos, platform)
+    if not yes:
+        raise fail(
+            f"Deleting removes {len(ids)} video(s) and all their snapshots permanently; add --yes to confirm "
+            f"(or use `viewtrail untrack` to keep the history)."
+        )
+    with writable_warehouse(create=False) as con:
+        removed = delete_videos(con, ids)
+    unknown = [i for i, n in removed.items() if n is None]
+    for video_id, n in removed.items():
+        if n is not None:
+            out.print(f"{video_id}: deleted with {n} snapshot(s)", markup=False)
+    if unknown:
+        raise fail(f"Not in the registry: {', '.join(unknown)}; nothing was deleted for them.")
+
+
+# ---------------------------------------------------------------------------------------- list, status
+
+
+#: Rows `viewtrail list` prints in a table unless --limit says otherwise: a screenful, not the whole registry.
+DEFAULT_LIST_LIMIT = 50
+
+
+def _next_page_command(after: str, **options: object) -> str:
+    """The command line of the next page: the same filters and format, from ``after`` on."""
+    import shlex
+
+    words = ["viewtrail", "list"]
+    for flag, value in options.items():
+        if value is None or value is False:
+            continue
+        words.append(flag)
+        if value is not True:
+            words.append(str(value))
+    words += ["--after", after]
+    return shlex.join(words)
+
+
+def list_videos(
+    platform: PlatformOption = None,
+    label: Annotated[str | None, typer.Option("--label", "-l", help="Only videos with this label.")] = None,
+    active: Annotated[
+        bool | None,
+        typer.Option("--active/--inactive", help="Only tracked (--active) or untracked (--inactive) videos."),
+    ] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit",
+            "-n",
+            min=0,
+            help=f"Videos per page: {DEFAULT_LIST_LIMIT} in a table by default, all with --json/--csv (0 = all).",
+        ),
+    ] = None,
+    after: Annotated[
+        str | None,
+        typer.Option("--after", help="Start after this video id (the next-page command printed below a page)."),
+    ] = None,
+    as_json: JsonOption = False,
+    as_csv: CsvOption = False,
+) -> None:
+    """List registered videos with their state and last snapshot, ordered by video id, a page at a time."""
+    from viewtrail.warehouse.registry import count_videos
+    from viewtrail.warehouse.registry import list_videos as registered_videos
+
+    wanted = _platform(platform)
+    machine = as_json or as_csv
+    page_size = limit if limit is not None else (None if machine else DEFAULT_LIST_LIMIT)
+    page_size = page_size or None  # 0: all
+    with readable_warehouse() as con:
+        # one row more than the page tells whether there is a next page
+        frame = registered_videos(
+            con,
+            platform=wanted,
+            label=label,
+            active=active,
+            after=after,
+            limit=None if page_size is None else page_size + 1,
+        )
+        total = count_videos(con, platform=wanted, label=label, active=active)
+    more = page_size is not None and frame.height > page_size
+    if more:
+        frame = frame.head(page_size)
+    next_page = (
+        _next_page_command(
+            frame["video_id"][-1],
+            **{
+                "--platform": platform,
+                "--label": label,
+                "--limit": limit,
+                "--active" if active else "--inactive": active is not None,
+                "--json": as_json,
+                "--csv": as_csv,
+            },
+        )
+        if more
+        else None
+    )
+    if print_rows(frame, as_json=as_json, as_csv=as_csv):
+        if next_page:  # on stderr: stdout stays the data alone, ready for a pipe
+            err.print(f"next page: {next_page}", markup=False, highlight=False)
+        return
+    if frame.height == 0:
+        if after is not None and total:
+            out.print(f"No videos after {after}; that was the last page.", markup=False)
+        else:
+            out.print("No videos match; track one with `viewtrail track URL`.", markup=False)
+        return
+    table = Table(title=f"{total:,} video(s)")
+    table.add_column("video", no_wrap=True, min_width=max(len(v) for v in frame["video_id"].to_list()))
+    for name in ("account", "state", "cadence", "labels", "snapshots", "views", "last snapshot (UTC)"):
+        table.add_column(name, justify="right" if name in {"snapshots", "views"} else "left")
+    for row in frame.iter_rows(named=True):
+        if row["availability"] == "unavailable":
+            state = "[red]unavailable[/red]"
+        else:
+            state = "[green]active[/green]" if row["is_active"] else "[dim]inactive[/dim]"
+        table.add_row(
+            row["video_id"],
+            row["account"] or "-",
+            state,
+            row["cadence"],
+            ", ".join(row["labels"]) or "-",
+            _fmt_int(row["snapshots"] or 0),
+            _fmt_int(row["last_views"]),
+            _fmt_time(row["last_observed_at"]),
+        )
+    out.print(table)
+    if next_page:
+        out.print(
+            f"{frame.height:,} of {total:,} video(s) shown; next page: {next_page}", markup=False, highlight=False
+        )
+
+
+def status(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print a JSON object (platforms, failing, overdue) instead of tables.")
+    ] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print the counts by platform as CSV.")] = False,
+) -> None:
+    """Counts by platform and state, last successful scrape, videos failing or overdue, pending short links."""
+    from viewtrail.warehouse.registry import status_summary
+
+    with readable_warehouse() as con:
+        summary = status_summary(con)
+    if as_json and not as_csv:
+        import json
+
+        typer.echo(
+            json.dumps(
+                {
+                    "platforms": json.loads(json_rows(summary.by_platform)),
+                    "failing": json.loads(json_rows(summary.failing)),
+                    "overdue": json.loads(json_rows(summary.overdue)),
+                    "pending_links": summary.pending_links,
+                },
+                indent=2,
+            )
+        )
+        return
+    if print_rows(summary.by_platform, as_json=as_json, as_csv=as_csv):
+        return
+    table = Table(title="viewtrail status")
+    for name in ("platform", "active", "inactive", "unavailable", "pending links", "last successful scrape (UTC)"):
+        table.add_column(name, justify="left" if name.startswith(("platform", "last")) else "right")
+    for row in summary.by_platform.iter_rows(named=True):
+        table.add_row(
+            row["platform"],
+            str(row["active"]),
+            str(row["inactive"]),
+            str(row["unavailable"]),
+            str(row["pending_links"]),
+            _fmt_time(row["last_ok_at"]),
+        )
+    out.print(table)
+    if summary.failing.height:
+        failing = Table(title=f"{summary.failing.height} tracked video(s) whose last attempt failed")
+        for name in ("video", "outcome", "when (UTC)", "detail"):
+            failing.add_column(name)
+        for row in summary.failing.head(20).iter_rows(named=True):
+            failing.add_row(row["video_id"], row["outcome"], _fmt_time(row["attempted_at"]), row["detail"] or "-")
+        out.print(failing)
+    else:
+        out.print("No tracked video is failing.")
+    if summary.overdue.height:
+        overdue = Table(title=f"{summary.overdue.height} video(s) overdue for a snapshot")
+        for name in ("video", "cadence", "every (h)", "last snapshot (UTC)"):
+            overdue.add_column(name)
+        for row in summary.overdue.head(20).iter_rows(named=True):
+            overdue.add_row(
+                row["video_id"], row["cadence"], str(row["cadence_hours"]), _fmt_time(row["last_observed_at"])
+            )
+        out.print(overdue)
+    else:
+        out.print("No tracked video is overdue.")
+
+
+# ---------------------------------------------------------------------------------------------- register
+
+
+def register(app: typer.Typer) -> None:
+    app.command(
+        name="track",
+        epilog=(
+            "Examples:\n\n"
+            "    viewtrail track https://www.tiktok.com/@user/video/7234567890123456789\n\n"
+            "    viewtrail track dQw4w9WgXcQ --platform youtube --cadence 6 --days 30\n\n"
+            "    viewtrail track https://youtu.be/dQw4w9WgXcQ https://x.com/u/status/1790000000000000000 "
+            "--label launch --meta client=acme"
+        ),
+    )(friendly_errors(track))
+    app.command(
+        name="untrack",
+        epilog=(
+            "Examples:\n\n"
+            "    viewtrail untrack youtube:dQw4w9WgXcQ\n\n"
+            "    viewtrail untrack https://www.instagram.com/reel/C1a2B3c4D5e/\n\n"
+            "History is kept; `viewtrail track` the same video to resume."
+        ),
+    )(friendly_errors(untrack))
+    app.command(
+        name="delete",
+        epilog=(
+            "Examples:\n\n"
+            "    viewtrail delete youtube:dQw4w9WgXcQ --yes\n\n"
+            "    viewtrail delete https://x.com/user/status/1790000000000000000 --yes"
+        ),
+    )(friendly_errors(delete))
+    app.command(
+        name="list",
+        epilog=(
+            "Examples:\n\n"
+            "    viewtrail list\n\n"
+            "    viewtrail list --platform tiktok --label launch --active\n\n"
+            "    viewtrail list --inactive --json > stopped.json"
+        ),
+    )(friendly_errors(list_videos))
+    app.command(name="status", epilog="Examples:\n\n    viewtrail status")(friendly_errors(status))
+    app.command(
+        name="import",
+        epilog=(
+            "Examples:\n\n"
+            "    viewtrail import urls.txt\n\n"
+            "    viewtrail import campaign.csv   # header: url,label,cadence,days\n\n"
+            "    viewtrail import ids.txt --platform youtube"
+        ),
+    )(friendly_errors(import_urls))

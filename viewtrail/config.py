@@ -1,0 +1,503 @@
+"""Every setting of viewtrail, read from the environment and validated in one place.
+
+:func:`settings` returns a frozen :class:`Settings` holding every ``VIEWTRAIL_*`` variable (and the secrets
+``YOUTUBE_API_KEY`` and ``INSTAGRAM_SESSIONID``) parsed and checked. A bad value raises
+:class:`SettingsError` whose message is one sentence naming the variable (a secret's value is never echoed).
+Every setting has an embedded default so that ``make demo`` runs offline on a fresh clone.
+
+No other module reads these variables: they call :func:`settings` (or the small accessors below) when they need
+a value, never at import, so importing any module never fails on a bad variable.
+
+Caching: the parsed object is cached per process, keyed by the raw values of the variables it knows (and the
+working directory, against which relative paths resolve). An unchanged environment is parsed once; a changed
+one (a test's ``monkeypatch.setenv``, a CLI test invoking several commands with different variables) is
+re-read on the next call, so tests never have to remember to reset a cache. :meth:`Settings.from_environ`
+builds one from any mapping, without touching the process environment or the cache.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from viewtrail.domain.cadence import AUTO_CADENCE_ENV, DEFAULT_AUTO_CADENCE, parse_auto_cadence
+from viewtrail.domain.errors import InvalidInputError
+from viewtrail.domain.instants import parse_instant
+from viewtrail.domain.models import Platform
+
+__all__ = [
+    "DEFAULT_LOCK_TIMEOUT_S",
+    "PLATFORM_SUFFIXES",
+    "SECRET_VARIABLES",
+    "VARIABLES",
+    "PlatformSettings",
+    "Settings",
+    "SettingsError",
+    "analytics_path",
+    "data_dir",
+    "marts_export_dir",
+    "offline",
+    "platform_variable",
+    "queue_dir",
+    "settings",
+    "warehouse_path",
+]
+
+
+class SettingsError(InvalidInputError):
+    """A variable holds a value viewtrail cannot use; ``str(error)`` is one sentence naming it."""
+
+
+# --- the variables ---------------------------------------------------------------------------------------------
+
+DATA_DIR = "VIEWTRAIL_DATA_DIR"
+WAREHOUSE = "VIEWTRAIL_WAREHOUSE"
+ANALYTICS = "VIEWTRAIL_ANALYTICS"
+OFFLINE = "VIEWTRAIL_OFFLINE"
+LOCK_TIMEOUT_S = "VIEWTRAIL_LOCK_TIMEOUT_S"
+NOW = "VIEWTRAIL_NOW"
+AUTO_CADENCE = AUTO_CADENCE_ENV
+MIN_SUCCESS_SHARE = "VIEWTRAIL_MIN_SUCCESS_SHARE"
+RETRY_BASE_MINUTES = "VIEWTRAIL_RETRY_BASE_MINUTES"
+RETRY_CAP_MINUTES = "VIEWTRAIL_RETRY_CAP_MINUTES"
+MOMENTUM_FACTOR = "VIEWTRAIL_MOMENTUM_FACTOR"
+MOMENTUM_MIN_VIEWS_PER_HOUR = "VIEWTRAIL_MOMENTUM_MIN_VIEWS_PER_HOUR"
+WEBHOOK_URL = "VIEWTRAIL_WEBHOOK_URL"
+API_RATE_PER_MIN = "VIEWTRAIL_API_RATE_PER_MIN"
+YOUTUBE_DAILY_UNITS = "VIEWTRAIL_YOUTUBE_DAILY_UNITS"
+YOUTUBE_API_KEY = "YOUTUBE_API_KEY"
+INSTAGRAM_SESSIONID = "INSTAGRAM_SESSIONID"
+X_GRAPHQL = "VIEWTRAIL_X_GRAPHQL"
+X_GRAPHQL_BASE_URL = "VIEWTRAIL_X_GRAPHQL_BASE_URL"
+X_GRAPHQL_QUERY_ID = "VIEWTRAIL_X_GRAPHQL_QUERY_ID"
+X_GRAPHQL_BEARER = "VIEWTRAIL_X_GRAPHQL_BEARER"
+
+#: ``VIEWTRAIL_{P}_<suffix>`` exists for each platform ``P`` (TIKTOK, YOUTUBE, INSTAGRAM, X).
+PLATFORM_SUFFIXES = (
+    "MODE",
+    "BASE_URL",
+    "CONCURRENCY",
+    "RATE_PER_MIN",
+    "TIMEOUT_S",
+    "MAX_RETRIES",
+    "IMPERSONATE",
+    "COOKIES_FILE",
+    "PROXIES",
+)
+
+
+def platform_variable(platform: Platform | str, suffix: str) -> str:
+    """``VIEWTRAIL_TIKTOK_MODE`` for ``(tiktok, "MODE")``."""
+    return f"VIEWTRAIL_{Platform(platform).value.upper()}_{suffix}"
+
+
+#: Every variable the settings read, in the order of the README's configuration table.
+VARIABLES: tuple[str, ...] = (
+    DATA_DIR,
+    WAREHOUSE,
+    ANALYTICS,
+    OFFLINE,
+    LOCK_TIMEOUT_S,
+    NOW,
+    AUTO_CADENCE,
+    MIN_SUCCESS_SHARE,
+    RETRY_BASE_MINUTES,
+    RETRY_CAP_MINUTES,
+    MOMENTUM_FACTOR,
+    MOMENTUM_MIN_VIEWS_PER_HOUR,
+    WEBHOOK_URL,
+    API_RATE_PER_MIN,
+    *(platform_variable(p, suffix) for p in Platform for suffix in PLATFORM_SUFFIXES),
+    YOUTUBE_DAILY_UNITS,
+    YOUTUBE_API_KEY,
+    INSTAGRAM_SESSIONID,
+    X_GRAPHQL,
+    X_GRAPHQL_BASE_URL,
+    X_GRAPHQL_QUERY_ID,
+    X_GRAPHQL_BEARER,
+)
+#: Values never echoed in errors nor shown in ``repr``; Dagster resources get them as ``EnvVar``s.
+#: ``VIEWTRAIL_{P}_PROXIES`` is secret too: proxy URLs carry credentials and addresses.
+SECRET_VARIABLES = frozenset(
+    {YOUTUBE_API_KEY, INSTAGRAM_SESSIONID, WEBHOOK_URL, *(platform_variable(p, "PROXIES") for p in Platform)}
+)
+
+# --- defaults (the README's configuration table lists the same) ------------------------------------------------
+
+DEFAULT_DATA_DIR = "data"
+#: How long a writer (CLI command or pipeline step) waits for a busy warehouse file before giving up. One value
+#: for both: a pipeline write that gives up loses what its scrape observed, and a CLI command that waits says so.
+DEFAULT_LOCK_TIMEOUT_S = 120.0
+DEFAULT_MIN_SUCCESS_SHARE = 0.9
+DEFAULT_RETRY_BASE_MINUTES = 60.0  # retries after 1 h, 2 h, 4 h, ...
+DEFAULT_RETRY_CAP_MINUTES = 24 * 60.0  # ... capped at 24 h
+DEFAULT_MOMENTUM_FACTOR = 3.0
+DEFAULT_MOMENTUM_MIN_VIEWS_PER_HOUR = 100.0
+DEFAULT_API_RATE_PER_MIN = 600  # requests per minute per API key (viewtrail serve)
+MODES = ("simulated", "real")
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformSettings:
+    """One platform's client mode and the real client's tuning; ``None`` = the client's polite default."""
+
+    platform: Platform
+    mode: str = "simulated"  # VIEWTRAIL_{P}_MODE: 'simulated' or 'real'
+    base_url: str | None = None  # VIEWTRAIL_{P}_BASE_URL, without a trailing slash
+    concurrency: int | None = None  # VIEWTRAIL_{P}_CONCURRENCY (>= 1)
+    rate_per_min: float | None = None  # VIEWTRAIL_{P}_RATE_PER_MIN (>= 0.1)
+    timeout_s: float | None = None  # VIEWTRAIL_{P}_TIMEOUT_S (>= 0.1)
+    max_retries: int | None = None  # VIEWTRAIL_{P}_MAX_RETRIES (>= 0)
+    daily_units: int | None = None  # YouTube only: VIEWTRAIL_YOUTUBE_DAILY_UNITS (>= 1)
+    api_key: str | None = field(default=None, repr=False)  # YouTube only: YOUTUBE_API_KEY
+    session_id: str | None = field(default=None, repr=False)  # Instagram only: INSTAGRAM_SESSIONID
+    x_graphql: bool | None = None  # X only: VIEWTRAIL_X_GRAPHQL (guest-token GraphQL route for views; default on)
+    x_graphql_base_url: str | None = None  # X only: VIEWTRAIL_X_GRAPHQL_BASE_URL (one base for both endpoints)
+    x_graphql_query_id: str | None = None  # X only: VIEWTRAIL_X_GRAPHQL_QUERY_ID (TweetResultByRestId rotates)
+    x_graphql_bearer: str | None = field(default=None, repr=False)  # X only: VIEWTRAIL_X_GRAPHQL_BEARER
+    impersonate: str | None = None  # VIEWTRAIL_{P}_IMPERSONATE: a browser curl_cffi impersonates (e.g. chrome)
+    cookies_file: Path | None = None  # VIEWTRAIL_{P}_COOKIES_FILE: a Netscape cookies.txt, read at client build
+    proxies: tuple[str, ...] | None = field(default=None, repr=False)  # VIEWTRAIL_{P}_PROXIES, comma-separated
+
+    def client_overrides(self) -> dict[str, Any]:
+        """The ``ClientSettings`` fields these settings set (the unset ones keep the client's defaults)."""
+        names = (
+            "base_url",
+            "concurrency",
+            "rate_per_min",
+            "timeout_s",
+            "max_retries",
+            "daily_units",
+            "api_key",
+            "session_id",
+            "x_graphql",
+            "x_graphql_base_url",
+            "x_graphql_query_id",
+            "x_graphql_bearer",
+            "impersonate",
+            "cookies_file",
+            "proxies",
+        )
+        return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything configurable, validated. Build it with :func:`settings` or :meth:`from_environ`."""
+
+    data_dir: Path  # VIEWTRAIL_DATA_DIR: warehouse, analyst copy, queues, logs
+    warehouse_path: Path  # VIEWTRAIL_WAREHOUSE: the live, read-write warehouse
+    analytics_path: Path  # VIEWTRAIL_ANALYTICS: the read-only analyst copy
+    offline: bool  # VIEWTRAIL_OFFLINE: no network call (short links stay pending)
+    lock_timeout_s: float  # VIEWTRAIL_LOCK_TIMEOUT_S: patience with a busy warehouse file
+    now: datetime | None  # VIEWTRAIL_NOW: where the clock starts (naive UTC); None = the system clock
+    auto_cadence: tuple[tuple[float | None, int], ...]  # VIEWTRAIL_AUTO_CADENCE, parsed
+    min_success_share: float  # VIEWTRAIL_MIN_SUCCESS_SHARE: the success-share check's threshold
+    retry_base_minutes: float  # VIEWTRAIL_RETRY_BASE_MINUTES
+    retry_cap_minutes: float  # VIEWTRAIL_RETRY_CAP_MINUTES
+    momentum_factor: float  # VIEWTRAIL_MOMENTUM_FACTOR
+    momentum_min_views_per_hour: float  # VIEWTRAIL_MOMENTUM_MIN_VIEWS_PER_HOUR
+    api_rate_per_min: int  # VIEWTRAIL_API_RATE_PER_MIN: the HTTP API's requests per minute per API key
+    platforms: tuple[PlatformSettings, ...]  # one per Platform, in Platform order
+    webhook_url: str | None = field(default=None, repr=False)  # VIEWTRAIL_WEBHOOK_URL (may hold a token)
+
+    @property
+    def marts_export_dir(self) -> Path:
+        """Parquet exports of the marts, one file per mart."""
+        return self.data_dir / "marts"
+
+    @property
+    def queue_dir(self) -> Path:
+        """File-based request queues read by sensors (sensors never open the live warehouse)."""
+        return self.data_dir / "queue"
+
+    def platform(self, platform: Platform | str) -> PlatformSettings:
+        wanted = Platform(platform)
+        return next(p for p in self.platforms if p.platform is wanted)
+
+    def is_set(self, variable: str) -> bool:
+        """Whether a secret (or any variable with no default) was given; for ``EnvVar`` wiring."""
+        value = {
+            YOUTUBE_API_KEY: self.platform(Platform.YOUTUBE).api_key,
+            INSTAGRAM_SESSIONID: self.platform(Platform.INSTAGRAM).session_id,
+            WEBHOOK_URL: self.webhook_url,
+            **{platform_variable(p.platform, "PROXIES"): p.proxies for p in self.platforms},
+        }[variable]
+        return value is not None
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str], *, cwd: Path | str | None = None) -> Settings:
+        """Parse and validate the variables of ``environ`` (relative paths resolve against ``cwd``)."""
+        return _parse(_Raw(environ), Path(cwd) if cwd is not None else Path.cwd())
+
+
+def settings() -> Settings:
+    """The settings of this process's environment (parsed once per distinct environment, see the module doc)."""
+    return _cached(Path.cwd(), tuple(os.environ.get(name) for name in VARIABLES))
+
+
+@lru_cache(maxsize=8)
+def _cached(cwd: Path, values: tuple[str | None, ...]) -> Settings:
+    environ = {name: value for name, value in zip(VARIABLES, values, strict=True) if value is not None}
+    return _parse(_Raw(environ), cwd)
+
+
+# --- accessors kept for the many callers that need one path or flag ---------------------------------------------
+
+
+def data_dir() -> Path:
+    """``VIEWTRAIL_DATA_DIR`` (default ``./data``): warehouse, analyst copy, queues, logs."""
+    return settings().data_dir
+
+
+def warehouse_path() -> Path:
+    """``VIEWTRAIL_WAREHOUSE`` (default ``<data dir>/warehouse.duckdb``): the live, read-write warehouse."""
+    return settings().warehouse_path
+
+
+def analytics_path() -> Path:
+    """``VIEWTRAIL_ANALYTICS`` (default ``<data dir>/analytics.duckdb``): the read-only analyst copy."""
+    return settings().analytics_path
+
+
+def marts_export_dir() -> Path:
+    """Parquet exports of the marts, one file per mart."""
+    return settings().marts_export_dir
+
+
+def queue_dir() -> Path:
+    """File-based request queues read by sensors (sensors never open the live warehouse)."""
+    return settings().queue_dir
+
+
+def offline() -> bool:
+    """``VIEWTRAIL_OFFLINE=1`` forbids any network call (short links stay pending)."""
+    return settings().offline
+
+
+# --- parsing ----------------------------------------------------------------------------------------------------
+
+
+class _Raw:
+    """The raw text of the known variables: stripped, empty meaning unset."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+
+    def text(self, name: str) -> str:
+        assert name in VARIABLES, f"{name} is not a known setting: add it to config.VARIABLES"
+        return (self._environ.get(name) or "").strip()
+
+    def original(self, name: str) -> str:
+        return self._environ.get(name) or ""
+
+
+def number(text: str, kind: type[int | float]) -> int | float | None:
+    """``text`` as a finite ``int``/``float``, or ``None`` when it is not one (the only number parser)."""
+    try:
+        value = kind(text.strip())
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _path(raw: _Raw, name: str, default: Path, cwd: Path) -> Path:
+    text = raw.text(name)
+    if not text:
+        return default
+    try:
+        path = Path(text).expanduser()
+    except RuntimeError:
+        raise SettingsError(f"{name}={text!r} names a home directory that does not exist; use a full path.") from None
+    return path if path.is_absolute() else cwd / path
+
+
+def _flag(raw: _Raw, name: str) -> bool:
+    text = raw.text(name).lower()
+    if text in _TRUE:
+        return True
+    if not text or text in _FALSE:
+        return False
+    raise SettingsError(f"{name}={raw.text(name)!r} is not a yes/no value; set it to 1 or 0, or unset it.")
+
+
+def _positive(raw: _Raw, name: str, default: float) -> float:
+    text = raw.text(name)
+    if not text:
+        return default
+    value = number(text, float)
+    if value is None or value <= 0:
+        raise SettingsError(f"{name}={text!r} must be a positive number.")
+    return float(value)
+
+
+def _lock_timeout(raw: _Raw) -> float:
+    text = raw.text(LOCK_TIMEOUT_S)
+    if not text:
+        return DEFAULT_LOCK_TIMEOUT_S
+    value = number(text, float)
+    if value is None:
+        raise SettingsError(
+            f"{LOCK_TIMEOUT_S}={text!r} is not a number of seconds; set it to e.g. {DEFAULT_LOCK_TIMEOUT_S:g} or unset it."
+        )
+    if value < 0:
+        raise SettingsError(f"{LOCK_TIMEOUT_S}={text!r} is negative; set it to 0 or more seconds.")
+    return float(value)
+
+
+def _share(raw: _Raw) -> float:
+    text = raw.text(MIN_SUCCESS_SHARE)
+    if not text:
+        return DEFAULT_MIN_SUCCESS_SHARE
+    value = number(text, float)
+    if value is None or not 0.0 <= value <= 1.0:
+        raise SettingsError(f"{MIN_SUCCESS_SHARE}={text!r} must be a number between 0 and 1, e.g. 0.9.")
+    return float(value)
+
+
+def _api_rate(raw: _Raw) -> int:
+    text = raw.text(API_RATE_PER_MIN)
+    if not text:
+        return DEFAULT_API_RATE_PER_MIN
+    value = number(text, int)
+    if value is None or value < 1:
+        raise SettingsError(f"{API_RATE_PER_MIN}={text!r} must be a whole number of requests per minute, 1 or more.")
+    return int(value)
+
+
+def _client_number(raw: _Raw, name: str, kind: type[int | float], minimum: float) -> Any:
+    if not raw.text(name):
+        return None
+    value = number(raw.text(name), kind)
+    shown = raw.original(name)
+    if value is None:
+        raise SettingsError(f"{name}={shown!r} is not a number: set it to a {kind.__name__} >= {minimum}.")
+    if value < minimum:
+        raise SettingsError(f"{name}={shown!r} is too small: set it to a {kind.__name__} >= {minimum}.")
+    return value
+
+
+def impersonation_targets() -> tuple[str, ...]:
+    """Every browser curl_cffi can impersonate: the aliases (``chrome``, ``safari``...) then the versions."""
+    from curl_cffi import requests as curl_requests  # here: only a setting that asks for it loads curl_cffi
+    from curl_cffi.requests.impersonate import REAL_TARGET_MAP
+
+    versions = sorted({browser.value for browser in curl_requests.BrowserType} - set(REAL_TARGET_MAP))
+    return (*REAL_TARGET_MAP, *versions)
+
+
+def _impersonate(raw: _Raw, platform: Platform) -> str | None:
+    name = platform_variable(platform, "IMPERSONATE")
+    text = raw.text(name).lower()
+    if not text:
+        return None
+    targets = impersonation_targets()
+    if text not in targets:
+        raise SettingsError(
+            f"{name}={raw.text(name)!r} is not a browser curl_cffi can impersonate: use one of {', '.join(targets)}, "
+            "or unset it."
+        )
+    return text
+
+
+def _platform(raw: _Raw, platform: Platform, cwd: Path) -> PlatformSettings:
+    var = platform_variable(platform, "MODE")
+    mode = (raw.text(var) or "simulated").lower()
+    if mode not in MODES:
+        raise SettingsError(f"{var}={mode!r} is not a client mode: use 'simulated' or 'real'.")
+    base_url = raw.text(platform_variable(platform, "BASE_URL")).rstrip("/") or None
+    tuning = {
+        field_name: _client_number(raw, platform_variable(platform, suffix), kind, minimum)
+        for field_name, suffix, kind, minimum in (
+            ("concurrency", "CONCURRENCY", int, 1),
+            ("rate_per_min", "RATE_PER_MIN", float, 0.1),
+            ("timeout_s", "TIMEOUT_S", float, 0.1),
+            ("max_retries", "MAX_RETRIES", int, 0),
+        )
+    }
+    tuning["impersonate"] = _impersonate(raw, platform)
+    cookies_var = platform_variable(platform, "COOKIES_FILE")
+    tuning["cookies_file"] = _path(raw, cookies_var, cwd, cwd) if raw.text(cookies_var) else None
+    if platform is Platform.YOUTUBE:
+        tuning["daily_units"] = _client_number(raw, YOUTUBE_DAILY_UNITS, int, 1)
+        tuning["api_key"] = raw.text(YOUTUBE_API_KEY) or None
+    if platform is Platform.INSTAGRAM:
+        tuning["session_id"] = raw.text(INSTAGRAM_SESSIONID) or None
+    if platform is Platform.X:
+        tuning["x_graphql"] = _flag(raw, X_GRAPHQL) if raw.text(X_GRAPHQL) else None
+        tuning["x_graphql_base_url"] = raw.text(X_GRAPHQL_BASE_URL).rstrip("/") or None
+        tuning["x_graphql_query_id"] = raw.text(X_GRAPHQL_QUERY_ID) or None
+        tuning["x_graphql_bearer"] = raw.text(X_GRAPHQL_BEARER) or None
+    tuning["proxies"] = _proxies(raw, platform_variable(platform, "PROXIES"))
+    return PlatformSettings(platform, mode, base_url, **tuning)
+
+
+def _proxies(raw: _Raw, name: str) -> tuple[str, ...] | None:
+    """Comma-separated ``http://[user:pass@]host:port`` URLs; an error names the item by position only, as
+    proxy URLs carry credentials."""
+    items = [item.strip() for item in raw.text(name).split(",")]
+    if items == [""]:
+        return None
+    for position, item in enumerate(items, start=1):
+        parts = urlsplit(item)
+        try:
+            port = parts.port
+        except ValueError:
+            port = None
+        if parts.scheme not in ("http", "https") or not parts.hostname or port is None or parts.path not in ("", "/"):
+            raise SettingsError(
+                f"{name} item {position} of {len(items)} is not a proxy URL; write comma-separated "
+                "http://[user:pass@]host:port URLs."
+            )
+    return tuple(item.rstrip("/") for item in items)
+
+
+def _webhook(raw: _Raw) -> str | None:
+    text = raw.text(WEBHOOK_URL)
+    if not text:
+        return None
+    parts = urlsplit(text)
+    if not parts.scheme or not (parts.netloc or parts.path):
+        # The value may carry a token: the sentence names the variable only.
+        raise SettingsError(
+            f"{WEBHOOK_URL} is not a URL; set it to an https:// webhook or any alert channel URL (e.g. slack://...,"
+            " mailto://..., see docs/alerts.md), or unset it."
+        )
+    return text
+
+
+def _parse(raw: _Raw, cwd: Path) -> Settings:
+    data = _path(raw, DATA_DIR, cwd / DEFAULT_DATA_DIR, cwd)
+    now_text = raw.text(NOW)
+    cadence_text = raw.text(AUTO_CADENCE)
+    try:
+        now = parse_instant(now_text, NOW) if now_text else None
+        cadence = parse_auto_cadence(cadence_text) if cadence_text else DEFAULT_AUTO_CADENCE
+    except ValueError as error:
+        raise SettingsError(str(error)) from None
+    return Settings(
+        data_dir=data,
+        warehouse_path=_path(raw, WAREHOUSE, data / "warehouse.duckdb", cwd),
+        analytics_path=_path(raw, ANALYTICS, data / "analytics.duckdb", cwd),
+        offline=_flag(raw, OFFLINE),
+        lock_timeout_s=_lock_timeout(raw),
+        now=now,
+        auto_cadence=cadence,
+        min_success_share=_share(raw),
+        retry_base_minutes=_positive(raw, RETRY_BASE_MINUTES, DEFAULT_RETRY_BASE_MINUTES),
+        retry_cap_minutes=_positive(raw, RETRY_CAP_MINUTES, DEFAULT_RETRY_CAP_MINUTES),
+        momentum_factor=_positive(raw, MOMENTUM_FACTOR, DEFAULT_MOMENTUM_FACTOR),
+        momentum_min_views_per_hour=_positive(raw, MOMENTUM_MIN_VIEWS_PER_HOUR, DEFAULT_MOMENTUM_MIN_VIEWS_PER_HOUR),
+        api_rate_per_min=_api_rate(raw),
+        platforms=tuple(_platform(raw, p, cwd) for p in Platform),
+        webhook_url=_webhook(raw),
+    )

@@ -1,0 +1,114 @@
+"""Build the right client for a platform from explicit settings and the configuration.
+
+Configuration (``config.settings()``, used only for settings not passed explicitly; ``{P}`` is ``TIKTOK``,
+``YOUTUBE``, ``INSTAGRAM`` or ``X``):
+
+* ``VIEWTRAIL_{P}_MODE``: ``simulated`` (default) or ``real``
+* ``VIEWTRAIL_{P}_BASE_URL``: endpoint override (the fake platform server, a proxy)
+* ``VIEWTRAIL_{P}_PROXIES``: forward proxies the requests spread over (see ``viewtrail.platforms.proxies``)
+* ``VIEWTRAIL_{P}_CONCURRENCY``, ``VIEWTRAIL_{P}_RATE_PER_MIN``, ``VIEWTRAIL_{P}_TIMEOUT_S``,
+  ``VIEWTRAIL_{P}_MAX_RETRIES``
+* ``YOUTUBE_API_KEY`` (required for real YouTube), ``VIEWTRAIL_YOUTUBE_DAILY_UNITS`` (default 10000)
+* ``INSTAGRAM_SESSIONID`` (optional; unlocks Instagram play counts)
+* ``VIEWTRAIL_{P}_IMPERSONATE`` (a browser curl_cffi impersonates), ``VIEWTRAIL_{P}_COOKIES_FILE`` (cookies.txt)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from typing import Any
+
+from viewtrail import config
+from viewtrail.domain.errors import InvalidInputError
+from viewtrail.domain.models import Platform
+from viewtrail.domain.urls import InvalidVideoUrl, parse_platform
+from viewtrail.platforms.base import ClientSettings, PlatformClient, default_settings
+
+__all__ = ["MODES", "build_client", "client_mode", "settings_from_env"]
+
+MODES = config.MODES
+
+_REAL_CLIENTS: dict[Platform, tuple[str, str]] = {
+    Platform.YOUTUBE: ("viewtrail.platforms.youtube", "YouTubeClient"),
+    Platform.TIKTOK: ("viewtrail.platforms.tiktok", "TikTokClient"),
+    Platform.INSTAGRAM: ("viewtrail.platforms.instagram", "InstagramClient"),
+    Platform.X: ("viewtrail.platforms.x", "XClient"),
+}
+
+_SETTING_NAMES = frozenset(f.name for f in dataclasses.fields(ClientSettings))
+
+
+def _platform(platform: Platform | str) -> Platform:
+    """The platform a caller names, parsed by the one parser (``urls.parse_platform``), as an input error."""
+    try:
+        return parse_platform(platform)
+    except InvalidVideoUrl:
+        choices = ", ".join(p.value for p in Platform)
+        raise InvalidInputError(f"Unknown platform {platform!r}: use one of {choices}.") from None
+
+
+def client_mode(platform: Platform | str, mode: str | None = None) -> str:
+    """``mode`` if given, else ``VIEWTRAIL_{P}_MODE``, else ``simulated``; validated."""
+    platform = _platform(platform)
+    if mode is None:
+        return config.settings().platform(platform).mode  # validated there
+    chosen = mode.strip().lower()
+    if chosen not in MODES:
+        raise InvalidInputError(f"mode={chosen!r} is not a client mode: use 'simulated' or 'real'.")
+    return chosen
+
+
+def settings_from_env(platform: Platform | str, **overrides: Any) -> ClientSettings:
+    """Real-client settings: polite defaults, then the configuration (``VIEWTRAIL_{P}_*`` and the platform's
+    secret), then ``overrides`` (highest)."""
+    platform = _platform(platform)
+    unknown = set(overrides) - _SETTING_NAMES
+    if unknown:
+        raise TypeError(f"unknown client settings: {', '.join(sorted(unknown))}")
+    configured = config.settings().platform(platform).client_overrides()
+    return default_settings(platform, **{**configured, **overrides})
+
+
+def simulated_options(settings: dict[str, Any]) -> dict[str, Any]:
+    """The keyword arguments meant for a simulated client (``seed``, ``fault_rate``...): the real-client settings
+    are ignored there."""
+    return {k: v for k, v in settings.items() if k not in _SETTING_NAMES and k != "settings"}
+
+
+def resolve_settings(
+    platform: Platform | str, settings: dict[str, Any], *, default_base_url: str | None = None
+) -> ClientSettings:
+    """A real client's settings from a builder's keyword arguments: ``settings=ClientSettings(...)`` (a
+    complete object, other keywords overriding it) or ClientSettings fields over the environment.
+    ``default_base_url`` replaces the platform's default endpoint when neither the keywords nor the
+    configuration name one (account routes living on another host)."""
+    platform = _platform(platform)
+    settings = dict(settings)
+    explicit = settings.pop("settings", None)
+    if explicit is not None:
+        if not isinstance(explicit, ClientSettings):
+            raise TypeError("settings= must be a ClientSettings")
+        return explicit.with_overrides(**settings) if settings else explicit
+    if default_base_url and "base_url" not in settings and config.settings().platform(platform).base_url is None:
+        settings["base_url"] = default_base_url
+    return settings_from_env(platform, **settings)
+
+
+def build_client(platform: Platform | str, mode: str | None = None, **settings: Any) -> PlatformClient:
+    """The client for ``platform`` in ``mode`` (``None`` = ``VIEWTRAIL_{P}_MODE``, default ``simulated``).
+
+    Real mode: ``settings`` are :class:`ClientSettings` fields overriding the environment, or
+    ``settings=ClientSettings(...)`` to pass a complete object. Simulated mode: keyword arguments that are
+    not ClientSettings fields (e.g. ``seed``) go to ``SimulatedClient(platform, ...)``; real-client
+    settings are ignored there.
+    """
+    platform = _platform(platform)
+    chosen = client_mode(platform, mode)
+    if chosen == "simulated":
+        simulated = importlib.import_module("viewtrail.platforms.simulated")
+        return simulated.SimulatedClient(platform, **simulated_options(settings))
+    resolved = resolve_settings(platform, settings)
+    module_name, class_name = _REAL_CLIENTS[platform]
+    client_class = getattr(importlib.import_module(module_name), class_name)
+    return client_class(resolved)

@@ -1,0 +1,354 @@
+"""Versioned schema migrations of the warehouse.
+
+Each migration is ``(version, name, sql)``; applied migrations are recorded in ``meta.schema_migrations``.
+A migration runs in its own transaction together with its bookkeeping row, so a crash leaves the warehouse
+at the previous version, never half-migrated. Migrations are append-only: never edit a released one, add a
+new version instead (see docs/schema.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from viewtrail.clock import utc_now
+from viewtrail.domain.errors import ViewtrailError
+from viewtrail.warehouse.transactions import transaction
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+class WarehouseSchemaError(ViewtrailError):
+    """The warehouse schema is not at the version this code needs (and cannot be migrated here)."""
+
+
+_BOOTSTRAP = """
+CREATE SCHEMA IF NOT EXISTS meta;
+CREATE TABLE IF NOT EXISTS meta.schema_migrations (
+  version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMP NOT NULL
+);
+"""
+
+_V1_BASE_TABLES = """
+CREATE SCHEMA IF NOT EXISTS registry;
+CREATE SCHEMA IF NOT EXISTS raw;
+CREATE TABLE registry.videos (
+  video_id TEXT PRIMARY KEY,
+  platform TEXT NOT NULL,
+  external_id TEXT NOT NULL,
+  url TEXT NOT NULL,
+  account TEXT,
+  is_active BOOLEAN NOT NULL,
+  cadence TEXT NOT NULL,
+  track_until TIMESTAMP,
+  labels TEXT[] NOT NULL,
+  metadata JSON NOT NULL,
+  added_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL, stopped_at TIMESTAMP
+);
+CREATE TABLE registry.pending_links (
+  url TEXT PRIMARY KEY, platform TEXT NOT NULL, note TEXT NOT NULL,
+  cadence TEXT NOT NULL, track_until TIMESTAMP, labels TEXT[] NOT NULL, metadata JSON NOT NULL,
+  added_at TIMESTAMP NOT NULL, resolved_video_id TEXT, resolved_at TIMESTAMP
+);
+CREATE TABLE raw.snapshots (
+  video_id TEXT NOT NULL, observed_at TIMESTAMP NOT NULL,
+  views BIGINT, likes BIGINT, comments BIGINT, shares BIGINT, saves BIGINT,
+  title TEXT, account TEXT, posted_at TIMESTAMP, duration_s DOUBLE, extra JSON,
+  source TEXT NOT NULL, run_id TEXT, ingested_at TIMESTAMP NOT NULL,
+  PRIMARY KEY (video_id, observed_at)
+);
+CREATE TABLE raw.scrape_attempts (
+  video_id TEXT NOT NULL, platform TEXT NOT NULL, attempted_at TIMESTAMP NOT NULL,
+  outcome TEXT NOT NULL, http_status INTEGER, detail TEXT, duration_ms DOUBLE, tries INTEGER NOT NULL,
+  source TEXT NOT NULL, run_id TEXT, partition_key TEXT,
+  PRIMARY KEY (video_id, attempted_at)
+);
+"""
+
+# Rebuilds registry.videos rather than appending columns with ALTER TABLE ADD COLUMN: DuckDB cannot add a
+# NOT NULL column to an existing table, and a rebuild keeps the column order of the documented contract.
+_V2_AVAILABILITY = """
+CREATE TABLE registry.videos_v2 (
+  video_id TEXT PRIMARY KEY,
+  platform TEXT NOT NULL,
+  external_id TEXT NOT NULL,
+  url TEXT NOT NULL,
+  account TEXT,
+  is_active BOOLEAN NOT NULL,
+  cadence TEXT NOT NULL,
+  track_until TIMESTAMP,
+  labels TEXT[] NOT NULL,
+  metadata JSON NOT NULL,
+  availability TEXT NOT NULL,
+  consecutive_not_found INTEGER NOT NULL,
+  posted_at TIMESTAMP,
+  added_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL, stopped_at TIMESTAMP
+);
+INSERT INTO registry.videos_v2
+SELECT video_id, platform, external_id, url, account, is_active, cadence, track_until, labels, metadata,
+       'available', 0, NULL, added_at, updated_at, stopped_at
+FROM registry.videos;
+DROP TABLE registry.videos;
+ALTER TABLE registry.videos_v2 RENAME TO videos;
+"""
+
+# The write clock and the write log (see viewtrail/warehouse/transactions.py). The clock starts at the
+# newest ingested_at already stored, so the first write after the upgrade is newer than any mart's high-water
+# mark. meta.write_clock deliberately has no key: DuckDB 2.0 lets an UPDATE of a row in a table with an index
+# silently overwrite a newer committed version of that row (a lost update) where an unindexed table raises
+# "Conflict on update!", and that conflict is what keeps writes in commit order.
+_V3_WRITE_CLOCK_AND_LOG = """
+CREATE TABLE meta.write_clock (
+  last_write_id BIGINT NOT NULL,
+  last_ingested_at TIMESTAMP NOT NULL
+);
+INSERT INTO meta.write_clock
+SELECT 0, coalesce(max(ingested_at), TIMESTAMP '1970-01-01') FROM raw.snapshots;
+CREATE TABLE meta.write_log (
+  write_id BIGINT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  run_id TEXT,
+  ingested_at TIMESTAMP NOT NULL,
+  started_at TIMESTAMP NOT NULL,
+  finished_at TIMESTAMP NOT NULL,
+  pid INTEGER NOT NULL,
+  host TEXT NOT NULL,
+  snapshots_inserted BIGINT NOT NULL,
+  attempts_inserted BIGINT NOT NULL
+);
+"""
+
+# Alerts (docs/alerts.md): rules and channels in the registry, every firing and its delivery per channel in raw.
+# Channel URLs hold secrets and are NOT stored here (the warehouse is copied whole to the analyst copy): the
+# registry keeps a channel's name and a redacted target; the URL lives in the 0600 channels file beside the
+# warehouse (viewtrail/alerts/channels.py).
+_V4_ALERTS = """
+CREATE TABLE registry.alert_rules (
+  rule_id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL,
+  scope_kind TEXT NOT NULL,
+  scope_values TEXT[] NOT NULL,
+  params JSON NOT NULL,
+  channels TEXT[] NOT NULL,
+  cooldown_hours DOUBLE NOT NULL,
+  created_at TIMESTAMP NOT NULL
+);
+CREATE TABLE registry.alert_channels (
+  name TEXT PRIMARY KEY,
+  target TEXT NOT NULL,
+  added_at TIMESTAMP NOT NULL
+);
+CREATE TABLE raw.alert_events (
+  event_id TEXT PRIMARY KEY,
+  dedup_key TEXT NOT NULL UNIQUE,
+  rule_id INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  condition TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  video_id TEXT,
+  label TEXT,
+  account TEXT,
+  platform TEXT,
+  numbers JSON NOT NULL,
+  message TEXT NOT NULL,
+  occurred_at TIMESTAMP NOT NULL,
+  fired_at TIMESTAMP NOT NULL
+);
+CREATE TABLE raw.alert_deliveries (
+  event_id TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  last_attempt_at TIMESTAMP,
+  next_attempt_at TIMESTAMP,
+  delivered_at TIMESTAMP,
+  reason TEXT,
+  PRIMARY KEY (event_id, channel)
+);
+"""
+
+# The outcome taxonomy as a table, so SQL users and dbt's relationships test read the same list as the code.
+# Frozen text: a later outcome gets its own migration inserting its row.
+_V5_OUTCOMES = """
+CREATE TABLE IF NOT EXISTS meta.outcomes (
+  outcome TEXT PRIMARY KEY,
+  meaning TEXT NOT NULL,
+  is_transient BOOLEAN NOT NULL,
+  counts_toward_unavailable BOOLEAN NOT NULL
+);
+INSERT INTO meta.outcomes VALUES
+  ('ok', 'observed: the counters were read', false, false),
+  ('not_found', 'the platform says unambiguously the video is gone (deleted or never existed)', false, true),
+  ('private', 'exists but is not readable anonymously (private post or account, tombstone)', false, false),
+  ('geo_restricted', 'exists but is withheld in the region the scraper reads from', false, false),
+  ('login_required', 'exists; the platform wants a login to show it (age gate, rejected session)', false, false),
+  ('blocked', 'the platform refused this client (challenge, login wall, page shell); says nothing of the video',
+   true, false),
+  ('rate_limited', 'HTTP 429 or a platform rate limit after the retries ran out', true, false),
+  ('quota_exhausted', 'the daily API quota is used up (YouTube); waits for the reset', true, false),
+  ('upstream_error', 'HTTP 5xx or a connection error after the retries ran out', true, false),
+  ('timeout', 'no answer in time after the retries ran out', true, false),
+  ('parse_error', 'the payload changed shape; the detail names the missing field', false, false),
+  ('circuit_open', 'not attempted: the platform''s circuit breaker tripped earlier in the run', true, false)
+ON CONFLICT DO NOTHING;
+"""
+
+# Accounts and creators (docs/schema.md). registry.videos is rebuilt (as in version 2) to add account_id and the
+# NOT NULL source before added_at; every existing video keeps its row and gets source 'manual'.
+_V6_ACCOUNTS = """
+CREATE TABLE registry.videos_v6 (
+  video_id TEXT PRIMARY KEY,
+  platform TEXT NOT NULL,
+  external_id TEXT NOT NULL,
+  url TEXT NOT NULL,
+  account TEXT,
+  is_active BOOLEAN NOT NULL,
+  cadence TEXT NOT NULL,
+  track_until TIMESTAMP,
+  labels TEXT[] NOT NULL,
+  metadata JSON NOT NULL,
+  availability TEXT NOT NULL,
+  consecutive_not_found INTEGER NOT NULL,
+  posted_at TIMESTAMP,
+  account_id TEXT,
+  source TEXT NOT NULL DEFAULT 'manual',
+  added_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL, stopped_at TIMESTAMP
+);
+INSERT INTO registry.videos_v6
+SELECT video_id, platform, external_id, url, account, is_active, cadence, track_until, labels, metadata,
+       availability, consecutive_not_found, posted_at, NULL, 'manual', added_at, updated_at, stopped_at
+FROM registry.videos;
+DROP TABLE registry.videos;
+ALTER TABLE registry.videos_v6 RENAME TO videos;
+CREATE TABLE registry.accounts (
+  account_id TEXT PRIMARY KEY,
+  platform TEXT NOT NULL,
+  handle TEXT,
+  platform_account_id TEXT,
+  url TEXT NOT NULL,
+  is_active BOOLEAN NOT NULL,
+  discovery TEXT NOT NULL,
+  latest_n INTEGER NOT NULL,
+  since TIMESTAMP,
+  discovery_cadence_hours DOUBLE NOT NULL,
+  video_cadence TEXT NOT NULL,
+  labels TEXT[] NOT NULL,
+  metadata JSON NOT NULL,
+  added_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL, stopped_at TIMESTAMP
+);
+CREATE TABLE registry.creators (
+  creator_id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  labels TEXT[] NOT NULL,
+  metadata JSON NOT NULL,
+  added_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL
+);
+CREATE TABLE registry.creator_accounts (
+  creator_id TEXT NOT NULL, account_id TEXT NOT NULL, added_at TIMESTAMP NOT NULL,
+  PRIMARY KEY (creator_id, account_id)
+);
+CREATE TABLE registry.inbox (
+  video_id TEXT PRIMARY KEY,
+  account_id TEXT NOT NULL,
+  platform TEXT NOT NULL,
+  url TEXT NOT NULL,
+  posted_at TIMESTAMP,
+  title TEXT,
+  discovered_at TIMESTAMP NOT NULL,
+  status TEXT NOT NULL,
+  decided_at TIMESTAMP
+);
+CREATE TABLE raw.account_snapshots (
+  account_id TEXT NOT NULL, observed_at TIMESTAMP NOT NULL,
+  followers BIGINT, following BIGINT, likes BIGINT, video_count BIGINT, views BIGINT,
+  handle TEXT, display_name TEXT, platform_account_id TEXT, extra JSON,
+  source TEXT NOT NULL, run_id TEXT, ingested_at TIMESTAMP NOT NULL,
+  PRIMARY KEY (account_id, observed_at)
+);
+CREATE TABLE raw.account_attempts (
+  account_id TEXT NOT NULL, platform TEXT NOT NULL, attempted_at TIMESTAMP NOT NULL,
+  outcome TEXT NOT NULL, http_status INTEGER, detail TEXT, duration_ms DOUBLE, tries INTEGER NOT NULL,
+  source TEXT NOT NULL, run_id TEXT, partition_key TEXT, videos_listed INTEGER, videos_new INTEGER,
+  PRIMARY KEY (account_id, attempted_at)
+);
+"""
+
+#: Which of the platform's proxies (0-based index in VIEWTRAIL_{P}_PROXIES) served an attempt; NULL = none.
+_V7_PROXY_INDEX = "ALTER TABLE raw.scrape_attempts ADD COLUMN proxy_index INTEGER;"
+_V8_ACCOUNT_PROXY_INDEX = "ALTER TABLE raw.account_attempts ADD COLUMN proxy_index INTEGER;"
+
+MIGRATIONS: list[Migration] = [
+    Migration(
+        1, "base tables: registry.videos, registry.pending_links, raw.snapshots, raw.scrape_attempts", _V1_BASE_TABLES
+    ),
+    Migration(2, "registry.videos: availability, consecutive_not_found, posted_at", _V2_AVAILABILITY),
+    Migration(
+        3,
+        "meta.write_clock and meta.write_log: ingested_at in commit order, every write recorded",
+        _V3_WRITE_CLOCK_AND_LOG,
+    ),
+    Migration(
+        4, "alerts: registry.alert_rules, registry.alert_channels, raw.alert_events, raw.alert_deliveries", _V4_ALERTS
+    ),
+    Migration(
+        5, "meta.outcomes: every scrape outcome, its meaning, transient or not, counts toward unavailable", _V5_OUTCOMES
+    ),
+    Migration(
+        6,
+        "accounts: registry.accounts, creators, creator_accounts, inbox, raw.account_snapshots, "
+        "raw.account_attempts; registry.videos: account_id, source",
+        _V6_ACCOUNTS,
+    ),
+    Migration(7, "raw.scrape_attempts: proxy_index (which proxy served the attempt)", _V7_PROXY_INDEX),
+    Migration(8, "raw.account_attempts: proxy_index (which proxy served the discovery)", _V8_ACCOUNT_PROXY_INDEX),
+]
+
+#: The schema version this code reads and writes.
+LATEST_VERSION: int = MIGRATIONS[-1].version
+
+
+def _has_migrations_table(con: duckdb.DuckDBPyConnection) -> bool:
+    rows = con.sql(
+        "SELECT 1 FROM information_schema.tables WHERE table_schema = 'meta' AND table_name = 'schema_migrations'"
+    ).fetchall()
+    return bool(rows)
+
+
+def current_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The highest applied migration version, 0 for an empty database."""
+    if not _has_migrations_table(con):
+        return 0
+    (version,) = con.execute("SELECT coalesce(max(version), 0) FROM meta.schema_migrations").fetchall()[0]
+    return int(version)
+
+
+def apply_migrations(con: duckdb.DuckDBPyConnection, *, up_to: int | None = None) -> list[Migration]:
+    """Apply every pending migration (optionally only up to version ``up_to``), each in its own transaction.
+
+    Returns the migrations applied. Refuses a warehouse written by newer code (version above LATEST_VERSION).
+    """
+    version = current_version(con)
+    if version > LATEST_VERSION:
+        raise WarehouseSchemaError(
+            f"The warehouse is at schema version {version} but this viewtrail only knows up to "
+            f"{LATEST_VERSION}; upgrade viewtrail before opening it."
+        )
+    con.execute(_BOOTSTRAP)
+    applied: list[Migration] = []
+    for migration in MIGRATIONS:
+        if migration.version <= version or (up_to is not None and migration.version > up_to):
+            continue
+        with transaction(con):
+            con.execute(migration.sql)
+            con.execute(
+                "INSERT INTO meta.schema_migrations VALUES (?, ?, ?)",
+                [migration.version, migration.name, utc_now()],
+            )
+        applied.append(migration)
+    return applied
