@@ -321,6 +321,22 @@ def _track_in_transaction(con: duckdb.DuckDBPyConnection, now: datetime) -> list
     return rows
 
 
+def unscraped_videos(con: duckdb.DuckDBPyConnection, *, now: datetime | None = None) -> list[str]:
+    """Tracked videos never scraped (no snapshot, no attempt), oldest first: what a command killed between
+    registering and queueing them, before registering and queueing were one step, left behind."""
+    rows = con.execute(
+        """
+        SELECT v.video_id FROM registry.videos v
+        WHERE v.is_active AND v.availability = 'available' AND (v.track_until IS NULL OR v.track_until > ?)
+          AND NOT EXISTS (SELECT 1 FROM raw.snapshots s WHERE s.video_id = v.video_id)
+          AND NOT EXISTS (SELECT 1 FROM raw.scrape_attempts a WHERE a.video_id = v.video_id)
+        ORDER BY v.added_at, v.video_id
+        """,
+        [now or utc_now()],
+    ).fetchall()
+    return [video_id for (video_id,) in rows]
+
+
 def link_videos_to_account_ids(
     con: duckdb.DuckDBPyConnection, links: Sequence[tuple[str, str]], *, now: datetime | None = None
 ) -> None:
