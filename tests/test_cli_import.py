@@ -233,3 +233,41 @@ def test_import_csv_line_numbers_survive_blank_lines_and_multiline_cells(warehou
         ("x:1790000000000000000",),
         ("youtube:dQw4w9WgXcQ",),
     ]
+
+
+# ------------------------------------------------------------------------------------- limits and empty files
+
+
+def test_header_only_csv_is_one_sentence_for_both_imports(warehouse_path, tmp_path):
+    for command, header in (
+        ("import", "url,label\n"),
+        ("import-snapshots", "url,observed_at,views,likes,comments,shares\n"),
+    ):
+        result = run(command, str(write(tmp_path, f"{command}.csv", header)), code=1)
+        assert result.stderr.strip().splitlines() == [
+            f"{tmp_path / (command + '.csv')} has a header but no rows; "
+            "add the rows under the header and import it again."
+        ]
+
+
+def test_days_beyond_ten_years_is_one_sentence_naming_the_limit(warehouse_path, tmp_path):
+    result = run("track", "https://youtu.be/dQw4w9WgXcQ", "--days", "10000000", code=1)
+    assert len(result.stderr.strip().splitlines()) == 1 and "from 1 to 3650" in result.stderr
+    imported = run("import", str(write(tmp_path, "d.csv", "url,days\nhttps://youtu.be/dQw4w9WgXcQ,10000000\n")), code=1)
+    assert "line 2:" in imported.stderr and "3650" in imported.stderr
+    assert run("track", "https://youtu.be/dQw4w9WgXcQ", "--days", "3650", "--no-scrape").exit_code == 0
+
+
+def test_labels_are_at_most_100_characters_without_control_characters(warehouse_path, tmp_path):
+    result = run("track", "https://youtu.be/dQw4w9WgXcQ", "--label", "x" * 101, code=1)
+    assert len(result.stderr.strip().splitlines()) == 1 and "at most 100" in result.stderr
+    result = run("track", "https://youtu.be/dQw4w9WgXcQ", "--label", "a\x07b", code=1)
+    assert "control character" in result.stderr
+    path = write(
+        tmp_path,
+        "l.csv",
+        f"url,label\nhttps://youtu.be/dQw4w9WgXcQ,{'y' * 101}\nhttps://x.com/u/status/1790000000000000000,ok\n",
+    )
+    imported = run("import", str(path), "--no-scrape", code=1)
+    assert "line 2:" in imported.stderr and "at most 100" in imported.stderr
+    assert rows(warehouse_path, "SELECT video_id, labels FROM registry.videos") == [("x:1790000000000000000", ["ok"])]

@@ -107,6 +107,8 @@ def _read_csv(text: str, path: Path) -> tuple[pl.DataFrame, list[int]]:
             f"{path} is not a readable CSV file ({first}); check quoting and column counts."
         ) from None
     frame = frame.rename({name: name.strip().lower() for name in frame.columns})
+    if frame.height == 0:
+        raise InvalidInputError(f"{path} has a header but no rows; add the rows under the header and import it again.")
     # Line numbers: the header is line 1; csv.reader knows where quoted multi-line fields start and end.
     starts_all: list[int] = []  # every record after the header, blank ones included
     blank: list[bool] = []
@@ -123,7 +125,7 @@ def _read_csv(text: str, path: Path) -> tuple[pl.DataFrame, list[int]]:
         blank.append(is_blank)
     starts_filled = [line for line, is_blank in zip(starts_all, blank, strict=True) if not is_blank]
     if frame.height == len(starts_all):
-        keep = pl.Series([not b for b in blank])
+        keep = pl.Series([not b for b in blank], dtype=pl.Boolean())  # typed: a header-only file has no rows
         return frame.filter(keep), starts_filled
     if frame.height == len(starts_filled):
         return frame, starts_filled
@@ -211,7 +213,11 @@ def read_url_file(
             except InvalidInputError as error:
                 result.problems.append(RowProblem(line, str(error)))
                 continue
-            row_labels = clean_labels((labels[i] or "").replace("|", ";").split(";"))
+            try:
+                row_labels = clean_labels((labels[i] or "").replace("|", ";").split(";"))
+            except InvalidInputError as error:
+                result.problems.append(RowProblem(line, str(error)))
+                continue
             if isinstance(outcome, AccountRef):
                 key = f"account {outcome.account_id}"
             else:
