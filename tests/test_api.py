@@ -314,3 +314,15 @@ def test_a_500_leaks_no_traceback(api, monkeypatch):
         r = c.get("/v1/labels")
     body = problem(r, 500, "INTERNAL_ERROR")
     assert "secret internals" not in r.text and "Traceback" not in r.text and body["request_id"] in body["detail"]
+
+
+def test_days_and_labels_out_of_bounds_are_422_problem_details_not_500(api):
+    with api.client(api.key()) as c:
+        body = problem(c.post("/v1/videos", json={"url": RICK, "days": 10000000}), 422, "VALIDATION_ERROR")
+        assert body["errors"][0]["field"] == "days" and "3650" in body["errors"][0]["message"]
+        problem(c.post("/v1/videos", json={"url": RICK, "days": 0}), 422, "VALIDATION_ERROR")
+        problem(c.post("/v1/videos/bulk", json={"urls": [RICK], "days": 3651}), 422, "VALIDATION_ERROR")
+        body = problem(c.post("/v1/videos", json={"url": RICK, "labels": ["x" * 101]}), 422, "VALIDATION_ERROR")
+        assert body["errors"][0]["field"] == "labels.0"
+        problem(c.post("/v1/videos", json={"url": RICK, "labels": ["a\nb"]}), 422, "VALIDATION_ERROR")
+        assert c.post("/v1/videos", json={"url": RICK, "days": 3650, "labels": ["y" * 100]}).status_code == 201

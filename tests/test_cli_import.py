@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from viewtrail.cli import app
@@ -60,7 +61,7 @@ def test_import_csv_registers_valid_rows_reports_invalid_with_line_numbers(wareh
         "SELECT video_id, cadence, labels, track_until IS NOT NULL FROM registry.videos ORDER BY video_id",
     ) == [
         ("x:1790000000000000000", "auto", ["a", "b"], True),
-        ("youtube:dQw4w9WgXcQ", "6", ["launch"], False),
+        ("youtube:dQw4w9WgXcQ", "6", ["launch", "other"], False),  # labels of both rows; the first's cadence
     ]
 
 
@@ -233,3 +234,105 @@ def test_import_csv_line_numbers_survive_blank_lines_and_multiline_cells(warehou
         ("x:1790000000000000000",),
         ("youtube:dQw4w9WgXcQ",),
     ]
+
+
+# ------------------------------------------------------------------------------------- limits and empty files
+
+
+def test_header_only_csv_is_one_sentence_for_both_imports(warehouse_path, tmp_path):
+    for command, header in (
+        ("import", "url,label\n"),
+        ("import-snapshots", "url,observed_at,views,likes,comments,shares\n"),
+    ):
+        result = run(command, str(write(tmp_path, f"{command}.csv", header)), code=1)
+        assert result.stderr.strip().splitlines() == [
+            f"{tmp_path / (command + '.csv')} has a header but no rows; "
+            "add the rows under the header and import it again."
+        ]
+
+
+def test_days_beyond_ten_years_is_one_sentence_naming_the_limit(warehouse_path, tmp_path):
+    result = run("track", "https://youtu.be/dQw4w9WgXcQ", "--days", "10000000", code=1)
+    assert len(result.stderr.strip().splitlines()) == 1 and "from 1 to 3650" in result.stderr
+    imported = run("import", str(write(tmp_path, "d.csv", "url,days\nhttps://youtu.be/dQw4w9WgXcQ,10000000\n")), code=1)
+    assert "line 2:" in imported.stderr and "3650" in imported.stderr
+    assert run("track", "https://youtu.be/dQw4w9WgXcQ", "--days", "3650", "--no-scrape").exit_code == 0
+
+
+def test_labels_are_at_most_100_characters_without_control_characters(warehouse_path, tmp_path):
+    result = run("track", "https://youtu.be/dQw4w9WgXcQ", "--label", "x" * 101, code=1)
+    assert len(result.stderr.strip().splitlines()) == 1 and "at most 100" in result.stderr
+    result = run("track", "https://youtu.be/dQw4w9WgXcQ", "--label", "a\x07b", code=1)
+    assert "control character" in result.stderr
+    path = write(
+        tmp_path,
+        "l.csv",
+        f"url,label\nhttps://youtu.be/dQw4w9WgXcQ,{'y' * 101}\nhttps://x.com/u/status/1790000000000000000,ok\n",
+    )
+    imported = run("import", str(path), "--no-scrape", code=1)
+    assert "line 2:" in imported.stderr and "at most 100" in imported.stderr
+    assert rows(warehouse_path, "SELECT video_id, labels FROM registry.videos") == [("x:1790000000000000000", ["ok"])]
+
+
+# ------------------------------------------------------------------------------------ real-world spreadsheets
+
+
+def test_a_row_with_an_extra_field_is_reported_by_line_and_the_good_rows_are_kept(warehouse_path, tmp_path):
+    path = write(
+        tmp_path,
+        "sheet.csv",
+        "url,label\nhttps://youtu.be/dQw4w9WgXcQ,a\nhttps://x.com/u/status/1790000000000000000,b,extra\n"
+        "https://www.instagram.com/reel/C1a2B3c4D5e/,c\n",
+    )
+    result = run("import", str(path), "--no-scrape", code=1)
+    assert "line 3: 3 fields but the header has 2" in result.stderr and "1 invalid row(s)" in result.stderr
+    assert rows(warehouse_path, "SELECT video_id FROM registry.videos ORDER BY 1") == [
+        ("instagram:C1a2B3c4D5e",),
+        ("youtube:dQw4w9WgXcQ",),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("header", "delimiter"),
+    [
+        ("url;label", ";"),
+        ("link\tlabel", "\t"),
+        ("URL,label", ","),
+        ("Video URL|label", "|"),
+        ("video_url,label", ","),
+        ("video;label", ";"),
+    ],
+)
+def test_semicolon_and_tab_csvs_and_other_names_of_the_url_column_are_read(warehouse_path, tmp_path, header, delimiter):
+    body = f"https://youtu.be/dQw4w9WgXcQ{delimiter}launch\nhttps://x.com/u/status/1790000000000000000{delimiter}q4\n"
+    result = run("import", str(write(tmp_path, "sheet.csv", f"{header}\n{body}")), "--no-scrape")
+    assert "2 new" in result.stdout
+    assert rows(warehouse_path, "SELECT video_id, labels FROM registry.videos ORDER BY 1") == [
+        ("x:1790000000000000000", ["q4"]),
+        ("youtube:dQw4w9WgXcQ", ["launch"]),
+    ]
+
+
+def test_a_semicolon_snapshot_history_is_read(warehouse_path, tmp_path):
+    text = HISTORY.replace(",", ";")
+    assert "2 snapshot(s) imported" in run("import-snapshots", str(write(tmp_path, "h.csv", text))).stdout
+
+
+def test_a_csv_without_a_url_column_names_its_columns_and_what_is_needed(warehouse_path, tmp_path):
+    result = run("import", str(write(tmp_path, "s.csv", "name;views\nbob;12\n")), code=1)
+    assert result.stderr.strip().splitlines() == [
+        f"{tmp_path / 's.csv'} looks like a CSV with the columns name, views but none of them holds the video "
+        "links; name that column url (or link, video_url, video)."
+    ]
+    snapshots = run("import-snapshots", str(write(tmp_path, "t.csv", "name,views\nbob,12\n")), code=1)
+    assert "has the columns name, views but no url or video_id column" in snapshots.stderr
+
+
+def test_a_video_listed_twice_gets_the_labels_of_every_row(warehouse_path, tmp_path):
+    path = write(
+        tmp_path,
+        "twice.csv",
+        "url,label\nhttps://youtu.be/dQw4w9WgXcQ,launch\nhttps://www.youtube.com/watch?v=dQw4w9WgXcQ,q4;launch\n",
+    )
+    assert "1 repeated" in run("import", str(path), "--no-scrape").stdout
+    assert rows(warehouse_path, "SELECT labels FROM registry.videos") == [(["launch", "q4"],)]

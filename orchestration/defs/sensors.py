@@ -124,7 +124,10 @@ def _queue_tick(context: SensorEvaluationContext, settings: SensorSettings, kind
     for request in requests:
         if cursor and request.request_id <= cursor:
             mark_consumed(request)
-    fresh = [r for r in requests if not cursor or r.request_id > cursor]
+    now = utc_now()
+    # A held request (the CLI is taking those first snapshots itself) waits; named by due time, it stays
+    # newer than the cursor until it falls due.
+    fresh = [r for r in requests if (not cursor or r.request_id > cursor) and r.is_due(now)]
     if not fresh:
         return SensorResult(skip_reason=SkipReason(f"no new {kind.value} requests"), cursor=cursor or None)
     run_requests = []

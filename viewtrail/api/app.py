@@ -36,8 +36,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from limits import RateLimitItemPerMinute
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from viewtrail.warehouse.registry import MAX_DAYS, MAX_LABEL_CHARS
 
 from .service import ApiProblem, Conflict, Page, Service, invalid
 from .settings import ApiSettings, api_settings
@@ -155,11 +157,15 @@ class VideoList(BaseModel):
     pagination: Pagination
 
 
+#: A label: at most MAX_LABEL_CHARS characters, no control characters (the registry's rule, in the schema).
+LabelText = Annotated[str, StringConstraints(max_length=MAX_LABEL_CHARS, pattern=r"^[^\x00-\x1f\x7f-\x9f]*$")]
+
+
 class Options(BaseModel):
     model_config = ConfigDict(extra="forbid")
     cadence: str | int | None = Field(None, description="'auto' or hours between snapshots, 1..720")
-    days: int | None = Field(None, description="stop tracking after N days (> 0)")
-    labels: list[str] = Field(default_factory=list, max_length=100)
+    days: int | None = Field(None, ge=1, le=MAX_DAYS, description=f"stop tracking after N days, 1..{MAX_DAYS}")
+    labels: list[LabelText] = Field(default_factory=list, max_length=100)
 
 
 class CreateVideo(Options):
@@ -186,7 +192,7 @@ class BulkResult(BaseModel):
 
 class PatchVideo(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    labels: list[str] | None = Field(None, max_length=100)
+    labels: list[LabelText] | None = Field(None, max_length=100)
     metadata: dict[str, Any] | None = None
     cadence: str | int | None = None
     is_active: bool | None = None

@@ -37,6 +37,13 @@ class _Console(Console):
     def size(self, new_size: tuple[int, int]) -> None:
         Console.size.fset(self, new_size)  # type: ignore[attr-defined]
 
+    def on_broken_pipe(self) -> None:
+        """The reader left (`viewtrail import big.txt | head -1`): the command carries on silently and exits
+        as it would have (rich would exit 1 at once, before the work the output reports on is finished)."""
+        self.quiet = True
+        if not self.stderr:
+            silence_broken_pipe()
+
 
 def console(*, stderr: bool = False, file: IO[str] | None = None) -> Console:
     """The console every command prints through: soft-wrapped lines, tables at their natural width when piped."""
@@ -69,19 +76,53 @@ def friendly_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except KeyboardInterrupt:  # Ctrl-C: an open transaction rolls back on the way out; 130 as shells expect
-            err.print("Interrupted.", style="yellow", markup=False)
-            raise typer.Exit(130) from None
+            raise _interrupted() from None
+        except BrokenPipeError:  # `viewtrail import big.txt | head -1`: the reader left; stop quietly
+            silence_broken_pipe()
+            raise typer.Exit(0) from None
         except (ViewtrailError, InvalidVideoUrl) as error:
             raise fail(str(error)) from None
         except Exception as error:
             import duckdb
 
+            if _is_interrupt(error):
+                raise _interrupted() from None
             if not isinstance(error, duckdb.Error):
                 raise
             first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             raise fail(f"The warehouse refused the operation ({first_line}); nothing was changed.") from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _interrupted() -> typer.Exit:
+    try:
+        err.print("Interrupted.", style="yellow", markup=False)
+    except (BrokenPipeError, KeyboardInterrupt):  # a second Ctrl-C, or stderr gone too: still exit 130
+        pass
+    return typer.Exit(130)
+
+
+def _is_interrupt(error: BaseException) -> bool:
+    """Ctrl-C while DuckDB runs a statement: DuckDB stops it and raises instead of KeyboardInterrupt, as its
+    InterruptException or a RuntimeError saying 'Query interrupted' (depending on where the signal lands)."""
+    import duckdb
+
+    return isinstance(error, duckdb.InterruptException) or (
+        isinstance(error, RuntimeError) and "interrupted" in str(error).lower()
+    )
+
+
+def silence_broken_pipe() -> None:
+    """The reader of stdout left: point stdout at the null device, so the final flush does not fail again."""
+    import os
+    import sys
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # io.UnsupportedOperation is an OSError and a ValueError
+        pass
 
 
 def say_waiting(message: str) -> None:

@@ -24,7 +24,7 @@ from viewtrail.cli._common import (
     readable_warehouse,
     writable_warehouse,
 )
-from viewtrail.cli.registry_cmds import first_snapshots
+from viewtrail.cli.registry_cmds import first_snapshots_of
 from viewtrail.domain.errors import InvalidInputError
 from viewtrail.domain.models import AccountRef, Platform, ShortLink
 from viewtrail.domain.urls import InvalidVideoUrl, parse_account_url, parse_platform, parse_video_url
@@ -176,7 +176,7 @@ def watch(
     if creator and results:
         out.print(f"Linked to creator {creator}.", markup=False)
     if not no_discover:
-        first_snapshots(first_discoveries(results), scrape=True)
+        first_snapshots_of(first_discoveries(results), scrape=True)
 
 
 def first_discoveries(watched: list[WatchResult]) -> list[str]:
@@ -388,7 +388,7 @@ def inbox_accept(
     with writable_warehouse(create=False) as con:
         states, tracked = accept_inbox(con, ids)
     _report_inbox(states)
-    first_snapshots([t.video_id for t in tracked], scrape=not no_scrape)
+    first_snapshots_of([t.video_id for t in tracked], scrape=not no_scrape)
 
 
 def inbox_reject(

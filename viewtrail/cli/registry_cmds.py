@@ -7,9 +7,10 @@ platform clients (httpx) are imported inside the commands, not here, so that `vi
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -18,7 +19,6 @@ from viewtrail import config
 from viewtrail.cli._common import (
     CsvOption,
     JsonOption,
-    enqueue_new_videos,
     err,
     fail,
     friendly_errors,
@@ -32,6 +32,9 @@ from viewtrail.cli._files import progress_bar, report_problems
 from viewtrail.domain.errors import InvalidInputError
 from viewtrail.domain.models import Platform, ShortLink, VideoRef
 from viewtrail.domain.urls import InvalidVideoUrl, parse_platform, parse_video_url
+
+if TYPE_CHECKING:  # duckdb loads only when a command opens the warehouse: --help stays fast
+    import duckdb
 
 PlatformOption = Annotated[
     str | None,
@@ -159,6 +162,8 @@ def track(
             add_pending_link(
                 con, link.url, link.platform, note, cadence=cadence, days=days, labels=label or [], metadata=metadata
             )
+        new_ids = [r.video_id for r in results if r.outcome is not TrackOutcome.UPDATED]
+        hand_off = queue_first_snapshots(con, new_ids, scrape=not no_scrape)
     words = {
         TrackOutcome.CREATED: "now tracked",
         TrackOutcome.UPDATED: "already tracked, updated",
@@ -168,30 +173,92 @@ def track(
         out.print(f"{result.video_id}: {words[result.outcome]}", markup=False)
     for link, note in pending:
         out.print(f"{link.url}: pending ({note})", markup=False)
-    first_snapshots([r.video_id for r in results if r.outcome is not TrackOutcome.UPDATED], scrape=not no_scrape)
+    first_snapshots(hand_off)
 
 
-def first_snapshots(video_ids: list[str], *, scrape: bool) -> None:
-    """The first snapshot of newly tracked videos now (up to a limit), one line each; whatever is left (not
-    scraped, not ok, over the limit) is queued for the pipeline's new-videos sensor."""
-    from viewtrail.app.first_snapshot import INLINE_LIMIT, take_first_snapshots
+@dataclass(slots=True)
+class FirstSnapshotHandOff:
+    """Newly registered videos, already queued: those this command scrapes itself (held from the pipeline,
+    see :mod:`viewtrail.pipeline.queue`) and those left to the pipeline at once."""
 
-    queued = list(video_ids)
-    if scrape and video_ids:
-        now, later = video_ids[:INLINE_LIMIT], video_ids[INLINE_LIMIT:]
-        taken = take_first_snapshots(now, open_warehouse=writable_warehouse)
+    inline: list[str] = field(default_factory=list)
+    held: Path | None = None  # the held request naming ``inline``
+    later: list[str] = field(default_factory=list)  # over the inline limit
+    repaired: int = 0  # videos an interrupted earlier command left unqueued, queued now
+
+
+def queue_first_snapshots(
+    con: duckdb.DuckDBPyConnection | None, video_ids: list[str], *, scrape: bool
+) -> FirstSnapshotHandOff:
+    """Queue the first snapshot of newly registered videos, inside the transaction registering them and before
+    it commits: whatever stops the command afterwards (Ctrl-C, a closed pipe, a kill), every registered video
+    is scraped or queued. Registered videos never scraped and not queued (left by a command interrupted before
+    this was so) are queued too."""
+    from viewtrail.app.first_snapshot import INLINE_LIMIT
+    from viewtrail.pipeline import queue
+    from viewtrail.warehouse.registry import unscraped_videos
+
+    ids = list(dict.fromkeys(video_ids))
+    hand_off = FirstSnapshotHandOff()
+    try:
+        queued = queue.queued_video_ids()
+        fresh = set(ids)
+        repaired = [v for v in unscraped_videos(con) if v not in fresh and v not in queued] if con else []
+        if scrape:
+            hand_off.inline, hand_off.later = ids[:INLINE_LIMIT], ids[INLINE_LIMIT:]
+        else:
+            hand_off.later = ids
+        queue.enqueue_new_videos(hand_off.later + repaired)
+        hand_off.repaired = len(repaired)
+        hand_off.held = queue.enqueue_new_videos(hand_off.inline, hold=queue.HOLD)
+    except OSError as error:  # the schedule still scrapes them; the queue only makes it sooner
+        err.print(
+            f"Could not queue a first scrape ({error}); the next scheduled run picks them up.",
+            style="yellow",
+            markup=False,
+        )
+    return hand_off
+
+
+def first_snapshots_of(video_ids: list[str], *, scrape: bool) -> None:
+    """Queue and take the first snapshot of videos registered (and committed) elsewhere, e.g. discovered."""
+    first_snapshots(queue_first_snapshots(None, video_ids, scrape=scrape))
+
+
+def first_snapshots(hand_off: FirstSnapshotHandOff) -> None:
+    """The first snapshot of the videos held for this command, one line each; whatever is not ok is released
+    to the pipeline's new-videos sensor at once."""
+    from viewtrail.app.first_snapshot import take_first_snapshots
+    from viewtrail.pipeline import queue
+
+    if hand_off.repaired:
+        out.print(
+            f"{hand_off.repaired} video(s) an interrupted earlier command left without a first snapshot were queued.",
+            markup=False,
+        )
+    still_wanted = list(hand_off.inline)
+    if hand_off.inline:
+        taken = take_first_snapshots(hand_off.inline, open_warehouse=writable_warehouse)
         for first in taken:
             out.print(first.describe(), markup=False)
-        queued = [f.video_id for f in taken if f.outcome != "ok"] + later
+        still_wanted = [f.video_id for f in taken if f.outcome != "ok"]
         stored = [f.video_id.split(":", 1)[0] for f in taken if f.outcome != "skipped"]
         if stored:
             from viewtrail.app.orchestrator import open_orchestrator  # loads Dagster: only when something landed
 
             with open_orchestrator() as orchestrator:
                 orchestrator.report_inline_snapshots(stored)
-        if later:
-            out.print(f"{len(later)} more new video(s) get their first snapshot from the pipeline.", markup=False)
-    enqueue_new_videos(queued)
+    if hand_off.held is not None:
+        try:
+            queue.release(hand_off.held, still_wanted)
+        except OSError as error:  # the held request stays and falls due on its own
+            err.print(
+                f"Could not release the first-scrape request ({error}); the pipeline takes it up shortly.",
+                style="yellow",
+                markup=False,
+            )
+    if hand_off.inline and hand_off.later:
+        out.print(f"{len(hand_off.later)} more new video(s) get their first snapshot from the pipeline.", markup=False)
 
 
 # ----------------------------------------------------------------------------------------------- import
@@ -242,6 +309,8 @@ def import_urls(
         for link, note in pending:
             row = by_url[link.url]
             add_pending_link(con, link.url, link.platform, note, cadence=row.cadence, days=row.days, labels=row.labels)
+        new_ids = [r.video_id for r in results if r.outcome is not TrackOutcome.UPDATED]
+        hand_off = queue_first_snapshots(con, new_ids, scrape=not no_scrape)
     created = sum(r.outcome is TrackOutcome.CREATED for r in results)
     resumed = sum(r.outcome is TrackOutcome.RESUMED for r in results)
     updated = len(results) - created - resumed
@@ -258,10 +327,9 @@ def import_urls(
         note = platform_note(platform)
         if note:
             out.print(f"Note: {note}.", markup=False)
-    discovered = first_discoveries(watched) if watched and not no_scrape else []
-    first_snapshots(
-        [r.video_id for r in results if r.outcome is not TrackOutcome.UPDATED] + discovered, scrape=not no_scrape
-    )
+    first_snapshots(hand_off)
+    if watched and not no_scrape:
+        first_snapshots_of(first_discoveries(watched), scrape=True)
     if checked.problems:
         report_problems(checked.problems, "invalid rows")
         raise fail(

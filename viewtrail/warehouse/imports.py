@@ -88,48 +88,116 @@ def _read_text(path: Path) -> str:
         raise InvalidInputError(f"{path} cannot be read ({error.strerror}); check the path and permissions.") from None
 
 
-def _looks_like_csv_with(text: str, column: str) -> bool:
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    try:
-        header = next(csv.reader([first]))
-    except (csv.Error, StopIteration):
-        return False
-    return column in {h.strip().lower() for h in header}
+#: Names a spreadsheet may give the column of video links, in order of preference; all read as ``url``.
+URL_COLUMNS = ("url", "link", "video_url", "video_link", "video")
+#: Field separators a CSV may use: spreadsheets in locales with a decimal comma export with ``;``, others
+#: with tabs (copied from a sheet) or ``|``.
+DELIMITERS = (",", ";", "\t", "|")
 
 
-def _read_csv(text: str, path: Path) -> tuple[pl.DataFrame, list[int]]:
-    """All columns as text (lower-cased, trimmed names) and the file line number of every row."""
+@dataclass(frozen=True, slots=True)
+class CsvLayout:
+    delimiter: str
+    columns: list[str]  # normalised header names (lower case, spaces and dashes as _), url synonyms as ``url``
+    url_column: str | None  # the header's own name of the url column, when there is one
+
+
+def _normalise(name: str) -> str:
+    return "_".join(name.strip().lower().replace("-", " ").split())
+
+
+def _header_line(text: str) -> str:
+    return next((line for line in text.splitlines() if line.strip()), "")
+
+
+def _split(line: str, delimiter: str) -> list[str]:
     try:
-        frame = pl.read_csv(io.StringIO(text), infer_schema=False)
-    except (pl.exceptions.PolarsError, ValueError) as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else "unreadable"
-        raise InvalidInputError(
-            f"{path} is not a readable CSV file ({first}); check quoting and column counts."
-        ) from None
-    frame = frame.rename({name: name.strip().lower() for name in frame.columns})
-    # Line numbers: the header is line 1; csv.reader knows where quoted multi-line fields start and end.
-    starts_all: list[int] = []  # every record after the header, blank ones included
-    blank: list[bool] = []
-    reader = csv.reader(io.StringIO(text))
+        return next(csv.reader([line], delimiter=delimiter), [])
+    except csv.Error:
+        return []
+
+
+def csv_layout(text: str, key_columns: tuple[str, ...] = ()) -> CsvLayout | None:
+    """The delimiter and columns of a CSV whose header names a url column (or one of ``key_columns``);
+    ``None`` when the first line is no such header.
+
+    The delimiter is the one that splits the header into a recognised column (most fields on a tie), not a
+    guess from character frequencies like :class:`csv.Sniffer`: URLs are full of ``;``, ``,`` and ``|``, so
+    frequency counts over rows of links mislead it, whereas the header line is plain words."""
+    header = _header_line(text)
+    best: CsvLayout | None = None
+    for delimiter in DELIMITERS:
+        names = [_normalise(name) for name in _split(header, delimiter)]
+        url_column = next((n for n in URL_COLUMNS if n in names), None)
+        if url_column is None and not any(k in names for k in key_columns):
+            continue
+        columns = ["url" if n == url_column else n for n in names]
+        if best is None or len(columns) > len(best.columns):
+            best = CsvLayout(delimiter, columns, url_column)
+    return best
+
+
+def _header_without_url(text: str) -> list[str] | None:
+    """The columns of a first line that looks like a CSV header but names no url column, else ``None``."""
+    header = _header_line(text).strip()
+    if not header or header.startswith("#") or "/" in header or "." in header:
+        return None  # a comment, a link, an id or a domain: a plain list of URLs
+    for delimiter in DELIMITERS:
+        names = [n.strip() for n in _split(header, delimiter)]
+        if len(names) > 1 and all(names):
+            return names
+    return None
+
+
+def _read_csv(text: str, path: Path, layout: CsvLayout) -> tuple[pl.DataFrame, list[int], list[RowProblem]]:
+    """All columns as text (normalised names) with the file line number of every row, and the rows that do
+    not fit the header (too many or too few fields), reported and left out.
+
+    Python's csv module rather than polars: it reads ragged rows, so one bad row is a line problem instead
+    of the whole file refused, and it knows where quoted multi-line fields start."""
+    width = len(layout.columns)
+    data: list[list[str]] = []
+    lines: list[int] = []
+    problems: list[RowProblem] = []
+    reader = csv.reader(io.StringIO(text), delimiter=layout.delimiter)
     previous_end = 0
     header_seen = False
-    for record in reader:
-        start, previous_end = previous_end + 1, reader.line_num
-        is_blank = not record or all(not cell.strip() for cell in record)
-        if not header_seen:
-            header_seen = not is_blank
-            continue
-        starts_all.append(start)
-        blank.append(is_blank)
-    starts_filled = [line for line, is_blank in zip(starts_all, blank, strict=True) if not is_blank]
-    if frame.height == len(starts_all):
-        keep = pl.Series([not b for b in blank])
-        return frame.filter(keep), starts_filled
-    if frame.height == len(starts_filled):
-        return frame, starts_filled
-    # polars and csv disagree (unusual quoting): fall back to row order, dropping empty rows
-    frame = frame.filter(~pl.all_horizontal(pl.all().is_null() | (pl.all().str.strip_chars() == "")))
-    return frame, [i + 2 for i in range(frame.height)]
+    try:
+        for record in reader:
+            start, previous_end = previous_end + 1, reader.line_num
+            if not record or all(not cell.strip() for cell in record):
+                continue  # blank lines, before the header too
+            if not header_seen:
+                header_seen = True
+                continue
+            if len(record) != width:
+                problems.append(
+                    RowProblem(
+                        start,
+                        f"{len(record)} fields but the header has {width}; "
+                        f"quote values containing {_shown(layout.delimiter)} or remove the extra fields",
+                    )
+                )
+                continue
+            data.append(record)
+            lines.append(start)
+    except csv.Error as error:
+        raise InvalidInputError(
+            f"{path} is not a readable CSV file (line {reader.line_num}: {error}); check its quoting."
+        ) from None
+    if not data and not problems:
+        raise InvalidInputError(f"{path} has a header but no rows; add the rows under the header and import it again.")
+    # A repeated column name keeps its first column (the one a reader of the sheet sees first).
+    keep = [i for i, name in enumerate(layout.columns) if layout.columns.index(name) == i]
+    frame = pl.DataFrame(
+        {layout.columns[i]: [row[i] for row in data] for i in keep},
+        schema={layout.columns[i]: pl.String() for i in keep},
+    )
+    return frame, lines, problems
+
+
+def _shown(delimiter: str) -> str:
+    return {"\t": "a tab", ",": "a comma", ";": "a semicolon", "|": "a bar"}[delimiter]
 
 
 def read_url_file(
@@ -143,8 +211,15 @@ def read_url_file(
     path = Path(path)
     text = _read_text(path)
     expected = parse_platform(platform) if platform else None
-    if _looks_like_csv_with(text, "url"):
-        frame, lines = _read_csv(text, path)
+    layout = csv_layout(text)
+    csv_problems: list[RowProblem] = []
+    if layout is None and (columns := _header_without_url(text)) is not None:
+        raise InvalidInputError(
+            f"{path} looks like a CSV with the columns {', '.join(columns)} but none of them holds the video "
+            f"links; name that column url (or link, video_url, video)."
+        )
+    if layout is not None:
+        frame, lines, csv_problems = _read_csv(text, path, layout)
         n = frame.height
 
         def column(name: str) -> list[str | None]:
@@ -168,8 +243,8 @@ def read_url_file(
         n = len(urls)
         labels = cadences = days_col = platforms = kinds = [None] * n
 
-    result = UrlImport()
-    seen: set[str] = set()
+    result = UrlImport(problems=csv_problems)
+    first_rows: dict[str, UrlImportRow | AccountImportRow] = {}
     for start in range(0, n, _CHUNK):
         stop = min(start + _CHUNK, n)
         chunk_urls = [(u or "").strip() for u in urls[start:stop]]
@@ -211,22 +286,29 @@ def read_url_file(
             except InvalidInputError as error:
                 result.problems.append(RowProblem(line, str(error)))
                 continue
-            row_labels = clean_labels((labels[i] or "").replace("|", ";").split(";"))
+            try:
+                row_labels = clean_labels((labels[i] or "").replace("|", ";").split(";"))
+            except InvalidInputError as error:
+                result.problems.append(RowProblem(line, str(error)))
+                continue
             if isinstance(outcome, AccountRef):
                 key = f"account {outcome.account_id}"
             else:
                 key = outcome.video_id if isinstance(outcome, VideoRef) else outcome.url
-            if key in seen:
+            if key in first_rows:  # the first row's options stand; every row's labels add up
                 result.duplicates += 1
+                labels_so_far = first_rows[key].labels
+                labels_so_far.extend(label for label in row_labels if label not in labels_so_far)
                 continue
-            seen.add(key)
             if isinstance(outcome, AccountRef):
-                result.accounts.append(AccountImportRow(line, outcome, cadence, row_labels))
+                first_rows[key] = AccountImportRow(line, outcome, cadence, row_labels)
+                result.accounts.append(first_rows[key])  # type: ignore[arg-type]
                 continue
-            row = UrlImportRow(line, outcome, cadence, days, row_labels)
+            row = first_rows[key] = UrlImportRow(line, outcome, cadence, days, row_labels)
             (result.rows if isinstance(outcome, VideoRef) else result.short_links).append(row)
         if progress is not None:
             progress(stop, n)
+    result.problems.sort(key=lambda problem: problem.line)
     return result
 
 
@@ -292,12 +374,15 @@ def read_snapshot_file(path: Path | str, *, progress: Progress | None = None) ->
     offsets converted), ``views``, ``likes``, ``comments``, ``shares``, optional ``saves`` and ``account``."""
     path = Path(path)
     text = _read_text(path)
-    if not (_looks_like_csv_with(text, "url") or _looks_like_csv_with(text, "video_id")):
+    layout = csv_layout(text, key_columns=("video_id",))
+    if layout is None:
+        columns = _header_without_url(text)
+        having = f"has the columns {', '.join(columns)} but" if columns else "has"
         raise InvalidInputError(
-            f"{path} has no url or video_id column; the first line must be a CSV header like "
+            f"{path} {having} no url or video_id column; the first line must be a CSV header like "
             f"url,observed_at,views,likes,comments,shares."
         )
-    frame, lines = _read_csv(text, path)
+    frame, lines, problems = _read_csv(text, path, layout)
     missing = [c for c in _REQUIRED if c not in frame.columns]
     if missing:
         raise InvalidInputError(f"{path} lacks the column(s) {', '.join(missing)}; add them to the header.")
@@ -309,7 +394,6 @@ def read_snapshot_file(path: Path | str, *, progress: Progress | None = None) ->
     urls, ids, accounts = column("url"), column("video_id"), column("account")
     observed = column("observed_at")
     metrics = {name: column(name) for name in _METRICS}
-    problems: list[RowProblem] = []
     refs: dict[str, VideoRef] = {}
     parsed_urls = parse_many([(u or "").strip() for u in urls]) if "url" in frame.columns else [None] * n
     out: dict[str, list] = {"line": [], "video_id": [], "observed_at": [], **{m: [] for m in _METRICS}, "account": []}

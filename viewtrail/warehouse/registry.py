@@ -8,6 +8,7 @@ thousand URLs takes seconds, and each call is one transaction (or joins the call
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -27,6 +28,9 @@ from viewtrail.warehouse import transactions
 MAX_METADATA_KEYS = 20
 MAX_METADATA_VALUE_CHARS = 255
 MAX_CADENCE_HOURS = 720
+#: Ten years: longer is a typo (and past what a date can hold, for the largest numbers).
+MAX_DAYS = 3650
+MAX_LABEL_CHARS = 100
 
 
 class TrackOutcome(StrEnum):
@@ -76,6 +80,11 @@ def validate_days(days: int | str | None) -> int | None:
         raise InvalidInputError(f"Days {str(days)!r} is not a whole number; give a number of days above 0.") from None
     if number <= 0:
         raise InvalidInputError(f"Days must be above 0 (got {number}); leave it out to track without an end date.")
+    if number > MAX_DAYS:
+        raise InvalidInputError(
+            f"Days {number} is out of range; give a number of days from 1 to {MAX_DAYS}, "
+            f"or leave it out to track without an end date."
+        )
     return number
 
 
@@ -110,10 +119,19 @@ def parse_meta_pairs(pairs: Iterable[str]) -> dict[str, str]:
 
 
 def clean_labels(labels: Iterable[str] | None) -> list[str]:
-    """Trimmed, non-empty, first occurrence kept."""
+    """Trimmed, non-empty, first occurrence kept; each at most 100 characters without control characters."""
     seen: dict[str, None] = {}
     for label in labels or ():
         text = str(label).strip()
+        if len(text) > MAX_LABEL_CHARS:
+            raise InvalidInputError(
+                f"Label {text[:20]!r}... is {len(text)} characters long but at most {MAX_LABEL_CHARS} are allowed; "
+                f"shorten it."
+            )
+        if any(unicodedata.category(char) == "Cc" for char in text):
+            raise InvalidInputError(
+                f"Label {text!r} contains a control character (a tab, line break or similar); remove it."
+            )
         if text:
             seen.setdefault(text, None)
     return list(seen)
@@ -319,6 +337,22 @@ def _track_in_transaction(con: duckdb.DuckDBPyConnection, now: datetime) -> list
     rows = con.sql("SELECT video_id, is_new, was_active, active FROM _vt_track").fetchall()
     con.execute("DROP TABLE IF EXISTS _vt_track")
     return rows
+
+
+def unscraped_videos(con: duckdb.DuckDBPyConnection, *, now: datetime | None = None) -> list[str]:
+    """Tracked videos never scraped (no snapshot, no attempt), oldest first: what a command killed between
+    registering and queueing them, before registering and queueing were one step, left behind."""
+    rows = con.execute(
+        """
+        SELECT v.video_id FROM registry.videos v
+        WHERE v.is_active AND v.availability = 'available' AND (v.track_until IS NULL OR v.track_until > ?)
+          AND NOT EXISTS (SELECT 1 FROM raw.snapshots s WHERE s.video_id = v.video_id)
+          AND NOT EXISTS (SELECT 1 FROM raw.scrape_attempts a WHERE a.video_id = v.video_id)
+        ORDER BY v.added_at, v.video_id
+        """,
+        [now or utc_now()],
+    ).fetchall()
+    return [video_id for (video_id,) in rows]
 
 
 def link_videos_to_account_ids(

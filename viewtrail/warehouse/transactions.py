@@ -50,7 +50,10 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     try:
         yield con
     except BaseException:
-        con.rollback()
+        try:
+            con.rollback()
+        except duckdb.Error:  # an interrupted statement (Ctrl-C) may have ended the transaction already
+            pass
         raise
     # Outside the try: a failed COMMIT has already ended the transaction, and a ROLLBACK would fail too.
     con.commit()
