@@ -518,7 +518,7 @@ def _run_in_demo_dir(demo_dir: Path, videos: int, days: int, progress: Progress)
         progress("4/4 dbt build (models + tests) and publishing the analyst copy")
         build_and_publish(instance, resources)
     report = read_report(config.analytics_path(), first_hour, last_hour, 0.0)
-    with open_warehouse(warehouse, read_only=True) as con:  # alert events reach the copy with the next publish
+    with open_warehouse(warehouse, read_only=True) as con:
         fired = read_demo_alerts(con)
     return replace(report, alerts=fired, alerts_log=alerts_log, data_dir=demo_dir)
 

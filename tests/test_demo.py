@@ -83,9 +83,11 @@ def test_demo_backfills_through_dagster_builds_and_publishes(demo_env: Path, war
     try:
         platforms = dict(con.sql("SELECT platform, count(*) FROM marts.video_latest GROUP BY 1").fetchall())
         observed = con.sql("SELECT min(observed_at), max(observed_at) FROM raw.snapshots").fetchall()[0]
+        published_alerts = con.sql("SELECT count(*) FROM marts.alert_events").fetchall()[0][0]
     finally:
         con.close()
     assert set(platforms) == {p.value for p in Platform}
+    assert published_alerts == len(report.alerts)  # what the run fired is in the analyst copy it published
     # observations stand for the backfilled hours, not for "now"
     assert report.first_hour <= observed[0] and observed[1] < report.last_hour + timedelta(hours=1)
 

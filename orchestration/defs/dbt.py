@@ -73,6 +73,23 @@ DBT_AUTOMATION = (
     & ~AutomationCondition.in_progress()
 ).with_label("after new snapshots")
 
+#: The marts dbt builds, as Dagster asset keys (what the alerts and the analyst copy depend on).
+MART_KEYS = [
+    AssetKey(["marts", name])
+    for name in (
+        "video_daily",
+        "video_engagement",
+        "video_growth",
+        "video_latest",
+        "account_daily",
+        "label_daily",
+        "account_metrics_daily",
+        "account_latest",
+        "creator_daily",
+        "creator_latest",
+    )
+]
+
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
