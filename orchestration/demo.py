@@ -643,16 +643,16 @@ def _alerts_table(alerts: Sequence[AlertRow]) -> Any:
 
 def render_report(report: DemoReport, console: Any) -> None:
     console.print(
-        f"\n[bold]viewtrail demo[/bold] done in {report.seconds:.0f}s: "
-        f"[bold]{report.videos_tracked}[/bold] videos tracked, [bold]{report.snapshots_stored:,}[/bold] snapshots "
+        f"\n[bold]viewtrail demo[/bold] ([bold red]simulated data[/bold red]: made up by the simulated platform, not "
+        f"real metrics) done in {report.seconds:.0f}s: [bold]{report.videos_tracked:,}[/bold] videos tracked, [bold]{report.snapshots_stored:,}[/bold] snapshots "
         f"stored ({report.attempts_stored:,} scrape attempts) for {report.first_hour:%Y-%m-%d %H:00} .. "
         f"{report.last_hour:%Y-%m-%d %H:00} UTC (simulated platform)."
     )
     console.print(
-        f"[bold]{report.posted_in_window}[/bold] of the sample videos were posted inside the window and tracked at "
+        f"[bold]{report.posted_in_window:,}[/bold] of the sample videos were posted inside the window and tracked at "
         f"launch; the others are catalogue videos posted days to months earlier. "
-        f"[bold]{report.hourly_history}[/bold] videos have hourly history (24+ snapshots); "
-        f"{report.disappeared} disappeared and were marked unavailable."
+        f"[bold]{report.hourly_history:,}[/bold] videos have hourly history (24+ snapshots); "
+        f"{report.disappeared:,} disappeared and were marked unavailable."
     )
     if report.top_growth:
         console.print(_growth_table("Fastest growing (marts.video_growth): young videos taking off", report.top_growth))
@@ -661,8 +661,8 @@ def render_report(report: DemoReport, console: Any) -> None:
     if report.top_creators:
         console.print(_creators_table(report.top_creators))
     console.print(
-        f"{report.accounts_watched} watched accounts: [bold]{report.discovered_count}[/bold] videos discovered "
-        f"that were posted inside the window (tracked from their discovery); {report.inbox_pending} wait in the "
+        f"{report.accounts_watched} watched accounts: [bold]{report.discovered_count:,}[/bold] videos discovered "
+        f"that were posted inside the window (tracked from their discovery); {report.inbox_pending:,} wait in the "
         "review inbox (`viewtrail inbox`)."
     )
     if report.discovered_in_window:
@@ -672,8 +672,8 @@ def render_report(report: DemoReport, console: Any) -> None:
     counts = {kind: sum(a.kind == kind for a in report.alerts) for kind, _ in DEMO_ALERT_RULES}
     env = demo_env_prefix(report)
     console.print(
-        f"Alerts: {len(report.alerts)} fired during the window ("
-        + ", ".join(f"{n} {kind}" for kind, n in counts.items())
+        f"Alerts: {len(report.alerts):,} fired during the window ("
+        + ", ".join(f"{n:,} {kind}" for kind, n in counts.items())
         + f"), delivered to {report.alerts_log} (`{env}viewtrail alerts --since "
         f"{max(1, (report.last_hour - report.first_hour).days + 1)}d` lists them)."
     )

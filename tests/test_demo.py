@@ -303,3 +303,21 @@ def test_the_same_demo_a_year_apart_gives_the_same_results_shifted_in_time(
     )
     assert first.posted_in_window > 0 and first.hourly_history > 0
     assert _demo_rows(second.analytics_path, year) == _demo_rows(first.analytics_path, timedelta(0))
+
+
+def test_demo_report_says_simulated_and_separates_thousands(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    hour = clock.last_complete_hour()
+    report = demo.DemoReport(
+        videos_tracked=1_234, snapshots_stored=1_234_567, attempts_stored=1_250_000, first_hour=hour, last_hour=hour,
+        posted_in_window=12, hourly_history=1_050, disappeared=2, top_growth=[], plateauing=[],
+        analytics_path=tmp_path / "demo" / "analytics.duckdb", marts_dir=tmp_path / "demo" / "marts", seconds=3.0,
+        data_dir=tmp_path / "demo",
+    )  # fmt: skip
+    console = Console(record=True, width=400)
+    demo.render_report(report, console)
+    text = console.export_text()
+    assert "simulated data" in text
+    assert "1,234 videos tracked" in text and "1,234,567 snapshots" in text and "1,050 videos have hourly" in text
+    assert f"VIEWTRAIL_DATA_DIR={tmp_path / 'demo'} .venv/bin/viewtrail sql" in text
