@@ -396,7 +396,8 @@ def _backfill(
 
 
 def build_and_publish(instance: Any, resources: dict[str, Any], progress: Progress | None = None) -> Any:
-    """One Dagster run: dbt build (models + data tests as asset checks), the analyst copy, then the alert rules."""
+    """One Dagster run: dbt build (models + data tests as asset checks), the alert rules, then the analyst copy
+    (which thus holds what the rules fired)."""
     from orchestration.defs.alerting import alert_events
     from orchestration.defs.dbt import viewtrail_dbt_assets
     from orchestration.defs.publishing import analytics_copy

@@ -1,5 +1,5 @@
-"""The alerts/alert_events asset: reads the analyst copy, delivers with no connection open, writes once; its events
-are published as marts.alert_events; no channel URL in run metadata, logs or the analyst copy."""
+"""The alerts/alert_events asset: reads the marts, delivers with no connection open, writes once, before the analyst
+copy is published (marts.alert_events); no channel URL in run metadata, logs or the analyst copy."""
 
 from __future__ import annotations
 
@@ -73,5 +73,32 @@ def test_alert_asset_fires_delivers_records_and_publishes(warehouse_path: Path, 
     assert (warehouse_path.parent / "marts" / "alert_events.parquet").exists()
 
 
-def test_alert_asset_follows_the_analyst_copy_in_the_lineage() -> None:
-    assert alert_events.asset_deps[ALERTS_KEY] == {AssetKey("analytics_copy")}
+def test_alert_asset_runs_between_the_marts_and_the_analyst_copy() -> None:
+    from orchestration.defs.dbt import MART_KEYS
+    from orchestration.defs.publishing import analytics_copy
+
+    assert alert_events.asset_deps[ALERTS_KEY] == set(MART_KEYS)
+    assert ALERTS_KEY in analytics_copy.asset_deps[AssetKey("analytics_copy")]
+
+
+def test_a_build_publishes_the_alerts_it_fired(warehouse_path: Path, tmp_path: Path) -> None:
+    """What a run fired is in the analyst copy when the run ends, not one publish later."""
+    from orchestration.defs.publishing import analytics_copy
+
+    log = tmp_path / "alerts.jsonl"
+    with open_warehouse() as con:
+        _marts(con, [4_000, 8_000, 12_000])
+        store.add_channel(con, "log", f"file://{log}", secrets_file=channels_file(warehouse_path), now=T0)
+        store.add_rule(con, "milestone", Scope(), build_params("milestone"), channels=["log"], created_at=T0)
+    with clock.pinned(NOW), DagsterInstance.ephemeral() as instance:
+        result = materialize(
+            [alert_events, analytics_copy], instance=instance, resources={"warehouse": warehouse_from_env()}
+        )
+        assert result.success
+    copy = duckdb.connect(str(warehouse_path.parent / "analytics.duckdb"), read_only=True)
+    try:
+        assert copy.execute("SELECT kind, video_id FROM marts.alert_events").fetchall() == [
+            ("milestone", "tiktok:7300000000000000001")
+        ]
+    finally:
+        copy.close()

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from typer.testing import CliRunner
 
-from viewtrail import clock
+from viewtrail import clock, config
 from viewtrail.app import demo
+from viewtrail.cli import app
 from viewtrail.domain.models import Platform
 from viewtrail.domain.urls import parse_video_url
 from viewtrail.warehouse.connection import open_warehouse
@@ -84,16 +86,18 @@ def test_demo_backfills_through_dagster_builds_and_publishes(demo_env: Path, war
     assert all(a.delivered for a in report.alerts)
     assert len(report.alerts_log.read_text().splitlines()) == len(report.alerts)
 
-    data = warehouse_path.parent
+    data = warehouse_path.parent / "demo"  # the demo's own data dir
     assert report.analytics_path == data / "analytics.duckdb"
     assert {p.stem for p in (data / "marts").glob("*.parquet")} == MART_NAMES | {"alert_events"}
     con = duckdb.connect(str(report.analytics_path), read_only=True)
     try:
         platforms = dict(con.sql("SELECT platform, count(*) FROM marts.video_latest GROUP BY 1").fetchall())
         observed = con.sql("SELECT min(observed_at), max(observed_at) FROM raw.snapshots").fetchall()[0]
+        published_alerts = con.sql("SELECT count(*) FROM marts.alert_events").fetchall()[0][0]
     finally:
         con.close()
     assert set(platforms) == {p.value for p in Platform}
+    assert published_alerts == len(report.alerts)  # what the run fired is in the analyst copy it published
     # observations stand for the backfilled hours, not for "now"
     assert report.first_hour <= observed[0] and observed[1] < report.last_hour + timedelta(hours=1)
 
@@ -118,23 +122,118 @@ def test_demo_backfills_through_dagster_builds_and_publishes(demo_env: Path, war
 
 
 def test_demo_replaces_its_own_warehouse(demo_env: Path, warehouse_path: Path) -> None:
+    demo_dir = demo.demo_data_dir()
+    with demo.in_demo_data_dir(demo_dir):
+        own = config.warehouse_path()
+        with open_warehouse(own) as con:
+            demo.register_sample_videos(con, demo.sample_videos(8), added_at=clock.last_complete_hour())
+        demo.prepare_demo_warehouse(own, demo_dir)
+    assert own == demo_dir / "warehouse.duckdb" and not own.exists()
+
+
+def test_demo_refuses_to_delete_rows_it_did_not_create_even_in_its_own_dir(
+    demo_env: Path, warehouse_path: Path
+) -> None:
+    demo_dir = demo.demo_data_dir()
+    with demo.in_demo_data_dir(demo_dir):
+        own = config.warehouse_path()
+        with open_warehouse(own) as con:
+            demo.register_sample_videos(con, demo.sample_videos(8), added_at=clock.last_complete_hour())
+            con.execute(
+                "INSERT INTO registry.videos (video_id, platform, external_id, url, account, is_active, cadence,"
+                " labels, metadata, availability, consecutive_not_found, added_at, updated_at) VALUES"
+                " ('youtube:dQw4w9WgXcQ', 'youtube', 'dQw4w9WgXcQ', 'https://www.youtube.com/watch?v=dQw4w9WgXcQ',"
+                " NULL, true, 'auto', [], '{}', 'available', 0, now()::TIMESTAMP, now()::TIMESTAMP)"
+            )
+    with pytest.raises(demo.DemoError, match="1 videos that the demo did not create"):
+        demo.run_demo(videos=8, days=1, progress=lambda _: None)
+    with open_warehouse(own, read_only=True) as con:
+        assert ("youtube:dQw4w9WgXcQ",) in con.sql("SELECT video_id FROM registry.videos").fetchall()
+
+
+def test_demo_never_deletes_outside_its_own_dir(demo_env: Path, warehouse_path: Path) -> None:
+    with open_warehouse(warehouse_path) as con:  # marked by an older demo, at the user's path
+        demo.register_sample_videos(con, demo.sample_videos(8), added_at=clock.last_complete_hour())
+    with pytest.raises(demo.DemoError, match="only replaces a warehouse inside its own data dir"):
+        demo.prepare_demo_warehouse(warehouse_path, demo.demo_data_dir())
+    assert warehouse_path.exists()
+
+
+runner = CliRunner()
+
+
+def _cli(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, (result.exit_code, result.output, result.exception)
+    return result.output
+
+
+def _user_rows(warehouse: Path) -> dict[str, int]:
+    with open_warehouse(warehouse, read_only=True) as con:
+        return {
+            table: con.sql(f"SELECT count(*) FROM registry.{table}").fetchall()[0][0]
+            for table in ("videos", "accounts", "creators", "alert_rules", "alert_channels")
+        }
+
+
+def _own_videos(tmp_path: Path, count: int) -> Path:
+    urls = tmp_path / "mine.txt"
+    urls.write_text("".join(f"https://www.youtube.com/watch?v=mine{i:07d}\n" for i in range(count)))
+    return urls
+
+
+def test_demo_then_tracking_own_videos_then_demo_again_keeps_them(
+    demo_env: Path, warehouse_path: Path, tmp_path: Path
+) -> None:
+    """The README's flow with the default data dir: `make demo`, track your own, `make demo` again."""
+    first = _cli("demo", "--videos", "4", "--days", "1")
+    demo_dir = warehouse_path.parent / "demo"
+    assert f"VIEWTRAIL_DATA_DIR={demo_dir} .venv/bin/viewtrail sql" in first.replace("\n", "")
+    assert not warehouse_path.exists()  # the user's warehouse is theirs alone
+    _cli("import", str(_own_videos(tmp_path, 30)), "--no-scrape")
+    _cli("watch", "https://www.tiktok.com/@nasa", "--no-discover")
+    _cli("creator", "add", "Jane Doe", "tiktok:nasa")
+    _cli("channel", "add", "mine", f"file://{tmp_path / 'mine.jsonl'}")
+    _cli("alert", "add", "milestone", "--channel", "mine")
+    mine = _user_rows(warehouse_path)
+    assert mine == {"videos": 30, "accounts": 1, "creators": 1, "alert_rules": 1, "alert_channels": 1}
+
+    _cli("demo", "--videos", "4", "--days", "1")
+
+    assert _user_rows(warehouse_path) == mine
+    with open_warehouse(demo_dir / "warehouse.duckdb", read_only=True) as con:
+        assert not con.sql("SELECT * FROM registry.videos WHERE video_id LIKE 'youtube:mine%'").fetchall()
+
+
+def test_an_interrupted_demo_leaves_the_users_warehouse_and_analyst_copy_alone(
+    demo_env: Path, warehouse_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from orchestration import runs
+    from viewtrail.pipeline.publish import publish
+
+    # a warehouse an older demo created at the user's path, where they then tracked their own videos
     with open_warehouse(warehouse_path) as con:
         demo.register_sample_videos(con, demo.sample_videos(8), added_at=clock.last_complete_hour())
-    demo.prepare_demo_warehouse(warehouse_path)
-    assert not warehouse_path.exists()
-
-
-def test_demo_refuses_a_warehouse_with_real_data(demo_env: Path, warehouse_path: Path) -> None:
+    _cli("import", str(_own_videos(tmp_path, 12)), "--no-scrape")
     with open_warehouse(warehouse_path) as con:
-        con.execute(
-            "INSERT INTO registry.videos VALUES ('youtube:dQw4w9WgXcQ', 'youtube', 'dQw4w9WgXcQ',"
-            " 'https://www.youtube.com/watch?v=dQw4w9WgXcQ', NULL, true, 'auto', NULL, [], '{}', 'available', 0,"
-            " NULL, NULL, 'manual', now()::TIMESTAMP, now()::TIMESTAMP, NULL)"
-        )
-    with pytest.raises(demo.DemoError, match="not demo data"):
-        demo.run_demo(videos=8, days=1, progress=lambda _: None)
-    with open_warehouse(warehouse_path, read_only=True) as con:
-        assert con.sql("SELECT video_id FROM registry.videos").fetchall() == [("youtube:dQw4w9WgXcQ",)]
+        publish(con)
+    analyst_copy = warehouse_path.parent / "analytics.duckdb"
+    published = analyst_copy.read_bytes()
+    mine = _user_rows(warehouse_path)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(runs, "backfill_snapshots", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            demo.run_demo(videos=4, days=1, progress=lambda _: None)
+    assert config.warehouse_path() == warehouse_path  # the settings are the user's again
+    assert analyst_copy.read_bytes() == published and _user_rows(warehouse_path) == mine
+
+    report = demo.run_demo(videos=4, days=1, progress=lambda _: None)  # re-run: replaces its own interrupted one
+    assert report.analytics_path == warehouse_path.parent / "demo" / "analytics.duckdb"
+    assert analyst_copy.read_bytes() == published and _user_rows(warehouse_path) == mine
 
 
 def _demo_rows(analytics: Path, shift: timedelta) -> dict[str, list[tuple]]:
@@ -214,3 +313,31 @@ def test_the_same_demo_a_year_apart_gives_the_same_results_shifted_in_time(
     )
     assert first.posted_in_window > 0 and first.hourly_history > 0
     assert _demo_rows(second.analytics_path, year) == _demo_rows(first.analytics_path, timedelta(0))
+
+
+def test_demo_report_says_simulated_and_separates_thousands(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    hour = clock.last_complete_hour()
+    report = demo.DemoReport(
+        videos_tracked=1_234,
+        snapshots_stored=1_234_567,
+        attempts_stored=1_250_000,
+        first_hour=hour,
+        last_hour=hour,
+        posted_in_window=12,
+        hourly_history=1_050,
+        disappeared=2,
+        top_growth=[],
+        plateauing=[],
+        analytics_path=tmp_path / "demo" / "analytics.duckdb",
+        marts_dir=tmp_path / "demo" / "marts",
+        seconds=3.0,
+        data_dir=tmp_path / "demo",
+    )
+    console = Console(record=True, width=400)
+    demo.render_report(report, console)
+    text = console.export_text()
+    assert "simulated data" in text
+    assert "1,234 videos tracked" in text and "1,234,567 snapshots" in text and "1,050 videos have hourly" in text
+    assert f"VIEWTRAIL_DATA_DIR={tmp_path / 'demo'} .venv/bin/viewtrail sql" in text

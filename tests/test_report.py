@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
+import re
 import shutil
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -12,7 +14,8 @@ import typer
 from dbt_support import create_warehouse, dbt, insert_snapshots, register_videos
 from typer.testing import CliRunner
 
-from viewtrail.app.reporting import ReportError, load_video_report, open_reporting_db, resolve_video_id
+from viewtrail import clock
+from viewtrail.app.reporting import ReportError, load_video_report, open_reporting_db, resolve_video_id, views_figure
 from viewtrail.cli import report_cmd
 
 pytestmark = pytest.mark.slow
@@ -126,3 +129,71 @@ def test_report_out_an_unwritable_path_is_one_sentence(built_warehouse: Path, tm
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     assert len(result.stderr.strip().splitlines()) == 1 and "Cannot write the chart" in result.stderr
+
+
+LAUNCH = "tiktok:7300000000000000042"
+LAUNCH_POSTED = datetime(2024, 1, 1, 6)
+
+
+@pytest.fixture(scope="module")
+def launch_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A simulated launch: hourly snapshots of a video taking off, from its posting to today 14:00 (a partial day)."""
+    path = tmp_path_factory.mktemp("launch") / "warehouse.duckdb"
+    create_warehouse(path)
+    register_videos(path, [{"video_id": LAUNCH, "account": "ana.cooks"}])
+    rows = []
+    for hour in range(1, 33):  # 2024-01-01 07:00 .. 2024-01-02 14:00
+        views = int(3_000_000 * (1 - math.exp(-hour / 8)))
+        rows.append((LAUNCH, LAUNCH_POSTED + timedelta(hours=hour), views, views // 20, views // 400))
+    insert_snapshots(path, rows, source="simulated")
+    dbt("build", "--exclude-resource-type", "unit_test", warehouse=path)
+    return path
+
+
+def _launch_report(path: Path):
+    with clock.pinned(datetime(2024, 1, 2, 14, 40)), open_reporting_db(analytics=path, warehouse=path) as (con, src):
+        return load_video_report(con, src, LAUNCH)
+
+
+def test_report_marks_today_as_partial_simulated_with_thousands_separators(launch_warehouse, tmp_path, monkeypatch):
+    monkeypatch.setenv("VIEWTRAIL_WAREHOUSE", str(launch_warehouse))
+    monkeypatch.setenv("VIEWTRAIL_ANALYTICS", str(tmp_path / "absent.duckdb"))
+    monkeypatch.setenv("COLUMNS", "200")
+    with clock.pinned(datetime(2024, 1, 2, 14, 40)):
+        result = CliRunner().invoke(_app(), ["report", LAUNCH, "--out", str(tmp_path / "launch.png")])
+    assert result.exit_code == 0, result.output
+    today = next(line for line in result.output.splitlines() if "2024-01-02" in line)
+    assert "(partial, to 14:00)" in today  # not a full day: what was seen up to the last snapshot
+    yesterday = next(line for line in result.output.splitlines() if "2024-01-01" in line)
+    assert "partial" not in yesterday and re.search(r"\b\d,\d{3},\d{3}\b", yesterday)  # e.g. 2,850,000
+    assert "simulated data" in result.output
+
+
+def test_report_on_a_past_day_is_not_partial(launch_warehouse) -> None:
+    with clock.pinned(datetime(2024, 1, 5)), open_reporting_db(launch_warehouse, launch_warehouse) as (con, src):
+        assert load_video_report(con, src, LAUNCH).partial_until is None
+
+
+def test_chart_daily_line_never_undercuts_the_hourly_snapshots(launch_warehouse) -> None:
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from matplotlib.dates import date2num
+
+    report = _launch_report(launch_warehouse)
+    fig = views_figure(report)
+    try:
+        line = fig.axes[0].lines[0]
+        xs, ys = date2num(list(line.get_xdata())), np.asarray(line.get_ydata(), dtype=float)
+        for point in report.observed:
+            at = date2num(point.observed_at)
+            if line.get_drawstyle() == "steps-post":
+                drawn = ys[np.searchsorted(xs, at, side="right") - 1]
+            else:
+                drawn = np.interp(at, xs, ys)
+            assert drawn >= point.views, (point, drawn)
+        # the axis counts with thousands separators, and the chart says the numbers are made up
+        assert fig.axes[0].yaxis.get_major_formatter()(1_234_567, 0) == "1,234,567"
+        assert "simulated data" in fig.axes[0].get_title()
+        assert "partial, to 14:00" in fig.axes[0].get_title()
+    finally:
+        plt.close(fig)

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -240,9 +241,31 @@ class Settings:
         return _parse(_Raw(environ), Path(cwd) if cwd is not None else Path.cwd())
 
 
+#: Values that replace the environment's for this process while :func:`overridden` is active (None: unset).
+_overrides: dict[str, str | None] = {}
+
+
 def settings() -> Settings:
     """The settings of this process's environment (parsed once per distinct environment, see the module doc)."""
-    return _cached(Path.cwd(), tuple(os.environ.get(name) for name in VARIABLES))
+    values = tuple(_overrides[name] if name in _overrides else os.environ.get(name) for name in VARIABLES)
+    return _cached(Path.cwd(), values)
+
+
+@contextmanager
+def overridden(values: Mapping[str, str | None]) -> Iterator[None]:
+    """Read the settings as if these variables were set (None: unset) until the block ends, without writing
+    ``os.environ``: a run worker's threads share one environment, and a subprocess gets what it needs explicitly.
+    For a command that works on other files than the user's (the demo in its own data dir)."""
+    unknown = set(values) - set(VARIABLES)
+    if unknown:
+        raise ValueError(f"not viewtrail settings: {', '.join(sorted(unknown))}")
+    saved = dict(_overrides)
+    _overrides.update(values)
+    try:
+        yield
+    finally:
+        _overrides.clear()
+        _overrides.update(saved)
 
 
 @lru_cache(maxsize=8)

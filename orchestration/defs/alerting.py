@@ -2,18 +2,17 @@
 
 Thin wiring around :mod:`viewtrail.alerts`. Two steps so that only the write takes the warehouse:
 
-1. ``evaluate_and_deliver_alerts`` (no pool): reads the rules, past events and open deliveries from the warehouse
-   (a few small queries, closed at once) and the marts from the published analyst copy (read-only, for a moment,
-   closed again), evaluates, and delivers the new events and the retries that are due with no connection open;
+1. ``evaluate_and_deliver_alerts`` (no pool): reads the rules, past events, open deliveries and the marts from the
+   warehouse (closed at once), evaluates, and delivers the new events and the retries that are due with no
+   connection open;
 2. ``record_alert_events`` (pool ``duckdb``): one short transaction storing the events and delivery states.
 
-It runs after ``analytics_copy`` (it reads what that published) and depends on the marts, so the lineage shows
-marts -> alerts. Its events reach the analyst copy (``marts.alert_events``) with the next publish.
+It runs after the dbt marts and before ``analytics_copy`` (which depends on it), so the events a build fired are in
+the analyst copy (``marts.alert_events``) when the build's run ends, not one build later.
 """
 
 from pathlib import Path
 
-import duckdb
 from dagster import (
     AssetIn,
     AssetKey,
@@ -27,47 +26,38 @@ from dagster import (
     op,
 )
 
-from orchestration.defs.dbt import DBT_AUTOMATION
+from orchestration.defs.dbt import DBT_AUTOMATION, MART_KEYS
 from orchestration.defs.resources import WarehouseResource
 from viewtrail.alerts import store
 from viewtrail.alerts.channels import channels_file
 from viewtrail.alerts.evaluate import AlertInputs
-from viewtrail.alerts.service import AlertRun, AlertState, run_alerts, sent_counts
+from viewtrail.alerts.service import AlertRun, run_alerts, sent_counts
 from viewtrail.clock import utc_now
 
 ALERTS_KEY = AssetKey(["alerts", "alert_events"])
 
 
+#: One Nothing input per mart: the alerts read them, and the lineage shows marts -> alerts -> analytics_copy.
+_MART_INPUTS = ["_".join(key.path) for key in MART_KEYS]
+
+
 @op(
-    ins={"after_publish": In(Nothing)},
+    ins={name: In(Nothing) for name in _MART_INPUTS},
     out=Out(AlertRun),
-    description="Evaluate the alert rules on the analyst copy and deliver, with no warehouse connection open.",
+    description="Evaluate the alert rules on the marts and deliver, with no warehouse connection open.",
 )
 def evaluate_and_deliver_alerts(context: OpExecutionContext, warehouse: WarehouseResource) -> AlertRun:
     now = utc_now()
-    copy = Path(warehouse.analytics_path)
-    # the rules, past events and open deliveries: a few small queries on the warehouse, always current (the copy
-    # lags by one evaluation, and a rule just added should count)
+    # the rules, past events, open deliveries and the marts just built, in one short visit to the warehouse: the
+    # analyst copy is published after this asset, so that what it fires is in the copy when the run ends
     with warehouse.connect() as con:
         state = store.read_state(con, now)
         urls = store.channel_urls(con, channels_file(Path(warehouse.path)))
-    if not state.rules and not state.open_deliveries:
+        inputs = store.read_inputs(con, state.rules, now) if state.rules else None
+    if inputs is None and not state.open_deliveries:
         context.log.info("no alert rule: nothing to evaluate")
         return AlertRun()
-    if not copy.exists():
-        context.log.info("no analyst copy yet: only the due retries are delivered")
-        return run_alerts(
-            AlertState(before=state.before, open_deliveries=state.open_deliveries, open_messages=state.open_messages),
-            AlertInputs(),
-            urls,
-            now,
-        )
-    con = duckdb.connect(str(copy), read_only=True)  # the marts, read-only, for a moment
-    try:
-        inputs = store.read_inputs(con, state.rules, now)
-    finally:
-        con.close()
-    run = run_alerts(state, inputs, urls, now)  # network I/O: the copy is closed, the warehouse never opened
+    run = run_alerts(state, inputs or AlertInputs(), urls, now)  # network I/O with no connection open
     context.log.info(
         f"{len(state.rules)} rule(s): {len(run.events)} new event(s), deliveries {sent_counts(run.deliveries)}"
     )
@@ -94,16 +84,18 @@ def record_alert_events(context: OpExecutionContext, warehouse: WarehouseResourc
     )
 
 
-@graph_asset(
+def _alert_events(**marts):
+    return record_alert_events(evaluate_and_deliver_alerts(**marts))
+
+
+alert_events = graph_asset(
     key=ALERTS_KEY,
-    ins={"analytics_copy": AssetIn(AssetKey("analytics_copy"), dagster_type=Nothing)},
+    ins={name: AssetIn(key, dagster_type=Nothing) for name, key in zip(_MART_INPUTS, MART_KEYS, strict=True)},
     group_name="published",
     kinds={"duckdb"},
     automation_condition=DBT_AUTOMATION,
     description=(
-        "Alert rules evaluated on the marts after each build; events stored in raw.alert_events (+ deliveries per "
-        "channel), published as marts.alert_events. See docs/alerts.md."
+        "Alert rules evaluated on the marts after each build, before the analyst copy is published; events stored "
+        "in raw.alert_events (+ deliveries per channel), published as marts.alert_events. See docs/alerts.md."
     ),
-)
-def alert_events(analytics_copy):
-    return record_alert_events(evaluate_and_deliver_alerts(analytics_copy))
+)(_alert_events)

@@ -73,6 +73,23 @@ DBT_AUTOMATION = (
     & ~AutomationCondition.in_progress()
 ).with_label("after new snapshots")
 
+#: The marts dbt builds, as Dagster asset keys (what the alerts and the analyst copy depend on).
+MART_KEYS = [
+    AssetKey(["marts", name])
+    for name in (
+        "video_daily",
+        "video_engagement",
+        "video_growth",
+        "video_latest",
+        "account_daily",
+        "label_daily",
+        "account_metrics_daily",
+        "account_latest",
+        "creator_daily",
+        "creator_latest",
+    )
+]
+
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
@@ -125,7 +142,7 @@ class VenvDbtPreparer(DbtProjectPreparer):
         manifest = project.manifest_path
         env = {
             **os.environ,
-            "VIEWTRAIL_WAREHOUSE": os.environ.get("VIEWTRAIL_WAREHOUSE") or str(config.warehouse_path()),
+            "VIEWTRAIL_WAREHOUSE": str(config.warehouse_path()),  # the settings' (the demo overrides its own)
         }
         scratch = manifest.parent / f".parse-{os.getpid()}"
         scratch.mkdir(parents=True, exist_ok=True)

@@ -4,30 +4,15 @@ from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
-from orchestration.defs.dbt import DBT_AUTOMATION
+from orchestration.defs.alerting import ALERTS_KEY
+from orchestration.defs.dbt import DBT_AUTOMATION, MART_KEYS
 from orchestration.defs.resources import WarehouseResource
 from viewtrail.pipeline.publish import publish
-
-MART_KEYS = [
-    AssetKey(["marts", name])
-    for name in (
-        "video_daily",
-        "video_engagement",
-        "video_growth",
-        "video_latest",
-        "account_daily",
-        "label_daily",
-        "account_metrics_daily",
-        "account_latest",
-        "creator_daily",
-        "creator_latest",
-    )
-]
 
 
 @asset(
     key=AssetKey("analytics_copy"),
-    deps=MART_KEYS,
+    deps=[*MART_KEYS, ALERTS_KEY],  # after the alerts, so the copy holds what this build fired
     pool="duckdb",
     group_name="published",
     kinds={"duckdb", "parquet"},

@@ -1,14 +1,19 @@
 """`viewtrail demo`: the main job, end to end, offline, on a fresh demo warehouse.
 
-1. create a fresh demo warehouse at the configured path (refusing to touch one holding real data);
+Everything the demo writes goes to its own data dir, ``<VIEWTRAIL_DATA_DIR>/demo/`` (:func:`demo_data_dir`):
+its warehouse, analyst copy, Parquet marts, channels file, dbt artefacts and alert log. The user's own warehouse
+(``VIEWTRAIL_WAREHOUSE``, default ``data/warehouse.duckdb``) and analyst copy are never opened for writing nor
+deleted, so ``make demo``, then tracking one's own videos, then ``make demo`` again keeps both.
+
+1. create a fresh demo warehouse in the demo dir (refusing to delete one holding rows the demo did not create);
 2. track ~200 sample videos across the four platforms (deterministic ids, realistic canonical URLs);
 3. backfill the last 14 days of hourly partitions with the simulated platform, through Dagster: one run per
    platform asset covering the whole range (``BackfillPolicy.single_run()``), in-process, recorded in the
    Dagster instance of ``DAGSTER_HOME`` when it is set (so the runs show in ``make ui``);
-4. build the dbt models and publish the analyst copy (``data/analytics.duckdb`` + ``data/marts/*.parquet``),
-   again as Dagster runs (:mod:`viewtrail.app.orchestrator`); the same run evaluates the demo's alert rules (spike,
-   milestone, unavailable; defined as of the window's start) and appends what fired to ``data/alerts.jsonl``
-   through a ``file://`` channel;
+4. build the dbt models, evaluate the demo's alert rules (spike, milestone, unavailable; defined as of the
+   window's start; what fired is appended to ``data/demo/alerts.jsonl`` through a ``file://`` channel) and publish
+   the analyst copy (``data/demo/analytics.duckdb`` + ``data/demo/marts/*.parquet``), as one Dagster run
+   (:mod:`viewtrail.app.orchestrator`);
 5. print a short report, with the alerts that fired during the simulated window.
 """
 
@@ -16,7 +21,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -30,8 +36,13 @@ from viewtrail.domain.models import Platform, VideoRef
 
 DEMO_VIDEO_COUNT = 200
 DEMO_DAYS = 14
-#: Marks a warehouse as created by the demo: only such a warehouse is ever deleted by `viewtrail demo`.
+#: The demo's own data dir, inside the configured one: the only place `viewtrail demo` writes or deletes files.
+DEMO_DIR_NAME = "demo"
+#: Marks a warehouse as created by the demo. `viewtrail demo` deletes a warehouse only inside its own data dir,
+#: and only when it is marked and holds nothing but rows the demo created.
 DEMO_MARKER_TABLE = "meta.demo_warehouse"
+#: ``metadata.source`` of the sample videos the demo tracks.
+DEMO_SOURCE = "viewtrail demo"
 #: The demo's alert rules (kind, --threshold values), defined as of the window's start, and its file channel.
 DEMO_ALERT_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (("spike", ()), ("milestone", ()), ("unavailable", ()))
 DEMO_CHANNEL = "demo-log"
@@ -114,58 +125,131 @@ def sample_videos(count: int = DEMO_VIDEO_COUNT) -> list[SampleVideo]:
 # the demo warehouse
 
 
-def _is_demo_warehouse(path: Path) -> tuple[bool, int]:
-    """(marked as a demo warehouse, number of tracked videos) of an existing file."""
+def demo_data_dir() -> Path:
+    """``<VIEWTRAIL_DATA_DIR>/demo``: where `viewtrail demo` keeps everything it writes."""
+    return config.data_dir() / DEMO_DIR_NAME
+
+
+@contextmanager
+def in_demo_data_dir(demo_dir: Path) -> Iterator[Path]:
+    """Point the settings at ``demo_dir`` while the demo runs, and back afterwards.
+
+    Every path the demo's steps use (warehouse, analyst copy, Parquet marts, channels file, dbt artefacts) is read
+    from :func:`config.settings`, so ``VIEWTRAIL_DATA_DIR`` moves them all. ``VIEWTRAIL_WAREHOUSE`` and
+    ``VIEWTRAIL_ANALYTICS`` name the user's own files (the Makefile sets the former): they are ignored for the demo
+    rather than followed.
+    """
+    demo_dir.mkdir(parents=True, exist_ok=True)
+    with config.overridden({config.DATA_DIR: str(demo_dir), config.WAREHOUSE: None, config.ANALYTICS: None}):
+        yield demo_dir
+
+
+def _demo_account_handles() -> set[tuple[str, str]]:
+    from viewtrail.domain.urls import parse_account_url
+
+    handles = set()
+    for url, _, _ in DEMO_ACCOUNTS:
+        ref = parse_account_url(url)
+        handles.add((ref.platform.value, (ref.handle or "").lower()))
+    return handles
+
+
+def _table_exists(con: Any, schema: str, table: str) -> bool:
+    return bool(
+        con.execute(
+            "SELECT 1 FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [schema, table]
+        ).fetchall()
+    )
+
+
+def _foreign_rows(path: Path) -> tuple[bool, dict[str, int]]:
+    """(marked as a demo warehouse, rows the demo did not create by kind) of an existing warehouse file.
+
+    The demo creates its sample videos (``metadata.source`` = DEMO_SOURCE), the videos its watched accounts
+    discover, its accounts, its alert rules and its one channel; anything else was added by someone else.
+    """
     import duckdb
 
     con = duckdb.connect(str(path), read_only=True)
     try:
-        marked = bool(
-            con.sql(
-                "SELECT 1 FROM information_schema.tables WHERE table_schema = 'meta' AND table_name = 'demo_warehouse'"
-            ).fetchall()
-        )
-        has_registry = bool(
-            con.sql(
-                "SELECT 1 FROM information_schema.tables WHERE table_schema = 'registry' AND table_name = 'videos'"
-            ).fetchall()
-        )
-        videos = con.sql("SELECT count(*) FROM registry.videos").fetchall()[0][0] if has_registry else 0
-        return marked, int(videos)
+        marked = _table_exists(con, "meta", "demo_warehouse")
+        foreign: dict[str, int] = {}
+        accounts = _table_exists(con, "registry", "accounts")
+        if _table_exists(con, "registry", "videos"):
+            discovered = (
+                " AND NOT (source = 'discovered' AND account_id IN (SELECT account_id FROM registry.accounts))"
+                if accounts
+                else ""
+            )
+            foreign["videos"] = con.execute(
+                "SELECT count(*) FROM registry.videos"
+                f" WHERE coalesce(json_extract_string(metadata, '$.source'), '') <> ?{discovered}",
+                [DEMO_SOURCE],
+            ).fetchall()[0][0]
+        if accounts:
+            handles = _demo_account_handles()
+            rows = con.sql("SELECT platform, lower(coalesce(handle, '')) FROM registry.accounts").fetchall()
+            foreign["accounts"] = sum((platform, handle) not in handles for platform, handle in rows)
+        if _table_exists(con, "registry", "alert_rules"):
+            rules = con.sql("SELECT count(*) FROM registry.alert_rules").fetchall()[0][0]
+            foreign["alert rules"] = max(0, rules - len(DEMO_ALERT_RULES))
+        if _table_exists(con, "registry", "alert_channels"):
+            foreign["alert channels"] = con.execute(
+                "SELECT count(*) FROM registry.alert_channels WHERE name <> ?", [DEMO_CHANNEL]
+            ).fetchall()[0][0]
+        return marked, {kind: int(n) for kind, n in foreign.items() if n}
     finally:
         con.close()
 
 
-def _remove_warehouse_files(path: Path) -> None:
-    for candidate in (path, path.with_name(path.name + ".wal")):
-        if candidate.exists():
-            candidate.unlink()
-
-
-def prepare_demo_warehouse(path: Path) -> None:
-    """Delete a previous demo warehouse at ``path``; refuse when the file holds anything else."""
+def _is_marked_demo_warehouse(path: Path) -> bool:
+    """Whether ``path`` is a warehouse an older viewtrail created as its demo warehouse (False when unreadable)."""
     import duckdb
 
     if not path.exists():
-        return
+        return False
     try:
-        marked, videos = _is_demo_warehouse(path)
-    except duckdb.IOException as error:
-        raise DemoError(
-            f"The warehouse {path} is in use by another process ({str(error).splitlines()[0][:120]}); stop the "
-            f"pipeline (make ui) and close any session on it, then run the demo again."
-        ) from None
+        return _foreign_rows(path)[0]
     except duckdb.Error:
+        return False
+
+
+def prepare_demo_warehouse(path: Path, demo_dir: Path) -> None:
+    """Delete the previous demo warehouse at ``path`` (and the analyst copy published from it) so the demo starts
+    afresh. Refuses (:class:`DemoError`) unless ``path`` is inside ``demo_dir``, is marked as a demo warehouse and
+    holds nothing but rows the demo created: the demo never deletes anyone's data."""
+    import duckdb
+
+    inside = demo_dir.absolute().resolve()
+    if not path.absolute().resolve().is_relative_to(inside):
         raise DemoError(
-            f"{path} exists and is not a DuckDB warehouse; the demo will not overwrite it. Point "
-            f"VIEWTRAIL_DATA_DIR (or VIEWTRAIL_WAREHOUSE) at another place, e.g. VIEWTRAIL_DATA_DIR=./demo-data."
-        ) from None
-    if not marked and videos > 0:
-        raise DemoError(
-            f"The warehouse {path} holds {videos} tracked videos that are not demo data; the demo refuses to "
-            f"replace it. Run it elsewhere, e.g. VIEWTRAIL_DATA_DIR=./demo-data viewtrail demo."
+            f"The demo only replaces a warehouse inside its own data dir {demo_dir}, not {path}; this is a bug, "
+            "please report it."
         )
-    _remove_warehouse_files(path)
+    if path.exists():
+        try:
+            marked, foreign = _foreign_rows(path)
+        except duckdb.IOException as error:
+            raise DemoError(
+                f"The demo warehouse {path} is in use by another process ({str(error).splitlines()[0][:120]}); "
+                "close any session on it (e.g. a `viewtrail` command or `make ui` pointed at it), then run the demo "
+                "again."
+            ) from None
+        except duckdb.Error:
+            raise DemoError(
+                f"{path} exists and is not a DuckDB warehouse; the demo will not delete it. Move it out of {demo_dir}, "
+                "then run the demo again."
+            ) from None
+        if not marked or foreign:
+            what = ", ".join(f"{n} {kind}" for kind, n in foreign.items()) or "data"
+            raise DemoError(
+                f"The warehouse {path} holds {what} that the demo did not create; the demo will not delete it. Move "
+                f"it out of {demo_dir} (it may be your data), then run the demo again."
+            )
+    for candidate in (path, config.analytics_path()):
+        for file in (candidate, candidate.with_name(candidate.name + ".wal")):
+            if file.exists() and file.absolute().resolve().is_relative_to(inside):
+                file.unlink()
 
 
 def tracking_starts(videos: Sequence[SampleVideo], first_hour: datetime, last_hour: datetime) -> dict[str, datetime]:
@@ -205,7 +289,7 @@ def register_sample_videos(
             VideoRef(v.platform, v.external_id, v.url, v.account),
             cadence="auto",
             labels=v.labels,
-            metadata=json.dumps({"source": "viewtrail demo"}),
+            metadata=json.dumps({"source": DEMO_SOURCE}),
             added_at=tracked_since.get(v.video_id, added_at),
         )
         for v in videos
@@ -262,6 +346,7 @@ class DemoReport:
     discovered_in_window: list[DiscoveredRow] = field(default_factory=list)  # newest first
     discovered_count: int = 0  # videos discovered (posted) inside the window
     inbox_pending: int = 0  # videos of the review-mode account waiting for a decision
+    data_dir: Path | None = None  # the demo's own data dir, where all of the above is stored
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,16 +451,28 @@ def run_demo(
     if now is not None:
         with pinned(now):
             return run_demo(videos=videos, days=days, progress=progress)
+    started = time.monotonic()
+    demo_dir = demo_data_dir()
+    if _is_marked_demo_warehouse(config.warehouse_path()):
+        progress(
+            f"note: {config.warehouse_path()} was created by the demo of an older viewtrail; it is left as it is "
+            f"(delete it yourself if you do not need it). The demo now keeps its data in {demo_dir}."
+        )
+    with in_demo_data_dir(demo_dir):
+        report = _run_in_demo_dir(demo_dir, videos, days, progress)
+    return replace(report, seconds=time.monotonic() - started)
+
+
+def _run_in_demo_dir(demo_dir: Path, videos: int, days: int, progress: Progress) -> DemoReport:
     from viewtrail.app.orchestrator import open_orchestrator
     from viewtrail.warehouse.connection import open_warehouse
 
-    started = time.monotonic()
     warehouse = config.warehouse_path()
     last_hour = last_complete_hour()
     first_hour = last_hour - timedelta(days=days) + timedelta(hours=1)
 
     progress(f"1/4 fresh demo warehouse at {warehouse}")
-    prepare_demo_warehouse(warehouse)
+    prepare_demo_warehouse(warehouse, demo_dir)
     sample = sample_videos(videos)
     starts = tracking_starts(sample, first_hour, last_hour)
     alerts_log = config.data_dir() / "alerts.jsonl"
@@ -400,10 +497,10 @@ def run_demo(
         orchestrator.backfill_snapshots(first_hour, last_hour, progress)
         progress("4/4 dbt build (models + tests) and publishing the analyst copy")
         orchestrator.build_and_publish()
-    report = read_report(config.analytics_path(), first_hour, last_hour, time.monotonic() - started)
-    with open_warehouse(warehouse, read_only=True) as con:  # alert events reach the copy with the next publish
+    report = read_report(config.analytics_path(), first_hour, last_hour, 0.0)
+    with open_warehouse(warehouse, read_only=True) as con:
         fired = read_demo_alerts(con)
-    return replace(report, alerts=fired, alerts_log=alerts_log)
+    return replace(report, alerts=fired, alerts_log=alerts_log, data_dir=demo_dir)
 
 
 def watch_demo_accounts(con: Any, *, added_at: datetime) -> None:
@@ -540,16 +637,16 @@ def _alerts_table(alerts: Sequence[AlertRow]) -> Any:
 
 def render_report(report: DemoReport, console: Any) -> None:
     console.print(
-        f"\n[bold]viewtrail demo[/bold] done in {report.seconds:.0f}s: "
-        f"[bold]{report.videos_tracked}[/bold] videos tracked, [bold]{report.snapshots_stored:,}[/bold] snapshots "
+        f"\n[bold]viewtrail demo[/bold] ([bold red]simulated data[/bold red]: made up by the simulated platform, not "
+        f"real metrics) done in {report.seconds:.0f}s: [bold]{report.videos_tracked:,}[/bold] videos tracked, [bold]{report.snapshots_stored:,}[/bold] snapshots "
         f"stored ({report.attempts_stored:,} scrape attempts) for {report.first_hour:%Y-%m-%d %H:00} .. "
         f"{report.last_hour:%Y-%m-%d %H:00} UTC (simulated platform)."
     )
     console.print(
-        f"[bold]{report.posted_in_window}[/bold] of the sample videos were posted inside the window and tracked at "
+        f"[bold]{report.posted_in_window:,}[/bold] of the sample videos were posted inside the window and tracked at "
         f"launch; the others are catalogue videos posted days to months earlier. "
-        f"[bold]{report.hourly_history}[/bold] videos have hourly history (24+ snapshots); "
-        f"{report.disappeared} disappeared and were marked unavailable."
+        f"[bold]{report.hourly_history:,}[/bold] videos have hourly history (24+ snapshots); "
+        f"{report.disappeared:,} disappeared and were marked unavailable."
     )
     if report.top_growth:
         console.print(_growth_table("Fastest growing (marts.video_growth): young videos taking off", report.top_growth))
@@ -558,8 +655,8 @@ def render_report(report: DemoReport, console: Any) -> None:
     if report.top_creators:
         console.print(_creators_table(report.top_creators))
     console.print(
-        f"{report.accounts_watched} watched accounts: [bold]{report.discovered_count}[/bold] videos discovered "
-        f"that were posted inside the window (tracked from their discovery); {report.inbox_pending} wait in the "
+        f"{report.accounts_watched} watched accounts: [bold]{report.discovered_count:,}[/bold] videos discovered "
+        f"that were posted inside the window (tracked from their discovery); {report.inbox_pending:,} wait in the "
         "review inbox (`viewtrail inbox`)."
     )
     if report.discovered_in_window:
@@ -567,16 +664,27 @@ def render_report(report: DemoReport, console: Any) -> None:
     if report.alerts:
         console.print(_alerts_table(report.alerts))
     counts = {kind: sum(a.kind == kind for a in report.alerts) for kind, _ in DEMO_ALERT_RULES}
+    env = demo_env_prefix(report)
     console.print(
-        f"Alerts: {len(report.alerts)} fired during the window ("
-        + ", ".join(f"{n} {kind}" for kind, n in counts.items())
-        + f"), delivered to {report.alerts_log} (`viewtrail alerts --since {max(1, (report.last_hour - report.first_hour).days + 1)}d` lists them)."
+        f"Alerts: {len(report.alerts):,} fired during the window ("
+        + ", ".join(f"{n:,} {kind}" for kind, n in counts.items())
+        + f"), delivered to {report.alerts_log} (`{env}viewtrail alerts --since "
+        f"{max(1, (report.last_hour - report.first_hour).days + 1)}d` lists them)."
     )
     console.print(
-        "Next:\n"
-        "  make ui                      # Dagster UI + daemon on http://127.0.0.1:3000 (assets, runs, schedules)\n"
-        '  .venv/bin/viewtrail sql "SELECT video_id, views, views_per_hour_24h FROM marts.video_growth'
+        f"The demo's data is in its own directory {report.data_dir or report.analytics_path.parent}/ (your own "
+        "videos, in the default data dir, are never touched). To query it, point VIEWTRAIL_DATA_DIR there:\n"
+        f'  {env}.venv/bin/viewtrail sql "SELECT video_id, views, views_per_hour_24h FROM marts.video_growth'
         ' ORDER BY views_per_hour_24h DESC LIMIT 10"\n'
-        f"                               # query the analyst copy {report.analytics_path} (--format csv|json)\n"
+        f"                               # the demo's analyst copy {report.analytics_path} (--format csv|json)\n"
+        f"  {env}make ui   # Dagster UI + daemon on http://127.0.0.1:3000 on the demo's data\n"
         f"  Parquet exports of every mart: {report.marts_dir}/"
     )
+
+
+def demo_env_prefix(report: DemoReport) -> str:
+    """``VIEWTRAIL_DATA_DIR=<demo dir> `` to put before a command so it reads the demo's data."""
+    import shlex
+
+    data_dir = report.data_dir or report.analytics_path.parent
+    return f"VIEWTRAIL_DATA_DIR={shlex.quote(str(data_dir))} "

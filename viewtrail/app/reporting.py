@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from viewtrail import config
+from viewtrail.clock import utc_now
 from viewtrail.domain.errors import ViewtrailError
 from viewtrail.domain.models import ShortLink
 from viewtrail.domain.urls import InvalidVideoUrl, parse_video_url
@@ -55,6 +56,13 @@ class VideoReport:
     status: str | None = None
     days: list[DailyRow] = field(default_factory=list)
     observed: list[ObservedPoint] = field(default_factory=list)
+    #: The last row is today's, so far: its values stand for this instant (the day's last snapshot), not the day.
+    partial_until: datetime | None = None
+    #: Its snapshots come from the simulated platform: made-up numbers, labelled as such (docs/simulation.md).
+    simulated: bool = False
+
+
+SIMULATED_LABEL = "simulated data"
 
 
 @contextmanager
@@ -156,65 +164,126 @@ def load_video_report(con: duckdb.DuckDBPyConnection, path: Path, video_id: str,
             [video_id, start, end],
         ).fetchall()
         report.observed = [ObservedPoint(*row) for row in rows]
+        report.simulated = bool(
+            con.execute(
+                "select count(*) from raw.snapshots where video_id = ? and source = 'simulated'", [video_id]
+            ).fetchone()[0]
+        )
+    now = utc_now()
+    if report.days[-1].day >= now.date():  # today has not ended: its row holds what was seen so far
+        today = [p.observed_at for p in report.observed if p.observed_at.date() == report.days[-1].day]
+        report.partial_until = max(today) if today else now
     return report
 
 
-def write_views_chart(report: VideoReport, out: Path) -> Path:
-    """PNG of views over time: the end-of-day line, observed snapshots as filled dots, interpolated days hollow."""
+def day_label(report: VideoReport, row: DailyRow) -> str:
+    """The day as shown: ``2024-01-04``, ``~`` when interpolated, ``(partial, to 14:00)`` for today so far."""
+    label = row.day.isoformat() + (" ~" if row.is_interpolated else "")
+    if report.partial_until is not None and row is report.days[-1]:
+        label += f" (partial, to {report.partial_until:%H:%M})"
+    return label
+
+
+@dataclass(frozen=True, slots=True)
+class ChartSeries:
+    """What the chart plots. The daily line is a step: a day's value is drawn across that day (from its midnight
+    to the next, or to the last snapshot on a partial day), so a day's snapshots are never above it; a straight
+    line from one day's end to the next would cut under the hourly points of a video taking off."""
+
+    step_x: list[datetime]
+    step_y: list[float]
+    day_ends: list[datetime]  # where each day's marker goes: the end of the day (or the last snapshot of today)
+
+
+def chart_series(report: VideoReport) -> ChartSeries:
+    starts = [datetime.combine(r.day, datetime.min.time()) for r in report.days]
+    ends = [start + timedelta(days=1) for start in starts]
+    if report.observed and report.observed[-1].observed_at.date() == report.days[-1].day:
+        # the last day's value is its last snapshot's: end it there rather than pretend to know midnight
+        ends[-1] = max(report.observed[-1].observed_at, starts[-1])
+    values = [float(r.views) if r.views is not None else float("nan") for r in report.days]
+    # steps-post: each x holds its y until the next x; the last day is closed at its end
+    return ChartSeries(step_x=[*starts, ends[-1]], step_y=[*values, values[-1]], day_ends=ends)
+
+
+def views_figure(report: VideoReport):
+    """The chart as a matplotlib figure (close it with ``plt.close``): the day's value as a step across the day,
+    observed snapshots as crosses, interpolated days hollow, counts with thousands separators."""
     import matplotlib
 
     matplotlib.use("Agg")  # no display: files only
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
+
+    series = chart_series(report)
+    fig, ax = plt.subplots(figsize=(10, 4.5), dpi=100)
+    ax.plot(
+        series.step_x,
+        series.step_y,
+        drawstyle="steps-post",
+        color="#4c72b0",
+        linewidth=1.5,
+        label="views at end of day (drawn across the day)",
+    )
+    measured = [
+        (t, r.views)
+        for t, r in zip(series.day_ends, report.days, strict=True)
+        if not r.is_interpolated and r.views is not None
+    ]
+    interpolated = [
+        (t, r.views)
+        for t, r in zip(series.day_ends, report.days, strict=True)
+        if r.is_interpolated and r.views is not None
+    ]
+    if measured:
+        ax.scatter(*zip(*measured, strict=True), s=36, color="#4c72b0", zorder=3, label="day with snapshots")
+    if interpolated:
+        ax.scatter(
+            *zip(*interpolated, strict=True),
+            s=36,
+            facecolors="white",
+            edgecolors="#4c72b0",
+            linestyle="--",
+            zorder=3,
+            label="interpolated day (no snapshot)",
+        )
+    points = [(p.observed_at, p.views) for p in report.observed if p.views is not None]
+    if points:
+        ax.scatter(*zip(*points, strict=True), s=14, marker="x", color="#dd8452", zorder=4, label="snapshot (observed)")
+    title = report.video_id if not report.title else f"{report.video_id}: {report.title[:60]}"
+    if report.partial_until is not None:
+        title += f" (last day partial, to {report.partial_until:%H:%M} UTC)"
+    if report.simulated:
+        title = f"[{SIMULATED_LABEL}] {title}"
+        ax.text(
+            0.99,
+            0.02,
+            SIMULATED_LABEL.upper(),
+            transform=ax.transAxes,
+            ha="right",
+            va="bottom",
+            fontsize=16,
+            color="#c44e52",
+            alpha=0.6,
+        )
+    ax.set_title(title)
+    ax.set_ylabel("views")
+    ax.set_xlabel("UTC")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="upper left", fontsize=8)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
+
+
+def write_views_chart(report: VideoReport, out: Path) -> Path:
+    """PNG of :func:`views_figure` at ``out``."""
+    import matplotlib.pyplot as plt
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    fig, ax = plt.subplots(figsize=(10, 4.5), dpi=100)
+    fig = views_figure(report)
     try:
-        # a day's value stands for the end of that day (24:00 UTC), except on the video's last day, whose value
-        # is the last snapshot's: plot it at that snapshot's time rather than pretend to know midnight
-        ends = [datetime.combine(r.day, datetime.min.time()) + timedelta(days=1) for r in report.days]
-        if report.observed and report.observed[-1].observed_at.date() == report.days[-1].day:
-            ends[-1] = report.observed[-1].observed_at
-        values = [r.views for r in report.days]
-        ax.plot(
-            ends,
-            [v if v is not None else float("nan") for v in values],
-            color="#4c72b0",
-            linewidth=1.5,
-            label="views at end of day",
-        )
-        measured = [
-            (t, r.views)
-            for t, r in zip(ends, report.days, strict=False)
-            if not r.is_interpolated and r.views is not None
-        ]
-        interpolated = [
-            (t, r.views) for t, r in zip(ends, report.days, strict=False) if r.is_interpolated and r.views is not None
-        ]
-        if measured:
-            ax.scatter(*zip(*measured, strict=False), s=36, color="#4c72b0", zorder=3, label="day with snapshots")
-        if interpolated:
-            ax.scatter(
-                *zip(*interpolated, strict=False),
-                s=36,
-                facecolors="white",
-                edgecolors="#4c72b0",
-                linestyle="--",
-                zorder=3,
-                label="interpolated day (no snapshot)",
-            )
-        points = [(p.observed_at, p.views) for p in report.observed if p.views is not None]
-        if points:
-            ax.scatter(
-                *zip(*points, strict=False), s=14, marker="x", color="#dd8452", zorder=4, label="snapshot (observed)"
-            )
-        title = report.video_id if not report.title else f"{report.video_id}: {report.title[:60]}"
-        ax.set_title(title)
-        ax.set_ylabel("views")
-        ax.set_xlabel("UTC")
-        ax.grid(True, alpha=0.3)
-        ax.legend(loc="upper left", fontsize=8)
-        fig.autofmt_xdate()
-        fig.tight_layout()
         fig.savefig(out, format="png")
     finally:
         plt.close(fig)

@@ -42,16 +42,17 @@ def demo(
 ) -> None:
     """Run the main job on a fresh demo warehouse with the simulated platform (offline).
 
-    Creates a demo warehouse at VIEWTRAIL_WAREHOUSE (default data/warehouse.duckdb), tracks sample videos on
-    TikTok, YouTube, Instagram and X, backfills the last DAYS days of hourly partitions through Dagster (one
-    run per platform), builds the dbt marts, publishes data/analytics.duckdb and data/marts/*.parquet, and
-    prints a short report. Refuses to replace a warehouse holding non-demo data.
+    Works in its own data dir, <VIEWTRAIL_DATA_DIR>/demo (default data/demo): a demo warehouse there, sample
+    videos on TikTok, YouTube, Instagram and X, the last DAYS days of hourly partitions backfilled through Dagster
+    (one run per platform), the dbt marts built, the demo's alert rules evaluated, and data/demo/analytics.duckdb
+    and data/demo/marts/*.parquet published; then prints a short report. Your own warehouse and analyst copy
+    (data/warehouse.duckdb, data/analytics.duckdb) are never touched, so you can run the demo again at any time.
 
     Examples:
 
       viewtrail demo
 
-      VIEWTRAIL_DATA_DIR=./demo-data viewtrail demo --videos 50 --days 3
+      VIEWTRAIL_DATA_DIR=data/demo viewtrail sql "SELECT * FROM marts.video_growth LIMIT 5"
     """
     from viewtrail.app.demo import render_report, run_demo  # here: loads Dagster, dbt, duckdb
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -21,22 +22,29 @@ def _fmt(value: object) -> str:
         return "-"
     if isinstance(value, float):
         return f"{value:.2%}"
-    if isinstance(value, int):
-        return f"{value:,}"
+    if isinstance(value, int | Decimal):  # DuckDB's HUGEINT and DECIMAL sums arrive as int or Decimal
+        return f"{value:,.0f}"
     return str(value)
 
 
 def render_table(report: VideoReport) -> Table:
+    from viewtrail.app.reporting import SIMULATED_LABEL, day_label
+
     heading = report.video_id + (f" · @{report.account}" if report.account else "")
     if report.status:
         heading += f" · {report.status}"
-    table = Table(title=heading, caption=f"end-of-day values (UTC) from {report.source}")
+    if report.simulated:
+        heading = f"[{SIMULATED_LABEL}] {heading}"
+    caption = f"end-of-day values (UTC) from {report.source}"
+    if report.simulated:
+        caption += f"; {SIMULATED_LABEL}: made up by the simulated platform, not real metrics"
+    table = Table(title=heading, caption=caption)
     for name in ("day", "views", "gained", "likes", "comments", "shares", "saves", "engagement", "snapshots"):
         table.add_column(name, justify="left" if name == "day" else "right")
     for row in report.days:
         style = "dim italic" if row.is_interpolated else None
         table.add_row(
-            row.day.isoformat() + (" ~" if row.is_interpolated else ""),
+            day_label(report, row),
             _fmt(row.views),
             _fmt(row.views_gained),
             _fmt(row.likes),
