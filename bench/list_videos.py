@@ -30,7 +30,7 @@ from pathlib import Path
 from benchmarks_md import BENCHMARKS_MD, write_section  # bench/ is on sys.path when a bench runs
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))  # the orchestration package of this checkout, also without an install
+sys.path.insert(0, str(REPO))  # the viewtrail package of this checkout, also without an install
 BIN = Path(sys.executable).parent  # the environment running this bench holds its `viewtrail` script
 SECTION = "list-bench"  # its markers in docs/benchmarks.md
 SNAPSHOTS_PER_VIDEO = 10
