@@ -55,7 +55,7 @@ def render(content: Any) -> bytes:
 
 def render_model(body: BaseModel) -> bytes:
     """:func:`render` of a schema instance, byte for byte what FastAPI sends when a handler returns it."""
-    return render(body.model_dump(mode="json", by_alias=True, exclude_unset=True))
+    return render(body.model_dump(mode="json", by_alias=True))
 
 
 class CompactJSON(JSONResponse):
@@ -87,15 +87,17 @@ class CachedRoute(APIRoute):
         return handle_with_etag
 
 
-def paginate(request: Request, response: Response, page: Page, include_total: bool) -> Pagination:
-    """The pagination block of a listing (``total_count`` only when asked for), and its ``Link: rel="next"``."""
+def paginate(request: Request, response: Response, page: Page) -> Pagination:
+    """The pagination block of a listing (``total_count`` when the page was counted), and its ``Link: rel="next"``."""
     if page.next_cursor:
         following = request.url.include_query_params(cursor=page.next_cursor)
         response.headers["Link"] = f'<{following}>; rel="next"'
-    pagination = Pagination(next_cursor=page.next_cursor, has_next=page.next_cursor is not None, limit=page.limit)
-    if include_total:
-        pagination.total_count = page.total_count
-    return pagination
+    return Pagination(
+        next_cursor=page.next_cursor,
+        has_next=page.next_cursor is not None,
+        limit=page.limit,
+        total_count=page.total_count,
+    )
 
 
 # ----------------------------------------------------------------------------------------------- problems

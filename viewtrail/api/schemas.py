@@ -80,7 +80,7 @@ class Pagination(BaseModel):
     next_cursor: str | None
     has_next: bool
     limit: int
-    total_count: int | None = None  # only when include_total=true: left unset, it is not sent
+    total_count: int | None = Field(None, exclude_if=lambda total: total is None)  # counted on include_total=true
 
 
 class Rows(BaseModel):

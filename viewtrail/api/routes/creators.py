@@ -16,7 +16,7 @@ router = APIRouter(prefix="/v1/creators", tags=["accounts"], route_class=CachedR
 CreatorRef = Annotated[str, Path(description="a creator's id (jane-doe) or name")]
 
 
-@router.get("", responses=ERRORS, response_model_exclude_unset=True)
+@router.get("", responses=ERRORS)
 def list_creators(
     request: Request,
     response: Response,
@@ -31,9 +31,7 @@ def list_creators(
     page = service.list_creators(
         platform=platform, label=label, cursor=cursor, limit=limit, include_total=include_total
     )
-    return CreatorList.model_validate(
-        {"data": page.items, "pagination": paginate(request, response, page, include_total)}
-    )
+    return CreatorList.model_validate({"data": page.items, "pagination": paginate(request, response, page)})
 
 
 @router.get("/{creator_id}/daily", responses=ERRORS)

@@ -71,7 +71,7 @@ def bulk_stop(body: BulkStop, service: ServiceDep, key: WriteKey) -> StopResult:
     return StopResult.model_validate({"data": service.bulk_stop(body.ids)})
 
 
-@router.get("", responses=ERRORS, response_model_exclude_unset=True)
+@router.get("", responses=ERRORS)
 def list_videos(
     request: Request,
     response: Response,
@@ -94,9 +94,7 @@ def list_videos(
         limit=limit,
         include_total=include_total,
     )
-    return VideoList.model_validate(
-        {"data": page.items, "pagination": paginate(request, response, page, include_total)}
-    )
+    return VideoList.model_validate({"data": page.items, "pagination": paginate(request, response, page)})
 
 
 @router.get("/{video_id:path}/history", responses=ERRORS)
@@ -110,7 +108,7 @@ def history(
     return Rows.model_validate({"data": service.history(video_id, start_date, end_date)})
 
 
-@router.get("/{video_id:path}/snapshots", responses=ERRORS, response_model_exclude_unset=True)
+@router.get("/{video_id:path}/snapshots", responses=ERRORS)
 def snapshots(
     request: Request,
     response: Response,
@@ -121,9 +119,7 @@ def snapshots(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> RowPage:
     page = service.snapshots(video_id, cursor=cursor, limit=limit)
-    return RowPage.model_validate(
-        {"data": page.items, "pagination": paginate(request, response, page, include_total=False)}
-    )
+    return RowPage.model_validate({"data": page.items, "pagination": paginate(request, response, page)})
 
 
 @router.post("/{video_id:path}/stop", responses=ERRORS)

@@ -16,7 +16,7 @@ router = APIRouter(prefix="/v1/watched-accounts", tags=["accounts"], route_class
 AccountRef = Annotated[str, Path(description="a watched account's id (tiktok:nasa) or URL-encoded account URL")]
 
 
-@router.get("", responses=ERRORS, response_model_exclude_unset=True)
+@router.get("", responses=ERRORS)
 def list_watched_accounts(
     request: Request,
     response: Response,
@@ -39,9 +39,7 @@ def list_watched_accounts(
         limit=limit,
         include_total=include_total,
     )
-    return WatchedAccountList.model_validate(
-        {"data": page.items, "pagination": paginate(request, response, page, include_total)}
-    )
+    return WatchedAccountList.model_validate({"data": page.items, "pagination": paginate(request, response, page)})
 
 
 @router.get("/{account_id:path}/metrics", responses=ERRORS)
