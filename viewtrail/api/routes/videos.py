@@ -42,6 +42,8 @@ VideoRef = Annotated[str, Path(description="a video id (youtube:dQw4w9WgXcQ) or 
     },
 )
 async def create_video(body: CreateVideo, service: ServiceDep, once: IdempotencyDep) -> Response:
+    # an Idempotency-Key replays the first response byte for byte, so `once` renders the validated schema
+    # instance and keeps the bytes: these two writes return a Response rather than the instance
     def work() -> Written:
         created, video = service.create_video(
             body.url,
