@@ -6,6 +6,8 @@
   waits for the warehouse lock, and it is shared by every worker process and survives restarts;
 - :mod:`.service`: the domain layer, free of HTTP: reads from the published analyst copy (plus the overlay),
   writes through :mod:`viewtrail.warehouse.registry` with the CLI's lock wait;
-- :mod:`.app`: the FastAPI application (thin: parsing, auth, problem details, envelopes, ETags, rate limits);
+- :mod:`.app`: the FastAPI application factory; :mod:`.routes` (one router per resource), :mod:`.deps` (the API
+  key, scope, rate limit, Idempotency-Key), :mod:`.schemas` (every body), :mod:`.responses` (JSON, ETags,
+  problem details) are its parts;
 - :mod:`.mcp_server`: the MCP tools over the same service functions.
 """
