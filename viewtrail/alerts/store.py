@@ -227,7 +227,7 @@ def read_inputs(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule], now: date
     # one window for every kind (the longest history any kind needs), so adding a rule never shifts another's
     since = now - MAX_CATCH_UP - timedelta(days=max(k.history_days for k in KINDS.values()))
     for name in sorted(set().union(*(k.reads for k in kinds))):
-        _READERS[name](con, inputs, since, now)
+        INPUT_READERS[name](con, inputs, since, now)
     return inputs
 
 
@@ -293,7 +293,7 @@ def _read_account_daily(con: duckdb.DuckDBPyConnection, inputs: AlertInputs, sin
 
 
 #: How each :class:`AlertInputs` field a kind may read (``AlertKind.reads``) is read.
-_READERS = {
+INPUT_READERS = {
     "daily": _read_daily,
     "gone": _read_gone,
     "health": _read_health,
