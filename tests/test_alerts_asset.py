@@ -16,7 +16,8 @@ from tests.test_alerts_delivery import SECRET, T0, _marts
 from viewtrail import clock
 from viewtrail.alerts import store
 from viewtrail.alerts.channels import channels_file
-from viewtrail.alerts.rules import Scope, build_params
+from viewtrail.alerts.model import Scope
+from viewtrail.alerts.rules import build_params
 from viewtrail.pipeline.publish import publish
 from viewtrail.warehouse.connection import open_warehouse
 

@@ -17,7 +17,8 @@ import pytest
 from viewtrail.alerts import channels as ch
 from viewtrail.alerts import store
 from viewtrail.alerts.delivery import backoff
-from viewtrail.alerts.rules import Scope, build_params
+from viewtrail.alerts.model import Scope
+from viewtrail.alerts.rules import build_params
 from viewtrail.alerts.service import run_alerts
 from viewtrail.warehouse.connection import open_warehouse
 from viewtrail.warehouse.migrations import LATEST_VERSION, apply_migrations, current_version

@@ -6,19 +6,10 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from viewtrail.alerts.evaluate import (
-    AlertInputs,
-    DayPoint,
-    FiredBefore,
-    GoneStreak,
-    HealthHour,
-    VideoInfo,
-    candidates,
-    evaluate,
-    select_new,
-)
+from viewtrail.alerts.evaluate import FiredBefore, candidates, evaluate, select_new
 from viewtrail.alerts.messages import render
-from viewtrail.alerts.rules import Rule, Scope, build_params, build_scope, parse_count, validate_rule
+from viewtrail.alerts.model import AlertInputs, DayPoint, GoneStreak, HealthHour, Rule, Scope, VideoInfo, parse_count
+from viewtrail.alerts.rules import build_params, build_scope, validate_rule
 from viewtrail.domain.errors import InvalidInputError
 
 D0 = date(2026, 3, 1)

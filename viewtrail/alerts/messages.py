@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from viewtrail.alerts.evaluate import Candidate, VideoInfo, summary_numbers
-from viewtrail.alerts.rules import human_count
+from viewtrail.alerts.kinds import KINDS
+from viewtrail.alerts.model import Candidate, VideoInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,38 +14,15 @@ class Message:
     body: str
 
 
-def _what(event: Candidate) -> str:
-    n = event.numbers
-    if event.kind == "spike":
-        return "is taking off"
-    if event.kind == "milestone":
-        return f"crossed {human_count(n['threshold'])} views"
-    if event.kind == "unavailable":
-        return {"not_found": "disappeared (not found)", "private": "became private"}.get(
-            n["outcome"], "became unavailable"
-        )
-    if event.kind == "stalled":
-        return f"stalled for {n['days']} days"
-    if event.kind == "goal":
-        return "reached its goal" if event.condition == "reached" else "is behind its goal"
-    return "quota exhausted" if event.condition == "quota" else "scraping is degraded"
-
-
 def render(event: Candidate, video: VideoInfo | None = None) -> Message:
     """The message sent to every channel of the event's rule."""
+    kind = KINDS[event.kind]
     if event.video_id:
         name = video.title if video and video.title else event.video_id
-        title = f"viewtrail: {name[:80]} {_what(event)}"
-    elif event.kind == "goal":
-        who = f"label {event.label}" if event.label else f"account {event.account}"
-        title = f"viewtrail: {who} {_what(event)}"
+        title = f"viewtrail: {name[:80]} {kind.what(event)}"
     else:
-        title = f"viewtrail: {event.platform} {_what(event)}"
-    lines = [summary_numbers(event) + "."]
-    if event.kind == "spike":
-        lines.append(f"{event.numbers['views']:,} views in total.")
-    if event.kind == "goal":
-        lines.append(f"Target {human_count(event.numbers['target'])} views by {event.numbers['by']}.")
+        title = f"viewtrail: {kind.who(event)} {kind.what(event)}"
+    lines = [kind.summary(event) + ".", *kind.details(event)]
     if event.video_id:
         lines.append(f"Video: {event.video_id}" + (f" {video.url}" if video and video.url else ""))
         context = [f"account @{event.account}" if event.account else "", f"label {event.label}" if event.label else ""]

@@ -12,9 +12,9 @@ from typing import Any
 
 from viewtrail.alerts import channels as channels_module
 from viewtrail.alerts.delivery import DeliveryState, Sender, deliver, due_deliveries
-from viewtrail.alerts.evaluate import AlertInputs, Candidate, FiredBefore, evaluate
+from viewtrail.alerts.evaluate import FiredBefore, evaluate
 from viewtrail.alerts.messages import Message, render
-from viewtrail.alerts.rules import Rule
+from viewtrail.alerts.model import AlertInputs, Candidate, Rule
 
 
 @dataclass(frozen=True, slots=True)

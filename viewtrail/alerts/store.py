@@ -18,18 +18,12 @@ import duckdb
 
 from viewtrail.alerts import channels as ch
 from viewtrail.alerts.delivery import DeliveryState
-from viewtrail.alerts.evaluate import (
-    BASELINE_DAYS,
-    MAX_CATCH_UP,
-    AlertInputs,
-    DayPoint,
-    FiredBefore,
-    GoneStreak,
-    HealthHour,
-    VideoInfo,
-)
+from viewtrail.alerts.evaluate import MAX_CATCH_UP, FiredBefore
+from viewtrail.alerts.kinds import KINDS
+from viewtrail.alerts.kinds.unavailable import GONE_OUTCOMES
 from viewtrail.alerts.messages import Message
-from viewtrail.alerts.rules import Rule, Scope, default_cooldown, validate_rule
+from viewtrail.alerts.model import AlertInputs, DayPoint, GoneStreak, HealthHour, Rule, Scope, VideoInfo
+from viewtrail.alerts.rules import default_cooldown, validate_rule
 from viewtrail.alerts.service import AlertRun, AlertState
 from viewtrail.domain.errors import InvalidInputError
 from viewtrail.domain.models import TRANSIENT_OUTCOMES
@@ -37,7 +31,7 @@ from viewtrail.warehouse.registry import unknown_videos
 from viewtrail.warehouse.transactions import transaction
 
 _TRANSIENT = ", ".join(f"'{o.value}'" for o in sorted(TRANSIENT_OUTCOMES))
-_GONE = "'not_found', 'private'"
+_GONE = ", ".join(f"'{o}'" for o in sorted(GONE_OUTCOMES))
 
 
 class AlertsError(InvalidInputError):
@@ -206,12 +200,13 @@ def channel_urls(con: duckdb.DuckDBPyConnection, secrets_file: Path) -> dict[str
 
 
 def read_inputs(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule], now: datetime) -> AlertInputs:
-    """What ``rules`` read, from the marts (and raw.scrape_attempts) on ``con``; empty before the first build."""
+    """What ``rules`` read, from the marts (and raw.scrape_attempts) on ``con``; empty before the first build.
+
+    ``videos`` is always read; the other :class:`AlertInputs` fields only when a rule's kind reads them."""
     inputs = AlertInputs()
-    kinds = {r.kind for r in rules}
+    kinds = [KINDS[k] for k in {r.kind for r in rules} if k in KINDS]
     if not kinds or not _has_tables(con, "marts.video_latest", "marts.video_daily"):
         return inputs
-    since = now - MAX_CATCH_UP - timedelta(days=BASELINE_DAYS + 2)
     for row in con.execute(
         "SELECT video_id, platform, account, labels, url, title, is_active, availability, posted_at, last_observed_at"
         " FROM marts.video_latest"
@@ -229,54 +224,82 @@ def read_inputs(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule], now: date
             row[9],
         )
         inputs.videos[video.video_id] = video
-    if kinds & {"spike", "milestone", "stalled"}:
-        for video_id, day, views, gained, observations in con.execute(
-            "SELECT video_id, day, views, views_gained, observations FROM marts.video_daily WHERE day >= ?"
-            " ORDER BY video_id, day",
-            [since.date()],
-        ).fetchall():
-            inputs.daily.setdefault(video_id, []).append(DayPoint(day, views, gained, int(observations or 0)))
-    has_attempts = _has_tables(con, "raw.scrape_attempts")
-    if "unavailable" in kinds and has_attempts:
-        for video_id, since_at, attempts, outcome in con.execute(
-            f"""
-            WITH definitive AS (
-              SELECT video_id, attempted_at, outcome FROM raw.scrape_attempts
-              WHERE attempted_at >= ? AND outcome NOT IN ({_TRANSIENT})
-            ), last_other AS (
-              SELECT video_id, max(attempted_at) AS at FROM definitive WHERE outcome NOT IN ({_GONE}) GROUP BY 1
-            )
-            SELECT d.video_id, min(d.attempted_at), count(*), arg_max(d.outcome, d.attempted_at)
-            FROM definitive d LEFT JOIN last_other o USING (video_id)
-            WHERE d.outcome IN ({_GONE}) AND (o.at IS NULL OR d.attempted_at > o.at)
-            GROUP BY 1
-            """,
-            [since],
-        ).fetchall():
-            inputs.gone[video_id] = GoneStreak(video_id, outcome, since_at, int(attempts))
-    if "scrape_health" in kinds and has_attempts:
-        for platform, hour, attempts, succeeded, quota in con.execute(
-            f"""
-            SELECT platform, date_trunc('hour', attempted_at), count(*),
-                   count(*) FILTER (WHERE outcome NOT IN ({_TRANSIENT})),
-                   count(*) FILTER (WHERE outcome = 'quota_exhausted')
-            FROM raw.scrape_attempts WHERE attempted_at >= ? GROUP BY ALL ORDER BY 1, 2
-            """,
-            [now - MAX_CATCH_UP - timedelta(days=1)],
-        ).fetchall():
-            inputs.health.append(HealthHour(platform, hour, int(attempts), int(succeeded), int(quota)))
-    if "goal" in kinds:
-        if _has_tables(con, "marts.label_daily"):
-            for label, day, views in con.execute(
-                "SELECT label, day, views FROM marts.label_daily ORDER BY 1, 2"
-            ).fetchall():
-                inputs.label_daily.setdefault(label, []).append(DayPoint(day, views))
-        if _has_tables(con, "marts.account_daily"):
-            for platform, account, day, views in con.execute(
-                "SELECT platform, account, day, views FROM marts.account_daily ORDER BY 1, 2, 3"
-            ).fetchall():
-                inputs.account_daily.setdefault(f"{platform}:{account}", []).append(DayPoint(day, views))
+    # one window for every kind (the longest history any kind needs), so adding a rule never shifts another's
+    since = now - MAX_CATCH_UP - timedelta(days=max(k.history_days for k in KINDS.values()))
+    for name in sorted(set().union(*(k.reads for k in kinds))):
+        INPUT_READERS[name](con, inputs, since, now)
     return inputs
+
+
+def _read_daily(con: duckdb.DuckDBPyConnection, inputs: AlertInputs, since: datetime, now: datetime) -> None:
+    for video_id, day, views, gained, observations in con.execute(
+        "SELECT video_id, day, views, views_gained, observations FROM marts.video_daily WHERE day >= ?"
+        " ORDER BY video_id, day",
+        [since.date()],
+    ).fetchall():
+        inputs.daily.setdefault(video_id, []).append(DayPoint(day, views, gained, int(observations or 0)))
+
+
+def _read_gone(con: duckdb.DuckDBPyConnection, inputs: AlertInputs, since: datetime, now: datetime) -> None:
+    if not _has_tables(con, "raw.scrape_attempts"):
+        return
+    for video_id, since_at, attempts, outcome in con.execute(
+        f"""
+        WITH definitive AS (
+          SELECT video_id, attempted_at, outcome FROM raw.scrape_attempts
+          WHERE attempted_at >= ? AND outcome NOT IN ({_TRANSIENT})
+        ), last_other AS (
+          SELECT video_id, max(attempted_at) AS at FROM definitive WHERE outcome NOT IN ({_GONE}) GROUP BY 1
+        )
+        SELECT d.video_id, min(d.attempted_at), count(*), arg_max(d.outcome, d.attempted_at)
+        FROM definitive d LEFT JOIN last_other o USING (video_id)
+        WHERE d.outcome IN ({_GONE}) AND (o.at IS NULL OR d.attempted_at > o.at)
+        GROUP BY 1
+        """,
+        [since],
+    ).fetchall():
+        inputs.gone[video_id] = GoneStreak(video_id, outcome, since_at, int(attempts))
+
+
+def _read_health(con: duckdb.DuckDBPyConnection, inputs: AlertInputs, since: datetime, now: datetime) -> None:
+    if not _has_tables(con, "raw.scrape_attempts"):
+        return
+    for platform, hour, attempts, succeeded, quota in con.execute(
+        f"""
+        SELECT platform, date_trunc('hour', attempted_at), count(*),
+               count(*) FILTER (WHERE outcome NOT IN ({_TRANSIENT})),
+               count(*) FILTER (WHERE outcome = 'quota_exhausted')
+        FROM raw.scrape_attempts WHERE attempted_at >= ? GROUP BY ALL ORDER BY 1, 2
+        """,
+        [now - MAX_CATCH_UP - timedelta(days=1)],
+    ).fetchall():
+        inputs.health.append(HealthHour(platform, hour, int(attempts), int(succeeded), int(quota)))
+
+
+def _read_label_daily(con: duckdb.DuckDBPyConnection, inputs: AlertInputs, since: datetime, now: datetime) -> None:
+    if _has_tables(con, "marts.label_daily"):
+        for label, day, views in con.execute(
+            "SELECT label, day, views FROM marts.label_daily ORDER BY 1, 2"
+        ).fetchall():
+            inputs.label_daily.setdefault(label, []).append(DayPoint(day, views))
+
+
+def _read_account_daily(con: duckdb.DuckDBPyConnection, inputs: AlertInputs, since: datetime, now: datetime) -> None:
+    if _has_tables(con, "marts.account_daily"):
+        for platform, account, day, views in con.execute(
+            "SELECT platform, account, day, views FROM marts.account_daily ORDER BY 1, 2, 3"
+        ).fetchall():
+            inputs.account_daily.setdefault(f"{platform}:{account}", []).append(DayPoint(day, views))
+
+
+#: How each :class:`AlertInputs` field a kind may read (``AlertKind.reads``) is read.
+INPUT_READERS = {
+    "daily": _read_daily,
+    "gone": _read_gone,
+    "health": _read_health,
+    "label_daily": _read_label_daily,
+    "account_daily": _read_account_daily,
+}
 
 
 def _message(text: str) -> Message:
@@ -388,7 +411,8 @@ def list_events(
 ) -> list[dict[str, Any]]:
     if not _has_tables(con, "raw.alert_events", "raw.alert_deliveries"):
         return []
-    where, params = [], []
+    where: list[str] = []
+    params: list[Any] = []
     if since is not None:
         where.append("fired_at >= ?")
         params.append(since)

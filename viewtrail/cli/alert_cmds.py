@@ -16,6 +16,7 @@ import typer
 from rich.table import Table
 
 from viewtrail import config
+from viewtrail.alerts.kinds import KINDS  # plain Python (no duckdb, no Apprise): the help texts derive from it
 from viewtrail.cli._common import (
     CsvOption,
     friendly_errors,
@@ -43,6 +44,8 @@ def _fmt_time(value: datetime | None) -> str:
 
 
 def _rule_json(rule: Any) -> dict[str, Any]:
+    from viewtrail.alerts.rules import describe
+
     return {
         "rule_id": rule.rule_id,
         "kind": rule.kind,
@@ -51,7 +54,7 @@ def _rule_json(rule: Any) -> dict[str, Any]:
         "channels": list(rule.channels),
         "cooldown_hours": rule.cooldown_hours,
         "created_at": rule.created_at.isoformat(),
-        "description": rule.describe(),
+        "description": describe(rule),
     }
 
 
@@ -60,8 +63,26 @@ _RULE_COLUMNS = ("rule_id", "kind", "scope", "params", "channels", "cooldown_hou
 # ------------------------------------------------------------------------------------------------- alert ...
 
 
+def _in_words(names: list[str]) -> str:
+    return ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else "".join(names)
+
+
+def _option_help(option: str) -> str:
+    """The help of an `alert add` option: what it means to each kind reading it."""
+    return " ".join(f"{k.name}: {k.options[option]}" for k in KINDS.values() if option in k.options)
+
+
+ALERT_ADD_HELP = (
+    "Add an alert rule; it is evaluated after every build (`viewtrail build`, the hourly pipeline).\n\n"
+    "Only what happens after the rule was added fires. Defaults: "
+    + "; ".join(k.defaults_help for k in KINDS.values() if k.defaults_help)
+    + "."
+)
+ALERT_ADD_EPILOG = "Examples:\n\n" + "\n\n".join(f"    {k.example}" for k in KINDS.values())
+
+
 def alert_add(
-    kind: Annotated[str, typer.Argument(help="spike, milestone, unavailable, stalled, goal or scrape_health.")],
+    kind: Annotated[str, typer.Argument(help=_in_words(list(KINDS)) + ".")],
     label: Annotated[
         list[str] | None, typer.Option("--label", "-l", help="Only videos with this label (repeatable).")
     ] = None,
@@ -78,19 +99,13 @@ def alert_add(
         typer.Option(
             "--threshold",
             "-t",
-            help="The kind's number: spike factor, milestone views (repeatable; 10k, 1M), not_found attempts, stalled views/day, goal views, scrape_health success share.",
+            help="The kind's number: " + ", ".join(k.threshold_help for k in KINDS.values()) + ".",
         ),
     ] = None,
-    floor: Annotated[
-        str | None, typer.Option("--floor", help="spike: at least this many views per hour (default 100).")
-    ] = None,
-    days: Annotated[
-        int | None, typer.Option("--days", help="stalled: for this many days in a row (default 3).")
-    ] = None,
-    hours: Annotated[
-        int | None, typer.Option("--hours", help="scrape_health: over the last N hours (default 3).")
-    ] = None,
-    by: Annotated[str | None, typer.Option("--by", help="goal: the date to reach the target by (YYYY-MM-DD).")] = None,
+    floor: Annotated[str | None, typer.Option("--floor", help=_option_help("floor"))] = None,
+    days: Annotated[int | None, typer.Option("--days", help=_option_help("days"))] = None,
+    hours: Annotated[int | None, typer.Option("--hours", help=_option_help("hours"))] = None,
+    by: Annotated[str | None, typer.Option("--by", help=_option_help("by"))] = None,
     channel: Annotated[
         list[str] | None,
         typer.Option(
@@ -103,20 +118,13 @@ def alert_add(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Add an alert rule; it is evaluated after every build (`viewtrail build`, the hourly pipeline).
-
-    Only what happens after the rule was added fires. Defaults: spike 3x the video's own rate over the previous
-    7 days and >= 100 views/h; milestones 10k, 100k, 1M, 10M (once each); unavailable after 2 not_found/private
-    attempts in a row; stalled < 10 views/day for 3 days; scrape_health success share < 0.9 over 3 h, or a quota
-    exhausted.
-    """
-    from viewtrail.alerts.rules import KINDS, build_params, build_scope
+    """Add an alert rule (help: ALERT_ADD_HELP, from the kinds' registry)."""
+    from viewtrail.alerts.kinds import kind_named
+    from viewtrail.alerts.rules import build_params, build_scope, describe
     from viewtrail.alerts.store import add_rule
     from viewtrail.clock import utc_now
 
-    kind = kind.strip().lower()
-    if kind not in KINDS:
-        raise InvalidInputError(f"{kind!r} is not an alert kind; use one of {', '.join(KINDS)}.")
+    kind = kind_named(kind.strip().lower()).name
     scope = build_scope(labels=label, accounts=account, platforms=platform, videos=video)
     params = build_params(
         kind, thresholds=threshold, floor=floor, days=days, hours=hours, by=by, today=utc_now().date()
@@ -127,11 +135,12 @@ def alert_add(
         typer.echo(json.dumps(_rule_json(rule), indent=2))
         return
     where = f" -> {', '.join(rule.channels)}" if rule.channels else " (recorded only: no channel)"
-    out.print(f"rule {rule.rule_id} added: {rule.describe()}{where}", markup=False)
+    out.print(f"rule {rule.rule_id} added: {describe(rule)}{where}", markup=False)
 
 
 def alert_list(as_json: JsonOption = False, as_csv: CsvOption = False) -> None:
     """List the alert rules."""
+    from viewtrail.alerts.rules import describe
     from viewtrail.alerts.store import list_rules
 
     with readable_warehouse() as con:
@@ -148,7 +157,7 @@ def alert_list(as_json: JsonOption = False, as_csv: CsvOption = False) -> None:
         table.add_row(
             str(r.rule_id),
             r.kind,
-            r.describe().split(": ", 1)[1],
+            describe(r).split(": ", 1)[1],
             ", ".join(r.channels) or "-",
             f"{r.cooldown_hours:g} h" if r.cooldown_hours else "-",
             _fmt_time(r.created_at),
@@ -269,12 +278,12 @@ def alerts(
     as_csv: CsvOption = False,
 ) -> None:
     """List the alerts that fired (by firing time) and where each was delivered."""
-    from viewtrail.alerts.rules import KINDS
+    from viewtrail.alerts.kinds import kind_named
     from viewtrail.alerts.store import list_events
     from viewtrail.clock import utc_now
 
-    if kind is not None and kind not in KINDS:
-        raise InvalidInputError(f"{kind!r} is not an alert kind; use one of {', '.join(KINDS)}.")
+    if kind is not None:
+        kind_named(kind)
     start = utc_now() - parse_since(since)
     with readable_warehouse() as con:
         events = list_events(con, since=start, kind=kind)
@@ -313,18 +322,7 @@ def alerts(
 
 
 def register(app: typer.Typer) -> None:
-    alert_app.command(
-        "add",
-        epilog=(
-            "Examples:\n\n"
-            "    viewtrail alert add spike --label launch --channel team-slack\n\n"
-            "    viewtrail alert add milestone --threshold 50k --threshold 250k --account tiktok:scout2015\n\n"
-            "    viewtrail alert add unavailable --channel oncall-mail\n\n"
-            "    viewtrail alert add stalled --threshold 20 --days 5 --platform youtube\n\n"
-            "    viewtrail alert add goal --label launch --threshold 1M --by 2027-03-31 --channel team-slack\n\n"
-            "    viewtrail alert add scrape_health --platform tiktok --threshold 0.8 --hours 6 --cooldown 12"
-        ),
-    )(friendly_errors(alert_add))
+    alert_app.command("add", help=ALERT_ADD_HELP, epilog=ALERT_ADD_EPILOG)(friendly_errors(alert_add))
     alert_app.command("list", epilog="Examples:\n\n    viewtrail alert list\n\n    viewtrail alert list --json")(
         friendly_errors(alert_list)
     )
