@@ -87,7 +87,7 @@ class _Found:
 
 
 def _accounts(state: _State) -> AccountsState:
-    return state.accounts  # type: ignore[no-any-return]
+    return state.accounts
 
 
 def _simulate(state: _State, account_id: str) -> _Found | None:
