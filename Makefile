@@ -18,7 +18,7 @@ DBT_SOURCES := $(shell find dbt_project -type f \( -name '*.sql' -o -name '*.yml
 help:
 	@echo "make demo   - run the main job: demo pipeline on a local DuckDB file with the simulated platform"
 	@echo "make test   - run the linters and the test suite"
-	@echo "make lint   - ruff (lint + format check) and sqlfluff on the dbt models"
+	@echo "make lint   - ruff (lint + format check), import contracts, mypy, and sqlfluff on the dbt models"
 	@echo "make ui     - start the Dagster UI and daemon (schedules, sensors) on http://127.0.0.1:3000"
 	@echo "make bench  - run the benchmarks in bench/ (writes docs/benchmarks.md)"
 
@@ -61,6 +61,8 @@ demo: $(DBT_MANIFEST)
 lint: $(STAMP)
 	$(BIN)/ruff check viewtrail orchestration tests bench
 	$(BIN)/ruff format --check viewtrail orchestration tests bench
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/sqlfluff lint dbt_project/models
 
 test: $(DBT_MANIFEST) lint

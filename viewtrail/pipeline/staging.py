@@ -125,7 +125,7 @@ def discard(path: Path) -> None:
 def sweep(root: Path, *, older_than: timedelta) -> list[Path]:
     """Remove batches and interrupted stagings older than ``older_than`` (left by runs that died before
     their write); their videos are due again and get scraped afresh. Returns what was removed."""
-    removed = []
+    removed: list[Path] = []
     root = Path(root)
     if not root.is_dir():
         return removed

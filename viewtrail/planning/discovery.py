@@ -105,14 +105,14 @@ def plan_discoveries(
     state = {w.account_id: w for w in accounts}
     steps = []
     for hour in hours:
-        picked = []
+        due_this_hour: list[AccountToDiscover] = []
         for account_id, watched in state.items():
             if is_due(watched, hour):
                 at = _instant(watched, hour)
-                picked.append(replace(watched.account, observe_at=at))
+                due_this_hour.append(replace(watched.account, observe_at=at))
                 state[account_id] = replace(watched, last_attempted_at=at)
-        if picked:
-            steps.append(DiscoveryStep(hour, tuple(picked)))
+        if due_this_hour:
+            steps.append(DiscoveryStep(hour, tuple(due_this_hour)))
     return DiscoveryPlan(steps=tuple(steps))
 
 

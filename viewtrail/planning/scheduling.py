@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from viewtrail import clock, config
 from viewtrail.domain.cadence import DEFAULT_AUTO_CADENCE
@@ -174,7 +175,8 @@ def advance(video: VideoSchedule, result: ScrapeResult) -> VideoSchedule:
     """The video's schedule state after ``result`` (mirrors what the warehouse write does to the registry)."""
     attempt = result.attempt
     outcome = Outcome(attempt.outcome).value
-    changes: dict[str, object] = {"last_attempt_at": attempt.attempted_at, "last_outcome": outcome}
+    # keyword arguments of replace(): a value type per field
+    changes: dict[str, Any] = {"last_attempt_at": attempt.attempted_at, "last_outcome": outcome}
     if outcome == Outcome.OK.value:
         changes["consecutive_not_found"] = 0
         if result.observation is not None and result.observation.posted_at and video.posted_at is None:

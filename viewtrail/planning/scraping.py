@@ -72,6 +72,7 @@ def plan_scrapes(
         raise ValueError("a scrape plan needs at least one hour")
     table = tuple(cadence_table)
     last = hours[-1]
+    steps: tuple[ScrapeStep, ...]
     if targeted:
         steps = (ScrapeStep(last, ObserveAt.NOW, tuple(v for v in videos if is_tracked(v, last))),)
     elif not observes_past:

@@ -113,6 +113,8 @@ class FakeForwardProxy:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
+        if isinstance(host, bytes):  # an AF_UNIX-style address; this server listens on TCP, but the type allows it
+            host = host.decode()
         userinfo = f"{self.credentials}@" if self.credentials else ""
         return f"http://{userinfo}{host}:{port}"
 

@@ -30,6 +30,9 @@ from viewtrail.warehouse.migrations import (
 DEFAULT_LOCK_TIMEOUT_S = config.DEFAULT_LOCK_TIMEOUT_S
 _RETRY_INTERVAL_S = 0.25
 
+#: DuckDB connection settings (``threads``, ``memory_limit`` ...) with the value types ``duckdb.connect`` accepts.
+ConnectionConfig = Mapping[str, str | bool | int | float | list[str]]
+
 
 class WarehouseLockedError(ViewtrailError):
     """Another process kept the warehouse file locked for longer than we were willing to wait."""
@@ -112,7 +115,7 @@ def _connect_with_retry(
     read_only: bool,
     lock_timeout_s: float,
     on_wait: Callable[[str], None] | None,
-    connection_config: Mapping[str, object] | None = None,
+    connection_config: ConnectionConfig | None = None,
 ) -> duckdb.DuckDBPyConnection:
     deadline = time.monotonic() + lock_timeout_s
     told = False
@@ -141,7 +144,7 @@ def open_warehouse(
     read_only: bool = False,
     lock_timeout_s: float | None = None,
     on_wait: Callable[[str], None] | None = None,
-    connection_config: Mapping[str, object] | None = None,
+    connection_config: ConnectionConfig | None = None,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the warehouse (default ``config.warehouse_path()``) and close it on exit.
 

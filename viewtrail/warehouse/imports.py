@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -235,8 +235,8 @@ def read_url_file(
         )
     else:
         lines, urls = [], []
-        for number, line in enumerate(text.splitlines(), start=1):
-            stripped = line.strip()
+        for number, text_line in enumerate(text.splitlines(), start=1):
+            stripped = text_line.strip()
             if stripped and not stripped.startswith("#"):
                 lines.append(number)
                 urls.append(stripped)
@@ -258,6 +258,7 @@ def read_url_file(
                     parsed.extend(parse_many([text_url], (row_platform or "").strip() or expected))
                 except InvalidVideoUrl as error:
                     parsed.append(error)
+        outcome: VideoRef | ShortLink | AccountRef | InvalidVideoUrl  # a kind=account row turns into an AccountRef
         for offset, outcome in enumerate(parsed):
             i = start + offset
             line = lines[i]
@@ -281,7 +282,8 @@ def read_url_file(
                 result.problems.append(RowProblem(line, str(outcome)))
                 continue
             try:
-                cadence = validate_cadence(cadences[i]) if cadences[i] and cadences[i].strip() else None
+                cadence_text = cadences[i]
+                cadence = validate_cadence(cadence_text) if cadence_text and cadence_text.strip() else None
                 days = validate_days(days_col[i])
             except InvalidInputError as error:
                 result.problems.append(RowProblem(line, str(error)))
@@ -301,8 +303,8 @@ def read_url_file(
                 labels_so_far.extend(label for label in row_labels if label not in labels_so_far)
                 continue
             if isinstance(outcome, AccountRef):
-                first_rows[key] = AccountImportRow(line, outcome, cadence, row_labels)
-                result.accounts.append(first_rows[key])  # type: ignore[arg-type]
+                account_row = first_rows[key] = AccountImportRow(line, outcome, cadence, row_labels)
+                result.accounts.append(account_row)
                 continue
             row = first_rows[key] = UrlImportRow(line, outcome, cadence, days, row_labels)
             (result.rows if isinstance(outcome, VideoRef) else result.short_links).append(row)
@@ -395,7 +397,9 @@ def read_snapshot_file(path: Path | str, *, progress: Progress | None = None) ->
     observed = column("observed_at")
     metrics = {name: column(name) for name in _METRICS}
     refs: dict[str, VideoRef] = {}
-    parsed_urls = parse_many([(u or "").strip() for u in urls]) if "url" in frame.columns else [None] * n
+    parsed_urls: Sequence[VideoRef | ShortLink | InvalidVideoUrl | None] = [None] * n
+    if "url" in frame.columns:
+        parsed_urls = parse_many([(u or "").strip() for u in urls])
     out: dict[str, list] = {"line": [], "video_id": [], "observed_at": [], **{m: [] for m in _METRICS}, "account": []}
     for i in range(n):
         line = lines[i]
@@ -416,13 +420,13 @@ def read_snapshot_file(path: Path | str, *, progress: Progress | None = None) ->
             except (InvalidVideoUrl, ValueError) as error:
                 reasons.append(str(error))
         elif url_text:
-            parsed = parsed_urls[i]
-            if isinstance(parsed, VideoRef):
-                ref = parsed
-            elif isinstance(parsed, ShortLink):
+            parsed_url = parsed_urls[i]
+            if isinstance(parsed_url, VideoRef):
+                ref = parsed_url
+            elif isinstance(parsed_url, ShortLink):
                 reasons.append(f"{url_text} is a short link; use the full video URL or the video_id")
             else:
-                reasons.append(str(parsed))
+                reasons.append(str(parsed_url))
         else:
             reasons.append("neither url nor video_id is given")
         instant = None
@@ -475,7 +479,7 @@ def read_snapshot_file(path: Path | str, *, progress: Progress | None = None) ->
         line_list = ", ".join(str(x) for x in group["line"].to_list())
         problems.append(
             RowProblem(
-                int(group["line"].min()),
+                min(group["line"].to_list()),
                 f"lines {line_list} give different values for {key[0]} at {key[1]:%Y-%m-%d %H:%M:%S}; keep one",
             )
         )

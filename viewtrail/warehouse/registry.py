@@ -379,7 +379,8 @@ def link_videos_to_accounts(
 
     Returns how many videos were linked. A link once set is never changed here.
     """
-    where, params = [], [now or utc_now()]
+    where: list[str] = []
+    params: list[object] = [now or utc_now()]
     if account_ids is not None:
         where.append("AND list_contains(?::TEXT[], h.account_id)")
         params.append(list(account_ids))

@@ -1,7 +1,7 @@
 """The fake platform's account routes: each real account client's wire format over the simulated accounts.
 
 A test and bench utility (the numbers are :func:`viewtrail.platforms.accounts.simulated.simulate_account`,
-a SIMULATION): mounted by :func:`viewtrail.testing.fake_platform.build_app` under the same prefixes.
+a SIMULATION): mounted by :func:`viewtrail.testing.fake_server.app.build_app` under the same prefixes.
 
 * YouTube ``GET /youtube/channels`` (``forHandle`` / ``id`` / ``forUsername``) and ``GET /youtube/playlistItems``
   (the uploads playlist, 50 per page, ``nextPageToken``);
@@ -22,8 +22,7 @@ serves the same account and ids), ``status`` (401 or 429 on every request for it
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from dataclasses import dataclass, replace
 from typing import Any
 
 from starlette.requests import Request
@@ -34,50 +33,11 @@ from viewtrail.domain.hashing import SIMULATION
 from viewtrail.domain.models import Platform
 from viewtrail.platforms.accounts.simulated import SimulatedAccount, SimulatedPost, simulate_account
 from viewtrail.platforms.accounts.x import WEB_BEARER
-from viewtrail.testing.fake_platform import (
-    _TIKTOK_CHALLENGE,
-    _epoch,
-    _Handlers,
-    _iso_z,
-    _json,
-    _State,
-    _tiktok_page,
-    _youtube_error,
-)
-
-__all__ = ["ACCOUNT_HANDLER_GROUPS", "AccountsState", "FakeAccount"]
+from viewtrail.testing.fake_server.handlers import Handlers
+from viewtrail.testing.fake_server.state import FakeAccount, ServerState
+from viewtrail.testing.fake_server.wire import TIKTOK_CHALLENGE, epoch, iso_z, json_response, tiktok_page, youtube_error
 
 MAX_POSTS = 200  # posts the fake platform keeps per account (deep enough for any listing)
-
-
-@dataclass(frozen=True, slots=True)
-class FakeAccount:
-    """Test-controlled changes to one simulated account (``None``/``False``: as simulated)."""
-
-    followers: int | None = None
-    hidden_followers: bool = False
-    private: bool = False
-    missing: bool = False
-    renamed_to: str | None = None
-    status: int | None = None
-    extra_posts: tuple[tuple[str, datetime, str], ...] = ()
-
-
-@dataclass(slots=True)
-class AccountsState:
-    overrides: dict[str, FakeAccount] = field(default_factory=dict)  # original account_id -> changes
-    issued_guest_tokens: set[str] = field(default_factory=set)
-    #: Stable ids (channel id, rest_id, secUid) of accounts served so far -> their original account_id.
-    served: dict[str, str] = field(default_factory=dict)
-
-    def configure(self, platform: Platform | str, handle: str, **changes: Any) -> None:
-        account_id = f"{Platform(platform).value}:{handle.lower()}"
-        current = self.overrides.get(account_id, FakeAccount())
-        if "extra_posts" in changes:
-            changes["extra_posts"] = tuple(changes["extra_posts"])
-        if changes.get("renamed_to"):
-            changes["renamed_to"] = changes["renamed_to"].lower()
-        self.overrides[account_id] = replace(current, **changes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,18 +46,14 @@ class _Found:
     changes: FakeAccount
 
 
-def _accounts(state: _State) -> AccountsState:
-    return state.accounts  # type: ignore[no-any-return]
-
-
-def _simulate(state: _State, account_id: str) -> _Found | None:
-    changes = _accounts(state).overrides.get(account_id, FakeAccount())
+def _simulate(state: ServerState, account_id: str) -> _Found | None:
+    changes = state.accounts.overrides.get(account_id, FakeAccount())
     if changes.missing:
         return None
     sim = simulate_account(
         account_id, state.now(), state.settings.seed, added_at=state.tracked_at(), fault_rate=0.0, max_posts=MAX_POSTS
     )
-    served = _accounts(state).served
+    served = state.accounts.served
     served[sim.platform_account_id] = account_id
     if sim.extra.get("sec_uid"):
         served[str(sim.extra["sec_uid"])] = account_id
@@ -116,20 +72,20 @@ def _simulate(state: _State, account_id: str) -> _Found | None:
     return _Found(replace(sim, **updates) if updates else sim, changes)
 
 
-def by_handle(state: _State, platform: Platform, handle: str) -> _Found | None:
+def by_handle(state: ServerState, platform: Platform, handle: str) -> _Found | None:
     """The account a handle names now: renamed accounts answer under their new handle only."""
     key = handle.lstrip("@").lower()
-    for account_id, changes in _accounts(state).overrides.items():
+    for account_id, changes in state.accounts.overrides.items():
         if account_id.startswith(f"{platform.value}:") and changes.renamed_to == key:
             return _simulate(state, account_id)
-    if _accounts(state).overrides.get(f"{platform.value}:{key}", FakeAccount()).renamed_to:
+    if state.accounts.overrides.get(f"{platform.value}:{key}", FakeAccount()).renamed_to:
         return None
     return _simulate(state, f"{platform.value}:{key}")
 
 
-def by_platform_id(state: _State, platform: Platform, platform_id: str) -> _Found | None:
+def by_platform_id(state: ServerState, platform: Platform, platform_id: str) -> _Found | None:
     """The account with a stable id (channel id, rest_id, secUid), among those served or configured so far."""
-    accounts = _accounts(state)
+    accounts = state.accounts
     candidates = [accounts.served[platform_id]] if platform_id in accounts.served else []
     candidates += [a for a in accounts.overrides if a.startswith(f"{platform.value}:")]
     for account_id in dict.fromkeys(candidates):
@@ -146,25 +102,25 @@ def _status_answer(found: _Found | None, answers: dict[int, Response]) -> Respon
         return None
     status = found.changes.status
     if status == 429:
-        return _json({"message": "rate limited (fake platform)"}, 429, headers={"Retry-After": "1"})
-    return answers.get(status) or _json({"message": f"HTTP {status} (fake platform)"}, status)
+        return json_response({"message": "rate limited (fake platform)"}, 429, headers={"Retry-After": "1"})
+    return answers.get(status) or json_response({"message": f"HTTP {status} (fake platform)"}, status)
 
 
 # ------------------------------------------------------------------------------------------- YouTube
-class _YouTubeAccounts(_Handlers):
+class _YouTubeAccounts(Handlers):
     platform = Platform.YOUTUBE
 
     def routes(self) -> list[Route]:
         return [Route(f"{self.prefix}/channels", self.channels), Route(f"{self.prefix}/playlistItems", self.playlist)]
 
     def server_error(self) -> Response:
-        return _youtube_error(503, "backendError", "Backend Error")
+        return youtube_error(503, "backendError", "Backend Error")
 
     def _gate(self, request: Request) -> Response | None:
         if not request.headers.get("x-goog-api-key"):
-            return _youtube_error(400, "keyInvalid", "API key not valid. Please pass a valid API key.")
+            return youtube_error(400, "keyInvalid", "API key not valid. Please pass a valid API key.")
         if self.state.settings.youtube_quota_exceeded:
-            return _youtube_error(
+            return youtube_error(
                 403, "quotaExceeded", "The request cannot be completed because you have exceeded your quota."
             )
         return None
@@ -181,13 +137,13 @@ class _YouTubeAccounts(_Handlers):
         elif "forHandle" in q or "forUsername" in q:
             found = by_handle(self.state, self.platform, q.get("forHandle") or q.get("forUsername", ""))
         else:
-            return _youtube_error(400, "missingRequiredParameter", "No filter selected.")
-        status = _status_answer(found, {401: _youtube_error(401, "unauthorized", "Unauthorized")})
+            return youtube_error(400, "missingRequiredParameter", "No filter selected.")
+        status = _status_answer(found, {401: youtube_error(401, "unauthorized", "Unauthorized")})
         if status is not None:
             return status
         envelope = {"kind": "youtube#channelListResponse", "etag": "sim", "pageInfo": {"totalResults": 0}}
         if found is None:
-            return _json(envelope)  # unknown channels: no "items" key at all
+            return json_response(envelope)  # unknown channels: no "items" key at all
         sim = found.account
         statistics: dict[str, Any] = {
             "viewCount": str(sim.views),
@@ -204,7 +160,7 @@ class _YouTubeAccounts(_Handlers):
         }
         if kind != "malformed":
             item["statistics"] = statistics
-        return _json({**envelope, "pageInfo": {"totalResults": 1, "resultsPerPage": 5}, "items": [item]})
+        return json_response({**envelope, "pageInfo": {"totalResults": 1, "resultsPerPage": 5}, "items": [item]})
 
     async def playlist(self, request: Request) -> Response:
         kind, failed = await self.begin(f"youtube/playlistItems?{request.url.query}")
@@ -215,7 +171,7 @@ class _YouTubeAccounts(_Handlers):
         playlist_id = request.query_params.get("playlistId", "")
         found = by_platform_id(self.state, self.platform, "UC" + playlist_id[2:]) if playlist_id else None
         if found is None:
-            return _youtube_error(
+            return youtube_error(
                 404, "playlistNotFound", "The playlist identified with the request's playlistId cannot be found."
             )
         size = min(50, int(request.query_params.get("maxResults", "5")))
@@ -226,18 +182,18 @@ class _YouTubeAccounts(_Handlers):
             {
                 "kind": "youtube#playlistItem",
                 "snippet": {
-                    "publishedAt": _iso_z(post.posted_at),
+                    "publishedAt": iso_z(post.posted_at),
                     "title": post.title,
                     "resourceId": {"kind": "youtube#video", "videoId": post.external_id},
                 },
-                "contentDetails": {"videoId": post.external_id, "videoPublishedAt": _iso_z(post.posted_at)},
+                "contentDetails": {"videoId": post.external_id, "videoPublishedAt": iso_z(post.posted_at)},
             }
             for post in posts
         ]
         body: dict[str, Any] = {"kind": "youtube#playlistItemListResponse", "items": items}
         if start + size < len(found.account.posts):
             body["nextPageToken"] = f"sim{start + size}"
-        return _json(body)
+        return json_response(body)
 
 
 # -------------------------------------------------------------------------------------------- TikTok
@@ -268,7 +224,7 @@ def _tiktok_user_page(sim: SimulatedAccount, private: bool) -> str:
         "statusCode": PRIVATE_STATUS if private else 0,
         "statusMsg": "",
     }
-    page = _tiktok_page({}, sim.display_name)
+    page = tiktok_page({}, sim.display_name)
     return page.replace(
         '"webapp.video-detail": {}', '"webapp.user-detail": ' + json.dumps(detail).replace("</", "<\\/")
     )
@@ -278,7 +234,7 @@ PRIVATE_STATUS = 10222
 _ITEM_LIST_REQUIRED = ("aid", "secUid", "cursor", "count", "device_id", "type")
 
 
-class _TikTokAccounts(_Handlers):
+class _TikTokAccounts(Handlers):
     platform = Platform.TIKTOK
 
     def routes(self) -> list[Route]:
@@ -296,17 +252,17 @@ class _TikTokAccounts(_Handlers):
         if failed is not None:
             return failed
         if kind == "challenge":
-            return HTMLResponse(_TIKTOK_CHALLENGE)
+            return HTMLResponse(TIKTOK_CHALLENGE)
         if kind == "login":
             return RedirectResponse(f"{self.prefix}/login?redirect_url=%2F%40{handle}", status_code=302)
         if kind == "malformed":
-            return HTMLResponse(_tiktok_page({}))
+            return HTMLResponse(tiktok_page({}))
         found = by_handle(self.state, self.platform, handle)
         status = _status_answer(found, {})
         if status is not None:
             return status
         if found is None:
-            page = _tiktok_page({}).replace(
+            page = tiktok_page({}).replace(
                 '"webapp.video-detail": {}',
                 '"webapp.user-detail": {"statusCode": 10221, "statusMsg": "user doesn\'t exist", "userInfo": {}}',
             )
@@ -321,22 +277,24 @@ class _TikTokAccounts(_Handlers):
         if kind in ("challenge", "login") or any(not q.get(name) for name in _ITEM_LIST_REQUIRED):
             return Response(b"", status_code=200, media_type="application/json")  # TikTok's refusal
         if kind == "malformed":
-            return _json({"itemList": "not a list", "statusCode": 0})
+            return json_response({"itemList": "not a list", "statusCode": 0})
         found = by_platform_id(self.state, self.platform, q["secUid"])
         if found is None or found.changes.private:
-            return _json({"itemList": [], "hasMorePrevious": False, "statusCode": 0})
+            return json_response({"itemList": [], "hasMorePrevious": False, "statusCode": 0})
         cursor_s = int(q["cursor"]) // 1000
         count = min(35, int(q["count"]))
-        older = [p for p in found.account.posts if _epoch(p.posted_at) < cursor_s]
+        older = [p for p in found.account.posts if epoch(p.posted_at) < cursor_s]
         page = older[:count]
         items = [self._item(found.account, post) for post in page]
-        return _json({"itemList": items, "hasMorePrevious": len(older) > count, "hasMore": False, "statusCode": 0})
+        return json_response(
+            {"itemList": items, "hasMorePrevious": len(older) > count, "hasMore": False, "statusCode": 0}
+        )
 
     def _item(self, sim: SimulatedAccount, post: SimulatedPost) -> dict[str, Any]:
         return {
             "id": post.external_id,
             "desc": post.title,
-            "createTime": _epoch(post.posted_at),
+            "createTime": epoch(post.posted_at),
             "author": {"id": sim.platform_account_id, "uniqueId": sim.handle, "secUid": sim.extra.get("sec_uid")},
             "stats": {"playCount": 0, "diggCount": 0, "commentCount": 0, "shareCount": 0, "collectCount": 0},
             "video": {"id": post.external_id, "duration": 15},
@@ -347,7 +305,7 @@ class _TikTokAccounts(_Handlers):
 _PLEASE_WAIT = {"message": "Please wait a few minutes before you try again.", "require_login": True, "status": "fail"}
 
 
-class _InstagramAccounts(_Handlers):
+class _InstagramAccounts(Handlers):
     platform = Platform.INSTAGRAM
 
     def routes(self) -> list[Route]:
@@ -366,13 +324,13 @@ class _InstagramAccounts(_Handlers):
         if kind == "login":
             return RedirectResponse(f"{self.prefix}/accounts/login/?next=%2F{username}%2F", status_code=302)
         if request.headers.get("x-ig-app-id") != "936619743392459":
-            return _json({"message": "useragent mismatch", "status": "fail"}, 400)
+            return json_response({"message": "useragent mismatch", "status": "fail"}, 400)
         found = by_handle(self.state, self.platform, username)
-        status = _status_answer(found, {401: _json(_PLEASE_WAIT, 401)})
+        status = _status_answer(found, {401: json_response(_PLEASE_WAIT, 401)})
         if status is not None:
             return status
         if found is None:
-            return _json({"data": {"user": None}, "status": "ok"}, 404)
+            return json_response({"data": {"user": None}, "status": "ok"}, 404)
         sim, private = found.account, found.changes.private
         edges = [
             {
@@ -380,7 +338,7 @@ class _InstagramAccounts(_Handlers):
                     "__typename": "GraphVideo",
                     "id": post.external_id,
                     "shortcode": post.external_id,
-                    "taken_at_timestamp": _epoch(post.posted_at),
+                    "taken_at_timestamp": epoch(post.posted_at),
                     "is_video": True,
                     "product_type": "clips",
                     "video_view_count": 0,
@@ -406,11 +364,11 @@ class _InstagramAccounts(_Handlers):
         }
         if kind != "malformed":
             user["edge_followed_by"] = {"count": sim.followers}
-        return _json({"data": {"user": user}, "status": "ok"})
+        return json_response({"data": {"user": user}, "status": "ok"})
 
 
 # ------------------------------------------------------------------------------------------------- X
-class _XAccounts(_Handlers):
+class _XAccounts(Handlers):
     platform = Platform.X
 
     def routes(self) -> list[Route]:
@@ -420,32 +378,32 @@ class _XAccounts(_Handlers):
         ]
 
     def server_error(self) -> Response:
-        return _json({"errors": [{"message": "Over capacity", "code": 130}]}, 503)
+        return json_response({"errors": [{"message": "Over capacity", "code": 130}]}, 503)
 
     async def activate(self, request: Request) -> Response:
         kind, failed = await self.begin("x/guest/activate")
         if failed is not None:
             return failed
         if request.headers.get("authorization") != f"Bearer {WEB_BEARER}" or kind in ("challenge", "login"):
-            return _json({"errors": [{"code": 99, "message": "Unable to verify your credentials"}]}, 403)
-        accounts = _accounts(self.state)
+            return json_response({"errors": [{"code": 99, "message": "Unable to verify your credentials"}]}, 403)
+        accounts = self.state.accounts
         token = str(10**18 + SIMULATION.integer("guest-token", len(accounts.issued_guest_tokens), size=7))
         accounts.issued_guest_tokens.add(token)
-        return _json({"guest_token": token})
+        return json_response({"guest_token": token})
 
     async def graphql(self, request: Request) -> Response:
         operation = request.path_params["operation"]
         try:
             variables = json.loads(request.query_params.get("variables", "{}"))
         except ValueError:
-            return _json({"errors": [{"message": "variables is not JSON"}]}, 400)
+            return json_response({"errors": [{"message": "variables is not JSON"}]}, 400)
         kind, failed = await self.begin(f"x/graphql/{operation}/{sorted(variables.items())}")
         if failed is not None:
             return failed
-        if request.headers.get("x-guest-token") not in _accounts(self.state).issued_guest_tokens:
-            return _json({"errors": [{"code": 239, "message": "Bad guest token"}]}, 403)
+        if request.headers.get("x-guest-token") not in self.state.accounts.issued_guest_tokens:
+            return json_response({"errors": [{"code": 239, "message": "Bad guest token"}]}, 403)
         if kind in ("challenge", "login"):
-            return _json({"errors": [{"code": 239, "message": "Bad guest token"}]}, 403)
+            return json_response({"errors": [{"code": 239, "message": "Bad guest token"}]}, 403)
         if operation == "UserByScreenName":
             found = by_handle(self.state, self.platform, str(variables.get("screen_name", "")))
         elif operation == "UserByRestId":
@@ -456,7 +414,7 @@ class _XAccounts(_Handlers):
         if status is not None:
             return status
         if found is None:
-            return _json({"data": {}})
+            return json_response({"data": {}})
         sim = found.account
         legacy: dict[str, Any] = {
             "screen_name": sim.handle,
@@ -470,10 +428,10 @@ class _XAccounts(_Handlers):
         if kind != "malformed":
             legacy["followers_count"] = sim.followers
         result = {"__typename": "User", "id": "VXNlcjox", "rest_id": sim.platform_account_id, "legacy": legacy}
-        return _json({"data": {"user": {"result": result}}})
+        return json_response({"data": {"user": {"result": result}}})
 
 
-ACCOUNT_HANDLER_GROUPS: tuple[type[_Handlers], ...] = (
+ACCOUNT_HANDLER_GROUPS: tuple[type[Handlers], ...] = (
     _YouTubeAccounts,
     _TikTokAccounts,
     _InstagramAccounts,
