@@ -3,7 +3,7 @@
 Reads come from the published analyst copy (``VIEWTRAIL_ANALYTICS``), opened read-only per call: it is replaced
 atomically after each build, so reading it never blocks the pipeline, and the pipeline never blocks a read.
 
-Writes go through :mod:`viewtrail.warehouse.registry` on the live warehouse, opened like the CLI opens it
+Writes are the use cases of :mod:`viewtrail.app.videos` (the same as the CLI's) on the live warehouse, opened like the CLI opens it
 (``open_warehouse`` with ``VIEWTRAIL_LOCK_TIMEOUT_S``); past the wait :class:`Unavailable`. In one process
 writes take turns on a lock (two DuckDB transactions updating one row would conflict). Right after a write the
 written ``registry.videos`` rows are read back on the same connection and stored in the store's overlay, which
@@ -27,11 +27,11 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from viewtrail.app import videos
 from viewtrail.clock import utc_now
 from viewtrail.domain.errors import InvalidInputError, ViewtrailError
 from viewtrail.domain.models import Platform, ShortLink, VideoRef
 from viewtrail.domain.urls import InvalidVideoUrl, parse_platform, parse_video_url
-from viewtrail.pipeline import queue
 from viewtrail.warehouse import accounts, registry
 from viewtrail.warehouse.connection import WarehouseLockedError, open_warehouse
 from viewtrail.warehouse.migrations import apply_migrations
@@ -820,14 +820,14 @@ class Service:
             _platform(platform)
         ref = self._parse_ref(url, platform)
         cadence, days, metadata = self._options(cadence, days, metadata)
-        with self._writer() as con:
-            try:
-                [result] = registry.track_refs(con, [ref], cadence=cadence, days=days, labels=labels, metadata=metadata)
-            except InvalidInputError as error:
-                raise invalid("metadata", str(error)) from None
-            self._record(con, [ref.video_id])
-        if result.outcome is not registry.TrackOutcome.UPDATED:
-            _enqueue_first_scrape([ref.video_id])
+        options = videos.TrackOptions(cadence=cadence, days=days, labels=labels, metadata=metadata)
+        try:
+            tracked = videos.track_videos(
+                [ref], options, scrape=False, open_warehouse=self._writer, after_write=self._record
+            )
+        except InvalidInputError as error:
+            raise invalid("metadata", str(error)) from None
+        [result] = tracked.results
         return result.outcome is registry.TrackOutcome.CREATED, self.get_video(ref.video_id)
 
     def bulk_create(
@@ -852,10 +852,14 @@ class Service:
                     "reason": str(error),
                 }
         if refs:
-            with self._writer() as con:
-                outcomes = registry.track_refs(con, [ref for _, ref in refs], cadence=cadence, days=days, labels=labels)
-                self._record(con, [ref.video_id for _, ref in refs])
-            by_id = {r.video_id: r.outcome for r in outcomes}
+            tracked = videos.track_videos(
+                [ref for _, ref in refs],
+                videos.TrackOptions(cadence=cadence, days=days, labels=labels),
+                scrape=False,
+                open_warehouse=self._writer,
+                after_write=self._record,
+            )
+            by_id = {r.video_id: r.outcome for r in tracked.results}
             for index, ref in refs:
                 outcome = by_id[ref.video_id]
                 status = "created" if outcome is registry.TrackOutcome.CREATED else "updated"
@@ -873,14 +877,11 @@ class Service:
                     if entry["video_id"] in seen and entry["status"] == "created":
                         entry["status"] = "updated"
                     seen.add(entry["video_id"])
-            _enqueue_first_scrape([i for i, o in by_id.items() if o is not registry.TrackOutcome.UPDATED])
         return [r for r in results if r is not None]
 
     def stop(self, reference: str) -> dict[str, Any]:
         video_id = self.get_video(reference)["video_id"]
-        with self._writer() as con:
-            registry.untrack(con, [video_id])
-            self._record(con, [video_id])
+        videos.stop_videos([video_id], open_warehouse=self._writer, after_write=self._record)
         return self.get_video(video_id)
 
     def bulk_stop(self, references: Sequence[str]) -> list[dict[str, Any]]:
@@ -897,9 +898,7 @@ class Service:
         known = [i for i in ids if i is not None]
         states: dict[str, str] = {}
         if known:
-            with self._writer() as con:
-                states = registry.untrack(con, known)
-                self._record(con, [i for i in known if states[i] != "unknown"])
+            states = videos.stop_videos(known, open_warehouse=self._writer, after_write=self._record)
         return [
             {
                 "index": n,
@@ -912,9 +911,7 @@ class Service:
 
     def delete(self, reference: str) -> dict[str, Any]:
         video_id = self.get_video(reference)["video_id"]
-        with self._writer() as con:
-            removed = registry.delete_videos(con, [video_id])
-            self._record(con, [video_id])
+        removed = videos.delete_videos([video_id], open_warehouse=self._writer, after_write=self._record)
         return {"video_id": video_id, "deleted": True, "snapshots_deleted": removed.get(video_id) or 0}
 
     def patch(self, reference: str, changes: dict[str, Any]) -> dict[str, Any]:
@@ -956,7 +953,7 @@ class Service:
     def scrape(self, reference: str) -> dict[str, Any]:
         video_id = self.get_video(reference)["video_id"]
         try:
-            path = queue.enqueue_rescrape([video_id])
+            path = videos.request_rescrape([video_id])
         except OSError as error:
             raise Unavailable(
                 f"The rescrape request could not be queued ({error.strerror or error}); retry later.", retry_after=5
@@ -1066,13 +1063,6 @@ def _num(value: Any) -> Any:
     if value.__class__.__name__ == "Decimal":
         return int(value) if value.as_tuple().exponent >= 0 else float(value)
     return value
-
-
-def _enqueue_first_scrape(video_ids: list[str]) -> None:
-    try:
-        queue.enqueue_new_videos(video_ids)
-    except OSError:
-        pass  # the next scheduled run picks them up, as with the CLI
 
 
 __all__ = ["ApiProblem", "Conflict", "Invalid", "NotFound", "Page", "Platform", "Service", "Unavailable"]
