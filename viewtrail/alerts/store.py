@@ -33,6 +33,7 @@ from viewtrail.alerts.rules import Rule, Scope, default_cooldown, validate_rule
 from viewtrail.alerts.service import AlertRun, AlertState
 from viewtrail.domain.errors import InvalidInputError
 from viewtrail.domain.models import TRANSIENT_OUTCOMES
+from viewtrail.warehouse import marts
 from viewtrail.warehouse.registry import unknown_videos
 from viewtrail.warehouse.transactions import transaction
 
@@ -212,30 +213,24 @@ def read_inputs(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule], now: date
     if not kinds or not _has_tables(con, "marts.video_latest", "marts.video_daily"):
         return inputs
     since = now - MAX_CATCH_UP - timedelta(days=BASELINE_DAYS + 2)
-    for row in con.execute(
-        "SELECT video_id, platform, account, labels, url, title, is_active, availability, posted_at, last_observed_at"
-        " FROM marts.video_latest"
-    ).fetchall():
-        video = VideoInfo(
-            row[0],
-            row[1],
-            row[2],
-            tuple(row[3] or ()),
-            row[4],
-            row[5],
-            bool(row[6]),
-            row[7] or "available",
-            row[8],
-            row[9],
+    for latest in marts.latest_videos(con):
+        inputs.videos[latest.video_id] = VideoInfo(
+            latest.video_id,
+            latest.platform,
+            latest.account,
+            latest.labels,
+            latest.url,
+            latest.title,
+            latest.is_active,
+            latest.availability,
+            latest.posted_at,
+            latest.last_observed_at,
         )
-        inputs.videos[video.video_id] = video
     if kinds & {"spike", "milestone", "stalled"}:
-        for video_id, day, views, gained, observations in con.execute(
-            "SELECT video_id, day, views, views_gained, observations FROM marts.video_daily WHERE day >= ?"
-            " ORDER BY video_id, day",
-            [since.date()],
-        ).fetchall():
-            inputs.daily.setdefault(video_id, []).append(DayPoint(day, views, gained, int(observations or 0)))
+        for day in marts.video_days(con, start=since.date()):
+            inputs.daily.setdefault(day.video_id, []).append(
+                DayPoint(day.day, day.views, day.views_gained, int(day.observations or 0))
+            )
     has_attempts = _has_tables(con, "raw.scrape_attempts")
     if "unavailable" in kinds and has_attempts:
         for video_id, since_at, attempts, outcome in con.execute(
@@ -266,16 +261,10 @@ def read_inputs(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule], now: date
         ).fetchall():
             inputs.health.append(HealthHour(platform, hour, int(attempts), int(succeeded), int(quota)))
     if "goal" in kinds:
-        if _has_tables(con, "marts.label_daily"):
-            for label, day, views in con.execute(
-                "SELECT label, day, views FROM marts.label_daily ORDER BY 1, 2"
-            ).fetchall():
-                inputs.label_daily.setdefault(label, []).append(DayPoint(day, views))
-        if _has_tables(con, "marts.account_daily"):
-            for platform, account, day, views in con.execute(
-                "SELECT platform, account, day, views FROM marts.account_daily ORDER BY 1, 2, 3"
-            ).fetchall():
-                inputs.account_daily.setdefault(f"{platform}:{account}", []).append(DayPoint(day, views))
+        for views in marts.label_views(con):
+            inputs.label_daily.setdefault(views.key, []).append(DayPoint(views.day, views.views))
+        for views in marts.account_views(con):
+            inputs.account_daily.setdefault(views.key, []).append(DayPoint(views.day, views.views))
     return inputs
 
 
