@@ -112,7 +112,10 @@ def track_videos(
     refs: list[VideoRef] = []
     links: list[ShortLink] = []
     for target in targets:
-        (links if isinstance(target, ShortLink) else refs).append(target)
+        if isinstance(target, ShortLink):
+            links.append(target)
+        else:
+            refs.append(target)
     links_found = resolve_short_links(links)
     refs.extend(ref for _, ref in links_found.resolved)
     labels = list(options.labels)
