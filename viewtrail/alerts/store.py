@@ -227,7 +227,7 @@ def read_inputs(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule], now: date
             latest.last_observed_at,
         )
     if kinds & {"spike", "milestone", "stalled"}:
-        for day in marts.video_days(con, start=since.date()):
+        for day in marts.video_views(con, start=since.date()):
             inputs.daily.setdefault(day.video_id, []).append(
                 DayPoint(day.day, day.views, day.views_gained, int(day.observations or 0))
             )

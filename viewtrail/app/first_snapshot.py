@@ -1,6 +1,7 @@
 """The first snapshot of newly tracked videos, taken at once by the process that tracked them.
 
-Used by ``viewtrail track`` and ``viewtrail import`` right after registering: the same plan
+Used by the track and import use cases (:mod:`viewtrail.app.videos`), which queue it inside the transaction
+registering the videos (:func:`queue_first_snapshots`) and then take it: the same plan
 (:func:`viewtrail.planning.scraping.plan_scrapes`, targeted), the same clients and the same warehouse write as a
 pipeline run, so the result is indistinguishable from a sensor-launched first scrape. The network I/O runs with
 no warehouse connection open; the write is one transaction through

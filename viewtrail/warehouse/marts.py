@@ -171,6 +171,30 @@ def video_days(
     return [VideoDay(*row) for row in rows]
 
 
+@dataclass(frozen=True, slots=True)
+class VideoViewsDay:
+    """A video's views at the end of a day of ``marts.video_daily``, what the day gained and how often it was
+    observed: what the alert rules on views read."""
+
+    video_id: str
+    day: date
+    views: int | None
+    views_gained: int | None
+    observations: int | None
+
+
+def video_views(con: duckdb.DuckDBPyConnection, *, start: date | None = None) -> list[VideoViewsDay]:
+    """The views of every video per day from ``start`` on (all days when None), ordered by video and day."""
+    if Mart.VIDEO_DAILY not in built(con):
+        return []
+    rows = con.execute(
+        "SELECT video_id, day, views, views_gained, observations FROM marts.video_daily"
+        " WHERE $start IS NULL OR day >= $start ORDER BY video_id, day",
+        {"start": start},
+    ).fetchall()
+    return [VideoViewsDay(*row) for row in rows]
+
+
 # ------------------------------------------------------------------------------- labels, accounts, creators
 
 
@@ -245,6 +269,7 @@ __all__ = [
     "VideoDay",
     "VideoLatest",
     "VideoMetrics",
+    "VideoViewsDay",
     "ViewsDay",
     "account_views",
     "built",
@@ -253,4 +278,5 @@ __all__ = [
     "latest_videos",
     "video_days",
     "video_metrics",
+    "video_views",
 ]
