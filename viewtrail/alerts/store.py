@@ -27,6 +27,7 @@ from viewtrail.alerts.rules import default_cooldown, validate_rule
 from viewtrail.alerts.service import AlertRun, AlertState
 from viewtrail.domain.errors import InvalidInputError
 from viewtrail.domain.models import TRANSIENT_OUTCOMES
+from viewtrail.warehouse import marts
 from viewtrail.warehouse.registry import unknown_videos
 from viewtrail.warehouse.transactions import transaction
 
@@ -207,23 +208,19 @@ def read_inputs(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule], now: date
     kinds = [KINDS[k] for k in {r.kind for r in rules} if k in KINDS]
     if not kinds or not _has_tables(con, "marts.video_latest", "marts.video_daily"):
         return inputs
-    for row in con.execute(
-        "SELECT video_id, platform, account, labels, url, title, is_active, availability, posted_at, last_observed_at"
-        " FROM marts.video_latest"
-    ).fetchall():
-        video = VideoInfo(
-            row[0],
-            row[1],
-            row[2],
-            tuple(row[3] or ()),
-            row[4],
-            row[5],
-            bool(row[6]),
-            row[7] or "available",
-            row[8],
-            row[9],
+    for latest in marts.latest_videos(con):
+        inputs.videos[latest.video_id] = VideoInfo(
+            latest.video_id,
+            latest.platform,
+            latest.account,
+            latest.labels,
+            latest.url,
+            latest.title,
+            latest.is_active,
+            latest.availability,
+            latest.posted_at,
+            latest.last_observed_at,
         )
-        inputs.videos[video.video_id] = video
     # one window for every kind (the longest history any kind needs), so adding a rule never shifts another's
     since = now - MAX_CATCH_UP - timedelta(days=max(k.history_days for k in KINDS.values()))
     for name in sorted(set().union(*(k.reads for k in kinds))):
@@ -232,12 +229,10 @@ def read_inputs(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule], now: date
 
 
 def _read_daily(con: duckdb.DuckDBPyConnection, inputs: AlertInputs, since: datetime, now: datetime) -> None:
-    for video_id, day, views, gained, observations in con.execute(
-        "SELECT video_id, day, views, views_gained, observations FROM marts.video_daily WHERE day >= ?"
-        " ORDER BY video_id, day",
-        [since.date()],
-    ).fetchall():
-        inputs.daily.setdefault(video_id, []).append(DayPoint(day, views, gained, int(observations or 0)))
+    for day in marts.video_views(con, start=since.date()):
+        inputs.daily.setdefault(day.video_id, []).append(
+            DayPoint(day.day, day.views, day.views_gained, int(day.observations or 0))
+        )
 
 
 def _read_gone(con: duckdb.DuckDBPyConnection, inputs: AlertInputs, since: datetime, now: datetime) -> None:
@@ -277,19 +272,13 @@ def _read_health(con: duckdb.DuckDBPyConnection, inputs: AlertInputs, since: dat
 
 
 def _read_label_daily(con: duckdb.DuckDBPyConnection, inputs: AlertInputs, since: datetime, now: datetime) -> None:
-    if _has_tables(con, "marts.label_daily"):
-        for label, day, views in con.execute(
-            "SELECT label, day, views FROM marts.label_daily ORDER BY 1, 2"
-        ).fetchall():
-            inputs.label_daily.setdefault(label, []).append(DayPoint(day, views))
+    for views in marts.label_views(con):
+        inputs.label_daily.setdefault(views.key, []).append(DayPoint(views.day, views.views))
 
 
 def _read_account_daily(con: duckdb.DuckDBPyConnection, inputs: AlertInputs, since: datetime, now: datetime) -> None:
-    if _has_tables(con, "marts.account_daily"):
-        for platform, account, day, views in con.execute(
-            "SELECT platform, account, day, views FROM marts.account_daily ORDER BY 1, 2, 3"
-        ).fetchall():
-            inputs.account_daily.setdefault(f"{platform}:{account}", []).append(DayPoint(day, views))
+    for views in marts.account_views(con):
+        inputs.account_daily.setdefault(views.key, []).append(DayPoint(views.day, views.views))
 
 
 #: How each :class:`AlertInputs` field a kind may read (``AlertKind.reads``) is read.

@@ -3,7 +3,7 @@
 Reads come from the published analyst copy (``VIEWTRAIL_ANALYTICS``), opened read-only per call: it is replaced
 atomically after each build, so reading it never blocks the pipeline, and the pipeline never blocks a read.
 
-Writes go through :mod:`viewtrail.warehouse.registry` on the live warehouse, opened like the CLI opens it
+Writes are the use cases of :mod:`viewtrail.app.videos` (the same as the CLI's) on the live warehouse, opened like the CLI opens it
 (``open_warehouse`` with ``VIEWTRAIL_LOCK_TIMEOUT_S``); past the wait :class:`Unavailable`. In one process
 writes take turns on a lock (two DuckDB transactions updating one row would conflict). Right after a write the
 written ``registry.videos`` rows are read back on the same connection and stored in the store's overlay, which
@@ -27,12 +27,12 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from viewtrail.app import videos
 from viewtrail.clock import utc_now
 from viewtrail.domain.errors import InvalidInputError, ViewtrailError
 from viewtrail.domain.models import Platform, ShortLink, VideoRef
 from viewtrail.domain.urls import InvalidVideoUrl, parse_platform, parse_video_url
-from viewtrail.pipeline import queue
-from viewtrail.warehouse import accounts, registry
+from viewtrail.warehouse import accounts, marts, registry
 from viewtrail.warehouse.connection import WarehouseLockedError, open_warehouse
 from viewtrail.warehouse.migrations import apply_migrations
 from viewtrail.warehouse.transactions import transaction
@@ -216,12 +216,6 @@ class Service:
 
     # ----------------------------------------------------------------------------------------- the registry
 
-    @staticmethod
-    def _marts(con: duckdb.DuckDBPyConnection) -> set[str]:
-        return {
-            r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts'").fetchall()
-        }
-
     def _overlay(self, con: duckdb.DuckDBPyConnection) -> tuple[list[str], pl.DataFrame]:
         """Registers ``_vt_overlay`` (the overlay's live rows) on ``con``; returns the ids it hides in the copy."""
         entries = self.store.overlay()
@@ -269,7 +263,6 @@ class Service:
         count: bool = False,
     ) -> tuple[list[dict[str, Any]], int | None]:
         hidden, _ = self._overlay(con)
-        marts = self._marts(con)
         clause = ("WHERE " + " AND ".join(where)) if where else ""
         reg = f"""
             WITH reg AS (
@@ -283,60 +276,39 @@ class Service:
             total = con.execute(
                 f"{reg} SELECT count(*) FROM reg {clause}", {"hidden": hidden, **dict(params)}
             ).fetchall()[0][0]
-        latest = (
-            "l.last_observed_at AS l_observed_at, l.views AS l_views, l.likes AS l_likes, l.comments AS l_comments, l.shares AS l_shares, l.saves AS l_saves"
-            if "video_latest" in marts
-            else "NULL AS l_observed_at"
-        )
-        latest_join = "LEFT JOIN marts.video_latest l USING (video_id)" if "video_latest" in marts else ""
-        growth = (
-            (
-                "g.views_gained_1d AS g_1d, g.views_gained_7d AS g_7d, g.views_gained_14d AS g_14d, "
-                "g.views_gained_30d AS g_30d, g.outlier_multiplier AS g_outlier"
-            )
-            if "video_growth" in marts
-            else "NULL AS g_1d"
-        )
-        growth_join = "LEFT JOIN marts.video_growth g USING (video_id)" if "video_growth" in marts else ""
-        engagement = "e.engagement_rate AS g_engagement" if "video_engagement" in marts else "NULL AS g_engagement"
-        engagement_join = (
-            (
-                "LEFT JOIN (SELECT video_id, arg_max(engagement_rate, day) AS engagement_rate FROM marts.video_engagement"
-                " WHERE video_id IN (SELECT video_id FROM page) GROUP BY video_id) e USING (video_id)"
-            )
-            if "video_engagement" in marts
-            else ""
-        )
-        sql = f"""{reg},
-            page AS (SELECT * FROM reg {clause} ORDER BY video_id {f"LIMIT {int(limit)}" if limit is not None else ""})
-            SELECT page.*, {latest}, {growth}, {engagement}
-            FROM page {latest_join} {growth_join} {engagement_join}
-            ORDER BY video_id"""
-        rows = con.sql(sql, params={"hidden": hidden, **dict(params)}).pl().iter_rows(named=True)
-        return [self._resource(row) for row in rows], total
+        sql = f"""{reg}
+            SELECT * FROM reg {clause} ORDER BY video_id {f"LIMIT {int(limit)}" if limit is not None else ""}"""
+        rows = list(con.sql(sql, params={"hidden": hidden, **dict(params)}).pl().iter_rows(named=True))
+        metrics = marts.video_metrics(con, [row["video_id"] for row in rows])
+        return [self._resource(row, metrics.get(row["video_id"])) for row in rows], total
 
     @staticmethod
-    def _resource(row: dict[str, Any]) -> dict[str, Any]:
+    def _resource(row: dict[str, Any], metrics: marts.VideoMetrics | None) -> dict[str, Any]:
+        metrics = metrics or marts.VideoMetrics()
         latest = None
-        if row.get("l_observed_at") is not None:
+        if metrics.observed_at is not None:
             latest = {
-                "observed_at": iso(row["l_observed_at"]),
-                **{k: row.get(f"l_{k}") for k in ("views", "likes", "comments", "shares", "saves")},
+                "observed_at": iso(metrics.observed_at),
+                "views": metrics.views,
+                "likes": metrics.likes,
+                "comments": metrics.comments,
+                "shares": metrics.shares,
+                "saves": metrics.saves,
             }
         growth = None
         if (
-            row.get("g_1d") is not None
-            or row.get("g_outlier") is not None
-            or row.get("g_engagement") is not None
-            or row.get("g_7d") is not None
+            metrics.views_gained_1d is not None
+            or metrics.outlier_multiplier is not None
+            or metrics.engagement_rate is not None
+            or metrics.views_gained_7d is not None
         ):
             growth = {
-                "increase_1d": row.get("g_1d"),
-                "increase_7d": row.get("g_7d"),
-                "increase_14d": row.get("g_14d"),
-                "increase_30d": row.get("g_30d"),
-                "outlier_multiplier": _num(row.get("g_outlier")),
-                "engagement_rate": _num(row.get("g_engagement")),
+                "increase_1d": metrics.views_gained_1d,
+                "increase_7d": metrics.views_gained_7d,
+                "increase_14d": metrics.views_gained_14d,
+                "increase_30d": metrics.views_gained_30d,
+                "outlier_multiplier": _num(metrics.outlier_multiplier),
+                "engagement_rate": _num(metrics.engagement_rate),
             }
         return {
             "video_id": row["video_id"],
@@ -436,23 +408,8 @@ class Service:
         if start and end and start > end:
             raise invalid("start_date", "start_date is after end_date; swap them.")
         with self._reader() as con:
-            if "video_daily" not in self._marts(con):
-                return []
-            rows = (
-                con.sql(
-                    """
-                SELECT day, views, likes, comments, shares, saves, views_gained, likes_gained, comments_gained,
-                       shares_gained, saves_gained, observations, is_interpolated
-                FROM marts.video_daily
-                WHERE video_id = $id AND ($start IS NULL OR day >= $start) AND ($end IS NULL OR day <= $end)
-                ORDER BY day
-                """,
-                    params={"id": video["video_id"], "start": start, "end": end},
-                )
-                .pl()
-                .iter_rows(named=True)
-            )
-            return [{k: iso(v) for k, v in row.items()} for row in rows]
+            days = marts.video_days(con, video_id=video["video_id"], start=start, end=end)
+        return [{k: iso(v) for k, v in day.series().items()} for day in days]
 
     def snapshots(self, reference: str, *, cursor: str | None = None, limit: int = 100) -> Page:
         video = self.get_video(reference)
@@ -494,44 +451,30 @@ class Service:
 
     def _daily(
         self,
-        table: str,
-        where: str,
-        params: dict[str, Any],
+        mart: marts.Mart,
+        filters: dict[str, Any],
         start: date | None,
         end: date | None,
         exclude: Sequence[str] = (),
     ) -> list[dict[str, Any]]:
         if start and end and start > end:
             raise invalid("start_date", "start_date is after end_date; swap them.")
-        columns = f"* EXCLUDE ({', '.join(exclude)})" if exclude else "*"
         with self._reader() as con:
-            if table not in self._marts(con):
-                return []
-            rows = (
-                con.sql(
-                    f"SELECT {columns} FROM marts.{table} WHERE {where} AND ($start IS NULL OR day >= $start)"
-                    f" AND ($end IS NULL OR day <= $end) ORDER BY day",
-                    params={**params, "start": start, "end": end},
-                )
-                .pl()
-                .iter_rows(named=True)
-            )
-            return [{k: iso(_num(v)) for k, v in row.items()} for row in rows]
+            rows = marts.daily_rows(con, mart, filters, start=start, end=end, exclude=exclude)
+        return [{k: iso(_num(v)) for k, v in row.items()} for row in rows]
 
     def label_daily(self, label: str, start: date | None = None, end: date | None = None) -> list[dict[str, Any]]:
         if label not in {entry["label"] for entry in self.labels()}:
             raise NotFound(f"No video has the label {label!r}; GET /v1/labels lists them.")
-        return self._daily("label_daily", "label = $label", {"label": label}, start, end)
+        return self._daily(marts.Mart.LABEL_DAILY, {"label": label}, start, end)
 
     def account_daily(
         self, account: str, platform: str | None = None, start: date | None = None, end: date | None = None
     ) -> list[dict[str, Any]]:
-        params: dict[str, Any] = {"account": account.removeprefix("@")}
-        where = "account = $account"
+        filters: dict[str, Any] = {"account": account.removeprefix("@")}
         if platform is not None:
-            params["platform"] = _platform(platform)
-            where += " AND platform = $platform"
-        rows = self._daily("account_daily", where, params, start, end)
+            filters["platform"] = _platform(platform)
+        rows = self._daily(marts.Mart.ACCOUNT_DAILY, filters, start, end)
         if not rows:
             page = self.list_videos(account=account, platform=platform, limit=1)
             if not page.items:
@@ -625,9 +568,8 @@ class Service:
     ) -> list[dict[str, Any]]:
         account_id = self.resolve_account(reference)
         return self._daily(
-            "account_metrics_daily",
-            "account_id = $id",
-            {"id": account_id},
+            marts.Mart.ACCOUNT_METRICS_DAILY,
+            {"account_id": account_id},
             start,
             end,
             exclude=("snapshots_ingested_through",),
@@ -692,7 +634,7 @@ class Service:
         total = None
         if count:
             total = con.execute(f"{reg} SELECT count(*) FROM reg {clause}", values).fetchall()[0][0]
-        if mart in self._marts(con):
+        if mart in marts.built(con):
             latest = ", ".join([*(f"l.{c}::BIGINT AS l_{c}" for c in counts), *(f"l.{c} AS l_{c}" for c in others)])
             latest_join = f"LEFT JOIN marts.{mart} l USING ({key})"
             present = f"l.{key} IS NOT NULL AS l_present"
@@ -743,7 +685,7 @@ class Service:
 
     def creator_daily(self, reference: str, start: date | None = None, end: date | None = None) -> list[dict[str, Any]]:
         creator_id = self._creator_known(reference)
-        return self._daily("creator_daily", "creator_id = $id", {"id": creator_id}, start, end)
+        return self._daily(marts.Mart.CREATOR_DAILY, {"creator_id": creator_id}, start, end)
 
     def status(self) -> dict[str, Any]:
         with self._reader() as con:
@@ -820,14 +762,14 @@ class Service:
             _platform(platform)
         ref = self._parse_ref(url, platform)
         cadence, days, metadata = self._options(cadence, days, metadata)
-        with self._writer() as con:
-            try:
-                [result] = registry.track_refs(con, [ref], cadence=cadence, days=days, labels=labels, metadata=metadata)
-            except InvalidInputError as error:
-                raise invalid("metadata", str(error)) from None
-            self._record(con, [ref.video_id])
-        if result.outcome is not registry.TrackOutcome.UPDATED:
-            _enqueue_first_scrape([ref.video_id])
+        options = videos.TrackOptions(cadence=cadence, days=days, labels=labels, metadata=metadata)
+        try:
+            tracked = videos.track_videos(
+                [ref], options, scrape=False, open_warehouse=self._writer, after_write=self._record
+            )
+        except InvalidInputError as error:
+            raise invalid("metadata", str(error)) from None
+        [result] = tracked.results
         return result.outcome is registry.TrackOutcome.CREATED, self.get_video(ref.video_id)
 
     def bulk_create(
@@ -852,10 +794,14 @@ class Service:
                     "reason": str(error),
                 }
         if refs:
-            with self._writer() as con:
-                outcomes = registry.track_refs(con, [ref for _, ref in refs], cadence=cadence, days=days, labels=labels)
-                self._record(con, [ref.video_id for _, ref in refs])
-            by_id = {r.video_id: r.outcome for r in outcomes}
+            tracked = videos.track_videos(
+                [ref for _, ref in refs],
+                videos.TrackOptions(cadence=cadence, days=days, labels=labels),
+                scrape=False,
+                open_warehouse=self._writer,
+                after_write=self._record,
+            )
+            by_id = {r.video_id: r.outcome for r in tracked.results}
             for index, ref in refs:
                 outcome = by_id[ref.video_id]
                 status = "created" if outcome is registry.TrackOutcome.CREATED else "updated"
@@ -873,14 +819,11 @@ class Service:
                     if entry["video_id"] in seen and entry["status"] == "created":
                         entry["status"] = "updated"
                     seen.add(entry["video_id"])
-            _enqueue_first_scrape([i for i, o in by_id.items() if o is not registry.TrackOutcome.UPDATED])
         return [r for r in results if r is not None]
 
     def stop(self, reference: str) -> dict[str, Any]:
         video_id = self.get_video(reference)["video_id"]
-        with self._writer() as con:
-            registry.untrack(con, [video_id])
-            self._record(con, [video_id])
+        videos.stop_videos([video_id], open_warehouse=self._writer, after_write=self._record)
         return self.get_video(video_id)
 
     def bulk_stop(self, references: Sequence[str]) -> list[dict[str, Any]]:
@@ -897,9 +840,7 @@ class Service:
         known = [i for i in ids if i is not None]
         states: dict[str, str] = {}
         if known:
-            with self._writer() as con:
-                states = registry.untrack(con, known)
-                self._record(con, [i for i in known if states[i] != "unknown"])
+            states = videos.stop_videos(known, open_warehouse=self._writer, after_write=self._record)
         return [
             {
                 "index": n,
@@ -912,9 +853,7 @@ class Service:
 
     def delete(self, reference: str) -> dict[str, Any]:
         video_id = self.get_video(reference)["video_id"]
-        with self._writer() as con:
-            removed = registry.delete_videos(con, [video_id])
-            self._record(con, [video_id])
+        removed = videos.delete_videos([video_id], open_warehouse=self._writer, after_write=self._record)
         return {"video_id": video_id, "deleted": True, "snapshots_deleted": removed.get(video_id) or 0}
 
     def patch(self, reference: str, changes: dict[str, Any]) -> dict[str, Any]:
@@ -956,7 +895,7 @@ class Service:
     def scrape(self, reference: str) -> dict[str, Any]:
         video_id = self.get_video(reference)["video_id"]
         try:
-            path = queue.enqueue_rescrape([video_id])
+            path = videos.request_rescrape([video_id])
         except OSError as error:
             raise Unavailable(
                 f"The rescrape request could not be queued ({error.strerror or error}); retry later.", retry_after=5
@@ -1066,13 +1005,6 @@ def _num(value: Any) -> Any:
     if value.__class__.__name__ == "Decimal":
         return int(value) if value.as_tuple().exponent >= 0 else float(value)
     return value
-
-
-def _enqueue_first_scrape(video_ids: list[str]) -> None:
-    try:
-        queue.enqueue_new_videos(video_ids)
-    except OSError:
-        pass  # the next scheduled run picks them up, as with the CLI
 
 
 __all__ = ["ApiProblem", "Conflict", "Invalid", "NotFound", "Page", "Platform", "Service", "Unavailable"]

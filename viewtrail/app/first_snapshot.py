@@ -1,6 +1,7 @@
 """The first snapshot of newly tracked videos, taken at once by the process that tracked them.
 
-Used by ``viewtrail track`` and ``viewtrail import`` right after registering: the same plan
+Used by the track and import use cases (:mod:`viewtrail.app.videos`), which queue it inside the transaction
+registering the videos (:func:`queue_first_snapshots`) and then take it: the same plan
 (:func:`viewtrail.planning.scraping.plan_scrapes`, targeted), the same clients and the same warehouse write as a
 pipeline run, so the result is indistinguishable from a sensor-launched first scrape. The network I/O runs with
 no warehouse connection open; the write is one transaction through
@@ -12,12 +13,16 @@ write, so it can never interleave with a pipeline write.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from viewtrail.clock import last_complete_hour
 from viewtrail.domain.models import Outcome, Platform
 from viewtrail.platforms.base import PlatformClient
+
+if TYPE_CHECKING:
+    import duckdb
 
 #: ``run_id`` of the rows an inline first scrape writes (pipeline runs write their Dagster run id).
 INLINE_RUN_ID = "inline-first-snapshot"
@@ -96,3 +101,88 @@ def take_first_snapshots(
         with open_warehouse() as con:
             write_scrape_results(con, results, run_id=INLINE_RUN_ID)
     return [first.get(v, FirstSnapshot(v, "skipped", detail="not tracked")) for v in wanted]
+
+
+# ------------------------------------------------------------------------------------ queueing the first snapshot
+
+
+@dataclass(slots=True)
+class FirstSnapshotHandOff:
+    """Newly registered videos, already queued: those the registering process scrapes itself (held from the
+    pipeline, see :mod:`viewtrail.pipeline.queue`) and those left to the pipeline at once."""
+
+    inline: list[str] = field(default_factory=list)
+    held: Path | None = None  # the held request naming ``inline``
+    later: list[str] = field(default_factory=list)  # over the inline limit, or not scraped inline at all
+    repaired: int = 0  # videos an interrupted earlier command left unqueued, queued now
+    queue_problem: str | None = None  # why nothing could be queued (the schedule still scrapes them)
+
+
+def queue_first_snapshots(
+    con: duckdb.DuckDBPyConnection | None, video_ids: list[str], *, scrape: bool
+) -> FirstSnapshotHandOff:
+    """Queue the first snapshot of newly registered videos, inside the transaction registering them and before
+    it commits: whatever stops the process afterwards (Ctrl-C, a closed pipe, a kill), every registered video
+    is scraped or queued. Registered videos never scraped and not queued (left by a command interrupted before
+    this was so) are queued too; ``con`` None skips that repair (the videos were committed elsewhere)."""
+    from viewtrail.pipeline import queue
+    from viewtrail.warehouse.registry import unscraped_videos
+
+    ids = list(dict.fromkeys(video_ids))
+    hand_off = FirstSnapshotHandOff()
+    try:
+        queued = queue.queued_video_ids()
+        fresh = set(ids)
+        repaired = [v for v in unscraped_videos(con) if v not in fresh and v not in queued] if con else []
+        if scrape:
+            hand_off.inline, hand_off.later = ids[:INLINE_LIMIT], ids[INLINE_LIMIT:]
+        else:
+            hand_off.later = ids
+        queue.enqueue_new_videos(hand_off.later + repaired)
+        hand_off.repaired = len(repaired)
+        hand_off.held = queue.enqueue_new_videos(hand_off.inline, hold=queue.HOLD)
+    except OSError as error:  # the schedule still scrapes them; the queue only makes it sooner
+        hand_off.queue_problem = f"Could not queue a first scrape ({error}); the next scheduled run picks them up."
+    return hand_off
+
+
+@dataclass(frozen=True, slots=True)
+class HeldFirstSnapshots:
+    """What :func:`take_held_first_snapshots` did, in the order a caller reports it."""
+
+    repaired: int
+    taken: list[FirstSnapshot]
+    release_problem: str | None  # why the held request could not be released (it falls due on its own)
+    left_to_pipeline: int  # new videos over the inline limit, when some were taken inline
+
+
+def take_held_first_snapshots(
+    hand_off: FirstSnapshotHandOff, *, open_warehouse: Callable[[], Any]
+) -> HeldFirstSnapshots:
+    """Take the first snapshot of the videos held for this process; whatever is not ok is released to the
+    pipeline's new-videos sensor at once, and the orchestrator learns of the partitions that landed."""
+    from viewtrail.pipeline import queue
+
+    still_wanted = list(hand_off.inline)
+    taken: list[FirstSnapshot] = []
+    if hand_off.inline:
+        taken = take_first_snapshots(hand_off.inline, open_warehouse=open_warehouse)
+        still_wanted = [f.video_id for f in taken if f.outcome != "ok"]
+        stored = [f.video_id.split(":", 1)[0] for f in taken if f.outcome != "skipped"]
+        if stored:
+            from viewtrail.app.orchestrator import open_orchestrator  # loads Dagster: only when something landed
+
+            with open_orchestrator() as orchestrator:
+                orchestrator.report_inline_snapshots(stored)
+    release_problem = None
+    if hand_off.held is not None:
+        try:
+            queue.release(hand_off.held, still_wanted)
+        except OSError as error:  # the held request stays and falls due on its own
+            release_problem = f"Could not release the first-scrape request ({error}); the pipeline takes it up shortly."
+    return HeldFirstSnapshots(
+        repaired=hand_off.repaired,
+        taken=taken,
+        release_problem=release_problem,
+        left_to_pipeline=len(hand_off.later) if hand_off.inline else 0,
+    )

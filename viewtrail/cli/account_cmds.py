@@ -1,18 +1,19 @@
 """Account commands: `viewtrail watch`, `unwatch`, `accounts`, `creator ...` and `inbox ...`.
 
-Every write goes through :mod:`viewtrail.warehouse.accounts`. As in the other command groups, the warehouse
+Watching, unwatching and the inbox are use cases of :mod:`viewtrail.app.accounts`; creators are written
+through :mod:`viewtrail.warehouse.accounts`. As in the other command groups, the warehouse
 modules are imported inside the commands so that `viewtrail --help` stays fast.
 """
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from viewtrail import config
 from viewtrail.cli._common import (
     CsvOption,
     JsonOption,
@@ -24,15 +25,13 @@ from viewtrail.cli._common import (
     readable_warehouse,
     writable_warehouse,
 )
-from viewtrail.cli.registry_cmds import first_snapshots_of
+from viewtrail.cli._first_results import first_discoveries, first_snapshots, first_snapshots_of, say_queue_problem
 from viewtrail.domain.errors import InvalidInputError
-from viewtrail.domain.models import AccountRef, Platform, ShortLink
+from viewtrail.domain.models import AccountRef, ShortLink
 from viewtrail.domain.urls import InvalidVideoUrl, parse_account_url, parse_platform, parse_video_url
 
 if TYPE_CHECKING:
     import duckdb
-
-    from viewtrail.warehouse.accounts import WatchResult
 
 
 def _print_states(states: dict[str, object]) -> None:
@@ -41,25 +40,13 @@ def _print_states(states: dict[str, object]) -> None:
         out.print(f"{key}: {state}", markup=False)
 
 
+def _existing_warehouse() -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+    """The warehouse for writing, never created: these commands act on accounts watched before."""
+    return writable_warehouse(create=False)
+
+
 def _fmt_time(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else "-"
-
-
-def platform_note(platform: Platform) -> str | None:
-    """What a user must know before relying on discovery of this platform's accounts (None when nothing)."""
-    if platform is Platform.X:
-        return (
-            "X shows no recent posts to logged-out visitors, so with the real X client only the account's "
-            "metrics are recorded; track its posts with `viewtrail track`"
-        )
-    instagram = config.settings().platform(Platform.INSTAGRAM)
-    if platform is Platform.INSTAGRAM and not (instagram.session_id or instagram.cookies_file):
-        return (
-            f"Instagram rarely lists recent posts to logged-out visitors; set {config.INSTAGRAM_SESSIONID} "
-            f"(a logged-in session cookie) or {config.platform_variable(Platform.INSTAGRAM, 'COOKIES_FILE')} "
-            f"for the real Instagram client to discover new posts"
-        )
-    return None
 
 
 def parse_account_urls(texts: list[str]) -> list[AccountRef]:
@@ -78,6 +65,12 @@ def parse_account_urls(texts: list[str]) -> list[AccountRef]:
     return refs
 
 
+def _not_watched(text: str) -> InvalidInputError:
+    return InvalidInputError(
+        f"{text} is not a watched account; see `viewtrail accounts`, or watch it with `viewtrail watch URL`."
+    )
+
+
 def _resolve_accounts(con: duckdb.DuckDBPyConnection, texts: list[str]) -> list[str]:
     """Stored account ids of account URLs or ids; an unknown one is an error naming `viewtrail accounts`."""
     from viewtrail.warehouse.accounts import resolve_account
@@ -86,9 +79,7 @@ def _resolve_accounts(con: duckdb.DuckDBPyConnection, texts: list[str]) -> list[
     for text in texts:
         account_id = resolve_account(con, text)
         if account_id is None:
-            raise InvalidInputError(
-                f"{text} is not a watched account; see `viewtrail accounts`, or watch it with `viewtrail watch URL`."
-            )
+            raise _not_watched(text)
         ids.append(account_id)
     return list(dict.fromkeys(ids))
 
@@ -135,40 +126,32 @@ def watch(
     form is the same account. A newly watched account is discovered at once (its metrics, and its recent videos
     tracked with a first snapshot); then the pipeline discovers each account every `--every` hours.
     """
+    from viewtrail.app.accounts import WatchOptions, platform_note, watch_accounts
     from viewtrail.domain.instants import parse_instant
-    from viewtrail.warehouse.accounts import watch_accounts
     from viewtrail.warehouse.registry import TrackOutcome
 
-    since_at = parse_instant(since, "--since") if since else None
+    options = WatchOptions(
+        latest_n=latest,
+        since=parse_instant(since, "--since") if since else None,
+        discovery=discovery,
+        labels=label or [],
+        cadence=cadence,
+        every_hours=every,
+        creator=creator,
+    )
     refs = parse_account_urls(urls)
-    with writable_warehouse() as con:
-        results = watch_accounts(
-            con,
-            refs,
-            latest_n=latest,
-            since=since_at,
-            discovery=discovery,
-            labels=label or [],
-            cadence=cadence,
-            cadence_hours=every,
-            creator=creator,
-        )
-        options = dict(
-            con.execute(
-                "SELECT account_id, discovery || ', first discovery takes ' || latest_n || ' newest, every '"
-                " || discovery_cadence_hours || ' h' FROM registry.accounts WHERE list_contains(?, account_id)",
-                [[r.account_id for r in results]],
-            ).fetchall()
-        )
+    watched = watch_accounts(refs, options, open_warehouse=writable_warehouse)
+    results = [w.result for w in watched]
     words = {
         TrackOutcome.CREATED: "now watched",
         TrackOutcome.UPDATED: "already watched, updated",
         TrackOutcome.RESUMED: "watching resumed",
     }
-    for result in results:
-        out.print(
-            f"{result.account_id}: {words[result.outcome]} (discovery {options[result.account_id]})", markup=False
+    for account in watched:
+        settings = (
+            f"{account.discovery}, first discovery takes {account.latest_n} newest, every {account.every_hours} h"
         )
+        out.print(f"{account.result.account_id}: {words[account.result.outcome]} (discovery {settings})", markup=False)
     for platform in dict.fromkeys(r.platform for r in results):
         note = platform_note(platform)
         if note:
@@ -179,31 +162,14 @@ def watch(
         first_snapshots_of(first_discoveries(results), scrape=True)
 
 
-def first_discoveries(watched: list[WatchResult]) -> list[str]:
-    """Discover the newly watched (or resumed) accounts of ``watched`` now, one line each; returns the videos
-    that registered, for their first snapshot. Accounts already watched wait for their cadence."""
-    from viewtrail.app.first_discovery import discover_now
-    from viewtrail.warehouse.registry import TrackOutcome
-
-    fresh = [w.account_id for w in watched if w.outcome is not TrackOutcome.UPDATED]
-    if not fresh:
-        return []
-    found = discover_now(fresh, open_warehouse=writable_warehouse)
-    for first in found.accounts:
-        out.print(first.describe(), markup=False)
-    if found.held_in_inbox:
-        out.print(f"{found.held_in_inbox} video(s) wait in the inbox: see `viewtrail inbox`.", markup=False)
-    return found.new_video_ids
-
-
 def unwatch(accounts: Annotated[list[str], typer.Argument(help="Account links or ids (tiktok:nasa).")]) -> None:
     """Stop discovering accounts; their metrics history and their videos stay (untrack videos separately)."""
-    from viewtrail.warehouse.accounts import unwatch_accounts
+    from viewtrail.app.accounts import unwatch_accounts
 
-    with writable_warehouse(create=False) as con:
-        ids = _resolve_accounts(con, accounts)
-        states = unwatch_accounts(con, ids)
-    _print_states(states)
+    unwatched = unwatch_accounts(accounts, open_warehouse=_existing_warehouse)
+    if unwatched.unknown:
+        raise _not_watched(unwatched.unknown[0])
+    _print_states(unwatched.states)
 
 
 def accounts_list(
@@ -382,25 +348,22 @@ def inbox_accept(
     ] = False,
 ) -> None:
     """Accept videos: they are tracked like the account's other discovered videos."""
-    from viewtrail.warehouse.accounts import accept_inbox
+    from viewtrail.app.accounts import accept_inbox
 
     ids = None if [v.strip().lower() for v in videos] == ["all"] else _inbox_ids(videos)
-    with writable_warehouse(create=False) as con:
-        states, tracked = accept_inbox(con, ids)
-    _report_inbox(states)
-    first_snapshots_of([t.video_id for t in tracked], scrape=not no_scrape)
+    accepted = accept_inbox(ids, scrape=not no_scrape, open_warehouse=_existing_warehouse)
+    say_queue_problem(accepted.hand_off)
+    _report_inbox(accepted.states)  # ids not in the inbox: exits 1; the queued first snapshots fall due anyway
+    first_snapshots(accepted.hand_off)
 
 
 def inbox_reject(
     videos: Annotated[list[str], typer.Argument(help="Video ids or links from `viewtrail inbox`.")],
 ) -> None:
     """Reject videos: never tracked, never offered again."""
-    from viewtrail.warehouse.accounts import reject_inbox
+    from viewtrail.app.accounts import reject_inbox
 
-    ids = _inbox_ids(videos)
-    with writable_warehouse(create=False) as con:
-        states = reject_inbox(con, ids)
-    _report_inbox(states)
+    _report_inbox(reject_inbox(_inbox_ids(videos), open_warehouse=_existing_warehouse))
 
 
 def _report_inbox(states: dict[str, str]) -> None:
@@ -412,19 +375,6 @@ def _report_inbox(states: dict[str, str]) -> None:
     unknown = [i for i, s in states.items() if s == "unknown"]
     if unknown:
         raise fail(f"Not in the inbox: {', '.join(unknown)}; see `viewtrail inbox`.")
-
-
-# ---------------------------------------------------------------------------------------------- import
-
-
-def watch_imported(con: duckdb.DuckDBPyConnection, rows: list[Any]) -> list[Any]:
-    """Watch the account rows of a URL import (label and cadence columns apply), in the caller's transaction."""
-    from viewtrail.warehouse.accounts import watch_accounts
-
-    results = []
-    for row in rows:
-        results.extend(watch_accounts(con, [row.ref], labels=row.labels, cadence=row.cadence, transaction=False))
-    return results
 
 
 # ---------------------------------------------------------------------------------------------- register
@@ -464,4 +414,4 @@ def register(app: typer.Typer) -> None:
     app.add_typer(inbox_app)
 
 
-__all__ = ["parse_account_urls", "platform_note", "register", "watch_imported"]
+__all__ = ["parse_account_urls", "register"]

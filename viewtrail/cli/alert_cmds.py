@@ -1,6 +1,6 @@
 """Alert commands: `viewtrail alert add|list|remove`, `channel add|list|test|remove`, `alerts`.
 
-Rules and channels are written through :mod:`viewtrail.alerts.store` (one transaction each); channel URLs go to
+Rules, channels and fired alerts are use cases of :mod:`viewtrail.app.alert_rules` (one transaction each); channel URLs go to
 the 0600 channels file beside the warehouse and are never printed: every output shows the redacted target
 (scheme and host). duckdb and Apprise load inside the commands so that `viewtrail --help` stays fast.
 """
@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import re
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from viewtrail import config
 from viewtrail.alerts.kinds import KINDS  # plain Python (no duckdb, no Apprise): the help texts derive from it
 from viewtrail.cli._common import (
     CsvOption,
@@ -27,16 +27,18 @@ from viewtrail.cli._common import (
 )
 from viewtrail.domain.errors import InvalidInputError
 
+if TYPE_CHECKING:
+    import duckdb
+
 alert_app = typer.Typer(help="Add, list and remove alert rules (docs/alerts.md).", no_args_is_help=True)
 channel_app = typer.Typer(help="Add, list, test and remove notification channels (Apprise URLs).", no_args_is_help=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
-def _secrets_file():
-    from viewtrail.alerts.channels import channels_file
-
-    return channels_file(config.warehouse_path())
+def _existing_warehouse() -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+    """The warehouse for writing, never created: removing needs rules and channels added before."""
+    return writable_warehouse(create=False)
 
 
 def _fmt_time(value: datetime | None) -> str:
@@ -119,18 +121,24 @@ def alert_add(
     as_json: JsonOption = False,
 ) -> None:
     """Add an alert rule (help: ALERT_ADD_HELP, from the kinds' registry)."""
-    from viewtrail.alerts.kinds import kind_named
-    from viewtrail.alerts.rules import build_params, build_scope, describe
-    from viewtrail.alerts.store import add_rule
-    from viewtrail.clock import utc_now
+    from viewtrail.alerts.rules import describe
+    from viewtrail.app.alert_rules import RuleRequest, add_rule
 
-    kind = kind_named(kind.strip().lower()).name
-    scope = build_scope(labels=label, accounts=account, platforms=platform, videos=video)
-    params = build_params(
-        kind, thresholds=threshold, floor=floor, days=days, hours=hours, by=by, today=utc_now().date()
+    request = RuleRequest(
+        kind,
+        labels=label or [],
+        accounts=account or [],
+        platforms=platform or [],
+        videos=video or [],
+        thresholds=threshold or [],
+        floor=floor,
+        days=days,
+        hours=hours,
+        by=by,
+        channels=channel or [],
+        cooldown_hours=cooldown,
     )
-    with writable_warehouse() as con:
-        rule = add_rule(con, kind, scope, params, channels=channel or [], cooldown_hours=cooldown, created_at=utc_now())
+    rule = add_rule(request, open_warehouse=writable_warehouse)
     if as_json:
         typer.echo(json.dumps(_rule_json(rule), indent=2))
         return
@@ -141,10 +149,9 @@ def alert_add(
 def alert_list(as_json: JsonOption = False, as_csv: CsvOption = False) -> None:
     """List the alert rules."""
     from viewtrail.alerts.rules import describe
-    from viewtrail.alerts.store import list_rules
+    from viewtrail.app.alert_rules import list_rules
 
-    with readable_warehouse() as con:
-        rules = list_rules(con)
+    rules = list_rules(open_warehouse=readable_warehouse)
     if print_rows([_rule_json(r) for r in rules], as_json=as_json, as_csv=as_csv, columns=_RULE_COLUMNS):
         return
     if not rules:
@@ -167,10 +174,9 @@ def alert_list(as_json: JsonOption = False, as_csv: CsvOption = False) -> None:
 
 def alert_remove(rule_id: Annotated[int, typer.Argument(help="The rule id (`viewtrail alert list`).")]) -> None:
     """Remove an alert rule (the events it fired are kept)."""
-    from viewtrail.alerts.store import remove_rule
+    from viewtrail.app.alert_rules import remove_rule
 
-    with writable_warehouse(create=False) as con:
-        remove_rule(con, rule_id)
+    remove_rule(rule_id, open_warehouse=_existing_warehouse)
     out.print(f"rule {rule_id} removed", markup=False)
 
 
@@ -186,11 +192,9 @@ def channel_add(
     The URL is kept in a file readable only by you beside the warehouse, never in the warehouse, the analyst copy,
     logs or output; what is shown is its scheme and host.
     """
-    from viewtrail.alerts.store import add_channel
-    from viewtrail.clock import utc_now
+    from viewtrail.app.alert_rules import add_channel
 
-    with writable_warehouse() as con:
-        channel = add_channel(con, name, url, secrets_file=_secrets_file(), now=utc_now())
+    channel = add_channel(name, url, open_warehouse=writable_warehouse)
     out.print(
         f"channel {channel.name} added ({channel.target}); try it with `viewtrail channel test {channel.name}`",
         markup=False,
@@ -199,10 +203,9 @@ def channel_add(
 
 def channel_list(as_json: JsonOption = False, as_csv: CsvOption = False) -> None:
     """List the channels (redacted: scheme and host only) and the rules using them."""
-    from viewtrail.alerts.store import list_channels
+    from viewtrail.app.alert_rules import list_channels
 
-    with readable_warehouse() as con:
-        channels = list_channels(con)
+    channels = list_channels(open_warehouse=readable_warehouse)
     listed = [
         {"name": c.name, "target": c.target, "added_at": c.added_at.isoformat(), "rules": list(c.rules)}
         for c in channels
@@ -222,24 +225,19 @@ def channel_list(as_json: JsonOption = False, as_csv: CsvOption = False) -> None
 
 def channel_test(name: Annotated[str, typer.Argument(help="The channel's name.")]) -> None:
     """Send a test message to a channel and say whether it was delivered (exit 1 when not)."""
-    from viewtrail.alerts.channels import redact, send
-    from viewtrail.alerts.messages import channel_test_message
-    from viewtrail.alerts.store import channel_url
+    from viewtrail.app.alert_rules import test_channel
 
-    with readable_warehouse() as con:
-        url = channel_url(con, name, _secrets_file())
-    result = send(url, channel_test_message())  # the warehouse is closed: network I/O holds nothing
-    if not result.ok:
-        raise InvalidInputError(f"The test message to {name} ({redact(url)}) was not delivered: {result.reason}")
-    out.print(f"test message delivered to {name} ({redact(url)})", markup=False)
+    tested = test_channel(name, open_warehouse=readable_warehouse)
+    if not tested.delivered:
+        raise InvalidInputError(f"The test message to {name} ({tested.target}) was not delivered: {tested.reason}")
+    out.print(f"test message delivered to {name} ({tested.target})", markup=False)
 
 
 def channel_remove(name: Annotated[str, typer.Argument(help="The channel's name.")]) -> None:
     """Remove a channel and its URL (refused while a rule uses it)."""
-    from viewtrail.alerts.store import remove_channel
+    from viewtrail.app.alert_rules import remove_channel
 
-    with writable_warehouse(create=False) as con:
-        remove_channel(con, name, secrets_file=_secrets_file())
+    remove_channel(name, open_warehouse=_existing_warehouse)
     out.print(f"channel {name} removed", markup=False)
 
 
@@ -278,15 +276,11 @@ def alerts(
     as_csv: CsvOption = False,
 ) -> None:
     """List the alerts that fired (by firing time) and where each was delivered."""
-    from viewtrail.alerts.kinds import kind_named
-    from viewtrail.alerts.store import list_events
+    from viewtrail.app.alert_rules import fired_alerts
     from viewtrail.clock import utc_now
 
-    if kind is not None:
-        kind_named(kind)
     start = utc_now() - parse_since(since)
-    with readable_warehouse() as con:
-        events = list_events(con, since=start, kind=kind)
+    events = fired_alerts(start, kind, open_warehouse=readable_warehouse)
     if as_json or as_csv:
 
         def plain(value: Any) -> Any:

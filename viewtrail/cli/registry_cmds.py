@@ -1,13 +1,13 @@
 """Registry commands: `viewtrail track`, `import`, `untrack`, `delete`, `list`, `status`.
 
-Every write goes through :mod:`viewtrail.warehouse.registry` (and the URL import through
-:mod:`viewtrail.warehouse.imports`, which writes through it). The warehouse modules (duckdb, polars) and the
+Every write is a use case of :mod:`viewtrail.app.videos` (tracking, importing, stopping, deleting); the
+commands parse the arguments and print the results. The warehouse modules (duckdb, polars) and the
 platform clients (httpx) are imported inside the commands, not here, so that `viewtrail --help` stays fast.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from viewtrail import config
 from viewtrail.cli._common import (
     CsvOption,
     JsonOption,
@@ -29,6 +28,7 @@ from viewtrail.cli._common import (
     writable_warehouse,
 )
 from viewtrail.cli._files import progress_bar, report_problems
+from viewtrail.cli._first_results import first_discoveries, first_snapshots, first_snapshots_of, say_queue_problem
 from viewtrail.domain.errors import InvalidInputError
 from viewtrail.domain.models import Platform, ShortLink, VideoRef
 from viewtrail.domain.urls import InvalidVideoUrl, parse_platform, parse_video_url
@@ -46,40 +46,17 @@ def _platform(value: str | None) -> Platform | None:
     return parse_platform(value) if value else None
 
 
+def _existing_warehouse() -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+    """The warehouse for writing, never created: stopping or deleting needs videos tracked before."""
+    return writable_warehouse(create=False)
+
+
 def _fmt_time(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else "-"
 
 
 def _fmt_int(value: int | None) -> str:
     return f"{value:,}" if value is not None else "-"
-
-
-def resolve_short_links(
-    links: list[ShortLink],
-) -> tuple[list[tuple[ShortLink, VideoRef]], list[tuple[ShortLink, str]]]:
-    """Resolve short links through the platform client; those that cannot be resolved come back with a note.
-
-    Runs before the warehouse is opened: the connection is never held across network I/O.
-    """
-    resolved: list[tuple[ShortLink, VideoRef]] = []
-    pending: list[tuple[ShortLink, str]] = []
-    if not links:
-        return resolved, pending
-    if config.offline():
-        note = "offline mode (VIEWTRAIL_OFFLINE) forbids the redirect lookup; track it again when online"
-        return resolved, [(link, note) for link in links]
-    # Here, not at the top: the platform clients load httpx (slow for --help), and the lookup is looked up on
-    # viewtrail.platforms.base at call time (tests replace it there).
-    from viewtrail.platforms.base import resolve_short_link_sync
-    from viewtrail.platforms.factory import build_client
-
-    for link in links:
-        try:
-            ref = resolve_short_link_sync(build_client(link.platform), link.url)
-            resolved.append((link, ref))
-        except Exception as error:  # noqa: BLE001 - any failure keeps the link pending rather than losing it
-            pending.append((link, f"redirect lookup failed ({error}); track it again later"))
-    return resolved, pending
 
 
 def _target_ids(texts: list[str], platform: str | None) -> list[str]:
@@ -122,143 +99,39 @@ def track(
     tiktok.com/t/) are resolved through TikTok when online; otherwise, or when the lookup fails, they are stored
     as pending links with a note.
     """
-    from viewtrail.warehouse.registry import (
-        TrackOutcome,
-        add_pending_link,
-        mark_links_resolved,
-        parse_meta_pairs,
-        track_refs,
-        validate_cadence,
-        validate_days,
-    )
-    from viewtrail.warehouse.transactions import transaction
+    from viewtrail.app.videos import TrackOptions, track_videos
+    from viewtrail.warehouse.registry import TrackOutcome, parse_meta_pairs, validate_cadence, validate_days
 
-    cadence = validate_cadence(cadence)
-    days = validate_days(days)
-    metadata = parse_meta_pairs(meta or [])
+    options = TrackOptions(
+        cadence=validate_cadence(cadence),
+        days=validate_days(days),
+        labels=label or [],
+        metadata=parse_meta_pairs(meta or []),
+    )
     expected = _platform(platform)
-    refs: list[VideoRef] = []
-    links: list[ShortLink] = []
+    targets: list[VideoRef | ShortLink] = []
     problems: list[str] = []
     for text in urls:
         try:
-            parsed = parse_video_url(text, expected)
+            targets.append(parse_video_url(text, expected))
         except InvalidVideoUrl as error:
             problems.append(str(error))
-            continue
-        (links if isinstance(parsed, ShortLink) else refs).append(parsed)
     if problems:
         for problem in problems[:-1]:
             err.print(problem, markup=False, style="red")
         raise fail(problems[-1] + ("" if len(problems) == 1 else f" ({len(problems)} invalid; nothing was tracked)"))
-    resolved, pending = resolve_short_links(links)
-    refs.extend(ref for _, ref in resolved)
-    with writable_warehouse() as con, transaction(con):  # videos and short links land together or not at all
-        results = track_refs(
-            con, refs, cadence=cadence, days=days, labels=label or [], metadata=metadata, transaction=False
-        )
-        mark_links_resolved(con, [(link.url, ref) for link, ref in resolved])
-        for link, note in pending:
-            add_pending_link(
-                con, link.url, link.platform, note, cadence=cadence, days=days, labels=label or [], metadata=metadata
-            )
-        new_ids = [r.video_id for r in results if r.outcome is not TrackOutcome.UPDATED]
-        hand_off = queue_first_snapshots(con, new_ids, scrape=not no_scrape)
+    tracked = track_videos(targets, options, scrape=not no_scrape, open_warehouse=writable_warehouse)
+    say_queue_problem(tracked.hand_off)
     words = {
         TrackOutcome.CREATED: "now tracked",
         TrackOutcome.UPDATED: "already tracked, updated",
         TrackOutcome.RESUMED: "tracking resumed",
     }
-    for result in results:
+    for result in tracked.results:
         out.print(f"{result.video_id}: {words[result.outcome]}", markup=False)
-    for link, note in pending:
+    for link, note in tracked.pending:
         out.print(f"{link.url}: pending ({note})", markup=False)
-    first_snapshots(hand_off)
-
-
-@dataclass(slots=True)
-class FirstSnapshotHandOff:
-    """Newly registered videos, already queued: those this command scrapes itself (held from the pipeline,
-    see :mod:`viewtrail.pipeline.queue`) and those left to the pipeline at once."""
-
-    inline: list[str] = field(default_factory=list)
-    held: Path | None = None  # the held request naming ``inline``
-    later: list[str] = field(default_factory=list)  # over the inline limit
-    repaired: int = 0  # videos an interrupted earlier command left unqueued, queued now
-
-
-def queue_first_snapshots(
-    con: duckdb.DuckDBPyConnection | None, video_ids: list[str], *, scrape: bool
-) -> FirstSnapshotHandOff:
-    """Queue the first snapshot of newly registered videos, inside the transaction registering them and before
-    it commits: whatever stops the command afterwards (Ctrl-C, a closed pipe, a kill), every registered video
-    is scraped or queued. Registered videos never scraped and not queued (left by a command interrupted before
-    this was so) are queued too."""
-    from viewtrail.app.first_snapshot import INLINE_LIMIT
-    from viewtrail.pipeline import queue
-    from viewtrail.warehouse.registry import unscraped_videos
-
-    ids = list(dict.fromkeys(video_ids))
-    hand_off = FirstSnapshotHandOff()
-    try:
-        queued = queue.queued_video_ids()
-        fresh = set(ids)
-        repaired = [v for v in unscraped_videos(con) if v not in fresh and v not in queued] if con else []
-        if scrape:
-            hand_off.inline, hand_off.later = ids[:INLINE_LIMIT], ids[INLINE_LIMIT:]
-        else:
-            hand_off.later = ids
-        queue.enqueue_new_videos(hand_off.later + repaired)
-        hand_off.repaired = len(repaired)
-        hand_off.held = queue.enqueue_new_videos(hand_off.inline, hold=queue.HOLD)
-    except OSError as error:  # the schedule still scrapes them; the queue only makes it sooner
-        err.print(
-            f"Could not queue a first scrape ({error}); the next scheduled run picks them up.",
-            style="yellow",
-            markup=False,
-        )
-    return hand_off
-
-
-def first_snapshots_of(video_ids: list[str], *, scrape: bool) -> None:
-    """Queue and take the first snapshot of videos registered (and committed) elsewhere, e.g. discovered."""
-    first_snapshots(queue_first_snapshots(None, video_ids, scrape=scrape))
-
-
-def first_snapshots(hand_off: FirstSnapshotHandOff) -> None:
-    """The first snapshot of the videos held for this command, one line each; whatever is not ok is released
-    to the pipeline's new-videos sensor at once."""
-    from viewtrail.app.first_snapshot import take_first_snapshots
-    from viewtrail.pipeline import queue
-
-    if hand_off.repaired:
-        out.print(
-            f"{hand_off.repaired} video(s) an interrupted earlier command left without a first snapshot were queued.",
-            markup=False,
-        )
-    still_wanted = list(hand_off.inline)
-    if hand_off.inline:
-        taken = take_first_snapshots(hand_off.inline, open_warehouse=writable_warehouse)
-        for first in taken:
-            out.print(first.describe(), markup=False)
-        still_wanted = [f.video_id for f in taken if f.outcome != "ok"]
-        stored = [f.video_id.split(":", 1)[0] for f in taken if f.outcome != "skipped"]
-        if stored:
-            from viewtrail.app.orchestrator import open_orchestrator  # loads Dagster: only when something landed
-
-            with open_orchestrator() as orchestrator:
-                orchestrator.report_inline_snapshots(stored)
-    if hand_off.held is not None:
-        try:
-            queue.release(hand_off.held, still_wanted)
-        except OSError as error:  # the held request stays and falls due on its own
-            err.print(
-                f"Could not release the first-scrape request ({error}); the pipeline takes it up shortly.",
-                style="yellow",
-                markup=False,
-            )
-    if hand_off.inline and hand_off.later:
-        out.print(f"{len(hand_off.later)} more new video(s) get their first snapshot from the pipeline.", markup=False)
+    first_snapshots(tracked.hand_off)
 
 
 # ----------------------------------------------------------------------------------------------- import
@@ -286,31 +159,19 @@ def import_urls(
     are skipped. The same video twice in a file is registered once. Exits with 1 when any row was invalid
     (the valid rows are still registered).
     """
-    from viewtrail.cli.account_cmds import first_discoveries, platform_note, watch_imported
-    from viewtrail.warehouse.imports import UrlImportRow, read_url_file, write_url_import
-    from viewtrail.warehouse.registry import TrackOutcome, add_pending_link, mark_links_resolved
-    from viewtrail.warehouse.transactions import transaction
+    from viewtrail.app.accounts import platform_note
+    from viewtrail.app.videos import import_urls as import_checked_urls
+    from viewtrail.warehouse.imports import read_url_file
+    from viewtrail.warehouse.registry import TrackOutcome
 
     with progress_bar() as bar:
         task = bar.add_task("checking rows", total=None)
         checked = read_url_file(
             file, platform=platform, progress=lambda done, total: bar.update(task, completed=done, total=total)
         )
-    resolved, pending = resolve_short_links([row.ref for row in checked.short_links])  # type: ignore[misc]
-    by_url = {row.ref.url: row for row in checked.short_links}
-    rows = list(checked.rows)
-    for link, ref in resolved:
-        row = by_url[link.url]
-        rows.append(UrlImportRow(row.line, ref, row.cadence, row.days, row.labels))
-    with writable_warehouse() as con, transaction(con):  # registry rows and pending links land together or not at all
-        results = write_url_import(con, rows, transaction=False)
-        watched = watch_imported(con, checked.accounts)
-        mark_links_resolved(con, [(link.url, ref) for link, ref in resolved])
-        for link, note in pending:
-            row = by_url[link.url]
-            add_pending_link(con, link.url, link.platform, note, cadence=row.cadence, days=row.days, labels=row.labels)
-        new_ids = [r.video_id for r in results if r.outcome is not TrackOutcome.UPDATED]
-        hand_off = queue_first_snapshots(con, new_ids, scrape=not no_scrape)
+    imported = import_checked_urls(checked, scrape=not no_scrape, open_warehouse=writable_warehouse)
+    say_queue_problem(imported.hand_off)
+    results, watched, pending = imported.results, imported.watched, imported.pending
     created = sum(r.outcome is TrackOutcome.CREATED for r in results)
     resumed = sum(r.outcome is TrackOutcome.RESUMED for r in results)
     updated = len(results) - created - resumed
@@ -327,7 +188,7 @@ def import_urls(
         note = platform_note(platform)
         if note:
             out.print(f"Note: {note}.", markup=False)
-    first_snapshots(hand_off)
+    first_snapshots(imported.hand_off)
     if watched and not no_scrape:
         first_snapshots_of(first_discoveries(watched), scrape=True)
     if checked.problems:
@@ -345,11 +206,10 @@ def untrack(
     platform: PlatformOption = None,
 ) -> None:
     """Stop tracking videos; their snapshots stay in the warehouse."""
-    from viewtrail.warehouse.registry import untrack as untrack_videos
+    from viewtrail.app.videos import stop_videos
 
     ids = _target_ids(videos, platform)
-    with writable_warehouse(create=False) as con:
-        states = untrack_videos(con, ids)
+    states = stop_videos(ids, open_warehouse=_existing_warehouse)
     unknown = [i for i, state in states.items() if state == "unknown"]
     for video_id, state in states.items():
         if state != "unknown":
@@ -364,7 +224,7 @@ def delete(
     platform: PlatformOption = None,
 ) -> None:
     """Delete videos with all their snapshots and scrape attempts, permanently (use untrack to keep history)."""
-    from viewtrail.warehouse.registry import delete_videos
+    from viewtrail.app.videos import delete_videos
 
     ids = _target_ids(videos, platform)
     if not yes:
@@ -372,8 +232,7 @@ def delete(
             f"Deleting removes {len(ids)} video(s) and all their snapshots permanently; add --yes to confirm "
             f"(or use `viewtrail untrack` to keep the history)."
         )
-    with writable_warehouse(create=False) as con:
-        removed = delete_videos(con, ids)
+    removed = delete_videos(ids, open_warehouse=_existing_warehouse)
     unknown = [i for i, n in removed.items() if n is None]
     for video_id, n in removed.items():
         if n is not None:

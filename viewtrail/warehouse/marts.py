@@ -1,0 +1,282 @@
+"""The marts, read: the one place product code reads what dbt builds (the analysts' contract, docs/schema.md).
+
+The API, the alert rules and the reports read the marts through these functions, which return typed rows, so a
+renamed or retyped mart column breaks here, in one module, rather than in every reader. Every function takes an
+open connection (the live warehouse or the published analyst copy) and answers empty before the first build
+made the mart it reads. The wide per-day marts of labels, accounts and creators come back as one mapping per
+day: every column of those marts is part of the API's wire shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+import duckdb
+
+
+class Mart(StrEnum):
+    """The marts product code reads (schema ``marts``)."""
+
+    VIDEO_LATEST = "video_latest"
+    VIDEO_DAILY = "video_daily"
+    VIDEO_GROWTH = "video_growth"
+    VIDEO_ENGAGEMENT = "video_engagement"
+    LABEL_DAILY = "label_daily"
+    ACCOUNT_DAILY = "account_daily"
+    CREATOR_DAILY = "creator_daily"
+    ACCOUNT_METRICS_DAILY = "account_metrics_daily"
+    ACCOUNT_LATEST = "account_latest"
+    CREATOR_LATEST = "creator_latest"
+
+
+def built(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The names of the marts a build has made on ``con`` (all of schema ``marts``)."""
+    return {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts'").fetchall()}
+
+
+# ------------------------------------------------------------------------------------------------------ videos
+
+
+@dataclass(frozen=True, slots=True)
+class VideoLatest:
+    """A video's row of ``marts.video_latest``: what it is and its last observation."""
+
+    video_id: str
+    platform: str
+    account: str | None
+    labels: tuple[str, ...]
+    url: str | None
+    title: str | None
+    is_active: bool
+    availability: str
+    posted_at: datetime | None
+    last_observed_at: datetime | None
+
+
+def latest_videos(con: duckdb.DuckDBPyConnection) -> list[VideoLatest]:
+    """Every video of ``marts.video_latest``."""
+    if Mart.VIDEO_LATEST not in built(con):
+        return []
+    rows = con.execute(
+        "SELECT video_id, platform, account, labels, url, title, is_active, availability, posted_at, last_observed_at"
+        " FROM marts.video_latest"
+    ).fetchall()
+    return [
+        VideoLatest(
+            row[0], row[1], row[2], tuple(row[3] or ()), row[4], row[5], bool(row[6]), row[7] or "available", *row[8:]
+        )
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class VideoMetrics:
+    """A video's latest counts (``marts.video_latest``), growth (``marts.video_growth``) and last engagement
+    rate (``marts.video_engagement``); None where a mart has no row for it or is not built yet."""
+
+    observed_at: datetime | None = None
+    views: int | None = None
+    likes: int | None = None
+    comments: int | None = None
+    shares: int | None = None
+    saves: int | None = None
+    views_gained_1d: int | None = None
+    views_gained_7d: int | None = None
+    views_gained_14d: int | None = None
+    views_gained_30d: int | None = None
+    outlier_multiplier: float | None = None
+    engagement_rate: float | None = None
+
+
+def video_metrics(con: duckdb.DuckDBPyConnection, video_ids: Sequence[str]) -> dict[str, VideoMetrics]:
+    """The metrics of ``video_ids`` that any mart has (a video no mart knows is absent)."""
+    marts = built(con)
+    ids = list(dict.fromkeys(video_ids))
+    found: dict[str, dict[str, Any]] = {}
+    if not ids:
+        return {}
+
+    def merge(sql: str) -> None:
+        frame = con.execute(sql, [ids]).fetchall()
+        names = [d[0] for d in con.description or ()]
+        for row in frame:
+            found.setdefault(row[0], {}).update(zip(names[1:], row[1:], strict=True))
+
+    if Mart.VIDEO_LATEST in marts:
+        merge(
+            "SELECT video_id, last_observed_at AS observed_at, views, likes, comments, shares, saves"
+            " FROM marts.video_latest WHERE list_contains(?, video_id)"
+        )
+    if Mart.VIDEO_GROWTH in marts:
+        merge(
+            "SELECT video_id, views_gained_1d, views_gained_7d, views_gained_14d, views_gained_30d, outlier_multiplier"
+            " FROM marts.video_growth WHERE list_contains(?, video_id)"
+        )
+    if Mart.VIDEO_ENGAGEMENT in marts:
+        merge(
+            "SELECT video_id, arg_max(engagement_rate, day) AS engagement_rate FROM marts.video_engagement"
+            " WHERE list_contains(?, video_id) GROUP BY video_id"
+        )
+    return {video_id: VideoMetrics(**values) for video_id, values in found.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class VideoDay:
+    """A video's day of ``marts.video_daily``: counts at the end of the day and what the day gained."""
+
+    video_id: str
+    day: date
+    views: int | None
+    likes: int | None
+    comments: int | None
+    shares: int | None
+    saves: int | None
+    views_gained: int | None
+    likes_gained: int | None
+    comments_gained: int | None
+    shares_gained: int | None
+    saves_gained: int | None
+    observations: int | None
+    is_interpolated: bool | None
+
+    def series(self) -> dict[str, Any]:
+        """The day's values without the video id, in the mart's column order."""
+        return {name: getattr(self, name) for name in _VIDEO_DAY_COLUMNS[1:]}
+
+
+_VIDEO_DAY_COLUMNS = tuple(VideoDay.__dataclass_fields__)
+
+
+def video_days(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    video_id: str | None = None,
+    start: date | None = None,
+    end: date | None = None,
+) -> list[VideoDay]:
+    """Days of ``marts.video_daily`` from ``start`` to ``end`` (inclusive, open when None), of one video or all,
+    ordered by video and day."""
+    if Mart.VIDEO_DAILY not in built(con):
+        return []
+    rows = con.execute(
+        f"SELECT {', '.join(_VIDEO_DAY_COLUMNS)} FROM marts.video_daily"
+        " WHERE ($id IS NULL OR video_id = $id) AND ($start IS NULL OR day >= $start)"
+        " AND ($end IS NULL OR day <= $end) ORDER BY video_id, day",
+        {"id": video_id, "start": start, "end": end},
+    ).fetchall()
+    return [VideoDay(*row) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class VideoViewsDay:
+    """A video's views at the end of a day of ``marts.video_daily``, what the day gained and how often it was
+    observed: what the alert rules on views read."""
+
+    video_id: str
+    day: date
+    views: int | None
+    views_gained: int | None
+    observations: int | None
+
+
+def video_views(con: duckdb.DuckDBPyConnection, *, start: date | None = None) -> list[VideoViewsDay]:
+    """The views of every video per day from ``start`` on (all days when None), ordered by video and day."""
+    if Mart.VIDEO_DAILY not in built(con):
+        return []
+    rows = con.execute(
+        "SELECT video_id, day, views, views_gained, observations FROM marts.video_daily"
+        " WHERE $start IS NULL OR day >= $start ORDER BY video_id, day",
+        {"start": start},
+    ).fetchall()
+    return [VideoViewsDay(*row) for row in rows]
+
+
+# ------------------------------------------------------------------------------- labels, accounts, creators
+
+
+@dataclass(frozen=True, slots=True)
+class ViewsDay:
+    """The views of a label's or an account's videos at the end of a day."""
+
+    key: str  # the label, or ``platform:account``
+    day: date
+    views: int | None
+
+
+def label_views(con: duckdb.DuckDBPyConnection) -> list[ViewsDay]:
+    """``marts.label_daily``'s views per label and day, ordered by label and day."""
+    if Mart.LABEL_DAILY not in built(con):
+        return []
+    rows = con.execute("SELECT label, day, views FROM marts.label_daily ORDER BY 1, 2").fetchall()
+    return [ViewsDay(*row) for row in rows]
+
+
+def account_views(con: duckdb.DuckDBPyConnection) -> list[ViewsDay]:
+    """``marts.account_daily``'s views per ``platform:account`` and day, ordered by account and day."""
+    if Mart.ACCOUNT_DAILY not in built(con):
+        return []
+    rows = con.execute(
+        "SELECT platform, account, day, views FROM marts.account_daily ORDER BY platform, account, day"
+    ).fetchall()
+    return [ViewsDay(f"{platform}:{account}", day, views) for platform, account, day, views in rows]
+
+
+#: The per-day marts read whole (every column is in the API's answers), and the columns they are filtered by.
+DAILY_KEYS: dict[Mart, tuple[str, ...]] = {
+    Mart.LABEL_DAILY: ("label",),
+    Mart.ACCOUNT_DAILY: ("account", "platform"),
+    Mart.CREATOR_DAILY: ("creator_id",),
+    Mart.ACCOUNT_METRICS_DAILY: ("account_id",),
+}
+
+
+def daily_rows(
+    con: duckdb.DuckDBPyConnection,
+    mart: Mart,
+    filters: dict[str, Any],
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    exclude: Iterable[str] = (),
+) -> list[dict[str, Any]]:
+    """The days of one of the :data:`DAILY_KEYS` marts matching ``filters`` (column = value, columns of its
+    keys), from ``start`` to ``end``, ordered by day; every column but ``exclude``."""
+    keys = DAILY_KEYS[mart]
+    unknown = set(filters) - set(keys)
+    if unknown:
+        raise ValueError(f"marts.{mart} is not filtered by {', '.join(sorted(unknown))}")
+    if mart not in built(con):
+        return []
+    skipped = list(exclude)
+    columns = f"* EXCLUDE ({', '.join(skipped)})" if skipped else "*"
+    where = "".join(f" AND {column} = ${column}" for column in filters)
+    cursor = con.execute(
+        f"SELECT {columns} FROM marts.{mart} WHERE ($start IS NULL OR day >= $start)"
+        f" AND ($end IS NULL OR day <= $end){where} ORDER BY day",
+        {**filters, "start": start, "end": end},
+    )
+    names = [d[0] for d in cursor.description or ()]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+__all__ = [
+    "DAILY_KEYS",
+    "Mart",
+    "VideoDay",
+    "VideoLatest",
+    "VideoMetrics",
+    "VideoViewsDay",
+    "ViewsDay",
+    "account_views",
+    "built",
+    "daily_rows",
+    "label_views",
+    "latest_videos",
+    "video_days",
+    "video_metrics",
+    "video_views",
+]
