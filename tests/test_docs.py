@@ -95,6 +95,7 @@ def test_documented_defaults_are_the_defaults(path):
         config.LOCK_TIMEOUT_S: lambda text: _number(text) == defaults.lock_timeout_s,
         config.AUTO_CADENCE: lambda text: parse_auto_cadence(text) == defaults.auto_cadence,
         config.MIN_SUCCESS_SHARE: lambda text: _number(text) == defaults.min_success_share,
+        config.DBT_RUNNER: lambda text: text == defaults.dbt_runner,
         config.RETRY_BASE_MINUTES: lambda text: _number(text) == defaults.retry_base_minutes,
         config.RETRY_CAP_MINUTES: lambda text: _number(text) == defaults.retry_cap_minutes,
         config.MOMENTUM_FACTOR: lambda text: _number(text) == defaults.momentum_factor,

@@ -26,7 +26,7 @@ from dagster import (
     op,
 )
 
-from orchestration.defs.dbt import DBT_AUTOMATION, MART_KEYS
+from orchestration.defs.dbt import DBT_AUTOMATION, mart_keys
 from orchestration.defs.resources import WarehouseResource
 from viewtrail.alerts import store
 from viewtrail.alerts.channels import channels_file
@@ -38,7 +38,7 @@ ALERTS_KEY = AssetKey(["alerts", "alert_events"])
 
 
 #: One Nothing input per mart: the alerts read them, and the lineage shows marts -> alerts -> analytics_copy.
-_MART_INPUTS = ["_".join(key.path) for key in MART_KEYS]
+_MART_INPUTS = ["_".join(key.path) for key in mart_keys()]
 
 
 @op(
@@ -90,7 +90,7 @@ def _alert_events(**marts):
 
 alert_events = graph_asset(
     key=ALERTS_KEY,
-    ins={name: AssetIn(key, dagster_type=Nothing) for name, key in zip(_MART_INPUTS, MART_KEYS, strict=True)},
+    ins={name: AssetIn(key, dagster_type=Nothing) for name, key in zip(_MART_INPUTS, mart_keys(), strict=True)},
     group_name="published",
     kinds={"duckdb"},
     automation_condition=DBT_AUTOMATION,
