@@ -47,7 +47,7 @@ def defs() -> Definitions:
     settings = config.settings()  # first: a bad variable stops the load here, with its sentence
 
     from orchestration.defs import schedules
-    from orchestration.defs.alerting import alert_events
+    from orchestration.defs.alerting import alert_events, alert_events_mart
     from orchestration.defs.assets import platform_assets
     from orchestration.defs.dbt import viewtrail_dbt_assets
     from orchestration.defs.discovery import account_assets
@@ -56,7 +56,14 @@ def defs() -> Definitions:
     from orchestration.defs.sensors import all_sensors
 
     return Definitions(
-        assets=[*platform_assets, *account_assets, viewtrail_dbt_assets(), analytics_copy, alert_events],
+        assets=[
+            *platform_assets,
+            *account_assets,
+            viewtrail_dbt_assets(),
+            analytics_copy,
+            alert_events,
+            alert_events_mart,
+        ],
         jobs=[scrape_job, scrape_videos_job, discovery_job, build_job],
         schedules=[
             schedules.hourly_scrape_schedule,

@@ -63,6 +63,19 @@ def documented(path: Path) -> dict[str, str]:
     return found
 
 
+def test_every_mart_is_documented_and_every_documented_mart_is_built():
+    """The marts are a public contract: docs/metrics.md has a section per dbt mart, docs/schema.md one for the mart
+    built in Python; the marts themselves come from dbt's graph (``mart_names()``)."""
+    from orchestration.defs.alerting import ALERT_EVENTS_MART_KEY
+    from orchestration.defs.dbt import mart_names
+
+    def headings(path: Path) -> set[str]:
+        return set(re.findall(r"^## marts\.(\w+)", path.read_text(), flags=re.MULTILINE))
+
+    assert headings(ROOT / "docs" / "metrics.md") == set(mart_names())
+    assert headings(ROOT / "docs" / "schema.md") == {ALERT_EVENTS_MART_KEY.path[-1]}
+
+
 def test_every_setting_is_in_the_readme_configuration_table():
     missing = [name for name in config.VARIABLES if name not in documented(README)]
     assert missing == [], f"add these settings to README.md's configuration table: {', '.join(missing)}"
