@@ -11,7 +11,6 @@ import-time traceback. The ``orchestration.defs`` modules are imported inside th
 from __future__ import annotations
 
 import warnings
-from typing import Any
 
 from dagster import (
     BetaWarning,
@@ -27,20 +26,6 @@ warnings.filterwarnings("ignore", category=BetaWarning)
 warnings.filterwarnings("ignore", category=PreviewWarning)
 
 
-def build_resources(settings: config.Settings | None = None) -> dict[str, Any]:
-    """Every resource of the code location, from ``settings`` (default: this process's)."""
-    from orchestration.defs.resources import platform_clients_from_env, warehouse_from_env
-    from orchestration.defs.sensors import notifier_from_env, sensor_settings_from_env
-
-    settings = settings or config.settings()
-    return {
-        "warehouse": warehouse_from_env(settings),
-        "platforms": platform_clients_from_env(settings),
-        "sensor_settings": sensor_settings_from_env(settings),
-        "notifier": notifier_from_env(settings),
-    }
-
-
 @definitions
 def defs() -> Definitions:
     """The code location's assets, jobs, schedules, sensors and resources."""
@@ -53,6 +38,7 @@ def defs() -> Definitions:
     from orchestration.defs.discovery import account_assets
     from orchestration.defs.jobs import build_job, discovery_job, scrape_job, scrape_videos_job
     from orchestration.defs.publishing import analytics_copy
+    from orchestration.defs.resources import build_resources
     from orchestration.defs.sensors import all_sensors
 
     return Definitions(

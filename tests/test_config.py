@@ -241,8 +241,7 @@ def test_the_warehouse_resource_is_a_duckdb_resource_that_migrates_on_open(tmp_p
 def test_the_resources_come_from_the_settings_with_secrets_as_env_vars(monkeypatch):
     from dagster import EnvVar
 
-    from orchestration.defs.resources import platform_clients_from_env
-    from orchestration.defs.sensors import notifier_from_env, sensor_settings_from_env
+    from orchestration.defs.resources import notifier_from_env, platform_clients_from_env, sensor_settings_from_env
 
     s = parse(
         VIEWTRAIL_TIKTOK_MODE="real",
