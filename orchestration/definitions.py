@@ -5,7 +5,8 @@ Nothing is assembled at import: :func:`defs`, decorated with Dagster's ``@defini
 builds the resources and returns the one ``Definitions`` when Dagster loads the location (or a test calls
 ``defs()``). A bad variable therefore fails the load with its one sentence (``config.SettingsError``), never an
 import-time traceback. The ``orchestration.defs`` modules are imported inside the function for the same reason:
-``orchestration.defs.dbt`` prepares dbt's manifest when it is imported.
+``orchestration.defs.alerting`` and ``orchestration.defs.publishing`` read dbt's manifest (the marts,
+``mart_keys()``) when they are imported.
 """
 
 from __future__ import annotations

@@ -144,7 +144,7 @@ DEFAULT_RETRY_CAP_MINUTES = 24 * 60.0  # ... capped at 24 h
 DEFAULT_MOMENTUM_FACTOR = 3.0
 DEFAULT_MOMENTUM_MIN_VIEWS_PER_HOUR = 100.0
 DEFAULT_API_RATE_PER_MIN = 600  # requests per minute per API key (viewtrail serve)
-#: How the pipeline's dbt step runs dbt: "inprocess" (dbt's programmatic API in the run's process, ~4 s faster per
+#: How the pipeline's dbt step runs dbt: "inprocess" (dbt's programmatic API in the run's process, seconds faster per
 #: build) or "cli" (a `dbt build` subprocess through dagster-dbt's DbtCliResource, public APIs only: the fallback
 #: when an upgrade changes an internal the in-process step relies on, see orchestration/defs/dbt_internals.py).
 DBT_RUNNERS = ("inprocess", "cli")

@@ -267,7 +267,8 @@ def invoke_dbt(
 ) -> Any:
     """Run one dbt command in this process (dbt's programmatic API) against ``warehouse_path``.
 
-    In process, not as a dbt subprocess (``DbtCliResource.cli``): the Dagster run has already imported dbt
+    In process, not as a dbt subprocess (``DbtCliResource.cli``, :func:`dbt_cli_build_events`, chosen by
+    ``VIEWTRAIL_DBT_RUNNER=cli``): the Dagster run has already imported dbt
     (dagster-dbt does), and the subprocess path paid, before dbt ran a model, dagster-dbt's `dbt --version` probe
     (~1.3 s), its in-process adapter set-up (~0.8 s) and dbt's import in the subprocess (~1.5 s). At 10k videos the
     hourly step went from 7.3 s to 2.7 s (docs/benchmarks.md). dbt's programmatic API runs one command at a time
@@ -344,7 +345,7 @@ def dbt_build_events(context: AssetExecutionContext, warehouse_path: str, test_s
 
 def dbt_cli_build_events(context: AssetExecutionContext, warehouse_path: str, test_scope: str) -> Iterator[Any]:
     """`dbt build` of the step's selection as a dbt subprocess, through dagster-dbt's ``DbtCliResource`` (public
-    APIs only): the fallback of :func:`dbt_build_events` (``VIEWTRAIL_DBT_RUNNER=cli``), ~4 s slower per build.
+    APIs only): the fallback of :func:`dbt_build_events` (``VIEWTRAIL_DBT_RUNNER=cli``), seconds slower per build.
     Same warehouse, vars and target directory, so both runners share dbt's partial parse state."""
     target = dbt_target_path(warehouse_path, test_scope)
     args = [*DBT_CLI_BUILD_ARGS, "--vars", dbt_vars(warehouse_path, test_scope)]
