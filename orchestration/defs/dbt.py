@@ -207,7 +207,7 @@ def mart_keys() -> tuple[AssetKey, ...]:
     nodes = json.loads(dbt_project.manifest_path.read_text())["nodes"].values()
     models = [node for node in nodes if node.get("resource_type") == "model"]
     keys = {translator.get_asset_key(node) for node in models if translator.get_group_name(node) == MARTS_GROUP}
-    return tuple(sorted(keys, key=lambda key: key.path))
+    return tuple(sorted(keys, key=lambda key: key.to_user_string()))
 
 
 def mart_names() -> list[str]:
