@@ -5,13 +5,13 @@ Nothing is assembled at import: :func:`defs`, decorated with Dagster's ``@defini
 builds the resources and returns the one ``Definitions`` when Dagster loads the location (or a test calls
 ``defs()``). A bad variable therefore fails the load with its one sentence (``config.SettingsError``), never an
 import-time traceback. The ``orchestration.defs`` modules are imported inside the function for the same reason:
-``orchestration.defs.dbt`` prepares dbt's manifest when it is imported.
+``orchestration.defs.alerting`` and ``orchestration.defs.publishing`` read dbt's manifest (the marts,
+``mart_keys()``) when they are imported.
 """
 
 from __future__ import annotations
 
 import warnings
-from typing import Any
 
 from dagster import (
     BetaWarning,
@@ -27,36 +27,30 @@ warnings.filterwarnings("ignore", category=BetaWarning)
 warnings.filterwarnings("ignore", category=PreviewWarning)
 
 
-def build_resources(settings: config.Settings | None = None) -> dict[str, Any]:
-    """Every resource of the code location, from ``settings`` (default: this process's)."""
-    from orchestration.defs.resources import platform_clients_from_env, warehouse_from_env
-    from orchestration.defs.sensors import notifier_from_env, sensor_settings_from_env
-
-    settings = settings or config.settings()
-    return {
-        "warehouse": warehouse_from_env(settings),
-        "platforms": platform_clients_from_env(settings),
-        "sensor_settings": sensor_settings_from_env(settings),
-        "notifier": notifier_from_env(settings),
-    }
-
-
 @definitions
 def defs() -> Definitions:
     """The code location's assets, jobs, schedules, sensors and resources."""
     settings = config.settings()  # first: a bad variable stops the load here, with its sentence
 
     from orchestration.defs import schedules
-    from orchestration.defs.alerting import alert_events
+    from orchestration.defs.alerting import alert_events, alert_events_mart
     from orchestration.defs.assets import platform_assets
     from orchestration.defs.dbt import viewtrail_dbt_assets
     from orchestration.defs.discovery import account_assets
     from orchestration.defs.jobs import build_job, discovery_job, scrape_job, scrape_videos_job
     from orchestration.defs.publishing import analytics_copy
+    from orchestration.defs.resources import build_resources
     from orchestration.defs.sensors import all_sensors
 
     return Definitions(
-        assets=[*platform_assets, *account_assets, viewtrail_dbt_assets(), analytics_copy, alert_events],
+        assets=[
+            *platform_assets,
+            *account_assets,
+            viewtrail_dbt_assets(),
+            analytics_copy,
+            alert_events,
+            alert_events_mart,
+        ],
         jobs=[scrape_job, scrape_videos_job, discovery_job, build_job],
         schedules=[
             schedules.hourly_scrape_schedule,

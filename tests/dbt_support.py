@@ -124,13 +124,12 @@ def dbt(*args: str, warehouse: Path, tests: str = "touched") -> Any:
     """Run dbt in-process against `warehouse`; raise with dbt's own message when the command fails.
 
     ``tests`` is the data tests' scope (the var viewtrail_dbt_tests): "touched", as hourly builds run them, or "all"."""
-    from dbt.cli.main import dbtRunner
-
+    from orchestration.defs import dbt_internals
     from orchestration.defs.dbt import dbt_vars
 
     target = target_path(warehouse)
     try:
-        result = dbtRunner().invoke(
+        result = dbt_internals.run_dbt(
             [
                 *args,
                 "--vars",
@@ -148,7 +147,9 @@ def dbt(*args: str, warehouse: Path, tests: str = "touched") -> Any:
             ]
         )
     finally:
-        _release_dbt_connection()
+        # close dbt-duckdb's in-process DuckDB instance, so the test (and the next dbt command) can open the
+        # file with other settings, as separate processes would
+        dbt_internals.close_duckdb_instance()
     if not result.success:
         details = ""
         if result.result is not None and hasattr(result.result, "results"):
@@ -159,19 +160,6 @@ def dbt(*args: str, warehouse: Path, tests: str = "touched") -> Any:
             )
         raise AssertionError(f"dbt {' '.join(args)} failed: {result.exception or details}")
     return result
-
-
-def _release_dbt_connection() -> None:
-    """dbt-duckdb keeps its DuckDB instance open in-process after a command; close it so the test (and the
-    next dbt command) can open the file with other settings, as separate processes would."""
-    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-
-    with DuckDBConnectionManager._LOCK:
-        if DuckDBConnectionManager._ENV is not None:
-            try:
-                DuckDBConnectionManager._ENV.close()
-            finally:
-                DuckDBConnectionManager._ENV = None
 
 
 def query(path: Path, sql: str) -> list[tuple]:

@@ -75,10 +75,10 @@ def test_alert_asset_fires_delivers_records_and_publishes(warehouse_path: Path, 
 
 
 def test_alert_asset_runs_between_the_marts_and_the_analyst_copy() -> None:
-    from orchestration.defs.dbt import MART_KEYS
+    from orchestration.defs.dbt import mart_keys
     from orchestration.defs.publishing import analytics_copy
 
-    assert alert_events.asset_deps[ALERTS_KEY] == set(MART_KEYS)
+    assert alert_events.asset_deps[ALERTS_KEY] == set(mart_keys())
     assert ALERTS_KEY in analytics_copy.asset_deps[AssetKey("analytics_copy")]
 
 

@@ -33,6 +33,7 @@ def test_defaults_need_no_variable():
     assert s.offline is False and s.now is None and s.webhook_url is None
     assert s.lock_timeout_s == config.DEFAULT_LOCK_TIMEOUT_S == 120.0
     assert s.auto_cadence == DEFAULT_AUTO_CADENCE and s.min_success_share == 0.9 and s.api_rate_per_min == 600
+    assert s.dbt_runner == "inprocess"
     assert (s.retry_base_minutes, s.retry_cap_minutes, s.momentum_factor, s.momentum_min_views_per_hour) == (
         60.0,
         1440.0,
@@ -53,6 +54,7 @@ def test_every_variable_is_read():
         VIEWTRAIL_NOW="2027-01-15T12:00:00+01:00",
         VIEWTRAIL_AUTO_CADENCE="24:1,*:12",
         VIEWTRAIL_MIN_SUCCESS_SHARE="0.5",
+        VIEWTRAIL_DBT_RUNNER="CLI",
         VIEWTRAIL_RETRY_BASE_MINUTES="30",
         VIEWTRAIL_RETRY_CAP_MINUTES="600",
         VIEWTRAIL_MOMENTUM_FACTOR="5",
@@ -79,7 +81,7 @@ def test_every_variable_is_read():
         Path("/srv/vt/copy.duckdb"),
     )
     assert s.offline is True and s.lock_timeout_s == 0.0 and s.now == datetime(2027, 1, 15, 11)
-    assert s.auto_cadence == ((24.0, 1), (None, 12)) and s.min_success_share == 0.5
+    assert s.auto_cadence == ((24.0, 1), (None, 12)) and s.min_success_share == 0.5 and s.dbt_runner == "cli"
     assert (s.retry_base_minutes, s.retry_cap_minutes, s.momentum_factor, s.momentum_min_views_per_hour) == (
         30.0,
         600.0,
@@ -145,6 +147,7 @@ def test_a_bad_proxy_list_is_one_sentence_without_the_password(value):
         ("VIEWTRAIL_NOW", "yesterday", "is not an ISO date or instant"),
         ("VIEWTRAIL_AUTO_CADENCE", "24:1", "must list increasing ages"),
         ("VIEWTRAIL_MIN_SUCCESS_SHARE", "1.5", "between 0 and 1"),
+        ("VIEWTRAIL_DBT_RUNNER", "subprocess", "must be one of inprocess, cli"),
         ("VIEWTRAIL_RETRY_BASE_MINUTES", "0", "must be a positive number"),
         ("VIEWTRAIL_RETRY_CAP_MINUTES", "inf", "must be a positive number"),
         ("VIEWTRAIL_MOMENTUM_FACTOR", "fast", "must be a positive number"),
@@ -238,8 +241,7 @@ def test_the_warehouse_resource_is_a_duckdb_resource_that_migrates_on_open(tmp_p
 def test_the_resources_come_from_the_settings_with_secrets_as_env_vars(monkeypatch):
     from dagster import EnvVar
 
-    from orchestration.defs.resources import platform_clients_from_env
-    from orchestration.defs.sensors import notifier_from_env, sensor_settings_from_env
+    from orchestration.defs.resources import notifier_from_env, platform_clients_from_env, sensor_settings_from_env
 
     s = parse(
         VIEWTRAIL_TIKTOK_MODE="real",

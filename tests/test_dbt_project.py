@@ -16,20 +16,11 @@ from dbt_support import (
     register_videos,
 )
 
+from orchestration.defs.dbt import mart_names
+
 pytestmark = pytest.mark.slow
 
-MARTS = [
-    "video_daily",
-    "video_engagement",
-    "video_growth",
-    "video_latest",
-    "account_daily",
-    "label_daily",
-    "account_metrics_daily",
-    "account_latest",
-    "creator_daily",
-    "creator_latest",
-]
+MARTS = mart_names()  # the public tables; docs/metrics.md documents each (tests/test_docs.py)
 
 
 def test_unit_tests_pass_on_empty_relations(warehouse_path: Path) -> None:
@@ -405,7 +396,9 @@ def test_the_dagster_dbt_step_runs_dbt_in_process_and_frees_the_warehouse(wareho
         built = {e.asset_key.path[-1] for e in hourly.get_asset_materialization_events()}
         assert set(MARTS) <= built
         checks = hourly.get_asset_check_evaluations()
-        assert len(checks) == 47 and all(c.passed for c in checks)
+        # every data test the definitions declare (tests/snapshots/definitions.json lists them) ran, and passed
+        declared = {(key.asset_key, key.name) for key in viewtrail_dbt_assets().check_keys}
+        assert {(c.asset_key, c.check_name) for c in checks} == declared and all(c.passed for c in checks)
         assert free_for_another_process()  # dbt-duckdb's in-process DuckDB instance was closed
         # one dbt target dir per warehouse, reused: the next build parses partially
         assert (dbt_target_path(warehouse_path) / "partial_parse.msgpack").exists()
@@ -437,6 +430,41 @@ def test_the_dagster_dbt_step_runs_dbt_in_process_and_frees_the_warehouse(wareho
             raise_on_error=False,
         )
         assert not unknown.success
+
+
+def test_the_dbt_step_builds_the_marts_with_the_cli_runner_too(
+    warehouse_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """VIEWTRAIL_DBT_RUNNER=cli: the fallback when an upgrade breaks the in-process step runs `dbt build` as a
+    subprocess (dagster-dbt's DbtCliResource) with the same results: every mart, every data test."""
+    from dagster import DagsterInstance, materialize
+
+    from orchestration.defs.dbt import dbt_target_path, viewtrail_dbt_assets
+    from orchestration.defs.resources import WarehouseResource
+
+    create_warehouse(warehouse_path)
+    register_videos(warehouse_path, [{"video_id": "tiktok:a", "account": "alice", "labels": ["launch"]}])
+    insert_snapshots(
+        warehouse_path, [("tiktok:a", datetime(2024, 1, day, 12), 100 * day, 10, 1, 1, 0) for day in (1, 3)]
+    )
+    monkeypatch.setenv("VIEWTRAIL_DBT_RUNNER", "cli")
+    warehouse = WarehouseResource(
+        path=str(warehouse_path), analytics_path=str(tmp_path / "a.duckdb"), marts_export_dir=str(tmp_path / "marts")
+    )
+    with DagsterInstance.ephemeral() as instance:
+        result = materialize([viewtrail_dbt_assets()], resources={"warehouse": warehouse}, instance=instance)
+    assert result.success
+    # the subprocess wrote its run results where the in-process runner keeps its partial parse state
+    assert (dbt_target_path(warehouse_path) / "run_results.json").exists()
+    built = {e.asset_key.path[-1] for e in result.get_asset_materialization_events()}
+    assert set(MARTS) <= built
+    checks = result.get_asset_check_evaluations()
+    declared = {(key.asset_key, key.name) for key in viewtrail_dbt_assets().check_keys}
+    assert {(c.asset_key, c.check_name) for c in checks} == declared and all(c.passed for c in checks)
+    # the day between the two snapshots is filled in, as the in-process build does
+    assert query(warehouse_path, "select day from marts.video_daily order by day") == [
+        (date(2024, 1, day),) for day in (1, 2, 3)
+    ]
 
 
 def test_the_daily_schedule_runs_the_build_with_every_test() -> None:

@@ -10,6 +10,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
+from orchestration.defs.dbt import mart_names
 from viewtrail import clock, config
 from viewtrail.app import demo
 from viewtrail.cli import app
@@ -17,18 +18,7 @@ from viewtrail.domain.models import Platform
 from viewtrail.domain.urls import parse_video_url
 from viewtrail.warehouse.connection import open_warehouse
 
-MART_NAMES = {
-    "video_daily",
-    "video_engagement",
-    "video_growth",
-    "video_latest",
-    "account_daily",
-    "label_daily",
-    "account_metrics_daily",
-    "account_latest",
-    "creator_daily",
-    "creator_latest",
-}
+MART_NAMES = set(mart_names())
 
 
 @pytest.fixture

@@ -63,6 +63,19 @@ def documented(path: Path) -> dict[str, str]:
     return found
 
 
+def test_every_mart_is_documented_and_every_documented_mart_is_built():
+    """The marts are a public contract: docs/metrics.md has a section per dbt mart, docs/schema.md one for the mart
+    built in Python; the marts themselves come from dbt's graph (``mart_names()``)."""
+    from orchestration.defs.alerting import ALERT_EVENTS_MART_KEY
+    from orchestration.defs.dbt import mart_names
+
+    def headings(path: Path) -> set[str]:
+        return set(re.findall(r"^## marts\.(\w+)", path.read_text(), flags=re.MULTILINE))
+
+    assert headings(ROOT / "docs" / "metrics.md") == set(mart_names())
+    assert headings(ROOT / "docs" / "schema.md") == {ALERT_EVENTS_MART_KEY.path[-1]}
+
+
 def test_every_setting_is_in_the_readme_configuration_table():
     missing = [name for name in config.VARIABLES if name not in documented(README)]
     assert missing == [], f"add these settings to README.md's configuration table: {', '.join(missing)}"
@@ -95,6 +108,7 @@ def test_documented_defaults_are_the_defaults(path):
         config.LOCK_TIMEOUT_S: lambda text: _number(text) == defaults.lock_timeout_s,
         config.AUTO_CADENCE: lambda text: parse_auto_cadence(text) == defaults.auto_cadence,
         config.MIN_SUCCESS_SHARE: lambda text: _number(text) == defaults.min_success_share,
+        config.DBT_RUNNER: lambda text: text == defaults.dbt_runner,
         config.RETRY_BASE_MINUTES: lambda text: _number(text) == defaults.retry_base_minutes,
         config.RETRY_CAP_MINUTES: lambda text: _number(text) == defaults.retry_cap_minutes,
         config.MOMENTUM_FACTOR: lambda text: _number(text) == defaults.momentum_factor,

@@ -15,9 +15,8 @@ import pytest
 from dagster import DagsterInstance, RunRequest, build_sensor_context
 
 from orchestration.defs.notifications import notify_failure
-from orchestration.defs.resources import WarehouseResource
+from orchestration.defs.resources import SensorSettings, WarehouseResource
 from orchestration.defs.sensors import (
-    SensorSettings,
     failed_scrapes_sensor,
     momentum_sensor,
     new_videos_sensor,
@@ -263,7 +262,7 @@ def test_failure_notification_logs_a_line_and_posts_json(tmp_path):
 
 
 def test_sensor_settings_defaults_and_env(monkeypatch, tmp_path):
-    from orchestration.defs.sensors import sensor_settings_from_env
+    from orchestration.defs.resources import sensor_settings_from_env
 
     monkeypatch.setenv("VIEWTRAIL_DATA_DIR", str(tmp_path))
     for var in ("VIEWTRAIL_MOMENTUM_FACTOR", "VIEWTRAIL_RETRY_BASE_MINUTES"):

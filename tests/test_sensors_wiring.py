@@ -14,8 +14,8 @@ from dagster import (
 
 from orchestration.definitions import defs as load_defs
 from orchestration.defs.assets import assets_of
-from orchestration.defs.resources import PlatformClientsResource, WarehouseResource
-from orchestration.defs.sensors import NotifierResource, notify_run_failures
+from orchestration.defs.resources import NotifierResource, PlatformClientsResource, WarehouseResource
+from orchestration.defs.sensors import notify_run_failures
 from viewtrail.domain.models import Platform
 from viewtrail.pipeline.queue import QueueKind, enqueue_rescrape, pending_requests
 

@@ -15,23 +15,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from orchestration.defs.dbt import mart_names
+
 REPO = Path(__file__).resolve().parents[1]
 PLATFORM_ASSETS = {"raw/tiktok_snapshots", "raw/youtube_snapshots", "raw/instagram_snapshots", "raw/x_snapshots"}
-MARTS = {
-    f"marts/{m}"
-    for m in (
-        "video_daily",
-        "video_engagement",
-        "video_growth",
-        "video_latest",
-        "account_daily",
-        "label_daily",
-        "account_metrics_daily",
-        "account_latest",
-        "creator_daily",
-        "creator_latest",
-    )
-}
+MARTS = {f"marts/{name}" for name in mart_names()}
 
 QUERY = """
 {

@@ -66,6 +66,7 @@ LOCK_TIMEOUT_S = "VIEWTRAIL_LOCK_TIMEOUT_S"
 NOW = "VIEWTRAIL_NOW"
 AUTO_CADENCE = AUTO_CADENCE_ENV
 MIN_SUCCESS_SHARE = "VIEWTRAIL_MIN_SUCCESS_SHARE"
+DBT_RUNNER = "VIEWTRAIL_DBT_RUNNER"
 RETRY_BASE_MINUTES = "VIEWTRAIL_RETRY_BASE_MINUTES"
 RETRY_CAP_MINUTES = "VIEWTRAIL_RETRY_CAP_MINUTES"
 MOMENTUM_FACTOR = "VIEWTRAIL_MOMENTUM_FACTOR"
@@ -109,6 +110,7 @@ VARIABLES: tuple[str, ...] = (
     NOW,
     AUTO_CADENCE,
     MIN_SUCCESS_SHARE,
+    DBT_RUNNER,
     RETRY_BASE_MINUTES,
     RETRY_CAP_MINUTES,
     MOMENTUM_FACTOR,
@@ -142,6 +144,11 @@ DEFAULT_RETRY_CAP_MINUTES = 24 * 60.0  # ... capped at 24 h
 DEFAULT_MOMENTUM_FACTOR = 3.0
 DEFAULT_MOMENTUM_MIN_VIEWS_PER_HOUR = 100.0
 DEFAULT_API_RATE_PER_MIN = 600  # requests per minute per API key (viewtrail serve)
+#: How the pipeline's dbt step runs dbt: "inprocess" (dbt's programmatic API in the run's process, seconds faster per
+#: build) or "cli" (a `dbt build` subprocess through dagster-dbt's DbtCliResource, public APIs only: the fallback
+#: when an upgrade changes an internal the in-process step relies on, see orchestration/defs/dbt_internals.py).
+DBT_RUNNERS = ("inprocess", "cli")
+DEFAULT_DBT_RUNNER = "inprocess"
 MODES = ("simulated", "real")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
@@ -210,6 +217,7 @@ class Settings:
     api_rate_per_min: int  # VIEWTRAIL_API_RATE_PER_MIN: the HTTP API's requests per minute per API key
     platforms: tuple[PlatformSettings, ...]  # one per Platform, in Platform order
     webhook_url: str | None = field(default=None, repr=False)  # VIEWTRAIL_WEBHOOK_URL (may hold a token)
+    dbt_runner: str = DEFAULT_DBT_RUNNER  # VIEWTRAIL_DBT_RUNNER: how the pipeline's dbt step runs dbt
 
     @property
     def marts_export_dir(self) -> Path:
@@ -387,6 +395,15 @@ def _share(raw: _Raw) -> float:
     return float(value)
 
 
+def _dbt_runner(raw: _Raw) -> str:
+    text = raw.text(DBT_RUNNER).lower()
+    if not text:
+        return DEFAULT_DBT_RUNNER
+    if text not in DBT_RUNNERS:
+        raise SettingsError(f"{DBT_RUNNER}={raw.text(DBT_RUNNER)!r} must be one of {', '.join(DBT_RUNNERS)}.")
+    return text
+
+
 def _api_rate(raw: _Raw) -> int:
     text = raw.text(API_RATE_PER_MIN)
     if not text:
@@ -523,4 +540,5 @@ def _parse(raw: _Raw, cwd: Path) -> Settings:
         api_rate_per_min=_api_rate(raw),
         platforms=tuple(_platform(raw, p, cwd) for p in Platform),
         webhook_url=_webhook(raw),
+        dbt_runner=_dbt_runner(raw),
     )

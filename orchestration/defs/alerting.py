@@ -16,6 +16,7 @@ from pathlib import Path
 from dagster import (
     AssetIn,
     AssetKey,
+    AssetSpec,
     In,
     MetadataValue,
     Nothing,
@@ -26,7 +27,7 @@ from dagster import (
     op,
 )
 
-from orchestration.defs.dbt import DBT_AUTOMATION, MART_KEYS
+from orchestration.defs.dbt import DBT_AUTOMATION, MARTS_GROUP, mart_keys
 from orchestration.defs.resources import WarehouseResource
 from viewtrail.alerts import store
 from viewtrail.alerts.channels import channels_file
@@ -35,10 +36,12 @@ from viewtrail.alerts.service import AlertRun, run_alerts, sent_counts
 from viewtrail.clock import utc_now
 
 ALERTS_KEY = AssetKey(["alerts", "alert_events"])
+#: ``marts.alert_events``: the one mart built in Python rather than by dbt (viewtrail.pipeline.publish).
+ALERT_EVENTS_MART_KEY = AssetKey([MARTS_GROUP, "alert_events"])
 
 
 #: One Nothing input per mart: the alerts read them, and the lineage shows marts -> alerts -> analytics_copy.
-_MART_INPUTS = ["_".join(key.path) for key in MART_KEYS]
+_MART_INPUTS = ["_".join(key.path) for key in mart_keys()]
 
 
 @op(
@@ -90,7 +93,7 @@ def _alert_events(**marts):
 
 alert_events = graph_asset(
     key=ALERTS_KEY,
-    ins={name: AssetIn(key, dagster_type=Nothing) for name, key in zip(_MART_INPUTS, MART_KEYS, strict=True)},
+    ins={name: AssetIn(key, dagster_type=Nothing) for name, key in zip(_MART_INPUTS, mart_keys(), strict=True)},
     group_name="published",
     kinds={"duckdb"},
     automation_condition=DBT_AUTOMATION,
@@ -99,3 +102,20 @@ alert_events = graph_asset(
         "in raw.alert_events (+ deliveries per channel), published as marts.alert_events. See docs/alerts.md."
     ),
 )(_alert_events)
+
+
+#: ``marts.alert_events`` in the asset graph, next to the dbt marts (group ``marts``), downstream of the alerts.
+#: Declared, not materialized by a step of its own: the analyst copy's publish builds it in the copy and in
+#: data/marts/alert_events.parquet from ``raw.alert_events`` + ``raw.alert_deliveries`` (ALERT_EVENTS_SQL in
+#: viewtrail.alerts.store), since the alerts run after dbt and a dbt model could not see what the build fired.
+alert_events_mart = AssetSpec(
+    key=ALERT_EVENTS_MART_KEY,
+    deps=[ALERTS_KEY],
+    group_name=MARTS_GROUP,
+    kinds={"python", "duckdb", "parquet"},
+    description=(
+        "The one mart built in Python, not by dbt: one row per alert event with its deliveries, written into the "
+        "analyst copy (data/analytics.duckdb) and data/marts/alert_events.parquet when analytics_copy publishes. "
+        "See docs/schema.md and docs/alerts.md."
+    ),
+)

@@ -27,20 +27,9 @@ from dagster import (
     AutomationCondition,
     Failure,
 )
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject, dbt_assets
-from dagster_dbt.asset_utils import (
-    DAGSTER_DBT_EXCLUDE_METADATA_KEY,
-    DAGSTER_DBT_SELECT_METADATA_KEY,
-    DAGSTER_DBT_SELECTOR_METADATA_KEY,
-    DBT_INDIRECT_SELECTION_ENV,
-    get_manifest_and_translator_from_dbt_assets,
-    get_subset_selection_for_context,
-)
-from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
-from dagster_dbt.dbt_project import DbtProjectPreparer
-from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-from dbt_common.events.functions import msg_to_dict
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
+from orchestration.defs import dbt_internals
 from orchestration.defs.assets import SNAPSHOT_ASSET_KEYS
 from orchestration.defs.discovery import ACCOUNTS_ASSET_KEYS
 from orchestration.defs.resources import WarehouseResource
@@ -72,23 +61,6 @@ DBT_AUTOMATION = (
     & ~AutomationCondition.any_deps_in_progress()
     & ~AutomationCondition.in_progress()
 ).with_label("after new snapshots")
-
-#: The marts dbt builds, as Dagster asset keys (what the alerts and the analyst copy depend on).
-MART_KEYS = [
-    AssetKey(["marts", name])
-    for name in (
-        "video_daily",
-        "video_engagement",
-        "video_growth",
-        "video_latest",
-        "account_daily",
-        "label_daily",
-        "account_metrics_daily",
-        "account_latest",
-        "creator_daily",
-        "creator_latest",
-    )
-]
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
@@ -122,7 +94,7 @@ def manifest_is_stale(manifest: Path) -> bool:
     return any(path.exists() and path.stat().st_mtime > built for path in paths)
 
 
-class VenvDbtPreparer(DbtProjectPreparer):
+class VenvDbtPreparer(dbt_internals.ProjectPreparer):
     """Keeps dbt's manifest describing the project's files, so loading the definitions never fails.
 
     Runs `dbt parse` with the venv's dbt (not whatever "dbt" is on PATH: `dagster dev` starts its code server
@@ -214,11 +186,33 @@ class ViewtrailDbtTranslator(DagsterDbtTranslator):
         return folder if folder in DBT_GROUPS else "dbt"
 
 
+#: The Dagster group of the marts (the dbt models under models/marts/, schema ``marts``).
+MARTS_GROUP = "marts"
 #: The Dagster groups of the dbt assets: the model's folder, else "dbt". Jobs select the dbt assets by these
 #: groups, so that defining a job never has to build the dbt assets (and maybe parse the project).
-DBT_GROUPS = ("staging", "intermediate", "marts", "dbt")
+DBT_GROUPS = ("staging", "intermediate", MARTS_GROUP, "dbt")
 
 translator = ViewtrailDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+@functools.cache
+def mart_keys() -> tuple[AssetKey, ...]:
+    """The marts dbt builds, as Dagster asset keys (what the alerts and the analyst copy depend on), sorted.
+
+    Read from dbt's manifest: the models the translator puts in the group ``marts`` (the models/marts/ folder),
+    so adding a model there is the one step that makes it a mart everywhere. Reading the manifest (~10 ms) may
+    first run `dbt parse`, when the manifest is older than the dbt sources, as :func:`viewtrail_dbt_assets` does.
+    """
+    dbt_preparer.prepare_if_dev(dbt_project)
+    nodes = json.loads(dbt_project.manifest_path.read_text())["nodes"].values()
+    models = [node for node in nodes if node.get("resource_type") == "model"]
+    keys = {translator.get_asset_key(node) for node in models if translator.get_group_name(node) == MARTS_GROUP}
+    return tuple(sorted(keys, key=lambda key: key.to_user_string()))
+
+
+def mart_names() -> list[str]:
+    """The names of the dbt marts (``video_daily`` ...), sorted: the tables dbt builds in the schema ``marts``."""
+    return [key.path[-1] for key in mart_keys()]
 
 
 #: Run tag choosing the data tests' scope. "touched" (default): the tests of the incremental marts (video_daily,
@@ -232,6 +226,9 @@ DBT_TEST_SCOPES = ("touched", "all")
 #: dbt.log in the target path has the details): writing and validating them costs ~0.5 s in a fresh process.
 #: dbt's partial parse state is still saved.
 DBT_BUILD_ARGS = ("build", "--exclude-resource-type", "unit_test", "--no-write-json")
+#: The same build as a dbt subprocess (``VIEWTRAIL_DBT_RUNNER=cli``): dagster-dbt reads the run's artefacts
+#: (run_results.json) after the process exits, so they are written.
+DBT_CLI_BUILD_ARGS = tuple(arg for arg in DBT_BUILD_ARGS if arg != "--no-write-json")
 #: dbt events that carry a node's result: they become Dagster materializations and check evaluations.
 _RESULT_EVENTS = frozenset({"LogModelResult", "LogTestResult", "LogSeedResult", "LogSnapshotResult"})
 
@@ -260,17 +257,6 @@ def dbt_vars(warehouse_path: str | Path, test_scope: str = "touched") -> str:
     return json.dumps({"viewtrail_warehouse": warehouse, "viewtrail_dbt_tests": test_scope})
 
 
-def release_dbt_connection() -> None:
-    """dbt-duckdb keeps its DuckDB instance open in the process after a command; close it so the warehouse file
-    is free for the next step (and for other processes) as it is after a dbt subprocess exits."""
-    with DuckDBConnectionManager._LOCK:
-        if DuckDBConnectionManager._ENV is not None:
-            try:
-                DuckDBConnectionManager._ENV.close()
-            finally:
-                DuckDBConnectionManager._ENV = None
-
-
 def invoke_dbt(
     args: Sequence[str],
     *,
@@ -281,7 +267,8 @@ def invoke_dbt(
 ) -> Any:
     """Run one dbt command in this process (dbt's programmatic API) against ``warehouse_path``.
 
-    In process, not as a dbt subprocess (``DbtCliResource.cli``): the Dagster run has already imported dbt
+    In process, not as a dbt subprocess (``DbtCliResource.cli``, :func:`dbt_cli_build_events`, chosen by
+    ``VIEWTRAIL_DBT_RUNNER=cli``): the Dagster run has already imported dbt
     (dagster-dbt does), and the subprocess path paid, before dbt ran a model, dagster-dbt's `dbt --version` probe
     (~1.3 s), its in-process adapter set-up (~0.8 s) and dbt's import in the subprocess (~1.5 s). At 10k videos the
     hourly step went from 7.3 s to 2.7 s (docs/benchmarks.md). dbt's programmatic API runs one command at a time
@@ -290,12 +277,10 @@ def invoke_dbt(
     termination (Dagster's interrupt in the step) comes back as its exception, and closing dbt-duckdb's DuckDB
     instance afterwards stops the queries still running (their transactions roll back).
     """
-    from dbt.cli.main import dbtRunner  # ~0.5 s to import: paid by the dbt step, not by every load of the location
-
     variables = dbt_vars(warehouse_path, test_scope)
     target = target_path or dbt_target_path(warehouse_path, test_scope)
     try:
-        return dbtRunner(callbacks=[on_event] if on_event else []).invoke(
+        return dbt_internals.run_dbt(
             [
                 *args,
                 "--vars",
@@ -309,52 +294,38 @@ def invoke_dbt(
                 str(target),
                 "--log-path",
                 str(target),
-            ]
+            ],
+            on_event,
         )
     finally:
-        release_dbt_connection()
-
-
-def _selection_args(context: AssetExecutionContext, manifest: Mapping[str, Any]) -> list[str]:
-    """dbt selection for the assets and checks this step materializes: dagster-dbt's own subsetting logic (all
-    models with eager test selection, or the Dagster subset by name)."""
-    op_tags = context.op_execution_context.op.tags
-    selection, indirect = get_subset_selection_for_context(
-        context=context,
-        manifest=manifest,
-        select=op_tags.get(DAGSTER_DBT_SELECT_METADATA_KEY),
-        exclude=op_tags.get(DAGSTER_DBT_EXCLUDE_METADATA_KEY),
-        selector=op_tags.get(DAGSTER_DBT_SELECTOR_METADATA_KEY),
-        dagster_dbt_translator=translator,
-        current_dbt_indirect_selection_env=os.getenv(DBT_INDIRECT_SELECTION_ENV),
-    )
-    return [*selection, *(["--indirect-selection", indirect] if indirect else [])]
+        dbt_internals.close_duckdb_instance()
 
 
 def dbt_build_events(context: AssetExecutionContext, warehouse_path: str, test_scope: str) -> Iterator[Any]:
     """`dbt build` of the step's selection; yields the Dagster events dagster-dbt would (an Output per model, an
     AssetCheckResult per data test), then fails the step if dbt did."""
-    manifest, dagster_dbt_translator, project = get_manifest_and_translator_from_dbt_assets([context.assets_def])
+    manifest, dagster_dbt_translator, project = dbt_internals.manifest_and_translator(context.assets_def)
     results: list[dict[str, Any]] = []
     errors: list[str] = []
 
     def on_event(msg: Any) -> None:
-        if msg.info.name in _RESULT_EVENTS:
-            results.append(msg_to_dict(msg))
-        elif msg.info.level == "error":
-            errors.append(msg.info.msg)
+        if dbt_internals.event_name(msg) in _RESULT_EVENTS:
+            results.append(dbt_internals.event_as_dict(msg))
+        elif dbt_internals.event_is_error(msg):
+            errors.append(dbt_internals.event_text(msg))
 
     target = dbt_target_path(warehouse_path, test_scope)
-    args = [*DBT_BUILD_ARGS, *_selection_args(context, manifest)]
+    indirect = os.getenv(dbt_internals.INDIRECT_SELECTION_ENV)
+    args = [*DBT_BUILD_ARGS, *dbt_internals.selection_args(context, manifest, dagster_dbt_translator, indirect)]
     context.log.info(f"dbt {' '.join(args)} (tests: {test_scope}, in process, target {target})")
     outcome = invoke_dbt(
         args, warehouse_path=warehouse_path, test_scope=test_scope, on_event=on_event, target_path=target
     )
     for raw_event in results:
-        event = DbtCoreCliEventMessage(raw_event=raw_event, event_history_metadata={})
-        yield from event.to_default_asset_events(
+        yield from dbt_internals.dagster_events(
+            raw_event,
             manifest=manifest,
-            dagster_dbt_translator=dagster_dbt_translator,
+            translator=dagster_dbt_translator,
             context=context,
             target_path=target,
             project=project,
@@ -362,17 +333,29 @@ def dbt_build_events(context: AssetExecutionContext, warehouse_path: str, test_s
     if not outcome.success:
         if isinstance(outcome.exception, BaseException) and not isinstance(outcome.exception, Exception):
             raise outcome.exception  # KeyboardInterrupt / run termination: not a dbt failure
-        failed = [
-            f"{r['data']['node_info']['unique_id']}: {r['data']['status']}"
-            for r in results
-            if r["data"].get("status") not in ("success", "pass", "warn")
-        ]
+        statuses = [dbt_internals.result_status(r) for r in results]
+        failed = [f"{node}: {status}" for node, status in statuses if status not in ("success", "pass", "warn")]
         raise Failure(
             description=f"dbt {' '.join(args)} failed"
             + (f": {outcome.exception}" if outcome.exception else "")
             + (f"; {', '.join(failed)}" if failed else ""),
             metadata={"errors": "\n".join(errors[-20:]) or "-", "dbt log": str(target / "dbt.log")},
         )
+
+
+def dbt_cli_build_events(context: AssetExecutionContext, warehouse_path: str, test_scope: str) -> Iterator[Any]:
+    """`dbt build` of the step's selection as a dbt subprocess, through dagster-dbt's ``DbtCliResource`` (public
+    APIs only): the fallback of :func:`dbt_build_events` (``VIEWTRAIL_DBT_RUNNER=cli``), seconds slower per build.
+    Same warehouse, vars and target directory, so both runners share dbt's partial parse state."""
+    target = dbt_target_path(warehouse_path, test_scope)
+    args = [*DBT_CLI_BUILD_ARGS, "--vars", dbt_vars(warehouse_path, test_scope)]
+    context.log.info(f"dbt {' '.join(args)} (tests: {test_scope}, subprocess, target {target})")
+    cli = DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())
+    yield from cli.cli(args, context=context, target_path=target).stream()
+
+
+#: How the step runs dbt, by ``VIEWTRAIL_DBT_RUNNER`` (one entry per ``config.DBT_RUNNERS``).
+BUILD_BY_RUNNER = {"inprocess": dbt_build_events, "cli": dbt_cli_build_events}
 
 
 @functools.cache
@@ -389,11 +372,11 @@ def viewtrail_dbt_assets() -> AssetsDefinition:
         name="viewtrail_dbt",
     )
     def viewtrail_dbt(context: AssetExecutionContext, warehouse: WarehouseResource):
-        # dbt runs in this process (dbt_build_events), so the step needs no DbtCliResource. Make sure the
-        # warehouse exists and is migrated before dbt reads its sources.
+        # Make sure the warehouse exists and is migrated before dbt reads its sources.
         with warehouse.connect():
             pass
         test_scope = context.run.tags.get(DBT_TESTS_TAG, "touched")
-        yield from dbt_build_events(context, warehouse.path, test_scope)
+        dbt_vars(warehouse.path, test_scope)  # an unknown scope fails here, whichever runner
+        yield from BUILD_BY_RUNNER[config.settings().dbt_runner](context, warehouse.path, test_scope)
 
     return viewtrail_dbt

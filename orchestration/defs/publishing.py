@@ -5,14 +5,14 @@ from pathlib import Path
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
 from orchestration.defs.alerting import ALERTS_KEY
-from orchestration.defs.dbt import DBT_AUTOMATION, MART_KEYS
+from orchestration.defs.dbt import DBT_AUTOMATION, mart_keys
 from orchestration.defs.resources import WarehouseResource
 from viewtrail.pipeline.publish import publish
 
 
 @asset(
     key=AssetKey("analytics_copy"),
-    deps=[*MART_KEYS, ALERTS_KEY],  # after the alerts, so the copy holds what this build fired
+    deps=[*mart_keys(), ALERTS_KEY],  # after the alerts, so the copy holds what this build fired
     pool="duckdb",
     group_name="published",
     kinds={"duckdb", "parquet"},

@@ -1,4 +1,5 @@
-"""Resources built from the settings (``viewtrail.config``): the warehouse file and the platform clients.
+"""Every resource of the code location, built from the settings (``viewtrail.config``): the warehouse file, the
+platform clients, the sensors' knobs and the run-failure notifier (:func:`build_resources` lists them).
 
 Tests swap configuration (a temp warehouse path, the fake server's base URLs), never monkeypatch.
 The builders below take a :class:`~viewtrail.config.Settings` (default: ``config.settings()``) and are
@@ -150,3 +151,56 @@ def warehouse_from_env(settings: config.Settings | None = None) -> WarehouseReso
         marts_export_dir=str(settings.marts_export_dir),
         lock_timeout_s=settings.lock_timeout_s,
     )
+
+
+class SensorSettings(ConfigurableResource):
+    """Knobs of the re-scrape sensors (defaults fit a few thousand videos; the settings may override them)."""
+
+    queue_dir: str
+    #: Failures: first retry this long after a transient failure, doubling per consecutive failure, capped.
+    retry_base_minutes: float = config.DEFAULT_RETRY_BASE_MINUTES  # 1 h, 2 h, 4 h, ... (VIEWTRAIL_RETRY_BASE_MINUTES)
+    retry_cap_minutes: float = config.DEFAULT_RETRY_CAP_MINUTES  # capped at 24 h (VIEWTRAIL_RETRY_CAP_MINUTES)
+    #: Momentum: a video whose views/hour (last 24 h) reaches this multiple of its previous rate ...
+    momentum_factor: float = config.DEFAULT_MOMENTUM_FACTOR  # VIEWTRAIL_MOMENTUM_FACTOR
+    #: ... and at least this many views/hour ...
+    momentum_min_views_per_hour: float = (
+        config.DEFAULT_MOMENTUM_MIN_VIEWS_PER_HOUR
+    )  # VIEWTRAIL_MOMENTUM_MIN_VIEWS_PER_HOUR
+    #: ... is re-scraped hourly for this many hours.
+    momentum_hours: int = 24
+
+
+class NotifierResource(ConfigurableResource):
+    log_path: str
+    webhook_url: str | None = None  # VIEWTRAIL_WEBHOOK_URL (may hold a token: never logged)
+
+
+def sensor_settings_from_env(settings: config.Settings | None = None) -> SensorSettings:
+    """Sensor knobs from the settings (each numeric one overridable by its variable, a positive number)."""
+    settings = settings or config.settings()
+    return SensorSettings(
+        queue_dir=str(settings.queue_dir),
+        retry_base_minutes=settings.retry_base_minutes,
+        retry_cap_minutes=settings.retry_cap_minutes,
+        momentum_factor=settings.momentum_factor,
+        momentum_min_views_per_hour=settings.momentum_min_views_per_hour,
+    )
+
+
+def notifier_from_env(settings: config.Settings | None = None) -> NotifierResource:
+    """The failure log under the data dir; the webhook as an ``EnvVar`` (it may carry a token) when set."""
+    settings = settings or config.settings()
+    url = EnvVar(config.WEBHOOK_URL) if settings.is_set(config.WEBHOOK_URL) else None
+    return NotifierResource(log_path=str(settings.data_dir / "logs" / "failures.log"), webhook_url=url)
+
+
+def build_resources(settings: config.Settings | None = None) -> dict[str, Any]:
+    """Every resource of the code location, by the name assets and sensors ask for, from ``settings`` (default:
+    this process's)."""
+    settings = settings or config.settings()
+    return {
+        "warehouse": warehouse_from_env(settings),
+        "platforms": platform_clients_from_env(settings),
+        "sensor_settings": sensor_settings_from_env(settings),
+        "notifier": notifier_from_env(settings),
+    }
