@@ -13,10 +13,10 @@ from viewtrail.domain.models import Platform
 from viewtrail.platforms.base import DEFAULT_USER_AGENT, ClientSettings
 from viewtrail.platforms.factory import build_client, client_mode, settings_from_env
 from viewtrail.platforms.http import OfflineError
-from viewtrail.platforms.instagram import InstagramClient
-from viewtrail.platforms.tiktok import TikTokClient
-from viewtrail.platforms.x import XClient
-from viewtrail.platforms.youtube import YouTubeClient
+from viewtrail.platforms.instagram.client import InstagramClient
+from viewtrail.platforms.tiktok.client import TikTokClient
+from viewtrail.platforms.x.client import XClient
+from viewtrail.platforms.youtube.client import YouTubeClient
 
 
 @pytest.fixture(autouse=True)

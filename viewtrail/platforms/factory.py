@@ -30,10 +30,10 @@ __all__ = ["MODES", "build_client", "client_mode", "settings_from_env"]
 MODES = config.MODES
 
 _REAL_CLIENTS: dict[Platform, tuple[str, str]] = {
-    Platform.YOUTUBE: ("viewtrail.platforms.youtube", "YouTubeClient"),
-    Platform.TIKTOK: ("viewtrail.platforms.tiktok", "TikTokClient"),
-    Platform.INSTAGRAM: ("viewtrail.platforms.instagram", "InstagramClient"),
-    Platform.X: ("viewtrail.platforms.x", "XClient"),
+    Platform.YOUTUBE: ("viewtrail.platforms.youtube.client", "YouTubeClient"),
+    Platform.TIKTOK: ("viewtrail.platforms.tiktok.client", "TikTokClient"),
+    Platform.INSTAGRAM: ("viewtrail.platforms.instagram.client", "InstagramClient"),
+    Platform.X: ("viewtrail.platforms.x.client", "XClient"),
 }
 
 _SETTING_NAMES = frozenset(f.name for f in dataclasses.fields(ClientSettings))

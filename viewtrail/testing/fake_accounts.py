@@ -33,7 +33,7 @@ from starlette.routing import Route
 from viewtrail.domain.hashing import SIMULATION
 from viewtrail.domain.models import Platform
 from viewtrail.platforms.accounts.simulated import SimulatedAccount, SimulatedPost, simulate_account
-from viewtrail.platforms.accounts.x import WEB_BEARER
+from viewtrail.platforms.x.accounts import WEB_BEARER
 from viewtrail.testing.fake_platform import (
     _TIKTOK_CHALLENGE,
     _epoch,

@@ -63,9 +63,9 @@ from starlette.routing import Route
 from viewtrail.clock import utc_now
 from viewtrail.domain.hashing import SIMULATION
 from viewtrail.domain.models import Outcome, Platform
-from viewtrail.platforms.instagram import pk_to_shortcode, shortcode_to_pk
+from viewtrail.platforms.instagram.client import pk_to_shortcode, shortcode_to_pk
 from viewtrail.platforms.simulated import SimulatedState, simulate
-from viewtrail.platforms.x import syndication_token
+from viewtrail.platforms.x.client import syndication_token
 
 __all__ = [
     "FAULTS",

@@ -23,10 +23,10 @@ __all__ = ["ACCOUNT_BASE_URLS", "build_account_client"]
 ACCOUNT_BASE_URLS: dict[Platform, str] = {Platform.X: "https://api.x.com"}
 
 _REAL_ACCOUNT_CLIENTS: dict[Platform, tuple[str, str]] = {
-    Platform.YOUTUBE: ("viewtrail.platforms.accounts.youtube", "YouTubeAccountClient"),
-    Platform.TIKTOK: ("viewtrail.platforms.accounts.tiktok", "TikTokAccountClient"),
-    Platform.INSTAGRAM: ("viewtrail.platforms.accounts.instagram", "InstagramAccountClient"),
-    Platform.X: ("viewtrail.platforms.accounts.x", "XAccountClient"),
+    Platform.YOUTUBE: ("viewtrail.platforms.youtube.accounts", "YouTubeAccountClient"),
+    Platform.TIKTOK: ("viewtrail.platforms.tiktok.accounts", "TikTokAccountClient"),
+    Platform.INSTAGRAM: ("viewtrail.platforms.instagram.accounts", "InstagramAccountClient"),
+    Platform.X: ("viewtrail.platforms.x.accounts", "XAccountClient"),
 }
 
 
