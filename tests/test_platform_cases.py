@@ -19,7 +19,7 @@ from viewtrail.platforms import trace
 from viewtrail.platforms.base import scrape_sync
 from viewtrail.platforms.factory import build_client
 from viewtrail.platforms.instagram.client import find_embed_media, find_media, is_page_shell, media_observation
-from viewtrail.platforms.simulated import simulate, video_profile
+from viewtrail.platforms.simulated.client import simulate, video_profile
 from viewtrail.platforms.tiktok import client as tiktok_module
 from viewtrail.platforms.tiktok.client import is_challenge_page, parse_video_page, solve_challenge
 from viewtrail.platforms.x.client import graphql_counts

@@ -1,6 +1,6 @@
 """A fake platform HTTP server on 127.0.0.1 speaking each real client's wire format from the simulated curves.
 
-A test and bench utility, never production: the numbers are :func:`viewtrail.platforms.simulated.simulate`
+A test and bench utility, never production: the numbers are :func:`viewtrail.platforms.simulated.client.simulate`
 (a SIMULATION, not real data). Each platform lives under a path prefix, so a real client pointed at
 ``server.base_url(platform)`` parses the answers exactly as it parses the real platform:
 
@@ -64,7 +64,7 @@ from viewtrail.clock import utc_now
 from viewtrail.domain.hashing import SIMULATION
 from viewtrail.domain.models import Outcome, Platform
 from viewtrail.platforms.instagram.client import pk_to_shortcode, shortcode_to_pk
-from viewtrail.platforms.simulated import SimulatedState, simulate
+from viewtrail.platforms.simulated.client import SimulatedState, simulate
 from viewtrail.platforms.x.client import syndication_token
 
 __all__ = [
