@@ -46,6 +46,7 @@ from viewtrail.domain.platforms import platform_spec, platform_specs, url_gramma
 
 __all__ = [
     "PLATFORM_CHOICES",
+    "PLATFORM_NAMES",
     "SUPPORTED_PLATFORMS",
     "InvalidVideoUrl",
     "canonical_account_url",
@@ -94,6 +95,8 @@ _PLATFORM_ALIASES = _aliases()
 _HOST_PLATFORM = _hosts()
 #: ``tiktok|youtube|instagram|x``: the platform names a command line accepts, as shown in hints.
 PLATFORM_CHOICES = "|".join(spec.name for spec in platform_specs())
+#: ``tiktok, youtube, instagram or x``: the platform names in option help.
+PLATFORM_NAMES = _one_of([spec.name for spec in platform_specs()])
 #: ``TikTok, YouTube, Instagram or X``: the supported platforms in sentences.
 SUPPORTED_PLATFORMS = _one_of([spec.display_name for spec in platform_specs()])
 
