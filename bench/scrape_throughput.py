@@ -35,7 +35,7 @@ from benchmarks_md import BENCHMARKS_MD, write_section  # bench/ is on sys.path 
 
 from viewtrail.domain.models import Outcome, Platform, VideoToScrape
 from viewtrail.platforms.factory import build_client
-from viewtrail.platforms.x import syndication_token
+from viewtrail.platforms.x.client import syndication_token
 
 REPO = Path(__file__).resolve().parents[1]
 SECTION = "scrape-bench"  # its markers in docs/benchmarks.md

@@ -14,7 +14,7 @@ from tests.fixtures.platform_support import fixture_json, fixture_text, settings
 from viewtrail.domain.models import AccountToDiscover, Outcome, Platform
 from viewtrail.platforms.accounts import build_account_client, discover_sync
 from viewtrail.platforms.accounts.factory import ACCOUNT_BASE_URLS
-from viewtrail.platforms.youtube import QuotaTracker
+from viewtrail.platforms.youtube.client import QuotaTracker
 
 SECRET_KEY = "AIzaSy-secret-account-key-123"
 SECRET_SESSION = "sessionid-secret-987654"

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from viewtrail.cli import app
 from viewtrail.domain.models import Platform
-from viewtrail.platforms.simulated import simulate
+from viewtrail.platforms.simulated.client import simulate
 from viewtrail.testing.fake_platform import FakePlatformServer
 from viewtrail.warehouse import open_warehouse
 

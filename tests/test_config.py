@@ -251,7 +251,7 @@ def test_the_resources_come_from_the_settings_with_secrets_as_env_vars(monkeypat
         VIEWTRAIL_RETRY_CAP_MINUTES="90",
     )
     platforms = platform_clients_from_env(s)
-    assert (platforms.tiktok_mode, platforms.tiktok_base_url, platforms.x_mode) == (
+    assert (platforms.mode("tiktok"), platforms.base_url("tiktok"), platforms.mode("x")) == (
         "real",
         "http://127.0.0.1:9/tiktok",
         "simulated",

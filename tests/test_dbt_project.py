@@ -166,11 +166,11 @@ def test_build_computes_marts_by_hand(warehouse_path: Path) -> None:
 
 
 def _simulated_history(seed: int) -> list[tuple]:
-    """Snapshots as the scraper stores them from the simulated platform (viewtrail.platforms.simulated):
+    """Snapshots as the scraper stores them from the simulated platform (viewtrail.platforms.simulated.client):
     irregular times, multi-day gaps, snapshots exactly at midnight, hidden metrics, the platform's ~1% view
     corrections, and failed attempts leaving holes. Times are relative to 2024-03-01 so the two batches below
     split the history the same way whatever the simulated posting dates are."""
-    from viewtrail.platforms.simulated import simulate
+    from viewtrail.platforms.simulated.client import simulate
 
     rng = random.Random(seed)
     start = datetime(2024, 3, 1)
@@ -198,7 +198,7 @@ def _simulated_history(seed: int) -> list[tuple]:
 
 
 def _simulated_instant(video_id: str, since_start: timedelta) -> datetime:
-    from viewtrail.platforms.simulated import video_profile
+    from viewtrail.platforms.simulated.client import video_profile
 
     return video_profile(video_id).posted_at(datetime(2024, 3, 1)) + since_start
 

@@ -160,7 +160,10 @@ def test_a_real_client_refuses_an_old_partition_and_only_its_platform_fails(ware
         assets_of(),
         partition_key=PAST_HOUR,
         resources=resources(
-            warehouse, youtube_mode="real", youtube_base_url="http://127.0.0.1:9", youtube_api_key="SECRET-KEY-123"
+            warehouse,
+            modes={"youtube": "real"},
+            base_urls={"youtube": "http://127.0.0.1:9"},
+            youtube_api_key="SECRET-KEY-123",
         ),
         raise_on_error=False,
     )
@@ -253,8 +256,10 @@ def test_the_last_hour_materializes_with_real_clients_against_the_fake_platform_
     monkeypatch.setenv("VIEWTRAIL_DATA_DIR", str(tmp_path))  # YouTube quota bookkeeping goes under the data dir
     hour = (datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=1)).strftime("%Y-%m-%d-%H:00")
     with FakePlatformServer(fault_rate=0.0) as server:
-        platforms = {f"{p.value}_mode": "real" for p in Platform}
-        platforms |= {f"{p.value}_base_url": server.base_url(p) for p in Platform}
+        platforms = {
+            "modes": {p.value: "real" for p in Platform},
+            "base_urls": {p.value: server.base_url(p) for p in Platform},
+        }
         result = materialize(
             assets_of(), partition_key=hour, resources=resources(warehouse, youtube_api_key="test-key", **platforms)
         )

@@ -120,14 +120,8 @@ def test_the_real_clients_discover_through_the_fake_server(warehouse, tmp_path, 
     _watch(warehouse, hour)
     with pinned(now), FakePlatformServer(at=now, tracked_at=hour - timedelta(days=3)) as fake:
         platforms = PlatformClientsResource(
-            tiktok_mode="real",
-            youtube_mode="real",
-            instagram_mode="real",
-            x_mode="real",
-            tiktok_base_url=fake.base_url(Platform.TIKTOK),
-            youtube_base_url=fake.base_url(Platform.YOUTUBE),
-            instagram_base_url=fake.base_url(Platform.INSTAGRAM),
-            x_base_url=fake.base_url(Platform.X),
+            modes={p.value: "real" for p in Platform},
+            base_urls={p.value: fake.base_url(p) for p in Platform},
             youtube_api_key="fake-key",
         )
         result = materialize(

@@ -16,8 +16,8 @@ from fixtures.platform_support import SleepRecorder
 from viewtrail.domain.models import Outcome, Platform, ScrapeResult, VideoToScrape
 from viewtrail.platforms.base import scrape_sync
 from viewtrail.platforms.factory import build_client
-from viewtrail.platforms.instagram import shortcode_to_pk
-from viewtrail.platforms.simulated import simulate, video_profile
+from viewtrail.platforms.instagram.client import shortcode_to_pk
+from viewtrail.platforms.simulated.client import simulate, video_profile
 from viewtrail.testing.fake_platform import FAULTS, FakePlatformServer
 
 AT = datetime(2026, 11, 22, 12, 30)

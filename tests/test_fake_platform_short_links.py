@@ -11,8 +11,8 @@ from fixtures.platform_support import SleepRecorder
 from viewtrail.domain.models import Outcome, Platform, VideoToScrape
 from viewtrail.platforms.base import scrape_sync
 from viewtrail.platforms.factory import build_client
-from viewtrail.platforms.simulated import video_profile
-from viewtrail.platforms.tiktok import ShortLinkError
+from viewtrail.platforms.simulated.client import video_profile
+from viewtrail.platforms.tiktok.client import ShortLinkError
 from viewtrail.testing.fake_platform import FakePlatformServer, short_link_video_id
 
 AT = datetime(2026, 11, 22, 12)

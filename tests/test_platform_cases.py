@@ -15,14 +15,14 @@ import pytest
 from fixtures.platform_support import SleepRecorder, client_for, fixture_json, fixture_text, run, video
 
 from viewtrail.domain.models import OUTCOME_MEANINGS, TRANSIENT_OUTCOMES, Outcome, Platform, VideoToScrape
-from viewtrail.platforms import tiktok as tiktok_module
 from viewtrail.platforms import trace
 from viewtrail.platforms.base import scrape_sync
 from viewtrail.platforms.factory import build_client
-from viewtrail.platforms.instagram import find_embed_media, find_media, is_page_shell, media_observation
-from viewtrail.platforms.simulated import simulate, video_profile
-from viewtrail.platforms.tiktok import is_challenge_page, parse_video_page, solve_challenge
-from viewtrail.platforms.x import graphql_counts
+from viewtrail.platforms.instagram.client import find_embed_media, find_media, is_page_shell, media_observation
+from viewtrail.platforms.simulated.client import simulate, video_profile
+from viewtrail.platforms.tiktok import client as tiktok_module
+from viewtrail.platforms.tiktok.client import is_challenge_page, parse_video_page, solve_challenge
+from viewtrail.platforms.x.client import graphql_counts
 from viewtrail.testing.fake_platform import FakePlatformServer
 
 AT = datetime(2026, 11, 22, 12, 30)

@@ -13,10 +13,10 @@ from viewtrail.domain.models import Platform
 from viewtrail.platforms.base import DEFAULT_USER_AGENT, ClientSettings
 from viewtrail.platforms.factory import build_client, client_mode, settings_from_env
 from viewtrail.platforms.http import OfflineError
-from viewtrail.platforms.instagram import InstagramClient
-from viewtrail.platforms.tiktok import TikTokClient
-from viewtrail.platforms.x import XClient
-from viewtrail.platforms.youtube import YouTubeClient
+from viewtrail.platforms.instagram.client import InstagramClient
+from viewtrail.platforms.tiktok.client import TikTokClient
+from viewtrail.platforms.x.client import XClient
+from viewtrail.platforms.youtube.client import YouTubeClient
 
 
 @pytest.fixture(autouse=True)
@@ -104,9 +104,9 @@ def test_simulated_mode_builds_the_simulated_client_with_its_own_arguments(monke
         def __init__(self, platform, **kwargs):
             created.update(platform=platform, **kwargs)
 
-    module = types.ModuleType("viewtrail.platforms.simulated")
+    module = types.ModuleType("viewtrail.platforms.simulated.client")
     module.SimulatedClient = FakeSimulated
-    monkeypatch.setitem(sys.modules, "viewtrail.platforms.simulated", module)
+    monkeypatch.setitem(sys.modules, "viewtrail.platforms.simulated.client", module)
     client = build_client("tiktok", seed=3, concurrency=9)  # real-client settings are not passed on
     assert isinstance(client, FakeSimulated)
     assert created == {"platform": Platform.TIKTOK, "seed": 3}

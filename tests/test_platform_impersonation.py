@@ -19,7 +19,7 @@ from viewtrail.domain.models import AccountToDiscover, Outcome, Platform, VideoT
 from viewtrail.platforms.accounts import build_account_client, discover_sync
 from viewtrail.platforms.base import scrape_sync
 from viewtrail.platforms.factory import build_client
-from viewtrail.platforms.simulated import video_profile
+from viewtrail.platforms.simulated.client import video_profile
 from viewtrail.testing.fake_platform import FakePlatformServer
 
 AT = datetime(2026, 11, 22, 12, 30)

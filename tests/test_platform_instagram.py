@@ -9,7 +9,7 @@ import pytest
 from fixtures.platform_support import client_for, fixture_json, fixture_text, run, video
 
 from viewtrail.domain.models import Outcome
-from viewtrail.platforms.instagram import pk_to_shortcode, shortcode_to_pk
+from viewtrail.platforms.instagram.client import pk_to_shortcode, shortcode_to_pk
 
 CODE = "C92v-tXSRzs"
 SESSION = "63014312846%3AfakeSessionValue%3A12%3AAYd-test"

@@ -20,7 +20,7 @@ from viewtrail.platforms.accounts import build_account_client, discover_sync
 from viewtrail.platforms.base import scrape_sync
 from viewtrail.platforms.factory import build_client
 from viewtrail.platforms.proxies import PROXY_EXTENSION, ProxyPool
-from viewtrail.platforms.simulated import video_profile
+from viewtrail.platforms.simulated.client import video_profile
 from viewtrail.testing.fake_platform import FakePlatformServer
 from viewtrail.testing.fake_proxy import FakeForwardProxy
 from viewtrail.warehouse import open_warehouse, results_to_frames, write_scrape_frames, write_scrape_results

@@ -11,7 +11,7 @@ from fixtures.platform_support import client_for, fixture_text, run, video
 
 from viewtrail.domain.models import Outcome, Platform
 from viewtrail.platforms import resolve_short_link_sync
-from viewtrail.platforms.tiktok import ShortLinkError, parse_video_page
+from viewtrail.platforms.tiktok.client import ShortLinkError, parse_video_page
 
 VID = "7106594312292453675"
 

@@ -9,7 +9,7 @@ import pytest
 from fixtures.platform_support import client_for, fixture_json, run, video
 
 from viewtrail.domain.models import Outcome
-from viewtrail.platforms.x import js_number_to_string, syndication_token
+from viewtrail.platforms.x.client import js_number_to_string, syndication_token
 
 # Expected values generated with node (V8) from the embed script's own expression:
 #   ((Number(id) / 1e15) * Math.PI).toString(36).replace(/(0+|\.)/g, '')

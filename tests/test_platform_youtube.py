@@ -10,7 +10,7 @@ import pytest
 from fixtures.platform_support import by_id, client_for, fixture_json, run, video
 
 from viewtrail.domain.models import Outcome
-from viewtrail.platforms.youtube import MissingApiKeyError, QuotaTracker, parse_iso8601_duration
+from viewtrail.platforms.youtube.client import MissingApiKeyError, QuotaTracker, parse_iso8601_duration
 
 KEY = "AIzaSyFAKE-test-key-000000000000000000"
 
@@ -210,7 +210,7 @@ def test_quota_status_is_visible_without_an_api_key(tmp_path, monkeypatch):
     monkeypatch.setenv("VIEWTRAIL_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("VIEWTRAIL_YOUTUBE_DAILY_UNITS", "300")
     monkeypatch.delenv("YOUTUBE_API_KEY", raising=False)
-    from viewtrail.platforms.youtube import quota_status_from_env
+    from viewtrail.platforms.youtube.client import quota_status_from_env
 
     now = datetime(2026, 11, 22, 20, 0)
     assert quota_status_from_env(now)["units_used"] == 0

@@ -19,7 +19,7 @@ from viewtrail.domain.models import Outcome, Platform
 from viewtrail.domain.urls import InvalidVideoUrl
 from viewtrail.platforms import trace
 from viewtrail.platforms.factory import build_client
-from viewtrail.platforms.tiktok import TikTokClient
+from viewtrail.platforms.tiktok.client import TikTokClient
 from viewtrail.testing.fake_platform import FakePlatformServer, short_link_video_id
 
 AT = datetime(2026, 11, 22, 12)

@@ -16,7 +16,7 @@ from fixtures.platform_support import SleepRecorder
 
 from viewtrail.domain.models import Outcome, Platform, ScrapeResult, VideoToScrape
 from viewtrail.platforms.factory import build_client
-from viewtrail.platforms.simulated import video_profile
+from viewtrail.platforms.simulated.client import video_profile
 from viewtrail.testing.fake_platform import FakePlatformServer
 
 PER_PLATFORM = 500

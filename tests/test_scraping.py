@@ -11,7 +11,7 @@ from viewtrail.domain.models import Attempt, Outcome, Platform, ScrapeResult, Vi
 from viewtrail.pipeline import staging
 from viewtrail.planning.scheduling import VideoSchedule, hours_in
 from viewtrail.planning.scraping import ObserveAt, execute_plan, plan_scrapes
-from viewtrail.platforms.simulated import SimulatedClient
+from viewtrail.platforms.simulated.client import SimulatedClient
 
 H0 = datetime(2026, 11, 10, 0)
 

@@ -38,7 +38,7 @@ def test_run_failure_sensor_logs_the_failed_run(tmp_path):
         analytics_path=str(tmp_path / "a.duckdb"),
         marts_export_dir=str(tmp_path / "marts"),
     )
-    platforms = PlatformClientsResource(x_mode="real", x_base_url="http://127.0.0.1:9")
+    platforms = PlatformClientsResource(modes={"x": "real"}, base_urls={"x": "http://127.0.0.1:9"})
     with DagsterInstance.ephemeral() as instance:
         result = materialize(
             assets_of(Platform.X),

@@ -13,7 +13,7 @@ from viewtrail import clock
 from viewtrail.domain.models import TRANSIENT_OUTCOMES, Outcome, Platform, VideoToScrape
 from viewtrail.platforms.base import PlatformClient, scrape_sync
 from viewtrail.platforms.factory import build_client
-from viewtrail.platforms.simulated import (
+from viewtrail.platforms.simulated.client import (
     CATALOGUE_AGE_H,
     CORRECTION_FACTOR,
     LAUNCH_AGE_H,
@@ -50,7 +50,7 @@ def test_same_video_and_instant_give_the_same_state_in_another_process():
     here = [sim(v, NOW) for v in ALL_IDS[::50]]
     assert here == [sim(v, NOW) for v in ALL_IDS[::50]]
     code = (
-        "from datetime import datetime; from viewtrail.platforms.simulated import simulate;"
+        "from datetime import datetime; from viewtrail.platforms.simulated.client import simulate;"
         f"print([simulate(v, datetime(2026, 11, 22, 12), tracked_at=datetime(2026, 11, 12, 12)).views"
         f" for v in {ALL_IDS[::50]!r}])"
     )

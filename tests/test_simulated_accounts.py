@@ -9,8 +9,8 @@ import pytest
 from viewtrail.domain.models import AccountToDiscover, Outcome, Platform, VideoToScrape
 from viewtrail.platforms import build_client, scrape_sync
 from viewtrail.platforms.accounts import build_account_client, discover_sync
-from viewtrail.platforms.accounts.simulated import post_schedule, simulate_account
-from viewtrail.platforms.simulated import account_post_id, account_post_time, simulate
+from viewtrail.platforms.simulated.accounts import post_schedule, simulate_account
+from viewtrail.platforms.simulated.client import account_post_id, account_post_time, simulate
 
 ADDED = datetime(2026, 3, 2, 9, 30)
 

@@ -32,6 +32,7 @@ from viewtrail.domain.cadence import AUTO_CADENCE_ENV, DEFAULT_AUTO_CADENCE, par
 from viewtrail.domain.errors import InvalidInputError
 from viewtrail.domain.instants import parse_instant
 from viewtrail.domain.models import Platform
+from viewtrail.domain.platforms import platform_spec, platform_specs
 
 __all__ = [
     "DEFAULT_LOCK_TIMEOUT_S",
@@ -81,7 +82,10 @@ X_GRAPHQL_BASE_URL = "VIEWTRAIL_X_GRAPHQL_BASE_URL"
 X_GRAPHQL_QUERY_ID = "VIEWTRAIL_X_GRAPHQL_QUERY_ID"
 X_GRAPHQL_BEARER = "VIEWTRAIL_X_GRAPHQL_BEARER"
 
-#: ``VIEWTRAIL_{P}_<suffix>`` exists for each platform ``P`` (TIKTOK, YOUTUBE, INSTAGRAM, X).
+#: The variables holding platforms' secrets (each spec's ``secrets``: ``YOUTUBE_API_KEY``...), in registry order.
+PLATFORM_SECRETS: tuple[str, ...] = tuple(var for spec in platform_specs() for var in spec.secrets.values())
+
+#: ``VIEWTRAIL_{P}_<suffix>`` exists for each registered platform ``P`` (TIKTOK, YOUTUBE, INSTAGRAM, X...).
 PLATFORM_SUFFIXES = (
     "MODE",
     "BASE_URL",
@@ -119,8 +123,7 @@ VARIABLES: tuple[str, ...] = (
     API_RATE_PER_MIN,
     *(platform_variable(p, suffix) for p in Platform for suffix in PLATFORM_SUFFIXES),
     YOUTUBE_DAILY_UNITS,
-    YOUTUBE_API_KEY,
-    INSTAGRAM_SESSIONID,
+    *PLATFORM_SECRETS,
     X_GRAPHQL,
     X_GRAPHQL_BASE_URL,
     X_GRAPHQL_QUERY_ID,
@@ -128,9 +131,7 @@ VARIABLES: tuple[str, ...] = (
 )
 #: Values never echoed in errors nor shown in ``repr``; Dagster resources get them as ``EnvVar``s.
 #: ``VIEWTRAIL_{P}_PROXIES`` is secret too: proxy URLs carry credentials and addresses.
-SECRET_VARIABLES = frozenset(
-    {YOUTUBE_API_KEY, INSTAGRAM_SESSIONID, WEBHOOK_URL, *(platform_variable(p, "PROXIES") for p in Platform)}
-)
+SECRET_VARIABLES = frozenset({*PLATFORM_SECRETS, WEBHOOK_URL, *(platform_variable(p, "PROXIES") for p in Platform)})
 
 # --- defaults (the README's configuration table lists the same) ------------------------------------------------
 
@@ -236,8 +237,11 @@ class Settings:
     def is_set(self, variable: str) -> bool:
         """Whether a secret (or any variable with no default) was given; for ``EnvVar`` wiring."""
         value = {
-            YOUTUBE_API_KEY: self.platform(Platform.YOUTUBE).api_key,
-            INSTAGRAM_SESSIONID: self.platform(Platform.INSTAGRAM).session_id,
+            **{
+                var: getattr(p, field_name)
+                for p in self.platforms
+                for field_name, var in platform_spec(p.platform.value).secrets.items()
+            },
             WEBHOOK_URL: self.webhook_url,
             **{platform_variable(p.platform, "PROXIES"): p.proxies for p in self.platforms},
         }[variable]
@@ -469,9 +473,8 @@ def _platform(raw: _Raw, platform: Platform, cwd: Path) -> PlatformSettings:
     tuning["cookies_file"] = _path(raw, cookies_var, cwd, cwd) if raw.text(cookies_var) else None
     if platform is Platform.YOUTUBE:
         tuning["daily_units"] = _client_number(raw, YOUTUBE_DAILY_UNITS, int, 1)
-        tuning["api_key"] = raw.text(YOUTUBE_API_KEY) or None
-    if platform is Platform.INSTAGRAM:
-        tuning["session_id"] = raw.text(INSTAGRAM_SESSIONID) or None
+    for field_name, var in platform_spec(platform.value).secrets.items():
+        tuning[field_name] = raw.text(var) or None
     if platform is Platform.X:
         tuning["x_graphql"] = _flag(raw, X_GRAPHQL) if raw.text(X_GRAPHQL) else None
         tuning["x_graphql_base_url"] = raw.text(X_GRAPHQL_BASE_URL).rstrip("/") or None

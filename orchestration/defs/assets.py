@@ -2,7 +2,7 @@
 
 * ``scrapes/{platform}`` plans the partition from the registry (a short read), scrapes through the platform
   client and stages the results on disk (:mod:`viewtrail.pipeline.staging`). It holds no ``duckdb`` pool slot, so
-  the four platforms scrape at the same time and dbt never waits for a slow platform's network I/O.
+  the platforms scrape at the same time and dbt never waits for a slow platform's network I/O.
 * ``raw/{platform}_snapshots`` loads the staged batch of its run in one short write (pool ``duckdb``), then
   runs the asset checks. A run killed between the two leaves a staged batch nobody loads: the next run of the
   partition scrapes afresh (nothing was written, so the videos are still due), and the orphan is swept later.
@@ -37,6 +37,7 @@ from orchestration.defs.resources import PlatformClientsResource, WarehouseResou
 from viewtrail import config as vt_config
 from viewtrail.clock import naive_utc, utc_now
 from viewtrail.domain.models import Platform, VideoRef
+from viewtrail.domain.platforms import platform_spec
 from viewtrail.pipeline import staging
 from viewtrail.planning.scheduling import VideoSchedule, auto_cadence_from_env, hours_in, load_video_schedules
 from viewtrail.planning.scraping import execute_plan, plan_scrapes
@@ -152,7 +153,8 @@ def build_scrape_asset(platform: Platform):
         with warehouse.connect() as con:  # a short read (read-write: a fresh warehouse gets created and migrated)
             videos = load_video_schedules(con, platform, start, config.video_ids or None)
             pending = pending_links(con).filter(pl.col("platform") == platform.value)
-        links, new_videos = _resolve_links(context, client, pending) if platform is Platform.TIKTOK else ([], [])
+        resolves = platform_spec(platform.value).resolves_short_links
+        links, new_videos = _resolve_links(context, client, pending) if resolves else ([], [])
         known = {v.video_id for v in videos}
         videos += [v for v in new_videos if v.video_id not in known]
         plan = plan_scrapes(
@@ -235,7 +237,7 @@ def build_snapshot_asset(platform: Platform):
 
 
 def paired_by_platform(network_assets: list, write_assets: list, *platforms: Platform | str) -> list:
-    """Each platform's network asset then its pooled write (all four platforms when none is named), in
+    """Each platform's network asset then its pooled write (every platform when none is named), in
     platform order: what one run of those platforms materializes."""
     wanted = [Platform(p) for p in platforms] or list(Platform)
     index = list(Platform).index
@@ -249,5 +251,5 @@ platform_assets = paired_by_platform(scrape_assets, snapshot_assets)
 
 
 def assets_of(*platforms: Platform | str) -> list:
-    """The scrape and load assets of ``platforms`` (all four when none is named), ready to materialize."""
+    """The scrape and load assets of ``platforms`` (every platform when none is named), ready to materialize."""
     return paired_by_platform(scrape_assets, snapshot_assets, *platforms)

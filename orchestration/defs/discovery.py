@@ -172,5 +172,5 @@ account_assets = paired_by_platform(discovery_assets, accounts_assets)
 
 
 def account_assets_of(*platforms: Platform | str) -> list:
-    """The discovery and record assets of ``platforms`` (all four when none is named), ready to materialize."""
+    """The discovery and record assets of ``platforms`` (every platform when none is named), ready to materialize."""
     return paired_by_platform(discovery_assets, accounts_assets, *platforms)

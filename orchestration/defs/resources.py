@@ -70,24 +70,24 @@ class WarehouseResource(DuckDBResource):
 class PlatformClientsResource(ConfigurableResource):
     """Which client each platform uses (``simulated`` or ``real``) and how to reach it.
 
-    Real clients also take their tuning from the settings (``VIEWTRAIL_{P}_CONCURRENCY`` ...).
+    ``modes`` and ``base_urls`` are keyed by platform name (``{"tiktok": "real"}``); a platform not named is
+    simulated and uses its default endpoint, so a registered platform needs no field here. Real clients also take
+    their tuning from the settings (``VIEWTRAIL_{P}_CONCURRENCY`` ...). The secrets stay fields of their own so
+    Dagster masks them as ``EnvVar`` s.
     """
 
-    tiktok_mode: str = "simulated"
-    youtube_mode: str = "simulated"
-    instagram_mode: str = "simulated"
-    x_mode: str = "simulated"
-    tiktok_base_url: str | None = None
-    youtube_base_url: str | None = None
-    instagram_base_url: str | None = None
-    x_base_url: str | None = None
+    modes: dict[str, str] = {}
+    base_urls: dict[str, str] = {}
     youtube_api_key: str | None = None
     instagram_sessionid: str | None = None
     simulated_seed: int = 0
     simulated_fault_rate: float | None = None
 
     def mode(self, platform: Platform | str) -> str:
-        return getattr(self, f"{Platform(platform).value}_mode")
+        return self.modes.get(Platform(platform).value, "simulated")
+
+    def base_url(self, platform: Platform | str) -> str | None:
+        return self.base_urls.get(Platform(platform).value)
 
     def build(self, platform: Platform | str) -> PlatformClient:
         platform = Platform(platform)
@@ -108,7 +108,7 @@ class PlatformClientsResource(ConfigurableResource):
 
     def _real_settings(self, platform: Platform) -> dict[str, object]:
         settings: dict[str, object] = {}
-        base_url = getattr(self, f"{platform.value}_base_url")
+        base_url = self.base_url(platform)
         if base_url:
             settings["base_url"] = base_url.rstrip("/")
         if platform is Platform.YOUTUBE and self.youtube_api_key:
@@ -126,12 +126,10 @@ def _secret(settings: config.Settings, name: str) -> EnvVar | None:
 def platform_clients_from_env(settings: config.Settings | None = None) -> PlatformClientsResource:
     """Client modes and base URLs from the settings; the YouTube key and Instagram session as ``EnvVar``s."""
     settings = settings or config.settings()
-    kwargs: dict[str, object] = {}
-    for platform in settings.platforms:
-        name = platform.platform.value
-        kwargs[f"{name}_mode"] = platform.mode
-        if platform.base_url:
-            kwargs[f"{name}_base_url"] = platform.base_url
+    kwargs: dict[str, object] = {
+        "modes": {p.platform.value: p.mode for p in settings.platforms},
+        "base_urls": {p.platform.value: p.base_url for p in settings.platforms if p.base_url},
+    }
     for field, var in (
         ("youtube_api_key", config.YOUTUBE_API_KEY),
         ("instagram_sessionid", config.INSTAGRAM_SESSIONID),

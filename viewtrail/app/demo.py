@@ -103,7 +103,7 @@ def _external_id(platform: Platform, index: int) -> str:
 def sample_videos(count: int = DEMO_VIDEO_COUNT) -> list[SampleVideo]:
     """``count`` deterministic sample videos spread over the four platforms and several accounts each."""
     from viewtrail.domain.urls import canonical_url
-    from viewtrail.platforms.simulated import video_profile
+    from viewtrail.platforms.simulated.client import video_profile
 
     platforms = list(Platform)
     videos = []
@@ -258,7 +258,7 @@ def tracking_starts(videos: Sequence[SampleVideo], first_hour: datetime, last_ho
     Videos the simulated platform posts at launch are tracked at a point inside the window that leaves them at
     least a day of hourly history; catalogue videos (posted days to months earlier) are tracked from its start.
     """
-    from viewtrail.platforms.simulated import video_profile
+    from viewtrail.platforms.simulated.client import video_profile
 
     window_h = max(int((last_hour - first_hour).total_seconds() // 3600) + 1, 1)
     launch_span_h = max(window_h - LAUNCH_MARGIN_H - LAUNCH_LEAD_H, 0)

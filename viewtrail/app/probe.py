@@ -173,7 +173,7 @@ def check_allowed(targets: Sequence[ProbeTarget], make_client: Callable[[Platfor
     to exist otherwise, and a short link always leads to the public host.
     """
     from viewtrail.platforms.http import OfflineError
-    from viewtrail.platforms.youtube import MissingApiKeyError
+    from viewtrail.platforms.youtube.client import MissingApiKeyError
 
     make = make_client or _client_factory()
     if config.offline():

@@ -28,7 +28,7 @@ from viewtrail.cli._common import (
 from viewtrail.cli._first_results import first_discoveries, first_snapshots, first_snapshots_of, say_queue_problem
 from viewtrail.domain.errors import InvalidInputError
 from viewtrail.domain.models import AccountRef, ShortLink
-from viewtrail.domain.urls import InvalidVideoUrl, parse_account_url, parse_platform, parse_video_url
+from viewtrail.domain.urls import PLATFORM_NAMES, InvalidVideoUrl, parse_account_url, parse_platform, parse_video_url
 
 if TYPE_CHECKING:
     import duckdb
@@ -173,7 +173,7 @@ def unwatch(accounts: Annotated[list[str], typer.Argument(help="Account links or
 
 
 def accounts_list(
-    platform: Annotated[str | None, typer.Option("--platform", "-p", help="tiktok, youtube, instagram or x.")] = None,
+    platform: Annotated[str | None, typer.Option("--platform", "-p", help=f"{PLATFORM_NAMES}.")] = None,
     creator: Annotated[str | None, typer.Option("--creator", help="Only this creator's accounts.")] = None,
     as_json: JsonOption = False,
     as_csv: CsvOption = False,

@@ -13,7 +13,7 @@ import typer
 
 from viewtrail.cli._common import err, friendly_errors
 from viewtrail.domain.errors import ViewtrailError
-from viewtrail.domain.urls import InvalidVideoUrl
+from viewtrail.domain.urls import PLATFORM_NAMES, InvalidVideoUrl
 
 if TYPE_CHECKING:
     from viewtrail.app.probe import ProbeReport, RequestLine
@@ -87,7 +87,7 @@ def probe(
     ],
     platform: Annotated[
         str | None,
-        typer.Option("--platform", "-p", help="tiktok, youtube, instagram or x (needed for bare ids)."),
+        typer.Option("--platform", "-p", help=f"{PLATFORM_NAMES} (needed for bare ids)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array (one object per URL).")] = False,
     verbose: Annotated[

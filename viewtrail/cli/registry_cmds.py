@@ -31,14 +31,14 @@ from viewtrail.cli._files import progress_bar, report_problems
 from viewtrail.cli._first_results import first_discoveries, first_snapshots, first_snapshots_of, say_queue_problem
 from viewtrail.domain.errors import InvalidInputError
 from viewtrail.domain.models import Platform, ShortLink, VideoRef
-from viewtrail.domain.urls import InvalidVideoUrl, parse_platform, parse_video_url
+from viewtrail.domain.urls import PLATFORM_NAMES, InvalidVideoUrl, parse_platform, parse_video_url
 
 if TYPE_CHECKING:  # duckdb loads only when a command opens the warehouse: --help stays fast
     import duckdb
 
 PlatformOption = Annotated[
     str | None,
-    typer.Option("--platform", "-p", help="tiktok, youtube, instagram or x (needed for bare ids)."),
+    typer.Option("--platform", "-p", help=f"{PLATFORM_NAMES} (needed for bare ids)."),
 ]
 
 

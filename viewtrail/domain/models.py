@@ -9,14 +9,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from viewtrail.domain.platforms import platform_specs
 
-class Platform(StrEnum):
-    TIKTOK = "tiktok"
-    YOUTUBE = "youtube"
-    INSTAGRAM = "instagram"
-    X = "x"
+if TYPE_CHECKING:  # what mypy sees: the built-in platforms (a platform added by a package is known at run time only)
+
+    class Platform(StrEnum):
+        TIKTOK = "tiktok"
+        YOUTUBE = "youtube"
+        INSTAGRAM = "instagram"
+        X = "x"
+
+else:
+    #: One member per registered platform (``viewtrail.domain.platforms``), in registry order:
+    #: ``Platform.TIKTOK``, ``Platform("tiktok")``, ``list(Platform)``.
+    Platform = StrEnum(
+        "Platform", [(spec.name.upper(), spec.name) for spec in platform_specs()], module=__name__, qualname="Platform"
+    )
 
 
 class Outcome(StrEnum):

@@ -35,7 +35,7 @@ from viewtrail import clock, config
 from viewtrail.domain.cadence import DEFAULT_AUTO_CADENCE
 from viewtrail.domain.hashing import STABLE
 from viewtrail.domain.models import NOT_FOUND_STREAK_LIMIT, TRANSIENT_OUTCOMES, Outcome, Platform, ScrapeResult
-from viewtrail.platforms.simulated import stable_video_key
+from viewtrail.platforms.simulated.client import stable_video_key
 
 HOUR = timedelta(hours=1)
 

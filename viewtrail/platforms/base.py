@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 import httpx
 
 from viewtrail.domain.models import Platform, ScrapeResult, VideoRef, VideoToScrape
+from viewtrail.domain.platforms import platform_specs
 
 __all__ = [
     "DEFAULT_USER_AGENT",
@@ -39,20 +40,13 @@ DEFAULT_USER_AGENT = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 )
 
-#: Production endpoints; tests and the fake platform server override ``ClientSettings.base_url``.
-DEFAULT_BASE_URLS: dict[Platform, str] = {
-    Platform.YOUTUBE: "https://www.googleapis.com/youtube/v3",
-    Platform.TIKTOK: "https://www.tiktok.com",
-    Platform.INSTAGRAM: "https://www.instagram.com",
-    Platform.X: "https://cdn.syndication.twimg.com",
-}
+#: Production endpoints (each spec's ``base_url``); tests and the fake platform server override
+#: ``ClientSettings.base_url``.
+DEFAULT_BASE_URLS: dict[Platform, str] = {Platform(spec.name): spec.base_url for spec in platform_specs()}
 
-#: Polite defaults per platform: (concurrency, requests per minute).
+#: Polite defaults per platform (each spec's): (concurrency, requests per minute).
 DEFAULT_LIMITS: dict[Platform, tuple[int, float]] = {
-    Platform.YOUTUBE: (4, 600.0),  # an official API; 1 request carries 50 videos
-    Platform.TIKTOK: (4, 60.0),
-    Platform.INSTAGRAM: (2, 20.0),  # instaloader's experience: ~200 requests / 11 min before 429s
-    Platform.X: (4, 120.0),
+    Platform(spec.name): (spec.concurrency, spec.rate_per_min) for spec in platform_specs()
 }
 
 

@@ -2,7 +2,7 @@
 
 The file is a Netscape ``cookies.txt`` (yt-dlp's ``--cookies`` format, read with the standard library's
 ``http.cookiejar.MozillaCookieJar``), read when the client is built. Only the cookies of the platform's own
-domains are kept (:data:`PLATFORM_COOKIE_DOMAINS`), so one file exported for every site can serve all four
+domains are kept (:data:`PLATFORM_COOKIE_DOMAINS`), so one file exported for every site can serve all the
 platforms. Expiry dates are not checked (the platform decides whether a cookie still counts).
 
 The client sends the kept cookies on every request to the platform's real domains and to the host of its
@@ -18,15 +18,13 @@ from pathlib import Path
 
 from viewtrail import config
 from viewtrail.domain.models import Platform
+from viewtrail.domain.platforms import platform_specs
 
 __all__ = ["PLATFORM_COOKIE_DOMAINS", "is_platform_host", "load_platform_cookies"]
 
 #: The registrable domains whose cookies each platform's client sends.
 PLATFORM_COOKIE_DOMAINS: dict[Platform, tuple[str, ...]] = {
-    Platform.TIKTOK: ("tiktok.com",),
-    Platform.YOUTUBE: ("youtube.com", "google.com"),
-    Platform.INSTAGRAM: ("instagram.com",),
-    Platform.X: ("x.com", "twitter.com"),
+    Platform(spec.name): spec.cookie_domains for spec in platform_specs()
 }
 
 

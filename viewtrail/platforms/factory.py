@@ -1,15 +1,15 @@
 """Build the right client for a platform from explicit settings and the configuration.
 
-Configuration (``config.settings()``, used only for settings not passed explicitly; ``{P}`` is ``TIKTOK``,
-``YOUTUBE``, ``INSTAGRAM`` or ``X``):
+Configuration (``config.settings()``, used only for settings not passed explicitly; ``{P}`` is a registered
+platform's name in capitals, ``TIKTOK``, ``YOUTUBE``...):
 
 * ``VIEWTRAIL_{P}_MODE``: ``simulated`` (default) or ``real``
 * ``VIEWTRAIL_{P}_BASE_URL``: endpoint override (the fake platform server, a proxy)
 * ``VIEWTRAIL_{P}_PROXIES``: forward proxies the requests spread over (see ``viewtrail.platforms.proxies``)
 * ``VIEWTRAIL_{P}_CONCURRENCY``, ``VIEWTRAIL_{P}_RATE_PER_MIN``, ``VIEWTRAIL_{P}_TIMEOUT_S``,
   ``VIEWTRAIL_{P}_MAX_RETRIES``
-* ``YOUTUBE_API_KEY`` (required for real YouTube), ``VIEWTRAIL_YOUTUBE_DAILY_UNITS`` (default 10000)
-* ``INSTAGRAM_SESSIONID`` (optional; unlocks Instagram play counts)
+* the platform's secrets (its spec's ``secrets``): ``YOUTUBE_API_KEY`` (required for real YouTube),
+  ``INSTAGRAM_SESSIONID`` (optional; unlocks Instagram play counts); ``VIEWTRAIL_YOUTUBE_DAILY_UNITS`` (default 10000)
 * ``VIEWTRAIL_{P}_IMPERSONATE`` (a browser curl_cffi impersonates), ``VIEWTRAIL_{P}_COOKIES_FILE`` (cookies.txt)
 """
 
@@ -22,19 +22,13 @@ from typing import Any
 from viewtrail import config
 from viewtrail.domain.errors import InvalidInputError
 from viewtrail.domain.models import Platform
+from viewtrail.domain.platforms import load_object, platform_spec
 from viewtrail.domain.urls import InvalidVideoUrl, parse_platform
 from viewtrail.platforms.base import ClientSettings, PlatformClient, default_settings
 
 __all__ = ["MODES", "build_client", "client_mode", "settings_from_env"]
 
 MODES = config.MODES
-
-_REAL_CLIENTS: dict[Platform, tuple[str, str]] = {
-    Platform.YOUTUBE: ("viewtrail.platforms.youtube", "YouTubeClient"),
-    Platform.TIKTOK: ("viewtrail.platforms.tiktok", "TikTokClient"),
-    Platform.INSTAGRAM: ("viewtrail.platforms.instagram", "InstagramClient"),
-    Platform.X: ("viewtrail.platforms.x", "XClient"),
-}
 
 _SETTING_NAMES = frozenset(f.name for f in dataclasses.fields(ClientSettings))
 
@@ -106,9 +100,8 @@ def build_client(platform: Platform | str, mode: str | None = None, **settings: 
     platform = _platform(platform)
     chosen = client_mode(platform, mode)
     if chosen == "simulated":
-        simulated = importlib.import_module("viewtrail.platforms.simulated")
+        simulated = importlib.import_module("viewtrail.platforms.simulated.client")
         return simulated.SimulatedClient(platform, **simulated_options(settings))
     resolved = resolve_settings(platform, settings)
-    module_name, class_name = _REAL_CLIENTS[platform]
-    client_class = getattr(importlib.import_module(module_name), class_name)
-    return client_class(resolved)
+    client_class = load_object(platform_spec(platform.value).video_client)
+    return client_class(resolved)  # type: ignore[operator,no-any-return]

@@ -1,6 +1,6 @@
 """A fake platform HTTP server on 127.0.0.1 speaking each real client's wire format from the simulated curves.
 
-A test and bench utility, never production: the numbers are :func:`viewtrail.platforms.simulated.simulate`
+A test and bench utility, never production: the numbers are :func:`viewtrail.platforms.simulated.client.simulate`
 (a SIMULATION, not real data). Each platform lives under a path prefix, so a real client pointed at
 ``server.base_url(platform)`` parses the answers exactly as it parses the real platform:
 

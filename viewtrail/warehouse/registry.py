@@ -684,9 +684,10 @@ def status_summary(
 ) -> StatusSummary:
     """Counts by platform and state, last successful scrape, failing and overdue videos."""
     now = now or utc_now()
+    platforms = ", ".join(f"'{p.value}'" for p in Platform)  # registry names: lower-case letters only
     by_platform = con.sql(
-        """
-        WITH p AS (SELECT unnest(['tiktok', 'youtube', 'instagram', 'x']) AS platform),
+        f"""
+        WITH p AS (SELECT unnest([{platforms}]) AS platform),
         v AS (
             SELECT platform,
                    count(*) FILTER (WHERE is_active AND availability = 'available') AS active,

@@ -3,8 +3,8 @@
 ``VIEWTRAIL_{P}_MODE`` (``simulated`` by default) picks simulated or real; real clients take the same
 :class:`ClientSettings` (``VIEWTRAIL_{P}_*``, ``YOUTUBE_API_KEY``, ``INSTAGRAM_SESSIONID``) as
 :func:`viewtrail.platforms.factory.build_client`. X accounts live on another host than X's video
-endpoint: without ``VIEWTRAIL_X_BASE_URL`` (or an explicit ``base_url``) the X account client calls
-``https://api.x.com``; with it, both share the configured endpoint (the fake platform serves both there).
+endpoint (its spec's ``account_base_url``): without ``VIEWTRAIL_X_BASE_URL`` (or an explicit ``base_url``)
+the X account client calls ``https://api.x.com``; with it, both share the configured endpoint (the fake platform serves both there).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import importlib
 from typing import Any
 
 from viewtrail.domain.models import Platform
+from viewtrail.domain.platforms import load_object, platform_spec, platform_specs
 from viewtrail.domain.urls import parse_platform
 from viewtrail.platforms.accounts.base import AccountClient
 from viewtrail.platforms.factory import client_mode, resolve_settings, simulated_options
@@ -20,13 +21,8 @@ from viewtrail.platforms.factory import client_mode, resolve_settings, simulated
 __all__ = ["ACCOUNT_BASE_URLS", "build_account_client"]
 
 #: Production endpoints of the account routes where they differ from the video clients' defaults.
-ACCOUNT_BASE_URLS: dict[Platform, str] = {Platform.X: "https://api.x.com"}
-
-_REAL_ACCOUNT_CLIENTS: dict[Platform, tuple[str, str]] = {
-    Platform.YOUTUBE: ("viewtrail.platforms.accounts.youtube", "YouTubeAccountClient"),
-    Platform.TIKTOK: ("viewtrail.platforms.accounts.tiktok", "TikTokAccountClient"),
-    Platform.INSTAGRAM: ("viewtrail.platforms.accounts.instagram", "InstagramAccountClient"),
-    Platform.X: ("viewtrail.platforms.accounts.x", "XAccountClient"),
+ACCOUNT_BASE_URLS: dict[Platform, str] = {
+    Platform(spec.name): spec.account_base_url for spec in platform_specs() if spec.account_base_url
 }
 
 
@@ -38,9 +34,8 @@ def build_account_client(platform: Platform | str, mode: str | None = None, **se
     """
     platform = parse_platform(platform)
     if client_mode(platform, mode) == "simulated":
-        simulated = importlib.import_module("viewtrail.platforms.accounts.simulated")
+        simulated = importlib.import_module("viewtrail.platforms.simulated.accounts")
         return simulated.SimulatedAccountClient(platform, **simulated_options(settings))
     resolved = resolve_settings(platform, settings, default_base_url=ACCOUNT_BASE_URLS.get(platform))
-    module_name, class_name = _REAL_ACCOUNT_CLIENTS[platform]
-    client_class = getattr(importlib.import_module(module_name), class_name)
-    return client_class(resolved)
+    client_class = load_object(platform_spec(platform.value).account_client)
+    return client_class(resolved)  # type: ignore[operator,no-any-return]

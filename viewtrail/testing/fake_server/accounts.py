@@ -1,6 +1,6 @@
 """The fake platform's account routes: each real account client's wire format over the simulated accounts.
 
-A test and bench utility (the numbers are :func:`viewtrail.platforms.accounts.simulated.simulate_account`,
+A test and bench utility (the numbers are :func:`viewtrail.platforms.simulated.accounts.simulate_account`,
 a SIMULATION): mounted by :func:`viewtrail.testing.fake_server.app.build_app` under the same prefixes.
 
 * YouTube ``GET /youtube/channels`` (``forHandle`` / ``id`` / ``forUsername``) and ``GET /youtube/playlistItems``
@@ -31,8 +31,8 @@ from starlette.routing import Route
 
 from viewtrail.domain.hashing import SIMULATION
 from viewtrail.domain.models import Platform
-from viewtrail.platforms.accounts.simulated import SimulatedAccount, SimulatedPost, simulate_account
-from viewtrail.platforms.accounts.x import WEB_BEARER
+from viewtrail.platforms.simulated.accounts import SimulatedAccount, SimulatedPost, simulate_account
+from viewtrail.platforms.x.accounts import WEB_BEARER
 from viewtrail.testing.fake_server.handlers import Handlers
 from viewtrail.testing.fake_server.state import FakeAccount, ServerState
 from viewtrail.testing.fake_server.wire import TIKTOK_CHALLENGE, epoch, iso_z, json_response, tiktok_page, youtube_error

@@ -12,7 +12,7 @@ from typing import Any
 from viewtrail.clock import utc_now
 from viewtrail.domain.hashing import SIMULATION
 from viewtrail.domain.models import Platform
-from viewtrail.platforms.simulated import SimulatedState, simulate
+from viewtrail.platforms.simulated.client import SimulatedState, simulate
 
 FAULTS = ("429", "5xx", "timeout", "challenge", "login", "malformed")
 PREFIXES: dict[Platform, str] = {p: f"/{p.value}" for p in Platform}

@@ -15,9 +15,9 @@ from starlette.routing import Route
 
 from viewtrail.domain.hashing import SIMULATION
 from viewtrail.domain.models import Outcome, Platform
-from viewtrail.platforms.instagram import pk_to_shortcode, shortcode_to_pk
-from viewtrail.platforms.simulated import SimulatedState
-from viewtrail.platforms.x import syndication_token
+from viewtrail.platforms.instagram.client import pk_to_shortcode, shortcode_to_pk
+from viewtrail.platforms.simulated.client import SimulatedState
+from viewtrail.platforms.x.client import syndication_token
 from viewtrail.testing.fake_server.handlers import Handlers
 from viewtrail.testing.fake_server.wire import (
     TIKTOK_CHALLENGE,

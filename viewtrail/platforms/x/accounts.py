@@ -28,7 +28,7 @@ from typing import Any
 from viewtrail.domain.models import AccountObservation, AccountResult, AccountToDiscover, Outcome
 from viewtrail.platforms.accounts.http import Call, HttpAccountClient
 from viewtrail.platforms.http import Fetched, RunContext, to_count
-from viewtrail.platforms.x import XClient
+from viewtrail.platforms.x.client import XClient
 
 __all__ = ["XAccountClient", "graphql_user", "user_observation"]
 

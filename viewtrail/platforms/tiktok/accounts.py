@@ -29,7 +29,7 @@ from viewtrail.domain.models import AccountObservation, AccountResult, AccountTo
 from viewtrail.platforms.accounts.base import discovered_video, listing_limit
 from viewtrail.platforms.accounts.http import Call, HttpAccountClient
 from viewtrail.platforms.http import RunContext, to_count
-from viewtrail.platforms.tiktok import TikTokClient, parse_universal_data
+from viewtrail.platforms.tiktok.client import TikTokClient, parse_universal_data
 
 __all__ = ["TikTokAccountClient", "item_list_query", "item_list_videos", "parse_user_page", "user_observation"]
 

@@ -24,7 +24,7 @@ from viewtrail.domain.models import AccountObservation, AccountResult, AccountTo
 from viewtrail.platforms.accounts.base import discovered_video
 from viewtrail.platforms.accounts.http import Call, HttpAccountClient
 from viewtrail.platforms.http import Fetched, RunContext, to_count
-from viewtrail.platforms.youtube import YouTubeClient, parse_api_time
+from viewtrail.platforms.youtube.client import YouTubeClient, parse_api_time
 
 __all__ = ["YouTubeAccountClient", "channel_lookup", "channel_observation", "playlist_videos"]
 

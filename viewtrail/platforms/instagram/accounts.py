@@ -22,7 +22,7 @@ from viewtrail.domain.models import AccountObservation, AccountResult, AccountTo
 from viewtrail.platforms.accounts.base import discovered_video
 from viewtrail.platforms.accounts.http import HttpAccountClient
 from viewtrail.platforms.http import RunContext, to_count
-from viewtrail.platforms.instagram import IG_APP_ID, InstagramClient, is_login_path
+from viewtrail.platforms.instagram.client import IG_APP_ID, InstagramClient, is_login_path
 
 __all__ = ["InstagramAccountClient", "profile_observation", "profile_videos"]
 

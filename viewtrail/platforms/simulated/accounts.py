@@ -9,7 +9,7 @@ same curves, shifted. Every random-looking choice comes from ``blake2b`` (:data:
   platform shows none; a few YouTube channels hide their subscriber count).
 * Posts come in weekly buckets counted from ``added_at``: a few per week, from a catalogue that starts
   ``catalogue_weeks`` before ``added_at`` up to ``at`` (never a future post). Post ids come from
-  :func:`viewtrail.platforms.simulated.account_post_id`, which carries the posting time, so the simulated
+  :func:`viewtrail.platforms.simulated.client.account_post_id`, which carries the posting time, so the simulated
   VIDEO client reports the same ``posted_at`` (and the same title) for a discovered video as the listing.
   Posts the video simulation has removed by ``at`` are not listed. A post's own traits (its view curve,
   whether it is removed) are keyed by its id like any simulated video's, and the id carries the absolute
@@ -37,7 +37,7 @@ from viewtrail.domain.models import (
     Platform,
 )
 from viewtrail.platforms.accounts.base import AccountClient, discovered_video, listing_limit
-from viewtrail.platforms.simulated import (
+from viewtrail.platforms.simulated.client import (
     ACCOUNTS,
     DEFAULT_FAULT_RATE,
     account_post_id,

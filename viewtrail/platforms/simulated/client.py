@@ -27,7 +27,7 @@ from viewtrail.domain.hashing import SIMULATION
 from viewtrail.domain.models import Attempt, Observation, Outcome, Platform, ScrapeResult, VideoRef, VideoToScrape
 from viewtrail.domain.urls import canonical_url
 from viewtrail.platforms.base import PlatformClient
-from viewtrail.platforms.instagram import pk_to_shortcode, shortcode_to_pk
+from viewtrail.platforms.instagram.client import pk_to_shortcode, shortcode_to_pk
 
 __all__ = [
     "ACCOUNTS",
