@@ -928,7 +928,8 @@ _ACCOUNT_OTHERS = (
     "last_attempt_at",
     "last_outcome",
 )
-_SHARE_PLATFORMS = ("tiktok", "youtube", "instagram", "x")
+#: marts.creator_latest has one share column per metric and registered platform (views_share_tiktok, ...)
+_SHARE_PLATFORMS = tuple(p.value for p in Platform)
 _SHARE_METRICS = ("views", "engagements", "followers")
 _CREATOR_COUNTS = ("accounts", "videos", "views", "engagements", "followers")
 _CREATOR_OTHERS = (
