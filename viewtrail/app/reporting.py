@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -20,6 +21,10 @@ from viewtrail.clock import utc_now
 from viewtrail.domain.errors import ViewtrailError
 from viewtrail.domain.models import ShortLink
 from viewtrail.domain.urls import InvalidVideoUrl, parse_video_url
+
+if TYPE_CHECKING:
+    import numpy as np
+    from matplotlib.figure import Figure
 
 
 class ReportError(ViewtrailError):
@@ -115,13 +120,10 @@ def resolve_video_id(con: duckdb.DuckDBPyConnection, text: str) -> str:
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return (
-        con.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-            [schema, table],
-        ).fetchone()[0]
-        > 0
-    )
+    found = con.execute(
+        "select 1 from information_schema.tables where table_schema = ? and table_name = ?", [schema, table]
+    ).fetchone()
+    return found is not None
 
 
 def load_video_report(con: duckdb.DuckDBPyConnection, path: Path, video_id: str, days: int = 14) -> VideoReport:
@@ -164,11 +166,10 @@ def load_video_report(con: duckdb.DuckDBPyConnection, path: Path, video_id: str,
             [video_id, start, end],
         ).fetchall()
         report.observed = [ObservedPoint(*row) for row in rows]
-        report.simulated = bool(
-            con.execute(
-                "select count(*) from raw.snapshots where video_id = ? and source = 'simulated'", [video_id]
-            ).fetchone()[0]
-        )
+        simulated_row = con.execute(
+            "select 1 from raw.snapshots where video_id = ? and source = 'simulated' limit 1", [video_id]
+        ).fetchone()
+        report.simulated = simulated_row is not None
     now = utc_now()
     if report.days[-1].day >= now.date():  # today has not ended: its row holds what was seen so far
         today = [p.observed_at for p in report.observed if p.observed_at.date() == report.days[-1].day]
@@ -206,7 +207,14 @@ def chart_series(report: VideoReport) -> ChartSeries:
     return ChartSeries(step_x=[*starts, ends[-1]], step_y=[*values, values[-1]], day_ends=ends)
 
 
-def views_figure(report: VideoReport):
+def _dates(times: list[datetime]) -> np.ndarray:
+    """Times as the array matplotlib's signatures ask for: it plots an array of datetimes as dates, as it does a list."""
+    import numpy as np
+
+    return np.asarray(times)
+
+
+def views_figure(report: VideoReport) -> Figure:
     """The chart as a matplotlib figure (close it with ``plt.close``): the day's value as a step across the day,
     observed snapshots as crosses, interpolated days hollow, counts with thousands separators."""
     import matplotlib
@@ -218,7 +226,7 @@ def views_figure(report: VideoReport):
     series = chart_series(report)
     fig, ax = plt.subplots(figsize=(10, 4.5), dpi=100)
     ax.plot(
-        series.step_x,
+        _dates(series.step_x),
         series.step_y,
         drawstyle="steps-post",
         color="#4c72b0",
@@ -236,10 +244,18 @@ def views_figure(report: VideoReport):
         if r.is_interpolated and r.views is not None
     ]
     if measured:
-        ax.scatter(*zip(*measured, strict=True), s=36, color="#4c72b0", zorder=3, label="day with snapshots")
+        ax.scatter(
+            _dates([t for t, _ in measured]),
+            [views for _, views in measured],
+            s=36,
+            color="#4c72b0",
+            zorder=3,
+            label="day with snapshots",
+        )
     if interpolated:
         ax.scatter(
-            *zip(*interpolated, strict=True),
+            _dates([t for t, _ in interpolated]),
+            [views for _, views in interpolated],
             s=36,
             facecolors="white",
             edgecolors="#4c72b0",
@@ -249,7 +265,15 @@ def views_figure(report: VideoReport):
         )
     points = [(p.observed_at, p.views) for p in report.observed if p.views is not None]
     if points:
-        ax.scatter(*zip(*points, strict=True), s=14, marker="x", color="#dd8452", zorder=4, label="snapshot (observed)")
+        ax.scatter(
+            _dates([t for t, _ in points]),
+            [views for _, views in points],
+            s=14,
+            marker="x",
+            color="#dd8452",
+            zorder=4,
+            label="snapshot (observed)",
+        )
     title = report.video_id if not report.title else f"{report.video_id}: {report.title[:60]}"
     if report.partial_until is not None:
         title += f" (last day partial, to {report.partial_until:%H:%M} UTC)"

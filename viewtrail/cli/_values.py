@@ -24,9 +24,10 @@ def json_value(value: Any) -> Any:
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, Decimal):
-        if not value.is_finite():
+        exponent = value.as_tuple().exponent  # 'n', 'N' or 'F' only for NaN and infinity
+        if not value.is_finite() or not isinstance(exponent, int):
             return None
-        return int(value) if value == value.to_integral_value() and value.as_tuple().exponent >= 0 else float(value)
+        return int(value) if value == value.to_integral_value() and exponent >= 0 else float(value)
     if isinstance(value, (datetime, date, time)):
         return value.isoformat()
     if isinstance(value, timedelta):
