@@ -11,10 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from viewtrail.clock import last_complete_hour
 from viewtrail.domain.models import AccountResult, Outcome, Platform
+
+if TYPE_CHECKING:
+    from viewtrail.planning.discovery import Discover
+    from viewtrail.platforms.accounts.base import AccountClient
 
 #: ``run_id`` of the rows an inline first discovery writes (pipeline runs write their Dagster run id).
 INLINE_DISCOVERY_RUN_ID = "inline-first-discovery"
@@ -46,18 +50,24 @@ class FirstDiscoveries:
     held_in_inbox: int = 0  # discovery review
 
 
+def _discover_with(client: AccountClient) -> Discover:
+    """The plan's discover step, run by one platform's client."""
+    from viewtrail.platforms.accounts import discover_sync
+
+    return lambda accounts, run_id, key: discover_sync(client, accounts, run_id=run_id, partition_key=key)
+
+
 def discover_now(
     account_ids: Iterable[str],
     *,
     open_warehouse: Callable[[], Any],
-    build_account_client: Callable[[Platform], Any] | None = None,
+    build_account_client: Callable[[Platform], AccountClient] | None = None,
 ) -> FirstDiscoveries:
     """Discover ``account_ids`` once now and store the results; one :class:`FirstDiscovery` per account, in
     order. A platform that fails as a whole (a missing key, offline mode) reports its accounts as skipped
     instead of raising: the accounts stay watched and the pipeline discovers them."""
     from viewtrail.planning.discovery import execute_discoveries, plan_discoveries
     from viewtrail.platforms.accounts import build_account_client as default_build_account_client
-    from viewtrail.platforms.accounts import discover_sync
     from viewtrail.warehouse.accounts import load_watched_accounts, record_account_results
 
     make_client = build_account_client or default_build_account_client
@@ -78,9 +88,7 @@ def discover_now(
             plan = plan_discoveries(accounts, [hour], observes_past=client.observes_past, targeted=True)
             outcome = execute_discoveries(
                 plan,
-                lambda batch, run_id, key, client=client: discover_sync(
-                    client, batch, run_id=run_id, partition_key=key
-                ),
+                _discover_with(client),
                 run_id=INLINE_DISCOVERY_RUN_ID,
             )
         except Exception as error:  # noqa: BLE001 - a misconfigured or offline platform must not undo the watch

@@ -300,14 +300,16 @@ async def _probe_one(target: ProbeTarget, make_client: Callable[[Platform], Any]
         client = make_client(target.platform)
         scrub = _scrubber(client)
         try:
-            ref = target.ref
-            if isinstance(ref, ShortLink):
-                report.resolved_from = ref.url
+            ref: VideoRef | None
+            if isinstance(target.ref, ShortLink):
+                report.resolved_from = target.ref.url
                 try:
-                    ref = await client.resolve_short_link(ref.url)
+                    ref = await client.resolve_short_link(target.ref.url)
                 except ViewtrailError as error:
                     report.outcome, report.detail = UNRESOLVED, scrub(str(error))
                     ref = None
+            else:
+                ref = target.ref
             if ref is not None:
                 report.video_id, report.url = ref.video_id, ref.url
                 video = VideoToScrape(ref.video_id, ref.platform, ref.external_id, ref.url, account=ref.account)
