@@ -68,7 +68,7 @@ QUERY_SETTINGS = (
 # URLs beside it), and no extension is installed or loaded (autoloading one would download it, and extensions
 # bring their own readers). `lock_configuration` is set once the connection is ready, so a query cannot SET any
 # of these back; only QUERY_SETTINGS stay open to it.
-_GUARDS: dict[str, object] = {
+_GUARDS: dict[str, str | bool | int | float | list[str]] = {  # the setting values duckdb.connect takes
     "enable_external_access": False,
     "autoinstall_known_extensions": False,
     "autoload_known_extensions": False,
@@ -376,12 +376,14 @@ def _cursor_rows(cursor: duckdb.DuckDBPyConnection) -> _Rows | None:
             with warnings.catch_warnings():  # the extra copy DuckDB warns about is what counting needs
                 warnings.filterwarnings("ignore", message="Arrow output on a DB-API result", category=UserWarning)
                 reader = cursor.to_arrow_reader(100_000)
-            return sum(batch.num_rows for batch in reader)
+            if reader is not None:  # None only when there is no result, which a described cursor has
+                return sum(batch.num_rows for batch in reader)
         except Exception:  # noqa: BLE001 - a type Arrow cannot carry: count the Python rows instead
-            total = 0
-            while batch := cursor.fetchmany(_BATCH):
-                total += len(batch)
-            return total
+            pass
+        total = 0
+        while batch := cursor.fetchmany(_BATCH):
+            total += len(batch)
+        return total
 
     return _Rows(
         columns=[d[0] for d in description],
@@ -416,7 +418,7 @@ def _tables_listing(con: duckdb.DuckDBPyConnection) -> _Rows:
     data = []
     for schema, name, kind in _relations(con):
         try:
-            (count,) = con.execute(f"SELECT count(*) FROM {_quote(schema)}.{_quote(name)}").fetchone()
+            [(count,)] = con.execute(f"SELECT count(*) FROM {_quote(schema)}.{_quote(name)}").fetchall()
         except duckdb.Error:  # a view that no longer binds: list it, without a count
             count = None
         data.append((f"{schema}.{name}", kind, column_counts.get((schema, name)), count))
@@ -561,6 +563,7 @@ def sql(
         raise fail("--tables lists the tables on its own; run the query without --tables.")
     path = config.analytics_path()
     con = _open_copy(path)
+    rows: _Rows | None
     try:
         if tables:
             rows = _tables_listing(con)
