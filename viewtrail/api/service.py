@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import duckdb
 import polars as pl
@@ -71,6 +71,23 @@ _OVERLAY_SCHEMA = {
     "updated_at": pl.Datetime("us"),
     "stopped_at": pl.Datetime("us"),
 }
+
+#: Named SQL parameters: (name, value) pairs that a WHERE clause binds as ``$name``.
+QueryParams = Sequence[tuple[str, object]]
+
+
+class _Listing(Protocol):
+    """A listing query (videos, accounts, creators): the rows matching ``where`` in key order, or their count."""
+
+    def __call__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        *,
+        where: Sequence[str] = (),
+        params: QueryParams = (),
+        limit: int | None = None,
+        count: bool = False,
+    ) -> tuple[list[dict[str, Any]], int | None]: ...
 
 
 # --------------------------------------------------------------------------------------------------- errors
@@ -258,7 +275,7 @@ class Service:
         con: duckdb.DuckDBPyConnection,
         *,
         where: Sequence[str] = (),
-        params: Sequence[Any] = (),
+        params: QueryParams = (),
         limit: int | None = None,
         count: bool = False,
     ) -> tuple[list[dict[str, Any]], int | None]:
@@ -360,7 +377,8 @@ class Service:
         include_total: bool = False,
     ) -> Page:
         filters = {"platform": platform, "label": label, "account": account, "active": active}
-        where, params = [], []
+        where: list[str] = []
+        params: list[tuple[str, object]] = []
         if platform is not None:
             params.append(("platform", _platform(platform)))
             where.append("platform = $platform")
@@ -377,11 +395,11 @@ class Service:
 
     def _listing(
         self,
-        fetch: Any,
+        fetch: _Listing,
         key: str,
         filters: dict[str, Any],
         where: Sequence[str],
-        params: Sequence[tuple[str, Any]],
+        params: QueryParams,
         cursor: str | None,
         limit: int,
         include_total: bool,
@@ -488,7 +506,7 @@ class Service:
         con: duckdb.DuckDBPyConnection,
         *,
         where: Sequence[str] = (),
-        params: Sequence[tuple[str, Any]] = (),
+        params: QueryParams = (),
         limit: int | None = None,
         count: bool = False,
     ) -> tuple[list[dict[str, Any]], int | None]:
@@ -548,7 +566,8 @@ class Service:
         include_total: bool = False,
     ) -> Page:
         filters = {"platform": platform, "creator": creator, "label": label, "active": active}
-        where, params = [], []
+        where: list[str] = []
+        params: list[tuple[str, object]] = []
         if platform is not None:
             where.append("platform = $platform")
             params.append(("platform", _platform(platform)))
@@ -580,7 +599,7 @@ class Service:
         con: duckdb.DuckDBPyConnection,
         *,
         where: Sequence[str] = (),
-        params: Sequence[tuple[str, Any]] = (),
+        params: QueryParams = (),
         limit: int | None = None,
         count: bool = False,
     ) -> tuple[list[dict[str, Any]], int | None]:
@@ -674,7 +693,8 @@ class Service:
         include_total: bool = False,
     ) -> Page:
         filters = {"platform": platform, "label": label}
-        where, params = [], []
+        where: list[str] = []
+        params: list[tuple[str, object]] = []
         if platform is not None:
             where.append("list_contains(platforms, $platform)")
             params.append(("platform", _platform(platform)))

@@ -7,6 +7,7 @@ modules are imported inside the commands so that `viewtrail --help` stays fast.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     import duckdb
 
 
-def _print_states(states: dict[str, object]) -> None:
+def _print_states(states: Mapping[str, str]) -> None:
     """One ``id: state`` line per account or video a command acted on."""
     for key, state in states.items():
         out.print(f"{key}: {state}", markup=False)

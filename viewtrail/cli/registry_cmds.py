@@ -306,7 +306,7 @@ def list_videos(
         )
         total = count_videos(con, platform=wanted, label=label, active=active)
     more = page_size is not None and frame.height > page_size
-    if more:
+    if more and page_size is not None:  # drop the look-ahead row (mypy cannot see `more` implies a page size)
         frame = frame.head(page_size)
     next_page = (
         _next_page_command(
