@@ -7,14 +7,18 @@ error carrying the same one-sentence message the HTTP API and the CLI give.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import date
-from typing import Any, cast
+from typing import Any, ParamSpec, TypeVar, cast
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 
 from .service import ApiProblem, Service
 from .settings import api_settings
+
+_Params = ParamSpec("_Params")
+_Result = TypeVar("_Result")
 
 
 def build_server(service: Service | None = None) -> MCPServer:
@@ -26,7 +30,7 @@ def build_server(service: Service | None = None) -> MCPServer:
         "and track or stop videos.",
     )
 
-    def call(fn, *args: Any, **kwargs: Any) -> Any:  # type: ignore[no-untyped-def]
+    def call(fn: Callable[_Params, _Result], *args: _Params.args, **kwargs: _Params.kwargs) -> _Result:
         try:
             return fn(*args, **kwargs)
         except ApiProblem as error:

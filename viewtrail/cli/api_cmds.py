@@ -6,7 +6,7 @@ FastAPI, uvicorn and the MCP SDK are imported inside the commands, so that `view
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -14,8 +14,11 @@ from typer.core import TyperCommand
 
 from viewtrail.cli._common import CsvOption, fail, friendly_errors, out, print_rows
 
+if TYPE_CHECKING:
+    from viewtrail.api.store import Store
 
-def _store():  # type: ignore[no-untyped-def]
+
+def _store() -> Store:
     from viewtrail.api.settings import api_settings
     from viewtrail.api.store import Store
 
@@ -82,7 +85,7 @@ class _McpCommand(TyperCommand):
     """`viewtrail mcp`, whose help names the tools the MCP server registers, so the list cannot drift from the
     server. Read only when that help is shown: building the server loads the MCP SDK, too slow for every start."""
 
-    @property  # type: ignore[override]
+    @property
     def help(self) -> str | None:
         text = self._help
         if text and "{tools}" in text:
