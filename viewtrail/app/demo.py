@@ -26,13 +26,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from viewtrail import config
 from viewtrail.clock import last_complete_hour, partition_key, pinned
 from viewtrail.domain.errors import ViewtrailError
 from viewtrail.domain.hashing import STABLE
 from viewtrail.domain.models import Platform, VideoRef
+
+if TYPE_CHECKING:
+    from rich.console import Console, JustifyMethod
+    from rich.table import Table
 
 DEMO_VIDEO_COUNT = 200
 DEMO_DAYS = 14
@@ -557,7 +561,7 @@ def _fmt_age(days: float | None) -> str:
     return f"{days * 24:.0f}h" if days < 2 else f"{days:.0f}d"
 
 
-def _growth_table(title: str, rows: Sequence[GrowthRow]) -> Any:
+def _growth_table(title: str, rows: Sequence[GrowthRow]) -> Table:
     from rich.table import Table
 
     table = Table(title=title)
@@ -583,18 +587,19 @@ def _count(value: float | None) -> str:
     return f"{value:,.0f}" if value is not None else "-"
 
 
-def _creators_table(rows: Sequence[CreatorRow]) -> Any:
+def _creators_table(rows: Sequence[CreatorRow]) -> Table:
     from rich.table import Table
 
     table = Table(title="Top creators (marts.creator_latest): their accounts summed across platforms")
-    for name, justify in (
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("creator", "left"),
         ("platforms", "left"),
         ("followers", "right"),
         ("videos", "right"),
         ("views", "right"),
         ("posts/week", "right"),
-    ):
+    )
+    for name, justify in columns:
         table.add_column(name, justify=justify)
     for row in rows:
         per_week = f"{row.posts_per_week:.1f}" if row.posts_per_week is not None else "-"
@@ -604,11 +609,17 @@ def _creators_table(rows: Sequence[CreatorRow]) -> Any:
     return table
 
 
-def _discovered_table(rows: Sequence[DiscoveredRow], total: int) -> Any:
+def _discovered_table(rows: Sequence[DiscoveredRow], total: int) -> Table:
     from rich.table import Table
 
     table = Table(title=f"Discovered during the window ({len(rows)} newest of {total})")
-    for name, justify in (("video_id", "left"), ("account", "left"), ("posted (UTC)", "left"), ("views", "right")):
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("video_id", "left"),
+        ("account", "left"),
+        ("posted (UTC)", "left"),
+        ("views", "right"),
+    )
+    for name, justify in columns:
         table.add_column(name, justify=justify)
     for row in rows:
         posted = f"{row.posted_at:%Y-%m-%d %H:%M}" if row.posted_at is not None else "-"
@@ -620,7 +631,7 @@ def _discovered_table(rows: Sequence[DiscoveredRow], total: int) -> Any:
 REPORT_ALERTS = 12
 
 
-def _alerts_table(alerts: Sequence[AlertRow]) -> Any:
+def _alerts_table(alerts: Sequence[AlertRow]) -> Table:
     from rich.table import Table
 
     firsts = {a.kind: a for a in reversed(alerts)}
@@ -635,7 +646,7 @@ def _alerts_table(alerts: Sequence[AlertRow]) -> Any:
     return table
 
 
-def render_report(report: DemoReport, console: Any) -> None:
+def render_report(report: DemoReport, console: Console) -> None:
     console.print(
         f"\n[bold]viewtrail demo[/bold] ([bold red]simulated data[/bold red]: made up by the simulated platform, not "
         f"real metrics) done in {report.seconds:.0f}s: [bold]{report.videos_tracked:,}[/bold] videos tracked, [bold]{report.snapshots_stored:,}[/bold] snapshots "
