@@ -38,6 +38,8 @@ from viewtrail.cli._values import csv_value, json_value
 if TYPE_CHECKING:  # duckdb loads inside the command: `viewtrail --help` stays fast
     import duckdb
 
+    from viewtrail.warehouse.connection import ConnectionConfig
+
 DEFAULT_TABLE_ROWS = 50
 _BATCH = 10_000
 _HINT_NAMES = 12
@@ -68,7 +70,7 @@ QUERY_SETTINGS = (
 # URLs beside it), and no extension is installed or loaded (autoloading one would download it, and extensions
 # bring their own readers). `lock_configuration` is set once the connection is ready, so a query cannot SET any
 # of these back; only QUERY_SETTINGS stay open to it.
-_GUARDS: dict[str, str | bool | int | float | list[str]] = {  # the setting values duckdb.connect takes
+_GUARDS: ConnectionConfig = {
     "enable_external_access": False,
     "autoinstall_known_extensions": False,
     "autoload_known_extensions": False,
@@ -431,7 +433,7 @@ def _open_copy(path: Path) -> duckdb.DuckDBPyConnection:
     if not path.exists():
         raise fail(f"There is no analyst copy at {path} yet: run `viewtrail build` or `make demo` first.")
     try:
-        con = duckdb.connect(str(path), read_only=True, config=_GUARDS)
+        con = duckdb.connect(str(path), read_only=True, config=dict(_GUARDS))
     except duckdb.Error as error:
         raise fail(
             f"Cannot open the analyst copy {path} ({_first_line(error)}); rebuild it with `viewtrail build`."
