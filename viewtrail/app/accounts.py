@@ -6,10 +6,10 @@ transaction. ``open_warehouse`` is the caller's way of opening the live warehous
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from viewtrail import config
 from viewtrail.app.first_discovery import FirstDiscoveries
@@ -20,9 +20,8 @@ if TYPE_CHECKING:
     import duckdb
 
     from viewtrail.warehouse.accounts import WatchResult
+    from viewtrail.warehouse.connection import OpenWarehouse
     from viewtrail.warehouse.imports import AccountImportRow
-
-OpenWarehouse = Callable[[], Any]  # a context manager factory yielding a writable DuckDB connection
 
 
 def platform_note(platform: Platform) -> str | None:

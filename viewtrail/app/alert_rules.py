@@ -8,7 +8,7 @@ which sends with the warehouse closed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -20,8 +20,7 @@ from viewtrail.clock import utc_now
 if TYPE_CHECKING:
     from viewtrail.alerts.rules import Rule
     from viewtrail.alerts.store import Channel
-
-OpenWarehouse = Callable[[], Any]  # a context manager factory yielding a DuckDB connection
+    from viewtrail.warehouse.connection import OpenWarehouse
 
 
 def channels_file() -> Path:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from viewtrail.clock import last_complete_hour
 from viewtrail.domain.models import AccountResult, Outcome, Platform
@@ -19,6 +19,7 @@ from viewtrail.domain.models import AccountResult, Outcome, Platform
 if TYPE_CHECKING:
     from viewtrail.planning.discovery import Discover
     from viewtrail.platforms.accounts.base import AccountClient
+    from viewtrail.warehouse.connection import OpenWarehouse
 
 #: ``run_id`` of the rows an inline first discovery writes (pipeline runs write their Dagster run id).
 INLINE_DISCOVERY_RUN_ID = "inline-first-discovery"
@@ -60,7 +61,7 @@ def _discover_with(client: AccountClient) -> Discover:
 def discover_now(
     account_ids: Iterable[str],
     *,
-    open_warehouse: Callable[[], Any],
+    open_warehouse: OpenWarehouse,
     build_account_client: Callable[[Platform], AccountClient] | None = None,
 ) -> FirstDiscoveries:
     """Discover ``account_ids`` once now and store the results; one :class:`FirstDiscovery` per account, in

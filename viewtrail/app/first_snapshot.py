@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from viewtrail.clock import last_complete_hour
 from viewtrail.domain.models import Outcome, Platform
@@ -23,6 +23,8 @@ from viewtrail.platforms.base import PlatformClient
 
 if TYPE_CHECKING:
     import duckdb
+
+    from viewtrail.warehouse.connection import OpenWarehouse
 
 #: ``run_id`` of the rows an inline first scrape writes (pipeline runs write their Dagster run id).
 INLINE_RUN_ID = "inline-first-snapshot"
@@ -50,7 +52,7 @@ class FirstSnapshot:
 def take_first_snapshots(
     video_ids: Iterable[str],
     *,
-    open_warehouse: Callable[[], Any],
+    open_warehouse: OpenWarehouse,
     build_client: Callable[[Platform], PlatformClient] | None = None,
 ) -> list[FirstSnapshot]:
     """Scrape ``video_ids`` once now and store the results; one :class:`FirstSnapshot` per video, in order.
@@ -156,9 +158,7 @@ class HeldFirstSnapshots:
     left_to_pipeline: int  # new videos over the inline limit, when some were taken inline
 
 
-def take_held_first_snapshots(
-    hand_off: FirstSnapshotHandOff, *, open_warehouse: Callable[[], Any]
-) -> HeldFirstSnapshots:
+def take_held_first_snapshots(hand_off: FirstSnapshotHandOff, *, open_warehouse: OpenWarehouse) -> HeldFirstSnapshots:
     """Take the first snapshot of the videos held for this process; whatever is not ok is released to the
     pipeline's new-videos sensor at once, and the orchestrator learns of the partitions that landed."""
     from viewtrail.pipeline import queue

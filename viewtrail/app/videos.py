@@ -26,10 +26,10 @@ if TYPE_CHECKING:
     import duckdb
 
     from viewtrail.warehouse.accounts import WatchResult
+    from viewtrail.warehouse.connection import OpenWarehouse
     from viewtrail.warehouse.imports import UrlImport
     from viewtrail.warehouse.registry import TrackResult
 
-OpenWarehouse = Callable[[], Any]  # a context manager factory yielding a writable DuckDB connection
 AfterWrite = Callable[["duckdb.DuckDBPyConnection", list[str]], None]
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import duckdb
@@ -32,6 +32,10 @@ _RETRY_INTERVAL_S = 0.25
 
 #: DuckDB connection settings (``threads``, ``memory_limit`` ...) with the value types ``duckdb.connect`` accepts.
 ConnectionConfig = Mapping[str, str | bool | int | float | list[str]]
+
+#: How a use case opens the warehouse: the interface calling it decides how (how long to wait on a busy file,
+#: what to say meanwhile), the use case when and for how long.
+OpenWarehouse = Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]
 
 
 class WarehouseLockedError(ViewtrailError):
