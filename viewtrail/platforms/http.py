@@ -28,7 +28,7 @@ import random
 import re
 import time
 from abc import abstractmethod
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncGenerator, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.cookiejar import Cookie
@@ -617,7 +617,7 @@ class HttpPlatformClient(PlatformClient):
         *,
         run_id: str | None = None,
         partition_key: str | None = None,
-    ) -> AsyncIterator[ScrapeResult]:
+    ) -> AsyncGenerator[ScrapeResult, None]:
         ctx = RunContext(run_id=run_id, partition_key=partition_key)
         self.reset_retry_budget()
         stream = stream_bounded(

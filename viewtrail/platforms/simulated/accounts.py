@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncGenerator, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -379,6 +379,6 @@ class SimulatedAccountClient(AccountClient):
         *,
         run_id: str | None = None,
         partition_key: str | None = None,
-    ) -> AsyncIterator[AccountResult]:
+    ) -> AsyncGenerator[AccountResult, None]:
         for account in self._own_accounts(accounts):
             yield self.result_for(account, run_id=run_id, partition_key=partition_key)
