@@ -56,6 +56,7 @@ __all__ = [
     "OfflineError",
     "RunContext",
     "parse_retry_after",
+    "json_object",
     "scrub_url",
     "to_count",
 ]
@@ -116,6 +117,12 @@ def to_count(value: Any, name: str) -> int | None:
     if re.fullmatch(r"[0-9]+", text):
         return int(text)
     raise ValueError(f"{name} is not a count: {text[:30]!r}")
+
+
+def json_object(parent: dict[str, Any], key: str) -> dict[str, Any]:
+    """``parent[key]`` when it is a JSON object, else ``{}``: a part a platform left out or changed reads as empty."""
+    value = parent.get(key)
+    return value if isinstance(value, dict) else {}
 
 
 @dataclass(frozen=True, slots=True)
