@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import types
 
@@ -10,6 +11,10 @@ import pytest
 
 from viewtrail.domain.errors import InvalidInputError
 from viewtrail.domain.models import Platform
+from viewtrail.domain.platforms import platform_spec
+from viewtrail.platforms import factory
+from viewtrail.platforms.accounts import factory as account_factory
+from viewtrail.platforms.accounts.factory import build_account_client
 from viewtrail.platforms.base import DEFAULT_USER_AGENT, ClientSettings
 from viewtrail.platforms.factory import build_client, client_mode, settings_from_env
 from viewtrail.platforms.http import OfflineError
@@ -89,6 +94,18 @@ def test_real_clients_by_platform(monkeypatch, tmp_path):
     assert isinstance(built[Platform.X], XClient)
     assert {c.source for c in built.values()} == {"youtube_api", "tiktok_web", "instagram_web", "x_syndication"}
     assert all(not c.observes_past for c in built.values())
+
+
+def test_a_spec_naming_a_class_that_is_not_a_client_is_refused(monkeypatch):
+    """A plugin's spec may name any class: building a real client from it fails loudly, naming it."""
+    not_a_client = "viewtrail.platforms.base:ClientSettings"  # constructible from settings, but no client
+    spec = dataclasses.replace(platform_spec("x"), video_client=not_a_client, account_client=not_a_client)
+    monkeypatch.setattr(factory, "platform_spec", lambda name: spec)
+    monkeypatch.setattr(account_factory, "platform_spec", lambda name: spec)
+    with pytest.raises(TypeError, match="ClientSettings is not a PlatformClient"):
+        build_client("x", "real", base_url="http://127.0.0.1:9/x")
+    with pytest.raises(TypeError, match="ClientSettings is not an AccountClient"):
+        build_account_client("x", "real", base_url="http://127.0.0.1:9/x")
 
 
 def test_explicit_settings_object(tmp_path):

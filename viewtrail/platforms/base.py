@@ -14,11 +14,11 @@ import contextlib
 import queue
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import httpx
 
@@ -133,7 +133,7 @@ class PlatformClient(ABC):
         *,
         run_id: str | None = None,
         partition_key: str | None = None,
-    ) -> AsyncIterator[ScrapeResult]:
+    ) -> AsyncGenerator[ScrapeResult, None]:
         """Yield one :class:`ScrapeResult` per input video, in completion order, as results arrive.
 
         Implemented as an ``async def`` generator. ``videos`` is consumed lazily (bounded in-flight work).
@@ -165,8 +165,17 @@ class PlatformClient(ABC):
 
 _DONE = object()
 
+Item = TypeVar("Item")
+Answer = TypeVar("Answer")
 
-def _drive(client: Any, start: Callable[[], AsyncIterator[Any]]) -> Iterator[Any]:
+
+class _Closeable(Protocol):
+    """A client whose connections :func:`stream_sync` closes on the loop that opened them."""
+
+    async def aclose(self) -> None: ...
+
+
+def _drive(client: _Closeable, start: Callable[[], AsyncGenerator[Item, None]]) -> Iterator[Item]:
     """Run the async generator ``start()`` on a private event loop, yielding its items one by one."""
     loop = asyncio.new_event_loop()
     agen = start()
@@ -187,17 +196,13 @@ def _drive(client: Any, start: Callable[[], AsyncIterator[Any]]) -> Iterator[Any
             loop.close()
 
 
-Item = TypeVar("Item")
-Answer = TypeVar("Answer")
-
-
 async def stream_bounded(
     items: Iterator[Item],
     run: Callable[[Item], Awaitable[Answer]],
     *,
     limit: int,
     short_circuit: Callable[[Item], Answer | None],
-) -> AsyncIterator[Answer]:
+) -> AsyncGenerator[Answer, None]:
     """``run(item)`` for every item, at most ``limit`` at once, each answer yielded as soon as it completes.
 
     Items are taken one at a time as slots free up, so ``short_circuit(item)`` (an answer without a request,
@@ -231,7 +236,7 @@ async def stream_bounded(
             await asyncio.gather(*pending, return_exceptions=True)
 
 
-def stream_sync(client: Any, start: Callable[[], AsyncIterator[Any]], *, name: str) -> Iterator[Any]:
+def stream_sync(client: _Closeable, start: Callable[[], AsyncGenerator[Item, None]], *, name: str) -> Iterator[Item]:
     """Iterate the async generator ``start()`` (a method of ``client``) for synchronous callers.
 
     Works from plain threads (Dagster ops, the CLI). Called from inside a running event loop, it runs the
@@ -297,7 +302,7 @@ def scrape_sync(client: PlatformClient, videos: Iterable[VideoToScrape], **kw: A
     return stream_sync(client, lambda: client.scrape(videos, **kw), name=f"scrape-{client.platform.value}")
 
 
-def run_sync(make: Callable[[], Awaitable[Answer]], *, name: str) -> Answer:
+def run_sync(make: Callable[[], Coroutine[Any, Any, Answer]], *, name: str) -> Answer:
     """Await ``make()`` for a synchronous caller: with ``asyncio.run``, or from inside a running event loop (a
     notebook) on a helper thread with its own loop, so that loop is never blocked or nested."""
     try:

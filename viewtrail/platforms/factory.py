@@ -26,7 +26,7 @@ from viewtrail.domain.platforms import load_object, platform_spec
 from viewtrail.domain.urls import InvalidVideoUrl, parse_platform
 from viewtrail.platforms.base import ClientSettings, PlatformClient, default_settings
 
-__all__ = ["MODES", "build_client", "client_mode", "settings_from_env"]
+__all__ = ["MODES", "build_client", "client_mode", "real_client", "settings_from_env"]
 
 MODES = config.MODES
 
@@ -89,6 +89,15 @@ def resolve_settings(
     return settings_from_env(platform, **settings)
 
 
+def real_client(class_path: str, settings: ClientSettings) -> object:
+    """The real client a spec names (``"module:Class"``) built with ``settings``; the caller checks its kind (a
+    plugin's spec may name anything)."""
+    client_class = load_object(class_path)
+    if not callable(client_class):
+        raise TypeError(f"{class_path} is not a client class")
+    return client_class(settings)
+
+
 def build_client(platform: Platform | str, mode: str | None = None, **settings: Any) -> PlatformClient:
     """The client for ``platform`` in ``mode`` (``None`` = ``VIEWTRAIL_{P}_MODE``, default ``simulated``).
 
@@ -102,6 +111,8 @@ def build_client(platform: Platform | str, mode: str | None = None, **settings: 
     if chosen == "simulated":
         simulated = importlib.import_module("viewtrail.platforms.simulated.client")
         return simulated.SimulatedClient(platform, **simulated_options(settings))
-    resolved = resolve_settings(platform, settings)
-    client_class = load_object(platform_spec(platform.value).video_client)
-    return client_class(resolved)  # type: ignore[operator,no-any-return]
+    class_path = platform_spec(platform.value).video_client
+    client = real_client(class_path, resolve_settings(platform, settings))
+    if not isinstance(client, PlatformClient):
+        raise TypeError(f"{class_path} is not a PlatformClient")
+    return client

@@ -28,7 +28,7 @@ import random
 import re
 import time
 from abc import abstractmethod
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncGenerator, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.cookiejar import Cookie
@@ -56,6 +56,7 @@ __all__ = [
     "OfflineError",
     "RunContext",
     "parse_retry_after",
+    "json_object",
     "scrub_url",
     "to_count",
 ]
@@ -116,6 +117,12 @@ def to_count(value: Any, name: str) -> int | None:
     if re.fullmatch(r"[0-9]+", text):
         return int(text)
     raise ValueError(f"{name} is not a count: {text[:30]!r}")
+
+
+def json_object(parent: dict[str, Any], key: str) -> dict[str, Any]:
+    """``parent[key]`` when it is a JSON object, else ``{}``: a part a platform left out or changed reads as empty."""
+    value = parent.get(key)
+    return value if isinstance(value, dict) else {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -617,7 +624,7 @@ class HttpPlatformClient(PlatformClient):
         *,
         run_id: str | None = None,
         partition_key: str | None = None,
-    ) -> AsyncIterator[ScrapeResult]:
+    ) -> AsyncGenerator[ScrapeResult, None]:
         ctx = RunContext(run_id=run_id, partition_key=partition_key)
         self.reset_retry_budget()
         stream = stream_bounded(

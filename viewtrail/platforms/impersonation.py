@@ -16,6 +16,8 @@ classify: timeouts -> ``httpx.ConnectTimeout``/``httpx.ReadTimeout``, connection
 
 from __future__ import annotations
 
+from typing import TypeGuard, get_args
+
 import httpx
 from curl_cffi import requests as curl_requests
 from curl_cffi.requests import exceptions as curl_errors
@@ -29,6 +31,12 @@ _LEFT_TO_CURL = frozenset(
 #: Response headers describing the body as it travelled, not the decompressed body curl hands over.
 _DESCRIBE_ENCODED_BODY = frozenset({"content-encoding", "content-length", "transfer-encoding"})
 _CONNECT_PHASE = ("connect", "resolving")  # curl: "Connection timed out after...", "Resolving timed out..."
+_CURL_METHODS = frozenset(get_args(curl_requests.HttpMethod))
+
+
+def _is_curl_method(method: str) -> TypeGuard[curl_requests.HttpMethod]:
+    """Whether curl_cffi sends ``method`` (its sessions name the methods they accept)."""
+    return method in _CURL_METHODS
 
 
 def _timeout(request: httpx.Request) -> float | tuple[float, float] | None:
@@ -61,13 +69,15 @@ class ImpersonatingTransport(httpx.AsyncBaseTransport):
     def __init__(self, target: str, *, max_clients: int = 10, proxy: str | None = None) -> None:
         self.target = target
         # discard_cookies: httpx's cookie jar is the only one, so a cookie is never sent twice.
-        self._session = curl_requests.AsyncSession(
+        self._session: curl_requests.AsyncSession[curl_requests.Response] = curl_requests.AsyncSession(
             impersonate=target, max_clients=max(1, max_clients), discard_cookies=True, proxy=proxy
         )
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         headers = [(name, value) for name, value in request.headers.multi_items() if name.lower() not in _LEFT_TO_CURL]
         body = await request.aread()
+        if not _is_curl_method(request.method):
+            raise httpx.UnsupportedProtocol(f"curl_cffi cannot send a {request.method} request", request=request)
         try:
             answer = await self._session.request(
                 request.method,

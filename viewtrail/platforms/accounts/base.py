@@ -10,7 +10,7 @@ Plain Python: no Dagster, no DuckDB. ``discover`` is an async generator; :func:`
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncGenerator, Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -42,7 +42,7 @@ class AccountClient(ABC):
         *,
         run_id: str | None = None,
         partition_key: str | None = None,
-    ) -> AsyncIterator[AccountResult]:
+    ) -> AsyncGenerator[AccountResult, None]:
         """Yield one :class:`AccountResult` per input account, in completion order (an ``async def`` generator).
 
         ``AccountResult.videos`` is newest first, at most :func:`listing_limit`; ``attempt.videos_listed`` is

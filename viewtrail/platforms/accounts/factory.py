@@ -13,10 +13,10 @@ import importlib
 from typing import Any
 
 from viewtrail.domain.models import Platform
-from viewtrail.domain.platforms import load_object, platform_spec, platform_specs
+from viewtrail.domain.platforms import platform_spec, platform_specs
 from viewtrail.domain.urls import parse_platform
 from viewtrail.platforms.accounts.base import AccountClient
-from viewtrail.platforms.factory import client_mode, resolve_settings, simulated_options
+from viewtrail.platforms.factory import client_mode, real_client, resolve_settings, simulated_options
 
 __all__ = ["ACCOUNT_BASE_URLS", "build_account_client"]
 
@@ -37,5 +37,8 @@ def build_account_client(platform: Platform | str, mode: str | None = None, **se
         simulated = importlib.import_module("viewtrail.platforms.simulated.accounts")
         return simulated.SimulatedAccountClient(platform, **simulated_options(settings))
     resolved = resolve_settings(platform, settings, default_base_url=ACCOUNT_BASE_URLS.get(platform))
-    client_class = load_object(platform_spec(platform.value).account_client)
-    return client_class(resolved)  # type: ignore[operator,no-any-return]
+    class_path = platform_spec(platform.value).account_client
+    client = real_client(class_path, resolved)
+    if not isinstance(client, AccountClient):
+        raise TypeError(f"{class_path} is not an AccountClient")
+    return client

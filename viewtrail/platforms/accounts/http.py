@@ -13,7 +13,7 @@ import contextlib
 import logging
 import time
 from abc import abstractmethod
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -77,9 +77,21 @@ class HttpAccountClient(AccountClient):
     def begin(self, account: AccountToDiscover) -> Call:
         return Call(account=account, started=self.now(), started_mono=time.monotonic())
 
-    async def get(self, call: Call, path: str, **kw) -> Fetched:  # type: ignore[no-untyped-def]
-        """``wire.fetch(path, **kw)``, counted against ``call``."""
-        return call.add(await self.wire.fetch(path, **kw))
+    async def get(
+        self,
+        call: Call,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        follow_redirects: bool = False,
+        method: str = "GET",
+    ) -> Fetched:
+        """``wire.fetch(path, ...)``, counted against ``call``."""
+        fetched = await self.wire.fetch(
+            path, params=params, headers=headers, follow_redirects=follow_redirects, method=method
+        )
+        return call.add(fetched)
 
     def result(
         self,
@@ -154,7 +166,7 @@ class HttpAccountClient(AccountClient):
         *,
         run_id: str | None = None,
         partition_key: str | None = None,
-    ) -> AsyncIterator[AccountResult]:
+    ) -> AsyncGenerator[AccountResult, None]:
         ctx = RunContext(run_id=run_id, partition_key=partition_key)
         self.wire.reset_retry_budget()
         stream = stream_bounded(

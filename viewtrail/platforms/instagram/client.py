@@ -41,6 +41,7 @@ from typing import Any
 
 from viewtrail.domain.models import Observation, Outcome, Platform, ScrapeResult, VideoToScrape
 from viewtrail.platforms import trace
+from viewtrail.platforms.base import ClientSettings
 from viewtrail.platforms.http import Fetched, HttpPlatformClient, RunContext, to_count
 
 __all__ = [
@@ -244,7 +245,7 @@ class InstagramClient(HttpPlatformClient):
     platform = Platform.INSTAGRAM
     source = "instagram_web"
 
-    def __init__(self, settings) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, settings: ClientSettings) -> None:
         super().__init__(settings)
         # A logged-in browser's cookies carry the session: INSTAGRAM_SESSIONID, when set, still wins.
         file_session = next((c.value for c in self.file_cookies if c.name == "sessionid" and c.value), None)
@@ -297,12 +298,11 @@ class InstagramClient(HttpPlatformClient):
                 return done(Outcome.PARSE_ERROR, fetched, f"embed page: {exc}", route="instagram_embed")
             return done(Outcome.OK, fetched, observation=observation, route="instagram_embed")
 
-        if self.settings.session_id:
-            api = await self._scrape_api(video)
-            if api[0] is not None:
-                outcome, fetched, detail, observation = api
-                return done(outcome, fetched, detail, observation, route="instagram_api")
-            tries = api[1].tries  # "media not found" with a session: ask the public page which it is
+        if session_id := self.settings.session_id:
+            api_outcome, api_fetched, api_detail, api_observation = await self._scrape_api(video, session_id)
+            if api_outcome is not None:
+                return done(api_outcome, api_fetched, api_detail, api_observation, route="instagram_api")
+            tries = api_fetched.tries  # "media not found" with a session: ask the public page which it is
 
         fetched = await self.fetch(
             f"p/{video.external_id}/",
@@ -342,8 +342,10 @@ class InstagramClient(HttpPlatformClient):
             return done(Outcome.PARSE_ERROR, fetched, str(exc))
         return done(Outcome.OK, fetched, observation=observation)
 
-    async def _scrape_api(self, video: VideoToScrape) -> tuple[Outcome | None, Fetched, str | None, Observation | None]:
-        """Logged-in media info. Outcome ``None`` means: fall back to the public page."""
+    async def _scrape_api(
+        self, video: VideoToScrape, session_id: str
+    ) -> tuple[Outcome | None, Fetched, str | None, Observation | None]:
+        """Media info logged in with ``session_id``. Outcome ``None`` means: fall back to the public page."""
         try:
             pk = shortcode_to_pk(video.external_id)
         except ValueError as exc:
@@ -352,7 +354,7 @@ class InstagramClient(HttpPlatformClient):
             f"api/v1/media/{pk}/info/",
             headers={
                 "X-IG-App-ID": IG_APP_ID,
-                "Cookie": self.cookie_header({"sessionid": self.settings.session_id}),
+                "Cookie": self.cookie_header({"sessionid": session_id}),
                 "Accept": "application/json",
                 "X-Requested-With": "XMLHttpRequest",
             },

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncGenerator, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -252,7 +252,8 @@ def simulate_account(
     days = (at - origin).total_seconds() / 86_400.0
     wobble = 1.0 + 0.004 * (SIMULATION.unit(seed, account_id, math.floor(days), "wobble") - 0.5)
     followers = max(0, int(profile.followers_at_added * math.exp(profile.growth_per_day * days) * wobble))
-    video_count = _post_count(profile, origin, at, seed)
+    posted = _post_count(profile, origin, at, seed)
+    video_count: int | None = posted
     extra: dict[str, object] = {"simulated": True}
     following: int | None = profile.following + int(max(0.0, days) * 0.05)
     likes: int | None = None
@@ -260,7 +261,7 @@ def simulate_account(
     shown_followers: int | None = followers
     if platform is Platform.YOUTUBE:
         following = None
-        views = int(followers * profile.views_per_follower + video_count * 500)
+        views = int(followers * profile.views_per_follower + posted * 500)
         shown_followers = None if profile.followers_hidden else _round_subscribers(followers)
         if profile.followers_hidden:
             extra["subscribers_hidden"] = True
@@ -268,7 +269,7 @@ def simulate_account(
         likes = int(followers * profile.likes_per_follower)
         extra["sec_uid"] = profile.sec_uid
     elif platform is Platform.X:
-        extra.update(posts=video_count * 3, media_posts=video_count)
+        extra.update(posts=posted * 3, media_posts=posted)
         video_count = None  # X counts posts and media, not videos
     posts: list[SimulatedPost] = []
     if PAGE_SIZES[platform] is not None:
@@ -379,6 +380,6 @@ class SimulatedAccountClient(AccountClient):
         *,
         run_id: str | None = None,
         partition_key: str | None = None,
-    ) -> AsyncIterator[AccountResult]:
+    ) -> AsyncGenerator[AccountResult, None]:
         for account in self._own_accounts(accounts):
             yield self.result_for(account, run_id=run_id, partition_key=partition_key)

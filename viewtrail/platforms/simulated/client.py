@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import functools
 import math
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -470,7 +470,7 @@ class SimulatedClient(PlatformClient):
         *,
         run_id: str | None = None,
         partition_key: str | None = None,
-    ) -> AsyncIterator[ScrapeResult]:
+    ) -> AsyncGenerator[ScrapeResult, None]:
         for video in self._own_videos(videos):
             yield self.result_for(video, run_id=run_id, partition_key=partition_key)
 

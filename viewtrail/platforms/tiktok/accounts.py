@@ -28,7 +28,8 @@ from typing import Any
 from viewtrail.domain.models import AccountObservation, AccountResult, AccountToDiscover, Outcome, Platform
 from viewtrail.platforms.accounts.base import discovered_video, listing_limit
 from viewtrail.platforms.accounts.http import Call, HttpAccountClient
-from viewtrail.platforms.http import RunContext, to_count
+from viewtrail.platforms.base import ClientSettings
+from viewtrail.platforms.http import RunContext, json_object, to_count
 from viewtrail.platforms.tiktok.client import TikTokClient, parse_universal_data
 
 __all__ = ["TikTokAccountClient", "item_list_query", "item_list_videos", "parse_user_page", "user_observation"]
@@ -94,7 +95,7 @@ def parse_user_page(html: str, final_path: str = "") -> tuple[Outcome | None, st
         status = int(str(user_detail.get("statusCode", 0) or 0))
     except ValueError:
         return Outcome.PARSE_ERROR, "webapp.user-detail.statusCode is not a number", {}
-    info = user_detail.get("userInfo") if isinstance(user_detail.get("userInfo"), dict) else {}
+    info = json_object(user_detail, "userInfo")
     has_counts = isinstance(info.get("user"), dict) and bool(info.get("statsV2") or info.get("stats"))
     if status in NOT_FOUND_CODES:
         return Outcome.NOT_FOUND, f"statusCode {status} ({NOT_FOUND_CODES[status]})", {}
@@ -113,8 +114,8 @@ def user_observation(
     """Metrics from ``webapp.user-detail``; ``KeyError``/``ValueError`` name the field that changed."""
     info = user_detail["userInfo"]
     user = info["user"]
-    stats_v2 = info.get("statsV2") if isinstance(info.get("statsV2"), dict) else {}
-    stats = info.get("stats") if isinstance(info.get("stats"), dict) else {}
+    stats_v2 = json_object(info, "statsV2")
+    stats = json_object(info, "stats")
 
     def count(key: str) -> int | None:
         return to_count(stats_v2.get(key, stats.get(key)), f"userInfo.stats.{key}")
@@ -174,7 +175,7 @@ class TikTokAccountClient(HttpAccountClient):
     wire_class = TikTokClient
     source = "tiktok_web"
 
-    def __init__(self, settings) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, settings: ClientSettings) -> None:
         super().__init__(settings)
         # One random web device per client, as the web app has (yt-dlp draws from the same range).
         self.device_id = str(random.randint(7250000000000000000, 7325099899999994577))

@@ -39,7 +39,8 @@ from urllib.parse import urlsplit
 from viewtrail.domain.errors import ViewtrailError
 from viewtrail.domain.models import Observation, Outcome, Platform, ScrapeResult, VideoRef, VideoToScrape
 from viewtrail.platforms import trace
-from viewtrail.platforms.http import HttpPlatformClient, RunContext, to_count
+from viewtrail.platforms.base import ClientSettings
+from viewtrail.platforms.http import Fetched, HttpPlatformClient, RunContext, json_object, to_count
 
 __all__ = [
     "PRIVATE_CODES",
@@ -64,13 +65,6 @@ _DELETED_MESSAGES = re.compile(r"status_deleted|item_deleted|item is deleted|vid
 _REGION_MESSAGES = re.compile(r"cross_border_violation", re.IGNORECASE)
 #: Largest nonce the page's script tries (yt-dlp tries the same range before giving up).
 CHALLENGE_MAX_NONCE = 1_000_000
-_STATS = {
-    "views": "playCount",
-    "likes": "diggCount",
-    "comments": "commentCount",
-    "shares": "shareCount",
-    "saves": "collectCount",
-}
 
 
 class ShortLinkError(ViewtrailError, ValueError):
@@ -198,14 +192,16 @@ def parse_video_page(html: str, final_path: str = "") -> tuple[Outcome, str | No
 
 def item_observation(video: VideoToScrape, item: dict[str, Any], observed_at: datetime) -> Observation:
     """Observation from an ``itemStruct``; ``ValueError``/``KeyError`` name the field that changed."""
-    stats_v2 = item.get("statsV2") if isinstance(item.get("statsV2"), dict) else {}
-    stats = item.get("stats") if isinstance(item.get("stats"), dict) else {}
+    stats_v2 = json_object(item, "statsV2")
+    stats = json_object(item, "stats")
     if not stats_v2 and not stats:
         raise KeyError("itemStruct.stats and itemStruct.statsV2 missing")
-    counts = {}
-    for metric, key in _STATS.items():
-        raw = stats_v2.get(key, stats.get(key))
-        counts[metric] = to_count(raw, f"itemStruct.stats.{key}")
+
+    def count(key: str) -> int | None:
+        return to_count(stats_v2.get(key, stats.get(key)), f"itemStruct.stats.{key}")
+
+    views, likes, comments = count("playCount"), count("diggCount"), count("commentCount")
+    shares, saves = count("shareCount"), count("collectCount")
     author = item.get("author")
     account = author.get("uniqueId") if isinstance(author, dict) else (author if isinstance(author, str) else None)
     created = item.get("createTime")
@@ -214,7 +210,7 @@ def item_observation(video: VideoToScrape, item: dict[str, Any], observed_at: da
         if created not in (None, "", 0, "0")
         else None
     )
-    video_info = item.get("video") if isinstance(item.get("video"), dict) else {}
+    video_info = json_object(item, "video")
     duration = video_info.get("duration")
     extra: dict[str, Any] = {}
     reposts = stats_v2.get("repostCount", stats.get("repostCount"))
@@ -225,12 +221,16 @@ def item_observation(video: VideoToScrape, item: dict[str, Any], observed_at: da
     return Observation(
         video_id=video.video_id,
         observed_at=observed_at,
+        views=views,
+        likes=likes,
+        comments=comments,
+        shares=shares,
+        saves=saves,
         title=item.get("desc") or None,
         account=account or None,
         posted_at=posted_at,
-        duration_s=float(duration) if duration not in (None, "", 0, "0") else None,
+        duration_s=float(duration) if duration is not None and duration not in ("", 0, "0") else None,
         extra=extra,
-        **counts,
     )
 
 
@@ -238,12 +238,12 @@ class TikTokClient(HttpPlatformClient):
     platform = Platform.TIKTOK
     source = "tiktok_web"
 
-    def __init__(self, settings) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, settings: ClientSettings) -> None:
         super().__init__(settings)
         self._pages_read = 0  # successful video pages this client has parsed: proves we are not blocked
         self._challenge_cookies: dict[str, str] = {}  # answers to the challenge page, reused for the run
 
-    async def _fetch_page(self, path: str):  # type: ignore[no-untyped-def]
+    async def _fetch_page(self, path: str) -> Fetched:
         headers = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
         if self._challenge_cookies:
             headers["Cookie"] = self.cookie_header(self._challenge_cookies)  # the cookies file's too

@@ -27,7 +27,8 @@ from typing import Any
 
 from viewtrail.domain.models import AccountObservation, AccountResult, AccountToDiscover, Outcome
 from viewtrail.platforms.accounts.http import Call, HttpAccountClient
-from viewtrail.platforms.http import Fetched, RunContext, to_count
+from viewtrail.platforms.base import ClientSettings
+from viewtrail.platforms.http import Fetched, RunContext, json_object, to_count
 from viewtrail.platforms.x.client import XClient
 
 __all__ = ["XAccountClient", "graphql_user", "user_observation"]
@@ -76,8 +77,8 @@ def graphql_user(payload: Any) -> tuple[Outcome | None, str | None, dict[str, An
 
 def user_observation(account: AccountToDiscover, result: dict[str, Any], observed_at: datetime) -> AccountObservation:
     """Metrics of ``data.user.result``; ``KeyError``/``ValueError`` name the field that changed."""
-    legacy = result.get("legacy") if isinstance(result.get("legacy"), dict) else {}
-    core = result.get("core") if isinstance(result.get("core"), dict) else {}
+    legacy = json_object(result, "legacy")
+    core = json_object(result, "core")
 
     def field(key: str) -> Any:
         return legacy.get(key, result.get(key))
@@ -121,7 +122,7 @@ class XAccountClient(HttpAccountClient):
     wire_class = XClient
     source = "x_graphql"
 
-    def __init__(self, settings) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, settings: ClientSettings) -> None:
         super().__init__(settings)
         self._guest_token: str | None = None
 

@@ -35,7 +35,8 @@ from aiolimiter import AsyncLimiter
 
 from viewtrail.domain.models import Observation, Outcome, Platform, ScrapeResult, VideoToScrape
 from viewtrail.platforms import trace
-from viewtrail.platforms.http import HttpPlatformClient, RunContext, to_count
+from viewtrail.platforms.base import ClientSettings
+from viewtrail.platforms.http import HttpPlatformClient, RunContext, json_object, to_count
 
 __all__ = ["XClient", "graphql_counts", "js_number_to_string", "syndication_token"]
 
@@ -135,16 +136,16 @@ def js_number_to_string(value: float, radix: int = 36) -> str:
                     break
             if not fraction >= delta:
                 break
-    integer = float(integer)
+    whole = float(integer)  # V8 writes the integer digits from a double
     integer_digits: list[str] = []
-    while _exponent(integer / radix) > 0:
-        integer /= radix
+    while _exponent(whole / radix) > 0:
+        whole /= radix
         integer_digits.append("0")
     while True:
-        remainder = math.fmod(integer, radix)
+        remainder = math.fmod(whole, radix)
         integer_digits.append(_DIGITS[int(remainder)])
-        integer = (integer - remainder) / radix
-        if not integer > 0:
+        whole = (whole - remainder) / radix
+        if not whole > 0:
             break
     text = "".join(reversed(integer_digits))
     if fraction_digits:
@@ -171,8 +172,8 @@ def _parse_created(text: Any) -> datetime | None:
 def tweet_observation(video: VideoToScrape, tweet: dict[str, Any], observed_at: datetime) -> Observation:
     if "favorite_count" not in tweet:
         raise KeyError("tweet.favorite_count missing")
-    user = tweet.get("user") if isinstance(tweet.get("user"), dict) else {}
-    video_info = tweet.get("video") if isinstance(tweet.get("video"), dict) else {}
+    user = json_object(tweet, "user")
+    video_info = json_object(tweet, "video")
     duration_ms = video_info.get("durationMs")
     for media in tweet.get("mediaDetails") or []:
         millis = ((media or {}).get("video_info") or {}).get("duration_millis") if isinstance(media, dict) else None
@@ -215,8 +216,8 @@ def graphql_counts(payload: object) -> dict[str, int | None] | None:
             return None
     if result.get("__typename") not in ("Tweet", None) or "tombstone" in result:
         return None
-    legacy = result.get("legacy") if isinstance(result.get("legacy"), dict) else {}
-    views = result.get("views") if isinstance(result.get("views"), dict) else {}
+    legacy = json_object(result, "legacy")
+    views = json_object(result, "views")
     return {
         "views": to_count(views.get("count"), "tweetResult.result.views.count"),
         "shares": to_count(legacy.get("retweet_count"), "legacy.retweet_count"),
@@ -229,7 +230,7 @@ class XClient(HttpPlatformClient):
     platform = Platform.X
     source = "x_syndication"
 
-    def __init__(self, settings) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, settings: ClientSettings) -> None:
         super().__init__(settings)
         self._guest_token: str | None = None
         self._graphql_off = not settings.x_graphql  # also set for the run when guest activation fails

@@ -23,7 +23,7 @@ from typing import Any
 from viewtrail.domain.models import AccountObservation, AccountResult, AccountToDiscover, Outcome, Platform
 from viewtrail.platforms.accounts.base import discovered_video
 from viewtrail.platforms.accounts.http import Call, HttpAccountClient
-from viewtrail.platforms.http import Fetched, RunContext, to_count
+from viewtrail.platforms.http import Fetched, RunContext, json_object, to_count
 from viewtrail.platforms.youtube.client import YouTubeClient, parse_api_time
 
 __all__ = ["YouTubeAccountClient", "channel_lookup", "channel_observation", "playlist_videos"]
@@ -44,7 +44,7 @@ def channel_lookup(account: AccountToDiscover) -> dict[str, str]:
 def channel_observation(account: AccountToDiscover, item: dict[str, Any], observed_at: datetime) -> AccountObservation:
     """Metrics of one ``channels.list`` item; ``KeyError``/``ValueError`` name the field that changed."""
     statistics = item.get("statistics")
-    snippet = item.get("snippet") if isinstance(item.get("snippet"), dict) else {}
+    snippet = json_object(item, "snippet")
     if not isinstance(statistics, dict):
         raise KeyError("items[].statistics missing")
     channel_id = item.get("id")
@@ -79,9 +79,11 @@ def playlist_videos(payload: dict[str, Any], handle: str | None) -> list[Any]:
         raise KeyError("playlistItems.list answer has no 'items' list")
     videos = []
     for item in items:
-        details = item.get("contentDetails") if isinstance(item, dict) else None
-        snippet = item.get("snippet") if isinstance(item, dict) and isinstance(item.get("snippet"), dict) else {}
-        if not isinstance(details, dict) or not details.get("videoPublishedAt"):
+        if not isinstance(item, dict):
+            continue
+        details = json_object(item, "contentDetails")
+        snippet = json_object(item, "snippet")
+        if not details.get("videoPublishedAt"):
             continue
         video_id = details.get("videoId") or (snippet.get("resourceId") or {}).get("videoId")
         video = discovered_video(

@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
+
 from viewtrail import config
 from viewtrail.clock import utc_now
 from viewtrail.domain.errors import ViewtrailError
@@ -206,7 +208,7 @@ class YouTubeClient(HttpPlatformClient):
         ]
 
     # ------------------------------------------------------------------------- requests
-    def is_retryable(self, response) -> bool:  # type: ignore[no-untyped-def]
+    def is_retryable(self, response: httpx.Response) -> bool:
         if response.status_code == 403:
             try:
                 return bool(set(_error_reasons(response.json())) & _RATE_REASONS)
