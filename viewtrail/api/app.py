@@ -69,5 +69,5 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
     add_problem_handlers(app)
     app.include_router(api_router)
-    app.openapi = openapi_with_problem_media(app)  # type: ignore[method-assign]
+    app.openapi = openapi_with_problem_media(app)  # type: ignore[method-assign]  # FastAPI's documented way to customise the document
     return app

@@ -151,7 +151,7 @@ class Store:
         rows = self._con().execute(
             "SELECT id, name, scope, created_at, revoked_at FROM api_keys ORDER BY created_at, id"
         )
-        return [ApiKey(r[0], r[1], Scope(r[2]), _dt(r[3]), _dt(r[4])) for r in rows]  # type: ignore[arg-type]
+        return [ApiKey(r[0], r[1], Scope(r[2]), datetime.fromisoformat(r[3]), _dt(r[4])) for r in rows]
 
     def revoke_key(self, key_id: str) -> ApiKey:
         with self._tx() as con:
@@ -173,7 +173,7 @@ class Store:
         )
         if row is None:
             return None
-        return ApiKey(row[0], row[1], Scope(row[2]), _dt(row[3]), _dt(row[4]))  # type: ignore[arg-type]
+        return ApiKey(row[0], row[1], Scope(row[2]), datetime.fromisoformat(row[3]), _dt(row[4]))
 
     # ------------------------------------------------------------------------------------------ idempotency
 

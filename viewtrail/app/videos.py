@@ -168,7 +168,7 @@ def import_urls(checked: UrlImport, *, scrape: bool, open_warehouse: OpenWarehou
     from viewtrail.warehouse.registry import add_pending_link, mark_links_resolved
     from viewtrail.warehouse.transactions import transaction
 
-    links_found = resolve_short_links([row.ref for row in checked.short_links])  # type: ignore[misc]
+    links_found = resolve_short_links([row.ref for row in checked.short_links if isinstance(row.ref, ShortLink)])
     by_url = {row.ref.url: row for row in checked.short_links}
     rows = list(checked.rows)
     for link, ref in links_found.resolved:

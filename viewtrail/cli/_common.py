@@ -28,14 +28,14 @@ class _Console(Console):
 
     @property
     def size(self) -> ConsoleDimensions:
-        size = Console.size.fget(self)  # type: ignore[attr-defined]
+        size = Console.size.fget(self)  # type: ignore[attr-defined]  # rich's size is a property: its getter, reached on the class
         if self._width is None and not self.is_terminal:
             return ConsoleDimensions(PIPED_WIDTH, size.height)
         return size
 
     @size.setter
     def size(self, new_size: tuple[int, int]) -> None:
-        Console.size.fset(self, new_size)  # type: ignore[attr-defined]
+        Console.size.fset(self, new_size)  # type: ignore[attr-defined]  # and its setter
 
     def on_broken_pipe(self) -> None:
         """The reader left (`viewtrail import big.txt | head -1`): the command carries on silently and exits
@@ -92,7 +92,7 @@ def friendly_errors(func: F) -> F:
             first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             raise fail(f"The warehouse refused the operation ({first_line}); nothing was changed.") from None
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper  # type: ignore[return-value]  # functools.wraps keeps the command's signature for typer
 
 
 def _interrupted() -> typer.Exit:

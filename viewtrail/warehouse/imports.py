@@ -324,7 +324,7 @@ def write_url_import(
     assert all(isinstance(row.ref, VideoRef) for row in rows), "short links must be resolved first"
     frame = track_rows_frame(
         TrackRow(
-            row.ref,  # type: ignore[arg-type]
+            row.ref,  # type: ignore[arg-type]  # every ref is a VideoRef: asserted above
             row.cadence,
             now + timedelta(days=row.days) if row.days else None,
             row.labels,
