@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +21,7 @@ from viewtrail.clock import utc_now
 from viewtrail.domain.errors import ViewtrailError
 from viewtrail.domain.models import ShortLink
 from viewtrail.domain.urls import InvalidVideoUrl, parse_video_url
+from viewtrail.warehouse import marts
 
 if TYPE_CHECKING:
     import numpy as np
@@ -29,20 +30,6 @@ if TYPE_CHECKING:
 
 class ReportError(ViewtrailError):
     """The report cannot be produced; the message says why and what to do."""
-
-
-@dataclass(frozen=True, slots=True)
-class DailyRow:
-    day: date
-    views: int | None
-    views_gained: int | None
-    likes: int | None
-    comments: int | None
-    shares: int | None
-    saves: int | None
-    engagement_rate: float | None
-    observations: int
-    is_interpolated: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +46,7 @@ class VideoReport:
     account: str | None = None
     url: str | None = None
     status: str | None = None
-    days: list[DailyRow] = field(default_factory=list)
+    days: list[marts.EngagedVideoDay] = field(default_factory=list)
     observed: list[ObservedPoint] = field(default_factory=list)
     #: The last row is today's, so far: its values stand for this instant (the day's last snapshot), not the day.
     partial_until: datetime | None = None
@@ -130,28 +117,18 @@ def load_video_report(con: duckdb.DuckDBPyConnection, path: Path, video_id: str,
     """The last `days` days of marts.video_daily for one video, and its snapshots over the same span."""
     if days < 1:
         raise ReportError(f"--days must be at least 1, got {days}: pass a positive number of days.")
-    if not _has_table(con, "marts", "video_daily"):
+    if marts.Mart.VIDEO_DAILY not in marts.built(con):
         raise ReportError(f"{path} has no analyst tables yet: run `viewtrail build` first.")
-    report = VideoReport(video_id=video_id, source=path)
-    if _has_table(con, "marts", "video_latest"):
-        row = con.execute(
-            "select title, account, url, status from marts.video_latest where video_id = ?", [video_id]
-        ).fetchone()
-        if row is not None:
-            report.title, report.account, report.url, report.status = row
-    daily = con.execute(
-        """
-        with last as (select max(day) as last_day from marts.video_daily where video_id = $video_id)
-        select d.day, d.views, d.views_gained, d.likes, d.comments, d.shares, d.saves,
-               e.engagement_rate, d.observations, d.is_interpolated
-        from marts.video_daily as d
-        left join marts.video_engagement as e using (video_id, day)
-        where d.video_id = $video_id and d.day > (select last_day from last) - $days
-        order by d.day
-        """,
-        {"video_id": video_id, "days": days},
-    ).fetchall()
-    report.days = [DailyRow(*row) for row in daily]
+    heading = marts.video_heading(con, video_id) or marts.VideoHeading(title=None, account=None, url=None, status=None)
+    report = VideoReport(
+        video_id=video_id,
+        source=path,
+        title=heading.title,
+        account=heading.account,
+        url=heading.url,
+        status=heading.status,
+        days=marts.last_video_days(con, video_id, days),
+    )
     if not report.days:
         raise ReportError(
             f"{video_id} has no daily history yet: check the id with `viewtrail list`, "
@@ -177,7 +154,7 @@ def load_video_report(con: duckdb.DuckDBPyConnection, path: Path, video_id: str,
     return report
 
 
-def day_label(report: VideoReport, row: DailyRow) -> str:
+def day_label(report: VideoReport, row: marts.EngagedVideoDay) -> str:
     """The day as shown: ``2024-01-04``, ``~`` when interpolated, ``(partial, to 14:00)`` for today so far."""
     label = row.day.isoformat() + (" ~" if row.is_interpolated else "")
     if report.partial_until is not None and row is report.days[-1]:

@@ -74,6 +74,71 @@ def latest_videos(con: duckdb.DuckDBPyConnection) -> list[VideoLatest]:
 
 
 @dataclass(frozen=True, slots=True)
+class VideoHeading:
+    """What a report shows above a video's days: its title, account, URL and tracking status
+    (``marts.video_latest``)."""
+
+    title: str | None
+    account: str | None
+    url: str | None
+    status: str | None
+
+
+def video_heading(con: duckdb.DuckDBPyConnection, video_id: str) -> VideoHeading | None:
+    """The heading of one video; None when ``marts.video_latest`` has no row for it (or is not built yet)."""
+    if Mart.VIDEO_LATEST not in built(con):
+        return None
+    row = con.execute(
+        "SELECT title, account, url, status FROM marts.video_latest WHERE video_id = ?", [video_id]
+    ).fetchone()
+    return VideoHeading(*row) if row is not None else None
+
+
+def count_videos_observed(con: duckdb.DuckDBPyConnection, *, at_least: int) -> int:
+    """How many videos of ``marts.video_latest`` have ``at_least`` snapshots."""
+    if Mart.VIDEO_LATEST not in built(con):
+        return 0
+    row = con.execute("SELECT count(*) FROM marts.video_latest WHERE snapshot_count >= ?", [at_least]).fetchone()
+    return int(row[0]) if row else 0
+
+
+@dataclass(frozen=True, slots=True)
+class GrowingVideo:
+    """A video of ``marts.video_growth`` with a views-per-hour rate, its title and age (``marts.video_latest``)."""
+
+    video_id: str
+    title: str | None
+    age_days: float | None  # days between posting and ``as_of``; None when the posting time is unknown
+    views: int | None
+    views_per_hour_24h: float | None
+    views_gained_7d: int | None
+    increase_7d_pct: float | None  # None while the video is younger than 7 days
+
+
+class GrowthRanking(StrEnum):
+    """How :func:`growing_videos` ranks (ties go to the smaller video id); the value is the SQL order."""
+
+    FASTEST = "g.views_per_hour_24h DESC"  # most views per hour over the last 24 hours first
+    OLDEST = "age_days DESC NULLS LAST"  # posted longest ago first
+
+
+def growing_videos(
+    con: duckdb.DuckDBPyConnection, *, as_of: datetime, ranking: GrowthRanking, limit: int
+) -> list[GrowingVideo]:
+    """The first ``limit`` videos with a views-per-hour rate, ranked by ``ranking``, aged as of ``as_of``."""
+    if not {Mart.VIDEO_GROWTH, Mart.VIDEO_LATEST} <= built(con):
+        return []
+    rows = con.execute(
+        "SELECT g.video_id, l.title, date_diff('second', l.posted_at, $as_of) / 86400.0 AS age_days,"
+        " g.views, g.views_per_hour_24h, g.views_gained_7d, g.increase_7d_pct"
+        " FROM marts.video_growth g LEFT JOIN marts.video_latest l USING (video_id)"
+        f" WHERE g.views_per_hour_24h IS NOT NULL ORDER BY {ranking.value}, g.video_id LIMIT {int(limit)}",
+        {"as_of": as_of},
+    ).fetchall()
+    return [GrowingVideo(*row) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
 class VideoMetrics:
     """A video's latest counts (``marts.video_latest``), growth (``marts.video_growth``) and last engagement
     rate (``marts.video_engagement``); None where a mart has no row for it or is not built yet."""
@@ -172,6 +237,43 @@ def video_days(
 
 
 @dataclass(frozen=True, slots=True)
+class EngagedVideoDay:
+    """A video's day of ``marts.video_daily`` with that day's engagement rate (``marts.video_engagement``)."""
+
+    day: date
+    views: int | None
+    views_gained: int | None
+    likes: int | None
+    comments: int | None
+    shares: int | None
+    saves: int | None
+    engagement_rate: float | None  # None when the day has no engagement row (or the mart is not built yet)
+    observations: int
+    is_interpolated: bool
+
+
+def last_video_days(con: duckdb.DuckDBPyConnection, video_id: str, days: int) -> list[EngagedVideoDay]:
+    """The last ``days`` days of one video, counted back from its latest day in ``marts.video_daily`` (not from
+    today: a video no longer scraped still shows its last days), ordered by day."""
+    marts = built(con)
+    if Mart.VIDEO_DAILY not in marts:
+        return []
+    if Mart.VIDEO_ENGAGEMENT in marts:
+        engagement, rate = "LEFT JOIN marts.video_engagement AS e USING (video_id, day)", "e.engagement_rate"
+    else:
+        engagement, rate = "", "NULL::DOUBLE"
+    rows = con.execute(
+        "WITH last AS (SELECT max(day) AS last_day FROM marts.video_daily WHERE video_id = $video_id)"
+        f" SELECT d.day, d.views, d.views_gained, d.likes, d.comments, d.shares, d.saves, {rate},"
+        " d.observations, d.is_interpolated"
+        f" FROM marts.video_daily AS d {engagement}"
+        " WHERE d.video_id = $video_id AND d.day > (SELECT last_day FROM last) - $days ORDER BY d.day",
+        {"video_id": video_id, "days": days},
+    ).fetchall()
+    return [EngagedVideoDay(*row) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
 class VideoViewsDay:
     """A video's views at the end of a day of ``marts.video_daily``, what the day gained and how often it was
     observed: what the alert rules on views read."""
@@ -265,18 +367,26 @@ def daily_rows(
 
 __all__ = [
     "DAILY_KEYS",
+    "EngagedVideoDay",
+    "GrowingVideo",
+    "GrowthRanking",
     "Mart",
     "VideoDay",
+    "VideoHeading",
     "VideoLatest",
     "VideoMetrics",
     "VideoViewsDay",
     "ViewsDay",
     "account_views",
     "built",
+    "count_videos_observed",
     "daily_rows",
+    "growing_videos",
     "label_views",
+    "last_video_days",
     "latest_videos",
     "video_days",
+    "video_heading",
     "video_metrics",
     "video_views",
 ]
