@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from rich.console import Console, JustifyMethod
     from rich.table import Table
 
+    from viewtrail.warehouse import marts
+
 DEMO_VIDEO_COUNT = 200
 DEMO_DAYS = 14
 #: The demo's own data dir, inside the configured one: the only place `viewtrail demo` writes or deletes files.
@@ -309,17 +311,6 @@ def register_sample_videos(
 
 
 @dataclass(frozen=True, slots=True)
-class GrowthRow:
-    video_id: str
-    title: str | None
-    age_days: float | None  # days between posting and the end of the window
-    views: int | None
-    views_per_hour_24h: float | None
-    views_gained_7d: int | None
-    increase_7d_pct: float | None  # None while the video is younger than 7 days
-
-
-@dataclass(frozen=True, slots=True)
 class AlertRow:
     occurred_at: datetime
     kind: str
@@ -338,30 +329,19 @@ class DemoReport:
     posted_in_window: int  # sample videos posted inside the backfilled window (tracked at launch)
     hourly_history: int  # videos with 24 or more snapshots
     disappeared: int  # videos the pipeline marked unavailable
-    top_growth: list[GrowthRow]  # the 10 fastest-growing videos (views per hour over the last 24 h)
-    plateauing: list[GrowthRow]  # the oldest videos, for comparison
+    top_growth: list[marts.GrowingVideo]  # the 10 fastest-growing videos (views per hour over the last 24 h)
+    plateauing: list[marts.GrowingVideo]  # the oldest videos, for comparison
     analytics_path: Path
     marts_dir: Path
     seconds: float
     alerts: list[AlertRow] = field(default_factory=list)  # what the demo's rules fired, oldest first
     alerts_log: Path | None = None  # the demo's file channel
     accounts_watched: int = 0
-    top_creators: list[CreatorRow] = field(default_factory=list)  # by views of their accounts' videos
+    top_creators: list[marts.CreatorLatest] = field(default_factory=list)  # by views of their accounts' videos
     discovered_in_window: list[DiscoveredRow] = field(default_factory=list)  # newest first
     discovered_count: int = 0  # videos discovered (posted) inside the window
     inbox_pending: int = 0  # videos of the review-mode account waiting for a decision
     data_dir: Path | None = None  # the demo's own data dir, where all of the above is stored
-
-
-@dataclass(frozen=True, slots=True)
-class CreatorRow:
-    name: str
-    platforms: list[str]
-    accounts: int
-    followers: int | None
-    videos: int
-    views: int | None
-    posts_per_week: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -372,36 +352,17 @@ class DiscoveredRow:
     views: int | None
 
 
-_CREATORS_SQL = """
-SELECT name, platforms, accounts, followers, videos, views, posts_per_week
-FROM marts.creator_latest ORDER BY views DESC NULLS LAST, creator_id LIMIT 5
-"""
-
 _DISCOVERED_SQL = """
-SELECT v.video_id, v.account_id, v.posted_at, l.views
-FROM registry.videos v LEFT JOIN marts.video_latest l USING (video_id)
-WHERE v.source = 'discovered' AND v.posted_at >= $first_hour
-ORDER BY v.posted_at DESC, v.video_id
+SELECT video_id, account_id, posted_at FROM registry.videos
+WHERE source = 'discovered' AND posted_at >= $first_hour
+ORDER BY posted_at DESC, video_id
 """
-
-
-_GROWTH_ROWS_SQL = """
-SELECT g.video_id, l.title, date_diff('second', l.posted_at, $window_end) / 86400.0 AS age_days,
-       g.views, g.views_per_hour_24h, g.views_gained_7d, g.increase_7d_pct
-FROM marts.video_growth g LEFT JOIN marts.video_latest l USING (video_id)
-WHERE g.views_per_hour_24h IS NOT NULL
-"""
-
-
-def _growth_rows(con: Any, window_end: datetime, order_by: str, limit: int) -> list[GrowthRow]:
-    rows = con.execute(
-        f"{_GROWTH_ROWS_SQL} ORDER BY {order_by}, g.video_id LIMIT {int(limit)}", {"window_end": window_end}
-    ).fetchall()
-    return [GrowthRow(*row) for row in rows]
 
 
 def read_report(analytics_path: Path, first_hour: datetime, last_hour: datetime, seconds: float) -> DemoReport:
     import duckdb
+
+    from viewtrail.warehouse import marts
 
     window_end = last_hour + timedelta(hours=1)
     con = duckdb.connect(str(analytics_path), read_only=True)
@@ -409,6 +370,9 @@ def read_report(analytics_path: Path, first_hour: datetime, last_hour: datetime,
 
         def scalar(sql: str, params: Sequence[Any] = ()) -> int:
             return int(con.execute(sql, list(params)).fetchall()[0][0] or 0)
+
+        def growing(ranking: marts.GrowthRanking, limit: int) -> list[marts.GrowingVideo]:
+            return marts.growing_videos(con, as_of=window_end, ranking=ranking, limit=limit)
 
         report = DemoReport(
             videos_tracked=scalar("SELECT count(*) FROM registry.videos"),
@@ -419,24 +383,22 @@ def read_report(analytics_path: Path, first_hour: datetime, last_hour: datetime,
             posted_in_window=scalar(
                 "SELECT count(*) FROM registry.videos WHERE posted_at >= ? AND source <> 'discovered'", [first_hour]
             ),
-            hourly_history=scalar("SELECT count(*) FROM marts.video_latest WHERE snapshot_count >= 24"),
+            hourly_history=marts.count_videos_observed(con, at_least=24),
             disappeared=scalar("SELECT count(*) FROM registry.videos WHERE availability = 'unavailable'"),
-            top_growth=_growth_rows(con, window_end, "g.views_per_hour_24h DESC", 10),
-            plateauing=_growth_rows(con, window_end, "age_days DESC NULLS LAST", 3),
+            top_growth=growing(marts.GrowthRanking.FASTEST, 10),
+            plateauing=growing(marts.GrowthRanking.OLDEST, 3),
             analytics_path=analytics_path,
             marts_dir=config.marts_export_dir(),
             seconds=seconds,
             accounts_watched=scalar("SELECT count(*) FROM registry.accounts WHERE is_active"),
-            top_creators=[
-                CreatorRow(name, list(platforms or []), accounts, followers, videos, views, per_week)
-                for name, platforms, accounts, followers, videos, views, per_week in con.execute(
-                    _CREATORS_SQL
-                ).fetchall()
-            ],
+            top_creators=marts.top_creators(con, 5),
             inbox_pending=scalar("SELECT count(*) FROM registry.inbox WHERE status = 'pending'"),
         )
+        found = con.execute(_DISCOVERED_SQL, {"first_hour": first_hour}).fetchall()
+        views = marts.video_metrics(con, [video_id for video_id, _, _ in found])
         discovered = [
-            DiscoveredRow(*row) for row in con.execute(_DISCOVERED_SQL, {"first_hour": first_hour}).fetchall()
+            DiscoveredRow(video_id, account_id, posted_at, views.get(video_id, marts.VideoMetrics()).views)
+            for video_id, account_id, posted_at in found
         ]
         report = replace(report, discovered_in_window=discovered[:8], discovered_count=len(discovered))
     finally:
@@ -561,7 +523,7 @@ def _fmt_age(days: float | None) -> str:
     return f"{days * 24:.0f}h" if days < 2 else f"{days:.0f}d"
 
 
-def _growth_table(title: str, rows: Sequence[GrowthRow]) -> Table:
+def _growth_table(title: str, rows: Sequence[marts.GrowingVideo]) -> Table:
     from rich.table import Table
 
     table = Table(title=title)
@@ -587,7 +549,7 @@ def _count(value: float | None) -> str:
     return f"{value:,.0f}" if value is not None else "-"
 
 
-def _creators_table(rows: Sequence[CreatorRow]) -> Table:
+def _creators_table(rows: Sequence[marts.CreatorLatest]) -> Table:
     from rich.table import Table
 
     table = Table(title="Top creators (marts.creator_latest): their accounts summed across platforms")

@@ -13,9 +13,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, get_type_hints
 
 import duckdb
+
+from viewtrail.domain.models import Platform
 
 
 class Mart(StrEnum):
@@ -327,6 +329,109 @@ def account_views(con: duckdb.DuckDBPyConnection) -> list[ViewsDay]:
     return [ViewsDay(f"{platform}:{account}", day, views) for platform, account, day, views in rows]
 
 
+@dataclass(frozen=True, slots=True)
+class AccountLatest:
+    """A watched account's row of ``marts.account_latest``: its profile's last observation, what its tracked
+    videos add up to and its scrape attempts in brief. Counts are whole numbers (BIGINT)."""
+
+    display_name: str | None
+    first_observed_at: datetime | None
+    last_observed_at: datetime | None
+    median_video_views: float | None
+    posts_per_week: float | None
+    last_posted_at: datetime | None
+    as_of_at: datetime | None
+    last_attempt_at: datetime | None
+    last_outcome: str | None
+    followers: int | None
+    following: int | None
+    likes: int | None
+    video_count: int | None
+    views: int | None
+    followers_gained_7d: int | None
+    followers_gained_30d: int | None
+    tracked_videos: int | None
+    tracked_video_views: int | None
+    tracked_video_engagements: int | None
+    snapshot_count: int | None
+    consecutive_failures: int | None
+
+
+def _latest_columns(row_type: type, skip: str = "") -> list[str]:
+    """The select list of a ``*_latest`` mart read into ``row_type`` (its fields but ``skip``): counts (the fields
+    typed ``int | None``) as BIGINT, since the marts' sums are HUGEINT."""
+    hints = get_type_hints(row_type)
+    return [f"{name}::BIGINT AS {name}" if hints[name] == int | None else name for name in hints if name != skip]
+
+
+def account_latest(con: duckdb.DuckDBPyConnection, account_ids: Sequence[str]) -> dict[str, AccountLatest]:
+    """The ``marts.account_latest`` rows of ``account_ids`` (an account the mart has no row for is absent)."""
+    ids = list(dict.fromkeys(account_ids))
+    if not ids or Mart.ACCOUNT_LATEST not in built(con):
+        return {}
+    rows = con.execute(
+        f"SELECT account_id, {', '.join(_latest_columns(AccountLatest))} FROM marts.account_latest WHERE list_contains(?, account_id)",
+        [ids],
+    ).fetchall()
+    return {row[0]: AccountLatest(*row[1:]) for row in rows}
+
+
+#: ``marts.creator_latest`` has one share column per metric and registered platform (``views_share_tiktok``, ...).
+SHARE_METRICS = ("views", "engagements", "followers")
+_SHARE_COLUMNS = tuple((metric, p.value) for metric in SHARE_METRICS for p in Platform)
+
+
+@dataclass(frozen=True, slots=True)
+class CreatorLatest:
+    """A creator's row of ``marts.creator_latest``: the latest of its accounts summed across platforms. Counts
+    are whole numbers (BIGINT); ``shares`` is each platform's share of a metric, by metric then platform."""
+
+    name: str
+    platforms: tuple[str, ...]
+    accounts: int | None
+    videos: int | None
+    views: int | None
+    engagements: int | None
+    followers: int | None
+    engagement_rate_by_followers: float | None
+    posts_per_week: float | None
+    as_of_at: datetime | None
+    shares: dict[str, dict[str, float | None]]
+
+
+_CREATOR_FIELDS = [name for name in CreatorLatest.__dataclass_fields__ if name != "shares"]
+_CREATOR_SELECT = (
+    f"SELECT creator_id, {', '.join(_latest_columns(CreatorLatest, skip='shares'))}, "
+    + ", ".join(f"{metric}_share_{platform}" for metric, platform in _SHARE_COLUMNS)
+    + " FROM marts.creator_latest"
+)
+
+
+def _creator_latest(row: tuple[Any, ...]) -> CreatorLatest:
+    values = dict(zip(_CREATOR_FIELDS, row[1:], strict=False))
+    shares: dict[str, dict[str, float | None]] = {metric: {} for metric in SHARE_METRICS}
+    for (metric, platform), share in zip(_SHARE_COLUMNS, row[1 + len(_CREATOR_FIELDS) :], strict=True):
+        shares[metric][platform] = share
+    return CreatorLatest(**{**values, "platforms": tuple(values["platforms"] or ())}, shares=shares)
+
+
+def creator_latest(con: duckdb.DuckDBPyConnection, creator_ids: Sequence[str]) -> dict[str, CreatorLatest]:
+    """The ``marts.creator_latest`` rows of ``creator_ids`` (a creator the mart has no row for is absent)."""
+    ids = list(dict.fromkeys(creator_ids))
+    if not ids or Mart.CREATOR_LATEST not in built(con):
+        return {}
+    rows = con.execute(f"{_CREATOR_SELECT} WHERE list_contains(?, creator_id)", [ids]).fetchall()
+    return {row[0]: _creator_latest(row) for row in rows}
+
+
+def top_creators(con: duckdb.DuckDBPyConnection, limit: int) -> list[CreatorLatest]:
+    """The ``limit`` creators with the most views of their accounts' videos (ties: smaller creator id first)."""
+    if Mart.CREATOR_LATEST not in built(con):
+        return []
+    rows = con.execute(f"{_CREATOR_SELECT} ORDER BY views DESC NULLS LAST, creator_id LIMIT {int(limit)}").fetchall()
+    return [_creator_latest(row) for row in rows]
+
+
 #: The per-day marts read whole (every column is in the API's answers), and the columns they are filtered by.
 DAILY_KEYS: dict[Mart, tuple[str, ...]] = {
     Mart.LABEL_DAILY: ("label",),
@@ -366,25 +471,31 @@ def daily_rows(
 
 
 __all__ = [
+    "AccountLatest",
+    "CreatorLatest",
     "DAILY_KEYS",
     "EngagedVideoDay",
     "GrowingVideo",
     "GrowthRanking",
     "Mart",
+    "SHARE_METRICS",
     "VideoDay",
     "VideoHeading",
     "VideoLatest",
     "VideoMetrics",
     "VideoViewsDay",
     "ViewsDay",
+    "account_latest",
     "account_views",
     "built",
     "count_videos_observed",
+    "creator_latest",
     "daily_rows",
     "growing_videos",
     "label_views",
     "last_video_days",
     "latest_videos",
+    "top_creators",
     "video_days",
     "video_heading",
     "video_metrics",
