@@ -523,19 +523,9 @@ class Service:
                 LEFT JOIN (SELECT account_id, list(creator_id ORDER BY creator_id) AS creators
                            FROM registry.creator_accounts GROUP BY account_id) c USING (account_id)
             )"""
-        rows, total = self._with_latest(
-            con,
-            reg,
-            clause,
-            params,
-            limit,
-            count,
-            key="account_id",
-            mart="account_latest",
-            counts=_ACCOUNT_COUNTS,
-            others=_ACCOUNT_OTHERS,
-        )
-        return [_account_resource(row) for row in rows], total
+        rows, total = self._registry_page(con, reg, clause, params, limit, count, key="account_id")
+        latest = marts.account_latest(con, [row["account_id"] for row in rows])
+        return [_account_resource(row, latest.get(row["account_id"])) for row in rows], total
 
     def resolve_account(self, reference: str) -> str:
         """A watched account's id from its id (``tiktok:nasa``) or account URL; :class:`NotFound` otherwise."""
@@ -618,21 +608,11 @@ class Service:
                 LEFT JOIN registry.accounts a ON a.account_id = ca.account_id
                 GROUP BY ALL
             )"""
-        rows, total = self._with_latest(
-            con,
-            reg,
-            clause,
-            params,
-            limit,
-            count,
-            key="creator_id",
-            mart="creator_latest",
-            counts=_CREATOR_COUNTS,
-            others=_CREATOR_OTHERS,
-        )
-        return [_creator_resource(row) for row in rows], total
+        rows, total = self._registry_page(con, reg, clause, params, limit, count, key="creator_id")
+        latest = marts.creator_latest(con, [row["creator_id"] for row in rows])
+        return [_creator_resource(row, latest.get(row["creator_id"])) for row in rows], total
 
-    def _with_latest(
+    def _registry_page(
         self,
         con: duckdb.DuckDBPyConnection,
         reg: str,
@@ -642,28 +622,16 @@ class Service:
         count: bool,
         *,
         key: str,
-        mart: str,
-        counts: Sequence[str],
-        others: Sequence[str],
-    ) -> tuple[Any, int | None]:
-        """The rows of the registry CTE ``reg`` (named ``reg``) matching ``clause``, ordered by ``key``, each with
-        its ``marts.{mart}`` row as ``l_``-prefixed columns (``counts`` as BIGINT) once a build has made the
-        mart, ``l_present`` saying whether it has one; and the total when ``count``."""
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        """The rows of the registry CTE ``reg`` (named ``reg``) matching ``clause``, ordered by ``key``; and the
+        total when ``count``."""
         values = dict(params)
         total = None
         if count:
             total = con.execute(f"{reg} SELECT count(*) FROM reg {clause}", values).fetchall()[0][0]
-        if mart in marts.built(con):
-            latest = ", ".join([*(f"l.{c}::BIGINT AS l_{c}" for c in counts), *(f"l.{c} AS l_{c}" for c in others)])
-            latest_join = f"LEFT JOIN marts.{mart} l USING ({key})"
-            present = f"l.{key} IS NOT NULL AS l_present"
-        else:
-            latest, latest_join, present = "NULL AS l_none", "", "false AS l_present"
         page_limit = f"LIMIT {int(limit)}" if limit is not None else ""
-        sql = f"""{reg},
-            page AS (SELECT * FROM reg {clause} ORDER BY {key} {page_limit})
-            SELECT page.*, {present}, {latest} FROM page {latest_join} ORDER BY {key}"""
-        return con.sql(sql, params=values).pl().iter_rows(named=True), total
+        sql = f"{reg} SELECT * FROM reg {clause} ORDER BY {key} {page_limit}"
+        return list(con.sql(sql, params=values).pl().iter_rows(named=True)), total
 
     def _creator_known(self, reference: str) -> str:
         """A creator's id from its id or name (``Jane Doe`` is ``jane-doe``); :class:`NotFound` when unknown."""
@@ -923,47 +891,17 @@ class Service:
         return {"request_id": path.stem if path else None, "video_ids": [video_id], "status": "queued"}
 
 
-_ACCOUNT_COUNTS = (
-    "followers",
-    "following",
-    "likes",
-    "video_count",
-    "views",
-    "followers_gained_7d",
-    "followers_gained_30d",
-    "tracked_videos",
-    "tracked_video_views",
-    "tracked_video_engagements",
-    "snapshot_count",
-    "consecutive_failures",
-)
-_ACCOUNT_OTHERS = (
-    "display_name",
-    "first_observed_at",
-    "last_observed_at",
-    "median_video_views",
-    "posts_per_week",
-    "last_posted_at",
-    "as_of_at",
-    "last_attempt_at",
-    "last_outcome",
-)
-#: marts.creator_latest has one share column per metric and registered platform (views_share_tiktok, ...)
-_SHARE_PLATFORMS = tuple(p.value for p in Platform)
-_SHARE_METRICS = ("views", "engagements", "followers")
-_CREATOR_COUNTS = ("accounts", "videos", "views", "engagements", "followers")
-_CREATOR_OTHERS = (
-    "engagement_rate_by_followers",
-    "posts_per_week",
-    "as_of_at",
-    *(f"{m}_share_{p}" for m in _SHARE_METRICS for p in _SHARE_PLATFORMS),
+#: The keys of a creator's ``latest`` object, in order, then ``shares``: its ``marts.creator_latest`` row but the
+#: name and platforms, which the resource carries at its top level (from the registry).
+_CREATOR_LATEST_KEYS = tuple(
+    name for name in marts.CreatorLatest.__dataclass_fields__ if name not in ("name", "platforms", "shares")
 )
 
 
-def _account_resource(row: dict[str, Any]) -> dict[str, Any]:
+def _account_resource(row: dict[str, Any], account_latest: marts.AccountLatest | None) -> dict[str, Any]:
     latest = None
-    if row["l_present"]:
-        latest = {k: iso(_num(row[f"l_{k}"])) for k in (*_ACCOUNT_OTHERS, *_ACCOUNT_COUNTS)}
+    if account_latest is not None:
+        latest = {k: iso(_num(getattr(account_latest, k))) for k in marts.AccountLatest.__dataclass_fields__}
     return {
         "account_id": row["account_id"],
         "platform": row["platform"],
@@ -986,11 +924,14 @@ def _account_resource(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _creator_resource(row: dict[str, Any]) -> dict[str, Any]:
+def _creator_resource(row: dict[str, Any], creator_latest: marts.CreatorLatest | None) -> dict[str, Any]:
     latest = None
-    if row["l_present"]:
-        latest = {k: iso(_num(row[f"l_{k}"])) for k in (*_CREATOR_COUNTS, *_CREATOR_OTHERS[:3])}
-        latest["shares"] = {m: {p: _num(row[f"l_{m}_share_{p}"]) for p in _SHARE_PLATFORMS} for m in _SHARE_METRICS}
+    if creator_latest is not None:
+        latest = {k: iso(_num(getattr(creator_latest, k))) for k in _CREATOR_LATEST_KEYS}
+        latest["shares"] = {
+            metric: {platform: _num(share) for platform, share in by_platform.items()}
+            for metric, by_platform in creator_latest.shares.items()
+        }
     return {
         "creator_id": row["creator_id"],
         "name": row["name"],
