@@ -10,9 +10,10 @@ Targeted runs scrape exactly the named videos of the last complete hourly partit
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 from dagster import (
@@ -35,8 +36,10 @@ from viewtrail.clock import hour_start, last_complete_hour, partition_key, utc_n
 from viewtrail.domain.hashing import STABLE
 from viewtrail.domain.models import TRANSIENT_OUTCOMES, Platform
 from viewtrail.pipeline.queue import QueueKind, mark_consumed, pending_requests
+from viewtrail.warehouse import marts
 
 _TRANSIENT = sorted(o.value for o in TRANSIENT_OUTCOMES)
+T = TypeVar("T")
 
 
 def current_partition_key(now: datetime | None = None) -> str:
@@ -116,8 +119,11 @@ def rescrape_sensor(context: SensorEvaluationContext, sensor_settings: SensorSet
     return _queue_tick(context, sensor_settings, QueueKind.RESCRAPE)
 
 
-def _read_published(path: Path, sql: str, params: Sequence = ()) -> list[tuple] | None:
-    """Rows from the analyst copy, or None when it does not exist yet / is not readable right now."""
+def _read_published(
+    path: Path, read: Callable[[duckdb.DuckDBPyConnection], list[T]], *needs: marts.Mart
+) -> list[T] | None:
+    """What ``read`` answers on the analyst copy, or None when the copy does not exist yet, is not readable right
+    now or has no ``needs`` marts yet."""
     if not path.exists():
         return None
     try:
@@ -125,7 +131,9 @@ def _read_published(path: Path, sql: str, params: Sequence = ()) -> list[tuple] 
     except duckdb.Error:
         return None
     try:
-        return con.execute(sql, list(params)).fetchall()
+        if not set(needs) <= marts.built(con):
+            return None
+        return read(con)
     except duckdb.Error:
         return None
     finally:
@@ -160,28 +168,24 @@ def failed_scrapes_sensor(
 ):
     state = _load_cursor(context.cursor)
     retried: dict[str, str] = state.get("retried", {})  # video_id -> last_attempt_at already retried
-    placeholders = ", ".join("?" for _ in _TRANSIENT)
-    rows = _read_published(
-        Path(warehouse.analytics_path),
-        "SELECT video_id, last_attempt_at, coalesce(consecutive_failures, 1) FROM marts.video_latest"
-        f" WHERE is_active AND availability = 'available' AND last_outcome IN ({placeholders})",
-        _TRANSIENT,
+    failing = _read_published(
+        Path(warehouse.analytics_path), lambda con: marts.failing_videos(con, _TRANSIENT), marts.Mart.VIDEO_LATEST
     )
-    if rows is None:
+    if failing is None:
         return SensorResult(skip_reason=SkipReason("no analyst copy published yet"), cursor=context.cursor)
     now = utc_now()
     due = []
     still_failing: dict[str, str] = {}
-    for video_id, last_attempt_at, failures in rows:
-        stamp = last_attempt_at.isoformat() if last_attempt_at else ""
-        still_failing[video_id] = stamp
-        if retried.get(video_id) == stamp:
+    for video in failing:
+        stamp = video.last_attempt_at.isoformat() if video.last_attempt_at else ""
+        still_failing[video.video_id] = stamp
+        if retried.get(video.video_id) == stamp:
             continue  # this failure was already retried; wait for the copy to show the retry's outcome
-        if last_attempt_at and now < last_attempt_at + retry_delay(
-            int(failures), sensor_settings.retry_base_minutes, sensor_settings.retry_cap_minutes
+        if video.last_attempt_at and now < video.last_attempt_at + retry_delay(
+            int(video.consecutive_failures), sensor_settings.retry_base_minutes, sensor_settings.retry_cap_minutes
         ):
             continue
-        due.append((video_id, stamp))
+        due.append((video.video_id, stamp))
     # Forget videos that recovered, so the cursor stays small.
     retried = {v: s for v, s in retried.items() if v in still_failing}
     if not due:
@@ -215,24 +219,18 @@ def momentum_sensor(context: SensorEvaluationContext, sensor_settings: SensorSet
     path = Path(warehouse.analytics_path)
     copy_stamp = path.stat().st_mtime if path.exists() else None
     if copy_stamp is not None and copy_stamp != state.get("copy"):
-        rows = _read_published(
-            path,
-            "SELECT g.video_id, g.views_per_hour_24h FROM marts.video_growth g"
-            " JOIN marts.video_latest l USING (video_id)"
-            " WHERE l.is_active AND l.availability = 'available' AND g.views_per_hour_24h IS NOT NULL",
-        )
-        if rows is not None:
+        growth = _read_published(path, marts.active_growth_rates, marts.Mart.VIDEO_GROWTH, marts.Mart.VIDEO_LATEST)
+        if growth is not None:
             until = (now + timedelta(hours=sensor_settings.momentum_hours)).isoformat()
-            for video_id, rate in rows:
-                previous = rates.get(video_id)
-                rate = float(rate)
+            for video in growth:
+                previous, rate = rates.get(video.video_id), video.views_per_hour_24h
                 if (
                     previous is not None
                     and rate >= sensor_settings.momentum_min_views_per_hour
                     and rate >= sensor_settings.momentum_factor * max(previous, 1e-9)
                 ):
-                    boost[video_id] = until
-                rates[video_id] = rate
+                    boost[video.video_id] = until
+                rates[video.video_id] = rate
             state["copy"] = copy_stamp
     boost = {v: u for v, u in boost.items() if datetime.fromisoformat(u) > now}
     hour = hour_start(now).isoformat()

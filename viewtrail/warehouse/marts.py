@@ -141,6 +141,46 @@ def growing_videos(
 
 
 @dataclass(frozen=True, slots=True)
+class FailingVideo:
+    """A tracked, available video whose last scrape attempt failed (``marts.video_latest``)."""
+
+    video_id: str
+    last_attempt_at: datetime | None
+    consecutive_failures: int  # failures in a row; 1 when the mart has no count for it
+
+
+def failing_videos(con: duckdb.DuckDBPyConnection, outcomes: Sequence[str]) -> list[FailingVideo]:
+    """The active, available videos whose last attempt's outcome is one of ``outcomes``."""
+    if not outcomes or Mart.VIDEO_LATEST not in built(con):
+        return []
+    rows = con.execute(
+        "SELECT video_id, last_attempt_at, coalesce(consecutive_failures, 1) FROM marts.video_latest"
+        f" WHERE is_active AND availability = 'available' AND last_outcome IN ({', '.join('?' for _ in outcomes)})",
+        list(outcomes),
+    ).fetchall()
+    return [FailingVideo(*row) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class GrowthRate:
+    """An active, available video's views per hour over the last 24 hours (``marts.video_growth``)."""
+
+    video_id: str
+    views_per_hour_24h: float
+
+
+def active_growth_rates(con: duckdb.DuckDBPyConnection) -> list[GrowthRate]:
+    """The views-per-hour rate of every active, available video that has one."""
+    if not {Mart.VIDEO_GROWTH, Mart.VIDEO_LATEST} <= built(con):
+        return []
+    rows = con.execute(
+        "SELECT g.video_id, g.views_per_hour_24h FROM marts.video_growth g JOIN marts.video_latest l USING (video_id)"
+        " WHERE l.is_active AND l.availability = 'available' AND g.views_per_hour_24h IS NOT NULL"
+    ).fetchall()
+    return [GrowthRate(video_id, float(rate)) for video_id, rate in rows]
+
+
+@dataclass(frozen=True, slots=True)
 class VideoMetrics:
     """A video's latest counts (``marts.video_latest``), growth (``marts.video_growth``) and last engagement
     rate (``marts.video_engagement``); None where a mart has no row for it or is not built yet."""
@@ -475,8 +515,10 @@ __all__ = [
     "CreatorLatest",
     "DAILY_KEYS",
     "EngagedVideoDay",
+    "FailingVideo",
     "GrowingVideo",
     "GrowthRanking",
+    "GrowthRate",
     "Mart",
     "SHARE_METRICS",
     "VideoDay",
@@ -487,10 +529,12 @@ __all__ = [
     "ViewsDay",
     "account_latest",
     "account_views",
+    "active_growth_rates",
     "built",
     "count_videos_observed",
     "creator_latest",
     "daily_rows",
+    "failing_videos",
     "growing_videos",
     "label_views",
     "last_video_days",
