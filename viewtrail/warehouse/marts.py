@@ -1,10 +1,11 @@
 """The marts, read: the one place product code reads what dbt builds (the analysts' contract, docs/schema.md).
 
-The API, the alert rules and the reports read the marts through these functions, which return typed rows, so a
-renamed or retyped mart column breaks here, in one module, rather than in every reader. Every function takes an
-open connection (the live warehouse or the published analyst copy) and answers empty before the first build
-made the mart it reads. The wide per-day marts of labels, accounts and creators come back as one mapping per
-day: every column of those marts is part of the API's wire shape.
+The API, the alert rules, `viewtrail report`, the demo's report and the retry and momentum sensors read the marts
+through these functions, which return typed rows, so a renamed or retyped mart column breaks here, in one module,
+rather than in every reader. Every function takes an open connection (the live warehouse or the published analyst
+copy) and answers empty (no rows, None for one row) before the first build made the mart it reads. The wide per-day
+marts of labels, accounts and creators come back as one mapping per day: every column of those marts is part of
+the API's wire shape.
 """
 
 from __future__ import annotations
