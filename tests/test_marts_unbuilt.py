@@ -1,0 +1,45 @@
+"""Before the first build: every read of the marts answers empty, so the API, the reports and the sensors run on a
+warehouse or analyst copy that dbt has not built yet (the sensors then skip; the report says to run a build)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import duckdb
+import pytest
+
+from viewtrail.warehouse import marts
+
+READS = {
+    "video_heading": lambda con: marts.video_heading(con, "tiktok:1"),
+    "last_video_days": lambda con: marts.last_video_days(con, "tiktok:1", 14),
+    "count_videos_observed": lambda con: marts.count_videos_observed(con, at_least=24),
+    "growing_videos": lambda con: marts.growing_videos(
+        con, as_of=datetime(2026, 1, 1), ranking=marts.GrowthRanking.FASTEST, limit=10
+    ),
+    "failing_videos": lambda con: marts.failing_videos(con, ["timeout"]),
+    "active_growth_rates": marts.active_growth_rates,
+    "account_latest": lambda con: marts.account_latest(con, ["tiktok:nasa"]),
+    "creator_latest": lambda con: marts.creator_latest(con, ["space-agency"]),
+    "top_creators": lambda con: marts.top_creators(con, 5),
+}
+
+
+@pytest.mark.parametrize("read", READS.values(), ids=READS.keys())
+def test_every_read_answers_empty_before_the_first_build(read) -> None:
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA marts")
+    assert not read(con)
+
+
+def test_the_report_shows_days_without_a_rate_when_the_engagement_mart_is_missing() -> None:
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA marts")
+    con.execute(
+        "CREATE TABLE marts.video_daily AS SELECT 'tiktok:1' AS video_id, DATE '2026-01-02' - i::INTEGER AS day, 10 * i AS views,"
+        " 1 AS views_gained, 0 AS likes, 0 AS comments, 0 AS shares, 0 AS saves, 2 AS observations,"
+        " false AS is_interpolated FROM range(5) t(i)"
+    )
+    days = marts.last_video_days(con, "tiktok:1", 3)
+    assert [d.day.isoformat() for d in days] == ["2025-12-31", "2026-01-01", "2026-01-02"]
+    assert [d.engagement_rate for d in days] == [None, None, None]
