@@ -43,3 +43,24 @@ def test_the_report_shows_days_without_a_rate_when_the_engagement_mart_is_missin
     days = marts.last_video_days(con, "tiktok:1", 3)
     assert [d.day.isoformat() for d in days] == ["2025-12-31", "2026-01-01", "2026-01-02"]
     assert [d.engagement_rate for d in days] == [None, None, None]
+
+
+def test_failing_videos_come_by_video_id_whatever_the_table_order() -> None:
+    # the retry sensor's run key digests them in this order: the same failures must give the same key
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA marts")
+    con.execute(
+        "CREATE TABLE marts.video_latest (video_id TEXT, is_active BOOLEAN, availability TEXT, last_outcome TEXT,"
+        " last_attempt_at TIMESTAMP, consecutive_failures INTEGER)"
+    )
+    for video_id in ("x:3", "tiktok:2", "youtube:1", "instagram:4"):
+        con.execute(
+            "INSERT INTO marts.video_latest VALUES (?, true, 'available', 'timeout', TIMESTAMP '2026-01-01', 1)",
+            [video_id],
+        )
+    assert [v.video_id for v in marts.failing_videos(con, ["timeout"])] == [
+        "instagram:4",
+        "tiktok:2",
+        "x:3",
+        "youtube:1",
+    ]

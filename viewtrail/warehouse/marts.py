@@ -151,12 +151,13 @@ class FailingVideo:
 
 
 def failing_videos(con: duckdb.DuckDBPyConnection, outcomes: Sequence[str]) -> list[FailingVideo]:
-    """The active, available videos whose last attempt's outcome is one of ``outcomes``."""
+    """The active, available videos whose last attempt's outcome is one of ``outcomes``, by video id."""
     if not outcomes or Mart.VIDEO_LATEST not in built(con):
         return []
     rows = con.execute(
         "SELECT video_id, last_attempt_at, coalesce(consecutive_failures, 1) FROM marts.video_latest"
-        f" WHERE is_active AND availability = 'available' AND last_outcome IN ({', '.join('?' for _ in outcomes)})",
+        f" WHERE is_active AND availability = 'available' AND last_outcome IN ({', '.join('?' for _ in outcomes)})"
+        " ORDER BY video_id",  # the retry sensor's run key digests them in this order: the same set, the same key
         list(outcomes),
     ).fetchall()
     return [FailingVideo(*row) for row in rows]
