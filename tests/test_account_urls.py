@@ -79,6 +79,8 @@ REJECTED = [
     ("https://x.com/nasa/status/1790000000000000000", ["X post", "`viewtrail track`"]),
     ("https://www.tiktok.com/tag/cats", ["not a TikTok account link"]),
     ("https://www.tiktok.com/@_", ["not a TikTok account link"]),
+    ("https://www.tiktokv.com/@nasa", ["not a TikTok account link"]),
+    ("https://www.tiktokv.com/share/video/7234567890123456789", ["TikTok video", "`viewtrail track`"]),
     ("https://www.youtube.com/nasa", ["not a YouTube channel link", "@handle"]),
     ("https://www.youtube.com/channel/UCshort", ["not a YouTube channel link"]),
     ("https://www.youtube.com/playlist?list=PLx0sYbCqOb8TBPRdmBHs5Iftvv9TPboYG", ["not a YouTube channel link"]),

@@ -36,6 +36,10 @@ ACCEPTED = [
     (f"https://m.tiktok.com/v/{TT}.html", None, f"tiktok:{TT}", None),
     (f"https://www.tiktok.com/embed/v2/{TT}", None, f"tiktok:{TT}", None),
     (f"https://www.tiktok.com/@_/video/{TT}", None, f"tiktok:{TT}", None),
+    # share links from the TikTok app
+    (f"https://www.tiktok.com/share/video/{TT}", None, f"tiktok:{TT}", None),
+    (f"https://www.tiktokv.com/share/video/{TT}/?u_code=abc&share_app_id=1233", None, f"tiktok:{TT}", None),
+    (f"https://m.tiktokv.com/share/video/{TT2}", None, f"tiktok:{TT2}", None),
     (TT, "tiktok", f"tiktok:{TT}", None),
     (TT2, Platform.TIKTOK, f"tiktok:{TT2}", None),
     ("tiktok.com/@a/video/1", None, "tiktok:1", "a"),
@@ -129,6 +133,7 @@ def test_tiktok_short_links_need_a_redirect_lookup(text, url):
             f"m.tiktok.com/@someoneelse/photo/{TT}?x=1",
             TT,
             f"https://m.tiktok.com/v/{TT}.html",
+            f"https://www.tiktokv.com/share/video/{TT}",
             f"tiktok:{TT}",
         ],
         [
@@ -181,6 +186,9 @@ REJECTED = [
     ("https://www.tiktok.com/@nasa/video/12345678901234567890123456", None, ["valid TikTok video id"]),
     ("https://www.tiktok.com/tag/cats", None, ["hashtag", "not a video"]),
     ("https://vm.tiktok.com/", None, ["short link"]),
+    ("https://www.tiktok.com/share/video/", None, ["no TikTok video id"]),
+    ("https://www.tiktokv.com/share/video/12ab34", None, ["valid TikTok video id"]),
+    ("https://www.tiktokv.com/@nasa/video/7234567890123456789", None, ["not a TikTok video share link"]),
     ("https://www.youtube.com/@nasa", None, ["YouTube channel", "not a video"]),
     ("https://www.youtube.com/channel/UC_x5XG1OV2P6uZZ5FSM9Ttw", None, ["YouTube channel"]),
     ("https://www.youtube.com/c/NASA", None, ["YouTube channel"]),

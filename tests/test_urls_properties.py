@@ -57,8 +57,11 @@ def decorated(draw, host: str, path: str, query_allowed: bool = True) -> str:
 @st.composite
 def tiktok_links(draw):
     vid, handle = draw(tiktok_ids), draw(tiktok_handles)
+    kind = draw(st.sampled_from(["video", "photo", "share"]))
+    if kind == "share":
+        host = draw(st.sampled_from(["www.tiktok.com", "www.tiktokv.com", "m.tiktokv.com"]))
+        return draw(decorated(host, f"/share/video/{vid}")), Platform.TIKTOK, vid
     host = draw(st.sampled_from(["www.tiktok.com", "m.tiktok.com", "tiktok.com"]))
-    kind = draw(st.sampled_from(["video", "photo"]))
     return draw(decorated(host, f"/@{handle}/{kind}/{vid}")), Platform.TIKTOK, vid
 
 

@@ -4,12 +4,14 @@ from viewtrail.domain.platforms import PlatformSpec
 
 #: Hosts of TikTok's short links (``vm.tiktok.com/<code>/``), which only a redirect lookup resolves.
 SHORT_LINK_HOSTS = frozenset({"vm.tiktok.com", "vt.tiktok.com"})
+#: Hosts of the share links the TikTok app hands out (``www.tiktokv.com/share/video/<id>``): nothing else lives there.
+SHARE_HOSTS = frozenset({"tiktokv.com", "www.tiktokv.com", "m.tiktokv.com"})
 
 SPEC = PlatformSpec(
     name="tiktok",
     display_name="TikTok",
     aliases=("tt",),
-    hosts=frozenset({"tiktok.com", "www.tiktok.com", "m.tiktok.com"}) | SHORT_LINK_HOSTS,
+    hosts=frozenset({"tiktok.com", "www.tiktok.com", "m.tiktok.com"}) | SHORT_LINK_HOSTS | SHARE_HOSTS,
     grammar="viewtrail.platforms.tiktok.urls",
     video_client="viewtrail.platforms.tiktok.client:TikTokClient",
     account_client="viewtrail.platforms.tiktok.accounts:TikTokAccountClient",

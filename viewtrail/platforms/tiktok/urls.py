@@ -2,7 +2,8 @@
 
 Canonical video URL ``https://www.tiktok.com/@{account}/video/{id}``; when the handle is unknown the placeholder
 handle ``_`` is used (``https://www.tiktok.com/@_/video/{id}``), which TikTok redirects to the real author and
-which parses back to ``account=None``. Short links (``vm.tiktok.com/<code>/``, ``tiktok.com/t/<code>/``) become
+which parses back to ``account=None``. Share links (``/share/video/<id>`` on ``tiktok.com`` or ``tiktokv.com``)
+carry the id but not the author. Short links (``vm.tiktok.com/<code>/``, ``tiktok.com/t/<code>/``) become
 :class:`ShortLink` s. Canonical account URL ``https://www.tiktok.com/@{handle}``.
 """
 
@@ -12,7 +13,7 @@ import re
 
 from viewtrail.domain.models import AccountRef, Platform, ShortLink, VideoRef
 from viewtrail.domain.urls import InvalidVideoUrl, handle_ref, invalid_handle, video_ref
-from viewtrail.platforms.tiktok.spec import SHORT_LINK_HOSTS, SPEC
+from viewtrail.platforms.tiktok.spec import SHARE_HOSTS, SHORT_LINK_HOSTS, SPEC
 
 ID_PATTERN = re.compile(r"[0-9]{1,25}", re.ASCII)
 ID_RULE = "1 to 25 digits"
@@ -57,6 +58,10 @@ def read_video(host: str, segs: list[str], query: str, shown: str) -> VideoRef |
         raise InvalidVideoUrl(f"{shown} has no TikTok video id: paste a link like {SPEC.video_example}.")
     first = segs[0]
     head = first.lower()
+    if head == "share" and len(segs) >= 2 and segs[1].lower() == "video":  # /share/video/<id>, from the app
+        return video_ref(Platform.TIKTOK, segs[2] if len(segs) >= 3 else "", shown)
+    if host in SHARE_HOSTS:
+        raise InvalidVideoUrl(f"{shown} is not a TikTok video share link: paste a link like {SPEC.video_example}.")
     if head == "t":
         if len(segs) < 2 or not _SHORT_CODE.fullmatch(segs[1]):
             raise InvalidVideoUrl(f"{shown} is a TikTok short link without a valid code: copy the whole link.")
@@ -90,7 +95,7 @@ def canonical_account_url(handle: str | None, platform_account_id: str | None) -
 
 
 def read_account(host: str, segs: list[str]) -> AccountRef | None:
-    if host in SHORT_LINK_HOSTS or len(segs) != 1 or not segs[0].startswith("@"):
+    if host in SHORT_LINK_HOSTS or host in SHARE_HOSTS or len(segs) != 1 or not segs[0].startswith("@"):
         return None
     handle = segs[0][1:]
     if handle == UNKNOWN_HANDLE or not _HANDLE.fullmatch(handle):
