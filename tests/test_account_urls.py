@@ -36,6 +36,24 @@ ACCEPTED = [
         f"https://www.youtube.com/channel/{CHANNEL_ID}",
     ),
     ("https://www.youtube.com/c/NASA", "youtube:nasa", "NASA", "https://www.youtube.com/c/NASA"),
+    # channel tabs: the same channel as its main page
+    ("https://www.youtube.com/@NASA/home", "youtube:nasa", "NASA", "https://www.youtube.com/@NASA"),
+    ("https://www.youtube.com/@NASA/posts", "youtube:nasa", "NASA", "https://www.youtube.com/@NASA"),
+    ("https://www.youtube.com/@NASA/search?query=moon", "youtube:nasa", "NASA", "https://www.youtube.com/@NASA"),
+    (
+        f"https://www.youtube.com/channel/{CHANNEL_ID}/channels",
+        f"youtube:{CHANNEL_ID}",
+        None,
+        f"https://www.youtube.com/channel/{CHANNEL_ID}",
+    ),
+    (
+        f"https://www.youtube.com/channel/{CHANNEL_ID}/playlists",
+        f"youtube:{CHANNEL_ID}",
+        None,
+        f"https://www.youtube.com/channel/{CHANNEL_ID}",
+    ),
+    ("youtube.com/c/NASA/home", "youtube:nasa", "NASA", "https://www.youtube.com/c/NASA"),
+    ("youtube.com/c/NASA/search?query=apollo", "youtube:nasa", "NASA", "https://www.youtube.com/c/NASA"),
     (
         "youtube.com/user/NASAtelevision/featured",
         "youtube:nasatelevision",
@@ -85,6 +103,9 @@ REJECTED = [
     ("https://www.youtube.com/channel/UCshort", ["not a YouTube channel link"]),
     ("https://www.youtube.com/playlist?list=PLx0sYbCqOb8TBPRdmBHs5Iftvv9TPboYG", ["not a YouTube channel link"]),
     ("https://music.youtube.com/@nasa", ["not a YouTube channel link"]),
+    ("https://www.youtube.com/@nasa/community/extra", ["not a YouTube channel link"]),
+    ("https://www.youtube.com/watch_popup?v=dQw4w9WgXcQ", ["YouTube video", "`viewtrail track`"]),
+    ("https://www.youtubekids.com/watch?v=dQw4w9WgXcQ", ["YouTube video", "`viewtrail track`"]),
     *[
         (f"https://www.instagram.com/{page}/", ["not an Instagram account link"])
         for page in ("p", "reel", "reels", "explore", "accounts", "stories", "tv", "direct", "about", "developer")
@@ -184,7 +205,12 @@ def account_links(draw):
         return draw(decorated(host, f"/@{handle}")), f"tiktok:{handle.lower()}"
     if platform is Platform.YOUTUBE:
         host = draw(st.sampled_from(["www.youtube.com", "m.youtube.com", "youtube.com"]))
-        tab = draw(st.sampled_from(["", "/videos", "/shorts", "/streams", "/featured"]))
+        tab = draw(
+            st.sampled_from(
+                ["", "/home", "/videos", "/shorts", "/streams", "/featured", "/posts", "/channels", "/playlists"]
+                + ["/search"]
+            )
+        )
         form = draw(st.sampled_from(["@", "channel", "c", "user"]))
         if form == "channel":
             channel = draw(channel_ids)

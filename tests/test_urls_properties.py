@@ -68,16 +68,20 @@ def tiktok_links(draw):
 @st.composite
 def youtube_links(draw):
     vid = draw(youtube_ids)
-    form = draw(st.sampled_from(["watch", "youtu.be", "shorts", "embed", "live", "v", "nocookie"]))
+    form = draw(
+        st.sampled_from(["watch", "watch_popup", "kids", "youtu.be", "shorts", "embed", "live", "v", "nocookie"])
+    )
     if form == "youtu.be":
         return draw(decorated("youtu.be", f"/{vid}")), Platform.YOUTUBE, vid
     if form == "nocookie":
         return draw(decorated("www.youtube-nocookie.com", f"/embed/{vid}")), Platform.YOUTUBE, vid
     host = draw(st.sampled_from(["www.youtube.com", "youtube.com", "m.youtube.com", "music.youtube.com"]))
-    if form == "watch":
+    if form == "kids":
+        host, form = draw(st.sampled_from(["www.youtubekids.com", "youtubekids.com"])), "watch"
+    if form in ("watch", "watch_popup"):
         before, after = draw(query_strings), draw(query_strings)
         query = "&".join(part for part in (before, f"v={vid}", after) if part)
-        return draw(decorated(host, f"/watch?{query}", query_allowed=False)), Platform.YOUTUBE, vid
+        return draw(decorated(host, f"/{form}?{query}", query_allowed=False)), Platform.YOUTUBE, vid
     return draw(decorated(host, f"/{form}/{vid}")), Platform.YOUTUBE, vid
 
 

@@ -18,6 +18,8 @@ SPEC = PlatformSpec(
             "www.youtube-nocookie.com",
             "youtu.be",
             "www.youtu.be",
+            "youtubekids.com",
+            "www.youtubekids.com",
         }
     ),
     grammar="viewtrail.platforms.youtube.urls",

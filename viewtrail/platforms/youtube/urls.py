@@ -1,6 +1,7 @@
 """YouTube's URL grammar: ids, handles, channels and every link form (see ``viewtrail.domain.urls``).
 
-Canonical video URL ``https://www.youtube.com/watch?v={id}``. Canonical account URL
+Canonical video URL ``https://www.youtube.com/watch?v={id}``, whichever host (``youtube.com``, ``youtu.be``,
+``youtubekids.com``...) the link came from. Canonical account URL
 ``https://www.youtube.com/@{handle}``, or ``/channel/{UC...}``, ``/c/{name}``, ``/user/{name}`` as given.
 """
 
@@ -19,6 +20,8 @@ ID_RULE = "exactly 11 letters, digits, '-' or '_'"
 _YOUTU_BE_HOSTS = frozenset({"youtu.be", "www.youtu.be"})
 _CHANNEL_HOSTS = frozenset({"youtube.com", "www.youtube.com", "m.youtube.com", "music.youtube.com"})
 _ID_PATHS = frozenset({"shorts", "embed", "live", "v", "e", "watch"})
+#: Paths that name the video in ``?v=``: the site root, the player page and the pop-out player.
+_WATCH_PATHS = frozenset({"", "watch", "watch_popup"})
 _CHANNEL_PATHS = frozenset({"channel", "c", "user"})
 _NON_VIDEO = frozenset(
     {"results", "feed", "playlist", "hashtag", "gaming", "premium", "account", "about", "account_notifications"}
@@ -28,7 +31,22 @@ _CHANNEL_ID = re.compile(r"UC[A-Za-z0-9_-]{22}", re.ASCII)
 _LEGACY_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}", re.ASCII)
 #: Channel tabs (``/@user/videos``...): the same account as its main page.
 _TABS = frozenset(
-    {"videos", "shorts", "streams", "featured", "about", "playlists", "community", "podcasts", "releases", "live"}
+    {
+        "home",
+        "videos",
+        "shorts",
+        "streams",
+        "featured",
+        "about",
+        "playlists",
+        "channels",
+        "posts",
+        "community",
+        "podcasts",
+        "releases",
+        "live",
+        "search",
+    }
 )
 
 
@@ -46,7 +64,7 @@ def read_video(host: str, segs: list[str], query: str, shown: str) -> VideoRef:
         return video_ref(Platform.YOUTUBE, segs[0] if segs else "", shown)
     params = dict(parse_qsl(query, keep_blank_values=True)) if query else {}
     head = segs[0].lower() if segs else ""
-    if head in ("", "watch") and "v" in params:
+    if head in _WATCH_PATHS and "v" in params:
         # a slash typed after the query ("watch?v=<id>/") is the trailing-slash habit, not part of the id
         return video_ref(Platform.YOUTUBE, params["v"].rstrip("/"), shown)
     if head in _ID_PATHS and len(segs) >= 2:
@@ -55,13 +73,13 @@ def read_video(host: str, segs: list[str], query: str, shown: str) -> VideoRef:
                 f"{shown} is a YouTube playlist, not a video: paste the link of one video (watch?v=<id>)."
             )
         return video_ref(Platform.YOUTUBE, segs[1], shown)
-    if head == "playlist" or (head in ("", "watch") and "list" in params):
+    if head == "playlist" or (head in _WATCH_PATHS and "list" in params):
         raise InvalidVideoUrl(
             f"{shown} is a YouTube playlist, not a video: paste the link of one video (watch?v=<id>)."
         )
     if head.startswith("@") or head in _CHANNEL_PATHS:
         raise InvalidVideoUrl(f"{shown} is a YouTube channel, not a video: paste the link of one video (watch?v=<id>).")
-    if head in _ID_PATHS or not segs:
+    if head in _ID_PATHS or head in _WATCH_PATHS:
         raise InvalidVideoUrl(f"{shown} has no YouTube video id: paste a link like {SPEC.video_example}.")
     if head in _NON_VIDEO or len(segs) > 1:
         raise InvalidVideoUrl(f"{shown} is not a YouTube video link: paste a link like {SPEC.video_example}.")
