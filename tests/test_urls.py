@@ -54,6 +54,10 @@ ACCEPTED = [
     (f"https://www.youtube.com/watch?feature=share&v={YT}", None, f"youtube:{YT}", None),
     (f"youtube.com/watch?app=desktop&v={YT2}#t=30", None, f"youtube:{YT2}", None),
     (f"youtube.com/watch?v={YT2}/", None, f"youtube:{YT2}", None),
+    # "&" escaped as "&amp;" by HTML source or a chat export
+    (f"https://www.youtube.com/watch?v={YT}&amp;t=10", None, f"youtube:{YT}", None),
+    (f"https://www.youtube.com/watch?feature=share&amp;v={YT}", None, f"youtube:{YT}", None),
+    (f"https://www.youtube.com/watch?app=desktop&amp;feature=share&amp;v={YT2}&amp;t=10", None, f"youtube:{YT2}", None),
     (f"https://m.youtube.com/watch?v={YT}", None, f"youtube:{YT}", None),
     (f"https://music.youtube.com/watch?v={YT}&si=abc", None, f"youtube:{YT}", None),
     (f"https://youtu.be/{YT}", None, f"youtube:{YT}", None),
@@ -199,6 +203,7 @@ REJECTED = [
     ("https://www.youtube.com/c/NASA", None, ["YouTube channel"]),
     ("https://www.youtube.com/playlist?list=PLx0sYbCqOb8TBPRdmBHs5Iftvv9TPboYG", None, ["playlist", "not a video"]),
     ("https://www.youtube.com/watch?list=PLx0sYbCqOb8TBPRdmBHs5Iftvv9TPboYG", None, ["playlist"]),
+    ("https://www.youtube.com/watch?app=desktop&amp;list=PLx0sYbCqOb8TBPRdmBHs5Iftvv9TPboYG", None, ["playlist"]),
     ("https://www.youtube.com/embed/videoseries?list=PLx0sYbCqOb8TBPRdmBHs5Iftvv9TPboYG", None, ["playlist"]),
     ("https://www.youtube.com/watch?v=dQw4w9WgXc", None, ["valid YouTube video id", "11"]),
     ("https://www.youtube.com/watch?v=dQw4w9WgXcQQ", None, ["valid YouTube video id"]),

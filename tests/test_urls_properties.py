@@ -80,7 +80,8 @@ def youtube_links(draw):
         host, form = draw(st.sampled_from(["www.youtubekids.com", "youtubekids.com"])), "watch"
     if form in ("watch", "watch_popup"):
         before, after = draw(query_strings), draw(query_strings)
-        query = "&".join(part for part in (before, f"v={vid}", after) if part)
+        joiner = draw(st.sampled_from(["&", "&amp;"]))  # "&amp;": copied out of HTML
+        query = joiner.join(part for part in (before, f"v={vid}", after) if part)
         return draw(decorated(host, f"/{form}?{query}", query_allowed=False)), Platform.YOUTUBE, vid
     return draw(decorated(host, f"/{form}/{vid}")), Platform.YOUTUBE, vid
 

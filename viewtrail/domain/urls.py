@@ -325,7 +325,8 @@ def _split_link(raw: str, shown: str, kind: str) -> tuple[Platform, str, list[st
     if link_path is not None:  # e.g. legacy twitter.com/#!/user/status/id
         path = link_path(path, parts.fragment)
     segs = [seg for seg in unquote(path).split("/") if seg]
-    return found, host, segs, parts.query
+    # links copied out of HTML source or some chat exports arrive with "&" escaped as "&amp;"
+    return found, host, segs, parts.query.replace("&amp;", "&")
 
 
 def parse_account_url(text: str) -> AccountRef:
