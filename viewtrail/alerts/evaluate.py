@@ -68,8 +68,3 @@ def evaluate(rules: Sequence[Rule], inputs: AlertInputs, before: FiredBefore, no
     for rule in rules:
         fired.extend(select_new(rule, candidates(rule, inputs, now), before, now))
     return fired
-
-
-def summary_numbers(candidate: Candidate) -> str:
-    """The numbers of an event on one line (for the CLI and the demo report)."""
-    return KINDS[candidate.kind].summary(candidate)

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
@@ -210,47 +210,36 @@ def views_figure(report: VideoReport) -> Figure:
         linewidth=1.5,
         label="views at end of day (drawn across the day)",
     )
-    measured = [
-        (t, r.views)
+    day_points = [
+        (t, views, r.is_interpolated)
         for t, r in zip(series.day_ends, report.days, strict=True)
-        if not r.is_interpolated and r.views is not None
+        if (views := r.views) is not None
     ]
-    interpolated = [
-        (t, r.views)
-        for t, r in zip(series.day_ends, report.days, strict=True)
-        if r.is_interpolated and r.views is not None
+    # (points, how they are drawn): days with snapshots, interpolated days, then every snapshot on top
+    layers: list[tuple[list[tuple[datetime, int]], dict[str, Any]]] = [
+        (
+            [(t, views) for t, views, interpolated in day_points if not interpolated],
+            {"s": 36, "color": "#4c72b0", "zorder": 3, "label": "day with snapshots"},
+        ),
+        (
+            [(t, views) for t, views, interpolated in day_points if interpolated],
+            {
+                "s": 36,
+                "facecolors": "white",
+                "edgecolors": "#4c72b0",
+                "linestyle": "--",
+                "zorder": 3,
+                "label": "interpolated day (no snapshot)",
+            },
+        ),
+        (
+            [(p.observed_at, views) for p in report.observed if (views := p.views) is not None],
+            {"s": 14, "marker": "x", "color": "#dd8452", "zorder": 4, "label": "snapshot (observed)"},
+        ),
     ]
-    if measured:
-        ax.scatter(
-            _dates([t for t, _ in measured]),
-            [views for _, views in measured],
-            s=36,
-            color="#4c72b0",
-            zorder=3,
-            label="day with snapshots",
-        )
-    if interpolated:
-        ax.scatter(
-            _dates([t for t, _ in interpolated]),
-            [views for _, views in interpolated],
-            s=36,
-            facecolors="white",
-            edgecolors="#4c72b0",
-            linestyle="--",
-            zorder=3,
-            label="interpolated day (no snapshot)",
-        )
-    points = [(p.observed_at, p.views) for p in report.observed if p.views is not None]
-    if points:
-        ax.scatter(
-            _dates([t for t, _ in points]),
-            [views for _, views in points],
-            s=14,
-            marker="x",
-            color="#dd8452",
-            zorder=4,
-            label="snapshot (observed)",
-        )
+    for points, style in layers:
+        if points:
+            ax.scatter(_dates([t for t, _ in points]), [views for _, views in points], **style)
     title = report.video_id if not report.title else f"{report.video_id}: {report.title[:60]}"
     if report.partial_until is not None:
         title += f" (last day partial, to {report.partial_until:%H:%M} UTC)"
