@@ -96,6 +96,7 @@ PLATFORM_SUFFIXES = (
     "IMPERSONATE",
     "COOKIES_FILE",
     "PROXIES",
+    "BACKEND",
 )
 
 
@@ -151,6 +152,9 @@ DEFAULT_API_RATE_PER_MIN = 600  # requests per minute per API key (viewtrail ser
 DBT_RUNNERS = ("inprocess", "cli")
 DEFAULT_DBT_RUNNER = "inprocess"
 MODES = ("simulated", "real")
+#: How a real client reads videos: viewtrail's own parser, yt-dlp's extractors, or the first with the second as
+#: the fallback for a video whose page the own parser no longer understands.
+BACKENDS = ("native", "ytdlp", "auto")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 
@@ -176,6 +180,7 @@ class PlatformSettings:
     impersonate: str | None = None  # VIEWTRAIL_{P}_IMPERSONATE: a browser curl_cffi impersonates (e.g. chrome)
     cookies_file: Path | None = None  # VIEWTRAIL_{P}_COOKIES_FILE: a Netscape cookies.txt, read at client build
     proxies: tuple[str, ...] | None = field(default=None, repr=False)  # VIEWTRAIL_{P}_PROXIES, comma-separated
+    backend: str | None = None  # VIEWTRAIL_{P}_BACKEND: native, ytdlp or auto; None = the platform's default
 
     def client_overrides(self) -> dict[str, Any]:
         """The ``ClientSettings`` fields these settings set (the unset ones keep the client's defaults)."""
@@ -481,7 +486,17 @@ def _platform(raw: _Raw, platform: Platform, cwd: Path) -> PlatformSettings:
         tuning["x_graphql_query_id"] = raw.text(X_GRAPHQL_QUERY_ID) or None
         tuning["x_graphql_bearer"] = raw.text(X_GRAPHQL_BEARER) or None
     tuning["proxies"] = _proxies(raw, platform_variable(platform, "PROXIES"))
+    tuning["backend"] = _backend(raw, platform_variable(platform, "BACKEND"))
     return PlatformSettings(platform, mode, base_url, **tuning)
+
+
+def _backend(raw: _Raw, name: str) -> str | None:
+    text = raw.text(name).lower()
+    if not text:
+        return None
+    if text not in BACKENDS:
+        raise SettingsError(f"{name}={raw.text(name)!r} is not a backend: use {', '.join(BACKENDS)}, or unset it.")
+    return text
 
 
 def _proxies(raw: _Raw, name: str) -> tuple[str, ...] | None:

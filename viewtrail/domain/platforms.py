@@ -68,6 +68,10 @@ class PlatformSpec:
     #: ClientSettings field -> the variable holding the platform's secret (``{"api_key": "YOUTUBE_API_KEY"}``).
     secrets: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     resolves_short_links: bool = False  # short links (TikTok's vm.tiktok.com) wait for a redirect lookup
+    #: The hosts yt-dlp's extractor for the platform calls, each with the ClientSettings field naming the endpoint
+    #: that stands in for it when that endpoint is configured (``{"www.tiktok.com": "base_url"}``): with
+    #: ``VIEWTRAIL_{P}_BASE_URL`` set, the ytdlp backend sends those hosts' requests there and no others.
+    extractor_hosts: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def names(self) -> tuple[str, ...]:

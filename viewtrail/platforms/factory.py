@@ -11,6 +11,9 @@ platform's name in capitals, ``TIKTOK``, ``YOUTUBE``...):
 * the platform's secrets (its spec's ``secrets``): ``YOUTUBE_API_KEY`` (required for real YouTube),
   ``INSTAGRAM_SESSIONID`` (optional; unlocks Instagram play counts); ``VIEWTRAIL_YOUTUBE_DAILY_UNITS`` (default 10000)
 * ``VIEWTRAIL_{P}_IMPERSONATE`` (a browser curl_cffi impersonates), ``VIEWTRAIL_{P}_COOKIES_FILE`` (cookies.txt)
+* ``VIEWTRAIL_{P}_BACKEND``: how real mode reads videos: ``native`` (viewtrail's own parser), ``ytdlp`` (yt-dlp's
+  extractors, see ``viewtrail.platforms.ytdlp``) or ``auto`` (native, yt-dlp for a video whose page changed);
+  unset: ``native``, except YouTube without ``YOUTUBE_API_KEY``, read through ``ytdlp``
 """
 
 from __future__ import annotations
@@ -25,10 +28,21 @@ from viewtrail.domain.models import Platform
 from viewtrail.domain.platforms import load_object, platform_spec
 from viewtrail.domain.urls import InvalidVideoUrl, parse_platform
 from viewtrail.platforms.base import ClientSettings, PlatformClient, default_settings
+from viewtrail.platforms.http import HttpPlatformClient
 
-__all__ = ["MODES", "build_client", "client_mode", "real_client", "settings_from_env"]
+__all__ = [
+    "BACKENDS",
+    "MODES",
+    "build_client",
+    "build_native_client",
+    "client_backend",
+    "client_mode",
+    "real_client",
+    "settings_from_env",
+]
 
 MODES = config.MODES
+BACKENDS = config.BACKENDS
 
 _SETTING_NAMES = frozenset(f.name for f in dataclasses.fields(ClientSettings))
 
@@ -50,6 +64,22 @@ def client_mode(platform: Platform | str, mode: str | None = None) -> str:
     chosen = mode.strip().lower()
     if chosen not in MODES:
         raise InvalidInputError(f"mode={chosen!r} is not a client mode: use 'simulated' or 'real'.")
+    return chosen
+
+
+def client_backend(platform: Platform | str, backend: str | None = None, settings: ClientSettings | None = None) -> str:
+    """``backend`` if given, else ``VIEWTRAIL_{P}_BACKEND``, else ``native``, except YouTube without an API key (in
+    ``settings``, default the configuration's): the Data API needs one, so its videos are read through yt-dlp."""
+    platform = _platform(platform)
+    if backend is None:
+        configured = config.settings().platform(platform).backend
+        if configured is not None:
+            return configured
+        api_key = settings.api_key if settings is not None else config.settings().platform(platform).api_key
+        return "ytdlp" if platform is Platform.YOUTUBE and not api_key else "native"
+    chosen = backend.strip().lower()
+    if chosen not in BACKENDS:
+        raise InvalidInputError(f"backend={chosen!r} is not a backend: use {', '.join(BACKENDS)}.")
     return chosen
 
 
@@ -98,21 +128,46 @@ def real_client(class_path: str, settings: ClientSettings) -> object:
     return client_class(settings)
 
 
-def build_client(platform: Platform | str, mode: str | None = None, **settings: Any) -> PlatformClient:
+def build_native_client(platform: Platform | str, settings: ClientSettings) -> PlatformClient:
+    """The platform's own real client (its spec's ``video_client``) built with ``settings``."""
+    platform = _platform(platform)
+    class_path = platform_spec(platform.value).video_client
+    client = real_client(class_path, settings)
+    if not isinstance(client, PlatformClient):
+        raise TypeError(f"{class_path} is not a PlatformClient")
+    return client
+
+
+def build_client(
+    platform: Platform | str, mode: str | None = None, *, backend: str | None = None, **settings: Any
+) -> PlatformClient:
     """The client for ``platform`` in ``mode`` (``None`` = ``VIEWTRAIL_{P}_MODE``, default ``simulated``).
 
     Real mode: ``settings`` are :class:`ClientSettings` fields overriding the environment, or
-    ``settings=ClientSettings(...)`` to pass a complete object. Simulated mode: keyword arguments that are
-    not ClientSettings fields (e.g. ``seed``) go to ``SimulatedClient(platform, ...)``; real-client
-    settings are ignored there.
+    ``settings=ClientSettings(...)`` to pass a complete object; ``backend`` (``None`` = ``VIEWTRAIL_{P}_BACKEND``)
+    picks the native client, yt-dlp, or both (``auto``). Simulated mode: keyword arguments that are not
+    ClientSettings fields (e.g. ``seed``) go to ``SimulatedClient(platform, ...)``; real-client settings and the
+    backend are ignored there.
     """
     platform = _platform(platform)
     chosen = client_mode(platform, mode)
     if chosen == "simulated":
         simulated = importlib.import_module("viewtrail.platforms.simulated.client")
         return simulated.SimulatedClient(platform, **simulated_options(settings))
-    class_path = platform_spec(platform.value).video_client
-    client = real_client(class_path, resolve_settings(platform, settings))
-    if not isinstance(client, PlatformClient):
-        raise TypeError(f"{class_path} is not a PlatformClient")
-    return client
+    resolved = resolve_settings(platform, settings)
+    reader = client_backend(platform, backend, resolved)
+    if reader == "ytdlp":
+        from viewtrail.platforms.ytdlp.client import YtDlpClient  # yt-dlp loads only for its backends
+
+        return YtDlpClient(platform, resolved)
+    native = build_native_client(platform, resolved)
+    if reader == "auto":
+        if not isinstance(native, HttpPlatformClient):
+            raise InvalidInputError(
+                f"{config.platform_variable(platform, 'BACKEND')}=auto needs a client built on viewtrail's HTTP "
+                "machinery, which this platform's is not: use native or ytdlp."
+            )
+        from viewtrail.platforms.ytdlp.client import AutoClient
+
+        return AutoClient(native)
+    return native

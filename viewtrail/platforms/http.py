@@ -392,9 +392,10 @@ class HttpPlatformClient(PlatformClient):
         headers: dict[str, str] | None = None,
         follow_redirects: bool = False,
         method: str = "GET",
+        content: bytes | None = None,
     ) -> Fetched:
-        """A request (GET unless ``method`` says otherwise) with politeness, retries and the breaker.
-        Never raises for network trouble."""
+        """A request (GET unless ``method`` says otherwise, with ``content`` as its body) with politeness, retries
+        and the breaker. Never raises for network trouble."""
         url = path_or_url if "://" in path_or_url else self.url(path_or_url)
         fetched = Fetched(tries=0)
         if self.breaker_open:
@@ -417,6 +418,7 @@ class HttpPlatformClient(PlatformClient):
                         url,
                         params=params,
                         headers=headers,
+                        content=content,
                         follow_redirects=follow_redirects,
                         extensions={PROXY_EXTENSION: proxy} if proxy is not None else None,
                     )

@@ -21,4 +21,7 @@ SPEC = PlatformSpec(
     account_example="https://www.instagram.com/user/",
     article="an",
     post_word="post",
+    extractor_hosts=MappingProxyType(
+        {host: "base_url" for host in ("www.instagram.com", "instagram.com", "i.instagram.com")}
+    ),
 )

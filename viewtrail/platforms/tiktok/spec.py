@@ -1,5 +1,7 @@
 """TikTok, as the platform registry knows it (see ``viewtrail.domain.platforms``)."""
 
+from types import MappingProxyType
+
 from viewtrail.domain.platforms import PlatformSpec
 
 #: Hosts of TikTok's short links (``vm.tiktok.com/<code>/``), which only a redirect lookup resolves.
@@ -22,4 +24,7 @@ SPEC = PlatformSpec(
     video_example="https://www.tiktok.com/@user/video/<id>",
     account_example="https://www.tiktok.com/@user",
     resolves_short_links=True,
+    extractor_hosts=MappingProxyType(
+        {host: "base_url" for host in ("www.tiktok.com", "tiktok.com", "m.tiktok.com", "www.tiktokv.com")}
+    ),
 )

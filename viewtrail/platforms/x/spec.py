@@ -1,5 +1,7 @@
 """X (Twitter), as the platform registry knows it (see ``viewtrail.domain.platforms``)."""
 
+from types import MappingProxyType
+
 from viewtrail.domain.platforms import PlatformSpec
 
 SPEC = PlatformSpec(
@@ -33,4 +35,14 @@ SPEC = PlatformSpec(
     account_example="https://x.com/user",
     article="an",
     post_word="post",
+    # yt-dlp reads posts through the guest GraphQL route (the GraphQL base) and falls back to syndication.
+    extractor_hosts=MappingProxyType(
+        {
+            "cdn.syndication.twimg.com": "base_url",
+            "api.x.com": "x_graphql_base_url",
+            "x.com": "x_graphql_base_url",
+            "api.twitter.com": "x_graphql_base_url",
+            "twitter.com": "x_graphql_base_url",
+        }
+    ),
 )

@@ -34,4 +34,8 @@ SPEC = PlatformSpec(
     account_example="https://www.youtube.com/@handle",
     account_word="channel",
     account_link_word="channel",
+    # The Data API's endpoint stands in for the web hosts too: one fake server or mirror serves both backends.
+    extractor_hosts=MappingProxyType(
+        {host: "base_url" for host in ("www.youtube.com", "youtube.com", "m.youtube.com")}
+    ),
 )
