@@ -100,7 +100,7 @@ def test_youtube_key_never_leaks(planted, tmp_path):
 def test_missing_key_error_does_not_echo_anything_secret(monkeypatch, planted):
     monkeypatch.delenv("YOUTUBE_API_KEY")
     with pytest.raises(Exception) as info:
-        build_client("youtube", "real")
+        build_client("youtube", "real", backend="native")
     assert "YOUTUBE_API_KEY" in str(info.value) and SESSION not in str(info.value)
 
 

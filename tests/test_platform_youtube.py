@@ -174,9 +174,12 @@ def test_backend_error_retries_then_succeeds(tmp_path):
     assert client.quota_status()["units_used"] == 2  # failed calls cost quota too
 
 
-def test_missing_api_key_is_a_clear_error(tmp_path, monkeypatch):
+def test_missing_api_key_is_a_clear_error_when_the_data_api_is_asked_for(tmp_path, monkeypatch):
     monkeypatch.delenv("YOUTUBE_API_KEY", raising=False)
-    with pytest.raises(MissingApiKeyError, match="YOUTUBE_API_KEY"):
+    monkeypatch.setenv("VIEWTRAIL_YOUTUBE_BACKEND", "native")  # unset, YouTube without a key goes through yt-dlp
+    with pytest.raises(
+        MissingApiKeyError, match="YOUTUBE_API_KEY is not set: .* or set VIEWTRAIL_YOUTUBE_BACKEND=ytdlp"
+    ):
         client_for("youtube", lambda r: httpx.Response(200), tmp_path)
 
 

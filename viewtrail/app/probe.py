@@ -196,8 +196,8 @@ def check_allowed(targets: Sequence[ProbeTarget], make_client: Callable[[Platfor
             ) from None
         except MissingApiKeyError:
             raise ProbeRefused(
-                f"{config.YOUTUBE_API_KEY} is not set, so YouTube cannot be probed: create a YouTube Data API v3 "
-                "key in the Google Cloud console and export it."
+                f"{config.YOUTUBE_API_KEY} is not set, so YouTube cannot be probed through the Data API: create a "
+                "YouTube Data API v3 key in the Google Cloud console and export it, or probe with --backend ytdlp."
             ) from None
 
 

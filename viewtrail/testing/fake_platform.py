@@ -22,7 +22,15 @@ proof-of-work "Please wait..." page to requests without a valid solution cookie 
 ``geo_restricted_video_ids`` answer TikTok 10204 ``cross_border_violation_ur``; ``instagram_shell_ids`` answer
 Instagram's logged-out page shell while ``/p/{code}/embed/captioned/`` serves the post; ``x_views_graphql_only``
 leaves ``video.viewCount`` out of syndication while ``/x/gql/1.1/guest/activate.json`` and
-``/x/gql/i/api/graphql/{queryId}/TweetResultByRestId`` (guest token and web bearer checked) carry the views.
+``/x/gql/i/api/graphql/{queryId}/TweetResultByRestId`` (guest token and web bearer checked) carry the views;
+``changed_page_ids`` answer TikTok pages whose ``statsV2`` counts are display strings ("1.2K"): viewtrail's own
+parser ends ``parse_error`` there while yt-dlp still reads them (the ``auto`` backend's fallback).
+
+What yt-dlp's extractors ask for (the ``ytdlp`` backend) is served too: the YouTube watch page
+``GET /youtube/watch?v=..`` (``ytInitialPlayerResponse`` and ``ytInitialData``) and the player API
+``POST /youtube/youtubei/v1/player``; Instagram's home page ``GET /instagram/`` (the LSD token, a csrftoken
+cookie), ``GET /instagram/api/v1/web/get_ruling_for_content/`` and the post page without its trailing slash; X's
+GraphQL answer with the author, the date and the video, and tombstones for deleted and protected posts.
 
 Switches (constructor or :meth:`FakePlatformServer.configure` at runtime): ``latency_ms`` per request,
 ``fault_rate`` and the ``faults`` to draw from: ``"429"`` (with ``Retry-After: retry_after_s``), ``"5xx"``

@@ -174,7 +174,7 @@ class YouTubeClient(HttpPlatformClient):
         if not settings.api_key:
             raise MissingApiKeyError(
                 "YOUTUBE_API_KEY is not set: create a YouTube Data API v3 key in the Google Cloud console and "
-                "export it, or set VIEWTRAIL_YOUTUBE_MODE=simulated."
+                "export it, or set VIEWTRAIL_YOUTUBE_BACKEND=ytdlp to read the watch pages instead."
             )
         super().__init__(settings)
         self.batch_size = max(1, min(50, settings.batch_size))

@@ -58,6 +58,7 @@ RULES: tuple[tuple[re.Pattern[str], Outcome], ...] = (
     (
         re.compile(
             r"HTTP Error 404|HTTP Error 410|Video unavailable|has been removed|was deleted|does not exist|"
+            r"isn.t available anymore|"
             r"status code 10202|no longer available|Requested tweet is unavailable|account (?:has been )?terminated",
             _,
         ),

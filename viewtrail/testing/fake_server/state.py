@@ -33,6 +33,9 @@ class FakePlatformSettings:
     geo_restricted_video_ids: frozenset[str] = frozenset()
     instagram_shell_ids: frozenset[str] = frozenset()
     x_views_graphql_only: bool = False
+    #: TikTok pages of these videos carry ``statsV2`` counts as abbreviated display strings ("1.2K"): a format
+    #: change viewtrail's own parser refuses (``parse_error``) while yt-dlp, reading ``stats``, still reads them.
+    changed_page_ids: frozenset[str] = frozenset()
     #: Keep the path and headers of every request (:attr:`FakePlatformServer.received`), for header assertions.
     record_requests: bool = False
     #: Fixed simulated instant (naive UTC) instead of the wall clock: answers comparable exactly in tests.
@@ -56,6 +59,7 @@ class FakePlatformSettings:
             deleted_video_ids=frozenset(self.deleted_video_ids),
             geo_restricted_video_ids=frozenset(self.geo_restricted_video_ids),
             instagram_shell_ids=frozenset(self.instagram_shell_ids),
+            changed_page_ids=frozenset(self.changed_page_ids),
         )
 
 

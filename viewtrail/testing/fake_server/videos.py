@@ -69,13 +69,147 @@ def _youtube_item(state: SimulatedState, external_id: str) -> dict[str, Any]:
     }
 
 
+def _youtube_playability(state: SimulatedState | None, private: bool) -> dict[str, Any]:
+    if state is None or state.outcome is Outcome.NOT_FOUND:
+        return {"status": "ERROR", "reason": "This video isn't available anymore"}
+    if private:
+        return {
+            "status": "LOGIN_REQUIRED",
+            "reason": "Private video",
+            "messages": ["This is a private video. Please sign in to verify that you may see it."],
+        }
+    return {"status": "OK", "playableInEmbed": True}
+
+
+def _youtube_channel_id(account: str) -> str:
+    """A well-formed channel id (``UC`` + 22 characters) for a simulated account."""
+    return "UC" + base64.urlsafe_b64encode(hashlib.sha256(account.encode()).digest()).decode()[:22]
+
+
+def _youtube_player(state: SimulatedState | None, external_id: str, private: bool) -> dict[str, Any]:
+    """A player response (``ytInitialPlayerResponse``, ``/youtubei/v1/player``): playability, the video's details
+    and its microformat; no streaming data (counts are what the backends read)."""
+    player: dict[str, Any] = {"playabilityStatus": _youtube_playability(state, private)}
+    if player["playabilityStatus"]["status"] != "OK":
+        return player
+    assert state is not None
+    posted = state.posted_at.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    channel_id = _youtube_channel_id(state.account)
+    player["videoDetails"] = {
+        "videoId": external_id,
+        "title": state.title,
+        "lengthSeconds": str(int(state.duration_s)),
+        "channelId": channel_id,
+        "shortDescription": "A simulated video (not real data).",
+        "viewCount": str(state.views),
+        "author": state.account,
+        "isLiveContent": False,
+    }
+    player["microformat"] = {
+        "playerMicroformatRenderer": {
+            "title": {"simpleText": state.title},
+            "lengthSeconds": str(int(state.duration_s)),
+            "ownerProfileUrl": f"http://www.youtube.com/@{state.account}",
+            "ownerChannelName": state.account,
+            "externalChannelId": channel_id,
+            "viewCount": str(state.views),
+            "publishDate": posted,
+            "uploadDate": posted,
+            "category": "People & Blogs",
+        }
+    }
+    return player
+
+
+def _youtube_watch_page(state: SimulatedState | None, external_id: str, private: bool) -> str:
+    """The watch page as yt-dlp's YouTube extractor reads it: ``ytInitialPlayerResponse`` and ``ytInitialData``
+    (likes in the primary info, the channel in the secondary info, comments in the item section)."""
+    player = _youtube_player(state, external_id, private)
+    data: dict[str, Any] = {"contents": {"twoColumnWatchNextResults": {"results": {"results": {"contents": []}}}}}
+    title = "YouTube"
+    if state is not None and "videoDetails" in player:
+        title = f"{state.title} - YouTube"
+        primary: dict[str, Any] = {"title": {"runs": [{"text": state.title}]}}
+        if state.likes is not None:
+            like_text = f"like this video along with {state.likes:,} other people"
+            button = {"buttonViewModel": {"accessibilityText": like_text, "title": str(state.likes)}}
+            primary["videoActions"] = {
+                "menuRenderer": {
+                    "topLevelButtons": [
+                        {
+                            "segmentedLikeDislikeButtonViewModel": {
+                                "likeButtonViewModel": {
+                                    "likeButtonViewModel": {
+                                        "toggleButtonViewModel": {
+                                            "toggleButtonViewModel": {"defaultButtonViewModel": button}
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    ]
+                }
+            }
+        owner = {"videoOwnerRenderer": {"title": {"runs": [{"text": state.account}]}}}
+        contents: list[dict[str, Any]] = [
+            {"videoPrimaryInfoRenderer": primary},
+            {"videoSecondaryInfoRenderer": {"owner": owner}},
+        ]
+        if state.comments is not None:
+            header = {"commentsEntryPointHeaderRenderer": {"commentCount": {"simpleText": f"{state.comments:,}"}}}
+            contents.append(
+                {"itemSectionRenderer": {"sectionIdentifier": "comment-item-section", "contents": [header]}}
+            )
+        data["contents"]["twoColumnWatchNextResults"]["results"]["results"]["contents"] = contents
+
+    def blob(value: dict[str, Any]) -> str:
+        return json.dumps(value, ensure_ascii=False).replace("</", "<\\/")
+
+    scripts = (
+        f"<script>var ytInitialPlayerResponse = {blob(player)};</script>"
+        f"<script>var ytInitialData = {blob(data)};</script>"
+    )
+    return f"<!DOCTYPE html><html><head><title>{escape(title)}</title></head><body>{scripts}</body></html>"
+
+
 class _YouTube(Handlers):
-    """Data API v3 ``videos.list``."""
+    """Data API v3 ``videos.list``, and the watch page (no key needed) that yt-dlp reads."""
 
     platform = Platform.YOUTUBE
 
     def routes(self) -> list[Route]:
-        return [Route(f"{self.prefix}/videos", self.videos)]
+        return [
+            Route(f"{self.prefix}/videos", self.videos),
+            Route(f"{self.prefix}/watch", self.watch),
+            Route(f"{self.prefix}/youtubei/v1/player", self.player, methods=["POST"]),
+        ]
+
+    def _sim(self, external_id: str) -> SimulatedState | None:
+        return self.state.state(f"youtube:{external_id}") if len(external_id) == 11 else None
+
+    def _private(self, external_id: str) -> bool:
+        return f"youtube:{external_id}" in self.state.settings.private_video_ids
+
+    async def player(self, request: Request) -> Response:
+        """The innertube player API yt-dlp asks once per video (``{"videoId": ...}`` posted as JSON)."""
+        try:
+            body = json.loads(await request.body() or b"{}")
+        except ValueError:
+            body = {}
+        external_id = str(body.get("videoId", "")) if isinstance(body, dict) else ""
+        _, failed = await self.begin(f"youtube/player/{external_id}")
+        if failed is not None:
+            return failed
+        return json_response(_youtube_player(self._sim(external_id), external_id, self._private(external_id)))
+
+    async def watch(self, request: Request) -> Response:
+        external_id = request.query_params.get("v", "")
+        kind, failed = await self.begin(f"youtube/watch?v={external_id}")
+        if failed is not None:
+            return failed
+        if kind == "malformed":
+            return HTMLResponse("<html><head><title>YouTube</title></head><body>Something went wrong</body></html>")
+        return HTMLResponse(_youtube_watch_page(self._sim(external_id), external_id, self._private(external_id)))
 
     def server_error(self) -> Response:
         return youtube_error(503, "backendError", "Backend Error")
@@ -189,6 +323,12 @@ def _tiktok_item(state: SimulatedState, external_id: str) -> dict[str, Any]:
     }
 
 
+def _abbreviated(count: int | None) -> str:
+    """A count as a display string in thousands or millions: ``"0.1K"``, ``"12.3K"``, ``"3.4M"``."""
+    value = count or 0
+    return f"{value / 1_000_000:.1f}M" if value >= 1_000_000 else f"{value / 1000:.1f}K"
+
+
 def short_link_video_id(code: str, seed: int = 0) -> str:
     """The TikTok video id the fake short link ``/tiktok/t/{code}`` redirects to (deterministic)."""
     return "7" + str(int.from_bytes(SIMULATION.digest(seed, "fake-short-link", code)[:8], "big"))[:18].zfill(18)
@@ -241,7 +381,10 @@ class _TikTok(Handlers):
             )
         if video_id in self.state.settings.geo_restricted_video_ids:
             return HTMLResponse(tiktok_page({"statusCode": 10204, "statusMsg": "cross_border_violation_ur"}))
-        detail = {"itemInfo": {"itemStruct": _tiktok_item(sim, external_id)}, "statusCode": 0, "statusMsg": ""}
+        item = _tiktok_item(sim, external_id)
+        if video_id in self.state.settings.changed_page_ids:
+            item["statsV2"] = {key: _abbreviated(value) for key, value in item["stats"].items()}
+        detail = {"itemInfo": {"itemStruct": item}, "statusCode": 0, "statusMsg": ""}
         return HTMLResponse(tiktok_page(detail, sim.title))
 
     def challenge(self, request: Request) -> Response | None:
@@ -384,6 +527,9 @@ class _Instagram(Handlers):
     def routes(self) -> list[Route]:
         ig = self.prefix
         return [
+            Route(f"{ig}/", self.home),
+            Route(ig + "/api/v1/web/get_ruling_for_content/", self.ruling),
+            Route(ig + "/p/{code}", self.post),
             Route(ig + "/p/{code}/", self.post),
             Route(ig + "/p/{code}/embed/captioned/", self.embed),
             Route(ig + "/api/v1/media/{pk}/info/", self.media_info),
@@ -416,6 +562,28 @@ class _Instagram(Handlers):
         media = _instagram_media(sim, code, shortcode_to_pk(code))
         polaris = {"xig_polaris_media": {"if_not_gated_logged_out": media, "__typename": "XIGPolarisMedia"}}
         return HTMLResponse(_instagram_page(polaris, f'{sim.account} on Instagram: "{sim.title}"'))
+
+    async def home(self, request: Request) -> Response:
+        """The logged-out home page: yt-dlp takes its session's LSD token from it, and the csrftoken cookie."""
+        _, failed = await self.begin("instagram/home")
+        if failed is not None:
+            return failed
+        page = (
+            '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8" /><title>Instagram</title></head><body>'
+            '<script type="application/json" data-sjs>{"require":[["LSD",[],{"token":"FakeLsdToken"},323]]}</script>'
+            '<script>requireLazy(["LSD"],function(){});["LSD",[],{"token":"FakeLsdToken"},323]</script></body></html>'
+        )
+        response = HTMLResponse(page)
+        response.set_cookie("csrftoken", "FakeCsrfToken0123456789", path="/")
+        return response
+
+    async def ruling(self, request: Request) -> Response:
+        """``/api/v1/web/get_ruling_for_content/``: whether a post may be shown logged out."""
+        target = request.query_params.get("target_id", "")
+        _, failed = await self.begin(f"instagram/ruling/{target}")
+        if failed is not None:
+            return failed
+        return json_response({"status": "ok"})
 
     async def embed(self, request: Request) -> Response:
         code = request.path_params["code"]
@@ -489,12 +657,24 @@ class _X(Handlers):
         sim = self.state.state(f"x:{external_id}")
         if not external_id.isdigit() or sim.outcome is Outcome.NOT_FOUND:
             return json_response({"data": {"tweetResult": {}}})
+        tombstone = self._tombstone(f"x:{external_id}")
+        if tombstone is not None:
+            return json_response({"data": {"tweetResult": {"result": tombstone}}})
+        media = {
+            "type": "video",
+            "id_str": external_id,
+            "media_url_https": f"https://pbs.twimg.com/ext_tw_video_thumb/{external_id}/pu/img/sim.jpg",
+            "video_info": {"duration_millis": int(sim.duration_s * 1000), "variants": []},
+        }
         result = {
             "__typename": "Tweet",
             "rest_id": external_id,
             "views": {"count": str(sim.views), "state": "EnabledWithCount"},
+            "core": {"user_results": {"result": {"legacy": {"screen_name": sim.account, "name": sim.account}}}},
             "legacy": {
                 "id_str": external_id,
+                "created_at": sim.posted_at.strftime("%a %b %d %H:%M:%S +0000 %Y"),
+                "extended_entities": {"media": [media]},
                 "full_text": sim.title,
                 "favorite_count": sim.likes,
                 "reply_count": sim.comments,
@@ -507,6 +687,17 @@ class _X(Handlers):
 
     def server_error(self) -> Response:
         return json_response({"errors": [{"message": "Over capacity"}]}, 503)
+
+    def _tombstone(self, video_id: str) -> dict[str, Any] | None:
+        """The ``TweetTombstone`` syndication and GraphQL answer for a deleted or protected post, else ``None``."""
+        settings = self.state.settings
+        if video_id in settings.deleted_video_ids:
+            text = "This Post was deleted by the Post author. Learn more"
+        elif video_id in settings.private_video_ids:
+            text = "You're unable to view this Post because this account owner limits who can view their Posts."
+        else:
+            return None
+        return {"__typename": "TweetTombstone", "tombstone": {"text": {"text": text}}}
 
     async def tweet_result(self, request: Request) -> Response:
         external_id = request.query_params.get("id", "")
@@ -521,25 +712,9 @@ class _X(Handlers):
         sim = self.state.state(video_id)
         if sim.outcome is Outcome.NOT_FOUND:
             return Response("", status_code=404)
-        if video_id in self.state.settings.deleted_video_ids:
-            return json_response(
-                {
-                    "__typename": "TweetTombstone",
-                    "tombstone": {"text": {"text": "This Post was deleted by the Post author. Learn more"}},
-                }
-            )
-        if video_id in self.state.settings.private_video_ids:
-            return json_response(
-                {
-                    "__typename": "TweetTombstone",
-                    "tombstone": {
-                        "text": {
-                            "text": "You're unable to view "
-                            "this Post because this account owner limits who can view their Posts."
-                        }
-                    },
-                }
-            )
+        tombstone = self._tombstone(video_id)
+        if tombstone is not None:
+            return json_response(tombstone)
         tweet: dict[str, Any] = {
             "__typename": "Tweet",
             "lang": "en",
