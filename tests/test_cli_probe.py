@@ -30,6 +30,7 @@ FAKE_SESSION = "fake-session-id-%3A-secret-42"
 REPORT_KEYS = {
     "input",
     "platform",
+    "backend",
     "video_id",
     "url",
     "resolved_from",
@@ -66,6 +67,7 @@ def fake(server, warehouse_path, monkeypatch):
         monkeypatch.setenv(f"VIEWTRAIL_{name}_BASE_URL", server.base_url(platform))
         monkeypatch.setenv(f"VIEWTRAIL_{name}_MAX_RETRIES", "0")
         monkeypatch.setenv(f"VIEWTRAIL_{name}_RATE_PER_MIN", "100000")
+    monkeypatch.setenv("VIEWTRAIL_X_GRAPHQL_BASE_URL", server.base_url(Platform.X) + "/gql")
     monkeypatch.setenv("YOUTUBE_API_KEY", FAKE_KEY)
     return server
 
@@ -218,3 +220,40 @@ def test_a_bare_id_is_probed_with_platform_and_a_wrong_platform_is_bad_input(fak
     assert probe("dQw4w9WgXcQ", "--platform", "youtube", code=0).stdout.startswith("youtube:dQw4w9WgXcQ: ok in ")
     result = probe(URLS[Platform.X][0], "--platform", "tiktok", code=2)
     assert len(result.stderr.strip().splitlines()) == 1 and "--platform" in result.stderr
+
+
+# ------------------------------------------------------------------------------------------ --backend
+
+
+@pytest.mark.parametrize("platform", list(Platform), ids=lambda p: p.value)
+def test_backend_probes_each_video_through_both_parsers_side_by_side(fake, platform):
+    url, video_id = URLS[platform]
+    native, ytdlp = reports(url, "--backend", "native", "--backend", "ytdlp", code=0)
+    assert (native["backend"], ytdlp["backend"]) == ("native", "ytdlp")
+    assert native["video_id"] == ytdlp["video_id"] == video_id and ytdlp["source"] == "ytdlp"
+    assert native["source"] != "ytdlp"
+    for metric, value in ytdlp["metrics"].items():
+        if value is not None:  # what yt-dlp reads, it reads as the native parser does
+            assert native["metrics"][metric] == value, metric
+    text = probe(url, "-b", "ytdlp", code=0).stdout
+    assert text.startswith(f"{video_id} through ytdlp: ok in ") and "  route     ytdlp" in text
+
+
+def test_auto_shows_the_fallback_on_a_changed_page(fake):
+    url, video_id = URLS[Platform.TIKTOK]
+    fake.configure(changed_page_ids={video_id})
+    try:
+        native, auto = reports(url, "--backend", "native", "--backend", "auto", code=1)
+        text = probe(url, "--backend", "auto", "--verbose", code=0).stdout
+    finally:
+        fake.configure(changed_page_ids=set())
+    assert native["outcome"] == "parse_error" and "--backend ytdlp" in native["hints"][0]
+    assert auto["ok"] is True and auto["source"] == "ytdlp" and auto["events"] == ["fallback:ytdlp"]
+    assert auto["detail"].startswith("read by yt-dlp after the native parser failed")
+    assert len(auto["requests"]) == 2  # the page the native parser refused, then yt-dlp's
+    assert "fallback:ytdlp" in text and "read by yt-dlp after the native parser failed" in text
+
+
+def test_an_unknown_backend_is_one_sentence(fake):
+    result = probe(URLS[Platform.X][0], "--backend", "scrapy", code=2)
+    assert result.output.strip() == "--backend 'scrapy' is not a backend: use native, ytdlp, auto."

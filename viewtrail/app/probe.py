@@ -2,7 +2,8 @@
 
 Each video is scraped once through the real client of its platform, built exactly as real mode builds it
 (:func:`viewtrail.platforms.factory.build_client` with the settings from the environment), whatever
-``VIEWTRAIL_{P}_MODE`` says. Around each scrape :func:`viewtrail.platforms.trace.capture` records every
+``VIEWTRAIL_{P}_MODE`` says; ``backends`` probes it through each backend named (``native``, ``ytdlp``, ``auto``)
+one after the other, to compare viewtrail's own parser with yt-dlp's. Around each scrape :func:`viewtrail.platforms.trace.capture` records every
 HTTP exchange (scrubbed URL, status, time) and the notable events (a challenge solved or not, a fallback
 route). The result is a :class:`ProbeReport` per video, with what to try next when it did not end ``ok``.
 
@@ -33,6 +34,7 @@ __all__ = [
     "RequestLine",
     "challenge_state",
     "check_allowed",
+    "check_backends",
     "hints_for",
     "parse_targets",
     "probe",
@@ -105,6 +107,7 @@ class ProbeReport:
     requests: list[RequestLine] = field(default_factory=list)
     elapsed_ms: float = 0.0
     hints: list[str] = field(default_factory=list)
+    backend: str | None = None  # the backend asked for (native, ytdlp, auto); None = the configured one
 
     @property
     def ok(self) -> bool:
@@ -118,6 +121,7 @@ class ProbeReport:
         return {
             "input": self.input,
             "platform": self.platform.value,
+            "backend": self.backend,
             "video_id": self.video_id,
             "url": self.url,
             "resolved_from": self.resolved_from,
@@ -160,10 +164,19 @@ def parse_targets(texts: Sequence[str], platform: Platform | str | None = None) 
     return [ProbeTarget(text, parse_video_url(text, expected)) for text in texts]
 
 
-def _client_factory() -> Callable[[Platform], Any]:
+def _client_factory(backend: str | None = None) -> Callable[[Platform], Any]:
     from viewtrail.platforms.factory import build_client
 
-    return lambda platform: build_client(platform, "real")
+    return lambda platform: build_client(platform, "real", backend=backend)
+
+
+def check_backends(backends: Sequence[str]) -> list[str]:
+    """The backends named (lower case, in order, each once); :class:`ProbeRefused` names an unknown one."""
+    chosen = list(dict.fromkeys(b.strip().lower() for b in backends))
+    unknown = [b for b in chosen if b not in config.BACKENDS]
+    if unknown:
+        raise ProbeRefused(f"--backend {unknown[0]!r} is not a backend: use {', '.join(config.BACKENDS)}.")
+    return chosen
 
 
 def check_allowed(targets: Sequence[ProbeTarget], make_client: Callable[[Platform], Any] | None = None) -> None:
@@ -271,8 +284,10 @@ def hints_for(platform: Platform | str, outcome: str, detail: str | None = None)
         return [f"it is withheld in this region: set {_var(platform, 'PROXIES')} to a proxy in another region"]
     if outcome == Outcome.PARSE_ERROR.value:
         return [
-            "the platform changed its format (the detail names what is missing): report it with the output of "
-            "viewtrail probe --verbose"
+            "the platform changed its format (the detail names what is missing): probe it with --backend ytdlp, "
+            f"and if yt-dlp reads it set {_var(platform, 'BACKEND')}=auto until viewtrail's parser is fixed",
+            "if yt-dlp fails too, upgrade it (.venv/bin/pip install -U yt-dlp) and probe again; report the output "
+            "of viewtrail probe --verbose",
         ]
     if outcome == Outcome.TIMEOUT.value:
         return [f"retry later; if it keeps timing out, raise {_var(platform, 'TIMEOUT_S')}"]
@@ -291,11 +306,15 @@ def _scrubber(client: Any) -> Callable[[str], str]:
     return scrub if callable(scrub) else str
 
 
-async def _probe_one(target: ProbeTarget, make_client: Callable[[Platform], Any]) -> ProbeReport:
+async def _probe_one(
+    target: ProbeTarget, make_client: Callable[[Platform], Any], backend: str | None = None
+) -> ProbeReport:
     from viewtrail.platforms import trace
 
     started = time.monotonic()
-    report = ProbeReport(input=target.text, platform=target.platform, video_id=None, url=target.ref.url, outcome="")
+    report = ProbeReport(
+        input=target.text, platform=target.platform, video_id=None, url=target.ref.url, outcome="", backend=backend
+    )
     with trace.capture() as recorded:
         client = make_client(target.platform)
         scrub = _scrubber(client)
@@ -345,13 +364,23 @@ def _fill(report: ProbeReport, result: Any) -> None:
 
 
 async def probe_async(
-    targets: Sequence[ProbeTarget], *, make_client: Callable[[Platform], Any] | None = None
+    targets: Sequence[ProbeTarget],
+    *,
+    make_client: Callable[[Platform], Any] | None = None,
+    backends: Sequence[str] = (),
 ) -> list[ProbeReport]:
     """Probe ``targets`` one after the other (a fresh client each: one probe's breaker or pages never colour
-    another's), after :func:`check_allowed`. For callers inside an event loop (the HTTP API)."""
-    make = make_client or _client_factory()
-    check_allowed(targets, make)
-    return [await _probe_one(target, make) for target in targets]
+    another's), after :func:`check_allowed`; with ``backends``, each target through each of them in turn. For
+    callers inside an event loop (the HTTP API)."""
+    if make_client is not None or not backends:
+        make = make_client or _client_factory()
+        check_allowed(targets, make)
+        return [await _probe_one(target, make) for target in targets]
+    chosen = check_backends(backends)
+    makers = {backend: _client_factory(backend) for backend in chosen}
+    for make in makers.values():
+        check_allowed(targets, make)
+    return [await _probe_one(target, makers[backend], backend) for target in targets for backend in chosen]
 
 
 def probe(
@@ -359,8 +388,9 @@ def probe(
     platform: Platform | str | None = None,
     *,
     make_client: Callable[[Platform], Any] | None = None,
+    backends: Sequence[str] = (),
 ) -> list[ProbeReport]:
-    """Parse ``texts`` and probe them; for synchronous callers (the CLI).
+    """Parse ``texts`` and probe them (through each of ``backends`` when given); for synchronous callers (the CLI).
 
     Raises :class:`InvalidVideoUrl` for a text that is no video reference and :class:`ProbeRefused` when the
     configuration forbids probing, both before any request.
@@ -368,4 +398,4 @@ def probe(
     targets = parse_targets(texts, platform)
     from viewtrail.platforms.base import run_sync  # the platform stack loads only when probing
 
-    return run_sync(lambda: probe_async(targets, make_client=make_client), name="probe")
+    return run_sync(lambda: probe_async(targets, make_client=make_client, backends=backends), name="probe")

@@ -47,7 +47,8 @@ def _video(video: dict[str, Any]) -> str:
 def describe(report: ProbeReport, *, verbose: bool = False) -> list[str]:
     """The lines printed for one probed video."""
     name = report.video_id or report.input
-    lines = [f"{name}: {report.outcome} in {_ms(report.elapsed_ms)}"]
+    through = f" through {report.backend}" if report.backend else ""
+    lines = [f"{name}{through}: {report.outcome} in {_ms(report.elapsed_ms)}"]
 
     def row(label: str, text: str) -> None:
         lines.append(f"  {label:<10}{text}")
@@ -93,19 +94,29 @@ def probe(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Also print each request line and the video's details.")
     ] = False,
+    backend: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--backend",
+            "-b",
+            help="native, ytdlp or auto (default: VIEWTRAIL_{P}_BACKEND); repeat it to probe each video through "
+            "several, e.g. --backend native --backend ytdlp.",
+        ),
+    ] = None,
 ) -> None:
     """Scrape videos once, live, through the real clients, and show what happened and what to try next.
 
     Uses the same client settings as real mode (`VIEWTRAIL_{P}_*` and the platform secrets) whatever
-    `VIEWTRAIL_{P}_MODE` says, and never writes the warehouse. Per URL: the outcome, the metrics, the route,
-    each HTTP request with its status and time, whether a challenge was solved, and a hint for any outcome
-    other than ok. Exit status: 0 when every video is ok, 1 when any is not, 2 when nothing was probed
+    `VIEWTRAIL_{P}_MODE` says, and never writes the warehouse. `--backend` picks how videos are read (viewtrail's
+    own parser, yt-dlp's extractors, or both with `auto`); repeated, each video is probed through each. Per URL:
+    the outcome, the metrics, the route, each HTTP request with its status and time, whether a challenge was
+    solved, and a hint for any outcome other than ok. Exit status: 0 when every video is ok, 1 when any is not, 2 when nothing was probed
     (an argument is no video reference, or `VIEWTRAIL_OFFLINE` forbids the call).
     """
     from viewtrail.app import probe as probing
 
     try:
-        reports = probing.probe(urls, platform)
+        reports = probing.probe(urls, platform, backends=backend or ())
     except (InvalidVideoUrl, ViewtrailError) as error:
         err.print(str(error), markup=False, style="red")
         raise typer.Exit(BAD_INPUT) from None
@@ -129,6 +140,7 @@ def register(app: typer.Typer) -> None:
             "Examples:\n\n"
             "    viewtrail probe https://www.tiktok.com/@scout2015/video/6718335390845095173\n\n"
             "    viewtrail probe https://youtu.be/dQw4w9WgXcQ https://x.com/u/status/1790000000000000000 --verbose\n\n"
-            "    viewtrail probe dQw4w9WgXcQ --platform youtube --json"
+            "    viewtrail probe dQw4w9WgXcQ --platform youtube --json\n\n"
+            "    viewtrail probe https://www.instagram.com/p/Chunk8-jurw/ --backend native --backend ytdlp"
         ),
     )(friendly_errors(probe))
