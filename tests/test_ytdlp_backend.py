@@ -263,3 +263,20 @@ def test_an_abandoned_scrape_leaves_no_extraction_running(server):
     for thread in threading.enumerate():
         if thread.name.startswith("ytdlp-"):
             thread.join()  # a worker left waiting for an answer would hang here (pytest-timeout fails it)
+
+
+def test_the_warehouse_records_source_ytdlp_and_no_secret(server, warehouse_path):
+    from viewtrail.warehouse import open_warehouse, write_scrape_results
+
+    secret = "session-SECRET-0123456789"
+    chosen = videos(Platform.INSTAGRAM, 2)
+    results = list(scrape_sync(client(server, Platform.INSTAGRAM, session_id=secret), chosen, run_id="r1"))
+    with open_warehouse() as con:
+        write_scrape_results(con, results, run_id="r1")
+        snapshots = con.sql("SELECT video_id, source FROM raw.snapshots").fetchall()
+        attempts = con.sql("SELECT video_id, outcome, source, detail FROM raw.scrape_attempts ORDER BY 1").fetchall()
+    assert sorted(snapshots) == [(v.video_id, "ytdlp") for v in chosen]
+    assert [(video_id, outcome, source) for video_id, outcome, source, _ in attempts] == [
+        (v.video_id, "ok", "ytdlp") for v in chosen
+    ]
+    assert secret not in repr(attempts) + repr(results)
