@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -280,3 +280,59 @@ def test_the_warehouse_records_source_ytdlp_and_no_secret(server, warehouse_path
         (v.video_id, "ok", "ytdlp") for v in chosen
     ]
     assert secret not in repr(attempts) + repr(results)
+
+
+def test_an_impersonating_client_sends_yt_dlps_requests_with_the_browsers_fingerprint(server):
+    server.configure(record_requests=True)
+    chrome = client(server, Platform.TIKTOK, impersonate="chrome")
+    with trace.capture():
+        [result] = scrape_sync(chrome, videos(Platform.TIKTOK, 1))
+    assert result.attempt.outcome is Outcome.OK, result.attempt.detail
+    agent = server.received[-1].headers["user-agent"]
+    assert "Chrome/" in agent and "Chrome/131" not in agent  # curl_cffi's profile, not httpx's nor yt-dlp's
+    reading = chrome.reader  # the extractor's impersonate=True request was claimed: no "no target" warning
+    ydl = reading.extractions._idle.get_nowait()
+    assert not any("impersonat" in w for w in ydl.viewtrail_logger.warnings)
+
+
+def test_yt_dlp_solves_tiktoks_challenge_page_through_viewtrails_requests(server):
+    server.configure(tiktok_challenge="cookieless")
+    [result] = scrape_sync(client(server, Platform.TIKTOK), videos(Platform.TIKTOK, 1))
+    assert result.attempt.outcome is Outcome.OK, result.attempt.detail
+    assert result.attempt.tries == 2  # the challenge page, then the page with yt-dlp's answer in its cookies
+    assert server.faults_served["tiktok_challenge"] == 1
+
+
+def test_the_pipeline_reads_a_keyless_youtube_through_yt_dlp(tmp_path, monkeypatch):
+    from dagster import materialize
+
+    from orchestration.defs.assets import assets_of
+    from orchestration.defs.resources import PlatformClientsResource, WarehouseResource
+    from viewtrail.domain.urls import parse_video_url
+    from viewtrail.warehouse import open_warehouse, track_refs
+
+    for name in ("YOUTUBE_API_KEY", "VIEWTRAIL_YOUTUBE_BACKEND"):
+        monkeypatch.delenv(name, raising=False)
+    warehouse = WarehouseResource(
+        path=str(tmp_path / "warehouse.duckdb"),
+        analytics_path=str(tmp_path / "analytics.duckdb"),
+        marts_export_dir=str(tmp_path / "marts"),
+    )
+    ref = parse_video_url("https://www.youtube.com/watch?v=dQw4w9WgXcQ")
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with open_warehouse(warehouse.path) as con:
+        track_refs(con, [ref], now=now - timedelta(days=1))
+    with FakePlatformServer() as running:
+        platforms = PlatformClientsResource(
+            modes={"youtube": "real"}, base_urls={"youtube": running.base_url("youtube")}
+        )
+        result = materialize(
+            assets_of(Platform.YOUTUBE),
+            partition_key=(now - timedelta(hours=1)).strftime("%Y-%m-%d-%H:00"),
+            resources={"warehouse": warehouse, "platforms": platforms},
+            run_config={"ops": {"scrapes__youtube": {"config": {"video_ids": [ref.video_id]}}}},
+        )
+    assert result.success
+    with open_warehouse(warehouse.path, read_only=True) as con:
+        stored = con.sql("SELECT video_id, source, views IS NOT NULL FROM raw.snapshots").fetchall()
+    assert stored == [(ref.video_id, "ytdlp", True)]
