@@ -138,3 +138,11 @@ def test_offline_refuses_short_links_before_any_client_exists(warehouse_path):
     with pytest.raises(ProbeRefused, match="VIEWTRAIL_OFFLINE"):
         probe(["https://vm.tiktok.com/ZMabc123/"], make_client=built.append)
     assert built == []
+
+
+def test_a_youtube_video_read_through_yt_dlp_gets_the_web_hints_not_the_api_keys():
+    assert "YOUTUBE_API_KEY" in hints_for("youtube", "blocked")[0]
+    through_pages = hints_for("youtube", "blocked", "yt-dlp: Sign in to confirm you're not a bot", source="ytdlp")
+    assert "VIEWTRAIL_YOUTUBE_IMPERSONATE=chrome" in through_pages[0]
+    assert not any("YOUTUBE_API_KEY" in hint for hint in through_pages)
+    assert "pip install -U yt-dlp" in hints_for("x", "parse_error", "yt-dlp: Unable to extract data", source="ytdlp")[0]

@@ -231,13 +231,16 @@ def _access_ladder(platform: Platform) -> list[str]:
     ]
 
 
-def hints_for(platform: Platform | str, outcome: str, detail: str | None = None) -> list[str]:
-    """What to try next after ``outcome`` on ``platform``, most promising first; empty for ``ok``."""
+def hints_for(
+    platform: Platform | str, outcome: str, detail: str | None = None, source: str | None = None
+) -> list[str]:
+    """What to try next after ``outcome`` on ``platform``, most promising first; empty for ``ok``. ``source``
+    ``ytdlp`` means the web pages were read (no Data API, so YouTube's key and quota are not the cause)."""
     platform = Platform(platform)
     outcome = str(outcome)
     if outcome == Outcome.OK.value:
         return []
-    youtube = platform is Platform.YOUTUBE
+    youtube = platform is Platform.YOUTUBE and source != "ytdlp"
     instagram = platform is Platform.INSTAGRAM
     if outcome == Outcome.BLOCKED.value:
         if youtube:
@@ -282,6 +285,11 @@ def hints_for(platform: Platform | str, outcome: str, detail: str | None = None)
         return ["it is gone: the platform says the video was deleted or never existed; check the URL"]
     if outcome == Outcome.GEO_RESTRICTED:
         return [f"it is withheld in this region: set {_var(platform, 'PROXIES')} to a proxy in another region"]
+    if outcome == Outcome.PARSE_ERROR.value and source == "ytdlp":
+        return [
+            "yt-dlp could not read it: upgrade yt-dlp (.venv/bin/pip install -U yt-dlp) and probe again",
+            "or probe it with --backend native; if neither reads it, report the output of viewtrail probe --verbose",
+        ]
     if outcome == Outcome.PARSE_ERROR.value:
         return [
             "the platform changed its format (the detail names what is missing): probe it with --backend ytdlp, "
@@ -342,7 +350,7 @@ async def _probe_one(
         for r in recorded.requests
     ]
     report.elapsed_ms = round((time.monotonic() - started) * 1000.0, 1)
-    report.hints = hints_for(report.platform, report.outcome, report.detail)
+    report.hints = hints_for(report.platform, report.outcome, report.detail, report.source)
     return report
 
 

@@ -275,6 +275,10 @@ class AutoClient(PlatformClient):
         self.native.record_outcome(reading.outcome)
         return result
 
+    def scrub(self, text: object) -> str:
+        """``text`` without the native client's secrets (the probe scrubs what it prints with it)."""
+        return self.native.scrub(text)
+
     async def resolve_short_link(self, url: str) -> VideoRef:
         return await self.native.resolve_short_link(url)
 
