@@ -336,3 +336,16 @@ def test_the_pipeline_reads_a_keyless_youtube_through_yt_dlp(tmp_path, monkeypat
     with open_warehouse(warehouse.path, read_only=True) as con:
         stored = con.sql("SELECT video_id, source, views IS NOT NULL FROM raw.snapshots").fetchall()
     assert stored == [(ref.video_id, "ytdlp", True)]
+
+
+def test_x_rate_limiting_its_graphql_route_sends_yt_dlp_to_syndication_with_fewer_counts(server):
+    server.configure(x_graphql_rate_limited=True)
+    [video] = videos(Platform.X, 1)
+    [result] = scrape_sync(client(server, Platform.X, max_retries=1), [video])
+    assert result.attempt.outcome is Outcome.OK, result.attempt.detail
+    state = simulate(video.video_id, AT, tracked_at=TRACKED, fault_rate=0)
+    observation = result.observation
+    # yt-dlp reads likes and reposts from syndication; its views are under video.viewCount, which yt-dlp skips
+    assert (observation.likes, observation.shares) == (state.likes, state.shares)
+    assert (observation.views, observation.comments) == (None, None)
+    assert result.attempt.tries == 1 + 2 + 1  # guest token, GraphQL and its retry, syndication

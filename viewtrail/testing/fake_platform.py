@@ -23,6 +23,7 @@ proof-of-work "Please wait..." page to requests without a valid solution cookie 
 Instagram's logged-out page shell while ``/p/{code}/embed/captioned/`` serves the post; ``x_views_graphql_only``
 leaves ``video.viewCount`` out of syndication while ``/x/gql/1.1/guest/activate.json`` and
 ``/x/gql/i/api/graphql/{queryId}/TweetResultByRestId`` (guest token and web bearer checked) carry the views;
+``x_graphql_rate_limited`` answers X's GraphQL route with 429 (syndication still answers);
 ``changed_page_ids`` answer TikTok pages whose ``statsV2`` counts are display strings ("1.2K"): viewtrail's own
 parser ends ``parse_error`` there while yt-dlp still reads them (the ``auto`` backend's fallback).
 

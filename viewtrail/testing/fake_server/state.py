@@ -33,6 +33,8 @@ class FakePlatformSettings:
     geo_restricted_video_ids: frozenset[str] = frozenset()
     instagram_shell_ids: frozenset[str] = frozenset()
     x_views_graphql_only: bool = False
+    #: X's guest GraphQL route answers 429 (guests get ~95 requests per 15 minutes); syndication still answers.
+    x_graphql_rate_limited: bool = False
     #: TikTok pages of these videos carry ``statsV2`` counts as abbreviated display strings ("1.2K"): a format
     #: change viewtrail's own parser refuses (``parse_error``) while yt-dlp, reading ``stats``, still reads them.
     changed_page_ids: frozenset[str] = frozenset()

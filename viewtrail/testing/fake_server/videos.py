@@ -649,6 +649,8 @@ class _X(Handlers):
         _, failed = await self.begin(f"x/gql/{external_id}")
         if failed is not None:
             return failed
+        if self.state.settings.x_graphql_rate_limited:
+            return json_response({"errors": [{"code": 88, "message": "Rate limit exceeded."}]}, 429)
         if (
             request.headers.get("authorization") != f"Bearer {X_WEB_BEARER}"
             or request.headers.get("x-guest-token") != FAKE_GUEST_TOKEN
