@@ -14,7 +14,7 @@ from viewtrail.platforms import trace
 from viewtrail.platforms.base import scrape_sync
 from viewtrail.platforms.factory import build_client
 from viewtrail.platforms.simulated.client import simulate, video_profile
-from viewtrail.platforms.ytdlp.client import AutoClient, YtDlpClient
+from viewtrail.platforms.ytdlp.client import AutoClient, YtDlpClient, ytdlp_version
 from viewtrail.platforms.ytdlp.routing import Routes, UnroutedHost
 from viewtrail.testing.fake_platform import FakePlatformServer
 from viewtrail.testing.fake_proxy import FakeForwardProxy
@@ -92,6 +92,7 @@ def test_yt_dlp_reads_each_platform_through_the_fake_server_with_the_native_clie
         result, reference = read[video.video_id], native[video.video_id]
         assert result.attempt.outcome is Outcome.OK, result.attempt.detail
         assert result.attempt.source == result.observation.source == "ytdlp"
+        assert result.observation.extra["ytdlp_version"] == ytdlp_version()
         assert result.attempt.tries >= 1 and result.attempt.http_status == 200
         state = simulate(video.video_id, AT, tracked_at=TRACKED, fault_rate=0)
         for metric in METRICS:

@@ -105,6 +105,7 @@ class YtDlpReader:
 
     def __init__(self, owner: HttpPlatformClient) -> None:
         self.owner = owner
+        self.version = ytdlp_version()
         settings = owner.settings
         params: dict[str, Any] = {
             "quiet": True,
@@ -154,6 +155,7 @@ class YtDlpReader:
             observation = observation_from_info(video, info, self.owner.now())
         except (ValueError, TypeError, OverflowError) as error:
             return reading(Outcome.PARSE_ERROR, f"yt-dlp: {error}")
+        observation.extra["ytdlp_version"] = self.version  # which release read it, when one reads differently
         if all(getattr(observation, name) is None for name in COUNTS):
             # An unplayable video (private, removed, region-locked) is only a warning to yt-dlp when formats are
             # not required, and it answers without counts: the warning says why.
