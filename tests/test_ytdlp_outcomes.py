@@ -3,8 +3,9 @@ the backend setting.
 
 The messages are yt-dlp's own sentences, recorded two ways: as users pasted them into issue threads (the thread
 is named beside each), and as yt-dlp 2026.11.23 raised them against the fake platform server's answers (which
-copy the platforms' own shapes: a TikTok statusCode, a YouTube playabilityStatus, an X tombstone). Each is the
-text of ``DownloadError``, ``ERROR:`` prefix included, as the backend receives it.
+copy the platforms' own shapes: a TikTok statusCode, a YouTube playabilityStatus, an X tombstone). The few
+marked "reconstructed" put a platform's known reason text in yt-dlp's message form. Each is the text of
+``DownloadError``, ``ERROR:`` prefix included, as the backend receives it.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ RECORDED = [
         "ERROR: [youtube] M7mKMWjAxG8: Private video. Sign in if you've been granted access to this video",
         Outcome.PRIVATE,
     ),
-    # ytdl-org/youtube-dl#22188: YouTube's age gate
+    # reconstructed: YouTube's age-gate reason (ytdl-org/youtube-dl#22188) in yt-dlp's message form
     (
         "ERROR: [youtube] r_jCBNSsrWs: Sign in to confirm your age. This video may be inappropriate for some users.",
         Outcome.LOGIN_REQUIRED,
@@ -76,7 +77,7 @@ RECORDED = [
         "the authentication.",
         Outcome.BLOCKED,
     ),
-    # yt-dlp's network layer: the status line of the last answer after viewtrail's retries
+    # reconstructed: yt-dlp's network-layer form ("Unable to download webpage: HTTP Error N: reason")
     (
         "ERROR: [Instagram] Chunk8-jurw: Unable to download webpage: HTTP Error 429: Too Many Requests",
         Outcome.RATE_LIMITED,
@@ -86,7 +87,7 @@ RECORDED = [
         "ERROR: [twitter] 1790: Unable to download JSON metadata: HTTP Error 503: Service Unavailable",
         Outcome.UPSTREAM_ERROR,
     ),
-    # yt-dlp's YouTube extractor, raising the playability reason YouTube sends for a region lock
+    # reconstructed: YouTube's playability reasons for a region lock and a removed video, as yt-dlp raises them
     (
         "ERROR: [youtube] abcdefghijk: The uploader has not made this video available in your country",
         Outcome.GEO_RESTRICTED,
