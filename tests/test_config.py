@@ -74,7 +74,11 @@ def test_every_variable_is_read():
         VIEWTRAIL_TIKTOK_PROXIES="http://t:1",
         VIEWTRAIL_YOUTUBE_PROXIES="https://y:443",
         VIEWTRAIL_INSTAGRAM_PROXIES="http://i:8080",
+        VIEWTRAIL_WRITER_LOCK_URL="postgresql+psycopg2://vt:pw@db.internal:5432/viewtrail",
+        VIEWTRAIL_STAGING_URL="s3://vt-staging/batches/",
     )
+    assert s.writer_lock_url == "postgresql+psycopg2://vt:pw@db.internal:5432/viewtrail"
+    assert s.staging_url == "s3://vt-staging/batches"
     assert (s.data_dir, s.warehouse_path, s.analytics_path) == (
         Path("/srv/vt/d"),
         Path("/w/live.duckdb"),
@@ -322,3 +326,19 @@ def test_nothing_reads_a_bad_variable_at_import_and_the_load_fails_with_its_sent
     assert done.stdout.strip() == (
         "LOAD FAILED: VIEWTRAIL_LOCK_TIMEOUT_S='soon' is not a number of seconds; set it to e.g. 120 or unset it."
     )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("VIEWTRAIL_WRITER_LOCK_URL", "mysql://vt:hunter2@db/vt", "is not a PostgreSQL URL"),
+        ("VIEWTRAIL_STAGING_URL", "/srv/staging", "is not an s3://bucket/prefix URL"),
+        ("VIEWTRAIL_STAGING_URL", "s3:///prefix-without-bucket", "is not an s3://bucket/prefix URL"),
+    ],
+)
+def test_deployment_urls_are_checked_and_the_lock_url_never_echoed(variable, value, says):
+    with pytest.raises(config.SettingsError) as refused:
+        parse(**{variable: value})
+    assert variable in str(refused.value) and says in str(refused.value)
+    assert "hunter2" not in str(refused.value)
+    assert config.Settings.from_environ({}).writer_lock_url is None  # one machine by default

@@ -81,6 +81,8 @@ X_GRAPHQL = "VIEWTRAIL_X_GRAPHQL"
 X_GRAPHQL_BASE_URL = "VIEWTRAIL_X_GRAPHQL_BASE_URL"
 X_GRAPHQL_QUERY_ID = "VIEWTRAIL_X_GRAPHQL_QUERY_ID"
 X_GRAPHQL_BEARER = "VIEWTRAIL_X_GRAPHQL_BEARER"
+WRITER_LOCK_URL = "VIEWTRAIL_WRITER_LOCK_URL"
+STAGING_URL = "VIEWTRAIL_STAGING_URL"
 
 #: The variables holding platforms' secrets (each spec's ``secrets``: ``YOUTUBE_API_KEY``...), in registry order.
 PLATFORM_SECRETS: tuple[str, ...] = tuple(var for spec in platform_specs() for var in spec.secrets.values())
@@ -121,6 +123,8 @@ VARIABLES: tuple[str, ...] = (
     MOMENTUM_MIN_VIEWS_PER_HOUR,
     WEBHOOK_URL,
     API_RATE_PER_MIN,
+    WRITER_LOCK_URL,
+    STAGING_URL,
     *(platform_variable(p, suffix) for p in Platform for suffix in PLATFORM_SUFFIXES),
     YOUTUBE_DAILY_UNITS,
     *PLATFORM_SECRETS,
@@ -131,7 +135,9 @@ VARIABLES: tuple[str, ...] = (
 )
 #: Values never echoed in errors nor shown in ``repr``; Dagster resources get them as ``EnvVar``s.
 #: ``VIEWTRAIL_{P}_PROXIES`` is secret too: proxy URLs carry credentials and addresses.
-SECRET_VARIABLES = frozenset({*PLATFORM_SECRETS, WEBHOOK_URL, *(platform_variable(p, "PROXIES") for p in Platform)})
+SECRET_VARIABLES = frozenset(
+    {*PLATFORM_SECRETS, WEBHOOK_URL, WRITER_LOCK_URL, *(platform_variable(p, "PROXIES") for p in Platform)}
+)
 
 # --- defaults (the README's configuration table lists the same) ------------------------------------------------
 
@@ -219,6 +225,10 @@ class Settings:
     platforms: tuple[PlatformSettings, ...]  # one per Platform, in Platform order
     webhook_url: str | None = field(default=None, repr=False)  # VIEWTRAIL_WEBHOOK_URL (may hold a token)
     dbt_runner: str = DEFAULT_DBT_RUNNER  # VIEWTRAIL_DBT_RUNNER: how the pipeline's dbt step runs dbt
+    #: VIEWTRAIL_WRITER_LOCK_URL: PostgreSQL holding the warehouse-write lock across hosts (may hold a password)
+    writer_lock_url: str | None = field(default=None, repr=False)
+    #: VIEWTRAIL_STAGING_URL: where scrape batches are staged; None = ``<data dir>/staging`` on the local disk
+    staging_url: str | None = None
 
     @property
     def marts_export_dir(self) -> Path:
@@ -243,6 +253,7 @@ class Settings:
                 for field_name, var in platform_spec(p.platform.value).secrets.items()
             },
             WEBHOOK_URL: self.webhook_url,
+            WRITER_LOCK_URL: self.writer_lock_url,
             **{platform_variable(p.platform, "PROXIES"): p.proxies for p in self.platforms},
         }[variable]
         return value is not None
@@ -518,6 +529,33 @@ def _webhook(raw: _Raw) -> str | None:
     return text
 
 
+def _writer_lock_url(raw: _Raw) -> str | None:
+    text = raw.text(WRITER_LOCK_URL)
+    if not text:
+        return None
+    parts = urlsplit(text)
+    if parts.scheme.split("+", 1)[0] not in ("postgresql", "postgres") or not (parts.netloc or parts.query):
+        # The value may carry a password: the sentence names the variable only.
+        raise SettingsError(
+            f"{WRITER_LOCK_URL} is not a PostgreSQL URL; set it to postgresql://user@host:5432/database, or unset it "
+            "to rely on the warehouse file's own lock (one machine)."
+        )
+    return text
+
+
+def _staging_url(raw: _Raw) -> str | None:
+    text = raw.text(STAGING_URL)
+    if not text:
+        return None
+    parts = urlsplit(text)
+    if parts.scheme != "s3" or not parts.netloc:
+        raise SettingsError(
+            f"{STAGING_URL}={text!r} is not an s3://bucket/prefix URL; set one (the endpoint and credentials come "
+            "from the AWS_* variables), or unset it to stage batches under the data dir."
+        )
+    return text.rstrip("/")
+
+
 def _parse(raw: _Raw, cwd: Path) -> Settings:
     data = _path(raw, DATA_DIR, cwd / DEFAULT_DATA_DIR, cwd)
     now_text = raw.text(NOW)
@@ -544,4 +582,6 @@ def _parse(raw: _Raw, cwd: Path) -> Settings:
         platforms=tuple(_platform(raw, p, cwd) for p in Platform),
         webhook_url=_webhook(raw),
         dbt_runner=_dbt_runner(raw),
+        writer_lock_url=_writer_lock_url(raw),
+        staging_url=_staging_url(raw),
     )

@@ -372,11 +372,13 @@ def viewtrail_dbt_assets() -> AssetsDefinition:
         name="viewtrail_dbt",
     )
     def viewtrail_dbt(context: AssetExecutionContext, warehouse: WarehouseResource):
-        # Make sure the warehouse exists and is migrated before dbt reads its sources.
-        with warehouse.connect():
-            pass
         test_scope = context.run.tags.get(DBT_TESTS_TAG, "touched")
         dbt_vars(warehouse.path, test_scope)  # an unknown scope fails here, whichever runner
-        yield from BUILD_BY_RUNNER[config.settings().dbt_runner](context, warehouse.path, test_scope)
+        # dbt opens the file itself: the writer lock (across hosts) is held for the whole build
+        with warehouse.write_lock():
+            # Make sure the warehouse exists and is migrated before dbt reads its sources.
+            with warehouse.connect():
+                pass
+            yield from BUILD_BY_RUNNER[config.settings().dbt_runner](context, warehouse.path, test_scope)
 
     return viewtrail_dbt
