@@ -74,8 +74,11 @@ def run_window(context: AssetExecutionContext) -> tuple[datetime, datetime]:
     return naive_utc(window.start), naive_utc(window.end)
 
 
-def staging_root(warehouse: WarehouseResource) -> Path:
-    """Staged batches live beside the warehouse they are loaded into (``<data dir>/staging``)."""
+def staging_root(warehouse: WarehouseResource) -> staging.Location:
+    """Staged batches live beside the warehouse they are loaded into (``<data dir>/staging``), or in object storage
+    (``VIEWTRAIL_STAGING_URL``) when scrape workers on other hosts hand them to the warehouse's writer."""
+    if warehouse.staging_url:
+        return warehouse.staging_url
     return Path(warehouse.path).absolute().parent / "staging"
 
 

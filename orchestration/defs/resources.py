@@ -41,6 +41,7 @@ class WarehouseResource(DuckDBResource):
     analytics_path: str  # the published analyst copy
     marts_export_dir: str  # Parquet exports of the marts
     lock_timeout_s: float = config.DEFAULT_LOCK_TIMEOUT_S
+    staging_url: str | None = None  # VIEWTRAIL_STAGING_URL: s3://bucket/prefix; None = <data dir>/staging
     _run_id: str | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: InitResourceContext) -> None:
@@ -163,6 +164,7 @@ def warehouse_from_env(settings: config.Settings | None = None) -> WarehouseReso
         analytics_path=str(settings.analytics_path),
         marts_export_dir=str(settings.marts_export_dir),
         lock_timeout_s=settings.lock_timeout_s,
+        staging_url=settings.staging_url,
     )
 
 
