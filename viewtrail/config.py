@@ -83,6 +83,8 @@ X_GRAPHQL_QUERY_ID = "VIEWTRAIL_X_GRAPHQL_QUERY_ID"
 X_GRAPHQL_BEARER = "VIEWTRAIL_X_GRAPHQL_BEARER"
 WRITER_LOCK_URL = "VIEWTRAIL_WRITER_LOCK_URL"
 STAGING_URL = "VIEWTRAIL_STAGING_URL"
+CELERY_BROKER = "VIEWTRAIL_CELERY_BROKER"
+CELERY_BACKEND = "VIEWTRAIL_CELERY_BACKEND"
 
 #: The variables holding platforms' secrets (each spec's ``secrets``: ``YOUTUBE_API_KEY``...), in registry order.
 PLATFORM_SECRETS: tuple[str, ...] = tuple(var for spec in platform_specs() for var in spec.secrets.values())
@@ -125,6 +127,8 @@ VARIABLES: tuple[str, ...] = (
     API_RATE_PER_MIN,
     WRITER_LOCK_URL,
     STAGING_URL,
+    CELERY_BROKER,
+    CELERY_BACKEND,
     *(platform_variable(p, suffix) for p in Platform for suffix in PLATFORM_SUFFIXES),
     YOUTUBE_DAILY_UNITS,
     *PLATFORM_SECRETS,
@@ -229,6 +233,20 @@ class Settings:
     writer_lock_url: str | None = field(default=None, repr=False)
     #: VIEWTRAIL_STAGING_URL: where scrape batches are staged; None = ``<data dir>/staging`` on the local disk
     staging_url: str | None = None
+    #: VIEWTRAIL_CELERY_BROKER: the broker the fanned-out jobs' steps go through to Celery workers; None = local
+    #: processes (may hold a password)
+    celery_broker: str | None = field(default=None, repr=False)
+    #: VIEWTRAIL_CELERY_BACKEND: Celery's result backend; None = the broker for Redis, ``rpc://`` otherwise
+    celery_backend: str | None = field(default=None, repr=False)
+
+    @property
+    def celery_result_backend(self) -> str | None:
+        """The result backend the Celery executor and workers use, when a broker is set."""
+        if self.celery_broker is None:
+            return None
+        if self.celery_backend is not None:
+            return self.celery_backend
+        return self.celery_broker if self.celery_broker.startswith(("redis://", "rediss://")) else "rpc://"
 
     @property
     def marts_export_dir(self) -> Path:
@@ -254,6 +272,8 @@ class Settings:
             },
             WEBHOOK_URL: self.webhook_url,
             WRITER_LOCK_URL: self.writer_lock_url,
+            CELERY_BROKER: self.celery_broker,
+            CELERY_BACKEND: self.celery_backend,
             **{platform_variable(p.platform, "PROXIES"): p.proxies for p in self.platforms},
         }[variable]
         return value is not None
@@ -556,6 +576,19 @@ def _staging_url(raw: _Raw) -> str | None:
     return text.rstrip("/")
 
 
+def _celery_url(raw: _Raw, name: str, schemes: tuple[str, ...]) -> str | None:
+    text = raw.text(name)
+    if not text:
+        return None
+    if urlsplit(text).scheme not in schemes:
+        # The value may carry a password: the sentence names the variable only.
+        raise SettingsError(
+            f"{name} is not a URL Celery can use here; start it with one of {', '.join(s + '://' for s in schemes)}, "
+            "or unset it."
+        )
+    return text
+
+
 def _parse(raw: _Raw, cwd: Path) -> Settings:
     data = _path(raw, DATA_DIR, cwd / DEFAULT_DATA_DIR, cwd)
     now_text = raw.text(NOW)
@@ -584,4 +617,6 @@ def _parse(raw: _Raw, cwd: Path) -> Settings:
         dbt_runner=_dbt_runner(raw),
         writer_lock_url=_writer_lock_url(raw),
         staging_url=_staging_url(raw),
+        celery_broker=_celery_url(raw, CELERY_BROKER, ("redis", "rediss", "amqp", "amqps", "pyamqp")),
+        celery_backend=_celery_url(raw, CELERY_BACKEND, ("redis", "rediss", "rpc", "db+postgresql", "db+sqlite")),
     )

@@ -33,6 +33,7 @@ from pydantic import Field
 
 from orchestration.defs.checks import snapshot_check_results, snapshot_check_specs
 from orchestration.defs.partitions import hourly_partitions
+from orchestration.defs.queues import SCRAPE_STEP, WAREHOUSE_STEP
 from orchestration.defs.resources import PlatformClientsResource, WarehouseResource
 from viewtrail import config as vt_config
 from viewtrail.clock import naive_utc, utc_now
@@ -129,6 +130,7 @@ def build_scrape_asset(platform: Platform):
         backfill_policy=BackfillPolicy.single_run(),
         group_name="raw",
         kinds={"python", "parquet"},
+        op_tags=SCRAPE_STEP,
         description=(
             f"Scrapes the tracked {platform.value} videos due in the partition and stages the results on disk "
             f"(data/staging/{platform.value}/) for raw/{platform.value}_snapshots to load. Holds no warehouse "
@@ -200,6 +202,7 @@ def build_snapshot_asset(platform: Platform):
         partitions_def=hourly_partitions,
         backfill_policy=BackfillPolicy.single_run(),
         pool="duckdb",
+        op_tags=WAREHOUSE_STEP,
         group_name="raw",
         kinds={"duckdb", "python"},
         description=(

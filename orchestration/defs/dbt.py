@@ -32,6 +32,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from orchestration.defs import dbt_internals
 from orchestration.defs.assets import SNAPSHOT_ASSET_KEYS
 from orchestration.defs.discovery import ACCOUNTS_ASSET_KEYS
+from orchestration.defs.queues import WAREHOUSE_STEP
 from orchestration.defs.resources import WarehouseResource
 from viewtrail import config
 
@@ -369,6 +370,7 @@ def viewtrail_dbt_assets() -> AssetsDefinition:
         project=dbt_project,
         dagster_dbt_translator=translator,
         pool="duckdb",
+        op_tags=WAREHOUSE_STEP,
         name="viewtrail_dbt",
     )
     def viewtrail_dbt(context: AssetExecutionContext, warehouse: WarehouseResource):
