@@ -277,3 +277,32 @@ def step_events(instance: Any, run_id: str) -> list[tuple[str, str]]:
 
 def dump(value: Any) -> str:
     return json.dumps(value, default=str)[:2000]
+
+
+STALL_DIR = Path(__file__).with_name("stall")
+
+
+def stalled_env(env: dict[str, str], where: str) -> dict[str, str]:
+    """A worker environment whose step stops for good at ``where`` (see stall/sitecustomize.py)."""
+    return dict(env, VT_TEST_STALL=where, PYTHONPATH=f"{STALL_DIR}{os.pathsep}{env['PYTHONPATH']}")
+
+
+def abandon_run(cluster: Cluster, launcher: subprocess.Popen) -> str:
+    """Kill the launcher whose run lost its worker, and do what the daemon's run monitoring does for a run whose
+    process died: mark it failed and free its pool slots. Returns the run id."""
+    from dagster import DagsterRunStatus, RunsFilter
+
+    try:
+        os.killpg(launcher.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    launcher.wait(timeout=60)
+    with cluster.instance() as instance:
+        (run,) = instance.get_runs(RunsFilter(statuses=[DagsterRunStatus.STARTED]))
+        instance.report_run_failed(run)
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        return run.run_id
+
+
+def worker_log(cluster: Cluster, name: str) -> str:
+    return (cluster.root / f"worker-{name}.log").read_text(errors="replace")

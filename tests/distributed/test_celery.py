@@ -72,3 +72,48 @@ def test_the_hourly_job_on_two_scrape_workers_and_one_warehouse_worker_lands_the
         f"\nrun of 4 steps on Celery: {elapsed:.1f}s; scrape steps {', '.join(f'{t:.1f}s' for t in scrape_steps)}; "
         f"loads {', '.join(f'{t:.1f}s' for t in load_steps)} (as the workers measured them)"
     )
+
+
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize(
+    ("stalled", "queue", "where"),
+    [("scrape1", "scrape", "scrape"), ("warehouse", "warehouse", "write")],
+    ids=["scrape worker killed mid-scrape", "warehouse worker killed mid-write"],
+)
+def test_a_worker_killed_mid_step_loses_and_duplicates_nothing_once_the_partition_is_re_run(
+    cluster: topology.Cluster, tmp_path: Path, stalled: str, queue: str, where: str
+):
+    start, end = topology.window(12)
+    _register(cluster.warehouse, first_hour=start)
+    healthy = {"scrape1": "scrape", "scrape2": "scrape", "warehouse": "warehouse"}
+    for name, q in healthy.items():
+        env = topology.stalled_env(cluster.env, where) if name == stalled else None
+        cluster.start_worker(name, q, env=env)
+    cluster.ready(*healthy)
+    launcher = cluster.launch(start, end, "tiktok")
+    topology.until(
+        lambda: f"STALLED {where}" in topology.worker_log(cluster, stalled),
+        f"the {where} step to reach its stall on worker {stalled}",
+        timeout_s=topology.RUN_TIMEOUT_S,
+    )
+    cluster.kill_worker(stalled)
+    killed_run = topology.abandon_run(cluster, launcher)
+    if where == "write":
+        with cluster.instance() as instance:
+            assert ("STEP_START", "raw__tiktok_snapshots") in topology.step_events(instance, killed_run)
+    cleared = topology.rows(cluster.warehouse)
+    assert cleared == {"snapshots": [], "attempts": []}  # the killed step stored nothing, not half a batch
+
+    cluster.start_worker(f"{stalled}-again", queue)
+    cluster.ready(f"{stalled}-again")
+    ((_, status),) = topology.run_lines(cluster.launch(start, end, "tiktok"))
+    assert status == "success"
+    landed = topology.rows(cluster.warehouse)
+    assert landed["snapshots"] and landed == topology.reference_rows(
+        tmp_path, lambda w: _register(w, first_hour=start), start, end, "tiktok"
+    )
+    import duckdb
+
+    with duckdb.connect(str(cluster.warehouse), read_only=True) as con:
+        writes = con.sql("SELECT count(*) FROM meta.write_log WHERE snapshots_inserted > 0").fetchall()
+    assert writes == [(1,)]  # the re-run's write only: the killed one left no trace
