@@ -5,6 +5,7 @@ or duplicated when a worker dies, writes that never overlap, and a misconfigured
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -117,3 +118,69 @@ def test_a_worker_killed_mid_step_loses_and_duplicates_nothing_once_the_partitio
     with duckdb.connect(str(cluster.warehouse), read_only=True) as con:
         writes = con.sql("SELECT count(*) FROM meta.write_log WHERE snapshots_inserted > 0").fetchall()
     assert writes == [(1,)]  # the re-run's write only: the killed one left no trace
+
+
+PAIRS = 20
+
+
+@pytest.mark.timeout(1200)
+def test_twenty_pairs_of_runs_launched_at_the_same_instant_never_overlap_their_writes(
+    cluster: topology.Cluster, tmp_path: Path
+):
+    start, end = topology.window(2)
+    _register(cluster.warehouse, videos=8, first_hour=start)
+    _with_workers(cluster)
+    barrier = tmp_path / "barrier"
+    barrier.mkdir()
+    launched = time.monotonic()
+    sides = [
+        cluster.launch(start, end, platform, str(PAIRS), str(barrier), side)
+        for side, platform in (("a", "tiktok"), ("b", "youtube"))
+    ]
+    runs = [line for side in sides for line in topology.run_lines(side, timeout_s=1100)]
+    elapsed = time.monotonic() - launched
+    assert len(runs) == 2 * PAIRS and {status for _, status in runs} == {"success"}
+    import duckdb
+
+    with duckdb.connect(str(cluster.warehouse), read_only=True) as con:
+        writes = con.sql(
+            "SELECT epoch(started_at), epoch(finished_at), run_id FROM meta.write_log ORDER BY started_at"
+        ).fetchall()
+    assert len(writes) == 2 * PAIRS  # one write per run
+    overlaps = [(a, b) for a, b in zip(writes, writes[1:], strict=False) if b[0] < a[1]]
+    assert overlaps == []
+    # re-running a partition changes nothing: the rows of one run of each platform
+    landed = topology.rows(cluster.warehouse)
+    assert landed["snapshots"] and landed == topology.reference_rows(
+        tmp_path, lambda w: _register(w, videos=8, first_hour=start), start, end, PLATFORMS
+    )
+    print(f"\n{PAIRS} pairs of runs ({4 * PAIRS} steps) on Celery: {elapsed:.0f}s")
+
+
+@pytest.mark.timeout(900)
+def test_a_worker_without_a_setting_fails_its_step_with_a_sentence_naming_the_variable_and_the_host(
+    cluster: topology.Cluster,
+):
+    start, end = topology.window(1)
+    _register(cluster.warehouse, videos=8, first_hour=start)
+    # a scrape worker told to scrape YouTube for real, without the key; a warehouse worker without the staging URL
+    scrape_env = dict(cluster.env, VIEWTRAIL_YOUTUBE_MODE="real")
+    warehouse_env = {k: v for k, v in cluster.env.items() if k != "VIEWTRAIL_STAGING_URL"}
+    cluster.start_worker("scrape1", "scrape", env=scrape_env)
+    cluster.start_worker("warehouse", "warehouse", env=warehouse_env)
+    cluster.ready("scrape1", "warehouse")
+    ((run_id, status),) = topology.run_lines(cluster.launch(start, end, PLATFORMS))
+    assert status == "failure"
+    with cluster.instance() as instance:
+        failures = {
+            e.dagster_event.step_key: e.dagster_event.step_failure_data.error.message
+            for e in instance.all_logs(run_id)
+            if e.dagster_event is not None and e.dagster_event.event_type_value == "STEP_FAILURE"
+        }
+    host = socket.gethostname()
+    youtube = failures["scrapes__youtube"]
+    assert f"On host {host}: YOUTUBE_API_KEY is not set" in youtube
+    tiktok = failures["raw__tiktok_snapshots"]
+    assert "VIEWTRAIL_STAGING_URL" in tiktok and f"on host {host}" in tiktok and "s3://" in tiktok
+    for message in (youtube, tiktok):
+        assert "Traceback" not in message.split("\n", 1)[0]
