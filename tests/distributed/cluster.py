@@ -215,9 +215,28 @@ with dagster_instance() as instance:
 """
 
 
-def reference_rows(root: Path, register: Callable[[Path], None], start: datetime, end: datetime, platforms: str):
-    """The rows an in-process run (one machine: local staging, no Celery, no lock server) lands for the same
-    videos and partitions."""
+_references: dict[tuple, dict[str, list[tuple]]] = {}
+
+
+def reference_rows(root: Path, videos: int, start: datetime, end: datetime, platforms: str) -> dict[str, list[tuple]]:
+    """The rows an in-process run (one machine: local staging, no Celery, no lock server) lands for ``videos``
+    sample videos registered a day before ``start`` and the partitions start..end (computed once per session)."""
+    key = (videos, start, end, platforms)
+    if key not in _references:
+        _references[key] = _reference_rows(root, lambda w: register(w, videos, start), start, end, platforms)
+    return _references[key]
+
+
+def register(warehouse: Path, videos: int, first_hour: datetime) -> None:
+    """``videos`` of the demo's sample videos, registered a day before ``first_hour``."""
+    from viewtrail.app import demo
+    from viewtrail.warehouse.connection import open_warehouse
+
+    with open_warehouse(warehouse) as con:
+        demo.register_sample_videos(con, demo.sample_videos(videos), added_at=first_hour - timedelta(days=1))
+
+
+def _reference_rows(root: Path, register: Callable[[Path], None], start: datetime, end: datetime, platforms: str):
     data = root / "reference"
     data.mkdir()
     home = data / "dagster_home"

@@ -8,25 +8,19 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from tests.distributed import cluster as topology
 from tests.distributed.conftest import pg_url, s3_environment
-from viewtrail.app import demo
 
 VIDEOS = 24
 PLATFORMS = "tiktok,youtube"
 
 
 def _register(warehouse: Path, videos: int = VIDEOS, first_hour=None) -> None:
-    from viewtrail.warehouse.connection import open_warehouse
-
-    first_hour = first_hour or topology.window(12)[0]
-    with open_warehouse(warehouse) as con:
-        demo.register_sample_videos(con, demo.sample_videos(videos), added_at=first_hour - timedelta(days=1))
+    topology.register(warehouse, videos, first_hour or topology.window(12)[0])
 
 
 @pytest.fixture
@@ -105,14 +99,11 @@ def test_a_worker_killed_mid_step_loses_and_duplicates_nothing_once_the_partitio
     cleared = topology.rows(cluster.warehouse)
     assert cleared == {"snapshots": [], "attempts": []}  # the killed step stored nothing, not half a batch
 
-    cluster.start_worker(f"{stalled}-again", queue)
-    cluster.ready(f"{stalled}-again")
+    cluster.start_worker(f"{stalled}-again", queue)  # the re-run's steps wait in the broker until it is up
     ((_, status),) = topology.run_lines(cluster.launch(start, end, "tiktok"))
     assert status == "success"
     landed = topology.rows(cluster.warehouse)
-    assert landed["snapshots"] and landed == topology.reference_rows(
-        tmp_path, lambda w: _register(w, first_hour=start), start, end, "tiktok"
-    )
+    assert landed["snapshots"] and landed == topology.reference_rows(tmp_path, VIDEOS, start, end, "tiktok")
     import duckdb
 
     with duckdb.connect(str(cluster.warehouse), read_only=True) as con:
@@ -151,9 +142,7 @@ def test_twenty_pairs_of_runs_launched_at_the_same_instant_never_overlap_their_w
     assert overlaps == []
     # re-running a partition changes nothing: the rows of one run of each platform
     landed = topology.rows(cluster.warehouse)
-    assert landed["snapshots"] and landed == topology.reference_rows(
-        tmp_path, lambda w: _register(w, videos=8, first_hour=start), start, end, PLATFORMS
-    )
+    assert landed["snapshots"] and landed == topology.reference_rows(tmp_path, 8, start, end, PLATFORMS)
     print(f"\n{PAIRS} pairs of runs ({4 * PAIRS} steps) on Celery: {elapsed:.0f}s")
 
 
