@@ -13,11 +13,14 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 DBT_MANIFEST := dbt_project/target/manifest.json
 DBT_SOURCES := $(shell find dbt_project -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.yaml' \) -not -path 'dbt_project/target/*' -not -path 'dbt_project/logs/*' 2>/dev/null)
 
-.PHONY: demo test lint ui install manifest bench clean help
+DEPLOY_STAMP := $(VENV)/.installed-deploy
+
+.PHONY: demo test test-distributed lint ui install manifest bench clean help
 
 help:
 	@echo "make demo   - run the main job: demo pipeline on a local DuckDB file with the simulated platform"
 	@echo "make test   - run the linters and the test suite"
+	@echo "make test-distributed - the production profile's tests against PostgreSQL, Redis and an S3 server (docs/deploy.md)"
 	@echo "make lint   - ruff (lint + format check), import contracts, mypy, and sqlfluff on the dbt models"
 	@echo "make ui     - start the Dagster UI and daemon (schedules, sensors) on http://127.0.0.1:3000"
 	@echo "make bench  - run the benchmarks in bench/ (writes docs/benchmarks.md)"
@@ -67,6 +70,17 @@ lint: $(STAMP)
 
 test: $(DBT_MANIFEST) lint
 	$(BIN)/python -m pytest
+
+# The production profile (docs/deploy.md) against real services: PostgreSQL and Redis on 127.0.0.1 (.ci/run starts
+# them when they are down), moto's S3 server in-process. Installs the [deploy] extra, which `make test` never needs.
+$(DEPLOY_STAMP): $(STAMP)
+	@$(PYTHON) -c "$$LOCKED" bash -c '[ $(DEPLOY_STAMP) -nt $(STAMP) ] && exit 0; set -e; \
+	  echo "installing viewtrail[deploy] into $(VENV)"; \
+	  $(BIN)/python -m pip install --quiet -e ".[test,deploy]"; \
+	  touch $(DEPLOY_STAMP)'
+
+test-distributed: $(DBT_MANIFEST) $(DEPLOY_STAMP)
+	$(BIN)/python -m pytest -o addopts="-ra --strict-markers" tests/distributed
 
 ui: $(DBT_MANIFEST)
 	@mkdir -p $(DAGSTER_HOME)

@@ -74,7 +74,14 @@ def test_every_variable_is_read():
         VIEWTRAIL_TIKTOK_PROXIES="http://t:1",
         VIEWTRAIL_YOUTUBE_PROXIES="https://y:443",
         VIEWTRAIL_INSTAGRAM_PROXIES="http://i:8080",
+        VIEWTRAIL_WRITER_LOCK_URL="postgresql+psycopg2://vt:pw@db.internal:5432/viewtrail",
+        VIEWTRAIL_STAGING_URL="s3://vt-staging/batches/",
+        VIEWTRAIL_CELERY_BROKER="amqp://vt:pw@mq:5672/vt",
+        VIEWTRAIL_CELERY_BACKEND="redis://cache:6379/1",
     )
+    assert s.celery_broker == "amqp://vt:pw@mq:5672/vt" and s.celery_result_backend == "redis://cache:6379/1"
+    assert s.writer_lock_url == "postgresql+psycopg2://vt:pw@db.internal:5432/viewtrail"
+    assert s.staging_url == "s3://vt-staging/batches"
     assert (s.data_dir, s.warehouse_path, s.analytics_path) == (
         Path("/srv/vt/d"),
         Path("/w/live.duckdb"),
@@ -322,3 +329,26 @@ def test_nothing_reads_a_bad_variable_at_import_and_the_load_fails_with_its_sent
     assert done.stdout.strip() == (
         "LOAD FAILED: VIEWTRAIL_LOCK_TIMEOUT_S='soon' is not a number of seconds; set it to e.g. 120 or unset it."
     )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("VIEWTRAIL_WRITER_LOCK_URL", "mysql://vt:hunter2@db/vt", "is not a PostgreSQL URL"),
+        ("VIEWTRAIL_STAGING_URL", "/srv/staging", "is not an s3://bucket/prefix URL"),
+        ("VIEWTRAIL_STAGING_URL", "s3:///prefix-without-bucket", "is not an s3://bucket/prefix URL"),
+        ("VIEWTRAIL_CELERY_BROKER", "http://u:hunter2@mq/", "is not a URL Celery can use"),
+    ],
+)
+def test_deployment_urls_are_checked_and_the_lock_url_never_echoed(variable, value, says):
+    with pytest.raises(config.SettingsError) as refused:
+        parse(**{variable: value})
+    assert variable in str(refused.value) and says in str(refused.value)
+    assert "hunter2" not in str(refused.value)
+    assert config.Settings.from_environ({}).writer_lock_url is None  # one machine by default
+
+
+def test_the_celery_result_backend_defaults_to_the_redis_broker_and_rpc_for_rabbitmq():
+    assert parse(VIEWTRAIL_CELERY_BROKER="redis://r:6379/3").celery_result_backend == "redis://r:6379/3"
+    assert parse(VIEWTRAIL_CELERY_BROKER="amqp://guest@mq//").celery_result_backend == "rpc://"
+    assert parse().celery_result_backend is None

@@ -81,6 +81,10 @@ X_GRAPHQL = "VIEWTRAIL_X_GRAPHQL"
 X_GRAPHQL_BASE_URL = "VIEWTRAIL_X_GRAPHQL_BASE_URL"
 X_GRAPHQL_QUERY_ID = "VIEWTRAIL_X_GRAPHQL_QUERY_ID"
 X_GRAPHQL_BEARER = "VIEWTRAIL_X_GRAPHQL_BEARER"
+WRITER_LOCK_URL = "VIEWTRAIL_WRITER_LOCK_URL"
+STAGING_URL = "VIEWTRAIL_STAGING_URL"
+CELERY_BROKER = "VIEWTRAIL_CELERY_BROKER"
+CELERY_BACKEND = "VIEWTRAIL_CELERY_BACKEND"
 
 #: The variables holding platforms' secrets (each spec's ``secrets``: ``YOUTUBE_API_KEY``...), in registry order.
 PLATFORM_SECRETS: tuple[str, ...] = tuple(var for spec in platform_specs() for var in spec.secrets.values())
@@ -122,6 +126,10 @@ VARIABLES: tuple[str, ...] = (
     MOMENTUM_MIN_VIEWS_PER_HOUR,
     WEBHOOK_URL,
     API_RATE_PER_MIN,
+    WRITER_LOCK_URL,
+    STAGING_URL,
+    CELERY_BROKER,
+    CELERY_BACKEND,
     *(platform_variable(p, suffix) for p in Platform for suffix in PLATFORM_SUFFIXES),
     YOUTUBE_DAILY_UNITS,
     *PLATFORM_SECRETS,
@@ -132,7 +140,9 @@ VARIABLES: tuple[str, ...] = (
 )
 #: Values never echoed in errors nor shown in ``repr``; Dagster resources get them as ``EnvVar``s.
 #: ``VIEWTRAIL_{P}_PROXIES`` is secret too: proxy URLs carry credentials and addresses.
-SECRET_VARIABLES = frozenset({*PLATFORM_SECRETS, WEBHOOK_URL, *(platform_variable(p, "PROXIES") for p in Platform)})
+SECRET_VARIABLES = frozenset(
+    {*PLATFORM_SECRETS, WEBHOOK_URL, WRITER_LOCK_URL, *(platform_variable(p, "PROXIES") for p in Platform)}
+)
 
 # --- defaults (the README's configuration table lists the same) ------------------------------------------------
 
@@ -224,6 +234,24 @@ class Settings:
     platforms: tuple[PlatformSettings, ...]  # one per Platform, in Platform order
     webhook_url: str | None = field(default=None, repr=False)  # VIEWTRAIL_WEBHOOK_URL (may hold a token)
     dbt_runner: str = DEFAULT_DBT_RUNNER  # VIEWTRAIL_DBT_RUNNER: how the pipeline's dbt step runs dbt
+    #: VIEWTRAIL_WRITER_LOCK_URL: PostgreSQL holding the warehouse-write lock across hosts (may hold a password)
+    writer_lock_url: str | None = field(default=None, repr=False)
+    #: VIEWTRAIL_STAGING_URL: where scrape batches are staged; None = ``<data dir>/staging`` on the local disk
+    staging_url: str | None = None
+    #: VIEWTRAIL_CELERY_BROKER: the broker the fanned-out jobs' steps go through to Celery workers; None = local
+    #: processes (may hold a password)
+    celery_broker: str | None = field(default=None, repr=False)
+    #: VIEWTRAIL_CELERY_BACKEND: Celery's result backend; None = the broker for Redis, ``rpc://`` otherwise
+    celery_backend: str | None = field(default=None, repr=False)
+
+    @property
+    def celery_result_backend(self) -> str | None:
+        """The result backend the Celery executor and workers use, when a broker is set."""
+        if self.celery_broker is None:
+            return None
+        if self.celery_backend is not None:
+            return self.celery_backend
+        return self.celery_broker if self.celery_broker.startswith(("redis://", "rediss://")) else "rpc://"
 
     @property
     def marts_export_dir(self) -> Path:
@@ -248,6 +276,9 @@ class Settings:
                 for field_name, var in platform_spec(p.platform.value).secrets.items()
             },
             WEBHOOK_URL: self.webhook_url,
+            WRITER_LOCK_URL: self.writer_lock_url,
+            CELERY_BROKER: self.celery_broker,
+            CELERY_BACKEND: self.celery_backend,
             **{platform_variable(p.platform, "PROXIES"): p.proxies for p in self.platforms},
         }[variable]
         return value is not None
@@ -533,6 +564,46 @@ def _webhook(raw: _Raw) -> str | None:
     return text
 
 
+def _writer_lock_url(raw: _Raw) -> str | None:
+    text = raw.text(WRITER_LOCK_URL)
+    if not text:
+        return None
+    parts = urlsplit(text)
+    if parts.scheme.split("+", 1)[0] not in ("postgresql", "postgres") or not (parts.netloc or parts.query):
+        # The value may carry a password: the sentence names the variable only.
+        raise SettingsError(
+            f"{WRITER_LOCK_URL} is not a PostgreSQL URL; set it to postgresql://user@host:5432/database, or unset it "
+            "to rely on the warehouse file's own lock (one machine)."
+        )
+    return text
+
+
+def _staging_url(raw: _Raw) -> str | None:
+    text = raw.text(STAGING_URL)
+    if not text:
+        return None
+    parts = urlsplit(text)
+    if parts.scheme != "s3" or not parts.netloc:
+        raise SettingsError(
+            f"{STAGING_URL}={text!r} is not an s3://bucket/prefix URL; set one (the endpoint and credentials come "
+            "from the AWS_* variables), or unset it to stage batches under the data dir."
+        )
+    return text.rstrip("/")
+
+
+def _celery_url(raw: _Raw, name: str, schemes: tuple[str, ...]) -> str | None:
+    text = raw.text(name)
+    if not text:
+        return None
+    if urlsplit(text).scheme not in schemes:
+        # The value may carry a password: the sentence names the variable only.
+        raise SettingsError(
+            f"{name} is not a URL Celery can use here; start it with one of {', '.join(s + '://' for s in schemes)}, "
+            "or unset it."
+        )
+    return text
+
+
 def _parse(raw: _Raw, cwd: Path) -> Settings:
     data = _path(raw, DATA_DIR, cwd / DEFAULT_DATA_DIR, cwd)
     now_text = raw.text(NOW)
@@ -559,4 +630,8 @@ def _parse(raw: _Raw, cwd: Path) -> Settings:
         platforms=tuple(_platform(raw, p, cwd) for p in Platform),
         webhook_url=_webhook(raw),
         dbt_runner=_dbt_runner(raw),
+        writer_lock_url=_writer_lock_url(raw),
+        staging_url=_staging_url(raw),
+        celery_broker=_celery_url(raw, CELERY_BROKER, ("redis", "rediss", "amqp", "amqps", "pyamqp")),
+        celery_backend=_celery_url(raw, CELERY_BACKEND, ("redis", "rediss", "rpc", "db+postgresql", "db+sqlite")),
     )

@@ -28,6 +28,7 @@ from dagster import (
 )
 
 from orchestration.defs.dbt import DBT_AUTOMATION, MARTS_GROUP, mart_keys
+from orchestration.defs.queues import WAREHOUSE_STEP
 from orchestration.defs.resources import WarehouseResource
 from viewtrail.alerts import store
 from viewtrail.alerts.channels import channels_file
@@ -47,6 +48,7 @@ _MART_INPUTS = ["_".join(key.path) for key in mart_keys()]
 @op(
     ins={name: In(Nothing) for name in _MART_INPUTS},
     out=Out(AlertRun),
+    tags=WAREHOUSE_STEP,  # reads the warehouse, and hands its result to the next op through the local disk
     description="Evaluate the alert rules on the marts and deliver, with no warehouse connection open.",
 )
 def evaluate_and_deliver_alerts(context: OpExecutionContext, warehouse: WarehouseResource) -> AlertRun:
@@ -67,7 +69,11 @@ def evaluate_and_deliver_alerts(context: OpExecutionContext, warehouse: Warehous
     return run
 
 
-@op(pool="duckdb", description="Store the alert events and delivery states in one short transaction.")
+@op(
+    pool="duckdb",
+    tags=WAREHOUSE_STEP,
+    description="Store the alert events and delivery states in one short transaction.",
+)
 def record_alert_events(context: OpExecutionContext, warehouse: WarehouseResource, run: AlertRun):
     stored = 0
     if run.events or run.deliveries:

@@ -15,6 +15,7 @@ materialization history and checks; and single-run backfills stay on a plain tim
 
 # No `from __future__ import annotations`: Dagster reads the asset functions' annotations at definition time.
 import dataclasses
+import socket
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from dagster import (
     AssetKey,
     BackfillPolicy,
     Config,
+    DagsterEventType,
     Failure,
     MaterializeResult,
     MetadataValue,
@@ -33,9 +35,11 @@ from pydantic import Field
 
 from orchestration.defs.checks import snapshot_check_results, snapshot_check_specs
 from orchestration.defs.partitions import hourly_partitions
+from orchestration.defs.queues import SCRAPE_STEP, WAREHOUSE_STEP
 from orchestration.defs.resources import PlatformClientsResource, WarehouseResource
 from viewtrail import config as vt_config
 from viewtrail.clock import naive_utc, utc_now
+from viewtrail.domain.errors import ViewtrailError
 from viewtrail.domain.models import Platform, VideoRef
 from viewtrail.domain.platforms import platform_spec
 from viewtrail.pipeline import staging
@@ -74,8 +78,11 @@ def run_window(context: AssetExecutionContext) -> tuple[datetime, datetime]:
     return naive_utc(window.start), naive_utc(window.end)
 
 
-def staging_root(warehouse: WarehouseResource) -> Path:
-    """Staged batches live beside the warehouse they are loaded into (``<data dir>/staging``)."""
+def staging_root(warehouse: WarehouseResource) -> staging.Location:
+    """Staged batches live beside the warehouse they are loaded into (``<data dir>/staging``), or in object storage
+    (``VIEWTRAIL_STAGING_URL``) when scrape workers on other hosts hand them to the warehouse's writer."""
+    if warehouse.staging_url:
+        return warehouse.staging_url
     return Path(warehouse.path).absolute().parent / "staging"
 
 
@@ -126,6 +133,7 @@ def build_scrape_asset(platform: Platform):
         backfill_policy=BackfillPolicy.single_run(),
         group_name="raw",
         kinds={"python", "parquet"},
+        op_tags=SCRAPE_STEP,
         description=(
             f"Scrapes the tracked {platform.value} videos due in the partition and stages the results on disk "
             f"(data/staging/{platform.value}/) for raw/{platform.value}_snapshots to load. Holds no warehouse "
@@ -140,7 +148,10 @@ def build_scrape_asset(platform: Platform):
     ) -> MaterializeResult:
         start, end = run_window(context)
         hours = hours_in(start, end)
-        client = platforms.build(platform)
+        try:
+            client = platforms.build(platform)
+        except ViewtrailError as error:  # a setting missing on this worker: say which host lacks it
+            raise Failure(description=f"On host {socket.gethostname()}: {error}") from None
         if not client.observes_past and end < utc_now() - REAL_CLIENT_MAX_LAG:
             raise Failure(
                 description=(
@@ -182,6 +193,7 @@ def build_scrape_asset(platform: Platform):
                 "scrape_started_at": started.isoformat(sep=" "),
                 "scrape_finished_at": finished.isoformat(sep=" "),
                 "staged": MetadataValue.path(str(path)),
+                "staged_on": socket.gethostname(),
             }
         )
 
@@ -197,6 +209,7 @@ def build_snapshot_asset(platform: Platform):
         partitions_def=hourly_partitions,
         backfill_policy=BackfillPolicy.single_run(),
         pool="duckdb",
+        op_tags=WAREHOUSE_STEP,
         group_name="raw",
         kinds={"duckdb", "python"},
         description=(
@@ -209,12 +222,7 @@ def build_snapshot_asset(platform: Platform):
         path = staging.batch_dir(staging_root(warehouse), platform, run_batch_id(context))
         batch = staging.load(path)
         if batch is None:
-            raise Failure(
-                description=(
-                    f"No staged {platform.value} scrape results for this run at {path} (the scrape step did not "
-                    "finish); re-run the partition to scrape again."
-                )
-            )
+            raise Failure(description=_no_batch(context, platform, path))
         with warehouse.connect() as con:
             resolved = resolve_pending_links(con, batch.links)
             summary = write_scrape_frames(con, batch.snapshots, batch.attempts)
@@ -234,6 +242,39 @@ def build_snapshot_asset(platform: Platform):
         )
 
     return snapshot_asset
+
+
+def _staged_by_scrape_step(context: AssetExecutionContext, platform: Platform) -> tuple[str, str] | None:
+    """Where and on which host this run's scrape step of ``platform`` staged its batch (its metadata)."""
+    key = scrape_asset_key(platform)
+    for run_id in dict.fromkeys([context.run.run_id, context.run.parent_run_id, context.run.root_run_id]):
+        if not run_id:
+            continue
+        for entry in context.instance.all_logs(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION):
+            materialization = entry.asset_materialization
+            if materialization is not None and materialization.asset_key == key:
+                metadata = materialization.metadata
+                if "staged" in metadata and "staged_on" in metadata:
+                    return str(metadata["staged"].value), str(metadata["staged_on"].value)
+    return None
+
+
+def _no_batch(context: AssetExecutionContext, platform: Platform, path: staging.Location) -> str:
+    """Why there is no batch to load, in one sentence: the scrape step died, or it staged somewhere this host does
+    not look (a worker whose VIEWTRAIL_STAGING_URL differs)."""
+    here = socket.gethostname()
+    staged = _staged_by_scrape_step(context, platform)
+    if staged is not None and staged[0] != str(path):
+        where, host = staged
+        return (
+            f"The {platform.value} scrape step staged this run's batch at {where} on host {host}, but this step on "
+            f"host {here} looks for it at {path}: set {vt_config.STAGING_URL} to the same s3:// location in the "
+            "environment of every scrape and warehouse worker, restart them, and re-run the partition."
+        )
+    return (
+        f"No staged {platform.value} scrape results for this run at {path} (the scrape step did not finish); "
+        "re-run the partition to scrape again."
+    )
 
 
 def paired_by_platform(network_assets: list, write_assets: list, *platforms: Platform | str) -> list:

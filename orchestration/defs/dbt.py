@@ -32,6 +32,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from orchestration.defs import dbt_internals
 from orchestration.defs.assets import SNAPSHOT_ASSET_KEYS
 from orchestration.defs.discovery import ACCOUNTS_ASSET_KEYS
+from orchestration.defs.queues import WAREHOUSE_STEP
 from orchestration.defs.resources import WarehouseResource
 from viewtrail import config
 
@@ -369,14 +370,17 @@ def viewtrail_dbt_assets() -> AssetsDefinition:
         project=dbt_project,
         dagster_dbt_translator=translator,
         pool="duckdb",
+        op_tags=WAREHOUSE_STEP,
         name="viewtrail_dbt",
     )
     def viewtrail_dbt(context: AssetExecutionContext, warehouse: WarehouseResource):
-        # Make sure the warehouse exists and is migrated before dbt reads its sources.
-        with warehouse.connect():
-            pass
         test_scope = context.run.tags.get(DBT_TESTS_TAG, "touched")
         dbt_vars(warehouse.path, test_scope)  # an unknown scope fails here, whichever runner
-        yield from BUILD_BY_RUNNER[config.settings().dbt_runner](context, warehouse.path, test_scope)
+        # dbt opens the file itself: the writer lock (across hosts) is held for the whole build
+        with warehouse.write_lock():
+            # Make sure the warehouse exists and is migrated before dbt reads its sources.
+            with warehouse.connect():
+                pass
+            yield from BUILD_BY_RUNNER[config.settings().dbt_runner](context, warehouse.path, test_scope)
 
     return viewtrail_dbt

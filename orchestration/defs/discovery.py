@@ -36,6 +36,7 @@ from orchestration.defs.assets import (
     staging_root,
 )
 from orchestration.defs.partitions import hourly_partitions
+from orchestration.defs.queues import SCRAPE_STEP, WAREHOUSE_STEP
 from orchestration.defs.resources import PlatformClientsResource, WarehouseResource
 from viewtrail.clock import utc_now
 from viewtrail.domain.models import Platform
@@ -71,6 +72,7 @@ def build_discovery_asset(platform: Platform):
         backfill_policy=BackfillPolicy.single_run(),
         group_name="raw",
         kinds={"python", "json"},
+        op_tags=SCRAPE_STEP,
         description=(
             f"Lists the metrics and recent videos of the watched {platform.value} accounts due in the partition "
             f"and stages them on disk for raw/{platform.value}_accounts to record. Holds no warehouse pool slot."
@@ -126,6 +128,7 @@ def build_accounts_asset(platform: Platform):
         partitions_def=hourly_partitions,
         backfill_policy=BackfillPolicy.single_run(),
         pool="duckdb",
+        op_tags=WAREHOUSE_STEP,
         group_name="raw",
         kinds={"duckdb", "python"},
         description=(

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from dagster import AssetSelection, define_asset_job, in_process_executor, multiprocess_executor
+from dagster import AssetSelection, define_asset_job, in_process_executor
 
 from orchestration.defs.alerting import alert_events
 from orchestration.defs.assets import SCRAPE_ASSET_KEYS, SNAPSHOT_ASSET_KEYS
 from orchestration.defs.dbt import DBT_GROUPS
 from orchestration.defs.discovery import ACCOUNTS_ASSET_KEYS, DISCOVERY_ASSET_KEYS
+from orchestration.defs.executors import fanned_out_executor
 from orchestration.defs.publishing import analytics_copy
 
 #: Each platform's scrape and load; a failing platform fails only its own steps. Steps run in their own
 #: processes so the four scrapes (network-bound, no pool slot) run at once; the loads take turns on the
-#: "duckdb" pool.
+#: "duckdb" pool. With a Celery broker set, the steps go to the scrape and warehouse workers instead.
 scrape_job = define_asset_job(
     "scrape_snapshots",
     selection=AssetSelection.assets(*SCRAPE_ASSET_KEYS, *SNAPSHOT_ASSET_KEYS),
-    executor_def=multiprocess_executor.configured({"max_concurrent": 2 * len(SCRAPE_ASSET_KEYS)}),
+    executor_def=fanned_out_executor.configured({"max_concurrent": 2 * len(SCRAPE_ASSET_KEYS)}),
     description="Scrape the videos due in the selected hour(s) on every platform, then load them.",
 )
 
@@ -34,7 +35,7 @@ scrape_videos_job = define_asset_job(
 discovery_job = define_asset_job(
     "discover_accounts",
     selection=AssetSelection.assets(*DISCOVERY_ASSET_KEYS, *ACCOUNTS_ASSET_KEYS),
-    executor_def=multiprocess_executor.configured({"max_concurrent": 2 * len(DISCOVERY_ASSET_KEYS)}),
+    executor_def=fanned_out_executor.configured({"max_concurrent": 2 * len(DISCOVERY_ASSET_KEYS)}),
     description="List the watched accounts due in the selected hour(s): metrics, and new videos registered.",
 )
 

@@ -6,6 +6,7 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, Metadata
 
 from orchestration.defs.alerting import ALERTS_KEY
 from orchestration.defs.dbt import DBT_AUTOMATION, mart_keys
+from orchestration.defs.queues import WAREHOUSE_STEP
 from orchestration.defs.resources import WarehouseResource
 from viewtrail.pipeline.publish import publish
 
@@ -14,6 +15,7 @@ from viewtrail.pipeline.publish import publish
     key=AssetKey("analytics_copy"),
     deps=[*mart_keys(), ALERTS_KEY],  # after the alerts, so the copy holds what this build fired
     pool="duckdb",
+    op_tags=WAREHOUSE_STEP,
     group_name="published",
     kinds={"duckdb", "parquet"},
     automation_condition=DBT_AUTOMATION,

@@ -14,8 +14,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from dagster import ConfigurableResource, EnvVar
+from dagster import ConfigurableResource, EnvVar, InitResourceContext
 from dagster_duckdb import DuckDBResource
+from pydantic import PrivateAttr
 
 from viewtrail import config
 from viewtrail.domain.models import Platform
@@ -23,6 +24,7 @@ from viewtrail.platforms.accounts import AccountClient, build_account_client
 from viewtrail.platforms.base import PlatformClient
 from viewtrail.platforms.factory import build_client
 from viewtrail.warehouse.connection import open_warehouse
+from viewtrail.warehouse.writer_lock import writer_lock
 
 
 class WarehouseResource(DuckDBResource):
@@ -32,11 +34,18 @@ class WarehouseResource(DuckDBResource):
     name here and reads it back), opened through :func:`~viewtrail.warehouse.connection.open_warehouse`:
     read-write opens apply pending migrations, and a file locked by another process is waited for up to
     ``lock_timeout_s`` seconds. ``connect()`` and DuckDBResource's ``get_connection()`` are the same open.
+    Read-write opens hold the warehouse-write lock across hosts (``VIEWTRAIL_WRITER_LOCK_URL``) under the
+    run's id; ``write_lock()`` holds it around a write that opens the file by other means (dbt).
     """
 
     analytics_path: str  # the published analyst copy
     marts_export_dir: str  # Parquet exports of the marts
     lock_timeout_s: float = config.DEFAULT_LOCK_TIMEOUT_S
+    staging_url: str | None = None  # VIEWTRAIL_STAGING_URL: s3://bucket/prefix; None = <data dir>/staging
+    _run_id: str | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        self._run_id = context.run_id
 
     def __init__(self, *, path: str | Path | None = None, database: str | Path | None = None, **fields: Any):
         if path is not None and database is not None and str(path) != str(database):
@@ -58,8 +67,15 @@ class WarehouseResource(DuckDBResource):
             read_only=read_only,
             lock_timeout_s=self.lock_timeout_s,
             connection_config=self.connection_config,
+            run_id=self._run_id,
         ) as con:
             yield con
+
+    @contextmanager
+    def write_lock(self):
+        """Hold the warehouse-write lock (across hosts, when configured) for the block."""
+        with writer_lock(run_id=self._run_id, lock_timeout_s=self.lock_timeout_s):
+            yield
 
     @contextmanager
     def get_connection(self, *, read_only: bool = False):  # DuckDBResource's API, with migrations and lock wait
@@ -148,6 +164,7 @@ def warehouse_from_env(settings: config.Settings | None = None) -> WarehouseReso
         analytics_path=str(settings.analytics_path),
         marts_export_dir=str(settings.marts_export_dir),
         lock_timeout_s=settings.lock_timeout_s,
+        staging_url=settings.staging_url,
     )
 
 

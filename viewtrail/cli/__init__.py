@@ -3,7 +3,7 @@
 One module per command group, each exposing ``register(app)``: :mod:`.registry_cmds` (track, untrack, delete,
 list, status, import), :mod:`.account_cmds` (watch, unwatch, accounts, creator, inbox), :mod:`.snapshots_cmd`
 (import-snapshots), :mod:`.report_cmd` (report), :mod:`.sql_cmd` (sql), :mod:`.pipeline_cmds` (demo, build,
-rescrape), :mod:`.probe_cmd` (probe), :mod:`.api_cmds` (serve, mcp, api-key) and :mod:`.alert_cmds` (alert,
+rescrape), :mod:`.backup_cmds` (backup, restore), :mod:`.probe_cmd` (probe), :mod:`.api_cmds` (serve, mcp, api-key) and :mod:`.alert_cmds` (alert,
 channel, alerts). Every command runs through
 :func:`viewtrail.cli._common.friendly_errors`. The groups import duckdb, polars, Dagster and the platform
 clients inside their commands, so that ``viewtrail --help`` stays fast.
@@ -19,6 +19,7 @@ from viewtrail.cli import (
     account_cmds,
     alert_cmds,
     api_cmds,
+    backup_cmds,
     pipeline_cmds,
     probe_cmd,
     registry_cmds,
@@ -75,6 +76,7 @@ for _group in (
     report_cmd,
     sql_cmd,
     pipeline_cmds,
+    backup_cmds,
     probe_cmd,
     api_cmds,
     alert_cmds,

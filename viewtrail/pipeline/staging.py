@@ -1,4 +1,5 @@
-"""Scrape results staged on disk between the scrape (no warehouse, no pool slot) and the pooled write.
+"""Scrape results staged between the scrape (no warehouse, no pool slot) and the pooled write: on the local disk,
+or in S3-compatible object storage when the scrape and the write run on different hosts.
 
 A staged batch is a directory ``<root>/<platform>/<batch id>/`` holding ``snapshots.parquet``,
 ``attempts.parquet`` (the frames of :func:`viewtrail.warehouse.results_to_frames`) and ``links.json``
@@ -6,11 +7,18 @@ A staged batch is a directory ``<root>/<platform>/<batch id>/`` holding ``snapsh
 batch is either complete or absent: a process killed while staging leaves only a temporary directory, and
 the write step then finds no batch and asks for a re-scrape instead of loading half of one. Loading is
 idempotent (the warehouse write ignores rows it already has), so a batch loaded twice changes nothing.
+
+In object storage (a root ``s3://bucket/prefix``, ``VIEWTRAIL_STAGING_URL``; :mod:`viewtrail.pipeline.object_staging`)
+nothing can be renamed, so a batch is committed by its marker instead: the files go under a key of their own
+attempt (``<batch>/<attempt>/...``), then one PUT of ``<batch>/COMMIT`` names that attempt. A batch is the attempt
+its marker names, whole; a staging killed before the marker is no batch, and one killed while re-staging a
+batch leaves the previous complete attempt in force. The same functions below take either kind of root.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import os
 import shutil
@@ -44,26 +52,36 @@ _STAGED_AT = "staged_at"  # when the batch was staged, by this process's clock (
 _TMP_MARK = ".staging-"
 
 
+#: A staging root or batch: a local directory, or an ``s3://bucket/prefix`` location.
+Location = Path | str
+
+
+def _remote(location: Location) -> bool:
+    return isinstance(location, str) and location.startswith("s3://")
+
+
 @dataclass(frozen=True, slots=True)
 class StagedBatch:
-    path: Path
+    path: Location
     snapshots: pl.DataFrame
     attempts: pl.DataFrame
     links: list[tuple[str, VideoRef]]  # (short link, the video it leads to)
 
 
-def batch_dir(root: Path, platform: Platform | str, batch_id: str) -> Path:
+def batch_dir(root: Location, platform: Platform | str, batch_id: str) -> Location:
     safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in batch_id)
+    if _remote(root):
+        return f"{str(root).rstrip('/')}/{Platform(platform).value}/{safe}"
     return Path(root) / Platform(platform).value / safe
 
 
 def stage(
-    root: Path,
+    root: Location,
     platform: Platform | str,
     batch_id: str,
     results: Iterable[ScrapeResult],
     links: Sequence[tuple[str, VideoRef]] = (),
-) -> Path:
+) -> Location:
     """Write a complete batch atomically (a previous batch with the same id is replaced)."""
     from viewtrail.warehouse.snapshots import results_to_frames
 
@@ -86,9 +104,24 @@ def stage(
     )
 
 
-def _write_atomically(target: Path, files: dict[str, str | Callable[[Path], object]]) -> Path:
-    """Write ``files`` (text, or a writer given the path) into ``target`` under a temporary name, fsync them,
-    then rename the directory into place (replacing a previous batch of the same id)."""
+def _write_atomically(target: Location, files: dict[str, str | Callable[[Any], object]]) -> Location:
+    """Write ``files`` (text, or a writer given a path or a binary file) into ``target`` under a temporary name,
+    fsync them, then rename the directory into place (replacing a previous batch of the same id); in object
+    storage, under the attempt's key, then the commit marker."""
+    if _remote(target):
+        from viewtrail.pipeline import object_staging
+
+        blobs: dict[str, bytes] = {}
+        for name, content in files.items():
+            if isinstance(content, str):
+                blobs[name] = content.encode()
+            else:
+                buffer = io.BytesIO()
+                content(buffer)
+                blobs[name] = buffer.getvalue()
+        object_staging.write_batch(str(target), blobs)
+        return target
+    target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f"{target.name}{_TMP_MARK}{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -106,26 +139,51 @@ def _write_atomically(target: Path, files: dict[str, str | Callable[[Path], obje
     return target
 
 
-def load(path: Path) -> StagedBatch | None:
+def load(path: Location) -> StagedBatch | None:
     """The batch at ``path``, or ``None`` when there is none (never staged, or staging was interrupted)."""
+    if _remote(path):
+        from viewtrail.pipeline import object_staging
+
+        blobs = object_staging.read_batch(str(path), (_SNAPSHOTS, _ATTEMPTS, _LINKS))
+        if blobs is None:
+            return None
+        return StagedBatch(
+            path,
+            pl.read_parquet(io.BytesIO(blobs[_SNAPSHOTS])),
+            pl.read_parquet(io.BytesIO(blobs[_ATTEMPTS])),
+            _links(blobs[_LINKS].decode()),
+        )
     path = Path(path)
     if not all((path / name).is_file() for name in (_SNAPSHOTS, _ATTEMPTS, _LINKS)):
         return None
-    links = [
-        (item["link"], VideoRef(Platform(item["platform"]), item["external_id"], item["url"], item["account"]))
-        for item in json.loads((path / _LINKS).read_text())
-    ]
+    links = _links((path / _LINKS).read_text())
     return StagedBatch(path, pl.read_parquet(path / _SNAPSHOTS), pl.read_parquet(path / _ATTEMPTS), links)
 
 
-def discard(path: Path) -> None:
+def _links(text: str) -> list[tuple[str, VideoRef]]:
+    return [
+        (item["link"], VideoRef(Platform(item["platform"]), item["external_id"], item["url"], item["account"]))
+        for item in json.loads(text)
+    ]
+
+
+def discard(path: Location) -> None:
+    if _remote(path):
+        from viewtrail.pipeline import object_staging
+
+        object_staging.discard(str(path))
+        return
     shutil.rmtree(path, ignore_errors=True)
 
 
-def sweep(root: Path, *, older_than: timedelta) -> list[Path]:
+def sweep(root: Location, *, older_than: timedelta) -> list[Location]:
     """Remove batches and interrupted stagings older than ``older_than`` (left by runs that died before
     their write); their videos are due again and get scraped afresh. Returns what was removed."""
-    removed: list[Path] = []
+    if _remote(root):
+        from viewtrail.pipeline import object_staging
+
+        return list(object_staging.sweep(str(root), cutoff=time.time() - older_than.total_seconds()))
+    removed: list[Location] = []
     root = Path(root)
     if not root.is_dir():
         return removed
@@ -155,7 +213,7 @@ def _staged_at(entry: Path) -> float:
 # account discoveries: the same atomic directory, one JSON document (a few hundred accounts at most)
 
 
-def account_batch_dir(root: Path, platform: Platform | str, batch_id: str) -> Path:
+def account_batch_dir(root: Location, platform: Platform | str, batch_id: str) -> Location:
     return batch_dir(root, platform, ACCOUNT_BATCH_PREFIX + batch_id)
 
 
@@ -212,21 +270,30 @@ def _account_result(item: dict[str, Any]) -> tuple[datetime, AccountResult]:
 
 
 def stage_accounts(
-    root: Path, platform: Platform | str, batch_id: str, steps: Sequence[tuple[datetime, Sequence[AccountResult]]]
-) -> Path:
+    root: Location, platform: Platform | str, batch_id: str, steps: Sequence[tuple[datetime, Sequence[AccountResult]]]
+) -> Location:
     """Write a complete batch of account discoveries atomically: ``steps`` are (hour, results) in hour order."""
     target = account_batch_dir(root, platform, batch_id)
     document = [_account_result_json(hour, r) for hour, results in steps for r in results]
     return _write_atomically(target, {_ACCOUNTS: json.dumps(document)})
 
 
-def load_accounts(path: Path) -> list[tuple[datetime, list[AccountResult]]] | None:
+def load_accounts(path: Location) -> list[tuple[datetime, list[AccountResult]]] | None:
     """The staged (hour, results) steps at ``path`` in hour order, or ``None`` when there is no batch."""
-    path = Path(path)
-    if not (path / _ACCOUNTS).is_file():
-        return None
+    if _remote(path):
+        from viewtrail.pipeline import object_staging
+
+        blobs = object_staging.read_batch(str(path), (_ACCOUNTS,))
+        if blobs is None:
+            return None
+        document = blobs[_ACCOUNTS].decode()
+    else:
+        path = Path(path)
+        if not (path / _ACCOUNTS).is_file():
+            return None
+        document = (path / _ACCOUNTS).read_text()
     steps: dict[datetime, list[AccountResult]] = {}
-    for item in json.loads((path / _ACCOUNTS).read_text()):
+    for item in json.loads(document):
         hour, result = _account_result(item)
         steps.setdefault(hour, []).append(result)
     return sorted(steps.items())

@@ -8,6 +8,7 @@ session) therefore blocks everyone else for a while; instead of failing at once 
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -24,6 +25,7 @@ from viewtrail.warehouse.migrations import (
     apply_migrations,
     current_version,
 )
+from viewtrail.warehouse.writer_lock import writer_lock
 
 #: Default patience when the file is locked (the one default of the CLI and the pipeline); override with
 #: ``VIEWTRAIL_LOCK_TIMEOUT_S``.
@@ -149,6 +151,7 @@ def open_warehouse(
     lock_timeout_s: float | None = None,
     on_wait: Callable[[str], None] | None = None,
     connection_config: ConnectionConfig | None = None,
+    run_id: str | None = None,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the warehouse (default ``config.warehouse_path()``) and close it on exit.
 
@@ -157,6 +160,10 @@ def open_warehouse(
     ``lock_timeout_s`` seconds (default: ``VIEWTRAIL_LOCK_TIMEOUT_S`` or 120), calling ``on_wait(message)``
     once, then raises :class:`WarehouseLockedError`. ``connection_config`` is DuckDB's connection
     configuration (``threads``, ``memory_limit`` ...). Never hold the connection across network I/O.
+
+    Every read-write open holds the warehouse-write lock across hosts
+    (:func:`~viewtrail.warehouse.writer_lock.writer_lock`, when ``VIEWTRAIL_WRITER_LOCK_URL`` is set) from
+    before DuckDB opens the file until it is closed; ``run_id`` names the holder for those who wait.
     """
     target = Path(path).expanduser().absolute() if path is not None else config.warehouse_path()
     timeout = lock_timeout_from_env() if lock_timeout_s is None else float(lock_timeout_s)
@@ -164,6 +171,23 @@ def open_warehouse(
         raise WarehouseMissingError(target)
     if not read_only:
         target.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.ExitStack() as stack:
+        if not read_only:
+            stack.enter_context(writer_lock(run_id=run_id, lock_timeout_s=timeout, on_wait=on_wait))
+        yield stack.enter_context(
+            _opened(target, read_only=read_only, timeout=timeout, on_wait=on_wait, connection_config=connection_config)
+        )
+
+
+@contextmanager
+def _opened(
+    target: Path,
+    *,
+    read_only: bool,
+    timeout: float,
+    on_wait: Callable[[str], None] | None,
+    connection_config: ConnectionConfig | None,
+) -> Iterator[duckdb.DuckDBPyConnection]:
     con = _connect_with_retry(
         target, read_only=read_only, lock_timeout_s=timeout, on_wait=on_wait, connection_config=connection_config
     )
