@@ -13,11 +13,12 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 DBT_MANIFEST := dbt_project/target/manifest.json
 DBT_SOURCES := $(shell find dbt_project -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.yaml' \) -not -path 'dbt_project/target/*' -not -path 'dbt_project/logs/*' 2>/dev/null)
 
-.PHONY: demo test lint ui install manifest bench clean help
+.PHONY: demo test test-browser lint ui install manifest bench clean help
 
 help:
 	@echo "make demo   - run the main job: demo pipeline on a local DuckDB file with the simulated platform"
 	@echo "make test   - run the linters and the test suite"
+	@echo "make test-browser - the dashboard and /docs in headless chromium (needs /usr/bin/chromium: apt-get install chromium)"
 	@echo "make lint   - ruff (lint + format check), import contracts, mypy, and sqlfluff on the dbt models"
 	@echo "make ui     - start the Dagster UI and daemon (schedules, sensors) on http://127.0.0.1:3000"
 	@echo "make bench  - run the benchmarks in bench/ (writes docs/benchmarks.md)"
@@ -47,6 +48,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The browser tests' extra (Playwright), on top of the test install; its own stamp, so `make test` never needs it.
+BROWSER_STAMP := $(VENV)/.installed-browser
+$(BROWSER_STAMP): $(STAMP)
+	@$(PYTHON) -c "$$LOCKED" bash -c '[ $(BROWSER_STAMP) -nt $(STAMP) ] && exit 0; set -e; \
+	  echo "installing the browser extra (Playwright) into $(VENV)"; \
+	  $(BIN)/python -m pip install --quiet -e ".[test,browser]"; \
+	  touch $(BROWSER_STAMP)'
+
 # dagster-dbt loads the dbt manifest when the definitions load: prepare it outside `dagster dev` too.
 $(DBT_MANIFEST): $(STAMP) $(DBT_SOURCES)
 	@mkdir -p $(VIEWTRAIL_DATA_DIR) $(DAGSTER_HOME)
@@ -67,6 +76,12 @@ lint: $(STAMP)
 
 test: $(DBT_MANIFEST) lint
 	$(BIN)/python -m pytest
+
+# The dashboard and /docs in a real headless browser: Playwright driving Debian's chromium (Playwright cannot
+# download its own browsers here), against `viewtrail serve` over a small demo. Not part of `make test`, which
+# needs only Python and make.
+test-browser: $(DBT_MANIFEST) $(BROWSER_STAMP)
+	$(BIN)/python -m pytest tests/browser
 
 ui: $(DBT_MANIFEST)
 	@mkdir -p $(DAGSTER_HOME)
