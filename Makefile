@@ -94,6 +94,7 @@ bench: $(DBT_MANIFEST)
 	$(BIN)/python bench/import_throughput.py
 	$(BIN)/python bench/freshness.py
 	$(BIN)/python bench/list_videos.py
+	$(BIN)/python bench/dashboard.py
 
 clean:
 	rm -rf $(VENV) dbt_project/target dbt_project/logs .pytest_cache
