@@ -8,7 +8,9 @@ the runs count). Each target has its floor, measured in the same run: the bare D
 this process on a fresh read-only connection to the analyst copy (as the server opens one per request), so what
 the page adds over its data is the difference.
 
-  videos API   GET /v1/videos?limit=50   the first page of the videos listing (JSON)
+  overview     GET /                     the dashboard's overview (30 days, compared with the 30 before)
+  videos       GET /videos               the first page of the videos table (50 rows, by views)
+  videos API   GET /v1/videos?limit=50   the first page of the API's videos listing (JSON)
 
 Writes its section of docs/benchmarks.md.
 
@@ -133,17 +135,73 @@ def videos_page_queries(analytics: Path) -> None:
         con.close()
 
 
+def overview_queries(analytics: Path) -> None:
+    """What the overview reads: the daily totals of both periods, the counts, the top videos and creators, the
+    week's alerts, the scrape health of the last 24 hours."""
+    from viewtrail.alerts.store import list_events
+    from viewtrail.clock import utc_now
+    from viewtrail.dashboard.common import period
+    from viewtrail.warehouse import activity, marts
+
+    chosen = period(None, None, None)
+    con = duckdb.connect(str(analytics), read_only=True)
+    try:
+        marts.totals_days(con, start=chosen.previous.start, end=chosen.end)
+        marts.tracking_counts(con)
+        marts.top_videos(con, start=chosen.start, end=chosen.end, limit=10)
+        marts.top_creators(con, 5)
+        list_events(con, since=utc_now() - timedelta(days=7))
+        activity.platform_health(con, utc_now() - timedelta(hours=24))
+        activity.has_simulated(con)
+    finally:
+        con.close()
+
+
+def videos_table_queries(analytics: Path) -> None:
+    """What the videos table's first page reads: 50 rows by views with the filter's total, the labels."""
+    from viewtrail.warehouse import activity, marts
+
+    con = duckdb.connect(str(analytics), read_only=True)
+    try:
+        marts.video_table(con, marts.VideoFilter(), sort="views", descending=True, limit=50, offset=0)
+        con.execute(
+            "SELECT label, count(*) FROM (SELECT unnest(labels) AS label FROM registry.videos) GROUP BY label"
+        ).fetchall()
+        activity.has_simulated(con)
+    finally:
+        con.close()
+
+
 @dataclass(frozen=True)
 class Target:
     name: str
     path: str
     floor: Callable[[Path], None]
     floor_label: str
+    shows: str  # in every answer: the page rendered its data, not an empty state or an error
 
 
 TARGETS = [
     Target(
-        "videos API, first page", "/v1/videos?limit=50", videos_page_queries, "registry page + `marts.video_metrics`"
+        "overview",
+        "/",
+        overview_queries,
+        "`marts.totals_days`, `tracking_counts`, `top_videos`, `top_creators`, the alert events, `platform_health`",
+        'class="top-videos"',
+    ),
+    Target(
+        "videos table, first page",
+        "/videos",
+        videos_table_queries,
+        "`marts.video_table` (50 rows + total), labels",
+        "data-video=",
+    ),
+    Target(
+        "videos API, first page",
+        "/v1/videos?limit=50",
+        videos_page_queries,
+        "registry page + `marts.video_metrics`",
+        '"latest":{',
     ),
 ]
 
@@ -231,16 +289,18 @@ def main() -> int:
         try:
             with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=60) as client:
 
-                def fetch(path: str) -> Callable[[], object]:
+                def fetch(target: Target) -> Callable[[], object]:
                     def get() -> object:
-                        answer = client.get(path)
+                        answer = client.get(target.path)
                         answer.raise_for_status()
+                        if target.shows not in answer.text:
+                            raise SystemExit(f"GET {target.path} did not show {target.shows!r}: {answer.text[:500]}")
                         return answer
 
                     return get
 
                 for target in TARGETS:
-                    page, floor = timings(fetch(target.path), lambda t=target: t.floor(analytics), args.runs)
+                    page, floor = timings(fetch(target), lambda t=target: t.floor(analytics), args.runs)
                     rows.append((target, page, floor))
         finally:
             process.send_signal(signal.SIGINT)
