@@ -4,6 +4,7 @@ write scope and the CSRF token, and share links stop working when revoked or exp
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from datetime import timedelta
@@ -320,3 +321,30 @@ def test_share_link_shows_only_its_report_and_stops_when_revoked_or_expired(site
         assert gone.status_code == 410 and "revoked" in text(gone)
     assert "No video has the label 'nothing'" in text(client.post("/share", data={"label": "nothing", "csrf": token}))
     assert "1 to 365 days" in text(client.post("/share", data={"label": "launch", "days": "0", "csrf": token}))
+
+
+def test_share_cli_creates_lists_and_revokes_links_the_server_honours_at_once(site, client):
+    from typer.testing import CliRunner
+
+    from viewtrail.cli import app as cli
+
+    runner = CliRunner()
+    made = runner.invoke(cli, ["share", "create", "launch", "--days", "3", "--base-url", "http://stats.test/"])
+    assert made.exit_code == 0, made.output
+    url = made.output.strip().splitlines()[-1]
+    assert url.startswith("http://stats.test/report/sl_")
+    path = url.removeprefix("http://stats.test")
+    assert client.get(path).status_code == 200
+    listed = runner.invoke(cli, ["share", "list", "--json"])
+    link_id = path.removeprefix("/report/").split(".")[0]
+    assert {"link_id": link_id, "label": "launch", "state": "active"}.items() <= next(
+        row for row in json.loads(listed.output) if row["link_id"] == link_id
+    ).items()
+    assert path.split(".")[1] not in listed.output  # never the token
+    revoked = runner.invoke(cli, ["share", "revoke", link_id])
+    assert revoked.exit_code == 0 and f"{link_id} (launch) is revoked." in revoked.output
+    assert client.get(path).status_code == 410
+    unknown = runner.invoke(cli, ["share", "revoke", "sl_000000000000"])
+    assert unknown.exit_code == 1 and "There is no share link 'sl_000000000000'" in unknown.output
+    refused = runner.invoke(cli, ["share", "create", "nothing"])
+    assert refused.exit_code == 1 and "Traceback" not in refused.output

@@ -3,7 +3,7 @@
 One module per command group, each exposing ``register(app)``: :mod:`.registry_cmds` (track, untrack, delete,
 list, status, import), :mod:`.account_cmds` (watch, unwatch, accounts, creator, inbox), :mod:`.snapshots_cmd`
 (import-snapshots), :mod:`.report_cmd` (report), :mod:`.sql_cmd` (sql), :mod:`.pipeline_cmds` (demo, build,
-rescrape), :mod:`.probe_cmd` (probe), :mod:`.api_cmds` (serve, mcp, api-key) and :mod:`.alert_cmds` (alert,
+rescrape), :mod:`.probe_cmd` (probe), :mod:`.api_cmds` (serve, mcp, api-key), :mod:`.share_cmds` (share) and :mod:`.alert_cmds` (alert,
 channel, alerts). Every command runs through
 :func:`viewtrail.cli._common.friendly_errors`. The groups import duckdb, polars, Dagster and the platform
 clients inside their commands, so that ``viewtrail --help`` stays fast.
@@ -23,6 +23,7 @@ from viewtrail.cli import (
     probe_cmd,
     registry_cmds,
     report_cmd,
+    share_cmds,
     snapshots_cmd,
     sql_cmd,
 )
@@ -77,6 +78,7 @@ for _group in (
     pipeline_cmds,
     probe_cmd,
     api_cmds,
+    share_cmds,
     alert_cmds,
 ):
     _group.register(app)
