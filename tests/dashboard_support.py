@@ -12,6 +12,7 @@ NOW = datetime(2026, 11, 10, 14, 30)
 RICK = "youtube:dQw4w9WgXcQ"
 LAUNCH = "tiktok:7300000000000000042"
 QUIET = "x:1790000000000000000"
+INBOX = "tiktok:7300000000000000099"
 
 
 def publish_videos(data: Path) -> None:
@@ -67,4 +68,56 @@ def publish_videos(data: Path) -> None:
         )
     dbt("build", "--exclude-resource-type", "unit_test", warehouse=warehouse)
     with open_warehouse(warehouse) as con:
+        publish(con, analytics_path=data / "analytics.duckdb", export_dir=data / "marts")
+
+
+SLACK_SECRET = "T000SECRET/B000SECRET/XXXXSECRETXXXX"
+
+
+def publish_everything(data: Path) -> None:
+    """:func:`publish_videos`, plus an alert channel whose URL holds a secret, a milestone rule on the label launch
+    and one fired event for RICK, then the watched accounts and creators of ``publish_watched_accounts``
+    (which builds their marts and publishes the analyst copy again)."""
+    from functools import partial
+
+    from api_support import publish_watched_accounts
+
+    from viewtrail.app.alert_rules import RuleRequest, add_channel, add_rule
+    from viewtrail.warehouse import open_warehouse
+
+    publish_videos(data)
+    warehouse = data / "warehouse.duckdb"
+    opener = partial(open_warehouse, warehouse)
+    add_channel("team", f"slack://{SLACK_SECRET}", open_warehouse=opener)
+    rule = add_rule(
+        RuleRequest(kind="milestone", labels=["launch"], thresholds=["20k"], channels=["team"]),
+        open_warehouse=opener,
+        today=NOW.date(),
+    )
+    with connect(warehouse) as con:
+        con.execute(
+            "INSERT INTO raw.alert_events VALUES ('ev1', 'milestone:rick:20000', ?, 'milestone', '20000', ?, ?, NULL,"
+            " NULL, 'youtube', '{}', ?, ?, ?)",
+            [
+                rule.rule_id,
+                RICK,
+                RICK,
+                "Rick passed 20,000 views\nmore details",
+                NOW - timedelta(days=2),
+                NOW - timedelta(days=2),
+            ],
+        )
+        con.execute(
+            "INSERT INTO raw.alert_deliveries VALUES ('ev1', 'team', 'delivered', 1, ?, NULL, ?, NULL)",
+            [NOW - timedelta(days=2), NOW - timedelta(days=2)],
+        )
+    publish_watched_accounts(data)
+    # a video discovered on tiktok:nasa (watched with review) waiting in the inbox
+    from viewtrail.pipeline.publish import publish
+
+    with open_warehouse(warehouse) as con:
+        con.execute(
+            "INSERT INTO registry.inbox VALUES (?, 'tiktok:nasa', 'tiktok', ?, ?, 'Moon walk', ?, 'pending', NULL)",
+            [INBOX, f"https://www.tiktok.com/@nasa/video/{INBOX.split(':')[1]}", NOW - timedelta(days=1), NOW],
+        )
         publish(con, analytics_path=data / "analytics.duckdb", export_dir=data / "marts")

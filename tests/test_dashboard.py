@@ -13,7 +13,7 @@ from html import unescape
 import duckdb
 import pytest
 from api_support import api_env
-from dashboard_support import LAUNCH, NOW, QUIET, RICK, publish_videos
+from dashboard_support import INBOX, LAUNCH, NOW, QUIET, RICK, SLACK_SECRET, publish_everything
 from fastapi.testclient import TestClient
 
 from viewtrail import clock
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Iterator[dict]:
     with api_env(tmp_path_factory.mktemp("dashboard"), VIEWTRAIL_API_RATE_PER_MIN="100000") as data:
-        publish_videos(data)
+        publish_everything(data)
         from viewtrail.dashboard.app import create_app
 
         with clock.pinned(NOW):
@@ -348,3 +348,126 @@ def test_share_cli_creates_lists_and_revokes_links_the_server_honours_at_once(si
     assert unknown.exit_code == 1 and "There is no share link 'sl_000000000000'" in unknown.output
     refused = runner.invoke(cli, ["share", "create", "nothing"])
     assert refused.exit_code == 1 and "Traceback" not in refused.output
+
+
+# ------------------------------------------------------------------------------ accounts, creators, inbox
+
+
+def test_accounts_and_account_page_show_the_marts_followers(site, client):
+    r = client.get("/accounts")
+    assert r.status_code == 200
+    assert re.findall(r'<tr data-account="([^"]+)">', r.text) == ["instagram:solo", "tiktok:nasa", "youtube:esa"]
+    nasa = re.search(r'data-account="tiktok:nasa">.*?data-col="followers">([^<]+)<', r.text, re.S).group(1)
+    with copy(site) as con:
+        latest = marts.account_latest(con, ["tiktok:nasa"])["tiktok:nasa"]
+        days = marts.daily_rows(con, marts.Mart.ACCOUNT_METRICS_DAILY, {"account_id": "tiktok:nasa"})
+    assert nasa.strip() == fmt.thousands(latest.followers) == "1,480"
+    page = client.get("/accounts/tiktok:nasa")
+    assert page.status_code == 200 and kpi(page, "Followers") == "1,480"
+    assert 'data-series="followers"' in page.text
+    assert page.text.count('class="marker interpolated"') == sum(1 for d in days if d["is_interpolated"]) == 1
+    assert [a for a in re.findall(r'<tr data-account="([^"]+)">', client.get("/accounts?platform=youtube").text)] == [
+        "youtube:esa"
+    ]
+    assert client.get("/accounts/tiktok:nobody").status_code == 404
+    assert "platform must be one of" in text(client.get("/accounts?platform=myspace"))
+    assert re.findall(r'<tr data-inbox="([^"]+)">', r.text) == [INBOX]
+
+
+def test_inbox_accept_tracks_the_video_like_inbox_accept(site, client):
+    token = csrf_of(client.get("/accounts"))
+    assert client.post("/inbox", data={"id": INBOX, "decision": "accept"}).status_code == 403
+    assert "Choose accept or reject" in text(client.post("/inbox", data={"id": INBOX, "csrf": token}))
+    assert "Tick at least one" in text(client.post("/inbox", data={"decision": "reject", "csrf": token}))
+    r = client.post("/inbox", data={"id": INBOX, "decision": "accept", "csrf": token}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/accounts?decided=accept"
+    with duckdb.connect(str(site["data"] / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT status FROM registry.inbox WHERE video_id = ?", [INBOX]).fetchone() == ("accepted",)
+        assert con.execute("SELECT is_active FROM registry.videos WHERE video_id = ?", [INBOX]).fetchone() == (True,)
+
+
+def test_creators_and_creator_page(site, client):
+    r = client.get("/creators")
+    assert re.findall(r'<tr data-creator="([^"]+)">', r.text) == ["later-crew", "space-agency"]
+    with copy(site) as con:
+        latest = marts.creator_latest(con, ["space-agency"])["space-agency"]
+    views = re.search(r'data-creator="space-agency">.*?data-col="views">([^<]+)<', r.text, re.S).group(1)
+    assert views.strip() == fmt.thousands(latest.views)
+    page = client.get("/creators/Space Agency")
+    assert page.status_code == 200 and kpi(page, "Followers") == fmt.thousands(latest.followers)
+    assert "tiktok:nasa" in page.text and "youtube:esa" in page.text
+    assert "There is no creator 'nobody'" in text(client.get("/creators/nobody"))
+
+
+# ------------------------------------------------------------------------------------------------- compare
+
+
+def test_compare_puts_the_entities_on_one_chart_from_the_url_alone(site, client):
+    r = client.get(f"/compare?kind=video&id={RICK}&id={LAUNCH}&metric=views&days=30")
+    assert r.status_code == 200
+    with copy(site) as con:
+        rick = marts.video_days(con, video_id=RICK)
+    series = dict(re.findall(r'<g class="series" data-series="([^"]+)" data-points="(\d+)"', r.text))
+    assert set(series) == {RICK, LAUNCH} and int(series[RICK]) == len(rick)
+    assert r.text == client.get(f"/compare?kind=video&id={RICK}&id={LAUNCH}&metric=views&days=30").text
+    posted = client.get(f"/compare?kind=video&id={RICK}&id={LAUNCH}&align=posted")
+    assert "days since posting" in posted.text
+    labels = client.get("/compare?kind=label&id=launch&id=food&metric=views_gained")
+    assert set(re.findall(r'<g class="series" data-series="([^"]+)"', labels.text)) == {"launch", "food"}
+    accounts = client.get("/compare?kind=account&id=youtube:rick&id=tiktok:ana.cooks")
+    assert accounts.status_code == 200
+    assert "Pick 2 to 10" in text(client.get("/compare"))
+    assert "Add at least one more" in text(client.get(f"/compare?id={RICK}"))
+    assert "at most 10" in text(client.get("/compare?" + "&".join(f"id=x:{n}" for n in range(11))))
+    assert "has no daily rows" in text(client.get("/compare?kind=label&id=launch&id=nothing"))
+    assert "kind must be one of" in text(client.get("/compare?kind=planet&id=a&id=b"))
+
+
+# --------------------------------------------------------------------------------- labels, alerts, health
+
+
+def test_labels_page_shows_each_labels_views(site, client):
+    r = client.get("/labels")
+    assert re.findall(r'<tr data-label="([^"]+)">', r.text)[:2] == ["food", "launch"] or "launch" in r.text
+    with copy(site) as con:
+        launch = marts.daily_rows(con, marts.Mart.LABEL_DAILY, {"label": "launch"})[-1]
+    cell = re.search(r'data-label="launch">.*?data-col="views">([^<]+)<', r.text, re.S).group(1)
+    assert cell.strip() == fmt.thousands(launch["views"])
+
+
+def test_alerts_page_lists_events_rules_and_channels_without_secrets(client):
+    r = client.get("/alerts")
+    page = text(r)
+    assert "Rick passed 20,000 views" in page and "team: delivered" in page
+    assert "milestone" in page and "team" in page
+    assert SLACK_SECRET not in r.text and "SECRET" not in r.text
+    assert "days must be a whole number from 1 to 366" in text(client.get("/alerts?days=0"))
+
+
+def test_health_page_counts_outcomes_and_says_what_to_try(client):
+    r = client.get("/health")
+    row = re.search(r'<tr data-platform="tiktok">(.*?)</tr>', r.text, re.S).group(1)
+    cells = [c.strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+    assert cells[1:6] == ["4", "75.0%", "4", "75.0%", "25.0%"]  # 24 h and 7 d: 3 ok of 4, 1 blocked
+    assert cells[8] == "1"  # the challenge page
+    assert "What to try next" in r.text and "<h3>tiktok</h3>" in r.text
+
+
+def test_every_page_answers_without_a_traceback(client):
+    for path in [
+        "/",
+        "/videos",
+        f"/videos/{RICK}",
+        "/accounts",
+        "/creators",
+        "/compare",
+        "/labels",
+        "/alerts",
+        "/health",
+        "/share",
+        "/login",
+    ]:
+        r = client.get(path)
+        assert r.status_code == 200, path
+        assert "Traceback" not in r.text and "<html" in r.text
+    assert client.get("/static/app.css").status_code == 200 and client.get("/static/app.js").status_code == 200

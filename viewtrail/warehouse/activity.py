@@ -22,7 +22,8 @@ def _has(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
 @dataclass(frozen=True, slots=True)
 class PlatformHealth:
     """A platform's scrape attempts since a moment: how many, how many ok, the blocked, rate-limited, quota and
-    circuit-breaker outcomes, the attempts whose detail mentions a challenge, the last success and outcome."""
+    circuit-breaker outcomes, the attempts whose detail mentions a challenge, the last success, the last outcome and
+    the last failure with its detail."""
 
     platform: str
     attempts: int = 0
@@ -34,7 +35,8 @@ class PlatformHealth:
     challenges: int = 0
     last_ok_at: datetime | None = None
     last_outcome: str | None = None
-    last_detail: str | None = None
+    last_failure: str | None = None  # the outcome of the latest attempt that was not ok
+    last_failure_detail: str | None = None
 
     @property
     def ok_share(self) -> float | None:
@@ -60,15 +62,17 @@ def platform_health(con: duckdb.DuckDBPyConnection, since: datetime) -> list[Pla
                    count(*) FILTER (WHERE outcome = 'quota_exhausted') AS quota_exhausted,
                    count(*) FILTER (WHERE outcome = 'circuit_open') AS circuit_open,
                    count(*) FILTER (WHERE detail ILIKE '%challenge%') AS challenges,
-                   arg_max(outcome, attempted_at) AS last_outcome, arg_max(detail, attempted_at) AS last_detail
+                   arg_max(outcome, attempted_at) AS last_outcome,
+                   arg_max(outcome, attempted_at) FILTER (WHERE outcome <> 'ok') AS last_failure,
+                   arg_max(detail, attempted_at) FILTER (WHERE outcome <> 'ok') AS last_failure_detail
             FROM recent GROUP BY platform),
         ok AS (SELECT platform, max(attempted_at) AS last_ok_at FROM raw.scrape_attempts WHERE outcome = 'ok'
                GROUP BY platform)
         SELECT c.platform, c.attempts, c.ok, c.blocked, c.rate_limited, c.quota_exhausted, c.circuit_open,
-               c.challenges, ok.last_ok_at, c.last_outcome, c.last_detail
+               c.challenges, ok.last_ok_at, c.last_outcome, c.last_failure, c.last_failure_detail
         FROM counts c LEFT JOIN ok USING (platform)
         UNION ALL
-        SELECT platform, 0, 0, 0, 0, 0, 0, 0, last_ok_at, NULL, NULL FROM ok
+        SELECT platform, 0, 0, 0, 0, 0, 0, 0, last_ok_at, NULL, NULL, NULL FROM ok
         WHERE platform NOT IN (SELECT platform FROM counts)
         """,
         {"since": since},

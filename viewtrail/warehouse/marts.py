@@ -434,6 +434,7 @@ class VideoFilter:
     posted_from: date | None = None
     posted_to: date | None = None
     search: str | None = None
+    video_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -505,6 +506,8 @@ def _video_where(filters: VideoFilter) -> tuple[str, dict[str, Any]]:
         add("l.posted_at >= $posted_from", posted_from=filters.posted_from)
     if filters.posted_to:
         add("l.posted_at < $posted_to::DATE + 1", posted_to=filters.posted_to)
+    if filters.video_ids:
+        add("list_contains($video_ids, l.video_id)", video_ids=list(filters.video_ids))
     if filters.search:
         add(
             "(contains(lower(l.title), $search) OR contains(lower(l.video_id), $search)"
