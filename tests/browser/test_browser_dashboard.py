@@ -182,3 +182,87 @@ def test_a_share_link_shows_only_its_report_and_stops_when_revoked(browser: Any,
     finally:
         stranger.context.close()
     assert stranger.foreign == [] and stranger.errors == []
+
+
+def _chart(page: Any) -> list[dict[str, Any]]:
+    """The compare chart's series as drawn: name, point count, the paths and each marker's value."""
+    return page.locator("svg.chart g.series").evaluate_all(
+        """groups => groups.map(g => ({
+            name: g.dataset.series,
+            points: Number(g.dataset.points),
+            paths: [...g.querySelectorAll('path')].map(p => p.getAttribute('d')),
+            markers: [...g.querySelectorAll('circle title')].map(t => t.textContent),
+        }))"""
+    )
+
+
+def test_a_compare_link_reproduces_its_chart(browser: Any, browsing: Browsing) -> None:
+    page = browsing.page
+    with analyst_copy(browsing.server) as con:
+        (first, first_title), (second, second_title) = con.execute(
+            "SELECT video_id, coalesce(title, video_id) FROM marts.video_latest ORDER BY views DESC NULLS LAST,"
+            " video_id LIMIT 2"
+        ).fetchall()
+        # aligned by days since posting: every day from the posting on that has a gain (the first has none)
+        gained = dict(
+            con.execute(
+                "SELECT video_id, count(d.views_gained) FROM marts.video_daily d JOIN marts.video_latest l"
+                " USING (video_id) WHERE video_id IN (?, ?) AND d.day >= coalesce(l.posted_at::DATE, d.day)"
+                " GROUP BY video_id",
+                [first, second],
+            ).fetchall()
+        )
+    page.goto("/compare")
+    page.locator('select[name="kind"]').select_option("video")
+    page.locator('input[name="id"]').nth(0).fill(first)
+    page.locator('input[name="id"]').nth(1).fill(second)
+    page.locator('select[name="metric"]').select_option("views_gained")
+    page.locator('select[name="align"]').select_option("posted")
+    page.locator("form.filters button").click()
+    page.locator("svg.chart g.series").nth(1).wait_for()
+    drawn = _chart(page)
+    assert [s["name"] for s in drawn] == [first_title, second_title]
+    assert [s["points"] for s in drawn] == [gained[first], gained[second]]
+    link = page.url
+    for expected in ("kind=video", f"id={first.replace(':', '%3A')}", "metric=views_gained", "align=posted"):
+        assert expected in link, link
+    browsing.screenshot(page, "compare")
+
+    # the link, opened by someone else in a fresh browser, draws the same chart
+    other = Browsing.start(browser, browsing.server)
+    try:
+        other.page.goto(link)
+        other.page.locator("svg.chart g.series").nth(1).wait_for()
+        assert _chart(other.page) == drawn
+        assert other.page.locator('select[name="align"]').input_value() == "posted"
+    finally:
+        other.context.close()
+    assert other.foreign == [] and other.errors == []
+
+
+#: The pages the crawl below opens besides the navigation's (the read-only report has its own test).
+EXTRA_PAGES = ("/docs", "/videos?sort=views&order=asc&col=views&col=gained_1d", "/?days=30&mode=cumulative")
+
+
+def test_no_page_requests_anything_outside_127_0_0_1(browsing: Browsing) -> None:
+    """Every page of the navigation, a video page and a few views of them load completely (scripts, styles,
+    icons) with every request going to 127.0.0.1: the fixture fails the test on any other, or on a script error."""
+    page = browsing.page
+    page.goto("/videos")
+    video = page.locator("table.videos tbody tr a").first.get_attribute("href")
+    nav = page.locator("header nav a").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+    assert {"/", "/videos", "/share"} <= set(nav), nav
+    shot = {"/accounts": "accounts", "/creators": "creators", "/labels": "labels", "/alerts": "alerts"}
+    shot |= {"/health": "health"}
+    for href in [*nav, video, *EXTRA_PAGES]:
+        answer = page.goto(href, wait_until="networkidle")
+        assert answer is not None and answer.ok, f"{href}: {answer.status if answer else 'no answer'}"
+        if href in shot:
+            browsing.screenshot(page, shot[href])
+    # the detail pages of an account and a creator, reached from their tables
+    for table, name in (("/accounts", "account"), ("/creators", "creator")):
+        page.goto(table)
+        page.locator(f"table.{table[1:]} tbody tr a").first.click()
+        page.wait_for_url(f"**{table}/*")
+        page.wait_for_load_state("networkidle")
+        browsing.screenshot(page, name)
