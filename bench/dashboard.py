@@ -262,10 +262,17 @@ def main() -> int:
     parser.add_argument("--videos", type=int, default=100_000, help="registered videos (default 100000)")
     parser.add_argument("--runs", type=int, default=15, help="requests per target; the median counts (default 15)")
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="build the warehouse in this directory and keep it; a later run with the same --keep measures it "
+        "again without rebuilding (the --videos of the first run count)",
+    )
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
+        root = Path(tmp) if args.keep is None else args.keep.absolute()
+        root.mkdir(parents=True, exist_ok=True)
         warehouse = root / "warehouse.duckdb"
         analytics = root / "analytics.duckdb"
         env = {
@@ -278,8 +285,15 @@ def main() -> int:
             "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
         }
         os.environ.update({k: env[k] for k in ("VIEWTRAIL_DATA_DIR", "VIEWTRAIL_WAREHOUSE", "VIEWTRAIL_ANALYTICS")})
-        built, snapshots = build_warehouse(warehouse, args.videos)
-        dbt_seconds = build_and_publish(warehouse, env)
+        if analytics.exists() and args.keep is not None:
+            built, dbt_seconds = float("nan"), float("nan")
+            with duckdb.connect(str(analytics), read_only=True) as con:
+                args.videos, snapshots = con.execute(
+                    "SELECT (SELECT count(*) FROM registry.videos), (SELECT count(*) FROM raw.snapshots)"
+                ).fetchall()[0]
+        else:
+            built, snapshots = build_warehouse(warehouse, args.videos)
+            dbt_seconds = build_and_publish(warehouse, env)
         key = subprocess.run(
             [str(BIN / "viewtrail"), "api-key", "create", "--name", "bench", "--scope", "read"],
             env=env, capture_output=True, text=True, check=True,
@@ -310,10 +324,16 @@ def main() -> int:
         "## The dashboard's first pages at scale (bench/dashboard.py)",
         "",
         f"{args.videos:,} registered videos over the four platforms, {snapshots:,} snapshots (one a day for {DAYS} "
-        f"days; warehouse built in SQL in {built:.1f} s, `dbt build` + publish in {dbt_seconds:.1f} s). Each page "
+        + (
+            "days; the warehouse of an earlier run). "
+            if built != built
+            else f"days; warehouse built in SQL in {built:.1f} s, `dbt build` + publish in {dbt_seconds:.1f} s). "
+        )
+        + "Each page "
         f"requested {args.runs} times from `viewtrail serve` on 127.0.0.1 over one keep-alive connection after a "
         "warm-up; its floor is the bare DuckDB queries behind it, in process on a fresh read-only connection to the "
-        f"analyst copy, measured in the same run (each request followed by its floor, so load weighs on both). Python {platform.python_version()}, {os.cpu_count()} CPU(s), "
+        f"analyst copy, measured in the same run (each request followed by its floor, so load weighs on both). "
+        f"Python {platform.python_version()}, {os.cpu_count()} CPU(s), "
         f"1-minute load average {load_before:.1f} before, {load_after:.1f} after (a shared VM: compare the page "
         "with its floor more than the milliseconds).",
         "",
