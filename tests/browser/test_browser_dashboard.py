@@ -48,7 +48,7 @@ def test_overview_numbers_equal_the_marts(browsing: Browsing) -> None:
     start = date.fromisoformat(page.locator('input[name="start"]').input_value())
     end = date.fromisoformat(page.locator('input[name="end"]').input_value())
 
-    def card(title: str) -> int:
+    def card(title: str) -> int | None:
         return number(page.locator(f'[data-kpi="{title}"] .value').get_attribute("data-exact"))
 
     with analyst_copy(browsing.server) as con:
@@ -138,6 +138,8 @@ def test_the_paste_box_tracks_videos_into_the_registry(browsing: Browsing, read_
     results.first.wait_for()
     statuses = [results.nth(i).get_attribute("data-status") for i in range(results.count())]
     assert statuses == ["created", "created", "invalid"]
+    for i in (0, 1):  # tracked as `viewtrail track` does: the first snapshot taken at once
+        assert "first snapshot: ok" in results.nth(i).inner_text()
     assert "not a video link" in results.nth(2).inner_text()  # the bad line says what was wrong, in its row
     browsing.screenshot(page, "paste-results")
     for video_id in ("youtube:dQw4w9WgXcQ", "tiktok:6718335390845095173"):
