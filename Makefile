@@ -15,12 +15,13 @@ DBT_SOURCES := $(shell find dbt_project -type f \( -name '*.sql' -o -name '*.yml
 
 DEPLOY_STAMP := $(VENV)/.installed-deploy
 
-.PHONY: demo test test-distributed lint ui install manifest bench clean help
+.PHONY: demo test test-browser test-distributed lint ui install manifest bench clean help
 
 help:
 	@echo "make demo   - run the main job: demo pipeline on a local DuckDB file with the simulated platform"
 	@echo "make test   - run the linters and the test suite"
 	@echo "make test-distributed - the production profile's tests against PostgreSQL, Redis and an S3 server (docs/deploy.md)"
+	@echo "make test-browser - the dashboard and /docs in headless chromium (needs /usr/bin/chromium: apt-get install chromium)"
 	@echo "make lint   - ruff (lint + format check), import contracts, mypy, and sqlfluff on the dbt models"
 	@echo "make ui     - start the Dagster UI and daemon (schedules, sensors) on http://127.0.0.1:3000"
 	@echo "make bench  - run the benchmarks in bench/ (writes docs/benchmarks.md)"
@@ -49,6 +50,14 @@ $(STAMP): pyproject.toml
 	  touch $(STAMP)'
 
 install: $(STAMP)
+
+# The browser tests' extra (Playwright), on top of the test install; its own stamp, so `make test` never needs it.
+BROWSER_STAMP := $(VENV)/.installed-browser
+$(BROWSER_STAMP): $(STAMP)
+	@$(PYTHON) -c "$$LOCKED" bash -c '[ $(BROWSER_STAMP) -nt $(STAMP) ] && exit 0; set -e; \
+	  echo "installing the browser extra (Playwright) into $(VENV)"; \
+	  $(BIN)/python -m pip install --quiet -e ".[test,browser]"; \
+	  touch $(BROWSER_STAMP)'
 
 # dagster-dbt loads the dbt manifest when the definitions load: prepare it outside `dagster dev` too.
 $(DBT_MANIFEST): $(STAMP) $(DBT_SOURCES)
@@ -82,6 +91,12 @@ $(DEPLOY_STAMP): $(STAMP)
 test-distributed: $(DBT_MANIFEST) $(DEPLOY_STAMP)
 	$(BIN)/python -m pytest -o addopts="-ra --strict-markers" tests/distributed
 
+# The dashboard and /docs in a real headless browser: Playwright driving Debian's chromium (Playwright cannot
+# download its own browsers here), against `viewtrail serve` over a small demo. Not part of `make test`, which
+# needs only Python and make.
+test-browser: $(DBT_MANIFEST) $(BROWSER_STAMP)
+	$(BIN)/python -m pytest -o addopts="-ra --strict-markers" tests/browser
+
 ui: $(DBT_MANIFEST)
 	@mkdir -p $(DAGSTER_HOME)
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
@@ -94,6 +109,7 @@ bench: $(DBT_MANIFEST)
 	$(BIN)/python bench/freshness.py
 	$(BIN)/python bench/list_videos.py
 	$(BIN)/python bench/ytdlp_backend.py
+	$(BIN)/python bench/dashboard.py
 
 clean:
 	rm -rf $(VENV) dbt_project/target dbt_project/logs .pytest_cache

@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
+from fastapi_offline import FastAPIOffline
 
 from .deps import RateLimit
 from .responses import CompactJSON, add_problem_handlers, internal_error, openapi_with_problem_media
@@ -32,17 +33,24 @@ from .settings import ApiSettings, api_settings
 
 log = logging.getLogger("viewtrail.api")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+#: Where /docs loads Swagger UI's assets from (same origin).
+DOCS_ASSETS = "/docs-assets"
 
 
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
     settings = settings or api_settings()
-    app = FastAPI(
+    # /docs is Swagger UI served from the installed fastapi-offline package (its JS, CSS and favicon under
+    # DOCS_ASSETS), never from a CDN, so it renders on a machine without internet. The online validator badge is
+    # off: it would send the document to a third party. ReDoc is not served.
+    app = FastAPIOffline(
         title="viewtrail API",
         version="1",
         description="Track social videos and read their metrics from your own viewtrail warehouse.",
         openapi_url="/v1/openapi.json",
         docs_url="/docs",
         redoc_url=None,
+        static_url=DOCS_ASSETS,
+        swagger_ui_parameters={"validatorUrl": None},
         default_response_class=CompactJSON,
     )
     app.state.service = Service(settings)

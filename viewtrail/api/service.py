@@ -18,7 +18,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -214,6 +214,18 @@ class Service:
                     "The warehouse is busy with a pipeline run; retry in a moment.",
                     retry_after=max(1, int(min(self.settings.lock_timeout_s, 30)) or 5),
                 ) from None
+
+    def reader(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+        """The analyst copy, read-only (what the dashboard's pages read, as the API's reads do)."""
+        return self._reader()
+
+    def writer(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+        """The live warehouse for one write, as the API's writes open it (busy: :class:`Unavailable`)."""
+        return self._writer()
+
+    def record_written(self, con: duckdb.DuckDBPyConnection, video_ids: Sequence[str]) -> None:
+        """The ``after_write`` of the video use cases: reads see the written rows at once (the overlay)."""
+        self._record(con, video_ids)
 
     def _record(self, con: duckdb.DuckDBPyConnection, video_ids: Sequence[str]) -> None:
         """Store the registry rows of ``video_ids`` as just written (absent = deleted) in the overlay."""

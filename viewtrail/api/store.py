@@ -54,6 +54,22 @@ CREATE TABLE IF NOT EXISTS idempotency (
     created_at TEXT NOT NULL,
     PRIMARY KEY (key_id, idempotency_key)
 );
+CREATE TABLE IF NOT EXISTS dashboard_sessions (
+    session_sha256 TEXT PRIMARY KEY,
+    key_id TEXT,                    -- the API key that logged in; NULL for a session on 127.0.0.1 (no login)
+    scope TEXT NOT NULL,
+    csrf TEXT NOT NULL,             -- the session's CSRF token, sent back by every form
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS signing_keys (
+    name TEXT PRIMARY KEY,
+    secret TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS share_links (  -- the share links as last written (the warehouse holds them too)
+    link_id TEXT PRIMARY KEY,
+    row_json TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS registry_overlay (
     video_id TEXT PRIMARY KEY,
     row_json TEXT,                  -- the registry.videos row as written; NULL = deleted
@@ -80,6 +96,16 @@ class ApiKey:
     scope: Scope
     created_at: datetime
     revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A dashboard session: who logged in (None on 127.0.0.1 without login), its scope and its CSRF token."""
+
+    key_id: str | None
+    scope: Scope
+    csrf: str
+    expires_at: datetime
 
 
 class UnknownKeyError(ViewtrailError):
@@ -174,6 +200,64 @@ class Store:
         if row is None:
             return None
         return ApiKey(row[0], row[1], Scope(row[2]), datetime.fromisoformat(row[3]), _dt(row[4]))
+
+    def key(self, key_id: str) -> ApiKey | None:
+        return next((k for k in self.list_keys() if k.id == key_id), None)
+
+    # ------------------------------------------------------------------------------------- dashboard sessions
+
+    def create_session(self, key_id: str | None, scope: Scope, ttl: timedelta) -> tuple[str, Session]:
+        """A new session: its secret (the cookie's value, only its hash is stored) and its record."""
+        secret = secrets.token_urlsafe(32)
+        now = utc_now()
+        session = Session(key_id, scope, secrets.token_urlsafe(24), now + ttl)
+        with self._tx() as con:
+            con.execute("DELETE FROM dashboard_sessions WHERE expires_at < ?", (_iso(now),))
+            con.execute(
+                "INSERT INTO dashboard_sessions VALUES (?, ?, ?, ?, ?, ?)",
+                (hash_key(secret), key_id, scope.value, session.csrf, _iso(now), _iso(session.expires_at)),
+            )
+        return secret, session
+
+    def session(self, secret: str) -> Session | None:
+        """The live session of a cookie's value; None when unknown or expired."""
+        row = (
+            self._con()
+            .execute(
+                "SELECT key_id, scope, csrf, expires_at FROM dashboard_sessions WHERE session_sha256 = ?",
+                (hash_key(secret),),
+            )
+            .fetchone()
+        )
+        if row is None or datetime.fromisoformat(row[3]) <= utc_now():
+            return None
+        return Session(row[0], Scope(row[1]), row[2], datetime.fromisoformat(row[3]))
+
+    def end_session(self, secret: str) -> None:
+        with self._tx() as con:
+            con.execute("DELETE FROM dashboard_sessions WHERE session_sha256 = ?", (hash_key(secret),))
+
+    # ------------------------------------------------------------------------------------------ share links
+
+    def signing_key(self, name: str) -> bytes:
+        """A random secret kept here (never in the warehouse, whose analyst copy many can read), made on first use."""
+        with self._tx() as con:
+            con.execute(
+                "INSERT INTO signing_keys VALUES (?, ?) ON CONFLICT (name) DO NOTHING", (name, secrets.token_hex(32))
+            )
+            row = con.execute("SELECT secret FROM signing_keys WHERE name = ?", (name,)).fetchone()
+        return bytes.fromhex(row[0])
+
+    def put_share_link(self, link_id: str, row: dict[str, Any]) -> None:
+        with self._tx() as con:
+            con.execute(
+                "INSERT INTO share_links VALUES (?, ?) ON CONFLICT (link_id) DO UPDATE SET row_json = excluded.row_json",
+                (link_id, json.dumps(row, default=str)),
+            )
+
+    def share_links(self) -> dict[str, dict[str, Any]]:
+        rows = self._con().execute("SELECT link_id, row_json FROM share_links")
+        return {r[0]: json.loads(r[1]) for r in rows}
 
     # ------------------------------------------------------------------------------------------ idempotency
 

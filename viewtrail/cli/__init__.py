@@ -3,7 +3,8 @@
 One module per command group, each exposing ``register(app)``: :mod:`.registry_cmds` (track, untrack, delete,
 list, status, import), :mod:`.account_cmds` (watch, unwatch, accounts, creator, inbox), :mod:`.snapshots_cmd`
 (import-snapshots), :mod:`.report_cmd` (report), :mod:`.sql_cmd` (sql), :mod:`.pipeline_cmds` (demo, build,
-rescrape), :mod:`.backup_cmds` (backup, restore), :mod:`.probe_cmd` (probe), :mod:`.api_cmds` (serve, mcp, api-key) and :mod:`.alert_cmds` (alert,
+rescrape), :mod:`.backup_cmds` (backup, restore), :mod:`.probe_cmd` (probe), :mod:`.api_cmds` (serve, mcp, api-key),
+:mod:`.share_cmds` (share) and :mod:`.alert_cmds` (alert,
 channel, alerts). Every command runs through
 :func:`viewtrail.cli._common.friendly_errors`. The groups import duckdb, polars, Dagster and the platform
 clients inside their commands, so that ``viewtrail --help`` stays fast.
@@ -24,6 +25,7 @@ from viewtrail.cli import (
     probe_cmd,
     registry_cmds,
     report_cmd,
+    share_cmds,
     snapshots_cmd,
     sql_cmd,
 )
@@ -79,6 +81,7 @@ for _group in (
     backup_cmds,
     probe_cmd,
     api_cmds,
+    share_cmds,
     alert_cmds,
 ):
     _group.register(app)

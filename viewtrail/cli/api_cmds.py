@@ -53,16 +53,19 @@ def serve(
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="TCP port.", min=1, max=65535)] = 8000,
 ) -> None:
-    """Serve the HTTP API (OpenAPI at /v1/openapi.json, interactive docs at /docs).
+    """Serve the web dashboard at / and the HTTP API at /v1 (OpenAPI at /v1/openapi.json, docs at /docs).
 
-    Requests need an API key (`viewtrail api-key create`), except GET /v1/health. Reads come from the analyst
-    copy, writes go to the warehouse like the CLI's; see docs/api.md.
+    API requests need an API key (`viewtrail api-key create`), except GET /v1/health. The dashboard's pages need
+    a login with an API key only when --host is not 127.0.0.1. Reads come from the analyst copy, writes go to
+    the warehouse like the CLI's; see docs/api.md and docs/dashboard.md.
     """
     import uvicorn
 
-    from viewtrail.api.app import create_app
+    from viewtrail.dashboard.app import create_app
+    from viewtrail.dashboard.auth import login_required_for
 
-    app = create_app()  # settings are checked here: a bad variable stops with its sentence
+    # settings are checked here: a bad variable stops with its sentence
+    app = create_app(login_required=login_required_for(host))
     _check_port_free(host, port)
     uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)
 

@@ -341,6 +341,233 @@ def video_views(con: duckdb.DuckDBPyConnection, *, start: date | None = None) ->
     return [VideoViewsDay(*row) for row in rows]
 
 
+# ------------------------------------------------------------------------------ the dashboard's video reads
+
+
+@dataclass(frozen=True, slots=True)
+class TotalsDay:
+    """All videos of ``marts.video_daily`` summed over one day: views at the end of the day, what the day gained,
+    engagements (likes, comments, shares, saves) at the end of the day, and how many of the day's video rows were
+    interpolated rather than observed."""
+
+    day: date
+    views: int
+    views_gained: int
+    engagements: int
+    videos: int
+    interpolated: int
+
+
+def totals_days(con: duckdb.DuckDBPyConnection, *, start: date, end: date) -> list[TotalsDay]:
+    """Every day from ``start`` to ``end`` (inclusive) that ``marts.video_daily`` has rows for, summed over all
+    videos, ordered by day. One grouped scan: the database adds up the rows, not Python."""
+    if Mart.VIDEO_DAILY not in built(con):
+        return []
+    rows = con.execute(
+        "SELECT day, coalesce(sum(views), 0)::BIGINT, coalesce(sum(views_gained), 0)::BIGINT,"
+        " coalesce(sum(coalesce(likes, 0) + coalesce(comments, 0) + coalesce(shares, 0) + coalesce(saves, 0)), 0)"
+        "::BIGINT, count(*), count(*) FILTER (WHERE is_interpolated)"
+        " FROM marts.video_daily WHERE day BETWEEN $start AND $end GROUP BY day ORDER BY day",
+        {"start": start, "end": end},
+    ).fetchall()
+    return [TotalsDay(*row) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class TrackingCounts:
+    """How much ``marts.video_latest`` holds: videos, those still tracked, and the distinct accounts they come
+    from (``platform:account``)."""
+
+    videos: int = 0
+    active_videos: int = 0
+    accounts: int = 0
+
+
+def tracking_counts(con: duckdb.DuckDBPyConnection) -> TrackingCounts:
+    if Mart.VIDEO_LATEST not in built(con):
+        return TrackingCounts()
+    row = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE is_active),"
+        " count(DISTINCT platform || ':' || account) FILTER (WHERE account IS NOT NULL) FROM marts.video_latest"
+    ).fetchone()
+    return TrackingCounts(*row) if row else TrackingCounts()
+
+
+@dataclass(frozen=True, slots=True)
+class VideoGain:
+    """A video and the views it gained over a window of days (``marts.video_daily``, ``marts.video_latest``)."""
+
+    video_id: str
+    platform: str
+    title: str | None
+    account: str | None
+    views: int | None  # its latest views
+    views_gained: int
+
+
+def top_videos(con: duckdb.DuckDBPyConnection, *, start: date, end: date, limit: int) -> list[VideoGain]:
+    """The ``limit`` videos that gained the most views from ``start`` to ``end`` (ties: smaller video id)."""
+    if not {Mart.VIDEO_DAILY, Mart.VIDEO_LATEST} <= built(con):
+        return []
+    rows = con.execute(
+        "SELECT d.video_id, l.platform, l.title, l.account, l.views, d.gained FROM"
+        " (SELECT video_id, sum(views_gained)::BIGINT AS gained FROM marts.video_daily"
+        "  WHERE day BETWEEN $start AND $end GROUP BY video_id ORDER BY gained DESC NULLS LAST, video_id"
+        f"  LIMIT {int(limit)}) d"
+        " JOIN marts.video_latest l USING (video_id) ORDER BY d.gained DESC NULLS LAST, d.video_id",
+        {"start": start, "end": end},
+    ).fetchall()
+    return [VideoGain(row[0], row[1], row[2], row[3], row[4], row[5] or 0) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class VideoFilter:
+    """What a table of videos is narrowed to; None (or empty) = no condition. ``search`` matches the title, the
+    video id, the URL and the account, case-insensitively."""
+
+    platform: str | None = None
+    label: str | None = None
+    account: str | None = None
+    account_id: str | None = None
+    creator_id: str | None = None
+    status: str | None = None
+    posted_from: date | None = None
+    posted_to: date | None = None
+    search: str | None = None
+    video_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class VideoRow:
+    """A row of the videos table: ``marts.video_latest`` with the growth of ``marts.video_growth``."""
+
+    video_id: str
+    platform: str
+    title: str | None
+    account: str | None
+    url: str | None
+    labels: tuple[str, ...]
+    status: str | None
+    is_active: bool
+    availability: str | None
+    posted_at: datetime | None
+    last_observed_at: datetime | None
+    last_outcome: str | None
+    views: int | None
+    likes: int | None
+    comments: int | None
+    shares: int | None
+    saves: int | None
+    views_gained_1d: int | None
+    views_gained_7d: int | None
+    views_gained_30d: int | None
+    outlier_multiplier: float | None
+
+
+#: The orders the videos table offers: name -> SQL expression (ties always go to the smaller video id).
+VIDEO_SORTS: dict[str, str] = {
+    "views": "l.views",
+    "gained_1d": "g.views_gained_1d",
+    "gained_7d": "g.views_gained_7d",
+    "gained_30d": "g.views_gained_30d",
+    "outlier": "g.outlier_multiplier",
+    "posted": "l.posted_at",
+    "observed": "l.last_observed_at",
+    "title": "lower(l.title)",
+    "account": "lower(l.account)",
+    "video": "l.video_id",
+}
+
+
+def _video_where(filters: VideoFilter) -> tuple[str, dict[str, Any]]:
+    conditions: list[str] = []
+    params: dict[str, Any] = {}
+
+    def add(condition: str, **values: Any) -> None:
+        conditions.append(condition)
+        params.update(values)
+
+    if filters.platform:
+        add("l.platform = $platform", platform=filters.platform)
+    if filters.label:
+        add("list_contains(l.labels, $label)", label=filters.label)
+    if filters.account:
+        add("lower(l.account) = lower($account)", account=filters.account.removeprefix("@"))
+    if filters.account_id:
+        add("l.account_id = $account_id", account_id=filters.account_id)
+    if filters.creator_id:
+        add(
+            "l.account_id IN (SELECT account_id FROM registry.creator_accounts WHERE creator_id = $creator_id)",
+            creator_id=filters.creator_id,
+        )
+    if filters.status:
+        add("l.status = $status", status=filters.status)
+    if filters.posted_from:
+        add("l.posted_at >= $posted_from", posted_from=filters.posted_from)
+    if filters.posted_to:
+        add("l.posted_at < $posted_to::DATE + 1", posted_to=filters.posted_to)
+    if filters.video_ids:
+        add("list_contains($video_ids, l.video_id)", video_ids=list(filters.video_ids))
+    if filters.search:
+        add(
+            "(contains(lower(l.title), $search) OR contains(lower(l.video_id), $search)"
+            " OR contains(lower(l.url), $search) OR contains(lower(l.account), $search))",
+            search=filters.search.lower(),
+        )
+    return (" WHERE " + " AND ".join(conditions)) if conditions else "", params
+
+
+_VIDEO_ROW_SELECT = (
+    "SELECT l.video_id, l.platform, l.title, l.account, l.url, l.labels, l.status, l.is_active, l.availability,"
+    " l.posted_at, l.last_observed_at, l.last_outcome, l.views, l.likes, l.comments, l.shares, l.saves,"
+    " g.views_gained_1d, g.views_gained_7d, g.views_gained_30d, g.outlier_multiplier"
+    " FROM marts.video_latest l LEFT JOIN marts.video_growth g USING (video_id)"
+)
+
+
+def video_table(
+    con: duckdb.DuckDBPyConnection,
+    filters: VideoFilter,
+    *,
+    sort: str = "views",
+    descending: bool = True,
+    limit: int | None = 50,
+    offset: int = 0,
+) -> tuple[list[VideoRow], int]:
+    """One page of the videos matching ``filters`` in ``sort`` order (a key of :data:`VIDEO_SORTS`; missing values
+    last), and how many match in all. The page is cut in SQL: only its rows reach Python."""
+    if Mart.VIDEO_LATEST not in built(con):
+        return [], 0
+    if sort not in VIDEO_SORTS:
+        raise ValueError(f"unknown sort {sort!r}")
+    where, params = _video_where(filters)
+    if Mart.VIDEO_GROWTH in built(con):
+        select = _VIDEO_ROW_SELECT
+    else:
+        select = _VIDEO_ROW_SELECT.replace("LEFT JOIN marts.video_growth g USING (video_id)", "").replace(
+            "g.views_gained_1d, g.views_gained_7d, g.views_gained_30d, g.outlier_multiplier",
+            "NULL::BIGINT, NULL::BIGINT, NULL::BIGINT, NULL::DOUBLE",
+        )
+        if sort in ("gained_1d", "gained_7d", "gained_30d", "outlier"):
+            sort = "views"
+    total_row = con.execute(f"SELECT count(*) FROM marts.video_latest l{where}", params).fetchone()
+    order = f"{VIDEO_SORTS[sort]} {'DESC' if descending else 'ASC'} NULLS LAST, l.video_id"
+    page = f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else ""
+    rows = con.execute(f"{select}{where} ORDER BY {order}{page}", params).fetchall()
+    videos = []
+    for row in rows:
+        values = list(row)
+        values[5], values[7] = tuple(values[5] or ()), bool(values[7])
+        videos.append(VideoRow(*values))
+    return videos, int(total_row[0]) if total_row else 0
+
+
+def search_videos(con: duckdb.DuckDBPyConnection, text: str, limit: int = 8) -> list[VideoRow]:
+    """The videos whose title, id, URL or account contain ``text``, most viewed first (the search box)."""
+    rows, _ = video_table(con, VideoFilter(search=text), sort="views", limit=limit)
+    return rows
+
+
 # ------------------------------------------------------------------------------- labels, accounts, creators
 
 
@@ -513,6 +740,7 @@ def daily_rows(
 
 
 __all__ = [
+    "VIDEO_SORTS",
     "AccountLatest",
     "CreatorLatest",
     "DAILY_KEYS",
@@ -527,6 +755,11 @@ __all__ = [
     "VideoHeading",
     "VideoLatest",
     "VideoMetrics",
+    "TotalsDay",
+    "TrackingCounts",
+    "VideoFilter",
+    "VideoGain",
+    "VideoRow",
     "VideoViewsDay",
     "ViewsDay",
     "account_latest",
@@ -546,4 +779,9 @@ __all__ = [
     "video_heading",
     "video_metrics",
     "video_views",
+    "search_videos",
+    "top_videos",
+    "totals_days",
+    "tracking_counts",
+    "video_table",
 ]

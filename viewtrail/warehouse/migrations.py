@@ -283,6 +283,18 @@ CREATE TABLE raw.account_attempts (
 _V7_PROXY_INDEX = "ALTER TABLE raw.scrape_attempts ADD COLUMN proxy_index INTEGER;"
 _V8_ACCOUNT_PROXY_INDEX = "ALTER TABLE raw.account_attempts ADD COLUMN proxy_index INTEGER;"
 
+# Read-only links to a label's report (`viewtrail share`, the dashboard's /report/<token>): the link's row;
+# the token itself is never stored (it is signed with a key kept outside the warehouse).
+_V9_SHARE_LINKS = """
+CREATE TABLE registry.share_links (
+  link_id TEXT PRIMARY KEY,
+  label TEXT NOT NULL,
+  created_at TIMESTAMP NOT NULL,
+  expires_at TIMESTAMP NOT NULL,
+  revoked_at TIMESTAMP
+);
+"""
+
 MIGRATIONS: list[Migration] = [
     Migration(
         1, "base tables: registry.videos, registry.pending_links, raw.snapshots, raw.scrape_attempts", _V1_BASE_TABLES
@@ -307,6 +319,7 @@ MIGRATIONS: list[Migration] = [
     ),
     Migration(7, "raw.scrape_attempts: proxy_index (which proxy served the attempt)", _V7_PROXY_INDEX),
     Migration(8, "raw.account_attempts: proxy_index (which proxy served the discovery)", _V8_ACCOUNT_PROXY_INDEX),
+    Migration(9, "registry.share_links: read-only links to a label's report", _V9_SHARE_LINKS),
 ]
 
 #: The schema version this code reads and writes.

@@ -1,0 +1,47 @@
+"""The API with the dashboard's pages: what ``viewtrail serve`` runs.
+
+Why server-rendered Jinja2 pages with our own SVG charts, CSS and a small script, rather than NiceGUI (a Vue,
+Quasar, ECharts and AG Grid bundle with its own websocket state), plotly or bokeh (megabytes of JavaScript each):
+nothing to build and nothing downloaded at install or run time (Jinja2 is already a dependency of dbt), every
+number on a page comes from the same mart reader as the API and the CLI, a page works with scripts off, and a
+test checks a page with FastAPI's TestClient alone.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from viewtrail.api.app import create_app as create_api
+from viewtrail.api.settings import ApiSettings
+
+from .auth import LoginNeeded, PageError, current
+from .web import STATIC_DIR, page, query
+
+
+def create_app(settings: ApiSettings | None = None, *, login_required: bool = False) -> FastAPI:
+    """The HTTP API at ``/v1`` and the dashboard at ``/``. ``login_required``: pages need a login with an API key
+    (the server listens on an address other than the loopback one)."""
+    app = create_api(settings)
+    install(app, login_required=login_required)
+    return app
+
+
+def install(app: FastAPI, *, login_required: bool) -> None:
+    from . import more, sharing, videos
+
+    app.state.dashboard_login_required = login_required
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="dashboard-static")
+    app.include_router(videos.router)
+    app.include_router(more.router)
+    app.include_router(sharing.router)
+
+    @app.exception_handler(PageError)
+    async def on_page_error(request: Request, error: PageError) -> Response:
+        return page(request, current(request), "error.html", status=error.status, message=error.message)
+
+    @app.exception_handler(LoginNeeded)
+    async def on_login_needed(request: Request, error: LoginNeeded) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse("/login" + query({}, next=target), status_code=303)
