@@ -122,8 +122,9 @@ def test_twenty_pairs_of_runs_launched_at_the_same_instant_never_overlap_their_w
     barrier = tmp_path / "barrier"
     barrier.mkdir()
     launched = time.monotonic()
+    fast = dict(cluster.env, VT_TEST_FAST_TICKS="1")
     sides = [
-        cluster.launch(start, end, platform, str(PAIRS), str(barrier), side)
+        cluster.launch(start, end, platform, str(PAIRS), str(barrier), side, env=fast)
         for side, platform in (("a", "tiktok"), ("b", "youtube"))
     ]
     runs = [line for side in sides for line in topology.run_lines(side, timeout_s=1100)]
