@@ -38,6 +38,7 @@ def defs() -> Definitions:
     from orchestration.defs.dbt import viewtrail_dbt_assets
     from orchestration.defs.discovery import account_assets
     from orchestration.defs.jobs import build_job, discovery_job, scrape_job, scrape_videos_job
+    from orchestration.defs.maintenance import dagster_retention, dagster_retention_schedule
     from orchestration.defs.publishing import analytics_copy
     from orchestration.defs.resources import build_resources
     from orchestration.defs.sensors import all_sensors
@@ -51,11 +52,12 @@ def defs() -> Definitions:
             alert_events,
             alert_events_mart,
         ],
-        jobs=[scrape_job, scrape_videos_job, discovery_job, build_job],
+        jobs=[scrape_job, scrape_videos_job, discovery_job, build_job, dagster_retention],
         schedules=[
             schedules.hourly_scrape_schedule,
             schedules.hourly_discovery_schedule,
             schedules.daily_full_dbt_tests_schedule,
+            dagster_retention_schedule,
         ],
         sensors=all_sensors,
         resources=build_resources(settings),

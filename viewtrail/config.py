@@ -83,6 +83,7 @@ X_GRAPHQL_QUERY_ID = "VIEWTRAIL_X_GRAPHQL_QUERY_ID"
 X_GRAPHQL_BEARER = "VIEWTRAIL_X_GRAPHQL_BEARER"
 WRITER_LOCK_URL = "VIEWTRAIL_WRITER_LOCK_URL"
 STAGING_URL = "VIEWTRAIL_STAGING_URL"
+RUN_RETENTION_DAYS = "VIEWTRAIL_RUN_RETENTION_DAYS"
 CELERY_BROKER = "VIEWTRAIL_CELERY_BROKER"
 CELERY_BACKEND = "VIEWTRAIL_CELERY_BACKEND"
 
@@ -130,6 +131,7 @@ VARIABLES: tuple[str, ...] = (
     STAGING_URL,
     CELERY_BROKER,
     CELERY_BACKEND,
+    RUN_RETENTION_DAYS,
     *(platform_variable(p, suffix) for p in Platform for suffix in PLATFORM_SUFFIXES),
     YOUTUBE_DAILY_UNITS,
     *PLATFORM_SECRETS,
@@ -155,6 +157,7 @@ DEFAULT_RETRY_BASE_MINUTES = 60.0  # retries after 1 h, 2 h, 4 h, ...
 DEFAULT_RETRY_CAP_MINUTES = 24 * 60.0  # ... capped at 24 h
 DEFAULT_MOMENTUM_FACTOR = 3.0
 DEFAULT_MOMENTUM_MIN_VIEWS_PER_HOUR = 100.0
+DEFAULT_RUN_RETENTION_DAYS = 90.0  # finished Dagster runs (and their event logs) kept this long
 DEFAULT_API_RATE_PER_MIN = 600  # requests per minute per API key (viewtrail serve)
 #: How the pipeline's dbt step runs dbt: "inprocess" (dbt's programmatic API in the run's process, seconds faster per
 #: build) or "cli" (a `dbt build` subprocess through dagster-dbt's DbtCliResource, public APIs only: the fallback
@@ -243,6 +246,7 @@ class Settings:
     celery_broker: str | None = field(default=None, repr=False)
     #: VIEWTRAIL_CELERY_BACKEND: Celery's result backend; None = the broker for Redis, ``rpc://`` otherwise
     celery_backend: str | None = field(default=None, repr=False)
+    run_retention_days: float = DEFAULT_RUN_RETENTION_DAYS  # VIEWTRAIL_RUN_RETENTION_DAYS
 
     @property
     def celery_result_backend(self) -> str | None:
@@ -633,5 +637,6 @@ def _parse(raw: _Raw, cwd: Path) -> Settings:
         writer_lock_url=_writer_lock_url(raw),
         staging_url=_staging_url(raw),
         celery_broker=_celery_url(raw, CELERY_BROKER, ("redis", "rediss", "amqp", "amqps", "pyamqp")),
+        run_retention_days=_positive(raw, RUN_RETENTION_DAYS, DEFAULT_RUN_RETENTION_DAYS),
         celery_backend=_celery_url(raw, CELERY_BACKEND, ("redis", "rediss", "rpc", "db+postgresql", "db+sqlite")),
     )

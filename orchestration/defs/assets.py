@@ -86,6 +86,19 @@ def staging_root(warehouse: WarehouseResource) -> staging.Location:
     return Path(warehouse.path).absolute().parent / "staging"
 
 
+def require_warehouse_here(warehouse: WarehouseResource) -> None:
+    """A scrape or discovery step plans with a short read of the warehouse. With staging in object storage (steps
+    on several hosts) a worker without the warehouse file must say so, not create an empty warehouse of its own
+    and scrape nothing."""
+    if warehouse.staging_url and not Path(warehouse.path).exists():
+        raise Failure(
+            description=(
+                f"On host {socket.gethostname()} there is no warehouse at {warehouse.path}: scrape workers plan from "
+                "the warehouse, so run them on the warehouse host (docs/deploy.md), or check VIEWTRAIL_WAREHOUSE."
+            )
+        )
+
+
 def run_batch_id(context: AssetExecutionContext) -> str:
     """Both steps of a run, and a re-execution of its write step, name the same batch."""
     run = context.run
@@ -161,6 +174,7 @@ def build_scrape_asset(platform: Platform):
                     "scrapes run for the hour that just ended."
                 )
             )
+        require_warehouse_here(warehouse)
         with warehouse.connect() as con:  # a short read (read-write: a fresh warehouse gets created and migrated)
             videos = load_video_schedules(con, platform, start, config.video_ids or None)
             pending = pending_links(con).filter(pl.col("platform") == platform.value)

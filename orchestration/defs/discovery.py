@@ -31,6 +31,7 @@ from orchestration.defs.assets import (
     REAL_CLIENT_MAX_LAG,
     STALE_BATCH_AGE,
     paired_by_platform,
+    require_warehouse_here,
     run_batch_id,
     run_window,
     staging_root,
@@ -94,6 +95,7 @@ def build_discovery_asset(platform: Platform):
                     f"{end:%Y-%m-%d %H:%M} UTC. Backfill old partitions only with the simulated platform."
                 )
             )
+        require_warehouse_here(warehouse)
         with warehouse.connect() as con:  # a short read
             watched = load_watched_accounts(con, platform, config.account_ids or None)
         plan = plan_discoveries(

@@ -34,8 +34,7 @@ LOCK_KEY = 0x76745F77  # "vt_w"; below 2**31, so pg_locks shows it as objid with
 #: Say who holds the lock after this long, then every REPORT_EVERY_S.
 FIRST_REPORT_S = 2.0
 REPORT_EVERY_S = 30.0
-_POLL_S = 0.05
-_LONGEST_POLL_S = 0.5
+_MIN_WAIT_S = 0.05  # the shortest wait asked of PostgreSQL (a timeout of 0 would mean "wait forever")
 
 _log = logging.getLogger(__name__)
 
@@ -104,10 +103,17 @@ def _connect(url: str, run_id: str | None) -> Any:
     return con
 
 
-def _try_lock(con: Any) -> bool:
+def _lock_within(con: Any, seconds: float) -> bool:
+    """Wait up to ``seconds`` for the lock, blocked in PostgreSQL (it wakes the waiter the moment the holder lets
+    go, no polling); False when it is still held then."""
+    errors: Any = importlib.import_module("psycopg2.errors")
     with con.cursor() as cur:
-        cur.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,))
-        return bool(cur.fetchone()[0])
+        cur.execute("SELECT set_config('lock_timeout', %s, false)", (f"{max(1, int(seconds * 1000))}ms",))
+        try:
+            cur.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
+        except errors.LockNotAvailable:
+            return False
+        return True
 
 
 def current_holder(con: Any) -> str | None:
@@ -138,9 +144,8 @@ def _acquire(url: str, timeout_s: float, run_id: str | None, on_wait: Callable[[
     con = _connect(url, run_id)
     started = time.monotonic()
     next_report = started + FIRST_REPORT_S
-    pause = _POLL_S
     try:
-        while not _try_lock(con):
+        while not _lock_within(con, max(_MIN_WAIT_S, min(next_report, started + timeout_s) - time.monotonic())):
             now = time.monotonic()
             waited = now - started
             if waited >= timeout_s:
@@ -153,8 +158,6 @@ def _acquire(url: str, timeout_s: float, run_id: str | None, on_wait: Callable[[
                 holder = current_holder(con) or "a session that has just let go"
                 _say(on_wait, f"Waiting for the warehouse writer lock held by {holder}: waited {waited:.0f}s so far.")
                 next_report = now + REPORT_EVERY_S
-            time.sleep(min(pause, max(0.0, timeout_s - waited)))
-            pause = min(_LONGEST_POLL_S, pause * 1.5)
     except BaseException:
         con.close()
         raise
