@@ -137,6 +137,7 @@ def test_videos_table_is_the_marts_page_sorted_filtered_and_paged(site, client):
     assert table_ids(client.get("/videos?sort=video&order=asc")) == sorted([RICK, LAUNCH, QUIET])
     assert table_ids(client.get("/videos?sort=video&order=asc&size=1&page=2")) == [sorted([RICK, LAUNCH, QUIET])[1]]
     assert table_ids(client.get(f"/videos?posted_from={(NOW - timedelta(days=3)).date()}")) == [LAUNCH]
+    assert table_ids(client.get("/videos?status=stopped")) == []
     assert "No video matches these filters" in text(client.get("/videos?label=nothing"))
 
 
@@ -155,6 +156,7 @@ def test_videos_column_picker_shows_the_columns_asked_for(client):
         ("order=up", "order must be asc or desc"),
         ("size=0", "size must be a whole number from 1 to 200"),
         ("posted_from=soon", "posted_from must be a date"),
+        ("status=gone", "status must be one of active, stopped, untracked"),
     ],
 )
 def test_videos_bad_query_is_a_visible_sentence(client, query, message):
@@ -471,3 +473,16 @@ def test_every_page_answers_without_a_traceback(client):
         assert r.status_code == 200, path
         assert "Traceback" not in r.text and "<html" in r.text
     assert client.get("/static/app.css").status_code == 200 and client.get("/static/app.js").status_code == 200
+
+
+def test_an_unexpected_failure_on_a_page_is_a_page_naming_the_request(site, monkeypatch):
+    from viewtrail.dashboard import videos
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(videos.marts, "video_table", broken)
+    with TestClient(site["app"], raise_server_exceptions=False) as c:
+        r = c.get("/videos", headers={"X-Request-ID": "req-42"})
+    assert r.status_code == 500 and r.headers["content-type"].startswith("text/html")
+    assert "request req-42" in text(r) and "boom" not in r.text and "Traceback" not in r.text

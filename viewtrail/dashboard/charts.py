@@ -114,6 +114,8 @@ def line_chart(
             "No data for this range yet</text></svg>"
         )
     x0, x1 = min(xs), max(xs) + (1 if step else 0)
+    if partial is not None and not step and float(partial.toordinal()) == max(xs):
+        x1 += 0.5  # room for the running day's band
     if x1 == x0:
         x1 = x0 + 1
     y0 = min(0.0, min(ys))
@@ -141,20 +143,26 @@ def line_chart(
         )
         tick += y_step
     calendar = any(isinstance(p.x, date) for _, pts in thinned for p in pts)
-    labels = 6
-    for i in range(labels):
-        xv = x0 + (x1 - x0 - (1 if step else 0)) * i / (labels - 1)
-        text = date.fromordinal(int(round(xv))).isoformat() if calendar else f"{xv:.0f}"
+    span = max(xs) - x0
+    count = int(min(6, span + 1)) if calendar else 6
+    ticks: list[float] = []
+    for i in range(count):
+        xv = x0 + span * i / max(count - 1, 1)
+        xv = float(round(xv)) if calendar else xv
+        if xv not in ticks:
+            ticks.append(xv)
+    for xv in ticks:
+        label_text = date.fromordinal(int(xv)).isoformat() if calendar else f"{xv:.0f}"
         parts.append(
             f'<text class="tick" x="{sx(xv + (0.5 if step else 0))}" y="{top + plot_h + 16}" text-anchor="middle">'
-            f"{text}</text>"
+            f"{label_text}</text>"
         )
     parts.append(
         f'<text class="axis-label" x="{left + plot_w / 2}" y="{top + plot_h + 32}" text-anchor="middle">'
         f"{escape(x_label)}</text>"
     )
     if partial is not None and x0 <= partial.toordinal() <= x1:
-        px0 = sx(partial.toordinal())
+        px0 = sx(partial.toordinal() - (0 if step else 0.5))
         px1 = sx(partial.toordinal() + 1) if step else width - right
         parts.append(
             f'<rect class="partial" data-partial="{partial.isoformat()}" x="{px0}" y="{top}" width="{max(px1 - px0, 4)}"'

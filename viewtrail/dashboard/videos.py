@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 
-from viewtrail.alerts.store import list_events
+from viewtrail.alerts.store import recent_events
 from viewtrail.app import videos as video_cases
 from viewtrail.app.first_snapshot import take_held_first_snapshots
 from viewtrail.clock import utc_now
@@ -80,7 +80,7 @@ def overview(
         counts = marts.tracking_counts(con)
         top = marts.top_videos(con, start=chosen.start, end=chosen.end, limit=10)
         creators = marts.top_creators(con, 5)
-        alerts = list_events(con, since=utc_now() - timedelta(days=7))[-8:][::-1]
+        alerts = recent_events(con, since=utc_now() - timedelta(days=7), limit=8)
         health = activity.platform_health(con, utc_now() - timedelta(hours=24))
         simulated = activity.has_simulated(con)
     now_days = [d for d in all_days if d.day >= chosen.start]
@@ -178,7 +178,8 @@ COLUMNS = (
     Column("outcome", "Last outcome", False, None),
 )
 _COLUMN_KEYS = {c.key for c in COLUMNS}
-STATUSES = ("tracking", "stopped", "expired", "unavailable", "pending")
+#: ``marts.video_latest.status``: tracked, tracking stopped (history kept), imported only.
+STATUSES = ("active", "stopped", "untracked")
 
 
 def _filters(request: Request) -> tuple[marts.VideoFilter, dict[str, str]]:
@@ -195,6 +196,8 @@ def _filters(request: Request) -> tuple[marts.VideoFilter, dict[str, str]]:
             platform = parse_platform(platform).value
         except InvalidVideoUrl as error:
             raise PageError(400, str(error)) from None
+    if kept.get("status") and kept["status"] not in STATUSES:
+        raise PageError(400, f"status must be one of {', '.join(STATUSES)}; {kept['status']!r} is not.")
     return (
         marts.VideoFilter(
             platform=platform,
@@ -452,7 +455,7 @@ def video_page(request: Request, video_id: str) -> Response:
         snapshots = activity.recent_snapshots(con, vid, 48)
         attempts = activity.recent_attempts(con, vid, 20)
         simulated = activity.has_simulated(con, vid)
-        alerts = [e for e in list_events(con) if e.get("video_id") == vid][-20:][::-1]
+        alerts = recent_events(con, video_id=vid, limit=20)
     today = utc_now().date()
     partial = today if days and days[-1].day == today else None
     views = charts.line_chart(
