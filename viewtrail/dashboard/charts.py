@@ -59,7 +59,7 @@ def thin(points: Sequence[Point], limit: int = MAX_POINTS) -> list[Point]:
     present = [p for p in points if p.y is not None]
     if len(present) <= limit:
         return present
-    buckets = max(1, limit // 2)
+    buckets = max(1, (limit - 2) // 2)  # two points a bucket, and room for the first and last
     size = len(present) / buckets
     kept: list[Point] = []
     for b in range(buckets):
@@ -173,10 +173,11 @@ def line_chart(
         solid: list[str] = []
         dashed: list[str] = []
         previous: Point | None = None
-        for p in pts:
+        for position, p in enumerate(pts):
             x, y = _xnum(p.x), float(p.y or 0)
-            if step:
-                segment = f"M{sx(x)},{sy(y)}H{sx(x + 1)}"
+            if step:  # flat until the next point (a day, or more where the series was thinned)
+                until = _xnum(pts[position + 1].x) if position + 1 < len(pts) else x + 1
+                segment = f"M{sx(x)},{sy(y)}H{sx(until)}"
                 (dashed if p.interpolated else solid).append(segment)
                 if previous is not None:
                     solid.append(f"M{sx(x)},{sy(float(previous.y or 0))}V{sy(y)}")
