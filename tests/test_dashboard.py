@@ -276,6 +276,8 @@ def test_elsewhere_pages_need_a_login_with_an_api_key(site):
         r = c.get("/videos?label=launch", follow_redirects=False)
         assert r.status_code == 303 and r.headers["location"] == "/login?next=%2Fvideos%3Flabel%3Dlaunch"
         assert c.get("/report/sl_nothing.x").status_code == 404  # share links need no login
+        forged = c.post("/login", data={"key": read_key}, headers={"Origin": "https://evil.test"})
+        assert forged.status_code == 403 and "set-cookie" not in forged.headers
         bad = c.post("/login", data={"key": "vt_wrong", "next": "/"})
         assert bad.status_code == 401 and "That API key is not valid" in text(bad)
         r = c.post("/login", data={"key": read_key, "next": "/videos?label=launch"}, follow_redirects=False)
@@ -290,6 +292,12 @@ def test_elsewhere_pages_need_a_login_with_an_api_key(site):
         c.post("/login", data={"key": write_key})
         page = c.get("/videos")
         assert c.post("/logout", data={"csrf": csrf_of(page)}, follow_redirects=False).headers["location"] == "/login"
+        assert c.get("/", follow_redirects=False).status_code == 303
+    # a session made on 127.0.0.1 without a login opens nothing on a server listening elsewhere
+    with TestClient(site["app"], base_url="http://127.0.0.1:8000") as local:
+        local.get("/")
+        cookie = local.cookies.get("vt_session")
+    with TestClient(site["remote"], base_url="http://10.0.0.5:8000", cookies={"vt_session": cookie}) as c:
         assert c.get("/", follow_redirects=False).status_code == 303
 
 

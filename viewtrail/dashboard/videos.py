@@ -23,7 +23,7 @@ from viewtrail.warehouse import activity, marts
 
 from . import charts, fmt
 from .auth import PageError, access, check_write
-from .common import parse_date, parse_int, period, service, user_errors
+from .common import cached, parse_date, parse_int, period, service, user_errors
 from .web import page, redirect
 
 router = APIRouter(include_in_schema=False)
@@ -75,14 +75,26 @@ def overview(
         raise PageError(400, f"mode must be new or cumulative; {mode!r} is neither.")
     cumulative = mode == "cumulative"
     earlier = chosen.previous
-    with service(request).reader() as con:
-        all_days = marts.totals_days(con, start=earlier.start, end=chosen.end)
-        counts = marts.tracking_counts(con)
-        top = marts.top_videos(con, start=chosen.start, end=chosen.end, limit=10)
-        creators = marts.top_creators(con, 5)
-        alerts = recent_events(con, since=utc_now() - timedelta(days=7), limit=8)
-        health = activity.platform_health(con, utc_now() - timedelta(hours=24))
-        simulated = activity.has_simulated(con)
+    svc = service(request)
+    now = utc_now()
+
+    def read() -> tuple[Any, ...]:
+        with svc.reader() as con:
+            return (
+                marts.totals_days(con, start=earlier.start, end=chosen.end),
+                marts.tracking_counts(con),
+                marts.top_videos(con, start=chosen.start, end=chosen.end, limit=10),
+                marts.top_creators(con, 5),
+                recent_events(con, since=now - timedelta(days=7), limit=8),
+                activity.platform_health(con, now - timedelta(hours=24)),
+                activity.has_simulated(con),
+            )
+
+    # the aggregates over every video, once per published copy, period and minute (the health window moves)
+    minute = now.replace(second=0, microsecond=0)
+    all_days, counts, top, creators, alerts, health, simulated = cached(
+        svc, ("overview", earlier.start, chosen.end, minute), read
+    )
     now_days = [d for d in all_days if d.day >= chosen.start]
     before = [d for d in all_days if d.day < chosen.start]
     gained, gained_before = sum(d.views_gained for d in now_days), sum(d.views_gained for d in before)
