@@ -494,3 +494,17 @@ def test_an_unexpected_failure_on_a_page_is_a_page_naming_the_request(site, monk
         r = c.get("/videos", headers={"X-Request-ID": "req-42"})
     assert r.status_code == 500 and r.headers["content-type"].startswith("text/html")
     assert "request req-42" in text(r) and "boom" not in r.text and "Traceback" not in r.text
+
+
+def test_the_apis_top_growth_ranks_like_the_videos_page(site, client):
+    """The MCP tool's ranking and the Videos page sorted by a gain are one query of the mart reader."""
+    service = site["app"].state.service
+    for window in (1, 7, 14):
+        page_ids = table_ids(client.get(f"/videos?sort=gained_{window}d"))
+        with copy(site) as con:
+            rows, _ = marts.video_table(con, marts.VideoFilter(), sort=f"gained_{window}d")
+        gained = [r.video_id for r in rows if getattr(r, f"views_gained_{window}d") is not None]
+        assert gained, window
+        assert [v["video_id"] for v in service.top_growth(window_days=window)] == gained == page_ids[: len(gained)]
+    assert service.top_growth(window_days=30) == []  # no video is 30 days observed: none has a 30-day gain
+    assert [v["video_id"] for v in service.top_growth(window_days=7, label="nothing")] == []
