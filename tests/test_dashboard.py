@@ -137,6 +137,7 @@ def test_videos_table_is_the_marts_page_sorted_filtered_and_paged(site, client):
     assert table_ids(client.get("/videos?sort=video&order=asc")) == sorted([RICK, LAUNCH, QUIET])
     assert table_ids(client.get("/videos?sort=video&order=asc&size=1&page=2")) == [sorted([RICK, LAUNCH, QUIET])[1]]
     assert table_ids(client.get(f"/videos?posted_from={(NOW - timedelta(days=3)).date()}")) == [LAUNCH]
+    assert table_ids(client.get("/videos?status=stopped")) == []
     assert "No video matches these filters" in text(client.get("/videos?label=nothing"))
 
 
@@ -155,6 +156,7 @@ def test_videos_column_picker_shows_the_columns_asked_for(client):
         ("order=up", "order must be asc or desc"),
         ("size=0", "size must be a whole number from 1 to 200"),
         ("posted_from=soon", "posted_from must be a date"),
+        ("status=gone", "status must be one of active, stopped, untracked"),
     ],
 )
 def test_videos_bad_query_is_a_visible_sentence(client, query, message):
@@ -274,6 +276,8 @@ def test_elsewhere_pages_need_a_login_with_an_api_key(site):
         r = c.get("/videos?label=launch", follow_redirects=False)
         assert r.status_code == 303 and r.headers["location"] == "/login?next=%2Fvideos%3Flabel%3Dlaunch"
         assert c.get("/report/sl_nothing.x").status_code == 404  # share links need no login
+        forged = c.post("/login", data={"key": read_key}, headers={"Origin": "https://evil.test"})
+        assert forged.status_code == 403 and "set-cookie" not in forged.headers
         bad = c.post("/login", data={"key": "vt_wrong", "next": "/"})
         assert bad.status_code == 401 and "That API key is not valid" in text(bad)
         r = c.post("/login", data={"key": read_key, "next": "/videos?label=launch"}, follow_redirects=False)
@@ -288,6 +292,12 @@ def test_elsewhere_pages_need_a_login_with_an_api_key(site):
         c.post("/login", data={"key": write_key})
         page = c.get("/videos")
         assert c.post("/logout", data={"csrf": csrf_of(page)}, follow_redirects=False).headers["location"] == "/login"
+        assert c.get("/", follow_redirects=False).status_code == 303
+    # a session made on 127.0.0.1 without a login opens nothing on a server listening elsewhere
+    with TestClient(site["app"], base_url="http://127.0.0.1:8000") as local:
+        local.get("/")
+        cookie = local.cookies.get("vt_session")
+    with TestClient(site["remote"], base_url="http://10.0.0.5:8000", cookies={"vt_session": cookie}) as c:
         assert c.get("/", follow_redirects=False).status_code == 303
 
 
@@ -471,3 +481,30 @@ def test_every_page_answers_without_a_traceback(client):
         assert r.status_code == 200, path
         assert "Traceback" not in r.text and "<html" in r.text
     assert client.get("/static/app.css").status_code == 200 and client.get("/static/app.js").status_code == 200
+
+
+def test_an_unexpected_failure_on_a_page_is_a_page_naming_the_request(site, monkeypatch):
+    from viewtrail.dashboard import videos
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(videos.marts, "video_table", broken)
+    with TestClient(site["app"], raise_server_exceptions=False) as c:
+        r = c.get("/videos", headers={"X-Request-ID": "req-42"})
+    assert r.status_code == 500 and r.headers["content-type"].startswith("text/html")
+    assert "request req-42" in text(r) and "boom" not in r.text and "Traceback" not in r.text
+
+
+def test_the_apis_top_growth_ranks_like_the_videos_page(site, client):
+    """The MCP tool's ranking and the Videos page sorted by a gain are one query of the mart reader."""
+    service = site["app"].state.service
+    for window in (1, 7, 14):
+        page_ids = table_ids(client.get(f"/videos?sort=gained_{window}d"))
+        with copy(site) as con:
+            rows, _ = marts.video_table(con, marts.VideoFilter(), sort=f"gained_{window}d")
+        gained = [r.video_id for r in rows if getattr(r, f"views_gained_{window}d") is not None]
+        assert gained, window
+        assert [v["video_id"] for v in service.top_growth(window_days=window)] == gained == page_ids[: len(gained)]
+    assert service.top_growth(window_days=30) == []  # no video is 30 days observed: none has a 30-day gain
+    assert [v["video_id"] for v in service.top_growth(window_days=7, label="nothing")] == []

@@ -9,6 +9,8 @@ test checks a page with FastAPI's TestClient alone.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -40,6 +42,23 @@ def install(app: FastAPI, *, login_required: bool) -> None:
     @app.exception_handler(PageError)
     async def on_page_error(request: Request, error: PageError) -> Response:
         return page(request, current(request), "error.html", status=error.status, message=error.message)
+
+    @app.middleware("http")
+    async def pages_fail_as_pages(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        """A page's unexpected failure (logged by the API's middleware, inside this one) is a page, not JSON."""
+        response = await call_next(request)
+        if response.status_code >= 500 and not request.url.path.startswith(("/v1/", "/docs", "/static/")):
+            request_id = response.headers.get("x-request-id", "")
+            failed = page(
+                request,
+                None,
+                "error.html",
+                status=response.status_code,
+                message=f"Something went wrong on the server (request {request_id}); its log has the details.",
+            )
+            failed.headers["X-Request-ID"] = request_id
+            return failed
+        return response
 
     @app.exception_handler(LoginNeeded)
     async def on_login_needed(request: Request, error: LoginNeeded) -> Response:

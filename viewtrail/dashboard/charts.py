@@ -59,7 +59,7 @@ def thin(points: Sequence[Point], limit: int = MAX_POINTS) -> list[Point]:
     present = [p for p in points if p.y is not None]
     if len(present) <= limit:
         return present
-    buckets = max(1, limit // 2)
+    buckets = max(1, (limit - 2) // 2)  # two points a bucket, and room for the first and last
     size = len(present) / buckets
     kept: list[Point] = []
     for b in range(buckets):
@@ -114,6 +114,8 @@ def line_chart(
             "No data for this range yet</text></svg>"
         )
     x0, x1 = min(xs), max(xs) + (1 if step else 0)
+    if partial is not None and not step and float(partial.toordinal()) == max(xs):
+        x1 += 0.5  # room for the running day's band
     if x1 == x0:
         x1 = x0 + 1
     y0 = min(0.0, min(ys))
@@ -141,20 +143,26 @@ def line_chart(
         )
         tick += y_step
     calendar = any(isinstance(p.x, date) for _, pts in thinned for p in pts)
-    labels = 6
-    for i in range(labels):
-        xv = x0 + (x1 - x0 - (1 if step else 0)) * i / (labels - 1)
-        text = date.fromordinal(int(round(xv))).isoformat() if calendar else f"{xv:.0f}"
+    span = max(xs) - x0
+    count = int(min(6, span + 1)) if calendar else 6
+    ticks: list[float] = []
+    for i in range(count):
+        xv = x0 + span * i / max(count - 1, 1)
+        xv = float(round(xv)) if calendar else xv
+        if xv not in ticks:
+            ticks.append(xv)
+    for xv in ticks:
+        label_text = date.fromordinal(int(xv)).isoformat() if calendar else f"{xv:.0f}"
         parts.append(
             f'<text class="tick" x="{sx(xv + (0.5 if step else 0))}" y="{top + plot_h + 16}" text-anchor="middle">'
-            f"{text}</text>"
+            f"{label_text}</text>"
         )
     parts.append(
         f'<text class="axis-label" x="{left + plot_w / 2}" y="{top + plot_h + 32}" text-anchor="middle">'
         f"{escape(x_label)}</text>"
     )
     if partial is not None and x0 <= partial.toordinal() <= x1:
-        px0 = sx(partial.toordinal())
+        px0 = sx(partial.toordinal() - (0 if step else 0.5))
         px1 = sx(partial.toordinal() + 1) if step else width - right
         parts.append(
             f'<rect class="partial" data-partial="{partial.isoformat()}" x="{px0}" y="{top}" width="{max(px1 - px0, 4)}"'
@@ -165,10 +173,11 @@ def line_chart(
         solid: list[str] = []
         dashed: list[str] = []
         previous: Point | None = None
-        for p in pts:
+        for position, p in enumerate(pts):
             x, y = _xnum(p.x), float(p.y or 0)
-            if step:
-                segment = f"M{sx(x)},{sy(y)}H{sx(x + 1)}"
+            if step:  # flat until the next point (a day, or more where the series was thinned)
+                until = _xnum(pts[position + 1].x) if position + 1 < len(pts) else x + 1
+                segment = f"M{sx(x)},{sy(y)}H{sx(until)}"
                 (dashed if p.interpolated else solid).append(segment)
                 if previous is not None:
                     solid.append(f"M{sx(x)},{sy(float(previous.y or 0))}V{sy(y)}")

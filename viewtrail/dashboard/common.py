@@ -3,10 +3,14 @@ parsing with a sentence per bad value, and the translation of the layers' errors
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any, TypeVar
 
 from fastapi import Request
 
@@ -16,13 +20,45 @@ from viewtrail.domain.errors import ViewtrailError
 
 from .auth import PageError
 
+T = TypeVar("T")
 PRESETS = (7, 30, 90)
+CACHE_ENTRIES = 64
 MAX_RANGE_DAYS = 3 * 366
 
 
 def service(request: Request) -> Service:
     found: Service = request.app.state.service
     return found
+
+
+_cache: OrderedDict[tuple[Hashable, ...], Any] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def copy_version(svc: Service) -> tuple[int, int, int] | None:
+    """Which analyst copy is published: a build replaces the file (a new inode and mtime), never edits it."""
+    try:
+        stat = os.stat(svc.settings.analytics_path)
+    except OSError:
+        return None
+    return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+
+
+def cached(svc: Service, key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
+    """``compute()``, remembered for this copy of the marts and ``key``: a page's aggregates over every video are
+    computed once per build, not once per view. The result must not be changed by the caller."""
+    full = (str(svc.settings.analytics_path), copy_version(svc), *key)
+    with _cache_lock:
+        if full in _cache:
+            _cache.move_to_end(full)
+            found: T = _cache[full]
+            return found
+    value = compute()
+    with _cache_lock:
+        _cache[full] = value
+        while len(_cache) > CACHE_ENTRIES:
+            _cache.popitem(last=False)
+    return value
 
 
 @contextmanager

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from viewtrail.alerts.channels import redact
 from viewtrail.alerts.rules import describe
-from viewtrail.alerts.store import list_channels, list_events, list_rules
+from viewtrail.alerts.store import list_channels, list_rules, recent_events
 from viewtrail.app import accounts as account_cases
 from viewtrail.app.first_snapshot import take_held_first_snapshots
 from viewtrail.app.probe import hints_for
@@ -317,7 +317,7 @@ def alerts_page(request: Request, days: str | None = None) -> Response:
     with service(request).reader() as con:
         rules = [(rule, describe(rule)) for rule in list_rules(con)]
         channels = [(channel, redact(channel.target)) for channel in list_channels(con)]
-        events = list_events(con, since=utc_now() - timedelta(days=window))[::-1][:200]
+        events = recent_events(con, since=utc_now() - timedelta(days=window), limit=200)
     return page(request, found, "alerts.html", rules=rules, channels=channels, events=events, window=window)
 
 

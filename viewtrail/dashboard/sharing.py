@@ -15,7 +15,7 @@ from viewtrail.warehouse import activity, marts
 from viewtrail.warehouse.share_links import ShareLink, list_share_links
 
 from . import charts
-from .auth import COOKIE, SESSION_TTL, Access, PageError, access, check_write, current
+from .auth import COOKIE, SESSION_TTL, Access, PageError, access, check_write, current, same_origin
 from .common import period, service, user_errors
 from .web import page, redirect
 
@@ -36,6 +36,8 @@ def login_form(request: Request, next: str | None = None) -> Response:
 
 @router.post("/login", response_class=HTMLResponse)
 def login(request: Request, key: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/") -> Response:
+    if not same_origin(request):
+        raise PageError(403, "This login form came from another site; open /login on this server and log in there.")
     store: Store = service(request).store
     record = store.authenticate(key.strip()) if key.strip() else None
     error = None

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 
-from viewtrail.alerts.store import list_events
+from viewtrail.alerts.store import recent_events
 from viewtrail.app import videos as video_cases
 from viewtrail.app.first_snapshot import take_held_first_snapshots
 from viewtrail.clock import utc_now
@@ -23,7 +23,7 @@ from viewtrail.warehouse import activity, marts
 
 from . import charts, fmt
 from .auth import PageError, access, check_write
-from .common import parse_date, parse_int, period, service, user_errors
+from .common import cached, parse_date, parse_int, period, service, user_errors
 from .web import page, redirect
 
 router = APIRouter(include_in_schema=False)
@@ -75,14 +75,26 @@ def overview(
         raise PageError(400, f"mode must be new or cumulative; {mode!r} is neither.")
     cumulative = mode == "cumulative"
     earlier = chosen.previous
-    with service(request).reader() as con:
-        all_days = marts.totals_days(con, start=earlier.start, end=chosen.end)
-        counts = marts.tracking_counts(con)
-        top = marts.top_videos(con, start=chosen.start, end=chosen.end, limit=10)
-        creators = marts.top_creators(con, 5)
-        alerts = list_events(con, since=utc_now() - timedelta(days=7))[-8:][::-1]
-        health = activity.platform_health(con, utc_now() - timedelta(hours=24))
-        simulated = activity.has_simulated(con)
+    svc = service(request)
+    now = utc_now()
+
+    def read() -> tuple[Any, ...]:
+        with svc.reader() as con:
+            return (
+                marts.totals_days(con, start=earlier.start, end=chosen.end),
+                marts.tracking_counts(con),
+                marts.top_videos(con, start=chosen.start, end=chosen.end, limit=10),
+                marts.top_creators(con, 5),
+                recent_events(con, since=now - timedelta(days=7), limit=8),
+                activity.platform_health(con, now - timedelta(hours=24)),
+                activity.has_simulated(con),
+            )
+
+    # the aggregates over every video, once per published copy, period and minute (the health window moves)
+    minute = now.replace(second=0, microsecond=0)
+    all_days, counts, top, creators, alerts, health, simulated = cached(
+        svc, ("overview", earlier.start, chosen.end, minute), read
+    )
     now_days = [d for d in all_days if d.day >= chosen.start]
     before = [d for d in all_days if d.day < chosen.start]
     gained, gained_before = sum(d.views_gained for d in now_days), sum(d.views_gained for d in before)
@@ -168,6 +180,7 @@ COLUMNS = (
     Column("views", "Views", True, "views"),
     Column("gained_1d", "+1 d", False, "gained_1d"),
     Column("gained_7d", "+7 d", True, "gained_7d"),
+    Column("gained_14d", "+14 d", False, "gained_14d"),
     Column("gained_30d", "+30 d", False, "gained_30d"),
     Column("outlier", "Outlier", True, "outlier"),
     Column("likes", "Likes", False, None),
@@ -178,7 +191,8 @@ COLUMNS = (
     Column("outcome", "Last outcome", False, None),
 )
 _COLUMN_KEYS = {c.key for c in COLUMNS}
-STATUSES = ("tracking", "stopped", "expired", "unavailable", "pending")
+#: ``marts.video_latest.status``: tracked, tracking stopped (history kept), imported only.
+STATUSES = ("active", "stopped", "untracked")
 
 
 def _filters(request: Request) -> tuple[marts.VideoFilter, dict[str, str]]:
@@ -195,6 +209,8 @@ def _filters(request: Request) -> tuple[marts.VideoFilter, dict[str, str]]:
             platform = parse_platform(platform).value
         except InvalidVideoUrl as error:
             raise PageError(400, str(error)) from None
+    if kept.get("status") and kept["status"] not in STATUSES:
+        raise PageError(400, f"status must be one of {', '.join(STATUSES)}; {kept['status']!r} is not.")
     return (
         marts.VideoFilter(
             platform=platform,
@@ -284,6 +300,7 @@ CSV_COLUMNS = (
     "saves",
     "views_gained_1d",
     "views_gained_7d",
+    "views_gained_14d",
     "views_gained_30d",
     "outlier_multiplier",
     "last_observed_at",
@@ -452,7 +469,7 @@ def video_page(request: Request, video_id: str) -> Response:
         snapshots = activity.recent_snapshots(con, vid, 48)
         attempts = activity.recent_attempts(con, vid, 20)
         simulated = activity.has_simulated(con, vid)
-        alerts = [e for e in list_events(con) if e.get("video_id") == vid][-20:][::-1]
+        alerts = recent_events(con, video_id=vid, limit=20)
     today = utc_now().date()
     partial = today if days and days[-1].day == today else None
     views = charts.line_chart(

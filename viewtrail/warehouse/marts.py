@@ -460,6 +460,7 @@ class VideoRow:
     saves: int | None
     views_gained_1d: int | None
     views_gained_7d: int | None
+    views_gained_14d: int | None
     views_gained_30d: int | None
     outlier_multiplier: float | None
 
@@ -469,6 +470,7 @@ VIDEO_SORTS: dict[str, str] = {
     "views": "l.views",
     "gained_1d": "g.views_gained_1d",
     "gained_7d": "g.views_gained_7d",
+    "gained_14d": "g.views_gained_14d",
     "gained_30d": "g.views_gained_30d",
     "outlier": "g.outlier_multiplier",
     "posted": "l.posted_at",
@@ -520,7 +522,7 @@ def _video_where(filters: VideoFilter) -> tuple[str, dict[str, Any]]:
 _VIDEO_ROW_SELECT = (
     "SELECT l.video_id, l.platform, l.title, l.account, l.url, l.labels, l.status, l.is_active, l.availability,"
     " l.posted_at, l.last_observed_at, l.last_outcome, l.views, l.likes, l.comments, l.shares, l.saves,"
-    " g.views_gained_1d, g.views_gained_7d, g.views_gained_30d, g.outlier_multiplier"
+    " g.views_gained_1d, g.views_gained_7d, g.views_gained_14d, g.views_gained_30d, g.outlier_multiplier"
     " FROM marts.video_latest l LEFT JOIN marts.video_growth g USING (video_id)"
 )
 
@@ -541,19 +543,26 @@ def video_table(
     if sort not in VIDEO_SORTS:
         raise ValueError(f"unknown sort {sort!r}")
     where, params = _video_where(filters)
-    if Mart.VIDEO_GROWTH in built(con):
-        select = _VIDEO_ROW_SELECT
-    else:
-        select = _VIDEO_ROW_SELECT.replace("LEFT JOIN marts.video_growth g USING (video_id)", "").replace(
-            "g.views_gained_1d, g.views_gained_7d, g.views_gained_30d, g.outlier_multiplier",
-            "NULL::BIGINT, NULL::BIGINT, NULL::BIGINT, NULL::DOUBLE",
-        )
-        if sort in ("gained_1d", "gained_7d", "gained_30d", "outlier"):
-            sort = "views"
+    growth = Mart.VIDEO_GROWTH in built(con)
+    if not growth and VIDEO_SORTS[sort].startswith("g."):
+        sort = "views"
     total_row = con.execute(f"SELECT count(*) FROM marts.video_latest l{where}", params).fetchone()
     order = f"{VIDEO_SORTS[sort]} {'DESC' if descending else 'ASC'} NULLS LAST, l.video_id"
     page = f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else ""
-    rows = con.execute(f"{select}{where} ORDER BY {order}{page}", params).fetchall()
+    if VIDEO_SORTS[sort].startswith("g."):  # ordered by growth: join first
+        sql = f"{_VIDEO_ROW_SELECT}{where} ORDER BY {order}{page}"
+    else:  # ordered by the video's own columns: cut the page first, then join the growth of its rows only
+        select = _VIDEO_ROW_SELECT.replace(
+            "FROM marts.video_latest l",
+            f"FROM (SELECT * FROM marts.video_latest l{where} ORDER BY {order}{page}) l",
+        )
+        sql = f"{select} ORDER BY {order}"
+    if not growth:
+        sql = sql.replace("LEFT JOIN marts.video_growth g USING (video_id)", "").replace(
+            "g.views_gained_1d, g.views_gained_7d, g.views_gained_14d, g.views_gained_30d, g.outlier_multiplier",
+            "NULL::BIGINT, NULL::BIGINT, NULL::BIGINT, NULL::BIGINT, NULL::DOUBLE",
+        )
+    rows = con.execute(sql, params).fetchall()
     videos = []
     for row in rows:
         values = list(row)
