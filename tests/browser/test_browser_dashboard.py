@@ -261,10 +261,17 @@ def test_no_page_requests_anything_outside_127_0_0_1(browsing: Browsing) -> None
         assert answer is not None and answer.ok, f"{href}: {answer.status if answer else 'no answer'}"
         if href in shot:
             browsing.screenshot(page, shot[href])
-    # the detail pages of an account and a creator, reached from their tables
-    for table, name in (("/accounts", "account"), ("/creators", "creator")):
+    # the detail pages of the account and the creator with the most tracked videos, reached from their tables
+    with analyst_copy(browsing.server) as con:
+        (account,) = con.execute(
+            "SELECT account_id FROM marts.account_latest ORDER BY tracked_videos DESC NULLS LAST, account_id LIMIT 1"
+        ).fetchone()
+        (creator,) = con.execute(
+            "SELECT creator_id FROM marts.creator_latest ORDER BY videos DESC NULLS LAST, creator_id LIMIT 1"
+        ).fetchone()
+    for table, key, name in (("/accounts", account, "account"), ("/creators", creator, "creator")):
         page.goto(table)
-        page.locator(f"table.{table[1:]} tbody tr a").first.click()
-        page.wait_for_url(f"**{table}/*")
+        page.locator(f'table.{table[1:]} a[href="{table}/{key}"]').first.click()
+        page.wait_for_url(f"**{table}/{key}")
         page.wait_for_load_state("networkidle")
         browsing.screenshot(page, name)
