@@ -514,6 +514,12 @@ def edit_labels(
     return redirect(request, found, f"/videos/{video['video_id']}")
 
 
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    """No icon: an empty answer, so a browser's automatic request is not an error."""
+    return Response(status_code=204)
+
+
 @router.get("/search")
 def search(request: Request, q: str = "") -> Response:
     """The search box's suggestions: videos by title, id, URL or account; accounts and labels by name."""
