@@ -508,3 +508,25 @@ def test_the_apis_top_growth_ranks_like_the_videos_page(site, client):
         assert [v["video_id"] for v in service.top_growth(window_days=window)] == gained == page_ids[: len(gained)]
     assert service.top_growth(window_days=30) == []  # no video is 30 days observed: none has a 30-day gain
     assert [v["video_id"] for v in service.top_growth(window_days=7, label="nothing")] == []
+
+
+def test_the_overview_follows_a_newly_published_copy(site, tmp_path):
+    """The overview's aggregates are kept per published copy: a build replacing the copy shows at once."""
+    import shutil
+    from dataclasses import replace
+
+    from viewtrail.dashboard.app import create_app
+
+    published = tmp_path / "analytics.duckdb"
+    shutil.copy(site["data"] / "analytics.duckdb", published)
+    settings = replace(site["app"].state.service.settings, analytics_path=published)
+    with TestClient(create_app(settings)) as c:
+        before = kpi(c.get("/?days=7"), "Total views")
+        assert before == kpi(c.get("/?days=7"), "Total views")
+        rebuilt = tmp_path / "rebuilt.duckdb"
+        shutil.copy(published, rebuilt)
+        with duckdb.connect(str(rebuilt)) as con:
+            con.execute("UPDATE marts.video_daily SET views = views + 1000 WHERE day = ?", [NOW.date()])
+        rebuilt.replace(published)  # as publishing does: a new file renamed over the old one
+        after = kpi(c.get("/?days=7"), "Total views")
+    assert int(after.replace(",", "")) == int(before.replace(",", "")) + 1000 * 2  # RICK and LAUNCH have today

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 
 from viewtrail.alerts.store import recent_events
@@ -76,7 +77,9 @@ def overview(
     cumulative = mode == "cumulative"
     earlier = chosen.previous
     svc = service(request)
-    now = utc_now()
+    # the aggregates over every video, once per published copy, period and hour: the copy changes only when a
+    # build publishes it, and the health strip's 24 hours and the alerts' 7 days move on by the hour
+    hour = utc_now().replace(minute=0, second=0, microsecond=0)
 
     def read() -> tuple[Any, ...]:
         with svc.reader() as con:
@@ -85,15 +88,13 @@ def overview(
                 marts.tracking_counts(con),
                 marts.top_videos(con, start=chosen.start, end=chosen.end, limit=10),
                 marts.top_creators(con, 5),
-                recent_events(con, since=now - timedelta(days=7), limit=8),
-                activity.platform_health(con, now - timedelta(hours=24)),
+                recent_events(con, since=hour - timedelta(days=7), limit=8),
+                activity.platform_health(con, hour - timedelta(hours=24)),
                 activity.has_simulated(con),
             )
 
-    # the aggregates over every video, once per published copy, period and minute (the health window moves)
-    minute = now.replace(second=0, microsecond=0)
     all_days, counts, top, creators, alerts, health, simulated = cached(
-        svc, ("overview", earlier.start, chosen.end, minute), read
+        svc, ("overview", earlier.start, chosen.end, hour), read
     )
     now_days = [d for d in all_days if d.day >= chosen.start]
     before = [d for d in all_days if d.day < chosen.start]
@@ -426,8 +427,6 @@ async def stop_videos(request: Request) -> Response:
     ids = _ids([str(v) for v in form.getlist("id")])
     svc = service(request)
     with user_errors():
-        from fastapi.concurrency import run_in_threadpool
-
         await run_in_threadpool(svc.bulk_stop, ids)
     return redirect(request, found, _back(form.get("back")))
 
@@ -440,8 +439,6 @@ async def resume_videos(request: Request) -> Response:
     ids = _ids([str(v) for v in form.getlist("id")])
     svc = service(request)
     with user_errors():
-        from fastapi.concurrency import run_in_threadpool
-
         await run_in_threadpool(svc.bulk_create, ids)
     return redirect(request, found, _back(form.get("back")))
 
