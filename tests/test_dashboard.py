@@ -73,6 +73,13 @@ def test_overview_cards_equal_the_marts_and_mark_the_partial_day(site, client):
     assert days, "the fixture's marts have days in the period"
     assert kpi(r, "Views gained") == fmt.thousands(sum(d.views_gained for d in days))
     assert kpi(r, "Total views") == fmt.thousands(days[-1].views)
+    with copy(site) as con:  # the engagement rate as marts.label_daily defines it, over all videos
+        engaged = con.execute(
+            "SELECT sum(engagements) / sum(views) FROM marts.video_engagement"
+            " WHERE day = ? AND engagements IS NOT NULL AND views IS NOT NULL",
+            [days[-1].day],
+        ).fetchone()[0]
+    assert kpi(r, "Engagement rate") == fmt.percent(engaged, 3) == fmt.percent(days[-1].engagement_rate, 3)
     assert f'data-partial="{NOW.date().isoformat()}"' in r.text and "Partial" in r.text
     rows = re.findall(r'<a href="/videos/([^"]+)">.*?data-value="(\d+)"', r.text.split("Top videos")[1], flags=re.S)
     assert [(vid, int(v)) for vid, v in rows] == [(t.video_id, t.views_gained) for t in top]

@@ -101,9 +101,6 @@ def overview(
     gained, gained_before = sum(d.views_gained for d in now_days), sum(d.views_gained for d in before)
     last, last_before = (now_days[-1] if now_days else None), (before[-1] if before else None)
 
-    def rate(day: marts.TotalsDay | None) -> float | None:
-        return day.engagements / day.views if day and day.views else None
-
     cards = [
         _card(
             "Views gained",
@@ -120,11 +117,11 @@ def overview(
         ),
         _card(
             "Engagement rate",
-            rate(last),
-            rate(last_before),
-            [rate(d) for d in now_days],
+            last.engagement_rate if last else None,
+            last_before.engagement_rate if last_before else None,
+            [d.engagement_rate for d in now_days],
             rate=True,
-            note="(likes + comments + shares + saves) / views",
+            note="engagements / views, at the end of the last day",
         ),
         _card(
             "Videos",
