@@ -537,3 +537,22 @@ def test_the_overview_follows_a_newly_published_copy(site, tmp_path):
         rebuilt.replace(published)  # as publishing does: a new file renamed over the old one
         after = kpi(c.get("/?days=7"), "Total views")
     assert int(after.replace(",", "")) == int(before.replace(",", "")) + 1000 * 2  # RICK and LAUNCH have today
+
+
+def test_serve_prepares_the_overview_before_the_first_visit(site, monkeypatch):
+    """`viewtrail serve` computes the default overview in the background when it starts (and after each build):
+    the first visit finds it ready and reads no mart."""
+    import time
+
+    from viewtrail.dashboard import common
+    from viewtrail.dashboard.app import create_app
+
+    monkeypatch.setattr(common, "_cache", common.OrderedDict())
+    app = create_app(keep_warm=True)
+    with TestClient(app) as c:  # starting the app starts the warm-up
+        deadline = time.monotonic() + 60
+        while not common._cache and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert common._cache, "the overview was not prepared"
+        monkeypatch.setattr(app.state.service, "reader", lambda: pytest.fail("the overview read the marts again"))
+        assert c.get("/").status_code == 200

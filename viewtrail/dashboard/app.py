@@ -22,11 +22,21 @@ from .auth import LoginNeeded, PageError, current
 from .web import STATIC_DIR, page, query
 
 
-def create_app(settings: ApiSettings | None = None, *, login_required: bool = False) -> FastAPI:
+def create_app(
+    settings: ApiSettings | None = None, *, login_required: bool = False, keep_warm: bool = False
+) -> FastAPI:
     """The HTTP API at ``/v1`` and the dashboard at ``/``. ``login_required``: pages need a login with an API key
-    (the server listens on an address other than the loopback one)."""
+    (the server listens on an address other than the loopback one). ``keep_warm``: compute the overview ahead of
+    the first visit after each build (``viewtrail serve``; see :mod:`.warm`)."""
     app = create_api(settings)
     install(app, login_required=login_required)
+    if keep_warm:
+        from .warm import keep_warm as start_warming
+
+        def warm() -> None:
+            start_warming(app.state.service)
+
+        app.router.on_startup.append(warm)
     return app
 
 

@@ -15,6 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 
 from viewtrail.alerts.store import recent_events
+from viewtrail.api.service import Service
 from viewtrail.app import videos as video_cases
 from viewtrail.app.first_snapshot import take_held_first_snapshots
 from viewtrail.clock import utc_now
@@ -24,7 +25,7 @@ from viewtrail.warehouse import activity, marts
 
 from . import charts, fmt
 from .auth import PageError, access, check_write
-from .common import cached, parse_date, parse_int, period, service, user_errors
+from .common import Period, cached, parse_date, parse_int, period, service, user_errors
 from .web import page, redirect
 
 router = APIRouter(include_in_schema=False)
@@ -62,23 +63,11 @@ def _card(
     return Card(title, value, exact, text, direction, charts.sparkline(series), note)
 
 
-@router.get("/", response_class=HTMLResponse)
-def overview(
-    request: Request,
-    days: str | None = None,
-    start: str | None = None,
-    end: str | None = None,
-    mode: str | None = None,
-) -> Response:
-    found = access(request)
-    chosen = period(days, start, end)
-    if mode not in (None, "", "new", "cumulative"):
-        raise PageError(400, f"mode must be new or cumulative; {mode!r} is neither.")
-    cumulative = mode == "cumulative"
+def overview_data(svc: Service, chosen: Period) -> tuple[Any, ...]:
+    """The overview's aggregates over every video, kept once per published copy, period and hour: the copy
+    changes only when a build publishes it, and the health strip's 24 hours and the alerts' 7 days move on by
+    the hour. ``viewtrail serve`` computes the default period's ahead of the first visit (:mod:`.warm`)."""
     earlier = chosen.previous
-    svc = service(request)
-    # the aggregates over every video, once per published copy, period and hour: the copy changes only when a
-    # build publishes it, and the health strip's 24 hours and the alerts' 7 days move on by the hour
     hour = utc_now().replace(minute=0, second=0, microsecond=0)
 
     def read() -> tuple[Any, ...]:
@@ -93,9 +82,23 @@ def overview(
                 activity.has_simulated(con),
             )
 
-    all_days, counts, top, creators, alerts, health, simulated = cached(
-        svc, ("overview", earlier.start, chosen.end, hour), read
-    )
+    return cached(svc, ("overview", earlier.start, chosen.end, hour), read)
+
+
+@router.get("/", response_class=HTMLResponse)
+def overview(
+    request: Request,
+    days: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    mode: str | None = None,
+) -> Response:
+    found = access(request)
+    chosen = period(days, start, end)
+    if mode not in (None, "", "new", "cumulative"):
+        raise PageError(400, f"mode must be new or cumulative; {mode!r} is neither.")
+    cumulative = mode == "cumulative"
+    all_days, counts, top, creators, alerts, health, simulated = overview_data(service(request), chosen)
     now_days = [d for d in all_days if d.day >= chosen.start]
     before = [d for d in all_days if d.day < chosen.start]
     gained, gained_before = sum(d.views_gained for d in now_days), sum(d.views_gained for d in before)
