@@ -488,6 +488,9 @@ def test_every_page_answers_without_a_traceback(client):
         assert r.status_code == 200, path
         assert "Traceback" not in r.text and "<html" in r.text
     assert client.get("/static/app.css").status_code == 200 and client.get("/static/app.js").status_code == 200
+    missing = client.get("/nowhere", headers={"Accept": "text/html"})
+    assert missing.status_code == 404 and "There is no page /nowhere" in text(missing)
+    assert client.get("/nowhere").headers["content-type"].startswith("application/problem+json")  # API clients
 
 
 def test_an_unexpected_failure_on_a_page_is_a_page_naming_the_request(site, monkeypatch):

@@ -57,7 +57,18 @@ def install(app: FastAPI, *, login_required: bool) -> None:
     async def pages_fail_as_pages(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         """A page's unexpected failure (logged by the API's middleware, inside this one) is a page, not JSON."""
         response = await call_next(request)
-        if response.status_code >= 500 and not request.url.path.startswith(("/v1/", "/docs", "/static/")):
+        outside_api = not request.url.path.startswith(("/v1/", "/docs", "/static/"))
+        if response.status_code == 404 and outside_api and "text/html" in request.headers.get("accept", ""):
+            missing = page(
+                request,
+                None,
+                "error.html",
+                status=404,
+                message=f"There is no page {request.url.path}; the menu above lists the pages.",
+            )
+            missing.headers["X-Request-ID"] = response.headers.get("x-request-id", "")
+            return missing
+        if response.status_code >= 500 and outside_api:
             request_id = response.headers.get("x-request-id", "")
             failed = page(
                 request,
