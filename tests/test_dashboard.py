@@ -559,3 +559,29 @@ def test_serve_prepares_the_overview_before_the_first_visit(site, monkeypatch):
         assert common._cache, "the overview was not prepared"
         monkeypatch.setattr(app.state.service, "reader", lambda: pytest.fail("the overview read the marts again"))
         assert c.get("/").status_code == 200
+
+
+def test_a_revocation_the_server_was_not_told_of_holds_once_published(site, tmp_path):
+    """A `share revoke` stopped before it told the server: once a build publishes the revocation, the link is
+    gone, whatever the server's store still says."""
+    from dataclasses import replace
+    from functools import partial
+
+    from viewtrail.app import share_links
+    from viewtrail.dashboard.app import create_app
+    from viewtrail.dashboard.sharing import SIGNING_KEY, remember
+    from viewtrail.pipeline.publish import publish
+    from viewtrail.warehouse import open_warehouse
+
+    settings = site["app"].state.service.settings
+    store = site["app"].state.service.store
+    opener = partial(open_warehouse, site["data"] / "warehouse.duckdb")
+    link, token = share_links.create_share_link(
+        "launch", 5, key=store.signing_key(SIGNING_KEY), open_warehouse=opener, after_write=remember(store)
+    )
+    share_links.revoke_share_link(link.link_id, open_warehouse=opener)  # no after_write: the server never heard
+    with TestClient(create_app(replace(settings, analytics_path=tmp_path / "analytics.duckdb"))) as c:
+        assert c.get(f"/report/{token}").status_code == 200  # not published yet: the store's row holds
+        with opener() as con:
+            publish(con, analytics_path=tmp_path / "analytics.duckdb", export_dir=tmp_path / "marts")
+        assert c.get(f"/report/{token}").status_code == 410
