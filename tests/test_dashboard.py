@@ -73,6 +73,13 @@ def test_overview_cards_equal_the_marts_and_mark_the_partial_day(site, client):
     assert days, "the fixture's marts have days in the period"
     assert kpi(r, "Views gained") == fmt.thousands(sum(d.views_gained for d in days))
     assert kpi(r, "Total views") == fmt.thousands(days[-1].views)
+    with copy(site) as con:  # the engagement rate as marts.label_daily defines it, over all videos
+        engaged = con.execute(
+            "SELECT sum(engagements) / sum(views) FROM marts.video_engagement"
+            " WHERE day = ? AND engagements IS NOT NULL AND views IS NOT NULL",
+            [days[-1].day],
+        ).fetchone()[0]
+    assert kpi(r, "Engagement rate") == fmt.percent(engaged, 3) == fmt.percent(days[-1].engagement_rate, 3)
     assert f'data-partial="{NOW.date().isoformat()}"' in r.text and "Partial" in r.text
     rows = re.findall(r'<a href="/videos/([^"]+)">.*?data-value="(\d+)"', r.text.split("Top videos")[1], flags=re.S)
     assert [(vid, int(v)) for vid, v in rows] == [(t.video_id, t.views_gained) for t in top]
@@ -481,6 +488,9 @@ def test_every_page_answers_without_a_traceback(client):
         assert r.status_code == 200, path
         assert "Traceback" not in r.text and "<html" in r.text
     assert client.get("/static/app.css").status_code == 200 and client.get("/static/app.js").status_code == 200
+    missing = client.get("/nowhere", headers={"Accept": "text/html"})
+    assert missing.status_code == 404 and "There is no page /nowhere" in text(missing)
+    assert client.get("/nowhere").headers["content-type"].startswith("application/problem+json")  # API clients
 
 
 def test_an_unexpected_failure_on_a_page_is_a_page_naming_the_request(site, monkeypatch):
@@ -508,3 +518,70 @@ def test_the_apis_top_growth_ranks_like_the_videos_page(site, client):
         assert [v["video_id"] for v in service.top_growth(window_days=window)] == gained == page_ids[: len(gained)]
     assert service.top_growth(window_days=30) == []  # no video is 30 days observed: none has a 30-day gain
     assert [v["video_id"] for v in service.top_growth(window_days=7, label="nothing")] == []
+
+
+def test_the_overview_follows_a_newly_published_copy(site, tmp_path):
+    """The overview's aggregates are kept per published copy: a build replacing the copy shows at once."""
+    import shutil
+    from dataclasses import replace
+
+    from viewtrail.dashboard.app import create_app
+
+    published = tmp_path / "analytics.duckdb"
+    shutil.copy(site["data"] / "analytics.duckdb", published)
+    settings = replace(site["app"].state.service.settings, analytics_path=published)
+    with TestClient(create_app(settings)) as c:
+        before = kpi(c.get("/?days=7"), "Total views")
+        assert before == kpi(c.get("/?days=7"), "Total views")
+        rebuilt = tmp_path / "rebuilt.duckdb"
+        shutil.copy(published, rebuilt)
+        with duckdb.connect(str(rebuilt)) as con:
+            con.execute("UPDATE marts.video_daily SET views = views + 1000 WHERE day = ?", [NOW.date()])
+        rebuilt.replace(published)  # as publishing does: a new file renamed over the old one
+        after = kpi(c.get("/?days=7"), "Total views")
+    assert int(after.replace(",", "")) == int(before.replace(",", "")) + 1000 * 2  # RICK and LAUNCH have today
+
+
+def test_serve_prepares_the_overview_before_the_first_visit(site, monkeypatch):
+    """`viewtrail serve` computes the default overview in the background when it starts (and after each build):
+    the first visit finds it ready and reads no mart."""
+    import time
+
+    from viewtrail.dashboard import common
+    from viewtrail.dashboard.app import create_app
+
+    monkeypatch.setattr(common, "_cache", common.OrderedDict())
+    app = create_app(keep_warm=True)
+    with TestClient(app) as c:  # starting the app starts the warm-up
+        deadline = time.monotonic() + 60
+        while not common._cache and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert common._cache, "the overview was not prepared"
+        monkeypatch.setattr(app.state.service, "reader", lambda: pytest.fail("the overview read the marts again"))
+        assert c.get("/").status_code == 200
+
+
+def test_a_revocation_the_server_was_not_told_of_holds_once_published(site, tmp_path):
+    """A `share revoke` stopped before it told the server: once a build publishes the revocation, the link is
+    gone, whatever the server's store still says."""
+    from dataclasses import replace
+    from functools import partial
+
+    from viewtrail.app import share_links
+    from viewtrail.dashboard.app import create_app
+    from viewtrail.dashboard.sharing import SIGNING_KEY, remember
+    from viewtrail.pipeline.publish import publish
+    from viewtrail.warehouse import open_warehouse
+
+    settings = site["app"].state.service.settings
+    store = site["app"].state.service.store
+    opener = partial(open_warehouse, site["data"] / "warehouse.duckdb")
+    link, token = share_links.create_share_link(
+        "launch", 5, key=store.signing_key(SIGNING_KEY), open_warehouse=opener, after_write=remember(store)
+    )
+    share_links.revoke_share_link(link.link_id, open_warehouse=opener)  # no after_write: the server never heard
+    with TestClient(create_app(replace(settings, analytics_path=tmp_path / "analytics.duckdb"))) as c:
+        assert c.get(f"/report/{token}").status_code == 200  # not published yet: the store's row holds
+        with opener() as con:
+            publish(con, analytics_path=tmp_path / "analytics.duckdb", export_dir=tmp_path / "marts")
+        assert c.get(f"/report/{token}").status_code == 410

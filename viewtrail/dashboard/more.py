@@ -75,6 +75,14 @@ def account_page(request: Request, account_id: str) -> Response:
             con, marts.VideoFilter(account_id=account["account_id"]), sort="posted", limit=100
         )
         posts = _posts_per_week(videos)
+        own = (
+            marts.daily_rows(
+                con, marts.Mart.ACCOUNT_DAILY, {"account": account["handle"], "platform": account["platform"]}
+            )
+            if account["handle"]
+            else []
+        )
+    rates = [d["engagement_rate_by_followers"] for d in own if d.get("engagement_rate_by_followers") is not None]
     followers = charts.line_chart(
         [
             charts.Series(
@@ -95,6 +103,7 @@ def account_page(request: Request, account_id: str) -> Response:
         videos=videos,
         total=total,
         posts=posts,
+        er_by_followers=rates[-1] if rates else None,
     )
 
 

@@ -72,7 +72,12 @@ def _known_links(request: Request) -> dict[str, ShareLink]:
     with service(request).reader() as con:
         links = {link.link_id: link for link in list_share_links(con)}
     for link_id, row in service(request).store.share_links().items():
-        links[link_id] = _link(row)
+        written = _link(row)
+        published = links.get(link_id)
+        # a revocation wins wherever it is recorded (the copy may hold one the store missed, e.g. a revoke whose
+        # process stopped before it told the store)
+        if published is None or published.revoked_at is None:
+            links[link_id] = written
     return links
 
 

@@ -11,9 +11,11 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 
 from viewtrail.alerts.store import recent_events
+from viewtrail.api.service import Service
 from viewtrail.app import videos as video_cases
 from viewtrail.app.first_snapshot import take_held_first_snapshots
 from viewtrail.clock import utc_now
@@ -23,7 +25,7 @@ from viewtrail.warehouse import activity, marts
 
 from . import charts, fmt
 from .auth import PageError, access, check_write
-from .common import cached, parse_date, parse_int, period, service, user_errors
+from .common import Period, cached, parse_date, parse_int, period, service, user_errors
 from .web import page, redirect
 
 router = APIRouter(include_in_schema=False)
@@ -61,6 +63,28 @@ def _card(
     return Card(title, value, exact, text, direction, charts.sparkline(series), note)
 
 
+def overview_data(svc: Service, chosen: Period) -> tuple[Any, ...]:
+    """The overview's aggregates over every video, kept once per published copy, period and hour: the copy
+    changes only when a build publishes it, and the health strip's 24 hours and the alerts' 7 days move on by
+    the hour. ``viewtrail serve`` computes the default period's ahead of the first visit (:mod:`.warm`)."""
+    earlier = chosen.previous
+    hour = utc_now().replace(minute=0, second=0, microsecond=0)
+
+    def read() -> tuple[Any, ...]:
+        with svc.reader() as con:
+            return (
+                marts.totals_days(con, start=earlier.start, end=chosen.end),
+                marts.tracking_counts(con),
+                marts.top_videos(con, start=chosen.start, end=chosen.end, limit=10),
+                marts.top_creators(con, 5),
+                recent_events(con, since=hour - timedelta(days=7), limit=8),
+                activity.platform_health(con, hour - timedelta(hours=24)),
+                activity.has_simulated(con),
+            )
+
+    return cached(svc, ("overview", earlier.start, chosen.end, hour), read)
+
+
 @router.get("/", response_class=HTMLResponse)
 def overview(
     request: Request,
@@ -74,34 +98,11 @@ def overview(
     if mode not in (None, "", "new", "cumulative"):
         raise PageError(400, f"mode must be new or cumulative; {mode!r} is neither.")
     cumulative = mode == "cumulative"
-    earlier = chosen.previous
-    svc = service(request)
-    now = utc_now()
-
-    def read() -> tuple[Any, ...]:
-        with svc.reader() as con:
-            return (
-                marts.totals_days(con, start=earlier.start, end=chosen.end),
-                marts.tracking_counts(con),
-                marts.top_videos(con, start=chosen.start, end=chosen.end, limit=10),
-                marts.top_creators(con, 5),
-                recent_events(con, since=now - timedelta(days=7), limit=8),
-                activity.platform_health(con, now - timedelta(hours=24)),
-                activity.has_simulated(con),
-            )
-
-    # the aggregates over every video, once per published copy, period and minute (the health window moves)
-    minute = now.replace(second=0, microsecond=0)
-    all_days, counts, top, creators, alerts, health, simulated = cached(
-        svc, ("overview", earlier.start, chosen.end, minute), read
-    )
+    all_days, counts, top, creators, alerts, health, simulated = overview_data(service(request), chosen)
     now_days = [d for d in all_days if d.day >= chosen.start]
     before = [d for d in all_days if d.day < chosen.start]
     gained, gained_before = sum(d.views_gained for d in now_days), sum(d.views_gained for d in before)
     last, last_before = (now_days[-1] if now_days else None), (before[-1] if before else None)
-
-    def rate(day: marts.TotalsDay | None) -> float | None:
-        return day.engagements / day.views if day and day.views else None
 
     cards = [
         _card(
@@ -119,11 +120,11 @@ def overview(
         ),
         _card(
             "Engagement rate",
-            rate(last),
-            rate(last_before),
-            [rate(d) for d in now_days],
+            last.engagement_rate if last else None,
+            last_before.engagement_rate if last_before else None,
+            [d.engagement_rate for d in now_days],
             rate=True,
-            note="(likes + comments + shares + saves) / views",
+            note="engagements / views, at the end of the last day",
         ),
         _card(
             "Videos",
@@ -426,8 +427,6 @@ async def stop_videos(request: Request) -> Response:
     ids = _ids([str(v) for v in form.getlist("id")])
     svc = service(request)
     with user_errors():
-        from fastapi.concurrency import run_in_threadpool
-
         await run_in_threadpool(svc.bulk_stop, ids)
     return redirect(request, found, _back(form.get("back")))
 
@@ -440,8 +439,6 @@ async def resume_videos(request: Request) -> Response:
     ids = _ids([str(v) for v in form.getlist("id")])
     svc = service(request)
     with user_errors():
-        from fastapi.concurrency import run_in_threadpool
-
         await run_in_threadpool(svc.bulk_create, ids)
     return redirect(request, found, _back(form.get("back")))
 
@@ -512,6 +509,12 @@ def edit_labels(
     with user_errors():
         video = service(request).patch(video_id, {"labels": wanted})
     return redirect(request, found, f"/videos/{video['video_id']}")
+
+
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    """No icon: an empty answer, so a browser's automatic request is not an error."""
+    return Response(status_code=204)
 
 
 @router.get("/search")

@@ -347,27 +347,38 @@ def video_views(con: duckdb.DuckDBPyConnection, *, start: date | None = None) ->
 @dataclass(frozen=True, slots=True)
 class TotalsDay:
     """All videos of ``marts.video_daily`` summed over one day: views at the end of the day, what the day gained,
-    engagements (likes, comments, shares, saves) at the end of the day, and how many of the day's video rows were
-    interpolated rather than observed."""
+    how many of the day's video rows were interpolated rather than observed, and the engagement rate of all
+    videos as the label and account marts define it (``marts.video_engagement``: sum of engagements / sum of
+    views over the videos where both are known; None when that is 0 or the mart is not built)."""
 
     day: date
     views: int
     views_gained: int
-    engagements: int
     videos: int
     interpolated: int
+    engagement_rate: float | None
 
 
 def totals_days(con: duckdb.DuckDBPyConnection, *, start: date, end: date) -> list[TotalsDay]:
     """Every day from ``start`` to ``end`` (inclusive) that ``marts.video_daily`` has rows for, summed over all
-    videos, ordered by day. One grouped scan: the database adds up the rows, not Python."""
-    if Mart.VIDEO_DAILY not in built(con):
+    videos, ordered by day. Grouped scans: the database adds up the rows, not Python."""
+    marts = built(con)
+    if Mart.VIDEO_DAILY not in marts:
         return []
+    if Mart.VIDEO_ENGAGEMENT in marts:
+        rates = (
+            "SELECT day, sum(engagements) / nullif(sum(views), 0) AS engagement_rate FROM marts.video_engagement"
+            " WHERE day BETWEEN $start AND $end AND engagements IS NOT NULL AND views IS NOT NULL GROUP BY day"
+        )
+    else:
+        rates = "SELECT NULL::DATE AS day, NULL::DOUBLE AS engagement_rate"
     rows = con.execute(
-        "SELECT day, coalesce(sum(views), 0)::BIGINT, coalesce(sum(views_gained), 0)::BIGINT,"
-        " coalesce(sum(coalesce(likes, 0) + coalesce(comments, 0) + coalesce(shares, 0) + coalesce(saves, 0)), 0)"
-        "::BIGINT, count(*), count(*) FILTER (WHERE is_interpolated)"
-        " FROM marts.video_daily WHERE day BETWEEN $start AND $end GROUP BY day ORDER BY day",
+        f"WITH rates AS ({rates}), totals AS ("
+        " SELECT day, coalesce(sum(views), 0)::BIGINT AS views, coalesce(sum(views_gained), 0)::BIGINT AS gained,"
+        " count(*) AS videos, count(*) FILTER (WHERE is_interpolated) AS interpolated"
+        " FROM marts.video_daily WHERE day BETWEEN $start AND $end GROUP BY day)"
+        " SELECT t.day, t.views, t.gained, t.videos, t.interpolated, r.engagement_rate::DOUBLE"
+        " FROM totals t LEFT JOIN rates r USING (day) ORDER BY t.day",
         {"start": start, "end": end},
     ).fetchall()
     return [TotalsDay(*row) for row in rows]
