@@ -11,7 +11,7 @@ the page adds over its data is the difference.
   overview     GET /?start=..&end=..     the dashboard's overview for a period not asked before (each run its own
                                          custom range of 30+ days), compared with the period before
   overview     GET /                     the same for the default 30 days asked again: the page keeps its aggregates
-                                         per published copy, period and minute, so this is the cached path
+                                         per published copy, period and hour, so this is the cached path
   videos       GET /videos               the first page of the videos table (50 rows, by views)
   videos API   GET /v1/videos?limit=50   the first page of the API's videos listing (JSON)
 
@@ -140,7 +140,7 @@ def videos_page_queries(analytics: Path, run: int | None) -> None:
 
 def _overview_period(run: int | None) -> tuple[date, date]:
     """The overview's period: the default 30 days, or for run ``run`` a custom range of 31 days or more that the
-    server has not been asked before (the page keeps its aggregates per published copy, period and minute: this
+    server has not been asked before (the page keeps its aggregates per published copy, period and hour: this
     one is computed afresh)."""
     from viewtrail.clock import utc_now
 
@@ -215,7 +215,7 @@ TARGETS = [
         'class="top-videos"',
     ),
     Target(
-        "overview, 30 days, asked again (kept per published copy and minute)",
+        "overview, 30 days, asked again (kept per published copy and hour)",
         fixed("/"),
         lambda analytics, run: overview_queries(analytics, None),
         "the same queries",
