@@ -242,6 +242,47 @@ def test_a_compare_link_reproduces_its_chart(browser: Any, browsing: Browsing) -
     assert other.foreign == [] and other.errors == []
 
 
+def test_ctrl_k_searches_and_the_keyboard_opens_a_video(browsing: Browsing) -> None:
+    """The page script's search box: Ctrl-K focuses it from anywhere, typing part of a title lists the video,
+    the arrow keys pick it and Enter opens its page."""
+    with analyst_copy(browsing.server) as con:
+        video_id, title = con.execute(
+            "SELECT video_id, title FROM marts.video_latest WHERE title IS NOT NULL ORDER BY views DESC, video_id"
+            " LIMIT 1"
+        ).fetchone()
+    page = browsing.page
+    page.goto("/")
+    page.locator("h1").wait_for()
+    page.keyboard.press("Control+k")
+    assert page.evaluate("document.activeElement.id") == "search"
+    page.keyboard.type(title[:14])
+    suggestion = page.locator("#search-results a", has_text=title).first
+    suggestion.wait_for()
+    browsing.screenshot(page, "search")
+    for _ in range(page.locator("#search-results a").count()):  # down the list to that video
+        page.keyboard.press("ArrowDown")
+        if "active" in (suggestion.get_attribute("class") or ""):
+            break
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/videos/{video_id}")
+    assert page.locator("h1").inner_text() == title
+
+
+def test_stop_and_resume_selected_videos_from_the_table(browsing: Browsing, read_key: str) -> None:
+    page = browsing.page
+    page.goto("/videos?sort=views&order=asc")
+    row = page.locator("table.videos tbody tr").first
+    video_id = row.get_attribute("data-video")
+    row.locator('input[name="id"]').check()
+    page.get_by_role("button", name="Stop tracking selected").click()
+    page.wait_for_url("**/videos?sort=views&order=asc")  # back to the same view
+    assert api(browsing.server, read_key, f"/v1/videos/{video_id}")[1]["data"]["is_active"] is False
+    page.locator(f'tr[data-video="{video_id}"] input[name="id"]').check()
+    page.get_by_role("button", name="Resume selected").click()
+    page.wait_for_url("**/videos?sort=views&order=asc")
+    assert api(browsing.server, read_key, f"/v1/videos/{video_id}")[1]["data"]["is_active"] is True
+
+
 #: The pages the crawl below opens besides the navigation's (the read-only report has its own test).
 EXTRA_PAGES = ("/docs", "/videos?sort=views&order=asc&col=views&col=gained_1d", "/?days=30&mode=cumulative")
 
