@@ -42,7 +42,7 @@ def test_pages_need_a_key_and_the_session_cookie_is_httponly_and_strict(browser,
         session.screenshot(page, "login")
         page.locator('input[name="key"]').fill("vt_not_a_key")
         page.locator("form.login button").click()
-        assert page.get_by_role("alert").is_visible()  # a wrong key says so on the page
+        page.get_by_role("alert").wait_for()  # a wrong key says so on the page
         assert page.locator("[data-kpi]").count() == 0
 
         log_in(session, key(remote.demo, "read"))
