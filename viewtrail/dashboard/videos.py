@@ -132,7 +132,10 @@ def overview(
             last.videos if last else counts.videos,
             last_before.videos if last_before else None,
             [d.videos for d in now_days],
-            note=f"{fmt.thousands(counts.active_videos)} tracked now, from {fmt.thousands(counts.accounts)} accounts",
+            note=(
+                f"with data on {last.day if last else 'the last day'}; {fmt.thousands(counts.active_videos)}"
+                f" tracked now, from {fmt.thousands(counts.accounts)} accounts"
+            ),
         ),
     ]
     points = [
