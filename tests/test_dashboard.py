@@ -585,3 +585,17 @@ def test_a_revocation_the_server_was_not_told_of_holds_once_published(site, tmp_
         with opener() as con:
             publish(con, analytics_path=tmp_path / "analytics.duckdb", export_dir=tmp_path / "marts")
         assert c.get(f"/report/{token}").status_code == 410
+
+
+def test_overview_content_calendar_and_posting_times(site, client):
+    r = client.get("/?days=30")
+    with copy(site) as con:
+        posting = marts.posting_activity(con, start=NOW.date() - timedelta(days=29), end=NOW.date())
+    posted = (NOW - timedelta(days=2)).date()
+    assert posting.per_day == [(posted, 1)] or posting.per_day[-1] == (posted, 1)
+    days = dict(re.findall(r'<rect data-day="([^"]+)" data-count="(\d+)"', r.text))
+    assert len(days) == 30 and days[posted.isoformat()] == "1"
+    assert {k: int(v) for k, v in days.items() if v != "0"} == {d.isoformat(): n for d, n in posting.per_day}
+    cells = dict(re.findall(r'<rect data-cell="(\d+-\d+)" data-count="(\d+)"', r.text))
+    assert len(cells) == 7 * 24
+    assert cells[f"{posted.weekday()}-{NOW.hour}"] == "1"  # LAUNCH: posted 2 days ago at 14:30 UTC

@@ -75,3 +75,4 @@ def test_tracking_counts_are_zero_before_the_first_build() -> None:
     con.execute("CREATE SCHEMA marts")
     assert marts.tracking_counts(con) == marts.TrackingCounts(0, 0, 0)
     assert marts.video_table(con, marts.VideoFilter()) == ([], 0)
+    assert marts.posting_activity(con, start=date(2026, 1, 1), end=date(2026, 1, 31)) == marts.PostingActivity([], {})

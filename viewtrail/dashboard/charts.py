@@ -229,5 +229,63 @@ def sparkline(values: Sequence[float | None], *, width: int = 120, height: int =
     return f'{head}<polyline points="{points}"/></svg>'
 
 
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _shade(count: int, most: int) -> str:
+    """A blue as dark as ``count`` is near ``most``; empty cells stay light grey."""
+    if count <= 0 or most <= 0:
+        return "#f1f5f9"
+    return f"rgba(37, 99, 235, {0.15 + 0.85 * count / most:.2f})"
+
+
+def calendar(per_day: Sequence[tuple[date, int]], start: date, end: date, *, cell: int = 14) -> str:
+    """A content calendar: one square per day from ``start`` to ``end`` (weeks as columns, Monday on top),
+    shaded by the videos posted that day; each square's tooltip says the day and the count."""
+    counts = dict(per_day)
+    first_monday = start - timedelta(days=start.weekday())
+    weeks = (end - first_monday).days // 7 + 1
+    most = max(counts.values(), default=0)
+    width, height = 30 + weeks * (cell + 2), 7 * (cell + 2) + 4
+    parts = [
+        f'<svg class="calendar" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img"'
+        f' aria-label="videos posted per day, {start} to {end}">'
+    ]
+    for row in (0, 2, 4):
+        parts.append(f'<text class="tick" x="0" y="{row * (cell + 2) + cell - 3}">{WEEKDAYS[row]}</text>')
+    for day in days_between(start, end):
+        week, row = (day - first_monday).days // 7, day.weekday()
+        n = counts.get(day, 0)
+        parts.append(
+            f'<rect data-day="{day}" data-count="{n}" x="{30 + week * (cell + 2)}" y="{row * (cell + 2)}"'
+            f' width="{cell}" height="{cell}" rx="2" fill="{_shade(n, most)}"><title>{day}: {n:,} posted</title></rect>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def heatmap(cells: dict[tuple[int, int], int], *, cell: int = 16) -> str:
+    """When videos are posted: weekday rows by hour (UTC) columns, shaded by count."""
+    most = max(cells.values(), default=0)
+    width, height = 34 + 24 * (cell + 1), 7 * (cell + 1) + 16
+    parts = [
+        f'<svg class="heatmap" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img"'
+        ' aria-label="videos posted by weekday and hour (UTC)">'
+    ]
+    for hour in range(0, 24, 3):
+        parts.append(f'<text class="tick" x="{34 + hour * (cell + 1)}" y="{height - 3}">{hour:02d}</text>')
+    for weekday, name in enumerate(WEEKDAYS):
+        parts.append(f'<text class="tick" x="0" y="{weekday * (cell + 1) + cell - 4}">{name}</text>')
+        for hour in range(24):
+            n = cells.get((weekday, hour), 0)
+            parts.append(
+                f'<rect data-cell="{weekday}-{hour}" data-count="{n}" x="{34 + hour * (cell + 1)}"'
+                f' y="{weekday * (cell + 1)}" width="{cell}" height="{cell}" fill="{_shade(n, most)}">'
+                f"<title>{name} {hour:02d}:00 UTC: {n:,} posted</title></rect>"
+            )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
 def days_between(start: date, end: date) -> list[date]:
     return [start + timedelta(days=n) for n in range((end - start).days + 1)]

@@ -80,6 +80,7 @@ def overview_data(svc: Service, chosen: Period) -> tuple[Any, ...]:
                 recent_events(con, since=hour - timedelta(days=7), limit=8),
                 activity.platform_health(con, hour - timedelta(hours=24)),
                 activity.has_simulated(con),
+                marts.posting_activity(con, start=chosen.start, end=chosen.end),
             )
 
     return cached(svc, ("overview", earlier.start, chosen.end, hour), read)
@@ -98,7 +99,7 @@ def overview(
     if mode not in (None, "", "new", "cumulative"):
         raise PageError(400, f"mode must be new or cumulative; {mode!r} is neither.")
     cumulative = mode == "cumulative"
-    all_days, counts, top, creators, alerts, health, simulated = overview_data(service(request), chosen)
+    all_days, counts, top, creators, alerts, health, simulated, posting = overview_data(service(request), chosen)
     now_days = [d for d in all_days if d.day >= chosen.start]
     before = [d for d in all_days if d.day < chosen.start]
     gained, gained_before = sum(d.views_gained for d in now_days), sum(d.views_gained for d in before)
@@ -131,7 +132,10 @@ def overview(
             last.videos if last else counts.videos,
             last_before.videos if last_before else None,
             [d.videos for d in now_days],
-            note=f"{fmt.thousands(counts.active_videos)} tracked now, from {fmt.thousands(counts.accounts)} accounts",
+            note=(
+                f"with data on {last.day if last else 'the last day'}; {fmt.thousands(counts.active_videos)}"
+                f" tracked now, from {fmt.thousands(counts.accounts)} accounts"
+            ),
         ),
     ]
     points = [
@@ -158,6 +162,9 @@ def overview(
         health=health,
         simulated=simulated,
         counts=counts,
+        calendar=charts.calendar(posting.per_day, chosen.start, chosen.end),
+        heatmap=charts.heatmap(posting.per_weekday_hour),
+        posted=sum(n for _, n in posting.per_day),
     )
 
 

@@ -11,7 +11,7 @@ the API's wire shape.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, get_type_hints
@@ -588,6 +588,33 @@ def search_videos(con: duckdb.DuckDBPyConnection, text: str, limit: int = 8) -> 
     return rows
 
 
+@dataclass(frozen=True, slots=True)
+class PostingActivity:
+    """When the videos of ``marts.video_latest`` were posted: how many per day, and per weekday (0 = Monday) and
+    hour of the day (UTC), for a content calendar and a posting-time heatmap."""
+
+    per_day: list[tuple[date, int]]
+    per_weekday_hour: dict[tuple[int, int], int]
+
+
+def posting_activity(
+    con: duckdb.DuckDBPyConnection, *, start: date, end: date, filters: VideoFilter | None = None
+) -> PostingActivity:
+    """The videos matching ``filters`` posted from ``start`` to ``end`` (inclusive), counted in SQL."""
+    if Mart.VIDEO_LATEST not in built(con):
+        return PostingActivity([], {})
+    where, params = _video_where(replace(filters or VideoFilter(), posted_from=start, posted_to=end))
+    per_day = con.execute(
+        f"SELECT l.posted_at::DATE AS day, count(*) FROM marts.video_latest l{where} GROUP BY day ORDER BY day",
+        params,
+    ).fetchall()
+    cells = con.execute(
+        f"SELECT isodow(l.posted_at) - 1, hour(l.posted_at), count(*) FROM marts.video_latest l{where} GROUP BY ALL",
+        params,
+    ).fetchall()
+    return PostingActivity([(d, int(n)) for d, n in per_day], {(int(w), int(h)): int(n) for w, h, n in cells})
+
+
 # ------------------------------------------------------------------------------- labels, accounts, creators
 
 
@@ -770,6 +797,7 @@ __all__ = [
     "GrowthRanking",
     "GrowthRate",
     "Mart",
+    "PostingActivity",
     "SHARE_METRICS",
     "VideoDay",
     "VideoHeading",
@@ -799,6 +827,7 @@ __all__ = [
     "video_heading",
     "video_metrics",
     "video_views",
+    "posting_activity",
     "search_videos",
     "top_videos",
     "totals_days",
