@@ -171,8 +171,9 @@ class Browsing:
         tab.goto(path)
         return tab
 
-    def screenshot(self, page: Any, name: str) -> Path:
+    def screenshot(self, page: Any, name: str, *, full_page: bool = False) -> Path:
+        """docs/dashboard/<name>.png: the window, or with ``full_page`` the whole page."""
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{name}.png"
-        page.screenshot(path=str(path), full_page=False, animations="disabled")
+        page.screenshot(path=str(path), full_page=full_page, animations="disabled")
         return path

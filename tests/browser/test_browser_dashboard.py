@@ -78,7 +78,7 @@ def test_overview_numbers_equal_the_marts(browsing: Browsing) -> None:
     assert shown == [(video_id, gained) for video_id, gained in top]
     assert page.locator("svg").count() >= 2  # the chart and the cards' sparklines, drawn server-side
     assert page.get_by_text("Simulated data").is_visible()  # demo numbers are labelled as such
-    browsing.screenshot(page, "overview")
+    browsing.screenshot(page, "overview", full_page=True)
 
 
 def test_a_video_page_numbers_equal_the_marts(browsing: Browsing) -> None:
