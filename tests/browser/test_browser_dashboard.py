@@ -4,10 +4,13 @@ of its page in docs/dashboard/ (shown by docs/dashboard.md)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -283,6 +286,22 @@ def test_stop_and_resume_selected_videos_from_the_table(browsing: Browsing, read
         page.wait_for_load_state("load")
         assert page.url.endswith("/videos?sort=views&order=asc")
         assert api(browsing.server, read_key, f"/v1/videos/{video_id}")[1]["data"]["is_active"] is active
+
+
+def test_export_csv_downloads_every_video_of_the_filter_in_the_tables_order(browsing: Browsing) -> None:
+    page = browsing.page
+    page.goto("/videos?platform=youtube&sort=views&order=desc&size=5")
+    total = number(page.locator("h1 .muted").inner_text().split()[0])
+    shown = page.locator("table.videos tbody tr").evaluate_all("rows => rows.map(r => r.dataset.video)")
+    assert total and total > len(shown) == 5  # the filter matches more than the page shows
+    with page.expect_download() as started:
+        page.get_by_role("link", name="Export CSV").click()
+    download = started.value
+    assert download.suggested_filename == "videos.csv"
+    rows = list(csv.DictReader(io.StringIO(Path(download.path()).read_text())))
+    assert len(rows) == total  # every video of the filter, not just the page
+    assert {row["platform"] for row in rows} == {"youtube"}
+    assert [row["video_id"] for row in rows[:5]] == shown  # in the table's order
 
 
 #: The pages the crawl below opens besides the navigation's (the read-only report has its own test).
