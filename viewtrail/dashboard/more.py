@@ -179,6 +179,10 @@ def creator_page(request: Request, creator: str) -> Response:
         latest=info["latest"] or {},
         followers_chart=charts.line_chart(series, label="followers"),
         gained_chart=charts.line_chart(gained, step=True, label="views gained per day"),
+        splits={
+            metric: charts.share_bar(by_platform)
+            for metric, by_platform in ((info["latest"] or {}).get("shares") or {}).items()
+        },
         days=days[-30:][::-1],
         videos=videos,
         total=total,
