@@ -561,7 +561,9 @@ def test_serve_prepares_the_overview_before_the_first_visit(site, monkeypatch):
         while not common._cache and time.monotonic() < deadline:
             time.sleep(0.05)
         assert common._cache, "the overview was not prepared"
-        monkeypatch.setattr(app.state.service, "reader", lambda: pytest.fail("the overview read the marts again"))
+        from viewtrail.dashboard import videos
+
+        monkeypatch.setattr(videos, "mart_reader", lambda svc: pytest.fail("the overview read the marts again"))
         assert c.get("/").status_code == 200
 
 
