@@ -413,6 +413,10 @@ def test_creators_and_creator_page(site, client):
     page = client.get("/creators/Space Agency")
     assert page.status_code == 200 and kpi(page, "Followers") == fmt.thousands(latest.followers)
     assert "tiktok:nasa" in page.text and "youtube:esa" in page.text
+    split = re.search(r'data-split="followers">(.*?)</div>', page.text, re.S).group(1)
+    parts = {k: float(v) for k, v in re.findall(r'data-part="([a-z]+)" data-share="([0-9.]+)"', split)}
+    known = {k: v for k, v in latest.shares["followers"].items() if v}
+    assert parts == pytest.approx({k: v / sum(known.values()) for k, v in known.items()}, abs=1e-4)
     assert "There is no creator 'nobody'" in text(client.get("/creators/nobody"))
 
 
@@ -557,7 +561,9 @@ def test_serve_prepares_the_overview_before_the_first_visit(site, monkeypatch):
         while not common._cache and time.monotonic() < deadline:
             time.sleep(0.05)
         assert common._cache, "the overview was not prepared"
-        monkeypatch.setattr(app.state.service, "reader", lambda: pytest.fail("the overview read the marts again"))
+        from viewtrail.dashboard import videos
+
+        monkeypatch.setattr(videos, "mart_reader", lambda svc: pytest.fail("the overview read the marts again"))
         assert c.get("/").status_code == 200
 
 

@@ -229,6 +229,32 @@ def sparkline(values: Sequence[float | None], *, width: int = 120, height: int =
     return f'{head}<polyline points="{points}"/></svg>'
 
 
+def share_bar(shares: dict[str, float | None], *, width: int = 360, height: int = 18) -> str:
+    """One bar split by each part's share (0..1; missing or zero parts left out), each part's tooltip naming it
+    with its percentage: a creator's platform split."""
+    present = [(name, float(v)) for name, v in shares.items() if v]
+    total = sum(v for _, v in present)
+    parts = [
+        f'<svg class="share" viewBox="0 0 {width} {height + 16}" width="{width}" height="{height + 16}" role="img"'
+        f' aria-label="{escape(", ".join(f"{n} {v / total:.0%}" for n, v in present)) if total else "no data"}">'
+    ]
+    x = 0.0
+    for index, (name, value) in enumerate(present):
+        w = width * value / total
+        color = PALETTE[index % len(PALETTE)]
+        parts.append(
+            f'<rect data-part="{escape(name)}" data-share="{value / total:.4f}" x="{x:.1f}" y="0" width="{w:.1f}"'
+            f' height="{height}" fill="{color}"><title>{escape(name)}: {value / total:.1%}</title></rect>'
+        )
+        if w > 40:
+            parts.append(
+                f'<text class="legend" x="{x + 3:.1f}" y="{height + 12}">{escape(name)} {value / total:.0%}</text>'
+            )
+        x += w
+    parts.append("</svg>")
+    return "".join(parts)
+
+
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 

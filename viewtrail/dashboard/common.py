@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, TypeVar
 
+import duckdb
 from fastapi import Request
 
 from viewtrail.api.service import ApiProblem, Service
@@ -59,6 +60,33 @@ def cached(svc: Service, key: tuple[Hashable, ...], compute: Callable[[], T]) ->
         while len(_cache) > CACHE_ENTRIES:
             _cache.popitem(last=False)
     return value
+
+
+@contextmanager
+def mart_reader(svc: Service) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The published analyst copy, read-only, opened for this request as the API's reads open it. Not kept open
+    across requests: DuckDB shares one database instance per path within a process, so a kept connection would
+    hand the replaced file to every later open of the path, the API's included, after a build publishes."""
+    with svc.reader() as con:
+        yield con
+
+
+def shows_simulated(svc: Service) -> bool:
+    """Whether the published copy holds simulated snapshots (kept per copy: on real data the check reads every
+    snapshot to find none)."""
+    from viewtrail.warehouse.activity import has_simulated
+
+    def read() -> bool:
+        with mart_reader(svc) as con:
+            return has_simulated(con)
+
+    return cached(svc, ("simulated",), read)
+
+
+def label_choices(svc: Service) -> list[dict[str, Any]]:
+    """The labels a filter offers, kept per published copy (a label first used since the last build joins the
+    list with the next one)."""
+    return cached(svc, ("labels",), svc.labels)
 
 
 @contextmanager

@@ -11,12 +11,12 @@ from fastapi.responses import HTMLResponse, Response
 from viewtrail.api.store import Store
 from viewtrail.app import share_links
 from viewtrail.clock import utc_now
-from viewtrail.warehouse import activity, marts
+from viewtrail.warehouse import marts
 from viewtrail.warehouse.share_links import ShareLink, list_share_links
 
 from . import charts
 from .auth import COOKIE, SESSION_TTL, Access, PageError, access, check_write, current, same_origin
-from .common import period, service, user_errors
+from .common import mart_reader, period, service, shows_simulated, user_errors
 from .web import page, redirect
 
 router = APIRouter(include_in_schema=False)
@@ -69,7 +69,7 @@ def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
 
 def _known_links(request: Request) -> dict[str, ShareLink]:
     """The links the analyst copy holds, overlaid with those written since (the store's, which are newer)."""
-    with service(request).reader() as con:
+    with mart_reader(service(request)) as con:
         links = {link.link_id: link for link in list_share_links(con)}
     for link_id, row in service(request).store.share_links().items():
         written = _link(row)
@@ -169,10 +169,10 @@ def report(
             message=f"This link has {'been revoked' if state == 'revoked' else 'expired'}; ask its owner for a new one.",
         )
     chosen = period(days, start, end)
-    with svc.reader() as con:
+    with mart_reader(svc) as con:
         rows = marts.daily_rows(con, marts.Mart.LABEL_DAILY, {"label": link.label}, start=chosen.start, end=chosen.end)
         top, total = marts.video_table(con, marts.VideoFilter(label=link.label), sort="views", limit=20)
-        simulated = activity.has_simulated(con)
+    simulated = shows_simulated(svc)
     gained = sum(int(r.get("views_gained") or 0) for r in rows)
     chart = charts.line_chart(
         [charts.Series("views gained", [charts.Point(r["day"], r.get("views_gained")) for r in rows])],

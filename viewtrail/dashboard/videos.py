@@ -25,7 +25,18 @@ from viewtrail.warehouse import activity, marts
 
 from . import charts, fmt
 from .auth import PageError, access, check_write
-from .common import Period, cached, parse_date, parse_int, period, service, user_errors
+from .common import (
+    Period,
+    cached,
+    label_choices,
+    mart_reader,
+    parse_date,
+    parse_int,
+    period,
+    service,
+    shows_simulated,
+    user_errors,
+)
 from .web import page, redirect
 
 router = APIRouter(include_in_schema=False)
@@ -71,7 +82,7 @@ def overview_data(svc: Service, chosen: Period) -> tuple[Any, ...]:
     hour = utc_now().replace(minute=0, second=0, microsecond=0)
 
     def read() -> tuple[Any, ...]:
-        with svc.reader() as con:
+        with mart_reader(svc) as con:
             return (
                 marts.totals_days(con, start=earlier.start, end=chosen.end),
                 marts.tracking_counts(con),
@@ -261,12 +272,12 @@ def videos_page(request: Request) -> Response:
     sort, descending = _sort(request)
     size = parse_int(request.query_params.get("size"), "size", default=50, low=1, high=max(PAGE_SIZES))
     number = parse_int(request.query_params.get("page"), "page", default=1, low=1, high=1_000_000)
-    with service(request).reader() as con:
+    with mart_reader(service(request)) as con:
         rows, total = marts.video_table(
             con, filters, sort=sort, descending=descending, limit=size, offset=(number - 1) * size
         )
-        labels = [entry for entry in service(request).labels()]
-        simulated = activity.has_simulated(con)
+    labels = label_choices(service(request))
+    simulated = shows_simulated(service(request))
     pages = max(1, -(-total // size))
     return page(
         request,
@@ -322,7 +333,7 @@ def videos_csv(request: Request) -> Response:
     access(request)
     filters, _ = _filters(request)
     sort, descending = _sort(request)
-    with service(request).reader() as con:
+    with mart_reader(service(request)) as con:
         rows, _ = marts.video_table(con, filters, sort=sort, descending=descending, limit=None)
 
     def lines() -> Iterator[str]:
@@ -466,7 +477,7 @@ def video_page(request: Request, video_id: str) -> Response:
     with user_errors():
         video = svc.get_video(video_id)
     vid = video["video_id"]
-    with svc.reader() as con:
+    with mart_reader(svc) as con:
         metrics = marts.video_metrics(con, [vid]).get(vid) or marts.VideoMetrics()
         heading = marts.video_heading(con, vid)
         days = marts.video_days(con, video_id=vid)
@@ -532,7 +543,7 @@ def search(request: Request, q: str = "") -> Response:
     if not text:
         return JSONResponse({"results": []})
     svc = service(request)
-    with svc.reader() as con:
+    with mart_reader(svc) as con:
         hits = marts.search_videos(con, text, limit=8)
     results: list[dict[str, str]] = [
         {
