@@ -179,16 +179,13 @@ def overview_queries(analytics: Path, run: int | None) -> None:
 
 
 def videos_table_queries(analytics: Path, run: int | None) -> None:
-    """What the videos table's first page reads: 50 rows by views with the filter's total, the labels."""
-    from viewtrail.warehouse import activity, marts
+    """What the videos table's first page reads per request: 50 rows by views with the filter's total (its label
+    choices and the simulated-data check are kept per published copy)."""
+    from viewtrail.warehouse import marts
 
     con = duckdb.connect(str(analytics), read_only=True)
     try:
         marts.video_table(con, marts.VideoFilter(), sort="views", descending=True, limit=50, offset=0)
-        con.execute(
-            "SELECT label, count(*) FROM (SELECT unnest(labels) AS label FROM registry.videos) GROUP BY label"
-        ).fetchall()
-        activity.has_simulated(con)
     finally:
         con.close()
 
@@ -225,7 +222,7 @@ TARGETS = [
         "videos table, first page",
         fixed("/videos"),
         videos_table_queries,
-        "`marts.video_table` (50 rows + total), labels",
+        "`marts.video_table` (50 rows + total)",
         "data-video=",
     ),
     Target(
