@@ -304,6 +304,48 @@ def test_export_csv_downloads_every_video_of_the_filter_in_the_tables_order(brow
     assert [row["video_id"] for row in rows[:5]] == shown  # in the table's order
 
 
+def test_labels_edited_on_a_video_page_reach_the_registry(browsing: Browsing, read_key: str) -> None:
+    page = browsing.page
+    page.goto("/videos?sort=views&order=desc")
+    video_id = page.locator("table.videos tbody tr").first.get_attribute("data-video")
+    page.goto(f"/videos/{video_id}")
+    box = page.locator('form.labels input[name="labels"]')
+    before = [label.strip() for label in box.input_value().split(",") if label.strip()]
+    box.fill(", ".join([*before, " browser-edit "]))  # its labels kept (other tests count them), one added
+    with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/labels")):
+        page.get_by_role("button", name="Save labels").click()
+    page.wait_for_load_state("load")
+    labels = api(browsing.server, read_key, f"/v1/videos/{video_id}")[1]["data"]["labels"]
+    assert sorted(labels) == sorted([*before, "browser-edit"])
+    assert page.locator('form.labels input[name="labels"]').input_value() == ", ".join(labels)
+
+
+def test_the_discovery_inbox_accepts_and_rejects(browsing: Browsing) -> None:
+    """The review-mode account's discovered videos wait in the inbox; accepted ones are tracked (first snapshot
+    at once), rejected ones are not."""
+    page = browsing.page
+    page.goto("/accounts")
+    waiting = page.locator("table.inbox tbody tr").evaluate_all("rows => rows.map(r => r.dataset.inbox)")
+    assert len(waiting) >= 2, waiting  # the demo's review-mode account found new videos
+    accept, reject = waiting[0], waiting[1]
+
+    def registered(video_id: str) -> tuple[bool, ...] | None:
+        # the live warehouse: the inbox's decisions reach the analyst copy (and so the pages) with the next build
+        with duckdb.connect(str(browsing.server.demo.data / "warehouse.duckdb"), read_only=True) as con:
+            row = con.execute("SELECT is_active FROM registry.videos WHERE video_id = ?", [video_id]).fetchone()
+        return tuple(row) if row else None
+
+    assert registered(accept) is None  # not tracked before the decision
+    for video_id, decision in ((accept, "Accept and track"), (reject, "Reject")):
+        page.goto("/accounts")
+        page.locator(f'tr[data-inbox="{video_id}"] input[name="id"]').check()
+        with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/inbox")):
+            page.get_by_role("button", name=decision).click()
+        page.locator('[role="status"]').first.wait_for()
+    assert registered(accept) == (True,)
+    assert registered(reject) is None
+
+
 #: The pages the crawl below opens besides the navigation's (the read-only report has its own test).
 EXTRA_PAGES = ("/docs", "/videos?sort=views&order=asc&col=views&col=gained_1d", "/?days=30&mode=cumulative")
 
