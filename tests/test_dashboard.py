@@ -73,6 +73,13 @@ def test_overview_cards_equal_the_marts_and_mark_the_partial_day(site, client):
     assert days, "the fixture's marts have days in the period"
     assert kpi(r, "Views gained") == fmt.thousands(sum(d.views_gained for d in days))
     assert kpi(r, "Total views") == fmt.thousands(days[-1].views)
+    with copy(site) as con:  # the engagement rate as marts.label_daily defines it, over all videos
+        engaged = con.execute(
+            "SELECT sum(engagements) / sum(views) FROM marts.video_engagement"
+            " WHERE day = ? AND engagements IS NOT NULL AND views IS NOT NULL",
+            [days[-1].day],
+        ).fetchone()[0]
+    assert kpi(r, "Engagement rate") == fmt.percent(engaged, 3) == fmt.percent(days[-1].engagement_rate, 3)
     assert f'data-partial="{NOW.date().isoformat()}"' in r.text and "Partial" in r.text
     rows = re.findall(r'<a href="/videos/([^"]+)">.*?data-value="(\d+)"', r.text.split("Top videos")[1], flags=re.S)
     assert [(vid, int(v)) for vid, v in rows] == [(t.video_id, t.views_gained) for t in top]
@@ -137,6 +144,7 @@ def test_videos_table_is_the_marts_page_sorted_filtered_and_paged(site, client):
     assert table_ids(client.get("/videos?sort=video&order=asc")) == sorted([RICK, LAUNCH, QUIET])
     assert table_ids(client.get("/videos?sort=video&order=asc&size=1&page=2")) == [sorted([RICK, LAUNCH, QUIET])[1]]
     assert table_ids(client.get(f"/videos?posted_from={(NOW - timedelta(days=3)).date()}")) == [LAUNCH]
+    assert table_ids(client.get("/videos?status=stopped")) == []
     assert "No video matches these filters" in text(client.get("/videos?label=nothing"))
 
 
@@ -155,6 +163,7 @@ def test_videos_column_picker_shows_the_columns_asked_for(client):
         ("order=up", "order must be asc or desc"),
         ("size=0", "size must be a whole number from 1 to 200"),
         ("posted_from=soon", "posted_from must be a date"),
+        ("status=gone", "status must be one of active, stopped, untracked"),
     ],
 )
 def test_videos_bad_query_is_a_visible_sentence(client, query, message):
@@ -274,6 +283,8 @@ def test_elsewhere_pages_need_a_login_with_an_api_key(site):
         r = c.get("/videos?label=launch", follow_redirects=False)
         assert r.status_code == 303 and r.headers["location"] == "/login?next=%2Fvideos%3Flabel%3Dlaunch"
         assert c.get("/report/sl_nothing.x").status_code == 404  # share links need no login
+        forged = c.post("/login", data={"key": read_key}, headers={"Origin": "https://evil.test"})
+        assert forged.status_code == 403 and "set-cookie" not in forged.headers
         bad = c.post("/login", data={"key": "vt_wrong", "next": "/"})
         assert bad.status_code == 401 and "That API key is not valid" in text(bad)
         r = c.post("/login", data={"key": read_key, "next": "/videos?label=launch"}, follow_redirects=False)
@@ -288,6 +299,12 @@ def test_elsewhere_pages_need_a_login_with_an_api_key(site):
         c.post("/login", data={"key": write_key})
         page = c.get("/videos")
         assert c.post("/logout", data={"csrf": csrf_of(page)}, follow_redirects=False).headers["location"] == "/login"
+        assert c.get("/", follow_redirects=False).status_code == 303
+    # a session made on 127.0.0.1 without a login opens nothing on a server listening elsewhere
+    with TestClient(site["app"], base_url="http://127.0.0.1:8000") as local:
+        local.get("/")
+        cookie = local.cookies.get("vt_session")
+    with TestClient(site["remote"], base_url="http://10.0.0.5:8000", cookies={"vt_session": cookie}) as c:
         assert c.get("/", follow_redirects=False).status_code == 303
 
 
@@ -396,6 +413,10 @@ def test_creators_and_creator_page(site, client):
     page = client.get("/creators/Space Agency")
     assert page.status_code == 200 and kpi(page, "Followers") == fmt.thousands(latest.followers)
     assert "tiktok:nasa" in page.text and "youtube:esa" in page.text
+    split = re.search(r'data-split="followers">(.*?)</div>', page.text, re.S).group(1)
+    parts = {k: float(v) for k, v in re.findall(r'data-part="([a-z]+)" data-share="([0-9.]+)"', split)}
+    known = {k: v for k, v in latest.shares["followers"].items() if v}
+    assert parts == pytest.approx({k: v / sum(known.values()) for k, v in known.items()}, abs=1e-4)
     assert "There is no creator 'nobody'" in text(client.get("/creators/nobody"))
 
 
@@ -471,3 +492,116 @@ def test_every_page_answers_without_a_traceback(client):
         assert r.status_code == 200, path
         assert "Traceback" not in r.text and "<html" in r.text
     assert client.get("/static/app.css").status_code == 200 and client.get("/static/app.js").status_code == 200
+    missing = client.get("/nowhere", headers={"Accept": "text/html"})
+    assert missing.status_code == 404 and "There is no page /nowhere" in text(missing)
+    assert client.get("/nowhere").headers["content-type"].startswith("application/problem+json")  # API clients
+
+
+def test_an_unexpected_failure_on_a_page_is_a_page_naming_the_request(site, monkeypatch):
+    from viewtrail.dashboard import videos
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(videos.marts, "video_table", broken)
+    with TestClient(site["app"], raise_server_exceptions=False) as c:
+        r = c.get("/videos", headers={"X-Request-ID": "req-42"})
+    assert r.status_code == 500 and r.headers["content-type"].startswith("text/html")
+    assert "request req-42" in text(r) and "boom" not in r.text and "Traceback" not in r.text
+
+
+def test_the_apis_top_growth_ranks_like_the_videos_page(site, client):
+    """The MCP tool's ranking and the Videos page sorted by a gain are one query of the mart reader."""
+    service = site["app"].state.service
+    for window in (1, 7, 14):
+        page_ids = table_ids(client.get(f"/videos?sort=gained_{window}d"))
+        with copy(site) as con:
+            rows, _ = marts.video_table(con, marts.VideoFilter(), sort=f"gained_{window}d")
+        gained = [r.video_id for r in rows if getattr(r, f"views_gained_{window}d") is not None]
+        assert gained, window
+        assert [v["video_id"] for v in service.top_growth(window_days=window)] == gained == page_ids[: len(gained)]
+    assert service.top_growth(window_days=30) == []  # no video is 30 days observed: none has a 30-day gain
+    assert [v["video_id"] for v in service.top_growth(window_days=7, label="nothing")] == []
+
+
+def test_the_overview_follows_a_newly_published_copy(site, tmp_path):
+    """The overview's aggregates are kept per published copy: a build replacing the copy shows at once."""
+    import shutil
+    from dataclasses import replace
+
+    from viewtrail.dashboard.app import create_app
+
+    published = tmp_path / "analytics.duckdb"
+    shutil.copy(site["data"] / "analytics.duckdb", published)
+    settings = replace(site["app"].state.service.settings, analytics_path=published)
+    with TestClient(create_app(settings)) as c:
+        before = kpi(c.get("/?days=7"), "Total views")
+        assert before == kpi(c.get("/?days=7"), "Total views")
+        rebuilt = tmp_path / "rebuilt.duckdb"
+        shutil.copy(published, rebuilt)
+        with duckdb.connect(str(rebuilt)) as con:
+            con.execute("UPDATE marts.video_daily SET views = views + 1000 WHERE day = ?", [NOW.date()])
+        rebuilt.replace(published)  # as publishing does: a new file renamed over the old one
+        after = kpi(c.get("/?days=7"), "Total views")
+    assert int(after.replace(",", "")) == int(before.replace(",", "")) + 1000 * 2  # RICK and LAUNCH have today
+
+
+def test_serve_prepares_the_overview_before_the_first_visit(site, monkeypatch):
+    """`viewtrail serve` computes the default overview in the background when it starts (and after each build):
+    the first visit finds it ready and reads no mart."""
+    import time
+
+    from viewtrail.dashboard import common
+    from viewtrail.dashboard.app import create_app
+
+    monkeypatch.setattr(common, "_cache", common.OrderedDict())
+    app = create_app(keep_warm=True)
+    with TestClient(app) as c:  # starting the app starts the warm-up
+        deadline = time.monotonic() + 60
+        while not common._cache and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert common._cache, "the overview was not prepared"
+        from viewtrail.dashboard import videos
+
+        monkeypatch.setattr(videos, "mart_reader", lambda svc: pytest.fail("the overview read the marts again"))
+        assert c.get("/").status_code == 200
+
+
+def test_a_revocation_the_server_was_not_told_of_holds_once_published(site, tmp_path):
+    """A `share revoke` stopped before it told the server: once a build publishes the revocation, the link is
+    gone, whatever the server's store still says."""
+    from dataclasses import replace
+    from functools import partial
+
+    from viewtrail.app import share_links
+    from viewtrail.dashboard.app import create_app
+    from viewtrail.dashboard.sharing import SIGNING_KEY, remember
+    from viewtrail.pipeline.publish import publish
+    from viewtrail.warehouse import open_warehouse
+
+    settings = site["app"].state.service.settings
+    store = site["app"].state.service.store
+    opener = partial(open_warehouse, site["data"] / "warehouse.duckdb")
+    link, token = share_links.create_share_link(
+        "launch", 5, key=store.signing_key(SIGNING_KEY), open_warehouse=opener, after_write=remember(store)
+    )
+    share_links.revoke_share_link(link.link_id, open_warehouse=opener)  # no after_write: the server never heard
+    with TestClient(create_app(replace(settings, analytics_path=tmp_path / "analytics.duckdb"))) as c:
+        assert c.get(f"/report/{token}").status_code == 200  # not published yet: the store's row holds
+        with opener() as con:
+            publish(con, analytics_path=tmp_path / "analytics.duckdb", export_dir=tmp_path / "marts")
+        assert c.get(f"/report/{token}").status_code == 410
+
+
+def test_overview_content_calendar_and_posting_times(site, client):
+    r = client.get("/?days=30")
+    with copy(site) as con:
+        posting = marts.posting_activity(con, start=NOW.date() - timedelta(days=29), end=NOW.date())
+    posted = (NOW - timedelta(days=2)).date()
+    assert posting.per_day == [(posted, 1)] or posting.per_day[-1] == (posted, 1)
+    days = dict(re.findall(r'<rect data-day="([^"]+)" data-count="(\d+)"', r.text))
+    assert len(days) == 30 and days[posted.isoformat()] == "1"
+    assert {k: int(v) for k, v in days.items() if v != "0"} == {d.isoformat(): n for d, n in posting.per_day}
+    cells = dict(re.findall(r'<rect data-cell="(\d+-\d+)" data-count="(\d+)"', r.text))
+    assert len(cells) == 7 * 24
+    assert cells[f"{posted.weekday()}-{NOW.hour}"] == "1"  # LAUNCH: posted 2 days ago at 14:30 UTC

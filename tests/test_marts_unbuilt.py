@@ -3,7 +3,7 @@ warehouse or analyst copy that dbt has not built yet (the sensors then skip; the
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import duckdb
 import pytest
@@ -22,6 +22,10 @@ READS = {
     "account_latest": lambda con: marts.account_latest(con, ["tiktok:nasa"]),
     "creator_latest": lambda con: marts.creator_latest(con, ["space-agency"]),
     "top_creators": lambda con: marts.top_creators(con, 5),
+    "totals_days": lambda con: marts.totals_days(con, start=date(2026, 1, 1), end=date(2026, 1, 31)),
+    "top_videos": lambda con: marts.top_videos(con, start=date(2026, 1, 1), end=date(2026, 1, 31), limit=10),
+    "video_table": lambda con: marts.video_table(con, marts.VideoFilter(search="x"))[0],
+    "search_videos": lambda con: marts.search_videos(con, "x"),
 }
 
 
@@ -64,3 +68,11 @@ def test_failing_videos_come_by_video_id_whatever_the_table_order() -> None:
         "x:3",
         "youtube:1",
     ]
+
+
+def test_tracking_counts_are_zero_before_the_first_build() -> None:
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA marts")
+    assert marts.tracking_counts(con) == marts.TrackingCounts(0, 0, 0)
+    assert marts.video_table(con, marts.VideoFilter()) == ([], 0)
+    assert marts.posting_activity(con, start=date(2026, 1, 1), end=date(2026, 1, 31)) == marts.PostingActivity([], {})

@@ -13,15 +13,20 @@ Timeouts are generous and every wait is for a selector or a response, never a sl
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 #: Where the tests write the screenshots docs/dashboard.md shows.
@@ -44,9 +49,9 @@ def viewtrail_command() -> list[str]:
     return [sys.executable, "-c", "from viewtrail.cli import app; app()"]
 
 
-def free_port() -> int:
+def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
+        probe.bind((host, 0))
         return int(probe.getsockname()[1])
 
 
@@ -71,15 +76,58 @@ class Demo:
 
 @dataclass
 class Server:
-    """`viewtrail serve` on 127.0.0.1, as a user starts it."""
+    """`viewtrail serve` on a loopback address, as a user starts it."""
 
     url: str
     demo: Demo
     process: subprocess.Popen[bytes]
     log: Path
 
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).hostname or ""
+
     def get(self, path: str, **kwargs: Any) -> httpx.Response:
         return httpx.get(self.url + path, timeout=60, **kwargs)
+
+
+@contextmanager
+def serving(demo: Demo, host: str, log: Path) -> Iterator[Server]:
+    """`viewtrail serve --host HOST` over the demo on a free port, until the block ends (stopped as Ctrl-C
+    stops it). Fails the test with the server's output if it does not answer within 180 s."""
+    port = free_port(host)
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [*viewtrail_command(), "serve", "--host", host, "--port", str(port)],
+            cwd=REPO,
+            env=demo.env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    running = Server(f"http://{host}:{port}", demo, process, log)
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"viewtrail serve exited with {process.returncode}:\n{log.read_text()[-4000:]}")
+            try:
+                if running.get("/v1/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"viewtrail serve did not answer within 180 s:\n{log.read_text()[-4000:]}")
+            time.sleep(0.2)
+        yield running
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)  # uvicorn's graceful stop, as Ctrl-C
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=20)
 
 
 @dataclass
@@ -94,8 +142,8 @@ class Browsing:
 
     @classmethod
     def start(cls, browser: Any, server: Server) -> Browsing:
-        """A new context whose requests to any host but 127.0.0.1 are aborted and recorded in ``foreign``, and
-        whose pages' uncaught script errors are recorded in ``errors``."""
+        """A new context whose requests to any host but 127.0.0.1 (and the server's own loopback address) are
+        aborted and recorded in ``foreign``, and whose pages' uncaught script errors are recorded in ``errors``."""
         context = browser.new_context(
             base_url=server.url, viewport={"width": 1280, "height": 860}, locale="en-US", timezone_id="UTC"
         )
@@ -103,8 +151,10 @@ class Browsing:
         context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
         session = cls(server, context, None)
 
+        allowed = LOCAL_HOSTS | {server.host}
+
         def guard(route: Any) -> None:
-            if urlsplit(route.request.url).hostname in LOCAL_HOSTS:
+            if urlsplit(route.request.url).hostname in allowed:
                 route.continue_()
             else:
                 session.foreign.append(route.request.url)
@@ -121,8 +171,9 @@ class Browsing:
         tab.goto(path)
         return tab
 
-    def screenshot(self, page: Any, name: str) -> Path:
+    def screenshot(self, page: Any, name: str, *, full_page: bool = False) -> Path:
+        """docs/dashboard/<name>.png: the window, or with ``full_page`` the whole page."""
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{name}.png"
-        page.screenshot(path=str(path), full_page=False, animations="disabled")
+        page.screenshot(path=str(path), full_page=full_page, animations="disabled")
         return path

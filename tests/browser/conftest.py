@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from browser_support import (
     CHROMIUM,
@@ -21,7 +18,7 @@ from browser_support import (
     Browsing,
     Demo,
     Server,
-    free_port,
+    serving,
     viewtrail_command,
 )
 
@@ -66,40 +63,9 @@ def _pointed_at(env: dict[str, str], data: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def server(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    port = free_port()
-    log = tmp_path_factory.mktemp("serve") / "serve.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [*viewtrail_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=REPO,
-            env=demo.env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    running = Server(f"http://127.0.0.1:{port}", demo, process, log)
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"viewtrail serve exited with {process.returncode}:\n{log.read_text()[-4000:]}")
-            try:
-                if running.get("/v1/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"viewtrail serve did not answer within 180 s:\n{log.read_text()[-4000:]}")
-            time.sleep(0.2)
+    """`viewtrail serve` on 127.0.0.1, as a user starts it: the pages need no login."""
+    with serving(demo, "127.0.0.1", tmp_path_factory.mktemp("serve") / "serve.log") as running:
         yield running
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)  # uvicorn's graceful stop, as Ctrl-C
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=20)
 
 
 @pytest.fixture(scope="session")

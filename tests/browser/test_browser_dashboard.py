@@ -4,10 +4,13 @@ of its page in docs/dashboard/ (shown by docs/dashboard.md)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -78,7 +81,7 @@ def test_overview_numbers_equal_the_marts(browsing: Browsing) -> None:
     assert shown == [(video_id, gained) for video_id, gained in top]
     assert page.locator("svg").count() >= 2  # the chart and the cards' sparklines, drawn server-side
     assert page.get_by_text("Simulated data").is_visible()  # demo numbers are labelled as such
-    browsing.screenshot(page, "overview")
+    browsing.screenshot(page, "overview", full_page=True)
 
 
 def test_a_video_page_numbers_equal_the_marts(browsing: Browsing) -> None:
@@ -242,6 +245,107 @@ def test_a_compare_link_reproduces_its_chart(browser: Any, browsing: Browsing) -
     assert other.foreign == [] and other.errors == []
 
 
+def test_ctrl_k_searches_and_the_keyboard_opens_a_video(browsing: Browsing) -> None:
+    """The page script's search box: Ctrl-K focuses it from anywhere, typing part of a title lists the video,
+    the arrow keys pick it and Enter opens its page."""
+    with analyst_copy(browsing.server) as con:
+        video_id, title = con.execute(
+            "SELECT video_id, title FROM marts.video_latest WHERE title IS NOT NULL ORDER BY views DESC, video_id"
+            " LIMIT 1"
+        ).fetchone()
+    page = browsing.page
+    page.goto("/")
+    page.locator("h1").wait_for()
+    page.keyboard.press("Control+k")
+    assert page.evaluate("document.activeElement.id") == "search"
+    # typed at once: one input event, one request (keys typed one by one on a loaded machine could let a
+    # shorter prefix's answer arrive last and redraw the list under the arrow keys)
+    page.locator("#search").fill(title[:14])
+    suggestion = page.locator("#search-results a", has_text=title).first
+    suggestion.wait_for()
+    browsing.screenshot(page, "search")
+    for _ in range(page.locator("#search-results a").count()):  # down the list to that video
+        page.keyboard.press("ArrowDown")
+        if "active" in (suggestion.get_attribute("class") or ""):
+            break
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/videos/{video_id}")
+    assert page.locator("h1").inner_text() == title
+
+
+def test_stop_and_resume_selected_videos_from_the_table(browsing: Browsing, read_key: str) -> None:
+    page = browsing.page
+    page.goto("/videos?sort=views&order=asc")
+    video_id = page.locator("table.videos tbody tr").first.get_attribute("data-video")
+    for button, active in (("Stop tracking selected", False), ("Resume selected", True)):
+        page.locator(f'tr[data-video="{video_id}"] input[name="id"]').check()
+        # the form posts, then the server sends the browser back to the same view (the URL it already shows)
+        with page.expect_response(lambda r: r.request.method == "POST" and "/videos/" in r.url) as posted:
+            page.get_by_role("button", name=button).click()
+        assert posted.value.status == 303, posted.value.status
+        page.wait_for_load_state("load")
+        assert page.url.endswith("/videos?sort=views&order=asc")
+        assert api(browsing.server, read_key, f"/v1/videos/{video_id}")[1]["data"]["is_active"] is active
+
+
+def test_export_csv_downloads_every_video_of_the_filter_in_the_tables_order(browsing: Browsing) -> None:
+    page = browsing.page
+    page.goto("/videos?platform=youtube&sort=views&order=desc&size=5")
+    total = number(page.locator("h1 .muted").inner_text().split()[0])
+    shown = page.locator("table.videos tbody tr").evaluate_all("rows => rows.map(r => r.dataset.video)")
+    assert total and total > len(shown) == 5  # the filter matches more than the page shows
+    with page.expect_download() as started:
+        page.get_by_role("link", name="Export CSV").click()
+    download = started.value
+    assert download.suggested_filename == "videos.csv"
+    rows = list(csv.DictReader(io.StringIO(Path(download.path()).read_text())))
+    assert len(rows) == total  # every video of the filter, not just the page
+    assert {row["platform"] for row in rows} == {"youtube"}
+    assert [row["video_id"] for row in rows[:5]] == shown  # in the table's order
+
+
+def test_labels_edited_on_a_video_page_reach_the_registry(browsing: Browsing, read_key: str) -> None:
+    page = browsing.page
+    page.goto("/videos?sort=views&order=desc")
+    video_id = page.locator("table.videos tbody tr").first.get_attribute("data-video")
+    page.goto(f"/videos/{video_id}")
+    box = page.locator('form.labels input[name="labels"]')
+    before = [label.strip() for label in box.input_value().split(",") if label.strip()]
+    box.fill(", ".join([*before, " browser-edit "]))  # its labels kept (other tests count them), one added
+    with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/labels")):
+        page.get_by_role("button", name="Save labels").click()
+    page.wait_for_load_state("load")
+    labels = api(browsing.server, read_key, f"/v1/videos/{video_id}")[1]["data"]["labels"]
+    assert sorted(labels) == sorted([*before, "browser-edit"])
+    assert page.locator('form.labels input[name="labels"]').input_value() == ", ".join(labels)
+
+
+def test_the_discovery_inbox_accepts_and_rejects(browsing: Browsing) -> None:
+    """The review-mode account's discovered videos wait in the inbox; accepted ones are tracked (first snapshot
+    at once), rejected ones are not."""
+    page = browsing.page
+    page.goto("/accounts")
+    waiting = page.locator("table.inbox tbody tr").evaluate_all("rows => rows.map(r => r.dataset.inbox)")
+    assert len(waiting) >= 2, waiting  # the demo's review-mode account found new videos
+    accept, reject = waiting[0], waiting[1]
+
+    def registered(video_id: str) -> tuple[bool, ...] | None:
+        # the live warehouse: the inbox's decisions reach the analyst copy (and so the pages) with the next build
+        with duckdb.connect(str(browsing.server.demo.data / "warehouse.duckdb"), read_only=True) as con:
+            row = con.execute("SELECT is_active FROM registry.videos WHERE video_id = ?", [video_id]).fetchone()
+        return tuple(row) if row else None
+
+    assert registered(accept) is None  # not tracked before the decision
+    for video_id, decision in ((accept, "Accept and track"), (reject, "Reject")):
+        page.goto("/accounts")
+        page.locator(f'tr[data-inbox="{video_id}"] input[name="id"]').check()
+        with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/inbox")):
+            page.get_by_role("button", name=decision).click()
+        page.locator('[role="status"]').first.wait_for()
+    assert registered(accept) == (True,)
+    assert registered(reject) is None
+
+
 #: The pages the crawl below opens besides the navigation's (the read-only report has its own test).
 EXTRA_PAGES = ("/docs", "/videos?sort=views&order=asc&col=views&col=gained_1d", "/?days=30&mode=cumulative")
 
@@ -261,10 +365,17 @@ def test_no_page_requests_anything_outside_127_0_0_1(browsing: Browsing) -> None
         assert answer is not None and answer.ok, f"{href}: {answer.status if answer else 'no answer'}"
         if href in shot:
             browsing.screenshot(page, shot[href])
-    # the detail pages of an account and a creator, reached from their tables
-    for table, name in (("/accounts", "account"), ("/creators", "creator")):
+    # the detail pages of the account and the creator with the most tracked videos, reached from their tables
+    with analyst_copy(browsing.server) as con:
+        (account,) = con.execute(
+            "SELECT account_id FROM marts.account_latest ORDER BY tracked_videos DESC NULLS LAST, account_id LIMIT 1"
+        ).fetchone()
+        (creator,) = con.execute(
+            "SELECT creator_id FROM marts.creator_latest ORDER BY videos DESC NULLS LAST, creator_id LIMIT 1"
+        ).fetchone()
+    for table, key, name in (("/accounts", account, "account"), ("/creators", creator, "creator")):
         page.goto(table)
-        page.locator(f"table.{table[1:]} tbody tr a").first.click()
-        page.wait_for_url(f"**{table}/*")
+        page.locator(f'table.{table[1:]} a[href="{table}/{key}"]').first.click()
+        page.wait_for_url(f"**{table}/{key}")
         page.wait_for_load_state("networkidle")
         browsing.screenshot(page, name)

@@ -383,16 +383,22 @@ def write_run(con: duckdb.DuckDBPyConnection, run: AlertRun) -> int:
 
 # ---------------------------------------------------------------------------------------------------- listing
 
+
 #: marts.alert_events in the analyst copy, and `viewtrail alerts`: one row per event, deliveries summarised.
-EVENTS_SQL = """
+def _events_sql(events: str = "raw.alert_events") -> str:
+    """Events (from ``events``: the table, or a subquery of it) with their deliveries and first message line."""
+    return f"""
 SELECT e.event_id, e.rule_id, e.kind, e.condition, e.video_id, e.label, e.account, e.platform, e.numbers,
        e.occurred_at, e.fired_at, e.dedup_key, split_part(e.message, chr(10), 1) AS title,
        coalesce(list(struct_pack(channel := d.channel, status := d.status, attempts := d.attempts,
                                  delivered_at := d.delivered_at, reason := d.reason)
                      ORDER BY d.channel) FILTER (WHERE d.channel IS NOT NULL), []) AS deliveries
-FROM raw.alert_events e LEFT JOIN raw.alert_deliveries d USING (event_id)
+FROM {events} e LEFT JOIN raw.alert_deliveries d USING (event_id)
 GROUP BY ALL
 """
+
+
+EVENTS_SQL = _events_sql()
 
 
 def list_events(
@@ -412,6 +418,31 @@ def list_events(
         f"SELECT * FROM ({EVENTS_SQL}) {'WHERE ' + ' AND '.join(where) if where else ''} ORDER BY occurred_at, event_id"
     )
     cursor = con.execute(sql, params)
+    columns = [d[0] for d in cursor.description]
+    rows = []
+    for row in cursor.fetchall():
+        item = dict(zip(columns, row, strict=False))
+        item["numbers"] = json.loads(item["numbers"])
+        rows.append(item)
+    return rows
+
+
+def recent_events(
+    con: duckdb.DuckDBPyConnection, *, limit: int, since: datetime | None = None, video_id: str | None = None
+) -> list[dict[str, Any]]:
+    """The ``limit`` latest events (by firing time, newest first), of one video or all, fired at or after
+    ``since``: picked before their deliveries are joined, so it costs the same at 100 events or 100,000."""
+    if not _has_tables(con, "raw.alert_events", "raw.alert_deliveries"):
+        return []
+    picked = (
+        "(SELECT * FROM raw.alert_events WHERE ($since IS NULL OR fired_at >= $since)"
+        " AND ($video_id IS NULL OR video_id = $video_id)"
+        f" ORDER BY fired_at DESC, event_id DESC LIMIT {int(limit)})"
+    )
+    cursor = con.execute(
+        f"SELECT * FROM ({_events_sql(picked)}) ORDER BY fired_at DESC, event_id DESC",
+        {"since": since, "video_id": video_id},
+    )
     columns = [d[0] for d in cursor.description]
     rows = []
     for row in cursor.fetchall():

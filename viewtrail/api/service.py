@@ -708,14 +708,20 @@ class Service:
         account: str | None = None,
         limit: int = 10,
     ) -> list[dict[str, Any]]:
-        """The videos that gained the most views over 1, 7, 14 or 30 days (for the MCP tool)."""
+        """The videos that gained the most views over 1, 7, 14 or 30 days (for the MCP tool): ranked in SQL by the
+        mart reader's videos table (as the dashboard's Videos page sorts), then read as resources."""
         if window_days not in (1, 7, 14, 30):
             raise invalid("window_days", "window_days must be 1, 7, 14 or 30.")
-        videos = self.list_videos(platform=platform, label=label, account=account, limit=10_000).items
-        key = f"increase_{window_days}d"
-        ranked = [v for v in videos if v["growth"] and v["growth"][key] is not None]
-        ranked.sort(key=lambda v: (-v["growth"][key], v["video_id"]))
-        return ranked[:limit]
+        filters = marts.VideoFilter(
+            platform=_platform(platform) if platform is not None else None, label=label, account=account
+        )
+        field = f"views_gained_{window_days}d"
+        with self._reader() as con:
+            rows, _ = marts.video_table(con, filters, sort=f"gained_{window_days}d", limit=limit)
+            ranked = [row.video_id for row in rows if getattr(row, field, None) is not None]
+            items, _ = self._videos(con, where=["list_contains($ids, video_id)"], params=[("ids", ranked)])
+        by_id = {item["video_id"]: item for item in items}
+        return [by_id[video_id] for video_id in ranked if video_id in by_id]
 
     # ------------------------------------------------------------------------------------------------ writes
 

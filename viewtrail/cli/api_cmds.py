@@ -65,7 +65,7 @@ def serve(
     from viewtrail.dashboard.auth import login_required_for
 
     # settings are checked here: a bad variable stops with its sentence
-    app = create_app(login_required=login_required_for(host))
+    app = create_app(login_required=login_required_for(host), keep_warm=True)
     _check_port_free(host, port)
     uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)
 

@@ -9,6 +9,8 @@ test checks a page with FastAPI's TestClient alone.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -20,11 +22,21 @@ from .auth import LoginNeeded, PageError, current
 from .web import STATIC_DIR, page, query
 
 
-def create_app(settings: ApiSettings | None = None, *, login_required: bool = False) -> FastAPI:
+def create_app(
+    settings: ApiSettings | None = None, *, login_required: bool = False, keep_warm: bool = False
+) -> FastAPI:
     """The HTTP API at ``/v1`` and the dashboard at ``/``. ``login_required``: pages need a login with an API key
-    (the server listens on an address other than the loopback one)."""
+    (the server listens on an address other than the loopback one). ``keep_warm``: compute the overview ahead of
+    the first visit after each build (``viewtrail serve``; see :mod:`.warm`)."""
     app = create_api(settings)
     install(app, login_required=login_required)
+    if keep_warm:
+        from .warm import keep_warm as start_warming
+
+        def warm() -> None:
+            start_warming(app.state.service)
+
+        app.router.on_startup.append(warm)
     return app
 
 
@@ -40,6 +52,34 @@ def install(app: FastAPI, *, login_required: bool) -> None:
     @app.exception_handler(PageError)
     async def on_page_error(request: Request, error: PageError) -> Response:
         return page(request, current(request), "error.html", status=error.status, message=error.message)
+
+    @app.middleware("http")
+    async def pages_fail_as_pages(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        """A page's unexpected failure (logged by the API's middleware, inside this one) is a page, not JSON."""
+        response = await call_next(request)
+        outside_api = not request.url.path.startswith(("/v1/", "/docs", "/static/"))
+        if response.status_code == 404 and outside_api and "text/html" in request.headers.get("accept", ""):
+            missing = page(
+                request,
+                None,
+                "error.html",
+                status=404,
+                message=f"There is no page {request.url.path}; the menu above lists the pages.",
+            )
+            missing.headers["X-Request-ID"] = response.headers.get("x-request-id", "")
+            return missing
+        if response.status_code >= 500 and outside_api:
+            request_id = response.headers.get("x-request-id", "")
+            failed = page(
+                request,
+                None,
+                "error.html",
+                status=response.status_code,
+                message=f"Something went wrong on the server (request {request_id}); its log has the details.",
+            )
+            failed.headers["X-Request-ID"] = request_id
+            return failed
+        return response
 
     @app.exception_handler(LoginNeeded)
     async def on_login_needed(request: Request, error: LoginNeeded) -> Response:

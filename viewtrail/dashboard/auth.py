@@ -55,6 +55,8 @@ def current(request: Request) -> Access | None:
     store: Store = request.app.state.service.store
     secret = request.cookies.get(COOKIE)
     session = store.session(secret) if secret else None
+    if session is not None and session.key_id is None and request.app.state.dashboard_login_required:
+        return None  # a loopback session (no login) opens nothing once the server listens elsewhere
     if session is not None and session.key_id is not None:
         key = store.key(session.key_id)
         if key is None or key.revoked_at is not None:
@@ -72,6 +74,13 @@ def access(request: Request) -> Access:
     store: Store = request.app.state.service.store
     secret, session = store.create_session(None, Scope.WRITE, SESSION_TTL)
     return Access(session, secret)
+
+
+def same_origin(request: Request) -> bool:
+    """Whether a form post came from this site's own pages (browsers send Origin on every POST; a client that
+    sends none, such as a script, is not a cross-site request)."""
+    origin = request.headers.get("origin")
+    return origin is None or origin == f"{request.url.scheme}://{request.url.netloc}"
 
 
 def check_write(found: Access, csrf: str | None) -> None:

@@ -59,7 +59,7 @@ def thin(points: Sequence[Point], limit: int = MAX_POINTS) -> list[Point]:
     present = [p for p in points if p.y is not None]
     if len(present) <= limit:
         return present
-    buckets = max(1, limit // 2)
+    buckets = max(1, (limit - 2) // 2)  # two points a bucket, and room for the first and last
     size = len(present) / buckets
     kept: list[Point] = []
     for b in range(buckets):
@@ -114,6 +114,8 @@ def line_chart(
             "No data for this range yet</text></svg>"
         )
     x0, x1 = min(xs), max(xs) + (1 if step else 0)
+    if partial is not None and not step and float(partial.toordinal()) == max(xs):
+        x1 += 0.5  # room for the running day's band
     if x1 == x0:
         x1 = x0 + 1
     y0 = min(0.0, min(ys))
@@ -141,20 +143,26 @@ def line_chart(
         )
         tick += y_step
     calendar = any(isinstance(p.x, date) for _, pts in thinned for p in pts)
-    labels = 6
-    for i in range(labels):
-        xv = x0 + (x1 - x0 - (1 if step else 0)) * i / (labels - 1)
-        text = date.fromordinal(int(round(xv))).isoformat() if calendar else f"{xv:.0f}"
+    span = max(xs) - x0
+    count = int(min(6, span + 1)) if calendar else 6
+    ticks: list[float] = []
+    for i in range(count):
+        xv = x0 + span * i / max(count - 1, 1)
+        xv = float(round(xv)) if calendar else xv
+        if xv not in ticks:
+            ticks.append(xv)
+    for xv in ticks:
+        label_text = date.fromordinal(int(xv)).isoformat() if calendar else f"{xv:.0f}"
         parts.append(
             f'<text class="tick" x="{sx(xv + (0.5 if step else 0))}" y="{top + plot_h + 16}" text-anchor="middle">'
-            f"{text}</text>"
+            f"{label_text}</text>"
         )
     parts.append(
         f'<text class="axis-label" x="{left + plot_w / 2}" y="{top + plot_h + 32}" text-anchor="middle">'
         f"{escape(x_label)}</text>"
     )
     if partial is not None and x0 <= partial.toordinal() <= x1:
-        px0 = sx(partial.toordinal())
+        px0 = sx(partial.toordinal() - (0 if step else 0.5))
         px1 = sx(partial.toordinal() + 1) if step else width - right
         parts.append(
             f'<rect class="partial" data-partial="{partial.isoformat()}" x="{px0}" y="{top}" width="{max(px1 - px0, 4)}"'
@@ -165,10 +173,11 @@ def line_chart(
         solid: list[str] = []
         dashed: list[str] = []
         previous: Point | None = None
-        for p in pts:
+        for position, p in enumerate(pts):
             x, y = _xnum(p.x), float(p.y or 0)
-            if step:
-                segment = f"M{sx(x)},{sy(y)}H{sx(x + 1)}"
+            if step:  # flat until the next point (a day, or more where the series was thinned)
+                until = _xnum(pts[position + 1].x) if position + 1 < len(pts) else x + 1
+                segment = f"M{sx(x)},{sy(y)}H{sx(until)}"
                 (dashed if p.interpolated else solid).append(segment)
                 if previous is not None:
                     solid.append(f"M{sx(x)},{sy(float(previous.y or 0))}V{sy(y)}")
@@ -218,6 +227,90 @@ def sparkline(values: Sequence[float | None], *, width: int = 120, height: int =
         f"{round(i / n * width, 1)},{round(height - 2 - (v - low) / span * (height - 4), 1)}" for i, v in present
     )
     return f'{head}<polyline points="{points}"/></svg>'
+
+
+def share_bar(shares: dict[str, float | None], *, width: int = 360, height: int = 18) -> str:
+    """One bar split by each part's share (0..1; missing or zero parts left out), each part's tooltip naming it
+    with its percentage: a creator's platform split."""
+    present = [(name, float(v)) for name, v in shares.items() if v]
+    total = sum(v for _, v in present)
+    parts = [
+        f'<svg class="share" viewBox="0 0 {width} {height + 16}" width="{width}" height="{height + 16}" role="img"'
+        f' aria-label="{escape(", ".join(f"{n} {v / total:.0%}" for n, v in present)) if total else "no data"}">'
+    ]
+    x = 0.0
+    for index, (name, value) in enumerate(present):
+        w = width * value / total
+        color = PALETTE[index % len(PALETTE)]
+        parts.append(
+            f'<rect data-part="{escape(name)}" data-share="{value / total:.4f}" x="{x:.1f}" y="0" width="{w:.1f}"'
+            f' height="{height}" fill="{color}"><title>{escape(name)}: {value / total:.1%}</title></rect>'
+        )
+        if w > 40:
+            parts.append(
+                f'<text class="legend" x="{x + 3:.1f}" y="{height + 12}">{escape(name)} {value / total:.0%}</text>'
+            )
+        x += w
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _shade(count: int, most: int) -> str:
+    """A blue as dark as ``count`` is near ``most``; empty cells stay light grey."""
+    if count <= 0 or most <= 0:
+        return "#f1f5f9"
+    return f"rgba(37, 99, 235, {0.15 + 0.85 * count / most:.2f})"
+
+
+def calendar(per_day: Sequence[tuple[date, int]], start: date, end: date, *, cell: int = 14) -> str:
+    """A content calendar: one square per day from ``start`` to ``end`` (weeks as columns, Monday on top),
+    shaded by the videos posted that day; each square's tooltip says the day and the count."""
+    counts = dict(per_day)
+    first_monday = start - timedelta(days=start.weekday())
+    weeks = (end - first_monday).days // 7 + 1
+    most = max(counts.values(), default=0)
+    width, height = 30 + weeks * (cell + 2), 7 * (cell + 2) + 4
+    parts = [
+        f'<svg class="calendar" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img"'
+        f' aria-label="videos posted per day, {start} to {end}">'
+    ]
+    for row in (0, 2, 4):
+        parts.append(f'<text class="tick" x="0" y="{row * (cell + 2) + cell - 3}">{WEEKDAYS[row]}</text>')
+    for day in days_between(start, end):
+        week, row = (day - first_monday).days // 7, day.weekday()
+        n = counts.get(day, 0)
+        parts.append(
+            f'<rect data-day="{day}" data-count="{n}" x="{30 + week * (cell + 2)}" y="{row * (cell + 2)}"'
+            f' width="{cell}" height="{cell}" rx="2" fill="{_shade(n, most)}"><title>{day}: {n:,} posted</title></rect>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def heatmap(cells: dict[tuple[int, int], int], *, cell: int = 16) -> str:
+    """When videos are posted: weekday rows by hour (UTC) columns, shaded by count."""
+    most = max(cells.values(), default=0)
+    width, height = 34 + 24 * (cell + 1), 7 * (cell + 1) + 16
+    parts = [
+        f'<svg class="heatmap" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img"'
+        ' aria-label="videos posted by weekday and hour (UTC)">'
+    ]
+    for hour in range(0, 24, 3):
+        parts.append(f'<text class="tick" x="{34 + hour * (cell + 1)}" y="{height - 3}">{hour:02d}</text>')
+    for weekday, name in enumerate(WEEKDAYS):
+        parts.append(f'<text class="tick" x="0" y="{weekday * (cell + 1) + cell - 4}">{name}</text>')
+        for hour in range(24):
+            n = cells.get((weekday, hour), 0)
+            parts.append(
+                f'<rect data-cell="{weekday}-{hour}" data-count="{n}" x="{34 + hour * (cell + 1)}"'
+                f' y="{weekday * (cell + 1)}" width="{cell}" height="{cell}" fill="{_shade(n, most)}">'
+                f"<title>{name} {hour:02d}:00 UTC: {n:,} posted</title></rect>"
+            )
+    parts.append("</svg>")
+    return "".join(parts)
 
 
 def days_between(start: date, end: date) -> list[date]:

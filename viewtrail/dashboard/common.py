@@ -3,11 +3,16 @@ parsing with a sentence per bad value, and the translation of the layers' errors
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any, TypeVar
 
+import duckdb
 from fastapi import Request
 
 from viewtrail.api.service import ApiProblem, Service
@@ -16,13 +21,72 @@ from viewtrail.domain.errors import ViewtrailError
 
 from .auth import PageError
 
+T = TypeVar("T")
 PRESETS = (7, 30, 90)
+CACHE_ENTRIES = 64
 MAX_RANGE_DAYS = 3 * 366
 
 
 def service(request: Request) -> Service:
     found: Service = request.app.state.service
     return found
+
+
+_cache: OrderedDict[tuple[Hashable, ...], Any] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def copy_version(svc: Service) -> tuple[int, int, int] | None:
+    """Which analyst copy is published: a build replaces the file (a new inode and mtime), never edits it."""
+    try:
+        stat = os.stat(svc.settings.analytics_path)
+    except OSError:
+        return None
+    return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+
+
+def cached(svc: Service, key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
+    """``compute()``, remembered for this copy of the marts and ``key``: a page's aggregates over every video are
+    computed once per build, not once per view. The result must not be changed by the caller."""
+    full = (str(svc.settings.analytics_path), copy_version(svc), *key)
+    with _cache_lock:
+        if full in _cache:
+            _cache.move_to_end(full)
+            found: T = _cache[full]
+            return found
+    value = compute()
+    with _cache_lock:
+        _cache[full] = value
+        while len(_cache) > CACHE_ENTRIES:
+            _cache.popitem(last=False)
+    return value
+
+
+@contextmanager
+def mart_reader(svc: Service) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The published analyst copy, read-only, opened for this request as the API's reads open it. Not kept open
+    across requests: DuckDB shares one database instance per path within a process, so a kept connection would
+    hand the replaced file to every later open of the path, the API's included, after a build publishes."""
+    with svc.reader() as con:
+        yield con
+
+
+def shows_simulated(svc: Service) -> bool:
+    """Whether the published copy holds simulated snapshots (kept per copy: on real data the check reads every
+    snapshot to find none)."""
+    from viewtrail.warehouse.activity import has_simulated
+
+    def read() -> bool:
+        with mart_reader(svc) as con:
+            return has_simulated(con)
+
+    return cached(svc, ("simulated",), read)
+
+
+def label_choices(svc: Service) -> list[dict[str, Any]]:
+    """The labels a filter offers, kept per published copy (a label first used since the last build joins the
+    list with the next one)."""
+    return cached(svc, ("labels",), svc.labels)
 
 
 @contextmanager

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from viewtrail.alerts.channels import redact
 from viewtrail.alerts.rules import describe
-from viewtrail.alerts.store import list_channels, list_events, list_rules
+from viewtrail.alerts.store import list_channels, list_rules, recent_events
 from viewtrail.app import accounts as account_cases
 from viewtrail.app.first_snapshot import take_held_first_snapshots
 from viewtrail.app.probe import hints_for
@@ -23,7 +23,7 @@ from viewtrail.warehouse.accounts import list_inbox
 
 from . import charts
 from .auth import PageError, access, check_write
-from .common import parse_int, period, service, user_errors
+from .common import mart_reader, parse_int, period, service, user_errors
 from .web import page, redirect
 
 router = APIRouter(include_in_schema=False)
@@ -50,7 +50,7 @@ def accounts_page(request: Request, platform: str | None = None, creator: str | 
         listing = svc.list_accounts(
             platform=_platform_arg(platform), creator=creator or None, limit=LISTING_LIMIT, include_total=True
         )
-    with svc.reader() as con:
+    with mart_reader(svc) as con:
         inbox = list_inbox(con).head(200).to_dicts()
     return page(
         request,
@@ -70,11 +70,19 @@ def account_page(request: Request, account_id: str) -> Response:
     with user_errors():
         account = svc.get_account(account_id)
         days = svc.account_metrics(account["account_id"])
-    with svc.reader() as con:
+    with mart_reader(svc) as con:
         videos, total = marts.video_table(
             con, marts.VideoFilter(account_id=account["account_id"]), sort="posted", limit=100
         )
         posts = _posts_per_week(videos)
+        own = (
+            marts.daily_rows(
+                con, marts.Mart.ACCOUNT_DAILY, {"account": account["handle"], "platform": account["platform"]}
+            )
+            if account["handle"]
+            else []
+        )
+    rates = [d["engagement_rate_by_followers"] for d in own if d.get("engagement_rate_by_followers") is not None]
     followers = charts.line_chart(
         [
             charts.Series(
@@ -95,6 +103,7 @@ def account_page(request: Request, account_id: str) -> Response:
         videos=videos,
         total=total,
         posts=posts,
+        er_by_followers=rates[-1] if rates else None,
     )
 
 
@@ -154,7 +163,7 @@ def creator_page(request: Request, creator: str) -> Response:
     with user_errors():
         info = svc.get_creator(creator)
         days = svc.creator_daily(info["creator_id"])
-    with svc.reader() as con:
+    with mart_reader(svc) as con:
         videos, total = marts.video_table(con, marts.VideoFilter(creator_id=info["creator_id"]), limit=50)
     series = [
         charts.Series("followers", [charts.Point(date.fromisoformat(d["day"]), d["followers"]) for d in days]),
@@ -170,6 +179,10 @@ def creator_page(request: Request, creator: str) -> Response:
         latest=info["latest"] or {},
         followers_chart=charts.line_chart(series, label="followers"),
         gained_chart=charts.line_chart(gained, step=True, label="views gained per day"),
+        splits={
+            metric: charts.share_bar(by_platform)
+            for metric, by_platform in ((info["latest"] or {}).get("shares") or {}).items()
+        },
         days=days[-30:][::-1],
         videos=videos,
         total=total,
@@ -245,7 +258,7 @@ def compare_page(
         raise PageError(400, "Add at least one more to compare: 2 to 10.")
     if keys:
         svc = service(request)
-        with user_errors(), svc.reader() as con:
+        with user_errors(), mart_reader(svc) as con:
             compared = [_compared(con, kind, key, metric, svc) for key in dict.fromkeys(keys)]
         series = []
         for item in compared:
@@ -291,7 +304,7 @@ def labels_page(request: Request) -> Response:
     since = utc_now().date() - timedelta(days=29)
     labels = svc.labels()
     rows = []
-    with svc.reader() as con:
+    with mart_reader(svc) as con:
         for entry in labels:
             days = marts.daily_rows(con, marts.Mart.LABEL_DAILY, {"label": entry["label"]}, start=since)
             last = days[-1] if days else {}
@@ -314,10 +327,10 @@ def labels_page(request: Request) -> Response:
 def alerts_page(request: Request, days: str | None = None) -> Response:
     found = access(request)
     window = parse_int(days, "days", default=30, low=1, high=366)
-    with service(request).reader() as con:
+    with mart_reader(service(request)) as con:
         rules = [(rule, describe(rule)) for rule in list_rules(con)]
         channels = [(channel, redact(channel.target)) for channel in list_channels(con)]
-        events = list_events(con, since=utc_now() - timedelta(days=window))[::-1][:200]
+        events = recent_events(con, since=utc_now() - timedelta(days=window), limit=200)
     return page(request, found, "alerts.html", rules=rules, channels=channels, events=events, window=window)
 
 
@@ -328,7 +341,7 @@ def alerts_page(request: Request, days: str | None = None) -> Response:
 def health_page(request: Request) -> Response:
     found = access(request)
     now = utc_now()
-    with service(request).reader() as con:
+    with mart_reader(service(request)) as con:
         day = activity.platform_health(con, now - timedelta(hours=24))
         week = activity.platform_health(con, now - timedelta(days=7))
     hints = {

@@ -11,12 +11,12 @@ from fastapi.responses import HTMLResponse, Response
 from viewtrail.api.store import Store
 from viewtrail.app import share_links
 from viewtrail.clock import utc_now
-from viewtrail.warehouse import activity, marts
+from viewtrail.warehouse import marts
 from viewtrail.warehouse.share_links import ShareLink, list_share_links
 
 from . import charts
-from .auth import COOKIE, SESSION_TTL, Access, PageError, access, check_write, current
-from .common import period, service, user_errors
+from .auth import COOKIE, SESSION_TTL, Access, PageError, access, check_write, current, same_origin
+from .common import mart_reader, period, service, shows_simulated, user_errors
 from .web import page, redirect
 
 router = APIRouter(include_in_schema=False)
@@ -36,6 +36,8 @@ def login_form(request: Request, next: str | None = None) -> Response:
 
 @router.post("/login", response_class=HTMLResponse)
 def login(request: Request, key: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/") -> Response:
+    if not same_origin(request):
+        raise PageError(403, "This login form came from another site; open /login on this server and log in there.")
     store: Store = service(request).store
     record = store.authenticate(key.strip()) if key.strip() else None
     error = None
@@ -67,10 +69,15 @@ def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
 
 def _known_links(request: Request) -> dict[str, ShareLink]:
     """The links the analyst copy holds, overlaid with those written since (the store's, which are newer)."""
-    with service(request).reader() as con:
+    with mart_reader(service(request)) as con:
         links = {link.link_id: link for link in list_share_links(con)}
     for link_id, row in service(request).store.share_links().items():
-        links[link_id] = _link(row)
+        written = _link(row)
+        published = links.get(link_id)
+        # a revocation wins wherever it is recorded (the copy may hold one the store missed, e.g. a revoke whose
+        # process stopped before it told the store)
+        if published is None or published.revoked_at is None:
+            links[link_id] = written
     return links
 
 
@@ -162,10 +169,10 @@ def report(
             message=f"This link has {'been revoked' if state == 'revoked' else 'expired'}; ask its owner for a new one.",
         )
     chosen = period(days, start, end)
-    with svc.reader() as con:
+    with mart_reader(svc) as con:
         rows = marts.daily_rows(con, marts.Mart.LABEL_DAILY, {"label": link.label}, start=chosen.start, end=chosen.end)
         top, total = marts.video_table(con, marts.VideoFilter(label=link.label), sort="views", limit=20)
-        simulated = activity.has_simulated(con)
+    simulated = shows_simulated(svc)
     gained = sum(int(r.get("views_gained") or 0) for r in rows)
     chart = charts.line_chart(
         [charts.Series("views gained", [charts.Point(r["day"], r.get("views_gained")) for r in rows])],

@@ -11,9 +11,11 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 
-from viewtrail.alerts.store import list_events
+from viewtrail.alerts.store import recent_events
+from viewtrail.api.service import Service
 from viewtrail.app import videos as video_cases
 from viewtrail.app.first_snapshot import take_held_first_snapshots
 from viewtrail.clock import utc_now
@@ -23,7 +25,18 @@ from viewtrail.warehouse import activity, marts
 
 from . import charts, fmt
 from .auth import PageError, access, check_write
-from .common import parse_date, parse_int, period, service, user_errors
+from .common import (
+    Period,
+    cached,
+    label_choices,
+    mart_reader,
+    parse_date,
+    parse_int,
+    period,
+    service,
+    shows_simulated,
+    user_errors,
+)
 from .web import page, redirect
 
 router = APIRouter(include_in_schema=False)
@@ -61,6 +74,29 @@ def _card(
     return Card(title, value, exact, text, direction, charts.sparkline(series), note)
 
 
+def overview_data(svc: Service, chosen: Period) -> tuple[Any, ...]:
+    """The overview's aggregates over every video, kept once per published copy, period and hour: the copy
+    changes only when a build publishes it, and the health strip's 24 hours and the alerts' 7 days move on by
+    the hour. ``viewtrail serve`` computes the default period's ahead of the first visit (:mod:`.warm`)."""
+    earlier = chosen.previous
+    hour = utc_now().replace(minute=0, second=0, microsecond=0)
+
+    def read() -> tuple[Any, ...]:
+        with mart_reader(svc) as con:
+            return (
+                marts.totals_days(con, start=earlier.start, end=chosen.end),
+                marts.tracking_counts(con),
+                marts.top_videos(con, start=chosen.start, end=chosen.end, limit=10),
+                marts.top_creators(con, 5),
+                recent_events(con, since=hour - timedelta(days=7), limit=8),
+                activity.platform_health(con, hour - timedelta(hours=24)),
+                activity.has_simulated(con),
+                marts.posting_activity(con, start=chosen.start, end=chosen.end),
+            )
+
+    return cached(svc, ("overview", earlier.start, chosen.end, hour), read)
+
+
 @router.get("/", response_class=HTMLResponse)
 def overview(
     request: Request,
@@ -74,22 +110,11 @@ def overview(
     if mode not in (None, "", "new", "cumulative"):
         raise PageError(400, f"mode must be new or cumulative; {mode!r} is neither.")
     cumulative = mode == "cumulative"
-    earlier = chosen.previous
-    with service(request).reader() as con:
-        all_days = marts.totals_days(con, start=earlier.start, end=chosen.end)
-        counts = marts.tracking_counts(con)
-        top = marts.top_videos(con, start=chosen.start, end=chosen.end, limit=10)
-        creators = marts.top_creators(con, 5)
-        alerts = list_events(con, since=utc_now() - timedelta(days=7))[-8:][::-1]
-        health = activity.platform_health(con, utc_now() - timedelta(hours=24))
-        simulated = activity.has_simulated(con)
+    all_days, counts, top, creators, alerts, health, simulated, posting = overview_data(service(request), chosen)
     now_days = [d for d in all_days if d.day >= chosen.start]
     before = [d for d in all_days if d.day < chosen.start]
     gained, gained_before = sum(d.views_gained for d in now_days), sum(d.views_gained for d in before)
     last, last_before = (now_days[-1] if now_days else None), (before[-1] if before else None)
-
-    def rate(day: marts.TotalsDay | None) -> float | None:
-        return day.engagements / day.views if day and day.views else None
 
     cards = [
         _card(
@@ -107,18 +132,21 @@ def overview(
         ),
         _card(
             "Engagement rate",
-            rate(last),
-            rate(last_before),
-            [rate(d) for d in now_days],
+            last.engagement_rate if last else None,
+            last_before.engagement_rate if last_before else None,
+            [d.engagement_rate for d in now_days],
             rate=True,
-            note="(likes + comments + shares + saves) / views",
+            note="engagements / views, at the end of the last day",
         ),
         _card(
             "Videos",
             last.videos if last else counts.videos,
             last_before.videos if last_before else None,
             [d.videos for d in now_days],
-            note=f"{fmt.thousands(counts.active_videos)} tracked now, from {fmt.thousands(counts.accounts)} accounts",
+            note=(
+                f"with data on {last.day if last else 'the last day'}; {fmt.thousands(counts.active_videos)}"
+                f" tracked now, from {fmt.thousands(counts.accounts)} accounts"
+            ),
         ),
     ]
     points = [
@@ -145,6 +173,9 @@ def overview(
         health=health,
         simulated=simulated,
         counts=counts,
+        calendar=charts.calendar(posting.per_day, chosen.start, chosen.end),
+        heatmap=charts.heatmap(posting.per_weekday_hour),
+        posted=sum(n for _, n in posting.per_day),
     )
 
 
@@ -168,6 +199,7 @@ COLUMNS = (
     Column("views", "Views", True, "views"),
     Column("gained_1d", "+1 d", False, "gained_1d"),
     Column("gained_7d", "+7 d", True, "gained_7d"),
+    Column("gained_14d", "+14 d", False, "gained_14d"),
     Column("gained_30d", "+30 d", False, "gained_30d"),
     Column("outlier", "Outlier", True, "outlier"),
     Column("likes", "Likes", False, None),
@@ -178,7 +210,8 @@ COLUMNS = (
     Column("outcome", "Last outcome", False, None),
 )
 _COLUMN_KEYS = {c.key for c in COLUMNS}
-STATUSES = ("tracking", "stopped", "expired", "unavailable", "pending")
+#: ``marts.video_latest.status``: tracked, tracking stopped (history kept), imported only.
+STATUSES = ("active", "stopped", "untracked")
 
 
 def _filters(request: Request) -> tuple[marts.VideoFilter, dict[str, str]]:
@@ -195,6 +228,8 @@ def _filters(request: Request) -> tuple[marts.VideoFilter, dict[str, str]]:
             platform = parse_platform(platform).value
         except InvalidVideoUrl as error:
             raise PageError(400, str(error)) from None
+    if kept.get("status") and kept["status"] not in STATUSES:
+        raise PageError(400, f"status must be one of {', '.join(STATUSES)}; {kept['status']!r} is not.")
     return (
         marts.VideoFilter(
             platform=platform,
@@ -237,12 +272,12 @@ def videos_page(request: Request) -> Response:
     sort, descending = _sort(request)
     size = parse_int(request.query_params.get("size"), "size", default=50, low=1, high=max(PAGE_SIZES))
     number = parse_int(request.query_params.get("page"), "page", default=1, low=1, high=1_000_000)
-    with service(request).reader() as con:
+    with mart_reader(service(request)) as con:
         rows, total = marts.video_table(
             con, filters, sort=sort, descending=descending, limit=size, offset=(number - 1) * size
         )
-        labels = [entry for entry in service(request).labels()]
-        simulated = activity.has_simulated(con)
+    labels = label_choices(service(request))
+    simulated = shows_simulated(service(request))
     pages = max(1, -(-total // size))
     return page(
         request,
@@ -284,6 +319,7 @@ CSV_COLUMNS = (
     "saves",
     "views_gained_1d",
     "views_gained_7d",
+    "views_gained_14d",
     "views_gained_30d",
     "outlier_multiplier",
     "last_observed_at",
@@ -297,7 +333,7 @@ def videos_csv(request: Request) -> Response:
     access(request)
     filters, _ = _filters(request)
     sort, descending = _sort(request)
-    with service(request).reader() as con:
+    with mart_reader(service(request)) as con:
         rows, _ = marts.video_table(con, filters, sort=sort, descending=descending, limit=None)
 
     def lines() -> Iterator[str]:
@@ -409,8 +445,6 @@ async def stop_videos(request: Request) -> Response:
     ids = _ids([str(v) for v in form.getlist("id")])
     svc = service(request)
     with user_errors():
-        from fastapi.concurrency import run_in_threadpool
-
         await run_in_threadpool(svc.bulk_stop, ids)
     return redirect(request, found, _back(form.get("back")))
 
@@ -423,8 +457,6 @@ async def resume_videos(request: Request) -> Response:
     ids = _ids([str(v) for v in form.getlist("id")])
     svc = service(request)
     with user_errors():
-        from fastapi.concurrency import run_in_threadpool
-
         await run_in_threadpool(svc.bulk_create, ids)
     return redirect(request, found, _back(form.get("back")))
 
@@ -445,14 +477,14 @@ def video_page(request: Request, video_id: str) -> Response:
     with user_errors():
         video = svc.get_video(video_id)
     vid = video["video_id"]
-    with svc.reader() as con:
+    with mart_reader(svc) as con:
         metrics = marts.video_metrics(con, [vid]).get(vid) or marts.VideoMetrics()
         heading = marts.video_heading(con, vid)
         days = marts.video_days(con, video_id=vid)
         snapshots = activity.recent_snapshots(con, vid, 48)
         attempts = activity.recent_attempts(con, vid, 20)
         simulated = activity.has_simulated(con, vid)
-        alerts = [e for e in list_events(con) if e.get("video_id") == vid][-20:][::-1]
+        alerts = recent_events(con, video_id=vid, limit=20)
     today = utc_now().date()
     partial = today if days and days[-1].day == today else None
     views = charts.line_chart(
@@ -497,6 +529,12 @@ def edit_labels(
     return redirect(request, found, f"/videos/{video['video_id']}")
 
 
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    """No icon: an empty answer, so a browser's automatic request is not an error."""
+    return Response(status_code=204)
+
+
 @router.get("/search")
 def search(request: Request, q: str = "") -> Response:
     """The search box's suggestions: videos by title, id, URL or account; accounts and labels by name."""
@@ -505,7 +543,7 @@ def search(request: Request, q: str = "") -> Response:
     if not text:
         return JSONResponse({"results": []})
     svc = service(request)
-    with svc.reader() as con:
+    with mart_reader(svc) as con:
         hits = marts.search_videos(con, text, limit=8)
     results: list[dict[str, str]] = [
         {

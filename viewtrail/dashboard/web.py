@@ -71,7 +71,10 @@ def page(request: Request, found: Access | None, template: str, *, status: int =
     response = HTMLResponse(html, status_code=status)
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    # same-origin, not no-referrer: no Referer (a share link's token) ever goes to another site either way, but
+    # under no-referrer browsers send "Origin: null" on the pages' own form posts, and the login's same-origin
+    # check then refuses every login made in a real browser
+    response.headers["Referrer-Policy"] = "same-origin"
     _set_cookie(request, response, found)
     return response
 

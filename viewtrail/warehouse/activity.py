@@ -54,29 +54,33 @@ def platform_health(con: duckdb.DuckDBPyConnection, since: datetime) -> list[Pla
         return [PlatformHealth(p.value) for p in Platform]
     rows = con.execute(
         """
-        WITH recent AS (SELECT * FROM raw.scrape_attempts WHERE attempted_at >= $since),
-        counts AS (
-            SELECT platform, count(*) AS attempts, count(*) FILTER (WHERE outcome = 'ok') AS ok,
-                   count(*) FILTER (WHERE outcome = 'blocked') AS blocked,
-                   count(*) FILTER (WHERE outcome = 'rate_limited') AS rate_limited,
-                   count(*) FILTER (WHERE outcome = 'quota_exhausted') AS quota_exhausted,
-                   count(*) FILTER (WHERE outcome = 'circuit_open') AS circuit_open,
-                   count(*) FILTER (WHERE detail ILIKE '%challenge%') AS challenges,
-                   arg_max(outcome, attempted_at) AS last_outcome,
-                   arg_max(outcome, attempted_at) FILTER (WHERE outcome <> 'ok') AS last_failure,
-                   arg_max(detail, attempted_at) FILTER (WHERE outcome <> 'ok') AS last_failure_detail
-            FROM recent GROUP BY platform),
-        ok AS (SELECT platform, max(attempted_at) AS last_ok_at FROM raw.scrape_attempts WHERE outcome = 'ok'
-               GROUP BY platform)
-        SELECT c.platform, c.attempts, c.ok, c.blocked, c.rate_limited, c.quota_exhausted, c.circuit_open,
-               c.challenges, ok.last_ok_at, c.last_outcome, c.last_failure, c.last_failure_detail
-        FROM counts c LEFT JOIN ok USING (platform)
-        UNION ALL
-        SELECT platform, 0, 0, 0, 0, 0, 0, 0, last_ok_at, NULL, NULL, NULL FROM ok
-        WHERE platform NOT IN (SELECT platform FROM counts)
+        SELECT platform, count(*) AS attempts, count(*) FILTER (WHERE outcome = 'ok') AS ok,
+               count(*) FILTER (WHERE outcome = 'blocked') AS blocked,
+               count(*) FILTER (WHERE outcome = 'rate_limited') AS rate_limited,
+               count(*) FILTER (WHERE outcome = 'quota_exhausted') AS quota_exhausted,
+               count(*) FILTER (WHERE outcome = 'circuit_open') AS circuit_open,
+               count(*) FILTER (WHERE detail ILIKE '%challenge%') AS challenges,
+               max(attempted_at) FILTER (WHERE outcome = 'ok') AS last_ok_at,
+               arg_max(outcome, attempted_at) AS last_outcome,
+               arg_max(outcome, attempted_at) FILTER (WHERE outcome <> 'ok') AS last_failure,
+               arg_max(detail, attempted_at) FILTER (WHERE outcome <> 'ok') AS last_failure_detail
+        FROM raw.scrape_attempts WHERE attempted_at >= $since GROUP BY platform
         """,
         {"since": since},
     ).fetchall()
+    # the last success of a platform with none in the window: looked up before it (usually no platform needs it)
+    without = [p.value for p in Platform if p.value not in {row[0] for row in rows if row[8] is not None}]
+    earlier = dict(
+        con.execute(
+            "SELECT platform, max(attempted_at) FROM raw.scrape_attempts"
+            " WHERE outcome = 'ok' AND list_contains($platforms, platform) GROUP BY platform",
+            {"platforms": without},
+        ).fetchall()
+    )
+    rows = [(*row[:8], row[8] or earlier.get(row[0]), *row[9:]) for row in rows]
+    rows += [
+        (p, 0, 0, 0, 0, 0, 0, 0, at, None, None, None) for p, at in earlier.items() if p not in {r[0] for r in rows}
+    ]
     found = {row[0]: PlatformHealth(*row) for row in rows}
     return [found.get(p.value, PlatformHealth(p.value)) for p in Platform]
 

@@ -11,7 +11,7 @@ the API's wire shape.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, get_type_hints
@@ -347,27 +347,38 @@ def video_views(con: duckdb.DuckDBPyConnection, *, start: date | None = None) ->
 @dataclass(frozen=True, slots=True)
 class TotalsDay:
     """All videos of ``marts.video_daily`` summed over one day: views at the end of the day, what the day gained,
-    engagements (likes, comments, shares, saves) at the end of the day, and how many of the day's video rows were
-    interpolated rather than observed."""
+    how many of the day's video rows were interpolated rather than observed, and the engagement rate of all
+    videos as the label and account marts define it (``marts.video_engagement``: sum of engagements / sum of
+    views over the videos where both are known; None when that is 0 or the mart is not built)."""
 
     day: date
     views: int
     views_gained: int
-    engagements: int
     videos: int
     interpolated: int
+    engagement_rate: float | None
 
 
 def totals_days(con: duckdb.DuckDBPyConnection, *, start: date, end: date) -> list[TotalsDay]:
     """Every day from ``start`` to ``end`` (inclusive) that ``marts.video_daily`` has rows for, summed over all
-    videos, ordered by day. One grouped scan: the database adds up the rows, not Python."""
-    if Mart.VIDEO_DAILY not in built(con):
+    videos, ordered by day. Grouped scans: the database adds up the rows, not Python."""
+    marts = built(con)
+    if Mart.VIDEO_DAILY not in marts:
         return []
+    if Mart.VIDEO_ENGAGEMENT in marts:
+        rates = (
+            "SELECT day, sum(engagements) / nullif(sum(views), 0) AS engagement_rate FROM marts.video_engagement"
+            " WHERE day BETWEEN $start AND $end AND engagements IS NOT NULL AND views IS NOT NULL GROUP BY day"
+        )
+    else:
+        rates = "SELECT NULL::DATE AS day, NULL::DOUBLE AS engagement_rate"
     rows = con.execute(
-        "SELECT day, coalesce(sum(views), 0)::BIGINT, coalesce(sum(views_gained), 0)::BIGINT,"
-        " coalesce(sum(coalesce(likes, 0) + coalesce(comments, 0) + coalesce(shares, 0) + coalesce(saves, 0)), 0)"
-        "::BIGINT, count(*), count(*) FILTER (WHERE is_interpolated)"
-        " FROM marts.video_daily WHERE day BETWEEN $start AND $end GROUP BY day ORDER BY day",
+        f"WITH rates AS ({rates}), totals AS ("
+        " SELECT day, coalesce(sum(views), 0)::BIGINT AS views, coalesce(sum(views_gained), 0)::BIGINT AS gained,"
+        " count(*) AS videos, count(*) FILTER (WHERE is_interpolated) AS interpolated"
+        " FROM marts.video_daily WHERE day BETWEEN $start AND $end GROUP BY day)"
+        " SELECT t.day, t.views, t.gained, t.videos, t.interpolated, r.engagement_rate::DOUBLE"
+        " FROM totals t LEFT JOIN rates r USING (day) ORDER BY t.day",
         {"start": start, "end": end},
     ).fetchall()
     return [TotalsDay(*row) for row in rows]
@@ -460,6 +471,7 @@ class VideoRow:
     saves: int | None
     views_gained_1d: int | None
     views_gained_7d: int | None
+    views_gained_14d: int | None
     views_gained_30d: int | None
     outlier_multiplier: float | None
 
@@ -469,6 +481,7 @@ VIDEO_SORTS: dict[str, str] = {
     "views": "l.views",
     "gained_1d": "g.views_gained_1d",
     "gained_7d": "g.views_gained_7d",
+    "gained_14d": "g.views_gained_14d",
     "gained_30d": "g.views_gained_30d",
     "outlier": "g.outlier_multiplier",
     "posted": "l.posted_at",
@@ -520,7 +533,7 @@ def _video_where(filters: VideoFilter) -> tuple[str, dict[str, Any]]:
 _VIDEO_ROW_SELECT = (
     "SELECT l.video_id, l.platform, l.title, l.account, l.url, l.labels, l.status, l.is_active, l.availability,"
     " l.posted_at, l.last_observed_at, l.last_outcome, l.views, l.likes, l.comments, l.shares, l.saves,"
-    " g.views_gained_1d, g.views_gained_7d, g.views_gained_30d, g.outlier_multiplier"
+    " g.views_gained_1d, g.views_gained_7d, g.views_gained_14d, g.views_gained_30d, g.outlier_multiplier"
     " FROM marts.video_latest l LEFT JOIN marts.video_growth g USING (video_id)"
 )
 
@@ -541,19 +554,26 @@ def video_table(
     if sort not in VIDEO_SORTS:
         raise ValueError(f"unknown sort {sort!r}")
     where, params = _video_where(filters)
-    if Mart.VIDEO_GROWTH in built(con):
-        select = _VIDEO_ROW_SELECT
-    else:
-        select = _VIDEO_ROW_SELECT.replace("LEFT JOIN marts.video_growth g USING (video_id)", "").replace(
-            "g.views_gained_1d, g.views_gained_7d, g.views_gained_30d, g.outlier_multiplier",
-            "NULL::BIGINT, NULL::BIGINT, NULL::BIGINT, NULL::DOUBLE",
-        )
-        if sort in ("gained_1d", "gained_7d", "gained_30d", "outlier"):
-            sort = "views"
+    growth = Mart.VIDEO_GROWTH in built(con)
+    if not growth and VIDEO_SORTS[sort].startswith("g."):
+        sort = "views"
     total_row = con.execute(f"SELECT count(*) FROM marts.video_latest l{where}", params).fetchone()
     order = f"{VIDEO_SORTS[sort]} {'DESC' if descending else 'ASC'} NULLS LAST, l.video_id"
     page = f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else ""
-    rows = con.execute(f"{select}{where} ORDER BY {order}{page}", params).fetchall()
+    if VIDEO_SORTS[sort].startswith("g."):  # ordered by growth: join first
+        sql = f"{_VIDEO_ROW_SELECT}{where} ORDER BY {order}{page}"
+    else:  # ordered by the video's own columns: cut the page first, then join the growth of its rows only
+        select = _VIDEO_ROW_SELECT.replace(
+            "FROM marts.video_latest l",
+            f"FROM (SELECT * FROM marts.video_latest l{where} ORDER BY {order}{page}) l",
+        )
+        sql = f"{select} ORDER BY {order}"
+    if not growth:
+        sql = sql.replace("LEFT JOIN marts.video_growth g USING (video_id)", "").replace(
+            "g.views_gained_1d, g.views_gained_7d, g.views_gained_14d, g.views_gained_30d, g.outlier_multiplier",
+            "NULL::BIGINT, NULL::BIGINT, NULL::BIGINT, NULL::BIGINT, NULL::DOUBLE",
+        )
+    rows = con.execute(sql, params).fetchall()
     videos = []
     for row in rows:
         values = list(row)
@@ -566,6 +586,33 @@ def search_videos(con: duckdb.DuckDBPyConnection, text: str, limit: int = 8) -> 
     """The videos whose title, id, URL or account contain ``text``, most viewed first (the search box)."""
     rows, _ = video_table(con, VideoFilter(search=text), sort="views", limit=limit)
     return rows
+
+
+@dataclass(frozen=True, slots=True)
+class PostingActivity:
+    """When the videos of ``marts.video_latest`` were posted: how many per day, and per weekday (0 = Monday) and
+    hour of the day (UTC), for a content calendar and a posting-time heatmap."""
+
+    per_day: list[tuple[date, int]]
+    per_weekday_hour: dict[tuple[int, int], int]
+
+
+def posting_activity(
+    con: duckdb.DuckDBPyConnection, *, start: date, end: date, filters: VideoFilter | None = None
+) -> PostingActivity:
+    """The videos matching ``filters`` posted from ``start`` to ``end`` (inclusive), counted in SQL."""
+    if Mart.VIDEO_LATEST not in built(con):
+        return PostingActivity([], {})
+    where, params = _video_where(replace(filters or VideoFilter(), posted_from=start, posted_to=end))
+    per_day = con.execute(
+        f"SELECT l.posted_at::DATE AS day, count(*) FROM marts.video_latest l{where} GROUP BY day ORDER BY day",
+        params,
+    ).fetchall()
+    cells = con.execute(
+        f"SELECT isodow(l.posted_at) - 1, hour(l.posted_at), count(*) FROM marts.video_latest l{where} GROUP BY ALL",
+        params,
+    ).fetchall()
+    return PostingActivity([(d, int(n)) for d, n in per_day], {(int(w), int(h)): int(n) for w, h, n in cells})
 
 
 # ------------------------------------------------------------------------------- labels, accounts, creators
@@ -750,6 +797,7 @@ __all__ = [
     "GrowthRanking",
     "GrowthRate",
     "Mart",
+    "PostingActivity",
     "SHARE_METRICS",
     "VideoDay",
     "VideoHeading",
@@ -779,6 +827,7 @@ __all__ = [
     "video_heading",
     "video_metrics",
     "video_views",
+    "posting_activity",
     "search_videos",
     "top_videos",
     "totals_days",
