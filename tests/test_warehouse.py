@@ -111,6 +111,10 @@ CREATE TABLE raw.account_attempts (
   partition_key TEXT, videos_listed INTEGER, videos_new INTEGER, proxy_index INTEGER,
   PRIMARY KEY (account_id, attempted_at)
 );
+CREATE TABLE registry.share_links (
+  link_id TEXT PRIMARY KEY, label TEXT NOT NULL, created_at TIMESTAMP NOT NULL, expires_at TIMESTAMP NOT NULL,
+  revoked_at TIMESTAMP
+);
 """
 
 _COLUMNS_SQL = """
