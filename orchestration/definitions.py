@@ -38,6 +38,7 @@ def defs() -> Definitions:
     from orchestration.defs.dbt import viewtrail_dbt_assets
     from orchestration.defs.discovery import account_assets
     from orchestration.defs.jobs import build_job, discovery_job, scrape_job, scrape_videos_job
+    from orchestration.defs.programs import payout_finalizations
     from orchestration.defs.publishing import analytics_copy
     from orchestration.defs.resources import build_resources
     from orchestration.defs.sensors import all_sensors
@@ -47,6 +48,7 @@ def defs() -> Definitions:
             *platform_assets,
             *account_assets,
             viewtrail_dbt_assets(),
+            payout_finalizations,
             analytics_copy,
             alert_events,
             alert_events_mart,

@@ -27,6 +27,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from viewtrail.domain.cadence import AUTO_CADENCE_ENV, DEFAULT_AUTO_CADENCE, parse_auto_cadence
 from viewtrail.domain.errors import InvalidInputError
@@ -68,6 +69,7 @@ NOW = "VIEWTRAIL_NOW"
 AUTO_CADENCE = AUTO_CADENCE_ENV
 MIN_SUCCESS_SHARE = "VIEWTRAIL_MIN_SUCCESS_SHARE"
 DBT_RUNNER = "VIEWTRAIL_DBT_RUNNER"
+TIMEZONE = "VIEWTRAIL_TIMEZONE"
 RETRY_BASE_MINUTES = "VIEWTRAIL_RETRY_BASE_MINUTES"
 RETRY_CAP_MINUTES = "VIEWTRAIL_RETRY_CAP_MINUTES"
 MOMENTUM_FACTOR = "VIEWTRAIL_MOMENTUM_FACTOR"
@@ -121,6 +123,7 @@ VARIABLES: tuple[str, ...] = (
     MOMENTUM_MIN_VIEWS_PER_HOUR,
     WEBHOOK_URL,
     API_RATE_PER_MIN,
+    TIMEZONE,
     *(platform_variable(p, suffix) for p in Platform for suffix in PLATFORM_SUFFIXES),
     YOUTUBE_DAILY_UNITS,
     *PLATFORM_SECRETS,
@@ -150,6 +153,7 @@ DEFAULT_API_RATE_PER_MIN = 600  # requests per minute per API key (viewtrail ser
 #: when an upgrade changes an internal the in-process step relies on, see orchestration/defs/dbt_internals.py).
 DBT_RUNNERS = ("inprocess", "cli")
 DEFAULT_DBT_RUNNER = "inprocess"
+DEFAULT_TIMEZONE = "UTC"
 MODES = ("simulated", "real")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
@@ -219,6 +223,7 @@ class Settings:
     platforms: tuple[PlatformSettings, ...]  # one per Platform, in Platform order
     webhook_url: str | None = field(default=None, repr=False)  # VIEWTRAIL_WEBHOOK_URL (may hold a token)
     dbt_runner: str = DEFAULT_DBT_RUNNER  # VIEWTRAIL_DBT_RUNNER: how the pipeline's dbt step runs dbt
+    timezone: str = DEFAULT_TIMEZONE  # VIEWTRAIL_TIMEZONE: the organisation's calendar (goal periods, posting days)
 
     @property
     def marts_export_dir(self) -> Path:
@@ -408,6 +413,19 @@ def _dbt_runner(raw: _Raw) -> str:
     return text
 
 
+def _timezone(raw: _Raw) -> str:
+    text = raw.text(TIMEZONE)
+    if not text:
+        return DEFAULT_TIMEZONE
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(
+            f"{TIMEZONE}={text!r} is not an IANA time zone; use a name such as Europe/Berlin or America/New_York."
+        ) from None
+    return text
+
+
 def _api_rate(raw: _Raw) -> int:
     text = raw.text(API_RATE_PER_MIN)
     if not text:
@@ -544,4 +562,5 @@ def _parse(raw: _Raw, cwd: Path) -> Settings:
         platforms=tuple(_platform(raw, p, cwd) for p in Platform),
         webhook_url=_webhook(raw),
         dbt_runner=_dbt_runner(raw),
+        timezone=_timezone(raw),
     )

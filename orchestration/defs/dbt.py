@@ -248,13 +248,20 @@ def dbt_target_path(warehouse_path: str | Path, test_scope: str = "touched") -> 
 
 
 def dbt_vars(warehouse_path: str | Path, test_scope: str = "touched") -> str:
-    """dbt's ``--vars``: the warehouse (profiles.yml reads ``viewtrail_warehouse`` before VIEWTRAIL_WAREHOUSE) and
-    the data tests' scope (``viewtrail_dbt_tests``). Vars rather than environment variables, so a build in this
+    """dbt's ``--vars``: the warehouse (profiles.yml reads ``viewtrail_warehouse`` before VIEWTRAIL_WAREHOUSE), the
+    data tests' scope (``viewtrail_dbt_tests``) and the organisation's time zone (``viewtrail_timezone``, the
+    calendar of the goal and over-posting marts). Vars rather than environment variables, so a build in this
     process never touches ``os.environ`` (shared by every thread of the run worker)."""
     if test_scope not in DBT_TEST_SCOPES:
         raise ValueError(f"dbt test scope must be one of {DBT_TEST_SCOPES}, not {test_scope!r}")
     warehouse = str(Path(warehouse_path).expanduser().absolute())
-    return json.dumps({"viewtrail_warehouse": warehouse, "viewtrail_dbt_tests": test_scope})
+    return json.dumps(
+        {
+            "viewtrail_warehouse": warehouse,
+            "viewtrail_dbt_tests": test_scope,
+            "viewtrail_timezone": config.settings().timezone,
+        }
+    )
 
 
 def invoke_dbt(
