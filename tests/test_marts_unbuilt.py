@@ -22,6 +22,11 @@ READS = {
     "account_latest": lambda con: marts.account_latest(con, ["tiktok:nasa"]),
     "creator_latest": lambda con: marts.creator_latest(con, ["space-agency"]),
     "top_creators": lambda con: marts.top_creators(con, 5),
+    "campaign_totals": marts.campaign_totals,
+    "video_payouts": lambda con: marts.video_payouts(con, campaign_id="spring"),
+    "creator_payouts": lambda con: marts.creator_payouts(con, creator_id="ana"),
+    "goal_statuses": marts.goal_statuses,
+    "overposting_days": marts.overposting_days,
 }
 
 

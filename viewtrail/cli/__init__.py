@@ -3,8 +3,8 @@
 One module per command group, each exposing ``register(app)``: :mod:`.registry_cmds` (track, untrack, delete,
 list, status, import), :mod:`.account_cmds` (watch, unwatch, accounts, creator, inbox), :mod:`.snapshots_cmd`
 (import-snapshots), :mod:`.report_cmd` (report), :mod:`.sql_cmd` (sql), :mod:`.pipeline_cmds` (demo, build,
-rescrape), :mod:`.probe_cmd` (probe), :mod:`.api_cmds` (serve, mcp, api-key) and :mod:`.alert_cmds` (alert,
-channel, alerts). Every command runs through
+rescrape), :mod:`.probe_cmd` (probe), :mod:`.api_cmds` (serve, mcp, api-key), :mod:`.alert_cmds` (alert,
+channel, alerts) and :mod:`.program_cmds` (campaign, payouts, goal). Every command runs through
 :func:`viewtrail.cli._common.friendly_errors`. The groups import duckdb, polars, Dagster and the platform
 clients inside their commands, so that ``viewtrail --help`` stays fast.
 """
@@ -21,6 +21,7 @@ from viewtrail.cli import (
     api_cmds,
     pipeline_cmds,
     probe_cmd,
+    program_cmds,
     registry_cmds,
     report_cmd,
     snapshots_cmd,
@@ -78,5 +79,6 @@ for _group in (
     probe_cmd,
     api_cmds,
     alert_cmds,
+    program_cmds,
 ):
     _group.register(app)
