@@ -9,7 +9,7 @@ registries they name (:class:`~viewtrail.domain.models.Platform`, :class:`~viewt
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema, create_model
@@ -340,3 +340,146 @@ class CreatorEnvelope(BaseModel):
 class CreatorList(BaseModel):
     data: list[Creator]
     pagination: Pagination
+
+
+# -------------------------------------------------------------------------------------------- creator programs
+
+
+class Campaign(BaseModel):
+    campaign_id: str
+    name: str
+    parent_id: str | None
+    starts_on: str | None
+    ends_on: str | None
+    target_views: int | None
+    target_by: str | None
+    notes: str | None
+    videos: int | None = Field(description="videos counted by the latest build, sub-campaigns included; null before")
+    views: int | None
+    target_share: Number | None
+    target_reached_on: str | None
+    target_met: bool | None
+
+
+class CampaignEnvelope(BaseModel):
+    data: Campaign
+
+
+class CampaignList(BaseModel):
+    data: list[Campaign]
+
+
+class CreateCampaign(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    parent_id: str | None = None
+    starts_on: date | None = None
+    ends_on: date | None = None
+    target_views: Annotated[int, Field(gt=0)] | None = None
+    target_by: date | None = None
+    notes: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class VideoPayout(BaseModel):
+    campaign_id: str
+    video_id: str
+    creator_id: str | None
+    posted_at: str | None
+    state: Literal["active", "finalizing", "pending_terms", "finalized", "paid", "rejected"]
+    window_end: str | None
+    views_observed: int | None
+    payable_views: int | None
+    views_how: str | None
+    is_interpolated: bool | None
+    terms_id: int | None
+    cpm_minor: int | None
+    amount_minor: int | None = Field(description="integer minor units (cents) of currency")
+    currency: str | None
+    rejection_reason: str | None
+    paid_reference: str | None
+
+
+class VideoPayoutList(BaseModel):
+    data: list[VideoPayout]
+
+
+class CreatorBalance(BaseModel):
+    campaign_id: str
+    creator_id: str | None
+    currency: str | None
+    videos: int
+    videos_open: int
+    videos_pending_terms: int
+    videos_finalized: int
+    videos_paid: int
+    videos_rejected: int
+    accrued_minor: int
+    adjustments_minor: int
+    paid_minor: int
+    due_minor: int
+
+
+class CreatorBalanceList(BaseModel):
+    data: list[CreatorBalance]
+
+
+class MarkPaid(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reference: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"\S")]
+    creator_id: str | None = None
+
+
+class PaymentMade(BaseModel):
+    creator_id: str | None
+    currency: str
+    videos: int
+    amount_minor: int
+
+
+class PaymentList(BaseModel):
+    data: list[PaymentMade]
+
+
+class CreateGoal(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    creator_id: str
+    metric: Literal["posts", "views", "engagement", "followers"]
+    period: Literal["day", "week", "month"] = "week"
+    target: Annotated[float, Field(gt=0, le=1e15)]
+    starts_on: date | None = None
+    ends_on: date | None = None
+
+
+class Goal(BaseModel):
+    goal_id: int
+    creator_id: str
+    metric: str
+    period: str
+    target: Number
+    starts_on: str
+    ends_on: str | None
+
+
+class GoalEnvelope(BaseModel):
+    data: Goal
+
+
+class GoalStatus(BaseModel):
+    goal_id: int
+    creator_id: str
+    metric: str
+    period: str
+    period_start: str
+    period_end: str
+    target: Number
+    actual: Number
+    pace: Number | None
+    status: Literal["On Track", "Behind Pace", "At Risk", "Completed", "Missed"]
+    not_yet_started: bool
+    period_in_progress: bool
+    period_recently_ended: bool
+    scrape_stale: bool
+
+
+class GoalStatusList(BaseModel):
+    data: list[GoalStatus]

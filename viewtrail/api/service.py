@@ -970,3 +970,105 @@ def _num(value: Any) -> Any:
 
 
 __all__ = ["ApiProblem", "Conflict", "Invalid", "NotFound", "Page", "Platform", "Service", "Unavailable"]
+
+
+# ---------------------------------------------------------------------------------------------- creator programs
+#
+# Reads come from the analyst copy (as of the latest publish); writes go through the use cases of
+# viewtrail.app.programs on the live warehouse and show in the reads after the next build.
+
+
+def _program_call(call: Any) -> Any:
+    """Run a program use case; its one-sentence refusals become problem details."""
+    from viewtrail.warehouse.programs import ProgramsNotFound
+
+    try:
+        return call()
+    except ProgramsNotFound as error:
+        raise NotFound(str(error)) from None
+    except InvalidInputError as error:
+        raise invalid("body", str(error)) from None
+
+
+def _plain(row: Any) -> dict[str, Any]:
+    import dataclasses
+
+    return {k: iso(v) for k, v in dataclasses.asdict(row).items()}
+
+
+def list_campaigns(service: Service) -> list[dict[str, Any]]:
+    from viewtrail.app import programs
+
+    listings = programs.list_campaigns(open_warehouse=service._reader)
+    return [_campaign(item.campaign, item.totals) for item in listings]
+
+
+def _campaign(campaign: Any, totals: Any) -> dict[str, Any]:
+    return {
+        **_plain(campaign),
+        "videos": totals.videos if totals else None,
+        "views": totals.views if totals else None,
+        "target_share": totals.target_share if totals else None,
+        "target_reached_on": iso(totals.target_reached_on) if totals else None,
+        "target_met": totals.target_met if totals else None,
+    }
+
+
+def create_campaign(service: Service, body: dict[str, Any]) -> dict[str, Any]:
+    from viewtrail.app import programs
+
+    request = programs.CampaignRequest(
+        body["name"],
+        body.get("parent_id"),
+        body.get("starts_on"),
+        body.get("ends_on"),
+        body.get("target_views"),
+        body.get("target_by"),
+        body.get("notes"),
+    )
+    campaign = _program_call(lambda: programs.create_campaign(request, open_warehouse=service._writer))
+    return _campaign(campaign, None)
+
+
+def video_payouts(
+    service: Service, campaign_id: str | None, creator_id: str | None, state: str | None
+) -> list[dict[str, Any]]:
+    from viewtrail.app import programs
+
+    rows = programs.video_payouts(
+        campaign_id=campaign_id, creator_id=creator_id, state=state, open_warehouse=service._reader
+    )
+    return [_plain(row) for row in rows]
+
+
+def balances(service: Service, campaign_id: str | None, creator_id: str | None) -> list[dict[str, Any]]:
+    from viewtrail.app import programs
+
+    rows = programs.balances(campaign_id=campaign_id, creator_id=creator_id, open_warehouse=service._reader)
+    return [_plain(row) for row in rows]
+
+
+def mark_paid(service: Service, campaign_id: str, reference: str, creator_id: str | None) -> list[dict[str, Any]]:
+    from viewtrail.app import programs
+
+    payments = _program_call(
+        lambda: programs.mark_paid(campaign_id, creator_id, reference=reference, open_warehouse=service._writer)
+    )
+    return [_plain(p) for p in payments]
+
+
+def create_goal(service: Service, body: dict[str, Any]) -> dict[str, Any]:
+    from viewtrail.app import programs
+
+    request = programs.GoalRequest(
+        body["creator_id"], body["metric"], body["period"], body["target"], body.get("starts_on"), body.get("ends_on")
+    )
+    goal = _program_call(lambda: programs.add_goal(request, open_warehouse=service._writer))
+    return {**_plain(goal), "metric": goal.metric.value, "period": goal.period.value}
+
+
+def goal_status(service: Service, creator_id: str | None, all_periods: bool) -> list[dict[str, Any]]:
+    from viewtrail.app import programs
+
+    rows = programs.goal_status(creator_id, all_periods=all_periods, open_warehouse=service._reader)
+    return [_plain(row) for row in rows]

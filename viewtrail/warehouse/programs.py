@@ -45,6 +45,10 @@ class ProgramsError(InvalidInputError):
     """A campaign, terms, goal or ledger request that cannot be applied; the message says what to do."""
 
 
+class ProgramsNotFound(ProgramsError):
+    """The campaign, creator or goal a request names does not exist."""
+
+
 def campaign_slug(name: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", name.strip().lower()).strip("-")
     if not slug:
@@ -76,7 +80,7 @@ def _parents(con: duckdb.DuckDBPyConnection) -> dict[str, str | None]:
 
 def _require_campaign(con: duckdb.DuckDBPyConnection, campaign_id: str) -> None:
     if not con.execute("SELECT 1 FROM registry.campaigns WHERE campaign_id = ?", [campaign_id]).fetchall():
-        raise ProgramsError(f"There is no campaign {campaign_id!r}; `viewtrail campaign list` shows the campaigns.")
+        raise ProgramsNotFound(f"There is no campaign {campaign_id!r}; `viewtrail campaign list` shows the campaigns.")
 
 
 def create_campaign(con: duckdb.DuckDBPyConnection, campaign: Campaign, *, now: datetime) -> Campaign:
@@ -192,7 +196,7 @@ def add_terms(
             creator_id is not None
             and not con.execute("SELECT 1 FROM registry.creators WHERE creator_id = ?", [creator_id]).fetchall()
         ):
-            raise ProgramsError(f"No creator {creator_id!r}; `viewtrail creator list` shows the creators.")
+            raise ProgramsNotFound(f"No creator {creator_id!r}; `viewtrail creator list` shows the creators.")
         terms_id = _count(con, "SELECT coalesce(max(terms_id), 0) + 1 FROM registry.payout_terms", [])
         con.execute(
             "INSERT INTO registry.payout_terms VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -450,7 +454,7 @@ def adjust(
     with transaction(con):
         _require_campaign(con, campaign_id)
         if not con.execute("SELECT 1 FROM registry.creators WHERE creator_id = ?", [creator_id]).fetchall():
-            raise ProgramsError(f"No creator {creator_id!r}; `viewtrail creator list` shows the creators.")
+            raise ProgramsNotFound(f"No creator {creator_id!r}; `viewtrail creator list` shows the creators.")
         return _append_entry(
             con,
             "adjustment",
@@ -567,7 +571,7 @@ def add_goal(
         raise ProgramsError("The goal ends before it starts; give an end date on or after the start date.")
     with transaction(con):
         if not con.execute("SELECT 1 FROM registry.creators WHERE creator_id = ?", [creator_id]).fetchall():
-            raise ProgramsError(f"No creator {creator_id!r}; `viewtrail creator list` shows the creators.")
+            raise ProgramsNotFound(f"No creator {creator_id!r}; `viewtrail creator list` shows the creators.")
         goal_id = _count(con, "SELECT coalesce(max(goal_id), 0) + 1 FROM registry.creator_goals", [])
         con.execute(
             "INSERT INTO registry.creator_goals VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -588,5 +592,5 @@ def list_goals(con: duckdb.DuckDBPyConnection, creator_id: str | None = None) ->
 def remove_goal(con: duckdb.DuckDBPyConnection, goal_id: int) -> None:
     with transaction(con):
         if not con.execute("SELECT 1 FROM registry.creator_goals WHERE goal_id = ?", [goal_id]).fetchall():
-            raise ProgramsError(f"No goal {goal_id}; `viewtrail goal list` shows the goals and their ids.")
+            raise ProgramsNotFound(f"No goal {goal_id}; `viewtrail goal list` shows the goals and their ids.")
         con.execute("DELETE FROM registry.creator_goals WHERE goal_id = ?", [goal_id])
