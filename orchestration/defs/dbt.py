@@ -52,6 +52,25 @@ ACCOUNT_SOURCE_KEYS = {
     AssetKey(["raw", "account_snapshots"]),
     AssetKey(["raw", "account_attempts"]),
 }
+#: Creator programs' tables (campaigns, terms, goals and the ledger's entries, written by the CLI and the API; the
+#: views resolving campaigns; the write clock the program marts read as "now"). Models reading them are rebuilt with
+#: the build after new snapshots, like those reading the account tables. raw.payout_finalizations is not here: it is
+#: the ``raw/payout_finalizations`` asset itself, a real upstream of the models reading it.
+PROGRAM_SOURCE_KEYS = {
+    *(
+        AssetKey(["registry", name])
+        for name in (
+            "campaigns",
+            "campaign_tree",
+            "campaign_videos",
+            "campaign_payers",
+            "payout_terms",
+            "creator_goals",
+        )
+    ),
+    AssetKey(["raw", "payout_entries"]),
+    AssetKey(["meta", "write_clock"]),
+}
 
 #: dbt runs after new snapshots land: whenever any upstream snapshot partition was updated since the last
 #: dbt run, and nothing upstream is in progress. ``eager()`` also waits for *missing* upstream partitions,
@@ -157,7 +176,7 @@ class ViewtrailDbtTranslator(DagsterDbtTranslator):
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None) -> AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
         dep_keys = {dep.asset_key for dep in spec.deps}
-        if not dep_keys & (RAW_SOURCE_KEYS | {REGISTRY_SOURCE_KEY} | ACCOUNT_SOURCE_KEYS):
+        if not dep_keys & (RAW_SOURCE_KEYS | {REGISTRY_SOURCE_KEY} | ACCOUNT_SOURCE_KEYS | PROGRAM_SOURCE_KEYS):
             return spec
         # The raw tables are written by the platform assets: depend on those. Discovery writes the registry too
         # (discovered videos, account handles), so everything fed by the registry follows both families.
