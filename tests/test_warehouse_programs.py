@@ -194,3 +194,55 @@ def test_goals_are_stored_listed_and_removed(con):
         wp.add_goal(con, "zed", GoalMetric.POSTS, GoalPeriod.WEEK, 15, starts_on=date(2027, 3, 1), ends_on=None, now=T)
     wp.remove_goal(con, goal.goal_id)
     assert wp.list_goals(con) == []
+
+
+# A finalization killed inside its transaction, after some rows were inserted: the process stalls on the third
+# video's window (views_at), having stored the first two in the open transaction, and the parent SIGKILLs it.
+KILLED_FINALIZATION = """
+import sys, time
+from datetime import datetime
+from viewtrail.warehouse import open_warehouse
+from viewtrail.warehouse import programs as wp
+
+real, calls = wp.views_at, []
+def stalls_on_the_third(*args, **kwargs):
+    calls.append(1)
+    if len(calls) == 3:
+        print("stalled", flush=True)
+        time.sleep(3600)
+    return real(*args, **kwargs)
+
+wp.views_at = stalls_on_the_third
+with open_warehouse(sys.argv[1]) as con:
+    wp.finalize_payouts(con, now=datetime.fromisoformat(sys.argv[2]))
+"""
+
+
+def test_a_finalization_killed_mid_write_leaves_nothing_and_the_rerun_stores_each_once(warehouse_path):
+    import signal
+    import subprocess
+    import sys
+
+    with open_warehouse(warehouse_path) as con:
+        add_creator(con, "ana", "tiktok:ana")
+        campaign(con, "spring")
+        for n in range(4):
+            add_video(con, f"tiktok:{n}", account_id="tiktok:ana", posted_at=T, snapshots=[(T + 7 * D, 1_000 * n)])
+        wp.add_members(con, "spring", "creator", ["ana"], now=T)
+        wp.add_terms(con, "spring", usd(min_views=500), creator_id=None, effective_from=T, now=T)
+    child = subprocess.Popen(
+        [sys.executable, "-c", KILLED_FINALIZATION, str(warehouse_path), (T + 7 * D).isoformat()],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "stalled"
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    with open_warehouse(warehouse_path) as con:
+        assert finalizations(con) == []  # the two rows of the killed transaction are gone
+        assert wp.finalize_payouts(con, now=T + 7 * D).finalized == 4
+        assert wp.finalize_payouts(con, now=T + 8 * D).finalized == 0
+        assert [r[5] for r in finalizations(con)] == [0, 50, 100, 150]
+        assert con.execute("SELECT count(*) FROM raw.payout_entries").fetchall() == [(1,)]  # tiktok:0 rejected
