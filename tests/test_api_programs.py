@@ -49,10 +49,36 @@ def test_a_program_over_http(tmp_path: Path) -> None:
             )
             assert goal.status_code == 201 and goal.json()["data"]["goal_id"] == 1
 
-            programs.add_members("spring-launch", "creator", ["ana"], open_warehouse=lambda: open_warehouse(warehouse))
-            request = programs.TermsRequest("spring-launch", "50", cap_views=500_000, effective_from=POSTED)
-            programs.set_terms(request, open_warehouse=lambda: open_warehouse(warehouse))
+            added = c.post("/v1/campaigns/spring-launch/members", json={"kind": "creator", "members": ["ana"]})
+            assert added.json()["data"] == {"added": 1}
+            problem(
+                c.post("/v1/campaigns/spring-launch/members", json={"kind": "video", "members": ["x:9"]}),
+                422,
+                "VALIDATION_ERROR",
+            )
+            bad_tiers = {"cpm": "0:20,0:40"}
+            assert (
+                "rise strictly"
+                in problem(c.post("/v1/campaigns/spring-launch/terms", json=bad_tiers), 422, "VALIDATION_ERROR")[
+                    "detail"
+                ]
+            )
+            terms = {"cpm": "50", "cap_views": 500_000, "effective_from": "2027-03-01T13:00:00+01:00"}
+            assert c.post("/v1/campaigns/spring-launch/terms", json=terms).json()["data"] == {"terms_id": 1}
             programs.finalize(open_warehouse=lambda: open_warehouse(warehouse))
+            rejected = c.post(
+                "/v1/campaigns/spring-launch/rejections", json={"video_ids": ["tiktok:1"], "reason": "dup"}
+            )
+            assert rejected.json()["data"] == ["tiktok:1"]
+            back = c.post("/v1/campaigns/spring-launch/unrejections", json={"video_ids": ["tiktok:1"]})
+            assert back.json()["data"] == ["tiktok:1"]
+            bonus = {"creator_id": "ana", "amount": "-0.50", "reason": "caption fix"}
+            assert c.post("/v1/campaigns/spring-launch/adjustments", json=bonus).status_code == 201
+            problem(
+                c.post("/v1/campaigns/spring-launch/adjustments", json={**bonus, "amount": "1.234"}),
+                422,
+                "VALIDATION_ERROR",
+            )
             build_and_publish(warehouse)
 
             (payout,) = c.get("/v1/payouts", params={"campaign_id": "spring-launch"}).json()["data"]
@@ -67,12 +93,17 @@ def test_a_program_over_http(tmp_path: Path) -> None:
 
             paid = c.post("/v1/campaigns/spring-launch/payments", json={"reference": "TR-1"})
             assert paid.json()["data"] == [
-                {"creator_id": "ana", "currency": "USD", "videos": 1, "amount_minor": 15_750}
+                {
+                    "creator_id": "ana",
+                    "currency": "USD",
+                    "videos": 1,
+                    "amount_minor": 15_700,
+                }  # the video less the adjustment
             ]
             problem(c.post("/v1/campaigns/nope/payments", json={"reference": "TR-1"}), 404, "NOT_FOUND")
             build_and_publish(warehouse)
             (balance,) = c.get("/v1/payouts/balances").json()["data"]
-            assert (balance["paid_minor"], balance["due_minor"]) == (15_750, 0)
+            assert (balance["adjustments_minor"], balance["paid_minor"], balance["due_minor"]) == (-50, 15_700, 0)
         assert_mcp_tools()
 
 

@@ -90,6 +90,8 @@ def test_bad_terms_are_refused_with_a_sentence():
         terms(cap=0)
     with pytest.raises(InvalidInputError, match="not understood"):
         parse_tiers("fifty")
+    with pytest.raises(InvalidInputError, match="beyond any program"):  # amounts would overflow the ledger's BIGINT
+        PayoutTerms("USD", single_cpm(10**9 + 1))
 
 
 def test_money_is_read_to_the_cent():

@@ -345,6 +345,17 @@ class CreatorList(BaseModel):
 # -------------------------------------------------------------------------------------------- creator programs
 
 
+#: Free text stored in the warehouse (names, notes, reasons, references): no control characters.
+_TEXT = r"^[^\x00-\x1f\x7f-\x9f]*$"
+
+
+Text200 = Annotated[str, StringConstraints(max_length=200, pattern=_TEXT)]
+Text2000 = Annotated[str, StringConstraints(max_length=2000, pattern=_TEXT)]
+RequiredText200 = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=_TEXT)]
+RequiredText500 = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=_TEXT)]
+RequiredText2000 = Annotated[str, StringConstraints(min_length=1, max_length=2000, pattern=_TEXT)]
+
+
 class Campaign(BaseModel):
     campaign_id: str
     name: str
@@ -371,13 +382,13 @@ class CampaignList(BaseModel):
 
 class CreateCampaign(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    parent_id: str | None = None
+    name: RequiredText200
+    parent_id: Text200 | None = None
     starts_on: date | None = None
     ends_on: date | None = None
     target_views: Annotated[int, Field(gt=0)] | None = None
     target_by: date | None = None
-    notes: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    notes: Text2000 | None = None
 
 
 class VideoPayout(BaseModel):
@@ -425,8 +436,8 @@ class CreatorBalanceList(BaseModel):
 
 class MarkPaid(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reference: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"\S")]
-    creator_id: str | None = None
+    reference: RequiredText200
+    creator_id: Text200 | None = None
 
 
 class PaymentMade(BaseModel):
@@ -442,7 +453,7 @@ class PaymentList(BaseModel):
 
 class CreateGoal(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    creator_id: str
+    creator_id: RequiredText200
     metric: Literal["posts", "views", "engagement", "followers"]
     period: Literal["day", "week", "month"] = "week"
     target: Annotated[float, Field(gt=0, le=1e15)]
@@ -483,3 +494,62 @@ class GoalStatus(BaseModel):
 
 class GoalStatusList(BaseModel):
     data: list[GoalStatus]
+
+
+#: Views and amounts fit DuckDB's BIGINT with room to spare; larger numbers are refused as invalid input.
+_MAX_COUNT = 10**15
+
+
+class AddMembers(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["video", "account", "creator", "label"]
+    members: Annotated[
+        list[Annotated[str, StringConstraints(min_length=1, max_length=500)]], Field(min_length=1, max_length=1000)
+    ]
+
+
+class MembersAdded(BaseModel):
+    data: dict[str, int] = Field(description="{'added': how many members were new}")
+
+
+class SetTerms(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    cpm: RequiredText500 = Field(
+        description="minor units per 1,000 views (50), or tiers from_views:cpm (0:20,100000:40)"
+    )
+    currency: Annotated[str, StringConstraints(pattern="^[A-Z]{3}$")] = "USD"
+    cap_views: Annotated[int, Field(gt=0, le=_MAX_COUNT)] | None = None
+    window_hours: Annotated[int, Field(gt=0, le=24 * 366)] = 168
+    min_views: Annotated[int, Field(ge=0, le=_MAX_COUNT)] = 0
+    creator_id: Text200 | None = None
+    effective_from: datetime | None = None
+
+
+class TermsCreated(BaseModel):
+    data: dict[str, int] = Field(description="{'terms_id': the new version's id}")
+
+
+class VideoDecision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    video_ids: Annotated[
+        list[Annotated[str, StringConstraints(min_length=1, max_length=500)]], Field(min_length=1, max_length=1000)
+    ]
+    reason: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class VideosDecided(BaseModel):
+    data: list[str]
+
+
+class Adjustment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    creator_id: RequiredText200
+    amount: Annotated[str, StringConstraints(pattern=r"^[+-]?\d{1,13}(\.\d{1,2})?$")] = Field(
+        description="signed decimal amount, two decimals at most: '-12.50'"
+    )
+    currency: Annotated[str, StringConstraints(pattern="^[A-Z]{3}$")] = "USD"
+    reason: RequiredText2000
+
+
+class AdjustmentRecorded(BaseModel):
+    data: dict[str, int] = Field(description="{'entry_id': the ledger entry's id}")

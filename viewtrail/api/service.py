@@ -28,7 +28,7 @@ import duckdb
 import polars as pl
 
 from viewtrail.app import videos
-from viewtrail.clock import utc_now
+from viewtrail.clock import naive_utc, utc_now
 from viewtrail.domain.errors import InvalidInputError, ViewtrailError
 from viewtrail.domain.models import Platform, ShortLink, VideoRef
 from viewtrail.domain.urls import InvalidVideoUrl, parse_platform, parse_video_url
@@ -988,6 +988,8 @@ def _program_call(call: Any) -> Any:
         raise NotFound(str(error)) from None
     except InvalidInputError as error:
         raise invalid("body", str(error)) from None
+    except OverflowError:  # an instant beyond what naive UTC can hold
+        raise invalid("body", "A date or instant is out of range; give one between the years 1 and 9999.") from None
 
 
 def _plain(row: Any) -> dict[str, Any]:
@@ -1072,3 +1074,52 @@ def goal_status(service: Service, creator_id: str | None, all_periods: bool) -> 
 
     rows = programs.goal_status(creator_id, all_periods=all_periods, open_warehouse=service._reader)
     return [_plain(row) for row in rows]
+
+
+def add_members(service: Service, campaign_id: str, kind: str, members: Sequence[str]) -> int:
+    from viewtrail.app import programs
+
+    return int(_program_call(lambda: programs.add_members(campaign_id, kind, members, open_warehouse=service._writer)))
+
+
+def set_terms(service: Service, campaign_id: str, body: dict[str, Any]) -> int:
+    from viewtrail.app import programs
+
+    effective = body.get("effective_from")
+    request = programs.TermsRequest(
+        campaign_id,
+        body["cpm"],
+        body["currency"],
+        body.get("cap_views"),
+        body["window_hours"],
+        body["min_views"],
+        body.get("creator_id"),
+        naive_utc(effective) if effective is not None else None,
+    )
+    return int(_program_call(lambda: programs.set_terms(request, open_warehouse=service._writer)))
+
+
+def decide_videos(
+    service: Service, campaign_id: str, video_ids: Sequence[str], reason: str | None, *, reject: bool
+) -> list[str]:
+    from viewtrail.app import programs
+
+    decide = programs.reject if reject else programs.unreject
+    return list(_program_call(lambda: decide(campaign_id, video_ids, reason=reason, open_warehouse=service._writer)))
+
+
+def adjust(service: Service, campaign_id: str, body: dict[str, Any]) -> int:
+    from viewtrail.app import programs
+
+    return int(
+        _program_call(
+            lambda: programs.adjust(
+                campaign_id,
+                body["creator_id"],
+                body["amount"],
+                body["currency"],
+                reason=body["reason"],
+                open_warehouse=service._writer,
+            )
+        )
+    )

@@ -45,6 +45,9 @@ from enum import StrEnum
 from viewtrail.domain.errors import InvalidInputError
 
 DEFAULT_WINDOW_HOURS = 7 * 24
+#: Bounds that keep every amount inside a BIGINT of minor units (views up to 1e15 at up to 1e9 per 1,000).
+MAX_CPM_MINOR = 10**9
+MAX_VIEWS = 10**15
 #: How long after a window's end the finalization waits for a snapshot after it before freezing the last value seen.
 FINALIZE_GRACE = timedelta(hours=48)
 GOAL_SETTLING = timedelta(hours=48)
@@ -96,6 +99,13 @@ def check_terms(terms: PayoutTerms) -> None:
         )
     if any(t.cpm_minor < 0 for t in terms.tiers):
         raise InvalidInputError("A CPM cannot be negative; give the amount per 1,000 views as 0 or more.")
+    if any(t.cpm_minor > MAX_CPM_MINOR or t.from_views > MAX_VIEWS for t in terms.tiers) or (
+        terms.cap_views is not None and terms.cap_views > MAX_VIEWS
+    ):
+        raise InvalidInputError(
+            f"A CPM above {MAX_CPM_MINOR:,} minor units or a view count above {MAX_VIEWS:,} is beyond any program; "
+            "check the number."
+        )
     if terms.cap_views is not None and terms.cap_views <= 0:
         raise InvalidInputError("The cap must be a positive number of views; leave it out for no cap.")
     if terms.window_hours <= 0:

@@ -13,6 +13,9 @@ from .. import service as svc
 from ..deps import ReadKey, ServiceDep, WriteKey
 from ..responses import ERRORS, CachedRoute
 from ..schemas import (
+    AddMembers,
+    Adjustment,
+    AdjustmentRecorded,
     CampaignEnvelope,
     CampaignList,
     CreateCampaign,
@@ -21,8 +24,13 @@ from ..schemas import (
     GoalEnvelope,
     GoalStatusList,
     MarkPaid,
+    MembersAdded,
     PaymentList,
+    SetTerms,
+    TermsCreated,
+    VideoDecision,
     VideoPayoutList,
+    VideosDecided,
 )
 
 router = APIRouter(tags=["programs"], route_class=CachedRoute)
@@ -40,6 +48,39 @@ def list_campaigns(service: ServiceDep, key: ReadKey) -> CampaignList:
 @router.post("/v1/campaigns", status_code=201, responses=ERRORS)
 def create_campaign(body: CreateCampaign, service: ServiceDep, key: WriteKey) -> CampaignEnvelope:
     return CampaignEnvelope.model_validate({"data": svc.create_campaign(service, body.model_dump())})
+
+
+CampaignRef = Annotated[str, Path(description="a campaign's id (spring-launch)")]
+
+
+@router.post("/v1/campaigns/{campaign_id}/members", responses=ERRORS)
+def add_members(campaign_id: CampaignRef, body: AddMembers, service: ServiceDep, key: WriteKey) -> MembersAdded:
+    return MembersAdded.model_validate(
+        {"data": {"added": svc.add_members(service, campaign_id, body.kind, body.members)}}
+    )
+
+
+@router.post("/v1/campaigns/{campaign_id}/terms", status_code=201, responses=ERRORS)
+def set_terms(campaign_id: CampaignRef, body: SetTerms, service: ServiceDep, key: WriteKey) -> TermsCreated:
+    return TermsCreated.model_validate({"data": {"terms_id": svc.set_terms(service, campaign_id, body.model_dump())}})
+
+
+@router.post("/v1/campaigns/{campaign_id}/rejections", responses=ERRORS)
+def reject(campaign_id: CampaignRef, body: VideoDecision, service: ServiceDep, key: WriteKey) -> VideosDecided:
+    decided = svc.decide_videos(service, campaign_id, body.video_ids, body.reason, reject=True)
+    return VideosDecided.model_validate({"data": decided})
+
+
+@router.post("/v1/campaigns/{campaign_id}/unrejections", responses=ERRORS)
+def unreject(campaign_id: CampaignRef, body: VideoDecision, service: ServiceDep, key: WriteKey) -> VideosDecided:
+    decided = svc.decide_videos(service, campaign_id, body.video_ids, body.reason, reject=False)
+    return VideosDecided.model_validate({"data": decided})
+
+
+@router.post("/v1/campaigns/{campaign_id}/adjustments", status_code=201, responses=ERRORS)
+def adjust(campaign_id: CampaignRef, body: Adjustment, service: ServiceDep, key: WriteKey) -> AdjustmentRecorded:
+    entry = svc.adjust(service, campaign_id, body.model_dump())
+    return AdjustmentRecorded.model_validate({"data": {"entry_id": entry}})
 
 
 @router.get("/v1/payouts", responses=ERRORS)
@@ -62,7 +103,7 @@ def list_balances(
 
 @router.post("/v1/campaigns/{campaign_id}/payments", responses=ERRORS)
 def mark_paid(
-    campaign_id: Annotated[str, Path(description="the paying campaign's id")],
+    campaign_id: CampaignRef,
     body: MarkPaid,
     service: ServiceDep,
     key: WriteKey,
