@@ -39,6 +39,7 @@ def defs() -> Definitions:
     from orchestration.defs.discovery import account_assets
     from orchestration.defs.jobs import build_job, discovery_job, scrape_job, scrape_videos_job
     from orchestration.defs.maintenance import dagster_retention, dagster_retention_schedule
+    from orchestration.defs.programs import payout_finalizations
     from orchestration.defs.publishing import analytics_copy
     from orchestration.defs.resources import build_resources
     from orchestration.defs.sensors import all_sensors
@@ -48,6 +49,7 @@ def defs() -> Definitions:
             *platform_assets,
             *account_assets,
             viewtrail_dbt_assets(),
+            payout_finalizations,
             analytics_copy,
             alert_events,
             alert_events_mart,

@@ -396,14 +396,15 @@ def _backfill(
 
 
 def build_and_publish(instance: Any, resources: dict[str, Any], progress: Progress | None = None) -> Any:
-    """One Dagster run: dbt build (models + data tests as asset checks), the alert rules, then the analyst copy
-    (which thus holds what the rules fired)."""
+    """One Dagster run: the payouts due finalized, dbt build (models + data tests as asset checks), the alert rules,
+    then the analyst copy (which thus holds what the rules fired)."""
     from orchestration.defs.alerting import alert_events
     from orchestration.defs.dbt import viewtrail_dbt_assets
+    from orchestration.defs.programs import payout_finalizations
     from orchestration.defs.publishing import analytics_copy
 
     result = materialize_in_process(
-        [viewtrail_dbt_assets(), analytics_copy, alert_events],
+        [payout_finalizations, viewtrail_dbt_assets(), analytics_copy, alert_events],
         instance,
         resources,
         progress=progress,

@@ -34,6 +34,9 @@ def test_tools_track_find_history_top_growth_status_stop(tmp_path):
                     "stop_video",
                     "find_accounts",
                     "creator_daily",
+                    "campaigns",
+                    "payouts",
+                    "goal_status",
                 }
                 tracked = structured(
                     await client.call_tool("track_video", {"url": "https://youtu.be/dQw4w9WgXcQ", "labels": ["mcp"]})

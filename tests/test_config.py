@@ -160,6 +160,8 @@ def test_a_bad_proxy_list_is_one_sentence_without_the_password(value):
         ("VIEWTRAIL_MOMENTUM_FACTOR", "fast", "must be a positive number"),
         ("VIEWTRAIL_MOMENTUM_MIN_VIEWS_PER_HOUR", "-3", "must be a positive number"),
         ("VIEWTRAIL_API_RATE_PER_MIN", "1.5", "must be a whole number of requests per minute"),
+        ("VIEWTRAIL_TIMEZONE", "Mars/Olympus", "is not an IANA time zone"),
+        ("VIEWTRAIL_TIMEZONE", "../etc", "is not an IANA time zone"),
         ("VIEWTRAIL_TIKTOK_MODE", "live", "is not a client mode"),
         ("VIEWTRAIL_YOUTUBE_CONCURRENCY", "1.5", "is not a number"),
         ("VIEWTRAIL_INSTAGRAM_RATE_PER_MIN", "0", "is too small"),

@@ -68,6 +68,12 @@ def test_demo_backfills_through_dagster_builds_and_publishes(demo_env: Path, war
     assert report.hourly_history >= report.posted_in_window // 2
     assert any(r.age_days < 8 for r in report.top_growth[:5])  # young videos are among the fastest growers
     assert report.plateauing and all(r.age_days > 30 and (r.increase_7d_pct or 0) < 5 for r in report.plateauing)
+    # the demo's creator program: two campaigns paying finalized videos while the youngest are still in their window,
+    # and Trail Runner's goal (250 posts a week) out of reach whatever the day of the week
+    assert {p.campaign_id for p in report.payouts} == {"spring-program", "trail-series"}
+    assert sum(p.videos_finalized for p in report.payouts) > 0 and sum(p.videos_open for p in report.payouts) > 0
+    assert sum(p.due_minor for p in report.payouts) > 0
+    assert {g.creator_id: g.status for g in report.goals}["trail-runner"] == "At Risk"
 
     # the demo's alert rules fired on what happened during the window, delivered to its file channel
     assert report.alerts and {a.kind for a in report.alerts} <= {"spike", "milestone", "unavailable"}

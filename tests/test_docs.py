@@ -115,6 +115,7 @@ def test_documented_defaults_are_the_defaults(path):
         config.MOMENTUM_MIN_VIEWS_PER_HOUR: lambda text: _number(text) == defaults.momentum_min_views_per_hour,
         config.API_RATE_PER_MIN: lambda text: _number(text) == defaults.api_rate_per_min,
         config.RUN_RETENTION_DAYS: lambda text: _number(text) == defaults.run_retention_days,
+        config.TIMEZONE: lambda text: text == defaults.timezone,
         config.YOUTUBE_DAILY_UNITS: lambda text: _number(text) == default_settings("youtube").daily_units,
         **{config.platform_variable(p, "MODE"): (lambda text: text == "simulated") for p in Platform},
         **{

@@ -26,6 +26,11 @@ READS = {
     "top_videos": lambda con: marts.top_videos(con, start=date(2026, 1, 1), end=date(2026, 1, 31), limit=10),
     "video_table": lambda con: marts.video_table(con, marts.VideoFilter(search="x"))[0],
     "search_videos": lambda con: marts.search_videos(con, "x"),
+    "campaign_totals": marts.campaign_totals,
+    "video_payouts": lambda con: marts.video_payouts(con, campaign_id="spring"),
+    "creator_payouts": lambda con: marts.creator_payouts(con, creator_id="ana"),
+    "goal_statuses": marts.goal_statuses,
+    "overposting_days": marts.overposting_days,
 }
 
 

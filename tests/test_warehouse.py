@@ -115,6 +115,41 @@ CREATE TABLE registry.share_links (
   link_id TEXT PRIMARY KEY, label TEXT NOT NULL, created_at TIMESTAMP NOT NULL, expires_at TIMESTAMP NOT NULL,
   revoked_at TIMESTAMP
 );
+CREATE TABLE registry.campaigns (
+  campaign_id TEXT PRIMARY KEY, name TEXT NOT NULL, parent_id TEXT, starts_on DATE, ends_on DATE,
+  target_views BIGINT, target_by DATE, notes TEXT, created_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL
+);
+CREATE TABLE registry.campaign_members (
+  campaign_id TEXT NOT NULL, member_kind TEXT NOT NULL, member TEXT NOT NULL, added_at TIMESTAMP NOT NULL,
+  PRIMARY KEY (campaign_id, member_kind, member)
+);
+CREATE TABLE registry.payout_terms (
+  terms_id BIGINT PRIMARY KEY, campaign_id TEXT NOT NULL, creator_id TEXT, effective_from TIMESTAMP NOT NULL,
+  currency TEXT NOT NULL, tier_from_views BIGINT[] NOT NULL, tier_cpm_minor BIGINT[] NOT NULL, cap_views BIGINT,
+  window_hours INTEGER NOT NULL, min_views BIGINT NOT NULL, created_at TIMESTAMP NOT NULL
+);
+CREATE TABLE registry.creator_goals (
+  goal_id BIGINT PRIMARY KEY, creator_id TEXT NOT NULL, metric TEXT NOT NULL, period TEXT NOT NULL,
+  target DOUBLE NOT NULL, starts_on DATE NOT NULL, ends_on DATE, created_at TIMESTAMP NOT NULL
+);
+CREATE TABLE raw.payout_finalizations (
+  campaign_id TEXT NOT NULL, video_id TEXT NOT NULL, creator_id TEXT, posted_at TIMESTAMP NOT NULL,
+  window_end TIMESTAMP NOT NULL, payable_views BIGINT NOT NULL, views_observed BIGINT NOT NULL,
+  views_how TEXT NOT NULL, is_interpolated BOOLEAN NOT NULL, terms_id BIGINT NOT NULL, cpm_minor BIGINT NOT NULL,
+  amount_minor BIGINT NOT NULL, currency TEXT NOT NULL, finalized_at TIMESTAMP NOT NULL,
+  PRIMARY KEY (campaign_id, video_id)
+);
+CREATE TABLE raw.payout_entries (
+  entry_id BIGINT PRIMARY KEY, entry_kind TEXT NOT NULL, campaign_id TEXT NOT NULL, video_id TEXT, creator_id TEXT,
+  amount_minor BIGINT, currency TEXT, reason TEXT, reference TEXT, recorded_at TIMESTAMP NOT NULL
+);
+CREATE VIEW registry.campaign_tree AS
+SELECT NULL::TEXT AS campaign_id, NULL::TEXT AS descendant_id, NULL::INTEGER AS depth;
+CREATE VIEW registry.campaign_member_videos AS SELECT NULL::TEXT AS campaign_id, NULL::TEXT AS video_id;
+CREATE VIEW registry.campaign_videos AS SELECT NULL::TEXT AS campaign_id, NULL::TEXT AS video_id;
+CREATE VIEW registry.campaign_payers AS
+SELECT NULL::TEXT AS root_id, NULL::TEXT AS campaign_id, NULL::TEXT AS video_id, NULL::TEXT AS creator_id,
+       NULL::TIMESTAMP AS posted_at;
 """
 
 _COLUMNS_SQL = """

@@ -27,6 +27,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from viewtrail.domain.cadence import AUTO_CADENCE_ENV, DEFAULT_AUTO_CADENCE, parse_auto_cadence
 from viewtrail.domain.errors import InvalidInputError
@@ -68,6 +69,7 @@ NOW = "VIEWTRAIL_NOW"
 AUTO_CADENCE = AUTO_CADENCE_ENV
 MIN_SUCCESS_SHARE = "VIEWTRAIL_MIN_SUCCESS_SHARE"
 DBT_RUNNER = "VIEWTRAIL_DBT_RUNNER"
+TIMEZONE = "VIEWTRAIL_TIMEZONE"
 RETRY_BASE_MINUTES = "VIEWTRAIL_RETRY_BASE_MINUTES"
 RETRY_CAP_MINUTES = "VIEWTRAIL_RETRY_CAP_MINUTES"
 MOMENTUM_FACTOR = "VIEWTRAIL_MOMENTUM_FACTOR"
@@ -132,6 +134,7 @@ VARIABLES: tuple[str, ...] = (
     CELERY_BROKER,
     CELERY_BACKEND,
     RUN_RETENTION_DAYS,
+    TIMEZONE,
     *(platform_variable(p, suffix) for p in Platform for suffix in PLATFORM_SUFFIXES),
     YOUTUBE_DAILY_UNITS,
     *PLATFORM_SECRETS,
@@ -164,6 +167,7 @@ DEFAULT_API_RATE_PER_MIN = 600  # requests per minute per API key (viewtrail ser
 #: when an upgrade changes an internal the in-process step relies on, see orchestration/defs/dbt_internals.py).
 DBT_RUNNERS = ("inprocess", "cli")
 DEFAULT_DBT_RUNNER = "inprocess"
+DEFAULT_TIMEZONE = "UTC"
 MODES = ("simulated", "real")
 #: How a real client reads videos: viewtrail's own parser, yt-dlp's extractors, or the first with the second as
 #: the fallback for a video whose page the own parser no longer understands.
@@ -256,6 +260,8 @@ class Settings:
         if self.celery_backend is not None:
             return self.celery_backend
         return self.celery_broker if self.celery_broker.startswith(("redis://", "rediss://")) else "rpc://"
+
+    timezone: str = DEFAULT_TIMEZONE  # VIEWTRAIL_TIMEZONE: the organisation's calendar (goal periods, posting days)
 
     @property
     def marts_export_dir(self) -> Path:
@@ -445,6 +451,19 @@ def _dbt_runner(raw: _Raw) -> str:
         return DEFAULT_DBT_RUNNER
     if text not in DBT_RUNNERS:
         raise SettingsError(f"{DBT_RUNNER}={raw.text(DBT_RUNNER)!r} must be one of {', '.join(DBT_RUNNERS)}.")
+    return text
+
+
+def _timezone(raw: _Raw) -> str:
+    text = raw.text(TIMEZONE)
+    if not text:
+        return DEFAULT_TIMEZONE
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(
+            f"{TIMEZONE}={text!r} is not an IANA time zone; use a name such as Europe/Berlin or America/New_York."
+        ) from None
     return text
 
 
@@ -639,4 +658,5 @@ def _parse(raw: _Raw, cwd: Path) -> Settings:
         celery_broker=_celery_url(raw, CELERY_BROKER, ("redis", "rediss", "amqp", "amqps", "pyamqp")),
         run_retention_days=_positive(raw, RUN_RETENTION_DAYS, DEFAULT_RUN_RETENTION_DAYS),
         celery_backend=_celery_url(raw, CELERY_BACKEND, ("redis", "rediss", "rpc", "db+postgresql", "db+sqlite")),
+        timezone=_timezone(raw),
     )

@@ -53,6 +53,25 @@ ACCOUNT_SOURCE_KEYS = {
     AssetKey(["raw", "account_snapshots"]),
     AssetKey(["raw", "account_attempts"]),
 }
+#: Creator programs' tables (campaigns, terms, goals and the ledger's entries, written by the CLI and the API; the
+#: views resolving campaigns; the write clock the program marts read as "now"). Models reading them are rebuilt with
+#: the build after new snapshots, like those reading the account tables. raw.payout_finalizations is not here: it is
+#: the ``raw/payout_finalizations`` asset itself, a real upstream of the models reading it.
+PROGRAM_SOURCE_KEYS = {
+    *(
+        AssetKey(["registry", name])
+        for name in (
+            "campaigns",
+            "campaign_tree",
+            "campaign_videos",
+            "campaign_payers",
+            "payout_terms",
+            "creator_goals",
+        )
+    ),
+    AssetKey(["raw", "payout_entries"]),
+    AssetKey(["meta", "write_clock"]),
+}
 
 #: dbt runs after new snapshots land: whenever any upstream snapshot partition was updated since the last
 #: dbt run, and nothing upstream is in progress. ``eager()`` also waits for *missing* upstream partitions,
@@ -158,7 +177,7 @@ class ViewtrailDbtTranslator(DagsterDbtTranslator):
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None) -> AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
         dep_keys = {dep.asset_key for dep in spec.deps}
-        if not dep_keys & (RAW_SOURCE_KEYS | {REGISTRY_SOURCE_KEY} | ACCOUNT_SOURCE_KEYS):
+        if not dep_keys & (RAW_SOURCE_KEYS | {REGISTRY_SOURCE_KEY} | ACCOUNT_SOURCE_KEYS | PROGRAM_SOURCE_KEYS):
             return spec
         # The raw tables are written by the platform assets: depend on those. Discovery writes the registry too
         # (discovered videos, account handles), so everything fed by the registry follows both families.
@@ -249,13 +268,20 @@ def dbt_target_path(warehouse_path: str | Path, test_scope: str = "touched") -> 
 
 
 def dbt_vars(warehouse_path: str | Path, test_scope: str = "touched") -> str:
-    """dbt's ``--vars``: the warehouse (profiles.yml reads ``viewtrail_warehouse`` before VIEWTRAIL_WAREHOUSE) and
-    the data tests' scope (``viewtrail_dbt_tests``). Vars rather than environment variables, so a build in this
+    """dbt's ``--vars``: the warehouse (profiles.yml reads ``viewtrail_warehouse`` before VIEWTRAIL_WAREHOUSE), the
+    data tests' scope (``viewtrail_dbt_tests``) and the organisation's time zone (``viewtrail_timezone``, the
+    calendar of the goal and over-posting marts). Vars rather than environment variables, so a build in this
     process never touches ``os.environ`` (shared by every thread of the run worker)."""
     if test_scope not in DBT_TEST_SCOPES:
         raise ValueError(f"dbt test scope must be one of {DBT_TEST_SCOPES}, not {test_scope!r}")
     warehouse = str(Path(warehouse_path).expanduser().absolute())
-    return json.dumps({"viewtrail_warehouse": warehouse, "viewtrail_dbt_tests": test_scope})
+    return json.dumps(
+        {
+            "viewtrail_warehouse": warehouse,
+            "viewtrail_dbt_tests": test_scope,
+            "viewtrail_timezone": config.settings().timezone,
+        }
+    )
 
 
 def invoke_dbt(

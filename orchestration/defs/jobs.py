@@ -9,6 +9,7 @@ from orchestration.defs.assets import SCRAPE_ASSET_KEYS, SNAPSHOT_ASSET_KEYS
 from orchestration.defs.dbt import DBT_GROUPS
 from orchestration.defs.discovery import ACCOUNTS_ASSET_KEYS, DISCOVERY_ASSET_KEYS
 from orchestration.defs.executors import fanned_out_executor
+from orchestration.defs.programs import payout_finalizations
 from orchestration.defs.publishing import analytics_copy
 
 #: Each platform's scrape and load; a failing platform fails only its own steps. Steps run in their own
@@ -39,12 +40,15 @@ discovery_job = define_asset_job(
     description="List the watched accounts due in the selected hour(s): metrics, and new videos registered.",
 )
 
-#: Every dbt model (including those fed only by the registry) and the analyst copy.
-BUILD_SELECTION = AssetSelection.groups(*DBT_GROUPS) | AssetSelection.assets(analytics_copy, alert_events)
+#: Every dbt model (including those fed only by the registry), the payout finalizations the program marts read,
+#: and the analyst copy.
+BUILD_SELECTION = AssetSelection.groups(*DBT_GROUPS) | AssetSelection.assets(
+    payout_finalizations, analytics_copy, alert_events
+)
 
 #: dbt build (models + data tests as asset checks) then the analyst copy.
 build_job = define_asset_job(
     "build_marts",
     selection=BUILD_SELECTION,
-    description="dbt build of staging, intermediate and marts, then publish data/analytics.duckdb and Parquet.",
+    description="Finalize due payouts, dbt build of staging, intermediate and marts, then publish data/analytics.duckdb and Parquet.",
 )

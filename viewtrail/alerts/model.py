@@ -8,9 +8,12 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from viewtrail.domain.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from viewtrail.warehouse.marts import CampaignTotals, CreatorPayout, GoalStatusRow
 
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)
@@ -107,6 +110,9 @@ class AlertInputs:
     health: list[HealthHour] = field(default_factory=list)  # raw.scrape_attempts, per platform and hour
     label_daily: dict[str, list[DayPoint]] = field(default_factory=dict)  # marts.label_daily
     account_daily: dict[str, list[DayPoint]] = field(default_factory=dict)  # marts.account_daily, "platform:account"
+    goal_status: list[GoalStatusRow] = field(default_factory=list)  # marts.creator_goal_status
+    campaigns: list[CampaignTotals] = field(default_factory=list)  # marts.campaign_latest
+    payouts: list[CreatorPayout] = field(default_factory=list)  # marts.creator_payouts
 
 
 # --------------------------------------------------------------------------------------------------- events

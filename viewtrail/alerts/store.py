@@ -281,6 +281,18 @@ def _read_account_daily(con: duckdb.DuckDBPyConnection, inputs: AlertInputs, sin
         inputs.account_daily.setdefault(views.key, []).append(DayPoint(views.day, views.views))
 
 
+def _read_goal_status(con: duckdb.DuckDBPyConnection, inputs: AlertInputs, since: datetime, now: datetime) -> None:
+    inputs.goal_status = marts.goal_statuses(con)
+
+
+def _read_campaigns(con: duckdb.DuckDBPyConnection, inputs: AlertInputs, since: datetime, now: datetime) -> None:
+    inputs.campaigns = marts.campaign_totals(con)
+
+
+def _read_payouts(con: duckdb.DuckDBPyConnection, inputs: AlertInputs, since: datetime, now: datetime) -> None:
+    inputs.payouts = marts.creator_payouts(con)
+
+
 #: How each :class:`AlertInputs` field a kind may read (``AlertKind.reads``) is read.
 INPUT_READERS = {
     "daily": _read_daily,
@@ -288,6 +300,9 @@ INPUT_READERS = {
     "health": _read_health,
     "label_daily": _read_label_daily,
     "account_daily": _read_account_daily,
+    "goal_status": _read_goal_status,
+    "campaigns": _read_campaigns,
+    "payouts": _read_payouts,
 }
 
 

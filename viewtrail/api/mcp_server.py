@@ -14,6 +14,7 @@ from typing import Any, ParamSpec, TypeVar, cast
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 
+from . import service as svc
 from .service import ApiProblem, Service
 from .settings import api_settings
 
@@ -27,7 +28,7 @@ def build_server(service: Service | None = None) -> MCPServer:
         "viewtrail",
         instructions="Social-video metrics from a self-hosted viewtrail warehouse: find tracked videos, read their "
         "daily history and growth, read watched accounts and creators, check the pipeline's status, "
-        "and track or stop videos.",
+        "track or stop videos, and read creator programs: campaigns, payouts and goal status.",
     )
 
     def call(fn: Callable[_Params, _Result], *args: _Params.args, **kwargs: _Params.kwargs) -> _Result:
@@ -126,6 +127,26 @@ def build_server(service: Service | None = None) -> MCPServer:
     def stop_video(video: str) -> dict[str, Any]:
         """Stop tracking a video (its history is kept)."""
         return {"video": call(service.stop, video)}
+
+    @server.tool()
+    def campaigns() -> dict[str, Any]:
+        """Creator-program campaigns with their totals (sub-campaigns included, each video once) and target."""
+        return {"campaigns": call(svc.list_campaigns, service)}
+
+    @server.tool()
+    def payouts(campaign: str | None = None, creator: str | None = None, state: str | None = None) -> dict[str, Any]:
+        """Video payouts (state: active, finalizing, pending_terms, finalized, paid, rejected; amounts in minor
+        units), and the per-creator balances (accrued, adjustments, paid, due), by campaign id and creator id."""
+        return {
+            "videos": call(svc.video_payouts, service, campaign, creator, state),
+            "balances": call(svc.balances, service, campaign, creator),
+        }
+
+    @server.tool()
+    def goal_status(creator: str | None = None, all_periods: bool = False) -> dict[str, Any]:
+        """Creator goals' status (On Track, Behind Pace, At Risk, Completed, Missed) with pace and flags, for each
+        goal's latest period (or every period)."""
+        return {"goals": call(svc.goal_status, service, creator, all_periods)}
 
     return server
 

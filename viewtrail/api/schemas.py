@@ -9,7 +9,7 @@ registries they name (:class:`~viewtrail.domain.models.Platform`, :class:`~viewt
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema, create_model
@@ -340,3 +340,216 @@ class CreatorEnvelope(BaseModel):
 class CreatorList(BaseModel):
     data: list[Creator]
     pagination: Pagination
+
+
+# -------------------------------------------------------------------------------------------- creator programs
+
+
+#: Free text stored in the warehouse (names, notes, reasons, references): no control characters.
+_TEXT = r"^[^\x00-\x1f\x7f-\x9f]*$"
+
+
+Text200 = Annotated[str, StringConstraints(max_length=200, pattern=_TEXT)]
+Text2000 = Annotated[str, StringConstraints(max_length=2000, pattern=_TEXT)]
+RequiredText200 = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=_TEXT)]
+RequiredText500 = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=_TEXT)]
+RequiredText2000 = Annotated[str, StringConstraints(min_length=1, max_length=2000, pattern=_TEXT)]
+
+
+class Campaign(BaseModel):
+    campaign_id: str
+    name: str
+    parent_id: str | None
+    starts_on: str | None
+    ends_on: str | None
+    target_views: int | None
+    target_by: str | None
+    notes: str | None
+    videos: int | None = Field(description="videos counted by the latest build, sub-campaigns included; null before")
+    views: int | None
+    target_share: Number | None
+    target_reached_on: str | None
+    target_met: bool | None
+
+
+class CampaignEnvelope(BaseModel):
+    data: Campaign
+
+
+class CampaignList(BaseModel):
+    data: list[Campaign]
+
+
+class CreateCampaign(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: RequiredText200
+    parent_id: Text200 | None = None
+    starts_on: date | None = None
+    ends_on: date | None = None
+    target_views: Annotated[int, Field(gt=0)] | None = None
+    target_by: date | None = None
+    notes: Text2000 | None = None
+
+
+class VideoPayout(BaseModel):
+    campaign_id: str
+    video_id: str
+    creator_id: str | None
+    posted_at: str | None
+    state: Literal["active", "finalizing", "pending_terms", "finalized", "paid", "rejected"]
+    window_end: str | None
+    views_observed: int | None
+    payable_views: int | None
+    views_how: str | None
+    is_interpolated: bool | None
+    terms_id: int | None
+    cpm_minor: int | None
+    amount_minor: int | None = Field(description="integer minor units (cents) of currency")
+    currency: str | None
+    rejection_reason: str | None
+    paid_reference: str | None
+
+
+class VideoPayoutList(BaseModel):
+    data: list[VideoPayout]
+
+
+class CreatorBalance(BaseModel):
+    campaign_id: str
+    creator_id: str | None
+    currency: str | None
+    videos: int
+    videos_open: int
+    videos_pending_terms: int
+    videos_finalized: int
+    videos_paid: int
+    videos_rejected: int
+    accrued_minor: int
+    adjustments_minor: int
+    paid_minor: int
+    due_minor: int
+
+
+class CreatorBalanceList(BaseModel):
+    data: list[CreatorBalance]
+
+
+class MarkPaid(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reference: RequiredText200
+    creator_id: Text200 | None = None
+
+
+class PaymentMade(BaseModel):
+    creator_id: str | None
+    currency: str
+    videos: int
+    amount_minor: int
+
+
+class PaymentList(BaseModel):
+    data: list[PaymentMade]
+
+
+class CreateGoal(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    creator_id: RequiredText200
+    metric: Literal["posts", "views", "engagement", "followers"]
+    period: Literal["day", "week", "month"] = "week"
+    target: Annotated[float, Field(gt=0, le=1e15)]
+    starts_on: date | None = None
+    ends_on: date | None = None
+
+
+class Goal(BaseModel):
+    goal_id: int
+    creator_id: str
+    metric: str
+    period: str
+    target: Number
+    starts_on: str
+    ends_on: str | None
+
+
+class GoalEnvelope(BaseModel):
+    data: Goal
+
+
+class GoalStatus(BaseModel):
+    goal_id: int
+    creator_id: str
+    metric: str
+    period: str
+    period_start: str
+    period_end: str
+    target: Number
+    actual: Number
+    pace: Number | None
+    status: Literal["On Track", "Behind Pace", "At Risk", "Completed", "Missed"]
+    not_yet_started: bool
+    period_in_progress: bool
+    period_recently_ended: bool
+    scrape_stale: bool
+
+
+class GoalStatusList(BaseModel):
+    data: list[GoalStatus]
+
+
+#: Views and amounts fit DuckDB's BIGINT with room to spare; larger numbers are refused as invalid input.
+_MAX_COUNT = 10**15
+
+
+class AddMembers(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["video", "account", "creator", "label"]
+    members: Annotated[
+        list[Annotated[str, StringConstraints(min_length=1, max_length=500)]], Field(min_length=1, max_length=1000)
+    ]
+
+
+class MembersAdded(BaseModel):
+    data: dict[str, int] = Field(description="{'added': how many members were new}")
+
+
+class SetTerms(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    cpm: RequiredText500 = Field(
+        description="minor units per 1,000 views (50), or tiers from_views:cpm (0:20,100000:40)"
+    )
+    currency: Annotated[str, StringConstraints(pattern="^[A-Z]{3}$")] = "USD"
+    cap_views: Annotated[int, Field(gt=0, le=_MAX_COUNT)] | None = None
+    window_hours: Annotated[int, Field(gt=0, le=24 * 366)] = 168
+    min_views: Annotated[int, Field(ge=0, le=_MAX_COUNT)] = 0
+    creator_id: Text200 | None = None
+    effective_from: datetime | None = None
+
+
+class TermsCreated(BaseModel):
+    data: dict[str, int] = Field(description="{'terms_id': the new version's id}")
+
+
+class VideoDecision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    video_ids: Annotated[
+        list[Annotated[str, StringConstraints(min_length=1, max_length=500)]], Field(min_length=1, max_length=1000)
+    ]
+    reason: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class VideosDecided(BaseModel):
+    data: list[str]
+
+
+class Adjustment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    creator_id: RequiredText200
+    amount: Annotated[str, StringConstraints(pattern=r"^[+-]?\d{1,13}(\.\d{1,2})?$")] = Field(
+        description="signed decimal amount, two decimals at most: '-12.50'"
+    )
+    currency: Annotated[str, StringConstraints(pattern="^[A-Z]{3}$")] = "USD"
+    reason: RequiredText2000
+
+
+class AdjustmentRecorded(BaseModel):
+    data: dict[str, int] = Field(description="{'entry_id': the ledger entry's id}")

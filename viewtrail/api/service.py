@@ -28,7 +28,7 @@ import duckdb
 import polars as pl
 
 from viewtrail.app import videos
-from viewtrail.clock import utc_now
+from viewtrail.clock import naive_utc, utc_now
 from viewtrail.domain.errors import InvalidInputError, ViewtrailError
 from viewtrail.domain.models import Platform, ShortLink, VideoRef
 from viewtrail.domain.urls import InvalidVideoUrl, parse_platform, parse_video_url
@@ -988,3 +988,156 @@ def _num(value: Any) -> Any:
 
 
 __all__ = ["ApiProblem", "Conflict", "Invalid", "NotFound", "Page", "Platform", "Service", "Unavailable"]
+
+
+# ---------------------------------------------------------------------------------------------- creator programs
+#
+# Reads come from the analyst copy (as of the latest publish); writes go through the use cases of
+# viewtrail.app.programs on the live warehouse and show in the reads after the next build.
+
+
+def _program_call(call: Any) -> Any:
+    """Run a program use case; its one-sentence refusals become problem details."""
+    from viewtrail.warehouse.programs import ProgramsNotFound
+
+    try:
+        return call()
+    except ProgramsNotFound as error:
+        raise NotFound(str(error)) from None
+    except InvalidInputError as error:
+        raise invalid("body", str(error)) from None
+    except OverflowError:  # an instant beyond what naive UTC can hold
+        raise invalid("body", "A date or instant is out of range; give one between the years 1 and 9999.") from None
+
+
+def _plain(row: Any) -> dict[str, Any]:
+    import dataclasses
+
+    return {k: iso(v) for k, v in dataclasses.asdict(row).items()}
+
+
+def list_campaigns(service: Service) -> list[dict[str, Any]]:
+    from viewtrail.app import programs
+
+    listings = programs.list_campaigns(open_warehouse=service._reader)
+    return [_campaign(item.campaign, item.totals) for item in listings]
+
+
+def _campaign(campaign: Any, totals: Any) -> dict[str, Any]:
+    return {
+        **_plain(campaign),
+        "videos": totals.videos if totals else None,
+        "views": totals.views if totals else None,
+        "target_share": totals.target_share if totals else None,
+        "target_reached_on": iso(totals.target_reached_on) if totals else None,
+        "target_met": totals.target_met if totals else None,
+    }
+
+
+def create_campaign(service: Service, body: dict[str, Any]) -> dict[str, Any]:
+    from viewtrail.app import programs
+
+    request = programs.CampaignRequest(
+        body["name"],
+        body.get("parent_id"),
+        body.get("starts_on"),
+        body.get("ends_on"),
+        body.get("target_views"),
+        body.get("target_by"),
+        body.get("notes"),
+    )
+    campaign = _program_call(lambda: programs.create_campaign(request, open_warehouse=service._writer))
+    return _campaign(campaign, None)
+
+
+def video_payouts(
+    service: Service, campaign_id: str | None, creator_id: str | None, state: str | None
+) -> list[dict[str, Any]]:
+    from viewtrail.app import programs
+
+    rows = programs.video_payouts(
+        campaign_id=campaign_id, creator_id=creator_id, state=state, open_warehouse=service._reader
+    )
+    return [_plain(row) for row in rows]
+
+
+def balances(service: Service, campaign_id: str | None, creator_id: str | None) -> list[dict[str, Any]]:
+    from viewtrail.app import programs
+
+    rows = programs.balances(campaign_id=campaign_id, creator_id=creator_id, open_warehouse=service._reader)
+    return [_plain(row) for row in rows]
+
+
+def mark_paid(service: Service, campaign_id: str, reference: str, creator_id: str | None) -> list[dict[str, Any]]:
+    from viewtrail.app import programs
+
+    payments = _program_call(
+        lambda: programs.mark_paid(campaign_id, creator_id, reference=reference, open_warehouse=service._writer)
+    )
+    return [_plain(p) for p in payments]
+
+
+def create_goal(service: Service, body: dict[str, Any]) -> dict[str, Any]:
+    from viewtrail.app import programs
+
+    request = programs.GoalRequest(
+        body["creator_id"], body["metric"], body["period"], body["target"], body.get("starts_on"), body.get("ends_on")
+    )
+    goal = _program_call(lambda: programs.add_goal(request, open_warehouse=service._writer))
+    return {**_plain(goal), "metric": goal.metric.value, "period": goal.period.value}
+
+
+def goal_status(service: Service, creator_id: str | None, all_periods: bool) -> list[dict[str, Any]]:
+    from viewtrail.app import programs
+
+    rows = programs.goal_status(creator_id, all_periods=all_periods, open_warehouse=service._reader)
+    return [_plain(row) for row in rows]
+
+
+def add_members(service: Service, campaign_id: str, kind: str, members: Sequence[str]) -> int:
+    from viewtrail.app import programs
+
+    return int(_program_call(lambda: programs.add_members(campaign_id, kind, members, open_warehouse=service._writer)))
+
+
+def set_terms(service: Service, campaign_id: str, body: dict[str, Any]) -> int:
+    from viewtrail.app import programs
+
+    effective = body.get("effective_from")
+    request = programs.TermsRequest(
+        campaign_id,
+        body["cpm"],
+        body["currency"],
+        body.get("cap_views"),
+        body["window_hours"],
+        body["min_views"],
+        body.get("creator_id"),
+        naive_utc(effective) if effective is not None else None,
+    )
+    return int(_program_call(lambda: programs.set_terms(request, open_warehouse=service._writer)))
+
+
+def decide_videos(
+    service: Service, campaign_id: str, video_ids: Sequence[str], reason: str | None, *, reject: bool
+) -> list[str]:
+    from viewtrail.app import programs
+
+    decide = programs.reject if reject else programs.unreject
+    return list(_program_call(lambda: decide(campaign_id, video_ids, reason=reason, open_warehouse=service._writer)))
+
+
+def adjust(service: Service, campaign_id: str, body: dict[str, Any]) -> int:
+    from viewtrail.app import programs
+
+    return int(
+        _program_call(
+            lambda: programs.adjust(
+                campaign_id,
+                body["creator_id"],
+                body["amount"],
+                body["currency"],
+                reason=body["reason"],
+                open_warehouse=service._writer,
+            )
+        )
+    )

@@ -70,6 +70,14 @@ DEMO_ACCOUNTS: tuple[tuple[str, str, str], ...] = (
     ("https://x.com/trailrunner", "Trail Runner", "auto"),
 )
 DEMO_LATEST_N = 5
+#: The demo's creator program: two campaigns (Trail series nested in Spring program), tiered CPM on the parent, a
+#: single CPM on the child, and a weekly posting goal per creator, Trail Runner's out of reach (At Risk).
+DEMO_CAMPAIGNS: tuple[tuple[str, str | None, tuple[str, ...], str, int], ...] = (
+    # (name, parent id, creators, cpm or tiers in cents per 1,000 views, counting window in hours)
+    ("Spring program", None, ("ana-cooks", "tech-tinker"), "0:20,10000:40,100000:60", 72),
+    ("Trail series", "spring-program", ("trail-runner",), "50", 48),
+)
+DEMO_GOALS: tuple[tuple[str, int], ...] = (("ana-cooks", 2), ("tech-tinker", 2), ("trail-runner", 250))
 
 Progress = Callable[[str], None]
 
@@ -342,6 +350,8 @@ class DemoReport:
     discovered_count: int = 0  # videos discovered (posted) inside the window
     inbox_pending: int = 0  # videos of the review-mode account waiting for a decision
     data_dir: Path | None = None  # the demo's own data dir, where all of the above is stored
+    payouts: list[marts.CreatorPayout] = field(default_factory=list)  # the demo program's balances
+    goals: list[marts.GoalStatusRow] = field(default_factory=list)  # each creator goal's latest period
 
 
 @dataclass(frozen=True, slots=True)
@@ -393,6 +403,8 @@ def read_report(analytics_path: Path, first_hour: datetime, last_hour: datetime,
             accounts_watched=scalar("SELECT count(*) FROM registry.accounts WHERE is_active"),
             top_creators=marts.top_creators(con, 5),
             inbox_pending=scalar("SELECT count(*) FROM registry.inbox WHERE status = 'pending'"),
+            payouts=marts.creator_payouts(con),
+            goals=list({g.goal_id: g for g in marts.goal_statuses(con)}.values()),  # oldest first: the latest wins
         )
         found = con.execute(_DISCOVERED_SQL, {"first_hour": first_hour}).fetchall()
         views = marts.video_metrics(con, [video_id for video_id, _, _ in found])
@@ -446,6 +458,7 @@ def _run_in_demo_dir(demo_dir: Path, videos: int, days: int, progress: Progress)
         register_sample_videos(con, sample, added_at=first_hour, tracked_since=starts)
         watch_demo_accounts(con, added_at=first_hour)
         define_demo_alerts(con, warehouse, alerts_log, created_at=first_hour)
+        define_demo_program(con, created_at=first_hour)
     launched = sum(at > first_hour for at in starts.values())
     progress(
         f"2/4 tracking {len(sample)} sample videos on {', '.join(p.value for p in Platform)}: {launched} tracked "
@@ -500,6 +513,26 @@ def define_demo_alerts(con: Any, warehouse: Path, log: Path, *, created_at: date
             channels=[DEMO_CHANNEL],
             created_at=created_at,
         )
+
+
+def define_demo_program(con: Any, *, created_at: datetime) -> None:
+    """The demo's creator program, as if set up when the simulated window opened: campaigns, terms, goals."""
+    from viewtrail.domain.programs import GoalMetric, GoalPeriod, PayoutTerms, parse_tiers
+    from viewtrail.warehouse import programs as wp
+
+    for name, parent, creators, cpm, window_hours in DEMO_CAMPAIGNS:
+        campaign_id = wp.campaign_slug(name)
+        target = 1_000_000 if parent is None else None
+        campaign = wp.Campaign(campaign_id, name, parent, created_at.date(), None, target, None, "demo program")
+        wp.create_campaign(con, campaign, now=created_at)
+        wp.add_members(con, campaign_id, "creator", list(creators), now=created_at)
+        terms = PayoutTerms("USD", parse_tiers(cpm), 1_000_000, window_hours, min_views=100)
+        wp.add_terms(con, campaign_id, terms, creator_id=None, effective_from=created_at, now=created_at)
+    for creator_id, posts in DEMO_GOALS:
+        wp.add_goal(
+            con, creator_id, GoalMetric.POSTS, GoalPeriod.WEEK, posts, starts_on=created_at.date(), ends_on=None,
+            now=created_at,
+        )  # fmt: skip
 
 
 def read_demo_alerts(con: Any) -> list[AlertRow]:
@@ -608,6 +641,39 @@ def _alerts_table(alerts: Sequence[AlertRow]) -> Table:
     return table
 
 
+def _program_table(report: DemoReport) -> Table:
+    from rich.table import Table
+
+    from viewtrail.domain.programs import format_minor
+
+    goals = {g.creator_id: g for g in report.goals}
+    table = Table(title="Creator program (marts.creator_payouts, creator_goal_status): CPM payouts and weekly goals")
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("campaign", "left"),
+        ("creator", "left"),
+        ("finalized", "right"),
+        ("pending", "right"),
+        ("rejected", "right"),
+        ("due", "right"),
+        ("goal this week", "left"),
+    )
+    for name, justify in columns:
+        table.add_column(name, justify=justify)
+    for p in report.payouts:
+        goal = goals.get(p.creator_id or "")
+        status = f"{goal.actual:g}/{goal.target:g} {goal.metric}: {goal.status}" if goal else "-"
+        table.add_row(
+            p.campaign_id,
+            p.creator_id or "-",
+            str(p.videos_finalized),
+            str(p.videos_open),
+            str(p.videos_rejected),
+            format_minor(p.due_minor, p.currency or ""),
+            status,
+        )
+    return table
+
+
 def render_report(report: DemoReport, console: Console) -> None:
     console.print(
         f"\n[bold]viewtrail demo[/bold] ([bold red]simulated data[/bold red]: made up by the simulated platform, not "
@@ -636,6 +702,8 @@ def render_report(report: DemoReport, console: Console) -> None:
         console.print(_discovered_table(report.discovered_in_window, report.discovered_count))
     if report.alerts:
         console.print(_alerts_table(report.alerts))
+    if report.payouts:
+        console.print(_program_table(report))
     counts = {kind: sum(a.kind == kind for a in report.alerts) for kind, _ in DEMO_ALERT_RULES}
     env = demo_env_prefix(report)
     console.print(

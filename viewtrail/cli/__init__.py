@@ -4,8 +4,8 @@ One module per command group, each exposing ``register(app)``: :mod:`.registry_c
 list, status, import), :mod:`.account_cmds` (watch, unwatch, accounts, creator, inbox), :mod:`.snapshots_cmd`
 (import-snapshots), :mod:`.report_cmd` (report), :mod:`.sql_cmd` (sql), :mod:`.pipeline_cmds` (demo, build,
 rescrape), :mod:`.backup_cmds` (backup, restore), :mod:`.probe_cmd` (probe), :mod:`.api_cmds` (serve, mcp, api-key),
-:mod:`.share_cmds` (share) and :mod:`.alert_cmds` (alert,
-channel, alerts). Every command runs through
+:mod:`.share_cmds` (share), :mod:`.alert_cmds` (alert, channel, alerts) and :mod:`.program_cmds` (campaign, payouts,
+goal). Every command runs through
 :func:`viewtrail.cli._common.friendly_errors`. The groups import duckdb, polars, Dagster and the platform
 clients inside their commands, so that ``viewtrail --help`` stays fast.
 """
@@ -23,6 +23,7 @@ from viewtrail.cli import (
     backup_cmds,
     pipeline_cmds,
     probe_cmd,
+    program_cmds,
     registry_cmds,
     report_cmd,
     share_cmds,
@@ -83,5 +84,6 @@ for _group in (
     api_cmds,
     share_cmds,
     alert_cmds,
+    program_cmds,
 ):
     _group.register(app)

@@ -34,6 +34,11 @@ class Mart(StrEnum):
     ACCOUNT_METRICS_DAILY = "account_metrics_daily"
     ACCOUNT_LATEST = "account_latest"
     CREATOR_LATEST = "creator_latest"
+    CAMPAIGN_LATEST = "campaign_latest"
+    VIDEO_PAYOUTS = "video_payouts"
+    CREATOR_PAYOUTS = "creator_payouts"
+    CREATOR_GOAL_STATUS = "creator_goal_status"
+    OVERPOSTING_INCIDENTS = "overposting_incidents"
 
 
 def built(con: duckdb.DuckDBPyConnection) -> set[str]:
@@ -834,3 +839,146 @@ __all__ = [
     "tracking_counts",
     "video_table",
 ]
+
+
+# --------------------------------------------------------------------------------------------- creator programs
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignTotals:
+    """A campaign's row of ``marts.campaign_latest`` (sub-campaigns included, each video once)."""
+
+    campaign_id: str
+    name: str
+    parent_id: str | None
+    sub_campaigns: int
+    videos: int
+    views: int
+    target_views: int | None
+    target_by: date | None
+    target_share: float | None
+    target_reached_on: date | None
+    target_met: bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class VideoPayout:
+    """A row of ``marts.video_payouts``: one video's payout in the campaign paying it."""
+
+    campaign_id: str
+    video_id: str
+    creator_id: str | None
+    posted_at: datetime | None
+    state: str
+    window_end: datetime | None
+    views_observed: int | None
+    payable_views: int | None
+    views_how: str | None
+    is_interpolated: bool | None
+    terms_id: int | None
+    cpm_minor: int | None
+    amount_minor: int | None
+    currency: str | None
+    rejection_reason: str | None
+    paid_reference: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CreatorPayout:
+    """A row of ``marts.creator_payouts``: a creator's balance in one campaign and currency (minor units)."""
+
+    campaign_id: str
+    creator_id: str | None
+    currency: str | None
+    videos: int
+    videos_open: int
+    videos_pending_terms: int
+    videos_finalized: int
+    videos_paid: int
+    videos_rejected: int
+    accrued_minor: int
+    adjustments_minor: int
+    paid_minor: int
+    due_minor: int
+
+
+@dataclass(frozen=True, slots=True)
+class GoalStatusRow:
+    """A row of ``marts.creator_goal_status``: one goal in one period."""
+
+    goal_id: int
+    creator_id: str
+    metric: str
+    period: str
+    period_start: date
+    period_end: date
+    target: float
+    actual: float
+    pace: float | None
+    status: str
+    not_yet_started: bool
+    period_in_progress: bool
+    period_recently_ended: bool
+    scrape_stale: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OverpostingDay:
+    """A row of ``marts.overposting_incidents``."""
+
+    creator_id: str
+    day: date
+    videos: int
+    low_view_videos: int
+    video_ids: tuple[str, ...]
+    is_amber: bool
+
+
+def _program_rows(
+    con: duckdb.DuckDBPyConnection, mart: Mart, row_type: Any, filters: dict[str, str | None], order: str
+) -> list[Any]:
+    """Rows of a creator-program mart as ``row_type`` (its fields are the columns), filtered by equality."""
+    if mart not in built(con):
+        return []
+    given = {column: value for column, value in filters.items() if value is not None}
+    where = " AND ".join(f"{column} = ?" for column in given) or "true"
+    names = list(get_type_hints(row_type))
+    rows = con.execute(
+        f"SELECT {', '.join(names)} FROM marts.{mart.value} WHERE {where} ORDER BY {order}", list(given.values())
+    ).fetchall()
+    return [row_type(*(tuple(v) if isinstance(v, list) else v for v in row)) for row in rows]
+
+
+def campaign_totals(con: duckdb.DuckDBPyConnection, campaign_id: str | None = None) -> list[CampaignTotals]:
+    return _program_rows(con, Mart.CAMPAIGN_LATEST, CampaignTotals, {"campaign_id": campaign_id}, "campaign_id")
+
+
+def video_payouts(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    campaign_id: str | None = None,
+    creator_id: str | None = None,
+    state: str | None = None,
+) -> list[VideoPayout]:
+    filters = {"campaign_id": campaign_id, "creator_id": creator_id, "state": state}
+    return _program_rows(con, Mart.VIDEO_PAYOUTS, VideoPayout, filters, "campaign_id, creator_id, video_id")
+
+
+def creator_payouts(
+    con: duckdb.DuckDBPyConnection, *, campaign_id: str | None = None, creator_id: str | None = None
+) -> list[CreatorPayout]:
+    filters = {"campaign_id": campaign_id, "creator_id": creator_id}
+    return _program_rows(con, Mart.CREATOR_PAYOUTS, CreatorPayout, filters, "campaign_id, creator_id, currency")
+
+
+def goal_statuses(con: duckdb.DuckDBPyConnection, *, creator_id: str | None = None) -> list[GoalStatusRow]:
+    """Every goal's every period, oldest period first."""
+    return _program_rows(
+        con, Mart.CREATOR_GOAL_STATUS, GoalStatusRow, {"creator_id": creator_id}, "creator_id, goal_id, period_start"
+    )
+
+
+def overposting_days(con: duckdb.DuckDBPyConnection, *, creator_id: str | None = None) -> list[OverpostingDay]:
+    return _program_rows(
+        con, Mart.OVERPOSTING_INCIDENTS, OverpostingDay, {"creator_id": creator_id}, "day DESC, creator_id"
+    )

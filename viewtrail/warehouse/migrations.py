@@ -295,6 +295,126 @@ CREATE TABLE registry.share_links (
 );
 """
 
+# Creator programs (docs/schema.md, rules in viewtrail/domain/programs.py). Campaigns, members, terms and goals are
+# what users configure (registry); the payout ledger is append-only (raw): a finalization per campaign and video,
+# frozen for good, and entries (rejections and their reversals, adjustments, payments) that are never updated or
+# deleted. Amounts are integer minor units of the terms' currency. The views resolve membership to videos, each
+# pair once, so the finalization step and the dbt marts read one definition: a campaign holds its members' videos
+# and its sub-campaigns' (campaign_tree: every campaign with each descendant, itself at depth 0; nesting is
+# acyclic, refused at write, and the depth bound stops a loop written by hand), and within one top-level tree a
+# video is paid by the deepest campaign holding terms that holds it (first id on a tie), so never twice.
+_V10_PROGRAMS = """
+CREATE TABLE registry.campaigns (
+  campaign_id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  parent_id TEXT,
+  starts_on DATE,
+  ends_on DATE,
+  target_views BIGINT,
+  target_by DATE,
+  notes TEXT,
+  created_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL
+);
+CREATE TABLE registry.campaign_members (
+  campaign_id TEXT NOT NULL, member_kind TEXT NOT NULL, member TEXT NOT NULL, added_at TIMESTAMP NOT NULL,
+  PRIMARY KEY (campaign_id, member_kind, member)
+);
+CREATE TABLE registry.payout_terms (
+  terms_id BIGINT PRIMARY KEY,
+  campaign_id TEXT NOT NULL,
+  creator_id TEXT,
+  effective_from TIMESTAMP NOT NULL,
+  currency TEXT NOT NULL,
+  tier_from_views BIGINT[] NOT NULL,
+  tier_cpm_minor BIGINT[] NOT NULL,
+  cap_views BIGINT,
+  window_hours INTEGER NOT NULL,
+  min_views BIGINT NOT NULL,
+  created_at TIMESTAMP NOT NULL
+);
+CREATE TABLE registry.creator_goals (
+  goal_id BIGINT PRIMARY KEY,
+  creator_id TEXT NOT NULL,
+  metric TEXT NOT NULL,
+  period TEXT NOT NULL,
+  target DOUBLE NOT NULL,
+  starts_on DATE NOT NULL,
+  ends_on DATE,
+  created_at TIMESTAMP NOT NULL
+);
+CREATE TABLE raw.payout_finalizations (
+  campaign_id TEXT NOT NULL,
+  video_id TEXT NOT NULL,
+  creator_id TEXT,
+  posted_at TIMESTAMP NOT NULL,
+  window_end TIMESTAMP NOT NULL,
+  payable_views BIGINT NOT NULL,
+  views_observed BIGINT NOT NULL,
+  views_how TEXT NOT NULL,
+  is_interpolated BOOLEAN NOT NULL,
+  terms_id BIGINT NOT NULL,
+  cpm_minor BIGINT NOT NULL,
+  amount_minor BIGINT NOT NULL,
+  currency TEXT NOT NULL,
+  finalized_at TIMESTAMP NOT NULL,
+  PRIMARY KEY (campaign_id, video_id)
+);
+CREATE TABLE raw.payout_entries (
+  entry_id BIGINT PRIMARY KEY,
+  entry_kind TEXT NOT NULL,
+  campaign_id TEXT NOT NULL,
+  video_id TEXT,
+  creator_id TEXT,
+  amount_minor BIGINT,
+  currency TEXT,
+  reason TEXT,
+  reference TEXT,
+  recorded_at TIMESTAMP NOT NULL
+);
+CREATE VIEW registry.campaign_tree AS
+WITH RECURSIVE tree(campaign_id, descendant_id, depth) AS (
+  SELECT campaign_id, campaign_id, 0 FROM registry.campaigns
+  UNION ALL
+  SELECT t.campaign_id, c.campaign_id, t.depth + 1
+  FROM tree AS t JOIN registry.campaigns AS c ON c.parent_id = t.descendant_id
+  WHERE t.depth < 64
+)
+SELECT DISTINCT campaign_id, descendant_id, depth FROM tree;
+CREATE VIEW registry.campaign_member_videos AS
+SELECT m.campaign_id, v.video_id FROM registry.campaign_members AS m
+JOIN registry.videos AS v ON m.member_kind = 'video' AND v.video_id = m.member
+UNION
+SELECT m.campaign_id, v.video_id FROM registry.campaign_members AS m
+JOIN registry.videos AS v ON m.member_kind = 'account' AND v.account_id = m.member
+UNION
+SELECT m.campaign_id, v.video_id FROM registry.campaign_members AS m
+JOIN registry.creator_accounts AS ca ON m.member_kind = 'creator' AND ca.creator_id = m.member
+JOIN registry.videos AS v ON v.account_id = ca.account_id
+UNION
+SELECT m.campaign_id, v.video_id FROM registry.campaign_members AS m
+JOIN registry.videos AS v ON m.member_kind = 'label' AND list_contains(v.labels, m.member);
+CREATE VIEW registry.campaign_videos AS
+SELECT DISTINCT t.campaign_id, mv.video_id
+FROM registry.campaign_tree AS t
+JOIN registry.campaign_member_videos AS mv ON mv.campaign_id = t.descendant_id;
+CREATE VIEW registry.campaign_payers AS
+WITH holders AS (
+  SELECT t.campaign_id AS root_id, cv.campaign_id, cv.video_id, t.depth
+  FROM registry.campaign_tree AS t
+  JOIN registry.campaigns AS r ON r.campaign_id = t.campaign_id AND r.parent_id IS NULL
+  JOIN registry.campaign_videos AS cv ON cv.campaign_id = t.descendant_id
+  WHERE t.descendant_id IN (SELECT campaign_id FROM registry.payout_terms)
+),
+creators AS (
+  SELECT v.video_id, v.posted_at, min(ca.creator_id) AS creator_id
+  FROM registry.videos AS v LEFT JOIN registry.creator_accounts AS ca ON ca.account_id = v.account_id
+  GROUP BY v.video_id, v.posted_at
+)
+SELECT h.root_id, h.campaign_id, h.video_id, c.creator_id, c.posted_at
+FROM holders AS h JOIN creators AS c USING (video_id)
+QUALIFY row_number() OVER (PARTITION BY h.root_id, h.video_id ORDER BY h.depth DESC, h.campaign_id) = 1;
+"""
+
 MIGRATIONS: list[Migration] = [
     Migration(
         1, "base tables: registry.videos, registry.pending_links, raw.snapshots, raw.scrape_attempts", _V1_BASE_TABLES
@@ -320,6 +440,12 @@ MIGRATIONS: list[Migration] = [
     Migration(7, "raw.scrape_attempts: proxy_index (which proxy served the attempt)", _V7_PROXY_INDEX),
     Migration(8, "raw.account_attempts: proxy_index (which proxy served the discovery)", _V8_ACCOUNT_PROXY_INDEX),
     Migration(9, "registry.share_links: read-only links to a label's report", _V9_SHARE_LINKS),
+    Migration(
+        10,
+        "creator programs: registry.campaigns, campaign_members, payout_terms, creator_goals, raw.payout_finalizations,"
+        " raw.payout_entries; views resolving campaigns to videos and payers",
+        _V10_PROGRAMS,
+    ),
 ]
 
 #: The schema version this code reads and writes.

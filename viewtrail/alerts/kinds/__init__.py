@@ -4,13 +4,24 @@ adding a kind is a module here, its line below, and its row in docs/alerts.md.""
 
 from __future__ import annotations
 
-from viewtrail.alerts.kinds import goal, milestone, scrape_health, spike, stalled, unavailable
+from viewtrail.alerts.kinds import (
+    campaign_target,
+    creator_goal,
+    goal,
+    milestone,
+    payouts_ready,
+    scrape_health,
+    spike,
+    stalled,
+    unavailable,
+)
 from viewtrail.alerts.kinds.base import AlertKind, Given
 from viewtrail.domain.errors import InvalidInputError
 
 #: Name -> kind, in the order help texts and error messages list them.
 KINDS: dict[str, AlertKind] = {
-    m.KIND.name: m.KIND for m in (spike, milestone, unavailable, stalled, goal, scrape_health)
+    m.KIND.name: m.KIND
+    for m in (spike, milestone, unavailable, stalled, goal, scrape_health, creator_goal, campaign_target, payouts_ready)
 }
 
 

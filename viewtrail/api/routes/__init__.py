@@ -2,10 +2,10 @@
 
 from fastapi import APIRouter
 
-from . import creators, groups, meta, videos, watched_accounts
+from . import creators, groups, meta, programs, videos, watched_accounts
 
 api_router = APIRouter()
-for resource in (meta, videos, groups, watched_accounts, creators):
+for resource in (meta, videos, groups, watched_accounts, creators, programs):
     api_router.include_router(resource.router)
 
 __all__ = ["api_router"]
