@@ -45,6 +45,7 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
     def __init__(self, base_dir: str, inst_data: Any = None) -> None:
         self._engines: OrderedDict[str, Engine] = OrderedDict()
         self._engines_lock = threading.Lock()
+        self._tables: set[str] = set()
         super().__init__(base_dir, inst_data)
 
     @classmethod
@@ -82,6 +83,16 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
             with engine.connect() as conn, conn.begin():
                 yield conn
 
+    def has_table(self, table_name: str) -> bool:
+        # Dagster asks for every asset event whether its tag table exists, each time through a new engine;
+        # a table, once there, stays (until a wipe)
+        if table_name in self._tables:
+            return True
+        found = super().has_table(table_name)
+        if found:
+            self._tables.add(table_name)
+        return found
+
     def _dispose_engines(self) -> None:
         with self._engines_lock:
             for engine in self._engines.values():
@@ -93,7 +104,8 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         self._dispose_engines()
 
     def wipe(self) -> None:
-        self._dispose_engines()  # the run shards' files are deleted: no connection may keep them
+        self._dispose_engines()
+        self._tables.clear()  # the run shards' files are deleted: no connection may keep them
         super().wipe()
 
     def dispose(self) -> None:
