@@ -46,6 +46,8 @@ POLL_S = 1.0
 #: The watcher sleeps in slices this short between looks at the pool, so a finished launch stops it at once.
 STOP_SLICE_S = 0.05
 FIRST_NOTICE_S = 2.0
+#: How often a run's progress says how many dbt models it has built.
+MODELS_LINE_EVERY_S = 3.0
 NOTICE_EVERY_S = 30.0
 #: A finished run of another host can still have a step writing (its run was marked ended from outside);
 #: free its slot only after the grace the daemon's run monitoring uses.
@@ -220,9 +222,60 @@ def _stopped_within(stop: threading.Event, seconds: float) -> bool:
     return True
 
 
-def _watch_pool(instance: Any, launch_id: str, say: Progress, stop: threading.Event) -> None:
+class _StepReporter:
+    """Says on the terminal which steps of a run start and finish, and how many dbt models it has built so far,
+    read from the run's event log, so a long run is never silent for more than a few seconds."""
+
+    def __init__(self, say: Progress) -> None:
+        self.say = say
+        self.cursor: str | None = None
+        self.started: dict[str, float] = {}
+        self.models = 0
+        self.models_said = 0
+        self.next_models_line = 0.0
+
+    def poll(self, instance: Any, run_id: str) -> None:
+        from dagster import DagsterEventType
+
+        kinds = {
+            DagsterEventType.STEP_START,
+            DagsterEventType.STEP_SUCCESS,
+            DagsterEventType.STEP_FAILURE,
+            DagsterEventType.ASSET_MATERIALIZATION,
+        }
+        while True:
+            found = instance.get_records_for_run(run_id, cursor=self.cursor, of_type=kinds, limit=500)
+            self.cursor = found.cursor
+            for record in found.records:
+                self._event(record.event_log_entry)
+            if not found.has_more:
+                break
+        now = time.monotonic()
+        if self.models != self.models_said and now >= self.next_models_line:
+            self.say(f"    dbt: {self.models} model(s) built so far")
+            self.models_said, self.next_models_line = self.models, now + MODELS_LINE_EVERY_S
+
+    def _event(self, entry: Any) -> None:
+        event = entry.dagster_event
+        if event is None:
+            return
+        step = (event.step_key or "?").replace("__", "/")
+        if event.is_step_start:
+            self.started[step] = entry.timestamp
+            self.say(f"    {step}: started")
+        elif event.is_step_success or event.is_step_failure:
+            took = entry.timestamp - self.started.get(step, entry.timestamp)
+            self.say(f"    {step}: {'done' if event.is_step_success else 'FAILED'} ({took:.1f}s)")
+        elif event.is_step_materialization and event.partition is None and event.asset_key is not None:
+            self.models += 1  # the dbt step's models (the backfills' assets are partitioned)
+
+
+def _watch_pool(
+    instance: Any, launch_id: str, say: Progress, stop: threading.Event, steps: _StepReporter | None = None
+) -> None:
     """While our run's step waits for the pool: say who holds it (after FIRST_NOTICE_S, then every
-    NOTICE_EVERY_S), and free the holder if its process dies meanwhile."""
+    NOTICE_EVERY_S), and free the holder if its process dies meanwhile. With ``steps``, also say how the run's
+    steps progress."""
     from dagster import RunsFilter
 
     run_id = None
@@ -234,6 +287,8 @@ def _watch_pool(instance: Any, launch_id: str, say: Progress, stop: threading.Ev
                 if not runs:
                     continue
                 run_id = runs[0].run_id
+            if steps is not None:
+                steps.poll(instance, run_id)
             info = instance.event_log_storage.get_concurrency_info(WAREHOUSE_POOL)
             if not any(s.run_id == run_id and s.assigned_timestamp is None for s in info.pending_steps):
                 waiting_since = 0.0
@@ -252,13 +307,20 @@ def _watch_pool(instance: Any, launch_id: str, say: Progress, stop: threading.Ev
 
 
 def materialize_in_process(
-    assets: list[Any], instance: Any, resources: dict[str, Any], *, progress: Progress | None = None, **kwargs: Any
+    assets: list[Any],
+    instance: Any,
+    resources: dict[str, Any],
+    *,
+    progress: Progress | None = None,
+    report_steps: bool = False,
+    **kwargs: Any,
 ) -> Any:
     """``dagster.materialize`` for runs launched from this process (quiet console, errors kept in the result).
 
     The run is tagged with this process; before it starts, slots of the pool ``duckdb`` held by runs whose
     process is gone are freed, and while its step waits for a live holder, ``progress`` (default: stderr) is
-    told who holds the warehouse.
+    told who holds the warehouse. With ``report_steps``, it is also told when each step starts and ends (and
+    how many dbt models are built), as the run goes.
     """
     from dagster import materialize
 
@@ -272,8 +334,9 @@ def materialize_in_process(
 
     free_dead_holders(instance, say)
     stop = threading.Event()
+    steps = _StepReporter(say) if report_steps else None
     watcher = threading.Thread(
-        target=_watch_pool, args=(instance, launch_id, say, stop), name="viewtrail-pool-watch", daemon=True
+        target=_watch_pool, args=(instance, launch_id, say, stop, steps), name="viewtrail-pool-watch", daemon=True
     )
     watcher.start()
     try:
@@ -380,7 +443,9 @@ def _backfill(
     for platform in chosen:
         key = key_for(platform).to_user_string()
         started = time.monotonic()
-        result = materialize_in_process(assets_for(platform), instance, resources, progress=progress, tags=tags)
+        result = materialize_in_process(
+            assets_for(platform), instance, resources, progress=progress, report_steps=True, tags=tags
+        )
         if not result.success:
             failures.append(f"{key} (run {result.run_id})")
             progress(f"  {key}: FAILED (run {result.run_id})")
@@ -407,6 +472,7 @@ def build_and_publish(instance: Any, resources: dict[str, Any], progress: Progre
         instance,
         resources,
         progress=progress,
+        report_steps=progress is not None,
         tags={"viewtrail/origin": "build"},
     )
     if not result.success:

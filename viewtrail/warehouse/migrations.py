@@ -282,6 +282,8 @@ CREATE TABLE raw.account_attempts (
 #: Which of the platform's proxies (0-based index in VIEWTRAIL_{P}_PROXIES) served an attempt; NULL = none.
 _V7_PROXY_INDEX = "ALTER TABLE raw.scrape_attempts ADD COLUMN proxy_index INTEGER;"
 _V8_ACCOUNT_PROXY_INDEX = "ALTER TABLE raw.account_attempts ADD COLUMN proxy_index INTEGER;"
+# The write clock's stamp on attempts too, so the publish exports only the attempts written since the last one.
+_V9_ATTEMPTS_INGESTED_AT = "ALTER TABLE raw.scrape_attempts ADD COLUMN ingested_at TIMESTAMP;"
 
 MIGRATIONS: list[Migration] = [
     Migration(
@@ -307,6 +309,7 @@ MIGRATIONS: list[Migration] = [
     ),
     Migration(7, "raw.scrape_attempts: proxy_index (which proxy served the attempt)", _V7_PROXY_INDEX),
     Migration(8, "raw.account_attempts: proxy_index (which proxy served the discovery)", _V8_ACCOUNT_PROXY_INDEX),
+    Migration(9, "raw.scrape_attempts: ingested_at (the write clock, as on raw.snapshots)", _V9_ATTEMPTS_INGESTED_AT),
 ]
 
 #: The schema version this code reads and writes.
