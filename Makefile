@@ -79,6 +79,7 @@ bench: $(DBT_MANIFEST)
 	$(BIN)/python bench/import_throughput.py
 	$(BIN)/python bench/freshness.py
 	$(BIN)/python bench/list_videos.py
+	$(BIN)/python bench/scale.py --sizes 1k,10k --days 30,365
 
 clean:
 	rm -rf $(VENV) dbt_project/target dbt_project/logs .pytest_cache
