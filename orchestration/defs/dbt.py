@@ -254,7 +254,15 @@ def dbt_vars(warehouse_path: str | Path, test_scope: str = "touched") -> str:
     if test_scope not in DBT_TEST_SCOPES:
         raise ValueError(f"dbt test scope must be one of {DBT_TEST_SCOPES}, not {test_scope!r}")
     warehouse = str(Path(warehouse_path).expanduser().absolute())
-    return json.dumps({"viewtrail_warehouse": warehouse, "viewtrail_dbt_tests": test_scope})
+    settings = config.settings()
+    return json.dumps(
+        {
+            "viewtrail_warehouse": warehouse,
+            "viewtrail_dbt_tests": test_scope,
+            "viewtrail_memory_limit": settings.duckdb_memory_limit,
+            "viewtrail_temp_dir": str(settings.duckdb_temp_dir),
+        }
+    )
 
 
 def invoke_dbt(
