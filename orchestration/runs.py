@@ -46,8 +46,6 @@ POLL_S = 1.0
 #: The watcher sleeps in slices this short between looks at the pool, so a finished launch stops it at once.
 STOP_SLICE_S = 0.05
 FIRST_NOTICE_S = 2.0
-#: How often a run's progress says how many dbt models it has built.
-MODELS_LINE_EVERY_S = 3.0
 NOTICE_EVERY_S = 30.0
 #: A finished run of another host can still have a step writing (its run was marked ended from outside);
 #: free its slot only after the grace the daemon's run monitoring uses.
@@ -223,41 +221,31 @@ def _stopped_within(stop: threading.Event, seconds: float) -> bool:
 
 
 class _StepReporter:
-    """Says on the terminal which steps of a run start and finish, and how many dbt models it has built so far,
-    read from the run's event log, so a long run is never silent for more than a few seconds."""
+    """Says on the terminal which steps of a run start and finish, and dbt's models one by one, read from the
+    run's event log, so a long run is never silent for more than a few seconds."""
 
     def __init__(self, say: Progress) -> None:
         self.say = say
         self.cursor: str | None = None
         self.started: dict[str, float] = {}
-        self.models = 0
-        self.models_said = 0
-        self.next_models_line = 0.0
 
     def poll(self, instance: Any, run_id: str) -> None:
-        from dagster import DagsterEventType
-
-        kinds = {
-            DagsterEventType.STEP_START,
-            DagsterEventType.STEP_SUCCESS,
-            DagsterEventType.STEP_FAILURE,
-            DagsterEventType.ASSET_MATERIALIZATION,
-        }
         while True:
-            found = instance.get_records_for_run(run_id, cursor=self.cursor, of_type=kinds, limit=500)
+            found = instance.get_records_for_run(run_id, cursor=self.cursor, limit=500)
             self.cursor = found.cursor
             for record in found.records:
                 self._event(record.event_log_entry)
             if not found.has_more:
                 break
-        now = time.monotonic()
-        if self.models != self.models_said and now >= self.next_models_line:
-            self.say(f"    dbt: {self.models} model(s) built so far")
-            self.models_said, self.next_models_line = self.models, now + MODELS_LINE_EVERY_S
 
     def _event(self, entry: Any) -> None:
+        from orchestration.defs.dbt import DBT_PROGRESS_PREFIX
+
         event = entry.dagster_event
         if event is None:
+            message = entry.user_message or ""
+            if message.startswith(DBT_PROGRESS_PREFIX):
+                self.say(f"    dbt: {message.removeprefix(DBT_PROGRESS_PREFIX)}")
             return
         step = (event.step_key or "?").replace("__", "/")
         if event.is_step_start:
@@ -266,8 +254,6 @@ class _StepReporter:
         elif event.is_step_success or event.is_step_failure:
             took = entry.timestamp - self.started.get(step, entry.timestamp)
             self.say(f"    {step}: {'done' if event.is_step_success else 'FAILED'} ({took:.1f}s)")
-        elif event.is_step_materialization and event.partition is None and event.asset_key is not None:
-            self.models += 1  # the dbt step's models (the backfills' assets are partitioned)
 
 
 def _watch_pool(
@@ -320,7 +306,7 @@ def materialize_in_process(
     The run is tagged with this process; before it starts, slots of the pool ``duckdb`` held by runs whose
     process is gone are freed, and while its step waits for a live holder, ``progress`` (default: stderr) is
     told who holds the warehouse. With ``report_steps``, it is also told when each step starts and ends (and
-    how many dbt models are built), as the run goes.
+    each dbt model as it is built), as the run goes.
     """
     from dagster import materialize
 
@@ -460,11 +446,13 @@ def _backfill(
     return per_asset
 
 
-def build_and_publish(instance: Any, resources: dict[str, Any], progress: Progress | None = None) -> Any:
+def build_and_publish(
+    instance: Any, resources: dict[str, Any], progress: Progress | None = None, *, full_refresh: bool = False
+) -> Any:
     """One Dagster run: dbt build (models + data tests as asset checks), the alert rules, then the analyst copy
-    (which thus holds what the rules fired)."""
+    (which thus holds what the rules fired). ``full_refresh``: every incremental model rebuilt from scratch."""
     from orchestration.defs.alerting import alert_events
-    from orchestration.defs.dbt import viewtrail_dbt_assets
+    from orchestration.defs.dbt import DBT_FULL_REFRESH_TAG, viewtrail_dbt_assets
     from orchestration.defs.publishing import analytics_copy
 
     result = materialize_in_process(
@@ -473,7 +461,7 @@ def build_and_publish(instance: Any, resources: dict[str, Any], progress: Progre
         resources,
         progress=progress,
         report_steps=progress is not None,
-        tags={"viewtrail/origin": "build"},
+        tags={"viewtrail/origin": "build", **({DBT_FULL_REFRESH_TAG: "true"} if full_refresh else {})},
     )
     if not result.success:
         failed = [event.step_key or "?" for event in result.all_events if event.event_type_value == "STEP_FAILURE"]
@@ -572,9 +560,9 @@ class DagsterOrchestrator:
             self.instance, self.resources, first_hour, last_hour, progress, origin=origin, platforms=platforms
         )
 
-    def build_and_publish(self, progress: Progress | None = None) -> str:
+    def build_and_publish(self, progress: Progress | None = None, *, full_refresh: bool = False) -> str:
         self._ready()
-        return build_and_publish(self.instance, self.resources, progress=progress).run_id
+        return build_and_publish(self.instance, self.resources, progress=progress, full_refresh=full_refresh).run_id
 
     def report_inline_snapshots(self, platforms: Iterable[str], *, reason: str = "inline first snapshot") -> bool:
         return report_inline_snapshots(platforms, reason=reason)
