@@ -228,10 +228,17 @@ class _StepReporter:
         self.say = say
         self.cursor: str | None = None
         self.started: dict[str, float] = {}
+        self.in_dbt = False
 
     def poll(self, instance: Any, run_id: str) -> None:
+        from dagster import DagsterEventType
+
+        steps = {DagsterEventType.STEP_START, DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE}
         while True:
-            found = instance.get_records_for_run(run_id, cursor=self.cursor, limit=500)
+            # only the steps' events, but every record while the dbt step runs (its progress lines are log
+            # messages): a backfill stores two events per hour and asset, not worth reading here
+            kinds = None if self.in_dbt else steps
+            found = instance.get_records_for_run(run_id, cursor=self.cursor, of_type=kinds, limit=500)
             self.cursor = found.cursor
             for record in found.records:
                 self._event(record.event_log_entry)
@@ -250,8 +257,10 @@ class _StepReporter:
         step = (event.step_key or "?").replace("__", "/")
         if event.is_step_start:
             self.started[step] = entry.timestamp
+            self.in_dbt = "dbt" in step
             self.say(f"    {step}: started")
         elif event.is_step_success or event.is_step_failure:
+            self.in_dbt = False
             took = entry.timestamp - self.started.get(step, entry.timestamp)
             self.say(f"    {step}: {'done' if event.is_step_success else 'FAILED'} ({took:.1f}s)")
 
