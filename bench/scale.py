@@ -226,9 +226,10 @@ def table(rows: list[dict]) -> str:
     head = (
         "| videos x days | snapshots | fill (SQL) | first full build + publish | discovery run | scrape runs "
         "(4) | build run: dbt step / alerts / publish | hand query (floor) | dbt step / floor | "
-        "`list --limit 50` / floor (start-up) | peak RSS full / discovery / scrape / build | load before / after |"
+        "`list --limit 50` / floor (start-up) | `build --full-refresh` | peak RSS full / discovery / scrape / build / "
+        "full refresh | load before / after |"
     )
-    lines = [head, "|" + "|".join(["---:"] * 12) + "|"]
+    lines = [head, "|" + "|".join(["---:"] * 13) + "|"]
     for r in rows:
         steps = r["build_steps"]
         dbt_s = sum(v for k, v in steps.items() if "dbt" in k)
@@ -239,8 +240,9 @@ def table(rows: list[dict]) -> str:
             f"| {r['videos']:,} x {r['days']} | {r['snapshots']:,} | {r['fill_s']:.1f} s | {r['full_s']:.1f} s | "
             f"{c['discovery'][0]:.1f} s | {c['scrape'][0]:.1f} s | {c['build'][0]:.1f} s: {dbt_s:.1f} / "
             f"{alerts_s:.1f} / {publish_s:.1f} s | {r['hand_s']:.2f} s | {dbt_s / max(r['hand_s'], 1e-9):.1f}x | "
-            f"{r['list_s']:.2f} / {r['floor_s']:.2f} s | {r['full_mb']:.0f} / {c['discovery'][1]:.0f} / "
-            f"{c['scrape'][1]:.0f} / {c['build'][1]:.0f} MB | {r['load_before']:.1f} / {r['load_after']:.1f} |"
+            f"{r['list_s']:.2f} / {r['floor_s']:.2f} s | {r['refresh_s']:.1f} s | {r['full_mb']:.0f} / "
+            f"{c['discovery'][1]:.0f} / {c['scrape'][1]:.0f} / {c['build'][1]:.0f} / {r['refresh_mb']:.0f} MB | "
+            f"{r['load_before']:.1f} / {r['load_after']:.1f} |"
         )
     return "\n".join(lines)
 
