@@ -110,6 +110,7 @@ bench: $(DBT_MANIFEST)
 	$(BIN)/python bench/list_videos.py
 	$(BIN)/python bench/ytdlp_backend.py
 	$(BIN)/python bench/dashboard.py
+	$(BIN)/python bench/scale.py --sizes 1k,10k --days 30,365
 
 clean:
 	rm -rf $(VENV) dbt_project/target dbt_project/logs .pytest_cache

@@ -220,9 +220,57 @@ def _stopped_within(stop: threading.Event, seconds: float) -> bool:
     return True
 
 
-def _watch_pool(instance: Any, launch_id: str, say: Progress, stop: threading.Event) -> None:
+class _StepReporter:
+    """Says on the terminal which steps of a run start and finish, and dbt's models one by one, read from the
+    run's event log, so a long run is never silent for more than a few seconds."""
+
+    def __init__(self, say: Progress) -> None:
+        self.say = say
+        self.cursor: str | None = None
+        self.started: dict[str, float] = {}
+        self.in_dbt = False
+
+    def poll(self, instance: Any, run_id: str) -> None:
+        from dagster import DagsterEventType
+
+        steps = {DagsterEventType.STEP_START, DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE}
+        while True:
+            # only the steps' events, but every record while the dbt step runs (its progress lines are log
+            # messages): a backfill stores two events per hour and asset, not worth reading here
+            kinds = None if self.in_dbt else steps
+            found = instance.get_records_for_run(run_id, cursor=self.cursor, of_type=kinds, limit=500)
+            self.cursor = found.cursor
+            for record in found.records:
+                self._event(record.event_log_entry)
+            if not found.has_more:
+                break
+
+    def _event(self, entry: Any) -> None:
+        from orchestration.defs.dbt import DBT_PROGRESS_PREFIX
+
+        event = entry.dagster_event
+        if event is None:
+            message = entry.user_message or ""
+            if message.startswith(DBT_PROGRESS_PREFIX):
+                self.say(f"    dbt: {message.removeprefix(DBT_PROGRESS_PREFIX)}")
+            return
+        step = (event.step_key or "?").replace("__", "/")
+        if event.is_step_start:
+            self.started[step] = entry.timestamp
+            self.in_dbt = "dbt" in step
+            self.say(f"    {step}: started")
+        elif event.is_step_success or event.is_step_failure:
+            self.in_dbt = False
+            took = entry.timestamp - self.started.get(step, entry.timestamp)
+            self.say(f"    {step}: {'done' if event.is_step_success else 'FAILED'} ({took:.1f}s)")
+
+
+def _watch_pool(
+    instance: Any, launch_id: str, say: Progress, stop: threading.Event, steps: _StepReporter | None = None
+) -> None:
     """While our run's step waits for the pool: say who holds it (after FIRST_NOTICE_S, then every
-    NOTICE_EVERY_S), and free the holder if its process dies meanwhile."""
+    NOTICE_EVERY_S), and free the holder if its process dies meanwhile. With ``steps``, also say how the run's
+    steps progress."""
     from dagster import RunsFilter
 
     run_id = None
@@ -234,6 +282,8 @@ def _watch_pool(instance: Any, launch_id: str, say: Progress, stop: threading.Ev
                 if not runs:
                     continue
                 run_id = runs[0].run_id
+            if steps is not None:
+                steps.poll(instance, run_id)
             info = instance.event_log_storage.get_concurrency_info(WAREHOUSE_POOL)
             if not any(s.run_id == run_id and s.assigned_timestamp is None for s in info.pending_steps):
                 waiting_since = 0.0
@@ -252,13 +302,20 @@ def _watch_pool(instance: Any, launch_id: str, say: Progress, stop: threading.Ev
 
 
 def materialize_in_process(
-    assets: list[Any], instance: Any, resources: dict[str, Any], *, progress: Progress | None = None, **kwargs: Any
+    assets: list[Any],
+    instance: Any,
+    resources: dict[str, Any],
+    *,
+    progress: Progress | None = None,
+    report_steps: bool = False,
+    **kwargs: Any,
 ) -> Any:
     """``dagster.materialize`` for runs launched from this process (quiet console, errors kept in the result).
 
     The run is tagged with this process; before it starts, slots of the pool ``duckdb`` held by runs whose
     process is gone are freed, and while its step waits for a live holder, ``progress`` (default: stderr) is
-    told who holds the warehouse.
+    told who holds the warehouse. With ``report_steps``, it is also told when each step starts and ends (and
+    each dbt model as it is built), as the run goes.
     """
     from dagster import materialize
 
@@ -272,8 +329,9 @@ def materialize_in_process(
 
     free_dead_holders(instance, say)
     stop = threading.Event()
+    steps = _StepReporter(say) if report_steps else None
     watcher = threading.Thread(
-        target=_watch_pool, args=(instance, launch_id, say, stop), name="viewtrail-pool-watch", daemon=True
+        target=_watch_pool, args=(instance, launch_id, say, stop, steps), name="viewtrail-pool-watch", daemon=True
     )
     watcher.start()
     try:
@@ -380,7 +438,9 @@ def _backfill(
     for platform in chosen:
         key = key_for(platform).to_user_string()
         started = time.monotonic()
-        result = materialize_in_process(assets_for(platform), instance, resources, progress=progress, tags=tags)
+        result = materialize_in_process(
+            assets_for(platform), instance, resources, progress=progress, report_steps=True, tags=tags
+        )
         if not result.success:
             failures.append(f"{key} (run {result.run_id})")
             progress(f"  {key}: FAILED (run {result.run_id})")
@@ -395,11 +455,14 @@ def _backfill(
     return per_asset
 
 
-def build_and_publish(instance: Any, resources: dict[str, Any], progress: Progress | None = None) -> Any:
+def build_and_publish(
+    instance: Any, resources: dict[str, Any], progress: Progress | None = None, *, full_refresh: bool = False
+) -> Any:
     """One Dagster run: the payouts due finalized, dbt build (models + data tests as asset checks), the alert rules,
-    then the analyst copy (which thus holds what the rules fired)."""
+    then the analyst copy (which thus holds what the rules fired). ``full_refresh``: every incremental model rebuilt
+    from scratch."""
     from orchestration.defs.alerting import alert_events
-    from orchestration.defs.dbt import viewtrail_dbt_assets
+    from orchestration.defs.dbt import DBT_FULL_REFRESH_TAG, viewtrail_dbt_assets
     from orchestration.defs.programs import payout_finalizations
     from orchestration.defs.publishing import analytics_copy
 
@@ -408,7 +471,8 @@ def build_and_publish(instance: Any, resources: dict[str, Any], progress: Progre
         instance,
         resources,
         progress=progress,
-        tags={"viewtrail/origin": "build"},
+        report_steps=progress is not None,
+        tags={"viewtrail/origin": "build", **({DBT_FULL_REFRESH_TAG: "true"} if full_refresh else {})},
     )
     if not result.success:
         failed = [event.step_key or "?" for event in result.all_events if event.event_type_value == "STEP_FAILURE"]
@@ -507,9 +571,9 @@ class DagsterOrchestrator:
             self.instance, self.resources, first_hour, last_hour, progress, origin=origin, platforms=platforms
         )
 
-    def build_and_publish(self, progress: Progress | None = None) -> str:
+    def build_and_publish(self, progress: Progress | None = None, *, full_refresh: bool = False) -> str:
         self._ready()
-        return build_and_publish(self.instance, self.resources, progress=progress).run_id
+        return build_and_publish(self.instance, self.resources, progress=progress, full_refresh=full_refresh).run_id
 
     def report_inline_snapshots(self, platforms: Iterable[str], *, reason: str = "inline first snapshot") -> bool:
         return report_inline_snapshots(platforms, reason=reason)

@@ -354,3 +354,26 @@ def test_the_celery_result_backend_defaults_to_the_redis_broker_and_rpc_for_rabb
     assert parse(VIEWTRAIL_CELERY_BROKER="redis://r:6379/3").celery_result_backend == "redis://r:6379/3"
     assert parse(VIEWTRAIL_CELERY_BROKER="amqp://guest@mq//").celery_result_backend == "rpc://"
     assert parse().celery_result_backend is None
+
+
+def test_duckdb_memory_limit_and_spill_directory() -> None:
+    default = parse()
+    assert default.duckdb_memory_limit == "8GB"
+    assert str(default.duckdb_temp_dir) == "/srv/vt/data/duckdb_tmp"
+    chosen = parse(VIEWTRAIL_DUCKDB_MEMORY_LIMIT=" 512 MB ", VIEWTRAIL_DUCKDB_TEMP_DIR="/scratch/spill")
+    assert (chosen.duckdb_memory_limit, str(chosen.duckdb_temp_dir)) == ("512MB", "/scratch/spill")
+    with pytest.raises(SettingsError, match="VIEWTRAIL_DUCKDB_MEMORY_LIMIT") as caught:
+        parse(VIEWTRAIL_DUCKDB_MEMORY_LIMIT="lots")
+    assert "\n" not in str(caught.value)
+
+
+def test_the_warehouse_connection_applies_the_memory_limit(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from viewtrail.warehouse.connection import open_warehouse
+
+    monkeypatch.setenv("VIEWTRAIL_DUCKDB_MEMORY_LIMIT", "300MB")
+    monkeypatch.setenv("VIEWTRAIL_DUCKDB_TEMP_DIR", str(tmp_path / "spill"))
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+        limit = con.sql("SELECT current_setting('memory_limit')").fetchall()[0][0]
+        temp = con.sql("SELECT current_setting('temp_directory')").fetchall()[0][0]
+    assert limit.replace(" ", "").upper().startswith(("286.1MIB", "300MB", "286MIB")), limit
+    assert temp == str(tmp_path / "spill")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -25,7 +26,8 @@ MART_NAMES = set(mart_names())
 def demo_env(warehouse_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "dagster_home"
     home.mkdir()
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    # the instance `make demo` uses (the committed .dagster_home/dagster.yaml)
+    shutil.copy(Path(__file__).resolve().parents[1] / ".dagster_home" / "dagster.yaml", home / "dagster.yaml")
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     for platform in Platform:  # the demo is simulated whatever the environment says
         monkeypatch.setenv(f"VIEWTRAIL_{platform.value.upper()}_MODE", "real")
@@ -63,6 +65,12 @@ def test_demo_backfills_through_dagster_builds_and_publishes(demo_env: Path, war
     assert report.snapshots_stored > 16 * 8  # every video at least once, young ones hourly
     assert 0 < len(report.top_growth) <= 10
     assert any("backfilling" in line for line in lines)
+    # every step says when it starts and ends, as the runs go: no long silence
+    for platform in Platform:
+        for step in (f"discovery/{platform.value}", f"raw/{platform.value}_accounts", f"scrapes/{platform.value}"):
+            assert any(line.strip() == f"{step}: started" for line in lines), step
+    assert any(line.strip().startswith("viewtrail_dbt: done") for line in lines)
+    assert any(line.strip().startswith("analytics_copy: started") for line in lines)
     # lively whatever the date: launches inside the window with hourly history, next to old videos plateauing
     assert 4 <= report.posted_in_window <= 12
     assert report.hourly_history >= report.posted_in_window // 2

@@ -49,3 +49,47 @@ def test_build_without_a_warehouse_says_what_to_do(warehouse_path: Path) -> None
     assert result.exit_code == 1
     assert "no warehouse" in result.output and "viewtrail demo" in result.output
     assert not warehouse_path.exists()
+
+
+def test_build_full_refresh_rebuilds_the_marts_and_says_how_far_it_has_got(
+    warehouse_path: Path, tmp_path: Path, monkeypatch
+) -> None:
+    import shutil
+    from datetime import datetime
+
+    import duckdb
+
+    from viewtrail.warehouse.connection import open_warehouse
+
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(Path(__file__).resolve().parents[1] / ".dagster_home" / "dagster.yaml", home / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    with open_warehouse(warehouse_path) as con:
+        con.execute(
+            "INSERT INTO registry.videos VALUES ('youtube:dQw4w9WgXcQ', 'youtube', 'dQw4w9WgXcQ',"
+            " 'https://www.youtube.com/watch?v=dQw4w9WgXcQ', NULL, true, 'auto', NULL, [], '{}', 'available', 0,"
+            " NULL, NULL, 'manual', ?, ?, NULL)",
+            [datetime(2026, 11, 20), datetime(2026, 11, 20)],
+        )
+        for day, views in ((20, 100), (21, 250), (22, 400)):
+            con.execute(
+                "INSERT INTO raw.snapshots (video_id, observed_at, views, source, ingested_at)"
+                " VALUES ('youtube:dQw4w9WgXcQ', ?, ?, 'import', now()::TIMESTAMP)",
+                [datetime(2026, 11, day, 10), views],
+            )
+    assert runner.invoke(app, ["build"]).exit_code == 0
+    analytics = warehouse_path.parent / "analytics.duckdb"
+
+    def daily() -> list[tuple]:
+        con = duckdb.connect(str(analytics), read_only=True)
+        try:
+            return con.sql("SELECT * FROM marts.video_daily ORDER BY ALL").fetchall()
+        finally:
+            con.close()
+
+    before = daily()
+    result = runner.invoke(app, ["build", "--full-refresh"])
+    assert result.exit_code == 0, result.output
+    assert "dbt: model 1 of " in result.output and "viewtrail_dbt: done" in result.output
+    assert daily() == before and len(before) == 3

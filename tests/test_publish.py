@@ -177,3 +177,120 @@ def test_publish_rewrites_on_any_content_or_column_change_and_a_missing_or_unmar
         con.execute(f"COPY (SELECT 'youtube:v0' AS video_id, 5.0 AS views) TO '{path}' (FORMAT parquet)")
     assert rewritten()
     assert not rewritten()
+
+
+# --------------------------------------------------------------------------------------------------
+# the raw history: append-only Parquet files by day, views in the copy
+
+
+def _write_history(warehouse: Path, stamp: datetime, hours: list[datetime], videos: int = 3) -> None:
+    """One write (one ingested_at) of a snapshot and an attempt per video and hour, videos registered."""
+    with open_warehouse(warehouse) as con:
+        for i in range(videos):
+            con.execute(
+                "INSERT INTO registry.videos VALUES (?, 'youtube', ?, ?, NULL, true, 'auto', NULL, [], '{}',"
+                " 'available', 0, NULL, NULL, 'manual', ?, ?, NULL) ON CONFLICT DO NOTHING",
+                [f"youtube:v{i}", f"v{i}", f"https://www.youtube.com/watch?v=v{i}", stamp, stamp],
+            )
+            for hour in hours:
+                con.execute(
+                    "INSERT INTO raw.snapshots (video_id, observed_at, views, extra, source, ingested_at)"
+                    " VALUES (?, ?, ?, '{\"k\": 1}', 'simulated', ?)",
+                    [f"youtube:v{i}", hour, int(hour.timestamp()) % 1000 + i, stamp],
+                )
+                con.execute(
+                    "INSERT INTO raw.scrape_attempts (video_id, platform, attempted_at, outcome, tries, source,"
+                    " ingested_at) VALUES (?, 'youtube', ?, 'ok', 1, 'simulated', ?)",
+                    [f"youtube:v{i}", hour, stamp],
+                )
+
+
+def _copy_rows(analytics: Path, table: str) -> list[tuple]:
+    con = duckdb.connect(str(analytics), read_only=True)
+    try:
+        return sorted(con.sql(f"SELECT * FROM {table}").fetchall(), key=repr)
+    finally:
+        con.close()
+
+
+def _columns(database: Path, table: str) -> list[tuple]:
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        return [row[:2] for row in con.sql(f"DESCRIBE SELECT * FROM {table}").fetchall()]  # names and types
+    finally:
+        con.close()
+
+
+def test_history_goes_out_once_as_day_files_and_the_copy_reads_it_under_the_same_names(warehouse_path: Path) -> None:
+    data = warehouse_path.parent
+    day1 = [datetime(2026, 11, 20, h) for h in (1, 13)]
+    day2 = [datetime(2026, 11, 21, h) for h in (2, 14)]
+    _write_history(warehouse_path, datetime(2026, 11, 21, 15), day1 + day2)
+    first = _publish(warehouse_path)
+    assert first.history_rows_exported == {"raw.snapshots": 12, "raw.scrape_attempts": 12}
+    days = sorted(p.parent.name for p in (data / "history" / "snapshots").glob("day=*/*.parquet"))
+    assert days == ["day=2026-11-20", "day=2026-11-21"]
+    written = {p: _age(p) for p in (data / "history").glob("*/day=*/*.parquet")}
+
+    # the copy: the same tables and views, same columns and types, same rows as the warehouse
+    analytics = data / "analytics.duckdb"
+    for table in ("raw.snapshots", "raw.scrape_attempts"):
+        assert _columns(analytics, table) == _columns(warehouse_path, table)
+        assert _copy_rows(analytics, table) == _copy_rows(warehouse_path, table)
+    assert first.tables["raw.snapshots"] == 12
+
+    # the next publish exports only the new hour, and leaves every file it wrote before as it was
+    _write_history(warehouse_path, datetime(2026, 11, 21, 16), [datetime(2026, 11, 21, 15)])
+    second = _publish(warehouse_path)
+    assert second.history_rows_exported == {"raw.snapshots": 3, "raw.scrape_attempts": 3}
+    for path, (mtime, content) in written.items():
+        assert (path.stat().st_mtime_ns, path.read_bytes()) == (mtime, content)
+    assert _copy_rows(analytics, "raw.snapshots") == _copy_rows(warehouse_path, "raw.snapshots")
+
+    # a publish with nothing new writes no history file
+    before = sorted((data / "history").rglob("*.parquet"))
+    assert _publish(warehouse_path).history_rows_exported == {"raw.snapshots": 0, "raw.scrape_attempts": 0}
+    assert sorted((data / "history").rglob("*.parquet")) == before
+
+    # once a day is closed, its files are merged into one; the copy reads the same rows
+    _write_history(warehouse_path, datetime(2026, 11, 23, 5), [datetime(2026, 11, 23, 4)])
+    merged = _publish(warehouse_path)
+    assert merged.history_files["raw.snapshots"] == 3  # one file for each of the three days
+    assert _copy_rows(analytics, "raw.snapshots") == _copy_rows(warehouse_path, "raw.snapshots")
+    assert _copy_rows(analytics, "raw.scrape_attempts") == _copy_rows(warehouse_path, "raw.scrape_attempts")
+
+
+def test_a_deleted_video_leaves_the_copy_though_its_history_files_stay(warehouse_path: Path) -> None:
+    _write_history(warehouse_path, datetime(2026, 11, 21, 15), [datetime(2026, 11, 20, 1)])
+    _publish(warehouse_path)
+    with open_warehouse(warehouse_path) as con:
+        for table in ("raw.snapshots", "raw.scrape_attempts", "registry.videos"):
+            con.execute(f"DELETE FROM {table} WHERE video_id = 'youtube:v0'")
+    _publish(warehouse_path)
+    analytics = warehouse_path.parent / "analytics.duckdb"
+    assert {r[0] for r in _copy_rows(analytics, "raw.snapshots")} == {"youtube:v1", "youtube:v2"}
+
+
+def test_a_publish_killed_after_writing_history_files_loses_and_duplicates_nothing(
+    warehouse_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from viewtrail.pipeline import publish as publishing
+
+    _write_history(warehouse_path, datetime(2026, 11, 21, 15), [datetime(2026, 11, 20, 1)])
+    _publish(warehouse_path)
+    _write_history(warehouse_path, datetime(2026, 11, 21, 16), [datetime(2026, 11, 21, 15)])
+
+    def killed(*_args: object) -> None:
+        raise KeyboardInterrupt  # the process dies after the new rows' files are written, before the copy
+
+    monkeypatch.setattr(publishing, "_copy_all_but_history", killed)
+    with pytest.raises(KeyboardInterrupt):
+        _publish(warehouse_path)
+    analytics = warehouse_path.parent / "analytics.duckdb"
+    assert len(_copy_rows(analytics, "raw.snapshots")) == 3  # the previous copy, whole
+    monkeypatch.undo()
+
+    again = _publish(warehouse_path)
+    assert again.history_rows_exported["raw.snapshots"] == 3  # exported again, into new files
+    assert _copy_rows(analytics, "raw.snapshots") == _copy_rows(warehouse_path, "raw.snapshots")
+    assert len(_copy_rows(analytics, "raw.snapshots")) == 6

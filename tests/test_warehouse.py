@@ -65,7 +65,7 @@ CREATE TABLE raw.snapshots (
 CREATE TABLE raw.scrape_attempts (
   video_id TEXT NOT NULL, platform TEXT NOT NULL, attempted_at TIMESTAMP NOT NULL,
   outcome TEXT NOT NULL, http_status INTEGER, detail TEXT, duration_ms DOUBLE, tries INTEGER NOT NULL,
-  source TEXT NOT NULL, run_id TEXT, partition_key TEXT, proxy_index INTEGER,
+  source TEXT NOT NULL, run_id TEXT, partition_key TEXT, proxy_index INTEGER, ingested_at TIMESTAMP,
   PRIMARY KEY (video_id, attempted_at)
 );
 CREATE TABLE registry.alert_rules (

@@ -157,7 +157,7 @@ def test_v4_warehouse_gains_accounts_and_keeps_every_row(warehouse_path):
     with open_warehouse(warehouse_path) as con:
         assert con.sql("SELECT max(version) FROM meta.schema_migrations").fetchall() == [(LATEST_VERSION,)]
         for table in tables[1:]:
-            added = " EXCLUDE (proxy_index)" if table == "raw.scrape_attempts" else ""  # a later column
+            added = " EXCLUDE (proxy_index, ingested_at)" if table == "raw.scrape_attempts" else ""  # later columns
             assert con.sql(f"SELECT *{added} FROM {table} ORDER BY ALL").fetchall() == before[table], table
         videos = con.sql("SELECT * EXCLUDE (account_id, source) FROM registry.videos ORDER BY ALL").fetchall()
         assert videos == before["registry.videos"]
@@ -195,7 +195,7 @@ def test_v6_warehouse_gains_proxy_index_and_keeps_every_attempt(warehouse_path):
     with open_warehouse(warehouse_path) as con:
         assert con.sql("SELECT max(version) FROM meta.schema_migrations").fetchall() == [(LATEST_VERSION,)]
         rows = con.sql("SELECT * FROM raw.scrape_attempts ORDER BY ALL").fetchall()
-        assert rows == [(*row, None) for row in before]  # old attempts: no proxy recorded
+        assert rows == [(*row, None, None) for row in before]  # old attempts: no proxy, no ingested_at
         at = T + timedelta(hours=1)
         result = ScrapeResult(Attempt("x:22", Platform.X, at, Outcome.OK, source="test", proxy_index=1))
         with clock.pinned(T):

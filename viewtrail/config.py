@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -70,6 +71,8 @@ AUTO_CADENCE = AUTO_CADENCE_ENV
 MIN_SUCCESS_SHARE = "VIEWTRAIL_MIN_SUCCESS_SHARE"
 DBT_RUNNER = "VIEWTRAIL_DBT_RUNNER"
 TIMEZONE = "VIEWTRAIL_TIMEZONE"
+DUCKDB_MEMORY_LIMIT = "VIEWTRAIL_DUCKDB_MEMORY_LIMIT"
+DUCKDB_TEMP_DIR = "VIEWTRAIL_DUCKDB_TEMP_DIR"
 RETRY_BASE_MINUTES = "VIEWTRAIL_RETRY_BASE_MINUTES"
 RETRY_CAP_MINUTES = "VIEWTRAIL_RETRY_CAP_MINUTES"
 MOMENTUM_FACTOR = "VIEWTRAIL_MOMENTUM_FACTOR"
@@ -123,6 +126,8 @@ VARIABLES: tuple[str, ...] = (
     AUTO_CADENCE,
     MIN_SUCCESS_SHARE,
     DBT_RUNNER,
+    DUCKDB_MEMORY_LIMIT,
+    DUCKDB_TEMP_DIR,
     RETRY_BASE_MINUTES,
     RETRY_CAP_MINUTES,
     MOMENTUM_FACTOR,
@@ -230,6 +235,8 @@ class Settings:
     analytics_path: Path  # VIEWTRAIL_ANALYTICS: the read-only analyst copy
     offline: bool  # VIEWTRAIL_OFFLINE: no network call (short links stay pending)
     lock_timeout_s: float  # VIEWTRAIL_LOCK_TIMEOUT_S: patience with a busy warehouse file
+    duckdb_memory_limit: str  # VIEWTRAIL_DUCKDB_MEMORY_LIMIT: DuckDB's memory_limit on the warehouse, e.g. "8GB"
+    duckdb_temp_dir: Path  # VIEWTRAIL_DUCKDB_TEMP_DIR: where DuckDB spills what does not fit in the limit
     now: datetime | None  # VIEWTRAIL_NOW: where the clock starts (naive UTC); None = the system clock
     auto_cadence: tuple[tuple[float | None, int], ...]  # VIEWTRAIL_AUTO_CADENCE, parsed
     min_success_share: float  # VIEWTRAIL_MIN_SUCCESS_SHARE: the success-share check's threshold
@@ -419,6 +426,24 @@ def _positive(raw: _Raw, name: str, default: float) -> float:
     if value is None or value <= 0:
         raise SettingsError(f"{name}={text!r} must be a positive number.")
     return float(value)
+
+
+#: DuckDB's memory limit on the warehouse: the full rebuild at a million videos x a year fits in it (spilling
+#: to VIEWTRAIL_DUCKDB_TEMP_DIR), and a machine of 16 GB keeps room for everything else.
+DEFAULT_DUCKDB_MEMORY_LIMIT = "8GB"
+_MEMORY = re.compile(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)", re.IGNORECASE)
+
+
+def _memory_limit(raw: _Raw) -> str:
+    text = raw.text(DUCKDB_MEMORY_LIMIT)
+    if not text:
+        return DEFAULT_DUCKDB_MEMORY_LIMIT
+    if not _MEMORY.fullmatch(text.strip()):
+        raise SettingsError(
+            f"{DUCKDB_MEMORY_LIMIT}={text!r} is not an amount of memory; set it to e.g. "
+            f"{DEFAULT_DUCKDB_MEMORY_LIMIT} or 512MB, or unset it."
+        )
+    return text.strip().replace(" ", "")
 
 
 def _lock_timeout(raw: _Raw) -> float:
@@ -642,6 +667,8 @@ def _parse(raw: _Raw, cwd: Path) -> Settings:
         analytics_path=_path(raw, ANALYTICS, data / "analytics.duckdb", cwd),
         offline=_flag(raw, OFFLINE),
         lock_timeout_s=_lock_timeout(raw),
+        duckdb_memory_limit=_memory_limit(raw),
+        duckdb_temp_dir=_path(raw, DUCKDB_TEMP_DIR, data / "duckdb_tmp", cwd),
         now=now,
         auto_cadence=cadence,
         min_success_share=_share(raw),

@@ -240,6 +240,10 @@ def mart_names() -> list[str]:
 #: ``daily_full_dbt_tests`` sets it). dbt sees it as the var ``viewtrail_dbt_tests``; a changed var invalidates
 #: dbt's whole partial parse, so each scope keeps its own target dir (:func:`dbt_target_path`).
 DBT_TESTS_TAG = "viewtrail/dbt_tests"
+#: A run tagged with it ("true") rebuilds every incremental model from scratch (`viewtrail build --full-refresh`).
+DBT_FULL_REFRESH_TAG = "viewtrail/dbt_full_refresh"
+#: The prefix of the step's log lines saying how far dbt has got (read back by the launcher's progress).
+DBT_PROGRESS_PREFIX = "dbt progress: "
 DBT_TEST_SCOPES = ("touched", "all")
 #: The dbt command of every build; the selection (all models, or the subset Dagster asks for) is appended.
 #: --no-write-json: manifest.json and run_results.json are not written (Dagster gets the results from dbt's events;
@@ -275,11 +279,14 @@ def dbt_vars(warehouse_path: str | Path, test_scope: str = "touched") -> str:
     if test_scope not in DBT_TEST_SCOPES:
         raise ValueError(f"dbt test scope must be one of {DBT_TEST_SCOPES}, not {test_scope!r}")
     warehouse = str(Path(warehouse_path).expanduser().absolute())
+    settings = config.settings()
     return json.dumps(
         {
             "viewtrail_warehouse": warehouse,
             "viewtrail_dbt_tests": test_scope,
-            "viewtrail_timezone": config.settings().timezone,
+            "viewtrail_timezone": settings.timezone,
+            "viewtrail_memory_limit": settings.duckdb_memory_limit,
+            "viewtrail_temp_dir": str(settings.duckdb_temp_dir),
         }
     )
 
@@ -335,15 +342,26 @@ def dbt_build_events(context: AssetExecutionContext, warehouse_path: str, test_s
     results: list[dict[str, Any]] = []
     errors: list[str] = []
 
+    models = sum(1 for key in context.selected_asset_keys)
+    built = [0]
+
     def on_event(msg: Any) -> None:
-        if dbt_internals.event_name(msg) in _RESULT_EVENTS:
+        name = dbt_internals.event_name(msg)
+        if name in _RESULT_EVENTS:
             results.append(dbt_internals.event_as_dict(msg))
+            if name == "LogModelResult":  # said as it happens: a full rebuild of a large warehouse takes minutes
+                built[0] += 1
+                context.log.info(
+                    f"{DBT_PROGRESS_PREFIX}model {built[0]} of {models} done: {dbt_internals.event_text(msg)[:100]}"
+                )
         elif dbt_internals.event_is_error(msg):
             errors.append(dbt_internals.event_text(msg))
 
     target = dbt_target_path(warehouse_path, test_scope)
     indirect = os.getenv(dbt_internals.INDIRECT_SELECTION_ENV)
     args = [*DBT_BUILD_ARGS, *dbt_internals.selection_args(context, manifest, dagster_dbt_translator, indirect)]
+    if context.run.tags.get(DBT_FULL_REFRESH_TAG) == "true":
+        args.append("--full-refresh")
     context.log.info(f"dbt {' '.join(args)} (tests: {test_scope}, in process, target {target})")
     outcome = invoke_dbt(
         args, warehouse_path=warehouse_path, test_scope=test_scope, on_event=on_event, target_path=target
@@ -376,6 +394,8 @@ def dbt_cli_build_events(context: AssetExecutionContext, warehouse_path: str, te
     Same warehouse, vars and target directory, so both runners share dbt's partial parse state."""
     target = dbt_target_path(warehouse_path, test_scope)
     args = [*DBT_CLI_BUILD_ARGS, "--vars", dbt_vars(warehouse_path, test_scope)]
+    if context.run.tags.get(DBT_FULL_REFRESH_TAG) == "true":
+        args.append("--full-refresh")
     context.log.info(f"dbt {' '.join(args)} (tests: {test_scope}, subprocess, target {target})")
     cli = DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())
     yield from cli.cli(args, context=context, target_path=target).stream()

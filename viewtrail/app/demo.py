@@ -475,7 +475,7 @@ def _run_in_demo_dir(demo_dir: Path, videos: int, days: int, progress: Progress)
         orchestrator.backfill_discovery(first_hour, last_hour, progress)
         orchestrator.backfill_snapshots(first_hour, last_hour, progress)
         progress("4/4 dbt build (models + tests) and publishing the analyst copy")
-        orchestrator.build_and_publish()
+        orchestrator.build_and_publish(progress)
     report = read_report(config.analytics_path(), first_hour, last_hour, 0.0)
     with open_warehouse(warehouse, read_only=True) as con:
         fired = read_demo_alerts(con)

@@ -55,8 +55,9 @@ class Orchestrator(Protocol):
     ) -> dict[str, dict[str, Any]]:
         """Scrape and load the tracked videos for every hour of [first_hour, last_hour], one run per platform."""
 
-    def build_and_publish(self, progress: Progress | None = None) -> str:
-        """dbt build, the analyst copy and the alert rules as one run; returns the run's id."""
+    def build_and_publish(self, progress: Progress | None = None, *, full_refresh: bool = ...) -> str:
+        """dbt build, the analyst copy and the alert rules as one run; returns the run's id. ``full_refresh``:
+        every incremental model rebuilt from scratch."""
 
     def report_inline_snapshots(self, platforms: Iterable[str], *, reason: str = ...) -> bool:
         """Tell the orchestrator that snapshots were written outside a run; False when there is none to tell."""

@@ -66,7 +66,16 @@ def demo(
     render_report(report, console)
 
 
-def build() -> None:
+def build(
+    full_refresh: Annotated[
+        bool,
+        typer.Option(
+            "--full-refresh",
+            help="Rebuild every incremental mart from scratch (after changing a model, or to repair one); says "
+            "how far dbt has got, model by model.",
+        ),
+    ] = False,
+) -> None:
     """Build the dbt marts and publish the analyst copy, as one Dagster run.
 
     Runs `dbt build` (models and data tests) on the warehouse, then writes data/analytics.duckdb (atomically
@@ -77,6 +86,8 @@ def build() -> None:
       viewtrail build
 
       VIEWTRAIL_WAREHOUSE=/srv/viewtrail/warehouse.duckdb viewtrail build
+
+      viewtrail build --full-refresh
     """
     from viewtrail.app.orchestrator import open_orchestrator  # here: loads Dagster
 
@@ -93,7 +104,7 @@ def build() -> None:
         notices.print(line, markup=False, highlight=False, soft_wrap=True)
 
     with _quiet_dbt_output(), open_orchestrator() as orchestrator:
-        run_id = orchestrator.build_and_publish(progress=say)
+        run_id = orchestrator.build_and_publish(progress=say, full_refresh=full_refresh)
     console.print(
         f"Built the marts and published {config.analytics_path()} and {config.marts_export_dir()}/ (run {run_id})."
     )

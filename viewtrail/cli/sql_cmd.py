@@ -433,7 +433,14 @@ def _open_copy(path: Path) -> duckdb.DuckDBPyConnection:
     if not path.exists():
         raise fail(f"There is no analyst copy at {path} yet: run `viewtrail build` or `make demo` first.")
     try:
-        con = duckdb.connect(str(path), read_only=True, config=dict(_GUARDS))
+        from viewtrail.pipeline.publish import HISTORY_DIR_NAME
+
+        # the one place outside the copy it reads: the raw history's Parquet files its views name
+        history = config.marts_export_dir().parent / HISTORY_DIR_NAME
+        guards = {k: v for k, v in _GUARDS.items() if k != "enable_external_access"}
+        con = duckdb.connect(str(path), read_only=True, config=guards)
+        con.execute("SET allowed_directories = ?", [[str(history.absolute()) + os.sep]])
+        con.execute("SET enable_external_access = false")  # after the one allowed directory, which it then keeps
     except duckdb.Error as error:
         raise fail(
             f"Cannot open the analyst copy {path} ({_first_line(error)}); rebuild it with `viewtrail build`."

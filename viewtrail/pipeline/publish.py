@@ -16,16 +16,33 @@ sync tools and BI extracts watching the directory see nothing to reload). Each f
 metadata, a fingerprint of what it holds: the columns with their types, the row count and the sum of the rows'
 hashes (order-independent; a duplicated row counts twice). The publish computes the fingerprint of each mart (one
 scan, no sort, no write) and rewrites only the files whose recorded fingerprint differs, or that are missing or
-unreadable. The analyst DuckDB copy is still written whole and renamed atomically on every publish.
+unreadable.
+
+The raw history (``raw.snapshots``, ``raw.scrape_attempts``) is not copied into the analyst file: it goes out as
+append-only Parquet files beside the marts' (``<data dir>/history/<table>/day=YYYY-MM-DD/*.parquet``, by the day
+of ``observed_at`` / ``attempted_at``) and the copy holds, under the same names and with the same columns and
+types, views over exactly the files of its publish (videos deleted since are left out). Each publish exports
+only the rows written since the last one (by ``ingested_at``, the write clock's stamp, which increases in commit
+order), so its cost is the new data, not the history. A day's files never change once written; when a day is
+closed (older than yesterday of the newest row) its files are merged into one, and the files it replaced are
+deleted a day later (a session still open on an older copy keeps reading them). ``history/manifest.json`` lists
+the live files and the watermark; it is written after the copy is renamed. Killed anywhere, a publish leaves
+the previous copy and its files whole; files written but not in the manifest are never read by a copy made
+afterwards (the next publish exports those rows again into new files, then deletes the strays a day later).
+The rest of the warehouse (registry, staging, intermediate, marts, meta, the small raw tables) is copied.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import shutil
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -37,6 +54,13 @@ MART_SCHEMA = "marts"
 FINGERPRINT_KEY = "viewtrail_fingerprint"
 #: Part of every fingerprint: bump it when the export format changes (options, layout) so every file is rewritten.
 EXPORT_FORMAT = "parquet-v1"
+#: The raw history published as Parquet files by day instead of copied: table -> the column giving the day.
+HISTORY_TABLES = {"raw.snapshots": "observed_at", "raw.scrape_attempts": "attempted_at"}
+HISTORY_DIR_NAME = "history"
+MANIFEST_NAME = "manifest.json"
+#: Files a newer publish replaced (or strays of a killed one) are deleted this long after, not at once: an
+#: analyst session opened on an older copy still reads them.
+RETAIN_REPLACED = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +70,8 @@ class PublishSummary:
     tables: dict[str, int]  # "schema.table" -> rows copied
     marts_exported: list[str]  # every mart with a Parquet file in export_dir after this publish
     marts_unchanged: list[str] = field(default_factory=list)  # of those, the files left untouched (same content)
+    history_rows_exported: dict[str, int] = field(default_factory=dict)  # "raw.snapshots" -> rows new this time
+    history_files: dict[str, int] = field(default_factory=dict)  # "raw.snapshots" -> Parquet files read by the copy
 
 
 def _quote(name: str) -> str:
@@ -64,12 +90,16 @@ def publish(
     target.parent.mkdir(parents=True, exist_ok=True)
     exports.mkdir(parents=True, exist_ok=True)
     source_db = con.sql("SELECT current_database()").fetchall()[0][0]
+    history = History(exports.parent / HISTORY_DIR_NAME)
+    exported = {
+        table: history.export(con, source_db, table, day_column) for table, day_column in HISTORY_TABLES.items()
+    }
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
     alias = "analyst_copy"
     try:
         con.execute(f"ATTACH {_sql_str(str(tmp))} AS {alias}")
         try:
-            con.execute(f"COPY FROM DATABASE {_quote(source_db)} TO {alias}")
+            _copy_all_but_history(con, source_db, alias, history)
             alerts = _has_alert_tables(con, source_db)
             if alerts:  # marts.alert_events: the alert events with their deliveries (docs/alerts.md)
                 con.execute(f"CREATE SCHEMA IF NOT EXISTS {alias}.{MART_SCHEMA}")
@@ -87,6 +117,7 @@ def publish(
                 tables[name] = con.sql(f"SELECT count(*) FROM {alias}.{_quote(schema)}.{_quote(table)}").fetchall()[0][
                     0
                 ]
+            tables |= {table: history.rows(table) for table in HISTORY_TABLES}
         finally:
             con.execute(f"DETACH {alias}")
         os.replace(tmp, target)
@@ -94,6 +125,7 @@ def publish(
         for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
             if leftover.exists():
                 leftover.unlink()
+    history.commit()
     marts = [
         row[0]
         for row in con.sql(
@@ -126,8 +158,146 @@ def publish(
         )
         os.replace(part, final)
     return PublishSummary(
-        analytics_path=target, export_dir=exports, tables=tables, marts_exported=marts, marts_unchanged=unchanged
+        analytics_path=target,
+        export_dir=exports,
+        tables=tables,
+        marts_exported=marts,
+        marts_unchanged=unchanged,
+        history_rows_exported=exported,
+        history_files={table: len(history.files(table)) for table in HISTORY_TABLES},
     )
+
+
+def _copy_all_but_history(con: duckdb.DuckDBPyConnection, source_db: str, alias: str, history: History) -> None:
+    """The warehouse's schemas, views and tables into ``alias``, the history tables as views over their files."""
+    con.execute(f"COPY FROM DATABASE {_quote(source_db)} TO {alias} (SCHEMA)")  # DDL only: empty tables, views
+    tables = con.execute(
+        "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = ? AND NOT internal", [source_db]
+    ).fetchall()
+    for schema, table in tables:
+        name = f"{schema}.{table}"
+        if name in HISTORY_TABLES:
+            files = history.files(name)
+            if files:  # else the empty table stays, with the same columns
+                columns = con.execute(
+                    "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = ? AND schema_name = ?"
+                    " AND table_name = ? ORDER BY column_index",
+                    [source_db, schema, table],
+                ).fetchall()
+                select = ", ".join(f"CAST({_quote(c)} AS {t}) AS {_quote(c)}" for c, t in columns)
+                paths = ", ".join(_sql_str(str(path)) for path in files)
+                con.execute(f"DROP TABLE {alias}.{_quote(schema)}.{_quote(table)}")
+                # unqualified registry.videos: bound when an analyst opens the copy, i.e. the copy's registry
+                con.execute(
+                    f"CREATE VIEW {alias}.{_quote(schema)}.{_quote(table)} AS SELECT {select}"
+                    f" FROM read_parquet([{paths}]) WHERE video_id IN (SELECT video_id FROM registry.videos)"
+                )
+            continue
+        qualified = f"{_quote(schema)}.{_quote(table)}"
+        con.execute(f"INSERT INTO {alias}.{qualified} SELECT * FROM {_quote(source_db)}.{qualified}")
+
+
+class History:
+    """The raw history's Parquet files under ``root`` and their manifest (see the module docstring)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.manifest_path = root / MANIFEST_NAME
+        self.state: dict[str, Any] = {"tables": {}, "replaced": {}}
+        if self.manifest_path.exists():
+            try:
+                self.state = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                self.state = {"tables": {}, "replaced": {}}  # unreadable: start afresh, the copy stays whole
+        self.state.setdefault("replaced", {})
+
+    def _table(self, table: str) -> dict[str, Any]:
+        return self.state["tables"].setdefault(table, {"watermark": None, "files": {}})
+
+    def files(self, table: str) -> list[Path]:
+        return [self.root / rel for rel in sorted(self._table(table)["files"])]
+
+    def rows(self, table: str) -> int:
+        return sum(int(f["rows"]) for f in self._table(table)["files"].values())
+
+    def export(self, con: duckdb.DuckDBPyConnection, source_db: str, table: str, day_column: str) -> int:
+        """Write the rows of ``table`` stored since the last publish as new files, one per day; merge the files
+        of days now closed. Returns the rows exported."""
+        state = self._table(table)
+        source = f"{_quote(source_db)}.{table}"
+        watermark = state["watermark"]
+        where = "ingested_at > ?::TIMESTAMP" if watermark else "true"
+        params = [watermark] if watermark else []
+        ((rows, newest),) = con.execute(
+            f"SELECT count(*), max(ingested_at)::VARCHAR FROM {source} WHERE {where}", params
+        ).fetchall()
+        folder = self.root / table.split(".", 1)[1]
+        if rows:
+            stamp = uuid.uuid4().hex[:12]
+            staged = folder / f".tmp-{stamp}"
+            folder.mkdir(parents=True, exist_ok=True)
+            con.execute(
+                f"COPY (SELECT *, CAST({_quote(day_column)} AS DATE) AS day FROM {source} WHERE {where})"
+                f" TO {_sql_str(str(staged))} (FORMAT parquet, PARTITION_BY (day))",
+                params,
+            )
+            for part in sorted(staged.glob("day=*/*.parquet")):
+                final = folder / part.parent.name / f"{stamp}-{part.stem}.parquet"
+                final.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(part, final)
+                count = con.execute("SELECT count(*) FROM read_parquet(?)", [str(final)]).fetchall()[0][0]
+                state["files"][str(final.relative_to(self.root))] = {"day": part.parent.name[4:], "rows": int(count)}
+            shutil.rmtree(staged, ignore_errors=True)
+            state["watermark"] = newest or watermark
+        self._merge_closed_days(con, table, folder, state)
+        return int(rows)
+
+    def _merge_closed_days(
+        self, con: duckdb.DuckDBPyConnection, table: str, folder: Path, state: dict[str, Any]
+    ) -> None:
+        by_day: dict[str, list[str]] = {}
+        for rel, info in state["files"].items():
+            by_day.setdefault(info["day"], []).append(rel)
+        if not by_day:
+            return
+        closed_before = (datetime.fromisoformat(max(by_day)) - timedelta(days=1)).date().isoformat()
+        for day, rels in by_day.items():
+            if day >= closed_before or len(rels) < 2:
+                continue
+            final = folder / f"day={day}" / f"{uuid.uuid4().hex[:12]}-merged.parquet"
+            paths = ", ".join(_sql_str(str(self.root / rel)) for rel in sorted(rels))
+            part = final.with_name("." + final.name + ".tmp")
+            con.execute(f"COPY (SELECT * FROM read_parquet([{paths}])) TO {_sql_str(str(part))} (FORMAT parquet)")
+            os.replace(part, final)
+            rows = sum(int(state["files"][rel]["rows"]) for rel in rels)
+            for rel in rels:
+                del state["files"][rel]
+                self.state["replaced"][rel] = _now_iso()
+            state["files"][str(final.relative_to(self.root))] = {"day": day, "rows": rows}
+
+    def commit(self) -> None:
+        """Record the files the new copy reads (after its rename), then delete files replaced, or left by a killed
+        publish, more than RETAIN_REPLACED ago."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        now = datetime.now(UTC)
+        keep_after = now - RETAIN_REPLACED
+        replaced = self.state["replaced"]
+        for rel, since in list(replaced.items()):
+            if datetime.fromisoformat(since) < keep_after:
+                (self.root / rel).unlink(missing_ok=True)
+                del replaced[rel]
+        part = self.manifest_path.with_name("." + MANIFEST_NAME + ".tmp")
+        part.write_text(json.dumps(self.state, indent=1, sort_keys=True), encoding="utf-8")
+        os.replace(part, self.manifest_path)
+        live = {rel for t in self.state["tables"].values() for rel in t["files"]} | set(replaced)
+        for path in self.root.glob("*/day=*/*.parquet"):
+            rel = str(path.relative_to(self.root))
+            if rel not in live and datetime.fromtimestamp(path.stat().st_mtime, UTC) < keep_after:
+                path.unlink(missing_ok=True)  # a stray of a publish killed before its manifest, a day ago
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat()
 
 
 def content_fingerprint(con: duckdb.DuckDBPyConnection, query: str) -> str:

@@ -188,8 +188,18 @@ def _opened(
     on_wait: Callable[[str], None] | None,
     connection_config: ConnectionConfig | None,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
+    settings = config.settings()
+    # bounded memory, spilling to disk beyond it: the full rebuild of a large warehouse fits on the machine
+    limits: ConnectionConfig = {
+        "memory_limit": settings.duckdb_memory_limit,
+        "temp_directory": str(settings.duckdb_temp_dir),
+    }
     con = _connect_with_retry(
-        target, read_only=read_only, lock_timeout_s=timeout, on_wait=on_wait, connection_config=connection_config
+        target,
+        read_only=read_only,
+        lock_timeout_s=timeout,
+        on_wait=on_wait,
+        connection_config={**limits, **(connection_config or {})},
     )
     try:
         if read_only:

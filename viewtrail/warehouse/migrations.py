@@ -282,6 +282,8 @@ CREATE TABLE raw.account_attempts (
 #: Which of the platform's proxies (0-based index in VIEWTRAIL_{P}_PROXIES) served an attempt; NULL = none.
 _V7_PROXY_INDEX = "ALTER TABLE raw.scrape_attempts ADD COLUMN proxy_index INTEGER;"
 _V8_ACCOUNT_PROXY_INDEX = "ALTER TABLE raw.account_attempts ADD COLUMN proxy_index INTEGER;"
+# The write clock's stamp on attempts too, so the publish exports only the attempts written since the last one.
+_V11_ATTEMPTS_INGESTED_AT = "ALTER TABLE raw.scrape_attempts ADD COLUMN ingested_at TIMESTAMP;"
 
 # Read-only links to a label's report (`viewtrail share`, the dashboard's /report/<token>): the link's row;
 # the token itself is never stored (it is signed with a key kept outside the warehouse).
@@ -446,6 +448,7 @@ MIGRATIONS: list[Migration] = [
         " raw.payout_entries; views resolving campaigns to videos and payers",
         _V10_PROGRAMS,
     ),
+    Migration(11, "raw.scrape_attempts: ingested_at (the write clock, as on raw.snapshots)", _V11_ATTEMPTS_INGESTED_AT),
 ]
 
 #: The schema version this code reads and writes.

@@ -265,10 +265,11 @@ def _insert_attempts(con: duckdb.DuckDBPyConnection, write: Write, attempts: pl.
         """
         INSERT INTO raw.scrape_attempts
         SELECT video_id, platform, attempted_at, outcome, http_status, detail, duration_ms, tries,
-               source, run_id, partition_key, proxy_index
+               source, run_id, partition_key, proxy_index, ?::TIMESTAMP
         FROM _vt_new_atts
         ON CONFLICT DO NOTHING
-        """
+        """,
+        [write.ingested_at],
     )
     inserted = int(con.execute("SELECT count(*) FROM _vt_new_atts").fetchall()[0][0])
     con.unregister("_vt_atts_in")

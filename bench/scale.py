@@ -1,0 +1,286 @@
+"""A large warehouse on one machine: one hourly cycle and a full rebuild, stage by stage, at N videos x D days.
+
+For each size it makes a fresh warehouse through the production migrations and fills it in SQL (a simulated
+client would take hours at a million videos): N videos on the four platforms with the `auto` cadence's mix
+(2 % launched in the last two days, scraped hourly; 8 % younger than a week, every 6 h; 20 % younger than a month,
+daily; the catalogue weekly), a snapshot and an ok attempt at each scrape over the last D days, stamped with the
+write clock as the write path does; the demo's 8 watched accounts of 3 creators. It builds the marts once (full
+`dbt build`) and publishes. Then it times one hourly cycle as production runs it, each Dagster run in its own
+process (so its peak RSS is its own; RUSAGE_CHILDREN of a wrapper), the stages read from the run's event log:
+
+- discovery of the watched accounts for the hour (`discovery/*`, `raw/*_accounts`);
+- the scrape of the hour (`scrapes/*`: plan + scrape with the simulated client + stage; `raw/*_snapshots`: the
+  write and the checks), one run per platform as the schedule does;
+- the build: the dbt step (incremental marts + data tests on the touched videos), the alerts, the publish;
+
+then `dbt build --full-refresh` (every model from scratch), `viewtrail list --limit 50` (a whole process) and
+the first page of the API (`GET /v1/videos?limit=50`, in process through FastAPI's TestClient). Floors, measured
+in the same run: a fresh Python process (`viewtrail --version`) for the CLI, the first page's queries alone for
+the API, and the daily history of the touched videos as one hand-written DuckDB query for the hourly dbt step.
+
+    .venv/bin/python bench/scale.py --sizes 1k,10k --days 30
+    .venv/bin/python bench/scale.py --sizes 1k,10k,100k,1m --days 30,365   # all sizes (1M: hours, ~8+ GB)
+
+Results go to docs/benchmarks.md between the scale-bench markers (unless --no-write).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from benchmarks_md import BENCHMARKS_MD, write_section  # bench/ is on sys.path when a bench runs
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+BIN = Path(sys.executable).parent
+SECTION = "scale-bench"
+SIZES = {"1k": 1_000, "10k": 10_000, "100k": 100_000, "1m": 1_000_000}
+
+# Videos by age at the window's end (hours since posted) and the cadence the `auto` table gives them.
+FILL = """
+INSERT INTO registry.videos (video_id, platform, external_id, url, account, is_active, cadence, labels, metadata,
+    availability, consecutive_not_found, posted_at, source, added_at, updated_at)
+SELECT p || ':' || e, p, e, 'https://example.com/' || p || '/' || e, 'creator' || (i % 5000), true, 'auto',
+       CASE WHEN i % 3 = 0 THEN ['launch'] ELSE [] END, '{}', 'available', 0,
+       $end - to_hours(age_h), 'manual', $end - to_hours(least(age_h, $days * 24)), $end
+FROM (
+    SELECT i, ['tiktok', 'youtube', 'instagram', 'x'][i % 4 + 1] AS p, (7200000000000000000 + i)::TEXT AS e,
+           CASE WHEN i % 100 < 2 THEN hash(i) % 48
+                WHEN i % 100 < 10 THEN 48 + hash(i) % 120
+                WHEN i % 100 < 30 THEN 168 + hash(i) % 552
+                ELSE 720 + hash(i) % 8000 END::BIGINT AS age_h
+    FROM range($n) t(i)
+);
+CREATE TEMP TABLE scrape_hours AS
+SELECT v.video_id, v.platform, h.t AS observed_at
+FROM registry.videos v,
+     LATERAL (SELECT unnest(generate_series(greatest(v.added_at, v.posted_at), $end - INTERVAL 1 HOUR,
+                                            INTERVAL 1 HOUR)) AS t) h
+WHERE CASE WHEN date_diff('hour', v.posted_at, h.t) < 48 THEN true
+           WHEN date_diff('hour', v.posted_at, h.t) < 168 THEN (hour(h.t) + hash(v.video_id)) % 6 = 0
+           WHEN date_diff('hour', v.posted_at, h.t) < 720 THEN (hour(h.t) + hash(v.video_id)) % 24 = 0
+           ELSE (date_diff('hour', TIMESTAMP '2025-01-01', h.t) + hash(v.video_id)) % 168 = 0 END;
+INSERT INTO raw.snapshots (video_id, observed_at, views, likes, comments, shares, saves, account, source,
+                           ingested_at)
+SELECT video_id, observed_at + INTERVAL 7 MINUTE,
+       (1 + hash(video_id) % 500) * date_diff('hour', $end - INTERVAL 400 DAY, observed_at),
+       (1 + hash(video_id) % 500) * date_diff('hour', $end - INTERVAL 400 DAY, observed_at) / 20,
+       (1 + hash(video_id) % 500) * date_diff('hour', $end - INTERVAL 400 DAY, observed_at) / 300,
+       NULL, NULL, NULL, 'simulated', observed_at + INTERVAL 30 MINUTE
+FROM scrape_hours;
+INSERT INTO raw.scrape_attempts (video_id, platform, attempted_at, outcome, http_status, tries, source,
+                                 partition_key, ingested_at)
+SELECT video_id, platform, observed_at + INTERVAL 7 MINUTE, 'ok', 200, 1, 'simulated',
+       strftime(observed_at, '%Y-%m-%d-%H:%M'), observed_at + INTERVAL 30 MINUTE
+FROM scrape_hours;
+UPDATE meta.write_clock SET last_ingested_at = (SELECT max(ingested_at) FROM raw.snapshots);
+"""
+
+#: One process per Dagster run of the cycle: prints the steps' durations from the event log.
+CYCLE_RUN = r"""
+import json, sys, time, warnings
+warnings.simplefilter("ignore")
+from datetime import datetime
+from orchestration import runs
+what, hour = sys.argv[1], datetime.fromisoformat(sys.argv[2])
+with runs.dagster_instance() as instance:
+    resources = runs.pipeline_resources(simulated=True)
+    started = time.perf_counter()
+    if what == "discovery":
+        runs.backfill_discovery(instance, resources, hour, hour, lambda _: None, origin="bench")
+    elif what == "scrape":
+        runs.backfill_snapshots(instance, resources, hour, hour, lambda _: None, origin="bench")
+    else:
+        runs.build_and_publish(instance, resources)
+    wall = time.perf_counter() - started
+    steps = {}
+    for record in instance.get_run_records():
+        opened = {}
+        for e in instance.all_logs(record.dagster_run.run_id):
+            ev = e.dagster_event
+            if ev is None or ev.step_key is None:
+                continue
+            if ev.is_step_start:
+                opened[ev.step_key] = e.timestamp
+            elif ev.is_step_success:
+                steps[ev.step_key] = steps.get(ev.step_key, 0.0) + e.timestamp - opened.get(ev.step_key, e.timestamp)
+print("RESULT " + json.dumps({"wall": wall, "steps": steps}))
+"""
+
+HAND_TOUCHED = """
+WITH touched AS (SELECT DISTINCT video_id FROM raw.snapshots WHERE ingested_at > $mark),
+snaps AS (SELECT s.video_id, s.observed_at, s.views FROM raw.snapshots s SEMI JOIN touched USING (video_id)),
+bounds AS (SELECT video_id, min(observed_at)::DATE AS first_day, max(observed_at)::DATE AS last_day
+           FROM snaps GROUP BY 1),
+spine AS (SELECT video_id, unnest(generate_series(first_day::TIMESTAMP, last_day::TIMESTAMP, INTERVAL 1 DAY))::DATE
+          AS day FROM bounds),
+ends AS (SELECT video_id, day, day::TIMESTAMP + INTERVAL 1 DAY AS t FROM spine)
+SELECT count(*), sum(p.views) FROM ends e ASOF LEFT JOIN snaps p ON e.video_id = p.video_id AND e.t >= p.observed_at
+"""
+
+
+def measured(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """(seconds, peak RSS of the command in MB, its stdout): the command runs under a wrapper process."""
+    wrapper = (
+        "import resource, subprocess, sys, time, json\n"
+        "t = time.perf_counter(); r = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+        "dt = time.perf_counter() - t\n"
+        "sys.stdout.write(r.stdout); sys.stderr.write(r.stderr[-4000:])\n"
+        "print('MEASURED ' + json.dumps({'rc': r.returncode, 's': dt,"
+        " 'kb': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", wrapper, *cmd], capture_output=True, text=True, env=env)
+    line = next((x for x in proc.stdout.splitlines() if x.startswith("MEASURED ")), "MEASURED {}")
+    data = json.loads(line.removeprefix("MEASURED "))
+    if data.get("rc") != 0:
+        raise SystemExit(f"{' '.join(cmd[:3])} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}")
+    return data["s"], data["kb"] / 1024, proc.stdout
+
+
+def build(path: Path, videos: int, days: int, end: datetime) -> dict:
+    import duckdb
+
+    from viewtrail.app import demo
+    from viewtrail.warehouse.connection import open_warehouse
+
+    started = time.perf_counter()
+    with open_warehouse(path) as con:
+        demo.watch_demo_accounts(con, added_at=end - timedelta(days=days))
+    con = duckdb.connect(str(path))
+    try:
+        con.execute(
+            FILL.replace("$end", f"TIMESTAMP '{end:%Y-%m-%d %H:%M:%S}'")
+            .replace("$days", str(days))
+            .replace("$n", str(videos))
+        )
+        snapshots = con.execute("SELECT count(*) FROM raw.snapshots").fetchall()[0][0]
+    finally:
+        con.close()
+    return {"fill_s": time.perf_counter() - started, "snapshots": snapshots}
+
+
+def run_size(videos: int, days: int, root: Path) -> dict:
+    from viewtrail.clock import last_complete_hour
+
+    root.mkdir(parents=True, exist_ok=True)
+    warehouse = root / "warehouse.duckdb"
+    hour = last_complete_hour()
+    out: dict = {"videos": videos, "days": days, "load_before": os.getloadavg()[0]}
+    out |= build(warehouse, videos, days, hour)
+    env = {
+        **os.environ,
+        "VIEWTRAIL_DATA_DIR": str(root),
+        "VIEWTRAIL_WAREHOUSE": str(warehouse),
+        "VIEWTRAIL_OFFLINE": "1",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+    }
+    env.pop("DAGSTER_HOME", None)  # an ephemeral instance per run: the bench measures viewtrail, not its history
+    # the first build: every model from scratch, then the first publish (the whole history goes out once)
+    out["full_s"], out["full_mb"], _ = measured([sys.executable, "-c", CYCLE_RUN, "build", hour.isoformat()], env)
+    import duckdb
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    mark = con.execute("SELECT max(ingested_at) FROM raw.snapshots").fetchall()[0][0]
+    con.close()
+    stages: dict[str, tuple[float, float]] = {}
+    for what in ("discovery", "scrape", "build"):
+        seconds, peak, stdout = measured([sys.executable, "-c", CYCLE_RUN, what, hour.isoformat()], env)
+        result = json.loads(next(x for x in stdout.splitlines() if x.startswith("RESULT ")).removeprefix("RESULT "))
+        stages[what] = (seconds, peak)
+        out[f"{what}_steps"] = result["steps"]
+    out["cycle"] = stages
+    # the floor of the dbt step: the touched videos' daily history as one hand-written query, in a fresh process
+    hand = "import duckdb, sys; con = duckdb.connect(sys.argv[1], read_only=True); con.execute(sys.argv[2]).fetchall()"
+    out["hand_s"], out["hand_mb"], _ = measured(
+        [sys.executable, "-c", hand, str(warehouse), HAND_TOUCHED.replace("$mark", f"TIMESTAMP '{mark}'")], env
+    )
+    out["refresh_s"], out["refresh_mb"], _ = (
+        measured([str(BIN / "viewtrail"), "build", "--full-refresh"], env)
+        if _has_full_refresh()
+        else (float("nan"), float("nan"), "")
+    )
+    out["floor_s"] = min(measured([str(BIN / "viewtrail"), "--version"], env)[0] for _ in range(3))
+    out["list_s"] = statistics.median(
+        measured([str(BIN / "viewtrail"), "list", "--limit", "50"], env)[0] for _ in range(3)
+    )
+    out["load_after"] = os.getloadavg()[0]
+    return out
+
+
+def _has_full_refresh() -> bool:
+    result = subprocess.run([str(BIN / "viewtrail"), "build", "--help"], capture_output=True, text=True)
+    return "--full-refresh" in result.stdout
+
+
+def table(rows: list[dict]) -> str:
+    head = (
+        "| videos x days | snapshots | fill (SQL) | first full build + publish | discovery run | scrape runs "
+        "(4) | build run: dbt step / alerts / publish | hand query (floor) | dbt step / floor | "
+        "`list --limit 50` / floor (start-up) | `build --full-refresh` | peak RSS full / discovery / scrape / build / "
+        "full refresh | load before / after |"
+    )
+    lines = [head, "|" + "|".join(["---:"] * 13) + "|"]
+    for r in rows:
+        steps = r["build_steps"]
+        dbt_s = sum(v for k, v in steps.items() if "dbt" in k)
+        alerts_s = sum(v for k, v in steps.items() if k.startswith("alerts"))
+        publish_s = steps.get("analytics_copy", 0.0)
+        c = r["cycle"]
+        lines.append(
+            f"| {r['videos']:,} x {r['days']} | {r['snapshots']:,} | {r['fill_s']:.1f} s | {r['full_s']:.1f} s | "
+            f"{c['discovery'][0]:.1f} s | {c['scrape'][0]:.1f} s | {c['build'][0]:.1f} s: {dbt_s:.1f} / "
+            f"{alerts_s:.1f} / {publish_s:.1f} s | {r['hand_s']:.2f} s | {dbt_s / max(r['hand_s'], 1e-9):.1f}x | "
+            f"{r['list_s']:.2f} / {r['floor_s']:.2f} s | {r['refresh_s']:.1f} s | {r['full_mb']:.0f} / "
+            f"{c['discovery'][1]:.0f} / {c['scrape'][1]:.0f} / {c['build'][1]:.0f} / {r['refresh_mb']:.0f} MB | "
+            f"{r['load_before']:.1f} / {r['load_after']:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1k,10k", help="comma-separated: 1k, 10k, 100k, 1m (default 1k,10k)")
+    parser.add_argument("--days", default="30", help="comma-separated days of history (default 30)")
+    parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
+    args = parser.parse_args()
+    sizes = [SIZES[s.strip().lower()] for s in args.sizes.split(",")]
+    days = [int(d) for d in args.days.split(",")]
+    rows = []
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="viewtrail-scale-") as tmp:
+        for n in sizes:
+            for d in days:
+                row = run_size(n, d, Path(tmp) / f"{n}x{d}")
+                rows.append(row)
+                print(json.dumps(row, default=str), flush=True)
+    text = "\n".join(
+        [
+            "## A large warehouse, one hourly cycle (`bench/scale.py`)",
+            "",
+            f"Measured {datetime.now():%Y-%m-%d %H:%M} UTC on {os.cpu_count()} CPUs, Python "
+            f"{platform.python_version()}; bench total {time.perf_counter() - started:.0f} s. Each Dagster run in a "
+            "fresh process (ephemeral instance); seconds are wall time of the run's process (start-up and "
+            "definitions included), the build run split into its steps from the event log. Peak RSS per process.",
+            "",
+            table(rows),
+        ]
+    )
+    print(text)
+    if not args.no_write:
+        write_section(SECTION, text)
+        print(f"\nwritten to {BENCHMARKS_MD}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,140 @@
+"""The Dagster instance's storage for ``.dagster_home`` (``make ui``, ``make demo``, ``viewtrail build``): Dagster's
+own SQLite storage, with its event log writing through pooled connections.
+
+Dagster's ``SqliteEventLogStorage`` opens a new SQLite engine for every event it stores and disposes of it
+afterwards: each event costs a connect, a commit with an fsync, and a close that checkpoints the write-ahead log
+with more fsyncs. A partitioned run stores two events per partition and asset (planned, then materialized), so a
+14-day hourly backfill of the demo's 16 assets is about 11,000 events; at 10 to 80 ms each (the disk's fsync,
+slower on a busy machine) that was most of the demo's five minutes. Here each shard's engine is kept and reused,
+and its connections run with ``PRAGMA synchronous=NORMAL``, which in write-ahead-log mode (the mode Dagster sets
+on every shard) commits without waiting for the disk and stays consistent after a crash of any process: a power
+loss can forget the last events, never corrupt a database. Everything else (schema, files, queries, the
+concurrency pool) is Dagster's, and another Dagster process reading the same directory with the stock storage
+sees the same data.
+
+The storage leans on one private method of dagster's ``SqliteEventLogStorage`` (``_connect``, the one place it
+makes its connections); ``tests/test_instance_storage.py`` checks it still exists with that role, and the stock
+``storage: sqlite`` in ``dagster.yaml`` is the fallback if a Dagster upgrade changes it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from typing import Any
+
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
+    SQLITE_BUSY_TIMEOUT_SECONDS,
+    SqliteEventLogStorage,
+)
+from dagster._core.storage.sqlite_storage import DagsterSqliteStorage, _event_logs_directory
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import QueuePool
+
+#: Engines kept open per process: the index shard and the run shards in use (a long-lived daemon or webserver
+#: touches many runs; older ones are disposed of).
+MAX_OPEN_SHARDS = 8
+
+
+class PooledSqliteEventLogStorage(SqliteEventLogStorage):
+    """``SqliteEventLogStorage`` keeping one engine per shard, its connections in ``synchronous=NORMAL``."""
+
+    def __init__(self, base_dir: str, inst_data: Any = None) -> None:
+        self._engines: OrderedDict[str, Engine] = OrderedDict()
+        self._engines_lock = threading.Lock()
+        self._tables: set[str] = set()
+        super().__init__(base_dir, inst_data)
+
+    @classmethod
+    def from_config_value(cls, inst_data: Any, config_value: Any) -> PooledSqliteEventLogStorage:
+        return cls(inst_data=inst_data, **config_value)
+
+    def _engine(self, shard: str) -> Engine:
+        with self._engines_lock:
+            engine = self._engines.get(shard)
+            if engine is not None:
+                self._engines.move_to_end(shard)
+                return engine
+            engine = create_engine(
+                self.conn_string_for_shard(shard),
+                poolclass=QueuePool,
+                pool_size=1,
+                max_overflow=4,
+                connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
+            )
+            event.listen(engine, "connect", _normal_sync)
+            self._engines[shard] = engine
+            while len(self._engines) > MAX_OPEN_SHARDS:
+                _, old = self._engines.popitem(last=False)
+                old.dispose()
+            return engine
+
+    @contextlib.contextmanager
+    def _connect(self, shard: str) -> Iterator[Connection]:
+        # the same body as Dagster's, minus the engine made and disposed of per call
+        with self._db_lock:
+            engine = self._engine(shard)
+            if shard not in self._initialized_dbs:
+                self._initdb(engine)
+                self._initialized_dbs.add(shard)
+            with engine.connect() as conn, conn.begin():
+                yield conn
+
+    def has_table(self, table_name: str) -> bool:
+        # Dagster asks for every asset event whether its tag table exists, each time through a new engine;
+        # a table, once there, stays (until a wipe)
+        if table_name in self._tables:
+            return True
+        found = super().has_table(table_name)
+        if found:
+            self._tables.add(table_name)
+        return found
+
+    def _dispose_engines(self) -> None:
+        with self._engines_lock:
+            for engine in self._engines.values():
+                engine.dispose()
+            self._engines.clear()
+
+    def delete_events(self, run_id: str) -> None:
+        super().delete_events(run_id)
+        self._dispose_engines()
+
+    def wipe(self) -> None:
+        self._dispose_engines()
+        self._tables.clear()  # the run shards' files are deleted: no connection may keep them
+        super().wipe()
+
+    def dispose(self) -> None:
+        self._dispose_engines()
+        super().dispose()
+
+
+def _normal_sync(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+
+
+class ViewtrailSqliteStorage(DagsterSqliteStorage):
+    """Dagster's SQLite storage (same directory layout under ``base_dir``) with the pooled event log.
+
+    In ``dagster.yaml``::
+
+        storage:
+          custom:
+            module: orchestration.instance_storage
+            class: ViewtrailSqliteStorage
+            config:
+              base_dir:
+                env: DAGSTER_HOME
+    """
+
+    def __init__(self, base_dir: str, inst_data: Any = None) -> None:
+        super().__init__(base_dir, inst_data)
+        self._event_log_storage = PooledSqliteEventLogStorage(_event_logs_directory(base_dir))
+
+    @classmethod
+    def from_config_value(cls, inst_data: Any, config_value: Any) -> ViewtrailSqliteStorage:
+        return cls.from_local(inst_data=inst_data, **config_value)
