@@ -248,7 +248,9 @@ class History:
                 count = con.execute("SELECT count(*) FROM read_parquet(?)", [str(final)]).fetchall()[0][0]
                 state["files"][str(final.relative_to(self.root))] = {"day": part.parent.name[4:], "rows": int(count)}
             shutil.rmtree(staged, ignore_errors=True)
-            state["watermark"] = newest or watermark
+            # rows written by hand without ingested_at go out once, with the first export: a watermark older than
+            # any write keeps them from being exported again
+            state["watermark"] = newest or watermark or "1970-01-01 00:00:00"
         self._merge_closed_days(con, table, folder, state)
         return int(rows)
 

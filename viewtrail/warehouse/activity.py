@@ -13,8 +13,11 @@ from viewtrail.domain.models import Platform
 
 
 def _has(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    # the analyst copy holds the raw history as views over its Parquet files, the warehouse as tables
     found = con.execute(
-        "SELECT 1 FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?", [schema, table]
+        "SELECT 1 FROM duckdb_tables() WHERE schema_name = $schema AND table_name = $table"
+        " UNION ALL SELECT 1 FROM duckdb_views() WHERE schema_name = $schema AND view_name = $table",
+        {"schema": schema, "table": table},
     ).fetchone()
     return found is not None
 

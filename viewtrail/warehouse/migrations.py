@@ -283,7 +283,12 @@ CREATE TABLE raw.account_attempts (
 _V7_PROXY_INDEX = "ALTER TABLE raw.scrape_attempts ADD COLUMN proxy_index INTEGER;"
 _V8_ACCOUNT_PROXY_INDEX = "ALTER TABLE raw.account_attempts ADD COLUMN proxy_index INTEGER;"
 # The write clock's stamp on attempts too, so the publish exports only the attempts written since the last one.
-_V11_ATTEMPTS_INGESTED_AT = "ALTER TABLE raw.scrape_attempts ADD COLUMN ingested_at TIMESTAMP;"
+# Attempts stored before this version get their attempt's instant as ingested_at: the publish exports the history
+# by ingested_at, and a null there would be exported again by every publish.
+_V11_ATTEMPTS_INGESTED_AT = """
+ALTER TABLE raw.scrape_attempts ADD COLUMN ingested_at TIMESTAMP;
+UPDATE raw.scrape_attempts SET ingested_at = attempted_at WHERE ingested_at IS NULL;
+"""
 
 # Read-only links to a label's report (`viewtrail share`, the dashboard's /report/<token>): the link's row;
 # the token itself is never stored (it is signed with a key kept outside the warehouse).
