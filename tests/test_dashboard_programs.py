@@ -239,6 +239,8 @@ def test_goals_page_shows_status_flags_and_recent_overposting(site, client):
     assert cell(found, "videos") == "7"
     assert incident.is_amber and 'class="amber"' in r.text
     assert "No goals for ben yet" in text(client.get("/goals?creator=ben"))
+    for href in ("/campaigns", "/payouts", "/goals"):  # every page's menu leads to the program pages
+        assert f'<a href="{href}"' in r.text
 
 
 def test_empty_program_pages_say_what_to_do(tmp_path):
