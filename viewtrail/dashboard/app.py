@@ -41,13 +41,14 @@ def create_app(
 
 
 def install(app: FastAPI, *, login_required: bool) -> None:
-    from . import more, sharing, videos
+    from . import more, programs, sharing, videos
 
     app.state.dashboard_login_required = login_required
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="dashboard-static")
     app.include_router(videos.router)
     app.include_router(more.router)
     app.include_router(sharing.router)
+    app.include_router(programs.router)
 
     @app.exception_handler(PageError)
     async def on_page_error(request: Request, error: PageError) -> Response:

@@ -73,7 +73,17 @@ def utc(value: Any, seconds: bool = False) -> str:
     return str(value)
 
 
+def money(minor: Any, currency: Any = "") -> str:
+    """An amount in integer minor units as ``1,234.50 USD`` (two decimals, as the payout terms count)."""
+    if _missing(minor):
+        return "–"
+    amount = int(minor)
+    sign = "−" if amount < 0 else ""
+    return f"{sign}{abs(amount) // 100:,}.{abs(amount) % 100:02d} {currency or ''}".rstrip()
+
+
 FILTERS = {
+    "money": money,
     "thousands": thousands,
     "compact": compact,
     "percent": percent,

@@ -35,6 +35,7 @@ class Mart(StrEnum):
     ACCOUNT_LATEST = "account_latest"
     CREATOR_LATEST = "creator_latest"
     CAMPAIGN_LATEST = "campaign_latest"
+    CAMPAIGN_DAILY = "campaign_daily"
     VIDEO_PAYOUTS = "video_payouts"
     CREATOR_PAYOUTS = "creator_payouts"
     CREATOR_GOAL_STATUS = "creator_goal_status"
@@ -759,6 +760,7 @@ DAILY_KEYS: dict[Mart, tuple[str, ...]] = {
     Mart.ACCOUNT_DAILY: ("account", "platform"),
     Mart.CREATOR_DAILY: ("creator_id",),
     Mart.ACCOUNT_METRICS_DAILY: ("account_id",),
+    Mart.CAMPAIGN_DAILY: ("campaign_id",),
 }
 
 
