@@ -270,7 +270,9 @@ def rows(warehouse: Path) -> dict[str, list[tuple]]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return {
             "snapshots": con.sql("SELECT * EXCLUDE (ingested_at, run_id) FROM raw.snapshots ORDER BY ALL").fetchall(),
-            "attempts": con.sql("SELECT * EXCLUDE (run_id) FROM raw.scrape_attempts ORDER BY ALL").fetchall(),
+            "attempts": con.sql(
+                "SELECT * EXCLUDE (ingested_at, run_id) FROM raw.scrape_attempts ORDER BY ALL"
+            ).fetchall(),
         }
 
 

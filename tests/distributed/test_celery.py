@@ -151,8 +151,9 @@ def test_a_worker_without_a_setting_fails_its_step_with_a_sentence_naming_the_va
 ):
     start, end = topology.window(1)
     _register(cluster.warehouse, videos=8, first_hour=start)
-    # a scrape worker told to scrape YouTube for real, without the key; a warehouse worker without the staging URL
-    scrape_env = dict(cluster.env, VIEWTRAIL_YOUTUBE_MODE="real")
+    # a scrape worker told to scrape YouTube for real through the Data API, without the key; a warehouse worker
+    # without the staging URL
+    scrape_env = dict(cluster.env, VIEWTRAIL_YOUTUBE_MODE="real", VIEWTRAIL_YOUTUBE_BACKEND="native")
     warehouse_env = {k: v for k, v in cluster.env.items() if k != "VIEWTRAIL_STAGING_URL"}
     cluster.start_worker("scrape1", "scrape", env=scrape_env)
     cluster.start_worker("warehouse", "warehouse", env=warehouse_env)
