@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
@@ -439,25 +439,23 @@ def _ids(form_ids: list[str]) -> list[str]:
 
 @router.post("/videos/stop")
 async def stop_videos(request: Request) -> Response:
-    found = access(request)
-    form = await request.form()
-    check_write(found, str(form.get("csrf") or ""))
-    ids = _ids([str(v) for v in form.getlist("id")])
-    svc = service(request)
-    with user_errors():
-        await run_in_threadpool(svc.bulk_stop, ids)
-    return redirect(request, found, _back(form.get("back")))
+    return await _bulk_change(request, lambda svc, ids: svc.bulk_stop(ids))
 
 
 @router.post("/videos/resume")
 async def resume_videos(request: Request) -> Response:
+    return await _bulk_change(request, lambda svc, ids: svc.bulk_create(ids))
+
+
+async def _bulk_change(request: Request, change: Callable[[Service, list[str]], Any]) -> Response:
+    """A write on the ticked videos (write scope and CSRF checked), then back to the page the form came from."""
     found = access(request)
     form = await request.form()
     check_write(found, str(form.get("csrf") or ""))
     ids = _ids([str(v) for v in form.getlist("id")])
     svc = service(request)
     with user_errors():
-        await run_in_threadpool(svc.bulk_create, ids)
+        await run_in_threadpool(change, svc, ids)
     return redirect(request, found, _back(form.get("back")))
 
 
