@@ -18,7 +18,6 @@ from dagster import (
     Definitions,
     PreviewWarning,
     definitions,
-    in_process_executor,
 )
 
 from viewtrail import config
@@ -37,6 +36,7 @@ def defs() -> Definitions:
     from orchestration.defs.assets import platform_assets
     from orchestration.defs.dbt import viewtrail_dbt_assets
     from orchestration.defs.discovery import account_assets
+    from orchestration.defs.executors import one_process_executor
     from orchestration.defs.jobs import build_job, discovery_job, scrape_job, scrape_videos_job
     from orchestration.defs.maintenance import dagster_retention, dagster_retention_schedule
     from orchestration.defs.programs import payout_finalizations
@@ -64,6 +64,7 @@ def defs() -> Definitions:
         sensors=all_sensors,
         resources=build_resources(settings),
         # Every step of a run writes the warehouse and waits for the one "duckdb" pool slot anyway: run steps in
-        # one process instead of paying a subprocess start (and a definitions load) per step.
-        executor=in_process_executor,
+        # one process instead of paying a subprocess start (and a definitions load) per step; with a Celery broker,
+        # on the workers of each step's queue (runs the automation sensor or the UI launch included).
+        executor=one_process_executor,
     )

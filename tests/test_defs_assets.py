@@ -11,11 +11,13 @@ import pytest
 from dagster import AssetKey, AssetsDefinition, DagsterInstance, OpDefinition, materialize
 
 from orchestration.definitions import defs as load_defs
-from orchestration.defs.assets import SCRAPE_ASSET_KEYS, SNAPSHOT_ASSET_KEYS, assets_of
+from orchestration.defs.assets import PLAN_ASSET_KEYS, SCRAPE_ASSET_KEYS, SNAPSHOT_ASSET_KEYS, assets_of
 from orchestration.defs.dbt import mart_keys
 from orchestration.defs.discovery import (
+    ACCOUNT_PLAN_ASSET_KEYS,
     ACCOUNTS_ASSET_KEYS,
     DISCOVERY_ASSET_KEYS,
+    account_plan_asset_key,
     accounts_asset_key,
     discovery_asset_key,
 )
@@ -75,9 +77,9 @@ def test_definitions_load_with_lineage_from_platform_assets_to_published_copy():
     assert AssetKey(["raw", "snapshots"]) not in keys  # no invented combined asset
     for mart in ("video_daily", "video_engagement", "video_growth", "video_latest", "account_daily", "label_daily"):
         assert AssetKey(["marts", mart]) in graph.get(AssetKey("analytics_copy")).parent_keys
-    # every step that writes the warehouse is in the one-writer pool; scrapes and discoveries (network I/O) hold
-    # no slot
-    scrapes = {*SCRAPE_ASSET_KEYS, *DISCOVERY_ASSET_KEYS}
+    # every step that writes the warehouse is in the one-writer pool; plans (a short read) and scrapes and
+    # discoveries (network I/O) hold no slot
+    scrapes = {*PLAN_ASSET_KEYS, *ACCOUNT_PLAN_ASSET_KEYS, *SCRAPE_ASSET_KEYS, *DISCOVERY_ASSET_KEYS}
     steps = [a for a in defs.assets if isinstance(a, AssetsDefinition)]  # marts/alert_events: declared, no step
     for assets_def in steps:
         if isinstance(assets_def.node_def, OpDefinition):
@@ -96,10 +98,11 @@ def test_definitions_load_with_lineage_from_platform_assets_to_published_copy():
     python_mart = graph.get(AssetKey(["marts", "alert_events"]))
     assert python_mart.group_name == "marts" and python_mart.parent_keys == {AssetKey(["alerts", "alert_events"])}
     assert not python_mart.is_executable  # built by the publish, not by a step of its own
-    for platform in Platform:  # each platform's load reads its own scrape's staged batch
+    for platform in Platform:  # each platform's load reads its own scrape's staged batch, the scrape its plan
         assert graph.get(AssetKey(["raw", f"{platform.value}_snapshots"])).parent_keys == {
             AssetKey(["scrapes", platform.value])
         }
+        assert graph.get(AssetKey(["scrapes", platform.value])).parent_keys == {AssetKey(["plans", platform.value])}
     assert {s.name for s in defs.sensors} >= {
         "new_videos_sensor",
         "rescrape_sensor",
@@ -111,6 +114,7 @@ def test_definitions_load_with_lineage_from_platform_assets_to_published_copy():
     assert schedule.cron_schedule.startswith("2 ")
     for platform in Platform:  # each platform's account record reads its own discovery's staged batch
         assert graph.get(accounts_asset_key(platform)).parent_keys == {discovery_asset_key(platform)}
+        assert graph.get(discovery_asset_key(platform)).parent_keys == {account_plan_asset_key(platform)}
     assert defs.get_schedule_def("hourly_discovery").cron_schedule.startswith("1 ")  # before the scrape
 
 
@@ -184,7 +188,7 @@ def test_a_targeted_run_scrapes_exactly_the_named_videos_now(warehouse):
         assets_of(Platform.YOUTUBE),
         partition_key=hour,
         resources=resources(warehouse),
-        run_config={"ops": {"scrapes__youtube": {"config": {"video_ids": [target]}}}},
+        run_config={"ops": {"plans__youtube": {"config": {"video_ids": [target]}}}},
     )
     assert result.success
     rows = table(warehouse, "SELECT video_id, observed_at FROM raw.snapshots")
@@ -199,6 +203,8 @@ def test_dbt_and_the_published_copy_are_requested_after_new_snapshots(warehouse)
 
     external = {
         *SNAPSHOT_ASSET_KEYS,
+        *PLAN_ASSET_KEYS,
+        *ACCOUNT_PLAN_ASSET_KEYS,
         *SCRAPE_ASSET_KEYS,
         AssetKey(["registry", "videos"]),
         *ACCOUNT_SOURCE_KEYS,

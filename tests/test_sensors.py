@@ -83,10 +83,12 @@ def test_queue_sensor_runs_each_request_once_for_exactly_its_videos(instance, se
     assert len(requests) == 1
     request = requests[0]
     assert ops_config(request) == {
-        "scrapes__tiktok": ["tiktok:7300000000000000001"],
-        "scrapes__youtube": ["youtube:abcdefghijk"],
+        "plans__tiktok": ["tiktok:7300000000000000001"],
+        "plans__youtube": ["youtube:abcdefghijk"],
     }
     assert {k.to_user_string() for k in request.asset_selection} == {
+        "plans/tiktok",
+        "plans/youtube",
         "scrapes/tiktok",
         "raw/tiktok_snapshots",
         "scrapes/youtube",
@@ -106,7 +108,7 @@ def test_queue_sensor_runs_each_request_once_for_exactly_its_videos(instance, se
 
     enqueue(["x:1800000000000000000"], root=root)
     requests, cursor3 = tick(sensor_def, instance, cursor=cursor2, sensor_settings=settings)
-    assert [ops_config(r) for r in requests] == [{"scrapes__x": ["x:1800000000000000000"]}]
+    assert [ops_config(r) for r in requests] == [{"plans__x": ["x:1800000000000000000"]}]
     assert cursor3 > cursor2
 
 
@@ -154,7 +156,7 @@ def test_failure_sensor_retries_transient_failures_with_growing_capped_delays(in
         [],
     )
     requests, cursor = tick(failed_scrapes_sensor, instance, sensor_settings=settings, warehouse=warehouse)
-    assert [ops_config(r) for r in requests] == [{"scrapes__youtube": ["youtube:aaaaaaaaaaa"]}]
+    assert [ops_config(r) for r in requests] == [{"plans__youtube": ["youtube:aaaaaaaaaaa"]}]
 
     # Nothing changed in the copy: the same failure is not retried again.
     requests, cursor = tick(
@@ -174,7 +176,7 @@ def test_failure_sensor_retries_transient_failures_with_growing_capped_delays(in
     requests, cursor = tick(
         failed_scrapes_sensor, instance, cursor=cursor, sensor_settings=settings, warehouse=warehouse
     )
-    assert [ops_config(r) for r in requests] == [{"scrapes__youtube": ["youtube:bbbbbbbbbbb"]}]
+    assert [ops_config(r) for r in requests] == [{"plans__youtube": ["youtube:bbbbbbbbbbb"]}]
     assert json.loads(cursor)["retried"].keys() == {"youtube:aaaaaaaaaaa", "youtube:bbbbbbbbbbb"}
 
 
@@ -191,7 +193,7 @@ def test_momentum_sensor_boosts_jumping_videos_hourly_for_24h(instance, settings
     # tiktok:1 triples, tiktok:2 grows a little, tiktok:3 jumps but stays tiny (below the absolute floor).
     _publish_copy(copy, latest, [("tiktok:1", 300.0), ("tiktok:2", 120.0), ("tiktok:3", 8.0)])
     requests, cursor = tick(momentum_sensor, instance, cursor=cursor, sensor_settings=settings, warehouse=warehouse)
-    assert [ops_config(r) for r in requests] == [{"scrapes__tiktok": ["tiktok:1"]}]
+    assert [ops_config(r) for r in requests] == [{"plans__tiktok": ["tiktok:1"]}]
     state = json.loads(cursor)
     until = datetime.fromisoformat(state["boost"]["tiktok:1"])
     assert timedelta(hours=23) < until - now() <= timedelta(hours=24)
@@ -206,7 +208,7 @@ def test_momentum_sensor_boosts_jumping_videos_hourly_for_24h(instance, settings
     requests, cursor = tick(
         momentum_sensor, instance, cursor=json.dumps(state), sensor_settings=settings, warehouse=warehouse
     )
-    assert [ops_config(r) for r in requests] == [{"scrapes__tiktok": ["tiktok:1"]}]
+    assert [ops_config(r) for r in requests] == [{"plans__tiktok": ["tiktok:1"]}]
 
     # After 24 hours the boost expires: back to the normal cadence.
     state = json.loads(cursor)

@@ -331,7 +331,7 @@ def test_the_pipeline_reads_a_keyless_youtube_through_yt_dlp(tmp_path, monkeypat
             assets_of(Platform.YOUTUBE),
             partition_key=(now - timedelta(hours=1)).strftime("%Y-%m-%d-%H:00"),
             resources={"warehouse": warehouse, "platforms": platforms},
-            run_config={"ops": {"scrapes__youtube": {"config": {"video_ids": [ref.video_id]}}}},
+            run_config={"ops": {"plans__youtube": {"config": {"video_ids": [ref.video_id]}}}},
         )
     assert result.success
     with open_warehouse(warehouse.path, read_only=True) as con:

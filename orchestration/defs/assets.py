@@ -1,11 +1,16 @@
-"""Two hourly-partitioned assets per platform: scrape (no pool slot), then load into the warehouse (pooled).
+"""Three hourly-partitioned assets per platform: plan (a short read), scrape (no pool slot), then load into the
+warehouse (pooled).
 
-* ``scrapes/{platform}`` plans the partition from the registry (a short read), scrapes through the platform
-  client and stages the results on disk (:mod:`viewtrail.pipeline.staging`). It holds no ``duckdb`` pool slot, so
-  the platforms scrape at the same time and dbt never waits for a slow platform's network I/O.
+* ``plans/{platform}`` reads what the partition needs from the registry (the platform's videos with their last
+  attempt before the partition, its pending short links) on the warehouse host and stages it
+  (:mod:`viewtrail.pipeline.staging`): the only step of the three that reads the warehouse before the write.
+* ``scrapes/{platform}`` reads that staged plan, decides which videos are due, scrapes through the platform client
+  and stages the results. It opens no warehouse and holds no ``duckdb`` pool slot, so it runs on any host (with
+  staging in object storage), the platforms scrape at the same time and dbt never waits for a slow platform.
 * ``raw/{platform}_snapshots`` loads the staged batch of its run in one short write (pool ``duckdb``), then
-  runs the asset checks. A run killed between the two leaves a staged batch nobody loads: the next run of the
-  partition scrapes afresh (nothing was written, so the videos are still due), and the orphan is swept later.
+  runs the asset checks, and removes the batch and the plan. A run killed before the load leaves staged files
+  nobody loads: the next run of the partition plans and scrapes afresh (nothing was written, so the videos are
+  still due), and the orphans are swept later.
 
 Why one pair per platform rather than one asset with a platform dimension: a blocked or out-of-quota
 platform then fails or degrades only its own assets and partitions; each platform keeps its own
@@ -63,8 +68,13 @@ def scrape_asset_key(platform: Platform | str) -> AssetKey:
     return AssetKey(["scrapes", Platform(platform).value])
 
 
+def plan_asset_key(platform: Platform | str) -> AssetKey:
+    return AssetKey(["plans", Platform(platform).value])
+
+
 SNAPSHOT_ASSET_KEYS = [snapshot_asset_key(p) for p in Platform]
 SCRAPE_ASSET_KEYS = [scrape_asset_key(p) for p in Platform]
+PLAN_ASSET_KEYS = [plan_asset_key(p) for p in Platform]
 
 
 class SnapshotRunConfig(Config):
@@ -86,19 +96,6 @@ def staging_root(warehouse: WarehouseResource) -> staging.Location:
     return Path(warehouse.path).absolute().parent / "staging"
 
 
-def require_warehouse_here(warehouse: WarehouseResource) -> None:
-    """A scrape or discovery step plans with a short read of the warehouse. With staging in object storage (steps
-    on several hosts) a worker without the warehouse file must say so, not create an empty warehouse of its own
-    and scrape nothing."""
-    if warehouse.staging_url and not Path(warehouse.path).exists():
-        raise Failure(
-            description=(
-                f"On host {socket.gethostname()} there is no warehouse at {warehouse.path}: scrape workers plan from "
-                "the warehouse, so run them on the warehouse host (docs/deploy.md), or check VIEWTRAIL_WAREHOUSE."
-            )
-        )
-
-
 def run_batch_id(context: AssetExecutionContext) -> str:
     """Both steps of a run, and a re-execution of its write step, name the same batch."""
     run = context.run
@@ -106,19 +103,19 @@ def run_batch_id(context: AssetExecutionContext) -> str:
     return f"{key_range.start}..{key_range.end}-{run.root_run_id or run.run_id}"
 
 
-def _resolve_links(context: AssetExecutionContext, client: PlatformClient, pending: pl.DataFrame):
+def _resolve_links(context: AssetExecutionContext, client: PlatformClient, pending: list[staging.PendingLink]):
     """Resolve pending TikTok short links (network). Returns (resolved pairs, schedules of the new videos)."""
-    if pending.height == 0 or (vt_config.offline() and client.source != "simulated"):
+    if not pending or (vt_config.offline() and client.source != "simulated"):
         return [], []  # VIEWTRAIL_OFFLINE: no network, links stay pending
     resolved: list[tuple[str, VideoRef]] = []
     schedules: list[VideoSchedule] = []
-    for row in pending.iter_rows(named=True):
+    for link in pending:
         try:
-            ref = resolve_short_link_sync(client, row["url"])
+            ref = resolve_short_link_sync(client, link.url)
         except Exception as error:  # noqa: BLE001 - a bad link must not stop the partition
-            context.log.warning(f"short link {row['url']} not resolved yet: {error}")
+            context.log.warning(f"short link {link.url} not resolved yet: {error}")
             continue
-        resolved.append((row["url"], ref))
+        resolved.append((link.url, ref))
         schedules.append(
             VideoSchedule(
                 video_id=ref.video_id,
@@ -128,13 +125,54 @@ def _resolve_links(context: AssetExecutionContext, client: PlatformClient, pendi
                 account=ref.account,
                 is_active=True,
                 availability="available",
-                cadence=row["cadence"],
-                track_until=row["track_until"],
+                cadence=link.cadence,
+                track_until=link.track_until,
                 posted_at=None,
-                added_at=row["added_at"],
+                added_at=link.added_at,
             )
         )
     return resolved, schedules
+
+
+def build_plan_asset(platform: Platform):
+    @asset(
+        key=plan_asset_key(platform),
+        partitions_def=hourly_partitions,
+        backfill_policy=BackfillPolicy.single_run(),
+        group_name="raw",
+        kinds={"duckdb", "json"},
+        op_tags=WAREHOUSE_STEP,
+        description=(
+            f"Reads what the partition's {platform.value} scrape needs from the registry (the videos with their "
+            "last attempt before the partition, the pending short links) on the warehouse host and stages it for "
+            f"scrapes/{platform.value}, which then runs on any host."
+        ),
+    )
+    def plan_asset(
+        context: AssetExecutionContext, config: SnapshotRunConfig, warehouse: WarehouseResource
+    ) -> MaterializeResult:
+        start, _end = run_window(context)
+        resolves = platform_spec(platform.value).resolves_short_links
+        with warehouse.connect() as con:  # a short read (read-write: a fresh warehouse gets created and migrated)
+            videos = load_video_schedules(con, platform, start, config.video_ids or None)
+            pending = pending_links(con).filter(pl.col("platform") == platform.value) if resolves else None
+        links = [
+            staging.PendingLink(row["url"], row["cadence"], row["track_until"], row["added_at"])
+            for row in (pending.iter_rows(named=True) if pending is not None else ())
+        ]
+        plan = staging.VideoPlan(targeted=bool(config.video_ids), videos=videos, pending_links=links)
+        path = staging.stage_plan(staging_root(warehouse), platform, run_batch_id(context), plan)
+        return MaterializeResult(
+            metadata={
+                "videos": len(videos),
+                "pending_links": len(links),
+                "targeted_videos": len(config.video_ids),
+                "staged": MetadataValue.path(str(path)),
+                "staged_on": socket.gethostname(),
+            }
+        )
+
+    return plan_asset
 
 
 def build_scrape_asset(platform: Platform):
@@ -142,20 +180,21 @@ def build_scrape_asset(platform: Platform):
 
     @asset(
         key=key,
+        deps=[plan_asset_key(platform)],
         partitions_def=hourly_partitions,
         backfill_policy=BackfillPolicy.single_run(),
         group_name="raw",
         kinds={"python", "parquet"},
         op_tags=SCRAPE_STEP,
         description=(
-            f"Scrapes the tracked {platform.value} videos due in the partition and stages the results on disk "
-            f"(data/staging/{platform.value}/) for raw/{platform.value}_snapshots to load. Holds no warehouse "
-            "pool slot: platforms scrape in parallel."
+            f"Scrapes the tracked {platform.value} videos due in the partition, from the plan plans/"
+            f"{platform.value} staged, and stages the results (data/staging/{platform.value}/, or object storage) "
+            f"for raw/{platform.value}_snapshots to load. Opens no warehouse and holds no pool slot: platforms "
+            "scrape in parallel, on any host."
         ),
     )
     def scrape_asset(
         context: AssetExecutionContext,
-        config: SnapshotRunConfig,
         warehouse: WarehouseResource,
         platforms: PlatformClientsResource,
     ) -> MaterializeResult:
@@ -174,18 +213,18 @@ def build_scrape_asset(platform: Platform):
                     "scrapes run for the hour that just ended."
                 )
             )
-        require_warehouse_here(warehouse)
-        with warehouse.connect() as con:  # a short read (read-write: a fresh warehouse gets created and migrated)
-            videos = load_video_schedules(con, platform, start, config.video_ids or None)
-            pending = pending_links(con).filter(pl.col("platform") == platform.value)
-        resolves = platform_spec(platform.value).resolves_short_links
-        links, new_videos = _resolve_links(context, client, pending) if resolves else ([], [])
+        plan_path = staging.plan_dir(staging_root(warehouse), platform, run_batch_id(context))
+        staged_plan = staging.load_plan(plan_path)
+        if staged_plan is None:
+            raise Failure(description=nothing_staged(context, platform, plan_path, plan_asset_key(platform), "plan"))
+        videos = list(staged_plan.videos)
+        links, new_videos = _resolve_links(context, client, staged_plan.pending_links)
         known = {v.video_id for v in videos}
         videos += [v for v in new_videos if v.video_id not in known]
         plan = plan_scrapes(
             videos,
             hours,
-            targeted=bool(config.video_ids),
+            targeted=staged_plan.targeted,
             observes_past=client.observes_past,
             cadence_table=auto_cadence_from_env(),
         )
@@ -201,7 +240,7 @@ def build_scrape_asset(platform: Platform):
                 "videos_due": outcome.videos_due,
                 "attempts": len(outcome.results),
                 "outcomes": MetadataValue.json(counts),
-                "targeted_videos": len(config.video_ids),
+                "targeted_videos": len(staged_plan.videos) if staged_plan.targeted else 0,
                 "short_links_resolved": len(links),
                 "client": client.source,
                 "scrape_started_at": started.isoformat(sep=" "),
@@ -236,12 +275,13 @@ def build_snapshot_asset(platform: Platform):
         path = staging.batch_dir(staging_root(warehouse), platform, run_batch_id(context))
         batch = staging.load(path)
         if batch is None:
-            raise Failure(description=_no_batch(context, platform, path))
+            raise Failure(description=nothing_staged(context, platform, path, scrape_asset_key(platform), "batch"))
         with warehouse.connect() as con:
             resolved = resolve_pending_links(con, batch.links)
             summary = write_scrape_frames(con, batch.snapshots, batch.attempts)
             checks = snapshot_check_results(con, platform, context.partition_keys)
         staging.discard(path)
+        staging.discard(staging.plan_dir(staging_root(warehouse), platform, run_batch_id(context)))
         swept = staging.sweep(staging_root(warehouse), older_than=STALE_BATCH_AGE)
         if swept:
             context.log.warning(f"removed {len(swept)} staged batch(es) left by runs that died before loading")
@@ -258,9 +298,8 @@ def build_snapshot_asset(platform: Platform):
     return snapshot_asset
 
 
-def _staged_by_scrape_step(context: AssetExecutionContext, platform: Platform) -> tuple[str, str] | None:
-    """Where and on which host this run's scrape step of ``platform`` staged its batch (its metadata)."""
-    key = scrape_asset_key(platform)
+def _staged_by(context: AssetExecutionContext, key: AssetKey) -> tuple[str, str] | None:
+    """Where and on which host this run's step of ``key`` staged its output (its metadata)."""
     for run_id in dict.fromkeys([context.run.run_id, context.run.parent_run_id, context.run.root_run_id]):
         if not run_id:
             continue
@@ -273,38 +312,42 @@ def _staged_by_scrape_step(context: AssetExecutionContext, platform: Platform) -
     return None
 
 
-def _no_batch(context: AssetExecutionContext, platform: Platform, path: staging.Location) -> str:
-    """Why there is no batch to load, in one sentence: the scrape step died, or it staged somewhere this host does
-    not look (a worker whose VIEWTRAIL_STAGING_URL differs)."""
+def nothing_staged(
+    context: AssetExecutionContext, platform: Platform, path: staging.Location, upstream: AssetKey, what: str
+) -> str:
+    """Why there is no staged ``what`` (batch, plan) to read, in one sentence: the ``upstream`` step died, or it
+    staged somewhere this host does not look (a worker whose VIEWTRAIL_STAGING_URL differs)."""
     here = socket.gethostname()
-    staged = _staged_by_scrape_step(context, platform)
+    step = upstream.to_user_string()
+    staged = _staged_by(context, upstream)
     if staged is not None and staged[0] != str(path):
         where, host = staged
         return (
-            f"The {platform.value} scrape step staged this run's batch at {where} on host {host}, but this step on "
+            f"The {step} step staged this run's {what} at {where} on host {host}, but this step on "
             f"host {here} looks for it at {path}: set {vt_config.STAGING_URL} to the same s3:// location in the "
             "environment of every scrape and warehouse worker, restart them, and re-run the partition."
         )
     return (
-        f"No staged {platform.value} scrape results for this run at {path} (the scrape step did not finish); "
-        "re-run the partition to scrape again."
+        f"No staged {platform.value} {what} for this run at {path} (the {step} step did not finish); "
+        "re-run the partition."
     )
 
 
-def paired_by_platform(network_assets: list, write_assets: list, *platforms: Platform | str) -> list:
-    """Each platform's network asset then its pooled write (every platform when none is named), in
-    platform order: what one run of those platforms materializes."""
+def by_platform(asset_lists: list[list], *platforms: Platform | str) -> list:
+    """Each platform's assets, one from each of ``asset_lists`` in that order (every platform when none is
+    named), in platform order: what one run of those platforms materializes."""
     wanted = [Platform(p) for p in platforms] or list(Platform)
     index = list(Platform).index
-    return [a for p in wanted for a in (network_assets[index(p)], write_assets[index(p)])]
+    return [assets[index(p)] for p in wanted for assets in asset_lists]
 
 
+plan_assets = [build_plan_asset(p) for p in Platform]
 scrape_assets = [build_scrape_asset(p) for p in Platform]
 snapshot_assets = [build_snapshot_asset(p) for p in Platform]
-#: Scrape and load of each platform, in platform order: [scrape tiktok, load tiktok, scrape youtube, ...].
-platform_assets = paired_by_platform(scrape_assets, snapshot_assets)
+#: Plan, scrape and load of each platform, in platform order: [plan tiktok, scrape tiktok, load tiktok, ...].
+platform_assets = by_platform([plan_assets, scrape_assets, snapshot_assets])
 
 
 def assets_of(*platforms: Platform | str) -> list:
-    """The scrape and load assets of ``platforms`` (every platform when none is named), ready to materialize."""
-    return paired_by_platform(scrape_assets, snapshot_assets, *platforms)
+    """The plan, scrape and load assets of ``platforms`` (every platform when none is named), ready to materialize."""
+    return by_platform([plan_assets, scrape_assets, snapshot_assets], *platforms)

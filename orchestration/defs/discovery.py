@@ -1,19 +1,23 @@
-"""Two hourly-partitioned assets per platform for watched accounts: discover (no pool slot), then record (pooled).
+"""Three hourly-partitioned assets per platform for watched accounts: plan (a short read), discover (no pool slot),
+then record (pooled).
 
-* ``discovery/{platform}`` plans which watched accounts are due in the partition (their discovery cadence since
-  the last attempt), lists each one's metrics and recent videos through the platform's account client, and
-  stages the results on disk (:mod:`viewtrail.pipeline.staging`). Like the scrapes, it holds no ``duckdb`` pool slot.
+* ``plans/{platform}_accounts`` reads the platform's watched accounts with their last attempt on the warehouse
+  host and stages them (:mod:`viewtrail.pipeline.staging`), so the discovery runs on any host.
+* ``discovery/{platform}`` decides from that plan which accounts are due in the partition (their discovery
+  cadence since the last attempt), lists each one's metrics and recent videos through the platform's account
+  client, and stages the results. Like the scrapes, it opens no warehouse and holds no ``duckdb`` pool slot.
 * ``raw/{platform}_accounts`` records the staged batch in one short write per hour (pool ``duckdb``): every
   attempt in ``raw.account_attempts``, the metrics in ``raw.account_snapshots``, and the new videos registered
   (``auto``) or put in the inbox (``review``). Discovered videos are then due like any newly tracked video: the
   scrape of the same hour observes them, and the new-videos sensor gives them a first snapshot within seconds.
 
-A run killed between the two leaves a staged batch nobody loads: the accounts are still due and the next run
+A run killed before the record leaves staged files nobody loads: the accounts are still due and the next run
 discovers them afresh; recording the same batch twice changes nothing (keys, and videos registered once).
 """
 
 # No `from __future__ import annotations`: Dagster reads the asset functions' annotations at definition time.
 import dataclasses
+import socket
 
 from dagster import (
     AssetExecutionContext,
@@ -30,8 +34,8 @@ from pydantic import Field
 from orchestration.defs.assets import (
     REAL_CLIENT_MAX_LAG,
     STALE_BATCH_AGE,
-    paired_by_platform,
-    require_warehouse_here,
+    by_platform,
+    nothing_staged,
     run_batch_id,
     run_window,
     staging_root,
@@ -56,6 +60,11 @@ def accounts_asset_key(platform: Platform | str) -> AssetKey:
     return AssetKey(["raw", f"{Platform(platform).value}_accounts"])
 
 
+def account_plan_asset_key(platform: Platform | str) -> AssetKey:
+    return AssetKey(["plans", f"{Platform(platform).value}_accounts"])
+
+
+ACCOUNT_PLAN_ASSET_KEYS = [account_plan_asset_key(p) for p in Platform]
 DISCOVERY_ASSET_KEYS = [discovery_asset_key(p) for p in Platform]
 ACCOUNTS_ASSET_KEYS = [accounts_asset_key(p) for p in Platform]
 
@@ -66,9 +75,41 @@ class DiscoveryRunConfig(Config):
     account_ids: list[str] = Field(default_factory=list, description="Only these accounts, whatever their cadence.")
 
 
+def build_account_plan_asset(platform: Platform):
+    @asset(
+        key=account_plan_asset_key(platform),
+        partitions_def=hourly_partitions,
+        backfill_policy=BackfillPolicy.single_run(),
+        group_name="raw",
+        kinds={"duckdb", "json"},
+        op_tags=WAREHOUSE_STEP,
+        description=(
+            f"Reads the watched {platform.value} accounts and when each was last discovered on the warehouse host "
+            f"and stages them for discovery/{platform.value}, which then runs on any host."
+        ),
+    )
+    def account_plan_asset(
+        context: AssetExecutionContext, config: DiscoveryRunConfig, warehouse: WarehouseResource
+    ) -> MaterializeResult:
+        with warehouse.connect() as con:  # a short read (read-write: a fresh warehouse gets created and migrated)
+            watched = load_watched_accounts(con, platform, config.account_ids or None)
+        plan = staging.AccountPlan(targeted=bool(config.account_ids), accounts=watched)
+        path = staging.stage_account_plan(staging_root(warehouse), platform, run_batch_id(context), plan)
+        return MaterializeResult(
+            metadata={
+                "accounts_watched": len(watched),
+                "staged": MetadataValue.path(str(path)),
+                "staged_on": socket.gethostname(),
+            }
+        )
+
+    return account_plan_asset
+
+
 def build_discovery_asset(platform: Platform):
     @asset(
         key=discovery_asset_key(platform),
+        deps=[account_plan_asset_key(platform)],
         partitions_def=hourly_partitions,
         backfill_policy=BackfillPolicy.single_run(),
         group_name="raw",
@@ -76,12 +117,12 @@ def build_discovery_asset(platform: Platform):
         op_tags=SCRAPE_STEP,
         description=(
             f"Lists the metrics and recent videos of the watched {platform.value} accounts due in the partition "
-            f"and stages them on disk for raw/{platform.value}_accounts to record. Holds no warehouse pool slot."
+            f"from the plan plans/{platform.value}_accounts staged, and stages them for raw/{platform.value}_accounts "
+            "to record. Opens no warehouse and holds no pool slot: runs on any host."
         ),
     )
     def discovery_asset(
         context: AssetExecutionContext,
-        config: DiscoveryRunConfig,
         warehouse: WarehouseResource,
         platforms: PlatformClientsResource,
     ) -> MaterializeResult:
@@ -95,11 +136,15 @@ def build_discovery_asset(platform: Platform):
                     f"{end:%Y-%m-%d %H:%M} UTC. Backfill old partitions only with the simulated platform."
                 )
             )
-        require_warehouse_here(warehouse)
-        with warehouse.connect() as con:  # a short read
-            watched = load_watched_accounts(con, platform, config.account_ids or None)
+        plan_path = staging.account_plan_dir(staging_root(warehouse), platform, run_batch_id(context))
+        staged_plan = staging.load_account_plan(plan_path)
+        if staged_plan is None:
+            raise Failure(
+                description=nothing_staged(context, platform, plan_path, account_plan_asset_key(platform), "plan")
+            )
+        watched = staged_plan.accounts
         plan = plan_discoveries(
-            watched, hours_in(start, end), observes_past=client.observes_past, targeted=bool(config.account_ids)
+            watched, hours_in(start, end), observes_past=client.observes_past, targeted=staged_plan.targeted
         )
         outcome = execute_discoveries(
             plan,
@@ -117,6 +162,7 @@ def build_discovery_asset(platform: Platform):
                 "videos_listed": outcome.videos_listed,
                 "client": client.source,
                 "staged": MetadataValue.path(str(path)),
+                "staged_on": socket.gethostname(),
             }
         )
 
@@ -142,12 +188,7 @@ def build_accounts_asset(platform: Platform):
         path = staging.account_batch_dir(staging_root(warehouse), platform, run_batch_id(context))
         steps = staging.load_accounts(path)
         if steps is None:
-            raise Failure(
-                description=(
-                    f"No staged {platform.value} account discoveries for this run at {path} (the discovery step "
-                    "did not finish); re-run the partition to discover again."
-                )
-            )
+            raise Failure(description=nothing_staged(context, platform, path, discovery_asset_key(platform), "batch"))
         totals: dict[str, int] = {}
         registered: list[str] = []
         with warehouse.connect() as con:
@@ -160,6 +201,7 @@ def build_accounts_asset(platform: Platform):
                         totals[name] = totals.get(name, 0) + value
                 registered += written.new_video_ids
         staging.discard(path)
+        staging.discard(staging.account_plan_dir(staging_root(warehouse), platform, run_batch_id(context)))
         staging.sweep(staging_root(warehouse), older_than=STALE_BATCH_AGE)
         if registered and len(context.partition_keys) == 1:
             # An hourly run: the new videos get their first snapshot now (sensor), not at the next hour's scrape.
@@ -170,12 +212,14 @@ def build_accounts_asset(platform: Platform):
     return accounts_asset
 
 
+account_plan_assets = [build_account_plan_asset(p) for p in Platform]
 discovery_assets = [build_discovery_asset(p) for p in Platform]
 accounts_assets = [build_accounts_asset(p) for p in Platform]
-#: Discovery and record of each platform, in platform order.
-account_assets = paired_by_platform(discovery_assets, accounts_assets)
+#: Plan, discovery and record of each platform, in platform order.
+account_assets = by_platform([account_plan_assets, discovery_assets, accounts_assets])
 
 
 def account_assets_of(*platforms: Platform | str) -> list:
-    """The discovery and record assets of ``platforms`` (every platform when none is named), ready to materialize."""
-    return paired_by_platform(discovery_assets, accounts_assets, *platforms)
+    """The plan, discovery and record assets of ``platforms`` (every platform when none is named), ready to
+    materialize."""
+    return by_platform([account_plan_assets, discovery_assets, accounts_assets], *platforms)

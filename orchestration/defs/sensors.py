@@ -28,7 +28,7 @@ from dagster import (
     sensor,
 )
 
-from orchestration.defs.assets import scrape_asset_key, snapshot_asset_key
+from orchestration.defs.assets import plan_asset_key, scrape_asset_key, snapshot_asset_key
 from orchestration.defs.jobs import BUILD_SELECTION, scrape_videos_job
 from orchestration.defs.notifications import notify_failure
 from orchestration.defs.resources import NotifierResource, SensorSettings, WarehouseResource
@@ -59,13 +59,17 @@ def targeted_run_request(video_ids: Iterable[str], *, run_key: str, reason: str,
     if not by_platform:
         return None
     ops = {
-        scrape_asset_key(p).to_python_identifier(): {"config": {"video_ids": sorted(ids)}}
+        plan_asset_key(p).to_python_identifier(): {"config": {"video_ids": sorted(ids)}}
         for p, ids in sorted(by_platform.items())
     }
     return RunRequest(
         run_key=run_key,
         partition_key=current_partition_key(now),
-        asset_selection=[key for p in sorted(by_platform) for key in (scrape_asset_key(p), snapshot_asset_key(p))],
+        asset_selection=[
+            key
+            for p in sorted(by_platform)
+            for key in (plan_asset_key(p), scrape_asset_key(p), snapshot_asset_key(p))
+        ],
         run_config={"ops": ops},
         tags={"viewtrail/reason": reason, "viewtrail/videos": str(sum(map(len, by_platform.values())))},
     )

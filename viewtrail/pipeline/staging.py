@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ import polars as pl
 
 from viewtrail.domain.models import (
     AccountAttempt,
+    AccountToDiscover,
     AccountObservation,
     AccountResult,
     DiscoveredVideo,
@@ -41,6 +43,8 @@ from viewtrail.domain.models import (
     ScrapeResult,
     VideoRef,
 )
+from viewtrail.planning.discovery import WatchedAccount
+from viewtrail.planning.scheduling import VideoSchedule
 
 _SNAPSHOTS = "snapshots.parquet"
 _ATTEMPTS = "attempts.parquet"
@@ -297,3 +301,142 @@ def load_accounts(path: Location) -> list[tuple[datetime, list[AccountResult]]] 
         hour, result = _account_result(item)
         steps.setdefault(hour, []).append(result)
     return sorted(steps.items())
+
+
+# --------------------------------------------------------------------------------------------------
+# plans: what a partition's scrape or discovery needs from the warehouse, read on the warehouse host and staged
+# beside the batches, so the network step runs on a host without the warehouse file
+
+
+@dataclass(frozen=True, slots=True)
+class PendingLink:
+    """A short link not resolved yet, with the options the video it leads to gets once resolved."""
+
+    url: str
+    cadence: str
+    track_until: datetime | None
+    added_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class VideoPlan:
+    """The registry as the planning step read it: the platform's videos with their last attempt before the
+    partition, and its pending short links. ``targeted``: a run naming its videos (observed now)."""
+
+    targeted: bool
+    videos: list[VideoSchedule]
+    pending_links: list[PendingLink]
+
+
+@dataclass(frozen=True, slots=True)
+class AccountPlan:
+    """The watched accounts of a platform as the planning step read them (``targeted``: a run naming them)."""
+
+    targeted: bool
+    accounts: list[WatchedAccount]
+
+
+PLAN_BATCH_PREFIX = "plan-"
+#: Plans stage beside the batches, under a prefix of their own, so one sweep serves every kind.
+ACCOUNT_PLAN_BATCH_PREFIX = PLAN_BATCH_PREFIX + ACCOUNT_BATCH_PREFIX
+_PLAN = "plan.json"
+
+
+def plan_dir(root: Location, platform: Platform | str, batch_id: str) -> Location:
+    return batch_dir(root, platform, PLAN_BATCH_PREFIX + batch_id)
+
+
+def account_plan_dir(root: Location, platform: Platform | str, batch_id: str) -> Location:
+    return batch_dir(root, platform, ACCOUNT_PLAN_BATCH_PREFIX + batch_id)
+
+
+def _plain(item: object) -> dict[str, Any]:
+    """A dataclass's fields as JSON values: instants in ISO form, platforms by name, decimals as floats."""
+    out: dict[str, Any] = {}
+    for item_field in dataclasses.fields(item):  # type: ignore[arg-type]
+        value = getattr(item, item_field.name)
+        if isinstance(value, datetime):
+            value = value.isoformat()
+        elif isinstance(value, Platform):
+            value = value.value
+        elif isinstance(value, Decimal):
+            value = float(value)
+        out[item_field.name] = value
+    return out
+
+
+def _instants(fields: dict[str, Any], *names: str) -> dict[str, Any]:
+    return {**fields, **{name: _parse_when(fields.get(name)) for name in names}}
+
+
+def stage_plan(root: Location, platform: Platform | str, batch_id: str, plan: VideoPlan) -> Location:
+    """Write a scrape plan atomically (a previous plan with the same id is replaced)."""
+    document = {
+        "targeted": plan.targeted,
+        "videos": [_plain(v) for v in plan.videos],
+        "pending_links": [_plain(link) for link in plan.pending_links],
+    }
+    return _write_atomically(plan_dir(root, platform, batch_id), {_PLAN: json.dumps(document)})
+
+
+def load_plan(path: Location) -> VideoPlan | None:
+    """The scrape plan at ``path``, or ``None`` when there is none (never staged, or staging was interrupted)."""
+    document = _read_document(path, _PLAN)
+    if document is None:
+        return None
+    videos = [
+        VideoSchedule(
+            **_instants(
+                {**v, "platform": Platform(v["platform"])},
+                "track_until",
+                "posted_at",
+                "added_at",
+                "last_attempt_at",
+            )
+        )
+        for v in document["videos"]
+    ]
+    links = [PendingLink(**_instants(link, "track_until", "added_at")) for link in document["pending_links"]]
+    return VideoPlan(targeted=document["targeted"], videos=videos, pending_links=links)
+
+
+def stage_account_plan(root: Location, platform: Platform | str, batch_id: str, plan: AccountPlan) -> Location:
+    """Write a discovery plan atomically (a previous plan with the same id is replaced)."""
+    document = {
+        "targeted": plan.targeted,
+        "accounts": [
+            {**_plain(w), "account": _plain(w.account)} for w in plan.accounts  # the account: a dataclass inside
+        ],
+    }
+    return _write_atomically(account_plan_dir(root, platform, batch_id), {_PLAN: json.dumps(document)})
+
+
+def load_account_plan(path: Location) -> AccountPlan | None:
+    """The discovery plan at ``path``, or ``None`` when there is none."""
+    document = _read_document(path, _PLAN)
+    if document is None:
+        return None
+    accounts = [
+        WatchedAccount(
+            account=AccountToDiscover(
+                **_instants(
+                    {**w["account"], "platform": Platform(w["account"]["platform"])}, "since", "observe_at", "added_at"
+                )
+            ),
+            **_instants({k: v for k, v in w.items() if k != "account"}, "added_at", "last_attempted_at"),
+        )
+        for w in document["accounts"]
+    ]
+    return AccountPlan(targeted=document["targeted"], accounts=accounts)
+
+
+def _read_document(path: Location, name: str) -> Any:
+    if _remote(path):
+        from viewtrail.pipeline import object_staging
+
+        blobs = object_staging.read_batch(str(path), (name,))
+        return None if blobs is None else json.loads(blobs[name].decode())
+    path = Path(path)
+    if not (path / name).is_file():
+        return None
+    return json.loads((path / name).read_text())
