@@ -43,3 +43,5 @@ def test_every_step_of_every_job_names_a_queue_and_every_pooled_step_is_on_the_w
     assert seen["scrapes__tiktok"] == SCRAPE_QUEUE and seen["raw__tiktok_snapshots"] == WAREHOUSE_QUEUE
     assert seen["viewtrail_dbt"] == WAREHOUSE_QUEUE and seen["analytics_copy"] == WAREHOUSE_QUEUE
     assert {q for name, q in seen.items() if name.startswith(("scrapes__", "discovery__"))} == {SCRAPE_QUEUE}
+    # the plans read the warehouse: on its host, so the scrape workers need no warehouse file
+    assert {q for name, q in seen.items() if name.startswith("plans__")} == {WAREHOUSE_QUEUE}

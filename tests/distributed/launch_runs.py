@@ -46,7 +46,12 @@ def main() -> None:
     recon = repository.get_reconstructable_job(job)
     prefix = "scrapes" if job == "scrape_snapshots" else "discovery"
     raw = "{}_snapshots" if job == "scrape_snapshots" else "{}_accounts"
-    selection = [k for p in platforms.split(",") for k in (AssetKey([prefix, p]), AssetKey(["raw", raw.format(p)]))]
+    plan = "{}" if job == "scrape_snapshots" else "{}_accounts"
+    selection = [
+        k
+        for p in platforms.split(",")
+        for k in (AssetKey(["plans", plan.format(p)]), AssetKey([prefix, p]), AssetKey(["raw", raw.format(p)]))
+    ]
     tags = {"dagster/asset_partition_range_start": start, "dagster/asset_partition_range_end": end}
     failed = False
     with DagsterInstance.get() as instance:
