@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import time
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -111,3 +113,41 @@ def test_sweeping_uses_the_time_a_batch_was_staged_not_file_times(tmp_path: Path
     os.utime(batch, (week_ago, week_ago))  # e.g. restored from a backup, or a clock moved: still fresh
     assert staging.sweep(tmp_path, older_than=timedelta(days=1)) == []
     assert staging.load(batch) is not None
+
+
+def test_a_staged_plan_gives_the_scrape_step_the_registry_as_the_plan_step_read_it(tmp_path: Path):
+    # what the scrape step on another host plans from: every field of each video, the pending short links
+    videos = [
+        video(1),
+        video(2, last_outcome=Outcome.TIMEOUT.value),
+        replace(video(3), track_until=H0 + timedelta(days=3), posted_at=H0, cadence="6", consecutive_not_found=2),
+    ]
+    link = staging.PendingLink("https://vm.tiktok.com/ZMabc/", "auto", None, H0 - timedelta(hours=2))
+    plan = staging.VideoPlan(targeted=False, videos=videos, pending_links=[link])
+    batch = "2026-11-10-00:00..2026-11-10-05:00-run1"
+    assert staging.load_plan(staging.plan_dir(tmp_path, Platform.X, batch)) is None  # no plan yet: no scrape
+    path = staging.stage_plan(tmp_path, Platform.X, batch, plan)
+    assert path == staging.plan_dir(tmp_path, Platform.X, batch)
+    assert staging.load_plan(path) == plan
+    hours = hours_in(H0, H0 + timedelta(hours=6))
+    staged = staging.load_plan(path)
+    assert plan_scrapes(staged.videos, hours, targeted=False, observes_past=True) == plan_scrapes(
+        videos, hours, targeted=False, observes_past=True
+    )
+    # a plan beside the batches is swept with them once old, like a batch no load took
+    (Path(path) / "staged_at").write_text(repr(time.time() - 2 * 86400))
+    assert staging.sweep(tmp_path, older_than=timedelta(days=1)) == [path]
+
+
+def test_a_staged_discovery_plan_round_trips(tmp_path: Path):
+    from viewtrail.domain.models import AccountToDiscover
+    from viewtrail.planning.discovery import WatchedAccount
+
+    account = AccountToDiscover("tiktok:nasa", Platform.TIKTOK, "nasa", "https://www.tiktok.com/@nasa", since=H0)
+    plan = staging.AccountPlan(
+        targeted=True,
+        accounts=[WatchedAccount(account, 24.0, H0 - timedelta(days=1), H0 - timedelta(hours=3))],
+    )
+    path = staging.stage_account_plan(tmp_path, Platform.TIKTOK, "run1", plan)
+    assert staging.load_account_plan(path) == plan
+    assert staging.load_account_plan(staging.account_plan_dir(tmp_path, Platform.TIKTOK, "run2")) is None

@@ -11,7 +11,6 @@ workers' own ``--concurrency`` decides. Steps go to the queue their op tag names
 from __future__ import annotations
 
 import socket
-
 from typing import Any
 
 from dagster import Executor, InitExecutorContext, executor, multiple_process_executor_requirements

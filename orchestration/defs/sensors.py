@@ -66,9 +66,7 @@ def targeted_run_request(video_ids: Iterable[str], *, run_key: str, reason: str,
         run_key=run_key,
         partition_key=current_partition_key(now),
         asset_selection=[
-            key
-            for p in sorted(by_platform)
-            for key in (plan_asset_key(p), scrape_asset_key(p), snapshot_asset_key(p))
+            key for p in sorted(by_platform) for key in (plan_asset_key(p), scrape_asset_key(p), snapshot_asset_key(p))
         ],
         run_config={"ops": ops},
         tags={"viewtrail/reason": reason, "viewtrail/videos": str(sum(map(len, by_platform.values())))},

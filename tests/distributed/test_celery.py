@@ -53,17 +53,20 @@ def test_the_hourly_job_on_two_scrape_workers_and_one_warehouse_worker_lands_the
         events = topology.step_events(instance, run_id)
     assert status == "success", topology.dump(events)
     succeeded = {key for kind, key in events if kind == "STEP_SUCCESS"}
-    assert succeeded == {"scrapes__tiktok", "raw__tiktok_snapshots", "scrapes__youtube", "raw__youtube_snapshots"}
+    assert succeeded == {
+        *("plans__tiktok", "scrapes__tiktok", "raw__tiktok_snapshots"),
+        *("plans__youtube", "scrapes__youtube", "raw__youtube_snapshots"),
+    }
     # the steps ran on the workers of their queues, not in the launcher: both scrapes on the scrape workers, both
-    # loads on the warehouse worker
+    # plans and both loads on the warehouse worker
     scrape_steps = cluster.steps_done("scrape1") + cluster.steps_done("scrape2")
     load_steps = cluster.steps_done("warehouse")
-    assert len(scrape_steps) == 2 and len(load_steps) == 2
+    assert len(scrape_steps) == 2 and len(load_steps) == 4
     landed = topology.rows(cluster.warehouse)
     assert landed["snapshots"] and landed == topology.reference_rows(tmp_path, VIDEOS, start, end, PLATFORMS)
     print(
-        f"\nrun of 4 steps on Celery: {elapsed:.1f}s; scrape steps {', '.join(f'{t:.1f}s' for t in scrape_steps)}; "
-        f"loads {', '.join(f'{t:.1f}s' for t in load_steps)} (as the workers measured them)"
+        f"\nrun of 6 steps on Celery: {elapsed:.1f}s; scrape steps {', '.join(f'{t:.1f}s' for t in scrape_steps)}; "
+        f"plans and loads {', '.join(f'{t:.1f}s' for t in load_steps)} (as the workers measured them)"
     )
 
 
@@ -169,7 +172,7 @@ def test_a_worker_without_a_setting_fails_its_step_with_a_sentence_naming_the_va
     host = socket.gethostname()
     youtube = failures["scrapes__youtube"]
     assert f"On host {host}: YOUTUBE_API_KEY is not set" in youtube
-    tiktok = failures["raw__tiktok_snapshots"]
+    tiktok = failures["scrapes__tiktok"]  # its plan was staged on the warehouse host's disk, not in S3
     assert "VIEWTRAIL_STAGING_URL" in tiktok and f"on host {host}" in tiktok and "s3://" in tiktok
     for message in (youtube, tiktok):
         assert "Traceback" not in message.split("\n", 1)[0]

@@ -109,6 +109,7 @@ def _discovery_reference(root: Path, start, end, platforms: str) -> dict[str, li
     data = root / "discovery-reference"
     (data / "dagster_home").mkdir(parents=True)
     shutil.copy(topology.REPO / ".dagster_home" / "dagster.yaml", data / "dagster_home" / "dagster.yaml")
+    topology.register(data / "warehouse.duckdb", VIDEOS, start)  # the same registry as the cluster's
     _watch_demo_accounts(data / "warehouse.duckdb", start)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VIEWTRAIL_", "DAGSTER_", "AWS_"))}
     env.update(

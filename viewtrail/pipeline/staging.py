@@ -34,9 +34,9 @@ import polars as pl
 
 from viewtrail.domain.models import (
     AccountAttempt,
-    AccountToDiscover,
     AccountObservation,
     AccountResult,
+    AccountToDiscover,
     DiscoveredVideo,
     Outcome,
     Platform,
@@ -405,7 +405,8 @@ def stage_account_plan(root: Location, platform: Platform | str, batch_id: str, 
     document = {
         "targeted": plan.targeted,
         "accounts": [
-            {**_plain(w), "account": _plain(w.account)} for w in plan.accounts  # the account: a dataclass inside
+            {**_plain(w), "account": _plain(w.account)}
+            for w in plan.accounts  # the account: a dataclass inside
         ],
     }
     return _write_atomically(account_plan_dir(root, platform, batch_id), {_PLAN: json.dumps(document)})
