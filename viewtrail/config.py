@@ -250,10 +250,10 @@ class Settings:
     dbt_runner: str = DEFAULT_DBT_RUNNER  # VIEWTRAIL_DBT_RUNNER: how the pipeline's dbt step runs dbt
     #: VIEWTRAIL_WRITER_LOCK_URL: PostgreSQL holding the warehouse-write lock across hosts (may hold a password)
     writer_lock_url: str | None = field(default=None, repr=False)
-    #: VIEWTRAIL_STAGING_URL: where scrape batches are staged; None = ``<data dir>/staging`` on the local disk
+    #: VIEWTRAIL_STAGING_URL: where plans and scrape batches are staged; None = ``<data dir>/staging`` on the local disk
     staging_url: str | None = None
-    #: VIEWTRAIL_CELERY_BROKER: the broker the fanned-out jobs' steps go through to Celery workers; None = local
-    #: processes (may hold a password)
+    #: VIEWTRAIL_CELERY_BROKER: the broker the jobs' steps go through to Celery workers; None = local processes or
+    #: the run's own (may hold a password)
     celery_broker: str | None = field(default=None, repr=False)
     #: VIEWTRAIL_CELERY_BACKEND: Celery's result backend; None = the broker for Redis, ``rpc://`` otherwise
     celery_backend: str | None = field(default=None, repr=False)
