@@ -277,3 +277,28 @@ def test_the_last_hour_materializes_with_real_clients_against_the_fake_platform_
     assert len(snapshots) == sum(1 for a in attempts if a[1] == "ok") >= 8
     now = datetime.now(UTC).replace(tzinfo=None)
     assert all(now - s[1] < timedelta(minutes=5) for s in snapshots)  # real clients observe the present
+
+
+def test_a_scrape_reads_only_its_staged_plan_and_the_load_removes_both(warehouse, tmp_path):
+    from orchestration.defs.assets import scrape_assets
+
+    # without its plan (the plan step died, or staged where this host does not look) a scrape scrapes nothing
+    # and says what to do; it never opens the warehouse to plan by itself
+    alone = materialize(
+        [scrape_assets[list(Platform).index(Platform.TIKTOK)]],
+        partition_key=PAST_HOUR,
+        resources=resources(warehouse),
+        raise_on_error=False,
+    )
+    (failure,) = [e for e in alone.all_events if e.event_type_value == "STEP_FAILURE"]
+    message = failure.event_specific_data.error.message
+    assert "No staged tiktok plan for this run" in message and "plans/tiktok" in message
+    assert "re-run the partition" in message
+
+    result = materialize(assets_of(Platform.TIKTOK), partition_key=PAST_HOUR, resources=resources(warehouse))
+    assert result.success
+    plan = result.asset_materializations_for_node("plans__tiktok")[0].metadata
+    assert plan["videos"].value == 3 and plan["targeted_videos"].value == 0  # every tiktok video of refs()
+    assert table(warehouse, "SELECT count(*) FROM raw.scrape_attempts")[0][0] >= 1
+    staged = tmp_path / "staging" / "tiktok"
+    assert not staged.exists() or list(staged.iterdir()) == []  # plan and batch removed after the load

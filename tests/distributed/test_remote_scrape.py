@@ -224,3 +224,25 @@ def test_a_targeted_scrape_and_a_build_run_on_the_workers_with_a_celery_broker(c
     with duckdb.connect(str(analytics), read_only=True) as con:
         latest = con.sql("SELECT video_id FROM marts.video_latest WHERE views IS NOT NULL").fetchall()
     assert latest == [(target,)]
+
+
+def test_a_plan_staged_in_the_bucket_reaches_the_scrape_host_whole_and_is_removed_with_its_batch(s3_bucket: str):
+    from datetime import datetime, timedelta
+
+    from viewtrail.domain.models import Platform
+    from viewtrail.pipeline import staging
+    from viewtrail.planning.scheduling import VideoSchedule
+
+    root = f"s3://{s3_bucket}/staging"
+    hour = datetime(2026, 11, 10, 3)
+    video = VideoSchedule(
+        "x:1800000000000000001", Platform.X, "1800000000000000001", "https://x.com/i/status/1", None, True,
+        "available", "auto", None, None, hour - timedelta(days=2), hour - timedelta(hours=1), "timeout", 0,
+    )  # fmt: skip
+    plan = staging.VideoPlan(targeted=True, videos=[video], pending_links=[])
+    assert staging.load_plan(staging.plan_dir(root, Platform.X, "run1")) is None  # nothing staged: no scrape
+    path = staging.stage_plan(root, Platform.X, "run1", plan)
+    assert path == f"{root}/x/plan-run1"
+    assert staging.load_plan(path) == plan
+    staging.discard(path)
+    assert staging.load_plan(path) is None
