@@ -67,7 +67,13 @@ def test_demo_backfills_through_dagster_builds_and_publishes(demo_env: Path, war
     assert any("backfilling" in line for line in lines)
     # every step says when it starts and ends, as the runs go: no long silence
     for platform in Platform:
-        for step in (f"discovery/{platform.value}", f"raw/{platform.value}_accounts", f"scrapes/{platform.value}"):
+        for step in (
+            f"plans/{platform.value}_accounts",
+            f"discovery/{platform.value}",
+            f"raw/{platform.value}_accounts",
+            f"plans/{platform.value}",
+            f"scrapes/{platform.value}",
+        ):
             assert any(line.strip() == f"{step}: started" for line in lines), step
     assert any(line.strip().startswith("viewtrail_dbt: done") for line in lines)
     assert any(line.strip().startswith("analytics_copy: started") for line in lines)
@@ -119,9 +125,10 @@ def test_demo_backfills_through_dagster_builds_and_publishes(demo_env: Path, war
             assert run.tags["dagster/asset_partition_range_end"] == report.last_hour.strftime("%Y-%m-%d-%H:%M")
             events = instance.all_logs(run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION)
             materialized += [e.dagster_event.asset_key.to_user_string() for e in events]
-    hours = 8 * 24  # every hourly partition of the range is scraped and loaded, by one run per platform
+    hours = 8 * 24  # every hourly partition of the range is planned, scraped and loaded, by one run per platform
     expected = {f"raw/{p.value}_snapshots": hours for p in Platform} | {f"scrapes/{p.value}": hours for p in Platform}
     expected |= {f"discovery/{p.value}": hours for p in Platform} | {f"raw/{p.value}_accounts": hours for p in Platform}
+    expected |= {f"plans/{p.value}": hours for p in Platform} | {f"plans/{p.value}_accounts": hours for p in Platform}
     assert Counter(materialized) == expected
 
 
