@@ -8,9 +8,9 @@ write clock as the write path does; the demo's 8 watched accounts of 3 creators.
 `dbt build`) and publishes. Then it times one hourly cycle as production runs it, each Dagster run in its own
 process (so its peak RSS is its own; RUSAGE_CHILDREN of a wrapper), the stages read from the run's event log:
 
-- discovery of the watched accounts for the hour (`discovery/*`, `raw/*_accounts`);
-- the scrape of the hour (`scrapes/*`: plan + scrape with the simulated client + stage; `raw/*_snapshots`: the
-  write and the checks), one run per platform as the schedule does;
+- discovery of the watched accounts for the hour (`plans/*_accounts`, `discovery/*`, `raw/*_accounts`);
+- the scrape of the hour (`plans/*`: the registry read and staged; `scrapes/*`: plan + scrape with the simulated
+  client + stage; `raw/*_snapshots`: the write and the checks), one run per platform as the schedule does;
 - the build: the dbt step (incremental marts + data tests on the touched videos), the alerts, the publish;
 
 then `dbt build --full-refresh` (every model from scratch), `viewtrail list --limit 50` (a whole process) and

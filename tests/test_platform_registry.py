@@ -149,7 +149,14 @@ def test_a_registered_platform_is_seen_everywhere(tmp_path):
     assert seen["account"] == ["toy", "ann", "https://toy.example/u/ann"]
     assert "TikTok, YouTube, Instagram, X or Toy" in seen["unsupported_host"]
     assert seen["resource"] == ["real", "http://127.0.0.1:9/toy", "simulated"]
-    assert seen["assets"] == ["discovery/toy", "raw/toy_accounts", "raw/toy_snapshots", "scrapes/toy"]
+    assert seen["assets"] == [
+        "discovery/toy",
+        "plans/toy",
+        "plans/toy_accounts",
+        "raw/toy_accounts",
+        "raw/toy_snapshots",
+        "scrapes/toy",
+    ]
     assert "tiktok, youtube, instagram, x or toy" in " ".join(seen["cli_help"].split())
     assert "Toy" in seen["cli_error"]
 
