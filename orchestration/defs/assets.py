@@ -12,7 +12,7 @@ warehouse (pooled).
   nobody loads: the next run of the partition plans and scrapes afresh (nothing was written, so the videos are
   still due), and the orphans are swept later.
 
-Why one pair per platform rather than one asset with a platform dimension: a blocked or out-of-quota
+Why one set per platform rather than one asset with a platform dimension: a blocked or out-of-quota
 platform then fails or degrades only its own assets and partitions; each platform keeps its own
 materialization history and checks; and single-run backfills stay on a plain time partitioning
 (multi-partitions + single-run backfills have open bugs in Dagster 1.13).
@@ -97,7 +97,7 @@ def staging_root(warehouse: WarehouseResource) -> staging.Location:
 
 
 def run_batch_id(context: AssetExecutionContext) -> str:
-    """Both steps of a run, and a re-execution of its write step, name the same batch."""
+    """Every step of a run, and a re-execution of any of them, name the same plan and batch."""
     run = context.run
     key_range = context.partition_key_range
     return f"{key_range.start}..{key_range.end}-{run.root_run_id or run.run_id}"
