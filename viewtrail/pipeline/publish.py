@@ -34,8 +34,9 @@ with the history too, so they are not copied either: each goes out as Parquet fi
 (``<marts dir>/<mart>/month=YYYY-MM/*.parquet``, rows ordered by the mart's first column so a lookup of one video
 reads few row groups) and the copy holds, under the same name and with the same columns and types, a view over
 exactly the files of its publish. A publish rewrites only the months whose rows changed: for a mart carrying the
-build's high-water mark (``snapshots_ingested_through``), the months of the rows at or after the mark recorded at
-the last publish, plus the months whose row count changed (rows deleted); for the others, the months whose
+build's high-water mark (``snapshots_ingested_through``), the months of the rows newer than the mark recorded at the
+last publish (a build stamps every row it writes with the write clock's newest ingested_at, which only grows),
+plus the months whose row count changed (rows deleted); for the others, the months whose
 fingerprint (as below) changed. An hourly build changes the last days of the touched videos, so a publish rewrites
 a month or two whatever the length of the history. ``<marts dir>/manifest.json`` lists the live files, written
 after the copy's rename like the history's; replaced files are deleted a day later.
@@ -407,7 +408,7 @@ class MartMonths:
         watermark = None
         counts: dict[str, tuple[int, str | None]]
         if WATERMARK_COLUMN in names:
-            # months with rows at or after the mark of the last publish, and the row count of every month
+            # months with rows newer than the mark of the last publish, and the row count of every month
             mark = previous.get("watermark") if known else None
             counts = {
                 m: (int(n), None)
@@ -417,7 +418,7 @@ class MartMonths:
                 {
                     m
                     for (m,) in con.execute(
-                        f"SELECT DISTINCT {month} FROM {source} WHERE {_quote(WATERMARK_COLUMN)} >= ?::TIMESTAMP",
+                        f"SELECT DISTINCT {month} FROM {source} WHERE {_quote(WATERMARK_COLUMN)} > ?::TIMESTAMP",
                         [mark],
                     ).fetchall()
                 }
