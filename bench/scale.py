@@ -30,6 +30,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -169,6 +170,23 @@ def build(path: Path, videos: int, days: int, end: datetime) -> dict:
     return {"fill_s": time.perf_counter() - started, "snapshots": snapshots}
 
 
+def dbt_profile(root: Path) -> dict[str, float]:
+    """Seconds per model, and the data tests' sum, of the last dbt invocation on the warehouse in ``root`` (its
+    dbt.log: the in-process runner writes no run_results.json), longest first."""
+    log = root / "warehouse.dbt" / "touched" / "dbt.log"
+    if not log.exists():
+        return {}
+    lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    start = max((i for i, line in enumerate(lines) if "Running with dbt" in line), default=0)
+    times: dict[str, float] = {}
+    for line in lines[start:]:
+        found = re.search(r" (?:OK created \S+ \S+ model (\S+)|PASS (\S+)) .*\[(?:OK|PASS) in ([0-9.]+)s\]", line)
+        if found:
+            name = found.group(1) or "data tests"
+            times[name] = times.get(name, 0.0) + float(found.group(3))
+    return dict(sorted(((k, round(v, 2)) for k, v in times.items()), key=lambda kv: -kv[1]))
+
+
 def run_size(videos: int, days: int, root: Path) -> dict:
     from viewtrail.clock import last_complete_hour
 
@@ -198,6 +216,8 @@ def run_size(videos: int, days: int, root: Path) -> dict:
         result = json.loads(next(x for x in stdout.splitlines() if x.startswith("RESULT ")).removeprefix("RESULT "))
         stages[what] = (seconds, peak)
         out[f"{what}_steps"] = result["steps"]
+        if what == "build":
+            out["dbt_models"] = dbt_profile(root)  # the hourly build's dbt step, model by model
     out["cycle"] = stages
     # the floor of the dbt step: the touched videos' daily history as one hand-written query, in a fresh process
     hand = "import duckdb, sys; con = duckdb.connect(sys.argv[1], read_only=True); con.execute(sys.argv[2]).fetchall()"

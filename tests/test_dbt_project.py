@@ -17,6 +17,7 @@ from dbt_support import (
 )
 
 from orchestration.defs.dbt import mart_names
+from viewtrail.warehouse.registry import delete_videos
 
 pytestmark = pytest.mark.slow
 
@@ -251,8 +252,7 @@ def test_incremental_runs_equal_full_refresh(warehouse_path: Path) -> None:
     insert_snapshots(warehouse_path, after[len(after) // 2 :])
     # `viewtrail delete` removes a video with its snapshots: it must disappear from the incremental tables too
     with connect(warehouse_path) as con:
-        con.execute("delete from raw.snapshots where video_id = 'tiktok:v0'")
-        con.execute("delete from registry.videos where video_id = 'tiktok:v0'")
+        delete_videos(con, ["tiktok:v0"])
     dbt("build", "--exclude-resource-type", "unit_test", warehouse=warehouse_path)
     incremental = {table: _mart_rows(warehouse_path, table) for table in MARTS}
     incremental_intermediate = _intermediate_rows(warehouse_path)

@@ -294,3 +294,93 @@ def test_a_publish_killed_after_writing_history_files_loses_and_duplicates_nothi
     assert again.history_rows_exported["raw.snapshots"] == 3  # exported again, into new files
     assert _copy_rows(analytics, "raw.snapshots") == _copy_rows(warehouse_path, "raw.snapshots")
     assert len(_copy_rows(analytics, "raw.snapshots")) == 6
+
+
+def _set_daily(warehouse: Path, rows: list[tuple[str, str, int, str]]) -> None:
+    """marts.video_daily as dbt leaves it: (video_id, day, views, snapshots_ingested_through) rows."""
+    with open_warehouse(warehouse) as con:
+        con.execute("CREATE SCHEMA IF NOT EXISTS marts")
+        con.execute(
+            "CREATE OR REPLACE TABLE marts.video_daily"
+            " (video_id VARCHAR, day DATE, views BIGINT, snapshots_ingested_through TIMESTAMP)"
+        )
+        con.executemany("INSERT INTO marts.video_daily VALUES (?, ?, ?, ?)", [list(r) for r in rows])
+
+
+def _month_files(exports: Path) -> dict[str, tuple[int, bytes]]:
+    return {str(p.relative_to(exports)): (p.stat().st_mtime_ns, p.read_bytes()) for p in exports.rglob("*.parquet")}
+
+
+def test_a_day_mart_goes_out_by_month_and_a_publish_rewrites_only_the_months_that_changed(
+    warehouse_path: Path,
+) -> None:
+    data, exports = warehouse_path.parent, warehouse_path.parent / "marts"
+    analytics = data / "analytics.duckdb"
+    old = [("youtube:v0", f"2026-10-{d:02d}", d, "2026-11-01 00:00:00") for d in range(1, 31)]
+    _set_daily(warehouse_path, [*old, ("youtube:v0", "2026-11-01", 100, "2026-11-01 00:00:00")])
+    first = _publish(warehouse_path)
+    assert first.months_rewritten["video_daily"] == ["2026-10", "2026-11"]
+    assert not (exports / "video_daily.parquet").exists()
+    for p in exports.rglob("*.parquet"):
+        _age(p)
+    before = _month_files(exports)
+    october = {k: v for k, v in before.items() if "month=2026-10" in k}
+    assert len(october) == 1
+
+    # an hourly build: the last day rewritten and a new one, both in November (the mark moves on)
+    _set_daily(
+        warehouse_path,
+        [
+            *old,
+            ("youtube:v0", "2026-11-01", 110, "2026-11-02 00:00:00"),
+            ("youtube:v0", "2026-11-02", 120, "2026-11-02 00:00:00"),
+        ],
+    )
+    second = _publish(warehouse_path)
+    assert second.months_rewritten["video_daily"] == ["2026-11"]
+    after = _month_files(exports)
+    assert {k: v for k, v in after.items() if "month=2026-10" in k} == october  # October's file untouched
+    # the copy: a view with the warehouse's columns, types and rows
+    assert _columns(analytics, "marts.video_daily") == _columns(warehouse_path, "marts.video_daily")
+    assert _copy_rows(analytics, "marts.video_daily") == _copy_rows(warehouse_path, "marts.video_daily")
+    with duckdb.connect(str(analytics), read_only=True) as copy:
+        kinds = copy.sql("SELECT view_name FROM duckdb_views() WHERE schema_name = 'marts'").fetchall()
+    assert kinds == [("video_daily",)]
+    assert second.tables["marts.video_daily"] == 32
+
+    # rows deleted (a deleted video) rewrite their month though no row is newer than the mark
+    _set_daily(warehouse_path, [r for r in old if r[1] != "2026-10-05"])
+    third = _publish(warehouse_path)
+    assert third.months_rewritten["video_daily"] == ["2026-10"]
+    assert _copy_rows(analytics, "marts.video_daily") == _copy_rows(warehouse_path, "marts.video_daily")
+
+
+def test_a_publish_killed_after_writing_month_files_leaves_the_copy_whole_and_the_next_one_consistent(
+    warehouse_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from viewtrail.pipeline import publish as publishing
+
+    analytics = warehouse_path.parent / "analytics.duckdb"
+    _set_daily(warehouse_path, [("youtube:v0", "2026-11-01", 1, "2026-11-01 00:00:00")])
+    _publish(warehouse_path)
+    expected_before = _copy_rows(analytics, "marts.video_daily")
+    _set_daily(
+        warehouse_path,
+        [
+            ("youtube:v0", "2026-11-01", 2, "2026-11-02 00:00:00"),
+            ("youtube:v0", "2026-11-02", 3, "2026-11-02 00:00:00"),
+        ],
+    )
+
+    def killed(*_args: object) -> None:
+        raise KeyboardInterrupt  # the process dies after the month files are written, before the copy
+
+    monkeypatch.setattr(publishing, "_copy_all_but_history", killed)
+    with pytest.raises(KeyboardInterrupt):
+        _publish(warehouse_path)
+    assert _copy_rows(analytics, "marts.video_daily") == expected_before  # the previous copy reads its own files
+    monkeypatch.undo()
+
+    again = _publish(warehouse_path)
+    assert again.months_rewritten["video_daily"] == ["2026-11"]  # written again, not skipped
+    assert _copy_rows(analytics, "marts.video_daily") == _copy_rows(warehouse_path, "marts.video_daily")

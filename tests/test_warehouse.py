@@ -38,6 +38,9 @@ CREATE TABLE meta.outcomes (
   counts_toward_unavailable BOOLEAN NOT NULL
 );
 CREATE TABLE meta.write_clock (last_write_id BIGINT NOT NULL, last_ingested_at TIMESTAMP NOT NULL);
+CREATE TABLE meta.deleted_videos (
+  video_id TEXT NOT NULL, deleted_through TIMESTAMP NOT NULL, PRIMARY KEY (video_id, deleted_through)
+);
 CREATE TABLE meta.write_log (
   write_id BIGINT PRIMARY KEY, kind TEXT NOT NULL, run_id TEXT, ingested_at TIMESTAMP NOT NULL,
   started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP NOT NULL, pid INTEGER NOT NULL, host TEXT NOT NULL,

@@ -29,7 +29,19 @@ deleted a day later (a session still open on an older copy keeps reading them). 
 the live files and the watermark; it is written after the copy is renamed. Killed anywhere, a publish leaves
 the previous copy and its files whole; files written but not in the manifest are never read by a copy made
 afterwards (the next publish exports those rows again into new files, then deletes the strays a day later).
-The rest of the warehouse (registry, staging, intermediate, marts, meta, the small raw tables) is copied.
+The marts of one row per day (a ``day`` column: video_daily, video_engagement, label_daily, account_daily...) grow
+with the history too, so they are not copied either: each goes out as Parquet files by month of ``day``
+(``<marts dir>/<mart>/month=YYYY-MM/*.parquet``, rows ordered by the mart's first column so a lookup of one video
+reads few row groups) and the copy holds, under the same name and with the same columns and types, a view over
+exactly the files of its publish. A publish rewrites only the months whose rows changed: for a mart carrying the
+build's high-water mark (``snapshots_ingested_through``), the months of the rows newer than the mark recorded at the
+last publish (a build stamps every row it writes with the write clock's newest ingested_at, which only grows),
+plus the months whose row count changed (rows deleted); for the others, the months whose
+fingerprint (as below) changed. An hourly build changes the last days of the touched videos, so a publish rewrites
+a month or two whatever the length of the history. ``<marts dir>/manifest.json`` lists the live files, written
+after the copy's rename like the history's; replaced files are deleted a day later.
+
+The rest of the warehouse (registry, staging, intermediate, the other marts, meta, the small raw tables) is copied.
 """
 
 from __future__ import annotations
@@ -61,6 +73,10 @@ MANIFEST_NAME = "manifest.json"
 #: Files a newer publish replaced (or strays of a killed one) are deleted this long after, not at once: an
 #: analyst session opened on an older copy still reads them.
 RETAIN_REPLACED = timedelta(days=1)
+#: A mart with this column is published by month of it (MartMonths), as views in the copy.
+DAY_COLUMN = "day"
+#: The column holding the build's high-water mark in the incremental marts (macros/daily_history.sql).
+WATERMARK_COLUMN = "snapshots_ingested_through"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +88,7 @@ class PublishSummary:
     marts_unchanged: list[str] = field(default_factory=list)  # of those, the files left untouched (same content)
     history_rows_exported: dict[str, int] = field(default_factory=dict)  # "raw.snapshots" -> rows new this time
     history_files: dict[str, int] = field(default_factory=dict)  # "raw.snapshots" -> Parquet files read by the copy
+    months_rewritten: dict[str, list[str]] = field(default_factory=dict)  # day mart -> months written this time
 
 
 def _quote(name: str) -> str:
@@ -94,12 +111,15 @@ def publish(
     exported = {
         table: history.export(con, source_db, table, day_column) for table, day_column in HISTORY_TABLES.items()
     }
+    by_month = MartMonths(exports)
+    day_marts = _day_marts(con, source_db)
+    rewritten = {mart: by_month.export(con, source_db, mart) for mart in day_marts}
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
     alias = "analyst_copy"
     try:
         con.execute(f"ATTACH {_sql_str(str(tmp))} AS {alias}")
         try:
-            _copy_all_but_history(con, source_db, alias, history)
+            _copy_all_but_history(con, source_db, alias, history, by_month)
             alerts = _has_alert_tables(con, source_db)
             if alerts:  # marts.alert_events: the alert events with their deliveries (docs/alerts.md)
                 con.execute(f"CREATE SCHEMA IF NOT EXISTS {alias}.{MART_SCHEMA}")
@@ -118,6 +138,7 @@ def publish(
                     0
                 ]
             tables |= {table: history.rows(table) for table in HISTORY_TABLES}
+            tables |= {f"{MART_SCHEMA}.{mart}": by_month.rows(mart) for mart in day_marts}
         finally:
             con.execute(f"DETACH {alias}")
         os.replace(tmp, target)
@@ -126,6 +147,7 @@ def publish(
             if leftover.exists():
                 leftover.unlink()
     history.commit()
+    by_month.commit()
     marts = [
         row[0]
         for row in con.sql(
@@ -146,6 +168,9 @@ def publish(
         marts.append("alert_events")
     unchanged = []
     for mart, query in queries.items():
+        if mart in day_marts:  # published by month above
+            (exports / f"{mart}.parquet").unlink(missing_ok=True)  # a whole-mart file of an earlier layout
+            continue
         final = exports / f"{mart}.parquet"
         fingerprint = content_fingerprint(con, query)
         if final.exists() and recorded_fingerprint(con, final) == fingerprint:
@@ -165,11 +190,55 @@ def publish(
         marts_unchanged=unchanged,
         history_rows_exported=exported,
         history_files={table: len(history.files(table)) for table in HISTORY_TABLES},
+        months_rewritten=rewritten,
     )
 
 
-def _copy_all_but_history(con: duckdb.DuckDBPyConnection, source_db: str, alias: str, history: History) -> None:
-    """The warehouse's schemas, views and tables into ``alias``, the history tables as views over their files."""
+def _day_marts(con: duckdb.DuckDBPyConnection, source_db: str) -> list[str]:
+    """The dbt marts (tables) with a ``day`` column: one row per day, so their size grows with the history."""
+    rows = con.execute(
+        "SELECT c.table_name FROM duckdb_columns() AS c JOIN duckdb_tables() AS t"
+        " ON t.database_name = c.database_name AND t.schema_name = c.schema_name AND t.table_name = c.table_name"
+        " WHERE c.database_name = ? AND c.schema_name = ? AND c.column_name = ? ORDER BY 1",
+        [source_db, MART_SCHEMA, DAY_COLUMN],
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def _columns(con: duckdb.DuckDBPyConnection, database: str, schema: str, table: str) -> list[tuple[str, str]]:
+    return [
+        (str(c), str(t))
+        for c, t in con.execute(
+            "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = ? AND schema_name = ?"
+            " AND table_name = ? ORDER BY column_index",
+            [database, schema, table],
+        ).fetchall()
+    ]
+
+
+def _parquet_view(
+    con: duckdb.DuckDBPyConnection,
+    alias: str,
+    schema: str,
+    table: str,
+    columns: list[tuple[str, str]],
+    files: list[Path],
+    where: str = "",
+) -> None:
+    """Replace the empty table ``alias.schema.table`` by a view over ``files`` with the same columns and types."""
+    select = ", ".join(f"CAST({_quote(c)} AS {t}) AS {_quote(c)}" for c, t in columns)
+    paths = ", ".join(_sql_str(str(path)) for path in files)
+    con.execute(f"DROP TABLE {alias}.{_quote(schema)}.{_quote(table)}")
+    con.execute(
+        f"CREATE VIEW {alias}.{_quote(schema)}.{_quote(table)} AS SELECT {select} FROM read_parquet([{paths}]){where}"
+    )
+
+
+def _copy_all_but_history(
+    con: duckdb.DuckDBPyConnection, source_db: str, alias: str, history: History, by_month: MartMonths
+) -> None:
+    """The warehouse's schemas, views and tables into ``alias``; the history tables and the day marts as views
+    over their Parquet files."""
     con.execute(f"COPY FROM DATABASE {_quote(source_db)} TO {alias} (SCHEMA)")  # DDL only: empty tables, views
     tables = con.execute(
         "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = ? AND NOT internal", [source_db]
@@ -179,19 +248,21 @@ def _copy_all_but_history(con: duckdb.DuckDBPyConnection, source_db: str, alias:
         if name in HISTORY_TABLES:
             files = history.files(name)
             if files:  # else the empty table stays, with the same columns
-                columns = con.execute(
-                    "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = ? AND schema_name = ?"
-                    " AND table_name = ? ORDER BY column_index",
-                    [source_db, schema, table],
-                ).fetchall()
-                select = ", ".join(f"CAST({_quote(c)} AS {t}) AS {_quote(c)}" for c, t in columns)
-                paths = ", ".join(_sql_str(str(path)) for path in files)
-                con.execute(f"DROP TABLE {alias}.{_quote(schema)}.{_quote(table)}")
                 # unqualified registry.videos: bound when an analyst opens the copy, i.e. the copy's registry
-                con.execute(
-                    f"CREATE VIEW {alias}.{_quote(schema)}.{_quote(table)} AS SELECT {select}"
-                    f" FROM read_parquet([{paths}]) WHERE video_id IN (SELECT video_id FROM registry.videos)"
+                _parquet_view(
+                    con,
+                    alias,
+                    schema,
+                    table,
+                    _columns(con, source_db, schema, table),
+                    files,
+                    " WHERE video_id IN (SELECT video_id FROM registry.videos)",
                 )
+            continue
+        if schema == MART_SCHEMA and by_month.published(table):
+            files = by_month.files(table)
+            if files:
+                _parquet_view(con, alias, schema, table, _columns(con, source_db, schema, table), files)
             continue
         qualified = f"{_quote(schema)}.{_quote(table)}"
         con.execute(f"INSERT INTO {alias}.{qualified} SELECT * FROM {_quote(source_db)}.{qualified}")
@@ -296,6 +367,122 @@ class History:
             rel = str(path.relative_to(self.root))
             if rel not in live and datetime.fromtimestamp(path.stat().st_mtime, UTC) < keep_after:
                 path.unlink(missing_ok=True)  # a stray of a publish killed before its manifest, a day ago
+
+
+class MartMonths:
+    """The day marts' Parquet files by month under ``root`` and their manifest (see the module docstring)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.manifest_path = root / MANIFEST_NAME
+        self.state: dict[str, Any] = {"marts": {}, "replaced": {}}
+        if self.manifest_path.exists():
+            try:
+                self.state = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                self.state = {"marts": {}, "replaced": {}}  # unreadable: every month is written again
+        self.state.setdefault("marts", {})
+        self.state.setdefault("replaced", {})
+        self._exported: set[str] = set()
+
+    def published(self, mart: str) -> bool:
+        return mart in self._exported
+
+    def files(self, mart: str) -> list[Path]:
+        months = self.state["marts"].get(mart, {}).get("months", {})
+        return [self.root / months[month]["file"] for month in sorted(months)]
+
+    def rows(self, mart: str) -> int:
+        return sum(int(m["rows"]) for m in self.state["marts"].get(mart, {}).get("months", {}).values())
+
+    def export(self, con: duckdb.DuckDBPyConnection, source_db: str, mart: str) -> list[str]:
+        """Write the months of ``mart`` whose rows changed since the last publish; returns those months."""
+        self._exported.add(mart)
+        source = f"{_quote(source_db)}.{MART_SCHEMA}.{_quote(mart)}"
+        columns = _columns(con, source_db, MART_SCHEMA, mart)
+        names = [c for c, _ in columns]
+        shape = "|".join(f"{c}:{t}" for c, t in columns)
+        previous = self.state["marts"].get(mart, {})
+        known: dict[str, dict[str, Any]] = previous.get("months", {}) if previous.get("shape") == shape else {}
+        month = f"strftime({_quote(DAY_COLUMN)}, '%Y-%m')"
+        watermark = None
+        counts: dict[str, tuple[int, str | None]]
+        if WATERMARK_COLUMN in names:
+            # months with rows newer than the mark of the last publish, and the row count of every month
+            mark = previous.get("watermark") if known else None
+            counts = {
+                m: (int(n), None)
+                for m, n in con.execute(f"SELECT {month}, count(*) FROM {source} GROUP BY 1").fetchall()
+            }
+            touched = (
+                {
+                    m
+                    for (m,) in con.execute(
+                        f"SELECT DISTINCT {month} FROM {source} WHERE {_quote(WATERMARK_COLUMN)} > ?::TIMESTAMP",
+                        [mark],
+                    ).fetchall()
+                }
+                if mark
+                else set(counts)
+            )
+            ((newest,),) = con.execute(f"SELECT max({_quote(WATERMARK_COLUMN)})::VARCHAR FROM {source}").fetchall()
+            watermark = newest or mark
+            changed = {m for m, (n, _) in counts.items() if m in touched or known.get(m, {}).get("rows") != n}
+        else:
+            counts = {
+                m: (int(n), f"{n}:{h}")
+                for m, n, h in con.execute(
+                    f"SELECT {month}, count(*), coalesce(sum(hash(*COLUMNS(*))::HUGEINT), 0) FROM {source} GROUP BY 1"
+                ).fetchall()
+            }
+            changed = {m for m, (_, fp) in counts.items() if known.get(m, {}).get("fingerprint") != fp}
+        months: dict[str, dict[str, Any]] = {}
+        folder = self.root / mart
+        order = ", ".join(_quote(c) for c in dict.fromkeys([names[0], DAY_COLUMN]))
+        for m, (rows, fingerprint) in sorted(counts.items()):
+            if m not in changed and (self.root / known[m]["file"]).exists():
+                months[m] = known[m]
+                continue
+            final = folder / f"month={m}" / f"{uuid.uuid4().hex[:12]}.parquet"
+            final.parent.mkdir(parents=True, exist_ok=True)
+            part = final.with_name("." + final.name + ".tmp")
+            start = datetime.strptime(m, "%Y-%m").date()
+            end = (start + timedelta(days=32)).replace(day=1)
+            con.execute(
+                f"COPY (SELECT * FROM {source} WHERE {_quote(DAY_COLUMN)} >= ?::DATE AND {_quote(DAY_COLUMN)} < ?::DATE"
+                f" ORDER BY {order}) TO {_sql_str(str(part))} (FORMAT parquet)",
+                [start, end],
+            )
+            os.replace(part, final)
+            months[m] = {"file": str(final.relative_to(self.root)), "rows": rows, "fingerprint": fingerprint}
+        live = {info["file"] for info in months.values()}
+        for info in previous.get("months", {}).values():
+            if info["file"] not in live:
+                self.state["replaced"][info["file"]] = _now_iso()
+        self.state["marts"][mart] = {"shape": shape, "watermark": watermark, "months": months}
+        return sorted(changed)
+
+    def commit(self) -> None:
+        """Record the files the new copy reads (after its rename); delete the replaced ones and the strays of a
+        killed publish once RETAIN_REPLACED old. Marts no longer built leave the manifest."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        for mart in [m for m in self.state["marts"] if m not in self._exported]:
+            for info in self.state["marts"].pop(mart)["months"].values():
+                self.state["replaced"][info["file"]] = _now_iso()
+        keep_after = datetime.now(UTC) - RETAIN_REPLACED
+        replaced = self.state["replaced"]
+        for rel, since in list(replaced.items()):
+            if datetime.fromisoformat(since) < keep_after:
+                (self.root / rel).unlink(missing_ok=True)
+                del replaced[rel]
+        part = self.manifest_path.with_name("." + MANIFEST_NAME + ".tmp")
+        part.write_text(json.dumps(self.state, indent=1, sort_keys=True), encoding="utf-8")
+        os.replace(part, self.manifest_path)
+        live = {m["file"] for mart in self.state["marts"].values() for m in mart["months"].values()} | set(replaced)
+        for path in self.root.glob("*/month=*/*.parquet"):
+            rel = str(path.relative_to(self.root))
+            if rel not in live and datetime.fromtimestamp(path.stat().st_mtime, UTC) < keep_after:
+                path.unlink(missing_ok=True)
 
 
 def _now_iso() -> str:

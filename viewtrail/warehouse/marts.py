@@ -43,8 +43,15 @@ class Mart(StrEnum):
 
 
 def built(con: duckdb.DuckDBPyConnection) -> set[str]:
-    """The names of the marts a build has made on ``con`` (all of schema ``marts``)."""
-    return {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts'").fetchall()}
+    """The names of the marts a build has made on ``con`` (all of schema ``marts``): tables in the warehouse; in
+    the analyst copy the day-grained marts are views over their Parquet files."""
+    return {
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts'"
+            " UNION ALL SELECT view_name FROM duckdb_views() WHERE schema_name = 'marts'"
+        ).fetchall()
+    }
 
 
 # ------------------------------------------------------------------------------------------------------ videos

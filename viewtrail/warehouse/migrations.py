@@ -422,6 +422,18 @@ FROM holders AS h JOIN creators AS c USING (video_id)
 QUALIFY row_number() OVER (PARTITION BY h.root_id, h.video_id ORDER BY h.depth DESC, h.campaign_id) = 1;
 """
 
+# Videos removed by `viewtrail delete`, stamped with the write clock at the deletion: every snapshot stored before
+# it has ingested_at <= deleted_through. The incremental dbt models drop the rows of the videos deleted since their
+# last build (deleted_through at or after their high-water mark) instead of comparing every video of the mart with
+# the snapshots each hour; rows built from snapshots of a video tracked again later are newer and stay.
+_V12_DELETED_VIDEOS = """
+CREATE TABLE meta.deleted_videos (
+  video_id TEXT NOT NULL,
+  deleted_through TIMESTAMP NOT NULL,
+  PRIMARY KEY (video_id, deleted_through)
+);
+"""
+
 MIGRATIONS: list[Migration] = [
     Migration(
         1, "base tables: registry.videos, registry.pending_links, raw.snapshots, raw.scrape_attempts", _V1_BASE_TABLES
@@ -454,6 +466,7 @@ MIGRATIONS: list[Migration] = [
         _V10_PROGRAMS,
     ),
     Migration(11, "raw.scrape_attempts: ingested_at (the write clock, as on raw.snapshots)", _V11_ATTEMPTS_INGESTED_AT),
+    Migration(12, "meta.deleted_videos: videos deleted, with the write clock at their deletion", _V12_DELETED_VIDEOS),
 ]
 
 #: The schema version this code reads and writes.

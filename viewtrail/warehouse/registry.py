@@ -582,6 +582,13 @@ def delete_videos(con: duckdb.DuckDBPyConnection, video_ids: Iterable[str]) -> d
             con.execute("DELETE FROM raw.snapshots WHERE list_contains(?, video_id)", [targets])
             con.execute("DELETE FROM raw.scrape_attempts WHERE list_contains(?, video_id)", [targets])
             con.execute("DELETE FROM registry.videos WHERE list_contains(?, video_id)", [targets])
+            # the incremental marts drop exactly these videos at their next build (migration 12); stamped at or
+            # after every snapshot stored so far, rows written without the write clock included
+            con.execute(
+                "INSERT INTO meta.deleted_videos SELECT unnest(?::TEXT[]), greatest(c.last_ingested_at,"
+                " (SELECT max(ingested_at) FROM raw.snapshots)) FROM meta.write_clock AS c ON CONFLICT DO NOTHING",
+                [targets],
+            )
     return {i: (int(counts.get(i, 0)) if i in known else None) for i in ids}
 
 

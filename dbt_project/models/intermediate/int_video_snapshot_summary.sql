@@ -4,8 +4,8 @@
 
     Materialized (several marts read it) and incremental: a video's row depends only on its own snapshots, so a
     run recomputes, from all their snapshots, the videos with snapshots ingested after the previous run (the
-    newest last_ingested_at stored), and keeps the others' rows as they are; the post-hook drops videos whose
-    snapshots were deleted (`viewtrail delete`). Same rows as a full rebuild, without aggregating the whole
+    newest last_ingested_at stored), and keeps the others' rows as they are; the pre-hook drops the videos deleted
+    (`viewtrail delete`) since the last build. Same rows as a full rebuild, without aggregating the whole
     history every hour. The import CTE is `not materialized` (read twice on an incremental run): materialized,
     DuckDB copied all 12M snapshots at 100k videos, 1.3 s for an hour that needs 0.07 s. -#}
 {{
@@ -14,7 +14,7 @@
     incremental_strategy='delete+insert',
     unique_key='video_id',
     on_schema_change='fail',
-    post_hook="delete from {{ this }} where video_id in (select video_id from {{ this }} except select distinct video_id from {{ ref('stg_snapshots') }})",
+    pre_hook="{{ drop_deleted_videos('last_ingested_at') }}",
   )
 }}
 

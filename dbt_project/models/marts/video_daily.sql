@@ -4,7 +4,7 @@
     incremental_strategy='delete+insert',
     unique_key=['video_id', 'day'],
     on_schema_change='fail',
-    post_hook="delete from {{ this }} where video_id in (select distinct video_id from {{ this }} except select distinct video_id from {{ ref('stg_snapshots') }})",
+    pre_hook="{{ drop_deleted_videos('snapshots_ingested_through') }}",
   )
 }}
 {#-
@@ -18,7 +18,8 @@
   (12M rows at 100k videos) into a temporary result instead of scanning the columns each step needs.
   Only the scope differs between a full build (every video, every day) and an incremental run (the videos with
   newly ingested snapshots, from the first day they can change: daily_history_incremental_scope); the rest
-  is the same SQL either way. The post-hook drops videos whose snapshots were deleted (`viewtrail delete`).
+  is the same SQL either way. The pre-hook drops the videos deleted (`viewtrail delete`) since the last build
+  (macros/deleted_videos.sql).
 -#}
 {%- set metrics = snapshot_metrics() %}
 

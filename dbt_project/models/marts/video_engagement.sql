@@ -4,14 +4,14 @@
     incremental_strategy='delete+insert',
     unique_key=['video_id', 'day'],
     on_schema_change='fail',
-    post_hook="delete from {{ this }} as e where not exists (select 1 from {{ ref('video_daily') }} as d where d.video_id = e.video_id and d.day = e.day)",
+    pre_hook="{{ drop_deleted_videos('snapshots_ingested_through') }}",
   )
 }}
 {#-
   Engagement per video per day, same grain as video_daily. Incremental runs rewrite the video_daily rows that
   the latest video_daily run rewrote (their snapshots_ingested_through is newer than ours), computing the
-  first of them from the day before so engagements_gained is right. The post-hook drops rows whose video_daily
-  row is gone (deleted videos).
+  first of them from the day before so engagements_gained is right. The pre-hook drops the videos deleted since
+  the last build (macros/deleted_videos.sql).
 -#}
 
 with daily as not materialized (
