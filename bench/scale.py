@@ -150,13 +150,19 @@ def measured(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
 def build(path: Path, videos: int, days: int, end: datetime) -> dict:
     import duckdb
 
+    from viewtrail import config
     from viewtrail.app import demo
     from viewtrail.warehouse.connection import open_warehouse
 
     started = time.perf_counter()
     with open_warehouse(path) as con:
         demo.watch_demo_accounts(con, added_at=end - timedelta(days=days))
-    con = duckdb.connect(str(path))
+    settings = config.settings()
+    # the same bounded memory as every warehouse connection: at 1M videos the fill's scrape hours do not fit
+    con = duckdb.connect(
+        str(path),
+        config={"memory_limit": settings.duckdb_memory_limit, "temp_directory": f"{path}.tmp"},
+    )
     try:
         con.execute(
             FILL.replace("$end", f"TIMESTAMP '{end:%Y-%m-%d %H:%M:%S}'")
@@ -251,6 +257,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1k,10k", help="comma-separated: 1k, 10k, 100k, 1m (default 1k,10k)")
     parser.add_argument("--days", default="30", help="comma-separated days of history (default 30)")
+    parser.add_argument(
+        "--keep", type=Path, help="make the warehouses in this directory and keep them (default: a temp dir)"
+    )
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
     args = parser.parse_args()
     sizes = [SIZES[s.strip().lower()] for s in args.sizes.split(",")]
@@ -258,9 +267,10 @@ def main() -> int:
     rows = []
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="viewtrail-scale-") as tmp:
+        base = args.keep or Path(tmp)
         for n in sizes:
             for d in days:
-                row = run_size(n, d, Path(tmp) / f"{n}x{d}")
+                row = run_size(n, d, base / f"{n}x{d}")
                 rows.append(row)
                 print(json.dumps(row, default=str), flush=True)
     text = "\n".join(
