@@ -257,7 +257,7 @@ def test_ctrl_c_exits_130_with_one_line(warehouse_path, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("viewtrail.warehouse.registry.list_videos", interrupted)
+    monkeypatch.setattr("viewtrail.warehouse.video_pages.video_page", interrupted)
     result = run("list", code=130)
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.output
 
