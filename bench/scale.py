@@ -13,10 +13,11 @@ process (so its peak RSS is its own; RUSAGE_CHILDREN of a wrapper), the stages r
   client + stage; `raw/*_snapshots`: the write and the checks), one run per platform as the schedule does;
 - the build: the dbt step (incremental marts + data tests on the touched videos), the alerts, the publish;
 
-then `dbt build --full-refresh` (every model from scratch), `viewtrail list --limit 50` (a whole process) and
-the first page of the API (`GET /v1/videos?limit=50`, in process through FastAPI's TestClient). Floors, measured
-in the same run: a fresh Python process (`viewtrail --version`) for the CLI, the first page's queries alone for
-the API, and the daily history of the touched videos as one hand-written DuckDB query for the hourly dbt step.
+then `viewtrail build --full-refresh` (every model from scratch), `viewtrail list --limit 50` (a whole process) and
+the first pages of the dashboard (`GET /videos`) and of the API (`GET /v1/videos?limit=50`) from `viewtrail serve`
+(bench/dashboard.py on the same analyst copy). Floors, measured in the same run: a fresh Python process
+(`viewtrail --version`) for the CLI, the bare queries behind each page for the dashboard and the API, and the
+daily history of the touched videos as one hand-written DuckDB query for the hourly dbt step.
 
     .venv/bin/python bench/scale.py --sizes 1k,10k --days 30
     .venv/bin/python bench/scale.py --sizes 1k,10k,100k,1m --days 30,365   # all sizes (1M: hours, ~8+ GB)
@@ -151,13 +152,19 @@ def measured(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
 def build(path: Path, videos: int, days: int, end: datetime) -> dict:
     import duckdb
 
+    from viewtrail import config
     from viewtrail.app import demo
     from viewtrail.warehouse.connection import open_warehouse
 
     started = time.perf_counter()
     with open_warehouse(path) as con:
         demo.watch_demo_accounts(con, added_at=end - timedelta(days=days))
-    con = duckdb.connect(str(path))
+    settings = config.settings()
+    # the same bounded memory as every warehouse connection: at 1M videos the fill's scrape hours do not fit
+    con = duckdb.connect(
+        str(path),
+        config={"memory_limit": settings.duckdb_memory_limit, "temp_directory": f"{path}.tmp"},
+    )
     try:
         con.execute(
             FILL.replace("$end", f"TIMESTAMP '{end:%Y-%m-%d %H:%M:%S}'")
@@ -233,8 +240,29 @@ def run_size(videos: int, days: int, root: Path) -> dict:
     out["list_s"] = statistics.median(
         measured([str(BIN / "viewtrail"), "list", "--limit", "50"], env)[0] for _ in range(3)
     )
+    out["pages"] = first_pages(root, env)
     out["load_after"] = os.getloadavg()[0]
     return out
+
+
+#: The pages bench/dashboard.py times (its row names) -> the column they fill here.
+PAGES = {"videos table, first page": "dashboard", "videos API, first page": "api"}
+
+
+def first_pages(root: Path, env: dict[str, str]) -> dict[str, tuple[float, float]]:
+    """(median ms, floor median ms) of the dashboard's and the API's first page of videos, from `viewtrail serve`
+    on this size's analyst copy: bench/dashboard.py on the same directory (its floor: the bare queries behind
+    each page, alternated with the requests)."""
+    _, _, stdout = measured(
+        [sys.executable, str(REPO / "bench" / "dashboard.py"), "--keep", str(root), "--no-write", "--runs", "7"], env
+    )
+    pages = {}
+    for line in stdout.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        for name, column in PAGES.items():
+            if cells[0].startswith(name + " ("):
+                pages[column] = (float(cells[1]), float(cells[4]))
+    return pages
 
 
 def _has_full_refresh() -> bool:
@@ -246,21 +274,24 @@ def table(rows: list[dict]) -> str:
     head = (
         "| videos x days | snapshots | fill (SQL) | first full build + publish | discovery run | scrape runs "
         "(4) | build run: dbt step / alerts / publish | hand query (floor) | dbt step / floor | "
-        "`list --limit 50` / floor (start-up) | `build --full-refresh` | peak RSS full / discovery / scrape / build / "
+        "`list --limit 50` / floor (start-up) | dashboard / API first page / floors | `build --full-refresh` | peak RSS full / discovery / scrape / build / "
         "full refresh | load before / after |"
     )
-    lines = [head, "|" + "|".join(["---:"] * 13) + "|"]
+    lines = [head, "|" + "|".join(["---:"] * 14) + "|"]
     for r in rows:
         steps = r["build_steps"]
         dbt_s = sum(v for k, v in steps.items() if "dbt" in k)
         alerts_s = sum(v for k, v in steps.items() if k.startswith("alerts"))
         publish_s = steps.get("analytics_copy", 0.0)
         c = r["cycle"]
+        pages = r.get("pages", {})
+        dash, api = pages.get("dashboard", (float("nan"),) * 2), pages.get("api", (float("nan"),) * 2)
         lines.append(
             f"| {r['videos']:,} x {r['days']} | {r['snapshots']:,} | {r['fill_s']:.1f} s | {r['full_s']:.1f} s | "
             f"{c['discovery'][0]:.1f} s | {c['scrape'][0]:.1f} s | {c['build'][0]:.1f} s: {dbt_s:.1f} / "
             f"{alerts_s:.1f} / {publish_s:.1f} s | {r['hand_s']:.2f} s | {dbt_s / max(r['hand_s'], 1e-9):.1f}x | "
-            f"{r['list_s']:.2f} / {r['floor_s']:.2f} s | {r['refresh_s']:.1f} s | {r['full_mb']:.0f} / "
+            f"{r['list_s']:.2f} / {r['floor_s']:.2f} s | {dash[0]:.0f} / {api[0]:.0f} ms; {dash[1]:.0f} / "
+            f"{api[1]:.0f} ms | {r['refresh_s']:.1f} s | {r['full_mb']:.0f} / "
             f"{c['discovery'][1]:.0f} / {c['scrape'][1]:.0f} / {c['build'][1]:.0f} / {r['refresh_mb']:.0f} MB | "
             f"{r['load_before']:.1f} / {r['load_after']:.1f} |"
         )
@@ -271,6 +302,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1k,10k", help="comma-separated: 1k, 10k, 100k, 1m (default 1k,10k)")
     parser.add_argument("--days", default="30", help="comma-separated days of history (default 30)")
+    parser.add_argument(
+        "--keep", type=Path, help="make the warehouses in this directory and keep them (default: a temp dir)"
+    )
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
     args = parser.parse_args()
     sizes = [SIZES[s.strip().lower()] for s in args.sizes.split(",")]
@@ -278,9 +312,10 @@ def main() -> int:
     rows = []
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="viewtrail-scale-") as tmp:
+        base = args.keep or Path(tmp)
         for n in sizes:
             for d in days:
-                row = run_size(n, d, Path(tmp) / f"{n}x{d}")
+                row = run_size(n, d, base / f"{n}x{d}")
                 rows.append(row)
                 print(json.dumps(row, default=str), flush=True)
     text = "\n".join(

@@ -94,6 +94,21 @@ def test_list_pages_keep_the_filters_and_json_lists_everything_unless_limited(wa
     assert len(json.loads(run("list", "--json").stdout)) == 7
 
 
+def test_a_page_loads_neither_polars_nor_the_writers(warehouse_path):
+    """`viewtrail list` is typed by hand: polars (with pyarrow), the planners and the platform clients were most
+    of what a page cost at 100k videos, not its query."""
+    ids = add_videos(warehouse_path, 3)
+    code = (
+        "import sys\nfrom viewtrail.cli import app\ntry:\n    app(['list', '--limit', '2'])\nexcept SystemExit:\n"
+        "    pass\nprint('LOADED', sorted(m for m in ('polars', 'pyarrow', 'httpx', 'viewtrail.planning.scheduling')"
+        " if m in sys.modules))"
+    )
+    env = {**os.environ, "VIEWTRAIL_WAREHOUSE": str(warehouse_path), "VIEWTRAIL_OFFLINE": "1"}
+    shown = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert table_ids(shown.stdout) == ids[:2], shown.stderr
+    assert "LOADED []" in shown.stdout
+
+
 def test_the_registry_cuts_the_page_in_sql(warehouse_path):
     ids = add_videos(warehouse_path, 5)
     with open_warehouse(warehouse_path, read_only=True) as con:
@@ -257,7 +272,7 @@ def test_ctrl_c_exits_130_with_one_line(warehouse_path, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("viewtrail.warehouse.registry.list_videos", interrupted)
+    monkeypatch.setattr("viewtrail.warehouse.video_pages.video_page", interrupted)
     result = run("list", code=130)
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.output
 

@@ -358,7 +358,7 @@ def test_the_celery_result_backend_defaults_to_the_redis_broker_and_rpc_for_rabb
 
 def test_duckdb_memory_limit_and_spill_directory() -> None:
     default = parse()
-    assert default.duckdb_memory_limit == "8GB"
+    assert default.duckdb_memory_limit == "6GB"
     assert str(default.duckdb_temp_dir) == "/srv/vt/data/duckdb_tmp"
     chosen = parse(VIEWTRAIL_DUCKDB_MEMORY_LIMIT=" 512 MB ", VIEWTRAIL_DUCKDB_TEMP_DIR="/scratch/spill")
     assert (chosen.duckdb_memory_limit, str(chosen.duckdb_temp_dir)) == ("512MB", "/scratch/spill")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -92,4 +93,6 @@ def test_build_full_refresh_rebuilds_the_marts_and_says_how_far_it_has_got(
     result = runner.invoke(app, ["build", "--full-refresh"])
     assert result.exit_code == 0, result.output
     assert "dbt: model 1 of " in result.output and "viewtrail_dbt: done" in result.output
+    # which model runs now, not only which ones are done: a large rebuild spends minutes in one
+    assert re.search(r"dbt: model \d+ of \d+ started: sql \w+ model marts.video_daily", result.output)
     assert daily() == before and len(before) == 3

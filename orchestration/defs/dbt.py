@@ -344,10 +344,16 @@ def dbt_build_events(context: AssetExecutionContext, warehouse_path: str, test_s
 
     models = sum(1 for key in context.selected_asset_keys)
     built = [0]
+    started = [0]
+    full_refresh = context.run.tags.get(DBT_FULL_REFRESH_TAG) == "true"
 
     def on_event(msg: Any) -> None:
         name = dbt_internals.event_name(msg)
-        if name in _RESULT_EVENTS:
+        if full_refresh and name == "LogStartLine" and dbt_internals.event_node_id(msg).startswith("model."):
+            # a full rebuild of a large warehouse spends minutes in one model (video_daily): say which one runs
+            started[0] += 1
+            context.log.info(f"{DBT_PROGRESS_PREFIX}model {started[0]} of {models} started: {msg.data.description}")
+        elif name in _RESULT_EVENTS:
             results.append(dbt_internals.event_as_dict(msg))
             if name == "LogModelResult":  # said as it happens: a full rebuild of a large warehouse takes minutes
                 built[0] += 1

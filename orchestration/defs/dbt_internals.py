@@ -84,6 +84,12 @@ def event_text(msg: Any) -> str:
     return msg.info.msg
 
 
+def event_node_id(msg: Any) -> str:
+    """The unique id of the node a dbt node event is about (``model.viewtrail.video_daily``), or ""."""
+    node_info = getattr(msg.data, "node_info", None)
+    return str(getattr(node_info, "unique_id", "") or "")
+
+
 def result_status(event: Mapping[str, Any]) -> tuple[str, str]:
     """``(unique_id, status)`` of a node-result event dict."""
     data = event["data"]

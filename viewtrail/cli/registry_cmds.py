@@ -287,8 +287,9 @@ def list_videos(
     as_csv: CsvOption = False,
 ) -> None:
     """List registered videos with their state and last snapshot, ordered by video id, a page at a time."""
-    from viewtrail.warehouse.registry import count_videos
-    from viewtrail.warehouse.registry import list_videos as registered_videos
+    import json
+
+    from viewtrail.warehouse.video_pages import count_videos, video_page
 
     wanted = _platform(platform)
     machine = as_json or as_csv
@@ -296,7 +297,7 @@ def list_videos(
     page_size = page_size or None  # 0: all
     with readable_warehouse() as con:
         # one row more than the page tells whether there is a next page
-        frame = registered_videos(
+        columns, rows = video_page(
             con,
             platform=wanted,
             label=label,
@@ -305,12 +306,11 @@ def list_videos(
             limit=None if page_size is None else page_size + 1,
         )
         total = count_videos(con, platform=wanted, label=label, active=active)
-    more = page_size is not None and frame.height > page_size
-    if more and page_size is not None:  # drop the look-ahead row (mypy cannot see `more` implies a page size)
-        frame = frame.head(page_size)
+    more = page_size is not None and len(rows) > page_size
+    rows = rows[:page_size] if more else rows  # drop the look-ahead row
     next_page = (
         _next_page_command(
-            frame["video_id"][-1],
+            rows[-1]["video_id"],
             **{
                 "--platform": platform,
                 "--label": label,
@@ -323,21 +323,23 @@ def list_videos(
         if more
         else None
     )
-    if print_rows(frame, as_json=as_json, as_csv=as_csv):
+    if as_json:  # metadata as the object it is, not its JSON text
+        rows = [{**row, "metadata": json.loads(row["metadata"]) if row["metadata"] else {}} for row in rows]
+    if print_rows(rows, as_json=as_json, as_csv=as_csv, columns=columns):
         if next_page:  # on stderr: stdout stays the data alone, ready for a pipe
             err.print(f"next page: {next_page}", markup=False, highlight=False)
         return
-    if frame.height == 0:
+    if not rows:
         if after is not None and total:
             out.print(f"No videos after {after}; that was the last page.", markup=False)
         else:
             out.print("No videos match; track one with `viewtrail track URL`.", markup=False)
         return
     table = Table(title=f"{total:,} video(s)")
-    table.add_column("video", no_wrap=True, min_width=max(len(v) for v in frame["video_id"].to_list()))
+    table.add_column("video", no_wrap=True, min_width=max(len(row["video_id"]) for row in rows))
     for name in ("account", "state", "cadence", "labels", "snapshots", "views", "last snapshot (UTC)"):
         table.add_column(name, justify="right" if name in {"snapshots", "views"} else "left")
-    for row in frame.iter_rows(named=True):
+    for row in rows:
         if row["availability"] == "unavailable":
             state = "[red]unavailable[/red]"
         else:
@@ -354,9 +356,7 @@ def list_videos(
         )
     out.print(table)
     if next_page:
-        out.print(
-            f"{frame.height:,} of {total:,} video(s) shown; next page: {next_page}", markup=False, highlight=False
-        )
+        out.print(f"{len(rows):,} of {total:,} video(s) shown; next page: {next_page}", markup=False, highlight=False)
 
 
 def status(

@@ -24,6 +24,8 @@ from viewtrail.domain.errors import InvalidInputError
 from viewtrail.domain.models import Platform, VideoRef
 from viewtrail.planning.scheduling import auto_cadence_from_env, cadence_hours, is_tracked, load_video_schedules
 from viewtrail.warehouse import transactions
+from viewtrail.warehouse.video_pages import count_videos as count_videos  # part of the registry's reading API
+from viewtrail.warehouse.video_pages import video_page_query
 
 MAX_METADATA_KEYS = 20
 MAX_METADATA_VALUE_CHARS = 255
@@ -607,23 +609,6 @@ def unknown_videos(con: duckdb.DuckDBPyConnection, video_ids: Iterable[str]) -> 
     return [i for i in ids if i not in known]
 
 
-def _video_filters(
-    platform: Platform | str | None, label: str | None, active: bool | None
-) -> tuple[list[str], list[object]]:
-    where: list[str] = []
-    params: list[object] = []
-    if platform is not None:
-        where.append("v.platform = ?")
-        params.append(str(platform))
-    if label is not None:
-        where.append("list_contains(v.labels, ?)")
-        params.append(label)
-    if active is not None:
-        where.append("v.is_active = ?")
-        params.append(active)
-    return where, params
-
-
 def list_videos(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -633,49 +618,10 @@ def list_videos(
     after: str | None = None,
     limit: int | None = None,
 ) -> pl.DataFrame:
-    """Registered videos with their last snapshot, filtered; ordered by video id (which starts with the platform).
-
-    ``after`` and ``limit`` page through them (keyset: the videos whose id sorts after ``after``, at most
-    ``limit``). The page is cut in SQL before the snapshots are summarised, and only its own videos' snapshots
-    are read, so a page costs the same whatever the size of the registry.
-    """
-    where, params = _video_filters(platform, label, active)
-    if after is not None:
-        where.append("v.video_id > ?")
-        params.append(after)
-    clause = ("WHERE " + " AND ".join(where)) if where else ""
-    page = f"LIMIT {int(limit)}" if limit is not None else ""
-    return con.sql(
-        f"""
-        WITH page AS (SELECT * FROM registry.videos v {clause} ORDER BY v.video_id {page})
-        SELECT v.video_id, v.platform, v.external_id, v.url, v.account, v.is_active, v.cadence, v.track_until,
-               v.labels, v.metadata, v.availability, v.consecutive_not_found, v.posted_at, v.account_id,
-               v.source, v.added_at,
-               v.updated_at, v.stopped_at,
-               coalesce(s.snapshots, 0) AS snapshots, s.last_observed_at, s.last_views
-        FROM page v
-        LEFT JOIN (SELECT video_id, count(*) AS snapshots, max(observed_at) AS last_observed_at,
-                          arg_max(views, observed_at) AS last_views
-                   FROM raw.snapshots WHERE video_id IN (SELECT video_id FROM page) GROUP BY video_id) s
-             USING (video_id)
-        ORDER BY v.video_id
-        """,
-        params=params,
-    ).pl()
-
-
-def count_videos(
-    con: duckdb.DuckDBPyConnection,
-    *,
-    platform: Platform | str | None = None,
-    label: str | None = None,
-    active: bool | None = None,
-) -> int:
-    """How many registered videos :func:`list_videos` would list with these filters, all pages together."""
-    where, params = _video_filters(platform, label, active)
-    clause = ("WHERE " + " AND ".join(where)) if where else ""
-    ((count,),) = con.execute(f"SELECT count(*) FROM registry.videos v {clause}", params).fetchall()
-    return int(count)
+    """Registered videos with their last snapshot, filtered; ordered by video id (which starts with the platform):
+    :func:`viewtrail.warehouse.video_pages.video_page_query` (paging, what it reads) as a polars frame."""
+    sql, params = video_page_query(platform=platform, label=label, active=active, after=after, limit=limit)
+    return con.sql(sql, params=params).pl()
 
 
 @dataclass(frozen=True, slots=True)
