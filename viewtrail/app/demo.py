@@ -20,6 +20,7 @@ deleted, so ``make demo``, then tracking one's own videos, then ``make demo`` ag
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -229,10 +230,12 @@ def _is_marked_demo_warehouse(path: Path) -> bool:
 
 
 def prepare_demo_warehouse(path: Path, demo_dir: Path) -> None:
-    """Delete the previous demo warehouse at ``path`` (and the analyst copy published from it) so the demo starts
-    afresh. Refuses (:class:`DemoError`) unless ``path`` is inside ``demo_dir``, is marked as a demo warehouse and
+    """Delete the previous demo warehouse at ``path`` (and the analyst copy and raw history published from it) so
+    the demo starts afresh. Refuses (:class:`DemoError`) unless ``path`` is inside ``demo_dir``, is marked as a demo warehouse and
     holds nothing but rows the demo created: the demo never deletes anyone's data."""
     import duckdb
+
+    from viewtrail.pipeline.publish import HISTORY_DIR_NAME
 
     inside = demo_dir.absolute().resolve()
     if not path.absolute().resolve().is_relative_to(inside):
@@ -264,6 +267,10 @@ def prepare_demo_warehouse(path: Path, demo_dir: Path) -> None:
         for file in (candidate, candidate.with_name(candidate.name + ".wal")):
             if file.exists() and file.absolute().resolve().is_relative_to(inside):
                 file.unlink()
+    # the raw history published from the previous demo warehouse: the fresh one would be appended to it
+    history = config.marts_export_dir().parent / HISTORY_DIR_NAME
+    if history.is_dir() and history.absolute().resolve().is_relative_to(inside):
+        shutil.rmtree(history)
 
 
 def tracking_starts(videos: Sequence[SampleVideo], first_hour: datetime, last_hour: datetime) -> dict[str, datetime]:
@@ -469,7 +476,7 @@ def _run_in_demo_dir(demo_dir: Path, videos: int, days: int, progress: Progress)
     with open_orchestrator(simulated=True) as orchestrator:
         progress(
             f"3/4 backfilling {days} day(s) of hourly partitions ({partition_key(first_hour)} .. "
-            f"{partition_key(last_hour)}) with the simulated platform, one run per platform: the accounts' "
+            f"{partition_key(last_hour)}) with the simulated platform, one run for every platform: the accounts' "
             "discovery first, then the scrapes"
         )
         orchestrator.backfill_discovery(first_hour, last_hour, progress)
