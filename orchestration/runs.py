@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from orchestration.defs.progress import DBT_PROGRESS_PREFIX
 from viewtrail import config
 from viewtrail.clock import partition_key, system_now
 from viewtrail.domain.errors import ViewtrailError
@@ -246,8 +247,6 @@ class _StepReporter:
                 break
 
     def _event(self, entry: Any) -> None:
-        from orchestration.defs.dbt import DBT_PROGRESS_PREFIX
-
         event = entry.dagster_event
         if event is None:
             message = entry.user_message or ""
