@@ -118,26 +118,28 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         return found
 
     def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
-        plain = [e for e in events if _batchable(e)]
+        plain = [entry for entry in events if _batchable(entry)]
         for run_id, group in _by_run(plain):
             self._store_asset_batch(run_id, group)
-        for event in events:
-            if not _batchable(event):
-                self.store_event(event)
+        for entry in events:
+            if not _batchable(entry):
+                self.store_event(entry)
 
     def _store_asset_batch(self, run_id: str, events: list[EventLogEntry]) -> None:
-        rows = [self._event_to_row(e) for e in events]
+        rows = [self._event_to_row(entry) for entry in events]
         with self.run_connection(run_id) as conn:
             conn.execute(SqlEventLogStorageTable.insert(), rows)
         with self.index_transaction() as conn:
             ids = [conn.execute(SqlEventLogStorageTable.insert(), row).inserted_primary_key[0] for row in rows]
             self._store_asset_event_tags(conn, events, ids)
+            # the asset's row takes, per kind of event, columns read from that one event: updating it with the
+            # last event of each kind leaves what updating it with every event in turn would
             last: dict[tuple[str, str], tuple[EventLogEntry, int]] = {}
-            for event, event_id in zip(events, ids, strict=True):
-                dagster_event = event.get_dagster_event()
-                last[(str(dagster_event.asset_key), dagster_event.event_type_value)] = (event, event_id)
-            for event, event_id in sorted(last.values(), key=lambda pair: pair[1]):
-                self._store_asset_event(conn, event, event_id)
+            for entry, event_id in zip(events, ids, strict=True):
+                dagster_event = entry.get_dagster_event()
+                last[(str(dagster_event.asset_key), dagster_event.event_type_value)] = (entry, event_id)
+            for entry, event_id in sorted(last.values(), key=lambda pair: pair[1]):
+                self._store_asset_event(conn, entry, event_id)
 
     def _dispose_engines(self) -> None:
         with self._engines_lock:
@@ -163,13 +165,15 @@ def _batchable(event: EventLogEntry) -> bool:
     """Events written through the batch path: those of an asset (materialization, planned...), not of checks or
     of the run's status, which the stock path mirrors elsewhere."""
     dagster_event = event.dagster_event
-    return dagster_event is not None and dagster_event.event_type in ASSET_EVENTS and dagster_event.asset_key is not None
+    return (
+        dagster_event is not None and dagster_event.event_type in ASSET_EVENTS and dagster_event.asset_key is not None
+    )
 
 
 def _by_run(events: list[EventLogEntry]) -> list[tuple[str, list[EventLogEntry]]]:
     groups: dict[str, list[EventLogEntry]] = {}
-    for event in events:
-        groups.setdefault(event.run_id, []).append(event)
+    for entry in events:
+        groups.setdefault(entry.run_id, []).append(entry)
     return list(groups.items())
 
 

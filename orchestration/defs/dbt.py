@@ -32,8 +32,8 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from orchestration.defs import dbt_internals
 from orchestration.defs.assets import SNAPSHOT_ASSET_KEYS
 from orchestration.defs.discovery import ACCOUNTS_ASSET_KEYS
-from orchestration.defs.queues import WAREHOUSE_STEP
 from orchestration.defs.progress import DBT_PROGRESS_PREFIX
+from orchestration.defs.queues import WAREHOUSE_STEP
 from orchestration.defs.resources import WarehouseResource
 from viewtrail import config
 

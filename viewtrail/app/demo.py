@@ -7,9 +7,10 @@ deleted, so ``make demo``, then tracking one's own videos, then ``make demo`` ag
 
 1. create a fresh demo warehouse in the demo dir (refusing to delete one holding rows the demo did not create);
 2. track ~200 sample videos across the four platforms (deterministic ids, realistic canonical URLs);
-3. backfill the last 14 days of hourly partitions with the simulated platform, through Dagster: one run per
-   platform asset covering the whole range (``BackfillPolicy.single_run()``), in-process, recorded in the
-   Dagster instance of ``DAGSTER_HOME`` when it is set (so the runs show in ``make ui``);
+3. backfill the last 14 days of hourly partitions with the simulated platform, through Dagster: one run for the
+   accounts' discovery and one for the scrapes, each covering the whole range (``BackfillPolicy.single_run()``)
+   on every platform, in-process, recorded in the Dagster instance of ``DAGSTER_HOME`` when it is set (so the
+   runs show in ``make ui``);
 4. build the dbt models, evaluate the demo's alert rules (spike, milestone, unavailable; defined as of the
    window's start; what fired is appended to ``data/demo/alerts.jsonl`` through a ``file://`` channel) and publish
    the analyst copy (``data/demo/analytics.duckdb`` + ``data/demo/marts/*.parquet``), as one Dagster run
