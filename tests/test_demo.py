@@ -323,6 +323,8 @@ def test_the_same_demo_a_year_apart_gives_the_same_results_shifted_in_time(
 def test_demo_report_says_simulated_and_separates_thousands(tmp_path: Path) -> None:
     from rich.console import Console
 
+    from viewtrail.cli.demo_report import render_report
+
     hour = clock.last_complete_hour()
     report = demo.DemoReport(
         videos_tracked=1_234,
@@ -341,7 +343,7 @@ def test_demo_report_says_simulated_and_separates_thousands(tmp_path: Path) -> N
         data_dir=tmp_path / "demo",
     )
     console = Console(record=True, width=400)
-    demo.render_report(report, console)
+    render_report(report, console)
     text = console.export_text()
     assert "simulated data" in text
     assert "1,234 videos tracked" in text and "1,234,567 snapshots" in text and "1,050 videos have hourly" in text

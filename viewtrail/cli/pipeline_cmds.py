@@ -54,7 +54,8 @@ def demo(
 
       VIEWTRAIL_DATA_DIR=data/demo viewtrail sql "SELECT * FROM marts.video_growth LIMIT 5"
     """
-    from viewtrail.app.demo import render_report, run_demo  # here: loads Dagster, dbt, duckdb
+    from viewtrail.app.demo import run_demo  # here: loads Dagster, dbt, duckdb
+    from viewtrail.cli.demo_report import render_report
 
     console = make_console(file=sys.stdout)  # bound now: dbt output is redirected below
 
