@@ -10,7 +10,7 @@ process (so its peak RSS is its own; RUSAGE_CHILDREN of a wrapper), the stages r
 
 - discovery of the watched accounts for the hour (`plans/*_accounts`, `discovery/*`, `raw/*_accounts`);
 - the scrape of the hour (`plans/*`: the registry read and staged; `scrapes/*`: plan + scrape with the simulated
-  client + stage; `raw/*_snapshots`: the write and the checks), one run per platform as the schedule does;
+  client + stage; `raw/*_snapshots`: the write and the checks), one run for every platform as the schedule does;
 - the build: the dbt step (incremental marts + data tests on the touched videos), the alerts, the publish;
 
 then `viewtrail build --full-refresh` (every model from scratch), `viewtrail list --limit 50` (a whole process) and

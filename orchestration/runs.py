@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from orchestration.defs.progress import DBT_PROGRESS_PREFIX
 from viewtrail import config
 from viewtrail.clock import partition_key, system_now
 from viewtrail.domain.errors import ViewtrailError
@@ -246,8 +247,6 @@ class _StepReporter:
                 break
 
     def _event(self, entry: Any) -> None:
-        from orchestration.defs.dbt import DBT_PROGRESS_PREFIX
-
         event = entry.dagster_event
         if event is None:
             message = entry.user_message or ""
@@ -351,12 +350,13 @@ def backfill_snapshots(
     origin: str = "demo",
     platforms: Iterable[str] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Scrape and load each platform (or only ``platforms``) for [first_hour, last_hour]: one run per platform
-    covering the whole range (single-run backfill). Returns the metadata of both steps per load asset key.
+    """Scrape and load each platform (or only ``platforms``) for [first_hour, last_hour]: one run covering the whole
+    range (single-run backfill) and every platform. Returns the metadata of both steps per load asset key.
 
-    One run per platform rather than one run for all: the loads share the pool "duckdb" (limit 1), and an
-    in-process run polls a blocked step's slot with a back-off of up to 15 s, which would add idle waiting;
-    one run per platform gets the slot at once. A failing platform fails only its own run.
+    One run for all platforms rather than one per platform: each run costs its set-up, its definitions and its
+    planned events; in-process, the steps run one after the other, so the loads never wait for each other's
+    slot of the pool "duckdb". A failing platform fails only its own steps; the others are still loaded, and
+    the run is reported failed naming the platform.
     """
     from orchestration.defs.assets import assets_of, snapshot_asset_key
 
@@ -387,8 +387,8 @@ def backfill_discovery(
     origin: str = "demo",
     platforms: Iterable[str] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Discover the watched accounts of each platform (or only ``platforms``) for [first_hour, last_hour], one
-    run per platform as :func:`backfill_snapshots` does. Run it before the scrape backfill of the same range:
+    """Discover the watched accounts of each platform (or only ``platforms``) for [first_hour, last_hour], in one
+    run as :func:`backfill_snapshots` does. Run it before the scrape backfill of the same range:
     the videos it registers are then scraped from when they were discovered."""
     from orchestration.defs.discovery import account_assets_of, accounts_asset_key
 
@@ -433,25 +433,35 @@ def _backfill(
         "viewtrail/origin": origin,
     }
     chosen = [Platform(p) for p in platforms] if platforms is not None else list(Platform)
+    started = time.monotonic()
+    result = materialize_in_process(
+        assets_for(*chosen), instance, resources, progress=progress, report_steps=True, tags=tags
+    )
+    took = time.monotonic() - started
+    metadata: dict[str, dict[str, Any]] = {}
+    for event in result.get_asset_materialization_events():
+        found = event.materialization
+        values = {k: getattr(v, "value", v) for k, v in found.metadata.items()}
+        metadata.setdefault(found.asset_key.to_user_string(), {}).update(values)
     per_asset: dict[str, dict[str, Any]] = {}
     failures = []
     for platform in chosen:
         key = key_for(platform).to_user_string()
-        started = time.monotonic()
-        result = materialize_in_process(
-            assets_for(platform), instance, resources, progress=progress, report_steps=True, tags=tags
-        )
-        if not result.success:
-            failures.append(f"{key} (run {result.run_id})")
+        if key not in metadata:
+            failures.append(key)
             progress(f"  {key}: FAILED (run {result.run_id})")
             continue
-        metadata: dict[str, Any] = {}
-        for event in result.get_asset_materialization_events():
-            metadata |= {k: getattr(v, "value", v) for k, v in event.materialization.metadata.items()}
-        per_asset[key] = metadata
-        progress(f"  {key}: {describe(metadata)} ({time.monotonic() - started:.1f}s, one run)")
-    if failures:
-        raise RunFailedError(f"The backfill failed for {', '.join(failures)}; open `make ui` (Runs) for the logs.")
+        # both steps of the platform: the network step's counts, then the write's
+        steps = [a.key.to_user_string() for a in assets_for(platform)]
+        per_asset[key] = {k: v for step in steps for k, v in metadata.get(step, {}).items()}
+        progress(f"  {key}: {describe(per_asset[key])}")
+    hours = int((last_hour - first_hour).total_seconds() // 3600) + 1
+    progress(f"  one run, {len(chosen)} platform(s) x {hours} hour(s), {took:.1f}s")
+    if failures or not result.success:
+        failed = ", ".join(failures) or "a step"
+        raise RunFailedError(
+            f"The backfill run {result.run_id} failed for {failed}; open `make ui` (Runs) for the logs."
+        )
     return per_asset
 
 

@@ -288,3 +288,48 @@ def test_only_holders_provably_gone_are_freed(dagster_home: Path) -> None:
         info = storage.get_concurrency_info(runs.WAREHOUSE_POOL)
         assert {s.run_id for s in info.pending_steps} == set(others.values())
         assert all(instance.get_run_by_id(r).status == DagsterRunStatus.STARTED for r in others.values())
+
+
+@pytest.mark.timeout(600)
+def test_a_demo_killed_mid_backfill_then_run_again_stores_what_an_uninterrupted_demo_stores(
+    dagster_home: Path, warehouse_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.test_demo import _demo_rows
+
+    now = last_complete_hour() - timedelta(days=3)  # the demo run again and the uninterrupted one see one window
+    args = ["demo", "--videos", "8", "--days", "2"]
+    output = tmp_path / "killed.log"
+    with output.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-c", "from viewtrail.cli import app; app()", *args],
+            cwd=REPO,
+            env=dict(os.environ),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def loading() -> bool:
+        text = output.read_text()
+        assert process.poll() is None, text[-3000:]
+        return "raw/tiktok_snapshots: started" in text
+
+    try:  # killed while the scrape run loads the platforms one after the other, before any build
+        _until(loading, "the demo's scrape run to be loading", timeout_s=400)
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+    assert "4/4" not in output.read_text()
+
+    again = demo.run_demo(videos=8, days=2, progress=lambda _: None, now=now)
+
+    monkeypatch.setenv("VIEWTRAIL_DATA_DIR", str(tmp_path / "uninterrupted"))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "uninterrupted_home"))  # an instance of its own, empty
+    (tmp_path / "uninterrupted_home").mkdir()
+    shutil.copy(REPO / ".dagster_home" / "dagster.yaml", tmp_path / "uninterrupted_home" / "dagster.yaml")
+    expected = demo.run_demo(videos=8, days=2, progress=lambda _: None, now=now)
+
+    counted = ("videos_tracked", "snapshots_stored", "attempts_stored", "discovered_count", "inbox_pending")
+    assert {name: getattr(again, name) for name in counted} == {name: getattr(expected, name) for name in counted}
+    assert len(again.alerts) == len(expected.alerts) > 0
+    assert again.payouts == expected.payouts
+    assert _demo_rows(again.analytics_path, timedelta(0)) == _demo_rows(expected.analytics_path, timedelta(0))

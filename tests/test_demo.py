@@ -111,13 +111,14 @@ def test_demo_backfills_through_dagster_builds_and_publishes(demo_env: Path, war
     # observations stand for the backfilled hours, not for "now"
     assert report.first_hour <= observed[0] and observed[1] < report.last_hour + timedelta(hours=1)
 
-    # the runs went through Dagster and are recorded in DAGSTER_HOME's instance (visible in `make ui`):
-    # one run per platform asset backfills the whole range (single-run backfill), then one build run
+    # the runs went through Dagster and are recorded in DAGSTER_HOME's instance (visible in `make ui`): one run
+    # backfills the accounts' discovery over the whole range (single-run backfill) for every platform, one the
+    # scrapes, then one build run
     from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus
 
     with DagsterInstance.get() as instance:
         runs = instance.get_runs()
-        assert len(runs) == 9 and all(r.status == DagsterRunStatus.SUCCESS for r in runs)
+        assert len(runs) == 3 and all(r.status == DagsterRunStatus.SUCCESS for r in runs)
         backfills = [r for r in runs if r.tags.get("dagster/asset_partition_range_start")]
         materialized = []
         for run in backfills:
@@ -125,7 +126,7 @@ def test_demo_backfills_through_dagster_builds_and_publishes(demo_env: Path, war
             assert run.tags["dagster/asset_partition_range_end"] == report.last_hour.strftime("%Y-%m-%d-%H:%M")
             events = instance.all_logs(run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION)
             materialized += [e.dagster_event.asset_key.to_user_string() for e in events]
-    hours = 8 * 24  # every hourly partition of the range is planned, scraped and loaded, by one run per platform
+    hours = 8 * 24  # every hourly partition of the range is planned, scraped and loaded, by one run for every platform
     expected = {f"raw/{p.value}_snapshots": hours for p in Platform} | {f"scrapes/{p.value}": hours for p in Platform}
     expected |= {f"discovery/{p.value}": hours for p in Platform} | {f"raw/{p.value}_accounts": hours for p in Platform}
     expected |= {f"plans/{p.value}": hours for p in Platform} | {f"plans/{p.value}_accounts": hours for p in Platform}
@@ -329,6 +330,8 @@ def test_the_same_demo_a_year_apart_gives_the_same_results_shifted_in_time(
 def test_demo_report_says_simulated_and_separates_thousands(tmp_path: Path) -> None:
     from rich.console import Console
 
+    from viewtrail.cli.demo_report import render_report
+
     hour = clock.last_complete_hour()
     report = demo.DemoReport(
         videos_tracked=1_234,
@@ -347,7 +350,7 @@ def test_demo_report_says_simulated_and_separates_thousands(tmp_path: Path) -> N
         data_dir=tmp_path / "demo",
     )
     console = Console(record=True, width=400)
-    demo.render_report(report, console)
+    render_report(report, console)
     text = console.export_text()
     assert "simulated data" in text
     assert "1,234 videos tracked" in text and "1,234,567 snapshots" in text and "1,050 videos have hourly" in text

@@ -4,6 +4,7 @@ records and reads, across processes, and the connections must really be reused (
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -100,3 +101,71 @@ def test_deleting_a_run_removes_its_events(home: Path) -> None:
         assert not instance.all_logs(gone)
         assert instance.all_logs(kept)
         assert _backfill(instance, "2026-01-01-03:00", "2026-01-01-05:00")  # and the instance goes on working
+
+
+@asset(partitions_def=HOURS)
+def unreachable() -> MaterializeResult:
+    raise RuntimeError("the platform did not answer")
+
+
+def _partition_record(instance: DagsterInstance, key: AssetKey, keys: list[str]) -> dict[str, object]:
+    """What the UI shows of an asset's partitions and what the sensors read of its last events."""
+    from dagster import DagsterEventType, EventRecordsFilter
+
+    def partitions_of(kind: DagsterEventType) -> list[str | None]:
+        records = instance.event_log_storage.get_event_records(EventRecordsFilter(kind, asset_key=key), limit=10_000)
+        return sorted(r.partition_key or "" for r in records)
+
+    (record,) = instance.get_asset_records([key])
+    last = record.asset_entry.last_materialization_record
+    return {
+        "status": instance.get_status_by_partition(key, keys, HOURS),
+        "materialized": partitions_of(DagsterEventType.ASSET_MATERIALIZATION),
+        "planned": partitions_of(DagsterEventType.ASSET_MATERIALIZATION_PLANNED),
+        "last partition": last.partition_key if last else None,
+        "last run is a run of this instance": bool(
+            record.asset_entry.last_run_id and instance.get_run_by_id(record.asset_entry.last_run_id)
+        ),
+    }
+
+
+def test_batched_events_record_what_the_stock_storage_records_event_by_event(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A single-run backfill hands its events to the storage in batches: the partitions' statuses (materialized,
+    and failed for a failed run: Dagster reads those from the per-partition planned events) and the asset's last
+    materialization are what the stock storage, writing one event at a time, records."""
+    from dagster import PartitionKeyRange
+
+    keys = HOURS.get_partition_keys_in_range(PartitionKeyRange("2026-01-01-00:00", "2026-01-02-23:00"))
+    stock = home / "stock"
+    stock.mkdir()
+    (stock / "dagster.yaml").write_text(
+        f"storage:\n  sqlite:\n    base_dir: {stock}\ntelemetry:\n  enabled: false\n", encoding="utf-8"
+    )
+    recorded = {}
+    for name, make in (("stock", lambda: DagsterInstance.from_config(str(stock))), ("pooled", DagsterInstance.get)):
+        monkeypatch.delenv("DAGSTER_EVENT_BATCH_SIZE", raising=False)
+        with make() as instance:
+            _backfill(instance, "2026-01-01-00:00", "2026-01-01-23:00")
+            _backfill(instance, "2026-01-02-00:00", "2026-01-02-23:00")
+            failed = materialize(
+                [unreachable],
+                instance=instance,
+                raise_on_error=False,
+                tags={
+                    "dagster/asset_partition_range_start": "2026-01-01-00:00",
+                    "dagster/asset_partition_range_end": "2026-01-01-11:00",
+                },
+            )
+            assert not failed.success
+            batched = os.environ.get("DAGSTER_EVENT_BATCH_SIZE")
+            recorded[name] = {
+                asset_key: _partition_record(instance, asset_key, keys)
+                for asset_key in (AssetKey("counted"), AssetKey("unreachable"))
+            }
+        assert (name == "pooled") == bool(batched)  # the pooled storage turns batches on; the stock one does not
+    assert recorded["pooled"] == recorded["stock"]
+    assert recorded["pooled"][AssetKey("counted")]["materialized"] == sorted(keys)
+    failed_statuses = recorded["pooled"][AssetKey("unreachable")]["status"]
+    assert [k for k, status in failed_statuses.items() if status is not None] == keys[:12]

@@ -32,6 +32,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from orchestration.defs import dbt_internals
 from orchestration.defs.assets import SNAPSHOT_ASSET_KEYS
 from orchestration.defs.discovery import ACCOUNTS_ASSET_KEYS
+from orchestration.defs.progress import DBT_PROGRESS_PREFIX
 from orchestration.defs.queues import WAREHOUSE_STEP
 from orchestration.defs.resources import WarehouseResource
 from viewtrail import config
@@ -242,8 +243,6 @@ def mart_names() -> list[str]:
 DBT_TESTS_TAG = "viewtrail/dbt_tests"
 #: A run tagged with it ("true") rebuilds every incremental model from scratch (`viewtrail build --full-refresh`).
 DBT_FULL_REFRESH_TAG = "viewtrail/dbt_full_refresh"
-#: The prefix of the step's log lines saying how far dbt has got (read back by the launcher's progress).
-DBT_PROGRESS_PREFIX = "dbt progress: "
 DBT_TEST_SCOPES = ("touched", "all")
 #: The dbt command of every build; the selection (all models, or the subset Dagster asks for) is appended.
 #: --no-write-json: manifest.json and run_results.json are not written (Dagster gets the results from dbt's events;

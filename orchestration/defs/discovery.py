@@ -6,7 +6,7 @@ then record (pooled).
 * ``discovery/{platform}`` decides from that plan which accounts are due in the partition (their discovery
   cadence since the last attempt), lists each one's metrics and recent videos through the platform's account
   client, and stages the results. Like the scrapes, it opens no warehouse and holds no ``duckdb`` pool slot.
-* ``raw/{platform}_accounts`` records the staged batch in one short write per hour (pool ``duckdb``): every
+* ``raw/{platform}_accounts`` records the staged batch in one short write (pool ``duckdb``), hour by hour: every
   attempt in ``raw.account_attempts``, the metrics in ``raw.account_snapshots``, and the new videos registered
   (``auto``) or put in the inbox (``review``). Discovered videos are then due like any newly tracked video: the
   scrape of the same hour observes them, and the new-videos sensor gives them a first snapshot within seconds.
@@ -49,7 +49,7 @@ from viewtrail.pipeline import queue, staging
 from viewtrail.planning.discovery import execute_discoveries, plan_discoveries
 from viewtrail.planning.scheduling import hours_in
 from viewtrail.platforms.accounts import discover_sync
-from viewtrail.warehouse.accounts import load_watched_accounts, record_account_results
+from viewtrail.warehouse.accounts import load_watched_accounts, record_account_hours
 
 
 def discovery_asset_key(platform: Platform | str) -> AssetKey:
@@ -191,11 +191,10 @@ def build_accounts_asset(platform: Platform):
             raise Failure(description=nothing_staged(context, platform, path, discovery_asset_key(platform), "batch"))
         totals: dict[str, int] = {}
         registered: list[str] = []
+        # every hour in one write, each as of its last attempt: a backfill's hours commit once
+        hours = [(max(r.attempt.attempted_at for r in results), results) for _hour, results in steps]
         with warehouse.connect() as con:
-            for _hour, results in steps:
-                written = record_account_results(
-                    con, results, now=max(r.attempt.attempted_at for r in results), run_id=context.run.run_id
-                )
+            for written in record_account_hours(con, hours, run_id=context.run.run_id):
                 for name, value in dataclasses.asdict(written).items():
                     if isinstance(value, int):
                         totals[name] = totals.get(name, 0) + value

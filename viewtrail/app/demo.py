@@ -7,19 +7,22 @@ deleted, so ``make demo``, then tracking one's own videos, then ``make demo`` ag
 
 1. create a fresh demo warehouse in the demo dir (refusing to delete one holding rows the demo did not create);
 2. track ~200 sample videos across the four platforms (deterministic ids, realistic canonical URLs);
-3. backfill the last 14 days of hourly partitions with the simulated platform, through Dagster: one run per
-   platform asset covering the whole range (``BackfillPolicy.single_run()``), in-process, recorded in the
-   Dagster instance of ``DAGSTER_HOME`` when it is set (so the runs show in ``make ui``);
+3. backfill the last 14 days of hourly partitions with the simulated platform, through Dagster: one run for the
+   accounts' discovery and one for the scrapes, each covering the whole range (``BackfillPolicy.single_run()``)
+   on every platform, in-process, recorded in the Dagster instance of ``DAGSTER_HOME`` when it is set (so the
+   runs show in ``make ui``);
 4. build the dbt models, evaluate the demo's alert rules (spike, milestone, unavailable; defined as of the
    window's start; what fired is appended to ``data/demo/alerts.jsonl`` through a ``file://`` channel) and publish
    the analyst copy (``data/demo/analytics.duckdb`` + ``data/demo/marts/*.parquet``), as one Dagster run
    (:mod:`viewtrail.app.orchestrator`);
-5. print a short report, with the alerts that fired during the simulated window.
+5. read the report from the analyst copy, with the alerts that fired during the simulated window (`viewtrail demo`
+   prints it: :mod:`viewtrail.cli.demo_report`).
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -35,9 +38,6 @@ from viewtrail.domain.hashing import STABLE
 from viewtrail.domain.models import Platform, VideoRef
 
 if TYPE_CHECKING:
-    from rich.console import Console, JustifyMethod
-    from rich.table import Table
-
     from viewtrail.warehouse import marts
 
 DEMO_VIDEO_COUNT = 200
@@ -229,10 +229,12 @@ def _is_marked_demo_warehouse(path: Path) -> bool:
 
 
 def prepare_demo_warehouse(path: Path, demo_dir: Path) -> None:
-    """Delete the previous demo warehouse at ``path`` (and the analyst copy published from it) so the demo starts
-    afresh. Refuses (:class:`DemoError`) unless ``path`` is inside ``demo_dir``, is marked as a demo warehouse and
+    """Delete the previous demo warehouse at ``path`` (and the analyst copy and raw history published from it) so
+    the demo starts afresh. Refuses (:class:`DemoError`) unless ``path`` is inside ``demo_dir``, is marked as a demo warehouse and
     holds nothing but rows the demo created: the demo never deletes anyone's data."""
     import duckdb
+
+    from viewtrail.pipeline.publish import HISTORY_DIR_NAME
 
     inside = demo_dir.absolute().resolve()
     if not path.absolute().resolve().is_relative_to(inside):
@@ -264,6 +266,10 @@ def prepare_demo_warehouse(path: Path, demo_dir: Path) -> None:
         for file in (candidate, candidate.with_name(candidate.name + ".wal")):
             if file.exists() and file.absolute().resolve().is_relative_to(inside):
                 file.unlink()
+    # the raw history published from the previous demo warehouse: the fresh one would be appended to it
+    history = config.marts_export_dir().parent / HISTORY_DIR_NAME
+    if history.is_dir() and history.absolute().resolve().is_relative_to(inside):
+        shutil.rmtree(history)
 
 
 def tracking_starts(videos: Sequence[SampleVideo], first_hour: datetime, last_hour: datetime) -> dict[str, datetime]:
@@ -469,7 +475,7 @@ def _run_in_demo_dir(demo_dir: Path, videos: int, days: int, progress: Progress)
     with open_orchestrator(simulated=True) as orchestrator:
         progress(
             f"3/4 backfilling {days} day(s) of hourly partitions ({partition_key(first_hour)} .. "
-            f"{partition_key(last_hour)}) with the simulated platform, one run per platform: the accounts' "
+            f"{partition_key(last_hour)}) with the simulated platform, one run for every platform: the accounts' "
             "discovery first, then the scrapes"
         )
         orchestrator.backfill_discovery(first_hour, last_hour, progress)
@@ -548,184 +554,3 @@ def read_demo_alerts(con: Any) -> list[AlertRow]:
         )
         for e in list_events(con)
     ]
-
-
-def _fmt_age(days: float | None) -> str:
-    if days is None:
-        return "-"
-    return f"{days * 24:.0f}h" if days < 2 else f"{days:.0f}d"
-
-
-def _growth_table(title: str, rows: Sequence[marts.GrowingVideo]) -> Table:
-    from rich.table import Table
-
-    table = Table(title=title)
-    table.add_column("video_id")
-    table.add_column("title")
-    table.add_column("posted", justify="right")
-    table.add_column("views", justify="right")
-    table.add_column("views/h (24h)", justify="right")
-    table.add_column("growth 7d", justify="right")
-    for row in rows:
-        table.add_row(
-            row.video_id,
-            (row.title or "")[:34],
-            f"{_fmt_age(row.age_days)} ago",
-            f"{row.views:,}" if row.views is not None else "-",
-            f"{row.views_per_hour_24h:,.1f}" if row.views_per_hour_24h is not None else "-",
-            f"+{row.increase_7d_pct:,.0f}%" if row.increase_7d_pct is not None else "new",
-        )
-    return table
-
-
-def _count(value: float | None) -> str:
-    return f"{value:,.0f}" if value is not None else "-"
-
-
-def _creators_table(rows: Sequence[marts.CreatorLatest]) -> Table:
-    from rich.table import Table
-
-    table = Table(title="Top creators (marts.creator_latest): their accounts summed across platforms")
-    columns: tuple[tuple[str, JustifyMethod], ...] = (
-        ("creator", "left"),
-        ("platforms", "left"),
-        ("followers", "right"),
-        ("videos", "right"),
-        ("views", "right"),
-        ("posts/week", "right"),
-    )
-    for name, justify in columns:
-        table.add_column(name, justify=justify)
-    for row in rows:
-        per_week = f"{row.posts_per_week:.1f}" if row.posts_per_week is not None else "-"
-        table.add_row(
-            row.name, ", ".join(row.platforms), _count(row.followers), f"{row.videos:,}", _count(row.views), per_week
-        )
-    return table
-
-
-def _discovered_table(rows: Sequence[DiscoveredRow], total: int) -> Table:
-    from rich.table import Table
-
-    table = Table(title=f"Discovered during the window ({len(rows)} newest of {total})")
-    columns: tuple[tuple[str, JustifyMethod], ...] = (
-        ("video_id", "left"),
-        ("account", "left"),
-        ("posted (UTC)", "left"),
-        ("views", "right"),
-    )
-    for name, justify in columns:
-        table.add_column(name, justify=justify)
-    for row in rows:
-        posted = f"{row.posted_at:%Y-%m-%d %H:%M}" if row.posted_at is not None else "-"
-        table.add_row(row.video_id, row.account_id, posted, _count(row.views))
-    return table
-
-
-#: Alerts shown in the report: the first of each kind, then the rest up to this many.
-REPORT_ALERTS = 12
-
-
-def _alerts_table(alerts: Sequence[AlertRow]) -> Table:
-    from rich.table import Table
-
-    firsts = {a.kind: a for a in reversed(alerts)}
-    shown = list(firsts.values())
-    shown += [a for a in alerts if a not in shown][: max(0, REPORT_ALERTS - len(shown))]
-    table = Table(title=f"Alerts that fired during the window ({len(shown)} of {len(alerts)} shown)")
-    table.add_column("happened (UTC)")
-    table.add_column("kind")
-    table.add_column("what")
-    for alert in sorted(shown, key=lambda a: a.occurred_at):
-        table.add_row(f"{alert.occurred_at:%Y-%m-%d %H:%M}", alert.kind, alert.title.removeprefix("viewtrail: ")[:70])
-    return table
-
-
-def _program_table(report: DemoReport) -> Table:
-    from rich.table import Table
-
-    from viewtrail.domain.programs import format_minor
-
-    goals = {g.creator_id: g for g in report.goals}
-    table = Table(title="Creator program (marts.creator_payouts, creator_goal_status): CPM payouts and weekly goals")
-    columns: tuple[tuple[str, JustifyMethod], ...] = (
-        ("campaign", "left"),
-        ("creator", "left"),
-        ("finalized", "right"),
-        ("pending", "right"),
-        ("rejected", "right"),
-        ("due", "right"),
-        ("goal this week", "left"),
-    )
-    for name, justify in columns:
-        table.add_column(name, justify=justify)
-    for p in report.payouts:
-        goal = goals.get(p.creator_id or "")
-        status = f"{goal.actual:g}/{goal.target:g} {goal.metric}: {goal.status}" if goal else "-"
-        table.add_row(
-            p.campaign_id,
-            p.creator_id or "-",
-            str(p.videos_finalized),
-            str(p.videos_open),
-            str(p.videos_rejected),
-            format_minor(p.due_minor, p.currency or ""),
-            status,
-        )
-    return table
-
-
-def render_report(report: DemoReport, console: Console) -> None:
-    console.print(
-        f"\n[bold]viewtrail demo[/bold] ([bold red]simulated data[/bold red]: made up by the simulated platform, not "
-        f"real metrics) done in {report.seconds:.0f}s: [bold]{report.videos_tracked:,}[/bold] videos tracked, [bold]{report.snapshots_stored:,}[/bold] snapshots "
-        f"stored ({report.attempts_stored:,} scrape attempts) for {report.first_hour:%Y-%m-%d %H:00} .. "
-        f"{report.last_hour:%Y-%m-%d %H:00} UTC (simulated platform)."
-    )
-    console.print(
-        f"[bold]{report.posted_in_window:,}[/bold] of the sample videos were posted inside the window and tracked at "
-        f"launch; the others are catalogue videos posted days to months earlier. "
-        f"[bold]{report.hourly_history:,}[/bold] videos have hourly history (24+ snapshots); "
-        f"{report.disappeared:,} disappeared and were marked unavailable."
-    )
-    if report.top_growth:
-        console.print(_growth_table("Fastest growing (marts.video_growth): young videos taking off", report.top_growth))
-    if report.plateauing:
-        console.print(_growth_table("The oldest tracked videos: plateauing", report.plateauing))
-    if report.top_creators:
-        console.print(_creators_table(report.top_creators))
-    console.print(
-        f"{report.accounts_watched} watched accounts: [bold]{report.discovered_count:,}[/bold] videos discovered "
-        f"that were posted inside the window (tracked from their discovery); {report.inbox_pending:,} wait in the "
-        "review inbox (`viewtrail inbox`)."
-    )
-    if report.discovered_in_window:
-        console.print(_discovered_table(report.discovered_in_window, report.discovered_count))
-    if report.alerts:
-        console.print(_alerts_table(report.alerts))
-    if report.payouts:
-        console.print(_program_table(report))
-    counts = {kind: sum(a.kind == kind for a in report.alerts) for kind, _ in DEMO_ALERT_RULES}
-    env = demo_env_prefix(report)
-    console.print(
-        f"Alerts: {len(report.alerts):,} fired during the window ("
-        + ", ".join(f"{n:,} {kind}" for kind, n in counts.items())
-        + f"), delivered to {report.alerts_log} (`{env}viewtrail alerts --since "
-        f"{max(1, (report.last_hour - report.first_hour).days + 1)}d` lists them)."
-    )
-    console.print(
-        f"The demo's data is in its own directory {report.data_dir or report.analytics_path.parent}/ (your own "
-        "videos, in the default data dir, are never touched). To query it, point VIEWTRAIL_DATA_DIR there:\n"
-        f'  {env}.venv/bin/viewtrail sql "SELECT video_id, views, views_per_hour_24h FROM marts.video_growth'
-        ' ORDER BY views_per_hour_24h DESC LIMIT 10"\n'
-        f"                               # the demo's analyst copy {report.analytics_path} (--format csv|json)\n"
-        f"  {env}make ui   # Dagster UI + daemon on http://127.0.0.1:3000 on the demo's data\n"
-        f"  Parquet exports of every mart: {report.marts_dir}/"
-    )
-
-
-def demo_env_prefix(report: DemoReport) -> str:
-    """``VIEWTRAIL_DATA_DIR=<demo dir> `` to put before a command so it reads the demo's data."""
-    import shlex
-
-    data_dir = report.data_dir or report.analytics_path.parent
-    return f"VIEWTRAIL_DATA_DIR={shlex.quote(str(data_dir))} "

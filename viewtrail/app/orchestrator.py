@@ -42,7 +42,7 @@ class Orchestrator(Protocol):
         origin: str = ...,
         platforms: Iterable[str] | None = ...,
     ) -> dict[str, dict[str, Any]]:
-        """Discover the watched accounts for every hour of [first_hour, last_hour], one run per platform."""
+        """Discover the watched accounts for every hour of [first_hour, last_hour], in one run for every platform."""
 
     def backfill_snapshots(
         self,
@@ -53,7 +53,8 @@ class Orchestrator(Protocol):
         origin: str = ...,
         platforms: Iterable[str] | None = ...,
     ) -> dict[str, dict[str, Any]]:
-        """Scrape and load the tracked videos for every hour of [first_hour, last_hour], one run per platform."""
+        """Scrape and load the tracked videos for every hour of [first_hour, last_hour], in one run for every
+        platform."""
 
     def build_and_publish(self, progress: Progress | None = None, *, full_refresh: bool = ...) -> str:
         """dbt build, the analyst copy and the alert rules as one run; returns the run's id. ``full_refresh``:

@@ -44,8 +44,8 @@ def demo(
 
     Works in its own data dir, <VIEWTRAIL_DATA_DIR>/demo (default data/demo): a demo warehouse there, sample
     videos on TikTok, YouTube, Instagram and X, the last DAYS days of hourly partitions backfilled through Dagster
-    (one run per platform), the dbt marts built, the demo's alert rules evaluated, and data/demo/analytics.duckdb
-    and data/demo/marts/*.parquet published; then prints a short report. Your own warehouse and analyst copy
+    (one run for the discovery, one for the scrapes), the dbt marts built, the demo's alert rules evaluated, and
+    data/demo/analytics.duckdb and data/demo/marts/*.parquet published; then prints a short report. Your own warehouse and analyst copy
     (data/warehouse.duckdb, data/analytics.duckdb) are never touched, so you can run the demo again at any time.
 
     Examples:
@@ -54,7 +54,8 @@ def demo(
 
       VIEWTRAIL_DATA_DIR=data/demo viewtrail sql "SELECT * FROM marts.video_growth LIMIT 5"
     """
-    from viewtrail.app.demo import render_report, run_demo  # here: loads Dagster, dbt, duckdb
+    from viewtrail.app.demo import run_demo  # here: loads Dagster, dbt, duckdb
+    from viewtrail.cli.demo_report import render_report
 
     console = make_console(file=sys.stdout)  # bound now: dbt output is redirected below
 

@@ -587,18 +587,37 @@ def record_account_results(
     - ``videos_new`` on the attempt: how many videos it registered or added to the inbox; null when it failed,
       listed nothing it could use, or discovery is off.
     """
-    now = now or utc_now()
+    return record_account_hours(con, [(now or utc_now(), results)], run_id=run_id)[0]
+
+
+def record_account_hours(
+    con: duckdb.DuckDBPyConnection,
+    hours: Sequence[tuple[datetime, Iterable[AccountResult]]],
+    *,
+    run_id: str | None = None,
+) -> list[DiscoveryWrite]:
+    """Store several hours of discovery results, each ``(now, results)``, in one write transaction: hour after
+    hour, each as :func:`record_account_results` stores it (an hour's new videos are known to the next). A
+    backfill records hundreds of hours; one transaction for all costs one commit instead of one per hour, and a
+    process killed meanwhile leaves none of them (the accounts stay due). Returns what each hour stored."""
+    ordered_hours = [(now, _ordered(results)) for now, results in hours]
+
+    def store(write: transactions.Write) -> list[DiscoveryWrite]:
+        return [
+            _store_results(con, ordered, write, now) if ordered else DiscoveryWrite() for now, ordered in ordered_hours
+        ]
+
+    if not any(ordered for _, ordered in ordered_hours):
+        return [DiscoveryWrite() for _ in ordered_hours]
+    return transactions.run_write(con, store, kind="discovery", run_id=run_id)
+
+
+def _ordered(results: Iterable[AccountResult]) -> list[AccountResult]:
+    """The results once per (account, attempt), in the order of their attempts."""
     batch: dict[tuple[str, datetime], AccountResult] = {}
     for result in results:
         batch.setdefault((result.attempt.account_id, result.attempt.attempted_at), result)
-    if not batch:
-        return DiscoveryWrite()
-    ordered = sorted(batch.values(), key=lambda r: (r.attempt.attempted_at, r.attempt.account_id))
-
-    def store(write: transactions.Write) -> DiscoveryWrite:
-        return _store_results(con, ordered, write, now)
-
-    return transactions.run_write(con, store, kind="discovery", run_id=run_id)
+    return sorted(batch.values(), key=lambda r: (r.attempt.attempted_at, r.attempt.account_id))
 
 
 def _store_results(
@@ -922,6 +941,7 @@ __all__ = [
     "list_accounts",
     "list_creators",
     "list_inbox",
+    "record_account_hours",
     "record_account_results",
     "reject_inbox",
     "remove_creator",
