@@ -186,7 +186,7 @@ def test_the_documented_commands_bring_up_the_topology_and_a_run_launched_throug
     import duckdb
 
     with duckdb.connect(str(cluster.warehouse.with_name("analytics.duckdb")), read_only=True) as con:
-        (published,) = con.sql("SELECT count(DISTINCT video_id) FROM marts.video_latest").fetchone()
+        ((published,),) = con.sql("SELECT count(DISTINCT video_id) FROM marts.video_latest").fetchall()
     assert published == VIDEOS
     landed = _of_the_hour(topology.rows(cluster.warehouse), hour)
     assert landed["snapshots"]
