@@ -20,7 +20,7 @@ DEPLOY_STAMP := $(VENV)/.installed-deploy
 help:
 	@echo "make demo   - run the main job: demo pipeline on a local DuckDB file with the simulated platform"
 	@echo "make test   - run the linters and the test suite"
-	@echo "make test-distributed - the production profile's tests against PostgreSQL, Redis and an S3 server (docs/deploy.md)"
+	@echo "make test-distributed - the production profile's tests against PostgreSQL, Redis, RabbitMQ and an S3 server (docs/deploy.md)"
 	@echo "make test-browser - the dashboard and /docs in headless chromium (needs /usr/bin/chromium: apt-get install chromium)"
 	@echo "make lint   - ruff (lint + format check), import contracts, mypy, and sqlfluff on the dbt models"
 	@echo "make ui     - start the Dagster UI and daemon (schedules, sensors) on http://127.0.0.1:3000"
@@ -80,7 +80,7 @@ lint: $(STAMP)
 test: $(DBT_MANIFEST) lint
 	$(BIN)/python -m pytest
 
-# The production profile (docs/deploy.md) against real services: PostgreSQL and Redis on 127.0.0.1 (.ci/run starts
+# The production profile (docs/deploy.md) against real services: PostgreSQL, Redis and RabbitMQ on 127.0.0.1 (.ci/run starts
 # them when they are down), moto's S3 server in-process. Installs the [deploy] extra, which `make test` never needs.
 $(DEPLOY_STAMP): $(STAMP)
 	@$(PYTHON) -c "$$LOCKED" bash -c '[ $(DEPLOY_STAMP) -nt $(STAMP) ] && exit 0; set -e; \

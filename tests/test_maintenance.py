@@ -4,6 +4,7 @@ younger ones and runs still going."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from dagster import DagsterInstance, DagsterRun, DagsterRunStatus, RunsFilter, asset, materialize
 
@@ -31,3 +32,13 @@ def test_finished_runs_older_than_the_retention_are_deleted_with_their_event_log
 
         assert {r.run_id for r in instance.get_runs(RunsFilter())} == {running.run_id}
         assert all(instance.all_logs(run_id) == [] for run_id in finished)
+
+
+def test_the_captured_stdout_and_stderr_of_a_deleted_run_go_with_it():
+    with DagsterInstance.local_temp() as instance:
+        run_id = materialize([tiny], instance=instance).run_id
+        logs = Path(instance.compute_log_manager._base_dir)  # the local manager keeps one directory per run
+        assert (logs / run_id).is_dir()
+        with clock.pinned(clock.utc_now() + timedelta(days=8)):
+            assert delete_old_runs(instance, timedelta(days=7)) == 1
+        assert not (logs / run_id).exists()

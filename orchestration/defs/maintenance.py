@@ -2,9 +2,10 @@
 
 Dagster prunes schedule and sensor ticks itself (``retention`` in dagster.yaml) but keeps every run and its event
 log forever: an hourly scrape and discovery, their builds and the sensors' runs add some ten thousand runs a month
-to the instance's database. ``dagster_retention`` deletes finished runs (and their event logs) created more than
-``VIEWTRAIL_RUN_RETENTION_DAYS`` days ago through the instance API, and sweeps staged batches that no load step
-picked up (a load step sweeps too, but only when one runs)."""
+to the instance's database. ``dagster_retention`` deletes finished runs (their event logs, and the captured
+stdout/stderr the compute log manager keeps on this host) created more than ``VIEWTRAIL_RUN_RETENTION_DAYS`` days
+ago through the instance API, and sweeps staged batches that no load step picked up (a load step sweeps too, but
+only when one runs)."""
 
 from datetime import timedelta
 
@@ -31,7 +32,8 @@ _BATCH = 200  # runs deleted per query: a first clean-up of a long history goes 
 
 
 def delete_old_runs(instance, older_than: timedelta) -> int:
-    """Delete finished runs created before now - ``older_than`` (with their event logs); returns how many."""
+    """Delete finished runs created before now - ``older_than`` (with their event logs and compute logs); returns
+    how many."""
     cutoff = utc_now() - older_than
     deleted = 0
     while True:
@@ -41,7 +43,11 @@ def delete_old_runs(instance, older_than: timedelta) -> int:
         if not records:
             return deleted
         for record in records:
-            instance.delete_run(record.dagster_run.run_id)
+            run_id = record.dagster_run.run_id
+            instance.delete_run(run_id)
+            # Deleting a run leaves its captured stdout/stderr behind; every log key of a run starts with its id.
+            # Celery workers capture theirs on their own hosts (docs/deploy.md: a find from cron there).
+            instance.compute_log_manager.delete_logs(prefix=[run_id])
             deleted += 1
 
 

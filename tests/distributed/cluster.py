@@ -159,18 +159,30 @@ class Cluster:
     def stop(self) -> None:
         for name in list(self.workers):
             self.kill_worker(name)
+        if not self.broker.startswith("redis://"):
+            return  # a RabbitMQ vhost is deleted by the fixture that made it
         import redis
 
         number = int(self.broker.rsplit("/", 1)[1])
         redis.Redis(host="127.0.0.1", port=6379, db=number).flushdb()
 
 
-def make_cluster(root: Path, pg_url: Callable[..., str], database: str, bucket: str, s3_env: dict[str, str]) -> Cluster:
-    """Everything but the workers: the instance's storage created and the pool set, as docs/deploy.md does."""
+def make_cluster(
+    root: Path,
+    pg_url: Callable[..., str],
+    database: str,
+    bucket: str,
+    s3_env: dict[str, str],
+    broker: str | None = None,
+    backend: str | None = None,
+) -> Cluster:
+    """Everything but the workers: the instance's storage created and the pool set, as docs/deploy.md does. The
+    broker is a Redis database of the test's own unless given (a RabbitMQ vhost); the result backend defaults to
+    the broker."""
     home = root / "dagster_home"
     home.mkdir(parents=True)
     shutil.copy(REPO / "deploy" / "dagster.yaml", home / "dagster.yaml")
-    broker = f"redis://127.0.0.1:6379/{free_redis_db()}"
+    broker = broker or f"redis://127.0.0.1:6379/{free_redis_db()}"
     data = root / "data"
     data.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VIEWTRAIL_", "DAGSTER_", "AWS_"))}
@@ -185,7 +197,7 @@ def make_cluster(root: Path, pg_url: Callable[..., str], database: str, bucket: 
         VIEWTRAIL_STAGING_URL=f"s3://{bucket}/staging",
         VIEWTRAIL_WRITER_LOCK_URL=pg_url(database),
         VIEWTRAIL_CELERY_BROKER=broker,
-        VIEWTRAIL_CELERY_BACKEND=broker,
+        VIEWTRAIL_CELERY_BACKEND=backend or broker,
         PYTHONPATH=str(REPO),
         PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",  # `dagster-celery worker start` execs `celery`
     )

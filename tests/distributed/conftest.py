@@ -107,3 +107,30 @@ def s3_bucket(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str
                 client.delete_object(Bucket=bucket, Key=item["Key"])
         client.delete_bucket(Bucket=bucket)
         object_staging._client.cache_clear()
+
+
+RABBITMQ_HOST = os.environ.get("VIEWTRAIL_TEST_RABBITMQ_HOST", "127.0.0.1")
+RABBITMQ_PORT = int(os.environ.get("VIEWTRAIL_TEST_RABBITMQ_PORT", "5672"))
+
+
+def _rabbitmqctl(*args: str) -> None:
+    import subprocess
+
+    subprocess.run(["rabbitmqctl", "--quiet", *args], check=True, capture_output=True, timeout=120)
+
+
+@pytest.fixture
+def rabbitmq_broker() -> Iterator[str]:
+    """An AMQP URL of a RabbitMQ vhost of this test (guest may use it), deleted afterwards with its queues."""
+    if not _reachable(RABBITMQ_HOST, RABBITMQ_PORT):
+        pytest.fail(
+            f"RabbitMQ is not listening on {RABBITMQ_HOST}:{RABBITMQ_PORT}; start it (rabbitmq-server -detached, "
+            "see .ci/run) and run again."
+        )
+    vhost = f"vt_test_{uuid.uuid4().hex[:12]}"
+    _rabbitmqctl("add_vhost", vhost)
+    try:
+        _rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+        yield f"amqp://guest:guest@{RABBITMQ_HOST}:{RABBITMQ_PORT}/{vhost}"
+    finally:
+        _rabbitmqctl("delete_vhost", vhost)
