@@ -1,7 +1,7 @@
 """Fixtures of the distributed suite (``make test-distributed``): real PostgreSQL, a broker and an S3 server.
 
-Each test gets its own PostgreSQL database, Redis key prefix (a database number) or bucket, and removes it after:
-other suites may be running on the same services at the same time. A service that is down fails the test with a
+Each test gets its own PostgreSQL database, Redis key prefix (a database number) or RabbitMQ vhost, and bucket,
+and removes them after: other suites may be running on the same services at the same time. A service that is down fails the test with a
 sentence saying which and how to start it (``.ci/run`` starts them before this suite)."""
 
 from __future__ import annotations
