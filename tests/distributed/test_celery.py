@@ -145,7 +145,7 @@ def test_twenty_pairs_of_runs_launched_at_the_same_instant_never_overlap_their_w
     # re-running a partition changes nothing: the rows of one run of each platform
     landed = topology.rows(cluster.warehouse)
     assert landed["snapshots"] and landed == topology.reference_rows(tmp_path, 8, start, end, PLATFORMS)
-    print(f"\n{PAIRS} pairs of runs ({4 * PAIRS} steps) on Celery: {elapsed:.0f}s")
+    print(f"\n{PAIRS} pairs of runs ({6 * PAIRS} steps) on Celery: {elapsed:.0f}s")
 
 
 @pytest.mark.timeout(900)
