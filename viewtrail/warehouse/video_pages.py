@@ -7,6 +7,7 @@ same query as a polars frame.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -32,6 +33,25 @@ def _video_filters(
     return where, params
 
 
+#: dbt's per-video summary of the snapshots (count, last observation, its counters) as of the last build, and
+#: the newest ``ingested_at`` it holds: a page reads it for its 50 videos instead of every snapshot they have.
+SNAPSHOT_SUMMARY = "intermediate.int_video_snapshot_summary"
+
+
+def summarised_through(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    """The newest ``ingested_at`` in :data:`SNAPSHOT_SUMMARY`, or None when the warehouse has never been built."""
+    schema, table = SNAPSHOT_SUMMARY.split(".")
+    found = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ? AND database_name = "
+        "current_database()",
+        [schema, table],
+    ).fetchall()[0][0]
+    if not found:
+        return None
+    mark = con.execute(f"SELECT max(last_ingested_at) FROM {SNAPSHOT_SUMMARY}").fetchall()[0][0]
+    return mark if isinstance(mark, datetime) else None
+
+
 def video_page_query(
     *,
     platform: Platform | str | None = None,
@@ -39,13 +59,17 @@ def video_page_query(
     active: bool | None = None,
     after: str | None = None,
     limit: int | None = None,
+    summarised: datetime | None = None,
 ) -> tuple[str, list[object]]:
     """The SQL and parameters of one page of registered videos with their last snapshot, ordered by video id.
 
     ``after`` and ``limit`` page through them (keyset: the videos whose id sorts after ``after``, at most
     ``limit``). The page is cut in SQL (ORDER BY + LIMIT: a top-N over the registry) before the snapshots are
-    summarised, and only its own videos' snapshots are read, so a page costs the same whatever the size of the
-    registry and of the history.
+    summarised, and only its own videos' snapshots are read. ``summarised`` (:func:`summarised_through`): the
+    page's videos are read from dbt's snapshot summary, plus only the snapshots ingested after it (a constant
+    bound on the append-ordered ``ingested_at``, so DuckDB skips the older row groups by their min/max): without
+    it, finding the page's snapshots scans the video ids of the whole history (0.2 s at 2.5M snapshots, seconds
+    at 100M). Snapshots are never rewritten (ON CONFLICT DO NOTHING), so the two parts never count one twice.
     """
     where, params = _video_filters(platform, label, active)
     if after is not None:
@@ -53,17 +77,29 @@ def video_page_query(
         params.append(after)
     clause = ("WHERE " + " AND ".join(where)) if where else ""
     page = f"LIMIT {int(limit)}" if limit is not None else ""
+    newer = f"AND ingested_at > TIMESTAMP '{summarised.isoformat(sep=' ')}'" if summarised is not None else ""
+    summary = (
+        f"""LEFT JOIN (SELECT video_id, snapshot_count, last_observed_at, views FROM {SNAPSHOT_SUMMARY}
+                       WHERE video_id IN (SELECT video_id FROM page)) b USING (video_id)"""
+        if summarised is not None
+        else "LEFT JOIN (SELECT NULL::TEXT AS video_id, 0 AS snapshot_count, NULL::TIMESTAMP AS last_observed_at,"
+        " NULL::BIGINT AS views WHERE false) b USING (video_id)"
+    )
     sql = f"""
         WITH page AS (SELECT * FROM registry.videos v {clause} ORDER BY v.video_id {page})
         SELECT v.video_id, v.platform, v.external_id, v.url, v.account, v.is_active, v.cadence, v.track_until,
                v.labels, v.metadata, v.availability, v.consecutive_not_found, v.posted_at, v.account_id,
                v.source, v.added_at,
                v.updated_at, v.stopped_at,
-               coalesce(s.snapshots, 0) AS snapshots, s.last_observed_at, s.last_views
+               coalesce(b.snapshot_count, 0) + coalesce(s.snapshots, 0) AS snapshots,
+               greatest(b.last_observed_at, s.last_observed_at) AS last_observed_at,
+               CASE WHEN b.last_observed_at IS NULL OR s.last_observed_at > b.last_observed_at THEN s.last_views
+                    ELSE b.views END AS last_views
         FROM page v
+        {summary}
         LEFT JOIN (SELECT video_id, count(*) AS snapshots, max(observed_at) AS last_observed_at,
                           arg_max(views, observed_at) AS last_views
-                   FROM raw.snapshots WHERE video_id IN (SELECT video_id FROM page) GROUP BY video_id) s
+                   FROM raw.snapshots WHERE video_id IN (SELECT video_id FROM page) {newer} GROUP BY video_id) s
              USING (video_id)
         ORDER BY v.video_id
         """
@@ -81,7 +117,9 @@ def video_page(
 ) -> tuple[list[str], list[dict[str, Any]]]:
     """One page of :func:`video_page_query`: its column names, and its rows as dicts (column name -> value) in
     video id order."""
-    sql, params = video_page_query(platform=platform, label=label, active=active, after=after, limit=limit)
+    sql, params = video_page_query(
+        platform=platform, label=label, active=active, after=after, limit=limit, summarised=summarised_through(con)
+    )
     cursor = con.execute(sql, params)
     names = [column[0] for column in cursor.description or ()]
     return names, [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

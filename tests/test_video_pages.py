@@ -1,0 +1,60 @@
+"""A page of `viewtrail list` on a built warehouse: dbt's snapshot summary plus the snapshots written since."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from dbt_support import create_warehouse, dbt, insert_snapshots, register_videos
+
+from viewtrail.warehouse.connection import open_warehouse
+from viewtrail.warehouse.video_pages import summarised_through, video_page, video_page_query
+
+BUILT = datetime(2026, 3, 1, 12)
+LATER = datetime(2026, 3, 1, 13)
+
+
+def test_a_page_of_a_built_warehouse_counts_every_snapshot_once(warehouse_path: Path) -> None:
+    create_warehouse(warehouse_path)
+    register_videos(warehouse_path, [{"video_id": f"youtube:v{i}"} for i in range(4)])
+    insert_snapshots(
+        warehouse_path,
+        [
+            ("youtube:v0", datetime(2026, 2, 27, 10), 100, None, None, None, None, None, BUILT),
+            ("youtube:v0", datetime(2026, 2, 28, 10), 150, None, None, None, None, None, BUILT),
+            ("youtube:v1", datetime(2026, 2, 28, 10), 500, None, None, None, None, None, BUILT),
+            ("youtube:v2", datetime(2026, 2, 28, 10), 70, None, None, None, None, None, BUILT),
+        ],
+    )
+    dbt("run", "--select", "+int_video_snapshot_summary", warehouse=warehouse_path)
+    # after the build: a newer snapshot (v0), a backfilled older one (v1), the first ones of a new video (v3)
+    insert_snapshots(
+        warehouse_path,
+        [
+            ("youtube:v0", datetime(2026, 3, 1, 10), 300, None, None, None, None, None, LATER),
+            ("youtube:v1", datetime(2026, 2, 20, 10), 20, None, None, None, None, None, LATER),
+            ("youtube:v3", datetime(2026, 3, 1, 11), 9, None, None, None, None, None, LATER),
+        ],
+    )
+    with open_warehouse(warehouse_path, read_only=True) as con:
+        assert summarised_through(con) == BUILT
+        _, page = video_page(con, limit=10)
+        every_snapshot = con.execute(*video_page_query(limit=10)).fetchall()  # no summary: reads them all
+    shown = [(r["video_id"], r["snapshots"], r["last_observed_at"], r["last_views"]) for r in page]
+    assert shown == [
+        ("youtube:v0", 3, datetime(2026, 3, 1, 10), 300),
+        ("youtube:v1", 2, datetime(2026, 2, 28, 10), 500),
+        ("youtube:v2", 1, datetime(2026, 2, 28, 10), 70),
+        ("youtube:v3", 1, datetime(2026, 3, 1, 11), 9),
+    ]
+    assert [tuple(r.values()) for r in page] == every_snapshot
+
+
+def test_a_warehouse_never_built_reads_the_snapshots(warehouse_path: Path) -> None:
+    create_warehouse(warehouse_path)
+    register_videos(warehouse_path, [{"video_id": "youtube:v0"}])
+    insert_snapshots(warehouse_path, [("youtube:v0", datetime(2026, 2, 28, 10), 150)])
+    with open_warehouse(warehouse_path, read_only=True) as con:
+        assert summarised_through(con) is None
+        _, page = video_page(con)
+    assert [(r["snapshots"], r["last_views"]) for r in page] == [(1, 150)]
