@@ -72,6 +72,8 @@ def publish_videos(data: Path) -> None:
 
 
 SLACK_SECRET = "T000SECRET/B000SECRET/XXXXSECRETXXXX"
+#: When the fixture's alert happened: hours before the evaluation that fired it (NOW - 2 days).
+ALERT_OCCURRED = NOW - timedelta(days=2, hours=5)
 
 
 def publish_everything(data: Path) -> None:
@@ -103,7 +105,7 @@ def publish_everything(data: Path) -> None:
                 RICK,
                 RICK,
                 "Rick passed 20,000 views\nmore details",
-                NOW - timedelta(days=2),
+                ALERT_OCCURRED,
                 NOW - timedelta(days=2),
             ],
         )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 import duckdb
 
 T = datetime(2027, 3, 1)
+#: When the videos of the program fixture (:func:`add_program_creator`) were posted.
+POSTED = datetime(2027, 3, 1, 12)
 
 
 def add_creator(con: duckdb.DuckDBPyConnection, creator_id: str, *accounts: str) -> None:
@@ -48,3 +50,13 @@ def add_snapshots(con: duckdb.DuckDBPyConnection, video_id: str, snapshots: Iter
             "INSERT INTO raw.snapshots (video_id, observed_at, views, source, ingested_at) VALUES (?, ?, ?, 'test', ?)",
             [video_id, observed_at, views, observed_at],
         )
+
+
+def add_program_creator(
+    con: duckdb.DuckDBPyConnection, videos: Mapping[str, Iterable[tuple[datetime, int | None]]]
+) -> None:
+    """The program fixture of the interfaces' tests: creator ``ana`` with the account ``tiktok:ana``, and its
+    videos (video id -> snapshots) posted at POSTED."""
+    add_creator(con, "ana", "tiktok:ana")
+    for video_id, snapshots in videos.items():
+        add_video(con, video_id, account_id="tiktok:ana", posted_at=POSTED, snapshots=snapshots)

@@ -8,14 +8,13 @@ from pathlib import Path
 
 from api_support import api_env, problem, running_api
 from dbt_support import dbt
-from programs_support import add_creator, add_video
+from programs_support import POSTED, add_program_creator
 
 from viewtrail import clock
 from viewtrail.app import programs
 from viewtrail.pipeline.publish import publish
 from viewtrail.warehouse import open_warehouse
 
-POSTED = datetime(2027, 3, 1, 12)
 NOW = datetime(2027, 3, 10)
 
 
@@ -29,14 +28,7 @@ def test_a_program_over_http(tmp_path: Path) -> None:
     with api_env(tmp_path) as data, clock.pinned(NOW):
         warehouse = data / "warehouse.duckdb"
         with open_warehouse(warehouse) as con:
-            add_creator(con, "ana", "tiktok:ana")
-            add_video(
-                con,
-                "tiktok:1",
-                account_id="tiktok:ana",
-                posted_at=POSTED,
-                snapshots=[(POSTED + timedelta(days=8), 360_000)],
-            )
+            add_program_creator(con, {"tiktok:1": [(POSTED + timedelta(days=8), 360_000)]})
         with running_api() as api, api.client(api.key("write")) as c:
             created = c.post("/v1/campaigns", json={"name": "Spring launch", "target_views": 300_000})
             assert created.status_code == 201, created.text

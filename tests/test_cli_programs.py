@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from dbt_support import dbt
-from programs_support import add_creator, add_video
+from programs_support import POSTED, add_program_creator, add_video
 from typer.testing import CliRunner
 
 from viewtrail import clock
@@ -18,7 +18,6 @@ from viewtrail.cli import app
 from viewtrail.warehouse import open_warehouse
 
 runner = CliRunner()
-POSTED = datetime(2027, 3, 1, 12)
 NOW = datetime(2027, 3, 12)
 
 
@@ -37,20 +36,12 @@ def one_sentence(result) -> str:
 
 def test_a_program_from_campaign_to_payment(warehouse_path: Path) -> None:
     with open_warehouse(warehouse_path) as con:
-        add_creator(con, "ana", "tiktok:ana")
-        add_video(
+        add_program_creator(
             con,
-            "tiktok:1",
-            account_id="tiktok:ana",
-            posted_at=POSTED,
-            snapshots=[(POSTED + timedelta(days=7), 320_000)],
-        )
-        add_video(
-            con,
-            "tiktok:2",
-            account_id="tiktok:ana",
-            posted_at=POSTED,
-            snapshots=[(POSTED + timedelta(days=8), 1_200_000)],
+            {
+                "tiktok:1": [(POSTED + timedelta(days=7), 320_000)],
+                "tiktok:2": [(POSTED + timedelta(days=8), 1_200_000)],
+            },
         )
         add_video(con, "tiktok:3", account_id="tiktok:ana", posted_at=NOW - timedelta(days=1), snapshots=[(NOW, 50)])
     with clock.pinned(NOW):

@@ -294,7 +294,7 @@ def test_only_holders_provably_gone_are_freed(dagster_home: Path) -> None:
 def test_a_demo_killed_mid_backfill_then_run_again_stores_what_an_uninterrupted_demo_stores(
     dagster_home: Path, warehouse_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.test_demo import _demo_rows
+    from test_demo import _demo_rows
 
     now = last_complete_hour() - timedelta(days=3)  # the demo run again and the uninterrupted one see one window
     args = ["demo", "--videos", "8", "--days", "2"]

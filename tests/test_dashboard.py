@@ -13,7 +13,7 @@ from html import unescape
 import duckdb
 import pytest
 from api_support import api_env
-from dashboard_support import INBOX, LAUNCH, NOW, QUIET, RICK, SLACK_SECRET, publish_everything
+from dashboard_support import ALERT_OCCURRED, INBOX, LAUNCH, NOW, QUIET, RICK, SLACK_SECRET, publish_everything
 from fastapi.testclient import TestClient
 
 from viewtrail import clock
@@ -463,6 +463,14 @@ def test_alerts_page_lists_events_rules_and_channels_without_secrets(client):
     assert "milestone" in page and "team" in page
     assert SLACK_SECRET not in r.text and "SECRET" not in r.text
     assert "days must be a whole number from 1 to 366" in text(client.get("/alerts?days=0"))
+
+
+def test_recent_alerts_say_when_the_alert_happened_not_when_it_was_evaluated(client):
+    happened, evaluated = fmt.utc(ALERT_OCCURRED), fmt.utc(NOW - timedelta(days=2))
+    for path in ("/", f"/videos/{RICK}"):
+        (alerts,) = re.findall(r'<ul class="alerts">(.*?)</ul>', client.get(path).text, re.S)
+        assert "Rick passed 20,000 views" in alerts
+        assert happened in alerts and evaluated not in alerts, (path, alerts)
 
 
 def test_health_page_counts_outcomes_and_says_what_to_try(client):

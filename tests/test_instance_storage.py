@@ -52,8 +52,10 @@ def _backfill(instance: DagsterInstance, first: str, last: str) -> str:
 def test_the_committed_instance_uses_the_pooled_event_log(home: Path) -> None:
     with DagsterInstance.get() as instance:
         assert isinstance(instance.event_log_storage, PooledSqliteEventLogStorage)
-        # the one private method the storage overrides is still where Dagster makes its connections
+        # the private method the storage overrides is still where Dagster makes its connections
         assert callable(getattr(SqliteEventLogStorage, "_connect", None))
+        # and the instance's batch size, which the storage sets, still decides whether events come in batches
+        assert instance._get_event_batch_size() > 0 and instance._is_batch_writing_enabled()
 
 
 def test_a_backfill_reuses_connections_and_the_stock_storage_reads_what_it_wrote(home: Path) -> None:
@@ -159,12 +161,13 @@ def test_batched_events_record_what_the_stock_storage_records_event_by_event(
                 },
             )
             assert not failed.success
-            batched = os.environ.get("DAGSTER_EVENT_BATCH_SIZE")
+            batched = instance._is_batch_writing_enabled()
             recorded[name] = {
                 asset_key: _partition_record(instance, asset_key, keys)
                 for asset_key in (AssetKey("counted"), AssetKey("unreachable"))
             }
-        assert (name == "pooled") == bool(batched)  # the pooled storage turns batches on; the stock one does not
+        assert (name == "pooled") == batched  # the pooled storage turns batches on; the stock one does not
+    assert "DAGSTER_EVENT_BATCH_SIZE" not in os.environ  # without changing the environment
     assert recorded["pooled"] == recorded["stock"]
     assert recorded["pooled"][AssetKey("counted")]["materialized"] == sorted(keys)
     failed_statuses = recorded["pooled"][AssetKey("unreachable")]["status"]

@@ -20,14 +20,14 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from viewtrail.domain.cadence import AUTO_CADENCE_ENV, DEFAULT_AUTO_CADENCE, parse_auto_cadence
@@ -599,58 +599,68 @@ def _proxies(raw: _Raw, name: str) -> tuple[str, ...] | None:
     return tuple(item.rstrip("/") for item in items)
 
 
-def _webhook(raw: _Raw) -> str | None:
-    text = raw.text(WEBHOOK_URL)
-    if not text:
-        return None
-    parts = urlsplit(text)
-    if not parts.scheme or not (parts.netloc or parts.path):
-        # The value may carry a token: the sentence names the variable only.
-        raise SettingsError(
-            f"{WEBHOOK_URL} is not a URL; set it to an https:// webhook or any alert channel URL (e.g. slack://...,"
-            " mailto://..., see docs/alerts.md), or unset it."
-        )
-    return text
+@dataclass(frozen=True, slots=True)
+class _UrlSetting:
+    """What a deployment URL setting accepts, and the sentence that names it when the value does not fit."""
+
+    schemes: tuple[str, ...] | None  # None: any scheme
+    located: Callable[[SplitResult], bool]  # what it must have besides its scheme (a host, a bucket...)
+    problem: str  # follows the variable's name; {schemes} lists the schemes
+    drivers: bool = False  # the scheme may name a driver after a "+" (postgresql+psycopg2://)
+    secret: bool = True  # the value may hold a token or password: the sentence names the variable only
+    trailing_slash: bool = True  # False: a trailing "/" is dropped
 
 
-def _writer_lock_url(raw: _Raw) -> str | None:
-    text = raw.text(WRITER_LOCK_URL)
-    if not text:
-        return None
-    parts = urlsplit(text)
-    if parts.scheme.split("+", 1)[0] not in ("postgresql", "postgres") or not (parts.netloc or parts.query):
-        # The value may carry a password: the sentence names the variable only.
-        raise SettingsError(
-            f"{WRITER_LOCK_URL} is not a PostgreSQL URL; set it to postgresql://user@host:5432/database, or unset it "
-            "to rely on the warehouse file's own lock (one machine)."
-        )
-    return text
+#: The deployment URLs, one rule each: a new one is a row here and a field of :class:`Settings`.
+_URL_SETTINGS: dict[str, _UrlSetting] = {
+    WEBHOOK_URL: _UrlSetting(
+        None,
+        lambda parts: bool(parts.netloc or parts.path),
+        "is not a URL; set it to an https:// webhook or any alert channel URL (e.g. slack://..., mailto://..., see "
+        "docs/alerts.md), or unset it.",
+    ),
+    WRITER_LOCK_URL: _UrlSetting(
+        ("postgresql", "postgres"),
+        lambda parts: bool(parts.netloc or parts.query),
+        "is not a PostgreSQL URL; set it to postgresql://user@host:5432/database, or unset it to rely on the "
+        "warehouse file's own lock (one machine).",
+        drivers=True,
+    ),
+    STAGING_URL: _UrlSetting(
+        ("s3",),
+        lambda parts: bool(parts.netloc),
+        "is not an s3://bucket/prefix URL; set one (the endpoint and credentials come from the AWS_* variables), "
+        "or unset it to stage batches under the data dir.",
+        secret=False,
+        trailing_slash=False,
+    ),
+    CELERY_BROKER: _UrlSetting(
+        ("redis", "rediss", "amqp", "amqps", "pyamqp"),
+        lambda parts: True,
+        "is not a URL Celery can use here; start it with one of {schemes}, or unset it.",
+    ),
+    CELERY_BACKEND: _UrlSetting(
+        ("redis", "rediss", "rpc", "db+postgresql", "db+sqlite"),
+        lambda parts: True,
+        "is not a URL Celery can use here; start it with one of {schemes}, or unset it.",
+    ),
+}
 
 
-def _staging_url(raw: _Raw) -> str | None:
-    text = raw.text(STAGING_URL)
-    if not text:
-        return None
-    parts = urlsplit(text)
-    if parts.scheme != "s3" or not parts.netloc:
-        raise SettingsError(
-            f"{STAGING_URL}={text!r} is not an s3://bucket/prefix URL; set one (the endpoint and credentials come "
-            "from the AWS_* variables), or unset it to stage batches under the data dir."
-        )
-    return text.rstrip("/")
-
-
-def _celery_url(raw: _Raw, name: str, schemes: tuple[str, ...]) -> str | None:
+def _url(raw: _Raw, name: str) -> str | None:
+    """The URL setting ``name`` (None when unset), checked against its rule in ``_URL_SETTINGS``."""
+    rule = _URL_SETTINGS[name]
     text = raw.text(name)
     if not text:
         return None
-    if urlsplit(text).scheme not in schemes:
-        # The value may carry a password: the sentence names the variable only.
-        raise SettingsError(
-            f"{name} is not a URL Celery can use here; start it with one of {', '.join(s + '://' for s in schemes)}, "
-            "or unset it."
-        )
-    return text
+    parts = urlsplit(text)
+    scheme = parts.scheme.split("+", 1)[0] if rule.drivers else parts.scheme
+    fits = bool(scheme) if rule.schemes is None else scheme in rule.schemes
+    if not fits or not rule.located(parts):
+        shown = name if rule.secret else f"{name}={text!r}"
+        schemes = ", ".join(s + "://" for s in rule.schemes or ())
+        raise SettingsError(f"{shown} {rule.problem.format(schemes=schemes)}")
+    return text if rule.trailing_slash else text.rstrip("/")
 
 
 def _parse(raw: _Raw, cwd: Path) -> Settings:
@@ -679,12 +689,12 @@ def _parse(raw: _Raw, cwd: Path) -> Settings:
         momentum_min_views_per_hour=_positive(raw, MOMENTUM_MIN_VIEWS_PER_HOUR, DEFAULT_MOMENTUM_MIN_VIEWS_PER_HOUR),
         api_rate_per_min=_api_rate(raw),
         platforms=tuple(_platform(raw, p, cwd) for p in Platform),
-        webhook_url=_webhook(raw),
+        webhook_url=_url(raw, WEBHOOK_URL),
         dbt_runner=_dbt_runner(raw),
-        writer_lock_url=_writer_lock_url(raw),
-        staging_url=_staging_url(raw),
-        celery_broker=_celery_url(raw, CELERY_BROKER, ("redis", "rediss", "amqp", "amqps", "pyamqp")),
+        writer_lock_url=_url(raw, WRITER_LOCK_URL),
+        staging_url=_url(raw, STAGING_URL),
+        celery_broker=_url(raw, CELERY_BROKER),
         run_retention_days=_positive(raw, RUN_RETENTION_DAYS, DEFAULT_RUN_RETENTION_DAYS),
-        celery_backend=_celery_url(raw, CELERY_BACKEND, ("redis", "rediss", "rpc", "db+postgresql", "db+sqlite")),
+        celery_backend=_url(raw, CELERY_BACKEND),
         timezone=_timezone(raw),
     )

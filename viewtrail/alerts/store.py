@@ -445,17 +445,18 @@ def list_events(
 def recent_events(
     con: duckdb.DuckDBPyConnection, *, limit: int, since: datetime | None = None, video_id: str | None = None
 ) -> list[dict[str, Any]]:
-    """The ``limit`` latest events (by firing time, newest first), of one video or all, fired at or after
-    ``since``: picked before their deliveries are joined, so it costs the same at 100 events or 100,000."""
+    """The ``limit`` latest events (by firing time, newest first; among those fired by one evaluation, as a backfill's
+    are, the latest to happen first), of one video or all, fired at or after ``since``: picked before their
+    deliveries are joined, so it costs the same at 100 events or 100,000."""
     if not _has_tables(con, "raw.alert_events", "raw.alert_deliveries"):
         return []
     picked = (
         "(SELECT * FROM raw.alert_events WHERE ($since IS NULL OR fired_at >= $since)"
         " AND ($video_id IS NULL OR video_id = $video_id)"
-        f" ORDER BY fired_at DESC, event_id DESC LIMIT {int(limit)})"
+        f" ORDER BY fired_at DESC, occurred_at DESC, event_id DESC LIMIT {int(limit)})"
     )
     cursor = con.execute(
-        f"SELECT * FROM ({_events_sql(picked)}) ORDER BY fired_at DESC, event_id DESC",
+        f"SELECT * FROM ({_events_sql(picked)}) ORDER BY fired_at DESC, occurred_at DESC, event_id DESC",
         {"since": since, "video_id": video_id},
     )
     columns = [d[0] for d in cursor.description]

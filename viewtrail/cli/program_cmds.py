@@ -36,6 +36,22 @@ goal_app = typer.Typer(
 )
 
 
+#: The options and arguments several subcommands share: one definition each, so their names and help agree.
+CampaignFilter = Annotated[str | None, typer.Option("--campaign", help="Only this campaign.")]
+CreatorFilter = Annotated[str | None, typer.Option("--creator", help="Only this creator.")]
+PayingCampaign = Annotated[str, typer.Argument(help="The paying campaign (id).")]
+CampaignId = Annotated[str, typer.Argument(help="The campaign (id).")]
+CreatorId = Annotated[str, typer.Argument(help="The creator (id).")]
+VideoIds = Annotated[list[str], typer.Argument(help="Video ids.")]
+Reason = Annotated[str | None, typer.Option("--reason", help="Why.")]
+Currency = Annotated[str, typer.Option("--currency", help="ISO 4217 code.")]
+
+
+def _say(text: str) -> None:
+    """One plain line (no rich markup: ids and reasons are printed as typed)."""
+    out.print(text, markup=False)
+
+
 def _existing() -> Any:
     return writable_warehouse(create=False)
 
@@ -97,7 +113,7 @@ def campaign_create(
         notes,
     )
     campaign = create_campaign(request, open_warehouse=writable_warehouse)
-    out.print(f"{campaign.campaign_id}: created", markup=False)
+    _say(f"{campaign.campaign_id}: created")
 
 
 def campaign_nest(
@@ -108,11 +124,11 @@ def campaign_nest(
     from viewtrail.app.programs import nest_campaign
 
     nest_campaign(campaign, parent, open_warehouse=_existing)
-    out.print(f"{campaign}: {'nested in ' + parent if parent else 'at the top level'}", markup=False)
+    _say(f"{campaign}: {'nested in ' + parent if parent else 'at the top level'}")
 
 
 def campaign_add(
-    campaign: Annotated[str, typer.Argument(help="The campaign (id).")],
+    campaign: CampaignId,
     kind: Annotated[str, typer.Argument(help="video, account, creator or label.")],
     members: Annotated[
         list[str], typer.Argument(help="Ids (youtube:dQw4w9WgXcQ, tiktok:nasa, a creator id) or labels.")
@@ -122,18 +138,18 @@ def campaign_add(
     from viewtrail.app.programs import add_members
 
     added = add_members(campaign, kind.strip().lower(), members, open_warehouse=_existing)
-    out.print(f"{campaign}: {added} new {kind} member(s)", markup=False)
+    _say(f"{campaign}: {added} new {kind} member(s)")
 
 
 def campaign_terms(
-    campaign: Annotated[str, typer.Argument(help="The campaign (id).")],
+    campaign: CampaignId,
     cpm: Annotated[
         str,
         typer.Option(
             "--cpm", help="Minor units (cents) per 1,000 views: 50 (0.50), or tiers from_views:cpm, 0:20,100000:40."
         ),
     ],
-    currency: Annotated[str, typer.Option("--currency", help="ISO 4217 code.")] = "USD",
+    currency: Currency = "USD",
     cap: Annotated[str | None, typer.Option("--cap", help="Cap on payable views per video (500k).")] = None,
     window_hours: Annotated[int, typer.Option("--window-hours", help="Counting window after posting.")] = 168,
     min_views: Annotated[str | None, typer.Option("--min-views", help="Auto-reject below these views.")] = None,
@@ -156,7 +172,7 @@ def campaign_terms(
         parse_instant(effective, "--from") if effective else None,
     )
     terms_id = set_terms(request, open_warehouse=_existing)
-    out.print(f"{campaign}: terms version {terms_id}", markup=False)
+    _say(f"{campaign}: terms version {terms_id}")
 
 
 def campaign_list(as_json: JsonOption = False, as_csv: CsvOption = False) -> None:
@@ -177,7 +193,7 @@ def campaign_list(as_json: JsonOption = False, as_csv: CsvOption = False) -> Non
     if print_rows(records, as_json=as_json, as_csv=as_csv, columns=["campaign_id"]):
         return
     if not records:
-        out.print("No campaigns yet; create one with `viewtrail campaign create NAME`.", markup=False)
+        _say("No campaigns yet; create one with `viewtrail campaign create NAME`.")
         return
     table = Table(title=f"{len(records)} campaign(s)")
     for column in ("campaign", "parent", "videos", "views", "target", "reached"):
@@ -201,8 +217,8 @@ def campaign_list(as_json: JsonOption = False, as_csv: CsvOption = False) -> Non
 
 
 def payouts_list(
-    campaign: Annotated[str | None, typer.Option("--campaign", help="Only this campaign.")] = None,
-    creator: Annotated[str | None, typer.Option("--creator", help="Only this creator.")] = None,
+    campaign: CampaignFilter = None,
+    creator: CreatorFilter = None,
     state: Annotated[
         str | None, typer.Option("--state", help="active, finalizing, pending_terms, finalized, paid or rejected.")
     ] = None,
@@ -216,7 +232,7 @@ def payouts_list(
     if print_rows(_records(rows), as_json=as_json, as_csv=as_csv, columns=["campaign_id", "video_id"]):
         return
     if not rows:
-        out.print("No video payouts; add terms (`viewtrail campaign terms`) and run `viewtrail build`.", markup=False)
+        _say("No video payouts; add terms (`viewtrail campaign terms`) and run `viewtrail build`.")
         return
     table = Table(title=f"{len(rows)} video payout(s)")
     for column in ("campaign", "video", "creator", "state", "payable views", "amount"):
@@ -227,12 +243,12 @@ def payouts_list(
             r.campaign_id, r.video_id, r.creator_id or "-", r.state, views, _money(r.amount_minor, r.currency)
         )
     out.print(table)
-    out.print("* interpolated between the snapshots around the end of the counting window", markup=False)
+    _say("* interpolated between the snapshots around the end of the counting window")
 
 
 def payouts_balance(
-    campaign: Annotated[str | None, typer.Option("--campaign", help="Only this campaign.")] = None,
-    creator: Annotated[str | None, typer.Option("--creator", help="Only this creator.")] = None,
+    campaign: CampaignFilter = None,
+    creator: CreatorFilter = None,
     as_json: JsonOption = False,
     as_csv: CsvOption = False,
 ) -> None:
@@ -243,7 +259,7 @@ def payouts_balance(
     if print_rows(_records(rows), as_json=as_json, as_csv=as_csv, columns=["campaign_id", "creator_id"]):
         return
     if not rows:
-        out.print("No balances yet; run `viewtrail build` after setting terms.", markup=False)
+        _say("No balances yet; run `viewtrail build` after setting terms.")
         return
     table = Table(title="payout balances")
     for column in ("campaign", "creator", "open", "finalized", "rejected", "accrued", "adjustments", "paid", "due"):
@@ -265,8 +281,8 @@ def payouts_balance(
 
 def payouts_export(
     path: Annotated[Path, typer.Argument(help="The CSV file to write ('-' for stdout).")],
-    campaign: Annotated[str | None, typer.Option("--campaign", help="Only this campaign.")] = None,
-    creator: Annotated[str | None, typer.Option("--creator", help="Only this creator.")] = None,
+    campaign: CampaignFilter = None,
+    creator: CreatorFilter = None,
     state: Annotated[str | None, typer.Option("--state", help="Only this state.")] = None,
 ) -> None:
     """Export the video payouts to CSV (amounts in minor units and as decimals)."""
@@ -278,7 +294,7 @@ def payouts_export(
         typer.echo(text, nl=False)
         return
     path.write_text(text)
-    out.print(f"{len(rows)} payout(s) written to {path}", markup=False)
+    _say(f"{len(rows)} payout(s) written to {path}")
 
 
 def payouts_finalize() -> None:
@@ -286,53 +302,52 @@ def payouts_finalize() -> None:
     from viewtrail.app.programs import finalize
 
     summary = finalize(open_warehouse=_existing)
-    out.print(
+    _say(
         f"{summary.finalized} finalized ({summary.interpolated} interpolated), {summary.auto_rejected} rejected "
-        "below the minimum; `viewtrail build` updates the marts",
-        markup=False,
+        "below the minimum; `viewtrail build` updates the marts"
     )
 
 
 def payouts_reject(
-    campaign: Annotated[str, typer.Argument(help="The paying campaign (id).")],
-    videos: Annotated[list[str], typer.Argument(help="Video ids.")],
-    reason: Annotated[str | None, typer.Option("--reason", help="Why.")] = None,
+    campaign: PayingCampaign,
+    videos: VideoIds,
+    reason: Reason = None,
 ) -> None:
     """Reject videos' payouts (reversible with `payouts unreject`)."""
     from viewtrail.app.programs import reject
 
     for video_id in reject(campaign, videos, reason=reason, open_warehouse=_existing):
-        out.print(f"{video_id}: rejected", markup=False)
+        _say(f"{video_id}: rejected")
 
 
 def payouts_unreject(
-    campaign: Annotated[str, typer.Argument(help="The paying campaign (id).")],
-    videos: Annotated[list[str], typer.Argument(help="Video ids.")],
-    reason: Annotated[str | None, typer.Option("--reason", help="Why.")] = None,
+    campaign: PayingCampaign,
+    videos: VideoIds,
+    reason: Reason = None,
 ) -> None:
     """Reverse rejections (automatic ones too)."""
     from viewtrail.app.programs import unreject
 
     for video_id in unreject(campaign, videos, reason=reason, open_warehouse=_existing):
-        out.print(f"{video_id}: accepted again", markup=False)
+        _say(f"{video_id}: accepted again")
 
 
 def payouts_adjust(
-    campaign: Annotated[str, typer.Argument(help="The campaign (id).")],
-    creator: Annotated[str, typer.Argument(help="The creator (id).")],
+    campaign: CampaignId,
+    creator: CreatorId,
     amount: Annotated[str, typer.Option("--amount", help="Signed amount, two decimals at most: 25, -12.50.")],
     reason: Annotated[str, typer.Option("--reason", help="Why (required).")],
-    currency: Annotated[str, typer.Option("--currency", help="ISO 4217 code.")] = "USD",
+    currency: Currency = "USD",
 ) -> None:
     """Record an adjustment (bonus or correction) to a creator's balance."""
     from viewtrail.app.programs import adjust
 
     entry = adjust(campaign, creator, amount, currency, reason=reason, open_warehouse=_existing)
-    out.print(f"adjustment {entry} recorded", markup=False)
+    _say(f"adjustment {entry} recorded")
 
 
 def payouts_paid(
-    campaign: Annotated[str, typer.Argument(help="The campaign (id).")],
+    campaign: CampaignId,
     reference: Annotated[str, typer.Option("--reference", help="The payment's reference (transfer id).")],
     creator: Annotated[str | None, typer.Option("--creator", help="Only this creator; default every creator.")] = None,
 ) -> None:
@@ -341,18 +356,16 @@ def payouts_paid(
 
     payments = mark_paid(campaign, creator, reference=reference, open_warehouse=_existing)
     if not payments:
-        out.print("Nothing finalized is due; nothing was marked paid.", markup=False)
+        _say("Nothing finalized is due; nothing was marked paid.")
     for p in payments:
-        out.print(
-            f"{p.creator_id or '-'}: {p.videos} video(s), {format_minor(p.amount_minor, p.currency)} paid", markup=False
-        )
+        _say(f"{p.creator_id or '-'}: {p.videos} video(s), {format_minor(p.amount_minor, p.currency)} paid")
 
 
 # ------------------------------------------------------------------------------------------------------ goals
 
 
 def goal_add(
-    creator: Annotated[str, typer.Argument(help="The creator (id).")],
+    creator: CreatorId,
     metric: Annotated[str, typer.Argument(help="posts, views, engagement or followers.")],
     target: Annotated[float, typer.Argument(help="Target per period, e.g. 15.")],
     period: Annotated[str, typer.Option("--per", help="day, week or month.")] = "week",
@@ -366,11 +379,11 @@ def goal_add(
         GoalRequest(creator, metric, period, target, _date(starts, "--starts"), _date(ends, "--ends")),
         open_warehouse=_existing,
     )
-    out.print(f"goal {goal.goal_id}: {goal.creator_id} {goal.target:g} {goal.metric} per {goal.period}", markup=False)
+    _say(f"goal {goal.goal_id}: {goal.creator_id} {goal.target:g} {goal.metric} per {goal.period}")
 
 
 def goal_list(
-    creator: Annotated[str | None, typer.Option("--creator", help="Only this creator.")] = None,
+    creator: CreatorFilter = None,
     as_json: JsonOption = False,
     as_csv: CsvOption = False,
 ) -> None:
@@ -381,13 +394,10 @@ def goal_list(
     if print_rows(_records(goals), as_json=as_json, as_csv=as_csv, columns=["goal_id"]):
         return
     if not goals:
-        out.print("No goals yet; add one with `viewtrail goal add CREATOR posts 15 --per week`.", markup=False)
+        _say("No goals yet; add one with `viewtrail goal add CREATOR posts 15 --per week`.")
     for g in goals:
         until = f" until {g.ends_on}" if g.ends_on else ""
-        out.print(
-            f"{g.goal_id}: {g.creator_id} {g.target:g} {g.metric} per {g.period} from {g.starts_on}{until}",
-            markup=False,
-        )
+        _say(f"{g.goal_id}: {g.creator_id} {g.target:g} {g.metric} per {g.period} from {g.starts_on}{until}")
 
 
 def goal_remove(goal_id: Annotated[int, typer.Argument(help="The goal's id (`viewtrail goal list`).")]) -> None:
@@ -395,11 +405,11 @@ def goal_remove(goal_id: Annotated[int, typer.Argument(help="The goal's id (`vie
     from viewtrail.app.programs import remove_goal
 
     remove_goal(goal_id, open_warehouse=_existing)
-    out.print(f"goal {goal_id}: removed", markup=False)
+    _say(f"goal {goal_id}: removed")
 
 
 def goal_status(
-    creator: Annotated[str | None, typer.Option("--creator", help="Only this creator.")] = None,
+    creator: CreatorFilter = None,
     all_periods: Annotated[bool, typer.Option("--all", help="Every period, not only the latest.")] = False,
     as_json: JsonOption = False,
     as_csv: CsvOption = False,
@@ -411,7 +421,7 @@ def goal_status(
     if print_rows(_records(rows), as_json=as_json, as_csv=as_csv, columns=["goal_id"]):
         return
     if not rows:
-        out.print("No goal status yet; add a goal and run `viewtrail build`.", markup=False)
+        _say("No goal status yet; add a goal and run `viewtrail build`.")
         return
     table = Table(title="goal status")
     for column in ("goal", "creator", "period", "target", "actual", "pace", "status", "flags"):
@@ -436,7 +446,7 @@ def goal_status(
 
 
 def goal_overposting(
-    creator: Annotated[str | None, typer.Option("--creator", help="Only this creator.")] = None,
+    creator: CreatorFilter = None,
     as_json: JsonOption = False,
     as_csv: CsvOption = False,
 ) -> None:
@@ -447,10 +457,10 @@ def goal_overposting(
     if print_rows(_records(rows), as_json=as_json, as_csv=as_csv, columns=["creator_id", "day"]):
         return
     if not rows:
-        out.print("No over-posting found.", markup=False)
+        _say("No over-posting found.")
     for r in rows:
         mark = "[amber] " if r.is_amber else ""
-        out.print(f"{mark}{r.creator_id} {r.day}: {r.videos} videos, {r.low_view_videos} under 100 views", markup=False)
+        _say(f"{mark}{r.creator_id} {r.day}: {r.videos} videos, {r.low_view_videos} under 100 views")
 
 
 def register(app: typer.Typer) -> None:
