@@ -284,20 +284,11 @@ def stage_accounts(
 
 def load_accounts(path: Location) -> list[tuple[datetime, list[AccountResult]]] | None:
     """The staged (hour, results) steps at ``path`` in hour order, or ``None`` when there is no batch."""
-    if _remote(path):
-        from viewtrail.pipeline import object_staging
-
-        blobs = object_staging.read_batch(str(path), (_ACCOUNTS,))
-        if blobs is None:
-            return None
-        document = blobs[_ACCOUNTS].decode()
-    else:
-        path = Path(path)
-        if not (path / _ACCOUNTS).is_file():
-            return None
-        document = (path / _ACCOUNTS).read_text()
+    document = _read_document(path, _ACCOUNTS)
+    if document is None:
+        return None
     steps: dict[datetime, list[AccountResult]] = {}
-    for item in json.loads(document):
+    for item in document:
         hour, result = _account_result(item)
         steps.setdefault(hour, []).append(result)
     return sorted(steps.items())
@@ -432,6 +423,7 @@ def load_account_plan(path: Location) -> AccountPlan | None:
 
 
 def _read_document(path: Location, name: str) -> Any:
+    """The JSON document ``name`` of the batch at ``path``, or ``None`` when there is no complete batch."""
     if _remote(path):
         from viewtrail.pipeline import object_staging
 
