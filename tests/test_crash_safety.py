@@ -333,3 +333,31 @@ def test_a_demo_killed_mid_backfill_then_run_again_stores_what_an_uninterrupted_
     assert len(again.alerts) == len(expected.alerts) > 0
     assert again.payouts == expected.payouts
     assert _demo_rows(again.analytics_path, timedelta(0)) == _demo_rows(expected.analytics_path, timedelta(0))
+
+
+@pytest.mark.timeout(300)
+def test_a_platform_failing_in_the_backfill_run_fails_it_by_name_and_the_others_are_loaded(
+    dagster_home: Path, warehouse_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import polars as pl
+    from dagster import DagsterInstance
+
+    import orchestration.defs.assets as assets
+
+    first, last = _hours()
+    _register_videos(warehouse_path, first)
+    write = assets.write_scrape_frames
+
+    def youtube_write_fails(con: Any, snapshots: pl.DataFrame, attempts: pl.DataFrame) -> Any:
+        if attempts["video_id"].str.starts_with("youtube:").any():
+            raise RuntimeError("the disk is full")
+        return write(con, snapshots, attempts)
+
+    monkeypatch.setattr(assets, "write_scrape_frames", youtube_write_fails)
+    lines: list[str] = []
+    with DagsterInstance.get() as instance, pytest.raises(runs.RunFailedError, match="raw/youtube_snapshots"):
+        runs.backfill_snapshots(instance, runs.pipeline_resources(simulated=True), first, last, lines.append)
+    assert any(line.strip().startswith("raw/youtube_snapshots: FAILED") for line in lines)
+    with open_warehouse(warehouse_path, read_only=True) as con:
+        loaded = dict(con.sql("SELECT split_part(video_id, ':', 1), count(*) FROM raw.snapshots GROUP BY 1").fetchall())
+    assert set(loaded) == {"tiktok", "instagram", "x"}  # every other platform's hours, in the same run

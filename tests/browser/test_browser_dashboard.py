@@ -359,8 +359,10 @@ def test_no_page_requests_anything_outside_127_0_0_1(browsing: Browsing) -> None
     nav = page.locator("header nav a").evaluate_all("els => els.map(e => e.getAttribute('href'))")
     assert {"/", "/videos", "/share"} <= set(nav), nav
     shot = {"/accounts": "accounts", "/creators": "creators", "/labels": "labels", "/alerts": "alerts"}
-    shot |= {"/health": "health"}
-    for href in [*nav, video, *EXTRA_PAGES]:
+    shot |= {"/health": "health", "/campaigns": "campaigns", "/payouts": "payouts", "/goals": "goals"}
+    # the demo's creator program: its parent campaign's page
+    shot |= {"/campaigns/spring-program": "campaign"}
+    for href in [*nav, video, *EXTRA_PAGES, "/campaigns/spring-program"]:
         answer = page.goto(href, wait_until="networkidle")
         assert answer is not None and answer.ok, f"{href}: {answer.status if answer else 'no answer'}"
         if href in shot:

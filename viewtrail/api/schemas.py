@@ -8,13 +8,15 @@ registries they name (:class:`~viewtrail.domain.models.Platform`, :class:`~viewt
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema, create_model
 
 from viewtrail.domain.models import DiscoveryMode, Platform
+from viewtrail.warehouse.marts import CreatorPayout
 from viewtrail.warehouse.registry import MAX_DAYS, MAX_LABEL_CHARS
 
 #: Each problem code with its RFC 9457 title.
@@ -295,6 +297,14 @@ class WatchedAccountList(BaseModel):
     pagination: Pagination
 
 
+def _row_model(name: str, row: type) -> type[BaseModel]:
+    """The response model of a marts reader row whose fields go out as they are: its fields, types and order, under
+    the API's own schema name."""
+    hints = get_type_hints(row)
+    fields: dict[str, Any] = {f.name: (hints[f.name], ...) for f in dataclasses.fields(row)}
+    return create_model(name, __module__=__name__, **fields)
+
+
 if TYPE_CHECKING:
     PlatformShares = BaseModel
 else:  # one share per platform, in the registry's order
@@ -414,20 +424,10 @@ class VideoPayoutList(BaseModel):
     data: list[VideoPayout]
 
 
-class CreatorBalance(BaseModel):
-    campaign_id: str
-    creator_id: str | None
-    currency: str | None
-    videos: int
-    videos_open: int
-    videos_pending_terms: int
-    videos_finalized: int
-    videos_paid: int
-    videos_rejected: int
-    accrued_minor: int
-    adjustments_minor: int
-    paid_minor: int
-    due_minor: int
+if TYPE_CHECKING:
+    CreatorBalance = BaseModel
+else:  # a row of marts.creator_payouts as the marts reader types it: one definition of its fields
+    CreatorBalance = _row_model("CreatorBalance", CreatorPayout)
 
 
 class CreatorBalanceList(BaseModel):
