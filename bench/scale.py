@@ -23,7 +23,7 @@ daily history of the touched videos as one hand-written DuckDB query for the hou
     .venv/bin/python bench/scale.py --sizes 1k,10k,100k,1m --days 30 --keep /tmp/scale   # all four sizes
 
 At 1M x 30 the SQL fill alone took 28 min on a busy 2-core VM (25M snapshots, peak RSS 4.8 GB) and the first
-build longer; 1M x 365 is ~10x that (see docs/benchmarks.md). Peak RSS stays near VIEWTRAIL_DUCKDB_MEMORY_LIMIT.
+build 14 min; 1M x 365 is ~4-6x that (see docs/benchmarks.md). Peak RSS stays near VIEWTRAIL_DUCKDB_MEMORY_LIMIT.
 
 Results go to docs/benchmarks.md between the scale-bench markers (unless --no-write).
 """
