@@ -20,7 +20,10 @@ the first pages of the dashboard (`GET /videos`) and of the API (`GET /v1/videos
 daily history of the touched videos as one hand-written DuckDB query for the hourly dbt step.
 
     .venv/bin/python bench/scale.py --sizes 1k,10k --days 30
-    .venv/bin/python bench/scale.py --sizes 1k,10k,100k,1m --days 30,365   # all sizes (1M: hours, ~8+ GB)
+    .venv/bin/python bench/scale.py --sizes 1k,10k,100k,1m --days 30 --keep /tmp/scale   # all four sizes
+
+At 1M x 30 the SQL fill alone took 28 min on a busy 2-core VM (25M snapshots, peak RSS 4.8 GB) and the first
+build 14 min; 1M x 365 is ~4-6x that (see docs/benchmarks.md). Peak RSS stays near VIEWTRAIL_DUCKDB_MEMORY_LIMIT.
 
 Results go to docs/benchmarks.md between the scale-bench markers (unless --no-write).
 """
