@@ -298,6 +298,16 @@ def _watch_pool(
                 next_notice = now + NOTICE_EVERY_S
         except Exception:  # noqa: BLE001 - a failed look at the pool must not disturb the run it watches
             continue
+    if steps is not None:
+        # the run has ended: report the steps it finished since the last look (the last ones would go unsaid)
+        try:
+            if run_id is None:
+                runs = instance.get_runs(filters=RunsFilter(tags={LAUNCH_TAG: launch_id}), limit=1)
+                run_id = runs[0].run_id if runs else None
+            if run_id is not None:
+                steps.poll(instance, run_id)
+        except Exception:  # noqa: BLE001 - a failed last look must not turn a finished run into an error
+            pass
 
 
 def materialize_in_process(
