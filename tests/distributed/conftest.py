@@ -10,8 +10,11 @@ import os
 import socket
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+
+from tests.distributed import cluster as topology
 
 PG_HOST = os.environ.get("VIEWTRAIL_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("VIEWTRAIL_TEST_PG_PORT", "5432"))
@@ -134,3 +137,13 @@ def rabbitmq_broker() -> Iterator[str]:
         yield f"amqp://guest:guest@{RABBITMQ_HOST}:{RABBITMQ_PORT}/{vhost}"
     finally:
         _rabbitmqctl("delete_vhost", vhost)
+
+
+@pytest.fixture
+def cluster(tmp_path: Path, pg_database: str, s3_bucket: str, s3_endpoint: str) -> Iterator[topology.Cluster]:
+    """The topology on Redis (test_rabbitmq.py overrides it with RabbitMQ), stopped after the test."""
+    made = topology.make_cluster(tmp_path, pg_url, pg_database, s3_bucket, s3_environment(s3_endpoint))
+    try:
+        yield made
+    finally:
+        made.stop()

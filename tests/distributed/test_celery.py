@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.distributed import cluster as topology
-from tests.distributed.conftest import pg_url, s3_environment
 
 VIDEOS = 24
 PLATFORMS = "tiktok,youtube"
@@ -21,15 +19,6 @@ PLATFORMS = "tiktok,youtube"
 
 def _register(warehouse: Path, videos: int = VIDEOS, first_hour=None) -> None:
     topology.register(warehouse, videos, first_hour or topology.window(12)[0])
-
-
-@pytest.fixture
-def cluster(tmp_path: Path, pg_database: str, s3_bucket: str, s3_endpoint: str) -> Iterator[topology.Cluster]:
-    made = topology.make_cluster(tmp_path, pg_url, pg_database, s3_bucket, s3_environment(s3_endpoint))
-    try:
-        yield made
-    finally:
-        made.stop()
 
 
 def _with_workers(cluster: topology.Cluster) -> None:

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from tests.distributed import cluster as topology
-from tests.distributed.conftest import free_port, pg_url, s3_environment
+from tests.distributed.conftest import free_port
 
 DOC = topology.REPO / "docs" / "deploy.md"
 VIDEOS = 24
@@ -54,15 +54,6 @@ def launch_command() -> str:
     """The page's `dagster job launch` line, with $PARTITION still in it."""
     (line,) = [line for line in doc_commands() if line.startswith("dagster job launch")]
     return line
-
-
-@pytest.fixture
-def cluster(tmp_path: Path, pg_database: str, s3_bucket: str, s3_endpoint: str) -> Iterator[topology.Cluster]:
-    made = topology.make_cluster(tmp_path, pg_url, pg_database, s3_bucket, s3_environment(s3_endpoint))
-    try:
-        yield made
-    finally:
-        made.stop()
 
 
 @pytest.fixture

@@ -10,26 +10,15 @@ import json
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.distributed import cluster as topology
-from tests.distributed.conftest import pg_url, s3_environment
 
 VIDEOS = 24
 PLATFORMS = "tiktok,youtube"
 LAUNCH_JOB = Path(__file__).with_name("launch_job.py")
-
-
-@pytest.fixture
-def cluster(tmp_path: Path, pg_database: str, s3_bucket: str, s3_endpoint: str) -> Iterator[topology.Cluster]:
-    made = topology.make_cluster(tmp_path, pg_url, pg_database, s3_bucket, s3_environment(s3_endpoint))
-    try:
-        yield made
-    finally:
-        made.stop()
 
 
 def _scrape_host(cluster: topology.Cluster) -> tuple[dict[str, str], Path]:
