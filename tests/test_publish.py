@@ -384,3 +384,22 @@ def test_a_publish_killed_after_writing_month_files_leaves_the_copy_whole_and_th
     again = _publish(warehouse_path)
     assert again.months_rewritten["video_daily"] == ["2026-11"]  # written again, not skipped
     assert _copy_rows(analytics, "marts.video_daily") == _copy_rows(warehouse_path, "marts.video_daily")
+
+
+@pytest.mark.parametrize("garbled", ["{not json", "[1, 2]"])
+def test_an_unreadable_manifest_makes_the_next_publish_write_everything_again(
+    warehouse_path: Path, garbled: str
+) -> None:
+    data = warehouse_path.parent
+    analytics = data / "analytics.duckdb"
+    _write_history(warehouse_path, datetime(2026, 11, 21, 15), [datetime(2026, 11, 20, 1)])
+    _set_daily(warehouse_path, [("youtube:v0", "2026-11-01", 1, "2026-11-01 00:00:00")])
+    _publish(warehouse_path)
+    for manifest in (data / "history" / "manifest.json", data / "marts" / "manifest.json"):
+        manifest.write_text(garbled, encoding="utf-8")  # a disk error, a hand edit
+
+    again = _publish(warehouse_path)
+    assert again.history_rows_exported["raw.snapshots"] == 3  # the rows go out again, into new files
+    assert again.months_rewritten["video_daily"] == ["2026-11"]
+    for table in ("raw.snapshots", "marts.video_daily"):
+        assert _copy_rows(analytics, table) == _copy_rows(warehouse_path, table)  # nothing lost or doubled

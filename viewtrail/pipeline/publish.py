@@ -268,19 +268,63 @@ def _copy_all_but_history(
         con.execute(f"INSERT INTO {alias}.{qualified} SELECT * FROM {_quote(source_db)}.{qualified}")
 
 
-class History:
-    """The raw history's Parquet files under ``root`` and their manifest (see the module docstring)."""
+class _PublishedFiles:
+    """A folder of Parquet files read by the analyst copy, and its manifest: the live files (what the newest copy
+    reads, by subclass) and the files a newer publish replaced, deleted RETAIN_REPLACED after. The manifest is
+    written after the copy's rename, so a killed publish leaves the previous one whole."""
+
+    #: The manifest's key holding the live files, and the files' place below the root.
+    SECTION = ""
+    FILES_GLOB = ""
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self.manifest_path = root / MANIFEST_NAME
-        self.state: dict[str, Any] = {"tables": {}, "replaced": {}}
+        self.state: dict[str, Any] = {self.SECTION: {}, "replaced": {}}
         if self.manifest_path.exists():
             try:
                 self.state = json.loads(self.manifest_path.read_text(encoding="utf-8"))
             except (OSError, ValueError):
-                self.state = {"tables": {}, "replaced": {}}  # unreadable: start afresh, the copy stays whole
+                self.state = {}  # unreadable: everything is written again, the copy stays whole
+        if not isinstance(self.state, dict):
+            self.state = {}
+        self.state.setdefault(self.SECTION, {})
         self.state.setdefault("replaced", {})
+
+    def _live_files(self) -> set[str]:
+        raise NotImplementedError
+
+    def _retire(self, rel: str) -> None:
+        self.state["replaced"][rel] = _now_iso()
+
+    def commit(self) -> None:
+        """Record the files the new copy reads (after its rename), then delete files replaced, or left by a killed
+        publish, more than RETAIN_REPLACED ago."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        keep_after = datetime.now(UTC) - RETAIN_REPLACED
+        replaced = self.state["replaced"]
+        for rel, since in list(replaced.items()):
+            if datetime.fromisoformat(since) < keep_after:
+                (self.root / rel).unlink(missing_ok=True)
+                del replaced[rel]
+        part = self.manifest_path.with_name("." + MANIFEST_NAME + ".tmp")
+        part.write_text(json.dumps(self.state, indent=1, sort_keys=True), encoding="utf-8")
+        os.replace(part, self.manifest_path)
+        live = self._live_files() | set(replaced)
+        for path in self.root.glob(self.FILES_GLOB):
+            rel = str(path.relative_to(self.root))
+            if rel not in live and datetime.fromtimestamp(path.stat().st_mtime, UTC) < keep_after:
+                path.unlink(missing_ok=True)  # a stray of a publish killed before its manifest, a day ago
+
+
+class History(_PublishedFiles):
+    """The raw history's Parquet files under ``root`` and their manifest (see the module docstring)."""
+
+    SECTION = "tables"
+    FILES_GLOB = "*/day=*/*.parquet"
+
+    def _live_files(self) -> set[str]:
+        return {rel for t in self.state["tables"].values() for rel in t["files"]}
 
     def _table(self, table: str) -> dict[str, Any]:
         return self.state["tables"].setdefault(table, {"watermark": None, "files": {}})
@@ -345,45 +389,22 @@ class History:
             rows = sum(int(state["files"][rel]["rows"]) for rel in rels)
             for rel in rels:
                 del state["files"][rel]
-                self.state["replaced"][rel] = _now_iso()
+                self._retire(rel)
             state["files"][str(final.relative_to(self.root))] = {"day": day, "rows": rows}
 
-    def commit(self) -> None:
-        """Record the files the new copy reads (after its rename), then delete files replaced, or left by a killed
-        publish, more than RETAIN_REPLACED ago."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        now = datetime.now(UTC)
-        keep_after = now - RETAIN_REPLACED
-        replaced = self.state["replaced"]
-        for rel, since in list(replaced.items()):
-            if datetime.fromisoformat(since) < keep_after:
-                (self.root / rel).unlink(missing_ok=True)
-                del replaced[rel]
-        part = self.manifest_path.with_name("." + MANIFEST_NAME + ".tmp")
-        part.write_text(json.dumps(self.state, indent=1, sort_keys=True), encoding="utf-8")
-        os.replace(part, self.manifest_path)
-        live = {rel for t in self.state["tables"].values() for rel in t["files"]} | set(replaced)
-        for path in self.root.glob("*/day=*/*.parquet"):
-            rel = str(path.relative_to(self.root))
-            if rel not in live and datetime.fromtimestamp(path.stat().st_mtime, UTC) < keep_after:
-                path.unlink(missing_ok=True)  # a stray of a publish killed before its manifest, a day ago
 
-
-class MartMonths:
+class MartMonths(_PublishedFiles):
     """The day marts' Parquet files by month under ``root`` and their manifest (see the module docstring)."""
 
+    SECTION = "marts"
+    FILES_GLOB = "*/month=*/*.parquet"
+
     def __init__(self, root: Path) -> None:
-        self.root = root
-        self.manifest_path = root / MANIFEST_NAME
-        self.state: dict[str, Any] = {"marts": {}, "replaced": {}}
-        if self.manifest_path.exists():
-            try:
-                self.state = json.loads(self.manifest_path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                self.state = {"marts": {}, "replaced": {}}  # unreadable: every month is written again
-        self.state.setdefault("marts", {})
-        self.state.setdefault("replaced", {})
+        super().__init__(root)
         self._exported: set[str] = set()
+
+    def _live_files(self) -> set[str]:
+        return {m["file"] for mart in self.state["marts"].values() for m in mart["months"].values()}
 
     def published(self, mart: str) -> bool:
         return mart in self._exported
@@ -458,31 +479,16 @@ class MartMonths:
         live = {info["file"] for info in months.values()}
         for info in previous.get("months", {}).values():
             if info["file"] not in live:
-                self.state["replaced"][info["file"]] = _now_iso()
+                self._retire(info["file"])
         self.state["marts"][mart] = {"shape": shape, "watermark": watermark, "months": months}
         return sorted(changed)
 
     def commit(self) -> None:
-        """Record the files the new copy reads (after its rename); delete the replaced ones and the strays of a
-        killed publish once RETAIN_REPLACED old. Marts no longer built leave the manifest."""
-        self.root.mkdir(parents=True, exist_ok=True)
+        """As the base, and the marts no longer built leave the manifest (their files retired)."""
         for mart in [m for m in self.state["marts"] if m not in self._exported]:
             for info in self.state["marts"].pop(mart)["months"].values():
-                self.state["replaced"][info["file"]] = _now_iso()
-        keep_after = datetime.now(UTC) - RETAIN_REPLACED
-        replaced = self.state["replaced"]
-        for rel, since in list(replaced.items()):
-            if datetime.fromisoformat(since) < keep_after:
-                (self.root / rel).unlink(missing_ok=True)
-                del replaced[rel]
-        part = self.manifest_path.with_name("." + MANIFEST_NAME + ".tmp")
-        part.write_text(json.dumps(self.state, indent=1, sort_keys=True), encoding="utf-8")
-        os.replace(part, self.manifest_path)
-        live = {m["file"] for mart in self.state["marts"].values() for m in mart["months"].values()} | set(replaced)
-        for path in self.root.glob("*/month=*/*.parquet"):
-            rel = str(path.relative_to(self.root))
-            if rel not in live and datetime.fromtimestamp(path.stat().st_mtime, UTC) < keep_after:
-                path.unlink(missing_ok=True)
+                self._retire(info["file"])
+        super().commit()
 
 
 def _now_iso() -> str:
