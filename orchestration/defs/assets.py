@@ -134,19 +134,33 @@ def _resolve_links(context: AssetExecutionContext, client: PlatformClient, pendi
     return resolved, schedules
 
 
-def build_plan_asset(platform: Platform):
-    @asset(
-        key=plan_asset_key(platform),
+def plan_step(key: AssetKey, description: str):
+    """The shape of every plan step: an hourly asset on the warehouse queue that reads the registry and stages what
+    its scrape or discovery step (on any host) needs."""
+    return asset(
+        key=key,
         partitions_def=hourly_partitions,
         backfill_policy=BackfillPolicy.single_run(),
         group_name="raw",
         kinds={"duckdb", "json"},
         op_tags=WAREHOUSE_STEP,
-        description=(
-            f"Reads what the partition's {platform.value} scrape needs from the registry (the videos with their "
-            "last attempt before the partition, the pending short links) on the warehouse host and stages it for "
-            f"scrapes/{platform.value}, which then runs on any host."
-        ),
+        description=description,
+    )
+
+
+def staged_result(path: Path | str, **counts: int) -> MaterializeResult:
+    """A plan step's result: its counts, where the plan was staged and on which host."""
+    return MaterializeResult(
+        metadata={**counts, "staged": MetadataValue.path(str(path)), "staged_on": socket.gethostname()}
+    )
+
+
+def build_plan_asset(platform: Platform):
+    @plan_step(
+        plan_asset_key(platform),
+        f"Reads what the partition's {platform.value} scrape needs from the registry (the videos with their "
+        "last attempt before the partition, the pending short links) on the warehouse host and stages it for "
+        f"scrapes/{platform.value}, which then runs on any host.",
     )
     def plan_asset(
         context: AssetExecutionContext, config: SnapshotRunConfig, warehouse: WarehouseResource
@@ -162,15 +176,7 @@ def build_plan_asset(platform: Platform):
         ]
         plan = staging.VideoPlan(targeted=bool(config.video_ids), videos=videos, pending_links=links)
         path = staging.stage_plan(staging_root(warehouse), platform, run_batch_id(context), plan)
-        return MaterializeResult(
-            metadata={
-                "videos": len(videos),
-                "pending_links": len(links),
-                "targeted_videos": len(config.video_ids),
-                "staged": MetadataValue.path(str(path)),
-                "staged_on": socket.gethostname(),
-            }
-        )
+        return staged_result(path, videos=len(videos), pending_links=len(links), targeted_videos=len(config.video_ids))
 
     return plan_asset
 

@@ -36,8 +36,10 @@ from orchestration.defs.assets import (
     STALE_BATCH_AGE,
     by_platform,
     nothing_staged,
+    plan_step,
     run_batch_id,
     run_window,
+    staged_result,
     staging_root,
 )
 from orchestration.defs.partitions import hourly_partitions
@@ -76,17 +78,10 @@ class DiscoveryRunConfig(Config):
 
 
 def build_account_plan_asset(platform: Platform):
-    @asset(
-        key=account_plan_asset_key(platform),
-        partitions_def=hourly_partitions,
-        backfill_policy=BackfillPolicy.single_run(),
-        group_name="raw",
-        kinds={"duckdb", "json"},
-        op_tags=WAREHOUSE_STEP,
-        description=(
-            f"Reads the watched {platform.value} accounts and when each was last discovered on the warehouse host "
-            f"and stages them for discovery/{platform.value}, which then runs on any host."
-        ),
+    @plan_step(
+        account_plan_asset_key(platform),
+        f"Reads the watched {platform.value} accounts and when each was last discovered on the warehouse host "
+        f"and stages them for discovery/{platform.value}, which then runs on any host.",
     )
     def account_plan_asset(
         context: AssetExecutionContext, config: DiscoveryRunConfig, warehouse: WarehouseResource
@@ -95,13 +90,7 @@ def build_account_plan_asset(platform: Platform):
             watched = load_watched_accounts(con, platform, config.account_ids or None)
         plan = staging.AccountPlan(targeted=bool(config.account_ids), accounts=watched)
         path = staging.stage_account_plan(staging_root(warehouse), platform, run_batch_id(context), plan)
-        return MaterializeResult(
-            metadata={
-                "accounts_watched": len(watched),
-                "staged": MetadataValue.path(str(path)),
-                "staged_on": socket.gethostname(),
-            }
-        )
+        return staged_result(path, accounts_watched=len(watched))
 
     return account_plan_asset
 
