@@ -111,3 +111,22 @@ def test_alerts_lists_what_fired_and_where_it_went(warehouse_path: Path) -> None
         assert "No alert fired" in invoke("alerts", "--kind", "spike").output
     with clock.pinned(now + timedelta(days=3)):
         assert "No alert fired" in invoke("alerts", "--since", "24h").output
+
+
+def test_a_rule_added_after_one_was_removed_never_takes_the_removed_rules_id(warehouse_path: Path) -> None:
+    # the removed rule's events stay, keyed by its id: a new rule under that id would be taken for it (its events
+    # deduplicated and cooled down against the old rule's)
+    now = datetime(2026, 3, 5, 12)
+    assert invoke("channel", "add", "dead", _dead_url()).exit_code == 0
+    with clock.pinned(datetime(2026, 3, 1)):
+        assert invoke("alert", "add", "milestone", "--channel", "dead").exit_code == 0
+    with open_warehouse() as con:
+        _marts(con, [4_000, 8_000, 12_000])
+        state = store.read_state(con, now)
+        run = run_alerts(
+            state, store.read_inputs(con, state.rules, now), store.channel_urls(con, channels_file(warehouse_path)), now
+        )
+        store.write_run(con, run)
+    assert invoke("alert", "remove", "1").exit_code == 0
+    assert invoke("alert", "add", "milestone", "--channel", "dead").exit_code == 0
+    assert [r["rule_id"] for r in json.loads(invoke("alert", "list", "--json").output)] == [2]

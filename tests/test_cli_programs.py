@@ -90,3 +90,20 @@ def test_a_program_from_campaign_to_payment(warehouse_path: Path) -> None:
         39_950,
         0,
     )
+
+
+def test_a_goal_added_after_one_was_removed_never_takes_the_removed_goals_id(warehouse_path: Path) -> None:
+    # the removed goal's alert events stay and name it: a new goal under its id would be taken for it
+    with open_warehouse(warehouse_path) as con:
+        add_program_creator(con, {})
+    with clock.pinned(NOW):
+        run("goal", "add", "ana", "posts", "5", "--per", "week", "--starts", "2027-03-08")
+        with open_warehouse(warehouse_path) as con:
+            con.execute(
+                "INSERT INTO raw.alert_events VALUES ('ev1', 'creator_goal:1:1:2027-03-08:reached', 1, 'creator_goal',"
+                " 'reached', 'creator:ana', NULL, NULL, NULL, NULL, '{\"goal_id\": 1}', 'ana reached 5 posts', ?, ?)",
+                [NOW, NOW],
+            )
+        run("goal", "remove", "1")
+        run("goal", "add", "ana", "posts", "7", "--per", "week", "--starts", "2027-03-08")
+        assert [g["goal_id"] for g in json.loads(run("goal", "list", "--json").stdout)] == [2]

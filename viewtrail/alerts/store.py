@@ -103,7 +103,11 @@ def add_rule(
                 f"Not in the registry: {', '.join(unknown)}; give video ids as `viewtrail list` shows them "
                 f"(e.g. youtube:dQw4w9WgXcQ), or track the video first."
             )
-        (rule_id,) = con.execute("SELECT coalesce(max(rule_id), 0) + 1 FROM registry.alert_rules").fetchall()[0]
+        # never a removed rule's id: its events stay, and their dedup keys and cooldowns are keyed by the rule
+        (rule_id,) = con.execute(
+            "SELECT greatest((SELECT coalesce(max(rule_id), 0) FROM registry.alert_rules),"
+            " (SELECT coalesce(max(rule_id), 0) FROM raw.alert_events)) + 1"
+        ).fetchall()[0]
         con.execute(
             "INSERT INTO registry.alert_rules VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [

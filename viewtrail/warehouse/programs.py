@@ -572,7 +572,14 @@ def add_goal(
     with transaction(con):
         if not con.execute("SELECT 1 FROM registry.creators WHERE creator_id = ?", [creator_id]).fetchall():
             raise ProgramsNotFound(f"No creator {creator_id!r}; `viewtrail creator list` shows the creators.")
-        goal_id = _count(con, "SELECT coalesce(max(goal_id), 0) + 1 FROM registry.creator_goals", [])
+        # never a removed goal's id: the alert events it fired name it, and their dedup keys are keyed by it
+        goal_id = _count(
+            con,
+            "SELECT greatest((SELECT coalesce(max(goal_id), 0) FROM registry.creator_goals),"
+            " (SELECT coalesce(max((numbers->>'goal_id')::BIGINT), 0) FROM raw.alert_events"
+            "  WHERE kind = 'creator_goal')) + 1",
+            [],
+        )
         con.execute(
             "INSERT INTO registry.creator_goals VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [goal_id, creator_id, metric.value, period.value, target, starts_on, ends_on, now],
