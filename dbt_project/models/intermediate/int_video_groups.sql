@@ -75,9 +75,13 @@ compared as (
         p.previous_first_day,
         p.previous_last_day,
         p.changed_at,
-        (c.account_id, c.account_platform, c.account_handle, c.labels)
-        is distinct from (p.account_id, p.account_platform, p.account_handle, p.labels) as group_changed,
-        (c.first_day, c.last_day) is distinct from (p.first_day, p.last_day) as days_changed
+        (
+            c.account_id is distinct from p.account_id
+            or c.account_platform is distinct from p.account_platform
+            or c.account_handle is distinct from p.account_handle
+            or c.labels is distinct from p.labels
+        ) as group_changed,
+        (c.first_day is distinct from p.first_day or c.last_day is distinct from p.last_day) as days_changed
     from current_groups as c
     full outer join {{ this }} as p using (video_id)
 )
@@ -94,7 +98,7 @@ select
     case when group_changed then stored_labels else previous_labels end as previous_labels,
     case when group_changed then stored_first_day else previous_first_day end as previous_first_day,
     case when group_changed then stored_last_day else previous_last_day end as previous_last_day,
-    case when group_changed then (select as_of_at from clock) else changed_at end as changed_at
+    case when group_changed then (select clock.as_of_at from clock) else changed_at end as changed_at
 from compared
 where group_changed or days_changed
 {%- else %}
@@ -108,7 +112,7 @@ select
     first_day,
     last_day,
     cast(null as varchar) as previous_account_id,
-    cast(null as varchar []) as previous_labels,
+    cast(null as varchar[]) as previous_labels,
     cast(null as date) as previous_first_day,
     cast(null as date) as previous_last_day,
     -- nothing pending: a full build rebuilds the rollups too

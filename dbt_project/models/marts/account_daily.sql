@@ -3,7 +3,7 @@
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key=['account_id', 'day'],
-    on_schema_change='append_new_columns',
+    on_schema_change='fail',
     post_hook="{{ rollup_drop_placeholders() }}",
   )
 }}
@@ -14,9 +14,7 @@
     handle) describe it. Videos whose account is unknown are left out. Incremental (delete+insert on account_id,
     day): a run rewrites the (account, day) rows whose videos' video_daily rows or followers changed, or whose
     videos changed account (a video's account can become known later, an account can be renamed:
-    macros/rollups.sql), from every video the account has on those days; a full build sums every day.
-    on_schema_change append_new_columns: a table built before the rollups were incremental gains the mark column,
-    empty, and its next run rewrites every row. -#}
+    macros/rollups.sql), from every video the account has on those days; a full build sums every day. -#}
 {%- set metrics = snapshot_metrics() %}
 
 with

@@ -3,16 +3,14 @@
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key=['label', 'day'],
-    on_schema_change='append_new_columns',
+    on_schema_change='fail',
     post_hook="{{ rollup_drop_placeholders() }}",
   )
 }}
 -- depends_on: {{ ref('int_video_groups') }}
 {#- Per label per day; a video with several labels counts in each. Incremental (delete+insert on label, day): a run
     rewrites the (label, day) rows whose videos' video_daily rows changed or whose videos changed labels
-    (macros/rollups.sql), from every video the label has on those days; a full build sums every day.
-    on_schema_change append_new_columns: a table built before the rollups were incremental gains the mark column,
-    empty, and its next run rewrites every row. -#}
+    (macros/rollups.sql), from every video the label has on those days; a full build sums every day. -#}
 {%- set metrics = snapshot_metrics() %}
 
 with
