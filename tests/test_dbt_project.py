@@ -476,3 +476,88 @@ def test_the_daily_schedule_runs_the_build_with_every_test() -> None:
     assert daily_full_dbt_tests_schedule.job_name == "build_marts"
     (request,) = daily_full_dbt_tests_schedule.evaluate_tick(build_schedule_context()).run_requests
     assert request.tags[DBT_TESTS_TAG] == "all"
+
+
+#: The marts rebuilt from the rows an hour touched rather than from all of video_daily.
+ROLLUPS = ("label_daily", "account_daily", "video_growth")
+
+
+def _equals_full_refresh(path: Path, tmp_path: Path, step: str) -> None:
+    """The rollups (and video_daily) of `path` equal a full refresh of a copy of it, row for row."""
+    import shutil
+
+    copy = tmp_path / f"full-{step}" / "warehouse.duckdb"
+    copy.parent.mkdir()
+    shutil.copy(path, copy)
+    dbt("run", "--full-refresh", "--select", *(f"+{m}" for m in ROLLUPS), warehouse=copy)
+    for table in ("video_daily", *ROLLUPS):
+        incremental, full = _mart_rows(path, table), _mart_rows(copy, table)
+        assert incremental == full, f"after {step}: incremental {table} differs from a full refresh"
+
+
+def _insert_and_tick(path: Path, rows: list[tuple]) -> None:
+    """Snapshots as a write stores them: the write clock moves to their ingested_at (the rollups' mark)."""
+    insert_snapshots(path, rows)
+    with connect(path) as con:
+        con.execute("update meta.write_clock set last_ingested_at = (select max(ingested_at) from raw.snapshots)")
+
+
+def test_incremental_rollups_follow_gaps_relabels_account_moves_and_deletes(
+    warehouse_path: Path, tmp_path: Path
+) -> None:
+    """label_daily, account_daily and video_growth rewrite only what an hour touched; after each kind of change
+    (a snapshot after a gap re-interpolating past days, a relabel, a move to another account, a delete) the
+    incremental build equals a full refresh of the same data."""
+    d = datetime
+    create_warehouse(warehouse_path)
+    register_videos(
+        warehouse_path,
+        [
+            {"video_id": "tiktok:a", "account": "alice", "labels": ["spring", "all"]},
+            {"video_id": "tiktok:b", "account": "alice", "labels": ["all"]},
+            {"video_id": "tiktok:c", "account": "bob", "labels": ["spring"]},
+            {"video_id": "tiktok:d", "account": "bob", "labels": ["all"]},
+        ],
+    )
+    history = [
+        (v, d(2024, 1, 1, 6) + timedelta(hours=h), 100 * (n + 1) * (h + 1))
+        for n, v in enumerate(["tiktok:a", "tiktok:b", "tiktok:c", "tiktok:d"])
+        for h in range(0, 96, 7)
+    ]
+    _insert_and_tick(warehouse_path, history)
+    build = ("run", "--select", *(f"+{m}" for m in ROLLUPS))
+    dbt(*build, warehouse=warehouse_path)
+
+    # (a) new snapshots of a (the next hour) and of c after a five-day gap: c's past days are re-interpolated
+    _insert_and_tick(warehouse_path, [("tiktok:a", d(2024, 1, 5, 7), 99_000), ("tiktok:c", d(2024, 1, 9, 12), 88_000)])
+    dbt(*build, warehouse=warehouse_path)
+    # the hour rewrote the days of a and c only: b's and d's rows were not touched
+    assert (
+        query(
+            warehouse_path,
+            "select count(*) from marts.account_daily where account = 'alice'"
+            " and snapshots_ingested_through = (select max(snapshots_ingested_through) from marts.account_daily)",
+        )[0][0]
+        < query(warehouse_path, "select count(*) from marts.account_daily where account = 'alice'")[0][0]
+    )
+    _equals_full_refresh(warehouse_path, tmp_path, "new snapshots")
+
+    # (b) b loses its label "all" and gains "autumn", without a new snapshot
+    with connect(warehouse_path) as con:
+        con.execute("update registry.videos set labels = ['autumn'] where video_id = 'tiktok:b'")
+    dbt(*build, warehouse=warehouse_path)
+    assert query(warehouse_path, "select count(*) from marts.label_daily where label = 'autumn'")[0][0] > 0
+    _equals_full_refresh(warehouse_path, tmp_path, "a relabel")
+
+    # (c) d moves from bob to alice, without a new snapshot
+    with connect(warehouse_path) as con:
+        con.execute("update registry.videos set account = 'alice' where video_id = 'tiktok:d'")
+    dbt(*build, warehouse=warehouse_path)
+    _equals_full_refresh(warehouse_path, tmp_path, "an account change")
+
+    # (d) c is deleted: bob has no video left, "spring" keeps only a
+    with connect(warehouse_path) as con:
+        delete_videos(con, ["tiktok:c"])
+    dbt(*build, warehouse=warehouse_path)
+    assert query(warehouse_path, "select count(*) from marts.account_daily where account = 'bob'") == [(0,)]
+    _equals_full_refresh(warehouse_path, tmp_path, "a delete")

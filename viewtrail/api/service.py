@@ -496,7 +496,9 @@ class Service:
     def label_daily(self, label: str, start: date | None = None, end: date | None = None) -> list[dict[str, Any]]:
         if label not in {entry["label"] for entry in self.labels()}:
             raise NotFound(f"No video has the label {label!r}; GET /v1/labels lists them.")
-        return self._daily(marts.Mart.LABEL_DAILY, {"label": label}, start, end)
+        return self._daily(
+            marts.Mart.LABEL_DAILY, {"label": label}, start, end, exclude=("snapshots_ingested_through",)
+        )
 
     def account_daily(
         self, account: str, platform: str | None = None, start: date | None = None, end: date | None = None
@@ -504,7 +506,7 @@ class Service:
         filters: dict[str, Any] = {"account": account.removeprefix("@")}
         if platform is not None:
             filters["platform"] = _platform(platform)
-        rows = self._daily(marts.Mart.ACCOUNT_DAILY, filters, start, end)
+        rows = self._daily(marts.Mart.ACCOUNT_DAILY, filters, start, end, exclude=("snapshots_ingested_through",))
         if not rows:
             page = self.list_videos(account=account, platform=platform, limit=1)
             if not page.items:

@@ -1,24 +1,52 @@
+{{
+  config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['account_id', 'day'],
+    on_schema_change='fail',
+    post_hook="{{ rollup_drop_placeholders() }}",
+  )
+}}
+-- depends_on: {{ ref('int_video_groups') }}
 {#- Per account per day: sums over the account's videos present that day, with the account's followers that day.
     Keyed by account_id (int_videos: a video's account is the registry's, else the watched account with its
     handle, else one derived from the handle), so a renamed account stays one account; platform and account (the
-    handle) describe it. Rebuilt in full: a video's account can become known later, and the sums are cheap
-    compared with video_daily. Videos whose account is unknown are left out. -#}
+    handle) describe it. Videos whose account is unknown are left out. Incremental (delete+insert on account_id,
+    day): a run rewrites the (account, day) rows whose videos' video_daily rows or followers changed, or whose
+    videos changed account (a video's account can become known later, an account can be renamed:
+    macros/rollups.sql), from every video the account has on those days; a full build sums every day. -#}
 {%- set metrics = snapshot_metrics() %}
 
-with daily as (
+with
+{% if is_incremental() -%}
+{%- set followers_changed -%}
+select account_id, day
+from {{ ref('account_metrics_daily') }}
+where snapshots_ingested_through > (select through from watermark)
+{%- endset %}
+{{ rollup_incremental_scope('account_id', 'account_id', 'previous_account_id', extra=followers_changed) }}
+{%- endif %}
+
+daily as (
     select
-        video_id,
-        day,
+        d.video_id,
+        d.day,
         {%- for m in metrics %}
-        {{ m }},
-        {{ m }}_gained{{ "," if not loop.last }}
+        d.{{ m }},
+        d.{{ m }}_gained{{ "," if not loop.last }}
         {%- endfor %}
-    from {{ ref('video_daily') }}
+    from {{ ref('video_daily') }} as d
+    {%- if is_incremental() %}
+    semi join touched_days using (day)
+    {%- endif %}
 ),
 
 engagement as (
-    select video_id, day, engagements, engagements_gained
-    from {{ ref('video_engagement') }}
+    select e.video_id, e.day, e.engagements, e.engagements_gained
+    from {{ ref('video_engagement') }} as e
+    {%- if is_incremental() %}
+    semi join touched_days using (day)
+    {%- endif %}
 ),
 
 videos as (
@@ -45,7 +73,21 @@ by_account as (
     from daily as d
     join engagement as e using (video_id, day)
     join videos as v using (video_id)
+    {%- if is_incremental() %}
+    semi join touched as t on v.account_id = t.account_id and d.day = t.day
+    {%- endif %}
     group by v.account_id, d.day
+),
+
+rows as (
+    select * from by_account
+    {%- if is_incremental() %}
+    union all by name
+    -- touched rows no video has any more: a placeholder replaces the stale row, the post-hook drops it
+    select account_id, day, cast(0 as bigint) as videos
+    from touched
+    anti join by_account using (account_id, day)
+    {%- endif %}
 )
 
 select
@@ -64,7 +106,9 @@ select
     b.engagement_rate,
     b.account_id,
     m.followers,
-    case when m.followers > 0 then b.engagements / m.followers end as engagement_rate_by_followers
-from by_account as b
-join accounts as a using (account_id)
+    case when m.followers > 0 then b.engagements / m.followers end as engagement_rate_by_followers,
+    {{ rollup_mark() }} as snapshots_ingested_through
+from rows as b
+-- a left join: a placeholder's account may be gone (every account of int_videos is in int_accounts)
+left join accounts as a using (account_id)
 left join account_metrics as m using (account_id, day)
