@@ -124,6 +124,54 @@ def test_cursor_pagination_total_and_link(api):
         problem(c.get("/v1/videos", params={"limit": 0}), 422, "VALIDATION_ERROR")
 
 
+def test_pages_of_a_published_copy_walk_the_registry_in_id_order_with_the_overlay(api):
+    """The copy's registry is stored in id order and a page is read from the cursor's row on: every walk through
+    the pages, filtered or not, gives each matching video once in id order, with the writes since the publish
+    (a video created between the copy's ids, one relabelled, one deleted), as a copy without that order does."""
+    from viewtrail.pipeline.publish import publish
+    from viewtrail.warehouse.connection import open_warehouse
+
+    def walk(c, **filters: str) -> list[str]:
+        seen: list[str] = []
+        cursor = None
+        while True:
+            body = c.get("/v1/videos", params={"limit": 2, **filters, **({"cursor": cursor} if cursor else {})}).json()
+            seen += [v["video_id"] for v in body["data"]]
+            cursor = body["pagination"]["next_cursor"]
+            if cursor is None:
+                return seen
+
+    # registered in no id order, over three platforms, every third labelled
+    ids = [f"x:{1009 - i}" for i in range(5)] + [f"tiktok:72345678901234567{i:02d}" for i in (7, 3, 5, 1)]
+    ids += [f"youtube:aaaaaaaaa{i:02d}" for i in (4, 2, 9)]
+    with api.client(api.key()) as c:
+        for i, video_id in enumerate(ids):
+            c.post("/v1/videos", json={"url": video_id, "labels": ["b"] if i % 3 == 0 else []})
+        with open_warehouse(api.data / "warehouse.duckdb") as con:
+            publish(con)
+        with duckdb.connect(str(api.data / "analytics.duckdb"), read_only=True) as con:
+            stored = [r[0] for r in con.execute("SELECT video_id FROM registry.videos ORDER BY rowid").fetchall()]
+        assert stored == sorted(ids)
+        # after the publish: a video between the copy's ids (in the overlay only), a relabel, a delete
+        c.post("/v1/videos", json={"url": "tiktok:7234567890123456704", "labels": ["b"]})
+        c.patch("/v1/videos/x:1006", json={"labels": ["b"]})
+        c.delete("/v1/videos/tiktok:7234567890123456703")
+        live = sorted({*ids, "tiktok:7234567890123456704"} - {"tiktok:7234567890123456703"})
+        labelled = sorted(
+            ({ids[i] for i in range(0, len(ids), 3)} | {"tiktok:7234567890123456704", "x:1006"})
+            - {"tiktok:7234567890123456703"}
+        )
+        walks = {
+            "all": walk(c),
+            "tiktok": walk(c, platform="tiktok"),
+            "b": walk(c, label="b"),
+        }
+        assert walks == {"all": live, "tiktok": [v for v in live if v.startswith("tiktok:")], "b": labelled}
+        with duckdb.connect(str(api.data / "analytics.duckdb")) as con:
+            con.execute("DROP TABLE meta.copy_order")  # as a copy published before its registry was ordered
+        assert {"all": walk(c), "tiktok": walk(c, platform="tiktok"), "b": walk(c, label="b")} == walks
+
+
 def test_etag_and_304(api):
     with api.client(api.key()) as c:
         c.post("/v1/videos", json={"url": RICK})

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -314,3 +316,35 @@ def test_cli_gives_up_after_lock_timeout_with_one_sentence(warehouse_path, monke
     assert len(lines) == 2 and "still locked" in lines[1] and "VIEWTRAIL_LOCK_TIMEOUT_S" in lines[1]
     assert "Traceback" not in result.output
     assert rows(warehouse_path, "SELECT count(*) FROM registry.videos") == [(0,)]
+
+
+def test_each_command_group_registers_the_commands_the_cli_runs_it_for():
+    """`viewtrail COMMAND` registers COMMAND's group alone, found in COMMAND_MODULES: a command missing there, or
+    listed under another group, would be slow (every group loaded) or "No such command"."""
+    import importlib
+
+    import typer
+
+    from viewtrail.cli import COMMAND_MODULES
+
+    for module, names in COMMAND_MODULES.items():
+        group = typer.Typer()
+        importlib.import_module(f"viewtrail.cli.{module}").register(group)
+        registered = [info.name for info in group.registered_commands]
+        registered += [  # a group's name is given to add_typer or, when not, to its own Typer
+            info.name if isinstance(info.name, str) else getattr(info.typer_instance, "info", info).name
+            for info in group.registered_groups
+        ]
+        assert registered == list(names), module
+    for command in ("list", "campaign", "api-key"):
+        shown = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                f"from viewtrail.cli import app; app([{command!r}, '--help'], prog_name='viewtrail')",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert f"Usage: viewtrail {command} [OPTIONS]" in shown.stdout, shown.stderr

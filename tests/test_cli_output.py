@@ -96,11 +96,13 @@ def test_list_pages_keep_the_filters_and_json_lists_everything_unless_limited(wa
 
 def test_a_page_loads_neither_polars_nor_the_writers(warehouse_path):
     """`viewtrail list` is typed by hand: polars (with pyarrow), the planners and the platform clients were most
-    of what a page cost at 100k videos, not its query."""
+    of what a page cost at 100k videos, not its query; then the other command groups, imported and built by typer
+    for nothing."""
     ids = add_videos(warehouse_path, 3)
     code = (
         "import sys\nfrom viewtrail.cli import app\ntry:\n    app(['list', '--limit', '2'])\nexcept SystemExit:\n"
-        "    pass\nprint('LOADED', sorted(m for m in ('polars', 'pyarrow', 'httpx', 'viewtrail.planning.scheduling')"
+        "    pass\nprint('LOADED', sorted(m for m in ('polars', 'pyarrow', 'httpx', 'viewtrail.planning.scheduling',"
+        " 'viewtrail.cli.account_cmds', 'viewtrail.cli.program_cmds', 'viewtrail.cli.sql_cmd', 'rich.progress')"
         " if m in sys.modules))"
     )
     env = {**os.environ, "VIEWTRAIL_WAREHOUSE": str(warehouse_path), "VIEWTRAIL_OFFLINE": "1"}

@@ -39,7 +39,7 @@ def test_a_page_of_a_built_warehouse_counts_every_snapshot_once(warehouse_path: 
     with open_warehouse(warehouse_path, read_only=True) as con:
         assert summarised_through(con) == BUILT
         _, page = video_page(con, limit=10)
-        every_snapshot = con.execute(*video_page_query(limit=10)).fetchall()  # no summary: reads them all
+        every_snapshot = con.execute(*video_page_query()).fetchall()  # no summary: reads them all
     shown = [(r["video_id"], r["snapshots"], r["last_observed_at"], r["last_views"]) for r in page]
     assert shown == [
         ("youtube:v0", 3, datetime(2026, 3, 1, 10), 300),

@@ -28,7 +28,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from viewtrail.domain.cadence import AUTO_CADENCE_ENV, DEFAULT_AUTO_CADENCE, parse_auto_cadence
 from viewtrail.domain.errors import InvalidInputError
@@ -484,6 +483,8 @@ def _timezone(raw: _Raw) -> str:
     text = raw.text(TIMEZONE)
     if not text:
         return DEFAULT_TIMEZONE
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # here: finding the zone database costs every command ~10 ms
+
     try:
         ZoneInfo(text)
     except (ZoneInfoNotFoundError, ValueError):

@@ -74,6 +74,8 @@ _OVERLAY_SCHEMA = {
 
 #: Named SQL parameters: (name, value) pairs that a WHERE clause binds as ``$name``.
 QueryParams = Sequence[tuple[str, object]]
+#: The query parameter of a listing's cursor: the key of the last row of the page before.
+AFTER = "after"
 
 
 class _Listing(Protocol):
@@ -292,24 +294,41 @@ class Service:
         count: bool = False,
     ) -> tuple[list[dict[str, Any]], int | None]:
         hidden, _ = self._overlay(con)
+        values = {"hidden": hidden, **dict(params)}
         clause = ("WHERE " + " AND ".join(where)) if where else ""
-        reg = f"""
-            WITH reg AS (
-                SELECT {", ".join(REGISTRY_COLUMNS[:-4])}, metadata::VARCHAR AS metadata, added_at, updated_at,
-                       stopped_at
-                FROM registry.videos WHERE NOT list_contains($hidden, video_id)
-                UNION ALL BY NAME SELECT * FROM _vt_overlay
-            )"""
+        columns = f"{', '.join(REGISTRY_COLUMNS[:-4])}, metadata::VARCHAR AS metadata, added_at, updated_at, stopped_at"
         total = None
         if count:
             total = con.execute(
-                f"{reg} SELECT count(*) FROM reg {clause}", {"hidden": hidden, **dict(params)}
+                f"""SELECT count(*) FROM (SELECT {columns} FROM registry.videos WHERE NOT list_contains($hidden, video_id)
+                    UNION ALL BY NAME SELECT * FROM _vt_overlay) {clause}""",
+                values,
             ).fetchall()[0][0]
-        sql = f"""{reg}
-            SELECT * FROM reg {clause} ORDER BY video_id {f"LIMIT {int(limit)}" if limit is not None else ""}"""
-        rows = list(con.sql(sql, params={"hidden": hidden, **dict(params)}).pl().iter_rows(named=True))
+        # the copy's rows are cut to the page before they meet the overlay's: only the page's rows are read whole
+        copy = (
+            f"SELECT {columns} FROM registry.videos {clause or 'WHERE true'} AND NOT list_contains($hidden, video_id)"
+        )
+        page = ""
+        if limit is not None:
+            page = f" LIMIT {int(limit)}"
+            if marts.stored_order(con, "registry.videos") == "video_id":
+                # stored in id order: read on from the cursor's row and stop after the page (no sort of the registry)
+                copy += f" AND rowid >= {self._position(con, values.get(AFTER))}{page}"
+            else:  # a copy published before its registry was stored in order: a top-N over the whole registry
+                copy += f" ORDER BY video_id{page}"
+        sql = f"SELECT * FROM (({copy}) UNION ALL BY NAME (SELECT * FROM _vt_overlay {clause})) ORDER BY video_id{page}"
+        rows = list(con.sql(sql, params=values).pl().iter_rows(named=True))
         metrics = marts.video_metrics(con, [row["video_id"] for row in rows])
         return [self._resource(row, metrics.get(row["video_id"])) for row in rows], total
+
+    @staticmethod
+    def _position(con: duckdb.DuckDBPyConnection, after: object) -> int:
+        """The row of ``after`` in the copy's registry stored in id order (its primary key's index finds it), where
+        the ids after it start; 0 for none or an id the copy does not hold (the scan then reads from the start)."""
+        if after is None:
+            return 0
+        found = con.execute("SELECT rowid FROM registry.videos WHERE video_id = ?", [str(after)]).fetchall()
+        return int(found[0][0]) if found else 0
 
     @staticmethod
     def _resource(row: dict[str, Any], metrics: marts.VideoMetrics | None) -> dict[str, Any]:
@@ -421,8 +440,8 @@ class Service:
         count_where, count_params = list(where), list(params)
         where, params = list(where), list(params)
         if cursor:
-            where.append(f"{key} > $after")
-            params.append(("after", str(decode_cursor(cursor, filters))))
+            where.append(f"{key} > ${AFTER}")
+            params.append((AFTER, str(decode_cursor(cursor, filters))))
         with self._reader() as con:
             items, _ = fetch(con, where=where, params=params, limit=limit + 1)
             total = None

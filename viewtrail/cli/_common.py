@@ -12,8 +12,6 @@ import typer
 from rich.console import Console, ConsoleDimensions
 
 from viewtrail.domain.errors import ViewtrailError
-from viewtrail.domain.urls import InvalidVideoUrl
-from viewtrail.pipeline import queue
 
 if TYPE_CHECKING:  # duckdb and polars load only when a command opens the warehouse: --help stays fast
     import duckdb
@@ -80,11 +78,15 @@ def friendly_errors(func: F) -> F:
         except BrokenPipeError:  # `viewtrail import big.txt | head -1`: the reader left; stop quietly
             silence_broken_pipe()
             raise typer.Exit(0) from None
-        except (ViewtrailError, InvalidVideoUrl) as error:
+        except ViewtrailError as error:
             raise fail(str(error)) from None
         except Exception as error:
             import duckdb
 
+            from viewtrail.domain.urls import InvalidVideoUrl  # here: most commands never parse a URL
+
+            if isinstance(error, InvalidVideoUrl):
+                raise fail(str(error)) from None
             if _is_interrupt(error):
                 raise _interrupted() from None
             if not isinstance(error, duckdb.Error):
@@ -161,6 +163,8 @@ def readable_warehouse() -> Iterator[duckdb.DuckDBPyConnection]:
 
 def enqueue_new_videos(video_ids: Iterable[str]) -> bool:
     """Ask the pipeline (the new-videos sensor) for a first scrape of these videos."""
+    from viewtrail.pipeline import queue
+
     ids = list(video_ids)
     if not ids:
         return False

@@ -27,7 +27,6 @@ from viewtrail.cli._common import (
     readable_warehouse,
     writable_warehouse,
 )
-from viewtrail.cli._files import progress_bar, report_problems
 from viewtrail.cli._first_results import first_discoveries, first_snapshots, first_snapshots_of, say_queue_problem
 from viewtrail.domain.errors import InvalidInputError
 from viewtrail.domain.models import Platform, ShortLink, VideoRef
@@ -161,6 +160,7 @@ def import_urls(
     """
     from viewtrail.app.accounts import platform_note
     from viewtrail.app.videos import import_urls as import_checked_urls
+    from viewtrail.cli._files import progress_bar, report_problems  # rich.progress: only this command shows one
     from viewtrail.warehouse.imports import read_url_file
     from viewtrail.warehouse.registry import TrackOutcome
 

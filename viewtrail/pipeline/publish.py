@@ -41,7 +41,10 @@ fingerprint (as below) changed. An hourly build changes the last days of the tou
 a month or two whatever the length of the history. ``<marts dir>/manifest.json`` lists the live files, written
 after the copy's rename like the history's; replaced files are deleted a day later.
 
-The rest of the warehouse (registry, staging, intermediate, the other marts, meta, the small raw tables) is copied.
+The rest of the warehouse (registry, staging, intermediate, the other marts, meta, the small raw tables) is copied,
+laid out for pages (:data:`viewtrail.warehouse.marts.ORDERED_IN_COPY`): ``registry.videos`` in video-id order
+(listed in ``meta.copy_order``, which only the copy has) and the per-video marts indexed by video id, so that the
+API's first page of 1,000,000 videos reads its 50 rows, not a million.
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ import duckdb
 
 from viewtrail import config
 from viewtrail.alerts.store import EVENTS_SQL as ALERT_EVENTS_SQL
+from viewtrail.warehouse.marts import COPY_ORDER, INDEXED_IN_COPY, ORDERED_IN_COPY
 
 MART_SCHEMA = "marts"
 #: Parquet key-value metadata key holding the fingerprint of the content a mart's export was written from.
@@ -243,6 +247,7 @@ def _copy_all_but_history(
     tables = con.execute(
         "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = ? AND NOT internal", [source_db]
     ).fetchall()
+    copied: set[str] = set()
     for schema, table in tables:
         name = f"{schema}.{table}"
         if name in HISTORY_TABLES:
@@ -265,7 +270,28 @@ def _copy_all_but_history(
                 _parquet_view(con, alias, schema, table, _columns(con, source_db, schema, table), files)
             continue
         qualified = f"{_quote(schema)}.{_quote(table)}"
-        con.execute(f"INSERT INTO {alias}.{qualified} SELECT * FROM {_quote(source_db)}.{qualified}")
+        order = f" ORDER BY {_quote(ORDERED_IN_COPY[name])}" if name in ORDERED_IN_COPY else ""
+        con.execute(f"INSERT INTO {alias}.{qualified} SELECT * FROM {_quote(source_db)}.{qualified}{order}")
+        copied.add(name)
+    _lay_out_for_pages(con, alias, copied)
+
+
+def _lay_out_for_pages(con: duckdb.DuckDBPyConnection, alias: str, copied: set[str]) -> None:
+    """Index the copy's per-video marts by video id and record which tables it stored in order (see
+    :data:`viewtrail.warehouse.marts.ORDERED_IN_COPY`): a page of the API costs a lookup, not a scan of every video."""
+    for name, column in INDEXED_IN_COPY.items():
+        if name in copied:
+            schema, table = name.split(".")
+            con.execute(
+                f"CREATE INDEX {_quote(f'{table}_by_{column}')} ON {alias}.{_quote(schema)}.{_quote(table)}"
+                f" ({_quote(column)})"
+            )
+    schema, table = COPY_ORDER.split(".")
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {alias}.{_quote(schema)}")
+    con.execute(f"CREATE TABLE {alias}.{_quote(schema)}.{_quote(table)} (table_name TEXT, ordered_by TEXT)")
+    ordered = [(name, column) for name, column in ORDERED_IN_COPY.items() if name in copied]
+    if ordered:
+        con.executemany(f"INSERT INTO {alias}.{_quote(schema)}.{_quote(table)} VALUES (?, ?)", ordered)
 
 
 class _PublishedFiles:

@@ -25,7 +25,7 @@ from viewtrail.domain.models import Platform, VideoRef
 from viewtrail.planning.scheduling import auto_cadence_from_env, cadence_hours, is_tracked, load_video_schedules
 from viewtrail.warehouse import transactions
 from viewtrail.warehouse.video_pages import count_videos as count_videos  # part of the registry's reading API
-from viewtrail.warehouse.video_pages import summarised_through, video_page_query
+from viewtrail.warehouse.video_pages import paged_query
 
 MAX_METADATA_KEYS = 20
 MAX_METADATA_VALUE_CHARS = 255
@@ -619,10 +619,8 @@ def list_videos(
     limit: int | None = None,
 ) -> pl.DataFrame:
     """Registered videos with their last snapshot, filtered; ordered by video id (which starts with the platform):
-    :func:`viewtrail.warehouse.video_pages.video_page_query` (paging, what it reads) as a polars frame."""
-    sql, params = video_page_query(
-        platform=platform, label=label, active=active, after=after, limit=limit, summarised=summarised_through(con)
-    )
+    :func:`viewtrail.warehouse.video_pages.paged_query` (paging, what it reads) as a polars frame."""
+    sql, params = paged_query(con, platform=platform, label=label, active=active, after=after, limit=limit)
     return con.sql(sql, params=params).pl()
 
 

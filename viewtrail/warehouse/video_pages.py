@@ -52,31 +52,57 @@ def summarised_through(con: duckdb.DuckDBPyConnection) -> datetime | None:
     return mark if isinstance(mark, datetime) else None
 
 
+def page_ids(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    platform: Platform | str | None = None,
+    label: str | None = None,
+    active: bool | None = None,
+    after: str | None = None,
+    limit: int,
+) -> list[str]:
+    """The ids of one page of registered videos in id order (keyset: the ids after ``after``, at most ``limit``):
+    a top-N over the id column alone, whose rows are then read by the primary key's index. Sorting whole rows
+    read every column of every video: 0.2 s of CPU at 1,000,000 videos, against ~0.03 s for the ids."""
+    where, params = _video_filters(platform, label, active)
+    if after is not None:
+        where.append("v.video_id > ?")
+        params.append(after)
+    clause = ("WHERE " + " AND ".join(where)) if where else ""
+    rows = con.execute(
+        f"SELECT v.video_id FROM registry.videos v {clause} ORDER BY v.video_id LIMIT {int(limit)}", params
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
 def video_page_query(
     *,
     platform: Platform | str | None = None,
     label: str | None = None,
     active: bool | None = None,
     after: str | None = None,
-    limit: int | None = None,
+    ids: list[str] | None = None,
     summarised: datetime | None = None,
 ) -> tuple[str, list[object]]:
-    """The SQL and parameters of one page of registered videos with their last snapshot, ordered by video id.
+    """The SQL and parameters of registered videos with their last snapshot, ordered by video id: the videos
+    ``ids`` (a page of :func:`page_ids`), or when None every video matching the filters whose id sorts after
+    ``after``.
 
-    ``after`` and ``limit`` page through them (keyset: the videos whose id sorts after ``after``, at most
-    ``limit``). The page is cut in SQL (ORDER BY + LIMIT: a top-N over the registry) before the snapshots are
-    summarised, and only its own videos' snapshots are read. ``summarised`` (:func:`summarised_through`): the
-    page's videos are read from dbt's snapshot summary, plus only the snapshots ingested after it (a constant
-    bound on the append-ordered ``ingested_at``, so DuckDB skips the older row groups by their min/max): without
-    it, finding the page's snapshots scans the video ids of the whole history (0.2 s at 2.5M snapshots, seconds
-    at 100M). Snapshots are never rewritten (ON CONFLICT DO NOTHING), so the two parts never count one twice.
+    Only the listed videos' snapshots are read. ``summarised`` (:func:`summarised_through`): the videos are read
+    from dbt's snapshot summary, plus only the snapshots ingested after it (a constant bound on the
+    append-ordered ``ingested_at``, so DuckDB skips the older row groups by their min/max): without it, finding
+    a page's snapshots scans the video ids of the whole history (0.2 s at 2.5M snapshots, seconds at 100M).
+    Snapshots are never rewritten (ON CONFLICT DO NOTHING), so the two parts never count one twice.
     """
-    where, params = _video_filters(platform, label, active)
-    if after is not None:
-        where.append("v.video_id > ?")
-        params.append(after)
-    clause = ("WHERE " + " AND ".join(where)) if where else ""
-    page = f"LIMIT {int(limit)}" if limit is not None else ""
+    params: list[object]
+    if ids is not None:
+        clause, params = "WHERE list_contains(?, v.video_id)", [ids]
+    else:
+        where, params = _video_filters(platform, label, active)
+        if after is not None:
+            where.append("v.video_id > ?")
+            params.append(after)
+        clause = ("WHERE " + " AND ".join(where)) if where else ""
     newer = f"AND ingested_at > TIMESTAMP '{summarised.isoformat(sep=' ')}'" if summarised is not None else ""
     summary = (
         f"""LEFT JOIN (SELECT video_id, snapshot_count, last_observed_at, views FROM {SNAPSHOT_SUMMARY}
@@ -86,7 +112,7 @@ def video_page_query(
         " NULL::BIGINT AS views WHERE false) b USING (video_id)"
     )
     sql = f"""
-        WITH page AS (SELECT * FROM registry.videos v {clause} ORDER BY v.video_id {page})
+        WITH page AS (SELECT * FROM registry.videos v {clause})
         SELECT v.video_id, v.platform, v.external_id, v.url, v.account, v.is_active, v.cadence, v.track_until,
                v.labels, v.metadata, v.availability, v.consecutive_not_found, v.posted_at, v.account_id,
                v.source, v.added_at,
@@ -106,6 +132,24 @@ def video_page_query(
     return sql, params
 
 
+def paged_query(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    platform: Platform | str | None = None,
+    label: str | None = None,
+    active: bool | None = None,
+    after: str | None = None,
+    limit: int | None = None,
+) -> tuple[str, list[object]]:
+    """:func:`video_page_query` of one page (``after`` and ``limit`` page through the videos in id order; every
+    video after ``after`` when ``limit`` is None), the page's ids cut first (:func:`page_ids`)."""
+    summarised = summarised_through(con)
+    if limit is None:
+        return video_page_query(platform=platform, label=label, active=active, after=after, summarised=summarised)
+    ids = page_ids(con, platform=platform, label=label, active=active, after=after, limit=limit)
+    return video_page_query(ids=ids, summarised=summarised)
+
+
 def video_page(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -115,11 +159,9 @@ def video_page(
     after: str | None = None,
     limit: int | None = None,
 ) -> tuple[list[str], list[dict[str, Any]]]:
-    """One page of :func:`video_page_query`: its column names, and its rows as dicts (column name -> value) in
-    video id order."""
-    sql, params = video_page_query(
-        platform=platform, label=label, active=active, after=after, limit=limit, summarised=summarised_through(con)
-    )
+    """One page of registered videos with their last snapshot (:func:`paged_query`): its column names, and its
+    rows as dicts (column name -> value) in video id order."""
+    sql, params = paged_query(con, platform=platform, label=label, active=active, after=after, limit=limit)
     cursor = con.execute(sql, params)
     names = [column[0] for column in cursor.description or ()]
     return names, [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
