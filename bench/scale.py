@@ -197,11 +197,11 @@ def dbt_profile(root: Path) -> dict[str, float]:
     return dict(sorted(((k, round(v, 2)) for k, v in times.items()), key=lambda kv: -kv[1]))
 
 
-def run_size(videos: int, days: int, root: Path, reuse: bool = False) -> dict:
+def run_size(videos: int, days: int, root: Path, reuse: bool = False, cycle_only: bool = False) -> dict:
     """One size's measurements. ``reuse``: the warehouse in ``root`` was filled by an earlier run (--keep); it is
     rebuilt with `viewtrail build --full-refresh` (the models may have changed since) instead of filled, then the
     hourly cycle runs on it; the full refresh's time stands for the first build and the later pages are not
-    measured."""
+    measured. ``cycle_only`` (with ``reuse``): no rebuild either, the warehouse's marts are already this code's."""
     from viewtrail.clock import last_complete_hour
 
     root.mkdir(parents=True, exist_ok=True)
@@ -225,11 +225,14 @@ def run_size(videos: int, days: int, root: Path, reuse: bool = False) -> dict:
     }
     env.pop("DAGSTER_HOME", None)  # an ephemeral instance per run: the bench measures viewtrail, not its history
     # the first build: every model from scratch, then the first publish (the whole history goes out once)
-    if reuse:
-        first = [str(BIN / "viewtrail"), "build", "--full-refresh"]
+    if cycle_only:
+        out["full_s"] = out["full_mb"] = float("nan")
     else:
-        first = [sys.executable, "-c", CYCLE_RUN, "build", hour.isoformat()]
-    out["full_s"], out["full_mb"], _ = measured(first, env)
+        if reuse:
+            first = [str(BIN / "viewtrail"), "build", "--full-refresh"]
+        else:
+            first = [sys.executable, "-c", CYCLE_RUN, "build", hour.isoformat()]
+        out["full_s"], out["full_mb"], _ = measured(first, env)
     import duckdb
 
     con = duckdb.connect(str(warehouse), read_only=True)
@@ -334,9 +337,14 @@ def main() -> int:
         action="store_true",
         help="the warehouses in --keep were filled by an earlier run: full refresh then the hourly cycle only",
     )
+    parser.add_argument(
+        "--cycle-only", action="store_true", help="with --reuse: no full refresh either, only the hourly cycle"
+    )
     args = parser.parse_args()
     if args.reuse and not args.keep:
         parser.error("--reuse needs --keep (the directory of the filled warehouses)")
+    if args.cycle_only and not args.reuse:
+        parser.error("--cycle-only needs --reuse")
     sizes = [SIZES[s.strip().lower()] for s in args.sizes.split(",")]
     days = [int(d) for d in args.days.split(",")]
     rows = []
@@ -345,7 +353,7 @@ def main() -> int:
         base = args.keep or Path(tmp)
         for n in sizes:
             for d in days:
-                row = run_size(n, d, base / f"{n}x{d}", reuse=args.reuse)
+                row = run_size(n, d, base / f"{n}x{d}", reuse=args.reuse, cycle_only=args.cycle_only)
                 rows.append(row)
                 print(json.dumps(row, default=str), flush=True)
     text = "\n".join(
