@@ -403,3 +403,26 @@ def test_an_unreadable_manifest_makes_the_next_publish_write_everything_again(
     assert again.months_rewritten["video_daily"] == ["2026-11"]
     for table in ("raw.snapshots", "marts.video_daily"):
         assert _copy_rows(analytics, table) == _copy_rows(warehouse_path, table)  # nothing lost or doubled
+
+
+def test_a_rollup_month_changed_without_a_new_mark_is_published_again(warehouse_path: Path) -> None:
+    # a relabel moves a video's views between labels with no new snapshot: the build rewrites label_daily's rows
+    # with the same high-water mark, and the copy must show them all the same
+    analytics = warehouse_path.parent / "analytics.duckdb"
+    mark = "2026-11-02 00:00:00"
+
+    def set_labels(rows: list[tuple[str, str, int]]) -> None:
+        with open_warehouse(warehouse_path) as con:
+            con.execute("CREATE SCHEMA IF NOT EXISTS marts")
+            con.execute(
+                "CREATE OR REPLACE TABLE marts.label_daily"
+                " (label VARCHAR, day DATE, views BIGINT, snapshots_ingested_through TIMESTAMP)"
+            )
+            con.executemany("INSERT INTO marts.label_daily VALUES (?, ?, ?, ?)", [[*r, mark] for r in rows])
+
+    set_labels([("launch", "2026-11-01", 100), ("evergreen", "2026-11-01", 50)])
+    _publish(warehouse_path)
+    set_labels([("launch", "2026-11-01", 60), ("evergreen", "2026-11-01", 90)])
+    again = _publish(warehouse_path)
+    assert again.months_rewritten["label_daily"] == ["2026-11"]
+    assert _copy_rows(analytics, "marts.label_daily") == _copy_rows(warehouse_path, "marts.label_daily")

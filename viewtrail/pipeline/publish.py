@@ -33,9 +33,9 @@ The marts of one row per day (a ``day`` column: video_daily, video_engagement, l
 with the history too, so they are not copied either: each goes out as Parquet files by month of ``day``
 (``<marts dir>/<mart>/month=YYYY-MM/*.parquet``, rows ordered by the mart's first column so a lookup of one video
 reads few row groups) and the copy holds, under the same name and with the same columns and types, a view over
-exactly the files of its publish. A publish rewrites only the months whose rows changed: for a mart carrying the
-build's high-water mark (``snapshots_ingested_through``), the months of the rows newer than the mark recorded at the
-last publish (a build stamps every row it writes with the write clock's newest ingested_at, which only grows),
+exactly the files of its publish. A publish rewrites only the months whose rows changed: for a mart of one row per
+video and day, which changes only with new snapshots (video_daily, video_engagement: ``MARK_ONLY_DAY_MARTS``), the
+months of the rows newer than the high-water mark (``snapshots_ingested_through``) recorded at the last publish (a build stamps every row it writes with the write clock's newest ingested_at, which only grows),
 plus the months whose row count changed (rows deleted); for the others, the months whose
 fingerprint (as below) changed. An hourly build changes the last days of the touched videos, so a publish rewrites
 a month or two whatever the length of the history. ``<marts dir>/manifest.json`` lists the live files, written
@@ -81,6 +81,11 @@ RETAIN_REPLACED = timedelta(days=1)
 DAY_COLUMN = "day"
 #: The column holding the build's high-water mark in the incremental marts (macros/daily_history.sql).
 WATERMARK_COLUMN = "snapshots_ingested_through"
+#: The day marts whose rows change only when snapshots arrive (or leave with a deleted video), so that the months to
+#: rewrite are those of the rows newer than the mark. The roll-ups (label_daily, account_daily) carry the mark too
+#: but also change when a video moves between labels or accounts with no new snapshot: they are compared by
+#: fingerprint like the marts without a mark (they hold groups x days, not videos x days).
+MARK_ONLY_DAY_MARTS = frozenset({"video_daily", "video_engagement"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -454,7 +459,7 @@ class MartMonths(_PublishedFiles):
         month = f"strftime({_quote(DAY_COLUMN)}, '%Y-%m')"
         watermark = None
         counts: dict[str, tuple[int, str | None]]
-        if WATERMARK_COLUMN in names:
+        if WATERMARK_COLUMN in names and mart in MARK_ONLY_DAY_MARTS:
             # months with rows newer than the mark of the last publish, and the row count of every month
             mark = previous.get("watermark") if known else None
             counts = {
