@@ -325,6 +325,40 @@ def test_hour_after_hour_builds_equal_full_refresh(warehouse_path: Path) -> None
         assert incremental[table] == full[table], f"{table}: hour-by-hour builds differ from a full refresh"
 
 
+def test_a_warehouse_built_before_the_incremental_rollups_upgrades_on_open_and_builds_hourly(
+    warehouse_path: Path,
+) -> None:
+    """The earlier version built label_daily, account_daily and video_growth as plain tables without the build's
+    mark: opening the warehouse drops them (migration 13) and the next hourly build (no --full-refresh) succeeds,
+    equal to a full refresh."""
+    from viewtrail.warehouse import open_warehouse
+
+    history = sorted(_simulated_history(seed=5), key=lambda r: r[1])
+    cutoff = history[len(history) // 2][1]
+    create_warehouse(warehouse_path)
+    register_videos(
+        warehouse_path,
+        [
+            {"video_id": f"{p}:v{n}", "account": f"acct{n % 3}", "labels": [p]}
+            for n, p in enumerate(["tiktok", "youtube", "instagram", "x"] * 3)
+        ],
+    )
+    insert_snapshots(warehouse_path, [r for r in history if r[1] < cutoff])
+    dbt("build", "--exclude-resource-type", "unit_test", warehouse=warehouse_path)
+    with connect(warehouse_path) as con:  # as the earlier version left it
+        for table in ("label_daily", "account_daily", "video_growth"):
+            con.execute(f"ALTER TABLE marts.{table} DROP COLUMN snapshots_ingested_through")
+        con.execute("DELETE FROM meta.schema_migrations WHERE version = 13")
+    with open_warehouse(warehouse_path):
+        pass  # any read-write open applies the pending migrations
+    insert_snapshots(warehouse_path, [r for r in history if r[1] >= cutoff])
+    dbt("build", "--exclude-resource-type", "unit_test", warehouse=warehouse_path)
+    hourly = {table: _mart_rows(warehouse_path, table) for table in MARTS}
+    dbt("build", "--full-refresh", "--exclude-resource-type", "unit_test", warehouse=warehouse_path)
+    for table in MARTS:
+        assert hourly[table] == _mart_rows(warehouse_path, table), table
+
+
 def test_hourly_data_tests_read_the_rewritten_videos_and_the_daily_run_every_row(warehouse_path: Path) -> None:
     """Hourly builds test all rows of the videos the build rewrote; VIEWTRAIL_DBT_TESTS=all tests every row."""
     create_warehouse(warehouse_path)

@@ -434,6 +434,16 @@ CREATE TABLE meta.deleted_videos (
 );
 """
 
+# label_daily, account_daily and video_growth became incremental, with the build's high-water mark as a new column:
+# dbt does not change the columns of an incremental model's existing table (on_schema_change='fail'), so the tables
+# an earlier version built are dropped and the next build builds them whole. They are derived from the raw tables
+# and the registry: nothing is lost, and the analyst copy keeps the last published ones until then.
+_V13_INCREMENTAL_ROLLUPS = """
+DROP TABLE IF EXISTS marts.label_daily;
+DROP TABLE IF EXISTS marts.account_daily;
+DROP TABLE IF EXISTS marts.video_growth;
+"""
+
 MIGRATIONS: list[Migration] = [
     Migration(
         1, "base tables: registry.videos, registry.pending_links, raw.snapshots, raw.scrape_attempts", _V1_BASE_TABLES
@@ -467,6 +477,11 @@ MIGRATIONS: list[Migration] = [
     ),
     Migration(11, "raw.scrape_attempts: ingested_at (the write clock, as on raw.snapshots)", _V11_ATTEMPTS_INGESTED_AT),
     Migration(12, "meta.deleted_videos: videos deleted, with the write clock at their deletion", _V12_DELETED_VIDEOS),
+    Migration(
+        13,
+        "marts.label_daily, account_daily, video_growth dropped: incremental now, rebuilt whole by the next build",
+        _V13_INCREMENTAL_ROLLUPS,
+    ),
 ]
 
 #: The schema version this code reads and writes.
