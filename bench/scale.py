@@ -22,8 +22,10 @@ daily history of the touched videos as one hand-written DuckDB query for the hou
     .venv/bin/python bench/scale.py --sizes 1k,10k --days 30
     .venv/bin/python bench/scale.py --sizes 1k,10k,100k,1m --days 30 --keep /tmp/scale   # all four sizes
 
-At 1M x 30 the SQL fill alone took 28 min on a busy 2-core VM (25M snapshots, peak RSS 4.8 GB) and the first
-build 14 min; 1M x 365 is ~4-6x that (see docs/benchmarks.md). Peak RSS stays near VIEWTRAIL_DUCKDB_MEMORY_LIMIT.
+The fill generates each cadence band's scrape hours directly, so it costs what it writes: most of it is the primary
+keys' indexes of raw.snapshots and raw.scrape_attempts (100k x 365, 10M snapshots: 61 s at load 6, peak RSS 1.1 GB;
+generating every hour of every window and filtering took 293-370 s). Peak RSS stays near
+VIEWTRAIL_DUCKDB_MEMORY_LIMIT.
 
 Results go to docs/benchmarks.md between the scale-bench markers (unless --no-write).
 """
@@ -66,15 +68,40 @@ FROM (
                 ELSE 720 + hash(i) % 8000 END::BIGINT AS age_h
     FROM range($n) t(i)
 );
-CREATE TEMP TABLE scrape_hours AS
-SELECT v.video_id, v.platform, h.t AS observed_at
-FROM registry.videos v,
-     LATERAL (SELECT unnest(generate_series(greatest(v.added_at, v.posted_at), $end - INTERVAL 1 HOUR,
-                                            INTERVAL 1 HOUR)) AS t) h
-WHERE CASE WHEN date_diff('hour', v.posted_at, h.t) < 48 THEN true
-           WHEN date_diff('hour', v.posted_at, h.t) < 168 THEN (hour(h.t) + hash(v.video_id)) % 6 = 0
-           WHEN date_diff('hour', v.posted_at, h.t) < 720 THEN (hour(h.t) + hash(v.video_id)) % 24 = 0
-           ELSE (date_diff('hour', TIMESTAMP '2025-01-01', h.t) + hash(v.video_id)) % 168 = 0 END;
+"""
+
+#: One row per video and cadence band (hourly for the first 48 h after posting, every 6 h to a week, daily to 30
+#: days, weekly after) that has a scrape in the window: its first scrape hour, its last possible one and the step.
+#: The scrape hours are then generated band by band, so the fill's cost is the snapshots it writes (generating every
+#: hour of every window and keeping the cadence's ones was ~88 candidates per snapshot at 365 days). The phase within
+#: a band comes from the video's hash: the 6-hourly and daily scrapes at hours h with (h + hash) % step = 0 (hours
+#: counted from a midnight, so the hour of day), the weekly ones counted from 2025-01-01.
+SCRAPE_BANDS = """
+CREATE TEMP TABLE scrape_bands AS
+WITH bands(lo, hi, step) AS (VALUES (0, 48, 1), (48, 168, 6), (168, 720, 24), (720, 1000000, 168)),
+windows AS (
+    SELECT v.video_id, v.platform, b.step, hash(v.video_id) % b.step AS phase,
+           greatest(v.added_at, v.posted_at, v.posted_at + to_hours(b.lo)) AS lo_t,
+           least($end - INTERVAL 1 HOUR, v.posted_at + to_hours(b.hi - 1)) AS hi_t
+    FROM registry.videos v CROSS JOIN bands b
+)
+SELECT video_id, platform, step, hi_t,
+       lo_t + to_hours(((-(date_diff('hour', TIMESTAMP '2025-01-01', lo_t) + phase::BIGINT)) % step + step) % step)
+           AS first_t
+FROM windows
+WHERE lo_t <= hi_t;
+"""
+
+#: The scrape hours of the videos of one chunk ($chunk of $chunks, by the video id's hash).
+SCRAPE_HOURS = """
+SELECT video_id, platform, unnest(generate_series(first_t, hi_t, to_hours(step))) AS observed_at
+FROM scrape_bands
+WHERE hash(video_id) % $chunks = $chunk
+"""
+
+#: A snapshot and an ok attempt at each scrape hour, stamped with the write clock as the write path does.
+FILL_RAW = {
+    "raw.snapshots": """
 INSERT INTO raw.snapshots (video_id, observed_at, views, likes, comments, shares, saves, account, source,
                            ingested_at)
 SELECT video_id, observed_at + INTERVAL 7 MINUTE,
@@ -82,14 +109,17 @@ SELECT video_id, observed_at + INTERVAL 7 MINUTE,
        (1 + hash(video_id) % 500) * date_diff('hour', $end - INTERVAL 400 DAY, observed_at) / 20,
        (1 + hash(video_id) % 500) * date_diff('hour', $end - INTERVAL 400 DAY, observed_at) / 300,
        NULL, NULL, NULL, 'simulated', observed_at + INTERVAL 30 MINUTE
-FROM scrape_hours;
+FROM ($hours)
+""",
+    "raw.scrape_attempts": """
 INSERT INTO raw.scrape_attempts (video_id, platform, attempted_at, outcome, http_status, tries, source,
                                  partition_key, ingested_at)
 SELECT video_id, platform, observed_at + INTERVAL 7 MINUTE, 'ok', 200, 1, 'simulated',
        strftime(observed_at, '%Y-%m-%d-%H:%M'), observed_at + INTERVAL 30 MINUTE
-FROM scrape_hours;
-UPDATE meta.write_clock SET last_ingested_at = (SELECT max(ingested_at) FROM raw.snapshots);
-"""
+FROM ($hours)
+""",
+}
+
 
 #: One process per Dagster run of the cycle: prints the steps' durations from the event log.
 CYCLE_RUN = r"""
@@ -163,21 +193,45 @@ def build(path: Path, videos: int, days: int, end: datetime) -> dict:
     with open_warehouse(path) as con:
         demo.watch_demo_accounts(con, added_at=end - timedelta(days=days))
     settings = config.settings()
-    # the same bounded memory as every warehouse connection: at 1M videos the fill's scrape hours do not fit
-    con = duckdb.connect(
-        str(path),
-        config={"memory_limit": settings.duckdb_memory_limit, "temp_directory": f"{path}.tmp"},
-    )
-    try:
-        con.execute(
-            FILL.replace("$end", f"TIMESTAMP '{end:%Y-%m-%d %H:%M:%S}'")
-            .replace("$days", str(days))
-            .replace("$n", str(videos))
+    sql = {"$end": f"TIMESTAMP '{end:%Y-%m-%d %H:%M:%S}'", "$days": str(days), "$n": str(videos)}
+
+    def connect() -> duckdb.DuckDBPyConnection:
+        # the same bounded memory as every warehouse connection
+        return duckdb.connect(
+            str(path), config={"memory_limit": settings.duckdb_memory_limit, "temp_directory": f"{path}.tmp"}
         )
+
+    con = connect()
+    try:
+        con.execute(_sub(FILL, sql))
+    finally:
+        con.close()
+    # A primary key's index stays in memory while rows are inserted, and a transaction's rows get an index of their
+    # own until it commits: ~40 bytes a key, so 100M snapshots need ~4 GB for one table's index. Hence each table in
+    # its own connection (only that table's index loaded) and in chunks of videos (one commit each) of ~4M rows at most.
+    chunks = max(1, videos * days // 15_000_000)
+    for insert in FILL_RAW.values():
+        con = connect()
+        try:
+            con.execute(_sub(SCRAPE_BANDS, sql))
+            for chunk in range(chunks):
+                hours = _sub(SCRAPE_HOURS, {"$chunks": str(chunks), "$chunk": str(chunk)})
+                con.execute(_sub(insert, sql | {"$hours": hours}))
+        finally:
+            con.close()
+    con = connect()
+    try:
+        con.execute("UPDATE meta.write_clock SET last_ingested_at = (SELECT max(ingested_at) FROM raw.snapshots)")
         snapshots = con.execute("SELECT count(*) FROM raw.snapshots").fetchall()[0][0]
     finally:
         con.close()
     return {"fill_s": time.perf_counter() - started, "snapshots": snapshots}
+
+
+def _sub(text: str, values: dict[str, str]) -> str:
+    for name, value in values.items():
+        text = text.replace(name, value)
+    return text
 
 
 def dbt_profile(root: Path) -> dict[str, float]:
