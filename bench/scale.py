@@ -4,8 +4,10 @@ For each size it makes a fresh warehouse through the production migrations and f
 client would take hours at a million videos): N videos on the four platforms with the `auto` cadence's mix
 (2 % launched in the last two days, scraped hourly; 8 % younger than a week, every 6 h; 20 % younger than a month,
 daily; the catalogue weekly), a snapshot and an ok attempt at each scrape over the last D days, stamped with the
-write clock as the write path does; the demo's 8 watched accounts of 3 creators. It builds the marts once (full
-`dbt build`) and publishes. Then it times one hourly cycle as production runs it, each Dagster run in its own
+write clock as the write path does; the demo's 8 watched accounts of 3 creators. It builds the marts once with
+`viewtrail build --full-refresh` (every model from scratch, then the first publish), timed, its progress lines passed
+through as they come, its RSS sampled every 0.5 s and each sample's peak attributed to the dbt models running then,
+and dbt's own seconds per model. Then it times one hourly cycle as production runs it, each Dagster run in its own
 process (so its peak RSS is its own; RUSAGE_CHILDREN of a wrapper), the stages read from the run's event log:
 
 - discovery of the watched accounts for the hour (`plans/*_accounts`, `discovery/*`, `raw/*_accounts`);
@@ -13,7 +15,7 @@ process (so its peak RSS is its own; RUSAGE_CHILDREN of a wrapper), the stages r
   client + stage; `raw/*_snapshots`: the write and the checks), one run for every platform as the schedule does;
 - the build: the dbt step (incremental marts + data tests on the touched videos), the alerts, the publish;
 
-then `viewtrail build --full-refresh` (every model from scratch), `viewtrail list --limit 50` (a whole process) and
+then `viewtrail list --limit 50` (a whole process) and
 the first pages of the dashboard (`GET /videos`) and of the API (`GET /v1/videos?limit=50`) from `viewtrail serve`
 (bench/dashboard.py on the same analyst copy). Floors, measured in the same run: a fresh Python process
 (`viewtrail --version`) for the CLI, the bare queries behind each page for the dashboard and the API, and the
@@ -182,6 +184,67 @@ def measured(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     return data["s"], data["kb"] / 1024, proc.stdout
 
 
+def rebuilt(cmd: list[str], env: dict[str, str]) -> tuple[float, float, dict[str, float]]:
+    """(seconds, peak RSS in MB of the command and its children, peak MB while each dbt model ran) of a
+    `viewtrail build`: its output and progress lines are passed through with the time since the start, its RSS is
+    sampled every 0.5 s (/proc), and each sample goes to every model then started and not yet done."""
+    import threading
+
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    running: set[str] = set()
+    peaks: dict[str, float] = {}
+    tail: list[str] = []
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            print(f"  [{time.perf_counter() - started:7.1f}s] {line.rstrip()}", flush=True)
+            tail[:] = [*tail[-40:], line]
+            found = re.search(r"dbt: model \d+ of \d+ (started|done): .*?(\w+\.\w+)\b", line)
+            if found and found.group(1) == "started":
+                running.add(found.group(2))
+            elif found:
+                running.discard(found.group(2))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    peak = 0.0
+    while proc.poll() is None:
+        rss = _tree_rss_mb(proc.pid)
+        peak = max(peak, rss)
+        for model in list(running):
+            peaks[model] = max(peaks.get(model, 0.0), rss)
+        time.sleep(0.5)
+    reader.join()
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd[:3])} failed:\n{''.join(tail)[-3000:]}")
+    return seconds, peak, dict(sorted(((k, round(v)) for k, v in peaks.items()), key=lambda kv: -kv[1]))
+
+
+def _tree_rss_mb(pid: int) -> float:
+    """RSS of ``pid`` and its descendants, in MB (0 if it is gone)."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            fields = stat[stat.rindex(")") + 2 :].split()
+            parents[int(entry.name)] = int(fields[1])
+            rss[int(entry.name)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            continue
+    tree, grew = {pid}, True
+    while grew:
+        more = {child for child, parent in parents.items() if parent in tree} - tree
+        tree |= more
+        grew = bool(more)
+    return sum(rss.get(p, 0) for p in tree) / 2**20
+
+
 def build(path: Path, videos: int, days: int, end: datetime) -> dict:
     import duckdb
 
@@ -267,8 +330,12 @@ def run_size(videos: int, days: int, root: Path) -> dict:
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
     }
     env.pop("DAGSTER_HOME", None)  # an ephemeral instance per run: the bench measures viewtrail, not its history
-    # the first build: every model from scratch, then the first publish (the whole history goes out once)
-    out["full_s"], out["full_mb"], _ = measured([sys.executable, "-c", CYCLE_RUN, "build", hour.isoformat()], env)
+    # the first build is the full rebuild: every model from scratch, then the first publish (the whole history goes
+    # out once); one build, so the largest size does not build twice
+    rebuild = rebuilt([str(BIN / "viewtrail"), "build", "--full-refresh"], env)
+    out["full_s"], out["full_mb"], out["rebuild_peaks"] = rebuild
+    out["rebuild_models"] = dbt_profile(root)
+    print(json.dumps({"rebuild": out}, default=str), flush=True)
     import duckdb
 
     con = duckdb.connect(str(warehouse), read_only=True)
@@ -287,11 +354,6 @@ def run_size(videos: int, days: int, root: Path) -> dict:
     hand = "import duckdb, sys; con = duckdb.connect(sys.argv[1], read_only=True); con.execute(sys.argv[2]).fetchall()"
     out["hand_s"], out["hand_mb"], _ = measured(
         [sys.executable, "-c", hand, str(warehouse), HAND_TOUCHED.replace("$mark", f"TIMESTAMP '{mark}'")], env
-    )
-    out["refresh_s"], out["refresh_mb"], _ = (
-        measured([str(BIN / "viewtrail"), "build", "--full-refresh"], env)
-        if _has_full_refresh()
-        else (float("nan"), float("nan"), "")
     )
     out["floor_s"] = min(measured([str(BIN / "viewtrail"), "--version"], env)[0] for _ in range(3))
     out["list_s"] = statistics.median(
@@ -322,19 +384,14 @@ def first_pages(root: Path, env: dict[str, str]) -> dict[str, tuple[float, float
     return pages
 
 
-def _has_full_refresh() -> bool:
-    result = subprocess.run([str(BIN / "viewtrail"), "build", "--help"], capture_output=True, text=True)
-    return "--full-refresh" in result.stdout
-
-
 def table(rows: list[dict]) -> str:
     head = (
-        "| videos x days | snapshots | fill (SQL) | first full build + publish | discovery run | scrape runs "
-        "(4) | build run: dbt step / alerts / publish | hand query (floor) | dbt step / floor | "
-        "`list --limit 50` / floor (start-up) | dashboard / API first page / floors | `build --full-refresh` | peak RSS full / discovery / scrape / build / "
-        "full refresh | load before / after |"
+        "| videos x days | snapshots | fill (SQL) | first build: `build --full-refresh` + publish | discovery run | "
+        "scrape runs (4) | build run: dbt step / alerts / publish | hand query (floor) | dbt step / floor | "
+        "`list --limit 50` / floor (start-up) | dashboard / API first page / floors | peak RSS full rebuild / "
+        "discovery / scrape / build | load before / after |"
     )
-    lines = [head, "|" + "|".join(["---:"] * 14) + "|"]
+    lines = [head, "|" + "|".join(["---:"] * 13) + "|"]
     for r in rows:
         steps = r["build_steps"]
         dbt_s = sum(v for k, v in steps.items() if "dbt" in k)
@@ -348,8 +405,8 @@ def table(rows: list[dict]) -> str:
             f"{c['discovery'][0]:.1f} s | {c['scrape'][0]:.1f} s | {c['build'][0]:.1f} s: {dbt_s:.1f} / "
             f"{alerts_s:.1f} / {publish_s:.1f} s | {r['hand_s']:.2f} s | {dbt_s / max(r['hand_s'], 1e-9):.1f}x | "
             f"{r['list_s']:.2f} / {r['floor_s']:.2f} s | {dash[0]:.0f} / {api[0]:.0f} ms; {dash[1]:.0f} / "
-            f"{api[1]:.0f} ms | {r['refresh_s']:.1f} s | {r['full_mb']:.0f} / "
-            f"{c['discovery'][1]:.0f} / {c['scrape'][1]:.0f} / {c['build'][1]:.0f} / {r['refresh_mb']:.0f} MB | "
+            f"{api[1]:.0f} ms | {r['full_mb']:.0f} / "
+            f"{c['discovery'][1]:.0f} / {c['scrape'][1]:.0f} / {c['build'][1]:.0f} MB | "
             f"{r['load_before']:.1f} / {r['load_after']:.1f} |"
         )
     return "\n".join(lines)
