@@ -15,9 +15,8 @@ process (so its peak RSS is its own; RUSAGE_CHILDREN of a wrapper), the stages r
   client + stage; `raw/*_snapshots`: the write and the checks), one run for every platform as the schedule does;
 - the build: the dbt step (incremental marts + data tests on the touched videos), the alerts, the publish;
 
-then `viewtrail list --limit 50` (a whole process) and
-the first pages of the dashboard (`GET /videos`) and of the API (`GET /v1/videos?limit=50`) from `viewtrail serve`
-(bench/dashboard.py on the same analyst copy). Floors, measured in the same run: a fresh Python process
+then `viewtrail list --limit 50` (a whole process) and the first pages of the dashboard (`GET /videos`) and of the
+API (`GET /v1/videos?limit=50`) from `viewtrail serve` (bench/dashboard.py on the same analyst copy). Floors, measured in the same run: a fresh Python process
 (`viewtrail --version`) for the CLI, the bare queries behind each page for the dashboard and the API, and the
 daily history of the touched videos as one hand-written DuckDB query for the hourly dbt step.
 
