@@ -4,8 +4,10 @@ For each size it makes a fresh warehouse through the production migrations and f
 client would take hours at a million videos): N videos on the four platforms with the `auto` cadence's mix
 (2 % launched in the last two days, scraped hourly; 8 % younger than a week, every 6 h; 20 % younger than a month,
 daily; the catalogue weekly), a snapshot and an ok attempt at each scrape over the last D days, stamped with the
-write clock as the write path does; the demo's 8 watched accounts of 3 creators. It builds the marts once (full
-`dbt build`) and publishes. Then it times one hourly cycle as production runs it, each Dagster run in its own
+write clock as the write path does; the demo's 8 watched accounts of 3 creators. It builds the marts once with
+`viewtrail build --full-refresh` (every model from scratch, then the first publish), timed, its progress lines passed
+through as they come, its RSS sampled every 0.5 s and each sample's peak attributed to the dbt models running then,
+and dbt's own seconds per model. Then it times one hourly cycle as production runs it, each Dagster run in its own
 process (so its peak RSS is its own; RUSAGE_CHILDREN of a wrapper), the stages read from the run's event log:
 
 - discovery of the watched accounts for the hour (`plans/*_accounts`, `discovery/*`, `raw/*_accounts`);
@@ -13,17 +15,18 @@ process (so its peak RSS is its own; RUSAGE_CHILDREN of a wrapper), the stages r
   client + stage; `raw/*_snapshots`: the write and the checks), one run for every platform as the schedule does;
 - the build: the dbt step (incremental marts + data tests on the touched videos), the alerts, the publish;
 
-then `viewtrail build --full-refresh` (every model from scratch), `viewtrail list --limit 50` (a whole process) and
-the first pages of the dashboard (`GET /videos`) and of the API (`GET /v1/videos?limit=50`) from `viewtrail serve`
-(bench/dashboard.py on the same analyst copy). Floors, measured in the same run: a fresh Python process
+then `viewtrail list --limit 50` (a whole process) and the first pages of the dashboard (`GET /videos`) and of the
+API (`GET /v1/videos?limit=50`) from `viewtrail serve` (bench/dashboard.py on the same analyst copy). Floors, measured in the same run: a fresh Python process
 (`viewtrail --version`) for the CLI, the bare queries behind each page for the dashboard and the API, and the
 daily history of the touched videos as one hand-written DuckDB query for the hourly dbt step.
 
     .venv/bin/python bench/scale.py --sizes 1k,10k --days 30
     .venv/bin/python bench/scale.py --sizes 1k,10k,100k,1m --days 30 --keep /tmp/scale   # all four sizes
 
-At 1M x 30 the SQL fill alone took 28 min on a busy 2-core VM (25M snapshots, peak RSS 4.8 GB) and the first
-build 14 min; 1M x 365 is ~4-6x that (see docs/benchmarks.md). Peak RSS stays near VIEWTRAIL_DUCKDB_MEMORY_LIMIT.
+The fill generates each cadence band's scrape hours directly, so it costs what it writes: most of it is the primary
+keys' indexes of raw.snapshots and raw.scrape_attempts (100k x 365, 10M snapshots: 61 s at load 6, peak RSS 1.1 GB;
+generating every hour of every window and filtering took 293-370 s). Peak RSS stays near
+VIEWTRAIL_DUCKDB_MEMORY_LIMIT.
 
 Results go to docs/benchmarks.md between the scale-bench markers (unless --no-write).
 """
@@ -66,15 +69,40 @@ FROM (
                 ELSE 720 + hash(i) % 8000 END::BIGINT AS age_h
     FROM range($n) t(i)
 );
-CREATE TEMP TABLE scrape_hours AS
-SELECT v.video_id, v.platform, h.t AS observed_at
-FROM registry.videos v,
-     LATERAL (SELECT unnest(generate_series(greatest(v.added_at, v.posted_at), $end - INTERVAL 1 HOUR,
-                                            INTERVAL 1 HOUR)) AS t) h
-WHERE CASE WHEN date_diff('hour', v.posted_at, h.t) < 48 THEN true
-           WHEN date_diff('hour', v.posted_at, h.t) < 168 THEN (hour(h.t) + hash(v.video_id)) % 6 = 0
-           WHEN date_diff('hour', v.posted_at, h.t) < 720 THEN (hour(h.t) + hash(v.video_id)) % 24 = 0
-           ELSE (date_diff('hour', TIMESTAMP '2025-01-01', h.t) + hash(v.video_id)) % 168 = 0 END;
+"""
+
+#: One row per video and cadence band (hourly for the first 48 h after posting, every 6 h to a week, daily to 30
+#: days, weekly after) that has a scrape in the window: its first scrape hour, its last possible one and the step.
+#: The scrape hours are then generated band by band, so the fill's cost is the snapshots it writes (generating every
+#: hour of every window and keeping the cadence's ones was ~88 candidates per snapshot at 365 days). The phase within
+#: a band comes from the video's hash: the 6-hourly and daily scrapes at hours h with (h + hash) % step = 0 (hours
+#: counted from a midnight, so the hour of day), the weekly ones counted from 2025-01-01.
+SCRAPE_BANDS = """
+CREATE TEMP TABLE scrape_bands AS
+WITH bands(lo, hi, step) AS (VALUES (0, 48, 1), (48, 168, 6), (168, 720, 24), (720, 1000000, 168)),
+windows AS (
+    SELECT v.video_id, v.platform, b.step, hash(v.video_id) % b.step AS phase,
+           greatest(v.added_at, v.posted_at, v.posted_at + to_hours(b.lo)) AS lo_t,
+           least($end - INTERVAL 1 HOUR, v.posted_at + to_hours(b.hi - 1)) AS hi_t
+    FROM registry.videos v CROSS JOIN bands b
+)
+SELECT video_id, platform, step, hi_t,
+       lo_t + to_hours(((-(date_diff('hour', TIMESTAMP '2025-01-01', lo_t) + phase::BIGINT)) % step + step) % step)
+           AS first_t
+FROM windows
+WHERE lo_t <= hi_t;
+"""
+
+#: The scrape hours of the videos of one chunk ($chunk of $chunks, by the video id's hash).
+SCRAPE_HOURS = """
+SELECT video_id, platform, unnest(generate_series(first_t, hi_t, to_hours(step))) AS observed_at
+FROM scrape_bands
+WHERE hash(video_id) % $chunks = $chunk
+"""
+
+#: A snapshot and an ok attempt at each scrape hour, stamped with the write clock as the write path does.
+FILL_RAW = {
+    "raw.snapshots": """
 INSERT INTO raw.snapshots (video_id, observed_at, views, likes, comments, shares, saves, account, source,
                            ingested_at)
 SELECT video_id, observed_at + INTERVAL 7 MINUTE,
@@ -82,14 +110,17 @@ SELECT video_id, observed_at + INTERVAL 7 MINUTE,
        (1 + hash(video_id) % 500) * date_diff('hour', $end - INTERVAL 400 DAY, observed_at) / 20,
        (1 + hash(video_id) % 500) * date_diff('hour', $end - INTERVAL 400 DAY, observed_at) / 300,
        NULL, NULL, NULL, 'simulated', observed_at + INTERVAL 30 MINUTE
-FROM scrape_hours;
+FROM ($hours)
+""",
+    "raw.scrape_attempts": """
 INSERT INTO raw.scrape_attempts (video_id, platform, attempted_at, outcome, http_status, tries, source,
                                  partition_key, ingested_at)
 SELECT video_id, platform, observed_at + INTERVAL 7 MINUTE, 'ok', 200, 1, 'simulated',
        strftime(observed_at, '%Y-%m-%d-%H:%M'), observed_at + INTERVAL 30 MINUTE
-FROM scrape_hours;
-UPDATE meta.write_clock SET last_ingested_at = (SELECT max(ingested_at) FROM raw.snapshots);
-"""
+FROM ($hours)
+""",
+}
+
 
 #: One process per Dagster run of the cycle: prints the steps' durations from the event log.
 CYCLE_RUN = r"""
@@ -152,6 +183,67 @@ def measured(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     return data["s"], data["kb"] / 1024, proc.stdout
 
 
+def rebuilt(cmd: list[str], env: dict[str, str]) -> tuple[float, float, dict[str, float]]:
+    """(seconds, peak RSS in MB of the command and its children, peak MB while each dbt model ran) of a
+    `viewtrail build`: its output and progress lines are passed through with the time since the start, its RSS is
+    sampled every 0.5 s (/proc), and each sample goes to every model then started and not yet done."""
+    import threading
+
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    running: set[str] = set()
+    peaks: dict[str, float] = {}
+    tail: list[str] = []
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            print(f"  [{time.perf_counter() - started:7.1f}s] {line.rstrip()}", flush=True)
+            tail[:] = [*tail[-40:], line]
+            found = re.search(r"dbt: model \d+ of \d+ (started|done): .*?(\w+\.\w+)\b", line)
+            if found and found.group(1) == "started":
+                running.add(found.group(2))
+            elif found:
+                running.discard(found.group(2))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    peak = 0.0
+    while proc.poll() is None:
+        rss = _tree_rss_mb(proc.pid)
+        peak = max(peak, rss)
+        for model in list(running):
+            peaks[model] = max(peaks.get(model, 0.0), rss)
+        time.sleep(0.5)
+    reader.join()
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd[:3])} failed:\n{''.join(tail)[-3000:]}")
+    return seconds, peak, dict(sorted(((k, round(v)) for k, v in peaks.items()), key=lambda kv: -kv[1]))
+
+
+def _tree_rss_mb(pid: int) -> float:
+    """RSS of ``pid`` and its descendants, in MB (0 if it is gone)."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            fields = stat[stat.rindex(")") + 2 :].split()
+            parents[int(entry.name)] = int(fields[1])
+            rss[int(entry.name)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            continue
+    tree, grew = {pid}, True
+    while grew:
+        more = {child for child, parent in parents.items() if parent in tree} - tree
+        tree |= more
+        grew = bool(more)
+    return sum(rss.get(p, 0) for p in tree) / 2**20
+
+
 def build(path: Path, videos: int, days: int, end: datetime) -> dict:
     import duckdb
 
@@ -163,21 +255,45 @@ def build(path: Path, videos: int, days: int, end: datetime) -> dict:
     with open_warehouse(path) as con:
         demo.watch_demo_accounts(con, added_at=end - timedelta(days=days))
     settings = config.settings()
-    # the same bounded memory as every warehouse connection: at 1M videos the fill's scrape hours do not fit
-    con = duckdb.connect(
-        str(path),
-        config={"memory_limit": settings.duckdb_memory_limit, "temp_directory": f"{path}.tmp"},
-    )
-    try:
-        con.execute(
-            FILL.replace("$end", f"TIMESTAMP '{end:%Y-%m-%d %H:%M:%S}'")
-            .replace("$days", str(days))
-            .replace("$n", str(videos))
+    sql = {"$end": f"TIMESTAMP '{end:%Y-%m-%d %H:%M:%S}'", "$days": str(days), "$n": str(videos)}
+
+    def connect() -> duckdb.DuckDBPyConnection:
+        # the same bounded memory as every warehouse connection
+        return duckdb.connect(
+            str(path), config={"memory_limit": settings.duckdb_memory_limit, "temp_directory": f"{path}.tmp"}
         )
+
+    con = connect()
+    try:
+        con.execute(_sub(FILL, sql))
+    finally:
+        con.close()
+    # A primary key's index stays in memory while rows are inserted, and a transaction's rows get an index of their
+    # own until it commits: ~40 bytes a key, so 100M snapshots need ~4 GB for one table's index. Hence each table in
+    # its own connection (only that table's index loaded) and in chunks of videos (one commit each) of ~4M rows at most.
+    chunks = max(1, videos * days // 15_000_000)
+    for insert in FILL_RAW.values():
+        con = connect()
+        try:
+            con.execute(_sub(SCRAPE_BANDS, sql))
+            for chunk in range(chunks):
+                hours = _sub(SCRAPE_HOURS, {"$chunks": str(chunks), "$chunk": str(chunk)})
+                con.execute(_sub(insert, sql | {"$hours": hours}))
+        finally:
+            con.close()
+    con = connect()
+    try:
+        con.execute("UPDATE meta.write_clock SET last_ingested_at = (SELECT max(ingested_at) FROM raw.snapshots)")
         snapshots = con.execute("SELECT count(*) FROM raw.snapshots").fetchall()[0][0]
     finally:
         con.close()
     return {"fill_s": time.perf_counter() - started, "snapshots": snapshots}
+
+
+def _sub(text: str, values: dict[str, str]) -> str:
+    for name, value in values.items():
+        text = text.replace(name, value)
+    return text
 
 
 def dbt_profile(root: Path) -> dict[str, float]:
@@ -199,9 +315,9 @@ def dbt_profile(root: Path) -> dict[str, float]:
 
 def run_size(videos: int, days: int, root: Path, reuse: bool = False, cycle_only: bool = False) -> dict:
     """One size's measurements. ``reuse``: the warehouse in ``root`` was filled by an earlier run (--keep); it is
-    rebuilt with `viewtrail build --full-refresh` (the models may have changed since) instead of filled, then the
-    hourly cycle runs on it; the full refresh's time stands for the first build and the later pages are not
-    measured. ``cycle_only`` (with ``reuse``): no rebuild either, the warehouse's marts are already this code's."""
+    rebuilt (the models may have changed since) instead of filled, then the hourly cycle runs on it; the later
+    pages are not measured. ``cycle_only`` (with ``reuse``): no rebuild either, the warehouse's marts are already
+    this code's."""
     from viewtrail.clock import last_complete_hour
 
     root.mkdir(parents=True, exist_ok=True)
@@ -224,15 +340,16 @@ def run_size(videos: int, days: int, root: Path, reuse: bool = False, cycle_only
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
     }
     env.pop("DAGSTER_HOME", None)  # an ephemeral instance per run: the bench measures viewtrail, not its history
-    # the first build: every model from scratch, then the first publish (the whole history goes out once)
+    # the first build is the full rebuild: every model from scratch, then the first publish (the whole history goes
+    # out once); one build, so the largest size does not build twice
     if cycle_only:
         out["full_s"] = out["full_mb"] = float("nan")
+        out["rebuild_peaks"], out["rebuild_models"] = {}, {}
     else:
-        if reuse:
-            first = [str(BIN / "viewtrail"), "build", "--full-refresh"]
-        else:
-            first = [sys.executable, "-c", CYCLE_RUN, "build", hour.isoformat()]
-        out["full_s"], out["full_mb"], _ = measured(first, env)
+        rebuild = rebuilt([str(BIN / "viewtrail"), "build", "--full-refresh"], env)
+        out["full_s"], out["full_mb"], out["rebuild_peaks"] = rebuild
+        out["rebuild_models"] = dbt_profile(root)
+        print(json.dumps({"rebuild": out}, default=str), flush=True)
     import duckdb
 
     con = duckdb.connect(str(warehouse), read_only=True)
@@ -252,16 +369,10 @@ def run_size(videos: int, days: int, root: Path, reuse: bool = False, cycle_only
     out["hand_s"], out["hand_mb"], _ = measured(
         [sys.executable, "-c", hand, str(warehouse), HAND_TOUCHED.replace("$mark", f"TIMESTAMP '{mark}'")], env
     )
-    if reuse:
-        out["refresh_s"], out["refresh_mb"] = out["full_s"], out["full_mb"]
+    if reuse:  # the pages were measured when the warehouse was filled
         out["floor_s"] = out["list_s"] = float("nan")
         out["load_after"] = os.getloadavg()[0]
         return out
-    out["refresh_s"], out["refresh_mb"], _ = (
-        measured([str(BIN / "viewtrail"), "build", "--full-refresh"], env)
-        if _has_full_refresh()
-        else (float("nan"), float("nan"), "")
-    )
     out["floor_s"] = min(measured([str(BIN / "viewtrail"), "--version"], env)[0] for _ in range(3))
     out["list_s"] = statistics.median(
         measured([str(BIN / "viewtrail"), "list", "--limit", "50"], env)[0] for _ in range(3)
@@ -291,19 +402,14 @@ def first_pages(root: Path, env: dict[str, str]) -> dict[str, tuple[float, float
     return pages
 
 
-def _has_full_refresh() -> bool:
-    result = subprocess.run([str(BIN / "viewtrail"), "build", "--help"], capture_output=True, text=True)
-    return "--full-refresh" in result.stdout
-
-
 def table(rows: list[dict]) -> str:
     head = (
-        "| videos x days | snapshots | fill (SQL) | first full build + publish | discovery run | scrape runs "
-        "(4) | build run: dbt step / alerts / publish | hand query (floor) | dbt step / floor | "
-        "`list --limit 50` / floor (start-up) | dashboard / API first page / floors | `build --full-refresh` | peak RSS full / discovery / scrape / build / "
-        "full refresh | load before / after |"
+        "| videos x days | snapshots | fill (SQL) | first build: `build --full-refresh` + publish | discovery run | "
+        "scrape runs (4) | build run: dbt step / alerts / publish | hand query (floor) | dbt step / floor | "
+        "`list --limit 50` / floor (start-up) | dashboard / API first page / floors | peak RSS full rebuild / "
+        "discovery / scrape / build | load before / after |"
     )
-    lines = [head, "|" + "|".join(["---:"] * 14) + "|"]
+    lines = [head, "|" + "|".join(["---:"] * 13) + "|"]
     for r in rows:
         steps = r["build_steps"]
         dbt_s = sum(v for k, v in steps.items() if "dbt" in k)
@@ -317,8 +423,8 @@ def table(rows: list[dict]) -> str:
             f"{c['discovery'][0]:.1f} s | {c['scrape'][0]:.1f} s | {c['build'][0]:.1f} s: {dbt_s:.1f} / "
             f"{alerts_s:.1f} / {publish_s:.1f} s | {r['hand_s']:.2f} s | {dbt_s / max(r['hand_s'], 1e-9):.1f}x | "
             f"{r['list_s']:.2f} / {r['floor_s']:.2f} s | {dash[0]:.0f} / {api[0]:.0f} ms; {dash[1]:.0f} / "
-            f"{api[1]:.0f} ms | {r['refresh_s']:.1f} s | {r['full_mb']:.0f} / "
-            f"{c['discovery'][1]:.0f} / {c['scrape'][1]:.0f} / {c['build'][1]:.0f} / {r['refresh_mb']:.0f} MB | "
+            f"{api[1]:.0f} ms | {r['full_mb']:.0f} / "
+            f"{c['discovery'][1]:.0f} / {c['scrape'][1]:.0f} / {c['build'][1]:.0f} MB | "
             f"{r['load_before']:.1f} / {r['load_after']:.1f} |"
         )
     return "\n".join(lines)

@@ -265,11 +265,16 @@ class _StepReporter:
 
 
 def _watch_pool(
-    instance: Any, launch_id: str, say: Progress, stop: threading.Event, steps: _StepReporter | None = None
+    instance: Any,
+    launch_id: str,
+    say: Progress,
+    stop: threading.Event,
+    steps: _StepReporter | None = None,
+    pools: bool = True,
 ) -> None:
     """While our run's step waits for the pool: say who holds it (after FIRST_NOTICE_S, then every
     NOTICE_EVERY_S), and free the holder if its process dies meanwhile. With ``steps``, also say how the run's
-    steps progress."""
+    steps progress; without ``pools`` (an instance that keeps none), only that."""
     from dagster import RunsFilter
 
     run_id = None
@@ -283,6 +288,8 @@ def _watch_pool(
                 run_id = runs[0].run_id
             if steps is not None:
                 steps.poll(instance, run_id)
+            if not pools:
+                continue
             info = instance.event_log_storage.get_concurrency_info(WAREHOUSE_POOL)
             if not any(s.run_id == run_id and s.assigned_timestamp is None for s in info.pending_steps):
                 waiting_since = 0.0
@@ -332,15 +339,21 @@ def materialize_in_process(
     kwargs.setdefault("run_config", QUIET_RUN_CONFIG)
     launch_id = uuid.uuid4().hex
     kwargs["tags"] = {**(kwargs.get("tags") or {}), **process_tags(), LAUNCH_TAG: launch_id}
-    # no other process shares an ephemeral instance, and some storages keep no pools
-    if instance.is_ephemeral or not instance.event_log_storage.supports_global_concurrency_limits:
+    # no other process shares an ephemeral instance, and some storages keep no pools: nothing to wait for, but the
+    # steps are still said as they go (`viewtrail build` without DAGSTER_HOME runs on an ephemeral instance)
+    pools = not instance.is_ephemeral and instance.event_log_storage.supports_global_concurrency_limits
+    if not pools and not report_steps:
         return materialize(assets, instance=instance, resources=resources, raise_on_error=False, **kwargs)
 
-    free_dead_holders(instance, say)
+    if pools:
+        free_dead_holders(instance, say)
     stop = threading.Event()
     steps = _StepReporter(say) if report_steps else None
     watcher = threading.Thread(
-        target=_watch_pool, args=(instance, launch_id, say, stop, steps), name="viewtrail-pool-watch", daemon=True
+        target=_watch_pool,
+        args=(instance, launch_id, say, stop, steps, pools),
+        name="viewtrail-pool-watch",
+        daemon=True,
     )
     watcher.start()
     try:

@@ -120,10 +120,13 @@ def target_path(warehouse: Path) -> Path:
     return Path(warehouse).absolute().parent / "dbt_target"
 
 
-def dbt(*args: str, warehouse: Path, tests: str = "touched") -> Any:
+def dbt(*args: str, warehouse: Path, tests: str = "touched", extra_vars: dict[str, Any] | None = None) -> Any:
     """Run dbt in-process against `warehouse`; raise with dbt's own message when the command fails.
 
-    ``tests`` is the data tests' scope (the var viewtrail_dbt_tests): "touched", as hourly builds run them, or "all"."""
+    ``tests`` is the data tests' scope (the var viewtrail_dbt_tests): "touched", as hourly builds run them, or "all".
+    ``extra_vars``: more dbt vars, beside the pipeline's."""
+    import json
+
     from orchestration.defs import dbt_internals
     from orchestration.defs.dbt import dbt_vars
 
@@ -133,7 +136,7 @@ def dbt(*args: str, warehouse: Path, tests: str = "touched") -> Any:
             [
                 *args,
                 "--vars",
-                dbt_vars(warehouse, tests),
+                json.dumps(json.loads(dbt_vars(warehouse, tests)) | (extra_vars or {})),
                 "--no-send-anonymous-usage-stats",
                 "--project-dir",
                 str(DBT_PROJECT),

@@ -269,6 +269,27 @@ def test_incremental_runs_equal_full_refresh(warehouse_path: Path) -> None:
         assert incremental[table] == full[table], f"{table}: incremental runs differ from a full refresh"
 
 
+def test_a_full_build_in_buckets_of_videos_equals_one_query(warehouse_path: Path) -> None:
+    # a full rebuild computes video_daily bucket by bucket (bounded memory on a large warehouse): same rows
+    create_warehouse(warehouse_path)
+    register_videos(
+        warehouse_path,
+        [{"video_id": f"{p}:v{n}"} for n, p in enumerate(["tiktok", "youtube", "instagram", "x"] * 6)],
+    )
+    insert_snapshots(warehouse_path, _simulated_history(seed=5))
+    selection = ("--select", "+video_daily", "+video_engagement")
+    dbt("run", "--full-refresh", *selection, warehouse=warehouse_path, extra_vars={"video_daily_buckets": 1})
+    one_query = {table: _mart_rows(warehouse_path, table) for table in ("video_daily", "video_engagement")}
+    dbt("run", "--full-refresh", *selection, warehouse=warehouse_path, extra_vars={"video_daily_buckets": 5})
+    assert len({r[0] for r in one_query["video_daily"]}) == 24
+    for table, rows in one_query.items():
+        assert _mart_rows(warehouse_path, table) == rows, table
+    with connect(warehouse_path) as con:  # the scratch table of the buckets is gone
+        assert not con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name LIKE '%by_bucket%'"
+        ).fetchone()[0]
+
+
 def test_every_mart_column_is_documented(warehouse_path: Path) -> None:
     """The marts are the analysts' contract: each built column has a description, and no documented column is
     missing from the built table (a rename would show up here)."""

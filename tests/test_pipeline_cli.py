@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from viewtrail.cli import app
@@ -52,8 +53,9 @@ def test_build_without_a_warehouse_says_what_to_do(warehouse_path: Path) -> None
     assert not warehouse_path.exists()
 
 
+@pytest.mark.parametrize("dagster_home", [True, False], ids=["dagster-home", "ephemeral-instance"])
 def test_build_full_refresh_rebuilds_the_marts_and_says_how_far_it_has_got(
-    warehouse_path: Path, tmp_path: Path, monkeypatch
+    warehouse_path: Path, tmp_path: Path, monkeypatch, dagster_home: bool
 ) -> None:
     import shutil
     from datetime import datetime
@@ -62,10 +64,13 @@ def test_build_full_refresh_rebuilds_the_marts_and_says_how_far_it_has_got(
 
     from viewtrail.warehouse.connection import open_warehouse
 
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    shutil.copy(Path(__file__).resolve().parents[1] / ".dagster_home" / "dagster.yaml", home / "dagster.yaml")
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    if dagster_home:
+        home = tmp_path / "dagster_home"
+        home.mkdir()
+        shutil.copy(Path(__file__).resolve().parents[1] / ".dagster_home" / "dagster.yaml", home / "dagster.yaml")
+        monkeypatch.setenv("DAGSTER_HOME", str(home))
+    else:  # no instance configured: the run's events live in this process only, and are said all the same
+        monkeypatch.delenv("DAGSTER_HOME", raising=False)
     with open_warehouse(warehouse_path) as con:
         con.execute(
             "INSERT INTO registry.videos VALUES ('youtube:dQw4w9WgXcQ', 'youtube', 'dQw4w9WgXcQ',"

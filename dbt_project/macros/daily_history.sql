@@ -92,13 +92,18 @@ scope as (
 ),
 {% endmacro %}
 
-{#- `scoped_snapshots` and `scope` for a full build (every entity, every day) or an incremental run. -#}
-{% macro daily_history_scope(snapshots, key) %}
+{#- `scoped_snapshots` and `scope` for a full build (every entity, every day) or an incremental run. A full build can
+    be one bucket of the entities (`bucket` of `buckets`, by the key's hash): every row of an entity depends on that
+    entity's snapshots only, so the buckets' rows together are the whole build's. -#}
+{% macro daily_history_scope(snapshots, key, bucket=none, buckets=1) %}
 {% if is_incremental() -%}
 {{ daily_history_incremental_scope(snapshots, key) }}
 {%- else -%}
 scoped_snapshots as not materialized (
     select * from {{ snapshots }}
+    {%- if bucket is not none %}
+    where hash({{ key }}) % {{ buckets }} = {{ bucket }}
+    {%- endif %}
 ),
 
 scope as (

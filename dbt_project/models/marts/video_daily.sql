@@ -4,7 +4,11 @@
     incremental_strategy='delete+insert',
     unique_key=['video_id', 'day'],
     on_schema_change='fail',
-    pre_hook="{{ drop_deleted_videos('snapshots_ingested_through') }}",
+    pre_hook=[
+      "{{ drop_deleted_videos('snapshots_ingested_through') }}",
+      "{{ video_daily_full_build_by_bucket() }}",
+    ],
+    post_hook="drop table if exists {{ video_daily_bucket_table() }}",
   )
 }}
 {#-
@@ -21,13 +25,9 @@
   is the same SQL either way. The pre-hook drops the videos deleted (`viewtrail delete`) since the last build
   (macros/deleted_videos.sql).
 -#}
-{%- set metrics = snapshot_metrics() %}
-
-with snapshots as not materialized (
-    select video_id, observed_at, ingested_at, {{ metrics | join(', ') }}
-    from {{ ref('stg_snapshots') }}
-),
-
-{{ daily_history_scope('snapshots', 'video_id') }}
-
-{{ daily_history('snapshots', 'video_id', metrics) }}
+{%- if not is_incremental() and video_daily_buckets() > 1 %}
+{#- a full build, computed bucket by bucket by the pre-hook (macros/video_daily.sql) -#}
+select * from {{ video_daily_bucket_table() }}
+{%- else %}
+{{ video_daily_sql() }}
+{%- endif %}
