@@ -87,8 +87,8 @@ def test_channel_test_on_a_dead_channel_says_it_was_not_delivered(warehouse_path
     assert "was not delivered" in result.output and "json://127.0.0.1" in result.output
 
 
-def test_alerts_lists_what_fired_and_where_it_went(warehouse_path: Path) -> None:
-    now = datetime(2026, 3, 5, 12)
+def _milestone_fired_to_a_dead_channel(warehouse_path: Path, now: datetime) -> None:
+    """Rule 1, a milestone to a channel nobody answers, and a run at ``now`` that fires it once (10k views)."""
     assert invoke("channel", "add", "dead", _dead_url()).exit_code == 0
     with clock.pinned(datetime(2026, 3, 1)):
         assert invoke("alert", "add", "milestone", "--channel", "dead").exit_code == 0
@@ -99,6 +99,11 @@ def test_alerts_lists_what_fired_and_where_it_went(warehouse_path: Path) -> None
             state, store.read_inputs(con, state.rules, now), store.channel_urls(con, channels_file(warehouse_path)), now
         )
         store.write_run(con, run)
+
+
+def test_alerts_lists_what_fired_and_where_it_went(warehouse_path: Path) -> None:
+    now = datetime(2026, 3, 5, 12)
+    _milestone_fired_to_a_dead_channel(warehouse_path, now)
     with clock.pinned(now + timedelta(hours=1)):
         listed = json.loads(invoke("alerts", "--json").output)
         assert [(e["kind"], e["video_id"], e["numbers"]["threshold"]) for e in listed] == [
@@ -116,17 +121,7 @@ def test_alerts_lists_what_fired_and_where_it_went(warehouse_path: Path) -> None
 def test_a_rule_added_after_one_was_removed_never_takes_the_removed_rules_id(warehouse_path: Path) -> None:
     # the removed rule's events stay, keyed by its id: a new rule under that id would be taken for it (its events
     # deduplicated and cooled down against the old rule's)
-    now = datetime(2026, 3, 5, 12)
-    assert invoke("channel", "add", "dead", _dead_url()).exit_code == 0
-    with clock.pinned(datetime(2026, 3, 1)):
-        assert invoke("alert", "add", "milestone", "--channel", "dead").exit_code == 0
-    with open_warehouse() as con:
-        _marts(con, [4_000, 8_000, 12_000])
-        state = store.read_state(con, now)
-        run = run_alerts(
-            state, store.read_inputs(con, state.rules, now), store.channel_urls(con, channels_file(warehouse_path)), now
-        )
-        store.write_run(con, run)
+    _milestone_fired_to_a_dead_channel(warehouse_path, datetime(2026, 3, 5, 12))
     assert invoke("alert", "remove", "1").exit_code == 0
     assert invoke("alert", "add", "milestone", "--channel", "dead").exit_code == 0
     assert [r["rule_id"] for r in json.loads(invoke("alert", "list", "--json").output)] == [2]
