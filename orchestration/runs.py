@@ -508,12 +508,22 @@ def build_and_publish(
         tags={"viewtrail/origin": "build", **({DBT_FULL_REFRESH_TAG: "true"} if full_refresh else {})},
     )
     if not result.success:
-        failed = [event.step_key or "?" for event in result.all_events if event.event_type_value == "STEP_FAILURE"]
+        failures = [event for event in result.all_events if event.event_type_value == "STEP_FAILURE"]
+        if any(_was_interrupted(event) for event in failures):
+            # Ctrl-C or SIGTERM while a step ran: Dagster ended the run, so say it was stopped, not that it failed
+            raise KeyboardInterrupt
+        failed = [event.step_key or "?" for event in failures]
         raise RunFailedError(
             f"The dbt build / publish run {result.run_id} failed in {', '.join(failed) or 'a step'}; "
             f"open `make ui` (Runs) for the dbt log."
         )
     return result
+
+
+def _was_interrupted(step_failure: Any) -> bool:
+    """The step failed because the run was interrupted (Dagster's ``ErrorSource.INTERRUPT``), not by an error."""
+    source = getattr(step_failure.step_failure_data, "error_source", None)
+    return getattr(source, "value", None) == "INTERRUPT"
 
 
 def report_inline_snapshots(platforms: Iterable[str], *, reason: str = "inline first snapshot") -> bool:

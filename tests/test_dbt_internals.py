@@ -52,3 +52,45 @@ def test_closing_dbt_duckdb_instance_forgets_it() -> None:
     dbt_internals.close_duckdb_instance()
     assert instance.closed and DuckDBConnectionManager._ENV is None
     dbt_internals.close_duckdb_instance()  # nothing open: nothing to do
+
+
+class _Outcome:
+    def __init__(self, success: bool, exception: BaseException | None = None) -> None:
+        self.success, self.exception = success, exception
+
+
+def _refuse_close() -> None:
+    import duckdb
+
+    raise duckdb.ConnectionException("Connection Error: connection is busy with another call")
+
+
+def test_an_interruption_during_dbt_is_what_propagates_when_the_close_is_refused(monkeypatch, tmp_path) -> None:
+    def interrupted(args, on_event=None):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(dbt_internals, "run_dbt", interrupted)
+    monkeypatch.setattr(dbt_internals, "close_duckdb_instance", _refuse_close)
+    with pytest.raises(KeyboardInterrupt):
+        dbt.invoke_dbt(["build"], warehouse_path=tmp_path / "w.duckdb", target_path=tmp_path)
+
+
+def test_dbt_s_own_failure_is_returned_when_the_close_is_refused(monkeypatch, tmp_path, caplog) -> None:
+    from dagster import DagsterExecutionInterruptedError
+
+    stopped = _Outcome(False, DagsterExecutionInterruptedError())  # dbt's runner returns what stopped it
+    monkeypatch.setattr(dbt_internals, "run_dbt", lambda args, on_event=None: stopped)
+    monkeypatch.setattr(dbt_internals, "close_duckdb_instance", _refuse_close)
+    with caplog.at_level("WARNING"):
+        assert dbt.invoke_dbt(["build"], warehouse_path=tmp_path / "w.duckdb", target_path=tmp_path) is stopped
+    (line,) = [r.getMessage() for r in caplog.records if "could not be closed" in r.getMessage()]
+    assert "connection is busy" in line and "\n" not in line
+
+
+def test_a_refused_close_after_a_successful_dbt_command_is_raised(monkeypatch, tmp_path) -> None:
+    import duckdb
+
+    monkeypatch.setattr(dbt_internals, "run_dbt", lambda args, on_event=None: _Outcome(True))
+    monkeypatch.setattr(dbt_internals, "close_duckdb_instance", _refuse_close)
+    with pytest.raises(duckdb.ConnectionException, match="busy"):
+        dbt.invoke_dbt(["build"], warehouse_path=tmp_path / "w.duckdb", target_path=tmp_path)

@@ -101,3 +101,32 @@ def test_build_full_refresh_rebuilds_the_marts_and_says_how_far_it_has_got(
     # which model runs now, not only which ones are done: a large rebuild spends minutes in one
     assert re.search(r"dbt: model \d+ of \d+ started: sql \w+ model marts.video_daily", result.output)
     assert daily() == before and len(before) == 3
+
+
+def test_a_build_interrupted_mid_model_says_it_was_interrupted(warehouse_path: Path, monkeypatch) -> None:
+    """Stopped while a model runs, dbt returns the interruption and DuckDB refuses to close its busy connection:
+    the user is told the build was interrupted, not that the warehouse connection was busy."""
+    import duckdb
+    from dagster import DagsterExecutionInterruptedError
+
+    from orchestration.defs import dbt_internals
+    from viewtrail.warehouse.connection import open_warehouse
+
+    class Stopped:
+        success, exception, result = False, DagsterExecutionInterruptedError(), None
+
+    def refuse_close() -> None:
+        raise duckdb.ConnectionException("Connection Error: connection is busy with another call")
+
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.setattr(dbt_internals, "run_dbt", lambda args, on_event=None: Stopped())
+    monkeypatch.setattr(dbt_internals, "close_duckdb_instance", refuse_close)
+    with open_warehouse(warehouse_path):
+        pass
+    result = runner.invoke(app, ["build"])
+    assert result.exit_code == 130, result.output
+    assert result.output.rstrip().endswith("Interrupted.")
+    assert "failed in" not in result.output  # not reported as a failed build
+    # the step's failure is the interruption; the refused close is one logged line, not the error
+    (refusal,) = [line for line in result.output.splitlines() if "busy" in line]
+    assert "could not be closed" in refusal

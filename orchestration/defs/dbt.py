@@ -26,6 +26,7 @@ from dagster import (
     AssetSpec,
     AutomationCondition,
     Failure,
+    get_dagster_logger,
 )
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
@@ -309,11 +310,15 @@ def invoke_dbt(
     ``on_event`` receives every dbt event (from dbt's threads). Returns dbt's ``dbtRunnerResult``; a run
     termination (Dagster's interrupt in the step) comes back as its exception, and closing dbt-duckdb's DuckDB
     instance afterwards stops the queries still running (their transactions roll back).
+
+    When dbt failed or was interrupted, DuckDB may refuse that close (a model's query is still running: "connection
+    is busy with another call"); the refusal is then logged and dbt's outcome (or the exception in flight) is what
+    the caller gets, never the refusal in its place. After a successful command, a refused close is raised.
     """
     variables = dbt_vars(warehouse_path, test_scope)
     target = target_path or dbt_target_path(warehouse_path, test_scope)
     try:
-        return dbt_internals.run_dbt(
+        outcome = dbt_internals.run_dbt(
             [
                 *args,
                 "--vars",
@@ -330,8 +335,28 @@ def invoke_dbt(
             ],
             on_event,
         )
-    finally:
+    except BaseException:
+        _close_duckdb_instance_after_failure()
+        raise
+    if outcome.success:
         dbt_internals.close_duckdb_instance()
+    else:
+        _close_duckdb_instance_after_failure()
+    return outcome
+
+
+def _close_duckdb_instance_after_failure() -> None:
+    """Close dbt-duckdb's instance after a failed or interrupted dbt command; a refusal is logged, not raised, so
+    it never replaces the failure or the interruption being reported."""
+    import duckdb
+
+    try:
+        dbt_internals.close_duckdb_instance()
+    except (duckdb.Error, RuntimeError) as error:  # DuckDB's own errors, or a RuntimeError from its Python layer
+        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        get_dagster_logger().warning(
+            f"dbt-duckdb's DuckDB instance could not be closed after dbt stopped: {first_line}"
+        )
 
 
 def dbt_build_events(context: AssetExecutionContext, warehouse_path: str, test_scope: str) -> Iterator[Any]:
