@@ -58,3 +58,18 @@ def test_a_warehouse_never_built_reads_the_snapshots(warehouse_path: Path) -> No
         assert summarised_through(con) is None
         _, page = video_page(con)
     assert [(r["snapshots"], r["last_views"]) for r in page] == [(1, 150)]
+
+
+def test_a_video_filter_renders_one_condition_per_field_set() -> None:
+    from viewtrail.domain.models import Platform
+    from viewtrail.warehouse.video_pages import VideoFilter
+
+    assert VideoFilter().clause("v.") == ("", {})
+    clause, params = VideoFilter(platform=Platform("youtube"), label="launch", active=False).clause("v.", after="x")
+    assert clause == (
+        "WHERE v.platform = $platform AND list_contains(v.labels, $label) AND v.is_active = $active"
+        " AND v.video_id > $after"
+    )
+    assert params == {"platform": "youtube", "label": "launch", "active": False, "after": "x"}
+    where, params = VideoFilter(account="ana").where()
+    assert (where, params) == (["account = $account"], {"account": "ana"})

@@ -36,6 +36,7 @@ from viewtrail.warehouse import accounts, marts, registry
 from viewtrail.warehouse.connection import WarehouseLockedError, open_warehouse
 from viewtrail.warehouse.migrations import apply_migrations
 from viewtrail.warehouse.transactions import transaction
+from viewtrail.warehouse.video_pages import VideoFilter
 
 from .settings import ApiSettings
 from .store import Store
@@ -408,21 +409,16 @@ class Service:
         include_total: bool = False,
     ) -> Page:
         filters = {"platform": platform, "label": label, "account": account, "active": active}
-        where: list[str] = []
-        params: list[tuple[str, object]] = []
-        if platform is not None:
-            params.append(("platform", _platform(platform)))
-            where.append("platform = $platform")
-        if label is not None:
-            where.append("list_contains(labels, $label)")
-            params.append(("label", label))
-        if account is not None:
-            where.append("account = $account")
-            params.append(("account", account.removeprefix("@")))
-        if active is not None:
-            where.append("is_active = $active")
-            params.append(("active", active))
-        return self._listing(self._videos, "video_id", filters, where, params, cursor, limit, include_total)
+        wanted = VideoFilter(
+            platform=_platform(platform) if platform is not None else None,
+            label=label,
+            account=account.removeprefix("@") if account is not None else None,
+            active=active,
+        )
+        where, params = wanted.where()
+        return self._listing(
+            self._videos, "video_id", filters, where, list(params.items()), cursor, limit, include_total
+        )
 
     def _listing(
         self,

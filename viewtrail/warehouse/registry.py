@@ -24,8 +24,8 @@ from viewtrail.domain.errors import InvalidInputError
 from viewtrail.domain.models import Platform, VideoRef
 from viewtrail.planning.scheduling import auto_cadence_from_env, cadence_hours, is_tracked, load_video_schedules
 from viewtrail.warehouse import transactions
+from viewtrail.warehouse.video_pages import VideoFilter, paged_query
 from viewtrail.warehouse.video_pages import count_videos as count_videos  # part of the registry's reading API
-from viewtrail.warehouse.video_pages import paged_query
 
 MAX_METADATA_KEYS = 20
 MAX_METADATA_VALUE_CHARS = 255
@@ -620,7 +620,8 @@ def list_videos(
 ) -> pl.DataFrame:
     """Registered videos with their last snapshot, filtered; ordered by video id (which starts with the platform):
     :func:`viewtrail.warehouse.video_pages.paged_query` (paging, what it reads) as a polars frame."""
-    sql, params = paged_query(con, platform=platform, label=label, active=active, after=after, limit=limit)
+    videos = VideoFilter(platform=platform, label=label, active=active)
+    sql, params = paged_query(con, videos, after=after, limit=limit)
     return con.sql(sql, params=params).pl()
 
 
