@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, get_type_hints
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema, create_model
 
 from viewtrail.domain.models import DiscoveryMode, Platform
-from viewtrail.warehouse.marts import CreatorPayout
+from viewtrail.warehouse import marts, programs
 from viewtrail.warehouse.registry import MAX_DAYS, MAX_LABEL_CHARS
 
 #: Each problem code with its RFC 9457 title.
@@ -297,11 +297,14 @@ class WatchedAccountList(BaseModel):
     pagination: Pagination
 
 
-def _row_model(name: str, row: type) -> type[BaseModel]:
-    """The response model of a marts reader row whose fields go out as they are: its fields, types and order, under
-    the API's own schema name."""
+def _row_model(name: str, row: type, **overrides: Any) -> type[BaseModel]:
+    """The response model of a marts reader row: its fields, types and order, under the API's own schema name.
+    ``overrides``: the fields that go out otherwise (``name=(type, default or Field)``), e.g. datetimes as the ISO
+    strings the service writes, or a closed set of values as a Literal."""
+    unknown = set(overrides) - {f.name for f in dataclasses.fields(row)}
+    assert not unknown, f"{row.__name__} has no field(s) {sorted(unknown)}"
     hints = get_type_hints(row)
-    fields: dict[str, Any] = {f.name: (hints[f.name], ...) for f in dataclasses.fields(row)}
+    fields: dict[str, Any] = {f.name: overrides.get(f.name, (hints[f.name], ...)) for f in dataclasses.fields(row)}
     return create_model(name, __module__=__name__, **fields)
 
 
@@ -401,23 +404,17 @@ class CreateCampaign(BaseModel):
     notes: Text2000 | None = None
 
 
-class VideoPayout(BaseModel):
-    campaign_id: str
-    video_id: str
-    creator_id: str | None
-    posted_at: str | None
-    state: Literal["active", "finalizing", "pending_terms", "finalized", "paid", "rejected"]
-    window_end: str | None
-    views_observed: int | None
-    payable_views: int | None
-    views_how: str | None
-    is_interpolated: bool | None
-    terms_id: int | None
-    cpm_minor: int | None
-    amount_minor: int | None = Field(description="integer minor units (cents) of currency")
-    currency: str | None
-    rejection_reason: str | None
-    paid_reference: str | None
+if TYPE_CHECKING:
+    VideoPayout = BaseModel
+else:  # a row of marts.video_payouts as the marts reader types it, its times as ISO strings
+    VideoPayout = _row_model(
+        "VideoPayout",
+        marts.VideoPayout,
+        posted_at=(str | None, ...),
+        state=(Literal["active", "finalizing", "pending_terms", "finalized", "paid", "rejected"], ...),
+        window_end=(str | None, ...),
+        amount_minor=(int | None, Field(description="integer minor units (cents) of currency")),
+    )
 
 
 class VideoPayoutList(BaseModel):
@@ -427,7 +424,7 @@ class VideoPayoutList(BaseModel):
 if TYPE_CHECKING:
     CreatorBalance = BaseModel
 else:  # a row of marts.creator_payouts as the marts reader types it: one definition of its fields
-    CreatorBalance = _row_model("CreatorBalance", CreatorPayout)
+    CreatorBalance = _row_model("CreatorBalance", marts.CreatorPayout)
 
 
 class CreatorBalanceList(BaseModel):
@@ -440,11 +437,10 @@ class MarkPaid(BaseModel):
     creator_id: Text200 | None = None
 
 
-class PaymentMade(BaseModel):
-    creator_id: str | None
-    currency: str
-    videos: int
-    amount_minor: int
+if TYPE_CHECKING:
+    PaymentMade = BaseModel
+else:  # a payment as the programs module records it: one definition of its fields
+    PaymentMade = _row_model("PaymentMade", programs.Payment)
 
 
 class PaymentList(BaseModel):
@@ -475,21 +471,19 @@ class GoalEnvelope(BaseModel):
     data: Goal
 
 
-class GoalStatus(BaseModel):
-    goal_id: int
-    creator_id: str
-    metric: str
-    period: str
-    period_start: str
-    period_end: str
-    target: Number
-    actual: Number
-    pace: Number | None
-    status: Literal["On Track", "Behind Pace", "At Risk", "Completed", "Missed"]
-    not_yet_started: bool
-    period_in_progress: bool
-    period_recently_ended: bool
-    scrape_stale: bool
+if TYPE_CHECKING:
+    GoalStatus = BaseModel
+else:  # a row of marts.creator_goal_status as the marts reader types it, its days as ISO strings
+    GoalStatus = _row_model(
+        "GoalStatus",
+        marts.GoalStatusRow,
+        period_start=(str, ...),
+        period_end=(str, ...),
+        target=(Number, ...),
+        actual=(Number, ...),
+        pace=(Number | None, ...),
+        status=(Literal["On Track", "Behind Pace", "At Risk", "Completed", "Missed"], ...),
+    )
 
 
 class GoalStatusList(BaseModel):
