@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated, Any, Literal, get_type_hints
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema, create_model
 
@@ -369,6 +369,38 @@ RequiredText500 = Annotated[str, StringConstraints(min_length=1, max_length=500,
 RequiredText2000 = Annotated[str, StringConstraints(min_length=1, max_length=2000, pattern=_TEXT)]
 
 
+if TYPE_CHECKING:  # to mypy, models like any other
+    VideoPayout: TypeAlias = BaseModel
+    CreatorBalance: TypeAlias = BaseModel
+    PaymentMade: TypeAlias = BaseModel
+    GoalStatus: TypeAlias = BaseModel
+else:  # one definition of their fields: the row types of the marts reader and of the programs module
+    # marts.video_payouts, its times as ISO strings
+    VideoPayout = _row_model(
+        "VideoPayout",
+        marts.VideoPayout,
+        posted_at=(str | None, ...),
+        state=(Literal["active", "finalizing", "pending_terms", "finalized", "paid", "rejected"], ...),
+        window_end=(str | None, ...),
+        amount_minor=(int | None, Field(description="integer minor units (cents) of currency")),
+    )
+    # marts.creator_payouts
+    CreatorBalance = _row_model("CreatorBalance", marts.CreatorPayout)
+    # a payment the programs module records
+    PaymentMade = _row_model("PaymentMade", programs.Payment)
+    # marts.creator_goal_status, its days as ISO strings
+    GoalStatus = _row_model(
+        "GoalStatus",
+        marts.GoalStatusRow,
+        period_start=(str, ...),
+        period_end=(str, ...),
+        target=(Number, ...),
+        actual=(Number, ...),
+        pace=(Number | None, ...),
+        status=(Literal["On Track", "Behind Pace", "At Risk", "Completed", "Missed"], ...),
+    )
+
+
 class Campaign(BaseModel):
     campaign_id: str
     name: str
@@ -404,27 +436,8 @@ class CreateCampaign(BaseModel):
     notes: Text2000 | None = None
 
 
-if TYPE_CHECKING:
-    VideoPayout = BaseModel
-else:  # a row of marts.video_payouts as the marts reader types it, its times as ISO strings
-    VideoPayout = _row_model(
-        "VideoPayout",
-        marts.VideoPayout,
-        posted_at=(str | None, ...),
-        state=(Literal["active", "finalizing", "pending_terms", "finalized", "paid", "rejected"], ...),
-        window_end=(str | None, ...),
-        amount_minor=(int | None, Field(description="integer minor units (cents) of currency")),
-    )
-
-
 class VideoPayoutList(BaseModel):
     data: list[VideoPayout]
-
-
-if TYPE_CHECKING:
-    CreatorBalance = BaseModel
-else:  # a row of marts.creator_payouts as the marts reader types it: one definition of its fields
-    CreatorBalance = _row_model("CreatorBalance", marts.CreatorPayout)
 
 
 class CreatorBalanceList(BaseModel):
@@ -435,12 +448,6 @@ class MarkPaid(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reference: RequiredText200
     creator_id: Text200 | None = None
-
-
-if TYPE_CHECKING:
-    PaymentMade = BaseModel
-else:  # a payment as the programs module records it: one definition of its fields
-    PaymentMade = _row_model("PaymentMade", programs.Payment)
 
 
 class PaymentList(BaseModel):
@@ -469,21 +476,6 @@ class Goal(BaseModel):
 
 class GoalEnvelope(BaseModel):
     data: Goal
-
-
-if TYPE_CHECKING:
-    GoalStatus = BaseModel
-else:  # a row of marts.creator_goal_status as the marts reader types it, its days as ISO strings
-    GoalStatus = _row_model(
-        "GoalStatus",
-        marts.GoalStatusRow,
-        period_start=(str, ...),
-        period_end=(str, ...),
-        target=(Number, ...),
-        actual=(Number, ...),
-        pace=(Number | None, ...),
-        status=(Literal["On Track", "Behind Pace", "At Risk", "Completed", "Missed"], ...),
-    )
 
 
 class GoalStatusList(BaseModel):
