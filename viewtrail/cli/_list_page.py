@@ -100,6 +100,8 @@ def parse_plain(words: Sequence[str]) -> dict[str, Any] | None:
         flag, equals, attached = word.partition("=")
         if not flag.startswith("-") or flag not in flags:
             return None  # an argument, `--`, `--help`, an unknown or abbreviated option: typer's to answer
+        if equals and not flag.startswith("--"):
+            return None  # `-n=2`: click reads the value "=2"
         option, flag_value = flags[flag]
         if option.name in seen:
             return None
