@@ -245,11 +245,7 @@ def _list_signature() -> inspect.Signature:
                 default=option.default,
                 annotation=Annotated[
                     option.type,
-                    typer.Option(
-                        *option.flags,
-                        help=option.help_text(),
-                        **({"min": option.min} if option.min is not None else {}),
-                    ),
+                    typer.Option(*option.flags, help=option.help_text(), min=option.min),
                 ],
             )
             for option in LIST_OPTIONS
