@@ -111,6 +111,95 @@ def test_a_page_loads_neither_polars_nor_the_writers(warehouse_path):
     assert "LOADED []" in shown.stdout
 
 
+#: `viewtrail list` argument lists the program (viewtrail.cli.main) parses without typer.
+PLAIN_LISTS = [
+    ["list"],
+    ["list", "--limit", "2"],
+    ["list", "-n", "3", "--active"],
+    ["list", "--limit=2", "--after", "youtube:00000000001", "--inactive"],
+    ["list", "-p", "youtube", "-l", "launch", "--limit", "0"],
+    ["list", "--platform=YouTube", "--label="],
+]
+
+
+def test_list_without_typer_prints_what_typer_prints(warehouse_path):
+    """`viewtrail list` with plain arguments runs without typer (its import and per-option pydantic adapters
+    were most of the start-up); its output, on stdout and stderr, and its exit code are the typer command's."""
+    add_videos(warehouse_path, 5, labels=("launch",))
+    env = {**os.environ, "VIEWTRAIL_WAREHOUSE": str(warehouse_path), "VIEWTRAIL_OFFLINE": "1"}
+    cases = json.dumps(PLAIN_LISTS + [["list", "--after", "youtube:99999999999"]])
+
+    def each_case(name: str, call: str) -> str:
+        return (
+            f"import json, sys\nfrom viewtrail.cli import {name}\n"
+            f"for args in json.loads({cases!r}):\n"
+            "    sys.argv = ['viewtrail', *args]\n"
+            "    try:\n"
+            f"        code = {call}\n"
+            "    except SystemExit as exit:\n"
+            "        code = exit.code\n"
+            "    print('EXIT', code, flush=True)\n"
+            "    print('EXIT', code, file=sys.stderr, flush=True)\n"
+        )
+
+    plain = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            each_case("main", "main()") + "print('TYPER', 'typer' in sys.modules, 'pydantic' in sys.modules)",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    typer_run = subprocess.run(
+        [sys.executable, "-c", each_case("app", "app(sys.argv[1:], prog_name='viewtrail')")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert plain.stdout.endswith("TYPER False False\n"), plain.stderr
+    assert plain.stdout.removesuffix("TYPER False False\n") == typer_run.stdout
+    assert plain.stderr == typer_run.stderr
+    assert plain.stdout.count("EXIT 0") == len(PLAIN_LISTS) + 1 and "youtube:00000000004" in plain.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        *PLAIN_LISTS,
+        ["list", "--help"],
+        ["list", "-n", "-1"],
+        ["list", "--limit", "x"],
+        ["list", "--limit", "2", "--limit", "3"],
+        ["list", "--json"],
+        ["list", "--csv", "-n", "2"],
+        ["list", "--lim", "2"],
+        ["list", "-n2"],
+        ["list", "-n=2"],
+        ["list", "--active=1"],
+        ["list", "youtube"],
+        ["list", "--", "-n"],
+        ["list", "--after"],
+    ],
+)
+def test_the_plain_parse_of_list_is_typers_or_none(args, monkeypatch):
+    """The plain parse of `viewtrail list`'s arguments gives the command exactly what typer gives it, from the
+    one definition of its options; whatever it does not take (help, errors, --json ...) stays typer's."""
+    from viewtrail.cli import _list_page
+
+    given: list[dict] = []
+    monkeypatch.setattr("viewtrail.cli.registry_cmds.show_page", lambda **options: given.append(options))
+    result = runner.invoke(app, args)
+    plain = _list_page.parse_plain(args[1:])
+    if args in PLAIN_LISTS:
+        assert result.exit_code == 0 and plain == given[0]
+    else:
+        assert plain is None
+
+
 def test_the_registry_cuts_the_page_in_sql(warehouse_path):
     ids = add_videos(warehouse_path, 5)
     with open_warehouse(warehouse_path, read_only=True) as con:

@@ -87,6 +87,14 @@ def test_build_full_refresh_rebuilds_the_marts_and_says_how_far_it_has_got(
     assert runner.invoke(app, ["build"]).exit_code == 0
     analytics = warehouse_path.parent / "analytics.duckdb"
 
+    def summary_indexes() -> list[tuple]:  # what a page of `viewtrail list` reads the summary by
+        with open_warehouse(warehouse_path, read_only=True) as con:
+            return con.sql(
+                "SELECT index_name FROM duckdb_indexes() WHERE table_name = 'int_video_snapshot_summary'"
+            ).fetchall()
+
+    assert summary_indexes() == [("int_video_snapshot_summary_video_id",)]
+
     def daily() -> list[tuple]:
         con = duckdb.connect(str(analytics), read_only=True)
         try:
@@ -101,6 +109,7 @@ def test_build_full_refresh_rebuilds_the_marts_and_says_how_far_it_has_got(
     # which model runs now, not only which ones are done: a large rebuild spends minutes in one
     assert re.search(r"dbt: model \d+ of \d+ started: sql \w+ model marts.video_daily", result.output)
     assert daily() == before and len(before) == 3
+    assert summary_indexes() == [("int_video_snapshot_summary_video_id",)]
 
 
 def test_a_build_interrupted_mid_model_says_it_was_interrupted(warehouse_path: Path, monkeypatch) -> None:

@@ -37,6 +37,7 @@ from orchestration.defs.progress import DBT_PROGRESS_PREFIX
 from orchestration.defs.queues import WAREHOUSE_STEP
 from orchestration.defs.resources import WarehouseResource
 from viewtrail import config
+from viewtrail.warehouse.video_pages import drop_snapshot_summary_index, index_snapshot_summary
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 RAW_SOURCE_KEYS = {AssetKey(["raw", "snapshots"]), AssetKey(["raw", "scrape_attempts"])}
@@ -455,8 +456,11 @@ def viewtrail_dbt_assets() -> AssetsDefinition:
         # dbt opens the file itself: the writer lock (across hosts) is held for the whole build
         with warehouse.write_lock():
             # Make sure the warehouse exists and is migrated before dbt reads its sources.
-            with warehouse.connect():
-                pass
+            with warehouse.connect() as con:
+                if context.run.tags.get(DBT_FULL_REFRESH_TAG) == "true":
+                    drop_snapshot_summary_index(con)  # dbt renames the summary aside: not while it has an index
             yield from BUILD_BY_RUNNER[config.settings().dbt_runner](context, warehouse.path, test_scope)
+            with warehouse.connect() as con:
+                index_snapshot_summary(con)  # what a page of `viewtrail list` reads its rows by
 
     return viewtrail_dbt

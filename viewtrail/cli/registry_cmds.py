@@ -7,17 +7,15 @@ platform clients (httpx) are imported inside the commands, not here, so that `vi
 
 from __future__ import annotations
 
+import inspect
 from contextlib import AbstractContextManager
-from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from viewtrail.cli._common import (
-    CsvOption,
-    JsonOption,
     err,
     fail,
     friendly_errors,
@@ -28,6 +26,7 @@ from viewtrail.cli._common import (
     writable_warehouse,
 )
 from viewtrail.cli._first_results import first_discoveries, first_snapshots, first_snapshots_of, say_queue_problem
+from viewtrail.cli._list_page import LIST_OPTIONS, fmt_time, show_page
 from viewtrail.domain.errors import InvalidInputError
 from viewtrail.domain.models import Platform, ShortLink, VideoRef
 from viewtrail.domain.urls import PLATFORM_NAMES, InvalidVideoUrl, parse_platform, parse_video_url
@@ -48,14 +47,6 @@ def _platform(value: str | None) -> Platform | None:
 def _existing_warehouse() -> AbstractContextManager[duckdb.DuckDBPyConnection]:
     """The warehouse for writing, never created: stopping or deleting needs videos tracked before."""
     return writable_warehouse(create=False)
-
-
-def _fmt_time(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value else "-"
-
-
-def _fmt_int(value: int | None) -> str:
-    return f"{value:,}" if value is not None else "-"
 
 
 def _target_ids(texts: list[str], platform: str | None) -> list[str]:
@@ -244,119 +235,30 @@ def delete(
 # ---------------------------------------------------------------------------------------- list, status
 
 
-#: Rows `viewtrail list` prints in a table unless --limit says otherwise: a screenful, not the whole registry.
-DEFAULT_LIST_LIMIT = 50
-
-
-def _next_page_command(after: str, **options: object) -> str:
-    """The command line of the next page: the same filters and format, from ``after`` on."""
-    import shlex
-
-    words = ["viewtrail", "list"]
-    for flag, value in options.items():
-        if value is None or value is False:
-            continue
-        words.append(flag)
-        if value is not True:
-            words.append(str(value))
-    words += ["--after", after]
-    return shlex.join(words)
-
-
-def list_videos(
-    platform: PlatformOption = None,
-    label: Annotated[str | None, typer.Option("--label", "-l", help="Only videos with this label.")] = None,
-    active: Annotated[
-        bool | None,
-        typer.Option("--active/--inactive", help="Only tracked (--active) or untracked (--inactive) videos."),
-    ] = None,
-    limit: Annotated[
-        int | None,
-        typer.Option(
-            "--limit",
-            "-n",
-            min=0,
-            help=f"Videos per page: {DEFAULT_LIST_LIMIT} in a table by default, all with --json/--csv (0 = all).",
-        ),
-    ] = None,
-    after: Annotated[
-        str | None,
-        typer.Option("--after", help="Start after this video id (the next-page command printed below a page)."),
-    ] = None,
-    as_json: JsonOption = False,
-    as_csv: CsvOption = False,
-) -> None:
-    """List registered videos with their state and last snapshot, ordered by video id, a page at a time."""
-    import json
-
-    from viewtrail.warehouse.video_pages import count_videos, video_page
-
-    wanted = _platform(platform)
-    machine = as_json or as_csv
-    page_size = limit if limit is not None else (None if machine else DEFAULT_LIST_LIMIT)
-    page_size = page_size or None  # 0: all
-    with readable_warehouse() as con:
-        # one row more than the page tells whether there is a next page
-        columns, rows = video_page(
-            con,
-            platform=wanted,
-            label=label,
-            active=active,
-            after=after,
-            limit=None if page_size is None else page_size + 1,
-        )
-        total = count_videos(con, platform=wanted, label=label, active=active)
-    more = page_size is not None and len(rows) > page_size
-    rows = rows[:page_size] if more else rows  # drop the look-ahead row
-    next_page = (
-        _next_page_command(
-            rows[-1]["video_id"],
-            **{
-                "--platform": platform,
-                "--label": label,
-                "--limit": limit,
-                "--active" if active else "--inactive": active is not None,
-                "--json": as_json,
-                "--csv": as_csv,
-            },
-        )
-        if more
-        else None
+def _list_signature() -> inspect.Signature:
+    """`viewtrail list`'s parameters for typer, from their one definition (:data:`LIST_OPTIONS`)."""
+    return inspect.Signature(
+        [
+            inspect.Parameter(
+                option.name,
+                inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                default=option.default,
+                annotation=Annotated[
+                    option.type,
+                    typer.Option(*option.flags, help=option.help_text(), min=option.min),
+                ],
+            )
+            for option in LIST_OPTIONS
+        ]
     )
-    if as_json:  # metadata as the object it is, not its JSON text
-        rows = [{**row, "metadata": json.loads(row["metadata"]) if row["metadata"] else {}} for row in rows]
-    if print_rows(rows, as_json=as_json, as_csv=as_csv, columns=columns):
-        if next_page:  # on stderr: stdout stays the data alone, ready for a pipe
-            err.print(f"next page: {next_page}", markup=False, highlight=False)
-        return
-    if not rows:
-        if after is not None and total:
-            out.print(f"No videos after {after}; that was the last page.", markup=False)
-        else:
-            out.print("No videos match; track one with `viewtrail track URL`.", markup=False)
-        return
-    table = Table(title=f"{total:,} video(s)")
-    table.add_column("video", no_wrap=True, min_width=max(len(row["video_id"]) for row in rows))
-    for name in ("account", "state", "cadence", "labels", "snapshots", "views", "last snapshot (UTC)"):
-        table.add_column(name, justify="right" if name in {"snapshots", "views"} else "left")
-    for row in rows:
-        if row["availability"] == "unavailable":
-            state = "[red]unavailable[/red]"
-        else:
-            state = "[green]active[/green]" if row["is_active"] else "[dim]inactive[/dim]"
-        table.add_row(
-            row["video_id"],
-            row["account"] or "-",
-            state,
-            row["cadence"],
-            ", ".join(row["labels"]) or "-",
-            _fmt_int(row["snapshots"] or 0),
-            _fmt_int(row["last_views"]),
-            _fmt_time(row["last_observed_at"]),
-        )
-    out.print(table)
-    if next_page:
-        out.print(f"{len(rows):,} of {total:,} video(s) shown; next page: {next_page}", markup=False, highlight=False)
+
+
+def list_videos(**options: Any) -> None:
+    """List registered videos with their state and last snapshot, ordered by video id, a page at a time."""
+    show_page(**options)
+
+
+list_videos.__signature__ = _list_signature()  # type: ignore[attr-defined]  # what typer reads the options from
 
 
 def status(
@@ -397,7 +299,7 @@ def status(
             str(row["inactive"]),
             str(row["unavailable"]),
             str(row["pending_links"]),
-            _fmt_time(row["last_ok_at"]),
+            fmt_time(row["last_ok_at"]),
         )
     out.print(table)
     if summary.failing.height:
@@ -405,7 +307,7 @@ def status(
         for name in ("video", "outcome", "when (UTC)", "detail"):
             failing.add_column(name)
         for row in summary.failing.head(20).iter_rows(named=True):
-            failing.add_row(row["video_id"], row["outcome"], _fmt_time(row["attempted_at"]), row["detail"] or "-")
+            failing.add_row(row["video_id"], row["outcome"], fmt_time(row["attempted_at"]), row["detail"] or "-")
         out.print(failing)
     else:
         out.print("No tracked video is failing.")
@@ -415,7 +317,7 @@ def status(
             overdue.add_column(name)
         for row in summary.overdue.head(20).iter_rows(named=True):
             overdue.add_row(
-                row["video_id"], row["cadence"], str(row["cadence_hours"]), _fmt_time(row["last_observed_at"])
+                row["video_id"], row["cadence"], str(row["cadence_hours"]), fmt_time(row["last_observed_at"])
             )
         out.print(overdue)
     else:

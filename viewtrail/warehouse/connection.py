@@ -25,7 +25,6 @@ from viewtrail.warehouse.migrations import (
     apply_migrations,
     current_version,
 )
-from viewtrail.warehouse.writer_lock import writer_lock
 
 #: Default patience when the file is locked (the one default of the CLI and the pipeline); override with
 #: ``VIEWTRAIL_LOCK_TIMEOUT_S``.
@@ -173,6 +172,8 @@ def open_warehouse(
         target.parent.mkdir(parents=True, exist_ok=True)
     with contextlib.ExitStack() as stack:
         if not read_only:
+            from viewtrail.warehouse.writer_lock import writer_lock  # writers only: a read starts without it
+
             stack.enter_context(writer_lock(run_id=run_id, lock_timeout_s=timeout, on_wait=on_wait))
         yield stack.enter_context(
             _opened(target, read_only=read_only, timeout=timeout, on_wait=on_wait, connection_config=connection_config)

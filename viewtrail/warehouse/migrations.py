@@ -489,8 +489,10 @@ LATEST_VERSION: int = MIGRATIONS[-1].version
 
 
 def _has_migrations_table(con: duckdb.DuckDBPyConnection) -> bool:
-    rows = con.sql(
-        "SELECT 1 FROM information_schema.tables WHERE table_schema = 'meta' AND table_name = 'schema_migrations'"
+    # duckdb_tables() of this database: information_schema's views cost ~10 ms of CPU on the first query
+    rows = con.execute(
+        "SELECT 1 FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'meta' "
+        "AND table_name = 'schema_migrations'"
     ).fetchall()
     return bool(rows)
 

@@ -60,15 +60,41 @@ class VideoFilter:
 SNAPSHOT_SUMMARY = "intermediate.int_video_snapshot_summary"
 
 
+#: The summary's index on video_id: a page reads its 50 rows by it instead of scanning the table's ids (~0.2 s of
+#: CPU at 1,000,000 videos). Built after each dbt build (:func:`index_snapshot_summary`), kept up by the incremental
+#: runs' deletes and inserts, dropped before a full rebuild (:func:`drop_snapshot_summary_index`): dbt renames the
+#: table aside then, which DuckDB refuses for an indexed table, and an index dropped inside dbt's run broke
+#: dbt's other threads' catalog reads (duckdb_indexes() of a table renamed and dropped meanwhile).
+SUMMARY_INDEX = "int_video_snapshot_summary_video_id"
+
+
+def index_snapshot_summary(con: duckdb.DuckDBPyConnection) -> None:
+    """Index :data:`SNAPSHOT_SUMMARY` on video_id if dbt has built it and it has no index yet."""
+    schema, table = SNAPSHOT_SUMMARY.split(".")
+    if _exists(con, schema, table):
+        con.execute(f"CREATE INDEX IF NOT EXISTS {SUMMARY_INDEX} ON {SNAPSHOT_SUMMARY} (video_id)")
+
+
+def drop_snapshot_summary_index(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop :data:`SUMMARY_INDEX` (before dbt rebuilds the summary from scratch)."""
+    schema = SNAPSHOT_SUMMARY.split(".")[0]
+    con.execute(f"DROP INDEX IF EXISTS {schema}.{SUMMARY_INDEX}")
+
+
+def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ? AND database_name = "
+            "current_database()",
+            [schema, table],
+        ).fetchall()[0][0]
+    )
+
+
 def summarised_through(con: duckdb.DuckDBPyConnection) -> datetime | None:
     """The newest ``ingested_at`` in :data:`SNAPSHOT_SUMMARY`, or None when the warehouse has never been built."""
     schema, table = SNAPSHOT_SUMMARY.split(".")
-    found = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ? AND database_name = "
-        "current_database()",
-        [schema, table],
-    ).fetchall()[0][0]
-    if not found:
+    if not _exists(con, schema, table):
         return None
     mark = con.execute(f"SELECT max(last_ingested_at) FROM {SNAPSHOT_SUMMARY}").fetchall()[0][0]
     return mark if isinstance(mark, datetime) else None
@@ -96,7 +122,7 @@ def video_page_query(
     ``ids`` (a page of :func:`page_ids`), or when None every video matching the filters whose id sorts after
     ``after``.
 
-    Only the listed videos' snapshots are read. ``summarised`` (:func:`summarised_through`): the videos are read
+    Only the listed videos' snapshots are read, and with ``ids`` their summary rows by its index. ``summarised`` (:func:`summarised_through`): the videos are read
     from dbt's snapshot summary, plus only the snapshots ingested after it (a constant bound on the
     append-ordered ``ingested_at``, so DuckDB skips the older row groups by their min/max): without it, finding
     a page's snapshots scans the video ids of the whole history (0.2 s at 2.5M snapshots, seconds at 100M).
@@ -108,9 +134,12 @@ def video_page_query(
     else:
         clause, params = (videos or VideoFilter()).clause("v.", after=after)
     newer = f"AND ingested_at > TIMESTAMP '{summarised.isoformat(sep=' ')}'" if summarised is not None else ""
+    # a page's ids as a constant list: DuckDB reads their rows by the summary's index (SUMMARY_INDEX);
+    # `IN (SELECT ...)` would scan the whole table's ids, ~0.2 s of CPU at 1,000,000 videos
+    in_page = "list_contains(?, video_id)" if ids is not None else "video_id IN (SELECT video_id FROM page)"
     summary = (
         f"""LEFT JOIN (SELECT video_id, snapshot_count, last_observed_at, views FROM {SNAPSHOT_SUMMARY}
-                       WHERE video_id IN (SELECT video_id FROM page)) b USING (video_id)"""
+                       WHERE {in_page}) b USING (video_id)"""
         if summarised is not None
         else "LEFT JOIN (SELECT NULL::TEXT AS video_id, 0 AS snapshot_count, NULL::TIMESTAMP AS last_observed_at,"
         " NULL::BIGINT AS views WHERE false) b USING (video_id)"
@@ -133,6 +162,8 @@ def video_page_query(
              USING (video_id)
         ORDER BY v.video_id
         """
+    if summarised is not None and ids is not None:
+        params = [*params, ids]
     return sql, params
 
 
