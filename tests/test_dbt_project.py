@@ -346,12 +346,12 @@ def test_hour_after_hour_builds_equal_full_refresh(warehouse_path: Path) -> None
         assert incremental[table] == full[table], f"{table}: hour-by-hour builds differ from a full refresh"
 
 
-def test_a_warehouse_built_before_the_incremental_rollups_upgrades_on_open_and_builds_hourly(
+def test_a_warehouse_built_by_an_earlier_version_upgrades_on_open_and_builds_hourly(
     warehouse_path: Path,
 ) -> None:
-    """The earlier version built label_daily, account_daily and video_growth as plain tables without the build's
-    mark: opening the warehouse drops them (migration 13) and the next hourly build (no --full-refresh) succeeds,
-    equal to a full refresh."""
+    """Earlier versions built label_daily, account_daily and video_growth as plain tables without the build's
+    mark, and video_daily without engagements: opening the warehouse drops them (migrations 13 and 14) and the next
+    hourly build (no --full-refresh) succeeds, equal to a full refresh."""
     from viewtrail.warehouse import open_warehouse
 
     history = sorted(_simulated_history(seed=5), key=lambda r: r[1])
@@ -369,7 +369,9 @@ def test_a_warehouse_built_before_the_incremental_rollups_upgrades_on_open_and_b
     with connect(warehouse_path) as con:  # as the earlier version left it
         for table in ("label_daily", "account_daily", "video_growth"):
             con.execute(f"ALTER TABLE marts.{table} DROP COLUMN snapshots_ingested_through")
-        con.execute("DELETE FROM meta.schema_migrations WHERE version = 13")
+        for column in ("engagements", "engagements_gained"):
+            con.execute(f"ALTER TABLE marts.video_daily DROP COLUMN {column}")
+        con.execute("DELETE FROM meta.schema_migrations WHERE version IN (13, 14)")
     with open_warehouse(warehouse_path):
         pass  # any read-write open applies the pending migrations
     insert_snapshots(warehouse_path, [r for r in history if r[1] >= cutoff])

@@ -1,6 +1,6 @@
 {#- Sums of video_daily metrics and gains over a group of videos on a day, plus the number of videos and the
     group's engagement rate (over the videos whose views and engagements are both known). -#}
-{% macro daily_rollup_columns(d='d', e='e') -%}
+{% macro daily_rollup_columns(d='d') -%}
     count(*) as videos,
     {%- for m in snapshot_metrics() %}
     sum({{ d }}.{{ m }}) as {{ m }},
@@ -8,10 +8,10 @@
     {%- for m in snapshot_metrics() %}
     sum({{ d }}.{{ m }}_gained) as {{ m }}_gained,
     {%- endfor %}
-    sum({{ e }}.engagements) as engagements,
-    sum({{ e }}.engagements_gained) as engagements_gained,
-    sum({{ e }}.engagements) filter (where {{ d }}.views is not null)
-        / nullif(sum({{ d }}.views) filter (where {{ e }}.engagements is not null), 0) as engagement_rate
+    sum({{ d }}.engagements) as engagements,
+    sum({{ d }}.engagements_gained) as engagements_gained,
+    sum({{ d }}.engagements) filter (where {{ d }}.views is not null)
+        / nullif(sum({{ d }}.views) filter (where {{ d }}.engagements is not null), 0) as engagement_rate
 {%- endmacro %}
 
 {#- An account's median video views count only with at least this many videos with known views (video_growth's

@@ -1,7 +1,7 @@
 {#- video_daily's SQL (the model is this plus its config), for every video or, on a full build, one bucket of them.
 
     A full build of a large warehouse computes video_daily in buckets of videos (var video_daily_buckets, default 8,
-    by hash(video_id)): the spine, its ASOF joins and the window of gains are videos x days rows, and in one query
+    by hash(video_id)): the day rows and the window of gains are videos x days rows, and in one query
     their sorts outgrow DuckDB's memory limit (at 100k videos x 365 days, a 600MB limit ran out of memory in one
     query and not in 4 buckets); per bucket they are a bucket's size. The pre-hook writes the buckets one query each
     into a scratch table the model then copies; the post-hook drops it. With 1 bucket, or on an incremental run
@@ -16,7 +16,7 @@ with snapshots as not materialized (
 
 {{ daily_history_scope('snapshots', 'video_id', bucket, buckets) }}
 
-{{ daily_history('snapshots', 'video_id', metrics) }}
+{{ daily_history('snapshots', 'video_id', metrics, derived={'engagements': engagements()}) }}
 {% endmacro %}
 
 {% macro video_daily_buckets() %}

@@ -444,6 +444,17 @@ DROP TABLE IF EXISTS marts.account_daily;
 DROP TABLE IF EXISTS marts.video_growth;
 """
 
+# video_daily carries each day's engagements and their gain (video_engagement and the roll-ups read them there
+# instead of joining the two marts): its existing table lacks the columns, and dbt does not add them to an incremental
+# model's table, so it is dropped with the marts built from it, and the next build builds them whole.
+_V14_DAILY_ENGAGEMENTS = """
+DROP TABLE IF EXISTS marts.video_daily;
+DROP TABLE IF EXISTS marts.video_engagement;
+DROP TABLE IF EXISTS marts.label_daily;
+DROP TABLE IF EXISTS marts.account_daily;
+DROP TABLE IF EXISTS marts.video_growth;
+"""
+
 MIGRATIONS: list[Migration] = [
     Migration(
         1, "base tables: registry.videos, registry.pending_links, raw.snapshots, raw.scrape_attempts", _V1_BASE_TABLES
@@ -481,6 +492,11 @@ MIGRATIONS: list[Migration] = [
         13,
         "marts.label_daily, account_daily, video_growth dropped: incremental now, rebuilt whole by the next build",
         _V13_INCREMENTAL_ROLLUPS,
+    ),
+    Migration(
+        14,
+        "marts.video_daily: engagements and engagements_gained; it and the marts built from it rebuilt by the next build",
+        _V14_DAILY_ENGAGEMENTS,
     ),
 ]
 

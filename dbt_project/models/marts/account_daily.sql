@@ -33,17 +33,11 @@ daily as (
         d.day,
         {%- for m in metrics %}
         d.{{ m }},
-        d.{{ m }}_gained{{ "," if not loop.last }}
+        d.{{ m }}_gained,
         {%- endfor %}
+        d.engagements,
+        d.engagements_gained
     from {{ ref('video_daily') }} as d
-    {%- if is_incremental() %}
-    semi join touched_days using (day)
-    {%- endif %}
-),
-
-engagement as (
-    select e.video_id, e.day, e.engagements, e.engagements_gained
-    from {{ ref('video_engagement') }} as e
     {%- if is_incremental() %}
     semi join touched_days using (day)
     {%- endif %}
@@ -71,7 +65,6 @@ by_account as (
         d.day,
         {{ daily_rollup_columns() }}
     from daily as d
-    join engagement as e using (video_id, day)
     join videos as v using (video_id)
     {%- if is_incremental() %}
     semi join touched as t on v.account_id = t.account_id and d.day = t.day

@@ -24,17 +24,11 @@ daily as (
         d.day,
         {%- for m in metrics %}
         d.{{ m }},
-        d.{{ m }}_gained{{ "," if not loop.last }}
+        d.{{ m }}_gained,
         {%- endfor %}
+        d.engagements,
+        d.engagements_gained
     from {{ ref('video_daily') }} as d
-    {%- if is_incremental() %}
-    semi join touched_days using (day)
-    {%- endif %}
-),
-
-engagement as (
-    select e.video_id, e.day, e.engagements, e.engagements_gained
-    from {{ ref('video_engagement') }} as e
     {%- if is_incremental() %}
     semi join touched_days using (day)
     {%- endif %}
@@ -56,7 +50,6 @@ sums as (
         d.day,
         {{ daily_rollup_columns() }}
     from daily as d
-    join engagement as e using (video_id, day)
     join video_labels as l using (video_id)
     {%- if is_incremental() %}
     semi join touched as t on l.label = t.label and d.day = t.day
