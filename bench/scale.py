@@ -54,11 +54,13 @@ BIN = Path(sys.executable).parent
 SECTION = "scale-bench"
 SIZES = {"1k": 1_000, "10k": 10_000, "100k": 100_000, "1m": 1_000_000}
 
-# Videos by age at the window's end (hours since posted) and the cadence the `auto` table gives them.
+# Videos by age at the window's end (hours since posted) and the cadence the `auto` table gives them; each one's
+# account is the handle the simulated client reports when it scrapes the video (fill_accounts, see accounts()), so
+# the measured hour moves no video between accounts (a real hour moves next to none).
 FILL = """
 INSERT INTO registry.videos (video_id, platform, external_id, url, account, is_active, cadence, labels, metadata,
     availability, consecutive_not_found, posted_at, source, added_at, updated_at)
-SELECT p || ':' || e, p, e, 'https://example.com/' || p || '/' || e, 'creator' || (i % 5000), true, 'auto',
+SELECT p || ':' || e, p, e, 'https://example.com/' || p || '/' || e, a.account, true, 'auto',
        CASE WHEN i % 3 = 0 THEN ['launch'] ELSE [] END, '{}', 'available', 0,
        $end - to_hours(age_h), 'manual', $end - to_hours(least(age_h, $days * 24)), $end
 FROM (
@@ -68,7 +70,7 @@ FROM (
                 WHEN i % 100 < 30 THEN 168 + hash(i) % 552
                 ELSE 720 + hash(i) % 8000 END::BIGINT AS age_h
     FROM range($n) t(i)
-);
+) JOIN fill_accounts a USING (i);
 """
 
 #: One row per video and cadence band (hourly for the first 48 h after posting, every 6 h to a week, daily to 30
@@ -265,6 +267,7 @@ def build(path: Path, videos: int, days: int, end: datetime) -> dict:
 
     con = connect()
     try:
+        con.register("fill_accounts", accounts(videos))
         con.execute(_sub(FILL, sql))
     finally:
         con.close()
@@ -288,6 +291,18 @@ def build(path: Path, videos: int, days: int, end: datetime) -> dict:
     finally:
         con.close()
     return {"fill_s": time.perf_counter() - started, "snapshots": snapshots}
+
+
+def accounts(videos: int):  # -> pyarrow.Table
+    """(i, account) of the fill's videos 0..videos-1: the handle the simulated client (the cycle's, seed 0) reports for
+    the video FILL makes of i, from the simulation's own function (~13 s a million)."""
+    import pyarrow as pa
+
+    from viewtrail.platforms.simulated.client import video_account
+
+    platforms = ("tiktok", "youtube", "instagram", "x")  # FILL's p and e of i
+    handles = [video_account(f"{platforms[i % 4]}:{7200000000000000000 + i}") for i in range(videos)]
+    return pa.table({"i": pa.array(range(videos), pa.int64()), "account": pa.array(handles, pa.string())})
 
 
 def _sub(text: str, values: dict[str, str]) -> str:
@@ -332,6 +347,7 @@ def run_size(videos: int, days: int, root: Path, reuse: bool = False, cycle_only
         con.close()
     else:
         out |= build(warehouse, videos, days, hour)
+        (root / "days").write_text(str(days))  # bench/dashboard.py --keep reads the history's length from it
     env = {
         **os.environ,
         "VIEWTRAIL_DATA_DIR": str(root),
@@ -364,6 +380,16 @@ def run_size(videos: int, days: int, root: Path, reuse: bool = False, cycle_only
         if what == "build":
             out["dbt_models"] = dbt_profile(root)  # the hourly build's dbt step, model by model
     out["cycle"] = stages
+    # videos the hour moved to another account: its snapshots' account against the fill's (0 unless they disagree)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    con.register("fill_accounts", accounts(videos))
+    out["moved_accounts"] = con.execute(
+        f"""SELECT count(DISTINCT s.video_id) FROM raw.snapshots s
+            JOIN registry.videos v ON v.video_id = s.video_id AND v.source = 'manual'  -- the fill's videos
+            JOIN fill_accounts a ON a.i = TRY_CAST(v.external_id AS HUGEINT) - 7200000000000000000
+            WHERE s.ingested_at > TIMESTAMP '{mark}' AND s.account IS DISTINCT FROM a.account"""
+    ).fetchall()[0][0]
+    con.close()
     # the floor of the dbt step: the touched videos' daily history as one hand-written query, in a fresh process
     hand = "import duckdb, sys; con = duckdb.connect(sys.argv[1], read_only=True); con.execute(sys.argv[2]).fetchall()"
     out["hand_s"], out["hand_mb"], _ = measured(

@@ -221,7 +221,7 @@ def _mart_rows(
 
 #: Incremental relations outside the marts: compared with a full refresh too (last_ingested_at included: it is
 #: the video's own max(ingested_at), the same either way).
-INCREMENTAL_INTERMEDIATE = ["int_video_snapshot_summary"]
+INCREMENTAL_INTERMEDIATE = ["int_video_snapshot_summary", "int_video_attempt_summary"]
 
 
 def _intermediate_rows(path: Path) -> dict[str, list[tuple]]:
@@ -267,6 +267,92 @@ def test_incremental_runs_equal_full_refresh(warehouse_path: Path) -> None:
     assert sum(1 for r in full["video_daily"] if r[-1]) > 50  # interpolated days exist
     for table in MARTS:
         assert incremental[table] == full[table], f"{table}: incremental runs differ from a full refresh"
+
+
+def _attempt_history(seed: int, videos: list[str]) -> list[tuple]:
+    """(video_id, platform, attempted_at, outcome, http_status, detail): hourly to daily attempts over six days,
+    failures among them (some videos end on a run of failures, one never succeeds)."""
+    rng = random.Random(seed)
+    start = datetime(2024, 3, 1)
+    rows = []
+    for n, video_id in enumerate(videos):
+        at = start + timedelta(hours=rng.randrange(24), minutes=rng.choice([0, 7, 30]))
+        while at < start + timedelta(days=6):
+            outcome = "timeout" if n == 0 else rng.choice(["ok"] * 4 + ["timeout", "upstream_error", "not_found"])
+            status = {"ok": 200, "upstream_error": 503, "not_found": 404}.get(outcome)
+            rows.append((video_id, video_id.partition(":")[0], at, outcome, status, None if status == 200 else outcome))
+            at += timedelta(hours=rng.choice([1, 1, 6, 24]), minutes=rng.choice([0, 17]))
+    return rows
+
+
+def _ingest_attempts(path: Path, rows: list[tuple], ingested_at: datetime) -> None:
+    """Attempts stored as the write path stores them: stamped with the write clock, which moves to the stamp."""
+    with connect(path) as con:
+        con.executemany(
+            "INSERT INTO raw.scrape_attempts (video_id, platform, attempted_at, outcome, http_status, detail, tries,"
+            " source, ingested_at) VALUES (?, ?, ?, ?, ?, ?, 1, 'test', ?)",
+            [(*r, ingested_at) for r in rows],
+        )
+        con.execute("UPDATE meta.write_clock SET last_ingested_at = ?", [ingested_at])
+
+
+def test_attempt_summary_built_hour_by_hour_equals_a_full_refresh(warehouse_path: Path) -> None:
+    """int_video_attempt_summary is incremental by the attempts' ingested_at: after each build (attempts of the
+    hour, late ones of earlier days, a deleted video) it and video_latest equal a full refresh, and a build reads
+    only the videos with new attempts. A warehouse that has the earlier version's view gets the table on its next
+    hourly build."""
+    videos = [f"{p}:v{n}" for n, p in enumerate(["tiktok", "youtube", "instagram", "x"] * 3)]
+    history = sorted(_attempt_history(seed=9, videos=videos), key=lambda r: r[2])
+    cuts = [datetime(2024, 3, d) for d in (3, 4, 5, 6, 7)]
+    late = random.Random(2).sample([r for r in history if r[2] < cuts[0]], k=30)
+    create_warehouse(warehouse_path)
+    register_videos(warehouse_path, [{"video_id": v} for v in videos])
+    selection = ("--select", "+video_latest")
+    with connect(warehouse_path) as con:  # the earlier version's view (any columns: it is replaced whole)
+        con.execute("CREATE SCHEMA IF NOT EXISTS intermediate")
+        con.execute("CREATE VIEW intermediate.int_video_attempt_summary AS SELECT 'x' AS video_id")
+    stamp = datetime(2024, 3, 10)
+    held: list[tuple] = []
+    for n, cut in enumerate(cuts):
+        lo = cuts[n - 1] if n else datetime.min
+        batch = held + [r for r in history if lo <= r[2] < cut and (n == 0 and r not in late or n > 0)]
+        batch += late[n - 1 :: len(cuts) - 1] if n else []  # late attempts of the first days, spread over the builds
+        batch, held = (batch, []) if n != 2 else ([r for r in batch if r[0] not in videos[2:6]], batch)
+        held = [r for r in held if r not in batch]  # four videos' attempts of that hour arrive with the next
+        batch = [r for r in batch if n < 4 or r[0] != "youtube:v1"]  # deleted below, not tracked again
+        stamp += timedelta(hours=1)
+        _ingest_attempts(warehouse_path, batch, stamp)
+        if n == 3:  # `viewtrail delete` removes a video with its attempts: gone from the table too
+            with connect(warehouse_path) as con:
+                delete_videos(con, ["youtube:v1"])
+        untouched = sorted(set(videos) - {r[0] for r in batch} - {"youtube:v1"})
+        if n == 2:  # a build recomputes only the videos with attempts ingested since the last one: a row marked
+            assert untouched  # here is left as it is
+            with connect(warehouse_path) as con:
+                con.execute(
+                    "UPDATE intermediate.int_video_attempt_summary SET attempt_count = -attempt_count"
+                    " WHERE video_id = ?",
+                    [untouched[0]],
+                )
+        dbt("run", *selection, warehouse=warehouse_path)
+        if n == 2:
+            with connect(warehouse_path) as con:
+                table = "intermediate.int_video_attempt_summary"
+                assert con.execute(
+                    f"SELECT attempt_count < 0 FROM {table} WHERE video_id = ?", [untouched[0]]
+                ).fetchone()[0]
+                assert con.execute(f"SELECT count(*) FROM {table} WHERE attempt_count < 0").fetchone()[0] == 1
+                con.execute(f"UPDATE {table} SET attempt_count = -attempt_count WHERE attempt_count < 0")
+            dbt("run", "--select", "video_latest", warehouse=warehouse_path)
+        hourly = _mart_rows(warehouse_path, "int_video_attempt_summary", exclude=(), schema="intermediate")
+        latest = _mart_rows(warehouse_path, "video_latest")
+        dbt("run", "--full-refresh", *selection, warehouse=warehouse_path)
+        assert hourly == _mart_rows(warehouse_path, "int_video_attempt_summary", exclude=(), schema="intermediate")
+        assert latest == _mart_rows(warehouse_path, "video_latest")
+    assert {r[0] for r in hourly} == set(videos) - {"youtube:v1"}
+    by_video = {r[0]: r for r in hourly}
+    assert by_video["tiktok:v0"][1] == by_video["tiktok:v0"][-2]  # never ok: every attempt a failure in a row
+    assert by_video["tiktok:v0"][-1] == stamp  # the high-water mark: the newest ingested_at
 
 
 def test_a_full_build_in_buckets_of_videos_equals_one_query(warehouse_path: Path) -> None:

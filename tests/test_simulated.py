@@ -20,6 +20,7 @@ from viewtrail.platforms.simulated.client import (
     LAUNCH_SHARE,
     SimulatedClient,
     simulate,
+    video_account,
     video_profile,
 )
 
@@ -59,6 +60,18 @@ def test_same_video_and_instant_give_the_same_state_in_another_process():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env={"PYTHONHASHSEED": "123"}
     )
     assert other.stdout.strip() == str([s.views for s in here])
+
+
+def test_video_account_is_the_handle_a_scrape_reports():
+    """video_account (what bench/scale.py's fill registers) is the profile's account, which the client reports."""
+    for seed in (0, 3):
+        assert [video_account(v, seed) for v in ALL_IDS] == [video_profile(v, seed).account for v in ALL_IDS]
+    client = SimulatedClient(Platform.TIKTOK, fault_rate=0.0)
+    observed = [(v, client.result_for(_video(v, NOW)).observation) for v in IDS[Platform.TIKTOK][:40]]
+    observed = [(v, o) for v, o in observed if o is not None]  # not the removed ones
+    assert len(observed) > 20
+    assert all(o.account == video_account(v) for v, o in observed)
+    assert len({video_account(v) for v in IDS[Platform.X]}) > 5  # several accounts per platform
 
 
 def test_seed_changes_the_world():

@@ -15,5 +15,6 @@ select
     source,
     run_id,
     partition_key,
-    proxy_index
+    proxy_index,
+    ingested_at
 from source

@@ -266,6 +266,15 @@ class SimulatedState:
     corrected: bool  # views reported ~1% low this hour (a platform count correction)
 
 
+def video_account(video_id: str, seed: int = 0) -> str:
+    """The handle of the account that published ``video_id`` under ``seed``: the ``account`` of its profile, and so
+    what a scrape of it reports (a watched account's post reports the registry's handle instead). One hash, not
+    the profile's dozen: a fill of a million registry rows can ask it for each."""
+    platform = _platform_of(video_id)
+    handles = ACCOUNTS[platform]
+    return handles[int(SIMULATION.unit(seed, stable_video_key(video_id), "account") * len(handles))]
+
+
 @functools.lru_cache(maxsize=65_536)  # pure, and hashing a dozen traits dominates simulate()
 def video_profile(video_id: str, seed: int = 0) -> VideoProfile:
     """The deterministic traits of ``video_id`` ("{platform}:{external_id}") under ``seed``."""
@@ -282,8 +291,7 @@ def video_profile(video_id: str, seed: int = 0) -> VideoProfile:
     else:
         low_h, high_h = CATALOGUE_AGE_H
         age_h = math.exp(math.log(low_h) + (math.log(high_h) - math.log(low_h)) * u("age"))
-    account_index = int(u("account") * len(ACCOUNTS[platform]))
-    account = ACCOUNTS[platform][account_index]
+    account = video_account(video_id, seed)
     title = " ".join(
         (
             _ADJECTIVES[int(u("t1") * len(_ADJECTIVES))],
