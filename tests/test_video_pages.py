@@ -12,6 +12,7 @@ from dbt_support import create_warehouse, dbt, insert_snapshots, register_videos
 from viewtrail.warehouse.connection import open_warehouse
 from viewtrail.warehouse.video_pages import (
     SUMMARY_INDEX,
+    VideoFilter,
     drop_snapshot_summary_index,
     index_snapshot_summary,
     paged_query,
@@ -72,7 +73,6 @@ def test_a_warehouse_never_built_reads_the_snapshots(warehouse_path: Path) -> No
 
 def test_a_video_filter_renders_one_condition_per_field_set() -> None:
     from viewtrail.domain.models import Platform
-    from viewtrail.warehouse.video_pages import VideoFilter
 
     assert VideoFilter().clause("v.") == ("", {})
     clause, params = VideoFilter(platform=Platform("youtube"), label="launch", active=False).clause("v.", after="x")
@@ -113,7 +113,7 @@ def test_a_page_reads_its_summary_rows_by_the_index_the_build_keeps(warehouse_pa
             indexes = con.execute(
                 "SELECT index_name FROM duckdb_indexes() WHERE table_name = 'int_video_snapshot_summary'"
             ).fetchall()
-            sql, params = paged_query(con, limit=51)
+            sql, params = paged_query(con, VideoFilter(), limit=51)
             plan = json.loads(con.execute("EXPLAIN (ANALYZE, FORMAT json) " + sql, params).fetchall()[0][1])
             _, page = video_page(con, limit=51)
         assert indexes == [(SUMMARY_INDEX,)], args

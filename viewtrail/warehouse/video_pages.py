@@ -136,7 +136,7 @@ def video_page_query(
     newer = f"AND ingested_at > TIMESTAMP '{summarised.isoformat(sep=' ')}'" if summarised is not None else ""
     # a page's ids as a constant list: DuckDB reads their rows by the summary's index (SUMMARY_INDEX);
     # `IN (SELECT ...)` would scan the whole table's ids, ~0.2 s of CPU at 1,000,000 videos
-    in_page = "list_contains(?, video_id)" if ids is not None else "video_id IN (SELECT video_id FROM page)"
+    in_page = "list_contains($ids, video_id)" if ids is not None else "video_id IN (SELECT video_id FROM page)"
     summary = (
         f"""LEFT JOIN (SELECT video_id, snapshot_count, last_observed_at, views FROM {SNAPSHOT_SUMMARY}
                        WHERE {in_page}) b USING (video_id)"""
@@ -162,8 +162,6 @@ def video_page_query(
              USING (video_id)
         ORDER BY v.video_id
         """
-    if summarised is not None and ids is not None:
-        params = [*params, ids]
     return sql, params
 
 
