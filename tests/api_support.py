@@ -151,6 +151,7 @@ def publish_watched_accounts(data: Path) -> None:
         "+account_metrics_daily",
         "+creator_daily",
         "+creator_latest",
+        "+video_engagement",  # the relationships test of video_engagement to video_latest is selected with it
         warehouse=warehouse,
     )
     with open_warehouse(warehouse) as con:
