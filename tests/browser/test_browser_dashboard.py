@@ -65,7 +65,9 @@ def test_overview_numbers_equal_the_marts(browsing: Browsing) -> None:
             " GROUP BY video_id ORDER BY gained DESC NULLS LAST, video_id LIMIT 10",
             [start, end],
         ).fetchall()
-    assert gained > 0 and total > gained  # the demo's videos gained views this week, on top of what they had
+    # the demo's videos gained views this week and have views on the last day (only some of them when the clock
+    # is early in the UTC day: that day has only the hours scraped so far)
+    assert gained > 0 and total > 0
     assert card("Views gained") == gained
     assert card("Total views") == total
     assert card("Videos") == videos
